@@ -1,0 +1,1 @@
+"""Beijing compute-voucher (算力券) programme: rules engine, applications and review."""

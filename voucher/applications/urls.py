@@ -1,0 +1,8 @@
+from django.urls import path
+
+from voucher.applications import views
+
+app_name = "applications"
+urlpatterns = [
+    path("", views.application_list, name="list"),
+]

@@ -1,0 +1,447 @@
+"""The interchange format `compute-voucher/application@1` as strict pydantic models.
+
+Strict as docs/APPLICATION_FORMAT.md says: unknown keys, floats for money, more
+than two decimals, negative amounts, impossible dates, end before start,
+duplicate contract ids, malformed USCCs, bad mobiles and e-mails and ratios
+outside (0, 1] are errors naming the JSON path. Identifier-like values (money,
+dates, codes, phone numbers) are NFKC-normalised first, so the full-width digits
+a Chinese input method produces (`９１１１…`) are accepted; free text (names,
+addresses, the overview) is kept exactly as typed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+from voucher.policy import uscc as uscc_codes
+from voucher.policy.round import MATERIAL_IDS
+
+FORMAT_ID = "compute-voucher/application@1"
+
+
+def _nfkc(value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+_MONEY_RE = re.compile(r"\d+(\.\d{1,2})?")
+_DECIMAL_RE = re.compile(r"\d+(\.\d+)?")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
+_FEN = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    value = _nfkc(value)
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError('金额须为字符串形式的元，如 "1234.50"，不能是数字或浮点数 (money must be a decimal string)')
+    if value.startswith("-"):
+        raise ValueError(f"金额不能为负数: {value} (must not be negative)")
+    if not _MONEY_RE.fullmatch(value):
+        if re.fullmatch(r"\d+\.\d{3,}", value):
+            raise ValueError(f"金额最多两位小数（精确到分）: {value} (at most two decimals)")
+        raise ValueError(f'不是有效金额: {value!r}，应如 "1234.50" (not a decimal amount)')
+    return Decimal(value).quantize(_FEN)
+
+
+def _decimal(value: Any) -> Decimal:
+    value = _nfkc(value)
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError('须为字符串形式的数，如 "216000" (must be a decimal string)')
+    if value.startswith("-"):
+        raise ValueError(f"不能为负数: {value} (must not be negative)")
+    if not _DECIMAL_RE.fullmatch(value):
+        raise ValueError(f"不是有效数字: {value!r} (not a decimal number)")
+    return Decimal(value)
+
+
+def _ratio(value: Any) -> Decimal:
+    number = _decimal(value)
+    if not (0 < number <= 1):
+        raise ValueError(f"持股比例须在 (0, 1] 之间: {value} (ratio must be in (0, 1])")
+    return number
+
+
+def _date(value: Any) -> date:
+    value = _nfkc(value)
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise ValueError(f"日期须为 YYYY-MM-DD 格式: {value!r} (date must be YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"不存在的日期: {value} (no such date)") from None
+
+
+def _uscc(value: Any) -> str:
+    value = _nfkc(value)
+    if not isinstance(value, str):
+        raise ValueError("统一社会信用代码须为字符串 (USCC must be a string)")
+    value = value.upper()
+    if len(value) != 18:
+        raise ValueError(f"统一社会信用代码须为18位，实为{len(value)}位: {value} (USCC must have 18 characters)")
+    if not uscc_codes.is_well_formed(value):
+        bad = sorted({ch for ch in value if ch not in uscc_codes.ALPHABET})
+        raise ValueError(
+            f"统一社会信用代码含不允许的字符 {''.join(bad)}（不使用 I、O、Z、S、V）: {value} "
+            "(USCC has characters outside 0-9A-HJ-NPQRTUWXY)"
+        )
+    return value
+
+
+def _party(value: Any) -> str:
+    """A registry party: a company's USCC or a person id `P-…` given by the data provider."""
+    value = _nfkc(value)
+    if isinstance(value, str) and _PERSON_RE.fullmatch(value):
+        return value
+    return _uscc(value)
+
+
+def _person(value: Any) -> str:
+    value = _nfkc(value)
+    if not isinstance(value, str) or not _PERSON_RE.fullmatch(value):
+        raise ValueError(f"人员编号须为 P-… 形式: {value!r} (person id must look like P-0001)")
+    return value
+
+
+def _mobile(value: Any) -> str:
+    value = _nfkc(value)
+    if not isinstance(value, str):
+        raise ValueError("手机号须为字符串 (mobile must be a string)")
+    digits = re.sub(r"[\s-]", "", value).removeprefix("+86")
+    if not _MOBILE_RE.fullmatch(digits):
+        raise ValueError(f"不是有效的中国大陆手机号（11位，以1开头）: {value} (not a valid mobile number)")
+    return digits
+
+
+def _email(value: Any) -> str:
+    value = _nfkc(value)
+    if not isinstance(value, str) or not _EMAIL_RE.fullmatch(value):
+        raise ValueError(f"不是有效的电子邮箱: {value!r} (not a valid e-mail address)")
+    return value
+
+
+def _text(value: Any) -> Any:
+    """Free text: required to be non-blank, kept as typed."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("不能为空 (must not be blank)")
+    return value
+
+
+def _code(value: Any) -> Any:
+    """Short identifiers (invoice numbers, contract ids, filing numbers) are NFKC-normalised."""
+    value = _nfkc(value)
+    if isinstance(value, str) and not value:
+        raise ValueError("不能为空 (must not be blank)")
+    return value
+
+
+def _dump_money(value: Decimal) -> str:
+    return str(value)
+
+
+def _dump_decimal(value: Decimal) -> str:
+    return str(value)
+
+
+Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(_dump_money, return_type=str)]
+Quantity = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(_dump_decimal, return_type=str)]
+Ratio = Annotated[Decimal, BeforeValidator(_ratio), PlainSerializer(_dump_decimal, return_type=str)]
+Day = Annotated[date, BeforeValidator(_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+Uscc = Annotated[str, BeforeValidator(_uscc)]
+Party = Annotated[str, BeforeValidator(_party)]
+Person = Annotated[str, BeforeValidator(_person)]
+Mobile = Annotated[str, BeforeValidator(_mobile)]
+Email = Annotated[str, BeforeValidator(_email)]
+Text = Annotated[str, AfterValidator(_text)]
+Code = Annotated[str, BeforeValidator(_code)]
+
+Direction = Literal[1, 2, 3, 4]
+Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent"]
+Service = Literal["compute", "storage", "network", "security"]
+Level = Literal["national", "municipal", "district"]
+Role = Literal["director", "supervisor", "executive", "legal_representative"]
+MaterialId = Literal[
+    "contract",
+    "demand_qualification",
+    "supply_qualification",
+    "invoice_or_payment",
+    "settlement",
+    "usage_table",
+    "implementation_report",
+    "commitment_letter",
+]
+assert set(MaterialId.__args__) == set(MATERIAL_IDS)  # type: ignore[attr-defined]
+
+
+def _omit_none(value: Any) -> bool:
+    return value is None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Contact(_Model):
+    name: Text
+    mobile: Mobile
+    address: Text
+    email: Email
+
+
+class Applicant(_Model):
+    name: Text
+    uscc: Uscc
+    registered_address: Text
+    business_address: Text
+    entity_type: Literal["enterprise", "new_rd_institution"]
+    independent_legal_person: bool
+    industry: Annotated[str, BeforeValidator(_nfkc), Field(pattern=r"^[A-T]$")]
+    ai_new_rd_institution: bool
+    contact: Contact
+
+
+class OpenSource(_Model):
+    platform: Code
+    url: Text
+    scenario_aligned: bool
+
+
+class ModelFiling(_Model):
+    number: Code
+    date: Day
+    kind: Literal["model", "agent"]
+
+
+class Project(_Model):
+    name: Text
+    start_date: Day
+    overview: str
+    ai_field: bool
+    topic: Topic | None = None
+    miit_2025_list: bool = False
+    action_plan_aligned: bool = False
+    open_source: OpenSource | None = None
+    model_filing: ModelFiling | None = None
+
+
+class Declarations(_Model):
+    other_municipal_compute_support: bool
+    dishonest_entity: bool = False
+
+
+class Supplier(_Model):
+    name: Text
+    uscc: Uscc
+
+
+class Relationship(_Model):
+    revenue_or_risk_sharing: bool
+    hierarchy: bool
+
+
+class Delivery(_Model):
+    start: Day
+    end: Day
+    service: Service
+    device: Code | None = Field(None, exclude_if=_omit_none)
+    quantity: Quantity
+    unit: Code
+    unit_price: Quantity
+    amount: Money
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Delivery:
+        if self.end < self.start:
+            raise ValueError(f"结束日期 {self.end} 早于开始日期 {self.start} (end is before start)")
+        return self
+
+
+class Invoice(_Model):
+    number: Code
+    date: Day
+    amount: Money
+
+
+class Payment(_Model):
+    date: Day
+    amount: Money
+
+
+class OtherSubsidy(_Model):
+    level: Level
+    policy: Text
+    amount: Money
+    status: Literal["granted", "applied"]
+
+
+class Contract(_Model):
+    id: Code
+    supplier: Supplier
+    signed_on: Day | None = None
+    valid_from: Day
+    valid_to: Day
+    total_amount: Money
+    relationship: Relationship
+    deliveries: list[Delivery] = []
+    invoices: list[Invoice] = []
+    payments: list[Payment] = []
+    other_subsidies: list[OtherSubsidy] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Contract:
+        if self.valid_to < self.valid_from:
+            raise ValueError(
+                f"合同有效期结束 {self.valid_to} 早于开始 {self.valid_from} (valid_to is before valid_from)"
+            )
+        return self
+
+
+class Shareholding(_Model):
+    holder: Party
+    held: Uscc
+    ratio: Ratio
+
+
+class Officer(_Model):
+    person: Person
+    company: Uscc
+    role: Role
+
+
+class Registry(_Model):
+    shareholdings: list[Shareholding] = []
+    officers: list[Officer] = []
+
+
+class Application(_Model):
+    format: Literal["compute-voucher/application@1"]
+    round: Code
+    submitted_on: Day | None = Field(None, exclude_if=_omit_none)
+    direction: Direction
+    requested_amount: Money | None = Field(None, exclude_if=_omit_none)
+    applicant: Applicant
+    project: Project
+    declarations: Declarations
+    contracts: list[Contract]
+    registry: Registry | None = Field(None, exclude_if=_omit_none)
+    materials: list[MaterialId] | None = Field(None, exclude_if=_omit_none)
+
+    @model_validator(mode="after")
+    def _unique_contract_ids(self) -> Application:
+        seen: set[str] = set()
+        for contract in self.contracts:
+            if contract.id in seen:
+                raise ValueError(f"合同编号重复: {contract.id} (duplicate contract id)")
+            seen.add(contract.id)
+        return self
+
+
+# --- reading documents ---------------------------------------------------------------------
+
+
+class FormatError(Exception):
+    """A document that is not the format; `problems` are (JSON path, what is wrong) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {what}" for path, what in problems))
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段 (required field is missing)",
+    "extra_forbidden": "不认识的字段 (unknown key)",
+    "bool_type": "须为 true 或 false (must be a boolean)",
+    "string_type": "须为字符串 (must be a string)",
+    "list_type": "须为数组 (must be a list)",
+    "model_type": "须为对象 (must be an object)",
+    "model_attributes_type": "须为对象 (must be an object)",
+    "dict_type": "须为对象 (must be an object)",
+    "int_type": "须为整数 (must be an integer)",
+    "string_pattern_mismatch": "格式不对 (does not match the expected pattern)",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"取值不在允许范围内，应为 {expected}，实为 {error.get('input')!r} (not one of the allowed values)"
+    return _PYDANTIC_MESSAGES.get(kind, str(error["msg"]))
+
+
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for e in error.errors():
+        loc = tuple(e["loc"])
+        # Errors raised by a model-level check point at the field they are about.
+        if e["type"] == "value_error" and "duplicate contract id" in e["msg"]:
+            loc = (*loc, "contracts")
+        problems.append((_path(loc), _message(e)))
+    return problems
+
+
+def parse_application(data: Any) -> Application:
+    """Validate a decoded JSON document; raise FormatError naming every bad field."""
+    if isinstance(data, dict) and data.get("format") not in (None, FORMAT_ID):
+        raise FormatError([("format", f"不支持的格式 {data.get('format')!r}，应为 {FORMAT_ID}")])
+    try:
+        return Application.model_validate(data)
+    except ValidationError as exc:
+        raise FormatError(_problems(exc)) from None
+
+
+def parse_application_json(text: str | bytes) -> Application:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError([(f"line {exc.lineno} column {exc.colno}", f"不是有效的 JSON: {exc.msg}")]) from None
+    except UnicodeDecodeError:
+        raise FormatError([("(document)", "不是 UTF-8 编码的文本 (not UTF-8 text)")]) from None
+    return parse_application(data)
+
+
+def load_application_file(path: Path) -> Application:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FormatError([("(file)", f"无法读取文件: {exc.strerror}")]) from None
+    return parse_application_json(raw)
+
+
+def dump_application(application: Application) -> dict[str, Any]:
+    """The canonical JSON-ready form: optional keys that were not declared are left out."""
+    return application.model_dump(mode="json")
+
+
+def dumps_application(application: Application) -> str:
+    return json.dumps(dump_application(application), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,105 @@
+"""What the engine returns: findings, contract amounts and the application's subsidy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from voucher.policy.money import format_yuan
+
+Status = Literal["pass", "fail", "review", "info"]
+Outcome = Literal["eligible", "ineligible", "needs_review", "incomplete"]
+
+OUTCOME_LABELS = {
+    "eligible": "符合条件",
+    "ineligible": "不符合条件",
+    "needs_review": "需人工审核",
+    "incomplete": "材料不全",
+}
+STATUS_LABELS = {"pass": "通过", "fail": "不通过", "review": "待审核", "info": "说明"}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's verdict on an application (contract is None) or on one contract."""
+
+    rule: str
+    status: Status
+    clause: str
+    contract: str | None
+    message: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "clause": self.clause,
+            "contract": self.contract,
+            "message": self.message,
+            "values": self.values,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ContractAmounts:
+    id: str
+    delivered: Decimal
+    evidenced: Decimal
+    verified_cost: Decimal
+    rate_limit: Decimal
+    stacking_limit: Decimal
+    subsidy: Decimal
+    eligible: bool  # passes every contract rule
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "delivered": format_yuan(self.delivered),
+            "evidenced": format_yuan(self.evidenced),
+            "verified_cost": format_yuan(self.verified_cost),
+            "rate_limit": format_yuan(self.rate_limit),
+            "stacking_limit": format_yuan(self.stacking_limit),
+            "subsidy": format_yuan(self.subsidy),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyAmounts:
+    computed: Decimal
+    cap: Decimal
+    requested: Decimal | None
+    approved_max: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "computed": format_yuan(self.computed),
+            "cap": format_yuan(self.cap),
+            "requested": None if self.requested is None else format_yuan(self.requested),
+            "approved_max": format_yuan(self.approved_max),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    round: str
+    engine_version: str
+    direction: int
+    outcome: Outcome
+    findings: list[Finding]
+    contracts: list[ContractAmounts]
+    subsidy: SubsidyAmounts
+    missing_materials: list[str]
+
+    def findings_with(self, *statuses: Status) -> list[Finding]:
+        return [f for f in self.findings if f.status in statuses]
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of one entry of `voucher evaluate --json` (without `file`)."""
+        return {
+            "outcome": self.outcome,
+            "findings": [f.to_json() for f in self.findings],
+            "contracts": [c.to_json() for c in self.contracts],
+            "subsidy": self.subsidy.to_json(),
+        }
