@@ -1,0 +1,102 @@
+"""Steps 3–7 of the calculation and the application's caps (二（一）,（三）,（四）)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from voucher.policy.format import Application, Contract
+from voucher.policy.money import ZERO, format_yuan_grouped, round_down_to_fen
+from voucher.policy.results import ContractAmounts, Finding, SubsidyAmounts
+from voucher.policy.round import DirectionTerms, PolicyRound
+from voucher.policy.rules.base import define
+
+RATE_CAP = define("RATE_CAP", "二（一）", "info", "补贴比例不超过方向上限")
+STACKING_CAP = define("STACKING_CAP", "二（四）", "info", "各级财政资金支持不超过核定算力成本的50%")
+AMOUNT_CAP = define("AMOUNT_CAP", "二（一）, 二（三）", "info", "累计补贴金额不超过方向支持上限")
+REQUESTED = define("REQUESTED", "14-2", "info", "不超过申请金额")
+
+
+def contract_amounts(
+    contract: Contract,
+    delivered: Decimal,
+    eligible: bool,
+    terms: DirectionTerms,
+    rnd: PolicyRound,
+) -> tuple[ContractAmounts, Finding]:
+    invoiced = sum((i.amount for i in contract.invoices), ZERO)
+    paid = sum((p.amount for p in contract.payments), ZERO)
+    # 14-1 四 accepts invoices *or* payment proof, so the larger of the two evidences the cost.
+    evidenced = max(invoiced, paid)
+    verified_cost = min(delivered, evidenced)
+    rate_limit = terms.rate * verified_cost
+    other = sum((s.amount for s in contract.other_subsidies), ZERO)
+    stacking_limit = max(ZERO, rnd.stacking_share * verified_cost - other)
+    bound = min(rate_limit, stacking_limit)
+    subsidy = round_down_to_fen(bound) if eligible else ZERO
+
+    cid = contract.id
+    if stacking_limit < rate_limit:
+        explained = STACKING_CAP.info(
+            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元的 {rnd.stacking_share:.0%} "
+            f"减去其他财政补贴 {format_yuan_grouped(other)} 元，"
+            f"余 {format_yuan_grouped(stacking_limit)} 元，低于比例上限，按此计。",
+            cid,
+            verified_cost=verified_cost,
+            other_subsidies=other,
+            stacking_limit=stacking_limit,
+            rate_limit=rate_limit,
+        )
+    else:
+        explained = RATE_CAP.info(
+            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元 × {terms.rate:.0%} = "
+            f"{format_yuan_grouped(rate_limit)} 元（发票/付款 {format_yuan_grouped(evidenced)} 元，"
+            f"补贴期内交付 {format_yuan_grouped(delivered)} 元，取较小者为核定成本）。",
+            cid,
+            verified_cost=verified_cost,
+            rate=terms.rate,
+            rate_limit=rate_limit,
+            stacking_limit=stacking_limit,
+        )
+    amounts = ContractAmounts(
+        id=cid,
+        delivered=delivered,
+        evidenced=evidenced,
+        verified_cost=verified_cost,
+        rate_limit=rate_limit,
+        stacking_limit=stacking_limit,
+        subsidy=subsidy,
+        eligible=eligible,
+    )
+    return amounts, explained
+
+
+def application_subsidy(
+    app: Application, contracts: list[ContractAmounts], terms: DirectionTerms, ineligible: bool
+) -> tuple[SubsidyAmounts, list[Finding]]:
+    computed = sum((c.subsidy for c in contracts), ZERO)
+    cap = terms.amount_cap
+    requested = app.requested_amount
+    findings = []
+    approved = min(computed, cap)
+    if computed > cap:
+        findings.append(
+            AMOUNT_CAP.info(
+                f"各合同补贴合计 {format_yuan_grouped(computed)} 元，超过本方向支持上限 "
+                f"{format_yuan_grouped(cap)} 元，按上限计。",
+                computed=computed,
+                cap=cap,
+            )
+        )
+    if requested is not None and requested < approved:
+        findings.append(
+            REQUESTED.info(
+                f"申请金额 {format_yuan_grouped(requested)} 元低于可核定金额 "
+                f"{format_yuan_grouped(approved)} 元，按申请金额计。",
+                requested=requested,
+                computable=approved,
+            )
+        )
+        approved = requested
+    if ineligible:
+        approved = ZERO
+    return SubsidyAmounts(computed, cap, requested, approved), findings

@@ -1,0 +1,46 @@
+"""A rule: its stable id, the clause it rests on, and how its findings are made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from voucher.policy.results import Finding, Status
+
+Scope = Literal["application", "contract", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    clause: str
+    scope: Scope
+    title: str  # what the rule demands, in the applicant's words
+
+    def finding(
+        self, status: Status, message: str, contract: str | None = None, **values: Any
+    ) -> Finding:
+        return Finding(self.id, status, self.clause, contract, message, values)
+
+    def passed(self, message: str, contract: str | None = None, **values: Any) -> Finding:
+        return Finding(self.id, "pass", self.clause, contract, message, values)
+
+    def failed(self, message: str, contract: str | None = None, **values: Any) -> Finding:
+        return Finding(self.id, "fail", self.clause, contract, message, values)
+
+    def review(self, message: str, contract: str | None = None, **values: Any) -> Finding:
+        return Finding(self.id, "review", self.clause, contract, message, values)
+
+    def info(self, message: str, contract: str | None = None, **values: Any) -> Finding:
+        return Finding(self.id, "info", self.clause, contract, message, values)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def define(rule_id: str, clause: str, scope: Scope, title: str) -> Rule:
+    """Register a rule once; ids are stable and unique."""
+    if rule_id in RULES:
+        raise ValueError(f"rule {rule_id} defined twice")
+    rule = RULES[rule_id] = Rule(rule_id, clause, scope, title)
+    return rule

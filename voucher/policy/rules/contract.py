@@ -1,0 +1,184 @@
+"""Contract rules (一（六）, 14-1) and the calculation of RULES.md, contract by contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from voucher.policy.format import Application, Contract
+from voucher.policy.money import ZERO, days_inclusive, format_yuan_grouped, pro_rate
+from voucher.policy.results import Finding
+from voucher.policy.round import PolicyRound, device_key
+from voucher.policy.rules.base import define
+
+CONTRACT_SIGNED = define("CONTRACT_SIGNED", "一（六）", "contract", "已签订智算服务合同")
+CONTRACT_PERIOD = define(
+    "CONTRACT_PERIOD", "一（六）", "contract", "补贴期内合同有效（2025-09-08至2026-03-31）"
+)
+EVIDENCE = define("EVIDENCE", "14-1 四", "contract", "有发票或付款证明")
+UNIT_PRICE = define("UNIT_PRICE", "14-1 一", "contract", "算力单价符合市场一般情况")
+COMPUTE_ONLY = define("COMPUTE_ONLY", "一（五）", "info", "只计智能算力，不含存储、网络、安全")
+FLAGGED_DEVICE = define("FLAGGED_DEVICE", "二（五）", "info", "不支持存在安全隐患的算力设备")
+
+SERVICE_NAMES = {"storage": "存储", "network": "网络", "security": "安全"}
+
+
+def contract_signed(app: Application, contract: Contract) -> Finding:
+    signed = contract.signed_on
+    if signed is None:
+        return CONTRACT_SIGNED.failed("未填写合同签订日期。", contract.id)
+    if app.submitted_on is not None and signed > app.submitted_on:
+        return CONTRACT_SIGNED.failed(
+            f"合同签订日期 {signed} 晚于申报提交日期 {app.submitted_on}。",
+            contract.id,
+            signed_on=signed,
+            submitted_on=app.submitted_on,
+        )
+    return CONTRACT_SIGNED.passed(f"合同于 {signed} 签订。", contract.id, signed_on=signed)
+
+
+def claim_period(contract: Contract, rnd: PolicyRound) -> tuple[date, date] | None:
+    """P = window ∩ [valid_from, valid_to]; None when empty."""
+    start = max(rnd.window_start, contract.valid_from)
+    end = min(rnd.window_end, contract.valid_to)
+    return (start, end) if start <= end else None
+
+
+def contract_period(
+    contract: Contract, period: tuple[date, date] | None, rnd: PolicyRound
+) -> Finding:
+    if period is None:
+        return CONTRACT_PERIOD.failed(
+            f"合同有效期 {contract.valid_from} 至 {contract.valid_to} 与补贴期 "
+            f"{rnd.window_start} 至 {rnd.window_end} 没有重叠。",
+            contract.id,
+            valid_from=contract.valid_from,
+            valid_to=contract.valid_to,
+        )
+    return CONTRACT_PERIOD.passed(
+        f"申报补贴期为 {period[0]} 至 {period[1]}。",
+        contract.id,
+        claim_start=period[0],
+        claim_end=period[1],
+    )
+
+
+def evidence_present(contract: Contract) -> Finding:
+    if not contract.invoices and not contract.payments:
+        return EVIDENCE.failed("既无发票也无付款证明。", contract.id)
+    return EVIDENCE.passed(
+        f"发票 {len(contract.invoices)} 张，付款记录 {len(contract.payments)} 笔。", contract.id
+    )
+
+
+def unit_prices_in_band(contract: Contract, rnd: PolicyRound) -> Finding | None:
+    """Review prices outside the administrator's band; None when no band applies."""
+    if not rnd.unit_price_bands:
+        return None
+    checked = 0
+    outside = []
+    for line, d in enumerate(contract.deliveries, start=1):
+        if d.service != "compute" or d.device is None:
+            continue
+        band = rnd.unit_price_bands.get((device_key(d.device), d.unit))
+        if band is None:
+            continue
+        checked += 1
+        if not band.min <= d.unit_price <= band.max:
+            outside.append(
+                f"第{line}行 {d.device} 单价 {d.unit_price} 元/{d.unit}，参考区间 {band.min}–{band.max}"
+            )
+    if outside:
+        return UNIT_PRICE.review(
+            "算力单价超出参考区间：" + "；".join(outside) + "。请审核人员核实是否符合市场一般情况。",
+            contract.id,
+            lines=outside,
+        )
+    if checked:
+        return UNIT_PRICE.passed(f"{checked} 行单价在参考区间内。", contract.id)
+    return None
+
+
+@dataclass(slots=True)
+class Delivered:
+    """Step 2 of the calculation: compute delivered in the claim period, and what was left out."""
+
+    amount: Decimal = ZERO
+    not_compute: Decimal = ZERO
+    not_compute_services: tuple[str, ...] = ()
+    flagged: Decimal = ZERO
+    flagged_devices: tuple[str, ...] = ()
+    outside_period: Decimal = ZERO
+
+
+def delivered_compute(
+    contract: Contract, period: tuple[date, date] | None, rnd: PolicyRound
+) -> Delivered:
+    result = Delivered()
+    services: list[str] = []
+    devices: list[str] = []
+    flagged = rnd.flagged_devices
+    for d in contract.deliveries:
+        if d.service != "compute":
+            result.not_compute += d.amount
+            if d.service not in services:
+                services.append(d.service)
+            continue
+        if flagged and d.device is not None and device_key(d.device) in flagged:
+            result.flagged += d.amount
+            if d.device not in devices:
+                devices.append(d.device)
+            continue
+        if period is None:
+            result.outside_period += d.amount
+            continue
+        p_start, p_end = period
+        if p_start <= d.start and d.end <= p_end:
+            result.amount += d.amount
+            continue
+        record_days = (d.end - d.start).days + 1
+        overlap = days_inclusive(max(d.start, p_start), min(d.end, p_end))
+        part = pro_rate(d.amount, overlap, record_days) if overlap else ZERO
+        result.amount += part
+        result.outside_period += d.amount - part
+    result.not_compute_services = tuple(services)
+    result.flagged_devices = tuple(devices)
+    return result
+
+
+def exclusion_findings(contract: Contract, delivered: Delivered, rnd: PolicyRound) -> list[Finding]:
+    findings = []
+    cid = contract.id
+    if delivered.not_compute:
+        names = "、".join(SERVICE_NAMES[s] for s in delivered.not_compute_services)
+        findings.append(
+            COMPUTE_ONLY.info(
+                f"{names}等非智能算力服务 {format_yuan_grouped(delivered.not_compute)} 元不计入补贴基数。",
+                cid,
+                excluded=delivered.not_compute,
+            )
+        )
+    if delivered.flagged:
+        notices = "；".join(
+            f"{dev}（{rnd.flagged_devices[device_key(dev)]}）" for dev in delivered.flagged_devices
+        )
+        findings.append(
+            FLAGGED_DEVICE.info(
+                f"国家有关部门声明存在安全隐患或不建议使用的设备 {notices}，"
+                f"{format_yuan_grouped(delivered.flagged)} 元不予支持。",
+                cid,
+                excluded=delivered.flagged,
+                devices=list(delivered.flagged_devices),
+            )
+        )
+    if delivered.outside_period:
+        findings.append(
+            CONTRACT_PERIOD.info(
+                f"补贴期外交付的 {format_yuan_grouped(delivered.outside_period)} 元不计入"
+                "（跨越补贴期边界的记录按天折算）。",
+                cid,
+                excluded=delivered.outside_period,
+            )
+        )
+    return findings
