@@ -39,9 +39,16 @@ def evaluate(
     applications: Sequence[Application],
     policy_round: PolicyRound,
     context: EvaluationContext = EMPTY_CONTEXT,
+    references: Sequence[str] | None = None,
 ) -> list[Evaluation]:
-    """Evaluate a batch under one round; ONE_DIRECTION is judged across the batch and context."""
-    one_direction = directions.one_direction(applications, context)
+    """Evaluate a batch under one round; ONE_DIRECTION is judged across the batch and context.
+
+    `references` name the batch's applications in findings (file names, application
+    numbers); by default they are `#1`, `#2` …
+    """
+    if references is None:
+        references = [f"#{i + 1}" for i in range(len(applications))]
+    one_direction = directions.one_direction(applications, references, context)
     return [
         evaluate_one(app, policy_round, context, one_direction[i])
         for i, app in enumerate(applications)

@@ -412,8 +412,12 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
 
 def parse_application(data: Any) -> Application:
     """Validate a decoded JSON document; raise FormatError naming every bad field."""
-    if isinstance(data, dict) and data.get("format") not in (None, FORMAT_ID):
-        raise FormatError([("format", f"不支持的格式 {data.get('format')!r}，应为 {FORMAT_ID}")])
+    if not isinstance(data, dict):
+        raise FormatError([("(document)", "须为 JSON 对象 (must be a JSON object)")])
+    if data.get("format") != FORMAT_ID:
+        # Without the right format marker the rest would only be a flood of errors.
+        found = "缺少 format 字段" if "format" not in data else f"format 为 {data['format']!r}"
+        raise FormatError([("format", f"{found}，不是 {FORMAT_ID} 文档 (not this format)")])
     try:
         return Application.model_validate(data)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -18,6 +19,22 @@ OUTCOME_LABELS = {
     "incomplete": "材料不全",
 }
 STATUS_LABELS = {"pass": "通过", "fail": "不通过", "review": "待审核", "info": "说明"}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of a finding's value: exact decimals, ISO dates."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        if "." in text:
+            whole, frac = text.split(".")
+            frac = frac.rstrip("0").ljust(2, "0")
+            text = f"{whole}.{frac}"
+        return text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +55,7 @@ class Finding:
             "clause": self.clause,
             "contract": self.contract,
             "message": self.message,
-            "values": self.values,
+            "values": {k: _plain(v) for k, v in self.values.items()},
         }
 
 

@@ -40,17 +40,17 @@ _NOT_SUBMITTED = date.max  # a draft counts as filed after every submitted appli
 
 
 def one_direction(
-    batch: Sequence[Application], ctx: EvaluationContext
+    batch: Sequence[Application], references: Sequence[str], ctx: EvaluationContext
 ) -> list[Finding]:
     """Every application of an enterprise but the earliest submitted fails; a tie fails all."""
-    filed: dict[str, list[tuple[date, str]]] = {}
+    filed: dict[str, list[tuple[date, int, str]]] = {}
     for index, app in enumerate(batch):
         filed.setdefault(app.applicant.uscc, []).append(
-            (app.submitted_on or _NOT_SUBMITTED, f"#{index + 1}")
+            (app.submitted_on or _NOT_SUBMITTED, index, references[index])
         )
     for other in ctx.other_submissions:
         if other.uscc in filed:
-            filed[other.uscc].append((other.submitted_on or _NOT_SUBMITTED, other.reference))
+            filed[other.uscc].append((other.submitted_on or _NOT_SUBMITTED, -1, other.reference))
 
     findings = []
     for index, app in enumerate(batch):
@@ -59,7 +59,7 @@ def one_direction(
             findings.append(ONE_DIRECTION.passed("本轮次该企业只有这一份申报。"))
             continue
         mine = app.submitted_on or _NOT_SUBMITTED
-        others = [e for e in entries if e[1] != f"#{index + 1}"]
+        others = [(d, ref) for d, i, ref in entries if i != index]
         earliest_other = min(d for d, _ in others)
         shown = "、".join(ref if d == _NOT_SUBMITTED else f"{ref}（{d}提交）" for d, ref in others)
         if mine < earliest_other:

@@ -1,0 +1,83 @@
+"""What `voucher evaluate` prints: the JSON of APPLICATION_FORMAT.md, or a Chinese report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from voucher.policy.clauses import clause_text
+from voucher.policy.money import format_yuan_grouped
+from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation
+from voucher.policy.rules.directions import DIRECTION_NAMES
+
+
+def batch_json(results: Sequence[tuple[str, Evaluation]]) -> dict[str, Any]:
+    return {"applications": [{"file": name, **ev.to_json()} for name, ev in results]}
+
+
+def _wan(amount: Any) -> str:
+    """万元 with the four decimals that keep it exact to the yuan's hundredth."""
+    return f"{amount / 10000:,.6f}".rstrip("0").rstrip(".")
+
+
+def text_report(name: str, applicant: str, uscc: str, ev: Evaluation) -> str:
+    lines = [
+        f"━━ {name}",
+        f"申报单位：{applicant}（{uscc}）　{DIRECTION_NAMES[ev.direction]}　轮次：{ev.round}",
+        f"结论：{OUTCOME_LABELS[ev.outcome]}（{ev.outcome}）",
+    ]
+    serious = ev.findings_with("fail", "review")
+    if serious:
+        lines.append("")
+        lines.append("需要关注的审查结果：")
+        for f in serious:
+            where = f" 合同 {f.contract}" if f.contract else ""
+            lines.append(f"  [{STATUS_LABELS[f.status]}] {f.rule}{where}：{f.message}")
+            for clause_line in clause_text(f.clause).splitlines():
+                lines.append(f"      依据 {clause_line}")
+    notes = ev.findings_with("info")
+    if notes:
+        lines.append("")
+        lines.append("说明：")
+        for f in notes:
+            where = f" 合同 {f.contract}" if f.contract else ""
+            lines.append(f"  · {f.rule}{where}：{f.message}")
+    lines.append("")
+    lines.append("各合同金额（元）：")
+    header = ("合同", "补贴期内交付", "发票/付款", "核定算力成本", "比例上限", "叠加上限", "补贴")
+    rows = [header] + [
+        (
+            c.id + ("" if c.eligible else "（不计）"),
+            format_yuan_grouped(c.delivered),
+            format_yuan_grouped(c.evidenced),
+            format_yuan_grouped(c.verified_cost),
+            format_yuan_grouped(c.rate_limit),
+            format_yuan_grouped(c.stacking_limit),
+            format_yuan_grouped(c.subsidy),
+        )
+        for c in ev.contracts
+    ]
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        lines.append("  " + "  ".join(_pad(cell, w, i > 0) for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
+    s = ev.subsidy
+    requested = "未填写" if s.requested is None else f"{format_yuan_grouped(s.requested)} 元"
+    lines.append("")
+    lines.append(
+        f"核算合计 {format_yuan_grouped(s.computed)} 元；方向上限 {format_yuan_grouped(s.cap)} 元；"
+        f"申请金额 {requested}"
+    )
+    lines.append(
+        f"可核定补贴上限 {format_yuan_grouped(s.approved_max)} 元（{_wan(s.approved_max)} 万元）"
+    )
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * (width - _width(text))
+    return gap + text if right else text + gap
