@@ -3,6 +3,7 @@
 DATABASE_URL   e.g. postgres://user@127.0.0.1:5432/voucher; default SQLite in VOUCHER_DATA_DIR
 VOUCHER_DATA_DIR  where the SQLite file and uploads live (default ./var)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS
+VOUCHER_PUBLIC_DEMO  show the application pages without a login (set by `voucher demo`)
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
 LOGIN_URL = "admin:login"
+
+# The application pages are for staff; a demo (`voucher demo`, or DEBUG) shows them to anyone.
+VOUCHER_PUBLIC_DEMO = _env_bool("VOUCHER_PUBLIC_DEMO", False)
 
 LOGGING = {
     "version": 1,

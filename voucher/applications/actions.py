@@ -1,0 +1,182 @@
+"""Every write of the applications app: keyword-only, one transaction, one audit entry each."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from voucher.applications.interchange import (
+    application_export,
+    application_import,
+    document_sha256,
+)
+from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
+from voucher.core.audit import audit
+from voucher.policy.context import EvaluationContext, OtherSubmission
+from voucher.policy.engine import evaluate
+from voucher.policy.results import Evaluation
+from voucher.policy.round import ROUNDS_DIR, get_round, get_rounds
+
+__all__ = [
+    "application_evaluate",
+    "application_import",
+    "applications_evaluate_batch",
+    "round_evaluate_all",
+    "rounds_sync",
+]
+
+
+def rounds_sync(*, acting_user: Any = None) -> list[PolicyRoundRecord]:
+    """Make the table of rounds match the round files shipped with the code."""
+    records = []
+    changes: dict[str, str] = {}
+    with transaction.atomic():
+        for code, policy_round in sorted(get_rounds().items()):
+            sha = hashlib.sha256((ROUNDS_DIR / f"{code}.toml").read_bytes()).hexdigest()
+            values = {
+                "title": policy_round.title,
+                "jurisdiction": policy_round.jurisdiction,
+                "window_start": policy_round.window_start,
+                "window_end": policy_round.window_end,
+                "source_sha256": sha,
+            }
+            record = PolicyRoundRecord.objects.filter(code=code).first()
+            if record is None:
+                record = PolicyRoundRecord.objects.create(code=code, **values)
+                changes[code] = "created"
+            elif any(getattr(record, k) != v for k, v in values.items()):
+                for key, value in values.items():
+                    setattr(record, key, value)
+                record.save()
+                changes[code] = "updated"
+            else:
+                changes[code] = "unchanged"
+            records.append(record)
+        audit(actor=acting_user, action="rounds_sync", data={"rounds": changes})
+    return records
+
+
+def _store(application: Application, evaluation: Evaluation, sha256: str) -> StoredEvaluation:
+    data = evaluation.to_json()
+    subsidy = evaluation.subsidy
+    return StoredEvaluation.objects.create(
+        application=application,
+        round_code=evaluation.round,
+        engine_version=evaluation.engine_version,
+        outcome=evaluation.outcome,
+        computed=subsidy.computed,
+        cap=subsidy.cap,
+        requested=subsidy.requested,
+        approved_max=subsidy.approved_max,
+        findings=data["findings"],
+        contracts=data["contracts"],
+        missing_materials=list(evaluation.missing_materials),
+        document_sha256=sha256,
+    )
+
+
+def _evaluate(
+    applications: Sequence[Application], *, judge_against_rest_of_round: bool
+) -> list[StoredEvaluation]:
+    """Evaluate `applications` (one round) as one batch and store each result."""
+    if not applications:
+        return []
+    round_ids = {a.round_id for a in applications}
+    if len(round_ids) != 1:
+        raise ValueError("a batch holds applications of one round only")
+    record = applications[0].round
+    documents = [application_export(a) for a in applications]
+    others: list[OtherSubmission] = []
+    if judge_against_rest_of_round:
+        rest = (
+            Application.objects.filter(round=record)
+            .exclude(pk__in=[a.pk for a in applications])
+            .select_related("enterprise", "round")
+        )
+        others = [
+            OtherSubmission(
+                uscc=o.enterprise.uscc, submitted_on=o.submitted_on, reference=o.reference
+            )
+            for o in rest
+        ]
+    context = EvaluationContext(other_submissions=tuple(others))
+    evaluations = evaluate(documents, get_round(record.code), context)
+    return [
+        _store(application, evaluation, document_sha256(document))
+        for application, evaluation, document in zip(
+            applications, evaluations, documents, strict=True
+        )
+    ]
+
+
+def _summary(stored: StoredEvaluation) -> dict[str, Any]:
+    return {
+        "application": stored.application_id,
+        "evaluation": stored.pk,
+        "outcome": stored.outcome,
+        "approved_max": str(stored.approved_max),
+    }
+
+
+def application_evaluate(*, application: Application, acting_user: Any = None) -> StoredEvaluation:
+    """Evaluate one application; the round's other applications count for ONE_DIRECTION."""
+    with transaction.atomic():
+        (stored,) = _evaluate([application], judge_against_rest_of_round=True)
+        audit(
+            actor=acting_user,
+            action="application_evaluate",
+            obj=application,
+            data={
+                **_summary(stored),
+                "round": stored.round_code,
+                "engine_version": stored.engine_version,
+                "sha256": stored.document_sha256,
+            },
+        )
+    return stored
+
+
+def applications_evaluate_batch(
+    *,
+    applications: Sequence[Application],
+    acting_user: Any = None,
+    judge_against_rest_of_round: bool = True,
+) -> list[StoredEvaluation]:
+    """Evaluate several applications of one round as one batch (ONE_DIRECTION across them).
+
+    With `judge_against_rest_of_round=False` the rest of the round is left out: the demo
+    evaluates each example folder on its own, as examples/README.md prescribes.
+    """
+    applications = list(applications)
+    with transaction.atomic():
+        stored = _evaluate(applications, judge_against_rest_of_round=judge_against_rest_of_round)
+        audit(
+            actor=acting_user,
+            action="applications_evaluate_batch",
+            obj=applications[0].round if applications else None,
+            data={
+                "judge_against_rest_of_round": judge_against_rest_of_round,
+                "evaluations": [_summary(s) for s in stored],
+            },
+        )
+    return stored
+
+
+def round_evaluate_all(*, round_code: str, acting_user: Any = None) -> list[StoredEvaluation]:
+    """Evaluate every application of a round as one batch."""
+    record = PolicyRoundRecord.objects.get(code=round_code)
+    with transaction.atomic():
+        applications = list(
+            Application.objects.filter(round=record).select_related("round", "enterprise")
+        )
+        stored = _evaluate(applications, judge_against_rest_of_round=False)
+        audit(
+            actor=acting_user,
+            action="round_evaluate_all",
+            obj=record,
+            data={"round": round_code, "evaluations": [_summary(s) for s in stored]},
+        )
+    return stored

@@ -1,0 +1,106 @@
+"""What `voucher demo` puts in the database: rounds, two logins, the examples, their evaluations.
+
+Idempotent: an example already imported (same canonical document) is not imported again, and a
+batch whose applications already carry an evaluation of the current engine is not re-evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+import voucher
+from voucher.applications import actions
+from voucher.applications.interchange import document_sha256
+from voucher.applications.models import Application, StoredEvaluation
+from voucher.core.audit import audit
+from voucher.policy import ENGINE_VERSION
+from voucher.policy.format import load_application_file
+
+EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
+DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1
+DEMO_USERS = (("admin", True), ("reviewer", False))  # (username, superuser)
+VIEW_APPS = ("applications", "core")
+
+
+@dataclass
+class DemoResult:
+    imported: list[Application] = field(default_factory=list)
+    existing: list[Application] = field(default_factory=list)
+    evaluated: list[StoredEvaluation] = field(default_factory=list)
+
+
+def demo_users_ensure(*, acting_user: Any = None) -> None:
+    """A superuser `admin` and a staff `reviewer` who may view everything, both `voucher-demo`."""
+    user_model = get_user_model()
+    view = Permission.objects.filter(
+        content_type__app_label__in=VIEW_APPS, codename__startswith="view_"
+    )
+    with transaction.atomic():
+        for username, superuser in DEMO_USERS:
+            user, _created = user_model.objects.get_or_create(username=username)
+            user.is_staff = True
+            user.is_superuser = superuser
+            user.is_active = True
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            if not superuser:
+                user.user_permissions.set(view)
+        audit(
+            actor=acting_user,
+            action="demo_users_ensure",
+            data={"users": [u for u, _ in DEMO_USERS]},
+        )
+
+
+def _needs_evaluation(applications: list[Application]) -> bool:
+    for application in applications:
+        latest = application.evaluations.order_by("-created_at", "-id").first()
+        if latest is None or latest.engine_version != ENGINE_VERSION:
+            return True
+    return False
+
+
+def demo_load(*, examples_dir: Path = EXAMPLES_DIR, round_batch: bool = False) -> DemoResult:
+    """Import every examples/*/application*.json once and evaluate it.
+
+    Each example folder is one batch, as examples/README.md prescribes: the examples share a
+    made-up enterprise, and judged across folders ONE_DIRECTION would fail nearly all of them.
+    `round_batch=True` evaluates the whole round as one batch instead.
+    """
+    actions.rounds_sync()
+    demo_users_ensure()
+    result = DemoResult()
+    folders: list[list[Application]] = []
+    for folder in sorted(p for p in examples_dir.iterdir() if p.is_dir()):
+        batch = []
+        for path in sorted(folder.glob("application*.json")):
+            document = load_application_file(path)
+            existing = Application.objects.filter(source_sha256=document_sha256(document)).first()
+            if existing is not None:
+                result.existing.append(existing)
+                batch.append(existing)
+                continue
+            application = actions.application_import(
+                document=document, source_name=str(path.relative_to(examples_dir.parent))
+            )
+            result.imported.append(application)
+            batch.append(application)
+        if batch:
+            folders.append(batch)
+    if round_batch:
+        codes = sorted({a.round.code for batch in folders for a in batch})
+        for code in codes:
+            result.evaluated += actions.round_evaluate_all(round_code=code)
+        return result
+    for batch in folders:
+        if _needs_evaluation(batch):
+            result.evaluated += actions.applications_evaluate_batch(
+                applications=batch, judge_against_rest_of_round=False
+            )
+    return result

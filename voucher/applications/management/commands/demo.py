@@ -1,0 +1,61 @@
+"""`voucher demo`: a working system on this machine in one command.
+
+Migrates the database (SQLite in ./var unless VOUCHER_DATA_DIR or DATABASE_URL say otherwise),
+loads the examples, evaluates them, prints the address and the logins and serves the site on
+127.0.0.1 only. The pages are public read-only while the demo runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from voucher.applications.demo import DEMO_PASSWORD, DEMO_USERS, demo_load
+
+
+class Command(BaseCommand):
+    help = "建库、导入示例申报并评估，然后在 http://127.0.0.1:PORT/ 启动演示站点"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
+        parser.add_argument(
+            "--round-batch",
+            action="store_true",
+            help="整个轮次作为一批评估（示例共用同一企业，多数会因“同一企业多个方向”不通过）",
+        )
+
+    def handle(
+        self, *args: Any, port: int, no_serve: bool, round_batch: bool, **options: Any
+    ) -> None:
+        database = settings.DATABASES["default"]
+        if database["ENGINE"].endswith("sqlite3"):
+            settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        result = demo_load(round_batch=round_batch)
+
+        self.stdout.write(
+            f"示例申报: 新导入 {len(result.imported)} 份，已存在 {len(result.existing)} 份；"
+            f"本次评估 {len(result.evaluated)} 份"
+        )
+        self.stdout.write(f"数据库: {database['NAME']}")
+        address = f"http://127.0.0.1:{port}/"
+        self.stdout.write("")
+        self.stdout.write(f"演示地址 (demo): {address}")
+        self.stdout.write(f"管理后台 (admin): {address}admin/")
+        for username, superuser in DEMO_USERS:
+            role = "超级管理员" if superuser else "审核员（只读）"
+            self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}")
+        if no_serve:
+            return
+        self.stdout.write("申报页面在演示期间公开只读。按 Ctrl-C 停止。")
+        settings.VOUCHER_PUBLIC_DEMO = True
+        call_command(
+            "runserver",
+            f"127.0.0.1:{port}",
+            use_reloader=False,
+            insecure_serving=True,
+        )

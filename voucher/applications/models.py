@@ -1,0 +1,408 @@
+"""The application aggregate: a round, an enterprise, its application and everything it declares.
+
+The columns mirror the interchange format `compute-voucher/application@1` one to one, so an
+application exported from the database is the document that was imported (see interchange.py).
+Money is DecimalField(16, 2) in yuan. Quantities, unit prices and ratios keep the number of
+decimals they were written with (`*_places`): "0.20" and "0.2" are the same number but not the
+same document.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from voucher.policy.results import OUTCOME_LABELS
+
+
+def MoneyField(verbose_name: str, **kwargs: object) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+def QuantityField(verbose_name: str) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
+    )
+
+
+def PlacesField(verbose_name: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(verbose_name, default=0)
+
+
+QUANTITY_DIGITS, QUANTITY_PLACES = 20, 6
+RATIO_DIGITS, RATIO_PLACES = 9, 8
+MONEY_DIGITS, MONEY_PLACES = 16, 2
+
+DIRECTION_CHOICES = [(1, "方向一"), (2, "方向二"), (3, "方向三"), (4, "方向四")]
+ENTITY_TYPE_CHOICES = [("enterprise", "企业"), ("new_rd_institution", "新型研发机构")]
+TOPIC_CHOICES = [
+    ("world_model", "世界模型"),
+    ("embodied_ai", "具身智能"),
+    ("ai_for_science", "AI for Science"),
+    ("agent", "Agent"),
+]
+FILING_KIND_CHOICES = [("model", "大模型备案"), ("agent", "Agent 备案")]
+SERVICE_CHOICES = [
+    ("compute", "算力"),
+    ("storage", "存储"),
+    ("network", "网络"),
+    ("security", "安全"),
+]
+LEVEL_CHOICES = [("national", "国家级"), ("municipal", "市级"), ("district", "区级")]
+SUBSIDY_STATUS_CHOICES = [("granted", "已获得"), ("applied", "已申请未拨付")]
+ROLE_CHOICES = [
+    ("director", "董事"),
+    ("supervisor", "监事"),
+    ("executive", "高级管理人员"),
+    ("legal_representative", "法定代表人"),
+]
+OUTCOME_CHOICES = list(OUTCOME_LABELS.items())
+
+
+class PolicyRoundRecord(models.Model):
+    """A round as the database knows it; the parameters themselves stay in rounds/<code>.toml."""
+
+    code = models.CharField("轮次代码", max_length=50, unique=True)
+    title = models.CharField("名称", max_length=200)
+    jurisdiction = models.CharField("地区", max_length=100)
+    window_start = models.DateField("补贴期开始")
+    window_end = models.DateField("补贴期结束")
+    source_sha256 = models.CharField("参数文件 SHA-256", max_length=64)
+    synced_at = models.DateTimeField("同步时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "政策轮次"
+        verbose_name_plural = "政策轮次"
+        ordering = ("-window_start",)
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Enterprise(models.Model):
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("名称", max_length=200)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "企业"
+        verbose_name_plural = "企业"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.uscc}）"
+
+
+class Application(models.Model):
+    round = models.ForeignKey(
+        PolicyRoundRecord,
+        verbose_name="轮次",
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="申报单位", on_delete=models.PROTECT, related_name="applications"
+    )
+    direction = models.PositiveSmallIntegerField("申报方向", choices=DIRECTION_CHOICES)
+    submitted_on = models.DateField("提交日期", null=True, blank=True)
+    requested_amount = MoneyField("申请金额（元）", null=True, blank=True)
+
+    # applicant (the enterprise's USCC is enterprise.uscc)
+    applicant_name = models.CharField("申报单位名称", max_length=200)
+    registered_address = models.CharField("注册地址", max_length=300)
+    business_address = models.CharField("经营地址", max_length=300)
+    entity_type = models.CharField("单位类型", max_length=30, choices=ENTITY_TYPE_CHOICES)
+    independent_legal_person = models.BooleanField("具备独立法人资格")
+    industry = models.CharField("所属行业门类", max_length=1)
+    ai_new_rd_institution = models.BooleanField("北京市人工智能领域新型研发机构")
+    contact_name = models.CharField("联系人", max_length=100)
+    contact_mobile = models.CharField("联系人手机", max_length=11)
+    contact_address = models.CharField("联系地址", max_length=300)
+    contact_email = models.CharField("联系人邮箱", max_length=254)
+
+    # project
+    project_name = models.CharField("项目名称", max_length=300)
+    project_start_date = models.DateField("项目开始日期")
+    project_overview = models.TextField("项目概述", blank=True)
+    ai_field = models.BooleanField("属于人工智能产业方向")
+    topic = models.CharField(  # noqa: DJ001
+        "研究方向（方向一）", max_length=30, choices=TOPIC_CHOICES, null=True, blank=True
+    )
+    miit_2025_list = models.BooleanField("入围工信部2025年揭榜名单", default=False)
+    action_plan_aligned = models.BooleanField("符合2025年行动方案支持方向", default=False)
+    # project.open_source: all three NULL = not declared (NULL, not "", is the format's null)
+    open_source_platform = models.CharField(  # noqa: DJ001
+        "开源平台", max_length=100, null=True, blank=True
+    )
+    open_source_url = models.CharField(  # noqa: DJ001
+        "开源地址", max_length=500, null=True, blank=True
+    )
+    open_source_scenario_aligned = models.BooleanField("符合开源场景", null=True, blank=True)
+    # project.model_filing: all three null = not declared
+    model_filing_number = models.CharField(  # noqa: DJ001
+        "备案编号", max_length=100, null=True, blank=True
+    )
+    model_filing_date = models.DateField("备案日期", null=True, blank=True)
+    model_filing_kind = models.CharField(  # noqa: DJ001
+        "备案类型", max_length=10, choices=FILING_KIND_CHOICES, null=True, blank=True
+    )
+
+    # declarations
+    other_municipal_compute_support = models.BooleanField("已获其他市级算力资金支持")
+    dishonest_entity = models.BooleanField("被列为失信联合惩戒对象", default=False)
+
+    # registry: whether the document carried an inline extract at all (an empty one is not none)
+    has_registry = models.BooleanField("附带工商登记摘录", default=False)
+    materials = models.JSONField("已提交材料", null=True, blank=True)
+
+    # provenance of the import
+    source_name = models.CharField("导入来源", max_length=500, blank=True)
+    source_sha256 = models.CharField(
+        "导入文件摘要 SHA-256", max_length=64, blank=True, db_index=True
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "申报"
+        verbose_name_plural = "申报"
+        ordering = ("round_id", "submitted_on", "id")
+        constraints = (
+            models.CheckConstraint(
+                name="application_direction_1_to_4", condition=Q(direction__gte=1, direction__lte=4)
+            ),
+            models.CheckConstraint(
+                name="application_open_source_all_or_none",
+                condition=Q(
+                    open_source_platform__isnull=True,
+                    open_source_url__isnull=True,
+                    open_source_scenario_aligned__isnull=True,
+                )
+                | Q(
+                    open_source_platform__isnull=False,
+                    open_source_url__isnull=False,
+                    open_source_scenario_aligned__isnull=False,
+                ),
+            ),
+            models.CheckConstraint(
+                name="application_model_filing_all_or_none",
+                condition=Q(
+                    model_filing_number__isnull=True,
+                    model_filing_date__isnull=True,
+                    model_filing_kind__isnull=True,
+                )
+                | Q(
+                    model_filing_number__isnull=False,
+                    model_filing_date__isnull=False,
+                    model_filing_kind__isnull=False,
+                ),
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.applicant_name}（{self.get_direction_display()}）"
+
+    @property
+    def reference(self) -> str:
+        """The number people quote: round code and id."""
+        return f"{self.round.code}-{self.pk:05d}" if self.pk else f"{self.round.code}-?"
+
+
+class Contract(models.Model):
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="contracts"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    contract_id = models.CharField("合同编号", max_length=100)
+    supplier_name = models.CharField("算力供应方", max_length=200)
+    supplier_uscc = models.CharField("供应方统一社会信用代码", max_length=18)
+    signed_on = models.DateField("签订日期", null=True, blank=True)
+    valid_from = models.DateField("有效期开始")
+    valid_to = models.DateField("有效期结束")
+    total_amount = MoneyField("合同总额（元）")
+    revenue_or_risk_sharing = models.BooleanField("存在收益或风险分担协议")
+    hierarchy = models.BooleanField("存在上下级关系")
+
+    class Meta:
+        verbose_name = "算力合同"
+        verbose_name_plural = "算力合同"
+        ordering = ("position", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["application", "contract_id"], name="contract_id_unique_per_application"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.supplier_name}"
+
+
+class Delivery(models.Model):
+    contract = models.ForeignKey(
+        Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期")
+    service = models.CharField("服务类型", max_length=20, choices=SERVICE_CHOICES)
+    # NULL, not "": the format tells an undeclared device from an empty one.
+    device = models.CharField("设备型号", max_length=100, null=True, blank=True)  # noqa: DJ001
+    quantity = QuantityField("数量")
+    quantity_places = PlacesField("数量小数位数")
+    unit = models.CharField("单位", max_length=50)
+    unit_price = QuantityField("单价（元）")
+    unit_price_places = PlacesField("单价小数位数")
+    amount = MoneyField("金额（元）")
+
+    class Meta:
+        verbose_name = "交付记录"
+        verbose_name_plural = "交付记录"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"{self.start}–{self.end} {self.get_service_display()} {self.amount}"
+
+
+class Invoice(models.Model):
+    contract = models.ForeignKey(
+        Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="invoices"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    number = models.CharField("发票号码", max_length=100)
+    date = models.DateField("开票日期")
+    amount = MoneyField("金额（元）")
+
+    class Meta:
+        verbose_name = "发票"
+        verbose_name_plural = "发票"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.amount}"
+
+
+class Payment(models.Model):
+    contract = models.ForeignKey(
+        Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="payments"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    date = models.DateField("支付日期")
+    amount = MoneyField("金额（元）")
+
+    class Meta:
+        verbose_name = "付款凭证"
+        verbose_name_plural = "付款凭证"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class OtherSubsidy(models.Model):
+    contract = models.ForeignKey(
+        Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="other_subsidies"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    level = models.CharField("级别", max_length=20, choices=LEVEL_CHOICES)
+    policy = models.CharField("政策名称", max_length=300)
+    amount = MoneyField("金额（元）")
+    status = models.CharField("状态", max_length=20, choices=SUBSIDY_STATUS_CHOICES)
+
+    class Meta:
+        verbose_name = "其他财政补贴"
+        verbose_name_plural = "其他财政补贴"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.policy} {self.amount}"
+
+
+class RegistryShareholding(models.Model):
+    """A row of the registry extract the application carried (`registry.shareholdings`)."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="shareholdings"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    holder = models.CharField("股东（代码或人员编号）", max_length=100)
+    held = models.CharField("被持股企业", max_length=18)
+    ratio = models.DecimalField("持股比例", max_digits=RATIO_DIGITS, decimal_places=RATIO_PLACES)
+    ratio_places = PlacesField("比例小数位数")
+
+    class Meta:
+        verbose_name = "股权关系（登记摘录）"
+        verbose_name_plural = "股权关系（登记摘录）"
+        ordering = ("position", "id")
+        constraints = (
+            models.CheckConstraint(
+                name="shareholding_ratio_in_0_1", condition=Q(ratio__gt=0, ratio__lte=1)
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.holder} → {self.held} {self.ratio}"
+
+
+class RegistryOfficer(models.Model):
+    """A row of the registry extract the application carried (`registry.officers`)."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="officers"
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
+    person = models.CharField("人员编号", max_length=100)
+    company = models.CharField("任职企业", max_length=18)
+    role = models.CharField("职务", max_length=30, choices=ROLE_CHOICES)
+
+    class Meta:
+        verbose_name = "任职关系（登记摘录）"
+        verbose_name_plural = "任职关系（登记摘录）"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_role_display()} @ {self.company}"
+
+
+class StoredEvaluation(models.Model):
+    """What the engine said about one application, kept as it said it (Evaluation.to_json())."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="evaluations"
+    )
+    round_code = models.CharField("轮次代码", max_length=50)
+    engine_version = models.CharField("规则引擎版本", max_length=20)
+    outcome = models.CharField("结论", max_length=20, choices=OUTCOME_CHOICES)
+    computed = MoneyField("测算补贴（元）")
+    cap = MoneyField("方向上限（元）")
+    requested = MoneyField("申请金额（元）", null=True, blank=True)
+    approved_max = MoneyField("最高可核定（元）")
+    findings = models.JSONField("审查意见", default=list)
+    contracts = models.JSONField("合同测算", default=list)
+    missing_materials = models.JSONField("缺少的材料", default=list)
+    document_sha256 = models.CharField("所评估文档 SHA-256", max_length=64)
+    created_at = models.DateTimeField("评估时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "评估结果"
+        verbose_name_plural = "评估结果"
+        ordering = ("-created_at", "-id")
+        get_latest_by = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.get_outcome_display()} {self.approved_max}"
+
+    def to_json(self) -> dict[str, object]:
+        """The stored evaluation in the shape of Evaluation.to_json()."""
+        from voucher.policy.money import format_yuan
+
+        return {
+            "outcome": self.outcome,
+            "findings": self.findings,
+            "contracts": self.contracts,
+            "subsidy": {
+                "computed": format_yuan(self.computed),
+                "cap": format_yuan(self.cap),
+                "requested": None if self.requested is None else format_yuan(self.requested),
+                "approved_max": format_yuan(self.approved_max),
+            },
+        }

@@ -1,0 +1,210 @@
+"""Reads for the pages: plain data ready for a template, computed from the stored evaluations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from voucher.applications.models import Application, StoredEvaluation
+from voucher.policy.clauses import CLAUSES, clause_ids
+from voucher.policy.round import get_rounds
+
+# The engine's labels (voucher.policy.results) are Chinese; these literals let makemessages
+# find them so the English catalogue can translate them. A test checks they match the engine.
+OUTCOME_LABELS = {
+    "eligible": gettext_noop("符合条件"),
+    "ineligible": gettext_noop("不符合条件"),
+    "needs_review": gettext_noop("需人工审核"),
+    "incomplete": gettext_noop("材料不全"),
+}
+STATUS_LABELS = {
+    "pass": gettext_noop("通过"),
+    "fail": gettext_noop("不通过"),
+    "review": gettext_noop("待审核"),
+    "info": gettext_noop("说明"),
+}
+DIRECTION_LABELS = {
+    1: gettext_noop("方向一"),
+    2: gettext_noop("方向二"),
+    3: gettext_noop("方向三"),
+    4: gettext_noop("方向四"),
+}
+MATERIAL_LABELS = {
+    "contract": gettext_noop("算力合同"),
+    "demand_qualification": gettext_noop("需求方资质证明"),
+    "supply_qualification": gettext_noop("供给方资质证明"),
+    "invoice_or_payment": gettext_noop("发票或付款凭证"),
+    "settlement": gettext_noop("结算及使用明细"),
+    "usage_table": gettext_noop("算力使用情况表（附件14-2）"),
+    "implementation_report": gettext_noop("项目实施情况报告（附件14-3）"),
+    "commitment_letter": gettext_noop("承诺书（附件14-4）"),
+}
+STATUS_ORDER = ("fail", "review", "info", "pass")
+
+
+def outcome_label(outcome: str | None) -> str:
+    return _(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else _("尚未评估")
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    id: int
+    reference: str
+    applicant_name: str
+    uscc: str
+    project_name: str
+    direction: int
+    direction_label: str
+    submitted_on: Any
+    outcome: str | None
+    outcome_label: str
+    approved_max: Decimal | None
+    fail_count: int
+    review_count: int
+
+
+def _latest_evaluations(applications: list[Application]) -> dict[int, StoredEvaluation]:
+    ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]  # type: ignore[attr-defined]
+    evaluations = StoredEvaluation.objects.in_bulk(ids)
+    return {e.application_id: e for e in evaluations.values()}
+
+
+def _with_latest_evaluation_id() -> Any:
+    latest = StoredEvaluation.objects.filter(application=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    return Application.objects.annotate(latest_evaluation_id=Subquery(latest.values("id")[:1]))
+
+
+def application_rows() -> list[ApplicationRow]:
+    applications = list(
+        _with_latest_evaluation_id()
+        .select_related("enterprise", "round")
+        .order_by("round_id", "submitted_on", "id")
+    )
+    latest = _latest_evaluations(applications)
+    rows = []
+    for a in applications:
+        evaluation = latest.get(a.pk)
+        findings = evaluation.findings if evaluation else []
+        rows.append(
+            ApplicationRow(
+                id=a.pk,
+                reference=a.reference,
+                applicant_name=a.applicant_name,
+                uscc=a.enterprise.uscc,
+                project_name=a.project_name,
+                direction=a.direction,
+                direction_label=_(DIRECTION_LABELS[a.direction]),
+                submitted_on=a.submitted_on,
+                outcome=evaluation.outcome if evaluation else None,
+                outcome_label=outcome_label(evaluation.outcome if evaluation else None),
+                approved_max=evaluation.approved_max if evaluation else None,
+                fail_count=sum(1 for f in findings if f["status"] == "fail"),
+                review_count=sum(1 for f in findings if f["status"] == "review"),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FindingView:
+    rule: str
+    status: str
+    contract: str | None
+    message: str
+    clause: str
+    clause_texts: list[tuple[str, str]]  # (where, verbatim text)
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    status: str
+    label: str
+    findings: list[FindingView]
+
+
+@dataclass
+class ApplicationDetail:
+    application: Application
+    direction_label: str
+    evaluation: StoredEvaluation | None
+    outcome_label: str
+    binding: list[str] = field(default_factory=list)
+    contracts: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[FindingGroup] = field(default_factory=list)
+    missing_materials: list[str] = field(default_factory=list)
+    round_title: str = ""
+
+
+def _clause_texts(reference: str) -> list[tuple[str, str]]:
+    return [(CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(reference) if c in CLAUSES]
+
+
+def _binding(evaluation: StoredEvaluation) -> list[str]:
+    """Which bound set the maximum amount, in words."""
+    if evaluation.outcome == "ineligible":
+        return [_("申报不符合条件，最高可核定金额为 0")]
+    bounds = []
+    if evaluation.approved_max == evaluation.computed:
+        bounds.append(_("按合同逐笔测算的补贴合计"))
+    if evaluation.approved_max == evaluation.cap:
+        bounds.append(_("本方向补贴金额上限"))
+    if evaluation.requested is not None and evaluation.approved_max == evaluation.requested:
+        bounds.append(_("申请金额"))
+    return bounds
+
+
+def application_detail(application_id: int) -> ApplicationDetail:
+    """Raises Application.DoesNotExist for an unknown id."""
+    application = (
+        _with_latest_evaluation_id().select_related("enterprise", "round").get(pk=application_id)
+    )
+    evaluation = _latest_evaluations([application]).get(application.pk)
+    policy_round = get_rounds().get(application.round.code)
+    detail = ApplicationDetail(
+        application=application,
+        direction_label=_(DIRECTION_LABELS[application.direction]),
+        evaluation=evaluation,
+        outcome_label=outcome_label(evaluation.outcome if evaluation else None),
+        round_title=policy_round.title if policy_round else application.round.title,
+    )
+    if evaluation is None:
+        return detail
+    suppliers = {c.contract_id: c for c in application.contracts.all()}
+    failed = {f["contract"] for f in evaluation.findings if f["status"] == "fail" and f["contract"]}
+    detail.contracts = [
+        {
+            **amounts,
+            "supplier": suppliers[amounts["id"]].supplier_name
+            if amounts["id"] in suppliers
+            else "",
+            "excluded": amounts["id"] in failed,
+        }
+        for amounts in evaluation.contracts
+    ]
+    detail.binding = _binding(evaluation)
+    for status in STATUS_ORDER:
+        findings = [
+            FindingView(
+                rule=f["rule"],
+                status=f["status"],
+                contract=f.get("contract"),
+                message=f["message"],
+                clause=f["clause"],
+                clause_texts=_clause_texts(f["clause"]),
+                values=f.get("values") or {},
+            )
+            for f in evaluation.findings
+            if f["status"] == status
+        ]
+        if findings:
+            detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))
+    detail.missing_materials = [_(MATERIAL_LABELS.get(m, m)) for m in evaluation.missing_materials]
+    return detail

@@ -1,0 +1,33 @@
+"""Money for people: `¥12,345,678.90` and `1,234.56789 万元`, exact, from Decimal only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from voucher.policy.money import format_yuan_grouped
+
+register = template.Library()
+
+_WAN = Decimal(10000)
+_SMALLEST_WAN = Decimal("0.000001")  # one fen
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"¥{format_yuan_grouped(Decimal(value))}"
+
+
+@register.filter
+def wan(value: Any) -> str:
+    """Yuan as 万元 (forms 14-2 use it), exact to the fen, at least two decimals."""
+    if value is None or value == "":
+        return "—"
+    amount = (Decimal(value) / _WAN).quantize(_SMALLEST_WAN)
+    text = f"{amount:,f}".rstrip("0")
+    whole, _dot, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
