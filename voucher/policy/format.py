@@ -399,13 +399,22 @@ def _message(error: Any) -> str:
     return _PYDANTIC_MESSAGES.get(kind, str(error["msg"]))
 
 
+_MODEL_CHECK_FIELDS = {
+    "(duplicate contract id)": "contracts",
+    "(valid_to is before valid_from)": "valid_to",
+    "(end is before start)": "end",
+}
+
+
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for e in error.errors():
         loc = tuple(e["loc"])
         # Errors raised by a model-level check point at the field they are about.
-        if e["type"] == "value_error" and "duplicate contract id" in e["msg"]:
-            loc = (*loc, "contracts")
+        if e["type"] == "value_error":
+            for marker, field_name in _MODEL_CHECK_FIELDS.items():
+                if marker in e["msg"]:
+                    loc = (*loc, field_name)
         problems.append((_path(loc), _message(e)))
     return problems
 
