@@ -43,11 +43,12 @@ def demo_users_ensure(*, acting_user: Any = None) -> None:
     )
     with transaction.atomic():
         for username, superuser in DEMO_USERS:
-            user, _created = user_model.objects.get_or_create(username=username)
+            user, created = user_model.objects.get_or_create(username=username)
             user.is_staff = True
             user.is_superuser = superuser
             user.is_active = True
-            user.set_password(DEMO_PASSWORD)
+            if created:  # a password changed since is kept (and its sessions stay valid)
+                user.set_password(DEMO_PASSWORD)
             user.save()
             if not superuser:
                 user.user_permissions.set(view)

@@ -1,0 +1,70 @@
+"""Fixtures for the Django tests: the examples in the database and the people who look at them.
+
+Personas (healthchecks style): `admin_user` (superuser), `reviewer` (staff who may view),
+`outsider` (logged in, not staff) and the anonymous client.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = ROOT / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*/application*.json"))
+EXAMPLE_FOLDERS = sorted(p for p in EXAMPLES_DIR.iterdir() if p.is_dir())
+
+# Playwright's sync API keeps an event loop running in the test thread; the ORM calls that
+# pytest-django makes around a browser test are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def example_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("reviewer", password="pw-reviewer", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=("applications", "core"), codename__startswith="view_"
+        )
+    )
+    return user
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    return django_user_model.objects.create_user("outsider", password="pw-outsider")
+
+
+@pytest.fixture
+def not_public(settings):
+    settings.DEBUG = False
+    settings.VOUCHER_PUBLIC_DEMO = False
+    return settings
+
+
+@pytest.fixture
+def public_demo(settings):
+    settings.VOUCHER_PUBLIC_DEMO = True
+    return settings
+
+
+@pytest.fixture
+def demo_data(db):
+    """Every example imported and evaluated folder by folder, as `voucher demo` does."""
+    from voucher.applications.demo import demo_load
+
+    return demo_load(examples_dir=EXAMPLES_DIR)
+
+
+def application_from(folder: str, name: str = "application.json"):
+    from voucher.applications.models import Application
+
+    return Application.objects.get(source_name=f"examples/{folder}/{name}")

@@ -1,0 +1,67 @@
+"""The admin: every model's list renders for the superuser; a reviewer can look but not change."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from voucher.applications.models import Application, Contract, StoredEvaluation
+from voucher.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [m for m in admin.site._registry if m._meta.app_label in ("applications", "core")]
+
+
+def test_every_model_of_ours_is_in_the_admin():
+    names = {m.__name__ for m in MODELS}
+    assert {
+        "PolicyRoundRecord",
+        "Enterprise",
+        "Application",
+        "Contract",
+        "Delivery",
+        "Invoice",
+        "Payment",
+        "OtherSubsidy",
+        "RegistryShareholding",
+        "RegistryOfficer",
+        "StoredEvaluation",
+        "AuditEntry",
+    } <= names
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_the_changelist_renders_for_the_superuser(admin_client, demo_data, model):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert str(model._meta.verbose_name_plural) in response.content.decode()
+
+
+@pytest.mark.parametrize("model", [Application, Contract, StoredEvaluation, AuditEntry])
+def test_the_change_page_renders_for_the_superuser(admin_client, demo_data, model):
+    obj = model.objects.order_by("pk").first()
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    assert admin_client.get(url).status_code == 200
+
+
+def test_a_stored_evaluation_shows_its_findings_with_the_clause_text(admin_client, demo_data):
+    evaluation = StoredEvaluation.objects.get(outcome="needs_review")
+    url = reverse("admin:applications_storedevaluation_change", args=[evaluation.pk])
+    page = admin_client.get(url).content.decode()
+    assert "SUPPLIER_EQUITY" in page
+    assert "待审核" in page
+    assert "一（五）注1" in page
+
+
+def test_stored_evaluations_and_the_audit_log_cannot_be_changed(admin_client, demo_data):
+    assert admin_client.get(reverse("admin:core_auditentry_add")).status_code == 403
+    assert admin_client.get(reverse("admin:applications_storedevaluation_add")).status_code == 403
+
+
+def test_a_reviewer_sees_the_applications_but_cannot_add_one(client, reviewer, demo_data):
+    client.force_login(reviewer)
+    assert client.get(reverse("admin:applications_application_changelist")).status_code == 200
+    assert client.get(reverse("admin:applications_application_add")).status_code == 403
