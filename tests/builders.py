@@ -39,7 +39,11 @@ def base_document(direction: int = 2) -> dict[str, Any]:
             "scenario_aligned": True,
         }
     if direction == 4:
-        doc["project"]["model_filing"] = {"number": "Beijing-1", "date": "2026-02-15", "kind": "model"}
+        doc["project"]["model_filing"] = {
+            "number": "Beijing-1",
+            "date": "2026-02-15",
+            "kind": "model",
+        }
     return doc
 
 
@@ -90,7 +94,9 @@ def contract(
         "deliveries": deliveries
         if deliveries is not None
         else [delivery("2025-09-08", "2025-12-31", "3000000.00")],
-        "invoices": [] if invoiced is None else [{"number": "25112000004495444840", "date": "2026-04-01", "amount": invoiced}],
+        "invoices": []
+        if invoiced is None
+        else [{"number": "25112000004495444840", "date": "2026-04-01", "amount": invoiced}],
         "payments": [] if paid is None else [{"date": "2026-04-02", "amount": paid}],
         "other_subsidies": other_subsidies or [],
     }
@@ -111,7 +117,9 @@ def run(doc: dict[str, Any], policy_round: PolicyRound = BJ_2026, **kwargs: Any)
     return evaluate([build(doc)], policy_round, **kwargs)[0]
 
 
-def finding(ev: Evaluation, rule: str, contract: str | None = None, status: str | None = None) -> Finding:
+def finding(
+    ev: Evaluation, rule: str, contract: str | None = None, status: str | None = None
+) -> Finding:
     """The one finding of `rule` (and contract); fails the test if there is not exactly one."""
     found = [
         f

@@ -27,8 +27,15 @@ def day_range(draw, max_len: int = 200, last_start: int = DAYS) -> tuple[str, st
 @st.composite
 def deliveries(draw) -> dict:
     # mostly inside the window (which starts on day 99), sometimes across or outside it
-    start, end = draw(st.one_of(day_range(max_len=120), day_range(max_len=60, last_start=300).filter(lambda r: r[0] >= "2025-09-08")))
-    service = draw(st.sampled_from(["compute", "compute", "compute", "storage", "network", "security"]))
+    start, end = draw(
+        st.one_of(
+            day_range(max_len=120),
+            day_range(max_len=60, last_start=300).filter(lambda r: r[0] >= "2025-09-08"),
+        )
+    )
+    service = draw(
+        st.sampled_from(["compute", "compute", "compute", "storage", "network", "security"])
+    )
     d = {
         "start": start,
         "end": end,
@@ -49,7 +56,10 @@ def contracts(draw, cid: str) -> dict:
     signed = draw(st.sampled_from([None, 1, 0, 0, 0, 0, 0, 0, 0, 0]))
     c = {
         "id": cid,
-        "supplier": {"name": f"供应商{cid}", "uscc": draw(st.sampled_from([SUPPLIER_USCC, OTHER_USCC]))},
+        "supplier": {
+            "name": f"供应商{cid}",
+            "uscc": draw(st.sampled_from([SUPPLIER_USCC, OTHER_USCC])),
+        },
         "valid_from": valid_from,
         "valid_to": valid_to,
         "total_amount": draw(money(0, 10_000_000_000)),
@@ -57,12 +67,18 @@ def contracts(draw, cid: str) -> dict:
             "revenue_or_risk_sharing": draw(st.sampled_from([False] * 7 + [True])),
             "hierarchy": draw(st.sampled_from([False] * 7 + [True])),
         },
-        "deliveries": draw(st.lists(deliveries(), min_size=draw(st.sampled_from([0, 1, 1, 1])), max_size=5)),
+        "deliveries": draw(
+            st.lists(deliveries(), min_size=draw(st.sampled_from([0, 1, 1, 1])), max_size=5)
+        ),
         "invoices": [
             {"number": f"2511200000{i:010d}", "date": "2026-04-01", "amount": a}
-            for i, a in enumerate(draw(st.lists(money(), min_size=draw(st.sampled_from([0, 1, 1])), max_size=3)))
+            for i, a in enumerate(
+                draw(st.lists(money(), min_size=draw(st.sampled_from([0, 1, 1])), max_size=3))
+            )
         ],
-        "payments": [{"date": "2026-04-02", "amount": a} for a in draw(st.lists(money(), max_size=2))],
+        "payments": [
+            {"date": "2026-04-02", "amount": a} for a in draw(st.lists(money(), max_size=2))
+        ],
         "other_subsidies": [
             {"level": lvl, "policy": "某算力补贴", "amount": a, "status": s}
             for lvl, a, s in draw(
@@ -79,7 +95,9 @@ def contracts(draw, cid: str) -> dict:
     }
     if signed is not None:
         # mostly signed before the contract starts; sometimes after the application (fails)
-        day = min(date.fromisoformat(valid_from), date(2026, 4, 10)) - timedelta(draw(st.integers(0, 30)))
+        day = min(date.fromisoformat(valid_from), date(2026, 4, 10)) - timedelta(
+            draw(st.integers(0, 30))
+        )
         c["signed_on"] = (day if signed == 0 else date(2026, 6, 1)).isoformat()
     return c
 
@@ -94,7 +112,9 @@ def applications(draw) -> dict:
     if draw(st.booleans()):
         doc["requested_amount"] = draw(money(0, 4_000_000_000))
     doc["project"]["ai_field"] = draw(st.sampled_from([True] * 9 + [False]))
-    doc["declarations"]["other_municipal_compute_support"] = draw(st.sampled_from([False] * 9 + [True]))
+    doc["declarations"]["other_municipal_compute_support"] = draw(
+        st.sampled_from([False] * 9 + [True])
+    )
     holdings = draw(
         st.lists(
             st.tuples(

@@ -46,27 +46,123 @@ def _set(doc, path: str, value):
 
 BAD = [
     ("unknown top-level key", "colour", "blue", "colour", "不认识的字段"),
-    ("unknown nested key", "contracts[0].supplier.phone", "123", "contracts[0].supplier.phone", "不认识的字段"),
-    ("float money", "contracts[0].total_amount", 24000000.0, "contracts[0].total_amount", "不能是数字"),
+    (
+        "unknown nested key",
+        "contracts[0].supplier.phone",
+        "123",
+        "contracts[0].supplier.phone",
+        "不认识的字段",
+    ),
+    (
+        "float money",
+        "contracts[0].total_amount",
+        24000000.0,
+        "contracts[0].total_amount",
+        "不能是数字",
+    ),
     ("integer money", "requested_amount", 5000, "requested_amount", "不能是数字"),
-    ("three decimals", "contracts[0].deliveries[0].amount", "3000000.001", "contracts[0].deliveries[0].amount", "最多两位小数"),
-    ("negative amount", "contracts[0].invoices[0].amount", "-1.00", "contracts[0].invoices[0].amount", "负数"),
-    ("amount with a comma", "contracts[0].payments[0].amount", "3,000,000.00", "contracts[0].payments[0].amount", "不是有效金额"),
-    ("impossible date", "contracts[0].signed_on", "2026-02-30", "contracts[0].signed_on", "不存在的日期"),
+    (
+        "three decimals",
+        "contracts[0].deliveries[0].amount",
+        "3000000.001",
+        "contracts[0].deliveries[0].amount",
+        "最多两位小数",
+    ),
+    (
+        "negative amount",
+        "contracts[0].invoices[0].amount",
+        "-1.00",
+        "contracts[0].invoices[0].amount",
+        "负数",
+    ),
+    (
+        "amount with a comma",
+        "contracts[0].payments[0].amount",
+        "3,000,000.00",
+        "contracts[0].payments[0].amount",
+        "不是有效金额",
+    ),
+    (
+        "impossible date",
+        "contracts[0].signed_on",
+        "2026-02-30",
+        "contracts[0].signed_on",
+        "不存在的日期",
+    ),
     ("date in another format", "submitted_on", "2026/04/10", "submitted_on", "YYYY-MM-DD"),
-    ("contract ends before it starts", "contracts[0].valid_to", "2025-08-01", "contracts[0].valid_to", "早于"),
-    ("delivery ends before it starts", "contracts[0].deliveries[0].end", "2025-09-01", "contracts[0].deliveries[0].end", "早于"),
+    (
+        "contract ends before it starts",
+        "contracts[0].valid_to",
+        "2025-08-01",
+        "contracts[0].valid_to",
+        "早于",
+    ),
+    (
+        "delivery ends before it starts",
+        "contracts[0].deliveries[0].end",
+        "2025-09-01",
+        "contracts[0].deliveries[0].end",
+        "早于",
+    ),
     ("USCC too short", "applicant.uscc", "91110108MA01C3QX7", "applicant.uscc", "18位"),
-    ("USCC with a letter O", "contracts[0].supplier.uscc", "91110105MA02D4RYOJ", "contracts[0].supplier.uscc", "不允许的字符"),
-    ("mobile too short", "applicant.contact.mobile", "1380013800", "applicant.contact.mobile", "手机号"),
-    ("landline as mobile", "applicant.contact.mobile", "010-62345678", "applicant.contact.mobile", "手机号"),
-    ("e-mail without domain", "applicant.contact.email", "zhang@", "applicant.contact.email", "电子邮箱"),
-    ("ratio zero", "registry.shareholdings[0].ratio", "0", "registry.shareholdings[0].ratio", "(0, 1]"),
-    ("ratio above one", "registry.shareholdings[0].ratio", "1.01", "registry.shareholdings[0].ratio", "(0, 1]"),
+    (
+        "USCC with a letter O",
+        "contracts[0].supplier.uscc",
+        "91110105MA02D4RYOJ",
+        "contracts[0].supplier.uscc",
+        "不允许的字符",
+    ),
+    (
+        "mobile too short",
+        "applicant.contact.mobile",
+        "1380013800",
+        "applicant.contact.mobile",
+        "手机号",
+    ),
+    (
+        "landline as mobile",
+        "applicant.contact.mobile",
+        "010-62345678",
+        "applicant.contact.mobile",
+        "手机号",
+    ),
+    (
+        "e-mail without domain",
+        "applicant.contact.email",
+        "zhang@",
+        "applicant.contact.email",
+        "电子邮箱",
+    ),
+    (
+        "ratio zero",
+        "registry.shareholdings[0].ratio",
+        "0",
+        "registry.shareholdings[0].ratio",
+        "(0, 1]",
+    ),
+    (
+        "ratio above one",
+        "registry.shareholdings[0].ratio",
+        "1.01",
+        "registry.shareholdings[0].ratio",
+        "(0, 1]",
+    ),
     ("unknown direction", "direction", 5, "direction", "取值不在允许范围内"),
     ("direction as text", "direction", "2", "direction", "取值不在允许范围内"),
-    ("unknown service", "contracts[0].deliveries[0].service", "gpu", "contracts[0].deliveries[0].service", "取值不在允许范围内"),
-    ("boolean as text", "declarations.other_municipal_compute_support", "否", "declarations.other_municipal_compute_support", "true 或 false"),
+    (
+        "unknown service",
+        "contracts[0].deliveries[0].service",
+        "gpu",
+        "contracts[0].deliveries[0].service",
+        "取值不在允许范围内",
+    ),
+    (
+        "boolean as text",
+        "declarations.other_municipal_compute_support",
+        "否",
+        "declarations.other_municipal_compute_support",
+        "true 或 false",
+    ),
     ("unknown material", "materials", ["contract", "photo"], "materials[1]", "取值不在允许范围内"),
 ]
 
@@ -76,7 +172,9 @@ BAD = [
 )
 def test_bad_input_is_an_error_naming_the_field(case, path, value, reported_at, says):
     doc = base_document()
-    doc["registry"] = {"shareholdings": [{"holder": "P-1", "held": "91110108MA01C3QX7B", "ratio": "0.5"}]}
+    doc["registry"] = {
+        "shareholdings": [{"holder": "P-1", "held": "91110108MA01C3QX7B", "ratio": "0.5"}]
+    }
     doc["materials"] = []
     problems = _problems(_set(doc, path, value))
     assert any(p == reported_at and says in what for p, what in problems), problems
@@ -154,7 +252,9 @@ def test_unit_prices_may_be_finer_than_a_fen():
     assert parse_application(doc).contracts[0].deliveries[0].unit_price == Decimal("0.0035")
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/application*.json")), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", sorted(EXAMPLES.glob("*/application*.json")), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_each_example_reads_and_writes_back_unchanged(path):
     original = json.loads(path.read_text())
     assert dump_application(parse_application(original)) == original
@@ -165,16 +265,24 @@ def test_each_example_reads_and_writes_back_unchanged(path):
 
 def _voucher(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "voucher", *args], capture_output=True, text=True, cwd=cwd, check=False
+        [sys.executable, "-m", "voucher", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
     )
 
 
 @pytest.mark.parametrize(
     ("case", "path", "value", "reported_at", "says"), BAD, ids=[b[0] for b in BAD]
 )
-def test_voucher_evaluate_exits_2_naming_file_and_field(tmp_path, case, path, value, reported_at, says):
+def test_voucher_evaluate_exits_2_naming_file_and_field(
+    tmp_path, case, path, value, reported_at, says
+):
     doc = base_document()
-    doc["registry"] = {"shareholdings": [{"holder": "P-1", "held": "91110108MA01C3QX7B", "ratio": "0.5"}]}
+    doc["registry"] = {
+        "shareholdings": [{"holder": "P-1", "held": "91110108MA01C3QX7B", "ratio": "0.5"}]
+    }
     doc["materials"] = []
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_set(doc, path, value), ensure_ascii=False))
@@ -221,7 +329,9 @@ def test_one_bad_file_in_a_batch_evaluates_nothing(tmp_path):
 
 
 def test_the_readable_report_is_in_chinese_with_clause_text_and_amounts():
-    result = _voucher("evaluate", str(EXAMPLES / "d2-common-shareholder-review" / "application.json"))
+    result = _voucher(
+        "evaluate", str(EXAMPLES / "d2-common-shareholder-review" / "application.json")
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "结论：需人工审核" in out

@@ -49,7 +49,9 @@ def test_the_approval_never_exceeds_the_cap_or_the_request_and_an_ineligible_one
 
 @FAST
 @given(applications(), st.sampled_from(["storage", "network", "security"]), day_range(), st.data())
-def test_adding_a_storage_network_or_security_line_never_changes_the_amounts(doc, service, days, data):
+def test_adding_a_storage_network_or_security_line_never_changes_the_amounts(
+    doc, service, days, data
+):
     if not doc["contracts"]:
         return
     before = run(doc)
@@ -68,7 +70,9 @@ def test_adding_a_storage_network_or_security_line_never_changes_the_amounts(doc
 @FAST
 @given(applications(), st.data())
 def test_moving_a_delivery_outside_the_window_never_raises_the_amount(doc, data):
-    with_lines = [(i, j) for i, c in enumerate(doc["contracts"]) for j in range(len(c["deliveries"]))]
+    with_lines = [
+        (i, j) for i, c in enumerate(doc["contracts"]) for j in range(len(c["deliveries"]))
+    ]
     if not with_lines:
         return
     i, j = data.draw(st.sampled_from(with_lines))

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -24,9 +23,9 @@ from voucher.policy.rules import RULES
 from .builders import ROOT
 
 BJ = (ROUNDS_DIR / "bj-2026.toml").read_text(encoding="utf-8")
-SOURCE = (ROOT / "voucher" / "policy" / "source" / "attachment-14-compute-voucher-guide.zh.txt").read_text(
-    encoding="utf-8"
-)
+SOURCE = (
+    ROOT / "voucher" / "policy" / "source" / "attachment-14-compute-voucher-guide.zh.txt"
+).read_text(encoding="utf-8")
 RULES_MD = (ROOT / "docs" / "policy" / "RULES.md").read_text(encoding="utf-8")
 SHARED = ROOT.parent / "shared" / "policy"
 
@@ -45,11 +44,21 @@ def test_bj_2026_has_the_parameters_of_rules_md():
     assert r.stacking_share == Decimal("0.50")
     assert set(r.d1_topics) == {"world_model", "embodied_ai", "ai_for_science", "agent"}
     assert set(r.d3_platforms) == {
-        "baidu_cloud", "alibaba_cloud", "kingsoft_cloud", "volcano_cloud",
-        "bj_compute_platform", "beilong_supercloud", "oschina", "modelscope",
+        "baidu_cloud",
+        "alibaba_cloud",
+        "kingsoft_cloud",
+        "volcano_cloud",
+        "bj_compute_platform",
+        "beilong_supercloud",
+        "oschina",
+        "modelscope",
     }
     assert set(r.eligible_industries) == {"I", "C", "M"}
-    assert r.flagged_devices == {} and r.unit_price_bands == {} and r.state_asset_holders == frozenset()
+    assert (
+        r.flagged_devices == {}
+        and r.unit_price_bands == {}
+        and r.state_asset_holders == frozenset()
+    )
 
 
 def test_every_parameter_table_names_its_clause():
@@ -62,10 +71,22 @@ def test_every_parameter_table_names_its_clause():
     ("change", "says"),
     [
         (lambda t: t + '\ncolour = "blue"\n', "colour: unknown key"),
-        (lambda t: t.replace('rate = "0.10"', 'rate = "0.10"\nbonus = "1"'), "directions.4.bonus: unknown key"),
-        (lambda t: t.replace('amount = "20000000.00"\n', ""), "direction_2_minimum_contract_total.amount: missing value"),
-        (lambda t: t.replace('rate = "0.20"', "rate = 0.20", 1), "directions.2.rate: must be a decimal string"),
-        (lambda t: t.replace('amount_cap = "300000.00"', 'amount_cap = "300000.001"'), "directions.4.amount_cap"),
+        (
+            lambda t: t.replace('rate = "0.10"', 'rate = "0.10"\nbonus = "1"'),
+            "directions.4.bonus: unknown key",
+        ),
+        (
+            lambda t: t.replace('amount = "20000000.00"\n', ""),
+            "direction_2_minimum_contract_total.amount: missing value",
+        ),
+        (
+            lambda t: t.replace('rate = "0.20"', "rate = 0.20", 1),
+            "directions.2.rate: must be a decimal string",
+        ),
+        (
+            lambda t: t.replace('amount_cap = "300000.00"', 'amount_cap = "300000.001"'),
+            "directions.4.amount_cap",
+        ),
         (lambda t: t.replace('rate = "0.50"', 'rate = "1.5"'), "directions.1.rate"),
         (lambda t: t.replace('clause = "二（四）"', 'clause = "九（九）"'), "unknown clause"),
         (lambda t: t.replace("end = 2026-03-31", "end = 2025-01-01"), "end is before start"),
@@ -97,7 +118,9 @@ def test_a_second_round_is_a_second_file(tmp_path):
 def test_overlapping_rounds_of_one_jurisdiction_are_an_error(tmp_path):
     (tmp_path / "bj-2026.toml").write_text(BJ, encoding="utf-8")
     (tmp_path / "bj-2026b.toml").write_text(
-        BJ.replace('id = "bj-2026"', 'id = "bj-2026b"').replace("start = 2025-09-08", "start = 2026-03-31"),
+        BJ.replace('id = "bj-2026"', 'id = "bj-2026b"').replace(
+            "start = 2025-09-08", "start = 2026-03-31"
+        ),
         encoding="utf-8",
     )
     with pytest.raises(RoundError, match="overlap"):
@@ -106,7 +129,11 @@ def test_overlapping_rounds_of_one_jurisdiction_are_an_error(tmp_path):
 
 def test_rounds_of_different_jurisdictions_may_share_days():
     bj = parse_round(BJ)
-    sh = parse_round(BJ.replace('id = "bj-2026"', 'id = "sh-2026"').replace('jurisdiction = "北京市"', 'jurisdiction = "上海市"'))
+    sh = parse_round(
+        BJ.replace('id = "bj-2026"', 'id = "sh-2026"').replace(
+            'jurisdiction = "北京市"', 'jurisdiction = "上海市"'
+        )
+    )
     check_no_overlap([bj, sh])
 
 
@@ -129,7 +156,9 @@ def test_the_copies_of_the_policy_match_the_shared_originals_when_present():
     if not SHARED.exists():
         pytest.skip("../shared is not beside this checkout (a clean clone in CI)")
     assert (SHARED / "RULES.md").read_text(encoding="utf-8") == RULES_MD
-    assert (SHARED / "attachment-14-compute-voucher-guide.zh.txt").read_text(encoding="utf-8") == SOURCE
+    assert (SHARED / "attachment-14-compute-voucher-guide.zh.txt").read_text(
+        encoding="utf-8"
+    ) == SOURCE
 
 
 def _rules_md_table_rows() -> dict[str, str]:
@@ -167,7 +196,9 @@ def test_the_engine_imports_no_django():
         "bad = [m for m in sys.modules if m.split('.')[0] == 'django'];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

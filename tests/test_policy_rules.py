@@ -89,7 +89,9 @@ def test_an_enterprise_without_independent_legal_personality_is_ineligible():
 
 def test_a_new_rd_institution_qualifies_whatever_its_industry():
     doc = base_document()
-    doc["applicant"].update(entity_type="new_rd_institution", industry="P", independent_legal_person=False)
+    doc["applicant"].update(
+        entity_type="new_rd_institution", industry="P", independent_legal_person=False
+    )
     assert finding(run(doc), "APPLICANT_ENTITY").status == "pass"
 
 
@@ -376,7 +378,9 @@ def test_a_one_day_delivery_counts_only_inside_the_window(day, counted):
     ev = run(doc)
     assert ev.contracts[0].delivered == Decimal(counted)
     if counted == "0.00":
-        assert finding(ev, "CONTRACT_PERIOD", "C1", status="info").values["excluded"] == Decimal("1000.00")
+        assert finding(ev, "CONTRACT_PERIOD", "C1", status="info").values["excluded"] == Decimal(
+            "1000.00"
+        )
 
 
 def test_a_delivery_straddling_the_window_start_is_pro_rated_by_whole_days():
@@ -401,7 +405,9 @@ def test_a_delivery_is_pro_rated_to_the_contract_validity_not_only_the_window():
     assert run(doc).contracts[0].delivered == Decimal("1500.00")
 
 
-@pytest.mark.parametrize(("amount", "share"), [("0.03", "0.02"), ("0.01", "0.01"), ("0.05", "0.03")])
+@pytest.mark.parametrize(
+    ("amount", "share"), [("0.03", "0.02"), ("0.01", "0.01"), ("0.05", "0.03")]
+)
 def test_pro_rating_rounds_half_up_to_the_fen(amount, share):
     # two-day record, one day inside: exactly half, a tie decided upwards
     doc = _one_contract(deliveries=[delivery("2025-09-07", "2025-09-08", amount)], invoiced="1.00")
@@ -417,7 +423,12 @@ def test_a_contract_without_invoice_or_payment_fails_evidence():
 
 @pytest.mark.parametrize(
     ("invoiced", "paid", "evidenced"),
-    [("100.00", None, "100.00"), (None, "200.00", "200.00"), ("300.00", "250.00", "300.00"), ("250.00", "300.00", "300.00")],
+    [
+        ("100.00", None, "100.00"),
+        (None, "200.00", "200.00"),
+        ("300.00", "250.00", "300.00"),
+        ("250.00", "300.00", "300.00"),
+    ],
 )
 def test_invoices_or_payments_evidence_the_cost_whichever_is_larger(invoiced, paid, evidenced):
     ev = run(_one_contract(invoiced=invoiced, paid=paid))
@@ -428,7 +439,8 @@ def test_invoices_or_payments_evidence_the_cost_whichever_is_larger(invoiced, pa
 
 def test_storage_network_and_security_count_nothing_and_are_reported():
     deliveries = [delivery(amount="1000.00")] + [
-        delivery(amount="500.00", service=s, device=None) for s in ("storage", "network", "security")
+        delivery(amount="500.00", service=s, device=None)
+        for s in ("storage", "network", "security")
     ]
     ev = run(_one_contract(deliveries=deliveries))
     assert ev.contracts[0].delivered == Decimal("1000.00")
@@ -437,7 +449,10 @@ def test_storage_network_and_security_count_nothing_and_are_reported():
 
 def test_a_flagged_device_counts_nothing_and_is_reported():
     rnd = BJ_2026.with_overrides(flagged_devices={"h20": "某部委2026年第1号公告"})
-    deliveries = [delivery(amount="1000.00", device="H800"), delivery(amount="700.00", device="h 20")]
+    deliveries = [
+        delivery(amount="1000.00", device="H800"),
+        delivery(amount="700.00", device="h 20"),
+    ]
     ev = run(_one_contract(deliveries=deliveries), rnd)
     assert ev.contracts[0].delivered == Decimal("1000.00")
     f = finding(ev, "FLAGGED_DEVICE", "C1")
@@ -447,7 +462,14 @@ def test_a_flagged_device_counts_nothing_and_is_reported():
 
 @pytest.mark.parametrize(
     ("price", "status"),
-    [("7.99", "review"), ("8.00", "pass"), ("8.01", "pass"), ("19.99", "pass"), ("20.00", "pass"), ("20.01", "review")],
+    [
+        ("7.99", "review"),
+        ("8.00", "pass"),
+        ("8.01", "pass"),
+        ("19.99", "pass"),
+        ("20.00", "pass"),
+        ("20.01", "review"),
+    ],
 )
 def test_unit_prices_outside_the_band_go_to_review_at_one_fen_past_each_edge(price, status):
     band = PriceBand("H800", "card-hour", Decimal("8.00"), Decimal("20.00"))
@@ -500,7 +522,11 @@ def test_a_cycle_in_the_registry_does_not_hang_the_search():
 def test_a_common_shareholder_sends_the_contract_to_review_with_both_paths():
     ev = run(
         _with_registry(
-            [_holds("P-7788", PARENT_USCC, "1"), _holds(PARENT_USCC, APPLICANT_USCC, "0.51"), _holds("P-7788", SUPPLIER_USCC, "0.2")]
+            [
+                _holds("P-7788", PARENT_USCC, "1"),
+                _holds(PARENT_USCC, APPLICANT_USCC, "0.51"),
+                _holds("P-7788", SUPPLIER_USCC, "0.2"),
+            ]
         )
     )
     f = finding(ev, "SUPPLIER_EQUITY", "C1")
@@ -527,7 +553,9 @@ def test_a_supplier_that_is_the_applicant_itself_fails():
 def test_the_registry_kept_by_the_system_is_searched_too():
     from voucher.policy.format import Shareholding
 
-    ctx = EvaluationContext(shareholdings=[Shareholding.model_validate(_holds(SUPPLIER_USCC, APPLICANT_USCC))])
+    ctx = EvaluationContext(
+        shareholdings=[Shareholding.model_validate(_holds(SUPPLIER_USCC, APPLICANT_USCC))]
+    )
     assert finding(run(_one_contract(), context=ctx), "SUPPLIER_EQUITY", "C1").status == "fail"
 
 
@@ -547,7 +575,9 @@ def test_different_officers_at_each_side_pass():
         {"person": "P-1", "company": APPLICANT_USCC, "role": "director"},
         {"person": "P-2", "company": SUPPLIER_USCC, "role": "director"},
     ]
-    assert finding(run(_with_registry(officers=officers)), "SUPPLIER_PERSONNEL", "C1").status == "pass"
+    assert (
+        finding(run(_with_registry(officers=officers)), "SUPPLIER_PERSONNEL", "C1").status == "pass"
+    )
 
 
 @pytest.mark.parametrize(
@@ -617,7 +647,11 @@ def test_all_public_funding_on_a_contract_stays_within_half_the_verified_cost(
 
 
 def test_subsidies_granted_and_applied_at_every_level_all_count_toward_the_50_percent():
-    others = [subsidy("400000.00", "national", "granted"), subsidy("300000.00", "district", "applied"), subsidy("250000.00", "municipal", "applied")]
+    others = [
+        subsidy("400000.00", "national", "granted"),
+        subsidy("300000.00", "district", "applied"),
+        subsidy("250000.00", "municipal", "applied"),
+    ]
     c = run(_cost("3000000.00", others=others)).contracts[0]
     assert c.stacking_limit == Decimal("550000.00")
     assert c.subsidy == Decimal("550000.00")
@@ -640,7 +674,9 @@ def test_subsidies_granted_and_applied_at_every_level_all_count_toward_the_50_pe
         (4, "3000000.10", "300000.01", "300000.00"),
     ],
 )
-def test_each_direction_amount_cap_one_fen_below_at_and_above(direction, verified, computed, approved):
+def test_each_direction_amount_cap_one_fen_below_at_and_above(
+    direction, verified, computed, approved
+):
     ev = run(_cost(verified, direction))
     assert ev.outcome == "eligible"
     assert ev.subsidy.computed == Decimal(computed)
@@ -653,7 +689,12 @@ def test_the_cap_binds_across_several_contracts():
     doc = base_document(4)
     doc["contracts"] = [
         contract("C1", deliveries=[delivery(amount="2000000.00")], invoiced="2000000.00"),
-        contract("C2", supplier=OTHER_USCC, deliveries=[delivery(amount="2000000.00")], invoiced="2000000.00"),
+        contract(
+            "C2",
+            supplier=OTHER_USCC,
+            deliveries=[delivery(amount="2000000.00")],
+            invoiced="2000000.00",
+        ),
     ]
     ev = run(doc)
     assert ev.subsidy.computed == Decimal("400000.00")

@@ -130,8 +130,10 @@ def evaluate_one(
 
 def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedPartyIndex | None:
     inline = app.registry
-    if not ctx.shareholdings and not ctx.officers and (
-        inline is None or (not inline.shareholdings and not inline.officers)
+    if (
+        not ctx.shareholdings
+        and not ctx.officers
+        and (inline is None or (not inline.shareholdings and not inline.officers))
     ):
         return None  # nothing known: every related-party search would come back empty
     shareholdings = [*ctx.shareholdings, *(inline.shareholdings if inline else ())]
@@ -139,9 +141,7 @@ def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedPar
     return RelatedPartyIndex(shareholdings, officers)
 
 
-def _direction_findings(
-    app: Application, rnd: PolicyRound, eligible_totals: list
-) -> list[Finding]:
+def _direction_findings(app: Application, rnd: PolicyRound, eligible_totals: list) -> list[Finding]:
     match app.direction:
         case 1:
             return [directions.d1_institution(app), directions.d1_topic(app, rnd)]
@@ -164,9 +164,7 @@ def _some_contract_eligible(amounts: list[ContractAmounts]) -> Finding:
             "没有一份合同同时符合全部合同条件且核定算力成本大于0。",
             contracts=len(amounts),
         )
-    return NO_ELIGIBLE_CONTRACT.passed(
-        f"符合条件的合同：{'、'.join(usable)}。", contracts=usable
-    )
+    return NO_ELIGIBLE_CONTRACT.passed(f"符合条件的合同：{'、'.join(usable)}。", contracts=usable)
 
 
 def _missing_materials(app: Application, rnd: PolicyRound) -> list[str] | None:

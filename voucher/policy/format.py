@@ -44,7 +44,9 @@ _MONEY_RE = re.compile(r"\d+(\.\d{1,2})?")
 _DECIMAL_RE = re.compile(r"\d+(\.\d+)?")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 _FEN = Decimal("0.01")
 
@@ -52,7 +54,9 @@ _FEN = Decimal("0.01")
 def _money(value: Any) -> Decimal:
     value = _nfkc(value)
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError('金额须为字符串形式的元，如 "1234.50"，不能是数字或浮点数 (money must be a decimal string)')
+        raise ValueError(
+            '金额须为字符串形式的元，如 "1234.50"，不能是数字或浮点数 (money must be a decimal string)'
+        )
     if value.startswith("-"):
         raise ValueError(f"金额不能为负数: {value} (must not be negative)")
     if not _MONEY_RE.fullmatch(value):
@@ -96,7 +100,9 @@ def _uscc(value: Any) -> str:
         raise ValueError("统一社会信用代码须为字符串 (USCC must be a string)")
     value = value.upper()
     if len(value) != 18:
-        raise ValueError(f"统一社会信用代码须为18位，实为{len(value)}位: {value} (USCC must have 18 characters)")
+        raise ValueError(
+            f"统一社会信用代码须为18位，实为{len(value)}位: {value} (USCC must have 18 characters)"
+        )
     if not uscc_codes.is_well_formed(value):
         bad = sorted({ch for ch in value if ch not in uscc_codes.ALPHABET})
         raise ValueError(
@@ -127,7 +133,9 @@ def _mobile(value: Any) -> str:
         raise ValueError("手机号须为字符串 (mobile must be a string)")
     digits = re.sub(r"[\s-]", "", value).removeprefix("+86")
     if not _MOBILE_RE.fullmatch(digits):
-        raise ValueError(f"不是有效的中国大陆手机号（11位，以1开头）: {value} (not a valid mobile number)")
+        raise ValueError(
+            f"不是有效的中国大陆手机号（11位，以1开头）: {value} (not a valid mobile number)"
+        )
     return digits
 
 
@@ -162,9 +170,13 @@ def _dump_decimal(value: Decimal) -> str:
 
 
 Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(_dump_money, return_type=str)]
-Quantity = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(_dump_decimal, return_type=str)]
+Quantity = Annotated[
+    Decimal, BeforeValidator(_decimal), PlainSerializer(_dump_decimal, return_type=str)
+]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio), PlainSerializer(_dump_decimal, return_type=str)]
-Day = Annotated[date, BeforeValidator(_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+Day = Annotated[
+    date, BeforeValidator(_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)
+]
 Uscc = Annotated[str, BeforeValidator(_uscc)]
 Party = Annotated[str, BeforeValidator(_party)]
 Person = Annotated[str, BeforeValidator(_person)]
@@ -437,7 +449,9 @@ def parse_application_json(text: str | bytes) -> Application:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FormatError([(f"line {exc.lineno} column {exc.colno}", f"不是有效的 JSON: {exc.msg}")]) from None
+        raise FormatError(
+            [(f"line {exc.lineno} column {exc.colno}", f"不是有效的 JSON: {exc.msg}")]
+        ) from None
     except UnicodeDecodeError:
         raise FormatError([("(document)", "不是 UTF-8 编码的文本 (not UTF-8 text)")]) from None
     return parse_application(data)

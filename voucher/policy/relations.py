@@ -89,9 +89,7 @@ class RelatedPartyIndex:
         up_b = self._ancestors(b)
         shared = [h for h in up_a if h in up_b and h not in excluded]
         shared.sort(key=lambda h: (up_a[h][0] + up_b[h][0], h))
-        return [
-            (h, _walk_down(up_a[h][1], h, a), _walk_down(up_b[h][1], h, b)) for h in shared
-        ]
+        return [(h, _walk_down(up_a[h][1], h, a), _walk_down(up_b[h][1], h, b)) for h in shared]
 
     def shared_officers(self, a: str, b: str) -> list[tuple[str, str, str]]:
         """(person, role in a, role in b) for every person who is a key officer of both."""

@@ -59,7 +59,12 @@ def text_report(name: str, applicant: str, uscc: str, ev: Evaluation) -> str:
     ]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
-        lines.append("  " + "  ".join(_pad(cell, w, i > 0) for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
+        lines.append(
+            "  "
+            + "  ".join(
+                _pad(cell, w, i > 0) for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     s = ev.subsidy
     requested = "未填写" if s.requested is None else f"{format_yuan_grouped(s.requested)} 元"
     lines.append("")

@@ -44,7 +44,9 @@ _RATIO_RE = re.compile(r"(0(\.\d+)?|1(\.0+)?)")
 
 def _money(value: Any) -> Decimal:
     if not isinstance(value, str) or not _MONEY_RE.fullmatch(value):
-        raise ValueError('must be a decimal string in yuan with at most two decimals, e.g. "1000.00"')
+        raise ValueError(
+            'must be a decimal string in yuan with at most two decimals, e.g. "1000.00"'
+        )
     return Decimal(value)
 
 
@@ -192,7 +194,11 @@ class _RoundFile(_Strict):
     def _all_directions(self) -> _RoundFile:
         if sorted(self.directions) != [str(d) for d in DIRECTIONS]:
             raise ValueError("directions must define exactly 1, 2, 3 and 4")
-        for table in (self.direction_1_topics, self.direction_3_platforms, self.eligible_industries):
+        for table in (
+            self.direction_1_topics,
+            self.direction_3_platforms,
+            self.eligible_industries,
+        ):
             table.names  # noqa: B018 - validates the entries
         return self
 
@@ -329,13 +335,16 @@ def load_round_file(path: Path) -> PolicyRound:
 
 def check_no_overlap(rounds: Iterable[PolicyRound]) -> None:
     """Two rounds of one jurisdiction may not claim the same days."""
-    by_start = sorted(rounds, key=lambda r: (r.jurisdiction, r.window_start))
-    for earlier, later in zip(by_start, by_start[1:], strict=False):
-        if earlier.jurisdiction == later.jurisdiction and later.window_start <= earlier.window_end:
+    latest: dict[str, PolicyRound] = {}  # per jurisdiction, the round reaching furthest so far
+    for r in sorted(rounds, key=lambda r: (r.jurisdiction, r.window_start)):
+        before = latest.get(r.jurisdiction)
+        if before is not None and r.window_start <= before.window_end:
             raise RoundError(
-                f"rounds {earlier.id} and {later.id} overlap: {earlier.id} ends "
-                f"{earlier.window_end}, {later.id} starts {later.window_start}"
+                f"rounds {before.id} and {r.id} overlap: {before.id} ends "
+                f"{before.window_end}, {r.id} starts {r.window_start}"
             )
+        if before is None or r.window_end > before.window_end:
+            latest[r.jurisdiction] = r
 
 
 def load_rounds(directory: Path = ROUNDS_DIR) -> dict[str, PolicyRound]:

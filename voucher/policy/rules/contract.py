@@ -91,7 +91,9 @@ def unit_prices_in_band(contract: Contract, rnd: PolicyRound) -> Finding | None:
             )
     if outside:
         return UNIT_PRICE.review(
-            "算力单价超出参考区间：" + "；".join(outside) + "。请审核人员核实是否符合市场一般情况。",
+            "算力单价超出参考区间："
+            + "；".join(outside)
+            + "。请审核人员核实是否符合市场一般情况。",
             contract.id,
             lines=outside,
         )

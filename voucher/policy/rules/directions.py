@@ -105,7 +105,9 @@ def d2_qualification(app: Application) -> Finding:
     if p.miit_2025_list:
         return D2_QUALIFICATION.passed("入围工信部2025年人工智能揭榜名单。", miit_2025_list=True)
     if p.action_plan_aligned:
-        return D2_QUALIFICATION.passed("项目参照两个行动方案所支持方向研发落地。", action_plan_aligned=True)
+        return D2_QUALIFICATION.passed(
+            "项目参照两个行动方案所支持方向研发落地。", action_plan_aligned=True
+        )
     return D2_QUALIFICATION.failed(
         "方向二须入围工信部2025年人工智能产业及赋能新型工业化创新任务揭榜名单，"
         "或参照两个行动方案所支持方向研发落地。"

@@ -13,7 +13,9 @@ from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules.base import define
 
-SUPPLIER_EQUITY = define("SUPPLIER_EQUITY", "一（五）注1", "contract", "与供应商无直接/间接持股关系")
+SUPPLIER_EQUITY = define(
+    "SUPPLIER_EQUITY", "一（五）注1", "contract", "与供应商无直接/间接持股关系"
+)
 SUPPLIER_PERSONNEL = define(
     "SUPPLIER_PERSONNEL", "一（五）注1", "contract", "与供应商无董事/监事/高管交叉任职"
 )
@@ -33,7 +35,10 @@ def supplier_equity(
     if applicant == supplier:
         return SUPPLIER_EQUITY.failed("供应商与申报单位是同一主体。", cid, supplier=supplier)
     if index is not None:
-        for top, bottom, who in ((applicant, supplier, "申报单位"), (supplier, applicant, "供应商")):
+        for top, bottom, who in (
+            (applicant, supplier, "申报单位"),
+            (supplier, applicant, "供应商"),
+        ):
             path = index.ownership_path(top, bottom)
             if path:
                 return SUPPLIER_EQUITY.failed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -21,11 +21,15 @@ class Command(BaseCommand):
         "按 RULES.md 审查算力券申报文件（多个文件为一批，同一企业多方向申报跨文件判断）。"
         " Evaluate compute-voucher applications; several files are one batch."
     )
-    requires_system_checks: list[str] = []  # touches no database
+    requires_system_checks: ClassVar[list[str]] = []  # touches no database
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE", help="compute-voucher/application@1 JSON")
-        parser.add_argument("--json", action="store_true", help="print the JSON of APPLICATION_FORMAT.md")
+        parser.add_argument(
+            "files", nargs="+", metavar="FILE", help="compute-voucher/application@1 JSON"
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print the JSON of APPLICATION_FORMAT.md"
+        )
         parser.add_argument(
             "--round",
             metavar="ID",
@@ -69,9 +73,7 @@ class Command(BaseCommand):
                 self.stdout.write("")
 
     @staticmethod
-    def _evaluate(
-        documents: list[Application], names: list[str], forced: Any
-    ) -> list[Evaluation]:
+    def _evaluate(documents: list[Application], names: list[str], forced: Any) -> list[Evaluation]:
         """One batch per round (ONE_DIRECTION never crosses rounds); results in file order."""
         by_round: dict[str, list[int]] = {}
         for i, doc in enumerate(documents):
