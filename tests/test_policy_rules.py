@@ -790,3 +790,24 @@ def test_every_finding_names_a_rule_of_the_registry_and_a_known_clause():
         assert f.clause == RULES[f.rule].clause
         assert all(cid in CLAUSES for cid in clause_ids(f.clause))
         assert f.message
+
+
+def test_a_registry_source_is_asked_about_the_applicant_and_every_supplier_with_the_inline_extract():
+    from voucher.policy.relations import RelatedPartyIndex
+
+    asked = []
+
+    class Store:
+        def related_parties(self, companies, extra_shareholdings, extra_officers):
+            asked.append((list(companies), len(extra_shareholdings)))
+            from voucher.policy.format import Shareholding
+
+            stored = [Shareholding.model_validate(_holds(PARENT_USCC, SUPPLIER_USCC))]
+            return RelatedPartyIndex([*stored, *extra_shareholdings], extra_officers)
+
+    # the stored record (parent holds supplier) and the inline one (parent holds applicant)
+    # make a common holder only together
+    doc = _with_registry([_holds(PARENT_USCC, APPLICANT_USCC)])
+    ev = run(doc, context=EvaluationContext(registry=Store()))
+    assert asked == [([APPLICANT_USCC, SUPPLIER_USCC], 1)]
+    assert finding(ev, "SUPPLIER_EQUITY", "C1").status == "review"

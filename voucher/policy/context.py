@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from voucher.policy.format import Officer, Shareholding
+from voucher.policy.relations import RelatedParties
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +25,25 @@ class OtherSubmission:
     reference: str  # e.g. the application number, shown in the finding
 
 
+class RegistrySource(Protocol):
+    """A company registry too big to hand over whole (the stored one of issue 6).
+
+    For one application it returns the related-party view the supplier rules search:
+    its own records around these companies together with the application's inline extract
+    (`extra_*`), so that a chain mixing both kinds of record is still found.
+    """
+
+    def related_parties(
+        self,
+        companies: Sequence[str],
+        extra_shareholdings: Sequence[Shareholding],
+        extra_officers: Sequence[Officer],
+    ) -> RelatedParties: ...
+
+
 @dataclass(frozen=True)
 class EvaluationContext:
+    registry: RegistrySource | None = None
     shareholdings: Sequence[Shareholding] = ()
     officers: Sequence[Officer] = ()
     dishonest_usccs: frozenset[str] = frozenset()  # 失信联合惩戒 list (CREDIT_RECORD)

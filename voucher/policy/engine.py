@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.context import EMPTY_CONTEXT, EvaluationContext
 from voucher.policy.format import Application
-from voucher.policy.relations import RelatedPartyIndex
+from voucher.policy.relations import RelatedParties, RelatedPartyIndex
 from voucher.policy.results import ContractAmounts, Evaluation, Finding, Outcome
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules import applicant, contract, directions, supplier
@@ -128,17 +128,16 @@ def evaluate_one(
     )
 
 
-def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedPartyIndex | None:
+def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedParties | None:
     inline = app.registry
-    if (
-        not ctx.shareholdings
-        and not ctx.officers
-        and (inline is None or (not inline.shareholdings and not inline.officers))
-    ):
+    extra_shareholdings = [*ctx.shareholdings, *(inline.shareholdings if inline else ())]
+    extra_officers = [*ctx.officers, *(inline.officers if inline else ())]
+    if ctx.registry is not None:
+        companies = [app.applicant.uscc, *(c.supplier.uscc for c in app.contracts)]
+        return ctx.registry.related_parties(companies, extra_shareholdings, extra_officers)
+    if not extra_shareholdings and not extra_officers:
         return None  # nothing known: every related-party search would come back empty
-    shareholdings = [*ctx.shareholdings, *(inline.shareholdings if inline else ())]
-    officers = [*ctx.officers, *(inline.officers if inline else ())]
-    return RelatedPartyIndex(shareholdings, officers)
+    return RelatedPartyIndex(extra_shareholdings, extra_officers)
 
 
 def _direction_findings(app: Application, rnd: PolicyRound, eligible_totals: list) -> list[Finding]:

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from voucher.policy.format import Officer, Shareholding
 
@@ -32,7 +33,21 @@ class Holding:
 Path = tuple[Holding, ...]  # from the first holder down to the last held
 
 
+class RelatedParties(Protocol):
+    """The three questions the supplier rules ask of a registry."""
+
+    def ownership_path(self, top: str, bottom: str) -> Path | None: ...
+
+    def common_holders(
+        self, a: str, b: str, excluded: frozenset[str] = frozenset()
+    ) -> list[tuple[str, Path, Path]]: ...
+
+    def shared_officers(self, a: str, b: str) -> list[tuple[str, str, str]]: ...
+
+
 class RelatedPartyIndex:
+    """An in-memory registry: the inline extract of an application, or a subgraph of a store."""
+
     def __init__(self, shareholdings: Iterable[Shareholding], officers: Iterable[Officer]):
         self.holdings_by_holder: dict[str, list[Holding]] = {}
         self.holders_of: dict[str, list[Holding]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from voucher.policy.format import Application, Contract
 from voucher.policy.relations import (
     ROLE_NAMES,
-    RelatedPartyIndex,
+    RelatedParties,
     describe_path,
     effective_ratio,
 )
@@ -28,7 +28,7 @@ SUPPLIER_HIERARCHY = define(
 
 
 def supplier_equity(
-    app: Application, contract: Contract, index: RelatedPartyIndex | None, rnd: PolicyRound
+    app: Application, contract: Contract, index: RelatedParties | None, rnd: PolicyRound
 ) -> Finding:
     applicant, supplier = app.applicant.uscc, contract.supplier.uscc
     cid = contract.id
@@ -64,7 +64,7 @@ def supplier_equity(
 
 
 def supplier_personnel(
-    app: Application, contract: Contract, index: RelatedPartyIndex | None
+    app: Application, contract: Contract, index: RelatedParties | None
 ) -> Finding:
     shared = index.shared_officers(app.applicant.uscc, contract.supplier.uscc) if index else []
     if shared:
