@@ -6,7 +6,6 @@ Personas (healthchecks style): `admin_user` (superuser), `reviewer` (staff who m
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*/application*.json"))
 EXAMPLE_FOLDERS = sorted(p for p in EXAMPLES_DIR.iterdir() if p.is_dir())
-
-# Playwright's sync API keeps an event loop running in the test thread; the ORM calls that
-# pytest-django makes around a browser test are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def example_id(path: Path) -> str:

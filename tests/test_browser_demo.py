@@ -18,17 +18,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
 def demo_site(transactional_db, live_server, settings):
     from voucher.applications.demo import demo_load
 
@@ -36,6 +25,23 @@ def demo_site(transactional_db, live_server, settings):
     demo_load(examples_dir=EXAMPLES_DIR)
     ARTIFACTS.mkdir(exist_ok=True)
     return live_server.url
+
+
+@pytest.fixture
+def browser(demo_site):
+    """Chromium, started after the data is in place.
+
+    Playwright's sync API runs the test in a greenlet with a context of its own; ORM work done
+    inside it would open a database connection that nobody closes (PostgreSQL then refuses to
+    drop the test database), so the fixtures touch the database before and after it, not in it.
+    """
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def test_a_visitor_reads_the_list_and_the_review_finding_with_its_clause(browser, demo_site):
