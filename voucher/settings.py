@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "voucher.core",
     "voucher.applications",
+    "voucher.registry",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ from voucher.policy.context import EvaluationContext, OtherSubmission
 from voucher.policy.engine import evaluate
 from voucher.policy.results import Evaluation
 from voucher.policy.round import ROUNDS_DIR, get_round, get_rounds
+from voucher.registry.store import StoredRegistry
 
 __all__ = [
     "application_evaluate",
@@ -102,7 +103,7 @@ def _evaluate(
             )
             for o in rest
         ]
-    context = EvaluationContext(other_submissions=tuple(others))
+    context = EvaluationContext(registry=StoredRegistry(), other_submissions=tuple(others))
     evaluations = evaluate(documents, get_round(record.code), context)
     return [
         _store(application, evaluation, document_sha256(document))
