@@ -55,6 +55,7 @@ ROLE_ALIASES = {
 }
 BATCH = 10_000
 MAX_ERRORS_KEPT = 1000
+ANALYZE_AFTER = 10_000  # rows changed
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 _RATIO_RE = re.compile(r"\d+(\.\d+)?")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -476,7 +477,6 @@ def import_tables(sources: dict[str, Source], *, using: str = "default") -> Impo
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if vendor == "sqlite":
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MiB of page cache for indexing
-            cursor.execute("PRAGMA temp_store = MEMORY")
         for kind in KINDS:
             if kind not in sources:
                 continue
@@ -486,6 +486,10 @@ def import_tables(sources: dict[str, Source], *, using: str = "default") -> Impo
             counts = MERGES[kind](cursor, report, name)
             report.counts[kind] = {"rows": read, **counts}
             cursor.execute(f"DROP TABLE {STAGES[kind][0]}")
+        if report.changed >= ANALYZE_AFTER:
+            # fresh statistics, so that the planner uses the indexes right after a bulk load
+            for table in ("registry_company", "registry_shareholding", "registry_officer"):
+                cursor.execute(f"ANALYZE {table}")
     report.errors.sort(key=lambda e: (KINDS.index(_kind_of(e.file)), e.row))
     return report
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import connections
 
@@ -128,9 +129,12 @@ class StoredRegistry:
              WHERE company IN ({asked_marks}) AND role IN ({role_marks})
         """
         params = [*seeds, *asked, *KEY_ROLES]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        if connection.vendor == "postgresql":
+            rows = _fetch_prepared(connection, sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
         holdings: list[Holding] = []
         officers: list[tuple[str, str, str]] = []
         for kind, a, b, c in rows:
@@ -145,3 +149,22 @@ class StoredRegistry:
             )
             del holdings[self.max_edges :]
         return holdings, officers, truncated
+
+
+def _fetch_prepared(connection: Any, sql: str, params: list[str]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: a server-side prepared statement, planned once per shape, not per call.
+
+    Django binds parameters on the client, so every call would be parsed and planned anew
+    (most of the time of such a small query).
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns preparing off for the connection (its cursors bind on the client and
+        # never prepare); a server-binding cursor like this one needs it back on.
+        raw.prepare_threshold = 5
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
