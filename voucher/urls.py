@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("registry/", include("voucher.registry.urls")),
     path("", include("voucher.applications.urls")),
 ]

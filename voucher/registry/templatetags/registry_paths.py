@@ -1,0 +1,60 @@
+"""Paths as small diagrams: boxes for companies and persons, arrows with ratios for holdings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from voucher.policy.relations import Holding
+
+register = template.Library()
+
+
+def _percent(ratio: Decimal | str | None) -> str:
+    if ratio is None or ratio == "":
+        return ""
+    value = Decimal(str(ratio)) * 100
+    return f"{value.normalize():f}%"
+
+
+def chain(
+    nodes: Sequence[str], ratios: Sequence[Decimal | str | None] | None = None
+) -> list[dict[str, Any]]:
+    """[{node, person, ratio_in}] from the top holder down; ratio_in is the arrow into the node."""
+    ratios = list(ratios or [])
+    out = []
+    for i, node in enumerate(nodes):
+        ratio = ratios[i - 1] if 0 < i <= len(ratios) else None
+        out.append({"node": node, "person": node.startswith("P-"), "ratio_in": _percent(ratio)})
+    return out
+
+
+def chain_of(path: Sequence[Holding]) -> list[dict[str, Any]]:
+    if not path:
+        return []
+    return chain([path[0].holder, *(h.held for h in path)], [h.ratio for h in path])
+
+
+@register.inclusion_tag("registry/_diagram.html")
+def path_diagram(steps: list[dict[str, Any]], caption: str = "") -> dict[str, Any]:
+    return {"steps": steps, "caption": caption}
+
+
+@register.inclusion_tag("registry/_finding_paths.html")
+def finding_paths(values: dict[str, Any]) -> dict[str, Any]:
+    """The chains a SUPPLIER_EQUITY finding names in its values, ready to draw."""
+    chains = []
+    path = values.get("path")
+    if isinstance(path, list) and len(path) > 1:
+        chains.append(("持股路径", chain(path)))
+    for key, label in (
+        ("path_to_applicant", "共同股东 → 申报单位"),
+        ("path_to_supplier", "共同股东 → 供应商"),
+    ):
+        nodes = values.get(key)
+        if isinstance(nodes, list) and len(nodes) > 1:
+            chains.append((label, chain(nodes)))
+    return {"chains": chains, "effective_ratio": _percent(values.get("effective_ratio"))}
