@@ -65,3 +65,47 @@ def test_a_reviewer_sees_the_applications_but_cannot_add_one(client, reviewer, d
     client.force_login(reviewer)
     assert client.get(reverse("admin:applications_application_changelist")).status_code == 200
     assert client.get(reverse("admin:applications_application_add")).status_code == 403
+
+
+def test_an_edit_in_the_admin_is_in_the_audit_log_and_marks_the_evaluation_stale(
+    admin_client, admin_user, demo_data, public_demo
+):
+    from .conftest import application_from
+
+    application = application_from("d4-small")
+    detail = reverse("applications:detail", args=[application.pk])
+    assert "可能已过时" not in admin_client.get(detail).content.decode()
+
+    contract = application.contracts.get()
+    url = reverse("admin:applications_contract_change", args=[contract.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: v for k, v in data.items() if v is not None and v is not False}
+    data["supplier_name"] = "改过名字的供应商"
+    for prefix in ("deliveries", "invoices", "payments", "other_subsidies"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+
+    entry = AuditEntry.objects.get(action="admin_change_contract")
+    assert entry.actor == admin_user
+    assert entry.object_id == str(contract.pk)
+    assert "可能已过时" in admin_client.get(detail).content.decode()
+
+
+def test_the_admin_re_evaluates_selected_applications(admin_client, admin_user, demo_data):
+    application = Application.objects.order_by("pk").first()
+    before = application.evaluations.count()
+    response = admin_client.post(
+        reverse("admin:applications_application_changelist"),
+        {"action": "evaluate_selected", "_selected_action": [application.pk]},
+    )
+    assert response.status_code == 302
+    assert application.evaluations.count() == before + 1
+    assert AuditEntry.objects.get(action="application_evaluate").actor == admin_user
+
+
+def test_a_reviewer_cannot_re_evaluate(client, reviewer, demo_data):
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:applications_application_changelist")).content.decode()
+    assert "evaluate_selected" not in page

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from voucher.applications import models
-from voucher.core.admin import ReadOnlyAdmin
+from voucher.applications.actions import application_evaluate, round_evaluate_all
+from voucher.core.admin import AuditedAdmin, ReadOnlyAdmin
 from voucher.policy.clauses import clause_text
-from voucher.policy.results import STATUS_LABELS
+from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS
 
 admin.site.site_header = "算力券申报与审核"
 admin.site.site_title = "算力券"
@@ -24,6 +25,21 @@ admin.site.index_title = "管理"
 @admin.register(models.PolicyRoundRecord)
 class PolicyRoundAdmin(ReadOnlyAdmin):
     list_display = ("code", "title", "jurisdiction", "window_start", "window_end", "synced_at")
+    actions = ("evaluate_round",)
+
+    def has_evaluate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("applications.change_application")
+
+    @admin.action(description="整轮批量评估（同一企业多方向在全轮判断）", permissions=["evaluate"])
+    def evaluate_round(
+        self, request: HttpRequest, queryset: QuerySet[models.PolicyRoundRecord]
+    ) -> None:
+        for record in queryset:
+            stored = round_evaluate_all(round_code=record.code, acting_user=request.user)
+            self.message_user(
+                request, f"{record.code}: 已评估 {len(stored)} 份申报。", messages.SUCCESS
+            )
+
     readonly_fields = (
         "code",
         "title",
@@ -36,7 +52,7 @@ class PolicyRoundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(AuditedAdmin):
     list_display = ("name", "uscc", "created_at")
     search_fields = ("name", "uscc")
 
@@ -79,16 +95,14 @@ class EvaluationInline(admin.TabularInline):
 
 
 @admin.register(models.Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditedAdmin):
     list_display = (
         "id",
         "applicant_name",
-        "uscc",
         "direction",
         "submitted_on",
-        "requested_amount",
         "latest_outcome",
-        "round",
+        "requested_amount",
     )
     list_display_links = ("id", "applicant_name")
     list_filter = ("round", "direction", "entity_type")
@@ -98,6 +112,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     autocomplete_fields = ("enterprise",)
     readonly_fields = ("source_name", "source_sha256", "created_at", "updated_at", "public_page")
     inlines = (ContractInline, ShareholdingInline, OfficerInline, EvaluationInline)
+    actions = ("evaluate_selected",)
     fieldsets = (
         (
             None,
@@ -146,14 +161,34 @@ class ApplicationAdmin(admin.ModelAdmin):
         ),
     )
 
+    @admin.action(description="重新评估所选申报（与本轮其他申报一并判断）", permissions=["change"])
+    def evaluate_selected(
+        self, request: HttpRequest, queryset: QuerySet[models.Application]
+    ) -> None:
+        stored = [
+            application_evaluate(application=a, acting_user=request.user)
+            for a in queryset.select_related("round", "enterprise")
+        ]
+        self.message_user(request, f"已评估 {len(stored)} 份申报。", messages.SUCCESS)
+
     @admin.display(description="统一社会信用代码", ordering="enterprise__uscc")
     def uscc(self, obj: models.Application) -> str:
         return obj.enterprise.uscc
 
-    @admin.display(description="最近评估结论")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Application]:
+        latest = models.StoredEvaluation.objects.filter(application=OuterRef("pk")).order_by(
+            "-created_at", "-id"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(latest_outcome=Subquery(latest.values("outcome")[:1]))
+        )
+
+    @admin.display(description="最近评估结论", ordering="latest_outcome")
     def latest_outcome(self, obj: models.Application) -> str:
-        latest = obj.evaluations.order_by("-created_at", "-id").first()
-        return latest.get_outcome_display() if latest else "—"
+        outcome = getattr(obj, "latest_outcome", None)
+        return OUTCOME_LABELS.get(outcome, "—") if outcome else "—"
 
     @admin.display(description="评估页面")
     def public_page(self, obj: models.Application) -> SafeString:
@@ -196,7 +231,7 @@ class OtherSubsidyInline(admin.TabularInline):
 
 
 @admin.register(models.Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdmin):
     list_display = (
         "contract_id",
         "application",
@@ -212,7 +247,7 @@ class ContractAdmin(admin.ModelAdmin):
     inlines = (DeliveryInline, InvoiceInline, PaymentInline, OtherSubsidyInline)
 
 
-class _ContractChildAdmin(admin.ModelAdmin):
+class _ContractChildAdmin(AuditedAdmin):
     list_select_related = ("contract__application__round",)
     raw_id_fields = ("contract",)
 
@@ -241,7 +276,7 @@ class OtherSubsidyAdmin(_ContractChildAdmin):
 
 
 @admin.register(models.RegistryShareholding)
-class RegistryShareholdingAdmin(admin.ModelAdmin):
+class RegistryShareholdingAdmin(AuditedAdmin):
     list_display = ("application", "holder", "held", "ratio")
     list_select_related = ("application__round",)
     search_fields = ("holder", "held")
@@ -249,7 +284,7 @@ class RegistryShareholdingAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.RegistryOfficer)
-class RegistryOfficerAdmin(admin.ModelAdmin):
+class RegistryOfficerAdmin(AuditedAdmin):
     list_display = ("application", "person", "company", "role")
     list_select_related = ("application__round",)
     search_fields = ("person", "company")

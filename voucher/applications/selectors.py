@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.round import get_rounds
@@ -141,6 +142,7 @@ class ApplicationDetail:
     groups: list[FindingGroup] = field(default_factory=list)
     missing_materials: list[str] = field(default_factory=list)
     round_title: str = ""
+    stale: bool = False  # the application changed after it was evaluated
 
 
 def _clause_texts(reference: str) -> list[tuple[str, str]]:
@@ -177,6 +179,7 @@ def application_detail(application_id: int) -> ApplicationDetail:
     )
     if evaluation is None:
         return detail
+    detail.stale = evaluation.document_sha256 != document_sha256(application_export(application))
     suppliers = {c.contract_id: c for c in application.contracts.all()}
     failed = {f["contract"] for f in evaluation.findings if f["status"] == "fail" and f["contract"]}
     detail.contracts = [

@@ -7,7 +7,44 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Edits made in the admin land in the audit log too, in the admin's own transaction.
+
+    Django calls log_addition/log_change once per saved form (inlines included, after they are
+    saved), inside the atomic block of the change view, and log_deletions before deleting.
+    """
+
+    def _admin_action(self, verb: str) -> str:
+        return f"admin_{verb}_{self.model._meta.model_name}"
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        audit(
+            actor=request.user, action=self._admin_action("add"), obj=obj, data={"change": message}
+        )
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        audit(
+            actor=request.user,
+            action=self._admin_action("change"),
+            obj=obj,
+            data={"change": message},
+        )
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        objects = list(queryset)
+        audit(
+            actor=request.user,
+            action=self._admin_action("delete"),
+            obj=objects[0] if len(objects) == 1 else None,
+            data={"deleted": [{"id": o.pk, "repr": str(o)} for o in objects]},
+        )
+        return super().log_deletions(request, queryset)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
