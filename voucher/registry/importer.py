@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +55,8 @@ ROLE_ALIASES = {
     "法定代表人": "legal_representative",
     "其他": "other",
 }
+log = logging.getLogger(__name__)
+
 BATCH = 10_000
 MAX_ERRORS_KEPT = 1000
 ANALYZE_AFTER = 10_000  # rows changed
@@ -482,8 +486,17 @@ def import_tables(sources: dict[str, Source], *, using: str = "default") -> Impo
                 continue
             name, rows = sources[kind]
             report.files.append(name)
+            started = time.perf_counter()
             read = _stage_file(cursor, vendor, kind, name, rows(), report)
+            staged = time.perf_counter()
             counts = MERGES[kind](cursor, report, name)
+            log.info(
+                "%s: %d rows read and checked in %.1f s, merged in %.1f s",
+                name,
+                read,
+                staged - started,
+                time.perf_counter() - staged,
+            )
             report.counts[kind] = {"rows": read, **counts}
             cursor.execute(f"DROP TABLE {STAGES[kind][0]}")
         if report.changed >= ANALYZE_AFTER:

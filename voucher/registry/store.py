@@ -139,7 +139,10 @@ class StoredRegistry:
         officers: list[tuple[str, str, str]] = []
         for kind, a, b, c in rows:
             if kind == 0:
-                holdings.append(Holding(a, b, Decimal(c)))
+                # PostgreSQL writes numeric(11, 10) with trailing zeros; SQLite does not
+                holdings.append(
+                    Holding(a, b, Decimal(c.rstrip("0").rstrip(".") if "." in c else c))
+                )
             else:
                 officers.append((a, b, c))
         truncated = len(holdings) > self.max_edges
