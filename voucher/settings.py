@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "voucher.core",
     "voucher.applications",
     "voucher.registry",
+    "voucher.documents",
 ]
 
 MIDDLEWARE = [

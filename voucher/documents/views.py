@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from voucher.applications.models import Application, Contract
+from voucher.documents import docx_forms, pdf
+from voucher.documents.access import can_download_documents, can_prefill_invoices
+from voucher.documents.actions import invoice_add
+from voucher.documents.data import load_application
+from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# document slug -> (file name stem, {extension: builder})
+DOCUMENTS: dict[str, tuple[str, dict[str, Callable[[Application], bytes]]]] = {
+    "usage-table": (
+        "附件14-2 算力使用情况表",
+        {"pdf": pdf.usage_table_pdf, "docx": docx_forms.usage_table_docx},
+    ),
+    "implementation-report": (
+        "附件14-3 算力项目实施情况报告",
+        {"pdf": pdf.implementation_report_pdf, "docx": docx_forms.implementation_report_docx},
+    ),
+    "commitment-letter": (
+        "附件14-4 承诺书",
+        {"pdf": pdf.commitment_letter_pdf, "docx": docx_forms.commitment_letter_docx},
+    ),
+    "package": ("算力券申报材料", {"pdf": pdf.package_pdf}),
+}
+
+
+def _application_for(request: HttpRequest, application_id: int) -> Application | HttpResponse:
+    try:
+        application = load_application(application_id)
+    except Application.DoesNotExist:
+        raise Http404 from None
+    if not can_download_documents(request.user, application):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied
+    return application
+
+
+def download(
+    request: HttpRequest, application_id: int, document: str, extension: str
+) -> HttpResponse:
+    if document not in DOCUMENTS or extension not in DOCUMENTS[document][1]:
+        raise Http404
+    found = _application_for(request, application_id)
+    if isinstance(found, HttpResponse):
+        return found
+    stem, builders = DOCUMENTS[document]
+    body = builders[extension](found)
+    response = HttpResponse(body, content_type=PDF if extension == "pdf" else DOCX)
+    filename = f"{found.reference} {stem}.{extension}"
+    response["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "document"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+class InvoiceUploadForm(forms.Form):
+    file = forms.FileField(label="数电票文件（XML 或 PDF；扫描件也可上传，由审核人员阅读）")
+
+
+class InvoiceSaveForm(forms.Form):
+    number = forms.CharField(label="发票号码", max_length=100)
+    date = forms.DateField(label="开票日期")
+    amount = forms.DecimalField(
+        label="价税合计（元）", max_digits=16, decimal_places=2, min_value=Decimal("0")
+    )
+
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def invoice_prefill_page(
+    request: HttpRequest, application_id: int, contract_pk: int
+) -> HttpResponse:
+    """Staff: upload an e-invoice for a contract, see what it says and the flags, then save."""
+    found = _application_for(request, application_id)
+    if isinstance(found, HttpResponse):
+        return found
+    if not can_prefill_invoices(request.user, found):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied
+    contract = get_object_or_404(Contract, pk=contract_pk, application=found)
+    context: dict[str, object] = {"a": found, "contract": contract}
+    upload = InvoiceUploadForm()
+    save = None
+    if request.method == "POST" and "save" in request.POST:
+        save = InvoiceSaveForm(request.POST)
+        if save.is_valid():
+            invoice_add(
+                contract=contract,
+                number=save.cleaned_data["number"],
+                date=save.cleaned_data["date"],
+                amount=save.cleaned_data["amount"],
+                acting_user=request.user,
+                source={"file": request.POST.get("source_name", "")},
+            )
+            return redirect("applications:detail", application_id=found.pk)
+    elif request.method == "POST":
+        upload = InvoiceUploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            f = upload.cleaned_data["file"]
+            if f.size > MAX_UPLOAD:
+                upload.add_error("file", "文件过大（上限 10 MB）")
+            else:
+                data = f.read()
+                try:
+                    result = read_invoice(data, f.name)
+                except Exception:  # a malformed file is the applicant's problem, not a 500
+                    result = NotParsed("文件无法读取，由审核人员阅读")
+                context["source_name"] = f.name
+                if isinstance(result, NotParsed):
+                    context["not_parsed"] = result.reason
+                else:
+                    prefill = invoice_prefill(contract, result)
+                    context["prefill"] = prefill
+                    save = InvoiceSaveForm(
+                        initial={
+                            "number": prefill.invoice.number,
+                            "date": prefill.invoice.date,
+                            "amount": prefill.invoice.amount,
+                        }
+                    )
+    context["upload"] = upload
+    context["save"] = save
+    return render(request, "documents/invoice_prefill.html", context)
