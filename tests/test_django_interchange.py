@@ -189,3 +189,16 @@ def test_export_command_names_an_unknown_id():
     with pytest.raises(CommandError) as caught:
         call_command("export", "999")
     assert caught.value.returncode == 2
+
+
+def test_it_refuses_text_longer_than_its_column_naming_the_field():
+    data = _document()
+    data["registry"]["shareholdings"][0]["holder"] = "P-" + "9" * 200
+    data["applicant"]["name"] = "北" * 201
+    with pytest.raises(FormatError) as caught:
+        application_import(document=parse_application(data))
+    assert {where for where, _ in caught.value.problems} == {
+        "applicant.name",
+        "registry.shareholdings[0].holder",
+    }
+    assert Application.objects.count() == 0

@@ -257,7 +257,12 @@ def _registry_rows(
     shareholdings = [
         models.RegistryShareholding(
             position=i,
-            holder=s.holder,
+            holder=fit.text(
+                s.holder,
+                f"registry.shareholdings[{i}].holder",
+                "holder",
+                models.RegistryShareholding,
+            ),
             held=s.held,
             ratio=fit.decimal(
                 s.ratio,
@@ -270,7 +275,14 @@ def _registry_rows(
         for i, s in enumerate(document.registry.shareholdings)
     ]
     officers = [
-        models.RegistryOfficer(position=i, person=o.person, company=o.company, role=o.role)
+        models.RegistryOfficer(
+            position=i,
+            person=fit.text(
+                o.person, f"registry.officers[{i}].person", "person", models.RegistryOfficer
+            ),
+            company=o.company,
+            role=o.role,
+        )
         for i, o in enumerate(document.registry.officers)
     ]
     return shareholdings, officers
