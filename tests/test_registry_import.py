@@ -33,7 +33,9 @@ def write(directory: Path, **files: str) -> Path:
     return directory
 
 
-COMPANIES = f"uscc,name,status\n{A},申报单位,存续\n{B},供应商,存续\n{C},控股公司,存续\n{D},投资公司,存续"
+COMPANIES = (
+    f"uscc,name,status\n{A},申报单位,存续\n{B},供应商,存续\n{C},控股公司,存续\n{D},投资公司,存续"
+)
 
 
 def holdings() -> set[tuple[str, str, Decimal]]:
@@ -70,7 +72,7 @@ def test_a_file_with_bad_rows_reports_each_by_file_row_and_column_and_keeps_the_
                 f"{C},{B},0,2026-03-31",  # 3 ratio 0
                 f"{C},{B},1.5,2026-03-31",  # 4 ratio above 1
                 f"{C},{B},51%,2026-03-31",  # 5 percent sign
-                f"P-1,91110000MA00ZZZZ99,0.2,2026-03-31",  # 6 bad USCC
+                "P-1,91110000MA00ZZZZ99,0.2,2026-03-31",  # 6 bad USCC
                 f"91110000MA00H0LD17,{B},0.2,2026-03-31",  # 7 holder not in the registry
                 f"{C},{A},0.3,2026-03-31",  # 8 duplicate of row 2
                 f"P-2,{B},0.2,2026-02-30",  # 9 no such date
@@ -83,7 +85,7 @@ def test_a_file_with_bad_rows_reports_each_by_file_row_and_column_and_keeps_the_
                 f"P-1,{A},director",  # 2 good
                 f"P-1,{B},chairman",  # 3 unknown role
                 f"张三,{B},director",  # 4 not a person id
-                f"P-1,91110000MA00H0LD17,director",  # 5 company not in the registry
+                "P-1,91110000MA00H0LD17,director",  # 5 company not in the registry
             ]
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 
@@ -58,7 +59,7 @@ def test_a_cycle_a_holds_b_holds_a_is_found_and_the_search_ends():
 def test_a_six_hop_chain_fails_either_way_with_the_product_of_ratios():
     chain = [code(100 + i) for i in range(7)]
     companies(*chain)
-    for top, bottom in zip(chain, chain[1:], strict=False):
+    for top, bottom in itertools.pairwise(chain):
         hold(top, bottom, "0.5")
     for a, b in ((chain[0], chain[6]), (chain[6], chain[0])):
         rel = relation(a, b)
