@@ -259,16 +259,20 @@ def _items(page: Any, header_top: float) -> list[InvoiceItem]:
                 return name
         return centres[-1][0]
 
-    rows: dict[int, dict[str, list[str]]] = {}
-    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+    # words of one row may sit a point apart (CJK and Latin faces differ): cluster by top
+    rows: list[dict[str, list[str]]] = []
+    row_top = -1.0
+    for w in sorted(words, key=lambda w: (w["top"], w["x0"])):
         if w["top"] <= header_top + 3:
             continue
         if w["text"] in ("合", "合计") and column(w["x0"]) == "项目名称":
             break
-        line = rows.setdefault(round(w["top"]), {})
-        line.setdefault(column((w["x0"] + w["x1"]) / 2), []).append(w["text"])
+        if not rows or w["top"] - row_top > 3:
+            rows.append({})
+            row_top = w["top"]
+        rows[-1].setdefault(column((w["x0"] + w["x1"]) / 2), []).append(w["text"])
     items: list[InvoiceItem] = []
-    for line in rows.values():
+    for line in rows:
         name = "".join(line.get("项目名称", []))
         if not name:
             continue
