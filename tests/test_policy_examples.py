@@ -15,7 +15,8 @@ from voucher.policy.round import get_round
 
 from .builders import EXAMPLES, ROOT
 
-FOLDERS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
+# A folder with an expected.json is one batch; examples/registry holds registry CSVs instead.
+FOLDERS = sorted(p.parent for p in EXAMPLES.glob("*/expected.json"))
 
 
 def _files(folder: Path) -> list[Path]:

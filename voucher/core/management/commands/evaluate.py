@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         "按 RULES.md 审查算力券申报文件（多个文件为一批，同一企业多方向申报跨文件判断）。"
         " Evaluate compute-voucher applications; several files are one batch."
     )
-    requires_system_checks: ClassVar[list[str]] = []  # touches no database
+    requires_system_checks = []  # noqa: RUF012 - touches no database
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
