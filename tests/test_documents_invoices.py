@@ -92,7 +92,8 @@ def invoice_pdf(*, number=NUMBER, buyer=APPLICANT, seller=SUPPLIER, items=(COMPU
     html = f"""<html><head><style>
     @page {{ size: 240mm 140mm; margin: 8mm; }}
     body {{ font-family: "Noto Serif CJK SC"; font-size: 9pt; color: #8b4513; }}
-    h1 {{ text-align: center; font-size: 16pt; margin: 0 0 2mm; }}
+    h1 {{ text-align: center; font-size: 16pt; margin: 0 0 9mm; }}
+    .meta p {{ margin: 0 0 1mm; }}
     .meta {{ position: absolute; right: 0; top: 0; }}
     table {{ width: 100%; border-collapse: collapse; }}
     td, th {{ border: 0.5pt solid #8b4513; padding: 1mm 2mm; font-weight: normal; }}
@@ -114,7 +115,7 @@ def invoice_pdf(*, number=NUMBER, buyer=APPLICANT, seller=SUPPLIER, items=(COMPU
       {rows}
       <tr><td>合&emsp;计</td><td></td><td></td><td></td><td></td><td class=n>￥{amount}</td><td></td><td class=n>￥{tax}</td></tr>
     </table>
-    <table><tr><td>价税合计（大写）</td><td>⊗贰拾壹万贰仟圆整</td><td>（小写）￥{amount + tax}</td></tr>
+    <table><tr><td>价税合计（大写）</td><td>⊗（大写金额从略）</td><td>（小写）￥{amount + tax}</td></tr>
     <tr><td>备注</td><td colspan=2>合同C1 2025年10月</td></tr></table>
     <p>开票人：王五</p>
     </body></html>"""
