@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,7 @@ from voucher.policy.round import get_round
 from voucher.registry.importer import ImportReport, Source, import_directory, import_tables
 from voucher.registry.models import ImportRun, SweepResult, SweepRun
 from voucher.registry.queries import relation
-from voucher.registry.store import StoredRegistry
+from voucher.registry.store import StoredRegistry, StoredRelatedParties
 
 
 def _record_import(report: ImportReport, acting_user: Any) -> ImportRun:
@@ -119,36 +119,88 @@ def sweep_groups(
     )
     with transaction.atomic():
         run = SweepRun.objects.create(round_code=round_code)
-        results = []
-        for g in groups:
-            index = registry.related_parties(
-                [g.applicant, *g.suppliers], g.shareholdings, g.officers
-            )
-            for supplier in g.suppliers:
-                rel = relation(g.applicant, supplier, excluded=excluded, index=index)
-                result = SweepResult(
-                    run=run,
-                    application_id=g.application_id,
-                    reference=g.reference,
-                    applicant=g.applicant,
-                    supplier=supplier,
-                    equity=rel.equity,
-                    personnel=rel.personnel,
-                    paths=rel.paths,
-                    persons=[p for p, _, _ in rel.persons],
-                )
-                before = previous.pop(_key(result), None)
-                if before is None:
-                    result.change = "new" if previous_run else ""
-                elif before != (result.equity, result.personnel, result.paths):
-                    result.change = "changed"
-                results.append(result)
+        results: list[SweepResult] = []
+        for chunk, index in _indexes(registry, groups):
+            for g in chunk:
+                results += _check_group(run, g, index, excluded, previous, previous_run)
         SweepResult.objects.bulk_create(results, batch_size=2000)
         run.pairs = len(results)
         run.changed = sum(1 for r in results if r.change)
         run.seconds = Decimal(f"{time.perf_counter() - started:.3f}")
         run.save(update_fields=["pairs", "changed", "seconds"])
     return run, len(previous)
+
+
+SWEEP_CHUNK = 100  # applications whose related-party view is fetched in one query
+
+
+def _indexes(
+    registry: StoredRegistry, groups: Iterable[PairGroup]
+) -> Iterator[tuple[list[PairGroup], StoredRelatedParties]]:
+    """One view for up to SWEEP_CHUNK applications without an inline extract (the upward
+    closure of all their companies holds each one's); an inline extract gets a view of its own,
+    so that what one application declares never counts for another."""
+    chunk: list[PairGroup] = []
+    for g in groups:
+        if g.shareholdings or g.officers:
+            yield (
+                [g],
+                registry.related_parties([g.applicant, *g.suppliers], g.shareholdings, g.officers),
+            )
+            continue
+        chunk.append(g)
+        if len(chunk) == SWEEP_CHUNK:
+            yield from _views(registry, chunk)
+            chunk = []
+    if chunk:
+        yield from _views(registry, chunk)
+
+
+def _shared_view(registry: StoredRegistry, chunk: list[PairGroup]) -> StoredRelatedParties:
+    companies = list(dict.fromkeys(c for g in chunk for c in (g.applicant, *g.suppliers)))
+    return registry.related_parties(companies)
+
+
+def _views(
+    registry: StoredRegistry, chunk: list[PairGroup]
+) -> Iterator[tuple[list[PairGroup], StoredRelatedParties]]:
+    shared = _shared_view(registry, chunk)
+    if not shared.truncated:
+        yield chunk, shared
+        return
+    for g in chunk:  # together too big for the bound: one view each, as the engine does
+        yield [g], registry.related_parties([g.applicant, *g.suppliers])
+
+
+def _check_group(
+    run: SweepRun,
+    g: PairGroup,
+    index: StoredRelatedParties,
+    excluded: frozenset[str],
+    previous: dict[tuple[int | None, str, str], tuple[str, str, list[list[str]]]],
+    previous_run: SweepRun | None,
+) -> list[SweepResult]:
+    results = []
+    for supplier in g.suppliers:
+        rel = relation(g.applicant, supplier, excluded=excluded, index=index)
+        result = SweepResult(
+            run=run,
+            application_id=g.application_id,
+            reference=g.reference,
+            applicant=g.applicant,
+            supplier=supplier,
+            equity=rel.equity,
+            personnel=rel.personnel,
+            paths=rel.paths,
+            persons=[p for p, _, _ in rel.persons],
+        )
+        before = previous.pop(_key(result), None)
+        if before is None:
+            result.change = "new" if previous_run else ""
+        elif before != (result.equity, result.personnel, result.paths):
+            result.change = "changed"
+        results.append(result)
+    return results
 
 
 def registry_sweep_round(*, round_code: str, acting_user: Any = None) -> tuple[SweepRun, int]:
