@@ -106,3 +106,11 @@ def test_a_sweep_reports_only_what_changed_since_the_last_one(client, reviewer, 
     ]
     client.force_login(reviewer)
     assert "P-42" in client.get(reverse("registry:sweep", args=[third.pk])).content.decode()
+
+
+@pytest.mark.parametrize("model", ["company", "shareholding", "officer", "importrun", "sweeprun"])
+def test_the_admin_lists_the_registry_read_only(client, admin_user, registry, model):
+    client.force_login(admin_user)
+    page = client.get(reverse(f"admin:registry_{model}_changelist"))
+    assert page.status_code == 200
+    assert client.get(reverse(f"admin:registry_{model}_add")).status_code == 403
