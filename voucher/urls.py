@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("voucher.accounts.urls")),
+    path("portal/", include("voucher.portal.urls")),
     path("", include("voucher.documents.urls")),
     path("registry/", include("voucher.registry.urls")),
     path("", include("voucher.applications.urls")),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
 from voucher.policy.results import OUTCOME_LABELS
 
 
@@ -69,6 +71,10 @@ class PolicyRoundRecord(models.Model):
     window_end = models.DateField("补贴期结束")
     source_sha256 = models.CharField("参数文件 SHA-256", max_length=64)
     synced_at = models.DateTimeField("同步时间", auto_now=True)
+    # Administrative dates (set in the admin, not in the round file): applications are accepted
+    # from opens_on to closes_on, both days included; unset means not announced, so not open.
+    opens_on = models.DateField("申报开始日期", null=True, blank=True)
+    closes_on = models.DateField("申报截止日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "政策轮次"
@@ -93,7 +99,7 @@ class Enterprise(models.Model):
         return f"{self.name}（{self.uscc}）"
 
 
-class Application(models.Model):
+class Application(ConcurrentTransitionMixin, models.Model):
     round = models.ForeignKey(
         PolicyRoundRecord,
         verbose_name="轮次",
@@ -122,7 +128,8 @@ class Application(models.Model):
 
     # project
     project_name = models.CharField("项目名称", max_length=300)
-    project_start_date = models.DateField("项目开始日期")
+    # NULL only in a draft whose project step is not filled yet
+    project_start_date = models.DateField("项目开始日期", null=True, blank=True)
     project_overview = models.TextField("项目概述", blank=True)
     ai_field = models.BooleanField("属于人工智能产业方向")
     topic = models.CharField(  # noqa: DJ001
@@ -160,6 +167,10 @@ class Application(models.Model):
     source_sha256 = models.CharField(
         "导入文件摘要 SHA-256", max_length=64, blank=True, db_index=True
     )
+    # workflow: see states.py; the portal bumps `version` on every save (optimistic locking)
+    state = FSMField("状态", default=DRAFT, choices=STATE_CHOICES, protected=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -206,6 +217,14 @@ class Application(models.Model):
     def reference(self) -> str:
         """The number people quote: round code and id."""
         return f"{self.round.code}-{self.pk:05d}" if self.pk else f"{self.round.code}-?"
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["submit"].source),
+        target=TRANSITIONS["submit"].target,
+    )
+    def submit(self) -> None:
+        """Draft -> submitted; the action application_submit freezes and evaluates it."""
 
 
 class Contract(models.Model):

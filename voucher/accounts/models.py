@@ -1,0 +1,69 @@
+"""Who acts for an enterprise: its members (the first is the administrator) and invitations.
+
+A user is the Django user whose username is the e-mail address, lower-cased. A user belongs to
+one enterprise; the enterprise itself (USCC, name) is applications.Enterprise.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from voucher.applications.models import Enterprise
+
+ADMIN, MEMBER = "admin", "member"
+ROLE_CHOICES = [(ADMIN, "管理员"), (MEMBER, "成员")]
+
+
+class Membership(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField("角色", max_length=10, choices=ROLE_CHOICES, default=MEMBER)
+    created_at = models.DateTimeField("加入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "企业成员"
+        verbose_name_plural = "企业成员"
+        ordering = ("enterprise_id", "created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.enterprise.name}（{self.get_role_display()}）"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+class Invitation(models.Model):
+    """An administrator invites a colleague by e-mail; only the token's hash is stored."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("邮箱")
+    token_sha256 = models.CharField("令牌摘要", max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="邀请人",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("邀请时间", auto_now_add=True)
+    expires_at = models.DateTimeField("有效期至")
+    accepted_at = models.DateTimeField("接受时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "成员邀请"
+        verbose_name_plural = "成员邀请"
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.enterprise.name}"

@@ -1,0 +1,649 @@
+"""Every write of the applicant portal: keyword-only, one transaction, one audit entry each.
+
+Every change to a draft names the version it was made on (optimistic locking): when another
+user of the enterprise saved in between, `StaleVersion` is raised, nothing is written, and the
+view shows the form again with what the user typed. A submitted application is frozen: every
+change is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models as dj_models
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voucher.applications import models as m
+from voucher.applications.actions import application_evaluate, rounds_sync
+from voucher.applications.interchange import application_export
+from voucher.applications.states import EDITABLE_STATES
+from voucher.core.audit import audit
+from voucher.core.models import AuditEntry
+from voucher.documents.models import ImplementationReport
+from voucher.policy.format import dumps_application
+from voucher.policy.round import MATERIAL_IDS
+from voucher.portal.models import DraftProgress, MaterialFile, Submission
+
+
+class PortalError(Exception):
+    """A request the rules refuse; the message is for the applicant."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleVersion(PortalError):
+    """Someone else saved the application after the form was opened."""
+
+
+def upload_dir() -> Path:
+    return Path(settings.DATA_DIR) / "uploads"
+
+
+def current_round() -> m.PolicyRoundRecord:
+    """The round applicants file in now: the latest one (rounds are synced from their files)."""
+    record = m.PolicyRoundRecord.objects.order_by("-window_start").first()
+    if record is None:
+        rounds_sync()
+        record = m.PolicyRoundRecord.objects.order_by("-window_start").first()
+    assert record is not None
+    return record
+
+
+def round_open_problem(record: m.PolicyRoundRecord, today: date) -> str | None:
+    """Why the round does not accept submissions today, or None."""
+    if record.opens_on is None or record.closes_on is None:
+        return _("本轮申报时间尚未公布，暂不能提交。")
+    if today < record.opens_on:
+        return _("本轮申报自 %(day)s 起受理，暂不能提交。") % {
+            "day": _chinese_date(record.opens_on)
+        }
+    if today > record.closes_on:
+        return _("本轮申报已于 %(day)s 截止，不再受理提交。") % {
+            "day": _chinese_date(record.closes_on)
+        }
+    return None
+
+
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _last_change(application: m.Application) -> AuditEntry | None:
+    return (
+        AuditEntry.objects.filter(
+            object_type="applications.application", object_id=str(application.pk)
+        )
+        .exclude(action="application_evaluate")
+        .first()
+    )
+
+
+def _locked(application: m.Application, expected_version: int) -> m.Application:
+    """The application row, locked for this transaction, if it may be changed at this version."""
+    locked = (
+        m.Application.objects.select_for_update()
+        .select_related("round", "enterprise")
+        .get(pk=application.pk)
+    )
+    if locked.state not in EDITABLE_STATES:
+        raise PortalError(_("这份申报已提交，不能再修改。"))
+    if locked.version != expected_version:
+        last = _last_change(locked)
+        who = last.actor_label if last else _("另一位用户")
+        when = timezone.localtime(last.created_at).strftime("%H:%M") if last else ""
+        raise StaleVersion(
+            _(
+                "在您打开此页之后，%(who)s 于 %(when)s 保存了这份申报（现为第 %(version)d 版）。"
+                "您本次填写的内容尚未保存，仍保留在下方；请核对后再次保存。"
+            )
+            % {"who": who, "when": when, "version": locked.version}
+        )
+    return locked
+
+
+def _saved(locked: m.Application, *, step: str | None, fields: Sequence[str] = ()) -> None:
+    locked.version += 1
+    locked.save(update_fields=[*fields, "version", "updated_at"])
+    if step:
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        if step not in progress.steps_done:
+            progress.steps_done = [*progress.steps_done, step]
+            progress.save(update_fields=["steps_done"])
+
+
+def _needs_declarations_again(locked: m.Application) -> None:
+    """A new supplier: its relationship has not been declared, so the step is open again."""
+    progress, _created = DraftProgress.objects.get_or_create(application=locked)
+    if "declarations" in progress.steps_done:
+        progress.steps_done = [s for s in progress.steps_done if s != "declarations"]
+        progress.save(update_fields=["steps_done"])
+
+
+def _sync_materials(locked: m.Application) -> None:
+    present = set(
+        MaterialFile.objects.filter(application=locked).values_list("material", flat=True)
+    )
+    locked.materials = [mid for mid in MATERIAL_IDS if mid in present]
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+
+def application_create(
+    *, enterprise: m.Enterprise, direction: int, acting_user: Any
+) -> m.Application:
+    """A new draft in the current round; one per enterprise per round (一（四）)."""
+    record = current_round()
+    with transaction.atomic():
+        m.Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        existing = m.Application.objects.filter(round=record, enterprise=enterprise).first()
+        if existing is not None:
+            raise PortalError(
+                _(
+                    "贵单位在本轮次已有申报 %(reference)s（%(direction)s）。"
+                    "依据附件14 一（四）“同一企业不可同时申报多个方向”，不能再新建申报；"
+                    "如需改变方向，请在该申报中修改。"
+                )
+                % {
+                    "reference": existing.reference,
+                    "direction": existing.get_direction_display(),
+                }
+            )
+        application = m.Application.objects.create(
+            round=record,
+            enterprise=enterprise,
+            direction=direction,
+            applicant_name=enterprise.name,
+            registered_address="",
+            business_address="",
+            entity_type="",
+            independent_legal_person=False,
+            industry="",
+            ai_new_rd_institution=False,
+            contact_name="",
+            contact_mobile="",
+            contact_address="",
+            contact_email=getattr(acting_user, "email", "") or "",
+            project_name="",
+            project_start_date=None,
+            ai_field=False,
+            other_municipal_compute_support=False,
+            materials=[],
+            source_name="portal",
+        )
+        DraftProgress.objects.create(application=application, steps_done=["direction"])
+        ImplementationReport.objects.create(application=application)
+        audit(
+            actor=acting_user,
+            action="application_create",
+            obj=application,
+            data={"round": record.code, "direction": direction},
+        )
+    return application
+
+
+def application_update(
+    *,
+    application: m.Application,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    step: str,
+    acting_user: Any,
+) -> m.Application:
+    """Save the fields of one wizard step (names are Application columns)."""
+    allowed = {f.name for f in m.Application._meta.concrete_fields} - {
+        "id", "round", "enterprise", "state", "version", "submitted_on", "materials",
+        "source_name", "source_sha256", "created_at", "updated_at", "has_registry",
+    }  # fmt: skip
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not editable in the portal: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+        for key, value in changes.items():
+            setattr(locked, key, value)
+        _saved(locked, step=step, fields=list(changes))
+        audit(
+            actor=acting_user,
+            action="application_update",
+            obj=locked,
+            data={"step": step, "version": locked.version, "changed": sorted(changed)},
+        )
+    return locked
+
+
+# --- contracts and their rows ----------------------------------------------------------------
+
+CONTRACT_FIELDS = (
+    "contract_id", "supplier_name", "supplier_uscc", "signed_on", "valid_from", "valid_to",
+    "total_amount", "revenue_or_risk_sharing", "hierarchy",
+)  # fmt: skip
+ROW_MODELS: dict[str, type[dj_models.Model]] = {
+    "deliveries": m.Delivery,
+    "invoices": m.Invoice,
+    "payments": m.Payment,
+    "other_subsidies": m.OtherSubsidy,
+}
+
+
+def contract_save(
+    *,
+    application: m.Application,
+    expected_version: int,
+    contract_pk: int | None,
+    values: Mapping[str, Any],
+    acting_user: Any,
+) -> m.Contract:
+    """Add a contract (contract_pk None) or change one of this application's contracts."""
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        others = m.Contract.objects.filter(application=locked)
+        if contract_pk is None:
+            # the relationship is declared on the declarations step, which opens again
+            contract = m.Contract(
+                application=locked,
+                position=others.count(),
+                revenue_or_risk_sharing=False,
+                hierarchy=False,
+            )
+        else:
+            contract = others.get(pk=contract_pk)
+            others = others.exclude(pk=contract_pk)
+        if others.filter(contract_id=values["contract_id"]).exists():
+            raise PortalError(_("合同编号已被另一份合同使用。"), field="contract_id")
+        for key in CONTRACT_FIELDS:
+            if key in values:
+                setattr(contract, key, values[key])
+        contract.save()
+        _saved(locked, step="contracts")
+        if contract_pk is None:
+            _needs_declarations_again(locked)
+        audit(
+            actor=acting_user,
+            action="contract_save",
+            obj=locked,
+            data={
+                "contract": contract.contract_id,
+                "created": contract_pk is None,
+                "total_amount": str(contract.total_amount),
+                "version": locked.version,
+            },
+        )
+    return contract
+
+
+def contract_delete(
+    *, application: m.Application, expected_version: int, contract_pk: int, acting_user: Any
+) -> None:
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        contract = m.Contract.objects.get(application=locked, pk=contract_pk)
+        label = contract.contract_id
+        contract.delete()
+        _saved(locked, step=None)
+        audit(
+            actor=acting_user,
+            action="contract_delete",
+            obj=locked,
+            data={"contract": label, "version": locked.version},
+        )
+
+
+def contract_row_add(
+    *,
+    application: m.Application,
+    expected_version: int,
+    contract_pk: int,
+    kind: str,
+    values: Mapping[str, Any],
+    acting_user: Any,
+) -> dj_models.Model:
+    """A delivery line, invoice, payment or other subsidy typed by hand."""
+    model = ROW_MODELS[kind]
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        contract = m.Contract.objects.get(application=locked, pk=contract_pk)
+        position = model._default_manager.filter(contract=contract).count()
+        row = model(contract=contract, position=position, **values)
+        row.save()
+        _saved(locked, step="contracts")
+        audit(
+            actor=acting_user,
+            action="contract_row_add",
+            obj=locked,
+            data={"contract": contract.contract_id, "kind": kind, "version": locked.version},
+        )
+    return row
+
+
+def contract_row_delete(
+    *,
+    application: m.Application,
+    expected_version: int,
+    contract_pk: int,
+    kind: str,
+    row_pk: int,
+    acting_user: Any,
+) -> None:
+    model = ROW_MODELS[kind]
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        contract = m.Contract.objects.get(application=locked, pk=contract_pk)
+        model._default_manager.filter(contract=contract, pk=row_pk).delete()
+        _saved(locked, step=None)
+        audit(
+            actor=acting_user,
+            action="contract_row_delete",
+            obj=locked,
+            data={"contract": contract.contract_id, "kind": kind, "version": locked.version},
+        )
+
+
+@dataclass
+class ImportedContract:
+    values: dict[str, Any]  # CONTRACT_FIELDS
+
+
+@dataclass
+class ImportedRows:
+    """A checked spreadsheet: new contracts, and rows for contracts by their contract id."""
+
+    contracts: list[ImportedContract]
+    rows: dict[str, list[tuple[str, dict[str, Any]]]]  # kind -> [(contract_id, values)]
+    source_name: str
+
+
+def contract_rows_import(
+    *, application: m.Application, expected_version: int, imported: ImportedRows, acting_user: Any
+) -> dict[str, int]:
+    """Write a spreadsheet that imports.read_spreadsheet found free of errors: all or nothing."""
+    counts: dict[str, int] = {"contracts": 0}
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        existing = {c.contract_id: c for c in m.Contract.objects.filter(application=locked)}
+        for new in imported.contracts:
+            if new.values["contract_id"] in existing:
+                raise PortalError(
+                    _("合同编号 %(id)s 已存在，未导入任何数据。")
+                    % {"id": new.values["contract_id"]}
+                )
+            contract = m.Contract.objects.create(
+                application=locked, position=len(existing), **new.values
+            )
+            existing[contract.contract_id] = contract
+            counts["contracts"] += 1
+        for kind, lines in imported.rows.items():
+            model = ROW_MODELS[kind]
+            for contract_id, values in lines:
+                owner = existing.get(contract_id)
+                if owner is None:
+                    raise PortalError(
+                        _("找不到合同编号 %(id)s，未导入任何数据。") % {"id": contract_id}
+                    )
+                position = model._default_manager.filter(contract=owner).count()
+                model._default_manager.create(contract=owner, position=position, **values)
+                counts[kind] = counts.get(kind, 0) + 1
+        _saved(locked, step="contracts")
+        if counts["contracts"]:
+            _needs_declarations_again(locked)
+        audit(
+            actor=acting_user,
+            action="contract_rows_import",
+            obj=locked,
+            data={"source": imported.source_name, "counts": counts, "version": locked.version},
+        )
+    return counts
+
+
+def declarations_save(
+    *,
+    application: m.Application,
+    expected_version: int,
+    other_municipal_compute_support: bool,
+    dishonest_entity: bool,
+    relationships: Mapping[int, tuple[bool, bool]],
+    acting_user: Any,
+) -> m.Application:
+    """The declarations of 一（三）, 14-4 第2条 and 一（五）注1 (one pair per contract)."""
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        contracts = {c.pk: c for c in m.Contract.objects.filter(application=locked)}
+        if set(relationships) != set(contracts):
+            raise StaleVersion(_("合同列表已变化，请核对后再保存。"))
+        for pk, (sharing, hierarchy) in relationships.items():
+            contract = contracts[pk]
+            contract.revenue_or_risk_sharing = sharing
+            contract.hierarchy = hierarchy
+            contract.save(update_fields=["revenue_or_risk_sharing", "hierarchy"])
+        locked.other_municipal_compute_support = other_municipal_compute_support
+        locked.dishonest_entity = dishonest_entity
+        _saved(
+            locked,
+            step="declarations",
+            fields=["other_municipal_compute_support", "dishonest_entity"],
+        )
+        audit(
+            actor=acting_user,
+            action="declarations_save",
+            obj=locked,
+            data={
+                "other_municipal_compute_support": other_municipal_compute_support,
+                "dishonest_entity": dishonest_entity,
+                "relationships": {
+                    contracts[pk].contract_id: list(pair) for pk, pair in relationships.items()
+                },
+                "version": locked.version,
+            },
+        )
+    return locked
+
+
+# --- report, commitment, materials -----------------------------------------------------------
+
+
+def implementation_report_save(
+    *,
+    application: m.Application,
+    expected_version: int,
+    sections: Mapping[str, str],
+    acting_user: Any,
+) -> ImplementationReport:
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        report, _created = ImplementationReport.objects.get_or_create(application=locked)
+        for key, text in sections.items():
+            setattr(report, key, text)
+        report.save()
+        _saved(locked, step="report")
+        audit(
+            actor=acting_user,
+            action="implementation_report_save",
+            obj=locked,
+            data={"lengths": {k: len(v) for k, v in sections.items()}, "version": locked.version},
+        )
+    return report
+
+
+def commitment_acknowledge(
+    *, application: m.Application, expected_version: int, acting_user: Any
+) -> None:
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        progress.commitment_acknowledged_at = timezone.now()
+        progress.commitment_acknowledged_by = acting_user
+        progress.save()
+        _saved(locked, step="commitment")
+        audit(
+            actor=acting_user,
+            action="commitment_acknowledge",
+            obj=locked,
+            data={"version": locked.version},
+        )
+
+
+def material_file_add(
+    *,
+    application: m.Application,
+    expected_version: int,
+    material: str,
+    name: str,
+    content: bytes,
+    content_type: str,
+    acting_user: Any,
+) -> MaterialFile:
+    """Store a file that uploads.check_upload accepted, under uploads/<sha256>."""
+    if material not in MATERIAL_IDS:
+        raise PortalError(_("未知的材料类别。"))
+    sha = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        used = (
+            MaterialFile.objects.filter(application=locked).aggregate(total=dj_models.Sum("size"))[
+                "total"
+            ]
+            or 0
+        )
+        limit = settings.VOUCHER_UPLOAD_MAX_APPLICATION_BYTES
+        if used + len(content) > limit:
+            raise PortalError(
+                _("本申报的材料合计不能超过 %(limit)d MB（已用 %(used).1f MB）。")
+                % {"limit": limit // 2**20, "used": used / 2**20}
+            )
+        record = MaterialFile.objects.create(
+            application=locked,
+            material=material,
+            original_name=name,
+            size=len(content),
+            sha256=sha,
+            content_type=content_type,
+            uploaded_by=acting_user,
+        )
+        target = upload_dir() / sha
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            partial.write_bytes(content)
+            partial.replace(target)
+        _sync_materials(locked)
+        _saved(locked, step="materials", fields=["materials"])
+        audit(
+            actor=acting_user,
+            action="material_file_add",
+            obj=locked,
+            data={
+                "material": material,
+                "name": name,
+                "size": len(content),
+                "sha256": sha,
+                "version": locked.version,
+            },
+        )
+    return record
+
+
+def material_file_delete(
+    *, application: m.Application, expected_version: int, file_pk: int, acting_user: Any
+) -> None:
+    """Forget a file of the draft; the bytes stay while another record names the same hash."""
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        record = MaterialFile.objects.get(application=locked, pk=file_pk)
+        sha, name, material = record.sha256, record.original_name, record.material
+        record.delete()
+        _sync_materials(locked)
+        _saved(locked, step=None, fields=["materials"])
+        audit(
+            actor=acting_user,
+            action="material_file_delete",
+            obj=locked,
+            data={"material": material, "name": name, "sha256": sha, "version": locked.version},
+        )
+        if not MaterialFile.objects.filter(sha256=sha).exists():
+            transaction.on_commit(lambda: (upload_dir() / sha).unlink(missing_ok=True))
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+def _receipt_number(application: m.Application, today: date) -> str:
+    return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
+
+
+def application_submit(
+    *, application: m.Application, expected_version: int, acting_user: Any
+) -> Submission:
+    """Freeze, evaluate and store the submitted version; the receipt e-mail goes after commit."""
+    from voucher.portal.selectors import submission_blockers
+
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        problem = round_open_problem(locked.round, today)
+        if problem:
+            raise PortalError(problem)
+        blockers = submission_blockers(locked)
+        if blockers:
+            raise PortalError(
+                _("还不能提交：%(what)s") % {"what": "；".join(b.message for b in blockers)}
+            )
+        locked.submitted_on = today
+        locked.submit()
+        _saved(locked, step="submit", fields=["submitted_on", "state"])
+        stored = application_evaluate(application=locked, acting_user=acting_user)
+        snapshot = dumps_application(application_export(locked))
+        submission = Submission.objects.create(
+            application=locked,
+            receipt_number=_receipt_number(locked, today),
+            document_json=snapshot,
+            document_sha256=hashlib.sha256(snapshot.encode("utf-8")).hexdigest(),
+            evaluation=stored,
+            round_code=stored.round_code,
+            engine_version=stored.engine_version,
+            submitted_by=acting_user,
+        )
+        audit(
+            actor=acting_user,
+            action="application_submit",
+            obj=locked,
+            data={
+                "receipt": submission.receipt_number,
+                "sha256": submission.document_sha256,
+                "evaluation": stored.pk,
+                "outcome": stored.outcome,
+                "round": stored.round_code,
+                "engine_version": stored.engine_version,
+            },
+        )
+        recipients = sorted({e for e in (acting_user.email, locked.contact_email) if e})
+        subject = _("算力券申报已提交，回执编号 %(receipt)s") % {
+            "receipt": submission.receipt_number
+        }
+        body = _(
+            "“%(applicant)s”的算力券申报（%(reference)s，%(direction)s）已于 %(day)s 提交。\n"
+            "回执编号：%(receipt)s\n提交文档摘要（SHA-256）：%(sha)s\n\n"
+            "提交后内容不可修改。审核进度请登录系统查看申报状态页。\n"
+        ) % {
+            "applicant": locked.applicant_name,
+            "reference": locked.reference,
+            "direction": locked.get_direction_display(),
+            "day": _chinese_date(today),
+            "receipt": submission.receipt_number,
+            "sha": submission.document_sha256,
+        }
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        )
+    return submission

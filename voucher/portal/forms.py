@@ -1,0 +1,503 @@
+"""The wizard's forms. Money is Decimal from text (never float); 万元 where form 14-2 uses it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from voucher.accounts.uscc import clean_uscc
+from voucher.applications import models as m
+from voucher.documents.report_sections import SECTIONS
+from voucher.policy.round import PolicyRound
+
+YES_NO = [("1", _("是")), ("0", _("否"))]
+INDUSTRIES = [
+    ("I", "I 信息传输、软件和信息技术服务业"),
+    ("C", "C 制造业"),
+    ("M", "M 科学研究和技术服务业"),
+    ("A", "A 农、林、牧、渔业"),
+    ("B", "B 采矿业"),
+    ("D", "D 电力、热力、燃气及水生产和供应业"),
+    ("E", "E 建筑业"),
+    ("F", "F 批发和零售业"),
+    ("G", "G 交通运输、仓储和邮政业"),
+    ("H", "H 住宿和餐饮业"),
+    ("J", "J 金融业"),
+    ("K", "K 房地产业"),
+    ("L", "L 租赁和商务服务业"),
+    ("N", "N 水利、环境和公共设施管理业"),
+    ("O", "O 居民服务、修理和其他服务业"),
+    ("P", "P 教育"),
+    ("Q", "Q 卫生和社会工作"),
+    ("R", "R 文化、体育和娱乐业"),
+    ("S", "S 公共管理、社会保障和社会组织"),
+    ("T", "T 国际组织"),
+]
+_FEN = Decimal("0.01")
+_WAN = Decimal(10000)
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def _number_text(value: Any) -> str:
+    return (
+        unicodedata.normalize("NFKC", str(value or "")).replace(",", "").replace("，", "").strip()
+    )
+
+
+class YuanField(forms.CharField):
+    """An amount in 元, at most two decimals, shown and typed with thousands separators."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = _number_text(value)
+        if not text:
+            return None
+        if not _NUMBER.fullmatch(text):
+            raise ValidationError(_("请输入金额数字，如 24000000.00"))
+        amount = Decimal(text)
+        if amount != amount.quantize(_FEN):
+            raise ValidationError(_("金额最多两位小数（精确到分）"))
+        if amount >= Decimal("1e14"):
+            raise ValidationError(_("金额过大"))
+        return amount.quantize(_FEN)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{value:,.2f}"
+        return value
+
+
+class WanField(forms.CharField):
+    """An amount typed in 万元 and stored in 元: exact to the fen (six decimals of 万元)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = _number_text(value)
+        if not text:
+            return None
+        if not _NUMBER.fullmatch(text):
+            raise ValidationError(_("请输入以万元为单位的数字，如 400 或 85.5"))
+        yuan = Decimal(text) * _WAN
+        if yuan != yuan.quantize(_FEN):
+            raise ValidationError(_("精确到分即可：万元最多六位小数"))
+        if yuan >= Decimal("1e14"):
+            raise ValidationError(_("金额过大"))
+        return yuan.quantize(_FEN)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            wan = (value / _WAN).normalize()
+            return f"{wan:f}"
+        return value
+
+
+class DecimalText(forms.CharField):
+    """A quantity or unit price: keeps the decimals it was typed with."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = _number_text(value)
+        if not text:
+            return None
+        if not _NUMBER.fullmatch(text):
+            raise ValidationError(_("请输入数字"))
+        number = Decimal(text)
+        exponent = number.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if (
+            -exponent > m.QUANTITY_PLACES
+            or len(text.split(".")[0]) > m.QUANTITY_DIGITS - m.QUANTITY_PLACES
+        ):
+            raise ValidationError(_("数字过大或小数位过多（最多6位小数）"))
+        return number
+
+
+def yes_no(label: Any, **kwargs: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        **kwargs,
+    )
+
+
+def _initial_bool(value: bool | None) -> str | None:
+    return None if value is None else ("1" if value else "0")
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class DirectionForm(forms.Form):
+    direction = forms.TypedChoiceField(
+        label=_("申报方向"), choices=m.DIRECTION_CHOICES, coerce=int, widget=forms.RadioSelect
+    )
+
+
+class ApplicantForm(VersionedForm):
+    applicant_name = forms.CharField(label=_("企业名称"), max_length=200)
+    registered_address = forms.CharField(
+        label=_("注册地址"), max_length=300, help_text=_("与营业执照一致，如“北京市海淀区……”")
+    )
+    business_address = forms.CharField(label=_("生产经营地址"), max_length=300)
+    entity_type = forms.ChoiceField(
+        label=_("单位类型"), choices=m.ENTITY_TYPE_CHOICES, widget=forms.RadioSelect
+    )
+    independent_legal_person = yes_no(_("具备独立法人资格"))
+    industry = forms.ChoiceField(
+        label=_("所属行业门类（GB/T 4754）"), choices=[("", "——"), *INDUSTRIES]
+    )
+    ai_new_rd_institution = yes_no(
+        _("属于北京市人工智能领域新型研发机构"), help_text=_("方向一的申报条件")
+    )
+    contact_name = forms.CharField(label=_("项目申报联系人"), max_length=100)
+    contact_mobile = forms.CharField(
+        label=_("联系人手机"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    contact_address = forms.CharField(label=_("联系人通讯地址"), max_length=300)
+    contact_email = forms.EmailField(label=_("联系人电子邮箱"), max_length=254)
+
+    def clean_contact_mobile(self) -> str:
+        digits = re.sub(r"[\s-]", "", _number_text(self.cleaned_data["contact_mobile"]))
+        digits = digits.removeprefix("+86")
+        if not re.fullmatch(r"1[3-9]\d{9}", digits):
+            raise ValidationError(_("请填写11位中国大陆手机号"))
+        return digits
+
+    @staticmethod
+    def initial_from(a: m.Application) -> dict[str, Any]:
+        return {
+            "version": a.version,
+            "applicant_name": a.applicant_name,
+            "registered_address": a.registered_address,
+            "business_address": a.business_address,
+            "entity_type": a.entity_type or None,
+            "independent_legal_person": _initial_bool(a.independent_legal_person)
+            if a.entity_type
+            else None,
+            "industry": a.industry,
+            "ai_new_rd_institution": _initial_bool(a.ai_new_rd_institution)
+            if a.entity_type
+            else None,
+            "contact_name": a.contact_name,
+            "contact_mobile": a.contact_mobile,
+            "contact_address": a.contact_address,
+            "contact_email": a.contact_email,
+        }
+
+
+class ProjectForm(VersionedForm):
+    project_name = forms.CharField(label=_("用算项目名称"), max_length=300)
+    project_start_date = forms.DateField(
+        label=_("项目开始日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    requested_amount = WanField(
+        label=_("对应申请金额（万元）"),
+        required=False,
+        help_text=_("可不填：不填时按测算结果和方向上限核定。"),
+    )
+    ai_field = yes_no(_("项目属于人工智能产业发展方向"))
+    project_overview = forms.CharField(
+        label=_("项目概述"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "（简要描述申报项目所属的行业领域，提供能够明确算力应用领域或目的的相关材料，"
+            "如应用案例、应用场景说明等，以确认算力应用领域、场景符合对应方向支持要求）"
+        ),
+    )
+    # direction 1
+    topic = forms.ChoiceField(label=_("研究方向"), choices=m.TOPIC_CHOICES, required=False)
+    # direction 2 (and 3: action plans)
+    miit_2025_list = forms.BooleanField(
+        label=_("入围工信部2025年人工智能产业及赋能新型工业化创新任务揭榜名单"), required=False
+    )
+    action_plan_aligned = forms.BooleanField(
+        label=_("参照北京市2025年两个人工智能行动方案所支持方向进行研发落地"), required=False
+    )
+    # direction 3
+    open_source_platform = forms.ChoiceField(label=_("发布平台"), required=False)
+    open_source_url = forms.CharField(label=_("项目发布地址"), max_length=500, required=False)
+    open_source_scenario_aligned = forms.BooleanField(
+        label=_("符合《北京市开源生态体系建设实施方案（2026—2028年）》所提及的开源场景"),
+        required=False,
+    )
+    # direction 4
+    model_filing_number = forms.CharField(label=_("备案编号"), max_length=100, required=False)
+    model_filing_date = forms.DateField(
+        label=_("备案日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    model_filing_kind = forms.ChoiceField(
+        label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
+    )
+
+    DIRECTION_FIELDS: ClassVar[dict[int, tuple[str, ...]]] = {
+        1: ("topic",),
+        2: ("miit_2025_list", "action_plan_aligned"),
+        3: (
+            "open_source_platform",
+            "open_source_url",
+            "open_source_scenario_aligned",
+            "action_plan_aligned",
+        ),
+        4: ("model_filing_number", "model_filing_date", "model_filing_kind"),
+    }
+    ALL_DIRECTION_FIELDS = (
+        "topic", "miit_2025_list", "action_plan_aligned", "open_source_platform",
+        "open_source_url", "open_source_scenario_aligned", "model_filing_number",
+        "model_filing_date", "model_filing_kind",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, direction: int, policy_round: PolicyRound, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.direction = direction
+        platforms = self.fields["open_source_platform"]
+        assert isinstance(platforms, forms.ChoiceField)
+        platforms.choices = [("", "——"), *policy_round.d3_platforms.items()]
+        keep = set(self.DIRECTION_FIELDS[direction])
+        for name in self.ALL_DIRECTION_FIELDS:
+            if name not in keep:
+                del self.fields[name]
+        if direction == 1:
+            self.fields["topic"].required = True
+        if direction == 3:
+            self.fields["open_source_platform"].required = True
+            self.fields["open_source_url"].required = True
+        if direction == 4:
+            for name in ("model_filing_number", "model_filing_date", "model_filing_kind"):
+                self.fields[name].required = True
+
+    def changes(self) -> dict[str, Any]:
+        """The Application columns this form sets; other directions' fields are cleared."""
+        d = self.cleaned_data
+        out: dict[str, Any] = {
+            "project_name": d["project_name"],
+            "project_start_date": d["project_start_date"],
+            "requested_amount": d.get("requested_amount"),
+            "ai_field": d["ai_field"],
+            "project_overview": d["project_overview"],
+            "topic": d.get("topic") or None,
+            "miit_2025_list": bool(d.get("miit_2025_list")),
+            "action_plan_aligned": bool(d.get("action_plan_aligned")),
+            "open_source_platform": None,
+            "open_source_url": None,
+            "open_source_scenario_aligned": None,
+            "model_filing_number": None,
+            "model_filing_date": None,
+            "model_filing_kind": None,
+        }
+        if self.direction == 3:
+            out["open_source_platform"] = d["open_source_platform"]
+            out["open_source_url"] = d["open_source_url"]
+            out["open_source_scenario_aligned"] = bool(d.get("open_source_scenario_aligned"))
+        if self.direction == 4:
+            out["model_filing_number"] = d["model_filing_number"]
+            out["model_filing_date"] = d["model_filing_date"]
+            out["model_filing_kind"] = d["model_filing_kind"]
+        return out
+
+    @staticmethod
+    def initial_from(a: m.Application) -> dict[str, Any]:
+        return {
+            "version": a.version,
+            "project_name": a.project_name,
+            "project_start_date": a.project_start_date,
+            "requested_amount": a.requested_amount,
+            "ai_field": _initial_bool(a.ai_field) if a.project_name else None,
+            "project_overview": a.project_overview,
+            "topic": a.topic,
+            "miit_2025_list": a.miit_2025_list,
+            "action_plan_aligned": a.action_plan_aligned,
+            "open_source_platform": a.open_source_platform,
+            "open_source_url": a.open_source_url,
+            "open_source_scenario_aligned": a.open_source_scenario_aligned,
+            "model_filing_number": a.model_filing_number,
+            "model_filing_date": a.model_filing_date,
+            "model_filing_kind": a.model_filing_kind,
+        }
+
+
+class ContractForm(VersionedForm):
+    contract_id = forms.CharField(label=_("合同编号"), max_length=100)
+    supplier_name = forms.CharField(label=_("算力供给方名称"), max_length=200)
+    supplier_uscc = forms.CharField(label=_("供给方统一社会信用代码"), max_length=40)
+    signed_on = forms.DateField(label=_("签订日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("合同有效期开始"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("合同有效期结束"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    total_amount = YuanField(label=_("合同总额（元）"))
+
+    uscc_warnings: list[str]
+
+    def clean_contract_id(self) -> str:
+        return unicodedata.normalize("NFKC", self.cleaned_data["contract_id"]).strip()
+
+    def clean_supplier_uscc(self) -> str:
+        code, self.uscc_warnings = clean_uscc(self.cleaned_data["supplier_uscc"])
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("有效期结束早于开始"))
+        return data
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+    @staticmethod
+    def initial_from(c: m.Contract, version: int) -> dict[str, Any]:
+        return {
+            "version": version,
+            "contract_id": c.contract_id,
+            "supplier_name": c.supplier_name,
+            "supplier_uscc": c.supplier_uscc,
+            "signed_on": c.signed_on,
+            "valid_from": c.valid_from,
+            "valid_to": c.valid_to,
+            "total_amount": c.total_amount,
+        }
+
+
+class _Dated(VersionedForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("结束日期早于开始日期"))
+        return data
+
+
+class DeliveryForm(_Dated):
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    service = forms.ChoiceField(label=_("服务类型"), choices=m.SERVICE_CHOICES)
+    device = forms.CharField(label=_("设备型号"), max_length=100, required=False)
+    quantity = DecimalText(label=_("数量"))
+    unit = forms.CharField(label=_("单位"), max_length=50, help_text=_("如 card-hour（卡时）"))
+    unit_price = DecimalText(label=_("单价（元）"))
+    amount = YuanField(label=_("金额（元）"))
+
+    def values(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        d["device"] = d.get("device") or None
+        for key in ("quantity", "unit_price"):
+            exponent = d[key].as_tuple().exponent
+            d[f"{key}_places"] = max(0, -exponent)
+        return d
+
+
+class InvoiceForm(VersionedForm):
+    number = forms.CharField(label=_("发票号码"), max_length=100)
+    date = forms.DateField(label=_("开票日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = YuanField(label=_("金额（元）"))
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class PaymentForm(VersionedForm):
+    date = forms.DateField(label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = YuanField(label=_("金额（元）"))
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class OtherSubsidyForm(VersionedForm):
+    level = forms.ChoiceField(label=_("级别"), choices=m.LEVEL_CHOICES)
+    policy = forms.CharField(label=_("政策名称"), max_length=300)
+    amount = YuanField(label=_("金额（元）"))
+    status = forms.ChoiceField(label=_("状态"), choices=m.SUBSIDY_STATUS_CHOICES)
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+ROW_FORMS: dict[str, type[VersionedForm]] = {
+    "deliveries": DeliveryForm,
+    "invoices": InvoiceForm,
+    "payments": PaymentForm,
+    "other_subsidies": OtherSubsidyForm,
+}
+
+
+class ImportForm(VersionedForm):
+    file = forms.FileField(label=_("Excel（.xlsx）或 CSV 文件"))
+
+
+class ReportForm(VersionedForm):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for section in SECTIONS:
+            low, high = section.suggested_chars
+            self.fields[section.field] = forms.CharField(
+                label=section.heading,
+                required=False,
+                help_text=section.hint,
+                widget=forms.Textarea(
+                    attrs={"rows": 8, "data-suggested": f"{low}-{high}", "class": "counted"}
+                ),
+            )
+
+
+class DeclarationsForm(VersionedForm):
+    other_municipal_compute_support = yes_no(
+        _("申报期内是否已获得其他市级财政资金的相关智能算力支持")
+    )
+    dishonest_entity = yes_no(
+        _("是否因违法失信行为被行政机关实施联合惩戒，或被司法部门采取失信惩戒措施")
+    )
+
+    def __init__(self, *args: Any, contracts: list[m.Contract], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.contracts = contracts
+        for c in contracts:
+            self.fields[f"sharing_{c.pk}"] = yes_no(
+                _("与“%(s)s”（合同 %(id)s）存在收益分成、风险共担等协议")
+                % {"s": c.supplier_name, "id": c.contract_id}
+            )
+            self.fields[f"hierarchy_{c.pk}"] = yes_no(
+                _("与“%(s)s”存在行政或业务上的上下级关系") % {"s": c.supplier_name}
+            )
+
+    def relationships(self) -> dict[int, tuple[bool, bool]]:
+        d = self.cleaned_data
+        return {c.pk: (d[f"sharing_{c.pk}"], d[f"hierarchy_{c.pk}"]) for c in self.contracts}
+
+
+class CommitmentForm(VersionedForm):
+    acknowledged = forms.BooleanField(
+        label=_(
+            "我已阅读上述承诺书全文，本单位将按此承诺，并将法定代表人签字、加盖公章的承诺书扫描件作为申报材料上传。"
+        ),
+        required=True,
+    )
+
+
+class MaterialUploadForm(VersionedForm):
+    material = forms.CharField(widget=forms.HiddenInput)
+
+
+class SubmitForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认以上内容真实、准确，提交后不能再修改。"), required=True
+    )

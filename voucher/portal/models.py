@@ -1,0 +1,97 @@
+"""What the portal keeps beside the application aggregate: wizard progress, uploads, receipts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from voucher.applications.models import Application, StoredEvaluation
+from voucher.policy.engine import MATERIAL_NAMES
+
+MATERIAL_CHOICES = list(MATERIAL_NAMES.items())
+
+
+class DraftProgress(models.Model):
+    """Which wizard steps the applicant has saved, and the acknowledgement of letter 14-4."""
+
+    application = models.OneToOneField(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="portal_progress"
+    )
+    steps_done = models.JSONField("已保存的步骤", default=list, blank=True)
+    commitment_acknowledged_at = models.DateTimeField("确认承诺书时间", null=True, blank=True)
+    commitment_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "填报进度"
+        verbose_name_plural = "填报进度"
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {', '.join(self.steps_done)}"
+
+
+class MaterialFile(models.Model):
+    """One uploaded file of one material slot (附件14-1); the bytes live in uploads/<sha256>."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="material_files"
+    )
+    material = models.CharField("材料", max_length=40, choices=MATERIAL_CHOICES)
+    original_name = models.CharField("文件名", max_length=200)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    content_type = models.CharField("类型", max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "申报材料文件"
+        verbose_name_plural = "申报材料文件"
+        ordering = ("material", "uploaded_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_material_display()}: {self.original_name}"
+
+
+class Submission(models.Model):
+    """A submitted version, frozen: the canonical interchange JSON, its hash and evaluation."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.PROTECT, related_name="submissions"
+    )
+    receipt_number = models.CharField("回执编号", max_length=40, unique=True)
+    document_json = models.TextField("提交的申报文档")
+    document_sha256 = models.CharField("文档 SHA-256", max_length=64)
+    evaluation = models.ForeignKey(
+        StoredEvaluation, verbose_name="提交时的评估", on_delete=models.PROTECT, related_name="+"
+    )
+    round_code = models.CharField("轮次代码", max_length=50)
+    engine_version = models.CharField("规则引擎版本", max_length=20)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "提交回执"
+        verbose_name_plural = "提交回执"
+        ordering = ("-submitted_at", "-id")
+
+    def __str__(self) -> str:
+        return self.receipt_number

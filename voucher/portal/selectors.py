@@ -1,0 +1,231 @@
+"""Reads of the portal: the self-check, what still blocks submission, the status timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from voucher.applications import models as m
+from voucher.applications.actions import application_evaluate
+from voucher.applications.interchange import application_export, document_sha256
+from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS
+from voucher.core.models import AuditEntry
+from voucher.documents.models import ImplementationReport
+from voucher.documents.report_sections import SECTIONS
+from voucher.policy import ENGINE_VERSION
+from voucher.policy.clauses import CLAUSES, clause_ids
+from voucher.policy.engine import MATERIAL_NAMES
+from voucher.policy.format import FormatError
+from voucher.policy.round import get_round
+from voucher.portal.advice import advice_for
+from voucher.portal.models import DraftProgress, MaterialFile, Submission
+from voucher.portal.steps import REQUIRED_STEPS, step_for_path
+
+CAP_RULES = ("RATE_CAP", "STACKING_CAP", "AMOUNT_CAP", "REQUESTED")
+
+
+@dataclass(frozen=True)
+class Problem:
+    step: str
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FindingItem:
+    rule: str
+    status: str
+    status_label: str
+    contract: str | None
+    message: str
+    clauses: list[tuple[str, str]]
+    advice: str
+
+
+@dataclass
+class SelfCheck:
+    evaluated: bool
+    problems: list[Problem] = field(default_factory=list)  # fields the engine cannot read yet
+    outcome: str = ""
+    outcome_label: str = ""
+    approved_max: Decimal | None = None
+    computed: Decimal | None = None
+    cap: Decimal | None = None
+    requested: Decimal | None = None
+    contracts: list[dict[str, Any]] = field(default_factory=list)
+    caps: list[FindingItem] = field(default_factory=list)
+    findings: list[FindingItem] = field(default_factory=list)
+    missing_materials: list[str] = field(default_factory=list)
+    evaluation_id: int | None = None
+
+
+def format_problems(error: FormatError) -> list[Problem]:
+    out = []
+    for path, message in error.problems:
+        step, label = step_for_path(path)
+        out.append(Problem(step, _(label), message))
+    return out
+
+
+def _item(f: dict[str, Any]) -> FindingItem:
+    return FindingItem(
+        rule=f["rule"],
+        status=f["status"],
+        status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
+        contract=f.get("contract"),
+        message=f["message"],
+        clauses=[
+            (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(f["clause"]) if c in CLAUSES
+        ],
+        advice=advice_for(f["rule"], f["status"]),
+    )
+
+
+def self_check(application: m.Application, *, acting_user: Any) -> SelfCheck:
+    """The engine's view of the draft, from the stored evaluation the bureau will see.
+
+    When the latest stored evaluation is of this very document (same canonical hash, same
+    engine) it is shown; otherwise the draft is evaluated now through application_evaluate and
+    stored. A draft the format cannot read yet lists the fields still to fill in instead.
+    """
+    try:
+        document = application_export(application)
+    except FormatError as exc:
+        return SelfCheck(evaluated=False, problems=format_problems(exc))
+    latest = application.evaluations.order_by("-created_at", "-id").first()
+    if (
+        latest is None
+        or latest.document_sha256 != document_sha256(document)
+        or latest.engine_version != ENGINE_VERSION
+    ):
+        latest = application_evaluate(application=application, acting_user=acting_user)
+    check = SelfCheck(
+        evaluated=True,
+        outcome=latest.outcome,
+        outcome_label=_(OUTCOME_LABELS[latest.outcome]),
+        approved_max=latest.approved_max,
+        computed=latest.computed,
+        cap=latest.cap,
+        requested=latest.requested,
+        contracts=latest.contracts,
+        evaluation_id=latest.pk,
+    )
+    for f in latest.findings:
+        if f["status"] in ("fail", "review"):
+            check.findings.append(_item(f))
+        elif f["status"] == "info" and f["rule"] in CAP_RULES:
+            check.caps.append(_item(f))
+    check.findings.sort(key=lambda i: (i.status != "fail", i.contract or ""))
+    check.missing_materials = [_(MATERIAL_NAMES.get(x, x)) for x in latest.missing_materials]
+    return check
+
+
+def progress_of(application: m.Application) -> DraftProgress:
+    progress, _created = DraftProgress.objects.get_or_create(application=application)
+    return progress
+
+
+def material_slots(application: m.Application) -> list[dict[str, Any]]:
+    files = list(MaterialFile.objects.filter(application=application))
+    required = set(get_round(application.round.code).required_materials)
+    return [
+        {
+            "id": mid,
+            "name": name,
+            "required": mid in required,
+            "files": [f for f in files if f.material == mid],
+        }
+        for mid, name in MATERIAL_NAMES.items()
+    ]
+
+
+def submission_blockers(application: m.Application) -> list[Problem]:
+    """What must still be done before the application may be submitted (empty: ready)."""
+    out: list[Problem] = []
+    progress = progress_of(application)
+    titles = {
+        "applicant": _("申报单位"),
+        "project": _("项目情况"),
+        "contracts": _("算力合同"),
+        "report": _("实施情况报告"),
+        "declarations": _("声明事项"),
+    }
+    for step in REQUIRED_STEPS:
+        if step not in progress.steps_done:
+            out.append(Problem(step, titles[step], _("“%(s)s”一步尚未保存") % {"s": titles[step]}))
+    if not application.contracts.exists():
+        out.append(Problem("contracts", _("算力合同"), _("至少填写一份算力合同")))
+    report = ImplementationReport.objects.filter(application=application).first()
+    for section in SECTIONS:
+        if report is None or not getattr(report, section.field).strip():
+            out.append(
+                Problem("report", section.heading, _("“%(h)s”尚未填写") % {"h": section.heading})
+            )
+    if progress.commitment_acknowledged_at is None:
+        out.append(Problem("commitment", _("承诺书"), _("尚未阅读并确认承诺书")))
+    for slot in material_slots(application):
+        if slot["required"] and not slot["files"]:
+            out.append(
+                Problem("materials", slot["name"], _("尚未上传“%(m)s”") % {"m": slot["name"]})
+            )
+    try:
+        application_export(application)
+    except FormatError as exc:
+        out += format_problems(exc)
+    return out
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: Any
+    who: str
+    what: str
+    detail: str
+
+
+TIMELINE_LABELS = {
+    "application_create": "创建申报草稿",
+    "application_update": "保存",
+    "contract_save": "保存算力合同",
+    "contract_delete": "删除算力合同",
+    "contract_row_add": "添加合同明细",
+    "contract_row_delete": "删除合同明细",
+    "contract_rows_import": "从表格导入",
+    "implementation_report_save": "保存实施情况报告",
+    "declarations_save": "保存声明事项",
+    "commitment_acknowledge": "确认承诺书",
+    "material_file_add": "上传材料",
+    "material_file_delete": "删除材料",
+    "application_submit": "提交申报",
+}
+
+
+def timeline(application: m.Application) -> list[TimelineEntry]:
+    """What happened to the application, oldest first; self-check evaluations are left out."""
+    rows = AuditEntry.objects.filter(
+        object_type="applications.application", object_id=str(application.pk)
+    ).order_by("created_at", "id")
+    out = []
+    for row in rows:
+        if row.action == "application_evaluate":
+            continue
+        label = TIMELINE_LABELS.get(row.action, row.action)
+        detail = ""
+        data = row.data or {}
+        if row.action == "application_update":
+            label = _("保存“%(s)s”") % {"s": data.get("step", "")}
+        elif row.action == "material_file_add":
+            detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
+        elif row.action in ("contract_save", "contract_delete", "contract_row_add"):
+            detail = str(data.get("contract", ""))
+        elif row.action == "application_submit":
+            detail = _("回执编号 %(r)s") % {"r": data.get("receipt", "")}
+        out.append(TimelineEntry(row.created_at, row.actor_label, _(label), detail))
+    return out
+
+
+def latest_submission(application: m.Application) -> Submission | None:
+    return application.submissions.order_by("-submitted_at", "-id").first()

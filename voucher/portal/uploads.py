@@ -1,0 +1,257 @@
+"""Checks an upload must pass before it is stored. Pure functions of (name, bytes).
+
+- the type is what libmagic reads in the content, and it must agree with the extension;
+- PDF, JPG, PNG, OFD, DOCX and XLSX only; a size limit per file (the action adds the one per
+  application);
+- zip containers (DOCX, XLSX, OFD) are opened with limits on entries, expanded size and ratio,
+  read for real (a declared size can lie), and must have the parts their kind needs;
+- a PDF that is encrypted or carries JavaScript (or launch actions) is refused;
+- a PDF or DOCX with a classification mark (密级标志) is refused with the page;
+- the name is reduced to a safe file name; it never names a path on disk (the hash does).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import magic
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+ZIP_KINDS = {"docx", "xlsx", "ofd"}
+ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "ofd", "docx", "xlsx")
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "ofd": "application/ofd",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# What libmagic may call each kind (it names some zip containers by their parts, some not).
+_ZIP_MIMES = {
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",  # a zip whose first entry libmagic does not know
+}
+DETECTED_OK = {
+    "pdf": {"application/pdf"},
+    "jpg": {"image/jpeg"},
+    "jpeg": {"image/jpeg"},
+    "png": {"image/png"},
+    "ofd": _ZIP_MIMES,
+    "docx": _ZIP_MIMES,
+    "xlsx": _ZIP_MIMES,
+}
+KIND_NAMES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "application/zip": "ZIP",
+    "text/plain": _("纯文本"),
+    "text/html": "HTML",
+    "application/x-dosexec": _("Windows 可执行程序"),
+    "application/x-executable": _("可执行程序"),
+}
+REQUIRED_PARTS = {
+    "docx": ("[Content_Types].xml", "word/document.xml"),
+    "xlsx": ("[Content_Types].xml", "xl/workbook.xml"),
+    "ofd": ("OFD.xml",),
+}
+ZIP_MAX_ENTRIES = 2000
+ZIP_MAX_EXPANDED = 200 * 2**20
+ZIP_MAX_RATIO = 100
+_CHUNK = 64 * 1024
+
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+
+
+class UploadRefused(Exception):
+    """Why an upload is not accepted, in words for the applicant."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    name: str
+    extension: str
+    content: bytes
+    content_type: str
+
+
+def sanitise_name(name: str) -> str:
+    """A file name that is safe to show and to offer for download (never used as a path)."""
+    name = unicodedata.normalize("NFKC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = _UNSAFE_NAME.sub("_", name)
+    name = " ".join(name.split()).lstrip(".").strip()
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    extension = extension.lower()[:10]
+    stem = stem[:150] or "file"
+    return f"{stem}.{extension}" if extension else stem
+
+
+def _refuse(message: str) -> UploadRefused:
+    return UploadRefused(message)
+
+
+def _check_zip(data: bytes, extension: str) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise _refuse(
+            _("文件已损坏：不是有效的 %(kind)s 文件。") % {"kind": extension.upper()}
+        ) from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > ZIP_MAX_ENTRIES:
+            raise _refuse(
+                _("文件内部条目过多（%(n)d 个），疑似压缩炸弹，不予接收。") % {"n": len(entries)}
+            )
+        names = {e.filename for e in entries}
+        for part in REQUIRED_PARTS[extension]:
+            if part not in names:
+                raise _refuse(
+                    _("文件内容不是 %(kind)s 文档（缺少 %(part)s）。")
+                    % {"kind": extension.upper(), "part": part}
+                )
+        if extension in ("docx", "xlsx") and any(
+            n.lower().endswith("vbaproject.bin") for n in names
+        ):
+            raise _refuse(_("文件含有宏（VBA），不予接收。请另存为不含宏的文档。"))
+        expanded = 0
+        for entry in entries:
+            if entry.flag_bits & 0x1:
+                raise _refuse(_("文件内部有加密条目，不予接收。"))
+            if entry.filename.startswith(("/", "\\")) or ".." in entry.filename.split("/"):
+                raise _refuse(_("文件内部条目路径不安全，不予接收。"))
+            if entry.file_size > ZIP_MAX_EXPANDED or (
+                entry.compress_size and entry.file_size / entry.compress_size > ZIP_MAX_RATIO
+            ):
+                raise _refuse(_("文件解压后体积异常（压缩比过高），疑似压缩炸弹，不予接收。"))
+            # Read it for real: the sizes in the directory are the file's own claim.
+            try:
+                with archive.open(entry) as stream:
+                    read = 0
+                    while chunk := stream.read(_CHUNK):
+                        read += len(chunk)
+                        expanded += len(chunk)
+                        if read > max(entry.compress_size, 1) * ZIP_MAX_RATIO + _CHUNK or (
+                            expanded > ZIP_MAX_EXPANDED
+                        ):
+                            raise _refuse(
+                                _("文件解压后体积异常（压缩比过高），疑似压缩炸弹，不予接收。")
+                            )
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+                raise _refuse(_("文件已损坏：无法读取其中的条目。")) from None
+
+
+def _pdf_objects_with_actions(reader: Any) -> bool:
+    """JavaScript or launch actions reachable from the catalogue, its pages and their links."""
+    from pypdf.generic import DictionaryObject
+
+    seen: set[int] = set()
+
+    def walk(node: Any, depth: int) -> bool:
+        if depth > 40:
+            return False
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        if isinstance(node, DictionaryObject):
+            if node.get("/S") in ("/JavaScript", "/Launch") or "/JS" in node:
+                return True
+            for key, value in node.items():
+                if key in ("/Parent", "/P"):
+                    continue
+                if key == "/JavaScript":
+                    return True
+                if walk(value, depth + 1):
+                    return True
+        elif isinstance(node, list):
+            return any(walk(v, depth + 1) for v in node)
+        return False
+
+    return walk(reader.trailer["/Root"], 0)
+
+
+def _check_pdf(data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if b"/Encrypt" in data:
+        raise _refuse(
+            _("PDF 已加密（设置了密码或权限限制），审核人员无法打开。请上传未加密的文件。")
+        )
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _refuse(
+                _("PDF 已加密（设置了密码或权限限制），审核人员无法打开。请上传未加密的文件。")
+            )
+        active = bool(_PDF_ACTIVE.search(data)) or _pdf_objects_with_actions(reader)
+    except UploadRefused:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError):
+        raise _refuse(_("PDF 文件已损坏，无法读取。")) from None
+    if active:
+        raise _refuse(
+            _(
+                "PDF 含有脚本（JavaScript）、启动动作或嵌入文件，不予接收。请打印为普通 PDF 后再上传。"
+            )
+        )
+
+
+def _check_classified(data: bytes, name: str) -> None:
+    try:
+        from voucher.documents.classified import refusal_message, scan_for_classified_marks
+    except ImportError:  # the documents app not there: nothing to scan with
+        return
+    try:
+        hits = scan_for_classified_marks(data, name)
+    except Exception:  # a file the scanner cannot read was already checked above
+        return
+    if hits:
+        raise _refuse(refusal_message(hits))
+
+
+def check_upload(name: str, data: bytes) -> CheckedUpload:
+    """The upload as it will be stored, or UploadRefused saying why not."""
+    safe = sanitise_name(name)
+    extension = safe.rpartition(".")[2].lower() if "." in safe else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise _refuse(
+            _("不接受此类文件（.%(ext)s）。可上传 PDF、JPG、PNG、OFD、DOCX、XLSX。")
+            % {"ext": extension or "?"}
+        )
+    if not data:
+        raise _refuse(_("文件是空的。"))
+    limit = settings.VOUCHER_UPLOAD_MAX_FILE_BYTES
+    if len(data) > limit:
+        raise _refuse(
+            _("文件过大（%(size).1f MB），单个文件不能超过 %(limit)d MB。")
+            % {"size": len(data) / 2**20, "limit": limit // 2**20}
+        )
+    detected = magic.from_buffer(data[: 64 * 1024], mime=True)
+    if detected not in DETECTED_OK[extension]:
+        raise _refuse(
+            _("文件内容是 %(kind)s，与扩展名 .%(ext)s 不符，不予接收。")
+            % {"kind": KIND_NAMES.get(detected, detected), "ext": extension}
+        )
+    if extension in ZIP_KINDS:
+        _check_zip(data, extension)
+    elif extension == "pdf":
+        _check_pdf(data)
+    _check_classified(data, safe)
+    return CheckedUpload(safe, extension, data, CONTENT_TYPES[extension])

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from voucher.portal import views
+
+app_name = "portal"
+A = "applications/<int:application_id>/"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("applications/new/", views.application_new, name="new"),
+    path(A, views.application_open, name="open"),
+    path(A + "direction/", views.direction, name="direction"),
+    path(A + "applicant/", views.applicant, name="applicant"),
+    path(A + "project/", views.project, name="project"),
+    path(A + "contracts/", views.contracts, name="contracts"),
+    path(A + "contracts/import/", views.contracts_import, name="contracts_import"),
+    path(A + "contracts/<int:contract_pk>/", views.contract, name="contract"),
+    path(A + "contracts/<int:contract_pk>/delete/", views.contract_delete, name="contract_delete"),
+    path(
+        A + "contracts/<int:contract_pk>/<slug:kind>/<int:row_pk>/delete/",
+        views.contract_row_delete,
+        name="contract_row_delete",
+    ),
+    path(A + "report/", views.report, name="report"),
+    path(A + "declarations/", views.declarations, name="declarations"),
+    path(A + "commitment/", views.commitment, name="commitment"),
+    path(A + "materials/", views.materials, name="materials"),
+    path(A + "files/<int:file_pk>/", views.file_download, name="file"),
+    path(A + "files/<int:file_pk>/delete/", views.file_delete, name="file_delete"),
+    path(A + "selfcheck/", views.selfcheck, name="selfcheck"),
+    path(A + "submit/", views.submit, name="submit"),
+    path(A + "status/", views.status, name="status"),
+    path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
+]

@@ -1,0 +1,850 @@
+"""The applicant portal's pages. Thin: access through accounts.access, writes through actions.
+
+Forms post normally (the pages work without JavaScript); with htmx they post in place and the
+self-check panel reloads itself from the stored evaluation after every save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from voucher.accounts.access import access_application, accessible_applications, membership_of
+from voucher.applications import models as m
+from voucher.applications.states import EDITABLE_STATES
+from voucher.documents.models import ImplementationReport
+from voucher.documents.report_sections import SECTIONS
+from voucher.documents.source_text import (
+    COMMITMENT_ATTACHMENT,
+    COMMITMENT_DATE,
+    COMMITMENT_INTRO,
+    COMMITMENT_SEAL,
+    COMMITMENT_SIGNATURE,
+    COMMITMENT_TITLE,
+    COMMITMENTS,
+)
+from voucher.policy.clauses import CLAUSES
+from voucher.policy.round import get_round
+from voucher.portal import actions, imports, selectors
+from voucher.portal import forms as pf
+from voucher.portal.models import MaterialFile
+from voucher.portal.steps import STEPS
+from voucher.portal.uploads import UploadRefused, check_upload
+
+PortalView = Callable[..., HttpResponseBase]
+
+
+def portal_view(view: PortalView) -> PortalView:
+    """Login, then the one access check: the application of the user's enterprise, or 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(
+        request: HttpRequest, application_id: int, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        application = access_application(request.user, application_id)
+        return view(request, application, *args, **kwargs)
+
+    return wrapped
+
+
+def editable(view: PortalView) -> PortalView:
+    """A step of the wizard: a submitted application is shown on its status page instead."""
+
+    @wraps(view)
+    def wrapped(
+        request: HttpRequest, application: m.Application, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        if application.state not in EDITABLE_STATES:
+            messages.info(request, _("这份申报已提交，内容已冻结。"))
+            return redirect("portal:status", application_id=application.pk)
+        return view(request, application, *args, **kwargs)
+
+    return wrapped
+
+
+def _fail(form: forms.Form, exc: actions.PortalError, application: m.Application) -> None:
+    """Show a refusal beside its field; after a stale save, keep the input and the new version."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc))
+    if isinstance(exc, actions.StaleVersion):
+        application.refresh_from_db()
+        data = form.data.copy()  # type: ignore[attr-defined]
+        data["version"] = str(application.version)
+        form.data = data
+
+
+def _total_consumed(application: m.Application) -> Decimal:
+    """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints)."""
+    return sum(
+        (
+            d.amount
+            for c in application.contracts.all()
+            for d in c.deliveries.all()
+            if d.service == "compute"
+        ),
+        Decimal("0.00"),
+    )
+
+
+def _page(
+    request: HttpRequest,
+    application: m.Application,
+    step: str,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    progress = selectors.progress_of(application)
+    steps = [
+        {
+            "slug": s.slug,
+            "title": _(s.title),
+            "done": s.slug in progress.steps_done,
+            "current": s.slug == step,
+            "url": reverse(f"portal:{s.slug}", args=[application.pk])
+            if s.slug != "direction"
+            else reverse("portal:direction", args=[application.pk]),
+        }
+        for s in STEPS
+    ]
+    response = render(
+        request,
+        template,
+        {
+            "a": application,
+            "step": step,
+            "steps": steps,
+            "progress": progress,
+            "policy_round": get_round(application.round.code),
+            **context,
+        },
+        status=status,
+    )
+    if request.headers.get("HX-Request"):
+        response["HX-Push-Url"] = request.get_full_path()
+    return response
+
+
+def _after_save(request: HttpRequest, application: m.Application, step: str) -> HttpResponse:
+    messages.success(request, _("已保存。"))
+    target = request.POST.get("next") or step
+    names = {s.slug for s in STEPS}
+    if target not in names:
+        target = step
+    return redirect(f"portal:{target}", application_id=application.pk)
+
+
+# --- home and a new application --------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    membership = membership_of(request.user)
+    if membership is None:
+        return redirect("accounts:enterprise_new")
+    record = actions.current_round()
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "membership": membership,
+            "applications": accessible_applications(request.user),
+            "round": record,
+            "round_problem": actions.round_open_problem(record, _today()),
+        },
+    )
+
+
+def _today() -> Any:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _direction_explanations() -> list[dict[str, Any]]:
+    record = actions.current_round()
+    policy_round = get_round(record.code)
+    who = {
+        1: _(
+            "北京市人工智能领域的新型研发机构，项目围绕世界模型、具身智能、AI for Science、Agent 等方向开展研究攻关。"
+        ),
+        2: _(
+            "入围工信部2025年人工智能产业及赋能新型工业化创新任务揭榜名单，或按北京市两个2025年人工智能行动方案所支持方向研发落地的项目；使用智能算力的合同总额不低于 %(min)s 万元。"
+        )
+        % {"min": f"{policy_round.d2_minimum_contract_total / 10000:,.0f}"},
+        3: _(
+            "开源项目，符合北京市开源生态体系建设实施方案的开源场景或行动方案支持方向，并在所列平台发布。方向三试行“免申即享”：通常由发布平台代为申报。"
+        ),
+        4: _("2026年1月1日之后新备案登记的模型产品（含 Agent）。"),
+    }
+    out = []
+    for number, terms in policy_round.directions.items():
+        clause = f"一（四）方向{'一二三四'[number - 1]}"
+        out.append(
+            {
+                "number": number,
+                "label": dict(m.DIRECTION_CHOICES)[number],
+                "rate": terms.rate,
+                "cap": terms.amount_cap,
+                "who": who[number],
+                "clause": CLAUSES[clause].text if clause in CLAUSES else "",
+            }
+        )
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new(request: HttpRequest) -> HttpResponse:
+    membership = membership_of(request.user)
+    if membership is None:
+        return redirect("accounts:enterprise_new")
+    form = pf.DirectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.application_create(
+                enterprise=membership.enterprise,
+                direction=form.cleaned_data["direction"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("portal:applicant", application_id=application.pk)
+    return render(
+        request,
+        "portal/new.html",
+        {"form": form, "directions": _direction_explanations(), "round": actions.current_round()},
+    )
+
+
+@portal_view
+@require_GET
+def application_open(request: HttpRequest, application: m.Application) -> HttpResponse:
+    if application.state not in EDITABLE_STATES:
+        return redirect("portal:status", application_id=application.pk)
+    done = selectors.progress_of(application).steps_done
+    for s in STEPS[1:]:
+        if s.slug not in done:
+            return redirect(f"portal:{s.slug}", application_id=application.pk)
+    return redirect("portal:submit", application_id=application.pk)
+
+
+@portal_view
+@editable
+@require_GET
+def direction(request: HttpRequest, application: m.Application) -> HttpResponse:
+    return _page(
+        request,
+        application,
+        "direction",
+        "portal/step_direction.html",
+        {"directions": _direction_explanations()},
+    )
+
+
+# --- the steps with one form -----------------------------------------------------------------
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
+    form = pf.ApplicantForm(
+        request.POST or None, initial=pf.ApplicantForm.initial_from(application)
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            actions.application_update(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                changes=changes,
+                step="applicant",
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            return _after_save(request, application, "applicant")
+    return _page(request, application, "applicant", "portal/step_form.html", {"form": form})
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def project(request: HttpRequest, application: m.Application) -> HttpResponse:
+    policy_round = get_round(application.round.code)
+    form = pf.ProjectForm(
+        request.POST or None,
+        initial=pf.ProjectForm.initial_from(application),
+        direction=application.direction,
+        policy_round=policy_round,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.application_update(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                changes=form.changes(),
+                step="project",
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            return _after_save(request, application, "project")
+    return _page(
+        request,
+        application,
+        "project",
+        "portal/step_project.html",
+        {"form": form, "total_consumed": _total_consumed(application)},
+    )
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, application: m.Application) -> HttpResponse:
+    saved, _created = ImplementationReport.objects.get_or_create(application=application)
+    initial = {
+        "version": application.version,
+        **{s.field: getattr(saved, s.field) for s in SECTIONS},
+    }
+    form = pf.ReportForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.implementation_report_save(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                sections={s.field: form.cleaned_data[s.field] for s in SECTIONS},
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            return _after_save(request, application, "report")
+    sections = [
+        {
+            "section": s,
+            "field": form[s.field],
+            "low": s.suggested_chars[0],
+            "high": s.suggested_chars[1],
+        }
+        for s in SECTIONS
+    ]
+    return _page(
+        request,
+        application,
+        "report",
+        "portal/step_report.html",
+        {"form": form, "sections": sections},
+    )
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def declarations(request: HttpRequest, application: m.Application) -> HttpResponse:
+    contracts = list(application.contracts.all())
+    done = "declarations" in selectors.progress_of(application).steps_done
+    initial: dict[str, Any] = {"version": application.version}
+    if done:
+        initial["other_municipal_compute_support"] = (
+            "1" if application.other_municipal_compute_support else "0"
+        )
+        initial["dishonest_entity"] = "1" if application.dishonest_entity else "0"
+        for c in contracts:
+            initial[f"sharing_{c.pk}"] = "1" if c.revenue_or_risk_sharing else "0"
+            initial[f"hierarchy_{c.pk}"] = "1" if c.hierarchy else "0"
+    form = pf.DeclarationsForm(request.POST or None, initial=initial, contracts=contracts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.declarations_save(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                other_municipal_compute_support=form.cleaned_data[
+                    "other_municipal_compute_support"
+                ],
+                dishonest_entity=form.cleaned_data["dishonest_entity"],
+                relationships=form.relationships(),
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            return _after_save(request, application, "declarations")
+    return _page(
+        request,
+        application,
+        "declarations",
+        "portal/step_declarations.html",
+        {"form": form, "contracts": contracts, "footnote": CLAUSES.get("一（五）注1")},
+    )
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def commitment(request: HttpRequest, application: m.Application) -> HttpResponse:
+    form = pf.CommitmentForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.commitment_acknowledge(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            return _after_save(request, application, "commitment")
+    letter = {
+        "attachment": COMMITMENT_ATTACHMENT,
+        "title": COMMITMENT_TITLE,
+        "intro": COMMITMENT_INTRO,
+        "items": COMMITMENTS,
+        "signature": COMMITMENT_SIGNATURE,
+        "seal": COMMITMENT_SEAL,
+        "date": COMMITMENT_DATE,
+    }
+    return _page(
+        request,
+        application,
+        "commitment",
+        "portal/step_commitment.html",
+        {"form": form, "letter": letter},
+    )
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+def _contracts_page(
+    request: HttpRequest,
+    application: m.Application,
+    form: pf.ContractForm | None = None,
+    import_form: pf.ImportForm | None = None,
+    import_errors: list[imports.RowError] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    contracts = list(
+        application.contracts.prefetch_related(
+            "deliveries", "invoices", "payments", "other_subsidies"
+        )
+    )
+    rows = []
+    for c in contracts:
+        rows.append(
+            {
+                "c": c,
+                "compute": sum(
+                    (d.amount for d in c.deliveries.all() if d.service == "compute"),
+                    Decimal("0.00"),
+                ),
+                "invoiced": sum((i.amount for i in c.invoices.all()), Decimal("0.00")),
+                "paid": sum((p.amount for p in c.payments.all()), Decimal("0.00")),
+            }
+        )
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/step_contracts.html",
+        {
+            "rows": rows,
+            "total": sum((c.total_amount for c in contracts), Decimal("0.00")),
+            "form": form or pf.ContractForm(initial={"version": application.version}),
+            "import_form": import_form or pf.ImportForm(initial={"version": application.version}),
+            "import_errors": import_errors or [],
+            "tables": imports.TABLES,
+        },
+        status=status,
+    )
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def contracts(request: HttpRequest, application: m.Application) -> HttpResponse:
+    if request.method == "GET":
+        return _contracts_page(request, application)
+    form = pf.ContractForm(request.POST)
+    if form.is_valid():
+        try:
+            contract = actions.contract_save(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                contract_pk=None,
+                values=form.values(),
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            for warning in form.uscc_warnings:
+                messages.warning(request, warning)
+            messages.success(
+                request,
+                _("合同 %(id)s 已保存，请录入其交付记录、发票和付款。")
+                % {"id": contract.contract_id},
+            )
+            return redirect(
+                "portal:contract", application_id=application.pk, contract_pk=contract.pk
+            )
+    return _contracts_page(request, application, form=form)
+
+
+@portal_view
+@editable
+@require_POST
+def contracts_import(request: HttpRequest, application: m.Application) -> HttpResponse:
+    form = pf.ImportForm(request.POST, request.FILES)
+    errors: list[imports.RowError] = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(imports.MAX_BYTES + 1)
+        try:
+            parsed = imports.read_spreadsheet(
+                upload.name,
+                data,
+                existing_contract_ids=application.contracts.values_list("contract_id", flat=True),
+            )
+            counts = actions.contract_rows_import(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                imported=parsed,
+                acting_user=request.user,
+            )
+        except imports.ImportFailed as exc:
+            errors = exc.errors
+            form.add_error(
+                "file", _("文件中有 %(n)d 处错误，未导入任何数据。") % {"n": len(errors)}
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            parts = [f"{imports.TABLES_BY_KIND[k].sheet} {n}" for k, n in counts.items() if n]
+            messages.success(request, _("已导入：%(parts)s。") % {"parts": "，".join(parts) or "0"})
+            return redirect("portal:contracts", application_id=application.pk)
+    return _contracts_page(request, application, import_form=form, import_errors=errors)
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, kind: str, extension: str) -> HttpResponse:
+    if extension == "xlsx" and kind == "all":
+        content = imports.template_xlsx()
+        name = "contracts-template.xlsx"
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif extension == "csv" and kind in imports.TABLES_BY_KIND:
+        content = imports.template_csv(kind)
+        name = f"{kind}-template.csv"
+        content_type = "text/csv; charset=utf-8"
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _contract_of(application: m.Application, contract_pk: int) -> m.Contract:
+    contract = application.contracts.filter(pk=contract_pk).first()
+    if contract is None:
+        raise Http404
+    return contract
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def contract(request: HttpRequest, application: m.Application, contract_pk: int) -> HttpResponse:
+    c = _contract_of(application, contract_pk)
+    version = {"version": application.version}
+    form = pf.ContractForm(initial=pf.ContractForm.initial_from(c, application.version))
+    row_forms: dict[str, forms.Form] = {
+        k: cls(initial=version, prefix=k) for k, cls in pf.ROW_FORMS.items()
+    }
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form", "contract")
+        if which == "contract":
+            form = pf.ContractForm(request.POST)
+            if form.is_valid():
+                try:
+                    actions.contract_save(
+                        application=application,
+                        expected_version=form.cleaned_data["version"],
+                        contract_pk=c.pk,
+                        values=form.values(),
+                        acting_user=request.user,
+                    )
+                except actions.PortalError as exc:
+                    _fail(form, exc, application)
+                else:
+                    for warning in form.uscc_warnings:
+                        messages.warning(request, warning)
+                    messages.success(request, _("已保存。"))
+                    return redirect(
+                        "portal:contract", application_id=application.pk, contract_pk=c.pk
+                    )
+        elif which in pf.ROW_FORMS:
+            row_form = pf.ROW_FORMS[which](request.POST, prefix=which)
+            row_forms[which] = row_form
+            if row_form.is_valid():
+                try:
+                    actions.contract_row_add(
+                        application=application,
+                        expected_version=row_form.cleaned_data["version"],
+                        contract_pk=c.pk,
+                        kind=which,
+                        values=row_form.values(),  # type: ignore[attr-defined]
+                        acting_user=request.user,
+                    )
+                except actions.PortalError as exc:
+                    _fail(row_form, exc, application)
+                else:
+                    messages.success(request, _("已添加。"))
+                    return redirect(
+                        f"{reverse('portal:contract', args=[application.pk, c.pk])}#{which}"
+                    )
+        else:
+            raise Http404
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/contract.html",
+        {"c": c, "form": form, "row_forms": row_forms},
+        status=status,
+    )
+
+
+@portal_view
+@editable
+@require_POST
+def contract_delete(
+    request: HttpRequest, application: m.Application, contract_pk: int
+) -> HttpResponse:
+    c = _contract_of(application, contract_pk)
+    try:
+        actions.contract_delete(
+            application=application,
+            expected_version=int(request.POST.get("version", -1)),
+            contract_pk=c.pk,
+            acting_user=request.user,
+        )
+    except actions.PortalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("合同 %(id)s 已删除。") % {"id": c.contract_id})
+    return redirect("portal:contracts", application_id=application.pk)
+
+
+@portal_view
+@editable
+@require_POST
+def contract_row_delete(
+    request: HttpRequest, application: m.Application, contract_pk: int, kind: str, row_pk: int
+) -> HttpResponse:
+    c = _contract_of(application, contract_pk)
+    if kind not in pf.ROW_FORMS:
+        raise Http404
+    try:
+        actions.contract_row_delete(
+            application=application,
+            expected_version=int(request.POST.get("version", -1)),
+            contract_pk=c.pk,
+            kind=kind,
+            row_pk=row_pk,
+            acting_user=request.user,
+        )
+    except actions.PortalError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{reverse('portal:contract', args=[application.pk, c.pk])}#{kind}")
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
+    refusals: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = pf.MaterialUploadForm(request.POST)
+        files = request.FILES.getlist("files")
+        if not form.is_valid() or not files:
+            messages.error(request, _("请选择要上传的文件。"))
+        else:
+            material = form.cleaned_data["material"]
+            version = form.cleaned_data["version"]
+            stored = 0
+            for upload in files:
+                try:
+                    checked = check_upload(upload.name or "", upload.read(pf_max_bytes() + 1))
+                    actions.material_file_add(
+                        application=application,
+                        expected_version=version,
+                        material=material,
+                        name=checked.name,
+                        content=checked.content,
+                        content_type=checked.content_type,
+                        acting_user=request.user,
+                    )
+                except (UploadRefused, actions.PortalError) as exc:
+                    refusals.setdefault(material, []).append(f"{upload.name}：{exc}")
+                    if isinstance(exc, actions.StaleVersion):
+                        break
+                else:
+                    stored += 1
+                    version += 1
+            if stored:
+                messages.success(request, _("已上传 %(n)d 个文件。") % {"n": stored})
+            if not refusals:
+                return redirect(
+                    f"{reverse('portal:materials', args=[application.pk])}#m-{material}"
+                )
+        application.refresh_from_db()
+    slots = selectors.material_slots(application)
+    required = [s for s in slots if s["required"]]
+    done = sum(1 for s in required if s["files"])
+    used = sum(f.size for s in slots for f in s["files"])
+    return _page(
+        request,
+        application,
+        "materials",
+        "portal/step_materials.html",
+        {
+            "slots": slots,
+            "done": done,
+            "required_count": len(required),
+            "percent": int(100 * done / len(required)) if required else 100,
+            "refusals": refusals,
+            "used": used,
+        },
+        status=400 if refusals else 200,
+    )
+
+
+def pf_max_bytes() -> int:
+    from django.conf import settings
+
+    return int(settings.VOUCHER_UPLOAD_MAX_FILE_BYTES)
+
+
+@portal_view
+@require_GET
+def file_download(
+    request: HttpRequest, application: m.Application, file_pk: int
+) -> HttpResponseBase:
+    record = MaterialFile.objects.filter(application=application, pk=file_pk).first()
+    if record is None:
+        raise Http404
+    path = actions.upload_dir() / record.sha256
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=record.original_name,
+        content_type=record.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@portal_view
+@editable
+@require_POST
+def file_delete(request: HttpRequest, application: m.Application, file_pk: int) -> HttpResponse:
+    try:
+        actions.material_file_delete(
+            application=application,
+            expected_version=int(request.POST.get("version", -1)),
+            file_pk=file_pk,
+            acting_user=request.user,
+        )
+    except MaterialFile.DoesNotExist:
+        raise Http404 from None
+    except actions.PortalError as exc:
+        messages.error(request, str(exc))
+    return redirect("portal:materials", application_id=application.pk)
+
+
+# --- self-check, submission, status ----------------------------------------------------------
+
+
+@portal_view
+@require_GET
+def selfcheck(request: HttpRequest, application: m.Application) -> HttpResponse:
+    check = selectors.self_check(application, acting_user=request.user)
+    return render(request, "portal/_selfcheck.html", {"a": application, "check": check})
+
+
+@portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, application: m.Application) -> HttpResponse:
+    form = pf.SubmitForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = actions.application_submit(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            messages.success(
+                request,
+                _("申报已提交，回执编号 %(r)s。回执已发送到您的邮箱。")
+                % {"r": submission.receipt_number},
+            )
+            return redirect("portal:status", application_id=application.pk)
+    return _page(
+        request,
+        application,
+        "submit",
+        "portal/step_submit.html",
+        {
+            "form": form,
+            "blockers": selectors.submission_blockers(application),
+            "round_problem": actions.round_open_problem(application.round, _today()),
+            "total_consumed": _total_consumed(application),
+        },
+    )
+
+
+@portal_view
+@require_GET
+def status(request: HttpRequest, application: m.Application) -> HttpResponse:
+    submission = selectors.latest_submission(application)
+    return render(
+        request,
+        "portal/status.html",
+        {
+            "a": application,
+            "submission": submission,
+            "timeline": selectors.timeline(application),
+            "files": MaterialFile.objects.filter(application=application),
+        },
+    )
