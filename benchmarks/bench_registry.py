@@ -40,7 +40,7 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5
 
 
 def uscc(i: int) -> str:
-    body = f"91110{i:012d}"
+    body = f"91110108MA{i:07X}"  # hexadecimal digits avoid I, O, S, V, Z
     return body + expected_check_character(body)
 
 

@@ -171,9 +171,11 @@ def test_a_national_id_number_is_stored_only_as_a_keyed_hash(tmp_path):
         tmp_path,
         companies=COMPANIES,
         officers=f"person,company,role\n{resident_id},{A},director\nID:{resident_id},{B},director",
+        shareholdings=f"holder,held,ratio\n{resident_id},{A},0.3",
     )
     report = import_directory(tmp_path)
     assert report.error_count == 0
+    assert holdings() == {(hashed_person_id(resident_id), A, Decimal("0.3"))}
     persons = set(Officer.objects.values_list("person", flat=True))
     assert persons == {hashed_person_id(resident_id)}
     (person,) = persons

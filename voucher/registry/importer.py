@@ -66,6 +66,8 @@ REGISTRY_TABLES = ("registry_company", "registry_shareholding", "registry_office
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 _RATIO_RE = re.compile(r"\d+(\.\d+)?")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WELL_FORMED = uscc_codes.WELL_FORMED.fullmatch
+_DIGITS_ONLY = re.compile(r"\d{17}[\dX]").fullmatch  # the shape of a national ID number
 _ONE = Decimal(1)
 
 
@@ -259,17 +261,23 @@ def _company_row(r: dict[str, str]) -> tuple[Any, ...]:
 
 
 def _holding_row(r: dict[str, str]) -> tuple[Any, ...]:
-    holder = check_party(r["holder"], "holder")
-    held = check_uscc(r["held"], "held")
+    holder, held = r["holder"], r["held"]
+    # fast paths for the common, clean row; anything else takes the full check below
+    if not _WELL_FORMED(held):
+        held = check_uscc(held, "held")
+    if holder.startswith("P-") and _PERSON_RE.fullmatch(holder):
+        pass
+    elif not (_WELL_FORMED(holder) and not _DIGITS_ONLY(holder)):
+        holder = check_party(holder, "holder")  # may be a national ID number: the full test
     if holder == held:
         raise RowError("holder", f"企业不能持有自身: {held} (a company cannot hold itself)")
-    ratio = check_ratio(r["ratio"])
+    source = r.get("source") or ""
     return (
         holder,
         held,
-        ratio,
-        check_text(r.get("source", ""), "source", 100, False),
-        check_date(r.get("as_of", ""), "as_of"),
+        check_ratio(r["ratio"]),
+        check_text(source, "source", 100, False) if source else "",
+        check_date(r.get("as_of") or "", "as_of"),
     )
 
 
