@@ -226,6 +226,110 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def submit(self) -> None:
         """Draft -> submitted; the action application_submit freezes and evaluates it."""
 
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["accept"].source),
+        target=TRANSITIONS["accept"].target,
+    )
+    def accept(self) -> None:
+        """Submitted -> formal check (voucher.review.actions.application_transition)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["pass_formal_check"].source),
+        target=TRANSITIONS["pass_formal_check"].target,
+    )
+    def pass_formal_check(self) -> None:
+        """Formal check -> in review."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["request_supplement"].source),
+        target=TRANSITIONS["request_supplement"].target,
+    )
+    def request_supplement(self) -> None:
+        """Formal check or in review -> supplement requested (supplement_request)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["resubmit"].source),
+        target=TRANSITIONS["resubmit"].target,
+    )
+    def resubmit(self) -> None:
+        """Supplement requested -> resubmitted (supplement_answer, by the applicant)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["resume_review"].source),
+        target=TRANSITIONS["resume_review"].target,
+    )
+    def resume_review(self) -> None:
+        """Resubmitted -> in review."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["approve"].source),
+        target=TRANSITIONS["approve"].target,
+    )
+    def approve(self) -> None:
+        """In review -> approved (decision_confirm: a second person confirms)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["reject"].source),
+        target=TRANSITIONS["reject"].target,
+    )
+    def reject(self) -> None:
+        """In review -> rejected (decision_confirm)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["publicize"].source),
+        target=TRANSITIONS["publicize"].target,
+    )
+    def publicize(self) -> None:
+        """Approved -> publicized (publicity_publish)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["pay"].source),
+        target=TRANSITIONS["pay"].target,
+    )
+    def pay(self) -> None:
+        """Publicized -> paid (payment_record)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["request_clawback"].source),
+        target=TRANSITIONS["request_clawback"].target,
+    )
+    def request_clawback(self) -> None:
+        """Paid -> clawback requested (clawback_request)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["record_refund"].source),
+        target=TRANSITIONS["record_refund"].target,
+    )
+    def record_refund(self) -> None:
+        """Clawback requested -> refunded (clawback_refund)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["mark_overdue"].source),
+        target=TRANSITIONS["mark_overdue"].target,
+    )
+    def mark_overdue(self) -> None:
+        """Clawback requested -> overdue (the refund due date has passed)."""
+
+    @transition(
+        field=state,
+        source=list(TRANSITIONS["withdraw"].source),
+        target=TRANSITIONS["withdraw"].target,
+    )
+    def withdraw(self) -> None:
+        """Before a decision -> withdrawn, by the applicant."""
+
 
 class Contract(models.Model):
     application = models.ForeignKey(
