@@ -56,7 +56,9 @@ def pdf_bytes(text: str = "") -> bytes:
 
 def png_bytes() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     return (
@@ -151,7 +153,11 @@ def fill_d2(client, app, *, total: str = "24,000,000.00") -> None:
             "unit_price": "12.00",
             "amount": "2592000.00",
         },
-        "invoices": {"number": "25112000000012345678", "date": "2025-10-08", "amount": "2592000.00"},
+        "invoices": {
+            "number": "25112000000012345678",
+            "date": "2025-10-08",
+            "amount": "2592000.00",
+        },
         "payments": {"date": "2025-10-15", "amount": "2592000.00"},
     }
     for kind, values in rows.items():

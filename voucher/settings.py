@@ -124,7 +124,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "admin:login"  # staff pages; the portal sends applicants to accounts:login
 LOGIN_REDIRECT_URL = "portal:home"
 
 # Uploads of the applicant portal: stored under DATA_DIR/uploads/<sha256>, outside the web root.

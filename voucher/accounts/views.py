@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required as _login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,8 @@ from voucher.accounts.access import access_enterprise_admin, membership_of
 from voucher.accounts.forms import EnterpriseForm, InvitationForm, SignUpForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+login_required = _login_required(login_url="accounts:login")
 
 
 @require_http_methods(["GET", "POST"])

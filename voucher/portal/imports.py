@@ -288,7 +288,8 @@ def _table_for_header(header: Sequence[Any]) -> Table | None:
 
 def _read_table(
     table: Table, sheet: str, rows: list[list[Any]], errors: list[RowError]
-) -> list[tuple[int, dict[str, Any]]]:
+) -> list[tuple[int, dict[str, Any], set[str]]]:
+    """(row number, cells, columns whose cell was already reported) per non-empty row."""
     header = [_header_key(h) for h in rows[0]]
     positions: dict[str, int] = {}
     for column in table.columns:
@@ -304,7 +305,7 @@ def _read_table(
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
         flat: dict[str, Any] = {}
-        bad = False
+        bad: set[str] = set()
         for column in table.columns:
             at = positions.get(column.key)
             raw = row[at] if at is not None and at < len(row) else None
@@ -312,18 +313,19 @@ def _read_table(
                 flat[column.key] = _cell(raw, column)
             except ValueError as exc:
                 errors.append(RowError(sheet, number, column.header, str(exc)))
-                bad = True
-        if not bad:
-            out.append((number, flat))
+                bad.add(column.key)
+                flat[column.key] = None
+        out.append((number, flat, bad))
     return out
 
 
 def _validate(
     model: type[BaseModel], table: Table, sheet: str, number: int, data: dict[str, Any],
-    errors: list[RowError],
+    errors: list[RowError], bad: set[str],
 ) -> BaseModel | None:  # fmt: skip
+    """The row as the format's model; every problem not reported yet goes to `errors`."""
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         headers = {c.key: c.header for c in table.columns}
         for e in exc.errors():
@@ -331,8 +333,11 @@ def _validate(
             if key == "" and e["type"] == "value_error":
                 # a check across fields: the end before the start
                 key = "valid_to" if "valid_to" in str(e["msg"]) else "end"
+            if key in bad:
+                continue
             errors.append(RowError(sheet, number, headers.get(key, key), _message(e)))
         return None
+    return None if bad else parsed
 
 
 def read_spreadsheet(
@@ -386,11 +391,11 @@ def read_spreadsheet(
     # contracts first, so the other sheets may name the contracts of the same file
     sheets.sort(key=lambda s: s[1].kind != "contracts")
     for title, table, rows in sheets:
-        for number, flat in _read_table(table, title, rows, errors):
+        for number, flat, bad in _read_table(table, title, rows, errors):
             if table.kind == "contracts":
                 data_ = _nest(flat)
                 data_.setdefault("relationship", {})
-                parsed = _validate(fmt.Contract, table, title, number, data_, errors)
+                parsed = _validate(fmt.Contract, table, title, number, data_, errors, bad)
                 if parsed is None:
                     continue
                 assert isinstance(parsed, fmt.Contract)
@@ -437,11 +442,11 @@ def read_spreadsheet(
                 )
                 continue
             parsed_row = _validate(
-                ROW_MODELS[table.kind], table, title, number, _nest(flat), errors
+                ROW_MODELS[table.kind], table, title, number, _nest(flat), errors, bad
             )
             if parsed_row is None:
                 continue
-            values = parsed_row.model_dump()
+            values = {name: getattr(parsed_row, name) for name in type(parsed_row).model_fields}
             if table.kind == "deliveries":
                 values["quantity_places"] = _places(values["quantity"])
                 values["unit_price_places"] = _places(values["unit_price"])

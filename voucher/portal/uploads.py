@@ -190,27 +190,26 @@ def _check_pdf(data: bytes) -> None:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    encrypted = _("PDF 已加密（设置了密码或权限限制），审核人员无法打开。请上传未加密的文件。")
+    active = _(
+        "PDF 含有脚本（JavaScript）、启动动作或嵌入文件，不予接收。请打印为普通 PDF 后再上传。"
+    )
+    # The raw bytes first: a crafted file may not even parse, and the reason should be told.
+    if _PDF_ACTIVE.search(data):
+        raise _refuse(active)
     if b"/Encrypt" in data:
-        raise _refuse(
-            _("PDF 已加密（设置了密码或权限限制），审核人员无法打开。请上传未加密的文件。")
-        )
+        raise _refuse(encrypted)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise _refuse(
-                _("PDF 已加密（设置了密码或权限限制），审核人员无法打开。请上传未加密的文件。")
-            )
-        active = bool(_PDF_ACTIVE.search(data)) or _pdf_objects_with_actions(reader)
+            raise _refuse(encrypted)
+        # objects inside compressed object streams are not in the raw bytes: walk the tree
+        if _pdf_objects_with_actions(reader):
+            raise _refuse(active)
     except UploadRefused:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError):
         raise _refuse(_("PDF 文件已损坏，无法读取。")) from None
-    if active:
-        raise _refuse(
-            _(
-                "PDF 含有脚本（JavaScript）、启动动作或嵌入文件，不予接收。请打印为普通 PDF 后再上传。"
-            )
-        )
 
 
 def _check_classified(data: bytes, name: str) -> None:

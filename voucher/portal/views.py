@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required as _login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -44,6 +44,8 @@ from voucher.portal.steps import STEPS
 from voucher.portal.uploads import UploadRefused, check_upload
 
 PortalView = Callable[..., HttpResponseBase]
+
+login_required = _login_required(login_url="accounts:login")
 
 
 def portal_view(view: PortalView) -> PortalView:
