@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("voucher.accounts.urls")),
     path("portal/", include("voucher.portal.urls")),
+    path("review/", include("voucher.review.urls")),
     path("", include("voucher.documents.urls")),
     path("registry/", include("voucher.registry.urls")),
     path("", include("voucher.applications.urls")),

@@ -103,7 +103,15 @@ def _evaluate(
             )
             for o in rest
         ]
-    context = EvaluationContext(registry=StoredRegistry(), other_submissions=tuple(others))
+    from voucher.review.selectors import outside_lists  # imported lists: CREDIT_RECORD, …
+
+    municipal, dishonest = outside_lists()
+    context = EvaluationContext(
+        registry=StoredRegistry(),
+        other_submissions=tuple(others),
+        municipal_support_usccs=municipal,
+        dishonest_usccs=dishonest,
+    )
     evaluations = evaluate(documents, get_round(record.code), context)
     return [
         _store(application, evaluation, document_sha256(document))

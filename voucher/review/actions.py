@@ -1,0 +1,909 @@
+"""Every write of the bureau's side: keyword-only, one transaction, one audit entry each.
+
+Each action locks the application row (SELECT … FOR UPDATE) before it checks anything, so two
+people acting on the same application at once are serialised: the second one sees what the first
+did and is refused with a conflict message instead of overwriting it. Permission checks are in
+permissions.py; e-mails go after commit (notify.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from voucher.applications.actions import application_evaluate
+from voucher.applications.interchange import application_export, document_sha256
+from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
+from voucher.applications.states import TRANSITIONS
+from voucher.core.audit import audit
+from voucher.policy.format import dump_application
+from voucher.policy.uscc import is_well_formed
+from voucher.review import permissions as p
+from voucher.review.models import (
+    CONFIRMED,
+    PROPOSED,
+    WITHDRAWN,
+    Budget,
+    Clawback,
+    Decision,
+    FindingResolution,
+    ListedEnterprise,
+    Objection,
+    PaymentRecord,
+    PublicityList,
+    ReviewCase,
+    Snapshot,
+    SupplementItem,
+    SupplementRequest,
+)
+from voucher.review.months import REFUND_MONTHS, add_months
+from voucher.review.notify import applicant_addresses, notify_after_commit
+from voucher.review.workflow import RULES
+
+CONFLICT = "该申报刚刚已被他人处理，请刷新页面后查看最新状态。"
+
+
+class ReviewError(Exception):
+    """Refused: the message says why, in words for the person who tried."""
+
+
+class ConflictError(ReviewError):
+    """Someone else changed the application first."""
+
+
+def _lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("round", "enterprise")
+        .get(pk=application.pk)
+    )
+
+
+def _require(check: p.Check) -> None:
+    if not check.allowed:
+        raise ReviewError(check.reason)
+
+
+def latest_evaluation(application: Application) -> StoredEvaluation | None:
+    return application.evaluations.order_by("-created_at", "-id").first()
+
+
+def _snapshot(
+    locked: Application, transition: str, evaluation: StoredEvaluation | None = None
+) -> Snapshot:
+    document = application_export(locked)
+    return Snapshot.objects.create(
+        application=locked,
+        transition=transition,
+        document=dump_application(document),
+        sha256=document_sha256(document),
+        evaluation=evaluation or latest_evaluation(locked),
+    )
+
+
+def _notify_transition(locked: Application, name: str, extra: str = "") -> None:
+    transition = TRANSITIONS[name]
+    rule = RULES[name]
+    if rule.notify_applicant:
+        body = (
+            f"贵单位的算力券申报 {locked.reference}（{locked.project_name}）"
+            f"状态已更新：{transition.label}。\n{extra}\n请登录系统查看详情。\n"
+        )
+        notify_after_commit(
+            event=f"applicant:{name}",
+            recipients=applicant_addresses(locked),
+            subject=f"算力券申报 {locked.reference}：{transition.label}",
+            body=body,
+            application=locked,
+        )
+    case = ReviewCase.objects.filter(application=locked).select_related("assignee").first()
+    if rule.notify_staff and case is not None and case.assignee is not None:
+        notify_after_commit(
+            event=f"staff:{name}",
+            recipients=[case.assignee.email],
+            subject=f"您承办的申报 {locked.reference}：{transition.label}",
+            body=f"{locked.applicant_name} 的申报 {locked.reference}：{transition.label}。\n{extra}",
+            application=locked,
+        )
+
+
+def _transition(locked: Application, name: str, user: Any, *, conflict: bool = True) -> str:
+    """Check and perform one transition on a locked row; returns the previous state."""
+    check = p.can_transition(user, locked, name)
+    if not check.allowed:
+        if (
+            conflict
+            and locked.state not in TRANSITIONS[name].source
+            and (RULES[name].roles & p.r.roles_of(user, locked))
+        ):
+            raise ConflictError(f"{CONFLICT}（{check.reason}）")
+        raise ReviewError(check.reason)
+    before = locked.state
+    getattr(locked, name)()
+    locked.save()
+    return before
+
+
+def _transition_data(locked: Application, name: str, before: str) -> dict[str, Any]:
+    return {"transition": name, "from": before, "to": locked.state}
+
+
+def application_transition(
+    *, application: Application, transition: str, acting_user: Any, note: str = ""
+) -> Application:
+    """A transition that needs nothing but permission and its guard (accept, resume, withdraw …)."""
+    with transaction.atomic():
+        locked = _lock(application)
+        before = _transition(locked, transition, acting_user)
+        if transition == "accept":
+            ReviewCase.objects.update_or_create(
+                application=locked,
+                defaults={"assignee": acting_user, "assigned_at": timezone.now()},
+            )
+        _snapshot(locked, transition)
+        audit(
+            actor=acting_user,
+            action=f"application_{transition}",
+            obj=locked,
+            data={**_transition_data(locked, transition, before), "note": note},
+        )
+        _notify_transition(locked, transition, note)
+    return locked
+
+
+def application_assign(*, application: Application, assignee: Any, acting_user: Any) -> ReviewCase:
+    """Hand an application to a colleague; the colleague is told by e-mail after commit."""
+    _require(p.can_propose(assignee, application) if application.state == "in_review" else p.OK)
+    if not (p.r.staff_roles_of(assignee) & {p.r.REVIEWER, p.r.SCREENER}):
+        raise ReviewError("只能分配给审核人员")
+    if not (p.r.staff_roles_of(acting_user) & {p.r.REVIEWER, p.r.APPROVER, p.r.ADMINISTRATOR}):
+        raise ReviewError("只有审核、复核人员或管理员可以分配申报")
+    with transaction.atomic():
+        locked = _lock(application)
+        case, _ = ReviewCase.objects.update_or_create(
+            application=locked, defaults={"assignee": assignee, "assigned_at": timezone.now()}
+        )
+        audit(
+            actor=acting_user,
+            action="application_assign",
+            obj=locked,
+            data={"assignee": assignee.get_username()},
+        )
+        notify_after_commit(
+            event="staff:assign",
+            recipients=[assignee.email],
+            subject=f"分配给您的申报：{locked.reference}",
+            body=f"{locked.applicant_name} 的申报 {locked.reference} 已分配给您审核。",
+            application=locked,
+        )
+    return case
+
+
+def finding_resolve(
+    *,
+    application: Application,
+    rule: str,
+    contract: str | None,
+    resolution: str,
+    reason: str,
+    acting_user: Any,
+) -> FindingResolution:
+    """Answer one `review` finding of the latest evaluation, with the reason on record."""
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("请填写处理理由")
+    if resolution not in ("accept", "reject"):
+        raise ReviewError("处理结果只能是认可或不认可")
+    with transaction.atomic():
+        locked = _lock(application)
+        _require(p.can_resolve_finding(acting_user, locked))
+        evaluation = latest_evaluation(locked)
+        if evaluation is None:
+            raise ReviewError("该申报尚未评估")
+        finding = next(
+            (
+                f
+                for f in evaluation.findings
+                if f["rule"] == rule and (f.get("contract") or "") == (contract or "")
+            ),
+            None,
+        )
+        if finding is None or finding["status"] != "review":
+            raise ReviewError(f"最新评估中没有待审核项 {rule} {contract or ''}".strip())
+        resolved, created = FindingResolution.objects.update_or_create(
+            evaluation=evaluation,
+            rule=rule,
+            contract=contract or "",
+            defaults={
+                "application": locked,
+                "resolution": resolution,
+                "reason": reason,
+                "resolved_by": acting_user,
+            },
+        )
+        audit(
+            actor=acting_user,
+            action="finding_resolve",
+            obj=locked,
+            data={
+                "evaluation": evaluation.pk,
+                "rule": rule,
+                "contract": contract,
+                "resolution": resolution,
+                "reason": reason,
+                "changed": not created,
+            },
+        )
+    return resolved
+
+
+def supplement_request(
+    *,
+    application: Application,
+    items: Sequence[str],
+    due_on: date,
+    acting_user: Any,
+    note: str = "",
+) -> SupplementRequest:
+    """补正: the list of what is missing or wrong, item by item, and the deadline."""
+    items = [i.strip() for i in items if i and i.strip()]
+    if not items:
+        raise ReviewError("请逐项列出需要补正的内容")
+    if due_on <= timezone.localdate():
+        raise ReviewError("补正截止日期须晚于今天")
+    with transaction.atomic():
+        locked = _lock(application)
+        _require(p.can_request_supplement(acting_user, locked))
+        if SupplementRequest.objects.filter(application=locked, answered_at__isnull=True).exists():
+            raise ConflictError(CONFLICT)
+        request = SupplementRequest.objects.create(
+            application=locked, requested_by=acting_user, due_on=due_on, note=note
+        )
+        SupplementItem.objects.bulk_create(
+            SupplementItem(request=request, position=n, text=text)
+            for n, text in enumerate(items, start=1)
+        )
+        before = _transition(locked, "request_supplement", acting_user)
+        _snapshot(locked, "request_supplement")
+        audit(
+            actor=acting_user,
+            action="supplement_request",
+            obj=locked,
+            data={
+                **_transition_data(locked, "request_supplement", before),
+                "items": items,
+                "due_on": due_on,
+            },
+        )
+        listing = "\n".join(f"{n}. {t}" for n, t in enumerate(items, start=1))
+        _notify_transition(
+            locked,
+            "request_supplement",
+            f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
+        )
+    return request
+
+
+def supplement_answer(
+    *, application: Application, answers: Mapping[int, str], acting_user: Any
+) -> SupplementRequest:
+    """The applicant answers each item and resubmits; the application is evaluated again."""
+    with transaction.atomic():
+        locked = _lock(application)
+        request = (
+            SupplementRequest.objects.filter(application=locked, answered_at__isnull=True)
+            .order_by("-requested_at", "-id")
+            .first()
+        )
+        _require(p.can_transition(acting_user, locked, "resubmit"))
+        if request is None:
+            raise ReviewError("没有待答复的补正通知")
+        if timezone.localdate() > request.due_on:
+            raise ReviewError(f"补正截止日期 {request.due_on:%Y-%m-%d} 已过")
+        items = list(request.items.all())
+        missing = [i.position for i in items if not (answers.get(i.pk) or "").strip()]
+        if missing:
+            raise ReviewError(
+                "请答复每一项补正要求：第 " + "、".join(map(str, missing)) + " 项未答复"
+            )
+        for item in items:
+            item.answer = answers[item.pk].strip()
+        SupplementItem.objects.bulk_update(items, ["answer"])
+        request.answered_at = timezone.now()
+        request.save(update_fields=["answered_at"])
+        stored = application_evaluate(application=locked, acting_user=acting_user)
+        before = _transition(locked, "resubmit", acting_user)
+        locked.version += 1
+        locked.save(update_fields=["version"])
+        _snapshot(locked, "resubmit", stored)
+        audit(
+            actor=acting_user,
+            action="supplement_answer",
+            obj=locked,
+            data={
+                **_transition_data(locked, "resubmit", before),
+                "request": request.pk,
+                "answers": {str(i.position): i.answer for i in items},
+                "evaluation": stored.pk,
+                "outcome": stored.outcome,
+            },
+        )
+        _notify_transition(locked, "resubmit")
+    return request
+
+
+def _reasons_for_rejection(
+    evaluation: StoredEvaluation, resolutions: Iterable[FindingResolution]
+) -> list[dict[str, str]]:
+    reasons = [
+        {"rule": f["rule"], "clause": f["clause"], "text": f["message"]}
+        for f in evaluation.findings
+        if f["status"] == "fail"
+    ]
+    rejected = {(x.rule, x.contract): x.reason for x in resolutions if x.resolution == "reject"}
+    for f in evaluation.findings:
+        key = (f["rule"], f.get("contract") or "")
+        if f["status"] == "review" and key in rejected:
+            reasons.append(
+                {
+                    "rule": f["rule"],
+                    "clause": f["clause"],
+                    "text": f"{f['message']}（{rejected[key]}）",
+                }
+            )
+    return reasons
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ReviewError(f"金额“{value}”不是数字") from None
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ReviewError("金额最多精确到分")
+    return amount
+
+
+def decision_propose(
+    *,
+    application: Application,
+    kind: str,
+    acting_user: Any,
+    amount: Any = None,
+    lowered_reason: str = "",
+    reason: str = "",
+) -> Decision:
+    """A reviewer proposes: approval with the amount (approved_max, or lower with a reason), or
+    rejection with the failed rules and their clauses. A different approver confirms."""
+    if kind not in ("approval", "rejection"):
+        raise ReviewError("审核意见只能是予以支持或不予支持")
+    with transaction.atomic():
+        locked = _lock(application)
+        _require(p.can_propose(acting_user, locked))
+        evaluation = latest_evaluation(locked)
+        if evaluation is None:
+            raise ReviewError("该申报尚未评估")
+        if Decision.objects.filter(application=locked, status=PROPOSED).exists():
+            raise ConflictError("该申报已有待复核的审核意见，请先由复核人员确认或退回。")
+        resolutions = list(FindingResolution.objects.filter(evaluation=evaluation))
+        resolved = {(x.rule, x.contract): x for x in resolutions}
+        open_reviews = [
+            f["rule"]
+            for f in evaluation.findings
+            if f["status"] == "review" and (f["rule"], f.get("contract") or "") not in resolved
+        ]
+        maximum = evaluation.approved_max
+        reasons = _reasons_for_rejection(evaluation, resolutions)
+        if kind == "approval":
+            if open_reviews:
+                raise ReviewError("还有待审核项未处理：" + "、".join(open_reviews))
+            if reasons:
+                raise ReviewError(
+                    "有不通过的规则，不能予以支持：" + "、".join(x["rule"] for x in reasons)
+                )
+            value = maximum if amount in (None, "") else _money(amount)
+            if value > maximum:
+                raise ReviewError(
+                    f"核定金额 {value} 元超过最高可核定金额 {maximum} 元：金额只能调减，不能调增"
+                )
+            if value <= 0:
+                raise ReviewError("核定金额须大于零；不予支持请拟定“不予支持”")
+            lowered_reason = lowered_reason.strip()
+            if value < maximum and not lowered_reason:
+                raise ReviewError("调减核定金额须填写理由")
+            if value == maximum:
+                lowered_reason = ""
+        else:
+            value = Decimal("0.00")
+            lowered_reason = ""
+            if reason.strip():
+                reasons.append({"rule": "", "clause": "", "text": reason.strip()})
+            if not reasons:
+                raise ReviewError("不予支持须列明理由：没有不通过的规则时请填写理由")
+        decision = Decision.objects.create(
+            application=locked,
+            evaluation=evaluation,
+            kind=kind,
+            amount=value,
+            approved_max_at_decision=maximum,
+            lowered_reason=lowered_reason,
+            reasons=reasons,
+            proposed_by=acting_user,
+        )
+        audit(
+            actor=acting_user,
+            action="decision_propose",
+            obj=locked,
+            data={
+                "decision": decision.pk,
+                "kind": kind,
+                "amount": value,
+                "approved_max": maximum,
+                "lowered_reason": lowered_reason,
+                "reasons": reasons,
+                "evaluation": evaluation.pk,
+            },
+        )
+        approvers = _approver_addresses()
+        notify_after_commit(
+            event="staff:proposal",
+            recipients=approvers,
+            subject=f"待复核：{locked.reference} {decision.get_kind_display()}",
+            body=f"{locked.applicant_name} 的申报 {locked.reference} 已拟定"
+            f"“{decision.get_kind_display()}”，金额 {value} 元，请复核。",
+            application=locked,
+        )
+    return decision
+
+
+def _approver_addresses() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=p.r.APPROVER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
+    """The second pair of eyes: a different approver confirms; the application is decided."""
+    with transaction.atomic():
+        locked = _lock(decision.application)
+        current = Decision.objects.select_for_update().get(pk=decision.pk)
+        if current.status != PROPOSED:
+            raise ConflictError(f"{CONFLICT}（该审核意见已{current.get_status_display()}）")
+        name = "approve" if current.kind == "approval" else "reject"
+        latest = latest_evaluation(locked)
+        if latest is None or latest.pk != current.evaluation_id:
+            raise ConflictError("拟定后申报已重新评估，请退回审核人员重新拟定。")
+        if current.amount > latest.approved_max:
+            raise ReviewError("核定金额超过最高可核定金额")
+        before = _transition(locked, name, acting_user)
+        current.status = CONFIRMED
+        current.confirmed_by = acting_user
+        current.confirmed_at = timezone.now()
+        current.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        _snapshot(locked, name)
+        audit(
+            actor=acting_user,
+            action="decision_confirm",
+            obj=locked,
+            data={
+                **_transition_data(locked, name, before),
+                "decision": current.pk,
+                "kind": current.kind,
+                "amount": current.amount,
+                "proposed_by": current.proposed_by.get_username(),
+            },
+        )
+        extra = (
+            f"核定补贴金额：{current.amount} 元。"
+            if current.kind == "approval"
+            else "不予支持的理由：\n"
+            + "\n".join(f"- {x['text']}（{x['clause']}）" for x in current.reasons)
+        )
+        _notify_transition(locked, name, extra)
+    return current
+
+
+def decision_return(*, decision: Decision, reason: str, acting_user: Any) -> Decision:
+    """An approver sends a proposal back to the reviewers (it is withdrawn, with the reason)."""
+    if not reason.strip():
+        raise ReviewError("退回须填写理由")
+    with transaction.atomic():
+        locked = _lock(decision.application)
+        current = Decision.objects.select_for_update().get(pk=decision.pk)
+        if p.r.APPROVER not in p.r.staff_roles_of(acting_user):
+            raise ReviewError("只有复核（审批）人员可以退回审核意见")
+        if current.status != PROPOSED:
+            raise ConflictError(CONFLICT)
+        current.status = WITHDRAWN
+        current.save(update_fields=["status"])
+        audit(
+            actor=acting_user,
+            action="decision_return",
+            obj=locked,
+            data={"decision": current.pk, "reason": reason.strip()},
+        )
+    return current
+
+
+def confirmed_decision(application: Application) -> Decision | None:
+    return (
+        Decision.objects.filter(application=application, status=CONFIRMED)
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+
+
+def publicity_publish(
+    *,
+    round: PolicyRoundRecord,
+    applications: Sequence[Application],
+    starts_on: date,
+    ends_on: date,
+    acting_user: Any,
+) -> PublicityList:
+    """公示: every listed application goes to `publicized`; the period is recorded."""
+    _require(p.can_publish_publicity(acting_user))
+    if ends_on < starts_on:
+        raise ReviewError("公示结束日期不能早于开始日期")
+    if not applications:
+        raise ReviewError("没有可公示的申报")
+    with transaction.atomic():
+        publicity = PublicityList.objects.create(
+            round=round, starts_on=starts_on, ends_on=ends_on, published_by=acting_user
+        )
+        moved = []
+        for application in sorted(applications, key=lambda a: a.pk):
+            locked = _lock(application)
+            if locked.round_id != round.pk:
+                raise ReviewError(f"{locked.reference} 不属于本轮")
+            _transition(locked, "publicize", acting_user)
+            _snapshot(locked, "publicize")
+            publicity.applications.add(locked)
+            moved.append(locked.reference)
+            _notify_transition(
+                locked, "publicize", f"公示期：{starts_on:%Y-%m-%d} 至 {ends_on:%Y-%m-%d}。"
+            )
+        audit(
+            actor=acting_user,
+            action="publicity_publish",
+            obj=publicity,
+            data={"applications": moved, "starts_on": starts_on, "ends_on": ends_on},
+        )
+    return publicity
+
+
+def objection_record(
+    *, application: Application, received_on: date, text: str, acting_user: Any
+) -> Objection:
+    _require(p.can_record_objection(acting_user))
+    if not text.strip():
+        raise ReviewError("请填写异议内容")
+    with transaction.atomic():
+        locked = _lock(application)
+        objection = Objection.objects.create(
+            application=locked, received_on=received_on, text=text.strip(), recorded_by=acting_user
+        )
+        audit(
+            actor=acting_user,
+            action="objection_record",
+            obj=locked,
+            data={"objection": objection.pk, "received_on": received_on, "text": objection.text},
+        )
+    return objection
+
+
+def objection_resolve(*, objection: Objection, resolution: str, acting_user: Any) -> Objection:
+    _require(p.can_record_objection(acting_user))
+    if not resolution.strip():
+        raise ReviewError("请填写处理结果")
+    with transaction.atomic():
+        current = Objection.objects.select_for_update().get(pk=objection.pk)
+        current.resolution = resolution.strip()
+        current.resolved_at = timezone.now()
+        current.save(update_fields=["resolution", "resolved_at"])
+        audit(
+            actor=acting_user,
+            action="objection_resolve",
+            obj=current.application,
+            data={"objection": current.pk, "resolution": current.resolution},
+        )
+    return current
+
+
+def payment_record(
+    *, application: Application, paid_on: date, amount: Any, reference: str, acting_user: Any
+) -> PaymentRecord:
+    """A payment (date, amount, reference); never more than the confirmed amount."""
+    value = _money(amount)
+    if value <= 0:
+        raise ReviewError("拨付金额须大于零")
+    if not reference.strip():
+        raise ReviewError("请填写拨付凭证号")
+    with transaction.atomic():
+        locked = _lock(application)
+        _require(p.can_record_payment(acting_user, locked))
+        decision = confirmed_decision(locked)
+        if decision is None or decision.kind != "approval":
+            raise ReviewError("没有已确认的予以支持决定")
+        if value > decision.amount:
+            raise ReviewError(f"拨付金额 {value} 元超过核定金额 {decision.amount} 元")
+        record = PaymentRecord.objects.create(
+            application=locked,
+            paid_on=paid_on,
+            amount=value,
+            reference=reference.strip(),
+            recorded_by=acting_user,
+        )
+        before = _transition(locked, "pay", acting_user)
+        _snapshot(locked, "pay")
+        audit(
+            actor=acting_user,
+            action="payment_record",
+            obj=locked,
+            data={
+                **_transition_data(locked, "pay", before),
+                "payment": record.pk,
+                "paid_on": paid_on,
+                "amount": value,
+                "reference": record.reference,
+            },
+        )
+        _notify_transition(locked, "pay", f"拨付金额：{value} 元，拨付日期：{paid_on:%Y-%m-%d}。")
+    return record
+
+
+def clawback_request(
+    *, application: Application, notice_date: date, amount: Any, reason: str, acting_user: Any
+) -> Clawback:
+    """退还通知: the refund is due six calendar months after the notice (承诺书 第7条)."""
+    value = _money(amount)
+    if not reason.strip():
+        raise ReviewError("请填写要求退还的原因")
+    with transaction.atomic():
+        locked = _lock(application)
+        _require(p.can_request_clawback(acting_user, locked))
+        paid = sum((x.amount for x in locked.payment_records.all()), Decimal("0"))
+        if value <= 0 or value > paid:
+            raise ReviewError(f"应退金额须大于零且不超过已拨付的 {paid} 元")
+        clawback = Clawback.objects.create(
+            application=locked,
+            notice_date=notice_date,
+            due_date=add_months(notice_date, REFUND_MONTHS),
+            amount=value,
+            reason=reason.strip(),
+            requested_by=acting_user,
+        )
+        before = _transition(locked, "request_clawback", acting_user)
+        audit(
+            actor=acting_user,
+            action="clawback_request",
+            obj=locked,
+            data={
+                **_transition_data(locked, "request_clawback", before),
+                "clawback": clawback.pk,
+                "notice_date": notice_date,
+                "due_date": clawback.due_date,
+                "amount": value,
+                "reason": clawback.reason,
+            },
+        )
+        _notify_transition(
+            locked,
+            "request_clawback",
+            f"请于 {clawback.due_date:%Y-%m-%d} 前退还 {value} 元（承诺书第7条）。原因：{clawback.reason}",
+        )
+    return clawback
+
+
+def clawback_refund(
+    *, clawback: Clawback, refunded_on: date, amount: Any, acting_user: Any
+) -> Clawback:
+    value = _money(amount)
+    with transaction.atomic():
+        locked = _lock(clawback.application)
+        current = Clawback.objects.select_for_update().get(pk=clawback.pk)
+        if value != current.amount:
+            raise ReviewError(f"退还金额须为应退的 {current.amount} 元")
+        current.refunded_on = refunded_on
+        current.refunded_amount = value
+        current.save(update_fields=["refunded_on", "refunded_amount"])
+        before = _transition(locked, "record_refund", acting_user)
+        audit(
+            actor=acting_user,
+            action="clawback_refund",
+            obj=locked,
+            data={
+                **_transition_data(locked, "record_refund", before),
+                "clawback": current.pk,
+                "refunded_on": refunded_on,
+                "amount": value,
+            },
+        )
+        _notify_transition(locked, "record_refund")
+    return current
+
+
+def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
+    """Every clawback past its due date and not refunded: the application becomes `overdue`."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        ids = list(
+            Clawback.objects.filter(
+                refunded_on__isnull=True,
+                due_date__lt=today,
+                application__state="clawback_requested",
+            ).values_list("application_id", flat=True)
+        )
+        marked = []
+        for application in Application.objects.filter(pk__in=ids).order_by("pk"):
+            locked = _lock(application)
+            _transition(locked, "mark_overdue", acting_user)
+            marked.append(locked)
+            _notify_transition(locked, "mark_overdue")
+        audit(
+            actor=acting_user,
+            action="clawbacks_mark_overdue",
+            data={"applications": [a.reference for a in marked], "today": today},
+        )
+    return marked
+
+
+def budget_set(
+    *, round: PolicyRoundRecord, direction: int, amount: Any, acting_user: Any
+) -> Budget:
+    _require(p.can_manage_round(acting_user))
+    value = _money(amount)
+    if value < 0:
+        raise ReviewError("预算不能为负")
+    with transaction.atomic():
+        budget, created = Budget.objects.update_or_create(
+            round=round, direction=direction, defaults={"amount": value}
+        )
+        audit(
+            actor=acting_user,
+            action="budget_set",
+            obj=round,
+            data={"direction": direction, "amount": value, "created": created},
+        )
+    return budget
+
+
+@dataclass
+class ListImport:
+    kind: str
+    count: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+USCC_HEADERS = ("统一社会信用代码", "信用代码", "uscc", "社会信用代码")
+NAME_HEADERS = ("名称", "企业名称", "单位名称", "name")
+
+
+def _rows(content: bytes, filename: str) -> list[list[str]]:
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        book.close()
+        return rows
+    text = content.decode("utf-8-sig", errors="replace")
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+
+
+def outside_list_import(
+    *, kind: str, content: bytes, filename: str, acting_user: Any
+) -> ListImport:
+    """Replace one outside list (other municipal compute support, or the dishonesty list).
+
+    The file is Excel or CSV; the column headed 统一社会信用代码 (or the first column) holds the
+    codes, a column headed 名称 the names. Malformed codes are reported by row and left out.
+    """
+    _require(p.can_manage_round(acting_user))
+    if kind not in dict(ListedEnterprise._meta.get_field("kind").choices or []):
+        raise ReviewError(f"未知的名单：{kind}")
+    try:
+        rows = _rows(content, filename)
+    except Exception as exc:
+        raise ReviewError(f"无法读取文件 {filename}：{exc}") from None
+    result = ListImport(kind)
+    if not rows:
+        raise ReviewError("文件是空的")
+    header = [h.lower() for h in rows[0]]
+    uscc_col = next((i for i, h in enumerate(header) if h in USCC_HEADERS), None)
+    name_col = next((i for i, h in enumerate(header) if h in NAME_HEADERS), None)
+    body = rows[1:] if uscc_col is not None else rows
+    uscc_col = uscc_col or 0
+    entries: dict[str, ListedEnterprise] = {}
+    for number, row in enumerate(body, start=2 if body is not rows else 1):
+        code = (row[uscc_col] if uscc_col < len(row) else "").upper().replace(" ", "")
+        if not code:
+            continue
+        if not is_well_formed(code):
+            result.errors.append(f"第 {number} 行：“{code}”不是统一社会信用代码")
+            continue
+        name = row[name_col] if name_col is not None and name_col < len(row) else ""
+        entries[code] = ListedEnterprise(
+            kind=kind, uscc=code, name=name[:200], source_name=filename[:300]
+        )
+    with transaction.atomic():
+        ListedEnterprise.objects.filter(kind=kind).delete()
+        ListedEnterprise.objects.bulk_create(entries.values())
+        result.count = len(entries)
+        audit(
+            actor=acting_user,
+            action="outside_list_import",
+            data={
+                "kind": kind,
+                "file": filename,
+                "count": result.count,
+                "errors": result.errors[:100],
+            },
+        )
+    return result
+
+
+def contact_view(*, application: Application, acting_user: Any) -> None:
+    """A staff member looked at the applicant's personal contact data: recorded, every time."""
+    _require(p.can_view_contact(acting_user, application))
+    with transaction.atomic():
+        audit(
+            actor=acting_user,
+            action="contact_view",
+            obj=application,
+            data={"fields": ["contact_name", "contact_mobile", "contact_email", "contact_address"]},
+        )
+
+
+def export_record(*, what: str, filters: Mapping[str, Any], rows: int, acting_user: Any) -> None:
+    """Every export is audited with its filters and its size."""
+    _require(p.can_export(acting_user))
+    with transaction.atomic():
+        audit(
+            actor=acting_user,
+            action="export",
+            data={"what": what, "filters": dict(filters), "rows": rows},
+        )
+
+
+__all__ = [
+    "ConflictError",
+    "IntegrityError",
+    "ReviewError",
+    "application_assign",
+    "application_transition",
+    "budget_set",
+    "clawback_refund",
+    "clawback_request",
+    "clawbacks_mark_overdue",
+    "contact_view",
+    "decision_confirm",
+    "decision_propose",
+    "decision_return",
+    "export_record",
+    "finding_resolve",
+    "objection_record",
+    "objection_resolve",
+    "outside_list_import",
+    "payment_record",
+    "publicity_publish",
+    "supplement_answer",
+    "supplement_request",
+]

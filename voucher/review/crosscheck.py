@@ -1,0 +1,195 @@
+"""Checks that need the whole round: what one application alone cannot show.
+
+- one direction per enterprise (一（四）: 同一企业不可同时申报多个方向);
+- the same invoice number, or the same contract (supplier + contract number), claimed twice;
+- a supplier that is a shareholder of another applicant of the round (registry and inline extracts);
+- unit prices per device across the round: median, spread (IQR) and the outliers (UNIT_PRICE).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from voucher.applications.models import (
+    Application,
+    Delivery,
+    Invoice,
+    PolicyRoundRecord,
+    RegistryShareholding,
+)
+from voucher.registry.models import Shareholding
+
+INACTIVE_STATES = ("draft", "withdrawn")
+
+
+@dataclass(frozen=True)
+class CrossFinding:
+    check: str  # ONE_DIRECTION, DUPLICATE_INVOICE, DUPLICATE_CONTRACT, SUPPLIER_IS_SHAREHOLDER
+    clause: str
+    message: str
+    applications: tuple[int, ...]
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DevicePrice:
+    device: str
+    unit: str
+    count: int
+    median: Decimal
+    q1: Decimal
+    q3: Decimal
+    low: Decimal  # Tukey fences: Q1 − 1.5·IQR, Q3 + 1.5·IQR
+    high: Decimal
+    outliers: tuple[tuple[int, str, Decimal], ...]  # (application id, reference, unit price)
+
+    @property
+    def spread(self) -> Decimal:
+        return self.q3 - self.q1
+
+
+@dataclass
+class RoundChecks:
+    findings: list[CrossFinding] = field(default_factory=list)
+    prices: list[DevicePrice] = field(default_factory=list)
+
+    def for_application(self, application_id: int) -> list[CrossFinding]:
+        return [f for f in self.findings if application_id in f.applications]
+
+
+def _active(record: PolicyRoundRecord) -> list[Application]:
+    return list(
+        Application.objects.filter(round=record)
+        .exclude(state__in=INACTIVE_STATES)
+        .select_related("enterprise", "round")
+        .order_by("id")
+    )
+
+
+def _quantile(sorted_values: list[Decimal], q: Decimal) -> Decimal:
+    """Linear interpolation between closest ranks (the spreadsheet's QUARTILE.INC)."""
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    fraction = position - low
+    if low + 1 >= len(sorted_values):
+        return sorted_values[low]
+    return sorted_values[low] + (sorted_values[low + 1] - sorted_values[low]) * fraction
+
+
+def unit_price_statistics(
+    applications: list[Application], *, minimum_count: int = 4
+) -> list[DevicePrice]:
+    by_device: dict[tuple[str, str], list[tuple[int, str, Decimal]]] = defaultdict(list)
+    refs = {a.pk: a.reference for a in applications}
+    rows = Delivery.objects.filter(
+        contract__application_id__in=list(refs), device__isnull=False
+    ).values_list("contract__application_id", "device", "unit", "unit_price")
+    for app_id, device, unit, price in rows:
+        if device:
+            by_device[(device, unit)].append((app_id, refs[app_id], Decimal(price)))
+    result = []
+    for (device, unit), samples in sorted(by_device.items()):
+        prices = sorted(p for _, _, p in samples)
+        q1 = _quantile(prices, Decimal("0.25"))
+        q3 = _quantile(prices, Decimal("0.75"))
+        median = _quantile(prices, Decimal("0.5"))
+        iqr = q3 - q1
+        low, high = q1 - iqr * Decimal("1.5"), q3 + iqr * Decimal("1.5")
+        outliers: tuple[tuple[int, str, Decimal], ...] = ()
+        if len(prices) >= minimum_count:
+            outliers = tuple(s for s in samples if s[2] < low or s[2] > high)
+        result.append(DevicePrice(device, unit, len(prices), median, q1, q3, low, high, outliers))
+    return result
+
+
+def round_checks(record: PolicyRoundRecord) -> RoundChecks:
+    applications = _active(record)
+    by_id = {a.pk: a for a in applications}
+    checks = RoundChecks()
+
+    def add(check: str, clause: str, message: str, ids: set[int]) -> None:
+        ordered = tuple(sorted(ids))
+        checks.findings.append(
+            CrossFinding(
+                check, clause, message, ordered, tuple(by_id[i].reference for i in ordered)
+            )
+        )
+
+    by_enterprise: dict[str, list[Application]] = defaultdict(list)
+    for a in applications:
+        by_enterprise[a.enterprise.uscc].append(a)
+    for uscc, apps in sorted(by_enterprise.items()):
+        directions = sorted({a.direction for a in apps})
+        if len(directions) > 1:
+            add(
+                "ONE_DIRECTION",
+                "一（四）",
+                f"{apps[0].applicant_name}（{uscc}）在本轮申报了多个方向："
+                + "、".join(f"方向{d}" for d in directions),
+                {a.pk for a in apps},
+            )
+
+    invoices: dict[str, set[int]] = defaultdict(set)
+    invoice_count: dict[str, int] = defaultdict(int)
+    for app_id, number in Invoice.objects.filter(
+        contract__application_id__in=list(by_id)
+    ).values_list("contract__application_id", "number"):
+        key = number.strip().upper()
+        invoices[key].add(app_id)
+        invoice_count[key] += 1
+    for number, ids in sorted(invoices.items()):
+        if invoice_count[number] > 1:
+            add(
+                "DUPLICATE_INVOICE",
+                "二（四）",
+                f"发票号码 {number} 被申报 {invoice_count[number]} 次",
+                ids,
+            )
+
+    contracts: dict[tuple[str, str], set[int]] = defaultdict(set)
+    contract_count: dict[tuple[str, str], int] = defaultdict(int)
+    for a in applications:
+        for c in a.contracts.all():
+            contract_key = (c.supplier_uscc, c.contract_id.strip().upper())
+            contracts[contract_key].add(a.pk)
+            contract_count[contract_key] += 1
+    for (supplier, contract_no), ids in sorted(contracts.items()):
+        times = contract_count[(supplier, contract_no)]
+        if times > 1:
+            add(
+                "DUPLICATE_CONTRACT",
+                "二（四）",
+                f"供应方 {supplier} 的合同 {contract_no} 被申报 {times} 次",
+                ids,
+            )
+
+    applicant_usccs = {a.enterprise.uscc: a for a in applications}
+    holdings: set[tuple[str, str]] = set(
+        Shareholding.objects.filter(held__in=list(applicant_usccs)).values_list("holder", "held")
+    )
+    holdings |= set(
+        RegistryShareholding.objects.filter(
+            application_id__in=list(by_id), held__in=list(applicant_usccs)
+        ).values_list("holder", "held")
+    )
+    holders_of: dict[str, set[str]] = defaultdict(set)
+    for holder, held in holdings:
+        holders_of[holder].add(held)
+    for a in applications:
+        for c in a.contracts.all():
+            for held in sorted(holders_of.get(c.supplier_uscc, set())):
+                other = applicant_usccs[held]
+                if other.pk == a.pk:
+                    continue  # the applicant's own supplier-shareholder: SUPPLIER_EQUITY covers it
+                add(
+                    "SUPPLIER_IS_SHAREHOLDER",
+                    "一（五）注1",
+                    f"{a.reference} 的供应方 {c.supplier_name}（{c.supplier_uscc}）"
+                    f"是本轮另一申报单位 {other.applicant_name}（{other.reference}）的股东",
+                    {a.pk, other.pk},
+                )
+
+    checks.prices = unit_price_statistics(applications)
+    return checks

@@ -1,0 +1,53 @@
+"""Staff two-factor login (TOTP, django-otp): password and a six-digit code from an app.
+
+A staff member without a confirmed device logs in with the password only and is sent to set
+one up (the secret is shown once, as text and as an otpauth:// link); every review page wants
+a session verified by a code.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+DEVICE_NAME = "身份验证器"
+
+
+def confirmed_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def check_login(
+    username: str, password: str, token: str, request: Any = None
+) -> tuple[Any, Any, str]:
+    """(user, device, error): device None means the user still has to set one up."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        return None, None, "用户名或密码不正确"
+    if confirmed_device(user) is None:
+        return user, None, ""
+    device = match_token(user, token.strip()) if token.strip() else None
+    if device is None:
+        return None, None, "动态验证码不正确或已过期"
+    return user, device, ""
+
+
+def pending_device(user: Any) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+
+
+def secret_base32(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode()
+
+
+def confirm(device: TOTPDevice, token: str) -> bool:
+    if device.verify_token(token.strip()):
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return True
+    return False

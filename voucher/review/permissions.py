@@ -1,0 +1,174 @@
+"""Every permission check of the bureau's side goes through here and says why it refuses.
+
+Each function returns a `Check` — a (allowed, reason) pair; `reason` is the sentence shown to the
+person refused. Views, actions, the admin and the API ask these, and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from voucher.applications.models import Application
+from voucher.applications.states import TRANSITIONS
+from voucher.review import roles as r
+from voucher.review.workflow import RULES
+
+STATE_LABELS_FALLBACK = "当前状态"
+
+
+class Check(NamedTuple):
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+OK = Check(True)
+
+
+def _no(reason: str) -> Check:
+    return Check(False, reason)
+
+
+def _staff(user: Any) -> frozenset[str]:
+    return r.staff_roles_of(user)
+
+
+def _state_label(state: str) -> str:
+    from voucher.applications.states import STATE_CHOICES
+
+    return dict(STATE_CHOICES).get(state, state)
+
+
+def can_use_review_site(user: Any) -> Check:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _no("请先登录")
+    if not _staff(user):
+        return _no("仅市经信局、市数字经济中心工作人员及审计人员可以使用审核系统")
+    return OK
+
+
+def can_view_application(user: Any, application: Application) -> Check:
+    roles = _staff(user)
+    if not roles:
+        return _no("仅工作人员可以查看审核页面")
+    if roles == {r.SCREENER} and application.direction != 3:
+        return _no("市数字经济中心初审人员只处理方向三的申报")
+    return OK
+
+
+def can_view_contact(user: Any, application: Application) -> Check:
+    """Personal contact data: staff who work on applications; every view is audited."""
+    check = can_view_application(user, application)
+    if not check:
+        return check
+    return OK
+
+
+def can_transition(user: Any, application: Application, name: str) -> Check:
+    """Roles, then the state, then the guard; the first refusal is the reason."""
+    transition = TRANSITIONS.get(name)
+    rule = RULES.get(name)
+    if transition is None or rule is None:
+        return _no(f"未知的流转：{name}")
+    roles = r.roles_of(user, application)
+    allowed_roles = rule.roles & roles
+    if not allowed_roles:
+        needed = "、".join(r.ROLE_LABELS[x] for x in sorted(rule.roles))
+        return _no(f"“{transition.label}”只能由{needed}操作")
+    if (
+        allowed_roles == {r.SCREENER}
+        and rule.screener_direction_3_only
+        and application.direction != 3
+    ):
+        return _no("市数字经济中心初审人员只处理方向三的申报")
+    if application.state not in transition.source:
+        return _no(
+            f"申报当前为“{_state_label(application.state)}”，不能“{transition.label}”"
+            "（可能已被他人处理，请刷新页面）"
+        )
+    why = rule.guard_reason(application, user)
+    if why:
+        return _no(why)
+    return OK
+
+
+def can_resolve_finding(user: Any, application: Application) -> Check:
+    from voucher.applications.states import TRANSITIONS as T
+
+    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+        return _no("只有审核人员可以处理待审核项")
+    if r.SCREENER in _staff(user) and r.REVIEWER not in _staff(user) and application.direction != 3:
+        return _no("市数字经济中心初审人员只处理方向三的申报")
+    reviewing = set(T["pass_formal_check"].source) | set(T["request_supplement"].source)
+    if application.state not in reviewing:
+        return _no(f"申报当前为“{_state_label(application.state)}”，不在审核中")
+    return OK
+
+
+def can_request_supplement(user: Any, application: Application) -> Check:
+    check = can_resolve_finding(user, application)
+    if not check:
+        return _no(check.reason.replace("处理待审核项", "发起补正"))
+    return OK
+
+
+def can_propose(user: Any, application: Application) -> Check:
+    if r.REVIEWER not in _staff(user):
+        return _no("只有市经信局审核人员可以拟定审核意见")
+    if application.state != "in_review":
+        return _no(f"申报当前为“{_state_label(application.state)}”，不能拟定审核意见")
+    return OK
+
+
+def can_confirm(user: Any, application: Application, kind: str) -> Check:
+    return can_transition(user, application, "approve" if kind == "approval" else "reject")
+
+
+def can_publish_publicity(user: Any) -> Check:
+    if r.APPROVER not in _staff(user):
+        return _no("只有复核（审批）人员可以发布公示名单")
+    return OK
+
+
+def can_record_objection(user: Any) -> Check:
+    if not (_staff(user) & {r.REVIEWER, r.APPROVER}):
+        return _no("只有审核或复核人员可以登记、处理公示异议")
+    return OK
+
+
+def can_record_payment(user: Any, application: Application) -> Check:
+    if not (_staff(user) & RULES["pay"].roles):
+        return _no("只有复核（审批）人员或管理员可以登记拨付")
+    if application.state != "publicized":
+        return _no(f"申报当前为“{_state_label(application.state)}”，公示后方可拨付")
+    from voucher.review.workflow import pay_guard
+
+    why = pay_guard(application, user)
+    return _no(why) if why else OK
+
+
+def can_request_clawback(user: Any, application: Application) -> Check:
+    if r.APPROVER not in _staff(user):
+        return _no("只有复核（审批）人员可以发出退还通知")
+    if application.state != "paid":
+        return _no(f"申报当前为“{_state_label(application.state)}”，只有已拨付的可以要求退还")
+    return OK
+
+
+def can_manage_round(user: Any) -> Check:
+    """Budgets, outside lists (municipal support, dishonesty): the administrator."""
+    if r.ADMINISTRATOR not in _staff(user):
+        return _no("只有系统管理员可以设置预算、导入名单")
+    return OK
+
+
+def can_export(user: Any) -> Check:
+    return can_use_review_site(user)
+
+
+def can_see_notifications(user: Any) -> Check:
+    if not (_staff(user) & {r.ADMINISTRATOR, r.AUDITOR}):
+        return _no("只有系统管理员和审计人员可以查看通知发送情况")
+    return OK

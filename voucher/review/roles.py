@@ -1,0 +1,51 @@
+"""The staff roles are Django groups; the applicant is a member of the application's enterprise."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+REVIEWER: Final = "bureau_reviewer"
+APPROVER: Final = "bureau_approver"
+SCREENER: Final = "centre_screener"
+AUDITOR: Final = "auditor"
+ADMINISTRATOR: Final = "administrator"
+APPLICANT: Final = "applicant"  # not a group: membership of the enterprise (voucher.accounts)
+
+STAFF_ROLES: Final = (REVIEWER, APPROVER, SCREENER, AUDITOR, ADMINISTRATOR)
+ROLE_LABELS: Final = {
+    REVIEWER: "市经信局审核人员",
+    APPROVER: "市经信局复核（审批）人员",
+    SCREENER: "市数字经济中心初审人员（方向三）",
+    AUDITOR: "审计人员（只读）",
+    ADMINISTRATOR: "系统管理员",
+    APPLICANT: "申报单位",
+}
+
+
+def staff_roles_of(user: Any) -> frozenset[str]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_voucher_roles", None)
+    if cached is None:
+        cached = frozenset(
+            name for name in user.groups.values_list("name", flat=True) if name in STAFF_ROLES
+        )
+        if user.is_superuser:
+            cached |= {ADMINISTRATOR}
+        user._voucher_roles = cached
+    return frozenset(cached)
+
+
+def is_applicant_of(user: Any, application: Any) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    from voucher.accounts.access import user_may_access_application
+
+    return bool(user_may_access_application(user, application))
+
+
+def roles_of(user: Any, application: Any = None) -> frozenset[str]:
+    roles = staff_roles_of(user)
+    if application is not None and is_applicant_of(user, application):
+        roles |= {APPLICANT}
+    return roles

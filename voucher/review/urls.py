@@ -1,0 +1,38 @@
+from django.urls import path
+
+from voucher.review import views
+
+app_name = "review"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("otp/setup/", views.otp_setup, name="otp_setup"),
+    path("", views.queue, name="queue"),
+    path("export.xlsx", views.queue_export, name="queue_export"),
+    path("<int:application_id>/", views.screen, name="screen"),
+    path("<int:application_id>/contact/", views.contact, name="contact"),
+    path("<int:application_id>/transition/<str:name>/", views.transition, name="transition"),
+    path("<int:application_id>/resolve/", views.resolve, name="resolve"),
+    path("<int:application_id>/supplement/", views.supplement, name="supplement"),
+    path("<int:application_id>/propose/", views.propose, name="propose"),
+    path("<int:application_id>/notice.pdf", views.notice_pdf, name="notice"),
+    path("<int:application_id>/payment/", views.payment, name="payment"),
+    path("<int:application_id>/clawback/", views.clawback, name="clawback"),
+    path("<int:application_id>/objection/", views.objection, name="objection"),
+    path("decisions/<int:decision_id>/confirm/", views.confirm, name="confirm"),
+    path("decisions/<int:decision_id>/return/", views.return_decision, name="return"),
+    path(
+        "objections/<int:objection_id>/resolve/", views.objection_resolve, name="objection_resolve"
+    ),
+    path("clawbacks/<int:clawback_id>/refund/", views.refund, name="refund"),
+    path("clawbacks/", views.clawbacks, name="clawbacks"),
+    path("publicity/", views.publicity, name="publicity"),
+    path(
+        "publicity/<int:publicity_id>/export.xlsx", views.publicity_export, name="publicity_export"
+    ),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("checks/", views.checks, name="checks"),
+    path("lists/", views.lists, name="lists"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("answer/<int:application_id>/", views.supplement_answer, name="supplement_answer"),
+]

@@ -1,0 +1,619 @@
+"""The bureau's pages. Thin: they ask permissions.py, call actions or selectors, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from voucher.applications.models import Application, PolicyRoundRecord
+from voucher.applications.states import STATE_CHOICES
+from voucher.review import actions, exports, otp, selectors
+from voucher.review import permissions as p
+from voucher.review import roles as r
+from voucher.review.crosscheck import round_checks
+from voucher.review.models import Clawback, Decision, Objection, PublicityList, SupplementRequest
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return (
+        target
+        if target.startswith("/") and not target.startswith("//")
+        else reverse("review:queue")
+    )
+
+
+def staff_verified(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged in, a staff role, and the session verified by a TOTP code."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+        check = p.can_use_review_site(user)
+        if not check:
+            raise PermissionDenied(check.reason)
+        if not user.is_verified():
+            if otp.confirmed_device(user) is None:
+                return redirect("review:otp_setup")
+            logout(request)
+            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _application(request: HttpRequest, application_id: int) -> Application:
+    application = get_object_or_404(
+        Application.objects.select_related("round", "enterprise"), pk=application_id
+    )
+    check = p.can_view_application(request.user, application)
+    if not check:
+        raise PermissionDenied(check.reason)
+    return application
+
+
+def _run(request: HttpRequest, done: str, fn: Callable[[], Any]) -> Any:
+    try:
+        result = fn()
+    except actions.ConflictError as exc:
+        messages.error(request, f"冲突：{exc}")
+        return None
+    except actions.ReviewError as exc:
+        messages.error(request, str(exc))
+        return None
+    messages.success(request, done)
+    return result
+
+
+def _date(value: str | None, default: date | None = None) -> date:
+    if not value:
+        if default is None:
+            raise actions.ReviewError("请填写日期")
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise actions.ReviewError(f"日期“{value}”格式应为 YYYY-MM-DD") from None
+
+
+# --- login --------------------------------------------------------------------------------------
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        user, device, error = otp.check_login(
+            request.POST.get("username", ""),
+            request.POST.get("password", ""),
+            request.POST.get("otp_token", ""),
+            request,
+        )
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if device is None:
+                return redirect("review:otp_setup")
+            otp_login(request, device)
+            return HttpResponseRedirect(_next(request))
+    return render(request, "review/login.html", {"error": error, "next": _next(request)})
+
+
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect("review:login")
+    if otp.confirmed_device(user) is not None and not user.is_verified():
+        return redirect("review:login")
+    device = otp.pending_device(user)
+    if request.method == "POST":
+        if otp.confirm(device, request.POST.get("otp_token", "")):
+            otp_login(request, device)
+            messages.success(request, "动态验证码已启用")
+            return redirect("review:queue")
+        messages.error(request, "验证码不正确，请按验证器上当前显示的六位数字输入")
+    return render(
+        request,
+        "review/otp_setup.html",
+        {"secret": otp.secret_base32(device), "url": device.config_url},
+    )
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("review:login")
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
+
+
+@staff_verified
+def queue(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    rows = selectors.review_rows(request.user, filters)
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "states": STATE_CHOICES[1:],
+            "roles": sorted(r.ROLE_LABELS[x] for x in r.staff_roles_of(request.user)),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@staff_verified
+def queue_export(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    rows = selectors.review_rows(request.user, filters)
+    actions.export_record(
+        what="review_list", filters=filters, rows=len(rows), acting_user=request.user
+    )
+    response = HttpResponse(
+        exports.queue_workbook(rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename=review-list.xlsx"
+    return response
+
+
+# --- one application ---------------------------------------------------------------------------
+
+
+@staff_verified
+def screen(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    data = selectors.review_screen(application, request.user)
+    return render(
+        request,
+        "review/screen.html",
+        {
+            "s": data,
+            "d": data.detail,
+            "a": application,
+            "e": data.detail.evaluation,
+            "today": timezone.localdate(),
+            "due_default": timezone.localdate() + timedelta(days=15),
+        },
+    )
+
+
+@staff_verified
+def contact(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    actions.contact_view(application=application, acting_user=request.user)
+    return render(request, "review/contact.html", {"a": application})
+
+
+@staff_verified
+@require_POST
+def transition(request: HttpRequest, application_id: int, name: str) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已办理",
+        lambda: actions.application_transition(
+            application=application,
+            transition=name,
+            acting_user=request.user,
+            note=request.POST.get("note", ""),
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def resolve(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已记录处理意见",
+        lambda: actions.finding_resolve(
+            application=application,
+            rule=request.POST.get("rule", ""),
+            contract=request.POST.get("contract") or None,
+            resolution=request.POST.get("resolution", ""),
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect(f"{reverse('review:screen', args=[application_id])}#findings")
+
+
+@staff_verified
+@require_POST
+def supplement(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    items = request.POST.get("items", "").splitlines()
+    _run(
+        request,
+        "已发出补正通知",
+        lambda: actions.supplement_request(
+            application=application,
+            items=items,
+            due_on=_date(request.POST.get("due_on")),
+            note=request.POST.get("note", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def propose(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已拟定审核意见，待另一名复核人员确认",
+        lambda: actions.decision_propose(
+            application=application,
+            kind=request.POST.get("kind", ""),
+            amount=request.POST.get("amount") or None,
+            lowered_reason=request.POST.get("lowered_reason", ""),
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def confirm(request: HttpRequest, decision_id: int) -> HttpResponse:
+    decision = get_object_or_404(Decision, pk=decision_id)
+    _application(request, decision.application_id)
+    _run(
+        request,
+        "已复核确认",
+        lambda: actions.decision_confirm(decision=decision, acting_user=request.user),
+    )
+    return redirect("review:screen", decision.application_id)
+
+
+@staff_verified
+@require_POST
+def return_decision(request: HttpRequest, decision_id: int) -> HttpResponse:
+    decision = get_object_or_404(Decision, pk=decision_id)
+    _application(request, decision.application_id)
+    _run(
+        request,
+        "已退回",
+        lambda: actions.decision_return(
+            decision=decision, reason=request.POST.get("reason", ""), acting_user=request.user
+        ),
+    )
+    return redirect("review:screen", decision.application_id)
+
+
+@staff_verified
+def notice_pdf(request: HttpRequest, application_id: int) -> HttpResponse:
+    from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+
+    application = _application(request, application_id)
+    decision = actions.confirmed_decision(application)
+    if decision is None:
+        raise Http404("no decision")
+    reasons = [NoticeReason(x["text"], x.get("clause", "")) for x in decision.reasons]
+    if decision.kind == "approval" and decision.lowered_reason:
+        reasons.append(NoticeReason(f"核定金额调减理由：{decision.lowered_reason}"))
+    pdf = decision_notice_pdf(
+        application,
+        "approval" if decision.kind == "approval" else "rejection",
+        decision.amount if decision.kind == "approval" else None,
+        reasons,
+        issued_on=timezone.localtime(decision.confirmed_at).date()
+        if decision.confirmed_at
+        else None,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=notice-{application.pk}.pdf"
+    return response
+
+
+@staff_verified
+@require_POST
+def payment(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已登记拨付",
+        lambda: actions.payment_record(
+            application=application,
+            paid_on=_date(request.POST.get("paid_on"), timezone.localdate()),
+            amount=request.POST.get("amount", ""),
+            reference=request.POST.get("reference", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def clawback(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已登记退还通知",
+        lambda: actions.clawback_request(
+            application=application,
+            notice_date=_date(request.POST.get("notice_date"), timezone.localdate()),
+            amount=request.POST.get("amount", ""),
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def refund(request: HttpRequest, clawback_id: int) -> HttpResponse:
+    item = get_object_or_404(Clawback, pk=clawback_id)
+    _application(request, item.application_id)
+    _run(
+        request,
+        "已登记退还",
+        lambda: actions.clawback_refund(
+            clawback=item,
+            refunded_on=_date(request.POST.get("refunded_on"), timezone.localdate()),
+            amount=request.POST.get("amount", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", item.application_id)
+
+
+@staff_verified
+@require_POST
+def objection(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _application(request, application_id)
+    _run(
+        request,
+        "已登记异议",
+        lambda: actions.objection_record(
+            application=application,
+            received_on=_date(request.POST.get("received_on"), timezone.localdate()),
+            text=request.POST.get("text", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_POST
+def objection_resolve(request: HttpRequest, objection_id: int) -> HttpResponse:
+    item = get_object_or_404(Objection, pk=objection_id)
+    _application(request, item.application_id)
+    _run(
+        request,
+        "已记录异议处理结果",
+        lambda: actions.objection_resolve(
+            objection=item, resolution=request.POST.get("resolution", ""), acting_user=request.user
+        ),
+    )
+    return redirect("review:screen", item.application_id)
+
+
+# --- the round ---------------------------------------------------------------------------------
+
+
+def _round(request: HttpRequest) -> PolicyRoundRecord:
+    code = request.GET.get("round") or request.POST.get("round")
+    records = PolicyRoundRecord.objects.order_by("-window_start")
+    record = records.filter(code=code).first() if code else records.first()
+    if record is None:
+        raise Http404("no round")
+    return record
+
+
+@staff_verified
+def publicity(request: HttpRequest) -> HttpResponse:
+    record = _round(request)
+    if request.method == "POST":
+        ids = [int(x) for x in request.POST.getlist("application")]
+        chosen = list(Application.objects.filter(pk__in=ids, round=record))
+        published = _run(
+            request,
+            "已发布公示名单",
+            lambda: actions.publicity_publish(
+                round=record,
+                applications=chosen,
+                starts_on=_date(request.POST.get("starts_on")),
+                ends_on=_date(request.POST.get("ends_on")),
+                acting_user=request.user,
+            ),
+        )
+        if published is not None:
+            return redirect(f"{reverse('review:publicity')}?round={record.code}")
+    today = timezone.localdate()
+    return render(
+        request,
+        "review/publicity.html",
+        {
+            "round": record,
+            "candidates": selectors.publicity_candidates(record),
+            "lists": PublicityList.objects.filter(round=record).prefetch_related("applications"),
+            "can_publish": p.can_publish_publicity(request.user),
+            "starts_default": today,
+            "ends_default": today + timedelta(days=7),
+        },
+    )
+
+
+@staff_verified
+def publicity_export(request: HttpRequest, publicity_id: int) -> HttpResponse:
+    item = get_object_or_404(PublicityList, pk=publicity_id)
+    rows = selectors.publicity_rows(list(item.applications.select_related("enterprise", "round")))
+    actions.export_record(
+        what="publicity_list",
+        filters={"publicity": item.pk},
+        rows=len(rows),
+        acting_user=request.user,
+    )
+    response = HttpResponse(
+        exports.publicity_workbook(rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f"attachment; filename=publicity-{item.pk}.xlsx"
+    return response
+
+
+@staff_verified
+def dashboard(request: HttpRequest) -> HttpResponse:
+    record = _round(request)
+    if request.method == "POST":
+        _run(
+            request,
+            "预算已保存",
+            lambda: actions.budget_set(
+                round=record,
+                direction=int(request.POST.get("direction", "0")),
+                amount=request.POST.get("amount", ""),
+                acting_user=request.user,
+            ),
+        )
+        return redirect(f"{reverse('review:dashboard')}?round={record.code}")
+    direction = int(request.GET.get("direction", "1"))
+    simulation, rows = selectors.budget_simulation(record, direction)
+    series = selectors.monthly_series(record)
+    top = max([max(a, b) for _, a, b in series], default=0) or 1
+    return render(
+        request,
+        "review/dashboard.html",
+        {
+            "round": record,
+            "figures": selectors.dashboard(record),
+            "direction": direction,
+            "simulation": simulation,
+            "sim_rows": rows,
+            "series": [(m, a, b, _column(a, top), _column(b, top)) for m, a, b in series],
+            "svg_width": max(1, len(series)) * 100,
+            "can_manage": p.can_manage_round(request.user),
+        },
+    )
+
+
+def _column(value: Any, top: Any) -> tuple[int, int]:
+    """(y, height) of an SVG column 100 high whose base is at y=100."""
+    height = int(value * 100 / top)
+    return 100 - height, height
+
+
+@staff_verified
+def checks(request: HttpRequest) -> HttpResponse:
+    record = _round(request)
+    return render(request, "review/checks.html", {"round": record, "checks": round_checks(record)})
+
+
+@staff_verified
+def lists(request: HttpRequest) -> HttpResponse:
+    from voucher.review.models import LIST_KIND_CHOICES, ListedEnterprise
+
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择文件")
+        else:
+            result = _run(
+                request,
+                "名单已导入",
+                lambda: actions.outside_list_import(
+                    kind=request.POST.get("kind", ""),
+                    content=upload.read(),
+                    filename=upload.name or "list",
+                    acting_user=request.user,
+                ),
+            )
+            if result is not None:
+                messages.info(request, f"导入 {result.count} 家；{len(result.errors)} 行有误")
+                for error in result.errors[:20]:
+                    messages.warning(request, error)
+        return redirect("review:lists")
+    return render(
+        request,
+        "review/lists.html",
+        {
+            "kinds": LIST_KIND_CHOICES,
+            "counts": {
+                k: ListedEnterprise.objects.filter(kind=k).count() for k, _ in LIST_KIND_CHOICES
+            },
+            "can_manage": p.can_manage_round(request.user),
+        },
+    )
+
+
+@staff_verified
+def clawbacks(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        _run(
+            request,
+            "已更新逾期状态",
+            lambda: actions.clawbacks_mark_overdue(acting_user=request.user),
+        )
+        return redirect("review:clawbacks")
+    return render(
+        request,
+        "review/clawbacks.html",
+        {"open": selectors.open_clawbacks(), "overdue": selectors.overdue_report()},
+    )
+
+
+@staff_verified
+def notifications(request: HttpRequest) -> HttpResponse:
+    check = p.can_see_notifications(request.user)
+    if not check:
+        raise PermissionDenied(check.reason)
+    return render(
+        request, "review/notifications.html", {"failed": selectors.failed_notifications()}
+    )
+
+
+# --- the applicant's answer to a supplement request (until the portal shows it itself) -----------
+
+
+def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = get_object_or_404(Application, pk=application_id)
+    if not r.is_applicant_of(request.user, application):
+        raise Http404("no such application")
+    if request.method == "POST":
+        open_request = SupplementRequest.objects.filter(
+            application=application, answered_at__isnull=True
+        ).first()
+        answers = {}
+        if open_request is not None:
+            answers = {i.pk: request.POST.get(f"item-{i.pk}", "") for i in open_request.items.all()}
+        _run(
+            request,
+            "补正材料已提交",
+            lambda: actions.supplement_answer(
+                application=application, answers=answers, acting_user=request.user
+            ),
+        )
+        return redirect("review:supplement_answer", application_id)
+    return render(
+        request,
+        "review/supplement_answer.html",
+        {"a": application, "requests": selectors.supplement_requests_for(application)},
+    )

@@ -1,0 +1,151 @@
+"""What each row of the transition table (applications/states.py) allows, checks and sets off.
+
+States and their transitions (name, source, target, label) are one table in states.py; this module
+adds, per transition, the roles that may perform it, the guard that must hold, and what happens
+after the transaction commits. `voucher workflow doc` draws docs/workflow.md from both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from voucher.applications.models import Application
+from voucher.applications.states import TRANSITIONS
+from voucher.review import roles as r
+
+Guard = Callable[[Application, Any], str | None]  # returns why not, or None
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    guard: Guard | None = None
+    guard_doc: str = ""
+    notify_applicant: bool = True
+    notify_staff: str = ""  # which staff are told (assignment), for the doc
+    screener_direction_3_only: bool = True  # a screener acts on direction 3 only
+
+    def guard_reason(self, application: Application, user: Any) -> str | None:
+        return self.guard(application, user) if self.guard else None
+
+
+def _open_proposal(kind: str) -> Guard:
+    def guard(application: Application, user: Any) -> str | None:
+        from voucher.review.models import PROPOSED, Decision
+
+        proposal = Decision.objects.filter(application=application, status=PROPOSED).first()
+        if proposal is None or proposal.kind != kind:
+            label = "予以支持" if kind == "approval" else "不予支持"
+            return f"尚无审核人员拟定的“{label}”意见，需先由审核人员拟定"
+        if user is not None and proposal.proposed_by_id == user.pk:
+            return "四眼原则：拟定人不能复核自己的意见，须由另一名复核人员确认"
+        return None
+
+    return guard
+
+
+def _publicity_over(application: Application, user: Any) -> str | None:
+    from voucher.review.models import Objection
+
+    last = application.publicity_lists.order_by("-ends_on").first()
+    if last is None:
+        return "尚未公示"
+    if timezone.localdate() <= last.ends_on:
+        return f"公示期至 {last.ends_on:%Y-%m-%d}，公示期满后方可拨付"
+    if Objection.objects.filter(application=application, resolved_at__isnull=True).exists():
+        return "有未处理的公示异议"
+    return None
+
+
+def _refund_overdue(application: Application, user: Any) -> str | None:
+    claw = application.clawbacks.order_by("-notice_date", "-id").first()
+    if claw is None:
+        return "没有退还通知"
+    if timezone.localdate() <= claw.due_date:
+        return f"退还期限 {claw.due_date:%Y-%m-%d} 尚未届满"
+    return None
+
+
+def _has_open_supplement(application: Application, user: Any) -> str | None:
+    if not application.supplement_requests.filter(answered_at__isnull=True).exists():
+        return "没有待答复的补正通知"
+    return None
+
+
+def _paid(application: Application, user: Any) -> str | None:
+    why = _publicity_over(application, user)
+    if why:
+        return why
+    if not application.payment_records.exists():
+        return "尚无拨付记录"
+    return None
+
+
+def _clawback_recorded(application: Application, user: Any) -> str | None:
+    if not application.clawbacks.filter(refunded_on__isnull=True).exists():
+        return "没有待退还的退还通知"
+    return None
+
+
+def _refund_recorded(application: Application, user: Any) -> str | None:
+    claw = application.clawbacks.order_by("-notice_date", "-id").first()
+    if claw is None or claw.refunded_on is None:
+        return "尚未登记退还"
+    return None
+
+
+BUREAU = frozenset({r.REVIEWER, r.SCREENER})
+
+RULES: dict[str, Rule] = {
+    "submit": Rule(frozenset({r.APPLICANT}), notify_staff="审核人员（新申报进入待受理队列）"),
+    "accept": Rule(BUREAU, notify_applicant=True, notify_staff="受理人（分配给本人）"),
+    "pass_formal_check": Rule(BUREAU),
+    "request_supplement": Rule(BUREAU, _has_open_supplement, "已列明补正事项（逐项）与截止日期"),
+    "resubmit": Rule(frozenset({r.APPLICANT}), notify_staff="承办人（补正材料已提交）"),
+    "resume_review": Rule(BUREAU, notify_applicant=False),
+    "approve": Rule(
+        frozenset({r.APPROVER}),
+        _open_proposal("approval"),
+        "另一名审核人员已拟定“予以支持”及金额（四眼原则）",
+    ),
+    "reject": Rule(
+        frozenset({r.APPROVER}),
+        _open_proposal("rejection"),
+        "另一名审核人员已拟定“不予支持”及理由（四眼原则）",
+    ),
+    "publicize": Rule(frozenset({r.APPROVER})),
+    "pay": Rule(
+        frozenset({r.APPROVER, r.ADMINISTRATOR}),
+        _paid,
+        "公示期满、无未处理异议，并已登记拨付（日期、金额、凭证号）",
+    ),
+    "request_clawback": Rule(
+        frozenset({r.APPROVER}), _clawback_recorded, "已登记退还通知日期与金额"
+    ),
+    "record_refund": Rule(
+        frozenset({r.APPROVER, r.ADMINISTRATOR}), _refund_recorded, "已登记退还日期与金额"
+    ),
+    "mark_overdue": Rule(
+        frozenset({r.APPROVER, r.ADMINISTRATOR}),
+        _refund_overdue,
+        "通知之日起 6 个月（承诺书第7条）已届满仍未退还",
+    ),
+    "withdraw": Rule(frozenset({r.APPLICANT}), notify_staff="承办人（申报已撤回）"),
+}
+
+
+def pay_guard(application: Application, user: Any) -> str | None:
+    """Before a payment is recorded: the publicity must be over without open objections."""
+    return _publicity_over(application, user)
+
+
+def rule_for(name: str) -> Rule:
+    return RULES[name]
+
+
+def transitions_from(state: str) -> list[str]:
+    return [name for name, t in TRANSITIONS.items() if state in t.source]
