@@ -121,6 +121,18 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def read_pairs(directory: Path) -> list[tuple[str, str]]:
     with (directory / "pairs.csv").open() as f:
         return [(a, b) for a, b in csv.reader(f)]
@@ -148,11 +160,14 @@ def run_database(directory: Path, database_url: str, sweep: int) -> dict[str, fl
 
     call_command("migrate", verbosity=0)
     base = peak_mb()
+    cpu = _cpu_s()
     started = time.perf_counter()
     report = import_directory(directory)
     import_s = time.perf_counter() - started
+    import_cpu_s = _cpu_s() - cpu
     out: dict[str, float | int | str] = {
         "import_s": import_s,
+        "import_cpu_s": import_cpu_s,  # this process only; on SQLite that is all the work
         "peak_mb": peak_mb(),
         "base_mb": base,
         "errors": report.error_count,
@@ -313,6 +328,7 @@ def main() -> None:
         r = results[db]
         print(
             f"{db:9} import {r['import_s']:7.1f} s [{_mark(r['import_s'], GOALS['import_s'])}]"
+            f" (cpu {r.get('import_cpu_s', 0):.1f} s, load {load_average()})"
             f"  peak {r['peak_mb']:7.0f} MB [{_mark(r['peak_mb'], GOALS['peak_mb'])}]"
             f"  pair p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms [{_mark(r['p99_ms'], GOALS['p99_ms'])}]"
             f"  max {r['max_ms']:.1f} ms  sweep {r['sweep_pairs']:,} pairs {r['sweep_s']:.2f} s"
