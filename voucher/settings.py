@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "voucher.applications",
     "voucher.registry",
     "voucher.documents",
+    "voucher.platforms",
     "axes",
     "voucher.accounts",
     "voucher.portal",

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("voucher.api.urls")),
+    path("platforms/", include("voucher.platforms.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("voucher.accounts.urls")),
     path("portal/", include("voucher.portal.urls")),

@@ -1,0 +1,210 @@
+"""Consumption ingest at scale: ours vs a bare DuckDB GROUP BY vs pandas, CSV and Parquet.
+
+    .venv/bin/python -m benchmarks.bench_consumption                      # 200,000 rows (quick)
+    .venv/bin/python -m benchmarks.bench_consumption --rows 20000000 --enterprises 10000
+
+Generates the files once (kept in --dir between runs with the same size), then runs every
+contender in its own child process and reads that child's peak RSS (`os.wait4` rusage
+ru_maxrss). "ours" is the real ingest path: validate, cut to the window and the contracts,
+pro-rate straddling rows, aggregate per enterprise/contract/month, and store the aggregates in a
+database (a fresh SQLite file, migrated before the clock starts) in one transaction.
+Needs the `bench` extra (duckdb, pandas).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
+GOALS = "goals: ours ≥ 0.5× DuckDB, ≥ 3× pandas, peak ≤ 1 GiB"
+
+
+def _files(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
+    from voucher.platforms import generate
+
+    stem = directory / f"consumption-{rows}-{enterprises}"
+    csv_path, parquet_path = stem.with_suffix(".csv"), stem.with_suffix(".parquet")
+    if not (csv_path.exists() and parquet_path.exists()):
+        started = time.perf_counter()
+        generate.write(
+            generate.Plan(enterprises), rows, csv_path=csv_path, parquet_path=parquet_path
+        )
+        print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    return csv_path, parquet_path
+
+
+# --- contenders (each runs in a child process) ----------------------------------------------------
+
+
+def run_ours(path: Path, enterprises: int) -> dict:
+    data_dir = tempfile.mkdtemp(prefix="bench-consumption-")
+    os.environ["VOUCHER_DATA_DIR"] = data_dir
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    call_command("migrate", verbosity=0)
+    from voucher.platforms import actions, consumption, generate
+    from voucher.platforms.models import ConsumptionBatch, Platform
+
+    platform = Platform.objects.create(code="bench", name="bench")
+    batch = ConsumptionBatch.objects.create(
+        platform=platform,
+        enterprise_uscc="-",
+        idempotency_key="bench",
+        file_sha256="-",
+        file_name=path.name,
+        file_size=path.stat().st_size,
+    )
+    contracts = generate.Plan(enterprises).contracts()
+    started = time.perf_counter()
+    result = consumption.ingest_file(path, window=WINDOW, contracts=contracts)
+    with transaction.atomic():
+        actions.aggregates_store(batch=batch, result=result)
+        batch.summary = result.summary()
+        batch.status = ConsumptionBatch.DONE
+        batch.save()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows": result.rows_read,
+        "groups": len(result.aggregates),
+        "amount": result.summary()["amount"],
+        "prorated": result.rows_prorated,
+    }
+
+
+def run_duckdb(path: Path, enterprises: int) -> dict:
+    import duckdb
+
+    source = (
+        f"read_parquet('{path}')"
+        if path.suffix == ".parquet"
+        else f"read_csv('{path}', header=true, columns={{"
+        "'enterprise_uscc':'VARCHAR','contract_id':'VARCHAR','order_id':'VARCHAR',"
+        "'resource_type':'VARCHAR','device_model':'VARCHAR','start':'TIMESTAMP',"
+        "'end':'TIMESTAMP','quantity':'DECIMAL(20,6)','unit':'VARCHAR',"
+        "'unit_price':'DECIMAL(20,6)','amount':'DECIMAL(16,2)'})"
+    )
+    started = time.perf_counter()
+    rows = duckdb.sql(
+        f"""SELECT enterprise_uscc, contract_id, strftime("start", '%Y-%m') AS month,
+                   resource_type, device_model, unit,
+                   sum(amount) AS amount, sum(quantity) AS quantity, count(*) AS n
+            FROM {source} GROUP BY ALL"""
+    ).fetchall()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": sum(r[-1] for r in rows), "groups": len(rows)}
+
+
+def run_pandas(path: Path, enterprises: int) -> dict:
+    import pandas as pd
+
+    started = time.perf_counter()
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        frame["start"] = pd.to_datetime(frame["start"])
+    else:
+        frame = pd.read_csv(path, parse_dates=["start", "end"])
+    frame["month"] = frame["start"].dt.strftime("%Y-%m")
+    grouped = frame.groupby(
+        ["enterprise_uscc", "contract_id", "month", "resource_type", "device_model", "unit"],
+        dropna=False,
+    ).agg(amount=("amount", "sum"), quantity=("quantity", "sum"), n=("amount", "size"))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": int(grouped["n"].sum()), "groups": len(grouped)}
+
+
+CONTENDERS = {"ours": run_ours, "duckdb": run_duckdb, "pandas": run_pandas}
+
+
+def _child(contender: str, path: Path, enterprises: int) -> dict:
+    """Run one contender in a fresh interpreter; its own peak RSS comes from wait4."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_consumption",
+        "--child",
+        contender,
+        "--file",
+        str(path),
+        "--enterprises",
+        str(enterprises),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        return {"error": f"exit {process.returncode}", "peak_mib": usage.ru_maxrss / 1024}
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_mib"] = usage.ru_maxrss / 1024  # Linux: KiB
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--enterprises", type=int, default=10_000)
+    parser.add_argument(
+        "--dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-consumption"
+    )
+    parser.add_argument("--only", default="ours,duckdb,pandas")
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--child")
+    parser.add_argument("--file", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CONTENDERS[args.child](args.file, args.enterprises)))
+        return
+    args.dir.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = _files(args.dir, args.rows, args.enterprises)
+    print(
+        f"{args.rows:,} rows, {args.enterprises:,} enterprises; "
+        f"CSV {csv_path.stat().st_size / 2**20:,.0f} MiB, "
+        f"Parquet {parquet_path.stat().st_size / 2**20:,.0f} MiB"
+    )
+    print(f"{'format':8} {'contender':8} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}  groups")
+    for kind in args.formats.split(","):
+        path = csv_path if kind == "csv" else parquet_path
+        results = {}
+        for contender in args.only.split(","):
+            result = results[contender] = _child(contender, path, args.enterprises)
+            if "error" in result:
+                print(
+                    f"{kind:8} {contender:8} {result['error']}  peak {result['peak_mib']:.0f} MiB"
+                )
+                continue
+            rate = args.rows / result["seconds"]
+            result["rate"] = rate
+            print(
+                f"{kind:8} {contender:8} {result['seconds']:8.2f} {rate:12,.0f} "
+                f"{result['peak_mib']:9.0f}  {result['groups']:,}",
+                flush=True,
+            )
+        ours = results.get("ours", {})
+        if "rate" in ours:
+            parts = []
+            if "rate" in results.get("duckdb", {}):
+                parts.append(f"{ours['rate'] / results['duckdb']['rate']:.2f}× DuckDB")
+            if "rate" in results.get("pandas", {}):
+                parts.append(f"{ours['rate'] / results['pandas']['rate']:.2f}× pandas")
+            parts.append(f"peak {ours['peak_mib']:.0f} MiB")
+            print(f"{kind:8} ours: {', '.join(parts)}   ({GOALS})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Consumption rows -> aggregates: the pure core, both engines, the edges to the second."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from voucher.platforms import consumption as core
+from voucher.platforms import generate
+
+WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
+USCC = generate.make_uscc(1)
+CONTRACTS = {(USCC, "C-1"): (date(2025, 9, 1), date(2026, 8, 31))}
+
+
+def row(start: str, end: str, amount: str = "100.00", **changes: str) -> dict[str, str]:
+    values = {
+        "enterprise_uscc": USCC,
+        "contract_id": "C-1",
+        "order_id": "O-1",
+        "resource_type": "compute",
+        "device_model": "H800",
+        "start": start,
+        "end": end,
+        "quantity": "10",
+        "unit": "card-hour",
+        "unit_price": "10.00",
+        "amount": amount,
+    }
+    values.update(changes)
+    return values
+
+
+def ingest(tmp_path, rows, engine, contracts=CONTRACTS, **kwargs):
+    path = tmp_path / "batch.csv"
+    generate.write_small_csv(path, rows)
+    return core.ingest_file(path, window=WINDOW, contracts=contracts, engine=engine, **kwargs)
+
+
+def counted(result) -> int:
+    return sum(a.amount_fen for a in result.aggregates.values())
+
+
+ENGINES = ["python", "arrow"]
+
+# A row of 100 seconds worth 100.00 yuan, placed against the window's first second
+# (2025-09-08 00:00:00) and the second after its last (2026-04-01 00:00:00).
+EDGES = [
+    # (start, end, fen counted): wholly before / one second inside / wholly inside
+    ("2025-09-07 23:58:20", "2025-09-08 00:00:00", 0),  # ends at the edge: nothing inside
+    ("2025-09-07 23:58:21", "2025-09-08 00:00:01", 100),  # 1 s of 100 inside: 1.00
+    ("2025-09-08 00:00:00", "2025-09-08 00:01:40", 10000),  # starts at the edge: all
+    ("2025-09-07 23:59:59", "2025-09-08 00:01:39", 9900),  # one second before: 99.00
+    ("2026-03-31 23:58:20", "2026-04-01 00:00:00", 10000),  # ends at the last second: all
+    ("2026-03-31 23:58:21", "2026-04-01 00:00:01", 9900),  # one second after: 99.00
+    ("2026-04-01 00:00:00", "2026-04-01 00:01:40", 0),  # starts after: nothing
+    ("2026-03-31 23:59:59", "2026-04-01 00:01:39", 100),  # one second inside: 1.00
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("start", "end", "fen"), EDGES)
+def test_it_pro_rates_a_row_at_the_window_edges_to_the_second(tmp_path, engine, start, end, fen):
+    result = ingest(tmp_path, [row(start, end)], engine)
+    assert counted(result) == fen
+    (aggregate,) = result.aggregates.values()
+    assert aggregate.amount_fen + aggregate.outside_fen == 10000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_rounds_a_pro_rated_amount_half_up_to_the_fen(tmp_path, engine):
+    # 0.03 yuan over 2 seconds, 1 inside: 1.5 fen -> 2 fen; 0.01 over 3 s, 1 inside: 0.33 -> 0
+    rows = [
+        row("2025-09-07 23:59:59", "2025-09-08 00:00:01", "0.03"),
+        row("2025-09-07 23:59:58", "2025-09-08 00:00:01", "0.01", contract_id="C-1"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    assert counted(result) == 2
+    assert result.rows_prorated == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_cuts_rows_to_the_contract_validity_too(tmp_path, engine):
+    contracts = {(USCC, "C-1"): (date(2025, 10, 1), date(2025, 10, 31))}
+    rows = [
+        row("2025-09-30 23:59:10", "2025-10-01 00:00:50", "60.00"),  # 50 of 100 s... see below
+        row("2025-11-01 00:00:00", "2025-11-01 01:00:00", "60.00"),
+    ]
+    result = ingest(tmp_path, rows, engine, contracts=contracts)
+    # first row: 100 s, 50 inside -> 30.00; second wholly after the contract
+    assert counted(result) == 3000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_counts_only_compute_and_keeps_the_rest_aside(tmp_path, engine):
+    rows = [
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00"),
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00", resource_type="storage", unit="TB-month"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    lines = core.delivery_lines(result.aggregates, USCC, "C-1")
+    assert [line["amount"] for line in lines] == ["100.00"]
+    assert {k[3] for k in result.aggregates} == {"compute", "storage"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_reports_bad_rows_with_row_and_column_and_keeps_the_good_ones(tmp_path, engine):
+    rows = [
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00"),
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00", amount="-5"),
+        row("2025-02-30 00:00:00", "2025-10-01 01:00:00"),
+        row("2025-10-01 02:00:00", "2025-10-01 01:00:00"),
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00", resource_type="gpu"),
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00", contract_id="C-9"),
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00", amount="1.001"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "amount"),
+        (3, "start"),
+        (4, "end"),
+        (5, "resource_type"),
+        (6, "contract_id"),
+        (7, "amount"),
+    ]
+    assert result.rows_rejected == 6
+    assert counted(result) == 10000
+    assert "row,line,column,message" in core.errors_csv(result.errors)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_refuses_a_batch_with_too_many_bad_rows(tmp_path, engine):
+    rows = [row("2025-10-01 00:00:00", "2025-10-01 01:00:00", amount="x")] * 3
+    with pytest.raises(core.BatchRefused):
+        ingest(tmp_path, rows, engine, max_errors=2)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_refuses_a_file_with_the_wrong_header(tmp_path, engine):
+    path = tmp_path / "bad.csv"
+    path.write_text("enterprise_uscc,amount\nx,1\n", encoding="utf-8")
+    with pytest.raises(core.BatchRefused, match="missing columns"):
+        core.ingest_file(path, window=WINDOW, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_refuses_a_file_that_is_not_utf8(tmp_path, engine):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(",".join(core.COLUMNS).encode() + b"\n\xff\xfe,1\n")
+    with pytest.raises(core.BatchRefused):
+        core.ingest_file(path, window=WINDOW, engine=engine)
+
+
+def _normal(result):
+    return {
+        key: (
+            a.amount_fen,
+            a.quantity_micro,
+            a.outside_fen,
+            a.row_count,
+            a.first_row,
+            a.last_row,
+            a.row_sum,
+            a.first_second,
+            a.last_second,
+            a.prorated_rows,
+        )
+        for key, a in result.aggregates.items()
+    }
+
+
+def test_both_engines_and_both_formats_give_the_same_aggregates(tmp_path):
+    plan = generate.Plan(enterprises=30, seed=3)
+    csv_path, parquet_path = tmp_path / "g.csv", tmp_path / "g.parquet"
+    generate.write(plan, 3000, csv_path=csv_path, parquet_path=parquet_path, chunk_rows=700)
+    # a few bad and untidy rows among them
+    with csv_path.open("a", encoding="utf-8") as stream:
+        stream.write(
+            f" {generate.make_uscc(1).lower()} ,C-1,O-x,compute,H800,2025-10-01T00:00:00,2025-10-01 01:00:00,1,card-hour,1,1.5\n"
+        )
+        stream.write(
+            f"{generate.make_uscc(1)},C-1,O-y,compute,H800,2025-10-01 00:00:00,2025-10-01 01:00:00,1,card-hour,1,1.555\n"
+        )
+    results = [
+        core.ingest_file(path, window=WINDOW, contracts=plan.contracts(), engine=engine)
+        for path in (csv_path, parquet_path)
+        for engine in ENGINES
+    ]
+    assert results[0].rows_prorated > 0
+    assert _normal(results[0]) == _normal(results[1])
+    assert [(e.row, e.column) for e in results[0].errors] == [(3002, "amount")]
+    assert [(e.row, e.column) for e in results[1].errors] == [(3002, "amount")]
+
+    # the Parquet file holds the generated rows only: the tidy-able row (1.50) is the difference
+    def total(result):
+        return sum(v[0] + v[2] for v in _normal(result).values())
+
+    assert total(results[2]) == total(results[0]) - 150
+    assert _normal(results[2]) == _normal(results[3])
+
+
+def test_every_figure_traces_back_to_its_rows(tmp_path):
+    plan = generate.Plan(enterprises=5, seed=5)
+    path = tmp_path / "g.csv"
+    generate.write(plan, 400, csv_path=path)
+    result = core.ingest_file(path, window=WINDOW, contracts=plan.contracts())
+    for key, aggregate in list(result.aggregates.items())[:10]:
+        rows = list(core.trace_rows(path, key, window=WINDOW, contracts=plan.contracts()))
+        assert len(rows) == aggregate.row_count
+        assert sum(number for number, _ in rows) == aggregate.row_sum
+
+
+def test_the_example_file_is_valid():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples/platform/consumption.csv"
+    result = core.ingest_file(example, window=WINDOW, engine="python")
+    assert result.errors == [] and result.rows_read >= 4

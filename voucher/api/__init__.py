@@ -1,0 +1,1 @@
+"""The platform API. Nothing imports this package but the URL configuration."""

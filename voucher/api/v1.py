@@ -1,0 +1,452 @@
+"""The platform API `/api/v1/` (django-ninja). Thin: every endpoint calls one action or selector.
+
+Authentication: `Authorization: Bearer cvp_<prefix>_<secret>`; each token has scopes, an expiry
+and can be revoked; every use is audited. Errors are RFC 7807 problem documents
+(`application/problem+json`). Requests are throttled per token (`VOUCHER_API_RATE`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Header, NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
+
+from voucher.platforms import actions, selectors
+from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
+from voucher.policy import format as fmt
+
+PROBLEM = "application/problem+json"
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
+
+
+class TokenThrottle(AuthRateThrottle):
+    """Per token: the cache key is the token's prefix."""
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        token = getattr(request, "auth", None)
+        ident = token.prefix if isinstance(token, ApiToken) else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+api = NinjaAPI(
+    title="算力券 · 方向三 开源平台接口 (compute-voucher platform API)",
+    version="1",
+    description=(
+        "Direction 3 (免申即享): listed platforms publish open-source projects, read the "
+        "centre's shortlist, and submit contracts, invoices, payments and consumption files "
+        "for listed enterprises. See docs/platform-api.md."
+    ),
+    auth=TokenAuth(),
+    throttle=[TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))],
+    urls_namespace="api-v1",
+)
+
+
+# --- problems (RFC 7807) -------------------------------------------------------------------------
+
+
+class ProblemItem(Schema):
+    location: str
+    message: str
+
+
+class Problem(Schema):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[ProblemItem] = Field(default_factory=list)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+    }
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _location(loc: Any) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    items = [
+        {"location": _location(e.get("loc", ())), "message": str(e.get("msg", ""))}
+        for e in error.errors
+    ]
+    return problem(
+        request, 422, "请求内容不符合接口定义 (request does not match the schema)", errors=items
+    )
+
+
+@api.exception_handler(PydanticValidationError)
+def _invalid_document(request: HttpRequest, error: PydanticValidationError) -> HttpResponse:
+    items = [{"location": _location(e["loc"]), "message": e["msg"]} for e in error.errors()]
+    return problem(request, 422, "内容不符合申报格式 (not the interchange format)", errors=items)
+
+
+@api.exception_handler(fmt.FormatError)
+def _format_error(request: HttpRequest, error: fmt.FormatError) -> HttpResponse:
+    items = [{"location": path, "message": what} for path, what in error.problems]
+    return problem(request, 422, "内容不符合申报格式 (not the interchange format)", errors=items)
+
+
+@api.exception_handler(actions.Refused)
+def _refused(request: HttpRequest, error: actions.Refused) -> HttpResponse:
+    return problem(request, error.status, error.title, error.detail)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return problem(
+        request,
+        401,
+        "需要有效的令牌 (a valid bearer token is required)",
+        "missing, unknown, expired or revoked token",
+        headers={"WWW-Authenticate": 'Bearer realm="voucher"'},
+    )
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
+    wait = getattr(error, "wait", None)
+    headers = {"Retry-After": str(int(wait) + 1)} if wait else {}
+    return problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return problem(request, error.status_code, str(error) or "error")
+
+
+def _scope(request: HttpRequest, scope: str) -> ApiToken:
+    token = request.auth  # type: ignore[attr-defined]
+    assert isinstance(token, ApiToken)
+    if scope not in token.scopes:
+        raise actions.Refused(403, f"令牌没有 {scope} 权限 (token lacks the {scope} scope)")
+    return token
+
+
+ERRORS: dict[int, Any] = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+    429: Problem,
+}
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+class ProjectIn(Schema):
+    external_id: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
+    enterprise: fmt.Applicant
+    name: str = Field(min_length=1, max_length=200)
+    url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
+    scenario: str = Field(min_length=1, max_length=5000)
+    start_date: date
+    open_source_licence: str = Field(min_length=1, max_length=64)
+
+
+class ScreeningOut(Schema):
+    decision: str
+    reasons: str
+
+
+class ProjectOut(Schema):
+    id: int
+    external_id: str
+    enterprise_uscc: str
+    name: str
+    url: str
+    scenario: str
+    start_date: date
+    open_source_licence: str
+    published_at: datetime
+    updated_at: datetime
+    screening: ScreeningOut | None
+
+
+def _project_out(project: Project) -> dict[str, Any]:
+    screening = getattr(project, "screening", None)
+    return {
+        "id": project.pk,
+        "external_id": project.external_id,
+        "enterprise_uscc": project.enterprise_uscc,
+        "name": project.name,
+        "url": project.url,
+        "scenario": project.scenario,
+        "start_date": project.start_date,
+        "open_source_licence": project.open_source_licence,
+        "published_at": project.published_at,
+        "updated_at": project.updated_at,
+        "screening": (
+            None
+            if screening is None
+            else {"decision": screening.decision, "reasons": screening.reasons}
+        ),
+    }
+
+
+class ShortlistOut(Schema):
+    project_id: int
+    external_id: str
+    enterprise_uscc: str
+    enterprise_name: str
+    project_name: str
+    listed_at: datetime
+
+
+class ContractOut(Schema):
+    enterprise_uscc: str
+    contract_id: str
+    document: dict[str, Any]
+    updated_at: datetime
+
+
+def _contract_out(stored: Any) -> dict[str, Any]:
+    return {
+        "enterprise_uscc": stored.enterprise_uscc,
+        "contract_id": stored.contract_id,
+        "document": stored.document,
+        "updated_at": stored.updated_at,
+    }
+
+
+class BatchOut(Schema):
+    id: int
+    enterprise_uscc: str
+    idempotency_key: str
+    status: str
+    file_name: str
+    file_sha256: str
+    file_size: int
+    attempts: int
+    summary: dict[str, Any]
+    refusal: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _batch_out(batch: ConsumptionBatch) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "enterprise_uscc": batch.enterprise_uscc,
+        "idempotency_key": batch.idempotency_key,
+        "status": batch.status,
+        "file_name": batch.file_name,
+        "file_sha256": batch.file_sha256,
+        "file_size": batch.file_size,
+        "attempts": batch.attempts,
+        "summary": batch.summary,
+        "refusal": batch.refusal,
+        "created_at": batch.created_at,
+        "finished_at": batch.finished_at,
+    }
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+router = Router()
+Uscc = str
+
+
+def _uscc(value: str) -> str:
+    if not re.fullmatch(USCC_PATTERN, value):
+        raise actions.Refused(404, "没有该企业 (no such enterprise)")
+    return value
+
+
+@router.post("/projects", response={200: ProjectOut, 201: ProjectOut, **ERRORS}, tags=["projects"])
+def project_publish(request: HttpRequest, payload: ProjectIn) -> Any:
+    """Publish an open-source project, or update it (same `external_id`)."""
+    token = _scope(request, "projects")
+    data = payload.model_dump()
+    data["enterprise"] = payload.enterprise.model_dump(mode="json")
+    project, created = actions.project_publish(token=token, data=data)
+    project = selectors.projects_of(platform=token.platform).get(pk=project.pk)
+    return (201 if created else 200), _project_out(project)
+
+
+@router.get("/projects", response={200: list[ProjectOut], **ERRORS}, tags=["projects"])
+def project_list(request: HttpRequest) -> Any:
+    """The projects this platform published, with the centre's decision once screened."""
+    token = _scope(request, "projects")
+    return [
+        _project_out(p)
+        for p in selectors.projects_of(platform=token.platform).select_related("screening")
+    ]
+
+
+@router.get("/shortlist", response={200: list[ShortlistOut], **ERRORS}, tags=["shortlist"])
+def shortlist(request: HttpRequest) -> Any:
+    """The enterprises the centre listed among this platform's projects."""
+    token = _scope(request, "shortlist")
+    out = []
+    entry: ShortlistEntry
+    for entry in selectors.shortlist_of(platform=token.platform):
+        out.append(
+            {
+                "project_id": entry.project.pk,
+                "external_id": entry.project.external_id,
+                "enterprise_uscc": entry.project.enterprise_uscc,
+                "enterprise_name": entry.project.enterprise.get("name", ""),
+                "project_name": entry.project.name,
+                "listed_at": entry.screened_at,
+            }
+        )
+    return out
+
+
+@router.put(
+    "/enterprises/{uscc}/contracts/{contract_id}",
+    response={200: ContractOut, **ERRORS},
+    tags=["contracts"],
+)
+def contract_put(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.Contract) -> Any:
+    """Create or replace a listed enterprise's contract (format `contracts[]`; deliveries come
+    from the consumption batches and must be empty here)."""
+    token = _scope(request, "contracts")
+    _uscc(uscc)
+    if payload.id != contract_id:
+        raise actions.Refused(422, "合同编号与地址不符 (contract id differs from the URL)")
+    if payload.deliveries:
+        raise actions.Refused(
+            422, "交付记录来自消费明细，不在此提交 (deliveries come from consumption batches)"
+        )
+    stored = actions.contract_submit(
+        token=token, uscc=uscc, document=payload.model_dump(mode="json", exclude={"deliveries"})
+    )
+    return _contract_out(stored)
+
+
+@router.post(
+    "/enterprises/{uscc}/contracts/{contract_id}/invoices",
+    response={201: ContractOut, **ERRORS},
+    tags=["contracts"],
+)
+def invoice_add(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.Invoice) -> Any:
+    token = _scope(request, "contracts")
+    stored = actions.contract_add_evidence(
+        token=token,
+        uscc=_uscc(uscc),
+        contract_id=contract_id,
+        kind="invoices",
+        item=payload.model_dump(mode="json"),
+    )
+    return 201, _contract_out(stored)
+
+
+@router.post(
+    "/enterprises/{uscc}/contracts/{contract_id}/payments",
+    response={201: ContractOut, **ERRORS},
+    tags=["contracts"],
+)
+def payment_add(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.Payment) -> Any:
+    token = _scope(request, "contracts")
+    stored = actions.contract_add_evidence(
+        token=token,
+        uscc=_uscc(uscc),
+        contract_id=contract_id,
+        kind="payments",
+        item=payload.model_dump(mode="json"),
+    )
+    return 201, _contract_out(stored)
+
+
+@router.post(
+    "/enterprises/{uscc}/consumption-batches",
+    response={200: BatchOut, 202: BatchOut, **ERRORS},
+    tags=["consumption"],
+)
+def batch_submit(
+    request: HttpRequest,
+    uscc: str,
+    file: File[UploadedFile],
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+) -> Any:
+    """Upload a consumption file (CSV or Parquet, docs/platform-api.md). 202: queued; 200: the
+    same key and file were already submitted (the existing batch); 409: the key was used for
+    another file."""
+    token = _scope(request, "consumption")
+    batch, created = actions.batch_submit(
+        token=token,
+        uscc=_uscc(uscc),
+        upload=file,
+        file_name=file.name or "",
+        idempotency_key=idempotency_key,
+    )
+    return (202 if created else 200), _batch_out(batch)
+
+
+@router.get(
+    "/consumption-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["consumption"]
+)
+def batch_status(request: HttpRequest, batch_id: int) -> Any:
+    token = _scope(request, "consumption")
+    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id)
+    if batch is None:
+        raise actions.Refused(404, "没有该批次 (no such batch)")
+    return _batch_out(batch)
+
+
+@router.get(
+    "/consumption-batches/{batch_id}/errors",
+    response={200: str, **ERRORS},
+    tags=["consumption"],
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "CSV: row, line, column, message",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def batch_errors(request: HttpRequest, batch_id: int) -> Any:
+    """The per-row error report of a processed batch (CSV, UTF-8)."""
+    token = _scope(request, "consumption")
+    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id)
+    if batch is None:
+        raise actions.Refused(404, "没有该批次 (no such batch)")
+    response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.csv"'
+    return response
+
+
+api.add_router("/", router)

@@ -1,0 +1,631 @@
+"""Every write of the platforms app: keyword-only, one transaction, one audit entry each.
+
+The API (voucher/api) and the staff pages call these and the selectors, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from voucher.applications.actions import application_evaluate
+from voucher.applications.interchange import application_import
+from voucher.applications.models import Application, StoredEvaluation
+from voucher.core.audit import audit
+from voucher.platforms import consumption
+from voucher.platforms.models import (
+    ApiToken,
+    ConsumptionAggregate,
+    ConsumptionBatch,
+    Platform,
+    PlatformContract,
+    Project,
+    ShortlistEntry,
+)
+from voucher.policy import format as fmt
+from voucher.policy.round import get_round
+
+ROUND_CODE = "bj-2026"  # the round direction-3 projects are screened and paid under
+TOKEN_PREFIX = "cvp"
+STALE_AFTER = timedelta(minutes=15)  # a running batch untouched this long lost its worker
+MAX_ATTEMPTS = 5
+
+
+class Refused(Exception):
+    """A request the rules refuse; `status` is the HTTP status the API gives it."""
+
+    def __init__(self, status: int, title: str, detail: str = "") -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+
+
+def batch_dir() -> Path:
+    configured = getattr(settings, "VOUCHER_PLATFORM_BATCH_DIR", None)
+    path = Path(configured) if configured else Path(settings.DATA_DIR) / "platform-batches"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _actor(token: ApiToken | None) -> dict[str, Any]:
+    if token is None:
+        return {}
+    return {"platform": token.platform.code, "token": token.prefix}
+
+
+# --- platforms and tokens -------------------------------------------------------------------
+
+
+def platforms_sync(*, acting_user: Any = None) -> list[Platform]:
+    """One Platform per platform of the round file (二（二）)."""
+    out = []
+    with transaction.atomic():
+        for code, name in sorted(get_round(ROUND_CODE).d3_platforms.items()):
+            platform, _ = Platform.objects.update_or_create(code=code, defaults={"name": name})
+            out.append(platform)
+        audit(actor=acting_user, action="platforms_sync", data={"platforms": [p.code for p in out]})
+    return out
+
+
+def _secret_sha256(secret: str) -> str:
+    # the secret is 256 random bits: a plain hash cannot be brute-forced, so no slow KDF
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_issue(
+    *,
+    platform: Platform,
+    label: str,
+    scopes: list[str] | None = None,
+    days: int = 365,
+    acting_user: Any = None,
+) -> tuple[ApiToken, str]:
+    """A new token; the returned text is the only time the secret exists outside the client."""
+    scopes = list(scopes if scopes is not None else ApiToken.SCOPES)
+    unknown = sorted(set(scopes) - set(ApiToken.SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}; known: {list(ApiToken.SCOPES)}")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            platform=platform,
+            label=label,
+            prefix=prefix,
+            secret_sha256=_secret_sha256(secret),
+            scopes=scopes,
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit(
+            actor=acting_user,
+            action="platform_token_issue",
+            obj=token,
+            data={"platform": platform.code, "scopes": scopes, "days": days},
+        )
+    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def token_revoke(*, token: ApiToken, acting_user: Any = None) -> None:
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=acting_user, action="platform_token_revoke", obj=token, data={})
+
+
+def token_authenticate(*, raw: str, method: str, path: str) -> ApiToken | None:
+    """The live token `raw` names, its use audited; None for anything else (also audited)."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.objects.select_related("platform").filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.secret_sha256, _secret_sha256(parts[2])):
+        return None
+    now = timezone.now()
+    live = token.revoked_at is None and token.expires_at > now
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        audit(
+            actor=None,
+            action="platform_token_use" if live else "platform_token_refused",
+            obj=token,
+            data={
+                **_actor(token),
+                "method": method,
+                "path": path[:300],
+                "revoked": token.revoked_at is not None,
+                "expired": token.expires_at <= now,
+            },
+        )
+    return token if live else None
+
+
+# --- projects and the shortlist -----------------------------------------------------------------
+
+
+def project_publish(*, token: ApiToken, data: dict[str, Any]) -> tuple[Project, bool]:
+    """Publish or update (by the platform's own project id) an open-source project."""
+    applicant = fmt.Applicant.model_validate(data["enterprise"])  # the format's own checks
+    values = {
+        "enterprise_uscc": applicant.uscc,
+        "enterprise": applicant.model_dump(mode="json"),
+        "name": data["name"],
+        "url": data["url"],
+        "scenario": data["scenario"],
+        "start_date": data["start_date"],
+        "open_source_licence": data["open_source_licence"],
+    }
+    with transaction.atomic():
+        existing = (
+            Project.objects.select_for_update()
+            .filter(platform=token.platform, external_id=data["external_id"])
+            .first()
+        )
+        if existing is not None and existing.enterprise_uscc != applicant.uscc:
+            raise Refused(
+                409,
+                "项目已属于另一家企业 (project belongs to another enterprise)",
+                "a published project keeps its enterprise; publish a new project id instead",
+            )
+        project, created = Project.objects.update_or_create(
+            platform=token.platform, external_id=data["external_id"], defaults=values
+        )
+        audit(
+            actor=None,
+            action="platform_project_publish" if created else "platform_project_update",
+            obj=project,
+            data={**_actor(token), "external_id": project.external_id, "uscc": applicant.uscc},
+        )
+    return project, created
+
+
+@dataclass(frozen=True)
+class Screening:
+    decision: str
+    failing: list[str]
+
+
+def screening_outcome(
+    *, platform_code: str, open_source: bool, scenario_aligned: bool, action_plan_aligned: bool
+) -> Screening:
+    """D3_QUALIFICATION (一（四）方向三) and D3_PLATFORM (二（二）), as RULES.md reads them."""
+    failing = []
+    if not open_source or not (scenario_aligned or action_plan_aligned):
+        failing.append("D3_QUALIFICATION")
+    if platform_code not in get_round(ROUND_CODE).d3_platforms:
+        failing.append("D3_PLATFORM")
+    return Screening(ShortlistEntry.REFUSED if failing else ShortlistEntry.LISTED, failing)
+
+
+def project_screen(
+    *,
+    project: Project,
+    acting_user: Any,
+    open_source: bool,
+    scenario_aligned: bool,
+    action_plan_aligned: bool,
+    reasons: str,
+) -> ShortlistEntry:
+    """The centre's screener lists or refuses a project; the reasons are kept and audited."""
+    if not reasons.strip():
+        raise Refused(400, "须写明理由 (reasons are required)")
+    outcome = screening_outcome(
+        platform_code=project.platform.code,
+        open_source=open_source,
+        scenario_aligned=scenario_aligned,
+        action_plan_aligned=action_plan_aligned,
+    )
+    with transaction.atomic():
+        entry, _ = ShortlistEntry.objects.update_or_create(
+            project=project,
+            defaults={
+                "decision": outcome.decision,
+                "open_source": open_source,
+                "scenario_aligned": scenario_aligned,
+                "action_plan_aligned": action_plan_aligned,
+                "platform_listed": "D3_PLATFORM" not in outcome.failing,
+                "reasons": reasons.strip(),
+                "screened_by": acting_user,
+            },
+        )
+        audit(
+            actor=acting_user,
+            action="platform_project_screen",
+            obj=entry,
+            data={"decision": outcome.decision, "failing": outcome.failing, "reasons": reasons},
+        )
+    return entry
+
+
+def _listed_project(platform: Platform, uscc: str) -> Project:
+    project = (
+        Project.objects.filter(
+            platform=platform,
+            enterprise_uscc=uscc,
+            screening__decision=ShortlistEntry.LISTED,
+        )
+        .order_by("-screening__screened_at")
+        .first()
+    )
+    if project is None:
+        raise Refused(
+            404,
+            "该企业不在本平台的名单上 (enterprise not on this platform's shortlist)",
+            "the centre has not listed a project of this enterprise published on this platform",
+        )
+    return project
+
+
+# --- contracts, invoices, payments --------------------------------------------------------------
+
+
+def contract_submit(*, token: ApiToken, uscc: str, document: dict[str, Any]) -> PlatformContract:
+    """Create or replace a listed enterprise's contract (deliveries come from consumption)."""
+    _listed_project(token.platform, uscc)
+    contract = fmt.Contract.model_validate({**document, "deliveries": []})
+    with transaction.atomic():
+        stored, created = PlatformContract.objects.update_or_create(
+            platform=token.platform,
+            enterprise_uscc=uscc,
+            contract_id=contract.id,
+            defaults={"document": contract.model_dump(mode="json", exclude={"deliveries"})},
+        )
+        audit(
+            actor=None,
+            action="platform_contract_submit",
+            obj=stored,
+            data={**_actor(token), "uscc": uscc, "contract": contract.id, "created": created},
+        )
+    return stored
+
+
+def _contract(token: ApiToken, uscc: str, contract_id: str) -> PlatformContract:
+    _listed_project(token.platform, uscc)
+    found = PlatformContract.objects.filter(
+        platform=token.platform, enterprise_uscc=uscc, contract_id=contract_id
+    ).first()
+    if found is None:
+        raise Refused(404, "没有该合同 (no such contract)")
+    return found
+
+
+def contract_add_evidence(
+    *, token: ApiToken, uscc: str, contract_id: str, kind: str, item: dict[str, Any]
+) -> PlatformContract:
+    """Add an invoice (`kind="invoices"`) or a payment record (`"payments"`) to a contract."""
+    with transaction.atomic():
+        stored = _contract(token, uscc, contract_id)
+        stored = PlatformContract.objects.select_for_update().get(pk=stored.pk)
+        document = dict(stored.document)
+        document[kind] = [*document.get(kind, []), item]
+        contract = fmt.Contract.model_validate({**document, "deliveries": []})
+        stored.document = contract.model_dump(mode="json", exclude={"deliveries"})
+        stored.save(update_fields=["document", "updated_at"])
+        audit(
+            actor=None,
+            action=f"platform_contract_{kind}",
+            obj=stored,
+            data={**_actor(token), "uscc": uscc, "contract": contract_id, "item": item},
+        )
+    return stored
+
+
+# --- consumption batches -----------------------------------------------------------------------
+
+
+def batch_submit(
+    *,
+    token: ApiToken,
+    uscc: str,
+    upload: IO[bytes],
+    file_name: str,
+    idempotency_key: str,
+) -> tuple[ConsumptionBatch, bool]:
+    """Store the file (content-addressed) and queue it once per Idempotency-Key.
+
+    Same key and same file: the batch already queued or processed, `created` False. Same key,
+    another file: refused with 409. The file is hashed while it is copied, never held whole.
+    """
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise Refused(400, "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)")
+    _listed_project(token.platform, uscc)
+    directory = batch_dir()
+    digest = hashlib.sha256()
+    size = 0
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in iter(lambda: upload.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        sha = digest.hexdigest()
+        final = directory / sha
+        if final.exists():
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, final)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    existing = ConsumptionBatch.objects.filter(
+        platform=token.platform, idempotency_key=idempotency_key
+    ).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                batch = ConsumptionBatch.objects.create(
+                    platform=token.platform,
+                    enterprise_uscc=uscc,
+                    idempotency_key=idempotency_key,
+                    file_sha256=sha,
+                    file_name=file_name[:200],
+                    file_size=size,
+                )
+                audit(
+                    actor=None,
+                    action="platform_batch_submit",
+                    obj=batch,
+                    data={**_actor(token), "uscc": uscc, "sha256": sha, "bytes": size},
+                )
+            return batch, True
+        except IntegrityError:  # the same key posted twice at once: the other one won
+            existing = ConsumptionBatch.objects.get(
+                platform=token.platform, idempotency_key=idempotency_key
+            )
+    if existing.file_sha256 != sha or existing.enterprise_uscc != uscc:
+        raise Refused(
+            409,
+            "该 Idempotency-Key 已用于另一个文件 (Idempotency-Key already used for another file)",
+            f"batch {existing.pk} was submitted with this key",
+        )
+    return existing, False
+
+
+def batch_contract_terms(batch: ConsumptionBatch) -> dict[tuple[str, str], tuple[date, date]]:
+    terms = {}
+    for stored in PlatformContract.objects.filter(
+        platform=batch.platform, enterprise_uscc=batch.enterprise_uscc
+    ):
+        document = stored.document
+        terms[(stored.enterprise_uscc, stored.contract_id)] = (
+            date.fromisoformat(document["valid_from"]),
+            date.fromisoformat(document["valid_to"]),
+        )
+    return terms
+
+
+def _claim(batch_id: int | None) -> ConsumptionBatch | None:
+    """Take one batch to process: the given one, or the oldest queued or abandoned one."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = ConsumptionBatch.objects.select_for_update(skip_locked=True)
+        if batch_id is not None:
+            candidates = candidates.filter(pk=batch_id)
+        batch = (
+            candidates.filter(status=ConsumptionBatch.QUEUED).order_by("pk").first()
+            or candidates.filter(status=ConsumptionBatch.RUNNING, locked_at__lt=now - STALE_AFTER)
+            .order_by("pk")
+            .first()
+        )
+        if batch is None:
+            return None
+        batch.status = ConsumptionBatch.RUNNING
+        batch.attempts += 1
+        batch.locked_at = now
+        batch.save(update_fields=["status", "attempts", "locked_at"])
+    return batch
+
+
+def _aggregate_rows(
+    batch: ConsumptionBatch, result: consumption.IngestResult
+) -> list[ConsumptionAggregate]:
+    rows = []
+    for key, aggregate in result.aggregates.items():
+        uscc, contract_id, month, resource, device, unit = key
+        rows.append(
+            ConsumptionAggregate(
+                batch=batch,
+                enterprise_uscc=uscc,
+                contract_id=contract_id,
+                month=month,
+                resource_type=resource,
+                device=device,
+                unit=unit,
+                amount=consumption.fen_to_yuan(aggregate.amount_fen),
+                quantity=consumption.micro_to_decimal(aggregate.quantity_micro),
+                outside_amount=consumption.fen_to_yuan(aggregate.outside_fen),
+                row_count=aggregate.row_count,
+                prorated_rows=aggregate.prorated_rows,
+                first_row=aggregate.first_row,
+                last_row=aggregate.last_row,
+                row_sum=aggregate.row_sum,
+                first_second=aggregate.first_second,
+                last_second=aggregate.last_second,
+            )
+        )
+    return rows
+
+
+_AGGREGATE_COLUMNS = (
+    "batch_id",
+    "enterprise_uscc",
+    "contract_id",
+    "month",
+    "resource_type",
+    "device",
+    "unit",
+    "amount",
+    "quantity",
+    "outside_amount",
+    "row_count",
+    "prorated_rows",
+    "first_row",
+    "last_row",
+    "row_sum",
+    "first_second",
+    "last_second",
+)
+
+
+def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResult) -> int:
+    """Insert the aggregates with one parameterised statement per chunk (the ORM's per-object
+    work costs more than the ingest itself at a few hundred thousand rows). Call inside the
+    batch's transaction."""
+    table = connection.ops.quote_name(ConsumptionAggregate._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
+    marks = ", ".join(["%s"] * len(_AGGREGATE_COLUMNS))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    rows = (
+        (
+            batch.pk,
+            *key,
+            str(consumption.fen_to_yuan(a.amount_fen)),
+            str(consumption.micro_to_decimal(a.quantity_micro)),
+            str(consumption.fen_to_yuan(a.outside_fen)),
+            a.row_count,
+            a.prorated_rows,
+            a.first_row,
+            a.last_row,
+            a.row_sum,
+            a.first_second,
+            a.last_second,
+        )
+        for key, a in result.aggregates.items()
+    )
+    count = 0
+    with connection.cursor() as cursor:
+        while chunk := list(itertools.islice(rows, 5000)):
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+def batch_process(
+    *, batch_id: int | None = None, before_store: Callable[[], None] | None = None
+) -> ConsumptionBatch | None:
+    """The job: ingest one batch and store its aggregates, all or nothing.
+
+    Reading and aggregating happen outside any transaction; the result is stored in one
+    transaction, so a worker that dies (or an error) leaves nothing half stored, and the batch
+    is taken again (queued after an error, or when its lock goes stale after a kill).
+    `before_store` lets the tests fail in the middle of storing.
+    """
+    batch = _claim(batch_id)
+    if batch is None:
+        return None
+    path = batch_dir() / batch.file_sha256
+    window = get_round(ROUND_CODE)
+    try:
+        try:
+            result = consumption.ingest_file(
+                path,
+                window=(window.window_start, window.window_end),
+                contracts=batch_contract_terms(batch),
+            )
+            refusal = ""
+        except consumption.BatchRefused as refused:
+            result, refusal = consumption.IngestResult(), str(refused)
+        with transaction.atomic():
+            locked = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
+            if locked.status != ConsumptionBatch.RUNNING or locked.attempts != batch.attempts:
+                return locked  # another worker took it over: its result counts, not ours
+            locked.aggregates.all().delete()
+            aggregates_store(batch=locked, result=result)
+            if before_store is not None:
+                before_store()
+            locked.status = ConsumptionBatch.REFUSED if refusal else ConsumptionBatch.DONE
+            locked.refusal = refusal
+            locked.summary = result.summary()
+            locked.error_report = consumption.errors_csv(result.errors)
+            locked.finished_at = timezone.now()
+            locked.locked_at = None
+            locked.save()
+            audit(
+                actor=None,
+                action="platform_batch_process",
+                obj=locked,
+                data={"status": locked.status, "refusal": refusal, **locked.summary},
+            )
+        return locked
+    except Exception as error:
+        batch.refresh_from_db()
+        batch.status = (
+            ConsumptionBatch.FAILED if batch.attempts >= MAX_ATTEMPTS else ConsumptionBatch.QUEUED
+        )
+        batch.refusal = f"{type(error).__name__}: {error}"[:2000]
+        batch.locked_at = None
+        batch.save(update_fields=["status", "refusal", "locked_at"])
+        raise
+
+
+# --- the direction-3 application ----------------------------------------------------------------
+
+
+def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
+    """The application the enterprise never files: project, screening, contracts, consumption.
+
+    Imported through `application_import` and evaluated by the same engine; re-building stores
+    a new application (the previous one stays, with its evaluation, for the record).
+    """
+    from voucher.platforms.selectors import delivery_lines_of
+
+    project = entry.project
+    if entry.decision != ShortlistEntry.LISTED:
+        raise Refused(409, "项目未列入名单 (project not listed)")
+    contracts = []
+    for stored in PlatformContract.objects.filter(
+        platform=project.platform, enterprise_uscc=project.enterprise_uscc
+    ).order_by("contract_id"):
+        deliveries = delivery_lines_of(
+            platform=project.platform, uscc=project.enterprise_uscc, contract_id=stored.contract_id
+        )
+        contracts.append({**stored.document, "deliveries": deliveries})
+    document = fmt.parse_application(
+        {
+            "format": fmt.FORMAT_ID,
+            "round": ROUND_CODE,
+            "submitted_on": timezone.localdate().isoformat(),
+            "direction": 3,
+            "applicant": project.enterprise,
+            "project": {
+                "name": project.name,
+                "start_date": project.start_date.isoformat(),
+                "overview": project.scenario,
+                "ai_field": True,
+                "action_plan_aligned": entry.action_plan_aligned,
+                "open_source": (
+                    {
+                        "platform": project.platform.code,
+                        "url": project.url,
+                        "scenario_aligned": entry.scenario_aligned,
+                    }
+                    if entry.open_source
+                    else None
+                ),
+            },
+            "declarations": {"other_municipal_compute_support": False},
+            "contracts": contracts,
+        }
+    )
+    with transaction.atomic():
+        application: Application = application_import(
+            document=document,
+            acting_user=acting_user,
+            source_name=f"platform:{project.platform.code}:{project.external_id}",
+        )
+        entry.application = application
+        entry.save(update_fields=["application"])
+        stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
+    return stored_evaluation

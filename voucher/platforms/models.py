@@ -1,0 +1,215 @@
+"""Direction 3 (免申即享): platforms, their API tokens, projects, the centre's shortlist, the
+contracts and consumption batches platforms submit, and the aggregates those batches make.
+
+The consumption batch table is also the job queue: `status` is the job's state and
+`voucher platforms worker` takes queued batches (docs/decisions/0004-consumption-ingest.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from voucher.applications.models import MoneyField, QuantityField
+
+
+class Platform(models.Model):
+    """A platform of 二（二）; `code` is its id in the round file (`modelscope`, …)."""
+
+    code = models.SlugField("平台代码", max_length=40, unique=True)
+    name = models.CharField("平台名称", max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "开源平台"
+        verbose_name_plural = "开源平台"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ApiToken(models.Model):
+    """A platform's API token. Only the SHA-256 of the secret is kept; it is shown once."""
+
+    SCOPES = ("projects", "shortlist", "contracts", "consumption")
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="tokens")
+    label = models.CharField("用途", max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)  # looked up; not secret
+    secret_sha256 = models.CharField(max_length=64)
+    scopes = models.JSONField("权限范围", default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间")
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.platform.code}:{self.prefix} ({self.label})"
+
+
+class Project(models.Model):
+    """An open-source project a platform publishes; updated by the platform's own id."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="projects")
+    external_id = models.CharField("平台项目编号", max_length=64)
+    enterprise_uscc = models.CharField("统一社会信用代码", max_length=18, db_index=True)
+    enterprise = models.JSONField(
+        "企业信息"
+    )  # name, addresses, industry, contact (format Applicant)
+    name = models.CharField("项目名称", max_length=200)
+    url = models.URLField("代码或模型地址", max_length=500)
+    scenario = models.TextField("应用场景")
+    start_date = models.DateField("项目开始日期")
+    open_source_licence = models.CharField("开源许可证", max_length=64)
+    published_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "开源项目"
+        verbose_name_plural = "开源项目"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="platforms_project_external_id"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.enterprise_uscc})"
+
+
+class ShortlistEntry(models.Model):
+    """The centre's screening of one project against D3_QUALIFICATION and D3_PLATFORM."""
+
+    LISTED, REFUSED = "listed", "refused"
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="screening")
+    decision = models.CharField(
+        "结论", max_length=10, choices=[(LISTED, "列入名单"), (REFUSED, "不予列入")]
+    )
+    open_source = models.BooleanField("开源项目")
+    scenario_aligned = models.BooleanField("符合开源计划场景")
+    action_plan_aligned = models.BooleanField("符合行动计划")
+    platform_listed = models.BooleanField("发布于所列平台")
+    reasons = models.TextField("理由")
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    screened_at = models.DateTimeField(auto_now=True)
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "筛选名单"
+        verbose_name_plural = "筛选名单"
+
+    def __str__(self) -> str:
+        return f"{self.project} → {self.decision}"
+
+
+class PlatformContract(models.Model):
+    """A listed enterprise's compute contract as the platform submitted it.
+
+    `document` is an interchange-format contract (compute-voucher/application@1) without
+    deliveries: those come from the consumption batches.
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="contracts")
+    enterprise_uscc = models.CharField(max_length=18)
+    contract_id = models.CharField(max_length=64)
+    document = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "平台提交的合同"
+        verbose_name_plural = "平台提交的合同"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["platform", "enterprise_uscc", "contract_id"],
+                name="platforms_contract_unique",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_uscc}/{self.contract_id}"
+
+
+class ConsumptionBatch(models.Model):
+    """One uploaded consumption file, and the job that processes it."""
+
+    QUEUED, RUNNING, DONE, REFUSED, FAILED = "queued", "running", "done", "refused", "failed"
+    STATUSES = (
+        (QUEUED, "排队中"),
+        (RUNNING, "处理中"),
+        (DONE, "已处理"),
+        (REFUSED, "整批拒收"),
+        (FAILED, "处理失败"),
+    )
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="batches")
+    enterprise_uscc = models.CharField(max_length=18)
+    idempotency_key = models.CharField(max_length=100)
+    file_sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=200)
+    file_size = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict)
+    refusal = models.TextField(blank=True)
+    error_report = models.TextField(blank=True)  # CSV: row, line, column, message
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "消费明细批次"
+        verbose_name_plural = "消费明细批次"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["platform", "idempotency_key"], name="platforms_batch_idempotency"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.status})"
+
+
+class ConsumptionAggregate(models.Model):
+    """The rows of one batch with one (enterprise, contract, month, type, device, unit).
+
+    Traceability: re-reading the stored file (`file_sha256`) with `consumption.trace_rows`
+    lists the rows; their count, first, last and Σ row numbers are stored to check it.
+    """
+
+    batch = models.ForeignKey(ConsumptionBatch, on_delete=models.CASCADE, related_name="aggregates")
+    enterprise_uscc = models.CharField(max_length=18)
+    contract_id = models.CharField(max_length=64)
+    month = models.CharField(max_length=7)  # YYYY-MM, Beijing
+    resource_type = models.CharField(max_length=10)
+    device = models.CharField(max_length=64, blank=True)
+    unit = models.CharField(max_length=64)
+    amount = MoneyField("期内金额")
+    quantity = QuantityField("期内数量")
+    outside_amount = MoneyField("期外金额")
+    row_count = models.BigIntegerField()
+    prorated_rows = models.BigIntegerField()
+    first_row = models.BigIntegerField()
+    last_row = models.BigIntegerField()
+    row_sum = models.BigIntegerField()
+    first_second = models.BigIntegerField(null=True)
+    last_second = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = "消费汇总"
+        verbose_name_plural = "消费汇总"
+        indexes = (models.Index(fields=["enterprise_uscc", "contract_id"]),)
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_uscc}/{self.contract_id}/{self.month}"

@@ -1,0 +1,44 @@
+"""The centre's screening page: published projects, each screened against D3_QUALIFICATION and
+D3_PLATFORM with the reasons written down; a listed project's application is built from the
+platform's contracts and consumption and evaluated by the engine."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from voucher.platforms import actions, selectors
+from voucher.platforms.models import Project, ShortlistEntry
+
+
+@permission_required("platforms.change_shortlistentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screening_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        project = get_object_or_404(Project, pk=request.POST.get("project"))
+        try:
+            if "build" in request.POST:
+                stored = actions.d3_application_build(
+                    entry=get_object_or_404(ShortlistEntry, project=project),
+                    acting_user=request.user,
+                )
+                messages.success(
+                    request, f"已生成申报 #{stored.application_id}，审查结论 {stored.outcome}"
+                )
+            else:
+                entry = actions.project_screen(
+                    project=project,
+                    acting_user=request.user,
+                    open_source=bool(request.POST.get("open_source")),
+                    scenario_aligned=bool(request.POST.get("scenario_aligned")),
+                    action_plan_aligned=bool(request.POST.get("action_plan_aligned")),
+                    reasons=request.POST.get("reasons", ""),
+                )
+                messages.success(request, f"{project}: {entry.get_decision_display()}")
+        except actions.Refused as refused:
+            messages.error(request, refused.title)
+        return redirect("platforms:screening")
+    return render(request, "platforms/screening.html", {"projects": selectors.screening_queue()})
