@@ -580,7 +580,14 @@ def publicity_publish(
             actor=acting_user,
             action="publicity_publish",
             obj=publicity,
-            data={"applications": moved, "starts_on": starts_on, "ends_on": ends_on},
+            data={
+                "transition": "publicize",
+                "from": "approved",
+                "to": "publicized",
+                "applications": moved,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+            },
         )
     return publicity
 

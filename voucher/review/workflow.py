@@ -101,8 +101,9 @@ def _refund_recorded(application: Application, user: Any) -> str | None:
 BUREAU = frozenset({r.REVIEWER, r.SCREENER})
 
 RULES: dict[str, Rule] = {
-    "submit": Rule(frozenset({r.APPLICANT}), notify_staff="审核人员（新申报进入待受理队列）"),
-    "accept": Rule(BUREAU, notify_applicant=True, notify_staff="受理人（分配给本人）"),
+    # the portal's application_submit performs it and sends the receipt itself
+    "submit": Rule(frozenset({r.APPLICANT})),
+    "accept": Rule(BUREAU),
     "pass_formal_check": Rule(BUREAU),
     "request_supplement": Rule(BUREAU, _has_open_supplement, "已列明补正事项（逐项）与截止日期"),
     "resubmit": Rule(frozenset({r.APPLICANT}), notify_staff="承办人（补正材料已提交）"),

@@ -1,0 +1,93 @@
+"""Personas and shortcuts of the review tests: one user per role, applications put in a state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from voucher.review import roles as r
+
+PASSWORD = "pw-review-1"
+ROLE_USERS = {
+    "reviewer": r.REVIEWER,
+    "reviewer2": r.REVIEWER,
+    "approver": r.APPROVER,
+    "screener": r.SCREENER,
+    "auditor": r.AUDITOR,
+    "administrator": r.ADMINISTRATOR,
+}
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_staff(django_user_model, username: str, role: str | None):
+    user = django_user_model.objects.create_user(
+        f"t-{username}", password=PASSWORD, email=f"{username}@bureau.example.cn", is_staff=True
+    )
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def make_applicant(django_user_model, application, username: str = "applicant"):
+    from voucher.accounts.models import Membership
+
+    user = django_user_model.objects.create_user(
+        f"t-{username}", password=PASSWORD, email=f"{username}@enterprise.example.cn"
+    )
+    Membership.objects.create(user=user, enterprise=application.enterprise)
+    return user
+
+
+def put_in_state(application, state: str):
+    """Tests only: the state field is protected; a queryset update goes around it."""
+    type(application).objects.filter(pk=application.pk).update(state=state)
+    application.refresh_from_db()
+    return application
+
+
+def latest(application):
+    return application.evaluations.order_by("-created_at", "-id").first()
+
+
+def propose(application, proposer, kind="approval"):
+    from voucher.review.models import Decision
+
+    evaluation = latest(application)
+    amount = evaluation.approved_max if kind == "approval" else Decimal("0")
+    reasons = [] if kind == "approval" else [{"rule": "X", "clause": "一（一）", "text": "不符合"}]
+    return Decision.objects.create(
+        application=application,
+        evaluation=evaluation,
+        kind=kind,
+        amount=amount,
+        approved_max_at_decision=evaluation.approved_max,
+        reasons=reasons,
+        proposed_by=proposer,
+    )
+
+
+def confirm_by_hand(decision, confirmer):
+    decision.status = "confirmed"
+    decision.confirmed_by = confirmer
+    decision.confirmed_at = timezone.now()
+    decision.save()
+    return decision
+
+
+def publicity_over(application, publisher):
+    from voucher.review.models import PublicityList
+
+    today = timezone.localdate()
+    publicity = PublicityList.objects.create(
+        round=application.round,
+        starts_on=today - timedelta(days=10),
+        ends_on=today - timedelta(days=1),
+        published_by=publisher,
+    )
+    publicity.applications.add(application)
+    return publicity
