@@ -70,7 +70,7 @@ ATTACKS = {
                 "word/document.xml": b"<x/>",
                 "word/vbaProject.bin": b"\x00" * 10,
             }
-        ),  # fmt: skip
+        ),
         "宏",
     ),
     "a zip with a path outside": (

@@ -59,6 +59,47 @@ def demo_users_ensure(*, acting_user: Any = None) -> None:
         )
 
 
+DEMO_APPLICANT = "applicant@example.cn"
+DEMO_ENTERPRISE = ("91110108MA04DEM0XF", "北京演示智能科技有限公司")  # well formed, check right
+
+
+def demo_applicant_ensure(*, acting_user: Any = None) -> None:
+    """An applicant login whose enterprise owns one draft; the round open around today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voucher.accounts.actions import enterprise_register
+    from voucher.accounts.models import Membership
+    from voucher.portal.actions import application_create, current_round
+
+    record = current_round()
+    today = timezone.localdate()
+    if not (record.opens_on and record.closes_on and record.opens_on <= today <= record.closes_on):
+        record.opens_on = today - timedelta(days=14)
+        record.closes_on = today + timedelta(days=30)
+        record.save(update_fields=["opens_on", "closes_on"])
+        audit(
+            actor=acting_user,
+            action="demo_round_dates",
+            obj=record,
+            data={"opens_on": record.opens_on, "closes_on": record.closes_on},
+        )
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=DEMO_APPLICANT, defaults={"email": DEMO_APPLICANT}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        uscc, name = DEMO_ENTERPRISE
+        membership = enterprise_register(uscc=uscc, name=name, acting_user=user)
+    if not Application.objects.filter(round=record, enterprise=membership.enterprise).exists():
+        application_create(enterprise=membership.enterprise, direction=2, acting_user=user)
+
+
 def _needs_evaluation(applications: list[Application]) -> bool:
     for application in applications:
         latest = application.evaluations.order_by("-created_at", "-id").first()
@@ -76,6 +117,7 @@ def demo_load(*, examples_dir: Path = EXAMPLES_DIR, round_batch: bool = False) -
     """
     actions.rounds_sync()
     demo_users_ensure()
+    demo_applicant_ensure()
     result = DemoResult()
     folders: list[list[Application]] = []
     for folder in sorted(p for p in examples_dir.iterdir() if p.is_dir()):

@@ -123,6 +123,11 @@ class DecimalText(forms.CharField):
         return number
 
 
+def DATE_WIDGET() -> forms.DateInput:
+    """A native date picker: its value must be ISO, whatever the language of the page."""
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 def yes_no(label: Any, **kwargs: Any) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
@@ -203,9 +208,7 @@ class ApplicantForm(VersionedForm):
 
 class ProjectForm(VersionedForm):
     project_name = forms.CharField(label=_("用算项目名称"), max_length=300)
-    project_start_date = forms.DateField(
-        label=_("项目开始日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    project_start_date = forms.DateField(label=_("项目开始日期"), widget=DATE_WIDGET())
     requested_amount = WanField(
         label=_("对应申请金额（万元）"),
         required=False,
@@ -238,9 +241,7 @@ class ProjectForm(VersionedForm):
     )
     # direction 4
     model_filing_number = forms.CharField(label=_("备案编号"), max_length=100, required=False)
-    model_filing_date = forms.DateField(
-        label=_("备案日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    model_filing_date = forms.DateField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
     model_filing_kind = forms.ChoiceField(
         label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
     )
@@ -335,13 +336,9 @@ class ContractForm(VersionedForm):
     contract_id = forms.CharField(label=_("合同编号"), max_length=100)
     supplier_name = forms.CharField(label=_("算力供给方名称"), max_length=200)
     supplier_uscc = forms.CharField(label=_("供给方统一社会信用代码"), max_length=40)
-    signed_on = forms.DateField(label=_("签订日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_from = forms.DateField(
-        label=_("合同有效期开始"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    valid_to = forms.DateField(
-        label=_("合同有效期结束"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    signed_on = forms.DateField(label=_("签订日期"), widget=DATE_WIDGET())
+    valid_from = forms.DateField(label=_("合同有效期开始"), widget=DATE_WIDGET())
+    valid_to = forms.DateField(label=_("合同有效期结束"), widget=DATE_WIDGET())
     total_amount = YuanField(label=_("合同总额（元）"))
 
     uscc_warnings: list[str]
@@ -387,8 +384,8 @@ class _Dated(VersionedForm):
 
 
 class DeliveryForm(_Dated):
-    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("开始日期"), widget=DATE_WIDGET())
+    end = forms.DateField(label=_("结束日期"), widget=DATE_WIDGET())
     service = forms.ChoiceField(label=_("服务类型"), choices=m.SERVICE_CHOICES)
     device = forms.CharField(label=_("设备型号"), max_length=100, required=False)
     quantity = DecimalText(label=_("数量"))
@@ -407,7 +404,7 @@ class DeliveryForm(_Dated):
 
 class InvoiceForm(VersionedForm):
     number = forms.CharField(label=_("发票号码"), max_length=100)
-    date = forms.DateField(label=_("开票日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("开票日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:
@@ -415,7 +412,7 @@ class InvoiceForm(VersionedForm):
 
 
 class PaymentForm(VersionedForm):
-    date = forms.DateField(label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("支付日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class Table:
     columns: tuple[Column, ...]
 
 
-CONTRACT_ID = Column("contract_id", "合同编号", example="C1")
+CONTRACT_ID = Column("contract_id", "合同编号", example="C2")
 TABLES = (
     Table(
         "contracts",
@@ -292,13 +292,15 @@ def _read_table(
     """(row number, cells, columns whose cell was already reported) per non-empty row."""
     header = [_header_key(h) for h in rows[0]]
     positions: dict[str, int] = {}
+    missing = []
     for column in table.columns:
         key = _header_key(column.header)
         if key in header:
             positions[column.key] = header.index(key)
         elif column.required:
-            errors.append(RowError(sheet, 1, column.header, _("缺少此列")))
-    if errors:
+            missing.append(RowError(sheet, 1, column.header, _("缺少此列")))
+    if missing:
+        errors.extend(missing)
         return []
     out = []
     for number, row in enumerate(rows[1:], start=2):

@@ -22,7 +22,7 @@ from voucher.policy.format import FormatError
 from voucher.policy.round import get_round
 from voucher.portal.advice import advice_for
 from voucher.portal.models import DraftProgress, MaterialFile, Submission
-from voucher.portal.steps import REQUIRED_STEPS, step_for_path
+from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path
 
 CAP_RULES = ("RATE_CAP", "STACKING_CAP", "AMOUNT_CAP", "REQUESTED")
 
@@ -216,7 +216,9 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         detail = ""
         data = row.data or {}
         if row.action == "application_update":
-            label = _("保存“%(s)s”") % {"s": data.get("step", "")}
+            titles = {st.slug: st.title for st in STEPS}
+            step = str(data.get("step", ""))
+            label = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
         elif row.action == "material_file_add":
             detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
         elif row.action in ("contract_save", "contract_delete", "contract_row_add"):

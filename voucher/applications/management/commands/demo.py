@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from voucher.applications.demo import DEMO_PASSWORD, DEMO_USERS, demo_load
+from voucher.applications.demo import DEMO_APPLICANT, DEMO_PASSWORD, DEMO_USERS, demo_load
 
 
 class Command(BaseCommand):
@@ -49,6 +49,10 @@ class Command(BaseCommand):
         for username, superuser in DEMO_USERS:
             role = "超级管理员" if superuser else "审核员（只读）"
             self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}")
+        self.stdout.write(f"企业申报 (applicant portal): {address}portal/")
+        self.stdout.write(
+            f"  登录 {DEMO_APPLICANT} / {DEMO_PASSWORD}  申报企业（已有一份方向二草稿）"
+        )
         if no_serve:
             return
         self.stdout.write("申报页面在演示期间公开只读。按 Ctrl-C 停止。")
