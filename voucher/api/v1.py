@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Header, NinjaAPI, Router, Schema
+from ninja import File, Header, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -44,6 +44,8 @@ class TokenThrottle(AuthRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))
+
 api = NinjaAPI(
     title="算力券 · 方向三 开源平台接口 (compute-voucher platform API)",
     version="1",
@@ -53,7 +55,7 @@ api = NinjaAPI(
         "for listed enterprises. See docs/platform-api.md."
     ),
     auth=TokenAuth(),
-    throttle=[TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))],
+    throttle=[THROTTLE],
     urls_namespace="api-v1",
 )
 
@@ -300,7 +302,7 @@ def project_publish(request: HttpRequest, payload: ProjectIn) -> Any:
     data["enterprise"] = payload.enterprise.model_dump(mode="json")
     project, created = actions.project_publish(token=token, data=data)
     project = selectors.projects_of(platform=token.platform).get(pk=project.pk)
-    return (201 if created else 200), _project_out(project)
+    return Status(201 if created else 200, _project_out(project))
 
 
 @router.get("/projects", response={200: list[ProjectOut], **ERRORS}, tags=["projects"])
@@ -369,7 +371,7 @@ def invoice_add(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.
         kind="invoices",
         item=payload.model_dump(mode="json"),
     )
-    return 201, _contract_out(stored)
+    return Status(201, _contract_out(stored))
 
 
 @router.post(
@@ -386,7 +388,7 @@ def payment_add(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.
         kind="payments",
         item=payload.model_dump(mode="json"),
     )
-    return 201, _contract_out(stored)
+    return Status(201, _contract_out(stored))
 
 
 @router.post(
@@ -411,7 +413,7 @@ def batch_submit(
         file_name=file.name or "",
         idempotency_key=idempotency_key,
     )
-    return (202 if created else 200), _batch_out(batch)
+    return Status(202 if created else 200, _batch_out(batch))
 
 
 @router.get(

@@ -290,7 +290,17 @@ class IngestResult:
             "rows_rejected": self.rows_rejected,
             "rows_prorated": self.rows_prorated,
             "aggregates": len(self.aggregates),
-            "amount": str(fen_to_yuan(sum(a.amount_fen for a in self.aggregates.values()))),
+            # compute inside the claim periods: what the delivery lines add up to
+            "amount": str(
+                fen_to_yuan(
+                    sum(a.amount_fen for k, a in self.aggregates.items() if k[3] == "compute")
+                )
+            ),
+            "other_amount": str(
+                fen_to_yuan(
+                    sum(a.amount_fen for k, a in self.aggregates.items() if k[3] != "compute")
+                )
+            ),
         }
 
 

@@ -1,0 +1,348 @@
+"""The platform API: tokens, isolation between platforms, idempotent batches, crash and retry,
+problem documents, and the direction-3 application built from it all."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from voucher.platforms import actions, generate
+from voucher.platforms.models import ConsumptionAggregate, ConsumptionBatch, Platform, Project
+
+ROOT = Path(__file__).resolve().parent.parent
+USCC = "91110108MA01C3QX7B"
+ENTERPRISE = {
+    "name": "北京测试智能科技有限公司",
+    "uscc": USCC,
+    "registered_address": "北京市海淀区知春路7号",
+    "business_address": "北京市海淀区知春路7号",
+    "entity_type": "enterprise",
+    "independent_legal_person": True,
+    "industry": "I",
+    "ai_new_rd_institution": False,
+    "contact": {
+        "name": "李四",
+        "mobile": "13912345678",
+        "address": "北京市海淀区知春路7号",
+        "email": "lisi@example.cn",
+    },
+}
+PROJECT = {
+    "external_id": "ms-001",
+    "enterprise": ENTERPRISE,
+    "name": "开源多模态模型",
+    "url": "https://modelscope.cn/models/example/m1",
+    "scenario": "工业质检",
+    "start_date": "2025-09-10",
+    "open_source_licence": "Apache-2.0",
+}
+CONTRACT = {
+    "id": "C1",
+    "supplier": {"name": "供应商C1", "uscc": "91330106MA27K8LW36"},
+    "signed_on": "2025-08-28",
+    "valid_from": "2025-09-01",
+    "valid_to": "2026-08-31",
+    "total_amount": "3000000.00",
+    "relationship": {"revenue_or_risk_sharing": False, "hierarchy": False},
+}
+
+
+@pytest.fixture
+def platforms(db, settings, tmp_path):
+    settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
+    actions.platforms_sync()
+    return Platform.objects.get(code="modelscope"), Platform.objects.get(code="oschina")
+
+
+def _client(platform, **kwargs) -> tuple[Client, str]:
+    _, text = actions.token_issue(platform=platform, label="test", **kwargs)
+    return Client(headers={"Authorization": f"Bearer {text}"}), text
+
+
+@pytest.fixture
+def a(platforms):
+    return _client(platforms[0])[0]
+
+
+@pytest.fixture
+def b(platforms):
+    return _client(platforms[1])[0]
+
+
+@pytest.fixture
+def screener(db, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("screener", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_shortlistentry"))
+    return user
+
+
+def _post(client, url, payload):
+    return client.post(url, json.dumps(payload), content_type="application/json")
+
+
+def _put(client, url, payload):
+    return client.put(url, json.dumps(payload), content_type="application/json")
+
+
+@pytest.fixture
+def listed(a, screener):
+    response = _post(a, "/api/v1/projects", PROJECT)
+    assert response.status_code == 201, response.content
+    project = Project.objects.get(external_id="ms-001")
+    actions.project_screen(
+        project=project,
+        acting_user=screener,
+        open_source=True,
+        scenario_aligned=True,
+        action_plan_aligned=False,
+        reasons="开源，属于开源计划场景",
+    )
+    response = _put(a, f"/api/v1/enterprises/{USCC}/contracts/C1", CONTRACT)
+    assert response.status_code == 200, response.content
+    return project
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    import csv
+
+    writer = csv.DictWriter(out, fieldnames=list(generate.core.COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def _row(order: str, start: str, end: str, amount: str, **changes) -> dict[str, str]:
+    row = {
+        "enterprise_uscc": USCC,
+        "contract_id": "C1",
+        "order_id": order,
+        "resource_type": "compute",
+        "device_model": "H800",
+        "start": start,
+        "end": end,
+        "quantity": "100",
+        "unit": "card-hour",
+        "unit_price": "12.00",
+        "amount": amount,
+    }
+    row.update(changes)
+    return row
+
+
+FILE = _csv(
+    [
+        _row("O1", "2025-09-07 12:00:00", "2025-09-08 12:00:00", "1200.00"),  # half inside: 600.00
+        _row("O2", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "2400.00"),
+        _row("O3", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "-1"),  # bad: reported
+        _row(
+            "O4",
+            "2025-10-05 00:00:00",
+            "2025-10-06 00:00:00",
+            "500.00",
+            resource_type="storage",
+            unit="TB",
+        ),
+    ]
+)
+
+
+def _submit(client, content=FILE, key="k-1", name="batch.csv"):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return client.post(
+        f"/api/v1/enterprises/{USCC}/consumption-batches",
+        {"file": upload},
+        headers={"Idempotency-Key": key},
+    )
+
+
+def test_it_publishes_updates_and_lists_a_project(a, platforms):
+    assert _post(a, "/api/v1/projects", PROJECT).status_code == 201
+    response = _post(a, "/api/v1/projects", {**PROJECT, "name": "新名字"})
+    assert response.status_code == 200 and response.json()["name"] == "新名字"
+    assert [p["external_id"] for p in a.get("/api/v1/projects").json()] == ["ms-001"]
+
+
+def test_the_shortlist_shows_listed_projects_of_the_platform_only(a, b, listed):
+    assert [e["enterprise_uscc"] for e in a.get("/api/v1/shortlist").json()] == [USCC]
+    assert b.get("/api/v1/shortlist").json() == []
+    assert b.get("/api/v1/projects").json() == []
+
+
+def test_a_token_of_platform_b_reads_and_writes_nothing_of_platform_a(a, b, listed):
+    batch = _submit(a).json()
+    assert b.get(f"/api/v1/consumption-batches/{batch['id']}").status_code == 404
+    assert b.get(f"/api/v1/consumption-batches/{batch['id']}/errors").status_code == 404
+    assert _submit(b, key="other").status_code == 404
+    assert _put(b, f"/api/v1/enterprises/{USCC}/contracts/C1", CONTRACT).status_code == 404
+    invoice = {"number": "1", "date": "2026-04-01", "amount": "1.00"}
+    assert _post(b, f"/api/v1/enterprises/{USCC}/contracts/C1/invoices", invoice).status_code == 404
+    # B publishing the same external id makes B's own project, not a change to A's
+    assert _post(b, "/api/v1/projects", PROJECT).status_code == 201
+    assert Project.objects.get(platform__code="modelscope").name == PROJECT["name"]
+
+
+def test_the_same_key_and_file_are_processed_once_and_another_file_is_refused(a, listed):
+    first = _submit(a)
+    assert first.status_code == 202
+    again = _submit(a)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = _submit(a, content=FILE + b"\n")
+    assert other.status_code == 409
+    assert other["Content-Type"] == "application/problem+json"
+    assert ConsumptionBatch.objects.count() == 1
+
+
+def test_a_batch_reports_bad_rows_and_counts_the_rest(a, listed):
+    batch_id = _submit(a).json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    status = a.get(f"/api/v1/consumption-batches/{batch_id}").json()
+    assert status["status"] == "done"
+    assert status["summary"]["rows_rejected"] == 1
+    assert status["summary"]["amount"] == "3000.00"  # 600.00 + 2400.00
+    report = a.get(f"/api/v1/consumption-batches/{batch_id}/errors")
+    assert report["Content-Type"].startswith("text/csv")
+    lines = report.content.decode().splitlines()
+    assert lines[0] == "row,line,column,message" and lines[1].startswith("3,4,amount,")
+
+
+def test_a_file_that_is_not_consumption_is_refused_whole(a, listed):
+    batch_id = _submit(a, content=b"hello,world\n1,2\n", key="junk").json()["id"]
+    batch = actions.batch_process(batch_id=batch_id)
+    assert batch.status == "refused" and "missing columns" in batch.refusal
+    assert ConsumptionAggregate.objects.count() == 0
+
+
+def test_a_crash_mid_batch_stores_nothing_and_the_retry_stores_one_result(a, listed):
+    batch_id = _submit(a).json()["id"]
+
+    def crash():
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        actions.batch_process(batch_id=batch_id, before_store=crash)
+    batch = ConsumptionBatch.objects.get(pk=batch_id)
+    assert batch.status == "queued" and batch.attempts == 1
+    assert ConsumptionAggregate.objects.count() == 0
+    actions.batch_process(batch_id=batch_id)
+    actions.batch_process(batch_id=batch_id)  # nothing left to take
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.attempts == 2
+    assert ConsumptionAggregate.objects.filter(batch=batch, resource_type="compute").count() == 2
+
+
+def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(a, listed):
+    batch_id = _submit(a).json()["id"]
+    ConsumptionBatch.objects.filter(pk=batch_id).update(
+        status="running",
+        attempts=1,
+        locked_at=timezone.now() - actions.STALE_AFTER - timedelta(seconds=1),
+    )
+    batch = actions.batch_process()
+    assert batch is not None and batch.status == "done" and batch.attempts == 2
+
+
+def test_tokens_are_stored_hashed_expire_and_can_be_revoked(platforms, listed):
+    client, text = _client(platforms[0])
+    token = actions.ApiToken.objects.get(prefix=text.split("_")[1])
+    assert text.split("_", 2)[2] not in token.secret_sha256
+    assert client.get("/api/v1/projects").status_code == 200
+    actions.token_revoke(token=token)
+    response = client.get("/api/v1/projects")
+    assert response.status_code == 401 and response["Content-Type"] == "application/problem+json"
+    expired, _ = _client(platforms[0], days=-1)
+    assert expired.get("/api/v1/projects").status_code == 401
+    assert Client().get("/api/v1/projects").status_code == 401
+
+
+def test_every_use_of_a_token_is_audited(a, platforms):
+    from voucher.core.models import AuditEntry
+
+    before = AuditEntry.objects.filter(action="platform_token_use").count()
+    a.get("/api/v1/projects")
+    a.get("/api/v1/shortlist")
+    assert AuditEntry.objects.filter(action="platform_token_use").count() == before + 2
+
+
+def test_a_token_without_the_scope_is_forbidden(platforms):
+    client, _ = _client(platforms[0], scopes=["shortlist"])
+    response = _post(client, "/api/v1/projects", PROJECT)
+    assert response.status_code == 403 and response.json()["status"] == 403
+
+
+def test_requests_are_throttled_per_token(platforms, settings):
+    from voucher.api import v1
+
+    throttle = v1.THROTTLE
+    rate = throttle.rate
+    throttle.rate = "2/m"
+    throttle.num_requests, throttle.duration = throttle.parse_rate("2/m")
+    try:
+        client, _ = _client(platforms[0])
+        other, _ = _client(platforms[0])
+        codes = [client.get("/api/v1/projects").status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert other.get("/api/v1/projects").status_code == 200
+    finally:
+        throttle.rate = rate
+        throttle.num_requests, throttle.duration = throttle.parse_rate(rate)
+
+
+def test_invalid_input_is_a_problem_document_not_a_500(a, listed):
+    response = _post(a, "/api/v1/projects", {**PROJECT, "enterprise": {**ENTERPRISE, "uscc": "x"}})
+    assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"]
+    response = _put(a, f"/api/v1/enterprises/{USCC}/contracts/C2", CONTRACT)
+    assert response.status_code == 422
+
+
+def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluates(
+    a, listed, screener
+):
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "3000.00"}
+    assert _post(a, f"/api/v1/enterprises/{USCC}/contracts/C1/invoices", invoice).status_code == 201
+    payment = {"date": "2026-04-02", "amount": "3000.00"}
+    assert _post(a, f"/api/v1/enterprises/{USCC}/contracts/C1/payments", payment).status_code == 201
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    application = stored.application
+    assert application.direction == 3
+    (contract,) = stored.contracts
+    assert contract["delivered"] == "3000.00"
+    assert contract["subsidy"] == "600.00"  # 20 % of 3,000.00
+    assert not [f for f in stored.findings if f["rule"].startswith("D3_") and f["status"] == "fail"]
+
+
+def test_the_screening_page_records_the_decision_and_reasons(client, screener, a):
+    _post(a, "/api/v1/projects", PROJECT)
+    project = Project.objects.get()
+    client.force_login(screener)
+    assert client.get("/platforms/screening/").status_code == 200
+    client.post("/platforms/screening/", {"project": project.pk, "reasons": "未开源"})
+    project.refresh_from_db()
+    assert project.screening.decision == "refused" and project.screening.reasons == "未开源"
+
+
+def test_the_committed_openapi_document_is_current():
+    from voucher.api.v1 import api
+
+    current = api.get_openapi_schema(path_prefix="/api/v1/")
+    committed = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(current)), (
+        "regenerate: .venv/bin/python -m voucher.api.openapi > docs/openapi.json"
+    )
