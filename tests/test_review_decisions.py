@@ -1,0 +1,416 @@
+"""Decisions: four eyes, never above approved_max (action, page, admin, database), the notice,
+the supplement with its diff, publicity, payment, clawback, budget, lists, audit and e-mail."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from voucher.core.audit import verify_chain
+from voucher.core.models import AuditEntry
+from voucher.review import actions, selectors
+from voucher.review.budget import prorata
+from voucher.review.models import Decision, Notification
+from voucher.review.months import add_months
+
+from .conftest import application_from
+from .review_support import (
+    FAST_HASHERS,
+    PASSWORD,
+    latest,
+    make_applicant,
+    make_staff,
+    put_in_state,
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def team(demo_data, django_user_model):
+    return {
+        "reviewer": make_staff(django_user_model, "reviewer", "bureau_reviewer"),
+        "approver": make_staff(django_user_model, "approver", "bureau_approver"),
+        "approver2": make_staff(django_user_model, "approver2", "bureau_approver"),
+        "auditor": make_staff(django_user_model, "auditor", "auditor"),
+        "admin": make_staff(django_user_model, "administrator", "administrator"),
+    }
+
+
+@pytest.fixture
+def in_review(team):
+    return put_in_state(application_from("d4-small"), "in_review")
+
+
+def test_the_proposed_amount_is_approved_max_and_a_second_person_confirms(team, in_review):
+    decision = actions.decision_propose(
+        application=in_review, kind="approval", acting_user=team["reviewer"]
+    )
+    assert decision.amount == latest(in_review).approved_max
+    with pytest.raises(actions.ReviewError, match="只能由"):
+        actions.decision_confirm(decision=decision, acting_user=team["reviewer"])
+    actions.decision_confirm(decision=decision, acting_user=team["approver"])
+    in_review.refresh_from_db()
+    assert in_review.state == "approved"
+
+
+def test_an_approver_who_proposed_cannot_confirm_their_own(team, in_review):
+    team["approver"].groups.add(team["reviewer"].groups.first())
+    team["approver"]._voucher_roles = None
+    del team["approver"]._voucher_roles
+    decision = actions.decision_propose(
+        application=in_review, kind="approval", acting_user=team["approver"]
+    )
+    with pytest.raises(actions.ReviewError, match="四眼原则"):
+        actions.decision_confirm(decision=decision, acting_user=team["approver"])
+    in_review.refresh_from_db()
+    assert in_review.state == "in_review"
+
+
+def test_an_amount_may_be_lowered_with_a_reason_never_raised(team, in_review):
+    maximum = latest(in_review).approved_max
+    with pytest.raises(actions.ReviewError, match="只能调减"):
+        actions.decision_propose(
+            application=in_review,
+            kind="approval",
+            amount=maximum + Decimal("0.01"),
+            acting_user=team["reviewer"],
+        )
+    with pytest.raises(actions.ReviewError, match="理由"):
+        actions.decision_propose(
+            application=in_review,
+            kind="approval",
+            amount=maximum - Decimal("0.01"),
+            acting_user=team["reviewer"],
+        )
+    decision = actions.decision_propose(
+        application=in_review,
+        kind="approval",
+        amount=maximum - Decimal("0.01"),
+        lowered_reason="一张发票金额待核",
+        acting_user=team["reviewer"],
+    )
+    assert decision.amount == maximum - Decimal("0.01")
+    assert Decision.objects.count() == 1
+
+
+def test_the_database_refuses_an_amount_above_approved_max(team, in_review):
+    evaluation = latest(in_review)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Decision.objects.create(
+            application=in_review,
+            evaluation=evaluation,
+            kind="approval",
+            amount=evaluation.approved_max + Decimal("0.01"),
+            approved_max_at_decision=evaluation.approved_max,
+            lowered_reason="x",
+            proposed_by=team["reviewer"],
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Decision.objects.create(
+            application=in_review,
+            evaluation=evaluation,
+            kind="approval",
+            amount=evaluation.approved_max,
+            approved_max_at_decision=evaluation.approved_max,
+            proposed_by=team["reviewer"],
+            confirmed_by=team["reviewer"],  # four eyes, in the database too
+        )
+
+
+def _verified_client(client, user):
+    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    response = client.post(
+        "/review/login/",
+        {"username": user.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
+    )
+    assert response.status_code == 302, response.content
+    return client
+
+
+def test_the_page_refuses_an_amount_above_approved_max(client, team, in_review):
+    _verified_client(client, team["reviewer"])
+    maximum = latest(in_review).approved_max
+    response = client.post(
+        f"/review/{in_review.pk}/propose/",
+        {"kind": "approval", "amount": str(maximum + Decimal("1"))},
+        follow=True,
+    )
+    assert "只能调减" in response.content.decode()
+    assert not Decision.objects.exists()
+
+
+def test_the_admin_cannot_add_or_change_a_decision(admin_client, team, in_review):
+    assert admin_client.get("/admin/review/decision/add/").status_code == 403
+    decision = actions.decision_propose(
+        application=in_review, kind="approval", acting_user=team["reviewer"]
+    )
+    response = admin_client.post(
+        f"/admin/review/decision/{decision.pk}/change/",
+        {"amount": str(decision.amount * 2), "status": "confirmed"},
+    )
+    assert response.status_code in (302, 403) or "amount" not in response.content.decode()
+    decision.refresh_from_db()
+    assert decision.amount == latest(in_review).approved_max
+    assert decision.status == "proposed"
+
+
+def test_staff_without_a_code_are_sent_to_set_up_a_device(client, team):
+    response = client.post(
+        "/review/login/", {"username": team["reviewer"].username, "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/review/otp/setup/")
+    page = client.get("/review/otp/setup/")
+    assert "密钥" in page.content.decode()
+    device = TOTPDevice.objects.get(user=team["reviewer"], confirmed=False)
+    assert client.get("/review/").status_code == 302  # not verified yet
+    token = TOTP(device.bin_key).token()
+    client.post("/review/otp/setup/", {"otp_token": f"{token:06d}"})
+    assert client.get("/review/").status_code == 200
+
+
+def test_a_wrong_code_is_refused(client, team):
+    TOTPDevice.objects.create(user=team["reviewer"], name="t", confirmed=True)
+    response = client.post(
+        "/review/login/",
+        {"username": team["reviewer"].username, "password": PASSWORD, "otp_token": "000000"},
+    )
+    assert "动态验证码不正确" in response.content.decode()
+
+
+def test_a_rejection_lists_the_failed_rules_with_clauses_and_the_notice_is_a_pdf(
+    client, team, demo_data
+):
+    application = put_in_state(
+        application_from("batch-two-directions", "application-2.json"), "in_review"
+    )
+    fails = [f for f in latest(application).findings if f["status"] == "fail"]
+    decision = actions.decision_propose(
+        application=application, kind="rejection", acting_user=team["reviewer"]
+    )
+    assert [x["rule"] for x in decision.reasons] == [f["rule"] for f in fails]
+    assert all(x["clause"] for x in decision.reasons)
+    actions.decision_confirm(decision=decision, acting_user=team["approver"])
+    _verified_client(client, team["auditor"])
+    response = client.get(f"/review/{application.pk}/notice.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_supplement_items_the_applicant_answer_and_the_field_diff(
+    team, demo_data, django_user_model
+):
+    application = put_in_state(application_from("d2-common-shareholder-review"), "in_review")
+    applicant = make_applicant(django_user_model, application)
+    actions.supplement_request(
+        application=application,
+        items=["补充付款凭证", "说明与供应方的股权关系"],
+        due_on=timezone.localdate() + timedelta(days=10),
+        acting_user=team["reviewer"],
+    )
+    (shown,) = selectors.supplement_requests_for(application)
+    assert [text for _, _, text, _ in shown.items] == ["补充付款凭证", "说明与供应方的股权关系"]
+    type(application).objects.filter(pk=application.pk).update(project_name="新的项目名称")
+    application.refresh_from_db()
+    with pytest.raises(actions.ReviewError, match="第 2 项"):
+        actions.supplement_answer(
+            application=application, answers={shown.items[0][0]: "已补"}, acting_user=applicant
+        )
+    actions.supplement_answer(
+        application=application,
+        answers={shown.items[0][0]: "已补", shown.items[1][0]: "无关联"},
+        acting_user=applicant,
+    )
+    application.refresh_from_db()
+    assert application.state == "resubmitted"
+    diff = selectors.latest_diff(application)
+    assert [(line.path, line.after) for line in diff.lines] == [("project.name", "新的项目名称")]
+
+
+def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_later(
+    team, demo_data
+):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    decision = actions.decision_propose(
+        application=application, kind="approval", acting_user=team["reviewer"]
+    )
+    actions.decision_confirm(decision=decision, acting_user=team["approver"])
+    today = timezone.localdate()
+    publicity = actions.publicity_publish(
+        round=application.round,
+        applications=[application],
+        starts_on=today - timedelta(days=8),
+        ends_on=today - timedelta(days=1),
+        acting_user=team["approver"],
+    )
+    rows = selectors.publicity_rows(list(publicity.applications.all()))
+    assert rows[0]["拟支持金额（元）"] == decision.amount and "联系人" not in rows[0]
+    with pytest.raises(actions.ReviewError, match="超过核定金额"):
+        actions.payment_record(
+            application=application,
+            paid_on=today,
+            amount=decision.amount + Decimal("0.01"),
+            reference="ZF-1",
+            acting_user=team["approver"],
+        )
+    actions.payment_record(
+        application=application,
+        paid_on=today,
+        amount=decision.amount,
+        reference="ZF-1",
+        acting_user=team["approver"],
+    )
+    claw = actions.clawback_request(
+        application=application,
+        notice_date=date(2026, 8, 31),
+        amount="100.00",
+        reason="违反承诺第4条",
+        acting_user=team["approver"],
+    )
+    assert claw.due_date == date(2027, 2, 28)  # end of month clamped
+    assert [row.reference for row in selectors.overdue_report(today=date(2027, 3, 1))] == [
+        application.reference
+    ]
+
+
+def test_add_months_counts_calendar_months():
+    assert add_months(date(2026, 1, 15), 6) == date(2026, 7, 15)
+    assert add_months(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert add_months(date(2026, 12, 31), 2) == date(2027, 2, 28)
+
+
+def test_prorata_rounds_down_to_the_fen_and_never_exceeds_budget_or_maximum():
+    amounts = {1: Decimal("100000.00"), 2: Decimal("33333.33"), 3: Decimal("0.03")}
+    simulation = prorata(amounts, Decimal("100000.00"))
+    assert simulation.over_budget
+    assert simulation.scaled_total <= Decimal("100000.00")
+    for row in simulation.rows:
+        assert row.scaled <= row.approved and row.scaled == row.scaled.quantize(Decimal("0.01"))
+    assert prorata(amounts, Decimal("1000000")).scaled_total == sum(amounts.values())
+
+
+def test_imported_lists_feed_credit_record_and_municipal_support(team, demo_data):
+    application = application_from("d4-small")
+    content = f"统一社会信用代码,名称\n{application.enterprise.uscc},示例\nBAD,坏行\n".encode()
+    result = actions.outside_list_import(
+        kind="dishonest", content=content, filename="失信名单.csv", acting_user=team["admin"]
+    )
+    assert result.count == 1 and "第 3 行" in result.errors[0]
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["统一社会信用代码"])
+    book.active.append([application.enterprise.uscc])
+    out = io.BytesIO()
+    book.save(out)
+    actions.outside_list_import(
+        kind="municipal_support",
+        content=out.getvalue(),
+        filename="市级支持.xlsx",
+        acting_user=team["admin"],
+    )
+    from voucher.applications.actions import application_evaluate
+
+    stored = application_evaluate(application=application)
+    statuses = {f["rule"]: f["status"] for f in stored.findings}
+    assert statuses["CREDIT_RECORD"] == "fail"
+    assert statuses["NO_OTHER_MUNICIPAL_SUPPORT"] == "fail"
+    with pytest.raises(actions.ReviewError, match="管理员"):
+        actions.outside_list_import(
+            kind="dishonest", content=content, filename="x.csv", acting_user=team["reviewer"]
+        )
+
+
+def test_cross_round_checks_find_duplicate_invoices_and_many_directions(team, demo_data):
+    from voucher.applications.models import Invoice
+    from voucher.review.crosscheck import round_checks
+
+    a = put_in_state(application_from("batch-two-directions", "application-1.json"), "submitted")
+    b = put_in_state(application_from("batch-two-directions", "application-2.json"), "submitted")
+    number = Invoice.objects.filter(contract__application=a).first().number
+    invoice = Invoice.objects.filter(contract__application=b).first()
+    invoice.number = number
+    invoice.save()
+    checks = round_checks(a.round)
+    kinds = {f.check for f in checks.findings}
+    assert "DUPLICATE_INVOICE" in kinds
+    assert "ONE_DIRECTION" in kinds  # one enterprise, directions 2 and 4
+
+
+def test_a_failing_mail_server_never_blocks_and_administrators_see_it(
+    team, in_review, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr("voucher.review.notify.send_mail", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.supplement_request(
+            application=in_review,
+            items=["补充"],
+            due_on=timezone.localdate() + timedelta(days=3),
+            acting_user=team["reviewer"],
+        )
+    in_review.refresh_from_db()
+    assert in_review.state == "supplement_requested"
+    failed = selectors.failed_notifications()
+    assert failed and "smtp down" in failed[0].error
+
+
+def test_notifications_go_after_commit(team, in_review, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.supplement_request(
+            application=in_review,
+            items=["补充"],
+            due_on=timezone.localdate() + timedelta(days=3),
+            acting_user=team["reviewer"],
+        )
+    assert any("要求补正" in m.subject for m in mail.outbox)
+    assert Notification.objects.filter(sent_at__isnull=False).exists()
+
+
+def test_viewing_contact_data_and_exports_are_audited_and_the_chain_holds(client, team, in_review):
+    _verified_client(client, team["auditor"])
+    client.get(f"/review/{in_review.pk}/contact/")
+    assert AuditEntry.objects.filter(action="contact_view", object_id=str(in_review.pk)).exists()
+    response = client.get("/review/export.xlsx?state=in_review")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(action="export").latest("id")
+    assert entry.data["filters"] == {"state": "in_review"}
+    assert list(verify_chain()) == []
+
+
+def test_the_auditor_reads_everything_and_changes_nothing(client, team, in_review):
+    _verified_client(client, team["auditor"])
+    for url in (
+        "/review/",
+        f"/review/{in_review.pk}/",
+        "/review/dashboard/",
+        "/review/checks/",
+        "/review/publicity/",
+        "/review/clawbacks/",
+        "/review/lists/",
+        "/review/notifications/",
+    ):
+        assert client.get(url).status_code == 200, url
+    client.post(f"/review/{in_review.pk}/propose/", {"kind": "approval"})
+    assert not Decision.objects.exists()
+
+
+def test_the_workflow_doc_is_current():
+    from voucher.review.workflow_doc import DOC_PATH, workflow_markdown
+
+    assert DOC_PATH.read_text(encoding="utf-8") == workflow_markdown(), (
+        "docs/workflow.md is stale: run `voucher workflow doc`"
+    )
