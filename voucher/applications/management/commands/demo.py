@@ -36,6 +36,10 @@ class Command(BaseCommand):
             settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         result = demo_load(round_batch=round_batch)
+        from voucher.review.demo import demo_examples_submit, demo_staff_ensure
+
+        staff = demo_staff_ensure(password=DEMO_PASSWORD)
+        demo_examples_submit()  # the bureau's queue starts with the examples, submitted
 
         self.stdout.write(
             f"示例申报: 新导入 {len(result.imported)} 份，已存在 {len(result.existing)} 份；"
@@ -49,6 +53,10 @@ class Command(BaseCommand):
         for username, superuser in DEMO_USERS:
             role = "超级管理员" if superuser else "审核员（只读）"
             self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}")
+        self.stdout.write(f"审核系统 (bureau review, TOTP): {address}review/")
+        for username, role, secret in staff:
+            self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}  TOTP 密钥 {secret}")
+        self.stdout.write("  当前验证码 (current code): .venv/bin/voucher totp USERNAME")
         self.stdout.write(f"企业申报 (applicant portal): {address}portal/")
         self.stdout.write(
             f"  登录 {DEMO_APPLICANT} / {DEMO_PASSWORD}  申报企业（已有一份方向二草稿）"

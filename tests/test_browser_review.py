@@ -1,0 +1,213 @@
+"""A reviewer's day in a real Chromium: TOTP login, the queue, a review finding resolved, a
+supplement requested and answered (with its diff), a proposal, a second person approves, the
+publicity list, the payment. Screenshots land in test-artifacts/review-*.png.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_otp.oath import TOTP
+
+from .conftest import EXAMPLES_DIR, ROOT, application_from
+from .review_support import FAST_HASHERS
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "voucher-demo"
+
+
+def _in_thread(fn):
+    """ORM work while the browser runs: its own thread and connection, closed afterwards."""
+    errors = []
+
+    def run():
+        try:
+            fn()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def site(transactional_db, live_server, settings, django_user_model):
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from voucher.accounts.models import Membership
+    from voucher.applications.demo import demo_load
+    from voucher.review.demo import demo_examples_submit, demo_staff_ensure
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    demo_load(examples_dir=EXAMPLES_DIR)
+    demo_staff_ensure(password=PASSWORD)
+    demo_examples_submit()
+    application = application_from("d2-common-shareholder-review")
+    # The examples share one made-up enterprise; in this round it applied once (ONE_DIRECTION
+    # is judged across the round when the answer to the supplement is evaluated again).
+    type(application).objects.filter(enterprise=application.enterprise).exclude(
+        pk=application.pk
+    ).delete()
+    applicant = django_user_model.objects.create_user(
+        "t-applicant", password=PASSWORD, email="applicant@enterprise.example.cn"
+    )
+    Membership.objects.create(user=applicant, enterprise=application.enterprise)
+    session = SessionStore()
+    session[SESSION_KEY] = str(applicant.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = applicant.get_session_auth_hash()
+    session.create()
+    ARTIFACTS.mkdir(exist_ok=True)
+    return {"url": live_server.url, "id": application.pk, "applicant_session": session.session_key}
+
+
+@pytest.fixture
+def browser(site):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _code(username: str) -> str:
+    from voucher.review.demo import demo_key
+
+    return f"{TOTP(demo_key(username)).token():06d}"
+
+
+def _log_in(page, url, username):
+    page.goto(f"{url}/review/")
+    page.wait_for_url("**/review/login/**")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("动态验证码").fill(_code(username))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{url}/review/")
+
+
+def test_a_reviewers_day(browser, site):
+    url, app_id = site["url"], site["id"]
+    screen = f"{url}/review/{app_id}/"
+    reviewer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = reviewer.new_page()
+
+    # log in with TOTP; the queue
+    _log_in(page, url, "shenhe")
+    assert page.locator("h1").inner_text() == "审核队列"
+    page.screenshot(path=str(ARTIFACTS / "review-1-queue.png"), full_page=True)
+
+    # take the application from the queue: accept, formal check passed
+    page.locator(f"a[href='/review/{app_id}/']").first.click()
+    page.wait_for_url(screen)
+    page.get_by_role("button", name="受理并进行形式审查").click()
+    assert page.locator("#state").inner_text() == "形式审查中"
+    page.get_by_role("button", name="形式审查通过，进入审核").click()
+    assert page.locator("#state").inner_text() == "审核中"
+
+    # resolve the review finding, with the reason
+    finding = page.locator(".finding-review", has_text="SUPPLIER_EQUITY")
+    assert "P-7788" in finding.inner_text()  # the related-party path is the evidence
+    finding.get_by_label("认可", exact=True).check()
+    finding.get_by_label("理由").fill("共同股东 P-7788 持股比例低，已核实无利益输送")
+    finding.get_by_role("button", name="记录处理意见").click()
+    finding = page.locator(".finding-review", has_text="SUPPLIER_EQUITY")
+    assert "已处理：认可" in finding.locator(".resolution").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "review-2-finding-resolved.png"), full_page=True)
+
+    # request a supplement, item by item
+    page.locator("textarea[name=items]").fill("补充付款凭证\n说明与供应方的股权关系")
+    page.get_by_role("button", name="发出补正通知").click()
+    assert page.locator("#state").inner_text() == "待补正"
+
+    # the applicant changes the project name (as the portal would) and answers each item
+    def change():
+        from voucher.applications.models import Application
+
+        Application.objects.filter(pk=app_id).update(project_name="多模态大模型训练（补正后）")
+
+    _in_thread(change)
+    applicant = browser.new_context(viewport={"width": 1000, "height": 800}, locale="zh-CN")
+    applicant.add_cookies([{"name": "sessionid", "value": site["applicant_session"], "url": url}])
+    answer = applicant.new_page()
+    answer.goto(f"{url}/review/answer/{app_id}/")
+    boxes = answer.locator("textarea")
+    assert boxes.count() == 2
+    boxes.nth(0).fill("付款凭证已上传")
+    boxes.nth(1).fill("供应方与我单位无控股关系，共同股东持股 5%")
+    answer.screenshot(path=str(ARTIFACTS / "review-3-applicant-answers.png"), full_page=True)
+    answer.get_by_role("button", name="提交补正").click()
+    assert answer.get_by_text("补正材料已提交").is_visible()
+    applicant.close()
+
+    # the reviewer sees the answers and the field-level diff
+    page.goto(screen)
+    assert page.locator("#state").inner_text() == "已补正"
+    diff = page.locator("#diff")
+    assert "project.name" in diff.inner_text()
+    assert "多模态大模型训练（补正后）" in diff.locator(".after").first.inner_text()
+    assert page.get_by_text("答复：付款凭证已上传").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "review-4-diff.png"), full_page=True)
+    page.get_by_role("button", name="补正后继续审核").click()
+    assert page.locator("#state").inner_text() == "审核中"
+
+    # the new evaluation asks again; resolve, then propose the full amount
+    finding = page.locator(".finding-review", has_text="SUPPLIER_EQUITY")
+    finding.get_by_label("认可", exact=True).check()
+    finding.get_by_label("理由").fill("补正说明已核实")
+    finding.get_by_role("button", name="记录处理意见").click()
+    assert page.locator("input[name=amount]").input_value() == "600000.00"
+    page.get_by_role("button", name="拟定").click()
+    assert page.get_by_text("已拟定审核意见").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "review-5-proposed.png"), full_page=True)
+    reviewer.close()
+
+    # a second person, the approver, confirms
+    approver = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = approver.new_page()
+    _log_in(page, url, "fuhe")
+    page.goto(screen)
+    page.get_by_role("button", name="复核确认").click()
+    assert page.locator("#state").inner_text() == "予以支持"
+    assert page.get_by_role("link", name="审核结果通知书（PDF）").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "review-6-approved.png"), full_page=True)
+
+    # publish the publicity list (its period already over, so payment may follow)
+    page.goto(f"{url}/review/publicity/")
+    today = timezone.localdate()
+    page.get_by_label("公示开始").fill((today - timedelta(days=10)).isoformat())
+    page.get_by_label("公示结束").fill((today - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="发布公示名单").click()
+    assert page.get_by_text("已发布公示名单").is_visible()
+    assert page.get_by_role("link", name="导出 Excel").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "review-7-publicity.png"), full_page=True)
+
+    # record the payment
+    page.goto(screen)
+    payment = page.locator("#payment")
+    payment.get_by_label("金额（元）").fill("600000.00")
+    payment.get_by_label("凭证号").fill("ZF-2026-0001")
+    payment.get_by_role("button", name="登记拨付").click()
+    assert page.locator("#state").inner_text() == "已拨付"
+    page.screenshot(path=str(ARTIFACTS / "review-8-paid.png"), full_page=True)
+
+    # the dashboard shows it
+    page.goto(f"{url}/review/dashboard/")
+    assert "600,000.00" in page.locator("#direction-2").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "review-9-dashboard.png"), full_page=True)
+    approver.close()
