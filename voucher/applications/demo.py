@@ -117,7 +117,6 @@ def demo_load(*, examples_dir: Path = EXAMPLES_DIR, round_batch: bool = False) -
     """
     actions.rounds_sync()
     demo_users_ensure()
-    demo_applicant_ensure()
     result = DemoResult()
     folders: list[list[Application]] = []
     for folder in sorted(p for p in examples_dir.iterdir() if p.is_dir()):

@@ -13,7 +13,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from voucher.applications.demo import DEMO_APPLICANT, DEMO_PASSWORD, DEMO_USERS, demo_load
+from voucher.applications.demo import (
+    DEMO_APPLICANT,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    demo_applicant_ensure,
+    demo_load,
+)
 
 
 class Command(BaseCommand):
@@ -36,6 +42,7 @@ class Command(BaseCommand):
             settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         result = demo_load(round_batch=round_batch)
+        demo_applicant_ensure()  # the portal's login, its draft, the round open around today
         from voucher.review.demo import demo_examples_submit, demo_staff_ensure
 
         staff = demo_staff_ensure(password=DEMO_PASSWORD)
