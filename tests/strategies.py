@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from voucher.policy.round import MATERIAL_IDS
+
 from .builders import APPLICANT_USCC, OTHER_USCC, PARENT_USCC, SUPPLIER_USCC, base_document
 
 DAY0 = date(2025, 6, 1)
@@ -111,6 +113,8 @@ def applications(draw) -> dict:
     doc["submitted_on"] = "2026-04-10"
     if draw(st.booleans()):
         doc["requested_amount"] = draw(money(0, 4_000_000_000))
+    if draw(st.booleans()):
+        doc["materials"] = draw(st.lists(st.sampled_from(list(MATERIAL_IDS)), unique=True))
     doc["project"]["ai_field"] = draw(st.sampled_from([True] * 9 + [False]))
     doc["declarations"]["other_municipal_compute_support"] = draw(
         st.sampled_from([False] * 9 + [True])
