@@ -91,8 +91,10 @@ def _last_change(application: m.Application) -> AuditEntry | None:
 
 def _locked(application: m.Application, expected_version: int) -> m.Application:
     """The application row, locked for this transaction, if it may be changed at this version."""
+    # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
+    # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
     locked = (
-        m.Application.objects.select_for_update()
+        m.Application.objects.select_for_update(no_key=True)
         .select_related("round", "enterprise")
         .get(pk=application.pk)
     )
