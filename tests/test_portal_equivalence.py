@@ -1,0 +1,46 @@
+"""An application entered in the portal and exported is evaluated as the interchange file is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from .portal_helpers import USCC_A, fill_d2, member, open_round, post_step
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_submitted_snapshot_evaluates_like_the_stored_evaluation(
+    client, settings, tmp_path, capsys
+):
+    from voucher.applications.models import Application
+    from voucher.portal.models import Submission
+
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("a@example.cn", USCC_A, "甲公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    app = Application.objects.get()
+    fill_d2(client, app)
+    assert post_step(client, app, "submit", {"confirm": "on"}).status_code == 302
+    submission = Submission.objects.get()
+
+    exported = tmp_path / "application.json"
+    exported.write_text(submission.document_json, encoding="utf-8")
+    document = json.loads(submission.document_json)
+    assert document["applicant"]["uscc"] == USCC_A
+    assert document["requested_amount"] == "4000000.00"  # 400 万元 typed, yuan stored
+    assert document["contracts"][0]["total_amount"] == "24000000.00"
+    assert len(document["materials"]) == 8
+
+    call_command("evaluate", "--json", str(exported))
+    from_file = json.loads(capsys.readouterr().out)["applications"][0]
+    stored = submission.evaluation.to_json()
+    assert from_file["outcome"] == stored["outcome"] == "eligible"
+    assert from_file["subsidy"] == stored["subsidy"]
+    assert from_file["contracts"] == stored["contracts"]
+    strip = lambda fs: [(f["rule"], f["status"], f.get("contract")) for f in fs]  # noqa: E731
+    assert strip(from_file["findings"]) == strip(stored["findings"])
