@@ -60,8 +60,11 @@ class ConflictError(ReviewError):
 
 
 def _lock(application: Application) -> Application:
+    # NO KEY UPDATE: serialises the bureau's actions on one application, yet lets rows that
+    # merely reference it (evaluations, audit entries of other transactions) be inserted
+    # meanwhile, so a lock held here and the audit chain head cannot deadlock on PostgreSQL.
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(no_key=True)
         .select_related("round", "enterprise")
         .get(pk=application.pk)
     )
