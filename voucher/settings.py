@@ -87,6 +87,14 @@ DATABASES = {
         default=f"sqlite:///{DATA_DIR / 'voucher.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue for the lock instead of failing at once ("database is locked"): the
+    # portal's live self-check and a form save may arrive together.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Tests use a database file, not memory: Django shares one in-memory connection between
+    # the live server's threads, and two requests at once then corrupt each other's state.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-voucher.sqlite3")}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 first: new and changed passwords are hashed with it; older hashes are upgraded at login.
