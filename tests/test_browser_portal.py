@@ -243,7 +243,13 @@ def test_an_applicant_goes_from_sign_up_to_a_submitted_application(browser, port
     page.locator("#id_confirm").check()
     shot(page, "13-submit")
     page.locator("#submit-application").click()
-    page.wait_for_url("**/status/")
+    try:
+        page.wait_for_url("**/status/")
+    except Exception:
+        shot(page, "failed")
+        raise AssertionError(
+            f"submit did not reach the status page: {page.url}\n{page.locator('body').inner_text()[:3000]}"
+        ) from None
     receipt = page.locator("#receipt-number").inner_text()
     assert receipt.startswith("BJ-2026-")
     assert page.locator("#state").inner_text() == "已提交"
