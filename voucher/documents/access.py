@@ -9,13 +9,17 @@ from voucher.applications.models import Application
 
 
 def can_download_documents(user: Any, application: Application) -> bool:
-    """Staff; anyone in a public demo (as the application pages are).
-
-    The applicant portal adds: users of the enterprise that owns the application.
-    """
+    """Staff; users of the enterprise that owns the application; anyone in a public demo."""
     if is_public_demo():
         return True
-    return bool(user.is_authenticated and user.is_staff)
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    from voucher.accounts.access import membership_of
+
+    membership = membership_of(user)
+    return membership is not None and membership.enterprise_id == application.enterprise_id
 
 
 def can_prefill_invoices(user: Any, application: Application) -> bool:

@@ -14,6 +14,7 @@ from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
+from voucher.documents.package import PackagedFile
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.clauses import CLAUSES, clause_ids
@@ -231,3 +232,11 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
 
 def latest_submission(application: m.Application) -> Submission | None:
     return application.submissions.order_by("-submitted_at", "-id").first()
+
+
+def packaged_material_files(application: m.Application) -> list[PackagedFile]:
+    """The uploads of an application as the package's materials checklist lists them."""
+    return [
+        {"name": f.original_name, "size": f.size, "sha256": f.sha256, "material": f.material}
+        for f in MaterialFile.objects.filter(application=application)
+    ]

@@ -42,6 +42,7 @@ from voucher.portal import forms as pf
 from voucher.portal.models import MaterialFile
 from voucher.portal.steps import STEPS
 from voucher.portal.uploads import UploadRefused, check_upload
+from voucher.review.selectors import supplement_requests_for
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -848,5 +849,6 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "submission": submission,
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
+            "supplements": supplement_requests_for(application),
         },
     )
