@@ -811,3 +811,20 @@ def test_a_registry_source_is_asked_about_the_applicant_and_every_supplier_with_
     ev = run(doc, context=EvaluationContext(registry=Store()))
     assert asked == [([APPLICANT_USCC, SUPPLIER_USCC], 1)]
     assert finding(ev, "SUPPLIER_EQUITY", "C1").status == "review"
+
+
+def test_evaluation_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    run(base_document())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(base_document())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(AttributeError):
+        evaluate([object()], BJ_2026)  # type: ignore[list-item]
+    assert gc.isenabled()

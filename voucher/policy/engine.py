@@ -6,6 +6,7 @@ other rule looks at one application (and the context) at a time.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 from voucher.policy import ENGINE_VERSION
@@ -49,10 +50,20 @@ def evaluate(
     if references is None:
         references = [f"#{i + 1}" for i in range(len(applications))]
     one_direction = directions.one_direction(applications, references, context)
-    return [
-        evaluate_one(app, policy_round, context, one_direction[i])
-        for i, app in enumerate(applications)
-    ]
+    # The engine makes many small objects and no reference cycles, so the cyclic garbage
+    # collector has nothing to find; left on, it rescans every live application of a large
+    # batch again and again (a fifth of the time for 10,000). It is only ever re-enabled here,
+    # never disabled at the end, so threads evaluating at once cannot leave it off.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [
+            evaluate_one(app, policy_round, context, one_direction[i])
+            for i, app in enumerate(applications)
+        ]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def evaluate_one(
