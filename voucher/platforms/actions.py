@@ -428,36 +428,6 @@ def _claim(batch_id: int | None) -> ConsumptionBatch | None:
     return batch
 
 
-def _aggregate_rows(
-    batch: ConsumptionBatch, result: consumption.IngestResult
-) -> list[ConsumptionAggregate]:
-    rows = []
-    for key, aggregate in result.aggregates.items():
-        uscc, contract_id, month, resource, device, unit = key
-        rows.append(
-            ConsumptionAggregate(
-                batch=batch,
-                enterprise_uscc=uscc,
-                contract_id=contract_id,
-                month=month,
-                resource_type=resource,
-                device=device,
-                unit=unit,
-                amount=consumption.fen_to_yuan(aggregate.amount_fen),
-                quantity=consumption.micro_to_decimal(aggregate.quantity_micro),
-                outside_amount=consumption.fen_to_yuan(aggregate.outside_fen),
-                row_count=aggregate.row_count,
-                prorated_rows=aggregate.prorated_rows,
-                first_row=aggregate.first_row,
-                last_row=aggregate.last_row,
-                row_sum=aggregate.row_sum,
-                first_second=aggregate.first_second,
-                last_second=aggregate.last_second,
-            )
-        )
-    return rows
-
-
 _AGGREGATE_COLUMNS = (
     "batch_id",
     "enterprise_uscc",
