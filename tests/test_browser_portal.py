@@ -76,7 +76,10 @@ def shot(page, name: str) -> None:
 
 def wait_check(page, outcome: str) -> None:
     try:
-        page.locator("#selfcheck-outcome", has_text=outcome).wait_for(timeout=15000)
+        # exact text: "符合条件" is also a substring of "不符合条件", and matching that would
+        # let the test move on while the save it just clicked is still on its way
+        exact = re.compile(rf"^\s*{re.escape(outcome)}\s*$")
+        page.locator("#selfcheck-outcome", has_text=exact).wait_for(timeout=15000)
     except Exception:
         shot(page, "failed")
         raise
