@@ -5,6 +5,8 @@ Run with `pytest -m browser`; screenshots land in test-artifacts/ for people to 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from voucher.policy.clauses import CLAUSES
@@ -50,7 +52,8 @@ def test_a_visitor_reads_the_list_and_the_review_finding_with_its_clause(browser
 
     table = page.locator("table.apps")
     for label in ("符合条件", "不符合条件", "需人工审核"):
-        assert table.locator(".outcome", has_text=label).first.is_visible()
+        exact = re.compile(rf"^\s*{label}\s*$")  # 符合条件 alone, not inside 不符合条件
+        assert table.locator(".outcome", has_text=exact).first.is_visible()
     assert table.get_by_text("¥30,000,000.00").is_visible()  # direction 1, the cap binds
     assert table.get_by_text("3,000.00 万元").is_visible()
     page.screenshot(path=str(ARTIFACTS / "list.png"), full_page=True)
