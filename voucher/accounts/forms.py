@@ -56,7 +56,7 @@ class EnterpriseForm(forms.Form):
     uscc_warnings: list[str]
 
     def clean_uscc(self) -> str:
-        code, self.uscc_warnings = clean_uscc(self.cleaned_data["uscc"])
+        code, self.uscc_warnings = clean_uscc(self.cleaned_data["uscc"], applicant=True)
         return code
 
 

@@ -2,8 +2,10 @@
 
 Malformed (length, alphabet) is an input error. A wrong check character (GB 32100-2015) is
 accepted with a warning, because some codes issued before 2016 are wrong: the engine's
-APPLICANT_USCC finding puts it before a reviewer. A code not issued in Beijing (division code
-not starting with 11) is accepted with a warning too: APPLICANT_BEIJING asks for a review then.
+APPLICANT_USCC finding puts it before a reviewer. An applicant's code not issued in the round's
+region (Beijing: division code starting with 11, from the round file) is accepted with a warning
+too: APPLICANT_BEIJING asks for a review then. A supplier may be registered anywhere, so its code
+gets no region warning.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from voucher.policy import uscc as codes
+from voucher.policy.round import PolicyRound, get_rounds
 
-BEIJING_DIVISION_PREFIX = "11"
+
+def _latest_round() -> PolicyRound:
+    """Enterprises register for the round now open: the one whose window starts last."""
+    return max(get_rounds().values(), key=lambda r: r.window_start)
 
 
 def normalise_uscc(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
 
 
-def clean_uscc(value: str) -> tuple[str, list[str]]:
+def clean_uscc(value: str, *, applicant: bool) -> tuple[str, list[str]]:
     """(code, warnings); ValidationError when the code is not well formed."""
     code = normalise_uscc(value)
     if len(code) != 18:
@@ -45,12 +51,17 @@ def clean_uscc(value: str) -> tuple[str, list[str]]:
             )
             % {"expected": codes.expected_check_character(code)}
         )
-    if not codes.division_code(code).startswith(BEIJING_DIVISION_PREFIX):
+    region = _latest_round()
+    if applicant and not codes.division_code(code).startswith(region.uscc_division_prefix):
         warnings.append(
             _(
-                "登记管理机关行政区划码（第3–8位）%(division)s 不是北京市（11开头）。"
-                "算力券面向在北京市注册的单位，审核人员将人工核实注册地。"
+                "登记管理机关行政区划码（第3–8位）%(division)s 不是%(region)s（%(prefix)s开头）。"
+                "算力券面向在%(region)s注册的单位，审核人员将人工核实注册地。"
             )
-            % {"division": codes.division_code(code)}
+            % {
+                "division": codes.division_code(code),
+                "region": region.region_name,
+                "prefix": region.uscc_division_prefix,
+            }
         )
     return code, warnings

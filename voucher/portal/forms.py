@@ -347,7 +347,7 @@ class ContractForm(VersionedForm):
         return unicodedata.normalize("NFKC", self.cleaned_data["contract_id"]).strip()
 
     def clean_supplier_uscc(self) -> str:
-        code, self.uscc_warnings = clean_uscc(self.cleaned_data["supplier_uscc"])
+        code, self.uscc_warnings = clean_uscc(self.cleaned_data["supplier_uscc"], applicant=False)
         return code
 
     def clean(self) -> dict[str, Any]:
