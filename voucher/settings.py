@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "voucher.review",
+    "voucher.staffapi",
 ]
 
 MIDDLEWARE = [
@@ -93,7 +94,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     # Tests use a database file, not memory: Django shares one in-memory connection between
     # the live server's threads, and two requests at once then corrupt each other's state.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-voucher.sqlite3")}
+    # One file per test process, so two test runs on one checkout never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-voucher-{os.getpid()}.sqlite3")}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
