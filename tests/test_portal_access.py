@@ -42,7 +42,7 @@ def world(settings, tmp_path, client):
 def urls(w):
     a, c = w["app"].pk, w["contract"].pk
     steps = ["open", "direction", "applicant", "project", "contracts", "contracts_import", "report",
-             "declarations", "commitment", "materials", "selfcheck", "submit", "status"]  # fmt: skip
+             "declarations", "commitment", "materials", "selfcheck", "submit", "supplement", "status"]  # fmt: skip
     out = [reverse(f"portal:{s}", args=[a]) for s in steps]
     out += [
         reverse("portal:contract", args=[a, c]),

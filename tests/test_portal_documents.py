@@ -81,4 +81,4 @@ def test_a_supplement_request_shows_on_the_status_page_item_by_item(
     SupplementItem.objects.create(request=request, position=1, text="补充合同C1的盖章页")
     page = client.get(reverse("portal:status", args=[world["app"].pk])).content.decode()
     assert "补充合同C1的盖章页" in page
-    assert reverse("review:supplement_answer", args=[world["app"].pk]) in page
+    assert reverse("portal:supplement", args=[world["app"].pk]) in page

@@ -47,6 +47,10 @@ STATE_CHOICES: Final = [
 EDITABLE_STATES: Final = frozenset({DRAFT})
 # States in which the applicant answers a supplement request (补正) item by item.
 SUPPLEMENT_STATES: Final = frozenset({SUPPLEMENT_REQUESTED})
+# States in which the applicant's wizard accepts changes: a draft, and an application the bureau
+# returned for 补正 (only while its supplement request is open and before its due date; the
+# portal's actions check that). Every other state is frozen.
+WIZARD_STATES: Final = EDITABLE_STATES | SUPPLEMENT_STATES
 # Before a decision the applicant may withdraw.
 WITHDRAWABLE_STATES: Final = (SUBMITTED, FORMAL_CHECK, IN_REVIEW, SUPPLEMENT_REQUESTED, RESUBMITTED)
 

@@ -3,7 +3,9 @@
 Every change to a draft names the version it was made on (optimistic locking): when another
 user of the enterprise saved in between, `StaleVersion` is raised, nothing is written, and the
 view shows the form again with what the user typed. A submitted application is frozen: every
-change is refused.
+change is refused, except while the bureau has returned it for 补正 (supplement): then the same
+actions correct it until the request's due date, and `supplement_resubmit` answers the request
+and freezes the corrected version (a new snapshot, evaluated by the same engine).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from django.utils.translation import gettext as _
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate, rounds_sync
 from voucher.applications.interchange import application_export
-from voucher.applications.states import EDITABLE_STATES
+from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.policy.format import dumps_application
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, MaterialFile, Submission
+from voucher.review.models import SupplementRequest
 
 
 class PortalError(Exception):
@@ -89,6 +92,35 @@ def _last_change(application: m.Application) -> AuditEntry | None:
     )
 
 
+def open_supplement(application: m.Application) -> SupplementRequest | None:
+    """The bureau's unanswered supplement request (补正通知) of the application, if any."""
+    return (
+        SupplementRequest.objects.filter(application=application, answered_at__isnull=True)
+        .order_by("-requested_at", "-id")
+        .first()
+    )
+
+
+def edit_problem(application: m.Application, today: date) -> str | None:
+    """Why the applicant may not change the application now, or None.
+
+    A draft may be changed; an application returned for 补正 while its request is open and not
+    past the request's due date (the deadline the reviewer set); nothing else.
+    """
+    if application.state in EDITABLE_STATES:
+        return None
+    if application.state in SUPPLEMENT_STATES:
+        request = open_supplement(application)
+        if request is None:
+            return _("没有待答复的补正通知，申报内容不能修改。")
+        if today > request.due_on:
+            return _("补正截止日期 %(day)s 已过，申报内容不能再修改。请联系审核人员。") % {
+                "day": _chinese_date(request.due_on)
+            }
+        return None
+    return _("这份申报已提交，不能再修改。")
+
+
 def _locked(application: m.Application, expected_version: int) -> m.Application:
     """The application row, locked for this transaction, if it may be changed at this version."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
@@ -98,8 +130,9 @@ def _locked(application: m.Application, expected_version: int) -> m.Application:
         .select_related("round", "enterprise")
         .get(pk=application.pk)
     )
-    if locked.state not in EDITABLE_STATES:
-        raise PortalError(_("这份申报已提交，不能再修改。"))
+    problem = edit_problem(locked, timezone.localdate())
+    if problem:
+        raise PortalError(problem)
     if locked.version != expected_version:
         last = _last_change(locked)
         who = last.actor_label if last else _("另一位用户")
@@ -573,7 +606,8 @@ def material_file_delete(
             obj=locked,
             data={"material": material, "name": name, "sha256": sha, "version": locked.version},
         )
-        if not MaterialFile.objects.filter(sha256=sha).exists():
+        # a submitted version (补正) may still name the bytes: only a draft's are forgotten
+        if locked.state == DRAFT and not MaterialFile.objects.filter(sha256=sha).exists():
             transaction.on_commit(lambda: (upload_dir() / sha).unlink(missing_ok=True))
 
 
@@ -593,6 +627,8 @@ def application_submit(
     today = timezone.localdate()
     with transaction.atomic():
         locked = _locked(application, expected_version)
+        if locked.state != DRAFT:
+            raise PortalError(_("这份申报已提交；补正请在“补正提交”一步答复并重新提交。"))
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
@@ -647,5 +683,81 @@ def application_submit(
         }
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        )
+    return submission
+
+
+# --- supplement (补正) ----------------------------------------------------------------------------
+
+
+def supplement_resubmit(
+    *,
+    application: m.Application,
+    expected_version: int,
+    answers: Mapping[int, str],
+    acting_user: Any,
+) -> Submission:
+    """Answer the bureau's open supplement request item by item and resubmit the corrected version.
+
+    The transition itself is the review workflow's (voucher.review.actions.supplement_answer:
+    permission, due date, evaluation with the same engine, a `resubmit` snapshot for the field
+    diff, e-mails); here the version the applicant saw is checked under the row lock, the
+    submission must be complete again, and the resubmitted version is kept as a new frozen
+    submission with its own receipt number.
+    """
+    from voucher.portal.selectors import submission_blockers
+    from voucher.review import actions as review_actions
+    from voucher.review.models import Snapshot
+
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        if locked.state not in SUPPLEMENT_STATES:
+            raise PortalError(_("这份申报不在待补正状态。"))
+        blockers = submission_blockers(locked)
+        if blockers:
+            raise PortalError(
+                _("还不能重新提交：%(what)s") % {"what": "；".join(b.message for b in blockers)}
+            )
+        try:
+            request = review_actions.supplement_answer(
+                application=locked, answers=answers, acting_user=acting_user
+            )
+        except review_actions.ReviewError as exc:
+            raise PortalError(str(exc)) from exc
+        locked.refresh_from_db()
+        snapshot = (
+            Snapshot.objects.filter(application=locked, transition="resubmit")
+            .select_related("evaluation")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        assert snapshot is not None and snapshot.evaluation is not None
+        stored = snapshot.evaluation
+        earlier = Submission.objects.filter(application=locked).count()
+        document = dumps_application(application_export(locked))
+        submission = Submission.objects.create(
+            application=locked,
+            receipt_number=f"{_receipt_number(locked, today)}-B{earlier}",
+            document_json=document,
+            document_sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(),
+            evaluation=stored,
+            round_code=stored.round_code,
+            engine_version=stored.engine_version,
+            submitted_by=acting_user,
+        )
+        audit(
+            actor=acting_user,
+            action="supplement_resubmit",
+            obj=locked,
+            data={
+                "request": request.pk,
+                "receipt": submission.receipt_number,
+                "sha256": submission.document_sha256,
+                "snapshot": snapshot.pk,
+                "evaluation": stored.pk,
+                "outcome": stored.outcome,
+                "version": locked.version,
+            },
         )
     return submission

@@ -498,3 +498,31 @@ class SubmitForm(VersionedForm):
     confirm = forms.BooleanField(
         label=_("我确认以上内容真实、准确，提交后不能再修改。"), required=True
     )
+
+
+class SupplementForm(VersionedForm):
+    """One answer per item of the bureau's supplement request (补正), then resubmit."""
+
+    def __init__(self, *args: Any, items: list[tuple[int, int, str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item_id, position, text, answer in items:
+            self.fields[f"answer_{item_id}"] = forms.CharField(
+                label=_("第 %(n)d 项答复") % {"n": position},
+                help_text=text,
+                initial=answer,
+                max_length=4000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                error_messages={"required": _("请答复这一项补正要求。")},
+            )
+        self.fields["confirm"] = forms.BooleanField(
+            label=_("我已按补正要求修改申报内容，确认以上答复真实、准确。"),
+            required=True,
+            error_messages={"required": _("请勾选确认后再重新提交。")},
+        )
+
+    def answers(self) -> dict[int, str]:
+        return {item_id: self.cleaned_data[f"answer_{item_id}"] for item_id, *_rest in self.items}
+
+    def answer_fields(self) -> list[forms.BoundField]:
+        return [self[f"answer_{item_id}"] for item_id, *_rest in self.items]

@@ -12,6 +12,7 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS
+from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -24,6 +25,7 @@ from voucher.policy.round import get_round
 from voucher.portal.advice import advice_for
 from voucher.portal.models import DraftProgress, MaterialFile, Submission
 from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path
+from voucher.review.selectors import SupplementView, supplement_requests_for
 
 CAP_RULES = ("RATE_CAP", "STACKING_CAP", "AMOUNT_CAP", "REQUESTED")
 
@@ -201,6 +203,9 @@ TIMELINE_LABELS = {
     "material_file_add": "上传材料",
     "material_file_delete": "删除材料",
     "application_submit": "提交申报",
+    "supplement_request": "审核人员要求补正",
+    "supplement_answer": "答复补正",
+    "supplement_resubmit": "补正后重新提交",
 }
 
 
@@ -224,10 +229,17 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
         elif row.action in ("contract_save", "contract_delete", "contract_row_add"):
             detail = str(data.get("contract", ""))
-        elif row.action == "application_submit":
+        elif row.action in ("application_submit", "supplement_resubmit"):
             detail = _("回执编号 %(r)s") % {"r": data.get("receipt", "")}
         out.append(TimelineEntry(row.created_at, row.actor_label, _(label), detail))
     return out
+
+
+def open_supplement_view(application: m.Application) -> SupplementView | None:
+    """The bureau's open supplement request as the applicant sees it (every wizard page)."""
+    if application.state not in SUPPLEMENT_STATES:
+        return None
+    return next((s for s in supplement_requests_for(application) if s.open), None)
 
 
 def latest_submission(application: m.Application) -> Submission | None:

@@ -28,6 +28,7 @@ urlpatterns = [
     path(A + "files/<int:file_pk>/delete/", views.file_delete, name="file_delete"),
     path(A + "selfcheck/", views.selfcheck, name="selfcheck"),
     path(A + "submit/", views.submit, name="submit"),
+    path(A + "supplement/", views.supplement, name="supplement"),
     path(A + "status/", views.status, name="status"),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
 ]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from voucher.accounts.access import access_application, accessible_applications, membership_of
 from voucher.applications import models as m
-from voucher.applications.states import EDITABLE_STATES
+from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
@@ -64,14 +64,19 @@ def portal_view(view: PortalView) -> PortalView:
 
 
 def editable(view: PortalView) -> PortalView:
-    """A step of the wizard: a submitted application is shown on its status page instead."""
+    """A step of the wizard: a draft, or an application returned for 补正 while the request is
+    open and not past its due date; any other is shown on its status page instead."""
 
     @wraps(view)
     def wrapped(
         request: HttpRequest, application: m.Application, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        if application.state not in EDITABLE_STATES:
-            messages.info(request, _("这份申报已提交，内容已冻结。"))
+        problem = actions.edit_problem(application, _today())
+        if problem:
+            if application.state in EDITABLE_STATES | SUPPLEMENT_STATES:
+                messages.error(request, problem)
+            else:
+                messages.info(request, _("这份申报已提交，内容已冻结。"))
             return redirect("portal:status", application_id=application.pk)
         return view(request, application, *args, **kwargs)
 
@@ -111,15 +116,17 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     progress = selectors.progress_of(application)
+    supplement = selectors.open_supplement_view(application)
     steps = [
         {
             "slug": s.slug,
-            "title": _(s.title),
+            "title": _("补正提交") if supplement and s.slug == "submit" else _(s.title),
             "done": s.slug in progress.steps_done,
             "current": s.slug == step,
-            "url": reverse(f"portal:{s.slug}", args=[application.pk])
-            if s.slug != "direction"
-            else reverse("portal:direction", args=[application.pk]),
+            "url": reverse(
+                "portal:supplement" if supplement and s.slug == "submit" else f"portal:{s.slug}",
+                args=[application.pk],
+            ),
         }
         for s in STEPS
     ]
@@ -132,6 +139,7 @@ def _page(
             "steps": steps,
             "progress": progress,
             "policy_round": get_round(application.round.code),
+            "supplement": supplement,
             **context,
         },
         status=status,
@@ -238,6 +246,8 @@ def application_new(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_GET
 def application_open(request: HttpRequest, application: m.Application) -> HttpResponse:
+    if application.state in SUPPLEMENT_STATES and not actions.edit_problem(application, _today()):
+        return redirect("portal:supplement", application_id=application.pk)
     if application.state not in EDITABLE_STATES:
         return redirect("portal:status", application_id=application.pk)
     done = selectors.progress_of(application).steps_done
@@ -806,6 +816,8 @@ def selfcheck(request: HttpRequest, application: m.Application) -> HttpResponse:
 @editable
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, application: m.Application) -> HttpResponse:
+    if application.state in SUPPLEMENT_STATES:
+        return redirect("portal:supplement", application_id=application.pk)
     form = pf.SubmitForm(request.POST or None, initial={"version": application.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -838,6 +850,50 @@ def submit(request: HttpRequest, application: m.Application) -> HttpResponse:
 
 
 @portal_view
+@editable
+@require_http_methods(["GET", "POST"])
+def supplement(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """补正: the bureau's list, one answer per item, and resubmission of the corrected version."""
+    if application.state not in SUPPLEMENT_STATES:
+        return redirect("portal:submit", application_id=application.pk)
+    shown = selectors.open_supplement_view(application)
+    if shown is None:  # pragma: no cover - `editable` lets no such application through
+        raise Http404
+    form = pf.SupplementForm(
+        request.POST or None, initial={"version": application.version}, items=shown.items
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = actions.supplement_resubmit(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                answers=form.answers(),
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            messages.success(
+                request,
+                _("补正已重新提交，回执编号 %(r)s。审核人员将继续审核。")
+                % {"r": submission.receipt_number},
+            )
+            return redirect("portal:status", application_id=application.pk)
+    return _page(
+        request,
+        application,
+        "submit",
+        "portal/step_supplement.html",
+        {
+            "form": form,
+            "blockers": selectors.submission_blockers(application),
+            "total_consumed": _total_consumed(application),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     submission = selectors.latest_submission(application)
@@ -850,5 +906,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
+            "may_correct": application.state in WIZARD_STATES
+            and not actions.edit_problem(application, _today()),
         },
     )
