@@ -18,7 +18,7 @@ from voucher.core.audit import audit
 from voucher.policy.context import EvaluationContext, OtherSubmission
 from voucher.policy.engine import evaluate
 from voucher.policy.results import Evaluation
-from voucher.policy.round import ROUNDS_DIR, get_round, get_rounds
+from voucher.policy.round import ROUNDS_DIR, get_rounds
 from voucher.registry.store import StoredRegistry
 
 __all__ = [
@@ -60,7 +60,9 @@ def rounds_sync(*, acting_user: Any = None) -> list[PolicyRoundRecord]:
     return records
 
 
-def _store(application: Application, evaluation: Evaluation, sha256: str) -> StoredEvaluation:
+def _store(
+    application: Application, evaluation: Evaluation, sha256: str, parameters_sha256: str
+) -> StoredEvaluation:
     data = evaluation.to_json()
     subsidy = evaluation.subsidy
     return StoredEvaluation.objects.create(
@@ -76,6 +78,7 @@ def _store(application: Application, evaluation: Evaluation, sha256: str) -> Sto
         contracts=data["contracts"],
         missing_materials=list(evaluation.missing_materials),
         document_sha256=sha256,
+        parameters_sha256=parameters_sha256,
     )
 
 
@@ -103,7 +106,10 @@ def _evaluate(
             )
             for o in rest
         ]
-    from voucher.review.selectors import outside_lists  # imported lists: CREDIT_RECORD, …
+    # The bureau's data: imported outside lists (CREDIT_RECORD, NO_OTHER_MUNICIPAL_SUPPORT) and
+    # the administrator's unit-price bands and flagged devices over the round file.
+    from voucher.review.parameters import effective_round
+    from voucher.review.selectors import outside_lists
 
     municipal, dishonest = outside_lists()
     context = EvaluationContext(
@@ -112,9 +118,10 @@ def _evaluate(
         municipal_support_usccs=municipal,
         dishonest_usccs=dishonest,
     )
-    evaluations = evaluate(documents, get_round(record.code), context)
+    current = effective_round(record)
+    evaluations = evaluate(documents, current.policy_round, context)
     return [
-        _store(application, evaluation, document_sha256(document))
+        _store(application, evaluation, document_sha256(document), current.fingerprint)
         for application, evaluation, document in zip(
             applications, evaluations, documents, strict=True
         )

@@ -503,6 +503,9 @@ class StoredEvaluation(models.Model):
     contracts = models.JSONField("合同测算", default=list)
     missing_materials = models.JSONField("缺少的材料", default=list)
     document_sha256 = models.CharField("所评估文档 SHA-256", max_length=64)
+    # Fingerprint of the administrator's parameters over the round file (review/parameters.py);
+    # empty when the round file alone was used.
+    parameters_sha256 = models.CharField("管理员参数指纹", max_length=64, blank=True, default="")
     created_at = models.DateTimeField("评估时间", auto_now_add=True)
 
     class Meta:

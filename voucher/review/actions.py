@@ -164,10 +164,7 @@ def application_transition(
 
 def application_assign(*, application: Application, assignee: Any, acting_user: Any) -> ReviewCase:
     """Hand an application to a colleague; the colleague is told by e-mail after commit."""
-    if not (p.r.staff_roles_of(assignee) & {p.r.REVIEWER, p.r.SCREENER}):
-        raise ReviewError("只能分配给审核人员")
-    if not (p.r.staff_roles_of(acting_user) & {p.r.REVIEWER, p.r.APPROVER, p.r.ADMINISTRATOR}):
-        raise ReviewError("只有审核、复核人员或管理员可以分配申报")
+    _require(p.can_assign(acting_user, assignee))
     with transaction.atomic():
         locked = _lock(application)
         case, _ = ReviewCase.objects.update_or_create(

@@ -40,5 +40,7 @@ for model in (
     models.Clawback,
     models.ListedEnterprise,
     models.Snapshot,
+    models.UnitPriceBand,  # set on the review site's parameters page, where it is audited
+    models.FlaggedDevice,
 ):
     admin.site.register(model, ReadOnlyAdmin)

@@ -408,3 +408,71 @@ class Notification(models.Model):
     @property
     def failed(self) -> bool:
         return bool(self.error)
+
+
+class UnitPriceBand(models.Model):
+    """An administrator's market band for one device and unit (`UNIT_PRICE`, 14-1 一).
+
+    The round file may ship bands; rows here add to them or replace one for the same device and
+    unit. A unit price outside [minimum, maximum] becomes a `review` finding, never a failure.
+    """
+
+    round = models.ForeignKey(
+        PolicyRoundRecord, verbose_name="轮次", on_delete=models.PROTECT, related_name="price_bands"
+    )
+    device = models.CharField("设备型号", max_length=100)
+    device_key = models.CharField(max_length=100, editable=False)  # policy.round.device_key
+    unit = models.CharField("计量单位", max_length=50)
+    minimum = MoneyField("单价下限（元）")
+    maximum = MoneyField("单价上限（元）")
+    note = models.CharField("依据", max_length=300)
+    created_by = models.ForeignKey(
+        USER, verbose_name="设定人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("设定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "单价区间"
+        verbose_name_plural = "单价区间"
+        ordering = ("round", "device_key", "unit")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["round", "device_key", "unit"], name="one_band_per_device_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum__gte=0) & Q(maximum__gte=F("minimum")),
+                name="band_minimum_not_above_maximum",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.unit}: {self.minimum}–{self.maximum}"
+
+
+class FlaggedDevice(models.Model):
+    """A device a national authority has flagged (二（五）): its cost is not supported."""
+
+    round = models.ForeignKey(
+        PolicyRoundRecord,
+        verbose_name="轮次",
+        on_delete=models.PROTECT,
+        related_name="flagged_devices",
+    )
+    model = models.CharField("设备型号", max_length=100)
+    device_key = models.CharField(max_length=100, editable=False)
+    notice = models.CharField("通报文件", max_length=300)
+    created_by = models.ForeignKey(
+        USER, verbose_name="设定人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("设定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "通报设备"
+        verbose_name_plural = "通报设备"
+        ordering = ("round", "device_key")
+        constraints = (
+            models.UniqueConstraint(fields=["round", "device_key"], name="device_flagged_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.model}（{self.notice}）"

@@ -157,6 +157,23 @@ def can_request_clawback(user: Any, application: Application) -> Check:
     return OK
 
 
+def can_hand_out(user: Any) -> Check:
+    """Who may hand applications to reviewers (taking one oneself included)."""
+    if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
+        return _no("只有审核、复核人员或管理员可以分配申报")
+    return OK
+
+
+def can_assign(user: Any, assignee: Any) -> Check:
+    """Handing an application to a reviewer or screener (taking it oneself included)."""
+    check = can_hand_out(user)
+    if not check:
+        return check
+    if not (_staff(assignee) & {r.REVIEWER, r.SCREENER}):
+        return _no("只能分配给审核人员")
+    return OK
+
+
 def can_manage_round(user: Any) -> Check:
     """Budgets, outside lists (municipal support, dishonesty): the administrator."""
     if r.ADMINISTRATOR not in _staff(user):

@@ -140,6 +140,61 @@ def review_rows(user: Any, filters: Mapping[str, str] | None = None) -> list[Que
     return rows
 
 
+@dataclass(frozen=True)
+class PendingDecision:
+    id: int
+    application_id: int
+    reference: str
+    applicant_name: str
+    kind: str
+    kind_label: str
+    amount: Decimal
+    proposed_by: str
+    proposed_at: Any
+
+
+@dataclass(frozen=True)
+class MyWork:
+    """The "my queue" page: what is mine now, what waits for my confirmation, what nobody has."""
+
+    assigned: list[QueueRow]
+    to_confirm: list[PendingDecision]
+    unassigned: list[QueueRow]
+    may_take: bool
+
+
+def my_work(user: Any) -> MyWork:
+    rows = [row for row in review_rows(user) if row.state in QUEUE_STATES]
+    name = user.get_username()
+    pending = [
+        d
+        for d in Decision.objects.filter(status=PROPOSED)
+        .exclude(proposed_by=user)
+        .select_related("application", "proposed_by")
+        .order_by("proposed_at", "id")
+        if p.can_confirm(user, d.application, d.kind)
+    ]
+    return MyWork(
+        assigned=[row for row in rows if row.assignee == name],
+        to_confirm=[
+            PendingDecision(
+                id=d.pk,
+                application_id=d.application_id,
+                reference=d.application.reference,
+                applicant_name=d.application.applicant_name,
+                kind=d.kind,
+                kind_label=d.get_kind_display(),
+                amount=d.amount,
+                proposed_by=d.proposed_by.get_username(),
+                proposed_at=d.proposed_at,
+            )
+            for d in pending
+        ],
+        unassigned=[row for row in rows if not row.assignee],
+        may_take=bool(p.can_assign(user, user)),
+    )
+
+
 # --- the review screen ------------------------------------------------------------------------
 
 
@@ -255,6 +310,18 @@ class ReviewScreen:
         default_factory=list
     )
     contract_lines: list[Any] = field(default_factory=list)
+    assignable: list[str] = field(default_factory=list)  # reviewers and screeners, by username
+
+
+def assignable_staff() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    return sorted(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
+        .values_list("username", flat=True)
+        .distinct()
+    )
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
@@ -323,6 +390,9 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         payments=list(PaymentRecord.objects.filter(application=application)),
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
+        assignable=assignable_staff()
+        if application.state in QUEUE_STATES and p.can_hand_out(user)
+        else [],
         can_resolve=p.can_resolve_finding(user, application),
         can_propose=p.can_propose(user, application),
         can_supplement=p.can_request_supplement(user, application),

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -498,7 +499,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     direction = int(request.GET.get("direction", "1"))
     simulation, rows = selectors.budget_simulation(record, direction)
     series = selectors.monthly_series(record)
-    top = max([max(a, b) for _, a, b in series], default=0) or 1
+    top = max([max(a, b) for _month, a, b in series], default=0) or 1
     return render(
         request,
         "review/dashboard.html",
@@ -557,7 +558,8 @@ def lists(request: HttpRequest) -> HttpResponse:
         {
             "kinds": LIST_KIND_CHOICES,
             "counts": {
-                k: ListedEnterprise.objects.filter(kind=k).count() for k, _ in LIST_KIND_CHOICES
+                k: ListedEnterprise.objects.filter(kind=k).count()
+                for k, _label in LIST_KIND_CHOICES
             },
             "can_manage": p.can_manage_round(request.user),
         },
@@ -616,4 +618,106 @@ def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse
         request,
         "review/supplement_answer.html",
         {"a": application, "requests": selectors.supplement_requests_for(application)},
+    )
+
+
+# --- my queue -----------------------------------------------------------------------------------
+
+
+@staff_verified
+def mine(request: HttpRequest) -> HttpResponse:
+    return render(request, "review/mine.html", {"work": selectors.my_work(request.user)})
+
+
+@staff_verified
+@require_POST
+def assign(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Take an application (assignee "me") or hand it to a colleague."""
+    from django.contrib.auth import get_user_model
+
+    application = _application(request, application_id)
+    name = request.POST.get("assignee", "")
+    assignee = (
+        request.user
+        if name in ("", "me")
+        else get_user_model().objects.filter(username=name, is_active=True).first()
+    )
+    if assignee is None:
+        messages.error(request, _("承办人“%(name)s”不存在") % {"name": name})
+    else:
+        _run(
+            request,
+            _("已分配给 %(name)s") % {"name": assignee.get_username()},
+            lambda: actions.application_assign(
+                application=application, assignee=assignee, acting_user=request.user
+            ),
+        )
+    return HttpResponseRedirect(_next(request))
+
+
+# --- round parameters: unit-price bands and flagged devices ---------------------------------------
+
+
+@staff_verified
+def parameters(request: HttpRequest) -> HttpResponse:
+    from voucher.review import parameters as params
+    from voucher.review.models import FlaggedDevice, UnitPriceBand
+
+    record = _round(request)
+    errors: dict[str, str] = {}
+    form = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        check = p.can_manage_round(request.user)
+        if not check:
+            raise PermissionDenied(check.reason)
+        what = request.POST.get("what", "")
+        try:
+            if what == "band":
+                band = params.price_band_set(
+                    record=record,
+                    device=request.POST.get("device"),
+                    unit=request.POST.get("unit"),
+                    minimum=request.POST.get("minimum"),
+                    maximum=request.POST.get("maximum"),
+                    note=request.POST.get("note"),
+                    acting_user=request.user,
+                )
+                messages.success(request, _("已设定 %(band)s 的单价区间") % {"band": band.device})
+            elif what == "band_remove":
+                item = get_object_or_404(UnitPriceBand, pk=request.POST.get("id"), round=record)
+                params.price_band_remove(band=item, acting_user=request.user)
+                messages.success(request, _("已删除单价区间"))
+            elif what == "flag":
+                flag = params.device_flag(
+                    record=record,
+                    model=request.POST.get("model"),
+                    notice=request.POST.get("notice"),
+                    acting_user=request.user,
+                )
+                messages.success(request, _("已将 %(model)s 列入通报设备") % {"model": flag.model})
+            elif what == "unflag":
+                found = get_object_or_404(FlaggedDevice, pk=request.POST.get("id"), round=record)
+                params.device_unflag(flag=found, acting_user=request.user)
+                messages.success(request, _("已移出通报设备名单"))
+            elif what == "reevaluate":
+                count = params.round_reevaluate_undecided(record=record, acting_user=request.user)
+                messages.success(request, _("已按当前参数重新评估 %(n)s 件申报") % {"n": count})
+            else:
+                raise Http404("unknown parameter action")
+        except params.ParameterError as exc:
+            errors[exc.field or "form"] = exc.message
+            messages.error(request, exc.message)
+        if not errors:
+            return redirect(f"{reverse('review:parameters')}?round={record.code}")
+    return render(
+        request,
+        "review/parameters.html",
+        {
+            "page": params.parameters_page(record),
+            "errors": errors,
+            "form": form,
+            "what": request.POST.get("what", "") if request.method == "POST" else "",
+            "can_manage": p.can_manage_round(request.user),
+        },
+        status=422 if errors else 200,
     )

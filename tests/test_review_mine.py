@@ -1,0 +1,102 @@
+"""My queue: what is assigned to me, what waits for my confirmation, what nobody has taken."""
+
+from __future__ import annotations
+
+import pytest
+
+from voucher.core.models import AuditEntry
+from voucher.review import actions, selectors
+from voucher.review.models import ReviewCase
+
+from .conftest import application_from
+from .review_support import FAST_HASHERS, make_staff, put_in_state
+from .test_review_decisions import _verified_client
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def team(demo_data, django_user_model):
+    return {
+        "reviewer": make_staff(django_user_model, "reviewer", "bureau_reviewer"),
+        "reviewer2": make_staff(django_user_model, "reviewer2", "bureau_reviewer"),
+        "approver": make_staff(django_user_model, "approver", "bureau_approver"),
+        "auditor": make_staff(django_user_model, "auditor", "auditor"),
+    }
+
+
+def test_my_work_splits_assigned_pending_and_unassigned(team):
+    mine = put_in_state(application_from("d4-small"), "in_review")
+    other = put_in_state(application_from("d1-cap-binds"), "submitted")
+    actions.application_assign(
+        application=mine, assignee=team["reviewer"], acting_user=team["reviewer"]
+    )
+    work = selectors.my_work(team["reviewer"])
+    assert [r.id for r in work.assigned] == [mine.pk]
+    assert other.pk in [r.id for r in work.unassigned]
+    assert mine.pk not in [r.id for r in work.unassigned]
+    assert work.may_take
+    assert selectors.my_work(team["reviewer2"]).assigned == []
+
+
+def test_a_proposal_waits_for_an_approver_not_for_its_proposer(team):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    decision = actions.decision_propose(
+        application=application, kind="approval", acting_user=team["reviewer"]
+    )
+    assert [d.id for d in selectors.my_work(team["approver"]).to_confirm] == [decision.pk]
+    assert selectors.my_work(team["reviewer"]).to_confirm == []
+    assert selectors.my_work(team["reviewer2"]).to_confirm == []  # reviewers do not confirm
+
+
+def test_taking_an_application_from_the_page(client, team):
+    application = put_in_state(application_from("d4-small"), "submitted")
+    _verified_client(client, team["reviewer"])
+    page = client.get("/review/mine/").content.decode()
+    assert application.reference in page and "领取" in page
+    response = client.post(
+        f"/review/{application.pk}/assign/", {"assignee": "me", "next": "/review/mine/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/review/mine/"
+    assert ReviewCase.objects.get(application=application).assignee == team["reviewer"]
+    assert AuditEntry.objects.filter(action="application_assign").count() == 1
+    page = client.get("/review/mine/").content.decode()
+    assert 'id="assigned"' in page and application.reference in page.split('id="to-confirm"')[0]
+
+
+def test_handing_to_a_colleague_from_the_screen(client, team):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    _verified_client(client, team["approver"])
+    screen = client.get(f"/review/{application.pk}/").content.decode()
+    assert 'id="assign-to"' in screen and "t-reviewer2" in screen
+    client.post(f"/review/{application.pk}/assign/", {"assignee": "t-reviewer2"})
+    assert ReviewCase.objects.get(application=application).assignee == team["reviewer2"]
+
+
+@pytest.mark.parametrize(
+    ("actor", "assignee", "reason"),
+    [
+        ("auditor", "reviewer", "只有审核、复核人员或管理员可以分配申报"),
+        ("reviewer", "approver", "只能分配给审核人员"),
+    ],
+)
+def test_assignment_refusals_say_why_and_change_nothing(team, actor, assignee, reason):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    with pytest.raises(actions.ReviewError, match=reason):
+        actions.application_assign(
+            application=application, assignee=team[assignee], acting_user=team[actor]
+        )
+    assert not ReviewCase.objects.filter(application=application).exists()
+
+
+def test_the_auditor_sees_no_assign_form_and_an_unknown_user_is_named(client, team):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    _verified_client(client, team["auditor"])
+    assert 'id="assign-to"' not in client.get(f"/review/{application.pk}/").content.decode()
+    _verified_client(client, team["reviewer"])
+    response = client.post(f"/review/{application.pk}/assign/", {"assignee": "nobody"}, follow=True)
+    assert "nobody" in response.content.decode()
+    assert not ReviewCase.objects.filter(application=application).exists()

@@ -1,0 +1,281 @@
+"""Round parameters the administrator keeps in the database: unit-price bands and flagged devices.
+
+The round file (policy/rounds/<code>.toml) ships the parameters the policy text fixes. Two of them
+change while a round runs and belong to the bureau, not to a code release: the market unit-price
+bands that `UNIT_PRICE` compares against (14-1 一) and the devices a national authority flags
+(二（五）). The administrator sets those here; every evaluation of the round uses the file's values
+overlaid with these rows, and stores a fingerprint of what it used, so a stored evaluation can
+always say which parameters made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from voucher.applications.models import PolicyRoundRecord, StoredEvaluation
+from voucher.core.audit import audit
+from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
+from voucher.review import permissions as p
+from voucher.review.models import FlaggedDevice, UnitPriceBand
+
+MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
+
+
+class ParameterError(Exception):
+    """A parameter refused; `field` names the form field, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _require(check: p.Check) -> None:
+    if not check.allowed:
+        raise ParameterError("", check.reason)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectiveRound:
+    policy_round: PolicyRound
+    fingerprint: str  # "" when the database adds nothing to the round file
+
+
+def effective_round(record: PolicyRoundRecord) -> EffectiveRound:
+    """The round file overlaid with the administrator's bands and flagged devices."""
+    base = get_round(record.code)
+    bands = list(UnitPriceBand.objects.filter(round=record).order_by("device_key", "unit"))
+    flags = list(FlaggedDevice.objects.filter(round=record).order_by("device_key"))
+    if not bands and not flags:
+        return EffectiveRound(base, "")
+    unit_price_bands = dict(base.unit_price_bands)
+    for b in bands:
+        unit_price_bands[(b.device_key, b.unit)] = PriceBand(b.device, b.unit, b.minimum, b.maximum)
+    flagged = dict(base.flagged_devices)
+    for f in flags:
+        flagged[f.device_key] = f.notice
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {
+                "bands": [[b.device_key, b.unit, str(b.minimum), str(b.maximum)] for b in bands],
+                "flagged": [[f.device_key, f.notice] for f in flags],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+    ).hexdigest()
+    return EffectiveRound(
+        base.with_overrides(unit_price_bands=unit_price_bands, flagged_devices=flagged),
+        fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class ParametersPage:
+    record: PolicyRoundRecord
+    file_bands: list[PriceBand]
+    file_flagged: list[tuple[str, str]]
+    bands: list[UnitPriceBand]
+    flagged: list[FlaggedDevice]
+    fingerprint: str
+    stale: int  # latest evaluations made under other parameters
+
+
+def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
+    base = get_round(record.code)
+    current = effective_round(record)
+    latest: dict[int, str] = {}
+    for app_id, fp in (
+        StoredEvaluation.objects.filter(application__round=record)
+        .exclude(application__state="draft")
+        .order_by("created_at", "id")
+        .values_list("application_id", "parameters_sha256")
+    ):
+        latest[app_id] = fp
+    return ParametersPage(
+        record=record,
+        file_bands=sorted(base.unit_price_bands.values(), key=lambda b: (b.device, b.unit)),
+        file_flagged=sorted(base.flagged_devices.items()),
+        bands=list(UnitPriceBand.objects.filter(round=record).select_related("created_by")),
+        flagged=list(FlaggedDevice.objects.filter(round=record).select_related("created_by")),
+        fingerprint=current.fingerprint,
+        stale=sum(1 for fp in latest.values() if fp != current.fingerprint),
+    )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _text(field: str, value: Any, label: str, limit: int) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise ParameterError(field, f"请填写{label}")
+    if len(text) > limit:
+        raise ParameterError(field, f"{label}不能超过 {limit} 个字符")
+    return text
+
+
+def _price(field: str, value: Any, label: str) -> Decimal:
+    raw = str(value or "").strip().replace(",", "")
+    if not raw:
+        raise ParameterError(field, f"请填写{label}")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise ParameterError(field, f"{label}“{raw}”不是金额") from None
+    if not amount.is_finite() or amount < 0:
+        raise ParameterError(field, f"{label}不能为负数")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ParameterError(field, f"{label}最多保留两位小数（分）")
+    if amount >= Decimal(10) ** (MAX_DIGITS - 2):
+        raise ParameterError(field, f"{label}过大")
+    return amount.quantize(Decimal("0.01"))
+
+
+def price_band_set(
+    *,
+    record: PolicyRoundRecord,
+    device: Any,
+    unit: Any,
+    minimum: Any,
+    maximum: Any,
+    note: Any,
+    acting_user: Any,
+) -> UnitPriceBand:
+    """Set the band for one device and unit (replacing an earlier one for the same pair)."""
+    _require(p.can_manage_round(acting_user))
+    device_text = _text("device", device, "设备型号", 100)
+    unit_text = _text("unit", unit, "计量单位", 50)
+    low = _price("minimum", minimum, "单价下限")
+    high = _price("maximum", maximum, "单价上限")
+    if high < low:
+        raise ParameterError("maximum", f"单价上限 {high} 元低于下限 {low} 元")
+    reason = _text("note", note, "依据", 300)
+    key = device_key(device_text)
+    with transaction.atomic():
+        before = UnitPriceBand.objects.select_for_update().filter(
+            round=record, device_key=key, unit=unit_text
+        )
+        previous = [(str(b.minimum), str(b.maximum), b.note) for b in before]
+        before.delete()
+        band = UnitPriceBand.objects.create(
+            round=record,
+            device=device_text,
+            device_key=key,
+            unit=unit_text,
+            minimum=low,
+            maximum=high,
+            note=reason,
+            created_by=acting_user,
+        )
+        audit(
+            actor=acting_user,
+            action="parameter_price_band_set",
+            obj=record,
+            data={
+                "device": device_text,
+                "unit": unit_text,
+                "minimum": low,
+                "maximum": high,
+                "note": reason,
+                "replaced": previous,
+            },
+        )
+    return band
+
+
+def price_band_remove(*, band: UnitPriceBand, acting_user: Any) -> None:
+    _require(p.can_manage_round(acting_user))
+    with transaction.atomic():
+        audit(
+            actor=acting_user,
+            action="parameter_price_band_remove",
+            obj=band.round,
+            data={
+                "device": band.device,
+                "unit": band.unit,
+                "minimum": band.minimum,
+                "maximum": band.maximum,
+            },
+        )
+        band.delete()
+
+
+def device_flag(
+    *, record: PolicyRoundRecord, model: Any, notice: Any, acting_user: Any
+) -> FlaggedDevice:
+    """Flag a device (二（五）): its cost in every delivery line of the round stops counting."""
+    _require(p.can_manage_round(acting_user))
+    model_text = _text("model", model, "设备型号", 100)
+    notice_text = _text("notice", notice, "通报文件", 300)
+    key = device_key(model_text)
+    with transaction.atomic():
+        if FlaggedDevice.objects.filter(round=record, device_key=key).exists():
+            raise ParameterError("model", f"设备“{model_text}”已在通报设备名单中")
+        flag = FlaggedDevice.objects.create(
+            round=record,
+            model=model_text,
+            device_key=key,
+            notice=notice_text,
+            created_by=acting_user,
+        )
+        audit(
+            actor=acting_user,
+            action="parameter_device_flag",
+            obj=record,
+            data={"model": model_text, "notice": notice_text},
+        )
+    return flag
+
+
+def device_unflag(*, flag: FlaggedDevice, acting_user: Any) -> None:
+    _require(p.can_manage_round(acting_user))
+    with transaction.atomic():
+        audit(
+            actor=acting_user,
+            action="parameter_device_unflag",
+            obj=flag.round,
+            data={"model": flag.model, "notice": flag.notice},
+        )
+        flag.delete()
+
+
+UNDECIDED_STATES = (
+    "draft",
+    "submitted",
+    "formal_check",
+    "in_review",
+    "supplement_requested",
+    "resubmitted",
+)
+
+
+def round_reevaluate_undecided(*, record: PolicyRoundRecord, acting_user: Any) -> int:
+    """After a parameter change: evaluate again every application not yet decided.
+
+    Decided applications keep the evaluation their decision was made on (the decision notice
+    cites it); proposals still waiting for a second pair of eyes must be proposed again, which
+    decision_confirm enforces by refusing a proposal made on an older evaluation.
+    """
+    from voucher.applications.actions import applications_evaluate_batch
+    from voucher.applications.models import Application
+
+    _require(p.can_manage_round(acting_user))
+    applications = list(
+        Application.objects.filter(round=record, state__in=UNDECIDED_STATES).select_related(
+            "round", "enterprise"
+        )
+    )
+    if applications:
+        applications_evaluate_batch(applications=applications, acting_user=acting_user)
+    return len(applications)
