@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("voucher.staffapi.urls")),  # /api/v1/bureau/ and the token page
     path("api/v1/", include("voucher.api.urls")),
     path("platforms/", include("voucher.platforms.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

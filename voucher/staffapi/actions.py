@@ -1,0 +1,131 @@
+"""Writes of the bureau's API tokens: issue, revoke, and the audited use of a token.
+
+A token is `cvb_<prefix>_<secret>`: the prefix is looked up, only the SHA-256 of the secret is
+kept (the secret is 256 random bits, so a plain hash cannot be brute-forced). Every issue, revoke
+and use is written to the audit log; the decisions themselves are audited by the review actions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voucher.core.audit import audit
+from voucher.review import permissions as p
+from voucher.staffapi.models import DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
+
+TOKEN_PREFIX = "cvb"
+
+
+class TokenError(Exception):
+    """Refused: the message says why."""
+
+
+def secret_sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_issue(
+    *,
+    user: Any,
+    label: str,
+    scopes: Iterable[str],
+    days: int = DEFAULT_DAYS,
+    acting_user: Any,
+) -> tuple[StaffApiToken, str]:
+    """A new token for `user`, issued by that user; the returned text is shown once."""
+    if acting_user is None or user is None or acting_user.pk != user.pk:
+        raise TokenError(_("只能为自己签发令牌"))
+    check = p.can_use_review_site(user)
+    if not check:
+        raise TokenError(check.reason)
+    label = label.strip()
+    if not label:
+        raise TokenError(_("请填写令牌用途"))
+    if len(label) > 100:
+        raise TokenError(_("用途最多100个字"))
+    chosen = sorted(set(scopes), key=SCOPES.index) if set(scopes) <= set(SCOPES) else None
+    if chosen is None:
+        raise TokenError(
+            _("未知的权限范围：%(scopes)s") % {"scopes": sorted(set(scopes) - set(SCOPES))}
+        )
+    if not chosen:
+        raise TokenError(_("请至少选择一项权限范围"))
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError(_("有效期须为 1 至 %(max)s 天") % {"max": MAX_DAYS})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = StaffApiToken.objects.create(
+            user=user,
+            label=label,
+            prefix=prefix,
+            secret_sha256=secret_sha256(secret),
+            scopes=chosen,
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit(
+            actor=acting_user,
+            action="staff_token_issue",
+            obj=token,
+            data={"token": prefix, "label": label, "scopes": chosen, "days": days},
+        )
+    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def token_revoke(*, token: StaffApiToken, acting_user: Any) -> StaffApiToken:
+    """A user revokes one of their own tokens (at once; a revoked token stays revoked)."""
+    if acting_user is None or token.user_id != acting_user.pk:
+        raise TokenError(_("只能撤销自己的令牌"))
+    with transaction.atomic():
+        current = StaffApiToken.objects.select_for_update().get(pk=token.pk)
+        if current.revoked_at is not None:
+            raise TokenError(_("该令牌已撤销"))
+        current.revoked_at = timezone.now()
+        current.save(update_fields=["revoked_at"])
+        audit(
+            actor=acting_user,
+            action="staff_token_revoke",
+            obj=current,
+            data={"token": current.prefix},
+        )
+    return current
+
+
+def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | None:
+    """The live token `raw` names, its use audited; None otherwise (audited when the token
+    exists: revoked, expired, or its user no longer staff)."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = StaffApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.secret_sha256, secret_sha256(parts[2])):
+        return None
+    now = timezone.now()
+    staff = p.can_use_review_site(token.user)
+    live = token.revoked_at is None and token.expires_at > now and bool(staff)
+    with transaction.atomic():
+        if live:
+            StaffApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        audit(
+            actor=token.user,
+            action="staff_token_use" if live else "staff_token_refused",
+            obj=token,
+            data={
+                "token": token.prefix,
+                "method": method,
+                "path": path[:300],
+                "revoked": token.revoked_at is not None,
+                "expired": token.expires_at <= now,
+                "staff": bool(staff),
+            },
+        )
+    return token if live else None

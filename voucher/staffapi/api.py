@@ -1,0 +1,532 @@
+"""The bureau's API `/api/v1/bureau/` (django-ninja). Thin: every endpoint calls one review action
+or selector, as the review pages do, with the token's user as the acting user.
+
+Authentication: `Authorization: Bearer cvb_<prefix>_<secret>`, a token a staff member issued for
+themselves on /bureau-api/tokens/ (after logging in with TOTP); scopes `read` and `decide`; at most
+90 days; revocable; every use audited. The permissions are the token's user's roles, checked by
+voucher.review.permissions exactly as for the pages. Errors are RFC 7807 problem documents
+(`application/problem+json`); requests are throttled per token (`VOUCHER_BUREAU_API_RATE`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from voucher.applications.models import OUTCOME_CHOICES, Application
+from voucher.applications.states import STATE_CHOICES
+from voucher.review import actions as review
+from voucher.review import permissions as p
+from voucher.review import selectors as review_selectors
+from voucher.review.models import Decision
+from voucher.staffapi import actions, selectors
+from voucher.staffapi.models import DECIDE, READ, StaffApiToken
+
+PROBLEM = "application/problem+json"
+MONEY_INTEGER_DIGITS = 14  # MoneyField: 16 digits, 2 after the point
+
+
+class ApiProblem(Exception):
+    """An error the API answers with a problem document."""
+
+    def __init__(
+        self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
+
+
+class ExactJsonParser(Parser):
+    """JSON numbers with a fraction are read as Decimal from their text, never as float."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        def no_constants(name: str) -> NoReturn:
+            raise ValueError(f"{name} is not a number")
+
+        data = json.loads(request.body, parse_float=Decimal, parse_constant=no_constants)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> StaffApiToken | None:
+        return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
+
+
+class TokenThrottle(AuthRateThrottle):
+    """Per token: the cache key is the token's prefix."""
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        token = getattr(request, "auth", None)
+        ident = token.prefix if isinstance(token, StaffApiToken) else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": f"bureau-{ident}"}
+
+
+THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_BUREAU_API_RATE", "300/m"))
+
+api = NinjaAPI(
+    title="算力券 · 市经信局审核接口 (compute-voucher bureau API)",
+    version="1",
+    description=(
+        "The bureau's tools act through this API with exactly the guards of the review pages: "
+        "the token's user's roles, four eyes, and an approved amount that can be lowered, never "
+        "raised above the stored evaluation's approved_max. See docs/bureau-api.md."
+    ),
+    auth=TokenAuth(),
+    throttle=[THROTTLE],
+    parser=ExactJsonParser(),
+    urls_namespace="api-v1-bureau",
+)
+
+
+# --- problems (RFC 7807) -------------------------------------------------------------------------
+
+
+class ProblemItem(Schema):
+    location: str
+    message: str
+
+
+class Problem(Schema):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[ProblemItem] = Field(default_factory=list)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+    }
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _location(loc: Any) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    items = [
+        {"location": _location(e.get("loc", ())), "message": str(e.get("msg", ""))}
+        for e in error.errors
+    ]
+    return problem(
+        request, 422, "请求内容不符合接口定义 (request does not match the schema)", errors=items
+    )
+
+
+@api.exception_handler(ApiProblem)
+def _problem(request: HttpRequest, error: ApiProblem) -> HttpResponse:
+    return problem(request, error.status, error.title, error.detail, error.errors)
+
+
+@api.exception_handler(review.ConflictError)
+def _conflict(request: HttpRequest, error: review.ConflictError) -> HttpResponse:
+    return problem(request, 409, "冲突：已被他人处理 (conflict)", str(error))
+
+
+@api.exception_handler(review.ReviewError)
+def _refused(request: HttpRequest, error: review.ReviewError) -> HttpResponse:
+    return problem(request, 422, "不能办理 (refused)", str(error))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return problem(
+        request,
+        401,
+        "需要有效的令牌 (a valid bearer token is required)",
+        "missing, unknown, expired or revoked token, or its user is no longer staff",
+        headers={"WWW-Authenticate": 'Bearer realm="voucher-bureau"'},
+    )
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
+    wait = getattr(error, "wait", None)
+    headers = {"Retry-After": str(int(wait) + 1)} if wait else {}
+    return problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return problem(request, error.status_code, str(error) or "error")
+
+
+ERRORS: dict[int, Any] = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+    429: Problem,
+}
+FORBIDDEN = "无权办理 (forbidden)"
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest, scope: str) -> Any:
+    """The token's user, once the token has `scope`."""
+    token = request.auth  # type: ignore[attr-defined]
+    assert isinstance(token, StaffApiToken)
+    if scope not in token.scopes:
+        raise ApiProblem(403, f"令牌没有 {scope} 权限 (token lacks the {scope} scope)")
+    return token.user
+
+
+def _forbid(check: p.Check) -> None:
+    if not check.allowed:
+        raise ApiProblem(403, FORBIDDEN, check.reason)
+
+
+def _application(user: Any, application_id: int) -> Application:
+    application = selectors.application_or_none(application_id)
+    if application is None:
+        raise ApiProblem(404, "没有该申报 (no such application)")
+    _forbid(p.can_view_application(user, application))
+    return application
+
+
+def _decision(user: Any, decision_id: int) -> Decision:
+    decision = selectors.decision_or_none(decision_id)
+    if decision is None:
+        raise ApiProblem(404, "没有该审核意见 (no such decision)")
+    _forbid(p.can_view_application(user, decision.application))
+    return decision
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+def _amount(value: Any) -> Any:
+    """Yuan, exactly: a JSON string ("1234.56") or number (1234.56, read as Decimal), at most
+    two decimal places, more than zero."""
+    if value is None:
+        return None
+    if isinstance(value, bool | float):
+        raise ValueError('金额须写作十进制数字或字符串，如 "1234.56" (a decimal amount in yuan)')
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or not all(c.isdigit() or c == "." for c in text) or text.count(".") > 1:
+            raise ValueError(f"金额“{value}”不是数字 (not a decimal amount in yuan)")
+        value = Decimal(text)
+    if isinstance(value, int):
+        value = Decimal(value)
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError("金额须为十进制数字 (a decimal amount in yuan)")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("金额最多精确到分：小数点后至多两位 (at most 2 decimal places)")
+    if value <= 0:
+        raise ValueError("金额须大于零 (must be more than zero)")
+    if value.adjusted() >= MONEY_INTEGER_DIGITS:
+        raise ValueError("金额过大 (too large)")
+    return value.quantize(Decimal("0.01"))
+
+
+Yuan = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+                {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
+            ],
+            "description": "元 (yuan), at most 2 decimal places; read as a decimal, never float",
+            "examples": ["1234.56"],
+        }
+    ),
+]
+
+if TYPE_CHECKING:
+    States = str
+    Outcomes = str
+else:  # the codes, listed in the OpenAPI document and checked by the schema
+    States = Literal[tuple(code for code, _ in STATE_CHOICES if code != "draft")]
+    Outcomes = Literal[tuple(code for code, _ in OUTCOME_CHOICES)]
+
+
+class QueueFilters(Schema):
+    state: States | None = None
+    direction: int | None = Field(None, ge=1, le=4)
+    outcome: Outcomes | None = None
+    assignee: str | None = Field(None, max_length=150)
+    q: str | None = Field(None, max_length=200, description="单位名称或信用代码 (name or USCC)")
+
+
+class QueueRowOut(Schema):
+    id: int
+    reference: str
+    applicant_name: str
+    direction: int
+    state: str
+    state_label: str
+    submitted_on: Any = Field(None, json_schema_extra={"type": "string", "format": "date"})
+    outcome: str | None
+    outcome_label: str
+    approved_max: Decimal | None
+    requested: Decimal | None
+    proposed: Decimal | None
+    decided: Decimal | None
+    review_open: int
+    assignee: str
+
+
+class EvaluationOut(Schema):
+    id: int
+    engine_version: str
+    outcome: str
+    outcome_label: str
+    computed: Decimal
+    cap: Decimal
+    requested: Decimal | None
+    approved_max: Decimal
+    findings: list[dict[str, Any]]
+    contracts: list[dict[str, Any]]
+    missing_materials: list[Any]
+    created_at: datetime
+
+
+class ResolutionOut(Schema):
+    rule: str
+    contract: str
+    resolution: str
+    reason: str
+    resolved_by: str
+
+
+class DecisionOut(Schema):
+    id: int
+    application_id: int
+    evaluation_id: int
+    kind: Literal["approval", "rejection"]
+    status: str
+    amount: Decimal
+    approved_max_at_decision: Decimal
+    lowered_reason: str
+    reasons: list[dict[str, Any]]
+    proposed_by: str
+    proposed_at: datetime
+    confirmed_by: str
+    confirmed_at: datetime | None
+
+
+class ApplicationOut(Schema):
+    id: int
+    reference: str
+    applicant_name: str
+    uscc: str
+    direction: int
+    state: str
+    state_label: str
+    version: int
+    requested_amount: Decimal | None
+    assignee: str
+    evaluation: EvaluationOut | None
+    resolutions: list[ResolutionOut]
+    decisions: list[DecisionOut]
+    open_proposal_id: int | None
+
+
+class ContactOut(Schema):
+    application_id: int
+    contact_name: str
+    contact_mobile: str
+    contact_email: str
+    contact_address: str
+
+
+class ProposalIn(Schema):
+    kind: Literal["approval", "rejection"]
+    amount: Yuan | None = Field(
+        None, description="approval only; omitted or null: the evaluation's approved_max"
+    )
+    lowered_reason: str = Field("", max_length=2000, description="required below approved_max")
+    reason: str = Field("", max_length=2000, description="rejection: added to the failed rules")
+
+
+class ReturnIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+router = Router()
+
+
+@router.get("/applications", response={200: list[QueueRowOut], **ERRORS}, tags=["queue"])
+def queue(request: HttpRequest, filters: Query[QueueFilters]) -> Any:
+    """The review queue the token's user may see, with the review page's filters."""
+    user = _user(request, READ)
+    _forbid(p.can_use_review_site(user))
+    chosen = {k: str(v) for k, v in filters.model_dump().items() if v not in (None, "")}
+    return [row.__dict__ for row in review_selectors.review_rows(user, chosen)]
+
+
+@router.get(
+    "/applications/{application_id}",
+    response={200: ApplicationOut, **ERRORS},
+    tags=["applications"],
+)
+def application_read(request: HttpRequest, application_id: int) -> Any:
+    """One application's stored evaluation (findings, approved_max), resolutions and decisions."""
+    user = _user(request, READ)
+    return selectors.application_out(_application(user, application_id))
+
+
+@router.get(
+    "/applications/{application_id}/contact",
+    response={200: ContactOut, **ERRORS},
+    tags=["applications"],
+)
+def contact_read(request: HttpRequest, application_id: int) -> Any:
+    """The applicant's personal contact data; every read is written to the audit log."""
+    user = _user(request, READ)
+    application = _application(user, application_id)
+    try:
+        review.contact_view(application=application, acting_user=user)
+    except review.ReviewError as refused:
+        raise ApiProblem(403, FORBIDDEN, str(refused)) from None
+    return selectors.contact_out(application)
+
+
+def _proposal_fields(application: Application, payload: ProposalIn) -> list[dict[str, str]]:
+    """Which fields of a refused proposal are wrong, as far as the request shows it."""
+    evaluation = review.latest_evaluation(application)
+    if evaluation is None:
+        return []
+    maximum = evaluation.approved_max
+    if payload.kind == "approval" and payload.amount is not None:
+        if payload.amount > maximum:
+            return [
+                {
+                    "location": "body.payload.amount",
+                    "message": f"核定金额 {payload.amount} 元超过最高可核定金额 {maximum} 元："
+                    "只能调减，不能调增 (above approved_max)",
+                }
+            ]
+        if payload.amount < maximum and not payload.lowered_reason.strip():
+            return [
+                {
+                    "location": "body.payload.lowered_reason",
+                    "message": "调减核定金额须填写理由 (a lowered amount needs a reason)",
+                }
+            ]
+    if payload.kind == "rejection" and payload.amount is not None:
+        return [
+            {
+                "location": "body.payload.amount",
+                "message": "不予支持没有金额 (a rejection has no amount)",
+            }
+        ]
+    return []
+
+
+@router.post(
+    "/applications/{application_id}/decisions",
+    response={201: DecisionOut, **ERRORS},
+    tags=["decisions"],
+)
+def decision_propose(request: HttpRequest, application_id: int, payload: ProposalIn) -> Any:
+    """Propose a decision (reviewers): approval at approved_max, or lower with
+    `lowered_reason`; never above it. Rejection: the failed rules, plus `reason`."""
+    user = _user(request, DECIDE)
+    application = _application(user, application_id)
+    errors = _proposal_fields(application, payload)
+    if payload.kind == "rejection" and errors:
+        raise ApiProblem(422, "不能办理 (refused)", errors[0]["message"], errors)
+    try:
+        decision = review.decision_propose(
+            application=application,
+            kind=payload.kind,
+            amount=None if payload.amount is None else str(payload.amount),
+            lowered_reason=payload.lowered_reason,
+            reason=payload.reason,
+            acting_user=user,
+        )
+    except review.ConflictError:
+        raise
+    except review.ReviewError as refused:
+        application.refresh_from_db()
+        _forbid(p.can_propose(user, application))
+        raise ApiProblem(422, "不能办理 (refused)", str(refused), errors) from None
+    return Status(201, selectors.decision_out(decision))
+
+
+@router.post(
+    "/decisions/{decision_id}/confirm",
+    response={200: DecisionOut, **ERRORS},
+    tags=["decisions"],
+)
+def decision_confirm(request: HttpRequest, decision_id: int) -> Any:
+    """Confirm a proposed decision (approvers; never the person who proposed it)."""
+    user = _user(request, DECIDE)
+    decision = _decision(user, decision_id)
+    try:
+        confirmed = review.decision_confirm(decision=decision, acting_user=user)
+    except review.ConflictError:
+        raise
+    except review.ReviewError as refused:
+        application = decision.application
+        application.refresh_from_db()
+        _forbid(p.can_confirm(user, application, decision.kind))
+        raise ApiProblem(422, "不能办理 (refused)", str(refused)) from None
+    return selectors.decision_out(confirmed)
+
+
+@router.post(
+    "/decisions/{decision_id}/return",
+    response={200: DecisionOut, **ERRORS},
+    tags=["decisions"],
+)
+def decision_return(request: HttpRequest, decision_id: int, payload: ReturnIn) -> Any:
+    """Send a proposed decision back to the reviewers, with the reason (approvers)."""
+    user = _user(request, DECIDE)
+    decision = _decision(user, decision_id)
+    try:
+        returned = review.decision_return(
+            decision=decision, reason=payload.reason, acting_user=user
+        )
+    except review.ConflictError:
+        raise
+    except review.ReviewError as refused:
+        # the reason is checked by the schema: what is left is the role
+        raise ApiProblem(403, FORBIDDEN, str(refused)) from None
+    return selectors.decision_out(returned)
+
+
+api.add_router("/", router)
