@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
@@ -27,6 +29,13 @@ from voucher.portal.models import DraftProgress, MaterialFile, Submission
 from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path
 from voucher.review.selectors import SupplementView, supplement_requests_for
 
+# the registry's role names (voucher.policy.relations.ROLE_NAMES), for the catalogue
+ROLE_LABELS = (
+    gettext_noop("董事"),
+    gettext_noop("监事"),
+    gettext_noop("高级管理人员"),
+    gettext_noop("法定代表人"),
+)
 CAP_RULES = ("RATE_CAP", "STACKING_CAP", "AMOUNT_CAP", "REQUESTED")
 
 
@@ -46,6 +55,10 @@ class FindingItem:
     message: str
     clauses: list[tuple[str, str]]
     advice: str
+    # related-party paths (SUPPLIER_EQUITY / SUPPLIER_PERSONNEL): (caption, steps) for the
+    # registry's path_diagram tag, and the effective indirect ratio when there is one
+    diagrams: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    effective_ratio: str = ""
 
 
 @dataclass
@@ -73,8 +86,86 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
-def _item(f: dict[str, Any]) -> FindingItem:
+def _labelled(steps: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Show a company's registered name beside its code (persons keep the provider's id)."""
+    for step in steps:
+        name = names.get(step["node"])
+        if name and not step["person"]:
+            step["node"] = f"{name}（{step['node']}）"
+    return steps
+
+
+def related_party_diagrams(
+    f: dict[str, Any], application: m.Application
+) -> tuple[list[tuple[str, list[dict[str, Any]]]], str]:
+    """The paths a supplier finding names, as the review screen draws them (registry tags).
+
+    Holdings carry their ratio from the stored registry; a key person shared by both is drawn
+    as two arrows (person → applicant, person → supplier) labelled with the roles.
+    """
+    from voucher.policy.relations import ROLE_NAMES
+    from voucher.registry.models import Company, Officer, Shareholding
+    from voucher.registry.templatetags.registry_paths import _percent, chain
+
+    values = f.get("values") or {}
+    chains: list[tuple[str, list[str]]] = []
+    diagrams: list[tuple[str, list[dict[str, Any]]]] = []
+    if f["rule"] == "SUPPLIER_EQUITY":
+        for key, label in (
+            ("path", _("持股路径")),
+            ("path_to_applicant", _("共同股东 → 申报单位")),
+            ("path_to_supplier", _("共同股东 → 供应商")),
+        ):
+            nodes = values.get(key)
+            if isinstance(nodes, list) and len(nodes) > 1:
+                chains.append((label, [str(n) for n in nodes]))
+        pairs = {(a, b) for _label, nodes in chains for a, b in pairwise(nodes)}
+        ratios: dict[tuple[str, str], Any] = {}
+        if pairs:
+            holders = {a for a, _b in pairs}
+            for holding in Shareholding.objects.filter(holder__in=holders):
+                ratios[(holding.holder, holding.held)] = holding.ratio
+        codes = {n for _label, nodes in chains for n in nodes}
+        names = dict(Company.objects.filter(uscc__in=codes).values_list("uscc", "name"))
+        for label, nodes in chains:
+            steps = chain(nodes, [ratios.get((a, b)) for a, b in pairwise(nodes)])
+            diagrams.append((label, _labelled(steps, names)))
+    elif f["rule"] == "SUPPLIER_PERSONNEL":
+        persons = [str(p) for p in values.get("persons") or []]
+        contract = application.contracts.filter(contract_id=f.get("contract") or "").first()
+        if persons and contract is not None:
+            ends = (
+                (_("申报单位"), application.enterprise.uscc),
+                (_("供应商"), contract.supplier_uscc),
+            )
+            officers = Officer.objects.filter(
+                person__in=persons, company__in=[code for _label, code in ends]
+            ).exclude(role="other")
+            roles: dict[tuple[str, str], list[str]] = {}
+            for o in officers:
+                roles.setdefault((o.person, o.company), []).append(
+                    _(ROLE_NAMES.get(o.role, o.role))
+                )
+            names = dict(
+                Company.objects.filter(uscc__in=[c for _l, c in ends]).values_list("uscc", "name")
+            )
+            for person in persons:
+                for label, code in ends:
+                    steps = chain([person, code])
+                    steps[0]["person"] = True
+                    steps[1]["ratio_in"] = "、".join(roles.get((person, code), []))
+                    diagrams.append((f"{person} → {label}", _labelled(steps, names)))
+    return diagrams, _percent(values.get("effective_ratio"))
+
+
+def _item(f: dict[str, Any], application: m.Application | None = None) -> FindingItem:
+    diagrams: list[tuple[str, list[dict[str, Any]]]] = []
+    effective = ""
+    if application is not None and f["rule"] in ("SUPPLIER_EQUITY", "SUPPLIER_PERSONNEL"):
+        diagrams, effective = related_party_diagrams(f, application)
     return FindingItem(
+        diagrams=diagrams,
+        effective_ratio=effective,
         rule=f["rule"],
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
@@ -118,7 +209,7 @@ def self_check(application: m.Application, *, acting_user: Any) -> SelfCheck:
     )
     for f in latest.findings:
         if f["status"] in ("fail", "review"):
-            check.findings.append(_item(f))
+            check.findings.append(_item(f, application))
         elif f["status"] == "info" and f["rule"] in CAP_RULES:
             check.caps.append(_item(f))
     check.findings.sort(key=lambda i: (i.status != "fail", i.contract or ""))
