@@ -52,7 +52,8 @@ api = NinjaAPI(
     description=(
         "Direction 3 (免申即享): listed platforms publish open-source projects, read the "
         "centre's shortlist, and submit contracts, invoices, payments and consumption files "
-        "for listed enterprises. See docs/platform-api.md."
+        "for listed enterprises; the supplier's platform submits settlement data for "
+        "applicants' contracts (directions 1, 2, 4). See docs/platform-api.md."
     ),
     auth=TokenAuth(),
     throttle=[THROTTLE],
@@ -127,7 +128,7 @@ def _format_error(request: HttpRequest, error: fmt.FormatError) -> HttpResponse:
 
 @api.exception_handler(actions.Refused)
 def _refused(request: HttpRequest, error: actions.Refused) -> HttpResponse:
-    return problem(request, error.status, error.title, error.detail)
+    return problem(request, error.status, error.title, error.detail, errors=error.errors)
 
 
 @api.exception_handler(AuthenticationError)
@@ -157,7 +158,11 @@ def _scope(request: HttpRequest, scope: str) -> ApiToken:
     token = request.auth  # type: ignore[attr-defined]
     assert isinstance(token, ApiToken)
     if scope not in token.scopes:
-        raise actions.Refused(403, f"令牌没有 {scope} 权限 (token lacks the {scope} scope)")
+        raise actions.Refused(
+            403,
+            f"令牌没有 {scope} 权限 (token lacks the {scope} scope)",
+            errors=[{"location": "token.scopes", "message": f"{scope} missing"}],
+        )
     return token
 
 
@@ -234,10 +239,27 @@ class ShortlistOut(Schema):
     listed_at: datetime
 
 
+QUANTITY_PATTERN = r"^\d{1,14}(\.\d{1,6})?$"
+
+
+class TermLine(Schema):
+    device: str = Field("", max_length=64, description="device model, e.g. H800 (may be empty)")
+    unit: str = Field(min_length=1, max_length=64, description="e.g. card-hour")
+    quantity: str | None = Field(
+        None, pattern=QUANTITY_PATTERN, description="contracted scale in `unit`"
+    )
+    unit_price: str | None = Field(None, pattern=QUANTITY_PATTERN, description="yuan per unit")
+
+
+class TermsIn(Schema):
+    lines: list[TermLine] = Field(max_length=200)
+
+
 class ContractOut(Schema):
     enterprise_uscc: str
     contract_id: str
     document: dict[str, Any]
+    terms: list[TermLine]
     updated_at: datetime
 
 
@@ -246,13 +268,48 @@ def _contract_out(stored: Any) -> dict[str, Any]:
         "enterprise_uscc": stored.enterprise_uscc,
         "contract_id": stored.contract_id,
         "document": stored.document,
+        "terms": stored.terms or [],
         "updated_at": stored.updated_at,
     }
 
 
+class RowRefOut(Schema):
+    aggregate: int | None
+    batch: int | None
+    month: str
+    resource_type: str
+    device: str
+    unit: str
+    first_row: int
+    last_row: int
+    row_count: int
+
+
+class ComparisonOut(Schema):
+    kind: str
+    label: str
+    subject: str
+    expected: str | None
+    actual: str
+    difference: str | None
+    tolerance: str
+    flagged: bool
+    note: str
+    sources: list[str]
+    rows: list[RowRefOut]
+
+
+class ReconciliationOut(Schema):
+    contract_id: str
+    differences: int
+    comparisons: list[ComparisonOut]
+
+
 class BatchOut(Schema):
     id: int
+    kind: str  # consumption (direction 3) | settlement (an applicant's contract)
     enterprise_uscc: str
+    contract_id: str  # settlement: the applicant's contract; consumption: empty
     idempotency_key: str
     status: str
     file_name: str
@@ -268,7 +325,9 @@ class BatchOut(Schema):
 def _batch_out(batch: ConsumptionBatch) -> dict[str, Any]:
     return {
         "id": batch.pk,
+        "kind": "consumption" if batch.settles_application_id is None else "settlement",
         "enterprise_uscc": batch.enterprise_uscc,
+        "contract_id": batch.settles_contract_id,
         "idempotency_key": batch.idempotency_key,
         "status": batch.status,
         "file_name": batch.file_name,
@@ -290,7 +349,11 @@ Uscc = str
 
 def _uscc(value: str) -> str:
     if not re.fullmatch(USCC_PATTERN, value):
-        raise actions.Refused(404, "没有该企业 (no such enterprise)")
+        raise actions.Refused(
+            404,
+            "没有该企业 (no such enterprise)",
+            errors=[{"location": "path.uscc", "message": "not a USCC"}],
+        )
     return value
 
 
@@ -391,6 +454,45 @@ def payment_add(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.
     return Status(201, _contract_out(stored))
 
 
+@router.put(
+    "/enterprises/{uscc}/contracts/{contract_id}/terms",
+    response={200: ContractOut, **ERRORS},
+    tags=["contracts"],
+)
+def contract_terms(request: HttpRequest, uscc: str, contract_id: str, payload: TermsIn) -> Any:
+    """Replace the contract's scale and unit price per device and unit (one line each), which
+    the consumption is reconciled with."""
+    token = _scope(request, "contracts")
+    lines = [
+        {k: v for k, v in line.model_dump().items() if v is not None} for line in payload.lines
+    ]
+    stored = actions.contract_terms_submit(
+        token=token, uscc=_uscc(uscc), contract_id=contract_id, lines=lines
+    )
+    return _contract_out(stored)
+
+
+@router.get(
+    "/enterprises/{uscc}/contracts/{contract_id}/reconciliation",
+    response={200: ReconciliationOut, **ERRORS},
+    tags=["contracts"],
+)
+def contract_reconciliation(request: HttpRequest, uscc: str, contract_id: str) -> Any:
+    """The contract's processed consumption reconciled with its terms, total, invoices and
+    payments, as the bureau's reviewer sees it (differences are flagged, never corrected)."""
+    token = _scope(request, "contracts")
+    stored = selectors.contract_of(
+        platform=token.platform, uscc=_uscc(uscc), contract_id=contract_id
+    )
+    if stored is None:
+        raise actions.Refused(
+            404,
+            "没有该合同 (no such contract)",
+            errors=[{"location": "path.contract_id", "message": "not submitted"}],
+        )
+    return selectors.d3_reconciliation(stored=stored).as_json()
+
+
 @router.post(
     "/enterprises/{uscc}/consumption-batches",
     response={200: BatchOut, 202: BatchOut, **ERRORS},
@@ -448,6 +550,68 @@ def batch_errors(request: HttpRequest, batch_id: int) -> Any:
         raise actions.Refused(404, "没有该批次 (no such batch)")
     response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.csv"'
+    return response
+
+
+@router.post(
+    "/enterprises/{uscc}/contracts/{contract_id}/settlement-batches",
+    response={200: BatchOut, 202: BatchOut, **ERRORS},
+    tags=["settlement"],
+)
+def settlement_submit(
+    request: HttpRequest,
+    uscc: str,
+    contract_id: str,
+    file: File[UploadedFile],
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+) -> Any:
+    """Settlement data (14-1 五) for a contract an applicant declared in a direction 1, 2 or 4
+    application: the consumption file format. Only the platform whose organisation is the
+    contract's supplier may submit it. 202: queued; 200: the same key and file again."""
+    token = _scope(request, "settlement")
+    batch, created = actions.settlement_submit(
+        token=token,
+        uscc=_uscc(uscc),
+        contract_id=contract_id,
+        upload=file,
+        file_name=file.name or "",
+        idempotency_key=idempotency_key,
+    )
+    return Status(202 if created else 200, _batch_out(batch))
+
+
+@router.get(
+    "/settlement-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["settlement"]
+)
+def settlement_status(request: HttpRequest, batch_id: int) -> Any:
+    token = _scope(request, "settlement")
+    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=True)
+    if batch is None:
+        raise actions.Refused(404, "没有该批次 (no such batch)")
+    return _batch_out(batch)
+
+
+@router.get(
+    "/settlement-batches/{batch_id}/errors",
+    response={200: str, **ERRORS},
+    tags=["settlement"],
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "CSV: row, line, column, message",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def settlement_errors(request: HttpRequest, batch_id: int) -> Any:
+    """The per-row error report of a processed settlement batch (CSV, UTF-8)."""
+    token = _scope(request, "settlement")
+    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=True)
+    if batch is None:
+        raise actions.Refused(404, "没有该批次 (no such batch)")
+    response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="settlement-{batch.pk}-errors.csv"'
     return response
 
 

@@ -29,12 +29,14 @@ from voucher.platforms.models import (
     ApiToken,
     ConsumptionAggregate,
     ConsumptionBatch,
+    ContractReconciliation,
     Platform,
     PlatformContract,
     Project,
     ShortlistEntry,
 )
 from voucher.policy import format as fmt
+from voucher.policy import uscc as uscc_codes
 from voucher.policy.round import get_round
 
 ROUND_CODE = "bj-2026"  # the round direction-3 projects are screened and paid under
@@ -46,9 +48,16 @@ MAX_ATTEMPTS = 5
 class Refused(Exception):
     """A request the rules refuse; `status` is the HTTP status the API gives it."""
 
-    def __init__(self, status: int, title: str, detail: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail = status, title, detail
+        self.errors = errors or []  # [{location, message}]: the field(s) the refusal is about
 
 
 def batch_dir() -> Path:
@@ -114,6 +123,24 @@ def token_issue(
             data={"platform": platform.code, "scopes": scopes, "days": days},
         )
     return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def platform_organisation_set(*, platform: Platform, uscc: str, acting_user: Any = None) -> None:
+    """Record the USCC of the organisation running a platform (settlement data is accepted for
+    contracts whose supplier it is). Empty clears it."""
+    uscc = uscc.strip().upper()
+    if uscc and (len(uscc) != 18 or not uscc_codes.is_well_formed(uscc)):
+        raise ValueError(f"not a USCC: {uscc!r}")
+    with transaction.atomic():
+        previous = platform.uscc
+        platform.uscc = uscc
+        platform.save(update_fields=["uscc"])
+        audit(
+            actor=acting_user,
+            action="platform_organisation_set",
+            obj=platform,
+            data={"platform": platform.code, "uscc": uscc, "previous": previous},
+        )
 
 
 def token_revoke(*, token: ApiToken, acting_user: Any = None) -> None:
@@ -320,25 +347,38 @@ def contract_add_evidence(
     return stored
 
 
+def contract_terms_submit(
+    *, token: ApiToken, uscc: str, contract_id: str, lines: list[dict[str, Any]]
+) -> PlatformContract:
+    """Replace the contracted scale and unit price per device and unit of a contract."""
+    keys = [(line.get("device", ""), line["unit"]) for line in lines]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        index = keys.index(duplicated[0], keys.index(duplicated[0]) + 1)
+        raise Refused(
+            422,
+            "同一设备和单位只能约定一次 (one line per device and unit)",
+            errors=[{"location": f"body.lines.{index}", "message": f"duplicate {duplicated[0]}"}],
+        )
+    with transaction.atomic():
+        stored = _contract(token, uscc, contract_id)
+        stored = PlatformContract.objects.select_for_update().get(pk=stored.pk)
+        stored.terms = lines
+        stored.save(update_fields=["terms", "updated_at"])
+        audit(
+            actor=None,
+            action="platform_contract_terms",
+            obj=stored,
+            data={**_actor(token), "uscc": uscc, "contract": contract_id, "lines": lines},
+        )
+    return stored
+
+
 # --- consumption batches -----------------------------------------------------------------------
 
 
-def batch_submit(
-    *,
-    token: ApiToken,
-    uscc: str,
-    upload: IO[bytes],
-    file_name: str,
-    idempotency_key: str,
-) -> tuple[ConsumptionBatch, bool]:
-    """Store the file (content-addressed) and queue it once per Idempotency-Key.
-
-    Same key and same file: the batch already queued or processed, `created` False. Same key,
-    another file: refused with 409. The file is hashed while it is copied, never held whole.
-    """
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)")
-    _listed_project(token.platform, uscc)
+def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
+    """Copy the upload into the content-addressed batch directory: (SHA-256, size)."""
     directory = batch_dir()
     digest = hashlib.sha256()
     size = 0
@@ -359,6 +399,26 @@ def batch_submit(
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+    return sha, size
+
+
+def _batch_create(
+    *,
+    token: ApiToken,
+    uscc: str,
+    upload: IO[bytes],
+    file_name: str,
+    idempotency_key: str,
+    settles: tuple[Application, str] | None = None,
+) -> tuple[ConsumptionBatch, bool]:
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise Refused(
+            400,
+            "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)",
+            errors=[{"location": "header.Idempotency-Key", "message": "1 to 100 characters"}],
+        )
+    sha, size = _store_upload(upload)
+    application, contract_id = settles if settles is not None else (None, "")
     existing = ConsumptionBatch.objects.filter(
         platform=token.platform, idempotency_key=idempotency_key
     ).first()
@@ -368,6 +428,8 @@ def batch_submit(
                 batch = ConsumptionBatch.objects.create(
                     platform=token.platform,
                     enterprise_uscc=uscc,
+                    settles_application=application,
+                    settles_contract_id=contract_id,
                     idempotency_key=idempotency_key,
                     file_sha256=sha,
                     file_name=file_name[:200],
@@ -375,25 +437,156 @@ def batch_submit(
                 )
                 audit(
                     actor=None,
-                    action="platform_batch_submit",
+                    action="platform_settlement_submit" if settles else "platform_batch_submit",
                     obj=batch,
-                    data={**_actor(token), "uscc": uscc, "sha256": sha, "bytes": size},
+                    data={
+                        **_actor(token),
+                        "uscc": uscc,
+                        "sha256": sha,
+                        "bytes": size,
+                        **(
+                            {"application": application.pk, "contract": contract_id}
+                            if application is not None
+                            else {}
+                        ),
+                    },
                 )
             return batch, True
         except IntegrityError:  # the same key posted twice at once: the other one won
             existing = ConsumptionBatch.objects.get(
                 platform=token.platform, idempotency_key=idempotency_key
             )
-    if existing.file_sha256 != sha or existing.enterprise_uscc != uscc:
+    same_target = (existing.settles_application_id, existing.settles_contract_id) == (
+        None if application is None else application.pk,
+        contract_id,
+    )
+    if existing.file_sha256 != sha or existing.enterprise_uscc != uscc or not same_target:
         raise Refused(
             409,
             "该 Idempotency-Key 已用于另一个文件 (Idempotency-Key already used for another file)",
             f"batch {existing.pk} was submitted with this key",
+            errors=[{"location": "header.Idempotency-Key", "message": "already used"}],
         )
     return existing, False
 
 
+def batch_submit(
+    *,
+    token: ApiToken,
+    uscc: str,
+    upload: IO[bytes],
+    file_name: str,
+    idempotency_key: str,
+) -> tuple[ConsumptionBatch, bool]:
+    """Store the file (content-addressed) and queue it once per Idempotency-Key.
+
+    Same key and same file: the batch already queued or processed, `created` False. Same key,
+    another file: refused with 409. The file is hashed while it is copied, never held whole.
+    """
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise Refused(400, "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)")
+    _listed_project(token.platform, uscc)
+    return _batch_create(
+        token=token,
+        uscc=uscc,
+        upload=upload,
+        file_name=file_name,
+        idempotency_key=idempotency_key,
+    )
+
+
+# --- settlement data for directions 1, 2 and 4 (14-1 五) ---------------------------------------
+
+SETTLEMENT_CLOSED_STATES = ("draft", "withdrawn")
+# Settlement rows are compared uncut with the declared lines (the engine cuts the declaration to
+# the claim period itself): a window wide enough for any contract.
+SETTLEMENT_WINDOW = (date(2000, 1, 1), date(2099, 12, 31))
+
+
+def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[Application, Any]:
+    """The applicant's contract a settlement batch attaches to, or the refusal naming the field.
+
+    The latest submitted (not draft, not withdrawn) application of the round, direction 1, 2 or
+    4, of the enterprise `uscc`, with a contract `contract_id`; only the platform whose
+    organisation (Platform.uscc) is that contract's supplier may attach settlement data.
+    """
+    from voucher.applications.models import Contract
+
+    if not token.platform.uscc:
+        raise Refused(
+            403,
+            "平台未登记运营单位 (the platform's organisation is not registered)",
+            "an administrator records the USCC of the organisation running the platform",
+            errors=[{"location": "platform.uscc", "message": "not registered"}],
+        )
+    applications = Application.objects.filter(
+        round__code=ROUND_CODE, enterprise__uscc=uscc
+    ).exclude(state__in=SETTLEMENT_CLOSED_STATES)
+    if not applications.exists():
+        raise Refused(
+            404,
+            "该企业没有已提交的申报 (no submitted application of this enterprise)",
+            errors=[{"location": "path.uscc", "message": "no submitted application"}],
+        )
+    candidates = applications.exclude(direction=3)
+    if not candidates.exists():
+        raise Refused(
+            409,
+            "方向三的消费明细请用 consumption-batches 提交 (direction 3: use consumption-batches)",
+            errors=[{"location": "path.uscc", "message": "direction 3 application only"}],
+        )
+    declared = Contract.objects.filter(application__in=candidates, contract_id=contract_id)
+    if not declared.exists():
+        raise Refused(
+            404,
+            "申报中没有该合同 (the application declares no such contract)",
+            errors=[{"location": "path.contract_id", "message": "not declared by the applicant"}],
+        )
+    contract = (
+        declared.filter(supplier_uscc=token.platform.uscc)
+        .select_related("application")
+        .order_by("-application__pk")
+        .first()
+    )
+    if contract is None:
+        raise Refused(
+            403,
+            "只有合同的算力供应方可提交结算数据 (only the contract's supplier may submit)",
+            "the supplier the applicant declared for this contract is another organisation",
+            errors=[
+                {
+                    "location": "contracts.supplier.uscc",
+                    "message": "differs from the platform's organisation",
+                }
+            ],
+        )
+    return contract.application, contract
+
+
+def settlement_submit(
+    *,
+    token: ApiToken,
+    uscc: str,
+    contract_id: str,
+    upload: IO[bytes],
+    file_name: str,
+    idempotency_key: str,
+) -> tuple[ConsumptionBatch, bool]:
+    """Queue a settlement file (the consumption format) as evidence for an applicant's contract."""
+    application, contract = settlement_target(token=token, uscc=uscc, contract_id=contract_id)
+    return _batch_create(
+        token=token,
+        uscc=uscc,
+        upload=upload,
+        file_name=file_name,
+        idempotency_key=idempotency_key,
+        settles=(application, contract.contract_id),
+    )
+
+
 def batch_contract_terms(batch: ConsumptionBatch) -> dict[tuple[str, str], tuple[date, date]]:
+    if batch.settles_application_id is not None:
+        return {(batch.enterprise_uscc, batch.settles_contract_id): SETTLEMENT_WINDOW}
     terms = {}
     for stored in PlatformContract.objects.filter(
         platform=batch.platform, enterprise_uscc=batch.enterprise_uscc
@@ -496,12 +689,17 @@ def batch_process(
     if batch is None:
         return None
     path = batch_dir() / batch.file_sha256
-    window = get_round(ROUND_CODE)
+    policy_round = get_round(ROUND_CODE)
+    window = (
+        SETTLEMENT_WINDOW
+        if batch.settles_application_id is not None
+        else (policy_round.window_start, policy_round.window_end)
+    )
     try:
         try:
             result = consumption.ingest_file(
                 path,
-                window=(window.window_start, window.window_end),
+                window=window,
                 contracts=batch_contract_terms(batch),
             )
             refusal = ""
@@ -549,12 +747,13 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     Imported through `application_import` and evaluated by the same engine; re-building stores
     a new application (the previous one stays, with its evaluation, for the record).
     """
-    from voucher.platforms.selectors import delivery_lines_of
+    from voucher.platforms.selectors import d3_reconciliation, delivery_lines_of
 
     project = entry.project
     if entry.decision != ShortlistEntry.LISTED:
         raise Refused(409, "项目未列入名单 (project not listed)")
     contracts = []
+    reconciliations = []
     for stored in PlatformContract.objects.filter(
         platform=project.platform, enterprise_uscc=project.enterprise_uscc
     ).order_by("contract_id"):
@@ -562,6 +761,8 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             platform=project.platform, uscc=project.enterprise_uscc, contract_id=stored.contract_id
         )
         contracts.append({**stored.document, "deliveries": deliveries})
+        # flagged for the reviewer, never corrected: the deliveries stay the platform's figures
+        reconciliations.append(d3_reconciliation(stored=stored))
     document = fmt.parse_application(
         {
             "format": fmt.FORMAT_ID,
@@ -597,5 +798,23 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         )
         entry.application = application
         entry.save(update_fields=["application"])
+        for result in reconciliations:
+            ContractReconciliation.objects.create(
+                application=application,
+                contract_id=result.contract_id,
+                result=result.as_json(),
+                differences=len(result.differences),
+            )
+        audit(
+            actor=acting_user,
+            action="platform_d3_reconcile",
+            obj=application,
+            data={
+                "project": project.pk,
+                "differences": {
+                    r.contract_id: [c.kind for c in r.differences] for r in reconciliations
+                },
+            },
+        )
         stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
     return stored_evaluation

@@ -18,6 +18,9 @@ class Platform(models.Model):
 
     code = models.SlugField("平台代码", max_length=40, unique=True)
     name = models.CharField("平台名称", max_length=100)
+    # The organisation running the platform: settlement data (14-1 五) for an applicant's
+    # contract is accepted only from the platform whose organisation is that contract's supplier.
+    uscc = models.CharField("运营单位统一社会信用代码", max_length=18, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -31,7 +34,7 @@ class Platform(models.Model):
 class ApiToken(models.Model):
     """A platform's API token. Only the SHA-256 of the secret is kept; it is shown once."""
 
-    SCOPES = ("projects", "shortlist", "contracts", "consumption")
+    SCOPES = ("projects", "shortlist", "contracts", "consumption", "settlement")
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="tokens")
     label = models.CharField("用途", max_length=100)
@@ -125,6 +128,9 @@ class PlatformContract(models.Model):
     enterprise_uscc = models.CharField(max_length=18)
     contract_id = models.CharField(max_length=64)
     document = models.JSONField()
+    # The contract's scale and unit price per device and unit (14-1 一: "明确算力交付规模和支付
+    # 金额，或明确算力单价"): [{device, unit, quantity, unit_price}], reconciled with consumption.
+    terms = models.JSONField("合同约定规模与单价", default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -155,6 +161,17 @@ class ConsumptionBatch(models.Model):
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="batches")
     enterprise_uscc = models.CharField(max_length=18)
+    # Settlement data (directions 1, 2, 4): the applicant's contract the batch is evidence for.
+    # Empty for a direction-3 consumption batch. The contract is named by application and id
+    # (the applicant's contract rows may be re-created when a supplement is answered).
+    settles_application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="settlement_batches",
+    )
+    settles_contract_id = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=100)
     file_sha256 = models.CharField(max_length=64)
     file_name = models.CharField(max_length=200)
@@ -213,3 +230,29 @@ class ConsumptionAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_uscc}/{self.contract_id}/{self.month}"
+
+
+class ContractReconciliation(models.Model):
+    """The reconciliation (voucher.platforms.reconcile) a direction-3 application was built with:
+    one per contract of the application, stored with it so the reviewer sees what the build saw.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="reconciliations"
+    )
+    contract_id = models.CharField(max_length=64)
+    result = models.JSONField()  # Reconciliation.as_json()
+    differences = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "合同核对"
+        verbose_name_plural = "合同核对"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["application", "contract_id"], name="platforms_reconciliation_unique"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.application_id}/{self.contract_id}: {self.differences}"

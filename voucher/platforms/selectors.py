@@ -3,14 +3,17 @@ platform asking: a token of one platform never sees another's rows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 
-from voucher.platforms import consumption
+from voucher.platforms import consumption, reconcile
 from voucher.platforms.models import (
     ConsumptionAggregate,
     ConsumptionBatch,
+    ContractReconciliation,
     Platform,
     PlatformContract,
     Project,
@@ -30,8 +33,14 @@ def shortlist_of(*, platform: Platform) -> QuerySet[ShortlistEntry]:
     )
 
 
-def batch_of(*, platform: Platform, batch_id: int) -> ConsumptionBatch | None:
-    return ConsumptionBatch.objects.filter(platform=platform, pk=batch_id).first()
+def batch_of(
+    *, platform: Platform, batch_id: int, settlement: bool = False
+) -> ConsumptionBatch | None:
+    """One batch of the platform: a direction-3 consumption batch, or (`settlement`) a
+    settlement batch attached to an applicant's contract."""
+    return ConsumptionBatch.objects.filter(
+        platform=platform, pk=batch_id, settles_application__isnull=not settlement
+    ).first()
 
 
 def contract_of(*, platform: Platform, uscc: str, contract_id: str) -> PlatformContract | None:
@@ -47,12 +56,7 @@ def screening_queue() -> QuerySet[Project]:
 def delivery_lines_of(*, platform: Platform, uscc: str, contract_id: str) -> list[dict[str, str]]:
     """Delivery lines of one contract from every processed batch of the enterprise."""
     merged: dict[consumption.Key, consumption.Aggregate] = {}
-    for row in ConsumptionAggregate.objects.filter(
-        batch__platform=platform,
-        batch__status=ConsumptionBatch.DONE,
-        enterprise_uscc=uscc,
-        contract_id=contract_id,
-    ).order_by("pk"):
+    for row in d3_aggregates(platform=platform, uscc=uscc, contract_id=contract_id):
         key = (
             row.enterprise_uscc,
             row.contract_id,
@@ -70,3 +74,132 @@ def delivery_lines_of(*, platform: Platform, uscc: str, contract_id: str) -> lis
         )
         aggregate.add_span(row.first_second, row.last_second)
     return consumption.delivery_lines(merged, uscc, contract_id)
+
+
+def d3_aggregates(
+    *, platform: Platform, uscc: str, contract_id: str
+) -> QuerySet[ConsumptionAggregate]:
+    """The aggregates of the processed consumption batches (not settlement) of one contract."""
+    return ConsumptionAggregate.objects.filter(
+        batch__platform=platform,
+        batch__status=ConsumptionBatch.DONE,
+        batch__settles_application__isnull=True,
+        enterprise_uscc=uscc,
+        contract_id=contract_id,
+    ).order_by("pk")
+
+
+def aggregate_rows(rows: Any) -> list[reconcile.AggregateRow]:
+    return [
+        reconcile.AggregateRow(
+            id=row.pk,
+            batch_id=row.batch_id,
+            month=row.month,
+            resource_type=row.resource_type,
+            device=row.device,
+            unit=row.unit,
+            amount=row.amount,
+            quantity=row.quantity,
+            outside_amount=row.outside_amount,
+            row_count=row.row_count,
+            prorated_rows=row.prorated_rows,
+            first_row=row.first_row,
+            last_row=row.last_row,
+        )
+        for row in rows
+    ]
+
+
+def contract_figures(stored: PlatformContract) -> reconcile.ContractFigures:
+    """A platform contract as the reconciliation reads it: total, terms, invoices, payments."""
+    document = stored.document
+    return reconcile.ContractFigures(
+        contract_id=stored.contract_id,
+        total_amount=Decimal(document["total_amount"]),
+        lines=tuple(
+            reconcile.ContractedLine(
+                device=line.get("device", ""),
+                unit=line["unit"],
+                quantity=None if line.get("quantity") is None else Decimal(line["quantity"]),
+                unit_price=None if line.get("unit_price") is None else Decimal(line["unit_price"]),
+                source=f"terms[{index}]",
+            )
+            for index, line in enumerate(stored.terms or [])
+        ),
+        invoices=tuple(Decimal(i["amount"]) for i in document.get("invoices", [])),
+        payments=tuple(Decimal(p["amount"]) for p in document.get("payments", [])),
+    )
+
+
+def d3_reconciliation(*, stored: PlatformContract) -> reconcile.Reconciliation:
+    """Computed on demand from the stored aggregates."""
+    rows = d3_aggregates(
+        platform=stored.platform, uscc=stored.enterprise_uscc, contract_id=stored.contract_id
+    )
+    return reconcile.reconcile(contract_figures(stored), aggregate_rows(rows))
+
+
+@dataclass
+class SettlementView:
+    """The settlement data of one of an applicant's contracts, compared with its declaration."""
+
+    contract_id: str
+    supplier: str
+    batches: list[ConsumptionBatch] = field(default_factory=list)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def differences(self) -> int:
+        return sum(1 for c in self.comparisons if c["flagged"])
+
+
+def settlement_of(application: Any) -> list[SettlementView]:
+    """Per contract of `application`: its settlement batches and, from the processed ones, the
+    comparison with the declared delivery lines (voucher.platforms.reconcile)."""
+    batches = list(
+        ConsumptionBatch.objects.filter(settles_application=application)
+        .select_related("platform")
+        .order_by("pk")
+    )
+    if not batches:
+        return []
+    out = []
+    for contract in application.contracts.prefetch_related("deliveries"):
+        mine = [b for b in batches if b.settles_contract_id == contract.contract_id]
+        if not mine:
+            continue
+        done = [b.pk for b in mine if b.status == ConsumptionBatch.DONE]
+        rows = ConsumptionAggregate.objects.filter(
+            batch_id__in=done, contract_id=contract.contract_id
+        ).order_by("month", "resource_type", "device", "unit", "pk")
+        declared = [
+            reconcile.DeclaredLine(
+                index=index,
+                start=line.start,
+                end=line.end,
+                service=line.service,
+                device=line.device or "",
+                unit=line.unit,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+            )
+            for index, line in enumerate(contract.deliveries.all())
+        ]
+        comparisons = reconcile.compare_settlement(declared, aggregate_rows(rows)) if done else ()
+        out.append(
+            SettlementView(
+                contract_id=contract.contract_id,
+                supplier=contract.supplier_name,
+                batches=mine,
+                comparisons=[c.as_json() for c in comparisons],
+            )
+        )
+    return out
+
+
+def reconciliations_of(application: Any) -> list[ContractReconciliation]:
+    """The reconciliations a direction-3 application was built with."""
+    return list(
+        ContractReconciliation.objects.filter(application=application).order_by("contract_id")
+    )
