@@ -562,3 +562,26 @@ def test_the_token_page_in_english(client, team):
     text = client.get("/bureau-api/tokens/").content.decode()
     assert "Bureau API tokens" in text and "Issue a new token" in text
     assert "签发新令牌" not in text
+
+
+def test_unknown_paths_and_methods_are_problems_too(team, in_review):
+    client = _api(team["auditor"], ("read",))
+    body = _is_problem(client.get(f"{API}/nothing-here"), 404)
+    assert body["detail"] == f"{API}/nothing-here"
+    response = client.delete(f"{API}/applications/{in_review.pk}")
+    _is_problem(response, 405)
+    assert "GET" in response["Allow"]
+    _is_problem(client.get(f"{API}/applications/not-a-number"), 422)
+
+
+def test_no_csrf_token_is_needed_with_a_bearer_token(team, in_review):
+    client = Client(
+        enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {_secret(team['reviewer'])}"
+    )
+    response = _post(client, f"/applications/{in_review.pk}/decisions", {"kind": "approval"})
+    assert response.status_code == 201, response.content
+
+
+def test_the_interactive_documentation_is_served(client):
+    assert client.get(f"{API}/openapi.json").json()["info"]["title"].startswith("算力券")
+    assert client.get(f"{API}/docs").status_code == 200

@@ -11,12 +11,17 @@ voucher.review.permissions exactly as for the pages. Errors are RFC 7807 problem
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from functools import wraps
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -530,3 +535,42 @@ def decision_return(request: HttpRequest, decision_id: int, payload: ReturnIn) -
 
 
 api.add_router("/", router)
+
+
+# --- problems outside the operations: unknown paths, methods not allowed ------------------------
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/bureau/: a 404 problem, not Django's page."""
+    return problem(request, 404, "没有该接口 (no such endpoint)", request.path[:300])
+
+
+def _with_problems(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """django-ninja answers a method it does not serve with a bare 405; make it a problem."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.get("Content-Type", "") != PROBLEM:
+            return problem(
+                request,
+                405,
+                "不支持该请求方法 (method not allowed)",
+                request.method or "",
+                headers={"Allow": response.get("Allow", "")},
+            )
+        return response
+
+    return wrapped
+
+
+def url_patterns() -> tuple[list[Any], str, str]:
+    patterns, app_name, namespace = api.urls
+    wrapped = [
+        URLPattern(p.pattern, _with_problems(p.callback), p.default_args, p.name)
+        if isinstance(p, URLPattern)
+        else p
+        for p in patterns
+    ]
+    return wrapped, app_name, namespace
