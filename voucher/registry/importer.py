@@ -361,17 +361,22 @@ def _stage_file(
         return 0
     width = len(header)
     read = 0
+    batch = stage.batch
     for number, values in enumerate(iterator, start=2):
-        if not any(values) or not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue  # blank lines (and Excel's empty trailing rows) are not rows
         read += 1
         if len(values) < width:
             values = values + [""] * (width - len(values))
         record = dict(zip(header, values, strict=False))  # unknown columns are never read
         try:
-            stage.add((number, *check(record)))
+            batch.append((number, *check(record)))
         except RowError as exc:
             report.error(name, number, exc.column, exc.message)
+            continue
+        if len(batch) >= BATCH:
+            stage.flush()
+            batch = stage.batch
     stage.flush()
     return read
 
