@@ -25,8 +25,13 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                     entry=get_object_or_404(ShortlistEntry, project=project),
                     acting_user=request.user,
                 )
+                flagged = sum(
+                    r.differences for r in selectors.reconciliations_of(stored.application)
+                )
                 messages.success(
-                    request, f"已生成申报 #{stored.application_id}，审查结论 {stored.outcome}"
+                    request,
+                    f"已生成申报 #{stored.application_id}，审查结论 {stored.outcome}；"
+                    f"平台数据核对差异 {flagged} 处 (reconciliation differences: {flagged})",
                 )
             else:
                 entry = actions.project_screen(

@@ -1,4 +1,4 @@
-"""`voucher platforms sync|token|revoke|worker|process`."""
+"""`voucher platforms sync|token|revoke|organisation|worker`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ class Command(BaseCommand):
         token.add_argument("--days", type=int, default=365)
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix")
         revoke.add_argument("prefix")
+        organisation = sub.add_parser(
+            "organisation",
+            help="record the USCC of the organisation running a platform (settlement data)",
+        )
+        organisation.add_argument("platform")
+        organisation.add_argument("uscc", help="empty string to clear")
+        organisation.add_argument("--name", help="create the platform with this name if missing")
         worker = sub.add_parser("worker", help="process queued consumption batches")
         worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
         worker.add_argument("--sleep", type=float, default=2.0)
@@ -52,6 +59,17 @@ class Command(BaseCommand):
             if token is None:
                 raise CommandError("no such token")
             actions.token_revoke(token=token)
+        elif what == "organisation":
+            found = Platform.objects.filter(code=options["platform"]).first()
+            if found is None and options["name"]:
+                found = Platform.objects.create(code=options["platform"], name=options["name"])
+            if found is None:
+                raise CommandError(f"no platform {options['platform']!r}: give --name to create it")
+            try:
+                actions.platform_organisation_set(platform=found, uscc=options["uscc"])
+            except ValueError as error:
+                raise CommandError(str(error)) from None
+            self.stdout.write(f"{found.code}\t{found.name}\t{found.uscc}")
         elif what == "worker":
             while True:
                 try:
