@@ -585,3 +585,16 @@ def test_no_csrf_token_is_needed_with_a_bearer_token(team, in_review):
 def test_the_interactive_documentation_is_served(client):
     assert client.get(f"{API}/openapi.json").json()["info"]["title"].startswith("算力券")
     assert client.get(f"{API}/docs").status_code == 200
+
+
+def test_the_admin_shows_tokens_read_only_without_the_hash(admin_client, team):
+    token, _ = actions.token_issue(
+        user=team["reviewer"], label="x", scopes=["read"], days=30, acting_user=team["reviewer"]
+    )
+    assert admin_client.get("/admin/staffapi/staffapitoken/add/").status_code == 403
+    page = admin_client.get(f"/admin/staffapi/staffapitoken/{token.pk}/change/")
+    assert page.status_code == 200 and token.secret_sha256 not in page.content.decode()
+    response = admin_client.post(
+        f"/admin/staffapi/staffapitoken/{token.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403 and StaffApiToken.objects.filter(pk=token.pk).exists()
