@@ -14,7 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voucher.accounts.models import ADMIN, MEMBER, Invitation, Membership
+from voucher.accounts.models import (
+    ADMIN,
+    APPROVED,
+    MEMBER,
+    PENDING,
+    REFUSED,
+    EnterpriseClaim,
+    Invitation,
+    Membership,
+)
 from voucher.applications.models import Enterprise
 from voucher.core.audit import audit
 
@@ -23,6 +32,25 @@ INVITATION_DAYS = 14
 
 class AccountError(Exception):
     """A request the rules refuse; the message is for the user."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class ClaimRequired(AccountError):
+    """The enterprise exists without members: becoming its administrator needs a claim request."""
+
+    def __init__(self, enterprise: Enterprise):
+        super().__init__(
+            _(
+                "“%(name)s”已在系统中登记，但还没有管理员。请上传营业执照并作出声明，"
+                "提交认领申请，经管理部门审核通过后成为该单位的管理员。"
+            )
+            % {"name": enterprise.name},
+            field="uscc",
+        )
+        self.enterprise = enterprise
 
 
 def _token_sha256(token: str) -> str:
@@ -44,7 +72,9 @@ def user_sign_up(*, email: str, password: str) -> Any:
 def enterprise_register(*, uscc: str, name: str, acting_user: Any) -> Membership:
     """Register the user's enterprise; the first user of an enterprise is its administrator.
 
-    An enterprise that already has members is joined only by invitation.
+    An enterprise that already has members is joined only by invitation; one that exists
+    without members (a registry import, an interchange file) only through a claim request
+    (`enterprise_claim_request`), which a staff administrator decides.
     """
     with transaction.atomic():
         if Membership.objects.filter(user=acting_user).exists():
@@ -56,6 +86,8 @@ def enterprise_register(*, uscc: str, name: str, acting_user: Any) -> Membership
             raise AccountError(
                 _("该统一社会信用代码的企业已有管理员。请联系贵单位管理员在系统中邀请您加入。")
             )
+        if not created:
+            raise ClaimRequired(enterprise)
         membership = Membership.objects.create(user=acting_user, enterprise=enterprise, role=ADMIN)
         audit(
             actor=acting_user,
@@ -141,3 +173,151 @@ def invitation_accept(*, token: str, acting_user: Any) -> Membership:
             data={"invitation": invitation.pk, "email": invitation.email},
         )
     return membership
+
+
+# --- claiming an enterprise that exists without members ----------------------------------------
+
+CLAIM_LICENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "ofd")
+
+
+def _claim_mail(claim: EnterpriseClaim, subject: str, body: str) -> None:
+    address = claim.claimant.email
+    if address:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        )
+
+
+def enterprise_claim_request(
+    *,
+    uscc: str,
+    claimant_name: str,
+    claimant_position: str,
+    declaration: str,
+    licence_name: str,
+    licence_content: bytes,
+    licence_content_type: str,
+    acting_user: Any,
+) -> EnterpriseClaim:
+    """Ask to become the administrator of an enterprise without members.
+
+    The licence has passed voucher.portal.uploads.check_upload (content, extension, PDF with
+    JavaScript, zip bombs …); it is stored under its content hash outside the web root.
+    """
+    from voucher.portal.actions import upload_dir
+
+    extension = licence_name.rsplit(".", 1)[-1].lower() if "." in licence_name else ""
+    if extension not in CLAIM_LICENCE_EXTENSIONS:
+        raise AccountError(_("营业执照请上传 PDF、JPG、PNG 或 OFD 文件。"), field="licence")
+    sha = hashlib.sha256(licence_content).hexdigest()
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update().filter(uscc=uscc).first()
+        if enterprise is None:
+            raise AccountError(_("系统中没有该统一社会信用代码的企业。"), field="uscc")
+        if Membership.objects.filter(user=acting_user).exists():
+            raise AccountError(_("您已属于一家企业。"), field="uscc")
+        if enterprise.memberships.exists():
+            raise AccountError(
+                _("该统一社会信用代码的企业已有管理员。请联系贵单位管理员在系统中邀请您加入。"),
+                field="uscc",
+            )
+        if EnterpriseClaim.objects.filter(claimant=acting_user, status=PENDING).exists():
+            raise AccountError(_("您已有一份待审核的认领申请，请等待审核结果。"), field="uscc")
+        claim = EnterpriseClaim.objects.create(
+            enterprise=enterprise,
+            claimant=acting_user,
+            claimant_name=claimant_name,
+            claimant_position=claimant_position,
+            declaration=declaration,
+            licence_name=licence_name,
+            licence_size=len(licence_content),
+            licence_sha256=sha,
+            licence_content_type=licence_content_type,
+        )
+        target = upload_dir() / sha
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            partial.write_bytes(licence_content)
+            partial.replace(target)
+        audit(
+            actor=acting_user,
+            action="enterprise_claim_request",
+            obj=enterprise,
+            data={
+                "claim": claim.pk,
+                "uscc": uscc,
+                "claimant_name": claimant_name,
+                "claimant_position": claimant_position,
+                "licence": licence_name,
+                "sha256": sha,
+            },
+        )
+        _claim_mail(
+            claim,
+            _("已收到您认领“%(name)s”的申请") % {"name": enterprise.name},
+            _(
+                "您申请成为“%(name)s”（%(uscc)s）在北京市算力券申报系统中的管理员。\n"
+                "管理部门审核营业执照和声明后，将通过邮件告知结果。\n"
+            )
+            % {"name": enterprise.name, "uscc": enterprise.uscc},
+        )
+    return claim
+
+
+def enterprise_claim_decide(
+    *, claim: EnterpriseClaim, approve: bool, reason: str, acting_user: Any
+) -> EnterpriseClaim:
+    """A staff administrator approves (the claimant becomes the administrator) or refuses."""
+    from voucher.review import permissions
+
+    check = permissions.can_decide_enterprise_claim(acting_user)
+    if not check:
+        raise AccountError(check.reason)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise AccountError(_("不予通过时请填写理由。"), field="reason")
+    with transaction.atomic():
+        locked = (
+            EnterpriseClaim.objects.select_for_update()
+            .select_related("enterprise", "claimant")
+            .get(pk=claim.pk)
+        )
+        if locked.status != PENDING:
+            raise AccountError(_("这份认领申请已审核过了，请刷新页面。"))
+        enterprise = Enterprise.objects.select_for_update().get(pk=locked.enterprise_id)
+        if approve:
+            if enterprise.memberships.exists():
+                raise AccountError(_("该企业已有管理员，不能再通过认领申请。"))
+            if Membership.objects.filter(user=locked.claimant).exists():
+                raise AccountError(_("申请人已属于另一家企业。"))
+            Membership.objects.create(user=locked.claimant, enterprise=enterprise, role=ADMIN)
+        locked.status = APPROVED if approve else REFUSED
+        locked.reason = reason
+        locked.decided_by = acting_user
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        audit(
+            actor=acting_user,
+            action="enterprise_claim_approve" if approve else "enterprise_claim_refuse",
+            obj=enterprise,
+            data={
+                "claim": locked.pk,
+                "claimant": locked.claimant.get_username(),
+                "reason": reason,
+            },
+        )
+        if approve:
+            subject = _("您已成为“%(name)s”的管理员") % {"name": enterprise.name}
+            body = _(
+                "您认领“%(name)s”（%(uscc)s）的申请已审核通过，您现在是该单位在北京市算力券"
+                "申报系统中的管理员，可以填报申报并邀请同事加入。\n%(reason)s\n"
+            ) % {"name": enterprise.name, "uscc": enterprise.uscc, "reason": reason}
+        else:
+            subject = _("您认领“%(name)s”的申请未通过") % {"name": enterprise.name}
+            body = _(
+                "您认领“%(name)s”（%(uscc)s）的申请未通过审核。\n理由：%(reason)s\n"
+                "如有疑问请联系管理部门，或更正后重新提交认领申请。\n"
+            ) % {"name": enterprise.name, "uscc": enterprise.uscc, "reason": reason}
+        _claim_mail(locked, subject, body)
+    return locked

@@ -62,3 +62,58 @@ class EnterpriseForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("同事的电子邮箱"), max_length=150)
+
+
+CLAIM_DECLARATION = _(
+    "本人声明：本人是该单位的工作人员，已获单位授权在北京市算力券申报系统中代表单位办理申报事务；"
+    "所上传的营业执照真实、有效。如有虚假，愿承担相应责任。"
+)
+
+
+class ClaimForm(forms.Form):
+    """Claim an enterprise that exists in the system without members."""
+
+    uscc = forms.CharField(widget=forms.HiddenInput)
+    claimant_name = forms.CharField(
+        label=_("您的姓名"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    claimant_position = forms.CharField(
+        label=_("您在该单位的职务"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    licence = forms.FileField(
+        label=_("营业执照（扫描件或照片）"),
+        help_text=_("PDF、JPG、PNG 或 OFD，按文件内容检查类型。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.ofd"}),
+        error_messages={"required": _("请上传营业执照。")},
+    )
+    declaration = forms.BooleanField(
+        label=CLAIM_DECLARATION,
+        required=True,
+        error_messages={"required": _("请阅读并勾选声明。")},
+    )
+
+
+APPROVE, REFUSE = "approve", "refuse"
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核结论"),
+        choices=[(APPROVE, _("通过：申请人成为该单位管理员")), (REFUSE, _("不予通过"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("理由"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("不予通过时必填，将通过邮件告知申请人。"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == REFUSE and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("不予通过时请填写理由。"))
+        return data

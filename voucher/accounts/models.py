@@ -67,3 +67,65 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.enterprise.name}"
+
+
+PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
+CLAIM_STATUS_CHOICES = [(PENDING, "待审核"), (APPROVED, "已通过"), (REFUSED, "未通过")]
+
+
+class EnterpriseClaim(models.Model):
+    """A request to become the administrator of an enterprise that has no members yet.
+
+    Such an enterprise exists before anyone signs up for it (a registry import, an interchange
+    file); the claimant uploads the business licence and a declaration, and a staff
+    administrator approves or refuses with a reason. The licence bytes live in
+    uploads/<sha256>, like the application materials.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="claims"
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        on_delete=models.CASCADE,
+        related_name="enterprise_claims",
+    )
+    claimant_name = models.CharField("申请人姓名", max_length=100)
+    claimant_position = models.CharField("职务", max_length=100)
+    declaration = models.TextField("声明")
+    licence_name = models.CharField("营业执照文件名", max_length=200)
+    licence_size = models.PositiveBigIntegerField("大小（字节）")
+    licence_sha256 = models.CharField("SHA-256", max_length=64)
+    licence_content_type = models.CharField("类型", max_length=100)
+    status = models.CharField("状态", max_length=10, choices=CLAIM_STATUS_CHOICES, default=PENDING)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    reason = models.TextField("审核意见", blank=True)
+
+    class Meta:
+        verbose_name = "企业认领申请"
+        verbose_name_plural = "企业认领申请"
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["claimant"],
+                condition=models.Q(status="pending"),
+                name="one_pending_claim_per_user",
+            ),
+            models.CheckConstraint(
+                name="refused_claim_has_reason",
+                condition=~models.Q(status="refused") | ~models.Q(reason=""),
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.claimant} → {self.enterprise.name}（{self.get_status_display()}）"

@@ -48,4 +48,8 @@ urlpatterns = [
     path("enterprise/new/", views.enterprise_new, name="enterprise_new"),
     path("enterprise/", views.enterprise_members, name="enterprise"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("enterprise/claim/", views.enterprise_claim, name="enterprise_claim"),
+    path("claims/", views.claims, name="claims"),
+    path("claims/<int:claim_id>/", views.claim_decide, name="claim"),
+    path("claims/<int:claim_id>/licence/", views.claim_licence, name="claim_licence"),
 ]

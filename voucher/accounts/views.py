@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required as _login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from voucher.accounts import actions
 from voucher.accounts.access import access_enterprise_admin, membership_of
-from voucher.accounts.forms import EnterpriseForm, InvitationForm, SignUpForm
+from voucher.accounts.forms import (
+    APPROVE,
+    CLAIM_DECLARATION,
+    ClaimDecisionForm,
+    ClaimForm,
+    EnterpriseForm,
+    InvitationForm,
+    SignUpForm,
+)
+from voucher.accounts.models import PENDING, EnterpriseClaim
+from voucher.applications.models import Enterprise
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -51,13 +68,166 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 acting_user=request.user,
             )
+        except actions.ClaimRequired as exc:
+            messages.info(request, str(exc))
+            query = urlencode({"uscc": exc.enterprise.uscc})
+            return redirect(f"{reverse('accounts:enterprise_claim')}?{query}")
         except actions.AccountError as exc:
             form.add_error("uscc", str(exc))
         else:
             for warning in form.uscc_warnings:
                 messages.warning(request, warning)
             return redirect("portal:home")
-    return render(request, "accounts/enterprise_new.html", {"form": form})
+    claim = EnterpriseClaim.objects.filter(claimant=request.user).select_related("enterprise")
+    return render(request, "accounts/enterprise_new.html", {"form": form, "claim": claim.first()})
+
+
+# --- claiming an enterprise that exists without members ------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_claim(request: HttpRequest) -> HttpResponse:
+    """The claimant's request: business licence (checked like every upload) and declaration."""
+    from voucher.portal.uploads import UploadRefused, check_upload
+
+    if membership_of(request.user) is not None:
+        return redirect("portal:home")
+    pending = EnterpriseClaim.objects.filter(claimant=request.user, status=PENDING).first()
+    if pending is not None:
+        return redirect("accounts:enterprise_new")
+    uscc = (request.POST.get("uscc") or request.GET.get("uscc") or "").strip().upper()
+    enterprise = Enterprise.objects.filter(uscc=uscc).first()
+    if enterprise is None or enterprise.memberships.exists():
+        raise Http404
+    form = ClaimForm(request.POST or None, request.FILES or None, initial={"uscc": uscc})
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["licence"]
+        try:
+            checked = check_upload(upload.name or "", upload.read(_max_upload_bytes() + 1))
+            actions.enterprise_claim_request(
+                uscc=enterprise.uscc,
+                claimant_name=form.cleaned_data["claimant_name"],
+                claimant_position=form.cleaned_data["claimant_position"],
+                declaration=str(CLAIM_DECLARATION),
+                licence_name=checked.name,
+                licence_content=checked.content,
+                licence_content_type=checked.content_type,
+                acting_user=request.user,
+            )
+        except UploadRefused as exc:
+            form.add_error("licence", str(exc))
+        except actions.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("认领申请已提交，审核结果将通过邮件通知您。"))
+            return redirect("accounts:enterprise_new")
+    return render(
+        request,
+        "accounts/enterprise_claim.html",
+        {"form": form, "enterprise": enterprise},
+        status=400 if form.errors else 200,
+    )
+
+
+def _max_upload_bytes() -> int:
+    from django.conf import settings
+
+    return int(settings.VOUCHER_UPLOAD_MAX_FILE_BYTES)
+
+
+StaffView = Callable[..., HttpResponseBase]
+
+
+def claim_administrator(view: StaffView) -> StaffView:
+    """A staff administrator with a TOTP-verified session (the review site's login)."""
+    from voucher.review.permissions import can_decide_enterprise_claim
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+        check = can_decide_enterprise_claim(user)
+        if not check:
+            return render(request, "accounts/refused.html", {"reason": check.reason}, status=403)
+        if not getattr(user, "is_verified", lambda: False)():
+            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@claim_administrator
+@require_GET
+def claims(request: HttpRequest) -> HttpResponse:
+    rows = EnterpriseClaim.objects.select_related("enterprise", "claimant", "decided_by")
+    return render(
+        request,
+        "accounts/claims.html",
+        {
+            "pending": [c for c in rows if c.status == PENDING],
+            "decided": [c for c in rows if c.status != PENDING][:50],
+        },
+    )
+
+
+@claim_administrator
+@require_http_methods(["GET", "POST"])
+def claim_decide(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = get_object_or_404(
+        EnterpriseClaim.objects.select_related("enterprise", "claimant", "decided_by"), pk=claim_id
+    )
+    form = ClaimDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.enterprise_claim_decide(
+                claim=claim,
+                approve=form.cleaned_data["decision"] == APPROVE,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
+        except actions.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("已审核，结果已通过邮件告知申请人。"))
+            return redirect("accounts:claims")
+    return render(
+        request,
+        "accounts/claim.html",
+        {"claim": claim, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def claim_licence(request: HttpRequest, claim_id: int) -> HttpResponseBase:
+    """The licence of a claim: to the claimant and to a staff administrator, to nobody else."""
+    from voucher.portal.actions import upload_dir
+    from voucher.review.permissions import can_decide_enterprise_claim
+
+    claim = EnterpriseClaim.objects.filter(pk=claim_id).first()
+    if claim is None:
+        raise Http404
+    user: Any = request.user
+    administrator = (
+        can_decide_enterprise_claim(user).allowed and getattr(user, "is_verified", lambda: False)()
+    )
+    if claim.claimant_id != user.pk and not administrator:
+        raise Http404
+    path = upload_dir() / claim.licence_sha256
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=claim.licence_name,
+        content_type=claim.licence_content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @login_required

@@ -181,6 +181,15 @@ def can_manage_round(user: Any) -> Check:
     return OK
 
 
+def can_decide_enterprise_claim(user: Any) -> Check:
+    """A claim on an enterprise without members (e.g. from a registry import): the administrator."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _no("请先登录")
+    if r.ADMINISTRATOR not in _staff(user):
+        return _no("只有系统管理员可以审核企业认领申请")
+    return OK
+
+
 def can_export(user: Any) -> Check:
     return can_use_review_site(user)
 
