@@ -598,3 +598,15 @@ def test_the_admin_shows_tokens_read_only_without_the_hash(admin_client, team):
         f"/admin/staffapi/staffapitoken/{token.pk}/delete/", {"post": "yes"}
     )
     assert response.status_code == 403 and StaffApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_an_unexpected_error_is_a_problem_too(team, in_review, monkeypatch):
+    from voucher.staffapi import selectors
+
+    def broken(application):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "application_out", broken)
+    response = _api(team["auditor"], ("read",)).get(f"{API}/applications/{in_review.pk}")
+    body = _is_problem(response, 500)
+    assert "boom" not in json.dumps(body)

@@ -11,6 +11,7 @@ voucher.review.permissions exactly as for the pages. Errors are RFC 7807 problem
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -40,6 +41,7 @@ from voucher.staffapi import actions, selectors
 from voucher.staffapi.models import DECIDE, READ, StaffApiToken
 
 PROBLEM = "application/problem+json"
+logger = logging.getLogger(__name__)
 MONEY_INTEGER_DIGITS = 14  # MoneyField: 16 digits, 2 after the point
 
 
@@ -186,6 +188,12 @@ def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return problem(request, error.status_code, str(error) or "error")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
+    logger.exception("bureau API: unexpected error on %s %s", request.method, request.path)
+    return problem(request, 500, "服务器内部错误 (internal error)", "the error has been logged")
 
 
 ERRORS: dict[int, Any] = {
