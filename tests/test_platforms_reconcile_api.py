@@ -3,6 +3,7 @@ consumption, stored with the built application (flagged, not corrected) and show
 
 from __future__ import annotations
 
+import pytest
 from django.template.loader import render_to_string
 
 from voucher.platforms import actions
@@ -86,3 +87,20 @@ def test_the_screening_page_shows_the_differences_of_the_built_application(
     )
     page = response.content.decode()
     assert "核对差异" in page and "合同 C1：核对差异 3 处" in page
+
+
+def test_the_built_application_is_submitted_and_a_rebuild_replaces_it(a, listed, screener):
+    from .review_support import put_in_state
+
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    first = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
+    assert first.state == "submitted"  # the platform filed it: straight to the bureau's queue
+    listed.screening.refresh_from_db()
+    second = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
+    first.refresh_from_db()
+    assert (first.state, second.state) == ("withdrawn", "submitted")
+    put_in_state(second, "approved")
+    listed.screening.refresh_from_db()
+    with pytest.raises(actions.Refused) as refused:
+        actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert refused.value.status == 409

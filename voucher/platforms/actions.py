@@ -744,14 +744,25 @@ def batch_process(
 def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
     """The application the enterprise never files: project, screening, contracts, consumption.
 
-    Imported through `application_import` and evaluated by the same engine; re-building stores
-    a new application (the previous one stays, with its evaluation, for the record).
+    Imported through `application_import`, evaluated by the same engine and submitted: the
+    platform files it for the enterprise (免申即享), so it goes straight to the bureau's queue.
+    Re-building stores a new application; the previous one stays, with its evaluation, for the
+    record, withdrawn if no decision was taken on it yet (after a decision re-building is
+    refused). The reconciliation of each contract is stored with it, differences flagged.
     """
+    from voucher.applications.states import DRAFT, WITHDRAWABLE_STATES, WITHDRAWN
     from voucher.platforms.selectors import d3_reconciliation, delivery_lines_of
 
     project = entry.project
     if entry.decision != ShortlistEntry.LISTED:
         raise Refused(409, "项目未列入名单 (project not listed)")
+    previous = entry.application
+    if previous is not None and previous.state not in (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES):
+        raise Refused(
+            409,
+            "已作出审核决定的申报不能重新生成 (the built application has a decision)",
+            f"application {previous.reference} is {previous.state}",
+        )
     contracts = []
     reconciliations = []
     for stored in PlatformContract.objects.filter(
@@ -817,4 +828,18 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             },
         )
         stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
+        application.submit()
+        application.save()
+        replaced = None
+        if previous is not None and previous.state in WITHDRAWABLE_STATES:
+            previous = Application.objects.select_for_update().get(pk=previous.pk)
+            previous.withdraw()
+            previous.save()
+            replaced = previous.pk
+        audit(
+            actor=acting_user,
+            action="platform_d3_submit",
+            obj=application,
+            data={"project": project.pk, "replaces": replaced},
+        )
     return stored_evaluation
