@@ -415,7 +415,10 @@ def test_one_fen_below_is_accepted_with_a_reason_and_read_exactly_from_a_json_nu
     assert response.json()["amount"] == str(lower)
 
 
-@pytest.mark.parametrize("amount", ["1.001", "abc", "-5", "1,000.00", "", True, "NaN", 0, "0.00"])
+@pytest.mark.parametrize(
+    "amount",
+    ["1.001", "abc", "-5", "1,000.00", "", True, "NaN", 0, "0.00", "１２", ".5", "1e3", [], {}],
+)
 def test_malformed_amounts_are_refused_naming_amount(team, in_review, amount):
     body = _is_problem(
         _post(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -43,6 +44,7 @@ from voucher.staffapi.models import DECIDE, READ, StaffApiToken
 PROBLEM = "application/problem+json"
 logger = logging.getLogger(__name__)
 MONEY_INTEGER_DIGITS = 14  # MoneyField: 16 digits, 2 after the point
+DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII digits only: no "1e3", no "１２"
 
 
 class ApiProblem(Exception):
@@ -253,7 +255,7 @@ def _amount(value: Any) -> Any:
         raise ValueError('金额须写作十进制数字或字符串，如 "1234.56" (a decimal amount in yuan)')
     if isinstance(value, str):
         text = value.strip()
-        if not text or not all(c.isdigit() or c == "." for c in text) or text.count(".") > 1:
+        if not DECIMAL_TEXT.fullmatch(text):
             raise ValueError(f"金额“{value}”不是数字 (not a decimal amount in yuan)")
         value = Decimal(text)
     if isinstance(value, int):
