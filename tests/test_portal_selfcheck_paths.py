@@ -77,3 +77,13 @@ def test_a_key_person_in_both_is_drawn_with_the_roles(client, draft):
 
 def test_no_related_party_no_diagram(client, draft):
     assert "finding-paths" not in _selfcheck(client, draft)
+
+
+def test_in_english_the_captions_are_translated(client, draft):
+    from voucher.registry.models import Shareholding
+
+    Shareholding.objects.create(holder="P-0001", held=USCC_A, ratio=Decimal("0.3"))
+    Shareholding.objects.create(holder="P-0001", held=USCC_B, ratio=Decimal("0.2"))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = _selfcheck(client, draft)
+    assert "Common shareholder → applicant" in page

@@ -273,3 +273,12 @@ def test_an_outsider_reaches_nothing_of_the_supplement(client, world):
     client.logout()
     response = client.get(reverse("portal:supplement", args=[app.pk]))
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_in_english_the_supplement_list_and_step_are_translated(client, world):
+    app = world["app"]
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("portal:supplement", args=[app.pk])).content.decode()
+    assert "The reviewer asks for a supplement" in page
+    assert "Answer to item 1" in page and "Resubmit" in page
+    assert all(item in page for item in ITEMS)  # the bureau's own words stay as written

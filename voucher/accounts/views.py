@@ -78,7 +78,7 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
             for warning in form.uscc_warnings:
                 messages.warning(request, warning)
             return redirect("portal:home")
-    claim = EnterpriseClaim.objects.filter(claimant=request.user).select_related("enterprise")
+    claim = EnterpriseClaim.objects.filter(claimant=request.user.pk).select_related("enterprise")
     return render(request, "accounts/enterprise_new.html", {"form": form, "claim": claim.first()})
 
 
@@ -93,7 +93,7 @@ def enterprise_claim(request: HttpRequest) -> HttpResponse:
 
     if membership_of(request.user) is not None:
         return redirect("portal:home")
-    pending = EnterpriseClaim.objects.filter(claimant=request.user, status=PENDING).first()
+    pending = EnterpriseClaim.objects.filter(claimant=request.user.pk, status=PENDING).first()
     if pending is not None:
         return redirect("accounts:enterprise_new")
     uscc = (request.POST.get("uscc") or request.GET.get("uscc") or "").strip().upper()

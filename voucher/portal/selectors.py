@@ -281,22 +281,22 @@ class TimelineEntry:
 
 
 TIMELINE_LABELS = {
-    "application_create": "创建申报草稿",
-    "application_update": "保存",
-    "contract_save": "保存算力合同",
-    "contract_delete": "删除算力合同",
-    "contract_row_add": "添加合同明细",
-    "contract_row_delete": "删除合同明细",
-    "contract_rows_import": "从表格导入",
-    "implementation_report_save": "保存实施情况报告",
-    "declarations_save": "保存声明事项",
-    "commitment_acknowledge": "确认承诺书",
-    "material_file_add": "上传材料",
-    "material_file_delete": "删除材料",
-    "application_submit": "提交申报",
-    "supplement_request": "审核人员要求补正",
-    "supplement_answer": "答复补正",
-    "supplement_resubmit": "补正后重新提交",
+    "application_create": gettext_noop("创建申报草稿"),
+    "application_update": gettext_noop("保存"),
+    "contract_save": gettext_noop("保存算力合同"),
+    "contract_delete": gettext_noop("删除算力合同"),
+    "contract_row_add": gettext_noop("添加合同明细"),
+    "contract_row_delete": gettext_noop("删除合同明细"),
+    "contract_rows_import": gettext_noop("从表格导入"),
+    "implementation_report_save": gettext_noop("保存实施情况报告"),
+    "declarations_save": gettext_noop("保存声明事项"),
+    "commitment_acknowledge": gettext_noop("确认承诺书"),
+    "material_file_add": gettext_noop("上传材料"),
+    "material_file_delete": gettext_noop("删除材料"),
+    "application_submit": gettext_noop("提交申报"),
+    "supplement_request": gettext_noop("审核人员要求补正"),
+    "supplement_answer": gettext_noop("答复补正"),
+    "supplement_resubmit": gettext_noop("补正后重新提交"),
 }
 
 
