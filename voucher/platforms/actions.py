@@ -99,14 +99,20 @@ def token_issue(
     scopes: list[str] | None = None,
     days: int = 365,
     acting_user: Any = None,
+    fixed: tuple[str, str] | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token; the returned text is the only time the secret exists outside the client."""
+    """A new token; the returned text is the only time the secret exists outside the client.
+
+    `fixed` (prefix, secret) is for `voucher demo` only: a published demo token, like the demo
+    password, so that the walkthrough in docs/platform-api.md can be pasted as it is.
+    """
     scopes = list(scopes if scopes is not None else ApiToken.SCOPES)
     unknown = sorted(set(scopes) - set(ApiToken.SCOPES))
     if unknown:
         raise ValueError(f"unknown scopes {unknown}; known: {list(ApiToken.SCOPES)}")
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = (
+        fixed if fixed is not None else (secrets.token_hex(6), secrets.token_urlsafe(32))
+    )
     with transaction.atomic():
         token = ApiToken.objects.create(
             platform=platform,
@@ -120,7 +126,12 @@ def token_issue(
             actor=acting_user,
             action="platform_token_issue",
             obj=token,
-            data={"platform": platform.code, "scopes": scopes, "days": days},
+            data={
+                "platform": platform.code,
+                "scopes": scopes,
+                "days": days,
+                "fixed": fixed is not None,
+            },
         )
     return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 

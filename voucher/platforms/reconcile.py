@@ -44,17 +44,17 @@ HALF_FEN = Decimal("0.005")
 HALF_MICRO = Decimal("0.0000005")
 PRICE_PLACES = Decimal("0.000001")
 
-KIND_LABELS = {
-    "scale": "用量超出合同规模 (consumption above the contracted scale)",
-    "unit_price": "实际单价与合同单价不符 (effective unit price differs from the contract)",
+KIND_LABELS = {  # what is compared; `flagged` says whether they differ
+    "scale": "用量 / 合同规模 (consumed quantity vs contracted scale)",
+    "unit_price": "实际单价 / 合同单价 (effective vs contracted unit price)",
     "uncontracted": "合同未约定的设备或单位 (device or unit not in the contract)",
     "terms_missing": "合同未写明规模或单价 (contract states no scale or unit price)",
-    "total": "消费金额超出合同总额 (consumption above the contract total)",
-    "invoiced": "发票金额与消费金额不符 (invoiced total differs from consumption)",
-    "paid": "付款金额与消费金额不符 (paid total differs from consumption)",
-    "settled_quantity": "结算数量与申报不符 (settled quantity differs from the declaration)",
-    "settled_amount": "结算金额与申报不符 (settled amount differs from the declaration)",
-    "undeclared_settlement": "结算数据中有未申报的交付 (settled delivery not declared)",
+    "total": "消费金额 / 合同总额 (billed amount vs contract total)",
+    "invoiced": "发票金额 / 消费金额 (invoiced total vs billed amount)",
+    "paid": "付款金额 / 消费金额 (paid total vs billed amount)",
+    "settled_quantity": "结算数量 / 申报数量 (settled vs declared quantity)",
+    "settled_amount": "结算金额 / 申报金额 (settled vs declared amount)",
+    "undeclared_settlement": "未申报的结算交付 (settled delivery not declared)",
 }
 
 

@@ -43,6 +43,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         result = demo_load(round_batch=round_batch)
         demo_applicant_ensure()  # the portal's login, its draft, the round open around today
+        from voucher.platforms.demo import demo_platforms
         from voucher.review.demo import demo_examples_submit, demo_staff_ensure
 
         staff = demo_staff_ensure(password=DEMO_PASSWORD)
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  登录 {DEMO_APPLICANT} / {DEMO_PASSWORD}  申报企业（已有一份方向二草稿）"
         )
+        demo_platforms(self.stdout.write, address)  # direction 3 and settlement walkthrough
         if no_serve:
             return
         self.stdout.write("申报页面在演示期间公开只读。按 Ctrl-C 停止。")

@@ -1,0 +1,63 @@
+"""`voucher demo` holds the platform walkthrough: a token that works, a listed project, a
+processed consumption batch, the direction-3 application in the bureau's queue with its
+reconciliation, and settlement data on a direction-2 applicant's contract with one difference."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from voucher.platforms import demo, selectors
+from voucher.platforms.models import ConsumptionBatch, ContractReconciliation
+
+
+@pytest.fixture
+def seeded(db, settings, tmp_path):
+    settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
+    from voucher.applications.actions import rounds_sync
+
+    rounds_sync()
+    lines: list[str] = []
+    done = demo.demo_platforms(lines.append, "http://127.0.0.1:8000/")
+    return done, lines
+
+
+def test_the_demo_holds_the_direction_3_walkthrough(seeded):
+    done, lines = seeded
+    token = demo.token_text("modelscope")
+    assert any(token in line for line in lines)  # printed
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    shortlist = client.get("/api/v1/shortlist").json()
+    assert [e["external_id"] for e in shortlist] == [demo.D3_PROJECT_ID]
+    assert done.batch is not None and done.batch.status == ConsumptionBatch.DONE
+    application = done.d3_application
+    assert application is not None and application.direction == 3
+    assert application.state == "submitted"  # in the bureau's queue
+    evaluation = application.evaluations.get()
+    assert evaluation.outcome in ("eligible", "needs_review")
+    (record,) = ContractReconciliation.objects.filter(application=application)
+    flagged = [c for c in record.result["comparisons"] if c["flagged"]]
+    assert [(c["kind"], c["difference"]) for c in flagged] == [("invoiced", "-100.00")]
+    assert any(f"review/{application.pk}/" in line for line in lines)
+
+
+def test_the_demo_holds_settlement_data_with_one_flagged_difference(seeded):
+    done, _ = seeded
+    application = done.settlement_application
+    assert application is not None and application.direction == 2
+    assert application.state == "submitted"
+    assert done.settlement_batch is not None and done.settlement_batch.status == "done"
+    (view,) = selectors.settlement_of(application)
+    flagged = [c for c in view.comparisons if c["flagged"]]
+    assert [(c["kind"], c["difference"]) for c in flagged] == [("settled_amount", "120.00")]
+    client = Client(headers={"Authorization": f"Bearer {demo.token_text('demo-supplier')}"})
+    status = client.get(f"/api/v1/settlement-batches/{done.settlement_batch.pk}")
+    assert status.status_code == 200 and status.json()["kind"] == "settlement"
+
+
+def test_the_demo_seeds_once(seeded):
+    done, _ = seeded
+    again = demo.demo_platforms_ensure()
+    assert again.d3_application == done.d3_application
+    assert again.batch == done.batch and again.settlement_batch == done.settlement_batch
+    assert ConsumptionBatch.objects.count() == 2
