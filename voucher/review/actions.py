@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
@@ -48,7 +50,11 @@ from voucher.review.months import REFUND_MONTHS, add_months
 from voucher.review.notify import applicant_addresses, notify_after_commit
 from voucher.review.workflow import RULES
 
-CONFLICT = "该申报刚刚已被他人处理，请刷新页面后查看最新状态。"
+CONFLICT = gettext_lazy("该申报刚刚已被他人处理，请刷新页面后查看最新状态。")
+
+
+def _listing(items: Iterable[Any]) -> str:
+    return pgettext("list separator", "、").join(str(x) for x in items)
 
 
 class ReviewError(Exception):
@@ -127,7 +133,9 @@ def _transition(locked: Application, name: str, user: Any, *, conflict: bool = T
             and locked.state not in TRANSITIONS[name].source
             and (RULES[name].roles & p.r.roles_of(user, locked))
         ):
-            raise ConflictError(f"{CONFLICT}（{check.reason}）")
+            raise ConflictError(
+                _("%(conflict)s（%(reason)s）") % {"conflict": CONFLICT, "reason": check.reason}
+            )
         raise ReviewError(check.reason)
     before = locked.state
     getattr(locked, name)()
@@ -167,7 +175,7 @@ def application_assign(*, application: Application, assignee: Any, acting_user: 
     _require(p.can_assign(acting_user, assignee))
     with transaction.atomic():
         locked = _lock(application)
-        case, _ = ReviewCase.objects.update_or_create(
+        case, _created = ReviewCase.objects.update_or_create(
             application=locked, defaults={"assignee": assignee, "assigned_at": timezone.now()}
         )
         audit(
@@ -198,15 +206,15 @@ def finding_resolve(
     """Answer one `review` finding of the latest evaluation, with the reason on record."""
     reason = reason.strip()
     if not reason:
-        raise ReviewError("请填写处理理由")
+        raise ReviewError(_("请填写处理理由"))
     if resolution not in ("accept", "reject"):
-        raise ReviewError("处理结果只能是认可或不认可")
+        raise ReviewError(_("处理结果只能是认可或不认可"))
     with transaction.atomic():
         locked = _lock(application)
         _require(p.can_resolve_finding(acting_user, locked))
         evaluation = latest_evaluation(locked)
         if evaluation is None:
-            raise ReviewError("该申报尚未评估")
+            raise ReviewError(_("该申报尚未评估"))
         finding = next(
             (
                 f
@@ -216,7 +224,9 @@ def finding_resolve(
             None,
         )
         if finding is None or finding["status"] != "review":
-            raise ReviewError(f"最新评估中没有待审核项 {rule} {contract or ''}".strip())
+            raise ReviewError(
+                _("最新评估中没有待审核项 %(rule)s") % {"rule": f"{rule} {contract or ''}".strip()}
+            )
         resolved, created = FindingResolution.objects.update_or_create(
             evaluation=evaluation,
             rule=rule,
@@ -255,9 +265,9 @@ def supplement_request(
     """补正: the list of what is missing or wrong, item by item, and the deadline."""
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
-        raise ReviewError("请逐项列出需要补正的内容")
+        raise ReviewError(_("请逐项列出需要补正的内容"))
     if due_on <= timezone.localdate():
-        raise ReviewError("补正截止日期须晚于今天")
+        raise ReviewError(_("补正截止日期须晚于今天"))
     with transaction.atomic():
         locked = _lock(application)
         _require(p.can_request_supplement(acting_user, locked))
@@ -304,14 +314,16 @@ def supplement_answer(
         )
         _require(p.can_transition(acting_user, locked, "resubmit"))
         if request is None:
-            raise ReviewError("没有待答复的补正通知")
+            raise ReviewError(_("没有待答复的补正通知"))
         if timezone.localdate() > request.due_on:
-            raise ReviewError(f"补正截止日期 {request.due_on:%Y-%m-%d} 已过")
+            raise ReviewError(
+                _("补正截止日期 %(due)s 已过") % {"due": f"{request.due_on:%Y-%m-%d}"}
+            )
         items = list(request.items.all())
         missing = [i.position for i in items if not (answers.get(i.pk) or "").strip()]
         if missing:
             raise ReviewError(
-                "请答复每一项补正要求：第 " + "、".join(map(str, missing)) + " 项未答复"
+                _("请答复每一项补正要求：第 %(items)s 项未答复") % {"items": _listing(missing)}
             )
         for item in items:
             item.answer = answers[item.pk].strip()
@@ -365,9 +377,9 @@ def _money(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        raise ReviewError(f"金额“{value}”不是数字") from None
+        raise ReviewError(_("金额“%(value)s”不是数字") % {"value": value}) from None
     if amount != amount.quantize(Decimal("0.01")):
-        raise ReviewError("金额最多精确到分")
+        raise ReviewError(_("金额最多精确到分"))
     return amount
 
 
@@ -383,15 +395,15 @@ def decision_propose(
     """A reviewer proposes: approval with the amount (approved_max, or lower with a reason), or
     rejection with the failed rules and their clauses. A different approver confirms."""
     if kind not in ("approval", "rejection"):
-        raise ReviewError("审核意见只能是予以支持或不予支持")
+        raise ReviewError(_("审核意见只能是予以支持或不予支持"))
     with transaction.atomic():
         locked = _lock(application)
         _require(p.can_propose(acting_user, locked))
         evaluation = latest_evaluation(locked)
         if evaluation is None:
-            raise ReviewError("该申报尚未评估")
+            raise ReviewError(_("该申报尚未评估"))
         if Decision.objects.filter(application=locked, status=PROPOSED).exists():
-            raise ConflictError("该申报已有待复核的审核意见，请先由复核人员确认或退回。")
+            raise ConflictError(_("该申报已有待复核的审核意见，请先由复核人员确认或退回。"))
         resolutions = list(FindingResolution.objects.filter(evaluation=evaluation))
         resolved = {(x.rule, x.contract): x for x in resolutions}
         open_reviews = [
@@ -403,21 +415,27 @@ def decision_propose(
         reasons = _reasons_for_rejection(evaluation, resolutions)
         if kind == "approval":
             if open_reviews:
-                raise ReviewError("还有待审核项未处理：" + "、".join(open_reviews))
+                raise ReviewError(
+                    _("还有待审核项未处理：%(rules)s") % {"rules": _listing(open_reviews)}
+                )
             if reasons:
                 raise ReviewError(
-                    "有不通过的规则，不能予以支持：" + "、".join(x["rule"] for x in reasons)
+                    _("有不通过的规则，不能予以支持：%(rules)s")
+                    % {"rules": _listing(x["rule"] for x in reasons)}
                 )
             value = maximum if amount in (None, "") else _money(amount)
             if value > maximum:
                 raise ReviewError(
-                    f"核定金额 {value} 元超过最高可核定金额 {maximum} 元：金额只能调减，不能调增"
+                    _(
+                        "核定金额 %(value)s 元超过最高可核定金额 %(maximum)s 元：金额只能调减，不能调增"
+                    )
+                    % {"value": value, "maximum": maximum}
                 )
             if value <= 0:
-                raise ReviewError("核定金额须大于零；不予支持请拟定“不予支持”")
+                raise ReviewError(_("核定金额须大于零；不予支持请拟定“不予支持”"))
             lowered_reason = lowered_reason.strip()
             if value < maximum and not lowered_reason:
-                raise ReviewError("调减核定金额须填写理由")
+                raise ReviewError(_("调减核定金额须填写理由"))
             if value == maximum:
                 lowered_reason = ""
         else:
@@ -426,7 +444,7 @@ def decision_propose(
             if reason.strip():
                 reasons.append({"rule": "", "clause": "", "text": reason.strip()})
             if not reasons:
-                raise ReviewError("不予支持须列明理由：没有不通过的规则时请填写理由")
+                raise ReviewError(_("不予支持须列明理由：没有不通过的规则时请填写理由"))
         decision = Decision.objects.create(
             application=locked,
             evaluation=evaluation,
@@ -480,13 +498,16 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
         locked = _lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
         if current.status != PROPOSED:
-            raise ConflictError(f"{CONFLICT}（该审核意见已{current.get_status_display()}）")
+            raise ConflictError(
+                _("%(conflict)s（该审核意见已%(status)s）")
+                % {"conflict": CONFLICT, "status": _(current.get_status_display())}
+            )
         name = "approve" if current.kind == "approval" else "reject"
         latest = latest_evaluation(locked)
         if latest is None or latest.pk != current.evaluation_id:
-            raise ConflictError("拟定后申报已重新评估，请退回审核人员重新拟定。")
+            raise ConflictError(_("拟定后申报已重新评估，请退回审核人员重新拟定。"))
         if current.amount > latest.approved_max:
-            raise ReviewError("核定金额超过最高可核定金额")
+            raise ReviewError(_("核定金额超过最高可核定金额"))
         before = _transition(locked, name, acting_user)
         current.status = CONFIRMED
         current.confirmed_by = acting_user
@@ -518,12 +539,12 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
 def decision_return(*, decision: Decision, reason: str, acting_user: Any) -> Decision:
     """An approver sends a proposal back to the reviewers (it is withdrawn, with the reason)."""
     if not reason.strip():
-        raise ReviewError("退回须填写理由")
+        raise ReviewError(_("退回须填写理由"))
     with transaction.atomic():
         locked = _lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
         if p.r.APPROVER not in p.r.staff_roles_of(acting_user):
-            raise ReviewError("只有复核（审批）人员可以退回审核意见")
+            raise ReviewError(_("只有复核（审批）人员可以退回审核意见"))
         if current.status != PROPOSED:
             raise ConflictError(CONFLICT)
         current.status = WITHDRAWN
@@ -556,9 +577,9 @@ def publicity_publish(
     """公示: every listed application goes to `publicized`; the period is recorded."""
     _require(p.can_publish_publicity(acting_user))
     if ends_on < starts_on:
-        raise ReviewError("公示结束日期不能早于开始日期")
+        raise ReviewError(_("公示结束日期不能早于开始日期"))
     if not applications:
-        raise ReviewError("没有可公示的申报")
+        raise ReviewError(_("没有可公示的申报"))
     with transaction.atomic():
         publicity = PublicityList.objects.create(
             round=round, starts_on=starts_on, ends_on=ends_on, published_by=acting_user
@@ -567,7 +588,7 @@ def publicity_publish(
         for application in sorted(applications, key=lambda a: a.pk):
             locked = _lock(application)
             if locked.round_id != round.pk:
-                raise ReviewError(f"{locked.reference} 不属于本轮")
+                raise ReviewError(_("%(reference)s 不属于本轮") % {"reference": locked.reference})
             _transition(locked, "publicize", acting_user)
             _snapshot(locked, "publicize")
             publicity.applications.add(locked)
@@ -596,7 +617,7 @@ def objection_record(
 ) -> Objection:
     _require(p.can_record_objection(acting_user))
     if not text.strip():
-        raise ReviewError("请填写异议内容")
+        raise ReviewError(_("请填写异议内容"))
     with transaction.atomic():
         locked = _lock(application)
         objection = Objection.objects.create(
@@ -614,7 +635,7 @@ def objection_record(
 def objection_resolve(*, objection: Objection, resolution: str, acting_user: Any) -> Objection:
     _require(p.can_record_objection(acting_user))
     if not resolution.strip():
-        raise ReviewError("请填写处理结果")
+        raise ReviewError(_("请填写处理结果"))
     with transaction.atomic():
         current = Objection.objects.select_for_update().get(pk=objection.pk)
         current.resolution = resolution.strip()
@@ -635,17 +656,20 @@ def payment_record(
     """A payment (date, amount, reference); never more than the confirmed amount."""
     value = _money(amount)
     if value <= 0:
-        raise ReviewError("拨付金额须大于零")
+        raise ReviewError(_("拨付金额须大于零"))
     if not reference.strip():
-        raise ReviewError("请填写拨付凭证号")
+        raise ReviewError(_("请填写拨付凭证号"))
     with transaction.atomic():
         locked = _lock(application)
         _require(p.can_record_payment(acting_user, locked))
         decision = confirmed_decision(locked)
         if decision is None or decision.kind != "approval":
-            raise ReviewError("没有已确认的予以支持决定")
+            raise ReviewError(_("没有已确认的予以支持决定"))
         if value > decision.amount:
-            raise ReviewError(f"拨付金额 {value} 元超过核定金额 {decision.amount} 元")
+            raise ReviewError(
+                _("拨付金额 %(value)s 元超过核定金额 %(amount)s 元")
+                % {"value": value, "amount": decision.amount}
+            )
         record = PaymentRecord.objects.create(
             application=locked,
             paid_on=paid_on,
@@ -677,13 +701,13 @@ def clawback_request(
     """退还通知: the refund is due six calendar months after the notice (承诺书 第7条)."""
     value = _money(amount)
     if not reason.strip():
-        raise ReviewError("请填写要求退还的原因")
+        raise ReviewError(_("请填写要求退还的原因"))
     with transaction.atomic():
         locked = _lock(application)
         _require(p.can_request_clawback(acting_user, locked))
         paid = sum((x.amount for x in locked.payment_records.all()), Decimal("0"))
         if value <= 0 or value > paid:
-            raise ReviewError(f"应退金额须大于零且不超过已拨付的 {paid} 元")
+            raise ReviewError(_("应退金额须大于零且不超过已拨付的 %(paid)s 元") % {"paid": paid})
         clawback = Clawback.objects.create(
             application=locked,
             notice_date=notice_date,
@@ -722,7 +746,7 @@ def clawback_refund(
         locked = _lock(clawback.application)
         current = Clawback.objects.select_for_update().get(pk=clawback.pk)
         if value != current.amount:
-            raise ReviewError(f"退还金额须为应退的 {current.amount} 元")
+            raise ReviewError(_("退还金额须为应退的 %(amount)s 元") % {"amount": current.amount})
         current.refunded_on = refunded_on
         current.refunded_amount = value
         current.save(update_fields=["refunded_on", "refunded_amount"])
@@ -773,7 +797,7 @@ def budget_set(
     _require(p.can_manage_round(acting_user))
     value = _money(amount)
     if value < 0:
-        raise ReviewError("预算不能为负")
+        raise ReviewError(_("预算不能为负"))
     with transaction.atomic():
         budget, created = Budget.objects.update_or_create(
             round=round, direction=direction, defaults={"amount": value}
@@ -824,14 +848,16 @@ def outside_list_import(
     """
     _require(p.can_manage_round(acting_user))
     if kind not in dict(ListedEnterprise._meta.get_field("kind").choices or []):
-        raise ReviewError(f"未知的名单：{kind}")
+        raise ReviewError(_("未知的名单：%(kind)s") % {"kind": kind})
     try:
         rows = _rows(content, filename)
     except Exception as exc:
-        raise ReviewError(f"无法读取文件 {filename}：{exc}") from None
+        raise ReviewError(
+            _("无法读取文件 %(filename)s：%(error)s") % {"filename": filename, "error": exc}
+        ) from None
     result = ListImport(kind)
     if not rows:
-        raise ReviewError("文件是空的")
+        raise ReviewError(_("文件是空的"))
     header = [h.lower() for h in rows[0]]
     uscc_col = next((i for i, h in enumerate(header) if h in USCC_HEADERS), None)
     name_col = next((i for i, h in enumerate(header) if h in NAME_HEADERS), None)
@@ -843,7 +869,9 @@ def outside_list_import(
         if not code:
             continue
         if not is_well_formed(code):
-            result.errors.append(f"第 {number} 行：“{code}”不是统一社会信用代码")
+            result.errors.append(
+                _("第 %(row)s 行：“%(code)s”不是统一社会信用代码") % {"row": number, "code": code}
+            )
             continue
         name = row[name_col] if name_col is not None and name_col < len(row) else ""
         entries[code] = ListedEnterprise(

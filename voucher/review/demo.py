@@ -60,7 +60,7 @@ def demo_staff_ensure(*, password: str, acting_user: Any = None) -> list[tuple[s
                 name="演示验证器",
                 defaults={"key": demo_key(username).hex(), "confirmed": True},
             )
-            made.append((username, r.ROLE_LABELS[role], demo_secret(username)))
+            made.append((username, str(r.ROLE_LABELS[role]), demo_secret(username)))
         for role in r.STAFF_ROLES:
             Group.objects.get_or_create(name=role)
         audit(

@@ -11,6 +11,7 @@ import base64
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -27,12 +28,12 @@ def check_login(
     """(user, device, error): device None means the user still has to set one up."""
     user = authenticate(request, username=username, password=password)
     if user is None:
-        return None, None, "用户名或密码不正确"
+        return None, None, _("用户名或密码不正确")
     if confirmed_device(user) is None:
         return user, None, ""
     device = match_token(user, token.strip()) if token.strip() else None
     if device is None:
-        return None, None, "动态验证码不正确或已过期"
+        return None, None, _("动态验证码不正确或已过期")
     return user, device, ""
 
 

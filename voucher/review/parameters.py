@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from voucher.applications.models import PolicyRoundRecord, StoredEvaluation
 from voucher.core.audit import audit
@@ -118,27 +120,31 @@ def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
 def _text(field: str, value: Any, label: str, limit: int) -> str:
     text = " ".join(str(value or "").split())
     if not text:
-        raise ParameterError(field, f"请填写{label}")
+        raise ParameterError(field, _("请填写%(label)s") % {"label": label})
     if len(text) > limit:
-        raise ParameterError(field, f"{label}不能超过 {limit} 个字符")
+        raise ParameterError(
+            field, _("%(label)s不能超过 %(limit)s 个字符") % {"label": label, "limit": limit}
+        )
     return text
 
 
 def _price(field: str, value: Any, label: str) -> Decimal:
     raw = str(value or "").strip().replace(",", "")
     if not raw:
-        raise ParameterError(field, f"请填写{label}")
+        raise ParameterError(field, _("请填写%(label)s") % {"label": label})
     try:
         amount = Decimal(raw)
     except InvalidOperation:
-        raise ParameterError(field, f"{label}“{raw}”不是金额") from None
+        raise ParameterError(
+            field, _("%(label)s“%(value)s”不是金额") % {"label": label, "value": raw}
+        ) from None
     if not amount.is_finite() or amount < 0:
-        raise ParameterError(field, f"{label}不能为负数")
+        raise ParameterError(field, _("%(label)s不能为负数") % {"label": label})
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise ParameterError(field, f"{label}最多保留两位小数（分）")
+        raise ParameterError(field, _("%(label)s最多保留两位小数（分）") % {"label": label})
     if amount >= Decimal(10) ** (MAX_DIGITS - 2):
-        raise ParameterError(field, f"{label}过大")
+        raise ParameterError(field, _("%(label)s过大") % {"label": label})
     return amount.quantize(Decimal("0.01"))
 
 
@@ -154,13 +160,15 @@ def price_band_set(
 ) -> UnitPriceBand:
     """Set the band for one device and unit (replacing an earlier one for the same pair)."""
     _require(p.can_manage_round(acting_user))
-    device_text = _text("device", device, "设备型号", 100)
-    unit_text = _text("unit", unit, "计量单位", 50)
-    low = _price("minimum", minimum, "单价下限")
-    high = _price("maximum", maximum, "单价上限")
+    device_text = _text("device", device, pgettext("in a sentence", "设备型号"), 100)
+    unit_text = _text("unit", unit, pgettext("in a sentence", "计量单位"), 50)
+    low = _price("minimum", minimum, pgettext("in a sentence", "单价下限"))
+    high = _price("maximum", maximum, pgettext("in a sentence", "单价上限"))
     if high < low:
-        raise ParameterError("maximum", f"单价上限 {high} 元低于下限 {low} 元")
-    reason = _text("note", note, "依据", 300)
+        raise ParameterError(
+            "maximum", _("单价上限 %(high)s 元低于下限 %(low)s 元") % {"high": high, "low": low}
+        )
+    reason = _text("note", note, pgettext("in a sentence", "依据"), 300)
     key = device_key(device_text)
     with transaction.atomic():
         before = UnitPriceBand.objects.select_for_update().filter(
@@ -216,12 +224,14 @@ def device_flag(
 ) -> FlaggedDevice:
     """Flag a device (二（五）): its cost in every delivery line of the round stops counting."""
     _require(p.can_manage_round(acting_user))
-    model_text = _text("model", model, "设备型号", 100)
-    notice_text = _text("notice", notice, "通报文件", 300)
+    model_text = _text("model", model, pgettext("in a sentence", "设备型号"), 100)
+    notice_text = _text("notice", notice, pgettext("in a sentence", "通报文件"), 300)
     key = device_key(model_text)
     with transaction.atomic():
         if FlaggedDevice.objects.filter(round=record, device_key=key).exists():
-            raise ParameterError("model", f"设备“{model_text}”已在通报设备名单中")
+            raise ParameterError(
+                "model", _("设备“%(model)s”已在通报设备名单中") % {"model": model_text}
+            )
         flag = FlaggedDevice.objects.create(
             round=record,
             model=model_text,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
 from voucher.applications.models import Application
 from voucher.applications.states import TRANSITIONS
 from voucher.review import roles as r
 from voucher.review.workflow import RULES
 
-STATE_LABELS_FALLBACK = "当前状态"
+STATE_LABELS_FALLBACK = gettext_lazy("当前状态")
 
 
 class Check(NamedTuple):
@@ -38,23 +41,28 @@ def _staff(user: Any) -> frozenset[str]:
 def _state_label(state: str) -> str:
     from voucher.applications.states import STATE_CHOICES
 
-    return dict(STATE_CHOICES).get(state, state)
+    label = dict(STATE_CHOICES).get(state)
+    return _(label) if label else state
+
+
+def _transition_label(name: str) -> str:
+    return _(TRANSITIONS[name].label)
 
 
 def can_use_review_site(user: Any) -> Check:
     if user is None or not getattr(user, "is_authenticated", False):
-        return _no("请先登录")
+        return _no(_("请先登录"))
     if not _staff(user):
-        return _no("仅市经信局、市数字经济中心工作人员及审计人员可以使用审核系统")
+        return _no(_("仅市经信局、市数字经济中心工作人员及审计人员可以使用审核系统"))
     return OK
 
 
 def can_view_application(user: Any, application: Application) -> Check:
     roles = _staff(user)
     if not roles:
-        return _no("仅工作人员可以查看审核页面")
+        return _no(_("仅工作人员可以查看审核页面"))
     if roles == {r.SCREENER} and application.direction != 3:
-        return _no("市数字经济中心初审人员只处理方向三的申报")
+        return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     return OK
 
 
@@ -71,22 +79,27 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
     transition = TRANSITIONS.get(name)
     rule = RULES.get(name)
     if transition is None or rule is None:
-        return _no(f"未知的流转：{name}")
+        return _no(_("未知的流转：%(name)s") % {"name": name})
     roles = r.roles_of(user, application)
     allowed_roles = rule.roles & roles
     if not allowed_roles:
-        needed = "、".join(r.ROLE_LABELS[x] for x in sorted(rule.roles))
-        return _no(f"“{transition.label}”只能由{needed}操作")
+        needed = pgettext("list separator", "、").join(
+            str(r.ROLE_LABELS[x]) for x in sorted(rule.roles)
+        )
+        return _no(
+            _("“%(transition)s”只能由%(roles)s操作")
+            % {"transition": _transition_label(name), "roles": needed}
+        )
     if (
         allowed_roles == {r.SCREENER}
         and rule.screener_direction_3_only
         and application.direction != 3
     ):
-        return _no("市数字经济中心初审人员只处理方向三的申报")
+        return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     if application.state not in transition.source:
         return _no(
-            f"申报当前为“{_state_label(application.state)}”，不能“{transition.label}”"
-            "（可能已被他人处理，请刷新页面）"
+            _("申报当前为“%(state)s”，不能“%(transition)s”（可能已被他人处理，请刷新页面）")
+            % {"state": _state_label(application.state), "transition": _transition_label(name)}
         )
     why = rule.guard_reason(application, user)
     if why:
@@ -95,30 +108,37 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
 
 
 def can_resolve_finding(user: Any, application: Application) -> Check:
+    return _reviewing(user, application, _("只有审核人员可以处理待审核项"))
+
+
+def _reviewing(user: Any, application: Application, not_a_reviewer: str) -> Check:
+    """A reviewer (or the centre's screener, direction 3) on an application under review."""
     from voucher.applications.states import TRANSITIONS as T
 
     if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
-        return _no("只有审核人员可以处理待审核项")
+        return _no(not_a_reviewer)
     if r.SCREENER in _staff(user) and r.REVIEWER not in _staff(user) and application.direction != 3:
-        return _no("市数字经济中心初审人员只处理方向三的申报")
+        return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     reviewing = set(T["pass_formal_check"].source) | set(T["request_supplement"].source)
     if application.state not in reviewing:
-        return _no(f"申报当前为“{_state_label(application.state)}”，不在审核中")
+        return _no(
+            _("申报当前为“%(state)s”，不在审核中") % {"state": _state_label(application.state)}
+        )
     return OK
 
 
 def can_request_supplement(user: Any, application: Application) -> Check:
-    check = can_resolve_finding(user, application)
-    if not check:
-        return _no(check.reason.replace("处理待审核项", "发起补正"))
-    return OK
+    return _reviewing(user, application, _("只有审核人员可以发起补正"))
 
 
 def can_propose(user: Any, application: Application) -> Check:
     if r.REVIEWER not in _staff(user):
-        return _no("只有市经信局审核人员可以拟定审核意见")
+        return _no(_("只有市经信局审核人员可以拟定审核意见"))
     if application.state != "in_review":
-        return _no(f"申报当前为“{_state_label(application.state)}”，不能拟定审核意见")
+        return _no(
+            _("申报当前为“%(state)s”，不能拟定审核意见")
+            % {"state": _state_label(application.state)}
+        )
     return OK
 
 
@@ -128,21 +148,23 @@ def can_confirm(user: Any, application: Application, kind: str) -> Check:
 
 def can_publish_publicity(user: Any) -> Check:
     if r.APPROVER not in _staff(user):
-        return _no("只有复核（审批）人员可以发布公示名单")
+        return _no(_("只有复核（审批）人员可以发布公示名单"))
     return OK
 
 
 def can_record_objection(user: Any) -> Check:
     if not (_staff(user) & {r.REVIEWER, r.APPROVER}):
-        return _no("只有审核或复核人员可以登记、处理公示异议")
+        return _no(_("只有审核或复核人员可以登记、处理公示异议"))
     return OK
 
 
 def can_record_payment(user: Any, application: Application) -> Check:
     if not (_staff(user) & RULES["pay"].roles):
-        return _no("只有复核（审批）人员或管理员可以登记拨付")
+        return _no(_("只有复核（审批）人员或管理员可以登记拨付"))
     if application.state != "publicized":
-        return _no(f"申报当前为“{_state_label(application.state)}”，公示后方可拨付")
+        return _no(
+            _("申报当前为“%(state)s”，公示后方可拨付") % {"state": _state_label(application.state)}
+        )
     from voucher.review.workflow import pay_guard
 
     why = pay_guard(application, user)
@@ -151,16 +173,19 @@ def can_record_payment(user: Any, application: Application) -> Check:
 
 def can_request_clawback(user: Any, application: Application) -> Check:
     if r.APPROVER not in _staff(user):
-        return _no("只有复核（审批）人员可以发出退还通知")
+        return _no(_("只有复核（审批）人员可以发出退还通知"))
     if application.state != "paid":
-        return _no(f"申报当前为“{_state_label(application.state)}”，只有已拨付的可以要求退还")
+        return _no(
+            _("申报当前为“%(state)s”，只有已拨付的可以要求退还")
+            % {"state": _state_label(application.state)}
+        )
     return OK
 
 
 def can_hand_out(user: Any) -> Check:
     """Who may hand applications to reviewers (taking one oneself included)."""
     if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
-        return _no("只有审核、复核人员或管理员可以分配申报")
+        return _no(_("只有审核、复核人员或管理员可以分配申报"))
     return OK
 
 
@@ -170,23 +195,23 @@ def can_assign(user: Any, assignee: Any) -> Check:
     if not check:
         return check
     if not (_staff(assignee) & {r.REVIEWER, r.SCREENER}):
-        return _no("只能分配给审核人员")
+        return _no(_("只能分配给审核人员"))
     return OK
 
 
 def can_manage_round(user: Any) -> Check:
     """Budgets, outside lists (municipal support, dishonesty): the administrator."""
     if r.ADMINISTRATOR not in _staff(user):
-        return _no("只有系统管理员可以设置预算、导入名单")
+        return _no(_("只有系统管理员可以设置预算、导入名单"))
     return OK
 
 
 def can_decide_enterprise_claim(user: Any) -> Check:
     """A claim on an enterprise without members (e.g. from a registry import): the administrator."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return _no("请先登录")
+        return _no(_("请先登录"))
     if r.ADMINISTRATOR not in _staff(user):
-        return _no("只有系统管理员可以审核企业认领申请")
+        return _no(_("只有系统管理员可以审核企业认领申请"))
     return OK
 
 
@@ -196,5 +221,5 @@ def can_export(user: Any) -> Check:
 
 def can_see_notifications(user: Any) -> Check:
     if not (_staff(user) & {r.ADMINISTRATOR, r.AUDITOR}):
-        return _no("只有系统管理员和审计人员可以查看通知发送情况")
+        return _no(_("只有系统管理员和审计人员可以查看通知发送情况"))
     return OK

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.utils.translation import gettext_lazy as _
+
 REVIEWER: Final = "bureau_reviewer"
 APPROVER: Final = "bureau_approver"
 SCREENER: Final = "centre_screener"
@@ -13,12 +15,12 @@ APPLICANT: Final = "applicant"  # not a group: membership of the enterprise (vou
 
 STAFF_ROLES: Final = (REVIEWER, APPROVER, SCREENER, AUDITOR, ADMINISTRATOR)
 ROLE_LABELS: Final = {
-    REVIEWER: "市经信局审核人员",
-    APPROVER: "市经信局复核（审批）人员",
-    SCREENER: "市数字经济中心初审人员（方向三）",
-    AUDITOR: "审计人员（只读）",
-    ADMINISTRATOR: "系统管理员",
-    APPLICANT: "申报单位",
+    REVIEWER: _("市经信局审核人员"),
+    APPROVER: _("市经信局复核（审批）人员"),
+    SCREENER: _("市数字经济中心初审人员（方向三）"),
+    AUDITOR: _("审计人员（只读）"),
+    ADMINISTRATOR: _("系统管理员"),
+    APPLICANT: _("申报单位"),
 }
 
 

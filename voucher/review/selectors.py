@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
@@ -121,7 +122,7 @@ def review_rows(user: Any, filters: Mapping[str, str] | None = None) -> list[Que
             applicant_name=a.applicant_name,
             direction=a.direction,
             state=a.state,
-            state_label=STATE_LABELS.get(a.state, a.state),
+            state_label=_(STATE_LABELS.get(a.state, a.state)),
             submitted_on=a.submitted_on,
             outcome=e.outcome if e else None,
             outcome_label=app_selectors.outcome_label(e.outcome if e else None),
@@ -183,7 +184,7 @@ def my_work(user: Any) -> MyWork:
                 reference=d.application.reference,
                 applicant_name=d.application.applicant_name,
                 kind=d.kind,
-                kind_label=d.get_kind_display(),
+                kind_label=_(d.get_kind_display()),
                 amount=d.amount,
                 proposed_by=d.proposed_by.get_username(),
                 proposed_at=d.proposed_at,
@@ -357,7 +358,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
     simple = ("accept", "pass_formal_check", "resume_review", "mark_overdue")
     transitions = [
-        (name, TRANSITIONS[name].label, p.can_transition(user, application, name))
+        (name, _(TRANSITIONS[name].label), p.can_transition(user, application, name))
         for name in transitions_from(application.state)
         if name in simple
     ]
@@ -398,11 +399,11 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         can_supplement=p.can_request_supplement(user, application),
         can_confirm=p.can_confirm(user, application, open_proposal.kind)
         if open_proposal
-        else p.Check(False, "没有待复核的意见"),
+        else p.Check(False, _("没有待复核的意见")),
         can_pay=p.can_record_payment(user, application),
         can_clawback=p.can_request_clawback(user, application),
         approved_max=evaluation.approved_max if evaluation else None,
-        state_label=STATE_LABELS.get(application.state, application.state),
+        state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
     )
 
@@ -464,13 +465,13 @@ class DirectionFigures:
     def bars(self) -> list[tuple[str, str, Decimal | None, int]]:
         """(label, css class, amount, percent of the row's largest) for the bar chart."""
         rows: list[tuple[str, str, Decimal | None, int]] = [
-            ("申请", "requested", self.requested, self.bar(self.requested)),
-            ("审核中", "proposed", self.proposed, self.bar(self.proposed)),
-            ("已核定", "approved", self.approved, self.bar(self.approved)),
-            ("已拨付", "paid", self.paid, self.bar(self.paid)),
+            (_("申请"), "requested", self.requested, self.bar(self.requested)),
+            (_("审核中"), "proposed", self.proposed, self.bar(self.proposed)),
+            (_("已核定"), "approved", self.approved, self.bar(self.approved)),
+            (_("已拨付"), "paid", self.paid, self.bar(self.paid)),
         ]
         if self.budget is not None:
-            rows.append(("预算", "budget", self.budget, self.bar(self.budget)))
+            rows.append((_("预算"), "budget", self.budget, self.bar(self.budget)))
         return rows
 
 

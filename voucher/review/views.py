@@ -71,7 +71,7 @@ def _run(request: HttpRequest, done: str, fn: Callable[[], Any]) -> Any:
     try:
         result = fn()
     except actions.ConflictError as exc:
-        messages.error(request, f"冲突：{exc}")
+        messages.error(request, _("冲突：%(reason)s") % {"reason": exc})
         return None
     except actions.ReviewError as exc:
         messages.error(request, str(exc))
@@ -83,12 +83,14 @@ def _run(request: HttpRequest, done: str, fn: Callable[[], Any]) -> Any:
 def _date(value: str | None, default: date | None = None) -> date:
     if not value:
         if default is None:
-            raise actions.ReviewError("请填写日期")
+            raise actions.ReviewError(_("请填写日期"))
         return default
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise actions.ReviewError(f"日期“{value}”格式应为 YYYY-MM-DD") from None
+        raise actions.ReviewError(
+            _("日期“%(value)s”格式应为 YYYY-MM-DD") % {"value": value}
+        ) from None
 
 
 # --- login --------------------------------------------------------------------------------------
@@ -122,9 +124,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if otp.confirm(device, request.POST.get("otp_token", "")):
             otp_login(request, device)
-            messages.success(request, "动态验证码已启用")
+            messages.success(request, _("动态验证码已启用"))
             return redirect("review:queue")
-        messages.error(request, "验证码不正确，请按验证器上当前显示的六位数字输入")
+        messages.error(request, _("验证码不正确，请按验证器上当前显示的六位数字输入"))
     return render(
         request,
         "review/otp_setup.html",
@@ -155,7 +157,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "filters": filters,
             "states": STATE_CHOICES[1:],
-            "roles": sorted(r.ROLE_LABELS[x] for x in r.staff_roles_of(request.user)),
+            "roles": sorted(str(r.ROLE_LABELS[x]) for x in r.staff_roles_of(request.user)),
             "query": request.GET.urlencode(),
         },
     )
@@ -210,7 +212,7 @@ def transition(request: HttpRequest, application_id: int, name: str) -> HttpResp
     application = _application(request, application_id)
     _run(
         request,
-        "已办理",
+        _("已办理"),
         lambda: actions.application_transition(
             application=application,
             transition=name,
@@ -227,7 +229,7 @@ def resolve(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     _run(
         request,
-        "已记录处理意见",
+        _("已记录处理意见"),
         lambda: actions.finding_resolve(
             application=application,
             rule=request.POST.get("rule", ""),
@@ -247,7 +249,7 @@ def supplement(request: HttpRequest, application_id: int) -> HttpResponse:
     items = request.POST.get("items", "").splitlines()
     _run(
         request,
-        "已发出补正通知",
+        _("已发出补正通知"),
         lambda: actions.supplement_request(
             application=application,
             items=items,
@@ -265,7 +267,7 @@ def propose(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     _run(
         request,
-        "已拟定审核意见，待另一名复核人员确认",
+        _("已拟定审核意见，待另一名复核人员确认"),
         lambda: actions.decision_propose(
             application=application,
             kind=request.POST.get("kind", ""),
@@ -285,7 +287,7 @@ def confirm(request: HttpRequest, decision_id: int) -> HttpResponse:
     _application(request, decision.application_id)
     _run(
         request,
-        "已复核确认",
+        _("已复核确认"),
         lambda: actions.decision_confirm(decision=decision, acting_user=request.user),
     )
     return redirect("review:screen", decision.application_id)
@@ -298,7 +300,7 @@ def return_decision(request: HttpRequest, decision_id: int) -> HttpResponse:
     _application(request, decision.application_id)
     _run(
         request,
-        "已退回",
+        _("已退回"),
         lambda: actions.decision_return(
             decision=decision, reason=request.POST.get("reason", ""), acting_user=request.user
         ),
@@ -337,7 +339,7 @@ def payment(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     _run(
         request,
-        "已登记拨付",
+        _("已登记拨付"),
         lambda: actions.payment_record(
             application=application,
             paid_on=_date(request.POST.get("paid_on"), timezone.localdate()),
@@ -355,7 +357,7 @@ def clawback(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     _run(
         request,
-        "已登记退还通知",
+        _("已登记退还通知"),
         lambda: actions.clawback_request(
             application=application,
             notice_date=_date(request.POST.get("notice_date"), timezone.localdate()),
@@ -374,7 +376,7 @@ def refund(request: HttpRequest, clawback_id: int) -> HttpResponse:
     _application(request, item.application_id)
     _run(
         request,
-        "已登记退还",
+        _("已登记退还"),
         lambda: actions.clawback_refund(
             clawback=item,
             refunded_on=_date(request.POST.get("refunded_on"), timezone.localdate()),
@@ -391,7 +393,7 @@ def objection(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     _run(
         request,
-        "已登记异议",
+        _("已登记异议"),
         lambda: actions.objection_record(
             application=application,
             received_on=_date(request.POST.get("received_on"), timezone.localdate()),
@@ -409,7 +411,7 @@ def objection_resolve(request: HttpRequest, objection_id: int) -> HttpResponse:
     _application(request, item.application_id)
     _run(
         request,
-        "已记录异议处理结果",
+        _("已记录异议处理结果"),
         lambda: actions.objection_resolve(
             objection=item, resolution=request.POST.get("resolution", ""), acting_user=request.user
         ),
@@ -437,7 +439,7 @@ def publicity(request: HttpRequest) -> HttpResponse:
         chosen = list(Application.objects.filter(pk__in=ids, round=record))
         published = _run(
             request,
-            "已发布公示名单",
+            _("已发布公示名单"),
             lambda: actions.publicity_publish(
                 round=record,
                 applications=chosen,
@@ -487,7 +489,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _run(
             request,
-            "预算已保存",
+            _("预算已保存"),
             lambda: actions.budget_set(
                 round=record,
                 direction=int(request.POST.get("direction", "0")),
@@ -535,11 +537,11 @@ def lists(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            messages.error(request, "请选择文件")
+            messages.error(request, _("请选择文件"))
         else:
             result = _run(
                 request,
-                "名单已导入",
+                _("名单已导入"),
                 lambda: actions.outside_list_import(
                     kind=request.POST.get("kind", ""),
                     content=upload.read(),
@@ -548,7 +550,11 @@ def lists(request: HttpRequest) -> HttpResponse:
                 ),
             )
             if result is not None:
-                messages.info(request, f"导入 {result.count} 家；{len(result.errors)} 行有误")
+                messages.info(
+                    request,
+                    _("导入 %(count)s 家；%(errors)s 行有误")
+                    % {"count": result.count, "errors": len(result.errors)},
+                )
                 for error in result.errors[:20]:
                     messages.warning(request, error)
         return redirect("review:lists")
@@ -571,7 +577,7 @@ def clawbacks(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _run(
             request,
-            "已更新逾期状态",
+            _("已更新逾期状态"),
             lambda: actions.clawbacks_mark_overdue(acting_user=request.user),
         )
         return redirect("review:clawbacks")
@@ -608,7 +614,7 @@ def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse
             answers = {i.pk: request.POST.get(f"item-{i.pk}", "") for i in open_request.items.all()}
         _run(
             request,
-            "补正材料已提交",
+            _("补正材料已提交"),
             lambda: actions.supplement_answer(
                 application=application, answers=answers, acting_user=request.user
             ),

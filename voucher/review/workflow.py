@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from voucher.applications.models import Application
 from voucher.applications.states import TRANSITIONS
@@ -39,10 +40,10 @@ def _open_proposal(kind: str) -> Guard:
 
         proposal = Decision.objects.filter(application=application, status=PROPOSED).first()
         if proposal is None or proposal.kind != kind:
-            label = "予以支持" if kind == "approval" else "不予支持"
-            return f"尚无审核人员拟定的“{label}”意见，需先由审核人员拟定"
+            label = _("予以支持") if kind == "approval" else _("不予支持")
+            return _("尚无审核人员拟定的“%(kind)s”意见，需先由审核人员拟定") % {"kind": label}
         if user is not None and proposal.proposed_by_id == user.pk:
-            return "四眼原则：拟定人不能复核自己的意见，须由另一名复核人员确认"
+            return _("四眼原则：拟定人不能复核自己的意见，须由另一名复核人员确认")
         return None
 
     return guard
@@ -53,26 +54,26 @@ def _publicity_over(application: Application, user: Any) -> str | None:
 
     last = application.publicity_lists.order_by("-ends_on").first()
     if last is None:
-        return "尚未公示"
+        return _("尚未公示")
     if timezone.localdate() <= last.ends_on:
-        return f"公示期至 {last.ends_on:%Y-%m-%d}，公示期满后方可拨付"
+        return _("公示期至 %(end)s，公示期满后方可拨付") % {"end": f"{last.ends_on:%Y-%m-%d}"}
     if Objection.objects.filter(application=application, resolved_at__isnull=True).exists():
-        return "有未处理的公示异议"
+        return _("有未处理的公示异议")
     return None
 
 
 def _refund_overdue(application: Application, user: Any) -> str | None:
     claw = application.clawbacks.order_by("-notice_date", "-id").first()
     if claw is None:
-        return "没有退还通知"
+        return _("没有退还通知")
     if timezone.localdate() <= claw.due_date:
-        return f"退还期限 {claw.due_date:%Y-%m-%d} 尚未届满"
+        return _("退还期限 %(due)s 尚未届满") % {"due": f"{claw.due_date:%Y-%m-%d}"}
     return None
 
 
 def _has_open_supplement(application: Application, user: Any) -> str | None:
     if not application.supplement_requests.filter(answered_at__isnull=True).exists():
-        return "没有待答复的补正通知"
+        return _("没有待答复的补正通知")
     return None
 
 
@@ -81,20 +82,20 @@ def _paid(application: Application, user: Any) -> str | None:
     if why:
         return why
     if not application.payment_records.exists():
-        return "尚无拨付记录"
+        return _("尚无拨付记录")
     return None
 
 
 def _clawback_recorded(application: Application, user: Any) -> str | None:
     if not application.clawbacks.filter(refunded_on__isnull=True).exists():
-        return "没有待退还的退还通知"
+        return _("没有待退还的退还通知")
     return None
 
 
 def _refund_recorded(application: Application, user: Any) -> str | None:
     claw = application.clawbacks.order_by("-notice_date", "-id").first()
     if claw is None or claw.refunded_on is None:
-        return "尚未登记退还"
+        return _("尚未登记退还")
     return None
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
+from django.utils import translation
+
 import voucher
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.review.roles import ROLE_LABELS
@@ -13,6 +16,12 @@ DOC_PATH = Path(voucher.__file__).resolve().parent.parent / "docs" / "workflow.m
 
 
 def workflow_markdown() -> str:
+    """In the source language (Chinese), whatever language the caller has active."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _markdown()
+
+
+def _markdown() -> str:
     labels = dict(STATE_CHOICES)
     lines = [
         "# 申报流转 · The application workflow",
@@ -38,7 +47,7 @@ def workflow_markdown() -> str:
     for name, t in TRANSITIONS.items():
         rule = RULES[name]
         sources = ", ".join(f"`{s}`" for s in t.source)
-        who = "、".join(ROLE_LABELS[x] for x in sorted(rule.roles))
+        who = "、".join(str(ROLE_LABELS[x]) for x in sorted(rule.roles))
         after = []
         if rule.notify_applicant:
             after.append("e-mail to the applicant")
