@@ -219,3 +219,18 @@ def test_the_review_screen_shows_the_settlement_differences(setup, client, djang
     assert "-1000.00" in page and "2999000.00" in page
     assert "2 处差异" in page
     assert 'data-kind="settled_amount"' in page
+
+
+def test_the_applicant_sees_its_supplier_s_settlement_on_the_status_page(
+    setup, client, django_user_model
+):
+    from .review_support import make_applicant
+
+    application, supplier, _ = setup
+    status_url = f"/portal/applications/{application.pk}/status/"
+    client.force_login(make_applicant(django_user_model, application))
+    assert 'id="settlement"' not in client.get(status_url).content.decode()
+    actions.batch_process(batch_id=_submit(_client(supplier)).json()["id"])
+    page = client.get(status_url).content.decode()
+    assert 'id="settlement"' in page and "算力结算数据" in page
+    assert 'data-kind="undeclared_settlement"' in page and "-1000.00" in page
