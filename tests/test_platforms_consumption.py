@@ -42,7 +42,7 @@ def counted(result) -> int:
     return sum(a.amount_fen for a in result.aggregates.values())
 
 
-ENGINES = ["python", "arrow"]
+ENGINES = ["python", "arrow", "duckdb"]
 
 # A row of 100 seconds worth 100.00 yuan, placed against the window's first second
 # (2025-09-08 00:00:00) and the second after its last (2026-04-01 00:00:00).
@@ -182,22 +182,40 @@ def test_both_engines_and_both_formats_give_the_same_aggregates(tmp_path):
         stream.write(
             f"{generate.make_uscc(1)},C-1,O-y,compute,H800,2025-10-01 00:00:00,2025-10-01 01:00:00,1,card-hour,1,1.555\n"
         )
-    results = [
-        core.ingest_file(path, window=WINDOW, contracts=plan.contracts(), engine=engine)
+
+    def run(path, engine):
+        return core.ingest_file(path, window=WINDOW, contracts=plan.contracts(), engine=engine)
+
+    results = {
+        (path.suffix, engine): run(path, engine)
         for path in (csv_path, parquet_path)
         for engine in ENGINES
-    ]
-    assert results[0].rows_prorated > 0
-    assert _normal(results[0]) == _normal(results[1])
-    assert [(e.row, e.column) for e in results[0].errors] == [(3002, "amount")]
-    assert [(e.row, e.column) for e in results[1].errors] == [(3002, "amount")]
+    }
+    for suffix in (".csv", ".parquet"):
+        reference = results[(suffix, "python")]
+        assert reference.rows_prorated > 0
+        for engine in ENGINES:
+            result = results[(suffix, engine)]
+            assert _normal(result) == _normal(reference), (suffix, engine)
+            assert _report(result) == _report(reference), (suffix, engine)
+    assert [(e.row, e.column) for e in results[(".csv", "python")].errors] == [(3002, "amount")]
+    assert results[(".parquet", "python")].errors == []
 
     # the Parquet file holds the generated rows only: the tidy-able row (1.50) is the difference
     def total(result):
         return sum(v[0] + v[2] for v in _normal(result).values())
 
-    assert total(results[2]) == total(results[0]) - 150
-    assert _normal(results[2]) == _normal(results[3])
+    assert total(results[(".parquet", "python")]) == total(results[(".csv", "python")]) - 150
+
+
+def _report(result):
+    return (
+        result.rows_read,
+        result.rows_rejected,
+        result.rows_prorated,
+        [(e.row, e.column, e.message) for e in result.errors],
+        result.summary(),
+    )
 
 
 def test_every_figure_traces_back_to_its_rows(tmp_path):

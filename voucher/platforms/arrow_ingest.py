@@ -51,21 +51,9 @@ def batches_of(path: Path, kind: str) -> Iterator[pa.RecordBatch]:
         except (pa.ArrowInvalid, OSError) as error:
             raise core.BatchRefused(f"Parquet 文件无法读取 (unreadable Parquet): {error}") from None
         return
-    import csv as csv_module
-
     import pyarrow.csv as pacsv
 
-    try:
-        with path.open(encoding="utf-8", newline="") as stream:
-            header = next(csv_module.reader(stream), None)
-    except UnicodeDecodeError:
-        raise core.BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
-    except csv_module.Error as error:
-        raise core.BatchRefused(f"不是有效的 CSV 文件 (not a valid CSV file): {error}") from None
-    if header is None:
-        raise core.BatchRefused("空文件，没有表头 (empty file: no header)")
-    names = [h.strip().lstrip("\ufeff") for h in header]
-    core.check_header(names)
+    names = csv_header(path)
     try:
         reader = pacsv.open_csv(
             path,
@@ -81,6 +69,24 @@ def batches_of(path: Path, kind: str) -> Iterator[pa.RecordBatch]:
         yield from reader
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise core.BatchRefused(f"不是有效的 CSV 文件 (not a valid CSV file): {error}") from None
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file, checked (BatchRefused when they are wrong)."""
+    import csv as csv_module
+
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            header = next(csv_module.reader(stream), None)
+    except UnicodeDecodeError:
+        raise core.BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
+    except csv_module.Error as error:
+        raise core.BatchRefused(f"不是有效的 CSV 文件 (not a valid CSV file): {error}") from None
+    if header is None:
+        raise core.BatchRefused("空文件，没有表头 (empty file: no header)")
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    core.check_header(names)
+    return names
 
 
 def _string_column(column: pa.Array, name: str) -> pa.Array:

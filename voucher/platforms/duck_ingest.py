@@ -1,0 +1,494 @@
+"""The DuckDB fast path of `consumption` (decision 0005). No Django.
+
+One SQL statement reads the file (CSV as text, Parquet as stored), validates every cell with
+the reference parser's strict patterns, joins the contracts, cuts each row to its claim period,
+pro-rates the rows that straddle an edge with exact integer arithmetic (HUGEINT:
+`(2 × fen × inside + duration) div (2 × duration)`, i.e. half-up to the fen, as
+`policy.money.pro_rate`), and groups per key. A row that is not clean (a bad cell, a contract
+the enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
+its own, keyed by its row number, carrying its cells; those rows go in file order through the
+reference `consumption.parse_row` + `add_row`, which reports or adds them. So both paths give
+the same aggregates and the same error report (tests compare them, with hypothesis too).
+
+Money and quantities are DECIMAL/HUGEINT in DuckDB and `int` fen/micro-units in Python; no
+float anywhere. Memory is bounded by design: DuckDB streams the file (a CSV or Parquet scan is
+a pipeline, not a table), keeps only the hash table of groups, and is given a `memory_limit`
+(beyond it the aggregate spills to a temporary directory) and a thread count. The Python side
+fetches the result a record batch at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from voucher.platforms import consumption as core
+from voucher.policy import uscc as uscc_codes
+
+MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "512MB")
+THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() or 1)
+FETCH_ROWS = 65_536
+
+# Every character Python's str.strip() removes, as an RE2 class: a clean cell starts and ends
+# with none of them, so that its text is the reference's `str(value).strip()` (a cell with
+# whitespace to trim, or a lower-case USCC, is left to the reference path).
+_SPACE_CODES = (
+    0x9,
+    0xA,
+    0xB,
+    0xC,
+    0xD,
+    0x1C,
+    0x1D,
+    0x1E,
+    0x1F,
+    0x20,
+    0x85,
+    0xA0,
+    0x1680,
+    0x2000,
+    0x2001,
+    0x2002,
+    0x2003,
+    0x2004,
+    0x2005,
+    0x2006,
+    0x2007,
+    0x2008,
+    0x2009,
+    0x200A,
+    0x2028,
+    0x2029,
+    0x202F,
+    0x205F,
+    0x3000,
+)
+_SPACE = "".join(f"\\x{{{c:x}}}" for c in _SPACE_CODES)
+_TIDY = f"(?s)[^{_SPACE}](.*[^{_SPACE}])?"
+_USCC = f"[{uscc_codes.ALPHABET}]{{18}}"
+_MONEY = r"[0-9]{1,14}(\.[0-9]{1,2})?"
+_QUANTITY = r"[0-9]{1,14}(\.[0-9]{1,6})?"
+_LIMIT = 10**14  # 14 integer digits
+
+
+class Unsupported(Exception):
+    """A Parquet column type this path does not vouch for: the caller uses another engine."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Python's csv refuses a blank line (a record of no cells); DuckDB skips it. A blank line
+    inside a quoted cell also answers True: the caller then takes the reference path."""
+    previous = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(16 << 20):
+            joined = previous + chunk
+            if b"\n\n" in joined or b"\n\r\n" in joined or b"\r\r" in joined:
+                return True
+            previous = joined[-2:]
+    return False
+
+
+# --- per-column SQL -------------------------------------------------------------------------
+
+
+def _text(column: str) -> str:
+    return f"coalesce(\"{column}\", '')"
+
+
+def _time_sql(column: str, kind: str) -> tuple[str, str]:
+    """(seconds, clean) of a time column: text `YYYY-MM-DD HH:MM:SS` or a naive timestamp."""
+    if kind == "text":
+        text = f"t_{column}"
+        parsed = f"try_strptime({text}, '%Y-%m-%d %H:%M:%S')"
+        seconds = f"(epoch_us({parsed}) // 1000000)"
+        # a real time formats back to its own text (no 02-30 roll-over, no single digits);
+        # DuckDB takes year 0, Python does not; a `T` separator is left to the reference path
+        clean = (
+            f"(strftime({parsed}, '%Y-%m-%d %H:%M:%S') = {text} "
+            f"AND NOT starts_with({text}, '0000'))"
+        )
+        return seconds, clean
+    micros = f'epoch_us("{column}")' if kind == "us" else f'epoch_ns("{column}")'
+    unit = 1_000_000 if kind == "us" else 1_000_000_000
+    seconds = f"({micros} // {unit})"
+    # pyarrow prints years 1000-9999 as the reference reads them; others are its business
+    clean = (
+        f'("{column}" IS NOT NULL AND {micros} % {unit} = 0 '
+        f'AND year("{column}") BETWEEN 1000 AND 9999)'
+    )
+    return seconds, clean
+
+
+def _number_sql(column: str, kind: str, places: int, scale: int) -> tuple[str, str]:
+    """(value × 10^places as HUGEINT, clean) of a money/quantity column."""
+    if kind == "text":
+        pattern = _MONEY if places == 2 else _QUANTITY
+        text = f"t_{column}"
+        clean = f"regexp_full_match({text}, '{pattern}')"
+        value = f"CAST(TRY_CAST({text} AS DECIMAL(38, {places})) * {10**places} AS HUGEINT)"
+        return f"CASE WHEN {clean} THEN {value} END", clean
+    if kind == "decimal" and scale > places:
+        return "NULL", "false"  # every cell prints with too many decimals: the reference says so
+    clean = f'("{column}" IS NOT NULL AND "{column}" >= 0 AND "{column}" < {_LIMIT})'
+    if kind == "decimal":
+        value = f'CAST("{column}" * {10**places} AS HUGEINT)'
+    else:
+        value = f'CAST("{column}" AS HUGEINT) * {10**places}'
+    return f"CASE WHEN {clean} THEN {value} END", clean
+
+
+# --- the statement --------------------------------------------------------------------------
+
+
+def _source(path: Path, kind: str, names: list[str]) -> str:
+    if kind == "parquet":
+        return (
+            f"(SELECT file_row_number + 1 AS rn, * EXCLUDE (file_row_number) "
+            f"FROM read_parquet({_literal(str(path))}, file_row_number = true))"
+        )
+    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (
+        f"(SELECT row_number() OVER () AS rn, * FROM read_csv({_literal(str(path))}, "
+        f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', "
+        f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        f"encoding = 'utf-8'))"
+    )
+
+
+def _statement(
+    path: Path,
+    kind: str,
+    names: list[str],
+    types: dict[str, str],
+    scales: dict[str, int],
+    with_contracts: bool,
+) -> str:
+    text_columns = [c for c in core.COLUMNS if types.get(c, "text") == "text"]
+    trimmed = ", ".join(f"{_text(c)} AS t_{c}" for c in text_columns)
+    start_s, start_ok = _time_sql("start", types.get("start", "text"))
+    end_s, end_ok = _time_sql("end", types.get("end", "text"))
+    numbers = {
+        name: _number_sql(name, types.get(name, "text"), places, scales.get(name, 0))
+        for name, places in (("quantity", 6), ("unit_price", 6), ("amount", 2))
+    }
+    ids_ok = " AND ".join(
+        [
+            f"regexp_full_match(t_enterprise_uscc, '{_USCC}')",
+            *(
+                f"regexp_full_match(t_{c}, '{_TIDY}') AND length(t_{c}) <= {core.MAX_ID_LENGTH}"
+                for c in ("contract_id", "order_id", "unit")
+            ),
+            f"(t_device_model = '' OR regexp_full_match(t_device_model, '{_TIDY}'))",
+            f"length(t_device_model) <= {core.MAX_ID_LENGTH}",
+            "t_resource_type IN (" + ", ".join(_literal(r) for r in core.RESOURCE_TYPES) + ")",
+        ]
+    )
+    if with_contracts:
+        join = (
+            "LEFT JOIN contracts c ON c.uscc = v.t_enterprise_uscc "
+            "AND c.contract_id = v.t_contract_id"
+        )
+        known = "c.lo IS NOT NULL"
+        lo, hi = "c.lo", "c.hi"
+    else:
+        join, known, lo, hi = "", "true", "$lo", "$hi"
+    raw = ", ".join(f'"{c}" := "{c}"' for c in core.COLUMNS)
+    return f"""
+WITH v AS (
+    SELECT *, {trimmed},
+        {start_s} AS start_s, {end_s} AS end_s,
+        {numbers["quantity"][0]} AS micro, {numbers["amount"][0]} AS fen,
+        ({ids_ok} AND {start_ok} AND {end_ok} AND {numbers["quantity"][1]}
+            AND {numbers["unit_price"][1]} AND {numbers["amount"][1]}) AS cells_ok
+    FROM {_source(path, kind, names)}
+),
+j AS (
+    SELECT v.*, ({known}) AND coalesce(cells_ok AND end_s > start_s, false) AS ok,
+        {lo} AS lo, {hi} AS hi
+    FROM v {join}
+),
+cut AS (
+    SELECT *,
+        CASE WHEN hi <= lo OR least(end_s, hi) <= greatest(start_s, lo) THEN 0
+             ELSE least(end_s, hi) - greatest(start_s, lo) END AS inside,
+        end_s - start_s AS duration,
+        CASE WHEN hi <= lo OR least(end_s, hi) <= greatest(start_s, lo) THEN start_s
+             ELSE greatest(start_s, lo) END AS month_s
+    FROM j
+),
+r AS (
+    SELECT rn, ok,
+        CASE WHEN ok THEN t_enterprise_uscc END AS k_enterprise_uscc,
+        CASE WHEN ok THEN t_contract_id END AS k_contract_id,
+        CASE WHEN ok THEN year(make_timestamp(month_s * 1000000)) * 100
+                        + month(make_timestamp(month_s * 1000000)) END AS k_month,
+        CASE WHEN ok THEN t_resource_type END AS k_resource_type,
+        CASE WHEN ok THEN t_device_model END AS k_device_model,
+        CASE WHEN ok THEN t_unit END AS k_unit,
+        CASE WHEN NOT ok OR inside = 0 THEN 0::HUGEINT
+             WHEN inside = duration THEN fen
+             ELSE (2 * fen * inside + duration) // (2 * duration) END AS fen_in,
+        CASE WHEN NOT ok OR inside = 0 THEN 0::HUGEINT
+             WHEN inside = duration THEN micro
+             ELSE (2 * micro * inside + duration) // (2 * duration) END AS micro_in,
+        CASE WHEN ok THEN fen END AS fen_all,
+        CASE WHEN ok AND inside > 0 THEN greatest(start_s, lo) END AS first_s,
+        CASE WHEN ok AND inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
+        CASE WHEN ok AND inside > 0 AND inside < duration THEN 1 ELSE 0 END AS prorated,
+        CASE WHEN NOT ok THEN struct_pack({raw}) END AS raw
+    FROM cut
+)
+SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row,
+    k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id, k_month AS month,
+    k_resource_type AS resource_type, k_device_model AS device_model, k_unit AS unit,
+    CAST(sum(fen_in) AS VARCHAR) AS amount_fen,
+    CAST(sum(micro_in) AS VARCHAR) AS quantity_micro,
+    CAST(sum(fen_all) - sum(fen_in) AS VARCHAR) AS outside_fen,
+    count(*) AS row_count, CAST(sum(prorated) AS BIGINT) AS prorated_rows,
+    min(rn) AS first_row, max(rn) AS last_row, CAST(sum(rn) AS VARCHAR) AS row_sum,
+    min(first_s) AS first_second, max(last_s) AS last_second,
+    any_value(raw) AS raw
+FROM r
+GROUP BY ALL
+"""
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """How the fast path reads each column of a Parquet file; Unsupported when it does not."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.ParquetFile(path).schema_arrow
+    except (pa.ArrowInvalid, OSError) as error:
+        raise core.BatchRefused(
+            f"不是有效的 Parquet 文件 (not a valid Parquet file): {error}"
+        ) from None
+    core.check_header(schema.names)
+    types: dict[str, str] = {}
+    scales: dict[str, int] = {}
+    for name in core.COLUMNS:
+        kind = schema.field(name).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            types[name] = "text"
+        elif name in ("start", "end") and pa.types.is_timestamp(kind) and kind.tz is None:
+            types[name] = "ns" if kind.unit == "ns" else "us"
+        elif name in ("quantity", "unit_price", "amount") and pa.types.is_decimal128(kind):
+            types[name], scales[name] = "decimal", kind.scale
+        elif name in ("quantity", "unit_price", "amount") and pa.types.is_integer(kind):
+            types[name] = "integer"
+        else:
+            raise Unsupported(f"{name}: {kind}")
+    return types, scales
+
+
+def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.Table:
+    usccs, ids, los, his = [], [], [], []
+    for (uscc, contract_id), validity in contracts.items():
+        period = core.claim_period(window, validity) or core.EMPTY
+        usccs.append(uscc)
+        ids.append(contract_id)
+        los.append(period.start)
+        his.append(period.end)
+    return pa.table(
+        {
+            "uscc": pa.array(usccs, pa.string()),
+            "contract_id": pa.array(ids, pa.string()),
+            "lo": pa.array(los, pa.int64()),
+            "hi": pa.array(his, pa.int64()),
+        }
+    )
+
+
+def _batches(
+    path: Path,
+    kind: str,
+    window: tuple[date, date],
+    contracts: core.ContractTerms | None,
+) -> Iterator[pa.RecordBatch]:
+    import duckdb
+
+    names: list[str] = []
+    types: dict[str, str] = {}
+    scales: dict[str, int] = {}
+    if kind == "parquet":
+        types, scales = _parquet_types(path)
+    else:
+        from voucher.platforms import arrow_ingest
+
+        names = arrow_ingest.csv_header(path)
+    period = core.claim_period(window, None)
+    assert period is not None
+    spill = tempfile.mkdtemp(prefix="voucher-ingest-")
+    connection = duckdb.connect(
+        config={
+            "threads": THREADS,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,
+        }
+    )
+    try:
+        if contracts is not None:
+            connection.register("contracts", _contracts(window, contracts))
+        sql = _statement(path, kind, names, types, scales, contracts is not None)
+        parameters: dict[str, Any] = {}
+        if contracts is None:
+            parameters.update(lo=period.start, hi=period.end)
+        try:
+            query = connection.sql(sql, params=parameters or None)
+            # DuckDB 2 names it to_arrow_reader, 1.x fetch_record_batch
+            fetch = getattr(query, "to_arrow_reader", None) or query.fetch_record_batch
+            reader = fetch(FETCH_ROWS)
+            yield from reader
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+            what = "Parquet" if kind == "parquet" else "CSV"
+            raise core.BatchRefused(
+                f"不是有效的 {what} 文件 (not a valid {what} file): {error}"
+            ) from None
+    finally:
+        connection.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+_GROUP_COLUMNS = (
+    "enterprise_uscc",
+    "contract_id",
+    "month",
+    "resource_type",
+    "device_model",
+    "unit",
+    "amount_fen",
+    "quantity_micro",
+    "outside_fen",
+    "row_count",
+    "prorated_rows",
+    "first_row",
+    "last_row",
+    "row_sum",
+    "first_second",
+    "last_second",
+)
+
+
+def ingest_duckdb(
+    path: Path,
+    kind: str,
+    *,
+    window: tuple[date, date],
+    contracts: core.ContractTerms | None = None,
+    max_errors: int = core.DEFAULT_MAX_ERRORS,
+) -> core.IngestResult:
+    """`consumption.ingest_file` with DuckDB; the same result as `consumption.ingest_rows`."""
+    if kind == "csv" and _has_blank_line(path):
+        return core.ingest_file(
+            path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
+        )
+    result = core.IngestResult()
+    batches = _batches(path, kind, window, contracts)
+    try:
+        first = next(batches, None)
+    except Unsupported:
+        return core.ingest_file(
+            path, window=window, contracts=contracts, max_errors=max_errors, engine="arrow"
+        )
+    if first is None:
+        return result
+    periods = core._Periods(window, contracts)
+    for batch in _chain(first, batches):
+        slow = pc.is_valid(batch.column("slow_row"))
+        _add_groups(result, batch.filter(pc.invert(slow)))
+        slow_rows = batch.filter(slow)
+        if slow_rows.num_rows:
+            _add_slow_rows(result, slow_rows, periods, max_errors)
+    # DuckDB hands the groups over in no particular order; the reference reports in file order
+    # (a row's own errors keep theirs: the sort is stable)
+    result.errors.sort(key=lambda error: error.row)
+    return result
+
+
+def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
+    """Groups of clean rows: each key comes once, before any row of the reference path."""
+    values = [batch.column(name).to_pylist() for name in _GROUP_COLUMNS]
+    aggregates = result.aggregates
+    prorated = 0
+    for (
+        uscc,
+        contract_id,
+        month,
+        resource,
+        device,
+        unit,
+        amount,
+        quantity,
+        outside,
+        count,
+        prorated_rows,
+        first_row,
+        last_row,
+        row_sum,
+        first_second,
+        last_second,
+    ) in zip(*values, strict=True):
+        key = (uscc, contract_id, f"{month // 100:04d}-{month % 100:02d}", resource, device, unit)
+        aggregates[key] = core.Aggregate(
+            amount_fen=int(amount),
+            quantity_micro=int(quantity),
+            outside_fen=int(outside),
+            row_count=count,
+            prorated_rows=prorated_rows,
+            first_row=first_row,
+            last_row=last_row,
+            row_sum=int(row_sum),
+            first_second=first_second,
+            last_second=last_second,
+        )
+        prorated += prorated_rows
+        result.rows_read += count
+    result.rows_prorated += prorated
+
+
+def _add_slow_rows(
+    result: core.IngestResult,
+    batch: pa.RecordBatch,
+    periods: core._Periods,
+    max_errors: int,
+) -> None:
+    """Rows the statement did not vouch for: the reference parser reports or adds them."""
+    from voucher.platforms import arrow_ingest
+
+    raw = batch.column("raw")
+    cells = arrow_ingest.as_strings(
+        pa.RecordBatch.from_arrays(raw.flatten(), names=[field.name for field in raw.type])
+    ).to_pylist()
+    for row_number, values in zip(batch.column("slow_row").to_pylist(), cells, strict=True):
+        result.rows_read += 1
+        parsed = core.parse_row(values, row_number)
+        if isinstance(parsed, list):
+            result.reject(parsed, max_errors)
+            continue
+        if not periods.known(parsed.uscc, parsed.contract_id):
+            result.reject([core._unknown_contract(row_number, parsed.contract_id)], max_errors)
+            continue
+        core.add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
