@@ -294,22 +294,48 @@ TIMELINE_LABELS = {
     "material_file_add": gettext_noop("上传材料"),
     "material_file_delete": gettext_noop("删除材料"),
     "application_submit": gettext_noop("提交申报"),
-    "supplement_request": gettext_noop("审核人员要求补正"),
     "supplement_answer": gettext_noop("答复补正"),
     "supplement_resubmit": gettext_noop("补正后重新提交"),
 }
 
 
+# What the bureau did that concerns the applicant; its internal steps (assignment, resolved
+# findings, proposals, views of contact data, exports) stay off the applicant's timeline.
+BUREAU_TIMELINE_LABELS = {
+    "application_accept": gettext_noop("受理并进行形式审查"),
+    "application_pass_formal_check": gettext_noop("形式审查通过，进入审核"),
+    "supplement_request": gettext_noop("审核人员要求补正"),
+    "application_resume_review": gettext_noop("补正后继续审核"),
+    "decision_confirm": gettext_noop("作出审核决定"),
+    "application_publicize": gettext_noop("列入公示名单"),
+    "payment_record": gettext_noop("拨付资金"),
+    "clawback_request": gettext_noop("通知退还资金"),
+    "clawback_refund": gettext_noop("资金已退还"),
+    "application_mark_overdue": gettext_noop("逾期未退还"),
+}
+APPLICANT_REVIEW_LABELS = {
+    "application_withdraw": gettext_noop("申报单位撤回申报"),
+}
+
+
 def timeline(application: m.Application) -> list[TimelineEntry]:
-    """What happened to the application, oldest first; self-check evaluations are left out."""
+    """What happened to the application, oldest first; self-check evaluations and the bureau's
+    internal steps are left out, and the bureau's people are shown as the bureau."""
     rows = AuditEntry.objects.filter(
         object_type="applications.application", object_id=str(application.pk)
     ).order_by("created_at", "id")
     out = []
     for row in rows:
-        if row.action == "application_evaluate":
+        who = row.actor_label
+        if row.action in TIMELINE_LABELS:
+            label = TIMELINE_LABELS[row.action]
+        elif row.action in APPLICANT_REVIEW_LABELS:
+            label = APPLICANT_REVIEW_LABELS[row.action]
+        elif row.action in BUREAU_TIMELINE_LABELS:
+            label = BUREAU_TIMELINE_LABELS[row.action]
+            who = _("管理部门")
+        else:
             continue
-        label = TIMELINE_LABELS.get(row.action, row.action)
         detail = ""
         data = row.data or {}
         if row.action == "application_update":
@@ -322,7 +348,7 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             detail = str(data.get("contract", ""))
         elif row.action in ("application_submit", "supplement_resubmit"):
             detail = _("回执编号 %(r)s") % {"r": data.get("receipt", "")}
-        out.append(TimelineEntry(row.created_at, row.actor_label, _(label), detail))
+        out.append(TimelineEntry(row.created_at, who, _(label), detail))
     return out
 
 

@@ -1,0 +1,196 @@
+"""补正 through the wizard in a real Chromium: the bureau has returned a submitted application;
+the applicant opens it from the status page, sees the bureau's list on every step, corrects a
+contract total, answers each item and resubmits. The reviewer's field diff shows the change.
+Screenshots land in test-artifacts/supplement-*.png (one at phone width)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from .portal_helpers import PASSWORD, USCC_A, USCC_B, fill_d2, member, open_round
+from .test_browser_demo import ARTIFACTS, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "owner@a.example.cn"
+ITEMS = ["合同C1的合同总额与盖章合同不一致，请更正", "说明与供应商共同股东的关系"]
+
+
+def _in_thread(fn):
+    """ORM work while the browser runs (Playwright's loop is in this thread)."""
+    out, errors = [], []
+
+    def run():
+        try:
+            out.append(fn())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+@pytest.fixture
+def returned(transactional_db, live_server, settings, tmp_path, django_user_model):
+    """A submitted direction-2 application, accepted, in review, and returned for 补正."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from voucher.applications.actions import rounds_sync
+    from voucher.applications.models import Application
+    from voucher.registry.models import Company, Shareholding
+    from voucher.review import actions as review_actions
+    from voucher.review import roles as r
+
+    from .review_support import make_staff
+
+    settings.DATA_DIR = tmp_path
+    rounds_sync()
+    open_round()
+    # a person holding both the applicant and the supplier: the self-check draws the paths
+    Company.objects.create(uscc=USCC_A, name="北京示例智能科技有限公司")
+    Company.objects.create(uscc=USCC_B, name="北京示例算力有限公司")
+    Shareholding.objects.create(holder="P-0001", held=USCC_A, ratio=Decimal("0.35"))
+    Shareholding.objects.create(holder="P-0001", held=USCC_B, ratio=Decimal("0.05"))
+    owner = member(EMAIL, USCC_A, "北京示例智能科技有限公司")
+    client = Client()
+    client.force_login(owner)
+    client.post(reverse("portal:new"), {"direction": 2})
+    app = Application.objects.get(enterprise__uscc=USCC_A)
+    fill_d2(client, app)
+    app.refresh_from_db()
+    response = client.post(
+        reverse("portal:submit", args=[app.pk]), {"version": app.version, "confirm": "on"}
+    )
+    assert response.status_code == 302
+    reviewer = make_staff(django_user_model, "reviewer", r.REVIEWER)
+    app.refresh_from_db()
+    for name in ("accept", "pass_formal_check"):
+        review_actions.application_transition(
+            application=app, transition=name, acting_user=reviewer
+        )
+    review_actions.supplement_request(
+        application=app,
+        items=ITEMS,
+        due_on=timezone.localdate() + timedelta(days=10),
+        acting_user=reviewer,
+        note="请于截止日期前在系统中补正。",
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    return {"url": live_server.url, "id": app.pk}
+
+
+@pytest.fixture
+def browser(returned):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"supplement-{name}.png"), full_page=True)
+
+
+def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser, returned):
+    url, app_id = returned["url"], returned["id"]
+    base = f"{url}/portal/applications/{app_id}"
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("电子邮箱或用户名").fill(EMAIL)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/portal/")
+
+    page.goto(f"{base}/status/")
+    assert page.locator("#state").inner_text() == "待补正"
+    assert all(page.get_by_text(item).first.is_visible() for item in ITEMS)
+    shot(page, "1-status")
+    page.locator("#start-supplement").click()
+    page.wait_for_url("**/supplement/")
+    banner = page.locator("#supplement-banner")
+    assert all(item in banner.inner_text() for item in ITEMS)
+
+    # correct the contract total in the wizard; the list stays in view on every step
+    page.get_by_role("link", name="算力合同").first.click()
+    page.wait_for_url("**/contracts/")
+    assert page.locator("#supplement-banner").is_visible()
+    page.get_by_role("link", name="C1").first.click()
+    page.wait_for_url("**/contracts/*/")
+    page.get_by_label("合同总额（元）").fill("23,000,000.00")
+    page.get_by_role("button", name="保存合同").click()
+    page.locator(".msg-success").first.wait_for()
+    page.locator("#selfcheck-outcome").wait_for(timeout=15000)
+    paths = page.locator('.selfcheck .finding-paths[data-rule="SUPPLIER_EQUITY"]')
+    paths.wait_for(timeout=15000)
+    assert "P-0001" in paths.inner_text() and "35%" in paths.inner_text()
+    shot(page, "2-contract-corrected")
+
+    # answer each item and resubmit
+    page.get_by_role("link", name="补正提交").click()
+    page.wait_for_url("**/supplement/")
+    page.get_by_label("第 1 项答复").fill("已按盖章合同更正合同总额为 2,300 万元")
+    page.get_by_role("button", name="重新提交").click()
+    # the second answer and the confirmation are missing: errors beside the fields
+    page.locator(".has-error").first.wait_for()
+    assert page.locator(".has-error").count() == 2
+    shot(page, "3-errors-beside-fields")
+    page.get_by_label("第 2 项答复").fill("共同股东为自然人 P-0001，对供应商持股 5%，不参与经营")
+    page.get_by_label("我已按补正要求修改申报内容，确认以上答复真实、准确。").check()
+    shot(page, "4-answers")
+    page.get_by_role("button", name="重新提交").click()
+    page.wait_for_url("**/status/")
+    assert page.locator("#state").inner_text() == "已补正"
+    assert page.locator("#receipt-number").inner_text().endswith("-B1")
+    shot(page, "5-resubmitted")
+
+    # the wizard is frozen again
+    page.goto(f"{base}/contracts/")
+    page.wait_for_url("**/status/")
+
+    # what the reviewer sees: the field-level diff of the resubmitted version
+    def diff():
+        from voucher.applications.models import Application
+        from voucher.review.selectors import latest_diff
+
+        found = latest_diff(Application.objects.get(pk=app_id))
+        return {line.path: (line.before, line.after) for line in found.lines}
+
+    changed = _in_thread(diff)
+    assert changed["contracts[0].total_amount"] == ("24000000.00", "23000000.00")
+
+
+def test_the_supplement_step_at_phone_width(browser, returned):
+    url, app_id = returned["url"], returned["id"]
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("电子邮箱或用户名").fill(EMAIL)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/portal/")
+    page.goto(f"{url}/portal/applications/{app_id}/supplement/")
+    page.locator("#selfcheck-outcome").wait_for(timeout=15000)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing wider than the phone
+    # labels are tied to the inputs
+    assert page.get_by_label("第 1 项答复").is_visible()
+    shot(page, "6-phone")
+    context.close()
