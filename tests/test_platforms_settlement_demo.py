@@ -61,3 +61,47 @@ def test_the_demo_seeds_once(seeded):
     assert again.d3_application == done.d3_application
     assert again.batch == done.batch and again.settlement_batch == done.settlement_batch
     assert ConsumptionBatch.objects.count() == 2
+
+
+def test_the_bureau_pays_the_demo_s_direction_3_application_through_the_same_workflow(
+    seeded, django_user_model
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voucher.review import actions as review
+
+    from .review_support import make_staff
+
+    done, _ = seeded
+    reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    approver = make_staff(django_user_model, "approver", "bureau_approver")
+    application = done.d3_application
+    assert application.evaluations.get().outcome == "eligible"
+    for name in ("accept", "pass_formal_check"):
+        application = review.application_transition(
+            application=application, transition=name, acting_user=reviewer
+        )
+    decision = review.decision_propose(
+        application=application, kind="approval", acting_user=reviewer
+    )
+    assert decision.amount > 0
+    review.decision_confirm(decision=decision, acting_user=approver)
+    today = timezone.localdate()
+    review.publicity_publish(
+        round=application.round,
+        applications=[application],
+        starts_on=today - timedelta(days=8),
+        ends_on=today - timedelta(days=1),
+        acting_user=approver,
+    )
+    review.payment_record(
+        application=application,
+        paid_on=today,
+        amount=decision.amount,
+        reference="ZF-D3-1",
+        acting_user=approver,
+    )
+    application.refresh_from_db()
+    assert application.state == "paid"
