@@ -75,7 +75,12 @@ def _request_claim(client, world, django_capture_on_commit_callbacks):
         assert _claim(client).status_code == 302
     claim = EnterpriseClaim.objects.get()
     assert claim.status == "pending" and claim.licence_name == "营业执照.pdf"
+    recipients = sorted(address for m in mail.outbox for address in m.to)
+    assert recipients == ["administrator@bureau.example.cn", "claimant@a.example.cn"]
     assert "认领申请待审核" in client.get(reverse("accounts:enterprise_new")).content.decode()
+    # while the claim is pending no other enterprise can be registered
+    response = client.post(reverse("accounts:enterprise_new"), {"uscc": USCC_B, "name": "乙公司"})
+    assert response.status_code == 200 and "审核结束前不能登记其他单位" in response.content.decode()
     assert client.get(reverse("portal:home"))["Location"] == reverse("accounts:enterprise_new")
     return claim
 

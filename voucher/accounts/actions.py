@@ -188,6 +188,29 @@ def _claim_mail(claim: EnterpriseClaim, subject: str, body: str) -> None:
         )
 
 
+def _administrators_told(claim: EnterpriseClaim) -> None:
+    """The staff administrators learn of a new claim to decide (after commit)."""
+    from voucher.review.roles import ADMINISTRATOR
+
+    user_model = get_user_model()
+    addresses = sorted(
+        {
+            u.email
+            for u in user_model.objects.filter(is_active=True, groups__name=ADMINISTRATOR)
+            if u.email
+        }
+    )
+    if not addresses:
+        return
+    subject = f"企业认领申请待审核：{claim.enterprise.name}"
+    body = (
+        f"{claim.claimant_name}（{claim.claimant_position}，{claim.claimant.email}）申请成为"
+        f"“{claim.enterprise.name}”（{claim.enterprise.uscc}）的管理员。\n"
+        "请登录审核系统后在“企业认领申请”页面审核营业执照和声明。\n"
+    )
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses))
+
+
 def enterprise_claim_request(
     *,
     uscc: str,
@@ -253,6 +276,7 @@ def enterprise_claim_request(
                 "sha256": sha,
             },
         )
+        _administrators_told(claim)
         _claim_mail(
             claim,
             _("已收到您认领“%(name)s”的申请") % {"name": enterprise.name},

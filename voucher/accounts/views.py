@@ -61,6 +61,14 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
     if membership_of(request.user) is not None:
         return redirect("portal:home")
     form = EnterpriseForm(request.POST or None)
+    claims = EnterpriseClaim.objects.filter(claimant=request.user.pk).select_related("enterprise")
+    latest = claims.first()
+    if request.method == "POST" and latest is not None and latest.status == PENDING:
+        form.add_error(
+            "uscc",
+            _("您认领“%(name)s”的申请正在审核，审核结束前不能登记其他单位。")
+            % {"name": latest.enterprise.name},
+        )
     if request.method == "POST" and form.is_valid():
         try:
             actions.enterprise_register(
@@ -78,8 +86,7 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
             for warning in form.uscc_warnings:
                 messages.warning(request, warning)
             return redirect("portal:home")
-    claim = EnterpriseClaim.objects.filter(claimant=request.user.pk).select_related("enterprise")
-    return render(request, "accounts/enterprise_new.html", {"form": form, "claim": claim.first()})
+    return render(request, "accounts/enterprise_new.html", {"form": form, "claim": latest})
 
 
 # --- claiming an enterprise that exists without members ------------------------------------------
