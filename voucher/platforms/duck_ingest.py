@@ -424,7 +424,7 @@ def ingest_duckdb(
 
 
 def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
-    """Groups of clean rows: each key comes once, before any row of the reference path."""
+    """Groups of clean rows: each key comes once (rows of the reference path may share it)."""
     values = [batch.column(name).to_pylist() for name in _GROUP_COLUMNS]
     aggregates = result.aggregates
     prorated = 0
@@ -447,18 +447,27 @@ def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
         last_second,
     ) in zip(*values, strict=True):
         key = (uscc, contract_id, f"{month // 100:04d}-{month % 100:02d}", resource, device, unit)
-        aggregates[key] = core.Aggregate(
-            amount_fen=int(amount),
-            quantity_micro=int(quantity),
-            outside_fen=int(outside),
-            row_count=count,
-            prorated_rows=prorated_rows,
-            first_row=first_row,
-            last_row=last_row,
-            row_sum=int(row_sum),
-            first_second=first_second,
-            last_second=last_second,
-        )
+        found = aggregates.get(key)
+        if found is None:
+            aggregates[key] = core.Aggregate(
+                amount_fen=int(amount),
+                quantity_micro=int(quantity),
+                outside_fen=int(outside),
+                row_count=count,
+                prorated_rows=prorated_rows,
+                first_row=first_row,
+                last_row=last_row,
+                row_sum=int(row_sum),
+                first_second=first_second,
+                last_second=last_second,
+            )
+        else:  # rows of the reference path came first
+            found.amount_fen += int(amount)
+            found.quantity_micro += int(quantity)
+            found.outside_fen += int(outside)
+            found.prorated_rows += prorated_rows
+            found.add_span(first_second, last_second)
+            found.add_rows(count=count, first=first_row, last=last_row, total=int(row_sum))
         prorated += prorated_rows
         result.rows_read += count
     result.rows_prorated += prorated

@@ -1,0 +1,308 @@
+"""The DuckDB ingest gives what the reference `ingest_rows` gives: every aggregate to the fen,
+every error (row, column, message), for CSV and Parquet, clean, untidy and bad rows."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from voucher.platforms import consumption as core
+from voucher.platforms import duck_ingest, generate
+
+WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
+USCC = generate.make_uscc(1)
+OTHER = generate.make_uscc(2)
+CONTRACTS = {
+    (USCC, "C-1"): (date(2025, 9, 1), date(2026, 8, 31)),
+    (USCC, "C-2"): (date(2025, 10, 1), date(2025, 10, 31)),
+    (OTHER, "合同-1"): (date(2026, 1, 1), date(2026, 6, 30)),
+    (OTHER, "C-void"): (date(2027, 1, 1), date(2027, 6, 30)),  # valid on no day of the window
+}
+
+
+def row(**changes: str) -> dict[str, str]:
+    values = {
+        "enterprise_uscc": USCC,
+        "contract_id": "C-1",
+        "order_id": "O-1",
+        "resource_type": "compute",
+        "device_model": "H800",
+        "start": "2025-10-01 00:00:00",
+        "end": "2025-10-01 01:00:00",
+        "quantity": "10",
+        "unit": "card-hour",
+        "unit_price": "10.00",
+        "amount": "100.00",
+    }
+    values.update(changes)
+    return values
+
+
+def normal(result: core.IngestResult):
+    return (
+        {
+            key: (
+                a.amount_fen,
+                a.quantity_micro,
+                a.outside_fen,
+                a.row_count,
+                a.prorated_rows,
+                a.first_row,
+                a.last_row,
+                a.row_sum,
+                a.first_second,
+                a.last_second,
+            )
+            for key, a in result.aggregates.items()
+        },
+        result.rows_read,
+        result.rows_rejected,
+        result.rows_prorated,
+        [(e.row, e.column, e.message) for e in result.errors],
+    )
+
+
+def both(path, contracts=CONTRACTS, **kwargs):
+    """(reference, duckdb), or the two refusal messages' classes."""
+    outcomes = []
+    for engine in ("python", "duckdb"):
+        try:
+            outcomes.append(
+                normal(
+                    core.ingest_file(
+                        path, window=WINDOW, contracts=contracts, engine=engine, **kwargs
+                    )
+                )
+            )
+        except core.BatchRefused:
+            outcomes.append("refused")
+    return outcomes
+
+
+UNTIDY = [
+    row(),
+    row(enterprise_uscc=f" {USCC.lower()} "),  # trimmed and upper-cased by the reference
+    row(contract_id="C-1\u3000"),  # ideographic space: Python's strip() removes it
+    row(order_id="\u00a0O-2"),
+    row(device_model=" "),  # a device of spaces is no device
+    row(device_model=""),
+    row(resource_type=" storage", unit="TB-month"),
+    row(start="2025-10-01T00:00:00"),  # the T separator
+    row(start="2025-02-29 00:00:00"),  # no such day
+    row(start="2024-02-29 00:00:00", end="2025-09-08 00:00:10"),  # a real one, straddling
+    row(start="0000-01-01 00:00:00"),
+    row(start="2025-10-01 24:00:00"),
+    row(start="2025-10-01 00:00:60"),
+    row(start="2025-1-01 00:00:00"),
+    row(start="２025-10-01 00:00:00"),  # a full-width digit
+    row(end="2025-10-01 00:00:00"),  # not after start
+    row(amount="-1"),
+    row(amount="1.001"),
+    row(amount="1e3"),
+    row(amount="99999999999999.99"),  # the largest amount
+    row(amount="100000000000000"),
+    row(quantity="0.0000001"),
+    row(quantity=" 2.5 "),
+    row(unit_price=""),
+    row(unit=""),
+    row(order_id="O" * 64),
+    row(order_id="O" * 65),
+    row(order_id="订" * 64),
+    row(order_id="订" * 65),
+    row(resource_type="GPU"),
+    row(contract_id="C-9"),  # not a contract of this enterprise
+    row(enterprise_uscc=OTHER, contract_id="合同-1", start="2025-12-31 23:00:00"),
+    row(enterprise_uscc=OTHER, contract_id="C-void"),
+    row(contract_id="C-2", start="2025-09-30 23:59:59", end="2025-10-01 00:00:02", amount="0.05"),
+    row(contract_id="C-2", start="2025-10-31 23:59:59", end="2025-11-01 00:00:02", amount="0.05"),
+    row(enterprise_uscc="91110108MA0000001!"),
+]
+
+
+def test_untidy_and_bad_csv_rows_come_out_as_the_reference_says(tmp_path):
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, UNTIDY)
+    reference, fast = both(path)
+    assert fast == reference
+    assert reference[2] > 10 and reference[3] > 0  # rejected, pro-rated
+
+
+def test_too_many_bad_rows_refuse_the_file_with_either_engine(tmp_path):
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, UNTIDY)
+    assert both(path, max_errors=3) == ["refused", "refused"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # no header
+        "enterprise_uscc,amount\nx,1\n",  # wrong header
+        ",".join(core.COLUMNS) + "\n" + ",".join(row().values()) + "\n\n",  # a blank line
+        ",".join(core.COLUMNS) + "\n" + ",".join(row().values()) + ",x\n",  # a cell too many
+        ",".join(core.COLUMNS) + "\n" + ",".join(list(row().values())[:-1]) + "\n",  # too few
+    ],
+)
+def test_a_malformed_csv_file_is_refused_by_both(tmp_path, text):
+    path = tmp_path / "b.csv"
+    path.write_text(text, encoding="utf-8")
+    assert both(path) == ["refused", "refused"]
+
+
+def test_quoted_cells_and_a_bom_read_as_the_reference_reads_them(tmp_path):
+    path = tmp_path / "b.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(core.COLUMNS))
+        writer.writeheader()
+        writer.writerow(row(order_id='O-"1",\nsecond line'))
+        writer.writerow(row(device_model=""))
+    reference, fast = both(path)
+    assert fast == reference
+    assert reference[1] == 2 and reference[2] == 0
+
+
+def _parquet(path, columns: dict[str, pa.Array]) -> None:
+    pq.write_table(pa.table(columns), path)
+
+
+def _typed_columns(n: int, **changes: pa.Array) -> dict[str, pa.Array]:
+    base = row()
+    columns = {name: pa.array([value] * n, pa.string()) for name, value in base.items()}
+    first = datetime(2025, 9, 7, 23, 0, 0)
+    starts = [first + timedelta(minutes=17 * i) for i in range(n)]
+    columns["start"] = pa.array(starts, pa.timestamp("s"))
+    columns["end"] = pa.array([s + timedelta(hours=1) for s in starts], pa.timestamp("s"))
+    columns["amount"] = pa.array([Decimal(i) / 100 for i in range(n)], pa.decimal128(16, 2))
+    columns["quantity"] = pa.array([Decimal(i) for i in range(n)], pa.decimal128(20, 6))
+    columns["unit_price"] = pa.array([Decimal(1)] * n, pa.decimal128(20, 6))
+    columns.update(changes)
+    return columns
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"amount": pa.array(list(range(10)), pa.int64())},
+        {"amount": pa.array([Decimal(i) for i in range(10)], pa.decimal128(20, 3))},  # scale 3
+        {"amount": pa.array([Decimal(i - 3) for i in range(10)], pa.decimal128(16, 2))},
+        {"amount": pa.array([None, *[Decimal(1)] * 9], pa.decimal128(16, 2))},
+        {"quantity": pa.array([10**14 - 1, 10**14, *[1] * 8], pa.int64())},
+        {
+            "start": pa.array(
+                [datetime(2025, 10, 1, 0, 0, 0, 500_000 * (i % 2)) for i in range(10)],
+                pa.timestamp("ms"),
+            )
+        },
+        {"start": pa.array([datetime(2025, 10, 1)] * 10, pa.timestamp("ns"))},
+        {"start": pa.array([None, *[datetime(2025, 10, 1)] * 9], pa.timestamp("s"))},
+        {"contract_id": pa.array(["C-1", " C-1", "C-9", None, *["C-1"] * 6], pa.string())},
+        {"enterprise_uscc": pa.array([USCC.lower()] * 10, pa.large_string())},
+        {"device_model": pa.array(["H800", None, *["A800"] * 8]).dictionary_encode()},
+    ],
+    ids=lambda changes: ",".join(changes) or "plain",
+)
+def test_typed_parquet_columns_come_out_as_the_reference_says(tmp_path, changes):
+    path = tmp_path / "b.parquet"
+    _parquet(path, _typed_columns(10, **changes))
+    reference, fast = both(path)
+    assert fast == reference
+
+
+def test_a_parquet_column_the_fast_path_does_not_vouch_for_falls_back(tmp_path):
+    path = tmp_path / "b.parquet"
+    starts = [datetime(2025, 10, 1)] * 3
+    _parquet(path, _typed_columns(3, start=pa.array(starts, pa.timestamp("s", tz="UTC"))))
+    reference, fast = both(path)
+    assert fast == reference
+    with pytest.raises(duck_ingest.Unsupported):
+        duck_ingest._parquet_types(path)
+    floats = tmp_path / "f.parquet"
+    _parquet(floats, _typed_columns(3, amount=pa.array([1.0, 2.0, 3.0], pa.float64())))
+    assert both(floats) == ["refused", "refused"]  # money is never a float
+
+
+def test_without_contracts_only_the_window_cuts(tmp_path):
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, UNTIDY)
+    reference, fast = both(path, contracts=None)
+    assert fast == reference
+
+
+def test_the_statement_is_given_a_memory_limit_and_threads(monkeypatch, tmp_path):
+    import duckdb
+
+    seen = {}
+    real = duckdb.connect
+
+    def connect(*args, **kwargs):
+        seen.update(kwargs.get("config", {}))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, [row()])
+    core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
+    assert seen["memory_limit"] == duck_ingest.MEMORY_LIMIT
+    assert seen["threads"] >= 1 and seen["temp_directory"]
+
+
+# --- any rows at all ---------------------------------------------------------------------------
+
+_T0 = datetime(2025, 9, 7, 23, 59, 0)
+_TIMES = st.one_of(
+    st.integers(0, 400).map(lambda s: (_T0 + timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M:%S")),
+    st.integers(0, 400).map(
+        lambda s: (datetime(2026, 3, 31, 23, 55) + timedelta(seconds=s)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+    ),
+    st.integers(0, 400).map(
+        lambda s: (datetime(2025, 10, 31, 23, 55) + timedelta(seconds=s)).isoformat()
+    ),
+    st.sampled_from(["2025-02-30 00:00:00", "", " 2025-10-01 00:00:00", "2025-10-01"]),
+)
+_MONEY = st.one_of(
+    st.integers(0, 10**9).map(lambda fen: f"{fen // 100}.{fen % 100:02d}"),
+    st.integers(0, 10**6).map(str),
+    st.sampled_from(["-1.00", "0.001", "1,00", " 3.5", "x"]),
+)
+_QUANTITY = st.one_of(
+    st.integers(0, 10**12).map(lambda micro: f"{micro // 10**6}.{micro % 10**6:06d}"),
+    st.sampled_from(["1", "0", "-2", "1.0000001"]),
+)
+_ROWS = st.fixed_dictionaries(
+    {
+        "enterprise_uscc": st.sampled_from([USCC, OTHER, USCC.lower(), f" {USCC}", "X"]),
+        "contract_id": st.sampled_from(["C-1", "C-2", "合同-1", "C-void", "C-9", " C-1", ""]),
+        "order_id": st.sampled_from(["O-1", "订单", "", "O" * 65]),
+        "resource_type": st.sampled_from([*core.RESOURCE_TYPES, "gpu", " compute"]),
+        "device_model": st.sampled_from(["H800", "", " ", "A800\t"]),
+        "start": _TIMES,
+        "end": _TIMES,
+        "quantity": _QUANTITY,
+        "unit": st.sampled_from(["card-hour", "TB-month", ""]),
+        "unit_price": _QUANTITY,
+        "amount": _MONEY,
+    }
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(_ROWS, min_size=1, max_size=40))
+def test_for_any_rows_duckdb_gives_what_the_reference_gives(tmp_path, rows):
+    path = tmp_path / "h.csv"
+    generate.write_small_csv(path, rows)
+    reference, fast = both(path)
+    assert fast == reference
