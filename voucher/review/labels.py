@@ -10,53 +10,53 @@ from __future__ import annotations
 
 from typing import Final
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 STATE_LABELS: Final = (
-    N_("草稿"),
-    N_("已提交"),
-    N_("形式审查中"),
-    N_("审核中"),
-    N_("待补正"),
-    N_("已补正"),
-    N_("予以支持"),
-    N_("不予支持"),
-    N_("公示中"),
-    N_("已拨付"),
-    N_("待退还"),
-    N_("已退还"),
-    N_("逾期未退还"),
-    N_("已撤回"),
+    gettext_noop("草稿"),
+    gettext_noop("已提交"),
+    gettext_noop("形式审查中"),
+    gettext_noop("审核中"),
+    gettext_noop("待补正"),
+    gettext_noop("已补正"),
+    gettext_noop("予以支持"),
+    gettext_noop("不予支持"),
+    gettext_noop("公示中"),
+    gettext_noop("已拨付"),
+    gettext_noop("待退还"),
+    gettext_noop("已退还"),
+    gettext_noop("逾期未退还"),
+    gettext_noop("已撤回"),
 )
 
 TRANSITION_LABELS: Final = (
-    N_("提交申报"),
-    N_("受理并进行形式审查"),
-    N_("形式审查通过，进入审核"),
-    N_("要求补正"),
-    N_("提交补正材料"),
-    N_("补正后继续审核"),
-    N_("复核确认：予以支持"),
-    N_("复核确认：不予支持"),
-    N_("列入公示名单"),
-    N_("拨付资金"),
-    N_("通知退还资金"),
-    N_("资金已退还"),
-    N_("逾期未退还"),
-    N_("申报单位撤回申报"),
+    gettext_noop("提交申报"),
+    gettext_noop("受理并进行形式审查"),
+    gettext_noop("形式审查通过，进入审核"),
+    gettext_noop("要求补正"),
+    gettext_noop("提交补正材料"),
+    gettext_noop("补正后继续审核"),
+    gettext_noop("复核确认：予以支持"),
+    gettext_noop("复核确认：不予支持"),
+    gettext_noop("列入公示名单"),
+    gettext_noop("拨付资金"),
+    gettext_noop("通知退还资金"),
+    gettext_noop("资金已退还"),
+    gettext_noop("逾期未退还"),
+    gettext_noop("申报单位撤回申报"),
 )
 
 CHOICE_LABELS: Final = (
     # Decision.kind, Decision.status
-    N_("予以支持"),
-    N_("不予支持"),
-    N_("待复核"),
-    N_("已确认"),
-    N_("已撤回"),
+    gettext_noop("予以支持"),
+    gettext_noop("不予支持"),
+    gettext_noop("待复核"),
+    gettext_noop("已确认"),
+    gettext_noop("已撤回"),
     # FindingResolution.resolution
-    N_("认可（视为通过）"),
-    N_("不认可（视为不通过）"),
+    gettext_noop("认可（视为通过）"),
+    gettext_noop("不认可（视为不通过）"),
     # ListedEnterprise.kind
-    N_("已获其他市级算力资金支持名单"),
-    N_("失信联合惩戒对象名单"),
+    gettext_noop("已获其他市级算力资金支持名单"),
+    gettext_noop("失信联合惩戒对象名单"),
 )
