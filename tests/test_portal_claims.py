@@ -64,6 +64,7 @@ def _claim(client, content: bytes = b"", name: str = "营业执照.pdf", **extra
 
 def _request_claim(client, world, django_capture_on_commit_callbacks):
     from voucher.accounts.models import EnterpriseClaim
+    from voucher.applications.models import Enterprise
 
     client.force_login(world["claimant"])
     response = client.post(reverse("accounts:enterprise_new"), {"uscc": IMPORTED, "name": "甲公司"})
@@ -79,8 +80,11 @@ def _request_claim(client, world, django_capture_on_commit_callbacks):
     assert recipients == ["administrator@bureau.example.cn", "claimant@a.example.cn"]
     assert "认领申请待审核" in client.get(reverse("accounts:enterprise_new")).content.decode()
     # while the claim is pending no other enterprise can be registered
-    response = client.post(reverse("accounts:enterprise_new"), {"uscc": USCC_B, "name": "乙公司"})
-    assert response.status_code == 200 and "审核结束前不能登记其他单位" in response.content.decode()
+    response = client.post(
+        reverse("accounts:enterprise_new"), {"uscc": USCC_B, "name": "乙公司"}, follow=True
+    )
+    assert "审核结束前不能登记其他单位" in response.content.decode()
+    assert not Enterprise.objects.filter(uscc=USCC_B).exists()
     assert client.get(reverse("portal:home"))["Location"] == reverse("accounts:enterprise_new")
     return claim
 

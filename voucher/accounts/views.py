@@ -64,11 +64,12 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
     claims = EnterpriseClaim.objects.filter(claimant=request.user.pk).select_related("enterprise")
     latest = claims.first()
     if request.method == "POST" and latest is not None and latest.status == PENDING:
-        form.add_error(
-            "uscc",
+        messages.error(
+            request,
             _("您认领“%(name)s”的申请正在审核，审核结束前不能登记其他单位。")
             % {"name": latest.enterprise.name},
         )
+        return redirect("accounts:enterprise_new")
     if request.method == "POST" and form.is_valid():
         try:
             actions.enterprise_register(
