@@ -12,6 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from voucher.applications.models import (
     Application,
     Delivery,
@@ -126,8 +129,14 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
             add(
                 "ONE_DIRECTION",
                 "一（四）",
-                f"{apps[0].applicant_name}（{uscc}）在本轮申报了多个方向："
-                + "、".join(f"方向{d}" for d in directions),
+                _("%(name)s（%(uscc)s）在本轮申报了多个方向：%(directions)s")
+                % {
+                    "name": apps[0].applicant_name,
+                    "uscc": uscc,
+                    "directions": pgettext("list separator", "、").join(
+                        _("方向%(n)s") % {"n": d} for d in directions
+                    ),
+                },
                 {a.pk for a in apps},
             )
 
@@ -144,7 +153,8 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
             add(
                 "DUPLICATE_INVOICE",
                 "二（四）",
-                f"发票号码 {number} 被申报 {invoice_count[number]} 次",
+                _("发票号码 %(number)s 被申报 %(times)s 次")
+                % {"number": number, "times": invoice_count[number]},
                 ids,
             )
 
@@ -161,7 +171,8 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
             add(
                 "DUPLICATE_CONTRACT",
                 "二（四）",
-                f"供应方 {supplier} 的合同 {contract_no} 被申报 {times} 次",
+                _("供应方 %(supplier)s 的合同 %(contract)s 被申报 %(times)s 次")
+                % {"supplier": supplier, "contract": contract_no, "times": times},
                 ids,
             )
 
@@ -186,8 +197,17 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
                 add(
                     "SUPPLIER_IS_SHAREHOLDER",
                     "一（五）注1",
-                    f"{a.reference} 的供应方 {c.supplier_name}（{c.supplier_uscc}）"
-                    f"是本轮另一申报单位 {other.applicant_name}（{other.reference}）的股东",
+                    _(
+                        "%(reference)s 的供应方 %(supplier)s（%(supplier_uscc)s）"
+                        "是本轮另一申报单位 %(other)s（%(other_reference)s）的股东"
+                    )
+                    % {
+                        "reference": a.reference,
+                        "supplier": c.supplier_name,
+                        "supplier_uscc": c.supplier_uscc,
+                        "other": other.applicant_name,
+                        "other_reference": other.reference,
+                    },
                     {a.pk, other.pk},
                 )
 
