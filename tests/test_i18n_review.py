@@ -20,6 +20,7 @@ from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voucher.applications.models import SERVICE_CHOICES
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.review import labels, roles
 from voucher.review import models as review_models
@@ -249,6 +250,7 @@ def test_the_review_screen_in_english(client, team, in_review):
         assert english in page, english
     for chinese in ("审核决定", "合同测算", "复核确认", "办理记录", "查看联系人"):
         assert chinese not in page, chinese
+    assert "<td>Compute</td>" in page and "<td>算力</td>" not in page  # the service of a delivery
     assert in_review.applicant_name in page
     assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen")
 
@@ -462,6 +464,7 @@ def test_the_labels_shown_on_review_pages_are_in_the_catalogue():
     shown += [label for _code, label in review_models.DECISION_STATUS_CHOICES]
     shown += [label for _code, label in review_models.RESOLUTION_CHOICES]
     shown += [label for _code, label in review_models.LIST_KIND_CHOICES]
+    shown += [label for _code, label in SERVICE_CHOICES]
     listed = set(labels.STATE_LABELS + labels.TRANSITION_LABELS + labels.CHOICE_LABELS)
     for label in shown:
         assert label in listed, f"add {label!r} to voucher/review/labels.py"

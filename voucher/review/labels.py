@@ -59,4 +59,9 @@ CHOICE_LABELS: Final = (
     # ListedEnterprise.kind
     gettext_noop("已获其他市级算力资金支持名单"),
     gettext_noop("失信联合惩戒对象名单"),
+    # Delivery.service (voucher.applications.models.SERVICE_CHOICES)
+    gettext_noop("算力"),
+    gettext_noop("存储"),
+    gettext_noop("网络"),
+    gettext_noop("安全"),
 )
