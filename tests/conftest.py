@@ -20,6 +20,16 @@ def example_id(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request in English leaves English active in the test's thread; the next test would get
+    English messages where it expects Chinese. Every test ends back in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def reviewer(db, django_user_model):
     from django.contrib.auth.models import Permission

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,13 +51,6 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff01-\uff60]")
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
-
-
-@pytest.fixture(autouse=True)
-def chinese_afterwards():
-    """A request in English leaves English active in this thread; later tests expect Chinese."""
-    yield
-    translation.activate("zh-hans")
 
 
 @pytest.fixture
