@@ -13,7 +13,13 @@ from django.test import Client
 from django.utils import timezone
 
 from voucher.platforms import actions, generate
-from voucher.platforms.models import ConsumptionAggregate, ConsumptionBatch, Platform, Project
+from voucher.platforms.models import (
+    ConsumptionAggregate,
+    ConsumptionBatch,
+    Platform,
+    Project,
+    ShortlistEntry,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 USCC = "91110108MA01C3QX7B"
@@ -82,12 +88,11 @@ def b(platforms):
 
 
 @pytest.fixture
-def screener(db, django_user_model):
-    from django.contrib.auth.models import Permission
+def screener(db, django_user_model, settings):
+    from .review_support import FAST_HASHERS, make_staff
 
-    user = django_user_model.objects.create_user("screener", password="pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="change_shortlistentry"))
-    return user
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    return make_staff(django_user_model, "screener", "centre_screener")
 
 
 def _post(client, url, payload):
@@ -331,11 +336,40 @@ def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluat
 def test_the_screening_page_records_the_decision_and_reasons(client, screener, a):
     _post(a, "/api/v1/projects", PROJECT)
     project = Project.objects.get()
-    client.force_login(screener)
+    from .test_review_decisions import _verified_client
+
+    assert client.get("/platforms/screening/").status_code == 302  # to the review login
+    _verified_client(client, screener)
     assert client.get("/platforms/screening/").status_code == 200
     client.post("/platforms/screening/", {"project": project.pk, "reasons": "未开源"})
     project.refresh_from_db()
     assert project.screening.decision == "refused" and project.screening.reasons == "未开源"
+
+
+@pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor", None])
+def test_only_the_centre_screens(client, django_user_model, settings, a, role):
+    from .review_support import FAST_HASHERS, make_staff
+    from .test_review_decisions import _verified_client
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    _post(a, "/api/v1/projects", PROJECT)
+    project = Project.objects.get()
+    user = make_staff(django_user_model, f"u-{role}", role)
+    with pytest.raises(actions.Refused) as refused:
+        actions.project_screen(
+            project=project,
+            acting_user=user,
+            open_source=True,
+            scenario_aligned=True,
+            action_plan_aligned=False,
+            reasons="开源",
+        )
+    assert refused.value.status == 403 and "初审人员" in refused.value.title
+    if role is not None:
+        _verified_client(client, user)
+        response = client.post("/platforms/screening/", {"project": project.pk, "reasons": "x"})
+        assert response.status_code == 403
+    assert not ShortlistEntry.objects.exists()
 
 
 def test_the_committed_openapi_document_is_current():

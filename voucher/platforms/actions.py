@@ -245,6 +245,14 @@ def screening_outcome(
     return Screening(ShortlistEntry.REFUSED if failing else ShortlistEntry.LISTED, failing)
 
 
+def _require_screener(user: Any) -> None:
+    from voucher.review import permissions
+
+    check = permissions.can_screen(user)
+    if not check:
+        raise Refused(403, check.reason)
+
+
 def project_screen(
     *,
     project: Project,
@@ -255,6 +263,7 @@ def project_screen(
     reasons: str,
 ) -> ShortlistEntry:
     """The centre's screener lists or refuses a project; the reasons are kept and audited."""
+    _require_screener(acting_user)
     if not reasons.strip():
         raise Refused(400, "须写明理由 (reasons are required)")
     outcome = screening_outcome(
@@ -764,6 +773,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     from voucher.applications.states import DRAFT, WITHDRAWABLE_STATES, WITHDRAWN
     from voucher.platforms.selectors import d3_reconciliation, delivery_lines_of
 
+    _require_screener(acting_user)
     project = entry.project
     if entry.decision != ShortlistEntry.LISTED:
         raise Refused(409, "项目未列入名单 (project not listed)")

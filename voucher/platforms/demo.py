@@ -5,7 +5,7 @@ published demo tokens so that the walkthrough of docs/platform-api.md can be pas
 Idempotent: run twice, nothing is added the second time.
 
 - ModelScope (`modelscope`) with the token `DEMO_TOKENS["modelscope"]` publishes an open-source
-  project of 北京开源演示科技有限公司; the centre's login `zhongxin` has listed it; the platform
+  project of 北京开源演示科技有限公司; the centre's screener `chushen` has listed it; the platform
   has submitted the contract (with its scale and unit price), an invoice, a payment and one
   consumption file, which the worker has processed; the direction-3 application built from it
   is in the bureau's queue with its evaluation and its reconciliation (one flagged difference:
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from voucher.applications.actions import application_evaluate
@@ -43,7 +42,7 @@ from voucher.platforms.models import (
 from voucher.policy import format as fmt
 
 DEMO_PASSWORD = "voucher-demo"  # the same published demo password as voucher.applications.demo
-CENTRE_USER = "zhongxin"  # 北京市数字经济促进中心: screens the projects
+CENTRE_USER = "chushen"  # the demo's centre screener (voucher.review.demo), TOTP like all staff
 # (platform code, name if the demo creates it, organisation USCC, token prefix, token secret)
 SUPPLIER = ("demo-supplier", "北京演示算力有限公司", generate.make_uscc(9_000_003))
 DEMO_TOKENS = {
@@ -204,20 +203,12 @@ class DemoPlatforms:
 
 
 def _centre_user() -> Any:
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(
-        username=CENTRE_USER, defaults={"email": "zhongxin@szjj.example.cn", "is_staff": True}
-    )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        user.user_permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="platforms",
-                codename__in=["change_shortlistentry", "view_shortlistentry", "view_project"],
-            )
-        )
-        audit(actor=None, action="demo_centre_user", data={"user": CENTRE_USER})
+    from voucher.review.demo import demo_staff_ensure
+
+    user = get_user_model().objects.filter(username=CENTRE_USER).first()
+    if user is None:
+        demo_staff_ensure(password=DEMO_PASSWORD)
+        user = get_user_model().objects.get(username=CENTRE_USER)
     return user
 
 
@@ -341,7 +332,7 @@ def demo_platforms(write: Callable[[str], Any], address: str) -> DemoPlatforms:
     for code, text in done.tokens.items():
         write(f"  平台令牌 {code}: {text}")
     write(f"  开源项目筛选 (centre): {address}platforms/screening/  登录 {CENTRE_USER} / "
-          f"{DEMO_PASSWORD}（{address}admin/login/）")  # fmt: skip
+          f"{DEMO_PASSWORD} + 动态验证码（{address}review/login/）")  # fmt: skip
     if done.d3_application is not None:
         write(
             f"  方向三申报 {done.d3_application.reference}: {address}review/"

@@ -5,18 +5,23 @@ platform's contracts and consumption and evaluated by the engine."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import Project, ShortlistEntry
+from voucher.review import permissions as p
+from voucher.review.views import staff_verified
 
 
-@permission_required("platforms.change_shortlistentry", raise_exception=True)
+@staff_verified  # the review site's login: password and TOTP
 @require_http_methods(["GET", "POST"])
 def screening_page(request: HttpRequest) -> HttpResponse:
+    check = p.can_screen(request.user)
+    if not check:
+        raise PermissionDenied(check.reason)
     if request.method == "POST":
         project = get_object_or_404(Project, pk=request.POST.get("project"))
         try:

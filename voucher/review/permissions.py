@@ -182,6 +182,14 @@ def can_request_clawback(user: Any, application: Application) -> Check:
     return OK
 
 
+def can_screen(user: Any) -> Check:
+    """Direction 3 (免申即享): the centre's screener lists or refuses published projects and
+    builds the listed enterprises' applications; the administrator may stand in."""
+    if not (_staff(user) & {r.SCREENER, r.ADMINISTRATOR}):
+        return _no("只有市数字经济中心初审人员可以筛选开源项目")
+    return OK
+
+
 def can_hand_out(user: Any) -> Check:
     """Who may hand applications to reviewers (taking one oneself included)."""
     if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
