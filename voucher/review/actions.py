@@ -543,8 +543,7 @@ def decision_return(*, decision: Decision, reason: str, acting_user: Any) -> Dec
     with transaction.atomic():
         locked = _lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
-        if p.r.APPROVER not in p.r.staff_roles_of(acting_user):
-            raise ReviewError(_("只有复核（审批）人员可以退回审核意见"))
+        _require(p.can_return(acting_user))
         if current.status != PROPOSED:
             raise ConflictError(CONFLICT)
         current.status = WITHDRAWN

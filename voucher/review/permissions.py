@@ -182,11 +182,18 @@ def can_request_clawback(user: Any, application: Application) -> Check:
     return OK
 
 
+def can_return(user: Any) -> Check:
+    """Sending a reviewer's proposal back (with a reason) is the approver's call."""
+    if r.APPROVER not in _staff(user):
+        return _no(_("只有复核（审批）人员可以退回审核意见"))
+    return OK
+
+
 def can_screen(user: Any) -> Check:
     """Direction 3 (免申即享): the centre's screener lists or refuses published projects and
     builds the listed enterprises' applications; the administrator may stand in."""
     if not (_staff(user) & {r.SCREENER, r.ADMINISTRATOR}):
-        return _no("只有市数字经济中心初审人员可以筛选开源项目")
+        return _no(_("只有市数字经济中心初审人员可以筛选开源项目"))
     return OK
 
 

@@ -539,8 +539,8 @@ def decision_return(request: HttpRequest, decision_id: int, payload: ReturnIn) -
     except review.ConflictError:
         raise
     except review.ReviewError as refused:
-        # the reason is checked by the schema: what is left is the role
-        raise ApiProblem(403, FORBIDDEN, str(refused)) from None
+        _forbid(p.can_return(user))
+        raise ApiProblem(422, "不能办理 (refused)", str(refused)) from None
     return selectors.decision_out(returned)
 
 
