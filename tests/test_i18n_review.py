@@ -264,6 +264,19 @@ def test_the_review_screen_forms_in_english(client, team, in_review):
     assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen (reviewer)")
 
 
+def test_a_transition_button_and_its_refusal_in_english(client, team, in_review):
+    submitted = put_in_state(in_review, "submitted")
+    _english(_verified(client, team["reviewer"]))
+    page = client.get(reverse("review:screen", args=[submitted.pk])).content.decode()
+    assert ">Accept for the formal check</button>" in page
+    refused = client.__class__()
+    _english(_verified(refused, team["approver"]))
+    page = refused.post(
+        reverse("review:transition", args=[submitted.pk, "accept"]), follow=True
+    ).content.decode()
+    assert "“Accept for the formal check” can only be done by: Bureau reviewer" in page
+
+
 def test_the_dashboard_in_english(client, team, in_review):
     _english(_verified(client, team["admin"]))
     page = client.get(reverse("review:dashboard")).content.decode()
@@ -489,15 +502,19 @@ def test_the_catalogue_compiles_and_the_mo_is_current(tmp_path):
 
 
 def test_the_labels_shown_on_review_pages_are_in_the_catalogue():
-    ids = {e["msgid"] for e in _entries(CATALOGUE.read_text(encoding="utf-8"))}
+    entries = _entries(CATALOGUE.read_text(encoding="utf-8"))
+    ids = {e["msgid"] for e in entries}
+    actions = {e["msgid"] for e in entries if e.get("msgctxt") == "action"}
+    for t in TRANSITIONS.values():
+        assert t.label in {str(x) for x in labels.TRANSITION_LABELS}, t.label
+        assert t.label in actions, f"{t.label!r} (context action) is not in the review catalogue"
     shown = [label for _code, label in STATE_CHOICES]
-    shown += [t.label for t in TRANSITIONS.values()]
     shown += [label for _code, label in review_models.DECISION_KIND_CHOICES]
     shown += [label for _code, label in review_models.DECISION_STATUS_CHOICES]
     shown += [label for _code, label in review_models.RESOLUTION_CHOICES]
     shown += [label for _code, label in review_models.LIST_KIND_CHOICES]
     shown += [label for _code, label in SERVICE_CHOICES]
-    listed = set(labels.STATE_LABELS + labels.TRANSITION_LABELS + labels.CHOICE_LABELS)
+    listed = set(labels.STATE_LABELS + labels.CHOICE_LABELS)
     for label in shown:
         assert label in listed, f"add {label!r} to voucher/review/labels.py"
         assert label in ids, f"{label!r} is not in the review catalogue"

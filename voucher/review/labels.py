@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 STATE_LABELS: Final = (
     gettext_noop("草稿"),
@@ -29,21 +29,23 @@ STATE_LABELS: Final = (
     gettext_noop("已撤回"),
 )
 
+# as actions (context "action"): the buttons and the refusals that name them; lazy only so that
+# makemessages reads the context (Django has no pgettext_noop)
 TRANSITION_LABELS: Final = (
-    gettext_noop("提交申报"),
-    gettext_noop("受理并进行形式审查"),
-    gettext_noop("形式审查通过，进入审核"),
-    gettext_noop("要求补正"),
-    gettext_noop("提交补正材料"),
-    gettext_noop("补正后继续审核"),
-    gettext_noop("复核确认：予以支持"),
-    gettext_noop("复核确认：不予支持"),
-    gettext_noop("列入公示名单"),
-    gettext_noop("拨付资金"),
-    gettext_noop("通知退还资金"),
-    gettext_noop("资金已退还"),
-    gettext_noop("逾期未退还"),
-    gettext_noop("申报单位撤回申报"),
+    pgettext_lazy("action", "提交申报"),
+    pgettext_lazy("action", "受理并进行形式审查"),
+    pgettext_lazy("action", "形式审查通过，进入审核"),
+    pgettext_lazy("action", "要求补正"),
+    pgettext_lazy("action", "提交补正材料"),
+    pgettext_lazy("action", "补正后继续审核"),
+    pgettext_lazy("action", "复核确认：予以支持"),
+    pgettext_lazy("action", "复核确认：不予支持"),
+    pgettext_lazy("action", "列入公示名单"),
+    pgettext_lazy("action", "拨付资金"),
+    pgettext_lazy("action", "通知退还资金"),
+    pgettext_lazy("action", "资金已退还"),
+    pgettext_lazy("action", "逾期未退还"),
+    pgettext_lazy("action", "申报单位撤回申报"),
 )
 
 CHOICE_LABELS: Final = (

@@ -45,8 +45,9 @@ def _state_label(state: str) -> str:
     return _(label) if label else state
 
 
-def _transition_label(name: str) -> str:
-    return _(TRANSITIONS[name].label)
+def transition_label(name: str) -> str:
+    """The transition as an action (a button; "... can only be done by"), in the active language."""
+    return pgettext("action", TRANSITIONS[name].label)
 
 
 def can_use_review_site(user: Any) -> Check:
@@ -88,7 +89,7 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
         )
         return _no(
             _("“%(transition)s”只能由%(roles)s操作")
-            % {"transition": _transition_label(name), "roles": needed}
+            % {"transition": transition_label(name), "roles": needed}
         )
     if (
         allowed_roles == {r.SCREENER}
@@ -99,7 +100,7 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
     if application.state not in transition.source:
         return _no(
             _("申报当前为“%(state)s”，不能“%(transition)s”（可能已被他人处理，请刷新页面）")
-            % {"state": _state_label(application.state), "transition": _transition_label(name)}
+            % {"state": _state_label(application.state), "transition": transition_label(name)}
         )
     why = rule.guard_reason(application, user)
     if why:
@@ -211,6 +212,13 @@ def can_assign(user: Any, assignee: Any) -> Check:
         return check
     if not (_staff(assignee) & {r.REVIEWER, r.SCREENER}):
         return _no(_("只能分配给审核人员"))
+    return OK
+
+
+def can_manage_users(user: Any) -> Check:
+    """Staff accounts, their roles and TOTP devices: the administrator."""
+    if r.ADMINISTRATOR not in _staff(user):
+        return _no(_("只有系统管理员可以管理工作人员账号"))
     return OK
 
 

@@ -326,7 +326,6 @@ def assignable_staff() -> list[str]:
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
-    from voucher.applications.states import TRANSITIONS
     from voucher.core.models import AuditEntry
     from voucher.review.crosscheck import round_checks
 
@@ -358,7 +357,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
     simple = ("accept", "pass_formal_check", "resume_review", "mark_overdue")
     transitions = [
-        (name, _(TRANSITIONS[name].label), p.can_transition(user, application, name))
+        (name, p.transition_label(name), p.can_transition(user, application, name))
         for name in transitions_from(application.state)
         if name in simple
     ]
