@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voucher.review import views
+from voucher.review import views, views_staff
 
 app_name = "review"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("mine/", views.mine, name="mine"),
     path("parameters/", views.parameters, name="parameters"),
+    path("staff/", views_staff.desk, name="staff"),
+    path("staff/<int:user_id>/", views_staff.staff_member, name="staff_member"),
     path("<int:application_id>/assign/", views.assign, name="assign"),
     path("export.xlsx", views.queue_export, name="queue_export"),
     path("<int:application_id>/", views.screen, name="screen"),

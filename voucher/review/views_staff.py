@@ -1,0 +1,103 @@
+"""The administrator's desk (系统管理): staff accounts and roles, and the round's dates."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from voucher.review import permissions as p
+from voucher.review import roles as r
+from voucher.review import staff
+from voucher.review.views import _round, staff_verified
+
+
+def _page(request: HttpRequest, errors: dict[str, str], status: int = 200) -> HttpResponse:
+    record = _round(request)
+    return render(
+        request,
+        "review/staff.html",
+        {
+            "rows": staff.staff_rows(),
+            "roles": [(code, r.ROLE_LABELS[code]) for code in r.STAFF_ROLES],
+            "round": record,
+            "errors": errors,
+            "form": request.POST if request.method == "POST" else {},
+            "can_users": p.can_manage_users(request.user),
+            "can_round": p.can_manage_round(request.user),
+        },
+        status=status,
+    )
+
+
+def _refuse_unless(check: p.Check) -> None:
+    if not check:
+        raise PermissionDenied(check.reason)
+
+
+@staff_verified
+def desk(request: HttpRequest) -> HttpResponse:
+    _refuse_unless(p.can_manage_users(request.user) or p.can_manage_round(request.user))
+    if request.method != "POST":
+        return _page(request, {})
+    what = request.POST.get("what", "")
+    try:
+        if what == "create":
+            _refuse_unless(p.can_manage_users(request.user))
+            user = staff.staff_create(
+                username=request.POST.get("username", ""),
+                email=request.POST.get("email", ""),
+                role=request.POST.get("role", ""),
+                acting_user=request.user,
+                request=request,
+            )
+            messages.success(
+                request,
+                _("已创建 %(name)s，设置密码的链接已发往 %(email)s")
+                % {"name": user.get_username(), "email": user.email},
+            )
+        elif what == "dates":
+            _refuse_unless(p.can_manage_round(request.user))
+            record = staff.round_dates_set(
+                record=_round(request),
+                opens_on=request.POST.get("opens_on"),
+                closes_on=request.POST.get("closes_on"),
+                acting_user=request.user,
+            )
+            messages.success(request, _("已保存 %(round)s 的申报日期") % {"round": record.code})
+        else:
+            raise Http404("unknown action")
+    except staff.StaffError as exc:
+        messages.error(request, exc.message)
+        return _page(request, {exc.field or "form": exc.message}, status=422)
+    return redirect(f"{reverse('review:staff')}?round={_round(request).code}")
+
+
+@staff_verified
+@require_POST
+def staff_member(request: HttpRequest, user_id: int) -> HttpResponse:
+    _refuse_unless(p.can_manage_users(request.user))
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    what = request.POST.get("what", "")
+    role = request.POST.get("role", "")
+    try:
+        if what == "grant":
+            staff.staff_role_grant(user=user, role=role, acting_user=request.user)
+        elif what == "revoke":
+            staff.staff_role_revoke(user=user, role=role, acting_user=request.user)
+        elif what in ("activate", "deactivate"):
+            staff.staff_active_set(user=user, active=what == "activate", acting_user=request.user)
+        elif what == "totp_reset":
+            staff.staff_totp_reset(user=user, acting_user=request.user)
+        else:
+            raise Http404("unknown action")
+    except staff.StaffError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已更新 %(name)s") % {"name": user.get_username()})
+    return redirect("review:staff")
