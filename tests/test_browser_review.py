@@ -112,9 +112,16 @@ def test_a_reviewers_day(browser, site):
     assert page.locator("h1").inner_text() == "审核队列"
     page.screenshot(path=str(ARTIFACTS / "review-1-queue.png"), full_page=True)
 
-    # take the application from the queue: accept, formal check passed
-    page.locator(f"a[href='/review/{app_id}/']").first.click()
+    # take the application from "my queue" (nobody has it yet), then open it from there
+    page.get_by_role("link", name="我的待办").click()
+    row = page.locator("#unassigned tr", has=page.locator(f"a[href='/review/{app_id}/']"))
+    row.get_by_role("button", name="领取").click()
+    assert page.get_by_text("已分配给 shenhe").is_visible()
+    page.locator(f"#assigned a[href='/review/{app_id}/']").click()
     page.wait_for_url(screen)
+    assert page.locator("#assignee").inner_text() == "承办人 shenhe"
+
+    # accept, formal check passed
     page.get_by_role("button", name="受理并进行形式审查").click()
     assert page.locator("#state").inner_text() == "形式审查中"
     page.get_by_role("button", name="形式审查通过，进入审核").click()
@@ -181,7 +188,9 @@ def test_a_reviewers_day(browser, site):
     approver = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = approver.new_page()
     _log_in(page, url, "fuhe")
-    page.goto(screen)
+    page.get_by_role("link", name="我的待办").click()
+    page.locator(f"#to-confirm a[href='/review/{app_id}/#decision']").click()
+    page.screenshot(path=str(ARTIFACTS / "review-5b-approver-queue.png"), full_page=True)
     page.get_by_role("button", name="复核确认").click()
     assert page.locator("#state").inner_text() == "予以支持"
     assert page.get_by_role("link", name="审核结果通知书（PDF）").is_visible()
