@@ -497,7 +497,7 @@ def test_the_catalogue_compiles_and_the_mo_is_current(tmp_path):
         assert (
             gettext.GNUTranslations(fresh)._catalog == gettext.GNUTranslations(stored)._catalog
         ), (  # type: ignore[attr-defined]
-            "django.mo is stale: cd voucher/review && django-admin compilemessages -l en"
+            "django.mo is stale: cd voucher/review && env -u DJANGO_SETTINGS_MODULE django-admin compilemessages -l en"
         )
 
 
