@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,13 @@ _SPACE_CODES = (
     0x205F,
     0x3000,
 )
-_SPACE = "".join(f"\\x{{{c:x}}}" for c in _SPACE_CODES)
-_TIDY = f"(?s)[^{_SPACE}](.*[^{_SPACE}])?"
+_SPACE_LIST = ", ".join(str(c) for c in (-1, *_SPACE_CODES))  # ord("") is -1
 _USCC = f"[{uscc_codes.ALPHABET}]{{18}}"
 _MONEY = r"[0-9]{1,14}(\.[0-9]{1,2})?"
 _QUANTITY = r"[0-9]{1,14}(\.[0-9]{1,6})?"
-_LIMIT = 10**14  # 14 integer digits
+_FAST_LIMIT = 10**12
+_YEAR_1000 = core.day_start(date(1000, 1, 1))
+_YEAR_10000 = core.day_start(date(9999, 12, 31)) + 86_400
 
 
 class Unsupported(Exception):
@@ -103,6 +105,11 @@ def _has_blank_line(path: Path) -> bool:
 # --- per-column SQL -------------------------------------------------------------------------
 
 
+def _tidy(text: str) -> str:
+    """Not empty, and neither the first nor the last character is one strip() removes."""
+    return f"(ord({text}[1]) NOT IN ({_SPACE_LIST}) AND ord({text}[-1]) NOT IN ({_SPACE_LIST}))"
+
+
 def _text(column: str) -> str:
     return f"coalesce(\"{column}\", '')"
 
@@ -126,27 +133,35 @@ def _time_sql(column: str, kind: str) -> tuple[str, str]:
     # pyarrow prints years 1000-9999 as the reference reads them; others are its business
     clean = (
         f'("{column}" IS NOT NULL AND {micros} % {unit} = 0 '
-        f'AND year("{column}") BETWEEN 1000 AND 9999)'
+        f"AND {seconds} BETWEEN {_YEAR_1000} AND {_YEAR_10000 - 1})"
     )
     return seconds, clean
 
 
 def _number_sql(column: str, kind: str, places: int, scale: int) -> tuple[str, str]:
-    """(value × 10^places as HUGEINT, clean) of a money/quantity column."""
+    """(value as DECIMAL(18, places), clean) of a money/quantity column.
+
+    The fast path takes values below 10^12 (so that the pro-rating's × 10^places stays far from
+    any limit); a larger one (the format allows 14 digits) is left to the reference path."""
+    exact = f"DECIMAL(18, {places})"
     if kind == "text":
         pattern = _MONEY if places == 2 else _QUANTITY
         text = f"t_{column}"
-        clean = f"regexp_full_match({text}, '{pattern}')"
-        value = f"CAST(TRY_CAST({text} AS DECIMAL(38, {places})) * {10**places} AS HUGEINT)"
+        value = f"TRY_CAST({text} AS {exact})"
+        clean = f"(regexp_full_match({text}, '{pattern}') AND {value} < {_FAST_LIMIT})"
         return f"CASE WHEN {clean} THEN {value} END", clean
     if kind == "decimal" and scale > places:
         return "NULL", "false"  # every cell prints with too many decimals: the reference says so
-    clean = f'("{column}" IS NOT NULL AND "{column}" >= 0 AND "{column}" < {_LIMIT})'
-    if kind == "decimal":
-        value = f'CAST("{column}" * {10**places} AS HUGEINT)'
-    else:
-        value = f'CAST("{column}" AS HUGEINT) * {10**places}'
-    return f"CASE WHEN {clean} THEN {value} END", clean
+    clean = f'("{column}" IS NOT NULL AND "{column}" >= 0 AND "{column}" < {_FAST_LIMIT})'
+    return f'CASE WHEN {clean} THEN CAST("{column}" AS {exact}) END', clean
+
+
+def _pro_rated(value: str, places: int) -> str:
+    """`value × inside / duration` half-up to the last place, in integers (policy.money)."""
+    units = f"CAST(CAST({value} AS DECIMAL(38, {places})) * {10**places} AS HUGEINT)"
+    rounded = f"(2 * {units} * inside + duration) // (2 * duration)"
+    unit = f"'{Decimal(1).scaleb(-places)}'::DECIMAL({places + 1}, {places})"  # 0.01, 0.000001
+    return f"CAST(CAST({rounded} AS DECIMAL(38, 0)) * {unit} AS DECIMAL(18, {places}))"
 
 
 # --- the statement --------------------------------------------------------------------------
@@ -187,10 +202,10 @@ def _statement(
         [
             f"regexp_full_match(t_enterprise_uscc, '{_USCC}')",
             *(
-                f"regexp_full_match(t_{c}, '{_TIDY}') AND length(t_{c}) <= {core.MAX_ID_LENGTH}"
+                f"{_tidy(f't_{c}')} AND length(t_{c}) <= {core.MAX_ID_LENGTH}"
                 for c in ("contract_id", "order_id", "unit")
             ),
-            f"(t_device_model = '' OR regexp_full_match(t_device_model, '{_TIDY}'))",
+            f"(t_device_model = '' OR {_tidy('t_device_model')})",
             f"length(t_device_model) <= {core.MAX_ID_LENGTH}",
             "t_resource_type IN (" + ", ".join(_literal(r) for r in core.RESOURCE_TYPES) + ")",
         ]
@@ -201,9 +216,14 @@ def _statement(
             "AND c.contract_id = v.t_contract_id"
         )
         known = "c.lo IS NOT NULL"
-        lo, hi = "c.lo", "c.hi"
+        lo, hi, cid = "c.lo", "c.hi", "c.cid"
+        keys = "NULL AS k_enterprise_uscc, NULL AS k_contract_id, CASE WHEN ok THEN cid END"
     else:
-        join, known, lo, hi = "", "true", "$lo", "$hi"
+        join, known, lo, hi, cid = "", "true", "$lo", "$hi", "NULL::INTEGER"
+        keys = (
+            "CASE WHEN ok THEN t_enterprise_uscc END AS k_enterprise_uscc, "
+            "CASE WHEN ok THEN t_contract_id END AS k_contract_id, NULL::INTEGER"
+        )
     raw = ", ".join(f'"{c}" := "{c}"' for c in core.COLUMNS)
     return f"""
 WITH v AS (
@@ -216,7 +236,7 @@ WITH v AS (
 ),
 j AS (
     SELECT v.*, ({known}) AND coalesce(cells_ok AND end_s > start_s, false) AS ok,
-        {lo} AS lo, {hi} AS hi
+        {lo} AS lo, {hi} AS hi, {cid} AS cid
     FROM v {join}
 ),
 cut AS (
@@ -228,29 +248,30 @@ cut AS (
              ELSE greatest(start_s, lo) END AS month_s
     FROM j
 ),
+cut_m AS (
+    SELECT *, make_timestamp(month_s * 1000000) AS month_ts FROM cut
+),
 r AS (
     SELECT rn, ok,
-        CASE WHEN ok THEN t_enterprise_uscc END AS k_enterprise_uscc,
-        CASE WHEN ok THEN t_contract_id END AS k_contract_id,
-        CASE WHEN ok THEN year(make_timestamp(month_s * 1000000)) * 100
-                        + month(make_timestamp(month_s * 1000000)) END AS k_month,
+        {keys} AS k_cid,
+        CASE WHEN ok THEN year(month_ts) * 100 + month(month_ts) END AS k_month,
         CASE WHEN ok THEN t_resource_type END AS k_resource_type,
         CASE WHEN ok THEN t_device_model END AS k_device_model,
         CASE WHEN ok THEN t_unit END AS k_unit,
-        CASE WHEN NOT ok OR inside = 0 THEN 0::HUGEINT
+        CASE WHEN NOT ok OR inside = 0 THEN 0::DECIMAL(18, 2)
              WHEN inside = duration THEN fen
-             ELSE (2 * fen * inside + duration) // (2 * duration) END AS fen_in,
-        CASE WHEN NOT ok OR inside = 0 THEN 0::HUGEINT
+             ELSE {_pro_rated("fen", 2)} END AS fen_in,
+        CASE WHEN NOT ok OR inside = 0 THEN 0::DECIMAL(18, 6)
              WHEN inside = duration THEN micro
-             ELSE (2 * micro * inside + duration) // (2 * duration) END AS micro_in,
+             ELSE {_pro_rated("micro", 6)} END AS micro_in,
         CASE WHEN ok THEN fen END AS fen_all,
         CASE WHEN ok AND inside > 0 THEN greatest(start_s, lo) END AS first_s,
         CASE WHEN ok AND inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
         CASE WHEN ok AND inside > 0 AND inside < duration THEN 1 ELSE 0 END AS prorated,
         CASE WHEN NOT ok THEN struct_pack({raw}) END AS raw
-    FROM cut
+    FROM cut_m
 )
-SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row,
+SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row, k_cid AS cid,
     k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id, k_month AS month,
     k_resource_type AS resource_type, k_device_model AS device_model, k_unit AS unit,
     CAST(sum(fen_in) AS VARCHAR) AS amount_fen,
@@ -312,6 +333,7 @@ def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.T
             "contract_id": pa.array(ids, pa.string()),
             "lo": pa.array(los, pa.int64()),
             "hi": pa.array(his, pa.int64()),
+            "cid": pa.array(range(len(usccs)), pa.int32()),
         }
     )
 
@@ -368,6 +390,7 @@ def _batches(
 
 
 _GROUP_COLUMNS = (
+    "cid",
     "enterprise_uscc",
     "contract_id",
     "month",
@@ -411,9 +434,10 @@ def ingest_duckdb(
     if first is None:
         return result
     periods = core._Periods(window, contracts)
+    pairs = None if contracts is None else list(contracts)  # contract number -> (uscc, id)
     for batch in _chain(first, batches):
         slow = pc.is_valid(batch.column("slow_row"))
-        _add_groups(result, batch.filter(pc.invert(slow)))
+        _add_groups(result, batch.filter(pc.invert(slow)), pairs)
         slow_rows = batch.filter(slow)
         if slow_rows.num_rows:
             _add_slow_rows(result, slow_rows, periods, max_errors)
@@ -423,12 +447,15 @@ def ingest_duckdb(
     return result
 
 
-def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
+def _add_groups(
+    result: core.IngestResult, batch: pa.RecordBatch, pairs: list[tuple[str, str]] | None
+) -> None:
     """Groups of clean rows: each key comes once (rows of the reference path may share it)."""
     values = [batch.column(name).to_pylist() for name in _GROUP_COLUMNS]
     aggregates = result.aggregates
     prorated = 0
     for (
+        cid,
         uscc,
         contract_id,
         month,
@@ -446,13 +473,15 @@ def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
         first_second,
         last_second,
     ) in zip(*values, strict=True):
+        if pairs is not None:
+            uscc, contract_id = pairs[cid]
         key = (uscc, contract_id, f"{month // 100:04d}-{month % 100:02d}", resource, device, unit)
         found = aggregates.get(key)
         if found is None:
             aggregates[key] = core.Aggregate(
-                amount_fen=int(amount),
-                quantity_micro=int(quantity),
-                outside_fen=int(outside),
+                amount_fen=_units(amount, 2),
+                quantity_micro=_units(quantity, 6),
+                outside_fen=_units(outside, 2),
                 row_count=count,
                 prorated_rows=prorated_rows,
                 first_row=first_row,
@@ -462,15 +491,22 @@ def _add_groups(result: core.IngestResult, batch: pa.RecordBatch) -> None:
                 last_second=last_second,
             )
         else:  # rows of the reference path came first
-            found.amount_fen += int(amount)
-            found.quantity_micro += int(quantity)
-            found.outside_fen += int(outside)
+            found.amount_fen += _units(amount, 2)
+            found.quantity_micro += _units(quantity, 6)
+            found.outside_fen += _units(outside, 2)
             found.prorated_rows += prorated_rows
             found.add_span(first_second, last_second)
             found.add_rows(count=count, first=first_row, last=last_row, total=int(row_sum))
         prorated += prorated_rows
         result.rows_read += count
     result.rows_prorated += prorated
+
+
+def _units(text: str, places: int) -> int:
+    """An exact decimal sum as DuckDB prints it ("1234.50") -> integer hundredths/millionths."""
+    whole, _, fraction = text.partition(".")
+    assert len(fraction) == places and not whole.startswith("-"), text
+    return int(whole + fraction)
 
 
 def _add_slow_rows(
