@@ -1,6 +1,7 @@
 """补正 through the wizard in a real Chromium: the bureau has returned a submitted application;
 the applicant opens it from the status page, sees the bureau's list on every step, corrects a
-contract total, answers each item and resubmits. The reviewer's field diff shows the change.
+contract total, answers each item and resubmits; the reviewer logs in with TOTP and sees the field
+diff on the review screen.
 Screenshots land in test-artifacts/supplement-*.png (one at phone width)."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .portal_helpers import PASSWORD, USCC_A, USCC_B, fill_d2, member, open_round
 from .test_browser_demo import ARTIFACTS, CHROMIUM_ARGS
@@ -76,6 +79,7 @@ def returned(transactional_db, live_server, settings, tmp_path, django_user_mode
     )
     assert response.status_code == 302
     reviewer = make_staff(django_user_model, "reviewer", r.REVIEWER)
+    device = TOTPDevice.objects.create(user=reviewer, name="t", confirmed=True)
     app.refresh_from_db()
     for name in ("accept", "pass_formal_check"):
         review_actions.application_transition(
@@ -89,7 +93,8 @@ def returned(transactional_db, live_server, settings, tmp_path, django_user_mode
         note="请于截止日期前在系统中补正。",
     )
     ARTIFACTS.mkdir(exist_ok=True)
-    return {"url": live_server.url, "id": app.pk}
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return {"url": live_server.url, "id": app.pk, "reviewer": reviewer.username, "totp": totp}
 
 
 @pytest.fixture
@@ -173,6 +178,24 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
 
     changed = _in_thread(diff)
     assert changed["contracts[0].total_amount"] == ("24000000.00", "23000000.00")
+
+    # and on the review screen, after the reviewer's TOTP login
+    from .review_support import PASSWORD as STAFF_PASSWORD
+
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    screen = staff.new_page()
+    screen.goto(f"{url}/review/{app_id}/")
+    screen.wait_for_url("**/review/login/**")
+    screen.get_by_label("用户名").fill(returned["reviewer"])
+    screen.get_by_label("密码").fill(STAFF_PASSWORD)
+    screen.get_by_label("动态验证码", exact=False).fill(f"{returned['totp'].token():06d}")
+    screen.get_by_role("button", name="登录").click()
+    screen.wait_for_url(f"**/review/{app_id}/")
+    diff_card = screen.locator("#diff")
+    assert "contracts[0].total_amount" in diff_card.inner_text()
+    diff_card.scroll_into_view_if_needed()
+    diff_card.screenshot(path=str(ARTIFACTS / "supplement-7-review-diff.png"))
+    staff.close()
 
 
 def test_the_supplement_step_at_phone_width(browser, returned):
