@@ -353,6 +353,7 @@ def test_the_login_page_in_english(client, team):
         ("review:clawbacks", ("Refunds of funds", "Days overdue", "Nothing overdue")),
         ("review:lists", ("External lists", "Import", "Enterprises under joint sanctions")),
         ("review:notifications", ("Notification emails that failed", "Recipients")),
+        ("review:staff", ("Administration", "Add a staff member", "Application dates")),
     ],
 )
 def test_the_other_bureau_pages_in_english(client, team, in_review, name, english):
