@@ -89,17 +89,37 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _has_blank_line(path: Path) -> bool:
+def _has_blank_line(path: Path, chunk: int = 64 << 20) -> bool:
     """Python's csv refuses a blank line (a record of no cells); DuckDB skips it. A blank line
-    inside a quoted cell also answers True: the caller then takes the reference path."""
-    previous = b""
+    inside a quoted cell also answers True: the caller then takes the reference path.
+
+    numpy over a memory map, a chunk at a time (it releases the GIL, so this runs in a thread
+    beside the DuckDB statement)."""
+    import mmap
+
+    import numpy as np
+
     with path.open("rb") as stream:
-        while chunk := stream.read(16 << 20):
-            joined = previous + chunk
-            if b"\n\n" in joined or b"\n\r\n" in joined or b"\r\r" in joined:
-                return True
-            previous = joined[-2:]
-    return False
+        size = stream.seek(0, 2)
+        if size == 0:
+            return False
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            data = np.frombuffer(mapped, dtype=np.uint8)
+            try:
+                for start in range(0, size, chunk):
+                    part = data[start : start + chunk + 2]
+                    lines = np.flatnonzero(part == 10)
+                    gaps = np.diff(lines)
+                    if np.any(gaps == 1):  # \n\n
+                        return True
+                    after_two = lines[1:][gaps == 2]
+                    if after_two.size and np.any(part[after_two - 1] == 13):  # \n\r\n
+                        return True
+                    if np.any(np.diff(np.flatnonzero(part == 13)) == 1):  # \r\r
+                        return True
+                return False
+            finally:
+                del data, part  # the map closes only without views on it
 
 
 # --- per-column SQL -------------------------------------------------------------------------
@@ -272,13 +292,14 @@ r AS (
     FROM cut_m
 )
 SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row, k_cid AS cid,
-    k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id, k_month AS month,
+    k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id,
+    printf('%04d-%02d', k_month // 100, k_month % 100) AS month,
     k_resource_type AS resource_type, k_device_model AS device_model, k_unit AS unit,
-    CAST(sum(fen_in) AS VARCHAR) AS amount_fen,
-    CAST(sum(micro_in) AS VARCHAR) AS quantity_micro,
-    CAST(sum(fen_all) - sum(fen_in) AS VARCHAR) AS outside_fen,
+    CAST(sum(fen_in) * 100 AS HUGEINT) AS amount_fen,
+    CAST(sum(micro_in) * 1000000 AS HUGEINT) AS quantity_micro,
+    CAST((sum(fen_all) - sum(fen_in)) * 100 AS HUGEINT) AS outside_fen,
     count(*) AS row_count, CAST(sum(prorated) AS BIGINT) AS prorated_rows,
-    min(rn) AS first_row, max(rn) AS last_row, CAST(sum(rn) AS VARCHAR) AS row_sum,
+    min(rn) AS first_row, max(rn) AS last_row, sum(rn) AS row_sum,
     min(first_s) AS first_second, max(last_s) AS last_second,
     any_value(raw) AS raw
 FROM r
@@ -389,27 +410,6 @@ def _batches(
         shutil.rmtree(spill, ignore_errors=True)
 
 
-_GROUP_COLUMNS = (
-    "cid",
-    "enterprise_uscc",
-    "contract_id",
-    "month",
-    "resource_type",
-    "device_model",
-    "unit",
-    "amount_fen",
-    "quantity_micro",
-    "outside_fen",
-    "row_count",
-    "prorated_rows",
-    "first_row",
-    "last_row",
-    "row_sum",
-    "first_second",
-    "last_second",
-)
-
-
 def ingest_duckdb(
     path: Path,
     kind: str,
@@ -419,10 +419,29 @@ def ingest_duckdb(
     max_errors: int = core.DEFAULT_MAX_ERRORS,
 ) -> core.IngestResult:
     """`consumption.ingest_file` with DuckDB; the same result as `consumption.ingest_rows`."""
-    if kind == "csv" and _has_blank_line(path):
-        return core.ingest_file(
-            path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
-        )
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        blank = pool.submit(_has_blank_line, path) if kind == "csv" else None
+        try:
+            result = _ingest(path, kind, window, contracts, max_errors)
+        except core.BatchRefused:
+            if blank is None or not blank.result():
+                raise
+        if blank is not None and blank.result():
+            return core.ingest_file(
+                path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
+            )
+    return result
+
+
+def _ingest(
+    path: Path,
+    kind: str,
+    window: tuple[date, date],
+    contracts: core.ContractTerms | None,
+    max_errors: int,
+) -> core.IngestResult:
     result = core.IngestResult()
     batches = _batches(path, kind, window, contracts)
     try:
@@ -451,62 +470,74 @@ def _add_groups(
     result: core.IngestResult, batch: pa.RecordBatch, pairs: list[tuple[str, str]] | None
 ) -> None:
     """Groups of clean rows: each key comes once (rows of the reference path may share it)."""
-    values = [batch.column(name).to_pylist() for name in _GROUP_COLUMNS]
+    if batch.num_rows == 0:
+        return
+    columns = {name: batch.column(name) for name in batch.schema.names}
+    if pairs is not None:
+        cids = columns["cid"].to_pylist()
+        usccs = [pairs[cid][0] for cid in cids]
+        contract_ids = [pairs[cid][1] for cid in cids]
+    else:
+        usccs = columns["enterprise_uscc"].to_pylist()
+        contract_ids = columns["contract_id"].to_pylist()
+    keys = zip(
+        usccs,
+        contract_ids,
+        columns["month"].to_pylist(),
+        columns["resource_type"].to_pylist(),
+        columns["device_model"].to_pylist(),
+        columns["unit"].to_pylist(),
+        strict=True,
+    )
+    values = zip(
+        _integers(columns["amount_fen"]),
+        _integers(columns["quantity_micro"]),
+        _integers(columns["outside_fen"]),
+        *(
+            _integers(columns[name])
+            for name in ("row_count", "prorated_rows", "first_row", "last_row", "row_sum")
+        ),
+        columns["first_second"].to_pylist(),
+        columns["last_second"].to_pylist(),
+        strict=True,
+    )
     aggregates = result.aggregates
-    prorated = 0
-    for (
-        cid,
-        uscc,
-        contract_id,
-        month,
-        resource,
-        device,
-        unit,
-        amount,
-        quantity,
-        outside,
-        count,
-        prorated_rows,
-        first_row,
-        last_row,
-        row_sum,
-        first_second,
-        last_second,
-    ) in zip(*values, strict=True):
-        if pairs is not None:
-            uscc, contract_id = pairs[cid]
-        key = (uscc, contract_id, f"{month // 100:04d}-{month % 100:02d}", resource, device, unit)
+    for key, (amount, quantity, outside, count, prorated, first, last, total, lo, hi) in zip(
+        keys, values, strict=True
+    ):
         found = aggregates.get(key)
         if found is None:
             aggregates[key] = core.Aggregate(
-                amount_fen=_units(amount, 2),
-                quantity_micro=_units(quantity, 6),
-                outside_fen=_units(outside, 2),
+                amount_fen=amount,
+                quantity_micro=quantity,
+                outside_fen=outside,
                 row_count=count,
-                prorated_rows=prorated_rows,
-                first_row=first_row,
-                last_row=last_row,
-                row_sum=int(row_sum),
-                first_second=first_second,
-                last_second=last_second,
+                prorated_rows=prorated,
+                first_row=first,
+                last_row=last,
+                row_sum=total,
+                first_second=lo,
+                last_second=hi,
             )
         else:  # rows of the reference path came first
-            found.amount_fen += _units(amount, 2)
-            found.quantity_micro += _units(quantity, 6)
-            found.outside_fen += _units(outside, 2)
-            found.prorated_rows += prorated_rows
-            found.add_span(first_second, last_second)
-            found.add_rows(count=count, first=first_row, last=last_row, total=int(row_sum))
-        prorated += prorated_rows
-        result.rows_read += count
-    result.rows_prorated += prorated
+            found.amount_fen += amount
+            found.quantity_micro += quantity
+            found.outside_fen += outside
+            found.prorated_rows += prorated
+            found.add_span(lo, hi)
+            found.add_rows(count=count, first=first, last=last, total=total)
+    result.rows_read += pc.sum(columns["row_count"]).as_py()
+    result.rows_prorated += pc.sum(columns["prorated_rows"]).as_py()
 
 
-def _units(text: str, places: int) -> int:
-    """An exact decimal sum as DuckDB prints it ("1234.50") -> integer hundredths/millionths."""
-    whole, _, fraction = text.partition(".")
-    assert len(fraction) == places and not whole.startswith("-"), text
-    return int(whole + fraction)
+def _integers(column: pa.Array) -> list[int]:
+    """Exact integer sums: int64 when they fit (they always do for real files), else int."""
+    if pa.types.is_integer(column.type):
+        return column.to_pylist()
+    try:
+        return pc.cast(column, pa.int64()).to_pylist()
+    except pa.ArrowInvalid:
+        return [int(value) for value in column.to_pylist()]
 
 
 def _add_slow_rows(
