@@ -142,25 +142,40 @@ def test_a_reviewers_day(browser, site):
     page.get_by_role("button", name="发出补正通知").click()
     assert page.locator("#state").inner_text() == "待补正"
 
-    # the applicant changes the project name (as the portal would) and answers each item
-    def change():
-        from voucher.applications.models import Application
-
-        Application.objects.filter(pk=app_id).update(project_name="多模态大模型训练（补正后）")
-
-    _in_thread(change)
+    # the applicant sees exactly that list on the portal's status page…
     applicant = browser.new_context(viewport={"width": 1000, "height": 800}, locale="zh-CN")
     applicant.add_cookies([{"name": "sessionid", "value": site["applicant_session"], "url": url}])
-    answer = applicant.new_page()
-    answer.goto(f"{url}/review/answer/{app_id}/")
-    boxes = answer.locator("textarea")
-    assert boxes.count() == 2
-    boxes.nth(0).fill("付款凭证已上传")
-    boxes.nth(1).fill("供应方与我单位无控股关系，共同股东持股 5%")
-    answer.screenshot(path=str(ARTIFACTS / "review-3-applicant-answers.png"), full_page=True)
-    answer.get_by_role("button", name="提交补正").click()
-    assert answer.get_by_text("补正材料已提交").is_visible()
+    status = applicant.new_page()
+    status.goto(f"{url}/portal/applications/{app_id}/status/")
+    assert status.get_by_text("补充付款凭证").first.is_visible()
+    assert status.get_by_text("说明与供应方的股权关系").first.is_visible()
+    status.screenshot(path=str(ARTIFACTS / "review-3-applicant-sees-the-list.png"), full_page=True)
     applicant.close()
+
+    # …corrects the project name and answers each item (the wizard's own journey, with its
+    # completeness and version checks, is tests/test_browser_supplement.py; here the answer goes
+    # through the same review action the wizard's resubmission calls)
+    def answer():
+        from django.contrib.auth import get_user_model
+
+        from voucher.applications.models import Application
+        from voucher.review import actions
+        from voucher.review.models import SupplementRequest
+
+        Application.objects.filter(pk=app_id).update(project_name="多模态大模型训练（补正后）")
+        application = Application.objects.get(pk=app_id)
+        open_request = SupplementRequest.objects.get(application=application, answered_at=None)
+        first, second = open_request.items.order_by("id")
+        actions.supplement_answer(
+            application=application,
+            answers={
+                first.pk: "付款凭证已上传",
+                second.pk: "供应方与我单位无控股关系，共同股东持股 5%",
+            },
+            acting_user=get_user_model().objects.get(username="t-applicant"),
+        )
+
+    _in_thread(answer)
 
     # the reviewer sees the answers and the field-level diff
     page.goto(screen)

@@ -286,3 +286,13 @@ def test_in_english_the_supplement_list_and_step_are_translated(client, world):
     assert "The reviewer asks for a supplement" in page
     assert "Answer to item 1" in page and "Resubmit" in page
     assert all(item in page for item in ITEMS)  # the bureau's own words stay as written
+
+
+def test_the_old_answer_link_leads_to_the_wizard_and_answers_nothing_by_itself(client, world):
+    """/review/answer/<id>/ (in e-mails sent before the wizard took answers) skips no check."""
+    app = world["app"]
+    response = client.post(f"/review/answer/{app.pk}/", _answers(app))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:supplement", args=[app.pk])
+    app.refresh_from_db()
+    assert app.state == "supplement_requested"

@@ -24,7 +24,7 @@ from voucher.review import actions, exports, otp, selectors
 from voucher.review import permissions as p
 from voucher.review import roles as r
 from voucher.review.crosscheck import round_checks
-from voucher.review.models import Clawback, Decision, Objection, PublicityList, SupplementRequest
+from voucher.review.models import Clawback, Decision, Objection, PublicityList
 
 
 def _next(request: HttpRequest) -> str:
@@ -598,33 +598,13 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- the applicant's answer to a supplement request (until the portal shows it itself) -----------
+# --- the applicant's answer to a supplement request ----------------------------------------------
 
 
 def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = get_object_or_404(Application, pk=application_id)
-    if not r.is_applicant_of(request.user, application):
-        raise Http404("no such application")
-    if request.method == "POST":
-        open_request = SupplementRequest.objects.filter(
-            application=application, answered_at__isnull=True
-        ).first()
-        answers = {}
-        if open_request is not None:
-            answers = {i.pk: request.POST.get(f"item-{i.pk}", "") for i in open_request.items.all()}
-        _run(
-            request,
-            _("补正材料已提交"),
-            lambda: actions.supplement_answer(
-                application=application, answers=answers, acting_user=request.user
-            ),
-        )
-        return redirect("review:supplement_answer", application_id)
-    return render(
-        request,
-        "review/supplement_answer.html",
-        {"a": application, "requests": selectors.supplement_requests_for(application)},
-    )
+    """Older e-mails link here: the applicant corrects and answers in the portal's wizard, which
+    checks completeness and the draft's version before the resubmission."""
+    return redirect("portal:supplement", application_id)
 
 
 # --- my queue -----------------------------------------------------------------------------------
