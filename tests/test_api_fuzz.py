@@ -1,8 +1,10 @@
 """The API fuzzed: random bodies, paths and headers on every operation of the OpenAPI document,
 authenticated — no 500, every error a problem document, every success the declared status.
 
-schemathesis 4 (its pytest plugin) does not run under the installed pytest ('Function' object has
-no attribute '_nodeid'), so this is a hypothesis fuzz driven by the same OpenAPI document.
+Beside tests/test_api_schemathesis.py (schemathesis's own strategies and checks, driven through
+its library API because its pytest plugin does not load under this pytest), this fuzz sends what
+a schema-driven generator rarely does: arbitrary bytes as consumption files, odd path segments,
+near-valid project bodies with one field replaced.
 """
 
 from __future__ import annotations

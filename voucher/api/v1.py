@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Header, NinjaAPI, Router, Schema, Status
+from ninja import File, Header, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -22,6 +22,7 @@ from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
+from voucher.api.problems import ProblemNinjaAPI
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -46,7 +47,7 @@ class TokenThrottle(AuthRateThrottle):
 
 THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))
 
-api = NinjaAPI(
+api = ProblemNinjaAPI(
     title="算力券 · 方向三 开源平台接口 (compute-voucher platform API)",
     version="1",
     description=(

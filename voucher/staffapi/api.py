@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -32,6 +32,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from voucher.api.problems import ProblemNinjaAPI
 from voucher.applications.models import OUTCOME_CHOICES, Application
 from voucher.applications.states import STATE_CHOICES
 from voucher.review import actions as review
@@ -86,7 +87,7 @@ class TokenThrottle(AuthRateThrottle):
 
 THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_BUREAU_API_RATE", "300/m"))
 
-api = NinjaAPI(
+api = ProblemNinjaAPI(
     title="算力券 · 市经信局审核接口 (compute-voucher bureau API)",
     version="1",
     description=(
