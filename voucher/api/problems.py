@@ -1,20 +1,109 @@
-"""RFC 7807 in the OpenAPI documents: errors are declared as `application/problem+json`.
+"""RFC 7807 problem documents, shared by both APIs (platforms `/api/v1/`, bureau `/api/v1/bureau/`).
 
-django-ninja declares every response as `application/json`; our error responses are problem
-documents served as `application/problem+json`, so a client (or schemathesis) reading the document
-must be told so. Both APIs (platforms and bureau) use this class.
+`ProblemNinjaAPI` answers every error as `application/problem+json` — validation errors naming the
+field, a missing or bad token, throttling, HTTP errors and anything unexpected (logged, never a
+bare 500 page) — and declares it so in the OpenAPI document: django-ninja would declare every
+response `application/json`, and a client (or schemathesis) reading the document must be told.
+Each API adds the handlers of its own refusals (`api.exception_handler`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ninja import NinjaAPI
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
 
 PROBLEM = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+class ProblemItem(Schema):
+    location: str
+    message: str
+
+
+class Problem(Schema):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[ProblemItem] = Field(default_factory=list)
+
+
+def location(loc: Any) -> str:
+    return ".".join(str(part) for part in loc)
 
 
 class ProblemNinjaAPI(NinjaAPI):
+    def __init__(self, *args: Any, realm: str, unauthenticated_detail: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.realm = realm
+        self.unauthenticated_detail = unauthenticated_detail
+        self.add_exception_handler(NinjaValidationError, self._invalid)
+        self.add_exception_handler(AuthenticationError, self._unauthenticated)
+        self.add_exception_handler(Throttled, self._throttled)
+        self.add_exception_handler(HttpError, self._http_error)
+        self.add_exception_handler(Exception, self._unexpected)
+
+    def problem(
+        self,
+        request: HttpRequest,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResponse:
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "errors": errors or [],
+        }
+        response = self.create_response(request, body, status=status)
+        response["Content-Type"] = PROBLEM
+        for name, value in (headers or {}).items():
+            response[name] = value
+        return response
+
+    def _invalid(self, request: HttpRequest, error: Any) -> HttpResponse:
+        items = [
+            {"location": location(e.get("loc", ())), "message": str(e.get("msg", ""))}
+            for e in error.errors
+        ]
+        return self.problem(
+            request, 422, "请求内容不符合接口定义 (request does not match the schema)", errors=items
+        )
+
+    def _unauthenticated(self, request: HttpRequest, error: Any) -> HttpResponse:
+        return self.problem(
+            request,
+            401,
+            "需要有效的令牌 (a valid bearer token is required)",
+            self.unauthenticated_detail,
+            headers={"WWW-Authenticate": f'Bearer realm="{self.realm}"'},
+        )
+
+    def _throttled(self, request: HttpRequest, error: Any) -> HttpResponse:
+        wait = getattr(error, "wait", None)
+        headers = {"Retry-After": str(int(wait) + 1)} if wait else {}
+        return self.problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
+
+    def _http_error(self, request: HttpRequest, error: Any) -> HttpResponse:
+        return self.problem(request, error.status_code, str(error) or "error")
+
+    def _unexpected(self, request: HttpRequest, error: Any) -> HttpResponse:
+        logger.exception("%s: unexpected error on %s %s", self.realm, request.method, request.path)
+        return self.problem(
+            request, 500, "服务器内部错误 (internal error)", "the error has been logged"
+        )
+
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         for methods in schema.get("paths", {}).values():

@@ -14,20 +14,17 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Header, Router, Schema, Status
-from ninja.errors import AuthenticationError, HttpError, Throttled
-from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from voucher.api.problems import ProblemNinjaAPI
+from voucher.api.problems import Problem, ProblemNinjaAPI, location
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
 
-PROBLEM = "application/problem+json"
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 
 
@@ -59,65 +56,19 @@ api = ProblemNinjaAPI(
     auth=TokenAuth(),
     throttle=[THROTTLE],
     urls_namespace="api-v1",
+    realm="voucher",
+    unauthenticated_detail="missing, unknown, expired or revoked token",
 )
 
 
-# --- problems (RFC 7807) -------------------------------------------------------------------------
+# --- problems (RFC 7807): the shared ones are in voucher/api/problems.py -------------------------
 
-
-class ProblemItem(Schema):
-    location: str
-    message: str
-
-
-class Problem(Schema):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str = ""
-    errors: list[ProblemItem] = Field(default_factory=list)
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    title: str,
-    detail: str = "",
-    errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "errors": errors or [],
-    }
-    response = api.create_response(request, body, status=status)
-    response["Content-Type"] = PROBLEM
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-def _location(loc: Any) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-@api.exception_handler(NinjaValidationError)
-def _invalid(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
-    items = [
-        {"location": _location(e.get("loc", ())), "message": str(e.get("msg", ""))}
-        for e in error.errors
-    ]
-    return problem(
-        request, 422, "请求内容不符合接口定义 (request does not match the schema)", errors=items
-    )
+problem = api.problem
 
 
 @api.exception_handler(PydanticValidationError)
 def _invalid_document(request: HttpRequest, error: PydanticValidationError) -> HttpResponse:
-    items = [{"location": _location(e["loc"]), "message": e["msg"]} for e in error.errors()]
+    items = [{"location": location(e["loc"]), "message": e["msg"]} for e in error.errors()]
     return problem(request, 422, "内容不符合申报格式 (not the interchange format)", errors=items)
 
 
@@ -130,29 +81,6 @@ def _format_error(request: HttpRequest, error: fmt.FormatError) -> HttpResponse:
 @api.exception_handler(actions.Refused)
 def _refused(request: HttpRequest, error: actions.Refused) -> HttpResponse:
     return problem(request, error.status, error.title, error.detail, errors=error.errors)
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-    return problem(
-        request,
-        401,
-        "需要有效的令牌 (a valid bearer token is required)",
-        "missing, unknown, expired or revoked token",
-        headers={"WWW-Authenticate": 'Bearer realm="voucher"'},
-    )
-
-
-@api.exception_handler(Throttled)
-def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
-    wait = getattr(error, "wait", None)
-    headers = {"Retry-After": str(int(wait) + 1)} if wait else {}
-    return problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return problem(request, error.status_code, str(error) or "error")
 
 
 def _scope(request: HttpRequest, scope: str) -> ApiToken:

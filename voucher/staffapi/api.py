@@ -25,14 +25,12 @@ from django.http.response import HttpResponseBase
 from django.urls import URLPattern
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Query, Router, Schema, Status
-from ninja.errors import AuthenticationError, HttpError, Throttled
-from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from voucher.api.problems import ProblemNinjaAPI
+from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI
 from voucher.applications.models import OUTCOME_CHOICES, Application
 from voucher.applications.states import STATE_CHOICES
 from voucher.review import actions as review
@@ -42,7 +40,6 @@ from voucher.review.models import Decision
 from voucher.staffapi import actions, selectors
 from voucher.staffapi.models import DECIDE, READ, StaffApiToken
 
-PROBLEM = "application/problem+json"
 logger = logging.getLogger(__name__)
 MONEY_INTEGER_DIGITS = 14  # MoneyField: 16 digits, 2 after the point
 DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII digits only: no "1e3", no "１２"
@@ -99,60 +96,16 @@ api = ProblemNinjaAPI(
     throttle=[THROTTLE],
     parser=ExactJsonParser(),
     urls_namespace="api-v1-bureau",
+    realm="voucher-bureau",
+    unauthenticated_detail=(
+        "missing, unknown, expired or revoked token, or its user is no longer staff"
+    ),
 )
 
 
-# --- problems (RFC 7807) -------------------------------------------------------------------------
+# --- problems (RFC 7807): the shared ones are in voucher/api/problems.py -------------------------
 
-
-class ProblemItem(Schema):
-    location: str
-    message: str
-
-
-class Problem(Schema):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str = ""
-    errors: list[ProblemItem] = Field(default_factory=list)
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    title: str,
-    detail: str = "",
-    errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "errors": errors or [],
-    }
-    response = api.create_response(request, body, status=status)
-    response["Content-Type"] = PROBLEM
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-def _location(loc: Any) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-@api.exception_handler(NinjaValidationError)
-def _invalid(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
-    items = [
-        {"location": _location(e.get("loc", ())), "message": str(e.get("msg", ""))}
-        for e in error.errors
-    ]
-    return problem(
-        request, 422, "请求内容不符合接口定义 (request does not match the schema)", errors=items
-    )
+problem = api.problem
 
 
 @api.exception_handler(ApiProblem)
@@ -168,35 +121,6 @@ def _conflict(request: HttpRequest, error: review.ConflictError) -> HttpResponse
 @api.exception_handler(review.ReviewError)
 def _refused(request: HttpRequest, error: review.ReviewError) -> HttpResponse:
     return problem(request, 422, "不能办理 (refused)", str(error))
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-    return problem(
-        request,
-        401,
-        "需要有效的令牌 (a valid bearer token is required)",
-        "missing, unknown, expired or revoked token, or its user is no longer staff",
-        headers={"WWW-Authenticate": 'Bearer realm="voucher-bureau"'},
-    )
-
-
-@api.exception_handler(Throttled)
-def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
-    wait = getattr(error, "wait", None)
-    headers = {"Retry-After": str(int(wait) + 1)} if wait else {}
-    return problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return problem(request, error.status_code, str(error) or "error")
-
-
-@api.exception_handler(Exception)
-def _unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
-    logger.exception("bureau API: unexpected error on %s %s", request.method, request.path)
-    return problem(request, 500, "服务器内部错误 (internal error)", "the error has been logged")
 
 
 ERRORS: dict[int, Any] = {
