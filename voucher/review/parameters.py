@@ -25,22 +25,16 @@ from voucher.core.audit import audit
 from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
 from voucher.review import permissions as p
 from voucher.review.models import FlaggedDevice, UnitPriceBand
+from voucher.review.refusals import FieldRefusal
 
 MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
 
 
-class ParameterError(Exception):
-    """A parameter refused; `field` names the form field, the message says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class ParameterError(FieldRefusal):
+    """A parameter refused."""
 
 
-def _require(check: p.Check) -> None:
-    if not check.allowed:
-        raise ParameterError("", check.reason)
+_require = ParameterError.unless
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -23,20 +23,14 @@ from voucher.applications.models import PolicyRoundRecord
 from voucher.core.audit import audit
 from voucher.review import permissions as p
 from voucher.review import roles as r
+from voucher.review.refusals import FieldRefusal
 
 
-class StaffError(Exception):
-    """Refused; `field` names the form field (empty for the whole form)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class StaffError(FieldRefusal):
+    """A staff account or round date refused."""
 
 
-def _require(check: p.Check) -> None:
-    if not check.allowed:
-        raise StaffError("", check.reason)
+_require = StaffError.unless
 
 
 # --- reading ------------------------------------------------------------------------------------
