@@ -89,37 +89,32 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _has_blank_line(path: Path, chunk: int = 64 << 20) -> bool:
+def _has_blank_line(path: Path, chunk: int = 32 << 20) -> bool:
     """Python's csv refuses a blank line (a record of no cells); DuckDB skips it. A blank line
     inside a quoted cell also answers True: the caller then takes the reference path.
 
-    numpy over a memory map, a chunk at a time (it releases the GIL, so this runs in a thread
-    beside the DuckDB statement)."""
-    import mmap
-
+    numpy over one reusable buffer (bounded memory; numpy releases the GIL, so this runs in a
+    thread beside the DuckDB statement). Two bytes of the previous chunk are kept in front."""
     import numpy as np
 
-    with path.open("rb") as stream:
-        size = stream.seek(0, 2)
-        if size == 0:
-            return False
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            data = np.frombuffer(mapped, dtype=np.uint8)
-            try:
-                for start in range(0, size, chunk):
-                    part = data[start : start + chunk + 2]
-                    lines = np.flatnonzero(part == 10)
-                    gaps = np.diff(lines)
-                    if np.any(gaps == 1):  # \n\n
-                        return True
-                    after_two = lines[1:][gaps == 2]
-                    if after_two.size and np.any(part[after_two - 1] == 13):  # \n\r\n
-                        return True
-                    if np.any(np.diff(np.flatnonzero(part == 13)) == 1):  # \r\r
-                        return True
-                return False
-            finally:
-                del data, part  # the map closes only without views on it
+    buffer = np.zeros(chunk + 2, dtype=np.uint8)
+    view = memoryview(buffer)  # type: ignore[arg-type]
+    kept = 0
+    with path.open("rb", buffering=0) as stream:
+        while read := stream.readinto(view[kept:]):
+            part = buffer[: kept + read]
+            lines = np.flatnonzero(part == 10)
+            gaps = np.diff(lines)
+            if np.any(gaps == 1):  # \n\n
+                return True
+            after_two = lines[1:][gaps == 2]
+            if after_two.size and np.any(part[after_two - 1] == 13):  # \n\r\n
+                return True
+            if np.any(np.diff(np.flatnonzero(part == 13)) == 1):  # \r\r
+                return True
+            kept = min(2, kept + read)
+            buffer[:kept] = part[-kept:]
+    return False
 
 
 # --- per-column SQL -------------------------------------------------------------------------
@@ -244,7 +239,6 @@ def _statement(
             "CASE WHEN ok THEN t_enterprise_uscc END AS k_enterprise_uscc, "
             "CASE WHEN ok THEN t_contract_id END AS k_contract_id, NULL::INTEGER"
         )
-    raw = ", ".join(f'"{c}" := "{c}"' for c in core.COLUMNS)
     return f"""
 WITH v AS (
     SELECT *, {trimmed},
@@ -288,7 +282,6 @@ r AS (
         CASE WHEN ok AND inside > 0 THEN greatest(start_s, lo) END AS first_s,
         CASE WHEN ok AND inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
         CASE WHEN ok AND inside > 0 AND inside < duration THEN 1 ELSE 0 END AS prorated,
-        CASE WHEN NOT ok THEN struct_pack({raw}) END AS raw
     FROM cut_m
 )
 SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row, k_cid AS cid,
@@ -300,8 +293,7 @@ SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row, k_cid AS cid,
     CAST((sum(fen_all) - sum(fen_in)) * 100 AS HUGEINT) AS outside_fen,
     count(*) AS row_count, CAST(sum(prorated) AS BIGINT) AS prorated_rows,
     min(rn) AS first_row, max(rn) AS last_row, sum(rn) AS row_sum,
-    min(first_s) AS first_second, max(last_s) AS last_second,
-    any_value(raw) AS raw
+    min(first_s) AS first_second, max(last_s) AS last_second
 FROM r
 GROUP BY ALL
 """
@@ -359,55 +351,79 @@ def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.T
     )
 
 
-def _batches(
-    path: Path,
-    kind: str,
-    window: tuple[date, date],
-    contracts: core.ContractTerms | None,
-) -> Iterator[pa.RecordBatch]:
-    import duckdb
+class _Session:
+    """A DuckDB connection with its memory limit, threads and spill directory, for one file."""
 
-    names: list[str] = []
-    types: dict[str, str] = {}
-    scales: dict[str, int] = {}
-    if kind == "parquet":
-        types, scales = _parquet_types(path)
-    else:
-        from voucher.platforms import arrow_ingest
+    def __init__(
+        self,
+        path: Path,
+        kind: str,
+        window: tuple[date, date],
+        contracts: core.ContractTerms | None,
+    ) -> None:
+        import duckdb
 
-        names = arrow_ingest.csv_header(path)
-    period = core.claim_period(window, None)
-    assert period is not None
-    spill = tempfile.mkdtemp(prefix="voucher-ingest-")
-    connection = duckdb.connect(
-        config={
-            "threads": THREADS,
-            "memory_limit": MEMORY_LIMIT,
-            "temp_directory": spill,
-            "preserve_insertion_order": True,
-        }
-    )
-    try:
+        self.kind = kind
+        self.names: list[str] = []
+        self.types: dict[str, str] = {}
+        self.scales: dict[str, int] = {}
+        if kind == "parquet":
+            self.types, self.scales = _parquet_types(path)
+        else:
+            from voucher.platforms import arrow_ingest
+
+            self.names = arrow_ingest.csv_header(path)
+        self.path, self.window, self.contracts = path, window, contracts
+        self.spill = tempfile.mkdtemp(prefix="voucher-ingest-")
+        self.connection = duckdb.connect(
+            config={
+                "threads": THREADS,
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": self.spill,
+                "preserve_insertion_order": True,
+            }
+        )
         if contracts is not None:
-            connection.register("contracts", _contracts(window, contracts))
-        sql = _statement(path, kind, names, types, scales, contracts is not None)
-        parameters: dict[str, Any] = {}
-        if contracts is None:
-            parameters.update(lo=period.start, hi=period.end)
+            self.connection.register("contracts", _contracts(window, contracts))
+
+    def close(self) -> None:
+        self.connection.close()
+        shutil.rmtree(self.spill, ignore_errors=True)
+
+    def _run(self, sql: str, parameters: dict[str, Any]) -> Iterator[pa.RecordBatch]:
+        import duckdb
+
         try:
-            query = connection.sql(sql, params=parameters or None)
+            query = self.connection.sql(sql, params=parameters or None)
             # DuckDB 2 names it to_arrow_reader, 1.x fetch_record_batch
             fetch = getattr(query, "to_arrow_reader", None) or query.fetch_record_batch
-            reader = fetch(FETCH_ROWS)
-            yield from reader
+            yield from fetch(FETCH_ROWS)
         except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
-            what = "Parquet" if kind == "parquet" else "CSV"
+            what = "Parquet" if self.kind == "parquet" else "CSV"
             raise core.BatchRefused(
                 f"不是有效的 {what} 文件 (not a valid {what} file): {error}"
             ) from None
-    finally:
-        connection.close()
-        shutil.rmtree(spill, ignore_errors=True)
+
+    def groups(self) -> Iterator[pa.RecordBatch]:
+        """The aggregates of the clean rows, and the number of every other row (`slow_row`)."""
+        sql = _statement(
+            self.path, self.kind, self.names, self.types, self.scales, self.contracts is not None
+        )
+        parameters: dict[str, Any] = {}
+        if self.contracts is None:
+            period = core.claim_period(self.window, None)
+            assert period is not None
+            parameters.update(lo=period.start, hi=period.end)
+        return self._run(sql, parameters)
+
+    def cells(self, rows: pa.Array) -> Iterator[pa.RecordBatch]:
+        """The cells (as stored) of the rows numbered `rows`: a second pass, only when the first
+        left rows to the reference path (keeping them in the aggregate would cost memory)."""
+        self.connection.register("slow", pa.table({"rn": rows}))
+        columns = ", ".join(f'"{c}"' for c in core.COLUMNS)
+        source = _source(self.path, self.kind, self.names)
+        sql = f"SELECT rn AS slow_row, {columns} FROM {source} WHERE rn IN (SELECT rn FROM slow)"
+        return self._run(sql, {})
 
 
 def ingest_duckdb(
@@ -443,24 +459,27 @@ def _ingest(
     max_errors: int,
 ) -> core.IngestResult:
     result = core.IngestResult()
-    batches = _batches(path, kind, window, contracts)
     try:
-        first = next(batches, None)
+        session = _Session(path, kind, window, contracts)
     except Unsupported:
         return core.ingest_file(
             path, window=window, contracts=contracts, max_errors=max_errors, engine="arrow"
         )
-    if first is None:
-        return result
-    periods = core._Periods(window, contracts)
-    pairs = None if contracts is None else list(contracts)  # contract number -> (uscc, id)
-    for batch in _chain(first, batches):
-        slow = pc.is_valid(batch.column("slow_row"))
-        _add_groups(result, batch.filter(pc.invert(slow)), pairs)
-        slow_rows = batch.filter(slow)
-        if slow_rows.num_rows:
-            _add_slow_rows(result, slow_rows, periods, max_errors)
-    # DuckDB hands the groups over in no particular order; the reference reports in file order
+    try:
+        periods = core._Periods(window, contracts)
+        pairs = None if contracts is None else list(contracts)  # contract number -> (uscc, id)
+        slow_rows: list[pa.Array] = []
+        for batch in session.groups():
+            slow = pc.is_valid(batch.column("slow_row"))
+            _add_groups(result, batch.filter(pc.invert(slow)), pairs)
+            slow_rows.append(batch.column("slow_row").filter(slow))
+        rows = pa.concat_arrays(slow_rows) if slow_rows else pa.array([], pa.int64())
+        if len(rows):
+            for batch in session.cells(rows):
+                _add_slow_rows(result, batch, periods, max_errors)
+    finally:
+        session.close()
+    # DuckDB hands the rows over in no particular order; the reference reports in file order
     # (a row's own errors keep theirs: the sort is stable)
     result.errors.sort(key=lambda error: error.row)
     return result
@@ -549,10 +568,7 @@ def _add_slow_rows(
     """Rows the statement did not vouch for: the reference parser reports or adds them."""
     from voucher.platforms import arrow_ingest
 
-    raw = batch.column("raw")
-    cells = arrow_ingest.as_strings(
-        pa.RecordBatch.from_arrays(raw.flatten(), names=[field.name for field in raw.type])
-    ).to_pylist()
+    cells = arrow_ingest.as_strings(batch).to_pylist()
     for row_number, values in zip(batch.column("slow_row").to_pylist(), cells, strict=True):
         result.rows_read += 1
         parsed = core.parse_row(values, row_number)
@@ -563,8 +579,3 @@ def _add_slow_rows(
             result.reject([core._unknown_contract(row_number, parsed.contract_id)], max_errors)
             continue
         core.add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
-
-
-def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    yield first
-    yield from rest
