@@ -9,13 +9,31 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import application_from
+from tests.review_support import FAST_HASHERS, make_staff
+from tests.test_review_decisions import _verified_client
 from voucher.registry.actions import registry_sweep_round
 from voucher.registry.importer import import_directory
 from voucher.registry.models import Shareholding, SweepResult
+from voucher.review import roles
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 SUPPLIER, CHAIN_TARGET = "91110000MA00H0LD3D", "91110000MA00H0LD4G"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def staff_reviewer(django_user_model):
+    return make_staff(django_user_model, "registry-reviewer", roles.REVIEWER)
+
+
+@pytest.fixture
+def administrator(django_user_model):
+    return make_staff(django_user_model, "registry-admin", roles.ADMINISTRATOR)
 
 
 @pytest.fixture
@@ -23,8 +41,8 @@ def registry(db):
     return import_directory(ROOT / "examples" / "registry")
 
 
-def test_the_relation_page_draws_the_chain_with_ratios_for_staff(client, reviewer, registry):
-    client.force_login(reviewer)
+def test_the_relation_page_draws_the_chain_with_ratios_for_staff(client, staff_reviewer, registry):
+    _verified_client(client, staff_reviewer)
     page = client.get(reverse("registry:relation"), {"a": SUPPLIER, "b": CHAIN_TARGET})
     html = page.content.decode()
     assert page.status_code == 200
@@ -34,17 +52,18 @@ def test_the_relation_page_draws_the_chain_with_ratios_for_staff(client, reviewe
     assert "7.2000%" in html  # effective ratio as text
 
 
-def test_the_registry_pages_are_for_staff_only(client, outsider, registry, public_demo):
+def test_the_registry_pages_are_for_staff_only(client, outsider, reviewer, registry, public_demo):
     url = reverse("registry:relation") + f"?a={SUPPLIER}&b={CHAIN_TARGET}"
-    assert client.get(url).status_code == 302  # anonymous, even in the public demo
-    client.force_login(outsider)
-    assert client.get(url).status_code == 403
-    assert client.get(reverse("registry:import")).status_code == 403
-    assert client.get(reverse("registry:sweeps")).status_code == 403
+    assert client.get(url)["Location"].startswith(reverse("review:login"))  # even in the demo
+    for user in (outsider, reviewer):  # reviewer: Django is_staff, but no staff role
+        client.force_login(user)
+        assert client.get(url).status_code == 403
+        assert client.get(reverse("registry:import")).status_code == 403
+        assert client.get(reverse("registry:sweeps")).status_code == 403
 
 
-def test_an_administrator_uploads_files_and_sees_the_bad_rows(client, admin_user):
-    client.force_login(admin_user)
+def test_an_administrator_uploads_files_and_sees_the_bad_rows(client, administrator):
+    _verified_client(client, administrator)
     companies = SimpleUploadedFile(
         "companies.csv", "uscc,name\n91110108MA01C3QX7B,甲\n91110105MA02D4RY0J,乙\n".encode()
     )
@@ -59,10 +78,12 @@ def test_an_administrator_uploads_files_and_sees_the_bad_rows(client, admin_user
     assert Shareholding.objects.count() == 1
 
 
-def test_a_reviewer_may_look_but_not_upload(client, reviewer):
-    client.force_login(reviewer)
+def test_a_reviewer_may_look_but_not_upload(client, staff_reviewer):
+    _verified_client(client, staff_reviewer)
+    assert client.get(reverse("registry:relation")).status_code == 200
     upload = SimpleUploadedFile("companies.csv", b"uscc,name\n91110108MA01C3QX7B,x\n")
     assert client.post(reverse("registry:import"), {"files": [upload]}).status_code == 403
+    assert not Shareholding.objects.exists()
 
 
 def test_the_detail_page_draws_the_common_shareholder_paths(client, reviewer, demo_data):
@@ -74,7 +95,7 @@ def test_the_detail_page_draws_the_common_shareholder_paths(client, reviewer, de
     assert html.count("path-node path-person") == 2  # P-7788 heads both chains
 
 
-def test_a_sweep_reports_only_what_changed_since_the_last_one(client, reviewer, demo_data):
+def test_a_sweep_reports_only_what_changed_since_the_last_one(client, staff_reviewer, demo_data):
     first, _ = registry_sweep_round(round_code="bj-2026")
     assert first.pairs > 0
     assert SweepResult.objects.filter(run=first, equity="review").exists()  # the d2 example
@@ -104,7 +125,7 @@ def test_a_sweep_reports_only_what_changed_since_the_last_one(client, reviewer, 
     assert [(r.applicant, r.supplier, r.equity, r.change) for r in changed] == [
         (application.enterprise.uscc, supplier, "review", "changed")
     ]
-    client.force_login(reviewer)
+    _verified_client(client, staff_reviewer)
     assert "P-42" in client.get(reverse("registry:sweep", args=[third.pk])).content.decode()
 
 

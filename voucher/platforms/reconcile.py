@@ -38,23 +38,27 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 ZERO = Decimal("0")
 FEN = Decimal("0.01")
 HALF_FEN = Decimal("0.005")
 HALF_MICRO = Decimal("0.0000005")
 PRICE_PLACES = Decimal("0.000001")
 
-KIND_LABELS = {  # what is compared; `flagged` says whether they differ
-    "scale": "用量 / 合同规模 (consumed quantity vs contracted scale)",
-    "unit_price": "实际单价 / 合同单价 (effective vs contracted unit price)",
-    "uncontracted": "合同未约定的设备或单位 (device or unit not in the contract)",
-    "terms_missing": "合同未写明规模或单价 (contract states no scale or unit price)",
-    "total": "消费金额 / 合同总额 (billed amount vs contract total)",
-    "invoiced": "发票金额 / 消费金额 (invoiced total vs billed amount)",
-    "paid": "付款金额 / 消费金额 (paid total vs billed amount)",
-    "settled_quantity": "结算数量 / 申报数量 (settled vs declared quantity)",
-    "settled_amount": "结算金额 / 申报金额 (settled vs declared amount)",
-    "undeclared_settlement": "未申报的结算交付 (settled delivery not declared)",
+# What is compared; `flagged` says whether they differ. Chinese source text, translated where
+# shown (Comparison.label; the review and portal templates translate a stored label).
+KIND_LABELS = {
+    "scale": gettext_noop("用量 / 合同规模"),
+    "unit_price": gettext_noop("实际单价 / 合同单价"),
+    "uncontracted": gettext_noop("合同未约定的设备或单位"),
+    "terms_missing": gettext_noop("合同未写明规模或单价"),
+    "total": gettext_noop("消费金额 / 合同总额"),
+    "invoiced": gettext_noop("发票金额 / 消费金额"),
+    "paid": gettext_noop("付款金额 / 消费金额"),
+    "settled_quantity": gettext_noop("结算数量 / 申报数量"),
+    "settled_amount": gettext_noop("结算金额 / 申报金额"),
+    "undeclared_settlement": gettext_noop("未申报的结算交付"),
 }
 
 
@@ -167,7 +171,8 @@ class Comparison:
 
     @property
     def label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        """What is compared, in the active language."""
+        return gettext(KIND_LABELS[self.kind]) if self.kind in KIND_LABELS else self.kind
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -176,7 +181,7 @@ class Comparison:
             data[name] = None if value is None else str(value)
         data["rows"] = [asdict(r) for r in self.rows]
         data["sources"] = list(self.sources)
-        data["label"] = self.label
+        data["label"] = KIND_LABELS.get(self.kind, self.kind)  # the source text; shown translated
         return data
 
 
@@ -244,7 +249,7 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                 None,
                 ZERO,
                 True,
-                note="无法核对规模与单价 (scale and unit price cannot be checked)",
+                note=gettext("无法核对规模与单价"),
                 rows=_refs(compute),
             )
         )
@@ -265,7 +270,7 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                         quantity,
                         ZERO,
                         quantity > 0 or amount > 0,
-                        note=f"金额 {amount}",
+                        note=gettext("金额 %(amount)s") % {"amount": amount},
                         rows=refs,
                     )
                 )
@@ -303,7 +308,10 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                     actual_price - price,
                     tolerance,
                     flagged,
-                    note=f"金额 {amount} − 数量 {quantity} × 合同单价 {price} = {excess}",
+                    note=gettext(
+                        "金额 %(amount)s − 数量 %(quantity)s × 合同单价 %(price)s = %(excess)s"
+                    )
+                    % {"amount": amount, "quantity": quantity, "price": price, "excess": excess},
                     sources=tuple(line.source for line in declared if line.unit_price is not None),
                     rows=refs,
                 )
@@ -335,7 +343,7 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                 total - billed,
                 ZERO,
                 total != billed,
-                note=f"{len(items)} 笔 ({len(items)} items)",
+                note=ngettext("%(count)d 笔", "%(count)d 笔", len(items)) % {"count": len(items)},
                 sources=("invoices" if kind == "invoiced" else "payments",),
                 rows=every,
             )
@@ -434,7 +442,7 @@ def compare_settlement(
                 row.billed,
                 ZERO,
                 True,
-                note=f"数量 {row.quantity}",
+                note=gettext("数量 %(quantity)s") % {"quantity": row.quantity},
                 rows=(RowRef.of(row),),
             )
         )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from voucher.platforms import actions, selectors
@@ -35,8 +36,14 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    f"已生成申报 #{stored.application_id}，审查结论 {stored.outcome}；"
-                    f"平台数据核对差异 {flagged} 处 (reconciliation differences: {flagged})",
+                    _(
+                        "已生成申报 #%(number)s，审查结论 %(outcome)s；平台数据核对差异 %(flagged)s 处"
+                    )
+                    % {
+                        "number": stored.application_id,
+                        "outcome": stored.outcome,
+                        "flagged": flagged,
+                    },
                 )
             else:
                 entry = actions.project_screen(
@@ -47,7 +54,13 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                     action_plan_aligned=bool(request.POST.get("action_plan_aligned")),
                     reasons=request.POST.get("reasons", ""),
                 )
-                messages.success(request, f"{project}: {entry.get_decision_display()}")
+                decision = {"listed": _("列入名单"), "refused": _("不予列入")}.get(
+                    entry.decision, entry.get_decision_display()
+                )
+                messages.success(
+                    request,
+                    _("%(project)s：%(decision)s") % {"project": project, "decision": decision},
+                )
         except actions.Refused as refused:
             messages.error(request, refused.title)
         return redirect("platforms:screening")

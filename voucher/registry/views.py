@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round, get_rounds
@@ -19,25 +20,49 @@ from voucher.registry.importer import KINDS, RowError, Source, check_uscc, read_
 from voucher.registry.models import SweepRun
 from voucher.registry.queries import relation
 from voucher.registry.templatetags.registry_paths import chain_of
+from voucher.review import permissions as p
+from voucher.review.views import staff_verified
 
-LABELS = {"pass": "通过", "fail": "不通过", "review": "待审核"}
+LABELS = {
+    "pass": gettext_lazy("通过"),
+    "fail": gettext_lazy("不通过"),
+    "review": gettext_lazy("待审核"),
+}
 
-
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The registry holds personal data: staff only, also in the public demo."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+View = Callable[..., HttpResponse]
 
 
-@staff_only
+def refused(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "registry/refused.html", {"reason": reason}, status=403)
+
+
+def registry_page(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
+    """The registry holds personal data (persons, officers): the review site's login (password
+    and TOTP), then `check` from voucher.review.permissions; a refusal is a 403 saying why."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            allowed = check(request.user)
+            if not allowed:
+                return refused(request, allowed.reason)
+            return view(request, *args, **kwargs)
+
+        verified = staff_verified(checked)
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return verified(request, *args, **kwargs)
+            except PermissionDenied as exc:  # no staff role at all: staff_verified says why
+                return refused(request, str(exc) or str(p.can_view_registry(request.user).reason))
+
+        return wrapped
+
+    return decorate
+
+
+@registry_page(p.can_view_registry)
 def relation_page(request: HttpRequest) -> HttpResponse:
     a, b = request.GET.get("a", "").strip(), request.GET.get("b", "").strip()
     context: dict[str, Any] = {"a": a, "b": b}
@@ -52,12 +77,16 @@ def relation_page(request: HttpRequest) -> HttpResponse:
             rel=rel,
             equity_label=LABELS[rel.equity],
             personnel_label=LABELS[rel.personnel],
-            ownership=[chain_of(p) for p in rel.ownership.paths] if rel.ownership else [],
+            ownership=[chain_of(path) for path in rel.ownership.paths] if rel.ownership else [],
             ownership_ratio=f"{rel.ownership.ratio:.4%}" if rel.ownership else "",
             common=[(h, chain_of(pa), chain_of(pb)) for h, pa, pb in rel.common],
             persons=[
-                (p, f"在 {a} 任{ROLE_NAMES[ra]}、在 {b} 任{ROLE_NAMES[rb]}")
-                for p, ra, rb in rel.persons
+                (
+                    person,
+                    _("在 %(a)s 任%(role_a)s、在 %(b)s 任%(role_b)s")
+                    % {"a": a, "role_a": _(ROLE_NAMES[ra]), "b": b, "role_b": _(ROLE_NAMES[rb])},
+                )
+                for person, ra, rb in rel.persons
             ],
         )
     return render(request, "registry/relation.html", context)
@@ -90,15 +119,13 @@ def _rows(upload: Any, sheet: str | None) -> Callable[[], Iterator[list[str]]]:
     return rows
 
 
-@staff_only
+@registry_page(p.can_import_registry)
 def import_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}
     if request.method == "POST":
-        if not request.user.is_superuser and not request.user.has_perm("registry.add_importrun"):
-            raise PermissionDenied
         sources = _uploaded_sources(request.FILES.getlist("files"))
         if not sources:
-            context["error"] = (
+            context["error"] = _(
                 "请上传文件名含 companies、shareholdings 或 officers 的 CSV/Excel 文件。"
             )
             return render(request, "registry/import.html", context, status=400)
@@ -106,22 +133,29 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/import.html", context)
 
 
-@staff_only
+@registry_page(p.can_view_registry)
 def sweeps_page(request: HttpRequest) -> HttpResponse:
+    may_sweep = p.can_sweep_registry(request.user)
     if request.method == "POST":
+        if not may_sweep:
+            return refused(request, may_sweep.reason)
         code = request.POST.get("round", "")
         if code not in get_rounds():
-            return HttpResponse("unknown round", status=400)
-        run, _ = registry_sweep_round(round_code=code, acting_user=request.user)
+            return HttpResponse(_("未知的轮次"), status=400)
+        run, _gone = registry_sweep_round(round_code=code, acting_user=request.user)
         return redirect("registry:sweep", run_id=run.pk)
     return render(
         request,
         "registry/sweeps.html",
-        {"runs": SweepRun.objects.all()[:100], "rounds": sorted(get_rounds())},
+        {
+            "runs": SweepRun.objects.all()[:100],
+            "rounds": sorted(get_rounds()),
+            "may_sweep": may_sweep,
+        },
     )
 
 
-@staff_only
+@registry_page(p.can_view_registry)
 def sweep_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SweepRun, pk=run_id)
     results = run.results.annotate(

@@ -238,6 +238,27 @@ def can_decide_enterprise_claim(user: Any) -> Check:
     return OK
 
 
+def can_view_registry(user: Any) -> Check:
+    """The company registry (persons, officers: personal data): staff of every role."""
+    if not _staff(user):
+        return _no(_("只有工作人员可以查看企业登记信息"))
+    return OK
+
+
+def can_import_registry(user: Any) -> Check:
+    """Uploading registry files replaces holdings and officers: the administrator."""
+    if r.ADMINISTRATOR not in _staff(user):
+        return _no(_("只有系统管理员可以导入企业登记信息"))
+    return OK
+
+
+def can_sweep_registry(user: Any) -> Check:
+    """Running a round's related-party sweep: reviewers, approvers, the administrator."""
+    if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
+        return _no(_("只有审核、复核人员或管理员可以发起关联排查"))
+    return OK
+
+
 def can_export(user: Any) -> Check:
     return can_use_review_site(user)
 

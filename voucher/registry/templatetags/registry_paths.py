@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from voucher.policy.relations import Holding
 
@@ -49,12 +50,20 @@ def finding_paths(values: dict[str, Any]) -> dict[str, Any]:
     chains = []
     path = values.get("path")
     if isinstance(path, list) and len(path) > 1:
-        chains.append(("持股路径", chain(path)))
+        chains.append((_("持股路径"), chain(path)))
     for key, label in (
-        ("path_to_applicant", "共同股东 → 申报单位"),
-        ("path_to_supplier", "共同股东 → 供应商"),
+        ("path_to_applicant", _("共同股东 → 申报单位")),
+        ("path_to_supplier", _("共同股东 → 供应商")),
     ):
         nodes = values.get(key)
         if isinstance(nodes, list) and len(nodes) > 1:
             chains.append((label, chain(nodes)))
     return {"chains": chains, "effective_ratio": _percent(values.get("effective_ratio"))}
+
+
+@register.filter
+def verdict(status: str) -> str:
+    """A registry check's result (pass, fail, review) in the active language."""
+    from voucher.registry.views import LABELS
+
+    return str(LABELS.get(status, status))
