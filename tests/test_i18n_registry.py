@@ -359,3 +359,47 @@ def test_the_catalogue_compiles_and_the_mo_is_current(app, tmp_path):
         ), (
             f"django.mo is stale: cd voucher/{app} && env -u DJANGO_SETTINGS_MODULE django-admin compilemessages -l en"
         )
+
+
+# --- the platform comparisons in the review screen --------------------------------------------
+
+
+@pytest.fixture
+def seeded(db, settings, tmp_path):
+    from voucher.applications.actions import rounds_sync
+    from voucher.platforms import demo
+
+    settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
+    rounds_sync()
+    return demo.demo_platforms(lambda line: None, "http://127.0.0.1:8000/")
+
+
+def _section(page: str, anchor: str) -> str:
+    start = page.index(f'id="{anchor}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_reconciliation_and_settlement_in_english(client, admin, seeded):
+    _english(_verified(client, admin))
+    d3 = client.get(reverse("review:screen", args=[seeded.d3_application.pk])).content.decode()
+    reconciliation = _section(d3, "platform-reconciliation")
+    for english in ("Invoiced total / billed amount", "Billed amount / contract total"):
+        assert english in reconciliation, english
+    assert "发票金额" not in reconciliation and "消费金额" not in reconciliation
+    d2 = client.get(
+        reverse("review:screen", args=[seeded.settlement_application.pk])
+    ).content.decode()
+    settlement = _section(d2, "settlement")
+    for english in ("Settled amount / declared amount", "Settled quantity / declared quantity"):
+        assert english in settlement, english
+    assert "结算金额" not in settlement and "已处理" not in settlement
+    assert "Settlement batches: #" in settlement and "Processed (demo-settlement.csv)" in settlement
+    supplier = seeded.settlement_application.contracts.get().supplier_name
+    assert_no_chinese(chrome(settlement, supplier), "settlement section")
+    zh = client.__class__()
+    _verified(zh, admin)
+    chinese = _section(
+        zh.get(reverse("review:screen", args=[seeded.settlement_application.pk])).content.decode(),
+        "settlement",
+    )
+    assert "结算金额 / 申报金额" in chinese and "结算批次：#" in chinese and "已处理（" in chinese
