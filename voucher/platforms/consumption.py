@@ -17,10 +17,12 @@ The rules (docs/platform-api.md, docs/decisions/0004-consumption-ingest.md):
   processed. A file whose header is wrong, that is not CSV/Parquet, or that has more than
   `max_errors` bad rows is refused whole: nothing of it is kept.
 
-Two implementations give the same result: `ingest_rows` (pure Python, the reference, also used
-for the rows the fast path sends back) and `ingest_arrow` (pyarrow compute on record batches;
-exact Decimal arithmetic only for bad rows and rows that straddle an edge). Memory is bounded by
-one record batch plus the aggregates, never by the file.
+Three implementations give the same result: `ingest_rows` (pure Python, the reference, also
+used for the rows the fast paths send back), `duck_ingest.ingest_duckdb` (the default: one DuckDB
+statement per file, exact integer pro-rating, under a memory limit; see
+docs/decisions/0005-consumption-ingest-duckdb.md) and `arrow_ingest.ingest_arrow` (pyarrow
+compute on record batches, decision 0004). Memory is bounded by the aggregates and a fixed
+working set, never by the file.
 """
 
 from __future__ import annotations
@@ -457,7 +459,8 @@ def ingest_file(
     engine: str = "duckdb",
 ) -> IngestResult:
     """A CSV (UTF-8) or Parquet file, streamed. `engine="python"` is the reference path,
-    "duckdb" the fast one (decision 0005), "arrow" the former fast path (decision 0004)."""
+    "duckdb" the fast one (decisions/0005-consumption-ingest-duckdb.md), "arrow" the former
+    fast path (decision 0004)."""
     kind = detect_kind(path)
     if engine == "duckdb":
         from voucher.platforms import duck_ingest

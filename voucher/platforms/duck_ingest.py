@@ -1,4 +1,5 @@
-"""The DuckDB fast path of `consumption` (decision 0005). No Django.
+"""The DuckDB fast path of `consumption` (docs/decisions/0005-consumption-ingest-duckdb.md).
+No Django.
 
 One SQL statement reads the file (CSV as text, Parquet as stored), validates every cell with
 the reference parser's strict patterns, joins the contracts, cuts each row to its claim period,
