@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.applications.models import PolicyRoundRecord
@@ -184,3 +185,14 @@ def test_round_dates_on_one_day_and_cleared(client, admin_user):
     record.refresh_from_db()
     assert record.opens_on is None and record.closes_on is None
     assert AuditEntry.objects.filter(action="round_dates_set").count() == 2
+
+
+def test_a_refusal_page_says_why_in_the_active_language(client, reviewer):
+    _verified_client(client, reviewer)
+    response = client.get("/review/staff/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'id="refusal-reason"' in html and "只有系统管理员可以管理工作人员账号" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/review/"})
+    english = client.get("/review/staff/").content.decode()
+    assert "Access refused" in english and "只有系统管理员" not in english

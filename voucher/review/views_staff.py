@@ -42,7 +42,9 @@ def _refuse_unless(check: p.Check) -> None:
 
 @staff_verified
 def desk(request: HttpRequest) -> HttpResponse:
-    _refuse_unless(p.can_manage_users(request.user) or p.can_manage_round(request.user))
+    users = p.can_manage_users(request.user)
+    if not users and not p.can_manage_round(request.user):
+        raise PermissionDenied(users.reason)
     if request.method != "POST":
         return _page(request, {})
     what = request.POST.get("what", "")
