@@ -306,3 +306,20 @@ def test_for_any_rows_duckdb_gives_what_the_reference_gives(tmp_path, rows):
     generate.write_small_csv(path, rows)
     reference, fast = both(path)
     assert fast == reference
+
+
+def test_columns_in_another_order_and_a_header_alone(tmp_path):
+    path = tmp_path / "b.csv"
+    order = list(reversed(core.COLUMNS))
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=order)
+        writer.writeheader()
+        writer.writerows(UNTIDY[:5])
+    reference, fast = both(path)
+    assert fast == reference and reference[1] == 5
+    empty = tmp_path / "e.csv"
+    empty.write_text(",".join(core.COLUMNS) + "\n", encoding="utf-8")
+    assert both(empty) == [({}, 0, 0, 0, []), ({}, 0, 0, 0, [])]
+    empty_parquet = tmp_path / "e.parquet"
+    _parquet(empty_parquet, {name: pa.array([], pa.string()) for name in core.COLUMNS})
+    assert both(empty_parquet) == [({}, 0, 0, 0, []), ({}, 0, 0, 0, [])]
