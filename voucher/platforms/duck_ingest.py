@@ -7,9 +7,12 @@ pro-rates the rows that straddle an edge with exact integer arithmetic (HUGEINT:
 `(2 × fen × inside + duration) div (2 × duration)`, i.e. half-up to the fen, as
 `policy.money.pro_rate`), and groups per key. A row that is not clean (a bad cell, a contract
 the enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
-its own, keyed by its row number, carrying its cells; those rows go in file order through the
-reference `consumption.parse_row` + `add_row`, which reports or adds them. So both paths give
-the same aggregates and the same error report (tests compare them, with hypothesis too).
+its own, keyed by its row number; a second pass (only when there are such rows) fetches their
+cells and they go through the reference `consumption.parse_row` + `add_row`, which reports or
+adds them; the errors are then sorted by row. So both paths give the same aggregates and the
+same error report (tests compare them, with hypothesis too). A CSV file with a blank line
+(which Python's csv refuses and DuckDB skips) takes the reference path; a Parquet column type
+this path does not vouch for takes the pyarrow one.
 
 Money and quantities are DECIMAL/HUGEINT in DuckDB and `int` fen/micro-units in Python; no
 float anywhere. Memory is bounded by design: DuckDB streams the file (a CSV or Parquet scan is
