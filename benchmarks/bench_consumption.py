@@ -8,7 +8,7 @@ contender in its own child process and reads that child's peak RSS (`os.wait4` r
 ru_maxrss). "ours" is the real ingest path: validate, cut to the window and the contracts,
 pro-rate straddling rows, aggregate per enterprise/contract/month, and store the aggregates in a
 database (a fresh SQLite file, migrated before the clock starts) in one transaction. It runs on
-DuckDB (docs/decisions/0005-consumption-ingest-duckdb.md) with its `memory_limit`
+DuckDB (docs/decisions/0006-consumption-ingest-duckdb.md) with its `memory_limit`
 (VOUCHER_INGEST_MEMORY, 512MB) and threads (VOUCHER_INGEST_THREADS, all cores, as the bare
 DuckDB contender). "duckdb" is a bare GROUP BY
 (typed read, no validation, no cut), "pandas" the same aggregation with pandas.

@@ -20,7 +20,7 @@ The rules (docs/platform-api.md, docs/decisions/0004-consumption-ingest.md):
 Three implementations give the same result: `ingest_rows` (pure Python, the reference, also
 used for the rows the fast paths send back), `duck_ingest.ingest_duckdb` (the default: one DuckDB
 statement per file, exact integer pro-rating, under a memory limit; see
-docs/decisions/0005-consumption-ingest-duckdb.md) and `arrow_ingest.ingest_arrow` (pyarrow
+docs/decisions/0006-consumption-ingest-duckdb.md) and `arrow_ingest.ingest_arrow` (pyarrow
 compute on record batches, decision 0004). Memory is bounded by the aggregates and a fixed
 working set, never by the file.
 """
@@ -459,7 +459,7 @@ def ingest_file(
     engine: str = "duckdb",
 ) -> IngestResult:
     """A CSV (UTF-8) or Parquet file, streamed. `engine="python"` is the reference path,
-    "duckdb" the fast one (decisions/0005-consumption-ingest-duckdb.md), "arrow" the former
+    "duckdb" the fast one (decisions/0006-consumption-ingest-duckdb.md), "arrow" the former
     fast path (decision 0004)."""
     kind = detect_kind(path)
     if engine == "duckdb":

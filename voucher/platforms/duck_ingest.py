@@ -1,4 +1,4 @@
-"""The DuckDB fast path of `consumption` (docs/decisions/0005-consumption-ingest-duckdb.md).
+"""The DuckDB fast path of `consumption` (docs/decisions/0006-consumption-ingest-duckdb.md).
 No Django.
 
 One SQL statement reads the file (CSV as text, Parquet as stored), validates every cell with
