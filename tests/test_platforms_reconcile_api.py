@@ -98,9 +98,18 @@ def test_the_built_application_is_submitted_and_a_rebuild_replaces_it(a, listed,
     first = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
     assert first.state == "submitted"  # the platform filed it: straight to the bureau's queue
     listed.screening.refresh_from_db()
-    second = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
+    rebuilt = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    second = rebuilt.application
     first.refresh_from_db()
     assert (first.state, second.state) == ("withdrawn", "submitted")
+    # the withdrawn build no longer counts: the rebuilt one is the enterprise's only application
+    (one_direction,) = [f for f in rebuilt.findings if f["rule"] == "ONE_DIRECTION"]
+    assert one_direction["status"] == "pass", one_direction
+    from voucher.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(
+        action="application_withdraw", object_id=str(first.pk)
+    ).exists()
     put_in_state(second, "approved")
     listed.screening.refresh_from_db()
     with pytest.raises(actions.Refused) as refused:

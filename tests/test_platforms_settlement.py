@@ -170,8 +170,7 @@ def test_a_platform_whose_organisation_is_not_registered_is_refused(setup):
 
 def test_another_supplier_s_platform_is_refused(setup):
     _, _, other = setup
-    body = _problem(_submit(_client(other)), 403, "contracts.supplier.uscc")
-    assert "supplier" in body["title"]
+    _problem(_submit(_client(other)), 404, "path.contract_id")
     # but C2, whose supplier it is, it may settle
     assert _submit(_client(other), contract="C2", key="c2").status_code == 202
 
@@ -184,7 +183,7 @@ def test_a_contract_the_applicant_did_not_declare_is_refused(setup):
 def test_an_enterprise_without_a_submitted_application_is_refused(setup):
     application, supplier, _ = setup
     put_in_state(application, "draft")
-    _problem(_submit(_client(supplier)), 404, "path.uscc")
+    _problem(_submit(_client(supplier)), 404, "path.contract_id")
     _problem(_submit(_client(supplier), uscc="not-a-uscc"), 404, "path.uscc")
 
 
@@ -192,13 +191,25 @@ def test_a_direction_3_application_takes_consumption_batches_not_settlement(setu
     application, supplier, _ = setup
     put_in_state(application, "draft")
     put_in_state(application_from("d3-modelscope"), "submitted")
-    _problem(_submit(_client(supplier)), 409, "path.uscc")
+    _problem(_submit(_client(supplier)), 404, "path.contract_id")
 
 
 def test_a_withdrawn_application_takes_no_settlement(setup):
     application, supplier, _ = setup
     put_in_state(application, "withdrawn")
-    _problem(_submit(_client(supplier)), 404, "path.uscc")
+    _problem(_submit(_client(supplier)), 404, "path.contract_id")
+    assert ConsumptionBatch.objects.count() == 0
+
+
+def test_a_platform_learns_nothing_about_other_enterprises_applications(setup):
+    """Not supplier, undeclared contract, no application, direction 3, withdrawn: one answer."""
+    application, supplier, other = setup
+    answers = [_submit(_client(other)).json(), _submit(_client(supplier), contract="C9").json()]
+    put_in_state(application, "withdrawn")
+    answers.append(_submit(_client(supplier), key="k2").json())
+    put_in_state(application, "draft")
+    answers.append(_submit(_client(supplier), key="k3").json())
+    assert all(a == answers[0] for a in answers), answers
     assert ConsumptionBatch.objects.count() == 0
 
 

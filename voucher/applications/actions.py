@@ -98,6 +98,7 @@ def _evaluate(
         rest = (
             Application.objects.filter(round=record)
             .exclude(pk__in=[a.pk for a in applications])
+            .exclude(state="withdrawn")  # withdrawn: no longer an application of the round
             .select_related("enterprise", "round")
         )
         others = [

@@ -539,46 +539,29 @@ def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[
             "an administrator records the USCC of the organisation running the platform",
             errors=[{"location": "platform.uscc", "message": "not registered"}],
         )
-    applications = Application.objects.filter(
-        round__code=ROUND_CODE, enterprise__uscc=uscc
-    ).exclude(state__in=SETTLEMENT_CLOSED_STATES)
-    if not applications.exists():
-        raise Refused(
-            404,
-            "该企业没有已提交的申报 (no submitted application of this enterprise)",
-            errors=[{"location": "path.uscc", "message": "no submitted application"}],
-        )
-    candidates = applications.exclude(direction=3)
-    if not candidates.exists():
-        raise Refused(
-            409,
-            "方向三的消费明细请用 consumption-batches 提交 (direction 3: use consumption-batches)",
-            errors=[{"location": "path.uscc", "message": "direction 3 application only"}],
-        )
-    declared = Contract.objects.filter(application__in=candidates, contract_id=contract_id)
-    if not declared.exists():
-        raise Refused(
-            404,
-            "申报中没有该合同 (the application declares no such contract)",
-            errors=[{"location": "path.contract_id", "message": "not declared by the applicant"}],
-        )
+    # Only contracts this platform's organisation supplies are looked at, and every miss gets
+    # the same answer: a platform must not learn who applied, in which direction, or which
+    # contracts someone else declared (confidential until the publicity list).
     contract = (
-        declared.filter(supplier_uscc=token.platform.uscc)
+        Contract.objects.filter(
+            application__round__code=ROUND_CODE,
+            application__enterprise__uscc=uscc,
+            contract_id=contract_id,
+            supplier_uscc=token.platform.uscc,
+        )
+        .exclude(application__state__in=SETTLEMENT_CLOSED_STATES)
+        .exclude(application__direction=3)  # direction 3 sends consumption-batches instead
         .select_related("application")
         .order_by("-application__pk")
         .first()
     )
     if contract is None:
         raise Refused(
-            403,
-            "只有合同的算力供应方可提交结算数据 (only the contract's supplier may submit)",
-            "the supplier the applicant declared for this contract is another organisation",
-            errors=[
-                {
-                    "location": "contracts.supplier.uscc",
-                    "message": "differs from the platform's organisation",
-                }
-            ],
+            404,
+            "没有由本平台供应的该合同 (no such contract supplied by this platform)",
+            "no submitted direction-1, 2 or 4 application of this enterprise declares this "
+            "contract with the platform's organisation as its supplier",
+            errors=[{"location": "path.contract_id", "message": "no such contract of yours"}],
         )
     return contract.application, contract
 
@@ -823,6 +806,35 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         }
     )
     with transaction.atomic():
+        # Two screeners building at once, or a reviewer deciding meanwhile: the shortlist entry
+        # and the previous build are locked and the previous one's state is checked again.
+        entry = ShortlistEntry.objects.select_for_update().get(pk=entry.pk)
+        replaced = None
+        if entry.application_id is not None:
+            previous = Application.objects.select_for_update().get(pk=entry.application_id)
+            if previous.state not in (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES):
+                raise Refused(
+                    409,
+                    "已作出审核决定的申报不能重新生成 (the built application has a decision)",
+                    f"application {previous.reference} is {previous.state}",
+                )
+            if previous.state in WITHDRAWABLE_STATES:
+                # withdrawn before the new one is evaluated: it no longer counts for ONE_DIRECTION
+                before = previous.state
+                previous.withdraw()
+                previous.save()
+                replaced = previous.pk
+                audit(
+                    actor=acting_user,
+                    action="application_withdraw",
+                    obj=previous,
+                    data={
+                        "transition": "withdraw",
+                        "from": before,
+                        "to": previous.state,
+                        "reason": "rebuilt from the platform's data (重新生成)",
+                    },
+                )
         application: Application = application_import(
             document=document,
             acting_user=acting_user,
@@ -851,12 +863,6 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
         application.submit()
         application.save()
-        replaced = None
-        if previous is not None and previous.state in WITHDRAWABLE_STATES:
-            previous = Application.objects.select_for_update().get(pk=previous.pk)
-            previous.withdraw()
-            previous.save()
-            replaced = previous.pk
         audit(
             actor=acting_user,
             action="platform_d3_submit",

@@ -1,5 +1,6 @@
 """Reconciliation of consumption aggregates with a contract, its invoices and its payments, and
-of a platform's settlement data with what an applicant declared. Pure: no Django, Decimal yuan.
+of a platform's settlement data with what an applicant declared. Pure (no models, no database;
+gettext for the labels only), Decimal yuan.
 
 Every comparison names what it compares (`kind`, `subject`), the figure expected and the one
 found, their difference (`actual − expected`), the tolerance and why, whether it is flagged,
