@@ -323,3 +323,27 @@ def test_columns_in_another_order_and_a_header_alone(tmp_path):
     empty_parquet = tmp_path / "e.parquet"
     _parquet(empty_parquet, {name: pa.array([], pa.string()) for name in core.COLUMNS})
     assert both(empty_parquet) == [({}, 0, 0, 0, []), ({}, 0, 0, 0, [])]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_clean_rows_never_take_the_reference_path(tmp_path, monkeypatch, kind):
+    """The comparisons above would pass if every row fell back to the reference: here the
+    reference parser must see only the rows the fast path may not vouch for."""
+    seen: list[int] = []
+    real = core.parse_row
+
+    def counting(values, row_number):
+        seen.append(row_number)
+        return real(values, row_number)
+
+    monkeypatch.setattr(core, "parse_row", counting)
+    rows = [row(order_id=f"O-{i}") for i in range(200)] + [row(amount="1.001")]
+    path = tmp_path / f"b.{kind}"
+    if kind == "csv":
+        generate.write_small_csv(path, rows)
+    else:
+        table = pa.Table.from_pylist(rows)
+        pq.write_table(table, path)
+    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    assert result.rows_read == 201 and result.rows_rejected == 1
+    assert seen == [result.errors[0].row] == [201]  # only the bad (last) row, by the reference

@@ -222,3 +222,16 @@ def test_a_brand_new_enterprise_is_still_registered_at_once(client, world):
     assert response["Location"] == reverse("portal:home")
     assert Membership.objects.get(user=world["claimant"]).enterprise.uscc == USCC_B
     assert USCC_A == IMPORTED
+
+
+def test_the_action_itself_refuses_another_enterprise_while_a_claim_is_pending(
+    client, world, django_capture_on_commit_callbacks
+):
+    """Not only the page: a second tab or a script reaching the action is refused too."""
+    from voucher.accounts import actions
+    from voucher.applications.models import Enterprise
+
+    _request_claim(client, world, django_capture_on_commit_callbacks)
+    with pytest.raises(actions.AccountError, match="审核结束前不能登记其他单位"):
+        actions.enterprise_register(uscc=USCC_B, name="乙公司", acting_user=world["claimant"])
+    assert not Enterprise.objects.filter(uscc=USCC_B).exists()

@@ -25,6 +25,7 @@ def team(demo_data, django_user_model):
         "reviewer2": make_staff(django_user_model, "reviewer2", "bureau_reviewer"),
         "approver": make_staff(django_user_model, "approver", "bureau_approver"),
         "auditor": make_staff(django_user_model, "auditor", "auditor"),
+        "screener": make_staff(django_user_model, "screener", "centre_screener"),
     }
 
 
@@ -81,6 +82,7 @@ def test_handing_to_a_colleague_from_the_screen(client, team):
     [
         ("auditor", "reviewer", "只有审核、复核人员或管理员可以分配申报"),
         ("reviewer", "approver", "只能分配给审核人员"),
+        ("reviewer", "screener", "只处理方向三"),  # d4-small is direction 4
     ],
 )
 def test_assignment_refusals_say_why_and_change_nothing(team, actor, assignee, reason):
@@ -100,3 +102,65 @@ def test_the_auditor_sees_no_assign_form_and_an_unknown_user_is_named(client, te
     response = client.post(f"/review/{application.pk}/assign/", {"assignee": "nobody"}, follow=True)
     assert "nobody" in response.content.decode()
     assert not ReviewCase.objects.filter(application=application).exists()
+
+
+def test_a_taken_application_cannot_be_taken_by_a_second_reviewer(team):
+    application = put_in_state(application_from("d4-small"), "submitted")
+    actions.application_assign(
+        application=application, assignee=team["reviewer"], acting_user=team["reviewer"]
+    )
+    with pytest.raises(actions.ReviewError, match="已由 t-reviewer 承办"):
+        actions.application_assign(
+            application=application, assignee=team["reviewer2"], acting_user=team["reviewer2"]
+        )
+    assert ReviewCase.objects.get(application=application).assignee == team["reviewer"]
+    # the reviewer who has it may hand it on; an approver may move it
+    actions.application_assign(
+        application=application, assignee=team["reviewer2"], acting_user=team["reviewer"]
+    )
+    actions.application_assign(
+        application=application, assignee=team["reviewer"], acting_user=team["approver"]
+    )
+    assert ReviewCase.objects.get(application=application).assignee == team["reviewer"]
+
+
+def test_accepting_keeps_whoever_took_it(team):
+    application = put_in_state(application_from("d4-small"), "submitted")
+    actions.application_assign(
+        application=application, assignee=team["reviewer"], acting_user=team["reviewer"]
+    )
+    actions.application_transition(
+        application=application, transition="accept", acting_user=team["reviewer2"]
+    )
+    assert ReviewCase.objects.get(application=application).assignee == team["reviewer"]
+
+
+def test_a_decided_application_is_not_assigned(team):
+    application = put_in_state(application_from("d4-small"), "approved")
+    with pytest.raises(actions.ReviewError, match="无需分配承办人"):
+        actions.application_assign(
+            application=application, assignee=team["reviewer"], acting_user=team["reviewer"]
+        )
+
+
+def test_the_screen_offers_screeners_only_for_direction_3(client, team):
+    d4 = put_in_state(application_from("d4-small"), "in_review")
+    d3 = put_in_state(application_from("d3-modelscope"), "in_review")
+    _verified_client(client, team["approver"])
+    assert "t-screener" not in client.get(f"/review/{d4.pk}/").content.decode()
+    assert "t-screener" in client.get(f"/review/{d3.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_the_next_address_stays_on_this_site(client, team, target):
+    application = put_in_state(application_from("d4-small"), "submitted")
+    _verified_client(client, team["reviewer"])
+    response = client.post(f"/review/{application.pk}/assign/", {"assignee": "me", "next": target})
+    assert response["Location"] == "/review/"
+
+
+def test_a_bad_row_id_is_a_404_not_a_server_error(client, team, django_user_model):
+    admin = make_staff(django_user_model, "administrator", "administrator")
+    _verified_client(client, admin)
+    response = client.post("/review/parameters/", {"what": "band_remove", "id": "x1"})
+    assert response.status_code == 404

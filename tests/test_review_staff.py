@@ -14,6 +14,7 @@ from voucher.applications.models import PolicyRoundRecord
 from voucher.core.models import AuditEntry
 from voucher.review import staff
 
+from .conftest import application_from
 from .review_support import FAST_HASHERS, make_staff
 from .test_review_decisions import _verified_client
 
@@ -113,7 +114,8 @@ def test_a_deactivated_member_cannot_log_in_and_a_reset_totp_must_be_set_up_agai
     response = client.post(
         "/review/login/", {"username": reviewer.username, "password": "pw-review-1"}
     )
-    assert response.status_code != 302
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor"])
@@ -196,3 +198,29 @@ def test_a_refusal_page_says_why_in_the_active_language(client, reviewer):
     client.post(reverse("set_language"), {"language": "en", "next": "/review/"})
     english = client.get("/review/staff/").content.decode()
     assert "Access refused" in english and "只有系统管理员" not in english
+
+
+def test_the_last_active_administrator_stays(admin_user, django_user_model):
+    """Two administrators removing each other at once: the second one finds itself removed
+    already (its request began before) and may not remove the last one left."""
+    from voucher.review import roles as r
+
+    django_user_model.objects.exclude(pk=admin_user.pk).update(is_superuser=False)
+    other = make_staff(django_user_model, "administrator2", "administrator")
+    assert r.ADMINISTRATOR in r.staff_roles_of(other)  # its request started as an administrator
+    staff.staff_role_revoke(user=other, role="administrator", acting_user=admin_user)
+    with pytest.raises(staff.StaffError, match="至少须保留一名"):
+        staff.staff_role_revoke(user=admin_user, role="administrator", acting_user=other)
+    with pytest.raises(staff.StaffError, match="至少须保留一名"):
+        staff.staff_active_set(user=admin_user, active=False, acting_user=other)
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and admin_user.groups.filter(name="administrator").exists()
+
+
+def test_an_applicant_never_becomes_staff(admin_user, demo_data, django_user_model):
+    from .review_support import make_applicant
+
+    applicant = make_applicant(django_user_model, application_from("d4-small"))
+    with pytest.raises(staff.StaffError, match="申报单位的成员"):
+        staff.staff_role_grant(user=applicant, role="bureau_reviewer", acting_user=admin_user)
+    assert not applicant.groups.exists() and not applicant.is_staff

@@ -69,6 +69,11 @@ def user_sign_up(*, email: str, password: str) -> Any:
     return user
 
 
+def _lock_user(user: Any) -> None:
+    """Serialise one user's requests that check and then write (membership, claims)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
 def enterprise_register(*, uscc: str, name: str, acting_user: Any) -> Membership:
     """Register the user's enterprise; the first user of an enterprise is its administrator.
 
@@ -77,8 +82,19 @@ def enterprise_register(*, uscc: str, name: str, acting_user: Any) -> Membership
     (`enterprise_claim_request`), which a staff administrator decides.
     """
     with transaction.atomic():
+        _lock_user(acting_user)
         if Membership.objects.filter(user=acting_user).exists():
             raise AccountError(_("您已属于一家企业。"))
+        pending = (
+            EnterpriseClaim.objects.filter(claimant=acting_user, status=PENDING)
+            .select_related("enterprise")
+            .first()
+        )
+        if pending is not None:
+            raise AccountError(
+                _("您认领“%(name)s”的申请正在审核，审核结束前不能登记其他单位。")
+                % {"name": pending.enterprise.name}
+            )
         enterprise, created = Enterprise.objects.select_for_update().get_or_create(
             uscc=uscc, defaults={"name": name}
         )
@@ -234,6 +250,7 @@ def enterprise_claim_request(
         raise AccountError(_("营业执照请上传 PDF、JPG、PNG 或 OFD 文件。"), field="licence")
     sha = hashlib.sha256(licence_content).hexdigest()
     with transaction.atomic():
+        _lock_user(acting_user)  # one pending claim per user, also when two requests race
         enterprise = Enterprise.objects.select_for_update().filter(uscc=uscc).first()
         if enterprise is None:
             raise AccountError(_("系统中没有该统一社会信用代码的企业。"), field="uscc")

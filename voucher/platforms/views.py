@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import Project, ShortlistEntry
 from voucher.review import permissions as p
-from voucher.review.views import staff_verified
+from voucher.review.views import row_id, staff_verified
 
 
 @staff_verified  # the review site's login: password and TOTP
@@ -24,7 +24,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     if not check:
         raise PermissionDenied(check.reason)
     if request.method == "POST":
-        project = get_object_or_404(Project, pk=request.POST.get("project"))
+        project = get_object_or_404(Project, pk=row_id(request.POST.get("project")))
         try:
             if "build" in request.POST:
                 stored = actions.d3_application_build(

@@ -155,10 +155,12 @@ def application_transition(
         locked = _lock(application)
         before = _transition(locked, transition, acting_user)
         if transition == "accept":
-            ReviewCase.objects.update_or_create(
-                application=locked,
-                defaults={"assignee": acting_user, "assigned_at": timezone.now()},
-            )
+            # whoever accepts handles it, unless someone already took it from 我的待办
+            case, _created = ReviewCase.objects.get_or_create(application=locked)
+            if case.assignee_id is None:
+                case.assignee = acting_user
+                case.assigned_at = timezone.now()
+                case.save(update_fields=["assignee", "assigned_at"])
         _snapshot(locked, transition)
         audit(
             actor=acting_user,
@@ -172,9 +174,13 @@ def application_transition(
 
 def application_assign(*, application: Application, assignee: Any, acting_user: Any) -> ReviewCase:
     """Hand an application to a colleague; the colleague is told by e-mail after commit."""
-    _require(p.can_assign(acting_user, assignee))
     with transaction.atomic():
-        locked = _lock(application)
+        locked = _lock(application)  # two people taking it at once: the second sees the first
+        existing = ReviewCase.objects.filter(application=locked).select_related("assignee").first()
+        current = existing.assignee if existing is not None else None
+        _require(p.can_assign(acting_user, assignee, locked, current))
+        if existing is not None and current is not None and current.pk == assignee.pk:
+            return existing  # already theirs: nothing to write, nobody to tell again
         case, _created = ReviewCase.objects.update_or_create(
             application=locked, defaults={"assignee": assignee, "assigned_at": timezone.now()}
         )

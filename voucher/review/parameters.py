@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -28,6 +28,15 @@ from voucher.review.models import FlaggedDevice, UnitPriceBand
 from voucher.review.refusals import FieldRefusal
 
 MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
+
+UNDECIDED_STATES = (
+    "draft",
+    "submitted",
+    "formal_check",
+    "in_review",
+    "supplement_requested",
+    "resubmitted",
+)
 
 
 class ParameterError(FieldRefusal):
@@ -91,8 +100,11 @@ def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
     current = effective_round(record)
     latest: dict[int, str] = {}
     for app_id, fp in (
-        StoredEvaluation.objects.filter(application__round=record)
-        .exclude(application__state="draft")
+        # what "evaluate again" would change: undecided applications (decided ones keep the
+        # evaluation their decision cites; drafts are evaluated at every step anyway)
+        StoredEvaluation.objects.filter(
+            application__round=record, application__state__in=UNDECIDED_STATES[1:]
+        )
         .order_by("created_at", "id")
         .values_list("application_id", "parameters_sha256")
     ):
@@ -142,6 +154,15 @@ def _price(field: str, value: Any, label: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _created(field: str, message: str, table: Any, **values: Any) -> Any:
+    """Create a row; the unique constraint lost to someone else a moment ago is a refusal."""
+    try:
+        with transaction.atomic():
+            return table.objects.create(**values)
+    except IntegrityError:
+        raise ParameterError(field, message) from None
+
+
 def price_band_set(
     *,
     record: PolicyRoundRecord,
@@ -170,7 +191,10 @@ def price_band_set(
         )
         previous = [(str(b.minimum), str(b.maximum), b.note) for b in before]
         before.delete()
-        band = UnitPriceBand.objects.create(
+        band = _created(
+            "device",
+            _("该设备和单位的单价区间刚刚已被他人设定，请刷新后再试"),
+            UnitPriceBand,
             round=record,
             device=device_text,
             device_key=key,
@@ -226,7 +250,10 @@ def device_flag(
             raise ParameterError(
                 "model", _("设备“%(model)s”已在通报设备名单中") % {"model": model_text}
             )
-        flag = FlaggedDevice.objects.create(
+        flag = _created(
+            "model",
+            _("设备“%(model)s”已在通报设备名单中") % {"model": model_text},
+            FlaggedDevice,
             round=record,
             model=model_text,
             device_key=key,
@@ -252,16 +279,6 @@ def device_unflag(*, flag: FlaggedDevice, acting_user: Any) -> None:
             data={"model": flag.model, "notice": flag.notice},
         )
         flag.delete()
-
-
-UNDECIDED_STATES = (
-    "draft",
-    "submitted",
-    "formal_check",
-    "in_review",
-    "supplement_requested",
-    "resubmitted",
-)
 
 
 def round_reevaluate_undecided(*, record: PolicyRoundRecord, acting_user: Any) -> int:

@@ -205,13 +205,55 @@ def can_hand_out(user: Any) -> Check:
     return OK
 
 
-def can_assign(user: Any, assignee: Any) -> Check:
-    """Handing an application to a reviewer or screener (taking it oneself included)."""
+# While an application is with the bureau and not yet decided, someone handles it.
+ASSIGNABLE_STATES = (
+    "submitted",
+    "formal_check",
+    "in_review",
+    "supplement_requested",
+    "resubmitted",
+)
+
+
+def can_take(user: Any) -> Check:
+    """Taking an application oneself (我的待办 → 领取): reviewers and screeners."""
+    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+        return _no(_("只能分配给审核人员"))
+    return OK
+
+
+def can_assign(user: Any, assignee: Any, application: Application, current: Any = None) -> Check:
+    """Handing an application to a reviewer or screener (taking it oneself included).
+
+    `current` is who handles it now: a reviewer takes only what nobody has, or hands on their
+    own case; moving a colleague's case to someone else is the approver's or administrator's.
+    """
     check = can_hand_out(user)
     if not check:
         return check
     if not (_staff(assignee) & {r.REVIEWER, r.SCREENER}):
         return _no(_("只能分配给审核人员"))
+    if not can_view_application(assignee, application):
+        return _no(
+            _("%(name)s 不能处理该申报：%(why)s")
+            % {
+                "name": assignee.get_username(),
+                "why": can_view_application(assignee, application).reason,
+            }
+        )
+    if application.state not in ASSIGNABLE_STATES:
+        return _no(
+            _("申报当前为“%(state)s”，无需分配承办人") % {"state": _state_label(application.state)}
+        )
+    if (
+        current is not None
+        and current.pk not in (assignee.pk, user.pk)
+        and not (_staff(user) & {r.APPROVER, r.ADMINISTRATOR})
+    ):
+        return _no(
+            _("该申报已由 %(name)s 承办；只有复核人员或管理员可以改派")
+            % {"name": current.get_username()}
+        )
     return OK
 
 

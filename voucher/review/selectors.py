@@ -192,7 +192,7 @@ def my_work(user: Any) -> MyWork:
             for d in pending
         ],
         unassigned=[row for row in rows if not row.assignee],
-        may_take=bool(p.can_assign(user, user)),
+        may_take=bool(p.can_take(user)),
     )
 
 
@@ -314,15 +314,17 @@ class ReviewScreen:
     assignable: list[str] = field(default_factory=list)  # reviewers and screeners, by username
 
 
-def assignable_staff() -> list[str]:
+def assignable_staff(application: Application) -> list[str]:
+    """Reviewers and screeners who may handle this application (screeners: direction 3 only)."""
     from django.contrib.auth import get_user_model
 
-    return sorted(
+    users = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
-        .values_list("username", flat=True)
         .distinct()
+        .order_by("username")
     )
+    return [u.get_username() for u in users if p.can_view_application(u, application)]
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
@@ -390,7 +392,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         payments=list(PaymentRecord.objects.filter(application=application)),
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
-        assignable=assignable_staff()
+        assignable=assignable_staff(application)
         if application.state in QUEUE_STATES and p.can_hand_out(user)
         else [],
         can_resolve=p.can_resolve_finding(user, application),

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -99,18 +99,25 @@ def staff_create(
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise StaffError("username", _("用户名“%(name)s”已被使用") % {"name": username})
-    with transaction.atomic():
-        user = user_model.objects.create_user(username=username, email=email, is_staff=True)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-        audit(
-            actor=acting_user,
-            action="staff_create",
-            data={"user": username, "email": email, "role": role},
-        )
-        transaction.on_commit(lambda: _send_password_link(user, request))
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(username=username, email=email, is_staff=True)
+            _staff_setup(user, role, email, acting_user, request)
+    except IntegrityError:  # the same name created by someone else a moment ago
+        raise StaffError("username", _("用户名“%(name)s”已被使用") % {"name": username}) from None
     return user
+
+
+def _staff_setup(user: Any, role: str, email: str, acting_user: Any, request: Any) -> None:
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    audit(
+        actor=acting_user,
+        action="staff_create",
+        data={"user": user.get_username(), "email": email, "role": role},
+    )
+    transaction.on_commit(lambda: _send_password_link(user, request))
 
 
 def _send_password_link(user: Any, request: Any) -> None:
@@ -141,9 +148,38 @@ def _locked_user(user: Any) -> Any:
     return get_user_model().objects.select_for_update().get(pk=user.pk)
 
 
+def _refuse_enterprise_members(user: Any) -> None:
+    """An applicant's account never holds a staff role: it would review its own application."""
+    from voucher.accounts.models import Membership
+
+    if Membership.objects.filter(user=user).exists():
+        raise StaffError(
+            "role",
+            _("%(name)s 是申报单位的成员，不能担任工作人员角色") % {"name": user.get_username()},
+        )
+
+
+def _last_administrator(user: Any) -> bool:
+    """Whether `user` is the only active administrator left (rows locked: two administrators
+    removing each other at once are serialised, and the second is refused)."""
+    user_model = get_user_model()
+    ids = list(
+        user_model.objects.filter(
+            Q(groups__name=r.ADMINISTRATOR) | Q(is_superuser=True), is_active=True
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    locked = list(
+        user_model.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    return locked == [user.pk]
+
+
 def staff_role_grant(*, user: Any, role: str, acting_user: Any) -> None:
     _require(p.can_manage_users(acting_user))
     role = _role(role)
+    _refuse_enterprise_members(user)
     with transaction.atomic():
         locked = _locked_user(user)
         if locked.groups.filter(name=role).exists():
@@ -166,6 +202,8 @@ def staff_role_revoke(*, user: Any, role: str, acting_user: Any) -> None:
         # Nobody locks the desk from the inside: another administrator has to do it.
         raise StaffError("role", _("不能撤销自己的系统管理员角色"))
     with transaction.atomic():
+        if role == r.ADMINISTRATOR and _last_administrator(user):
+            raise StaffError("role", _("至少须保留一名在用的系统管理员"))
         locked = _locked_user(user)
         group = locked.groups.filter(name=role).first()
         if group is None:
@@ -184,6 +222,8 @@ def staff_active_set(*, user: Any, active: bool, acting_user: Any) -> None:
     if user.pk == acting_user.pk and not active:
         raise StaffError("", _("不能停用自己的账号"))
     with transaction.atomic():
+        if not active and _last_administrator(user):
+            raise StaffError("", _("至少须保留一名在用的系统管理员"))
         locked = _locked_user(user)
         if locked.is_active == active:
             return

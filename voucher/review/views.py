@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -29,11 +30,18 @@ from voucher.review.models import Clawback, Decision, Objection, PublicityList
 
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    return (
-        target
-        if target.startswith("/") and not target.startswith("//")
-        else reverse("review:queue")
+    # only a path on this site: "//evil.example" and "/\evil.example" are other hosts to a browser
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    return target if safe and target.startswith("/") else reverse("review:queue")
+
+
+def row_id(value: str | None) -> int:
+    """A row id from a form; anything else is a missing row, not a server error."""
+    if not value or not (value.isascii() and value.isdigit()):
+        raise Http404("no such row")
+    return int(value)
 
 
 def staff_verified(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -670,7 +678,9 @@ def parameters(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("已设定 %(band)s 的单价区间") % {"band": band.device})
             elif what == "band_remove":
-                item = get_object_or_404(UnitPriceBand, pk=request.POST.get("id"), round=record)
+                item = get_object_or_404(
+                    UnitPriceBand, pk=row_id(request.POST.get("id")), round=record
+                )
                 params.price_band_remove(band=item, acting_user=request.user)
                 messages.success(request, _("已删除单价区间"))
             elif what == "flag":
@@ -682,7 +692,9 @@ def parameters(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("已将 %(model)s 列入通报设备") % {"model": flag.model})
             elif what == "unflag":
-                found = get_object_or_404(FlaggedDevice, pk=request.POST.get("id"), round=record)
+                found = get_object_or_404(
+                    FlaggedDevice, pk=row_id(request.POST.get("id")), round=record
+                )
                 params.device_unflag(flag=found, acting_user=request.user)
                 messages.success(request, _("已移出通报设备名单"))
             elif what == "reevaluate":
