@@ -9,6 +9,8 @@ examples per operation is bounded so that CI stays quick.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -26,7 +28,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 8
+EXAMPLES = int(os.environ.get("VOUCHER_FUZZ_EXAMPLES", "8"))  # more for a long local run
 
 
 def _schema(path: str):

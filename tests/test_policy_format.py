@@ -339,3 +339,25 @@ def test_the_readable_report_is_in_chinese_with_clause_text_and_amounts():
     assert "非关联方：即不存在直接或间接的股权关联" in out  # the clause, verbatim
     assert "600,000.00" in out
     assert "可核定补贴上限 600,000.00 元（60 万元）" in out
+
+
+@pytest.mark.parametrize(
+    ("amount", "accepted"),
+    [
+        ("9" * 14 + ".99", True),  # the largest amount the database keeps
+        ("0" * 20 + "1.00", True),  # leading zeros are not digits of the amount
+        ("1" + "0" * 14, False),  # one digit more
+        ("9" * 30, False),  # found by schemathesis: once a server error (quantize overflow)
+    ],
+)
+def test_an_amount_too_large_is_an_error_naming_the_field(amount, accepted):
+    doc = base_document()
+    doc["contracts"][0]["total_amount"] = amount
+    if accepted:
+        assert parse_application(doc).contracts[0].total_amount == Decimal(amount)
+    else:
+        problems = _problems(doc)
+        assert (
+            "contracts[0].total_amount",
+            f"金额过大，整数部分最多 14 位: {amount} (too large)",
+        ) in problems

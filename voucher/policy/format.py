@@ -49,6 +49,7 @@ _EMAIL_RE = re.compile(
 )
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 _FEN = Decimal("0.01")
+MONEY_INTEGER_DIGITS = 14
 
 
 def _money(value: Any) -> Decimal:
@@ -63,6 +64,9 @@ def _money(value: Any) -> Decimal:
         if re.fullmatch(r"\d+\.\d{3,}", value):
             raise ValueError(f"金额最多两位小数（精确到分）: {value} (at most two decimals)")
         raise ValueError(f'不是有效金额: {value!r}，应如 "1234.50" (not a decimal amount)')
+    if len(value.split(".", 1)[0].lstrip("0")) > MONEY_INTEGER_DIGITS:
+        # what the database keeps (16 digits, 2 after the point), and far above any contract
+        raise ValueError(f"金额过大，整数部分最多 {MONEY_INTEGER_DIGITS} 位: {value} (too large)")
     return Decimal(value).quantize(_FEN)
 
 
