@@ -45,6 +45,7 @@ class StaffRow:
     roles: list[str]
     has_totp: bool
     last_login: Any
+    superuser: bool = False  # counts as administrator without the group
 
 
 def staff_rows() -> list[StaffRow]:
@@ -68,6 +69,7 @@ def staff_rows() -> list[StaffRow]:
             roles=sorted(g.name for g in u.groups.all() if g.name in r.STAFF_ROLES),
             has_totp=u.pk in with_totp,
             last_login=u.last_login,
+            superuser=u.is_superuser,
         )
         for u in users
     ]
