@@ -162,20 +162,20 @@ def _refuse_enterprise_members(user: Any) -> None:
 
 
 def _last_administrator(user: Any) -> bool:
-    """Whether `user` is the only active administrator left (rows locked: two administrators
-    removing each other at once are serialised, and the second is refused)."""
-    user_model = get_user_model()
-    ids = list(
-        user_model.objects.filter(
-            Q(groups__name=r.ADMINISTRATOR) | Q(is_superuser=True), is_active=True
-        )
+    """Whether `user` is the only active administrator left.
+
+    The administrator group's row is locked first, so that two administrators removing each
+    other at once are serialised; the second one's count is a new statement after the first
+    one's commit and sees it (READ COMMITTED), and is refused.
+    """
+    group, _created = Group.objects.get_or_create(name=r.ADMINISTRATOR)
+    Group.objects.select_for_update().filter(pk=group.pk).first()
+    active = set(
+        get_user_model()
+        .objects.filter(Q(groups__name=r.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
         .values_list("pk", flat=True)
-        .distinct()
     )
-    locked = list(
-        user_model.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True)
-    )
-    return locked == [user.pk]
+    return active == {user.pk}
 
 
 def staff_role_grant(*, user: Any, role: str, acting_user: Any) -> None:
