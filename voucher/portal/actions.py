@@ -618,11 +618,35 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
+def _require_complete(locked: m.Application, refusal: str) -> None:
+    """Required fields and materials: what blocks a submission is listed in the refusal."""
+    from voucher.portal.selectors import submission_blockers
+
+    blockers = submission_blockers(locked)
+    if blockers:
+        raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
+
+
+def _freeze(locked: m.Application, receipt: str, stored: Any, acting_user: Any) -> Submission:
+    """The submitted version as it is now, frozen with its evaluation: later edits cannot
+    change it (a submission and every resubmission after a supplement)."""
+    document = dumps_application(application_export(locked))
+    return Submission.objects.create(
+        application=locked,
+        receipt_number=receipt,
+        document_json=document,
+        document_sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(),
+        evaluation=stored,
+        round_code=stored.round_code,
+        engine_version=stored.engine_version,
+        submitted_by=acting_user,
+    )
+
+
 def application_submit(
     *, application: m.Application, expected_version: int, acting_user: Any
 ) -> Submission:
     """Freeze, evaluate and store the submitted version; the receipt e-mail goes after commit."""
-    from voucher.portal.selectors import submission_blockers
 
     today = timezone.localdate()
     with transaction.atomic():
@@ -632,26 +656,12 @@ def application_submit(
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
-        blockers = submission_blockers(locked)
-        if blockers:
-            raise PortalError(
-                _("还不能提交：%(what)s") % {"what": "；".join(b.message for b in blockers)}
-            )
+        _require_complete(locked, _("还不能提交：%(what)s"))
         locked.submitted_on = today
         locked.submit()
         _saved(locked, step="submit", fields=["submitted_on", "state"])
         stored = application_evaluate(application=locked, acting_user=acting_user)
-        snapshot = dumps_application(application_export(locked))
-        submission = Submission.objects.create(
-            application=locked,
-            receipt_number=_receipt_number(locked, today),
-            document_json=snapshot,
-            document_sha256=hashlib.sha256(snapshot.encode("utf-8")).hexdigest(),
-            evaluation=stored,
-            round_code=stored.round_code,
-            engine_version=stored.engine_version,
-            submitted_by=acting_user,
-        )
+        submission = _freeze(locked, _receipt_number(locked, today), stored, acting_user)
         audit(
             actor=acting_user,
             action="application_submit",
@@ -705,7 +715,6 @@ def supplement_resubmit(
     submission must be complete again, and the resubmitted version is kept as a new frozen
     submission with its own receipt number.
     """
-    from voucher.portal.selectors import submission_blockers
     from voucher.review import actions as review_actions
     from voucher.review.models import Snapshot
 
@@ -714,11 +723,7 @@ def supplement_resubmit(
         locked = _locked(application, expected_version)
         if locked.state not in SUPPLEMENT_STATES:
             raise PortalError(_("这份申报不在待补正状态。"))
-        blockers = submission_blockers(locked)
-        if blockers:
-            raise PortalError(
-                _("还不能重新提交：%(what)s") % {"what": "；".join(b.message for b in blockers)}
-            )
+        _require_complete(locked, _("还不能重新提交：%(what)s"))
         try:
             request = review_actions.supplement_answer(
                 application=locked, answers=answers, acting_user=acting_user
@@ -735,17 +740,8 @@ def supplement_resubmit(
         assert snapshot is not None and snapshot.evaluation is not None
         stored = snapshot.evaluation
         earlier = Submission.objects.filter(application=locked).count()
-        document = dumps_application(application_export(locked))
-        submission = Submission.objects.create(
-            application=locked,
-            receipt_number=f"{_receipt_number(locked, today)}-B{earlier}",
-            document_json=document,
-            document_sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(),
-            evaluation=stored,
-            round_code=stored.round_code,
-            engine_version=stored.engine_version,
-            submitted_by=acting_user,
-        )
+        receipt = f"{_receipt_number(locked, today)}-B{earlier}"
+        submission = _freeze(locked, receipt, stored, acting_user)
         audit(
             actor=acting_user,
             action="supplement_resubmit",
