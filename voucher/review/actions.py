@@ -143,8 +143,30 @@ def _transition(locked: Application, name: str, user: Any, *, conflict: bool = T
     return before
 
 
-def _transition_data(locked: Application, name: str, before: str) -> dict[str, Any]:
-    return {"transition": name, "from": before, "to": locked.state}
+def _record_transition(
+    locked: Application,
+    name: str,
+    before: str,
+    acting_user: Any,
+    *,
+    action: str,
+    data: Mapping[str, Any] | None = None,
+    note: str = "",
+    snapshot: bool = True,
+    evaluation: StoredEvaluation | None = None,
+) -> None:
+    """What follows every transition: the snapshot the field diff reads (the document does not
+    change after payment, so clawback steps take none), one audit entry with from/to, and the
+    e-mails after commit."""
+    if snapshot:
+        _snapshot(locked, name, evaluation)
+    audit(
+        actor=acting_user,
+        action=action,
+        obj=locked,
+        data={"transition": name, "from": before, "to": locked.state, **(data or {})},
+    )
+    _notify_transition(locked, name, note)
 
 
 def application_transition(
@@ -161,14 +183,15 @@ def application_transition(
                 case.assignee = acting_user
                 case.assigned_at = timezone.now()
                 case.save(update_fields=["assignee", "assigned_at"])
-        _snapshot(locked, transition)
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            transition,
+            before,
+            acting_user,
             action=f"application_{transition}",
-            obj=locked,
-            data={**_transition_data(locked, transition, before), "note": note},
+            data={"note": note},
+            note=note,
         )
-        _notify_transition(locked, transition, note)
     return locked
 
 
@@ -287,22 +310,15 @@ def supplement_request(
             for n, text in enumerate(items, start=1)
         )
         before = _transition(locked, "request_supplement", acting_user)
-        _snapshot(locked, "request_supplement")
-        audit(
-            actor=acting_user,
-            action="supplement_request",
-            obj=locked,
-            data={
-                **_transition_data(locked, "request_supplement", before),
-                "items": items,
-                "due_on": due_on,
-            },
-        )
         listing = "\n".join(f"{n}. {t}" for n, t in enumerate(items, start=1))
-        _notify_transition(
+        _record_transition(
             locked,
             "request_supplement",
-            f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
+            before,
+            acting_user,
+            action="supplement_request",
+            data={"items": items, "due_on": due_on},
+            note=f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
         )
     return request
 
@@ -340,20 +356,20 @@ def supplement_answer(
         before = _transition(locked, "resubmit", acting_user)
         locked.version += 1
         locked.save(update_fields=["version"])
-        _snapshot(locked, "resubmit", stored)
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            "resubmit",
+            before,
+            acting_user,
             action="supplement_answer",
-            obj=locked,
             data={
-                **_transition_data(locked, "resubmit", before),
                 "request": request.pk,
                 "answers": {str(i.position): i.answer for i in items},
                 "evaluation": stored.pk,
                 "outcome": stored.outcome,
             },
+            evaluation=stored,
         )
-        _notify_transition(locked, "resubmit")
     return request
 
 
@@ -519,26 +535,25 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
         current.confirmed_by = acting_user
         current.confirmed_at = timezone.now()
         current.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-        _snapshot(locked, name)
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            name,
+            before,
+            acting_user,
             action="decision_confirm",
-            obj=locked,
             data={
-                **_transition_data(locked, name, before),
                 "decision": current.pk,
                 "kind": current.kind,
                 "amount": current.amount,
                 "proposed_by": current.proposed_by.get_username(),
             },
+            note=(
+                f"核定补贴金额：{current.amount} 元。"
+                if current.kind == "approval"
+                else "不予支持的理由：\n"
+                + "\n".join(f"- {x['text']}（{x['clause']}）" for x in current.reasons)
+            ),
         )
-        extra = (
-            f"核定补贴金额：{current.amount} 元。"
-            if current.kind == "approval"
-            else "不予支持的理由：\n"
-            + "\n".join(f"- {x['text']}（{x['clause']}）" for x in current.reasons)
-        )
-        _notify_transition(locked, name, extra)
     return current
 
 
@@ -683,20 +698,20 @@ def payment_record(
             recorded_by=acting_user,
         )
         before = _transition(locked, "pay", acting_user)
-        _snapshot(locked, "pay")
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            "pay",
+            before,
+            acting_user,
             action="payment_record",
-            obj=locked,
             data={
-                **_transition_data(locked, "pay", before),
                 "payment": record.pk,
                 "paid_on": paid_on,
                 "amount": value,
                 "reference": record.reference,
             },
+            note=f"拨付金额：{value} 元，拨付日期：{paid_on:%Y-%m-%d}。",
         )
-        _notify_transition(locked, "pay", f"拨付金额：{value} 元，拨付日期：{paid_on:%Y-%m-%d}。")
     return record
 
 
@@ -722,23 +737,22 @@ def clawback_request(
             requested_by=acting_user,
         )
         before = _transition(locked, "request_clawback", acting_user)
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            "request_clawback",
+            before,
+            acting_user,
             action="clawback_request",
-            obj=locked,
             data={
-                **_transition_data(locked, "request_clawback", before),
                 "clawback": clawback.pk,
                 "notice_date": notice_date,
                 "due_date": clawback.due_date,
                 "amount": value,
                 "reason": clawback.reason,
             },
-        )
-        _notify_transition(
-            locked,
-            "request_clawback",
-            f"请于 {clawback.due_date:%Y-%m-%d} 前退还 {value} 元（承诺书第7条）。原因：{clawback.reason}",
+            note=f"请于 {clawback.due_date:%Y-%m-%d} 前退还 {value} 元（承诺书第7条）。"
+            f"原因：{clawback.reason}",
+            snapshot=False,
         )
     return clawback
 
@@ -756,18 +770,15 @@ def clawback_refund(
         current.refunded_amount = value
         current.save(update_fields=["refunded_on", "refunded_amount"])
         before = _transition(locked, "record_refund", acting_user)
-        audit(
-            actor=acting_user,
+        _record_transition(
+            locked,
+            "record_refund",
+            before,
+            acting_user,
             action="clawback_refund",
-            obj=locked,
-            data={
-                **_transition_data(locked, "record_refund", before),
-                "clawback": current.pk,
-                "refunded_on": refunded_on,
-                "amount": value,
-            },
+            data={"clawback": current.pk, "refunded_on": refunded_on, "amount": value},
+            snapshot=False,
         )
-        _notify_transition(locked, "record_refund")
     return current
 
 
