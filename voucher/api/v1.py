@@ -16,11 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from voucher.api.problems import Problem, ProblemNinjaAPI, location
+from voucher.api.throttle import TokenThrottle
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -31,15 +31,6 @@ USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
-
-
-class TokenThrottle(AuthRateThrottle):
-    """Per token: the cache key is the token's prefix."""
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        token = getattr(request, "auth", None)
-        ident = token.prefix if isinstance(token, ApiToken) else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))

@@ -27,10 +27,10 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI
+from voucher.api.throttle import TokenThrottle
 from voucher.applications.models import OUTCOME_CHOICES, Application
 from voucher.applications.states import STATE_CHOICES
 from voucher.review import actions as review
@@ -73,16 +73,7 @@ class TokenAuth(HttpBearer):
         return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
 
 
-class TokenThrottle(AuthRateThrottle):
-    """Per token: the cache key is the token's prefix."""
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        token = getattr(request, "auth", None)
-        ident = token.prefix if isinstance(token, StaffApiToken) else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": f"bureau-{ident}"}
-
-
-THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_BUREAU_API_RATE", "300/m"))
+THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_BUREAU_API_RATE", "300/m"), namespace="bureau-")
 
 api = ProblemNinjaAPI(
     title="算力券 · 市经信局审核接口 (compute-voucher bureau API)",
