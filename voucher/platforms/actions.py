@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from django.utils import timezone
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.models import Application, StoredEvaluation
+from voucher.core import bearer
 from voucher.core.audit import audit
 from voucher.platforms import consumption
 from voucher.platforms.models import (
@@ -87,11 +87,6 @@ def platforms_sync(*, acting_user: Any = None) -> list[Platform]:
     return out
 
 
-def _secret_sha256(secret: str) -> str:
-    # the secret is 256 random bits: a plain hash cannot be brute-forced, so no slow KDF
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def token_issue(
     *,
     platform: Platform,
@@ -110,15 +105,13 @@ def token_issue(
     unknown = sorted(set(scopes) - set(ApiToken.SCOPES))
     if unknown:
         raise ValueError(f"unknown scopes {unknown}; known: {list(ApiToken.SCOPES)}")
-    prefix, secret = (
-        fixed if fixed is not None else (secrets.token_hex(6), secrets.token_urlsafe(32))
-    )
+    parts = bearer.Parts(*fixed) if fixed is not None else bearer.new_parts()
     with transaction.atomic():
         token = ApiToken.objects.create(
             platform=platform,
             label=label,
-            prefix=prefix,
-            secret_sha256=_secret_sha256(secret),
+            prefix=parts.prefix,
+            secret_sha256=bearer.secret_sha256(parts.secret),
             scopes=scopes,
             expires_at=timezone.now() + timedelta(days=days),
         )
@@ -133,7 +126,7 @@ def token_issue(
                 "fixed": fixed is not None,
             },
         )
-    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    return token, bearer.text(TOKEN_PREFIX, parts)
 
 
 def platform_organisation_set(*, platform: Platform, uscc: str, acting_user: Any = None) -> None:
@@ -163,11 +156,11 @@ def token_revoke(*, token: ApiToken, acting_user: Any = None) -> None:
 
 def token_authenticate(*, raw: str, method: str, path: str) -> ApiToken | None:
     """The live token `raw` names, its use audited; None for anything else (also audited)."""
-    parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    parts = bearer.parse(raw, TOKEN_PREFIX)
+    if parts is None:
         return None
-    token = ApiToken.objects.select_related("platform").filter(prefix=parts[1]).first()
-    if token is None or not secrets.compare_digest(token.secret_sha256, _secret_sha256(parts[2])):
+    token = ApiToken.objects.select_related("platform").filter(prefix=parts.prefix).first()
+    if token is None or not bearer.matches(token.secret_sha256, parts.secret):
         return None
     now = timezone.now()
     live = token.revoked_at is None and token.expires_at > now

@@ -30,6 +30,7 @@ from django.db import transaction
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.models import Application
+from voucher.core import bearer
 from voucher.core.audit import audit
 from voucher.platforms import actions, consumption, generate, selectors
 from voucher.platforms.models import (
@@ -60,8 +61,7 @@ SETTLEMENT_KEY = "demo-settlement-1"
 
 
 def token_text(code: str) -> str:
-    prefix, secret = DEMO_TOKENS[code]
-    return f"{actions.TOKEN_PREFIX}_{prefix}_{secret}"
+    return bearer.text(actions.TOKEN_PREFIX, bearer.Parts(*DEMO_TOKENS[code]))
 
 
 def _applicant(uscc: str, name: str) -> dict[str, Any]:

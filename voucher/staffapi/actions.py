@@ -7,8 +7,6 @@ and use is written to the audit log; the decisions themselves are audited by the
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -17,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voucher.core import bearer
 from voucher.core.audit import audit
 from voucher.review import permissions as p
 from voucher.staffapi.models import DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
@@ -26,10 +25,6 @@ TOKEN_PREFIX = "cvb"
 
 class TokenError(Exception):
     """Refused: the message says why."""
-
-
-def secret_sha256(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def token_issue(
@@ -60,14 +55,13 @@ def token_issue(
         raise TokenError(_("请至少选择一项权限范围"))
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(_("有效期须为 1 至 %(max)s 天") % {"max": MAX_DAYS})
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    parts = bearer.new_parts()
     with transaction.atomic():
         token = StaffApiToken.objects.create(
             user=user,
             label=label,
-            prefix=prefix,
-            secret_sha256=secret_sha256(secret),
+            prefix=parts.prefix,
+            secret_sha256=bearer.secret_sha256(parts.secret),
             scopes=chosen,
             expires_at=timezone.now() + timedelta(days=days),
         )
@@ -75,9 +69,9 @@ def token_issue(
             actor=acting_user,
             action="staff_token_issue",
             obj=token,
-            data={"token": prefix, "label": label, "scopes": chosen, "days": days},
+            data={"token": parts.prefix, "label": label, "scopes": chosen, "days": days},
         )
-    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    return token, bearer.text(TOKEN_PREFIX, parts)
 
 
 def token_revoke(*, token: StaffApiToken, acting_user: Any) -> StaffApiToken:
@@ -102,11 +96,11 @@ def token_revoke(*, token: StaffApiToken, acting_user: Any) -> StaffApiToken:
 def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | None:
     """The live token `raw` names, its use audited; None otherwise (audited when the token
     exists: revoked, expired, or its user no longer staff)."""
-    parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    parts = bearer.parse(raw, TOKEN_PREFIX)
+    if parts is None:
         return None
-    token = StaffApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
-    if token is None or not secrets.compare_digest(token.secret_sha256, secret_sha256(parts[2])):
+    token = StaffApiToken.objects.select_related("user").filter(prefix=parts.prefix).first()
+    if token is None or not bearer.matches(token.secret_sha256, parts.secret):
         return None
     now = timezone.now()
     staff = p.can_use_review_site(token.user)
