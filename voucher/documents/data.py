@@ -19,8 +19,7 @@ from voucher.applications.models import Application, StoredEvaluation
 from voucher.documents import source_text as src
 from voucher.documents.report_sections import CHAPTERS, SECTIONS
 from voucher.policy.format import dumps_application
-
-_TEN_THOUSAND_PLACES = 4
+from voucher.policy.money import format_wan
 
 
 def load_application(application_id: int) -> Application:
@@ -39,15 +38,8 @@ def load_application(application_id: int) -> Application:
 
 
 def wan(amount: Decimal | None) -> str:
-    """Yuan as 万元, exact: yuan / 10000 moves the point four places, so a fen is the sixth
-    decimal. Trailing zeros are trimmed to two decimals; no digit is ever rounded away."""
-    if amount is None:
-        return ""
-    value = amount.scaleb(-_TEN_THOUSAND_PLACES)
-    text = format(value, "f")
-    whole, _dot, decimals = text.partition(".")
-    decimals = decimals.rstrip("0").ljust(2, "0")
-    return f"{whole}.{decimals}"
+    """Yuan as 万元 for the forms, every digit kept (policy.money.format_wan); "" for none."""
+    return "" if amount is None else format_wan(amount)
 
 
 def yuan(amount: Decimal | None) -> str:

@@ -54,6 +54,20 @@ def format_yuan(amount: Decimal) -> str:
     return str(amount.quantize(FEN, rounding=ROUND_DOWN))
 
 
+def yuan_to_wan(amount: Decimal) -> Decimal:
+    """Yuan as 万元 (the forms' unit), exact: the point moves four places, so a fen is the sixth
+    decimal and no digit is ever rounded away."""
+    return amount.scaleb(-4)
+
+
+def format_wan(amount: Decimal, *, grouped: bool = False, min_places: int = 2) -> str:
+    """万元 with every digit kept: trailing zeros trimmed down to `min_places` decimals."""
+    text = f"{yuan_to_wan(amount):{',' if grouped else ''}f}"
+    whole, _dot, decimals = text.partition(".")
+    decimals = decimals.rstrip("0").ljust(min_places, "0")
+    return f"{whole}.{decimals}" if decimals else whole
+
+
 def format_yuan_grouped(amount: Decimal) -> str:
     """`12,345,678.90` for people reading a report."""
     return f"{amount.quantize(FEN, rounding=ROUND_DOWN):,}"

@@ -6,18 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from voucher.policy.clauses import clause_text
-from voucher.policy.money import format_yuan_grouped
+from voucher.policy.money import format_wan, format_yuan_grouped
 from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation
 from voucher.policy.rules.directions import DIRECTION_NAMES
 
 
 def batch_json(results: Sequence[tuple[str, Evaluation]]) -> dict[str, Any]:
     return {"applications": [{"file": name, **ev.to_json()} for name, ev in results]}
-
-
-def _wan(amount: Any) -> str:
-    """万元 with the four decimals that keep it exact to the yuan's hundredth."""
-    return f"{amount / 10000:,.6f}".rstrip("0").rstrip(".")
 
 
 def text_report(name: str, applicant: str, uscc: str, ev: Evaluation) -> str:
@@ -73,7 +68,7 @@ def text_report(name: str, applicant: str, uscc: str, ev: Evaluation) -> str:
         f"申请金额 {requested}"
     )
     lines.append(
-        f"可核定补贴上限 {format_yuan_grouped(s.approved_max)} 元（{_wan(s.approved_max)} 万元）"
+        f"可核定补贴上限 {format_yuan_grouped(s.approved_max)} 元（{format_wan(s.approved_max, grouped=True, min_places=0)} 万元）"
     )
     return "\n".join(lines)
 

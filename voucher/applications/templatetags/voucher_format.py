@@ -7,12 +7,9 @@ from typing import Any
 
 from django import template
 
-from voucher.policy.money import format_yuan_grouped
+from voucher.policy.money import format_wan, format_yuan_grouped
 
 register = template.Library()
-
-_WAN = Decimal(10000)
-_SMALLEST_WAN = Decimal("0.000001")  # one fen
 
 
 @register.filter
@@ -27,7 +24,4 @@ def wan(value: Any) -> str:
     """Yuan as 万元 (forms 14-2 use it), exact to the fen, at least two decimals."""
     if value is None or value == "":
         return "—"
-    amount = (Decimal(value) / _WAN).quantize(_SMALLEST_WAN)
-    text = f"{amount:,f}".rstrip("0")
-    whole, _dot, decimals = text.partition(".")
-    return f"{whole}.{decimals.ljust(2, '0')}"
+    return format_wan(Decimal(value), grouped=True)
