@@ -256,6 +256,8 @@ def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_la
     )
     rows = selectors.publicity_rows(list(publicity.applications.all()))
     assert rows[0]["拟支持金额（元）"] == decision.amount and "联系人" not in rows[0]
+    # 万元 exactly (4.567891 for 45,678.91 yuan): no third rounding besides RULES.md's two
+    assert rows[0]["拟支持金额（万元）"] * 10000 == decision.amount
     with pytest.raises(actions.ReviewError, match="超过核定金额"):
         actions.payment_record(
             application=application,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
 from voucher.applications.states import STATE_CHOICES
+from voucher.policy.money import yuan_to_wan
 from voucher.review import permissions as p
 from voucher.review.budget import Simulation, prorata
 from voucher.review.models import (
@@ -605,9 +606,8 @@ def publicity_rows(applications: list[Application]) -> list[dict[str, Any]]:
                 "统一社会信用代码": a.enterprise.uscc,
                 "申报方向": a.get_direction_display(),
                 "项目名称": a.project_name,
-                "拟支持金额（万元）": (decision.amount / 10000).quantize(Decimal("0.0001"))
-                if decision
-                else "",
+                # exact: RULES.md rounds in two places only, the publicity list adds none
+                "拟支持金额（万元）": yuan_to_wan(decision.amount) if decision else "",
                 "拟支持金额（元）": decision.amount if decision else "",
             }
         )
