@@ -20,7 +20,7 @@ from voucher.policy.round import (
 )
 from voucher.policy.rules import RULES
 
-from .builders import ROOT
+from .builders import EXAMPLES, ROOT
 
 BJ = (ROUNDS_DIR / "bj-2026.toml").read_text(encoding="utf-8")
 SOURCE = (
@@ -178,9 +178,29 @@ def test_every_rule_of_rules_md_is_implemented_with_its_clause():
         assert RULES[rule_id].clause == clause, rule_id
 
 
+def test_the_engine_evaluates_every_rule_of_rules_md():
+    """Registered is not enough: each of the 23 rules must come out of an evaluation. The
+    examples cover every direction; a unit-price band (none ship with the round) wakes
+    UNIT_PRICE."""
+    from voucher.policy.engine import evaluate
+    from voucher.policy.format import load_application_file
+    from voucher.policy.round import PriceBand, device_key, get_round
+
+    base = get_round("bj-2026")
+    band = PriceBand("H800", "lot", Decimal("1.00"), Decimal("2.00"))
+    policy_round = base.with_overrides(unit_price_bands={(device_key("H800"), "lot"): band})
+    seen = set()
+    for path in sorted(EXAMPLES.glob("*/application*.json")):
+        for evaluation in evaluate([load_application_file(path)], policy_round):
+            seen |= {finding.rule for finding in evaluation.findings}
+    assert set(_rules_md_table_rows()) - seen == set()
+
+
 def test_every_info_rule_of_rules_md_exists():
-    info = re.search(r"### Info findings.*?\n\n(.*?)\n", RULES_MD, re.S).group(1)
-    for rule_id in re.findall(r"`([A-Z_]+)`", info):
+    info = re.search(r"### Info findings.*?\n\n(.*?)\n\n", RULES_MD, re.S).group(1)
+    ids = re.findall(r"`([A-Z_]+)`", info)
+    assert len(ids) == 7, ids  # the whole paragraph, not only its first line
+    for rule_id in ids:
         assert rule_id in RULES
 
 

@@ -161,7 +161,7 @@ def test_the_admin_cannot_add_or_change_a_decision(admin_client, team, in_review
         f"/admin/review/decision/{decision.pk}/change/",
         {"amount": str(decision.amount * 2), "status": "confirmed"},
     )
-    assert response.status_code in (302, 403) or "amount" not in response.content.decode()
+    assert response.status_code == 403  # read-only: the change view refuses
     decision.refresh_from_db()
     assert decision.amount == latest(in_review).approved_max
     assert decision.status == "proposed"
