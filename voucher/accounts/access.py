@@ -12,21 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from voucher.accounts.models import Membership
-from voucher.applications.models import Application, Enterprise
+from voucher.applications.models import Application
 
 
 def membership_of(user: Any) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.select_related("enterprise").filter(user=user).first()
-
-
-def access_enterprise(user: Any) -> Enterprise:
-    """The enterprise the user acts for; 404 when none."""
-    membership = membership_of(user)
-    if membership is None:
-        raise Http404("no enterprise")
-    return membership.enterprise
 
 
 def access_enterprise_admin(user: Any) -> Membership:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
@@ -204,7 +204,3 @@ def split_date(value: str) -> tuple[str, str, str]:
     y, rest = value.split("年")
     m, rest = rest.split("月")
     return (y, m, rest.rstrip("日"))
-
-
-def now_local() -> datetime:
-    return timezone.localtime()

@@ -57,5 +57,3 @@ SECTIONS: Final = (
         (300, 1500),
     ),
 )
-
-SECTIONS_BY_FIELD: Final = {s.field: s for s in SECTIONS}

@@ -62,7 +62,6 @@ COMMITMENTS: Final = (
 COMMITMENT_SIGNATURE: Final = "法定代表人（签字）："
 COMMITMENT_SEAL: Final = "单位（签章）："
 COMMITMENT_DATE: Final = "时间："
-SEAL_MARK: Final = "加盖公章"
 
 # --- 附件14-1 (the checklist in the package) --------------------------------------------------
 

@@ -25,7 +25,6 @@ STEPS: Final = (
     Step("materials", gettext_noop("申报材料")),
     Step("submit", gettext_noop("核对提交")),
 )
-STEP_SLUGS: Final = tuple(s.slug for s in STEPS)
 # Steps whose saving the submission requires (direction is saved when the draft is created).
 REQUIRED_STEPS: Final = ("applicant", "project", "contracts", "report", "declarations")
 

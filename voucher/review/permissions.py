@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from voucher.applications.models import Application
 from voucher.applications.states import TRANSITIONS
 from voucher.review import roles as r
 from voucher.review.workflow import RULES
-
-STATE_LABELS_FALLBACK = gettext_lazy("当前状态")
 
 
 class Check(NamedTuple):

@@ -145,9 +145,5 @@ def pay_guard(application: Application, user: Any) -> str | None:
     return _publicity_over(application, user)
 
 
-def rule_for(name: str) -> Rule:
-    return RULES[name]
-
-
 def transitions_from(state: str) -> list[str]:
     return [name for name, t in TRANSITIONS.items() if state in t.source]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from voucher.policy.results import Finding, Status
+from voucher.policy.results import Finding
 
 Scope = Literal["application", "contract", "info"]
 
@@ -16,11 +16,6 @@ class Rule:
     clause: str
     scope: Scope
     title: str  # what the rule demands, in the applicant's words
-
-    def finding(
-        self, status: Status, message: str, contract: str | None = None, **values: Any
-    ) -> Finding:
-        return Finding(self.id, status, self.clause, contract, message, values)
 
     def passed(self, message: str, contract: str | None = None, **values: Any) -> Finding:
         return Finding(self.id, "pass", self.clause, contract, message, values)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from voucher.policy.format import Application, Contract
-from voucher.policy.money import ZERO, days_inclusive, format_yuan_grouped, pro_rate
+from voucher.policy.money import ZERO, format_yuan_grouped, overlap_days, pro_rate
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound, device_key
 from voucher.policy.rules.base import define
@@ -140,7 +140,7 @@ def delivered_compute(
             result.amount += d.amount
             continue
         record_days = (d.end - d.start).days + 1
-        overlap = days_inclusive(max(d.start, p_start), min(d.end, p_end))
+        overlap = overlap_days(d.start, d.end, p_start, p_end)
         part = pro_rate(d.amount, overlap, record_days) if overlap else ZERO
         result.amount += part
         result.outside_period += d.amount - part
