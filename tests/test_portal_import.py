@@ -177,6 +177,16 @@ def test_a_csv_file_is_recognised_by_its_header_and_gbk_works(draft, client):
     response = send(client, draft, "付款.csv", out.getvalue().encode("gb18030"))
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert [str(p.amount) for p in draft.contracts.get().payments.all()] == ["2742000.00", "100.50"]
+    # a second file adds after the rows already there, in file order
+    again = io.StringIO()
+    csv.writer(again).writerows([["合同编号", "支付日期", "金额（元）"], ["C1", "2025-12-15", "7"]])
+    assert send(client, draft, "付款.csv", again.getvalue().encode("utf-8")).status_code == 302
+    rows = draft.contracts.get().payments.order_by("position")
+    assert [(p.position, str(p.amount)) for p in rows] == [
+        (0, "2742000.00"),
+        (1, "100.50"),
+        (2, "7.00"),
+    ]
 
 
 def test_an_unknown_file_kind_is_refused(draft, client):

@@ -421,15 +421,20 @@ def contract_rows_import(
             counts["contracts"] += 1
         for kind, lines in imported.rows.items():
             model = ROW_MODELS[kind]
+            positions: dict[int, int] = {}  # contract pk -> next position: one count each
+            created = []
             for contract_id, values in lines:
                 owner = existing.get(contract_id)
                 if owner is None:
                     raise PortalError(
                         _("找不到合同编号 %(id)s，未导入任何数据。") % {"id": contract_id}
                     )
-                position = model._default_manager.filter(contract=owner).count()
-                model._default_manager.create(contract=owner, position=position, **values)
-                counts[kind] = counts.get(kind, 0) + 1
+                if owner.pk not in positions:
+                    positions[owner.pk] = model._default_manager.filter(contract=owner).count()
+                created.append(model(contract=owner, position=positions[owner.pk], **values))
+                positions[owner.pk] += 1
+            model._default_manager.bulk_create(created)
+            counts[kind] = counts.get(kind, 0) + len(created)
         _saved(locked, step="contracts")
         if counts["contracts"]:
             _needs_declarations_again(locked)
