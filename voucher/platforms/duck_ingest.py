@@ -23,10 +23,13 @@ fetches the result a record batch at a time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +43,8 @@ from voucher.policy import uscc as uscc_codes
 
 MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "512MB")
 THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() or 1)
+# a CSV file from this size up is read in THREADS parts side by side (`_Session._parts`)
+PARALLEL_MIN_BYTES = int(os.environ.get("VOUCHER_INGEST_PARALLEL_BYTES", str(64 << 20)))
 FETCH_ROWS = 65_536
 
 # Every character Python's str.strip() removes, as an RE2 class: a clean cell starts and ends
@@ -93,31 +98,81 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _has_blank_line(path: Path, chunk: int = 32 << 20) -> bool:
-    """Python's csv refuses a blank line (a record of no cells); DuckDB skips it. A blank line
-    inside a quoted cell also answers True: the caller then takes the reference path.
+@dataclass
+class CsvShape:
+    """What one byte scan of a CSV file tells the DuckDB path (`csv_shape`)."""
 
-    numpy over one reusable buffer (bounded memory; numpy releases the GIL, so this runs in a
-    thread beside the DuckDB statement). Two bytes of the previous chunk are kept in front."""
-    import numpy as np
+    newlines: int = 0  # line feeds in the file
+    ends_with_newline: bool = False
+    # a carriage return not followed by a line feed: Python's csv ends a record there, and
+    # DuckDB may not; such a file takes the reference path
+    lone_cr: bool = False
+    # the file may be read in parts only if no split offset falls inside a quoted cell
+    split_in_quotes: bool = False
 
-    buffer = np.zeros(chunk + 2, dtype=np.uint8)
-    view = memoryview(buffer)  # type: ignore[arg-type]
-    kept = 0
+    def records_match(self, records: int) -> bool:
+        """Whether DuckDB's `records` (header excluded) account for every line of the file.
+
+        DuckDB skips a blank line, which Python's csv refuses: a file where they differ (a
+        blank line, or a line feed inside a quoted cell) takes the reference path."""
+        lines = records + 1
+        return not self.lone_cr and self.newlines == (
+            lines if self.ends_with_newline else lines - 1
+        )
+
+    @property
+    def splits_hold(self) -> bool:
+        """Whether every split offset is a record boundary."""
+        return not (self.split_in_quotes or self.lone_cr)
+
+
+CR, LF = 13, 10
+
+
+def csv_shape(path: Path, splits: list[int], chunk: int = 32 << 20) -> CsvShape:
+    """One pass over the bytes, a chunk at a time (bounded memory), with nothing but
+    `bytes.count` and `in` (memchr speed: a pattern search for `\\n\\n` costs several times
+    more): line feeds, lone carriage returns, and the parity of the quotes before each split
+    offset (RFC 4180 doubles a quote inside a quoted cell, so an odd count means the offset is
+    inside one)."""
+    shape = CsvShape()
+    pending = sorted(splits)
+    quotes = 0  # quote characters before `position`
+    position = 0
+    last = -1  # the byte before `position`
+    buffer = bytearray(chunk)  # one reusable buffer: no allocation per chunk
+    view = memoryview(buffer)
     with path.open("rb", buffering=0) as stream:
-        while read := stream.readinto(view[kept:]):
-            part = buffer[: kept + read]
-            lines = np.flatnonzero(part == 10)
-            gaps = np.diff(lines)
-            if np.any(gaps == 1):  # \n\n
+        while size := stream.readinto(view):
+            shape.newlines += buffer.count(b"\n", 0, size)
+            if last == CR and buffer[0] != LF:
+                shape.lone_cr = True
+            if buffer.find(b"\r", 0, size) != -1:
+                end = size - 1 if buffer[size - 1] == CR else size  # judged with what follows
+                shape.lone_cr |= buffer.count(b"\r", 0, end) != buffer.count(b"\r\n", 0, end)
+            has_quotes = buffer.find(b'"', 0, size) != -1
+            while pending and pending[0] < position + size:
+                offset = pending.pop(0) - position
+                before = quotes + (buffer.count(b'"', 0, offset) if has_quotes else 0)
+                shape.split_in_quotes |= before % 2 == 1
+            quotes += buffer.count(b'"', 0, size) if has_quotes else 0
+            position += size
+            last = buffer[size - 1]
+    shape.lone_cr |= last == CR
+    shape.ends_with_newline = last == LF
+    return shape
+
+
+def _has_blank_line(path: Path, chunk: int = 32 << 20) -> bool:
+    """Whether DuckDB's refusal of a file may come from a blank line (which the reference
+    reports its own way): only asked on that path, as it costs a pattern search."""
+    tail = b""
+    with path.open("rb", buffering=0) as stream:
+        while data := stream.read(chunk):
+            window = tail + data
+            if b"\n\n" in window or b"\r\r" in window or b"\n\r\n" in window:
                 return True
-            after_two = lines[1:][gaps == 2]
-            if after_two.size and np.any(part[after_two - 1] == 13):  # \n\r\n
-                return True
-            if np.any(np.diff(np.flatnonzero(part == 13)) == 1):  # \r\r
-                return True
-            kept = min(2, kept + read)
-            buffer[:kept] = part[-kept:]
+            tail = window[-2:]
     return False
 
 
@@ -186,7 +241,8 @@ def _pro_rated(value: str, places: int) -> str:
 # --- the statement --------------------------------------------------------------------------
 
 
-def _source(path: Path, kind: str, names: list[str]) -> str:
+def _source(path: Path, kind: str, names: list[str], skip: int = 1) -> str:
+    """The rows of `path` (a whole file, or one part of a CSV file) numbered from 1 in `rn`."""
     if kind == "parquet":
         return (
             f"(SELECT file_row_number + 1 AS rn, * EXCLUDE (file_row_number) "
@@ -195,20 +251,49 @@ def _source(path: Path, kind: str, names: list[str]) -> str:
     columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
     return (
         f"(SELECT row_number() OVER () AS rn, * FROM read_csv({_literal(str(path))}, "
-        f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', "
+        f"columns = {columns}, header = false, skip = {skip}, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"encoding = 'utf-8'))"
     )
 
 
+_RESOURCE_TYPES = "(" + ", ".join(_literal(r) for r in core.RESOURCE_TYPES) + ")"
+
+
+def _id_ok(text: str) -> str:
+    return f"({_tidy(text)} AND length({text}) <= {core.MAX_ID_LENGTH})"
+
+
+def _keys_ok(with_contracts: bool) -> str:
+    """The checks of the key cells, made once per group rather than once per row (the keys are
+    few; a group that fails them is handed back row by row to the reference path). With
+    contracts, the enterprise and contract are vouched for by the join (`_CONTRACTS`)."""
+    checks = [
+        f"resource_type IN {_RESOURCE_TYPES}",
+        f"(device_model = '' OR {_tidy('device_model')})",
+        f"length(device_model) <= {core.MAX_ID_LENGTH}",
+        _id_ok("unit"),
+    ]
+    if not with_contracts:
+        checks += [f"regexp_full_match(enterprise_uscc, '{_USCC}')", _id_ok("contract_id")]
+    return " AND ".join(checks)
+
+
+# The contracts whose own keys the reference would accept: a row that joins one of them has a
+# clean enterprise USCC and contract id.
+_CONTRACTS = (
+    f"CREATE TABLE contracts AS SELECT * FROM contract_terms "
+    f"WHERE regexp_full_match(uscc, '{_USCC}') AND {_id_ok('contract_id')}"
+)
+
+
 def _statement(
-    path: Path,
-    kind: str,
-    names: list[str],
+    source: str,
     types: dict[str, str],
     scales: dict[str, int],
     with_contracts: bool,
 ) -> str:
+    """Per-row checks, the cut and the pro-rating, grouped per key (row numbers of `source`)."""
     text_columns = [c for c in core.COLUMNS if types.get(c, "text") == "text"]
     trimmed = ", ".join(f"{_text(c)} AS t_{c}" for c in text_columns)
     start_s, start_ok = _time_sql("start", types.get("start", "text"))
@@ -217,18 +302,6 @@ def _statement(
         name: _number_sql(name, types.get(name, "text"), places, scales.get(name, 0))
         for name, places in (("quantity", 6), ("unit_price", 6), ("amount", 2))
     }
-    ids_ok = " AND ".join(
-        [
-            f"regexp_full_match(t_enterprise_uscc, '{_USCC}')",
-            *(
-                f"{_tidy(f't_{c}')} AND length(t_{c}) <= {core.MAX_ID_LENGTH}"
-                for c in ("contract_id", "order_id", "unit")
-            ),
-            f"(t_device_model = '' OR {_tidy('t_device_model')})",
-            f"length(t_device_model) <= {core.MAX_ID_LENGTH}",
-            "t_resource_type IN (" + ", ".join(_literal(r) for r in core.RESOURCE_TYPES) + ")",
-        ]
-    )
     if with_contracts:
         join = (
             "LEFT JOIN contracts c ON c.uscc = v.t_enterprise_uscc "
@@ -236,21 +309,18 @@ def _statement(
         )
         known = "c.lo IS NOT NULL"
         lo, hi, cid = "c.lo", "c.hi", "c.cid"
-        keys = "NULL AS k_enterprise_uscc, NULL AS k_contract_id, CASE WHEN ok THEN cid END"
+        keys = "NULL::VARCHAR AS k_enterprise_uscc, NULL::VARCHAR AS k_contract_id, cid"
     else:
         join, known, lo, hi, cid = "", "true", "$lo", "$hi", "NULL::INTEGER"
-        keys = (
-            "CASE WHEN ok THEN t_enterprise_uscc END AS k_enterprise_uscc, "
-            "CASE WHEN ok THEN t_contract_id END AS k_contract_id, NULL::INTEGER"
-        )
+        keys = "t_enterprise_uscc AS k_enterprise_uscc, t_contract_id AS k_contract_id, cid"
     return f"""
 WITH v AS (
     SELECT *, {trimmed},
         {start_s} AS start_s, {end_s} AS end_s,
         {numbers["quantity"][0]} AS micro, {numbers["amount"][0]} AS fen,
-        ({ids_ok} AND {start_ok} AND {end_ok} AND {numbers["quantity"][1]}
+        ({_id_ok("t_order_id")} AND {start_ok} AND {end_ok} AND {numbers["quantity"][1]}
             AND {numbers["unit_price"][1]} AND {numbers["amount"][1]}) AS cells_ok
-    FROM {_source(path, kind, names)}
+    FROM {source}
 ),
 j AS (
     SELECT v.*, ({known}) AND coalesce(cells_ok AND end_s > start_s, false) AS ok,
@@ -270,12 +340,9 @@ cut_m AS (
     SELECT *, make_timestamp(month_s * 1000000) AS month_ts FROM cut
 ),
 r AS (
-    SELECT rn, ok,
-        {keys} AS k_cid,
+    -- a row that is not ok is a group of its own (slow_row); its other keys do not matter
+    SELECT rn, ok, {keys} AS k_cid,
         CASE WHEN ok THEN year(month_ts) * 100 + month(month_ts) END AS k_month,
-        CASE WHEN ok THEN t_resource_type END AS k_resource_type,
-        CASE WHEN ok THEN t_device_model END AS k_device_model,
-        CASE WHEN ok THEN t_unit END AS k_unit,
         CASE WHEN NOT ok OR inside = 0 THEN 0::DECIMAL(18, 2)
              WHEN inside = duration THEN fen
              ELSE {_pro_rated("fen", 2)} END AS fen_in,
@@ -286,20 +353,52 @@ r AS (
         CASE WHEN ok AND inside > 0 THEN greatest(start_s, lo) END AS first_s,
         CASE WHEN ok AND inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
         CASE WHEN ok AND inside > 0 AND inside < duration THEN 1 ELSE 0 END AS prorated,
+        t_resource_type, t_device_model, t_unit
     FROM cut_m
 )
 SELECT CASE WHEN ok THEN NULL ELSE rn END AS slow_row, k_cid AS cid,
-    k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id,
-    printf('%04d-%02d', k_month // 100, k_month % 100) AS month,
-    k_resource_type AS resource_type, k_device_model AS device_model, k_unit AS unit,
+    k_enterprise_uscc AS enterprise_uscc, k_contract_id AS contract_id, k_month,
+    t_resource_type AS resource_type, t_device_model AS device_model, t_unit AS unit,
     CAST(sum(fen_in) * 100 AS HUGEINT) AS amount_fen,
     CAST(sum(micro_in) * 1000000 AS HUGEINT) AS quantity_micro,
     CAST((sum(fen_all) - sum(fen_in)) * 100 AS HUGEINT) AS outside_fen,
     count(*) AS row_count, CAST(sum(prorated) AS BIGINT) AS prorated_rows,
-    min(rn) AS first_row, max(rn) AS last_row, sum(rn) AS row_sum,
+    min(rn) AS first_row, max(rn) AS last_row, CAST(sum(rn) AS HUGEINT) AS row_sum,
     min(first_s) AS first_second, max(last_s) AS last_second
 FROM r
 GROUP BY ALL
+"""
+
+
+def _merged(parts: list[tuple[str, int]]) -> str:
+    """The groups of several parts of one file as one: part k's row numbers move by the rows
+    of the parts before it (`offset`)."""
+    union = " UNION ALL ".join(f"SELECT *, {offset} AS off FROM {table}" for table, offset in parts)
+    return f"""(
+SELECT CASE WHEN slow_row IS NOT NULL THEN slow_row + off END AS slow_row, cid,
+    enterprise_uscc, contract_id, k_month, resource_type, device_model, unit,
+    CAST(sum(amount_fen) AS HUGEINT) AS amount_fen,
+    CAST(sum(quantity_micro) AS HUGEINT) AS quantity_micro,
+    CAST(sum(outside_fen) AS HUGEINT) AS outside_fen,
+    CAST(sum(row_count) AS BIGINT) AS row_count,
+    CAST(sum(prorated_rows) AS BIGINT) AS prorated_rows,
+    min(first_row + off) AS first_row, max(last_row + off) AS last_row,
+    CAST(sum(row_sum + row_count * off) AS HUGEINT) AS row_sum,
+    min(first_second) AS first_second, max(last_second) AS last_second
+FROM ({union})
+GROUP BY ALL
+)"""
+
+
+def _final(groups: str, with_contracts: bool) -> str:
+    """The groups as Python takes them: the month as text, and whether the keys passed."""
+    return f"""
+SELECT slow_row, cid, enterprise_uscc, contract_id,
+    printf('%04d-%02d', k_month // 100, k_month % 100) AS month,
+    resource_type, device_model, unit, amount_fen, quantity_micro, outside_fen, row_count,
+    prorated_rows, first_row, last_row, row_sum, first_second, last_second,
+    slow_row IS NOT NULL OR ({_keys_ok(with_contracts)}) AS keys_ok
+FROM {groups} g
 """
 
 
@@ -355,6 +454,74 @@ def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.T
     )
 
 
+def csv_splits(path: Path, parts: int) -> list[int]:
+    """Offsets that cut a CSV file into `parts` of about equal size, each just after a line
+    feed (whether that is a record boundary is for `csv_shape` to confirm). None for a file
+    under PARALLEL_MIN_BYTES."""
+    size = path.stat().st_size
+    if parts < 2 or size < PARALLEL_MIN_BYTES:
+        return []
+    offsets: list[int] = []
+    with path.open("rb") as stream:
+        for k in range(1, parts):
+            stream.seek(size * k // parts)
+            stream.readline()
+            offset = stream.tell()
+            if offset < size and (not offsets or offset > offsets[-1]):
+                offsets.append(offset)
+    return offsets
+
+
+class _Feed(threading.Thread):
+    """Writes bytes [start, end) of a file into a named pipe that DuckDB reads as a file of its
+    own (the kernel copies; nothing is written to disk), until `done` (its statement ended).
+
+    `complete`: every byte went in (a reader that stopped early would otherwise go unnoticed).
+    A reader that opens the pipe again (DuckDB re-reads a file to word some errors) is given an
+    empty file at once instead of waiting forever for a writer; that the rows of all the parts
+    account for every line of the file is checked at the end (`CsvShape.records_match`)."""
+
+    def __init__(self, fifo: str, path: Path, start: int, end: int, done: threading.Event):
+        super().__init__(daemon=True)
+        self.fifo, self.path, self.start_at, self.end_at, self.done = fifo, path, start, end, done
+        self.complete = False
+
+    def _open(self) -> int | None:
+        """The pipe's writing end once a reader has opened it; None once `done`."""
+        import errno
+
+        while True:
+            try:
+                return os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as error:  # ENXIO: no reader yet
+                if error.errno != errno.ENXIO or self.done.wait(0.002):
+                    return None
+
+    def run(self) -> None:
+        out = self._open()
+        if out is None:
+            return
+        sent_all = False
+        try:
+            os.set_blocking(out, True)
+            with self.path.open("rb") as source:
+                offset = self.start_at
+                while offset < self.end_at:
+                    sent = os.sendfile(out, source.fileno(), offset, self.end_at - offset)
+                    if sent == 0:
+                        break
+                    offset += sent
+                sent_all = offset >= self.end_at
+        except OSError:  # BrokenPipeError: the reader went away
+            pass
+        finally:
+            os.close(out)
+        self.complete = sent_all
+        while not self.done.wait(0.005):  # an empty file for any later opening
+            with contextlib.suppress(OSError):
+                os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
 class _Session:
     """A DuckDB connection with its memory limit, threads and spill directory, for one file."""
 
@@ -387,12 +554,23 @@ class _Session:
                 "preserve_insertion_order": True,
             }
         )
+        self.parameters: dict[str, Any] = {}
         if contracts is not None:
-            self.connection.register("contracts", _contracts(window, contracts))
+            self.connection.register("contract_terms", _contracts(window, contracts))
+            self.connection.execute(_CONTRACTS)
+            self.connection.unregister("contract_terms")
+        else:
+            period = core.claim_period(window, None)
+            assert period is not None
+            self.parameters.update(lo=period.start, hi=period.end)
 
     def close(self) -> None:
         self.connection.close()
         shutil.rmtree(self.spill, ignore_errors=True)
+
+    def _refused(self, error: Exception) -> core.BatchRefused:
+        what = "Parquet" if self.kind == "parquet" else "CSV"
+        return core.BatchRefused(f"不是有效的 {what} 文件 (not a valid {what} file): {error}")
 
     def _run(self, sql: str, parameters: dict[str, Any]) -> Iterator[pa.RecordBatch]:
         import duckdb
@@ -403,31 +581,88 @@ class _Session:
             fetch = getattr(query, "to_arrow_reader", None) or query.fetch_record_batch
             yield from fetch(FETCH_ROWS)
         except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
-            what = "Parquet" if self.kind == "parquet" else "CSV"
-            raise core.BatchRefused(
-                f"不是有效的 {what} 文件 (not a valid {what} file): {error}"
-            ) from None
+            raise self._refused(error) from None
 
-    def groups(self) -> Iterator[pa.RecordBatch]:
-        """The aggregates of the clean rows, and the number of every other row (`slow_row`)."""
-        sql = _statement(
-            self.path, self.kind, self.names, self.types, self.scales, self.contracts is not None
-        )
-        parameters: dict[str, Any] = {}
-        if self.contracts is None:
-            period = core.claim_period(self.window, None)
-            assert period is not None
-            parameters.update(lo=period.start, hi=period.end)
-        return self._run(sql, parameters)
+    def _statement(self, source: str) -> str:
+        return _statement(source, self.types, self.scales, self.contracts is not None)
 
-    def cells(self, rows: pa.Array) -> Iterator[pa.RecordBatch]:
-        """The cells (as stored) of the rows numbered `rows`: a second pass, only when the first
-        left rows to the reference path (keeping them in the aggregate would cost memory)."""
+    def groups(self, splits: list[int] | None = None) -> Iterator[pa.RecordBatch]:
+        """The aggregates of the clean rows (`keys_ok`), and the number of every other row
+        (`slow_row`). With `splits` (a CSV file), from the parts read side by side."""
+        with_contracts = self.contracts is not None
+        if splits:
+            return self._run(_final(self._parts(splits), with_contracts), {})
+        source = _source(self.path, self.kind, self.names)
+        return self._run(_final(f"({self._statement(source)})", with_contracts), self.parameters)
+
+    def _parts(self, splits: list[int]) -> str:
+        """Read the parts of a CSV file at once, each into a table of its groups, and return
+        the SQL that merges them. Raises PartsFailed when a part could not be read whole (the
+        caller reads the file in one piece, which gives the refusal its canonical wording).
+
+        Why: row numbers come from a streaming window (DuckDB's CSV reader has no row-number
+        column, its Parquet reader has), which keeps a scan on one thread; each part gets its
+        own, on its own connection, and the numbers are shifted when merging (`_merged`)."""
+        edges = [0, *splits, self.path.stat().st_size]
+        feeds: list[_Feed] = []
+        queries: list[threading.Thread] = []
+        errors: list[BaseException] = []
+
+        def query(index: int, fifo: str, done: threading.Event) -> None:
+            try:
+                cursor = self.connection.cursor()
+                try:
+                    source = _source(Path(fifo), "csv", self.names, skip=1 if index == 0 else 0)
+                    cursor.execute(
+                        f"CREATE TABLE part_{index} AS {self._statement(source)}",
+                        self.parameters or None,
+                    )
+                finally:
+                    cursor.close()
+            except BaseException as error:  # reported to the caller below
+                errors.append(error)
+            finally:
+                done.set()
+
+        for index in range(len(edges) - 1):
+            fifo = os.path.join(self.spill, f"part-{index}.csv")
+            os.mkfifo(fifo)
+            done = threading.Event()
+            feeds.append(_Feed(fifo, self.path, edges[index], edges[index + 1], done))
+            queries.append(threading.Thread(target=query, args=(index, fifo, done), daemon=True))
+        for thread in (*feeds, *queries):
+            thread.start()
+        for thread in (*queries, *feeds):
+            thread.join()
+        if errors or not all(feed.complete for feed in feeds):
+            raise PartsFailed(errors[0] if errors else "a part was not read whole")
+        parts, offset = [], 0
+        for index in range(len(feeds)):
+            parts.append((f"part_{index}", offset))
+            (counted,) = self.connection.sql(
+                f"SELECT coalesce(sum(row_count), 0) FROM part_{index}"
+            ).fetchall()
+            offset += int(counted[0])
+        return _merged(parts)
+
+    def cells(self, rows: pa.Array, bad_keys: pa.Table | None) -> Iterator[pa.RecordBatch]:
+        """The cells (as stored) of the rows numbered `rows`, and of the rows whose key cells
+        are among `bad_keys`: a second pass, only when the first left rows to the reference
+        path (keeping them in the aggregate would cost memory)."""
         self.connection.register("slow", pa.table({"rn": rows}))
         columns = ", ".join(f'"{c}"' for c in core.COLUMNS)
         source = _source(self.path, self.kind, self.names)
-        sql = f"SELECT rn AS slow_row, {columns} FROM {source} WHERE rn IN (SELECT rn FROM slow)"
+        where = "rn IN (SELECT rn FROM slow)"
+        if bad_keys is not None and bad_keys.num_rows:
+            self.connection.register("bad_keys", bad_keys)
+            match = " AND ".join(f"b.{c} = coalesce(s.\"{c}\", '')" for c in bad_keys.column_names)
+            where += f" OR EXISTS (SELECT 1 FROM bad_keys b WHERE {match})"
+        sql = f"SELECT rn AS slow_row, {columns} FROM {source} s WHERE {where}"
         return self._run(sql, {})
+
+
+class PartsFailed(Exception):
+    """A part of a CSV file read side by side failed or was not read whole."""
 
 
 def ingest_duckdb(
@@ -441,17 +676,26 @@ def ingest_duckdb(
     """`consumption.ingest_file` with DuckDB; the same result as `consumption.ingest_rows`."""
     from concurrent.futures import ThreadPoolExecutor
 
+    def reference() -> core.IngestResult:
+        return core.ingest_file(
+            path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
+        )
+
+    if kind != "csv":
+        return _ingest(path, kind, window, contracts, max_errors, [], None)[0]
+    splits = csv_splits(path, THREADS)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        blank = pool.submit(_has_blank_line, path) if kind == "csv" else None
+        shape = pool.submit(csv_shape, path, splits)
         try:
-            result = _ingest(path, kind, window, contracts, max_errors)
-        except core.BatchRefused:
-            if blank is None or not blank.result():
-                raise
-        if blank is not None and blank.result():
-            return core.ingest_file(
-                path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
+            result, records = _ingest(
+                path, kind, window, contracts, max_errors, splits, shape.result
             )
+        except core.BatchRefused:
+            if _has_blank_line(path):
+                return reference()
+            raise
+        if not shape.result().records_match(records):
+            return reference()
     return result
 
 
@@ -461,32 +705,58 @@ def _ingest(
     window: tuple[date, date],
     contracts: core.ContractTerms | None,
     max_errors: int,
-) -> core.IngestResult:
+    splits: list[int],
+    shape: Callable[[], CsvShape] | None,
+) -> tuple[core.IngestResult, int]:
+    """The result, and how many rows DuckDB read (whatever became of them)."""
     result = core.IngestResult()
+    records = 0
     try:
         session = _Session(path, kind, window, contracts)
     except Unsupported:
-        return core.ingest_file(
+        arrow = core.ingest_file(
             path, window=window, contracts=contracts, max_errors=max_errors, engine="arrow"
         )
+        return arrow, arrow.rows_read
     try:
         periods = core._Periods(window, contracts)
         pairs = None if contracts is None else list(contracts)  # contract number -> (uscc, id)
+        try:
+            groups = session.groups(splits)
+            if splits and shape is not None and not shape().splits_hold:
+                groups = session.groups()
+        except PartsFailed:
+            groups = session.groups()
         slow_rows: list[pa.Array] = []
-        for batch in session.groups():
+        bad_keys: list[pa.RecordBatch] = []
+        key_columns = ["resource_type", "device_model", "unit"]
+        if contracts is None:
+            key_columns += ["enterprise_uscc", "contract_id"]
+        for batch in groups:
+            records += pc.sum(batch.column("row_count")).as_py() or 0
             slow = pc.is_valid(batch.column("slow_row"))
-            _add_groups(result, batch.filter(pc.invert(slow)), pairs)
+            keys_ok = batch.column("keys_ok")
+            clean = pc.and_(pc.invert(slow), keys_ok)
+            _add_groups(result, batch.filter(clean), pairs)
             slow_rows.append(batch.column("slow_row").filter(slow))
+            failed = pc.invert(keys_ok)
+            if pc.any(failed).as_py():
+                bad_keys.append(batch.filter(failed).select(key_columns))
         rows = pa.concat_arrays(slow_rows) if slow_rows else pa.array([], pa.int64())
-        if len(rows):
-            for batch in session.cells(rows):
+        bad = (
+            pa.Table.from_batches(bad_keys).group_by(key_columns).aggregate([])
+            if bad_keys
+            else None
+        )
+        if len(rows) or bad is not None:
+            for batch in session.cells(rows, bad):
                 _add_slow_rows(result, batch, periods, max_errors)
     finally:
         session.close()
     # DuckDB hands the rows over in no particular order; the reference reports in file order
     # (a row's own errors keep theirs: the sort is stable)
     result.errors.sort(key=lambda error: error.row)
-    return result
+    return result, records
 
 
 def _add_groups(
