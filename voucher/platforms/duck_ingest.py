@@ -24,6 +24,7 @@ fetches the result a record batch at a time.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import tempfile
@@ -180,8 +181,10 @@ def _has_blank_line(path: Path, chunk: int = 32 << 20) -> bool:
 
 
 def _tidy(text: str) -> str:
-    """Not empty, and neither the first nor the last character is one strip() removes."""
-    return f"(ord({text}[1]) NOT IN ({_SPACE_LIST}) AND ord({text}[-1]) NOT IN ({_SPACE_LIST}))"
+    """Not empty, and neither the first nor the last character is one strip() removes.
+    (`ascii` gives the first character's code point without cutting a substring; `ord('')` is
+    -1, in the list, so an empty text is not tidy.)"""
+    return f"(ascii({text}) NOT IN ({_SPACE_LIST}) AND ord({text}[-1]) NOT IN ({_SPACE_LIST}))"
 
 
 def _text(column: str) -> str:
@@ -192,14 +195,13 @@ def _time_sql(column: str, kind: str) -> tuple[str, str]:
     """(seconds, clean) of a time column: text `YYYY-MM-DD HH:MM:SS` or a naive timestamp."""
     if kind == "text":
         text = f"t_{column}"
-        parsed = f"try_strptime({text}, '%Y-%m-%d %H:%M:%S')"
+        parsed = f"TRY_CAST({text} AS TIMESTAMP)"
         seconds = f"(epoch_us({parsed}) // 1000000)"
-        # a real time formats back to its own text (no 02-30 roll-over, no single digits);
-        # DuckDB takes year 0, Python does not; a `T` separator is left to the reference path
-        clean = (
-            f"(strftime({parsed}, '%Y-%m-%d %H:%M:%S') = {text} "
-            f"AND NOT starts_with({text}, '0000'))"
-        )
+        # a real time prints back as its own text: no 02-30 roll-over, no single digits, no `T`
+        # separator, fraction or offset, no year 0 (DuckDB prints it "0001-01-01 (BC)"); the
+        # byte length keeps out a fifth digit of the year (this costs a third less than
+        # strptime + strftime)
+        clean = f"(strlen({text}) = 19 AND CAST({parsed} AS VARCHAR) = {text})"
         return seconds, clean
     micros = f'epoch_us("{column}")' if kind == "us" else f'epoch_ns("{column}")'
     unit = 1_000_000 if kind == "us" else 1_000_000_000
@@ -261,7 +263,9 @@ _RESOURCE_TYPES = "(" + ", ".join(_literal(r) for r in core.RESOURCE_TYPES) + ")
 
 
 def _id_ok(text: str) -> str:
-    return f"({_tidy(text)} AND length({text}) <= {core.MAX_ID_LENGTH})"
+    # characters ≤ bytes: the character count is needed only past MAX_ID_LENGTH bytes
+    limit = core.MAX_ID_LENGTH
+    return f"({_tidy(text)} AND (strlen({text}) <= {limit} OR length({text}) <= {limit}))"
 
 
 def _keys_ok(with_contracts: bool) -> str:
@@ -795,24 +799,20 @@ def _add_groups(
         strict=True,
     )
     aggregates = result.aggregates
-    for key, (amount, quantity, outside, count, prorated, first, last, total, lo, hi) in zip(
-        keys, values, strict=True
-    ):
-        found = aggregates.get(key)
-        if found is None:
-            aggregates[key] = core.Aggregate(
-                amount_fen=amount,
-                quantity_micro=quantity,
-                outside_fen=outside,
-                row_count=count,
-                prorated_rows=prorated,
-                first_row=first,
-                last_row=last,
-                row_sum=total,
-                first_second=lo,
-                last_second=hi,
-            )
-        else:  # rows of the reference path came first
+    keys = list(keys)
+    if aggregates.keys().isdisjoint(keys):  # the usual case: one statement, one row per key
+        # the values come in Aggregate's field order
+        aggregates.update(zip(keys, itertools.starmap(core.Aggregate, values), strict=True))
+    else:
+        for key, (amount, quantity, outside, count, prorated, first, last, total, lo, hi) in zip(
+            keys, values, strict=True
+        ):
+            found = aggregates.get(key)
+            if found is None:
+                aggregates[key] = core.Aggregate(
+                    amount, quantity, outside, count, prorated, first, last, total, lo, hi
+                )
+                continue
             found.amount_fen += amount
             found.quantity_micro += quantity
             found.outside_fen += outside
