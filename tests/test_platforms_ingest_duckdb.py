@@ -347,3 +347,13 @@ def test_clean_rows_never_take_the_reference_path(tmp_path, monkeypatch, kind):
     result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
     assert result.rows_read == 201 and result.rows_rejected == 1
     assert seen == [result.errors[0].row] == [201]  # only the bad (last) row, by the reference
+
+
+def test_timestamps_far_outside_any_calendar_are_reported_not_a_failure(tmp_path):
+    """The statement computes a month for every row, set aside or not: an instant millennia
+    away (a Parquet timestamp is any int64) must come out as the reference's error."""
+    path = tmp_path / "b.parquet"
+    extreme = pa.array([2**62, 2**63 - 1, -(2**62)], pa.int64()).cast(pa.timestamp("us"))
+    _parquet(path, _typed_columns(3, start=extreme))
+    reference, fast = both(path)
+    assert fast == reference and reference[2] == 3

@@ -332,31 +332,33 @@ j AS (
     FROM v {join}
 ),
 cut AS (
-    SELECT *,
-        CASE WHEN hi <= lo OR least(end_s, hi) <= greatest(start_s, lo) THEN 0
-             ELSE least(end_s, hi) - greatest(start_s, lo) END AS inside,
-        end_s - start_s AS duration,
-        CASE WHEN hi <= lo OR least(end_s, hi) <= greatest(start_s, lo) THEN start_s
-             ELSE greatest(start_s, lo) END AS month_s
+    -- seconds inside the claim period (none when it is empty, hi <= lo); a row with any
+    -- positive `inside` has end > start, so the pro-rating never divides by zero
+    SELECT *, greatest(least(end_s, hi) - greatest(start_s, lo), 0) AS inside,
+        end_s - start_s AS duration
     FROM j
 ),
 cut_m AS (
-    SELECT *, make_timestamp(month_s * 1000000) AS month_ts FROM cut
+    SELECT *,
+        make_timestamp(CASE WHEN inside > 0 THEN greatest(start_s, lo) ELSE start_s END
+            * 1000000) AS month_ts
+    FROM cut
 ),
 r AS (
-    -- a row that is not ok is a group of its own (slow_row); its other keys do not matter
+    -- a row that is not ok is a group of its own (slow_row), set aside: its other keys and
+    -- values do not matter, so they are not guarded by `ok`
     SELECT rn, ok, {keys} AS k_cid,
-        CASE WHEN ok THEN year(month_ts) * 100 + month(month_ts) END AS k_month,
-        CASE WHEN NOT ok OR inside = 0 THEN 0::DECIMAL(18, 2)
+        year(month_ts) * 100 + month(month_ts) AS k_month,
+        CASE WHEN inside = 0 THEN 0::DECIMAL(18, 2)
              WHEN inside = duration THEN fen
              ELSE {_pro_rated("fen", 2)} END AS fen_in,
-        CASE WHEN NOT ok OR inside = 0 THEN 0::DECIMAL(18, 6)
+        CASE WHEN inside = 0 THEN 0::DECIMAL(18, 6)
              WHEN inside = duration THEN micro
              ELSE {_pro_rated("micro", 6)} END AS micro_in,
-        CASE WHEN ok THEN fen END AS fen_all,
-        CASE WHEN ok AND inside > 0 THEN greatest(start_s, lo) END AS first_s,
-        CASE WHEN ok AND inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
-        CASE WHEN ok AND inside > 0 AND inside < duration THEN 1 ELSE 0 END AS prorated,
+        fen AS fen_all,
+        CASE WHEN inside > 0 THEN greatest(start_s, lo) END AS first_s,
+        CASE WHEN inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
+        CAST(inside > 0 AND inside < duration AS INTEGER) AS prorated,
         t_resource_type, t_device_model, t_unit
     FROM cut_m
 )
