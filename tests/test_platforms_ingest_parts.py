@@ -183,3 +183,13 @@ def test_splits_fall_just_after_a_line_feed_and_small_files_are_read_whole(tmp_p
     assert splits == sorted(set(splits))
     monkeypatch.setattr(duck_ingest, "PARALLEL_MIN_BYTES", len(data) + 1)
     assert duck_ingest.csv_splits(path, 4) == []
+
+
+def test_without_named_pipes_the_file_is_read_in_one_piece(tmp_path, reads, monkeypatch):
+    def refuse(path):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(duck_ingest.os, "mkfifo", refuse)
+    path = _write(tmp_path / "b.csv", UNTIDY * 2)
+    reference, fast = both(path)
+    assert fast == reference and reads == [2, 0]

@@ -465,7 +465,7 @@ def csv_splits(path: Path, parts: int) -> list[int]:
     feed (whether that is a record boundary is for `csv_shape` to confirm). None for a file
     under PARALLEL_MIN_BYTES."""
     size = path.stat().st_size
-    if parts < 2 or size < PARALLEL_MIN_BYTES:
+    if parts < 2 or size < PARALLEL_MIN_BYTES or not hasattr(os, "mkfifo"):  # not on Windows
         return []
     offsets: list[int] = []
     with path.open("rb") as stream:
@@ -632,7 +632,10 @@ class _Session:
 
         for index in range(len(edges) - 1):
             fifo = os.path.join(self.spill, f"part-{index}.csv")
-            os.mkfifo(fifo)
+            try:
+                os.mkfifo(fifo)
+            except OSError as error:  # a file system without named pipes
+                raise PartsFailed(error) from None
             done = threading.Event()
             feeds.append(_Feed(fifo, self.path, edges[index], edges[index + 1], done))
             queries.append(threading.Thread(target=query, args=(index, fifo, done), daemon=True))
