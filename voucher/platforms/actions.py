@@ -646,22 +646,17 @@ def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResul
     columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
     marks = ", ".join(["%s"] * len(_AGGREGATE_COLUMNS))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    fen_to_yuan, micro_to_decimal = consumption.fen_to_yuan, consumption.micro_to_decimal
     rows = (
         (
             batch.pk,
             *key,
-            str(consumption.fen_to_yuan(a.amount_fen)),
-            str(consumption.micro_to_decimal(a.quantity_micro)),
-            str(consumption.fen_to_yuan(a.outside_fen)),
-            a.row_count,
-            a.prorated_rows,
-            a.first_row,
-            a.last_row,
-            a.row_sum,
-            a.first_second,
-            a.last_second,
+            str(fen_to_yuan(amount)),
+            str(micro_to_decimal(quantity)),
+            str(fen_to_yuan(outside)),
+            *counts,
         )
-        for key, a in result.aggregates.items()
+        for key, amount, quantity, outside, *counts in result.aggregate_rows()
     )
     count = 0
     with connection.cursor() as cursor:

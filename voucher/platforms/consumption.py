@@ -225,6 +225,9 @@ def parse_row(values: Mapping[str, Any], row_number: int) -> Row | list[RowError
 
 # (uscc, contract id, month "YYYY-MM", resource type, device, unit)
 Key = tuple[str, str, str, str, str, str]
+# (key, amount_fen, quantity_micro, outside_fen, row_count, prorated_rows, first_row, last_row,
+#  row_sum, first_second, last_second): an Aggregate's fields in order, flat
+AggregateRow = tuple[Key, int, int, int, int, int, int, int, int, int | None, int | None]
 
 
 @dataclass(slots=True)
@@ -286,23 +289,40 @@ class IngestResult:
                 f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)"
             )
 
+    def aggregate_rows(self) -> Iterator[AggregateRow]:
+        """Every aggregate as one flat tuple (what storing needs, without Aggregate objects:
+        the DuckDB path's result makes them from its columns, `duck_ingest.ColumnarResult`)."""
+        for key, a in self.aggregates.items():
+            yield (
+                key,
+                a.amount_fen,
+                a.quantity_micro,
+                a.outside_fen,
+                a.row_count,
+                a.prorated_rows,
+                a.first_row,
+                a.last_row,
+                a.row_sum,
+                a.first_second,
+                a.last_second,
+            )
+
+    def totals(self) -> tuple[int, int, int]:
+        """(aggregates, amount of compute in fen, amount of everything else in fen)."""
+        compute = sum(a.amount_fen for k, a in self.aggregates.items() if k[3] == "compute")
+        other = sum(a.amount_fen for k, a in self.aggregates.items() if k[3] != "compute")
+        return len(self.aggregates), compute, other
+
     def summary(self) -> dict[str, Any]:
+        count, compute, other = self.totals()
         return {
             "rows_read": self.rows_read,
             "rows_rejected": self.rows_rejected,
             "rows_prorated": self.rows_prorated,
-            "aggregates": len(self.aggregates),
+            "aggregates": count,
             # compute inside the claim periods: what the delivery lines add up to
-            "amount": str(
-                fen_to_yuan(
-                    sum(a.amount_fen for k, a in self.aggregates.items() if k[3] == "compute")
-                )
-            ),
-            "other_amount": str(
-                fen_to_yuan(
-                    sum(a.amount_fen for k, a in self.aggregates.items() if k[3] != "compute")
-                )
-            ),
+            "amount": str(fen_to_yuan(compute)),
+            "other_amount": str(fen_to_yuan(other)),
         }
 
 

@@ -24,7 +24,6 @@ fetches the result a record batch at a time.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import tempfile
@@ -730,7 +729,6 @@ def _ingest(
     shape: Callable[[], CsvShape] | None,
 ) -> tuple[core.IngestResult, int]:
     """The result, and how many rows DuckDB read (whatever became of them)."""
-    result = core.IngestResult()
     records = 0
     try:
         session = _Session(path, kind, window, contracts)
@@ -741,7 +739,7 @@ def _ingest(
         return arrow, arrow.rows_read
     try:
         periods = core._Periods(window, contracts)
-        pairs = None if contracts is None else list(contracts)  # contract number -> (uscc, id)
+        result = ColumnarResult(None if contracts is None else list(contracts))
         try:
             groups = session.groups(splits)
             if splits and shape is not None and not shape().splits_hold:
@@ -758,7 +756,7 @@ def _ingest(
             slow = pc.is_valid(batch.column("slow_row"))
             keys_ok = batch.column("keys_ok")
             clean = pc.and_(pc.invert(slow), keys_ok)
-            _add_groups(result, batch.filter(clean), pairs)
+            result.add_groups(batch.filter(clean))
             slow_rows.append(batch.column("slow_row").filter(slow))
             failed = pc.invert(keys_ok)
             if pc.any(failed).as_py():
@@ -780,64 +778,109 @@ def _ingest(
     return result, records
 
 
-def _add_groups(
-    result: core.IngestResult, batch: pa.RecordBatch, pairs: list[tuple[str, str]] | None
-) -> None:
-    """Groups of clean rows: each key comes once (rows of the reference path may share it)."""
-    if batch.num_rows == 0:
-        return
-    columns = {name: batch.column(name) for name in batch.schema.names}
-    if pairs is not None:
-        cids = columns["cid"].to_pylist()
-        usccs = [pairs[cid][0] for cid in cids]
-        contract_ids = [pairs[cid][1] for cid in cids]
-    else:
-        usccs = columns["enterprise_uscc"].to_pylist()
-        contract_ids = columns["contract_id"].to_pylist()
-    keys = zip(
-        usccs,
-        contract_ids,
-        columns["month"].to_pylist(),
-        columns["resource_type"].to_pylist(),
-        columns["device_model"].to_pylist(),
-        columns["unit"].to_pylist(),
-        strict=True,
-    )
-    values = zip(
-        _integers(columns["amount_fen"]),
-        _integers(columns["quantity_micro"]),
-        _integers(columns["outside_fen"]),
-        *(
-            _integers(columns[name])
-            for name in ("row_count", "prorated_rows", "first_row", "last_row", "row_sum")
-        ),
-        columns["first_second"].to_pylist(),
-        columns["last_second"].to_pylist(),
-        strict=True,
-    )
-    aggregates = result.aggregates
-    keys = list(keys)
-    if aggregates.keys().isdisjoint(keys):  # the usual case: one statement, one row per key
-        # the values come in Aggregate's field order
-        aggregates.update(zip(keys, itertools.starmap(core.Aggregate, values), strict=True))
-    else:
-        for key, (amount, quantity, outside, count, prorated, first, last, total, lo, hi) in zip(
-            keys, values, strict=True
-        ):
-            found = aggregates.get(key)
-            if found is None:
-                aggregates[key] = core.Aggregate(
-                    amount, quantity, outside, count, prorated, first, last, total, lo, hi
+class ColumnarResult(core.IngestResult):
+    """The DuckDB path's result. Its clean groups stay Arrow record batches until something asks
+    for `aggregates` (the dict is then built, once); storing and the summary read the columns
+    (`aggregate_rows`, `totals`): at 270,000 groups, making the Aggregate objects cost more than
+    the rest of storing them. Rows of the reference path are added through the dict."""
+
+    def __init__(self, pairs: list[tuple[str, str]] | None) -> None:
+        self._groups: list[pa.RecordBatch] = []
+        self._pairs = pairs  # contract number -> (uscc, contract id); None without contracts
+        self._built: dict[core.Key, core.Aggregate] = {}
+        super().__init__()
+
+    @property
+    def aggregates(self) -> dict[core.Key, core.Aggregate]:
+        if self._groups:
+            groups, self._groups = self._groups, []
+            for row in _group_rows(groups, self._pairs):
+                key, amount, quantity, outside, count, prorated, first, last, total, lo, hi = row
+                found = self._built.get(key)
+                if found is None:
+                    self._built[key] = core.Aggregate(
+                        amount, quantity, outside, count, prorated, first, last, total, lo, hi
+                    )
+                    continue
+                found.amount_fen += amount
+                found.quantity_micro += quantity
+                found.outside_fen += outside
+                found.prorated_rows += prorated
+                found.add_span(lo, hi)
+                found.add_rows(count=count, first=first, last=last, total=total)
+        return self._built
+
+    @aggregates.setter
+    def aggregates(self, value: dict[core.Key, core.Aggregate]) -> None:
+        self._built = value
+
+    def add_groups(self, batch: pa.RecordBatch) -> None:
+        """Clean groups of the statement: each key comes once."""
+        if batch.num_rows:
+            self._groups.append(batch)
+            self.rows_read += pc.sum(batch.column("row_count")).as_py()
+            self.rows_prorated += pc.sum(batch.column("prorated_rows")).as_py()
+
+    def aggregate_rows(self) -> Iterator[core.AggregateRow]:
+        if not self._groups:
+            return super().aggregate_rows()
+        return _group_rows(self._groups, self._pairs)
+
+    def totals(self) -> tuple[int, int, int]:
+        if not self._groups:
+            return super().totals()
+        count = compute = other = 0
+        for batch in self._groups:
+            amounts = batch.column("amount_fen")
+            is_compute = pc.equal(batch.column("resource_type"), "compute")
+            inside = pc.sum(amounts.filter(is_compute)).as_py() or 0
+            compute += int(inside)
+            other += int(pc.sum(amounts).as_py() or 0) - int(inside)
+            count += batch.num_rows
+        return count, compute, other
+
+
+def _group_rows(
+    groups: list[pa.RecordBatch], pairs: list[tuple[str, str]] | None
+) -> Iterator[core.AggregateRow]:
+    """The statement's clean groups as flat rows, in Aggregate's field order."""
+    for batch in groups:
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        if pairs is not None:
+            cids = columns["cid"].to_pylist()
+            usccs = [pairs[cid][0] for cid in cids]
+            contract_ids = [pairs[cid][1] for cid in cids]
+        else:
+            usccs = columns["enterprise_uscc"].to_pylist()
+            contract_ids = columns["contract_id"].to_pylist()
+        keys = zip(
+            usccs,
+            contract_ids,
+            columns["month"].to_pylist(),
+            columns["resource_type"].to_pylist(),
+            columns["device_model"].to_pylist(),
+            columns["unit"].to_pylist(),
+            strict=True,
+        )
+        yield from zip(
+            keys,
+            *(
+                _integers(columns[name])
+                for name in (
+                    "amount_fen",
+                    "quantity_micro",
+                    "outside_fen",
+                    "row_count",
+                    "prorated_rows",
+                    "first_row",
+                    "last_row",
+                    "row_sum",
                 )
-                continue
-            found.amount_fen += amount
-            found.quantity_micro += quantity
-            found.outside_fen += outside
-            found.prorated_rows += prorated
-            found.add_span(lo, hi)
-            found.add_rows(count=count, first=first, last=last, total=total)
-    result.rows_read += pc.sum(columns["row_count"]).as_py()
-    result.rows_prorated += pc.sum(columns["prorated_rows"]).as_py()
+            ),
+            columns["first_second"].to_pylist(),
+            columns["last_second"].to_pylist(),
+            strict=True,
+        )
 
 
 def _integers(column: pa.Array) -> list[int]:
