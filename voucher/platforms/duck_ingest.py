@@ -1,26 +1,32 @@
-"""The DuckDB fast path of `consumption` (docs/decisions/0006-consumption-ingest-duckdb.md).
-No Django.
+"""The DuckDB fast path of `consumption` (docs/decisions/0006-consumption-ingest-duckdb.md,
+0008-csv-in-parts.md). No Django.
 
 One SQL statement reads the file (CSV as text, Parquet as stored), validates every cell with
 the reference parser's strict patterns, joins the contracts, cuts each row to its claim period,
 pro-rates the rows that straddle an edge with exact integer arithmetic (HUGEINT:
 `(2 × fen × inside + duration) div (2 × duration)`, i.e. half-up to the fen, as
-`policy.money.pro_rate`), and groups per key. A row that is not clean (a bad cell, a contract
-the enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
-its own, keyed by its row number; a second pass (only when there are such rows) fetches their
-cells and they go through the reference `consumption.parse_row` + `add_row`, which reports or
-adds them; the errors are then sorted by row. So both paths give the same aggregates and the
-same error report (tests compare them, with hypothesis too). A CSV file with a blank line
-(which Python's csv refuses and DuckDB skips) takes the reference path; a Parquet column type
-this path does not vouch for takes the pyarrow one.
+`policy.money.pro_rate`), and groups per key. The key cells (resource type, device, unit, and
+without contracts the enterprise and contract) are few: they are checked once per group, and a
+group that fails hands its rows back. A row that is not clean (a bad cell, a contract the
+enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
+its own, keyed by its row number; a second pass (only when there are such rows or groups)
+fetches their cells and they go through the reference `consumption.parse_row` + `add_row`,
+which reports or adds them; the errors are then sorted by row. So both paths give the same
+aggregates and the same error report (tests compare them, with hypothesis too).
+
+A large CSV file is read in parts side by side (`_Session._parts`, decision 0008), each with
+its own row numbers, shifted when the parts are merged. A byte scan beside the statement
+(`csv_shape`) counts the line feeds: when DuckDB's records do not account for every line (a
+blank line, which Python's csv refuses and DuckDB skips, or a line feed inside a quoted cell),
+the file takes the reference path. A Parquet column type this path does not vouch for takes the
+pyarrow one.
 
 Money and quantities are DECIMAL/HUGEINT in DuckDB and `int` fen/micro-units in Python; no
 float anywhere. Memory is bounded by design: DuckDB streams the file (a CSV or Parquet scan is
 a pipeline, not a table), keeps only the hash table of groups, and is given a `memory_limit`
 (beyond it the aggregate spills to a temporary directory) and a thread count. The Python side
-fetches the result a record batch at a time.
+fetches the result a record batch at a time and keeps it as columns (`ColumnarResult`).
 """
-
 from __future__ import annotations
 
 import contextlib
