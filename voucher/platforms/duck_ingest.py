@@ -27,6 +27,7 @@ a pipeline, not a table), keeps only the hash table of groups, and is given a `m
 (beyond it the aggregate spills to a temporary directory) and a thread count. The Python side
 fetches the result a record batch at a time and keeps it as columns (`ColumnarResult`).
 """
+
 from __future__ import annotations
 
 import contextlib
