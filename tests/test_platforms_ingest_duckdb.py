@@ -384,3 +384,13 @@ def test_the_columnar_result_stores_and_sums_what_the_dict_holds(tmp_path, contr
     assert fast._groups  # neither built the dict
     assert reference.rows_prorated > 0 and reference.totals()[2] > 0  # cut rows, other types
     assert normal(fast) == normal(reference)  # and the dict, once asked for
+
+
+def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp_path):
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, UNTIDY)
+    fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    reference = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="python")
+    assert isinstance(fast, duck_ingest.ColumnarResult)
+    assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
+    assert fast.totals() == reference.totals() and fast.summary() == reference.summary()

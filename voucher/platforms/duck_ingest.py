@@ -828,13 +828,17 @@ class ColumnarResult(core.IngestResult):
             self.rows_read += pc.sum(batch.column("row_count")).as_py()
             self.rows_prorated += pc.sum(batch.column("prorated_rows")).as_py()
 
+    def _columnar(self) -> bool:
+        """Whether every aggregate is still in the columns (none in the dict yet)."""
+        return bool(self._groups) and not self._built
+
     def aggregate_rows(self) -> Iterator[core.AggregateRow]:
-        if not self._groups:
-            return super().aggregate_rows()
+        if not self._columnar():
+            return super().aggregate_rows()  # builds the dict first, if need be
         return _group_rows(self._groups, self._pairs)
 
     def totals(self) -> tuple[int, int, int]:
-        if not self._groups:
+        if not self._columnar():
             return super().totals()
         count = compute = other = 0
         for batch in self._groups:
