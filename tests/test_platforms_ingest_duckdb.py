@@ -394,3 +394,27 @@ def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp
     assert isinstance(fast, duck_ingest.ColumnarResult)
     assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["ids unique", "an id of two enterprises"])
+def test_contracts_are_matched_on_enterprise_and_id(tmp_path, shared):
+    """With unique contract ids the join is on the id and the enterprise is compared after;
+    an id two enterprises share needs both in the join. Either way: the reference's result."""
+    contracts = dict(CONTRACTS)
+    if shared:
+        contracts[(OTHER, "C-1")] = (date(2025, 12, 1), date(2026, 2, 28))
+    rows = [
+        *UNTIDY,
+        row(enterprise_uscc=OTHER, contract_id="C-1", start="2025-12-31 23:30:00"),
+        row(enterprise_uscc=OTHER, contract_id="C-2"),  # USCC's contract, not OTHER's
+        row(enterprise_uscc=USCC, contract_id="合同-1"),  # OTHER's contract
+    ]
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, rows)
+    reference, fast = both(path, contracts=contracts)
+    assert fast == reference
+    session = duck_ingest._Session(path, "csv", WINDOW, contracts)
+    try:
+        assert session.ids_unique is not shared
+    finally:
+        session.close()

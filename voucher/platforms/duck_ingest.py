@@ -306,6 +306,7 @@ def _statement(
     types: dict[str, str],
     scales: dict[str, int],
     with_contracts: bool,
+    ids_unique: bool = False,
 ) -> str:
     """Per-row checks, the cut and the pro-rating, grouped per key (row numbers of `source`)."""
     text_columns = [c for c in core.COLUMNS if types.get(c, "text") == "text"]
@@ -317,11 +318,15 @@ def _statement(
         for name, places in (("quantity", 6), ("unit_price", 6), ("amount", 2))
     }
     if with_contracts:
-        join = (
-            "LEFT JOIN contracts c ON c.uscc = v.t_enterprise_uscc "
-            "AND c.contract_id = v.t_contract_id"
-        )
-        known = "c.lo IS NOT NULL"
+        if ids_unique:  # one string to hash and compare per row, the enterprise checked after
+            join = "LEFT JOIN contracts c ON c.contract_id = v.t_contract_id"
+            known = "coalesce(c.uscc = v.t_enterprise_uscc, false)"
+        else:
+            join = (
+                "LEFT JOIN contracts c ON c.uscc = v.t_enterprise_uscc "
+                "AND c.contract_id = v.t_contract_id"
+            )
+            known = "c.lo IS NOT NULL"
         lo, hi, cid = "c.lo", "c.hi", "c.cid"
         contract_key = f"CAST(cid AS BIGINT) * {_MONTHS}"
     else:
@@ -579,10 +584,16 @@ class _Session:
             }
         )
         self.parameters: dict[str, Any] = {}
+        self.ids_unique = False
         if contracts is not None:
             self.connection.register("contract_terms", _contracts(window, contracts))
             self.connection.execute(_CONTRACTS)
             self.connection.unregister("contract_terms")
+            # a batch's contracts are one enterprise's: their ids are (nearly always) unique
+            ((unique,),) = self.connection.sql(
+                "SELECT count(*) = count(DISTINCT contract_id) FROM contracts"
+            ).fetchall()
+            self.ids_unique = bool(unique)
         else:
             period = core.claim_period(window, None)
             assert period is not None
@@ -608,7 +619,9 @@ class _Session:
             raise self._refused(error) from None
 
     def _statement(self, source: str) -> str:
-        return _statement(source, self.types, self.scales, self.contracts is not None)
+        return _statement(
+            source, self.types, self.scales, self.contracts is not None, self.ids_unique
+        )
 
     def groups(self, splits: list[int] | None = None) -> Iterator[pa.RecordBatch]:
         """The aggregates of the clean rows (`keys_ok`), and the number of every other row
