@@ -381,7 +381,8 @@ def test_the_columnar_result_stores_and_sums_what_the_dict_holds(tmp_path, contr
     assert isinstance(fast, duck_ingest.ColumnarResult) and fast._groups  # still columns
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
     assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
-    assert fast._groups  # neither built the dict
+    assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))  # decimal text too
+    assert fast._groups  # none of them built the dict
     assert reference.rows_prorated > 0 and reference.totals()[2] > 0  # cut rows, other types
     assert normal(fast) == normal(reference)  # and the dict, once asked for
 
@@ -393,6 +394,7 @@ def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp
     reference = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="python")
     assert isinstance(fast, duck_ingest.ColumnarResult)
     assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
+    assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
 
 

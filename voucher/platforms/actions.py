@@ -646,18 +646,7 @@ def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResul
     columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
     marks = ", ".join(["%s"] * len(_AGGREGATE_COLUMNS))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-    fen_to_yuan, micro_to_decimal = consumption.fen_to_yuan, consumption.micro_to_decimal
-    rows = (
-        (
-            batch.pk,
-            *key,
-            str(fen_to_yuan(amount)),
-            str(micro_to_decimal(quantity)),
-            str(fen_to_yuan(outside)),
-            *counts,
-        )
-        for key, amount, quantity, outside, *counts in result.aggregate_rows()
-    )
+    rows = result.stored_rows(batch.pk)
     count = 0
     with connection.cursor() as cursor:
         while chunk := list(itertools.islice(rows, 5000)):

@@ -307,6 +307,19 @@ class IngestResult:
                 a.last_second,
             )
 
+    def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
+        """The aggregates as rows of the aggregate table (`actions._AGGREGATE_COLUMNS`): the
+        batch, the key, the amounts and quantity as decimal text, the counts."""
+        for key, amount, quantity, outside, *counts in self.aggregate_rows():
+            yield (
+                batch_id,
+                *key,
+                str(fen_to_yuan(amount)),
+                str(micro_to_decimal(quantity)),
+                str(fen_to_yuan(outside)),
+                *counts,
+            )
+
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""
         compute = sum(a.amount_fen for k, a in self.aggregates.items() if k[3] == "compute")

@@ -31,6 +31,7 @@ fetches the result a record batch at a time and keeps it as columns (`ColumnarRe
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import tempfile
@@ -426,9 +427,20 @@ SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
     CASE WHEN gk >= 0 THEN printf('%04d-%02d', gk % {_MONTHS} // 100, gk % 100) END AS month,
     resource_type, device_model, unit, amount_fen, quantity_micro, outside_fen, row_count,
     prorated_rows, first_row, last_row, row_sum, first_second, last_second,
-    gk < 0 OR ({_keys_ok(with_contracts)}) AS keys_ok
+    gk < 0 OR ({_keys_ok(with_contracts)}) AS keys_ok,
+    {_decimal_text("amount_fen", 2)} AS amount_text,
+    {_decimal_text("quantity_micro", 6)} AS quantity_text,
+    {_decimal_text("outside_fen", 2)} AS outside_text
 FROM {groups} g
 """
+
+
+def _decimal_text(units: str, places: int) -> str:
+    """Integer `units` of 10^-places as decimal text, exactly as `str(Decimal(units).scaleb(
+    -places))` (a test compares them): storing needs text, and DuckDB makes it for all the
+    groups at once."""
+    unit = f"'{Decimal(1).scaleb(-places)}'::DECIMAL({places + 1}, {places})"
+    return f"CAST(CAST({units} AS DECIMAL(38, 0)) * {unit} AS VARCHAR)"
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -850,6 +862,11 @@ class ColumnarResult(core.IngestResult):
             return super().aggregate_rows()  # builds the dict first, if need be
         return _group_rows(self._groups, self._pairs)
 
+    def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
+        if not self._columnar():
+            return super().stored_rows(batch_id)
+        return _stored_rows(self._groups, self._pairs, batch_id)
+
     def totals(self) -> tuple[int, int, int]:
         if not self._columnar():
             return super().totals()
@@ -864,43 +881,59 @@ class ColumnarResult(core.IngestResult):
         return count, compute, other
 
 
+def _key_columns(
+    columns: dict[str, pa.Array], pairs: list[tuple[str, str]] | None
+) -> tuple[list[str], ...]:
+    """The six key columns of a batch of groups as lists (USCC and contract id from the
+    contract number when the contracts were given)."""
+    if pairs is not None:
+        cids = columns["cid"].to_pylist()
+        usccs = [pairs[cid][0] for cid in cids]
+        contract_ids = [pairs[cid][1] for cid in cids]
+    else:
+        usccs = columns["enterprise_uscc"].to_pylist()
+        contract_ids = columns["contract_id"].to_pylist()
+    return (
+        usccs,
+        contract_ids,
+        *(columns[name].to_pylist() for name in ("month", "resource_type", "device_model", "unit")),
+    )
+
+
+_COUNTS = ("row_count", "prorated_rows", "first_row", "last_row", "row_sum")
+
+
+def _stored_rows(
+    groups: list[pa.RecordBatch], pairs: list[tuple[str, str]] | None, batch_id: int
+) -> Iterator[tuple[Any, ...]]:
+    """`IngestResult.stored_rows` from the columns: one C-level zip per batch of groups."""
+    for batch in groups:
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        yield from zip(
+            itertools.repeat(batch_id, batch.num_rows),
+            *_key_columns(columns, pairs),
+            *(
+                columns[name].to_pylist()
+                for name in ("amount_text", "quantity_text", "outside_text")
+            ),
+            *(_integers(columns[name]) for name in _COUNTS),
+            columns["first_second"].to_pylist(),
+            columns["last_second"].to_pylist(),
+            strict=True,
+        )
+
+
 def _group_rows(
     groups: list[pa.RecordBatch], pairs: list[tuple[str, str]] | None
 ) -> Iterator[core.AggregateRow]:
     """The statement's clean groups as flat rows, in Aggregate's field order."""
     for batch in groups:
         columns = {name: batch.column(name) for name in batch.schema.names}
-        if pairs is not None:
-            cids = columns["cid"].to_pylist()
-            usccs = [pairs[cid][0] for cid in cids]
-            contract_ids = [pairs[cid][1] for cid in cids]
-        else:
-            usccs = columns["enterprise_uscc"].to_pylist()
-            contract_ids = columns["contract_id"].to_pylist()
-        keys = zip(
-            usccs,
-            contract_ids,
-            columns["month"].to_pylist(),
-            columns["resource_type"].to_pylist(),
-            columns["device_model"].to_pylist(),
-            columns["unit"].to_pylist(),
-            strict=True,
-        )
+        keys = zip(*_key_columns(columns, pairs), strict=True)
         yield from zip(
             keys,
-            *(
-                _integers(columns[name])
-                for name in (
-                    "amount_fen",
-                    "quantity_micro",
-                    "outside_fen",
-                    "row_count",
-                    "prorated_rows",
-                    "first_row",
-                    "last_row",
-                    "row_sum",
-                )
-            ),
+            *(_integers(columns[name]) for name in ("amount_fen", "quantity_micro", "outside_fen")),
+            *(_integers(columns[name]) for name in _COUNTS),
             columns["first_second"].to_pylist(),
             columns["last_second"].to_pylist(),
             strict=True,
