@@ -5,11 +5,12 @@ The API (voucher/api) and the staff pages call these and the selectors, nothing 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -648,11 +649,28 @@ def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResul
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     rows = result.stored_rows(batch.pk)
     count = 0
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _sqlite_page_cache(cursor):
         while chunk := list(itertools.islice(rows, 5000)):
             cursor.executemany(sql, chunk)
             count += len(chunk)
     return count
+
+
+@contextlib.contextmanager
+def _sqlite_page_cache(cursor: Any) -> Iterator[None]:
+    """SQLite (the demo's database) with a page cache of up to 128 MiB while the aggregates
+    go in: with its default 2 MiB it writes pages out in the middle of the transaction, and
+    inserting 270,000 aggregates took a fifth longer (measured: 1.63 s against 1.33 s)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    cursor.execute("PRAGMA cache_size")
+    (previous,) = cursor.fetchone()
+    cursor.execute("PRAGMA cache_size = -131072")  # KiB; pages are allocated as needed
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def batch_process(
