@@ -290,8 +290,9 @@ class IngestResult:
             )
 
     def aggregate_rows(self) -> Iterator[AggregateRow]:
-        """Every aggregate as one flat tuple (what storing needs, without Aggregate objects:
-        the DuckDB path's result makes them from its columns, `duck_ingest.ColumnarResult`)."""
+        """Every aggregate as one flat tuple in Aggregate's field order (the DuckDB path's
+        result makes them from its columns, without Aggregate objects:
+        `duck_ingest.ColumnarResult`)."""
         for key, a in self.aggregates.items():
             yield (
                 key,
