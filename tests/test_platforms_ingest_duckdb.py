@@ -46,22 +46,10 @@ def row(**changes: str) -> dict[str, str]:
 
 
 def normal(result: core.IngestResult):
+    # the base class's rows: read from the dict of Aggregates, also for DuckDB's result
+    rows = core.IngestResult.aggregate_rows(result)
     return (
-        {
-            key: (
-                a.amount_fen,
-                a.quantity_micro,
-                a.outside_fen,
-                a.row_count,
-                a.prorated_rows,
-                a.first_row,
-                a.last_row,
-                a.row_sum,
-                a.first_second,
-                a.last_second,
-            )
-            for key, a in result.aggregates.items()
-        },
+        {key: tuple(values) for key, *values in rows},
         result.rows_read,
         result.rows_rejected,
         result.rows_prorated,
