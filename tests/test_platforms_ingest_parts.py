@@ -192,3 +192,10 @@ def test_without_named_pipes_the_file_is_read_in_one_piece(tmp_path, reads, monk
     path = _write(tmp_path / "b.csv", UNTIDY * 2)
     reference, fast = both(path)
     assert fast == reference and reads == [2, 0]
+
+
+def test_many_cores_read_at_most_max_parts(tmp_path, reads, monkeypatch):
+    monkeypatch.setattr(duck_ingest, "THREADS", 64)
+    path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(400)])
+    reference, fast = both(path)
+    assert fast == reference and reads == [duck_ingest.MAX_PARTS - 1]

@@ -51,8 +51,11 @@ from voucher.policy import uscc as uscc_codes
 
 MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "512MB")
 THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() or 1)
-# a CSV file from this size up is read in THREADS parts side by side (`_Session._parts`)
+# a CSV file from this size up is read in THREADS parts side by side (`_Session._parts`), at
+# most MAX_PARTS: each part holds a hash table of its groups (all under MEMORY_LIMIT, spilling
+# beyond it) and two threads
 PARALLEL_MIN_BYTES = int(os.environ.get("VOUCHER_INGEST_PARALLEL_BYTES", str(64 << 20)))
+MAX_PARTS = 8
 FETCH_ROWS = 65_536
 
 # Every character Python's str.strip() removes, as an RE2 class: a clean cell starts and ends
@@ -735,7 +738,7 @@ def ingest_duckdb(
 
     if kind != "csv":
         return _ingest(path, kind, window, contracts, max_errors, [], None)[0]
-    splits = csv_splits(path, THREADS)
+    splits = csv_splits(path, min(THREADS, MAX_PARTS))
     with ThreadPoolExecutor(max_workers=1) as pool:
         shape = pool.submit(csv_shape, path, splits)
         try:
