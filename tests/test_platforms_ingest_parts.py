@@ -199,3 +199,15 @@ def test_many_cores_read_at_most_max_parts(tmp_path, reads, monkeypatch):
     path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(400)])
     reference, fast = both(path)
     assert fast == reference and reads == [duck_ingest.MAX_PARTS - 1]
+
+
+def test_lone_carriage_returns_take_the_reference_path(tmp_path, reads):
+    """Python's csv ends a record at a lone CR (old Mac files); such a file is read as the
+    reference reads it, whatever DuckDB would make of it."""
+    lines = [",".join(core.COLUMNS)] + [
+        ",".join(row(order_id=f"O-{i}").values()) for i in range(60)
+    ]
+    path = tmp_path / "b.csv"
+    path.write_bytes(("\r".join(lines) + "\r").encode("utf-8"))
+    reference, fast = both(path)
+    assert fast == reference and reference[1] == 60  # every row read
