@@ -218,7 +218,7 @@ def ingest_arrow(
     max_errors: int = core.DEFAULT_MAX_ERRORS,
 ) -> core.IngestResult:
     result = core.IngestResult()
-    periods = core._Periods(window, contracts)
+    periods = core.Periods(window, contracts)
     contract_table = _contracts_table(window, contracts)
     window_period = core.claim_period(window, None)
     assert window_period is not None
@@ -277,7 +277,7 @@ def _process(
     inside: _Partials,
     outside: _Partials,
     result: core.IngestResult,
-    periods: core._Periods,
+    periods: core.Periods,
     max_errors: int,
 ) -> None:
     clean = table["_ok"]
@@ -328,15 +328,7 @@ def _process(
 
     slow_rows = table.filter(slow).select([*core.COLUMNS, "row"]).to_pylist()
     for values in slow_rows:
-        number = values["row"]
-        parsed = core.parse_row(values, number)
-        if isinstance(parsed, list):
-            result.reject(parsed, max_errors)
-            continue
-        if not periods.known(parsed.uscc, parsed.contract_id):
-            result.reject([core._unknown_contract(number, parsed.contract_id)], max_errors)
-            continue
-        core.add_row(result, parsed, number, periods.get(parsed.uscc, parsed.contract_id))
+        core.take_row(result, values, values["row"], periods, max_errors)
 
 
 def _month(value: int) -> str:

@@ -351,7 +351,7 @@ def micro_to_decimal(micro: int) -> Decimal:
 ContractTerms = Mapping[tuple[str, str], tuple[date, date]]
 
 
-class _Periods:
+class Periods:
     """Claim period per (uscc, contract); None when the contract is not valid in the window."""
 
     def __init__(self, window: tuple[date, date], contracts: ContractTerms | None) -> None:
@@ -425,18 +425,29 @@ def ingest_rows(
 ) -> IngestResult:
     """The reference implementation: one row at a time, exact, memory bounded by the aggregates."""
     result = result if result is not None else IngestResult()
-    periods = _Periods(window, contracts)
+    periods = Periods(window, contracts)
     for row_number, values in enumerate(rows, start=first_row):
         result.rows_read += 1
-        parsed = parse_row(values, row_number)
-        if isinstance(parsed, list):
-            result.reject(parsed, max_errors)
-            continue
-        if not periods.known(parsed.uscc, parsed.contract_id):
-            result.reject([_unknown_contract(row_number, parsed.contract_id)], max_errors)
-            continue
-        add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
+        take_row(result, values, row_number, periods, max_errors)
     return result
+
+
+def take_row(
+    result: IngestResult,
+    values: Mapping[str, Any],
+    row_number: int,
+    periods: Periods,
+    max_errors: int,
+) -> None:
+    """One row through the reference parser: reported when a cell is bad or its contract was
+    not submitted, else added (the fast paths send here every row they do not vouch for)."""
+    parsed = parse_row(values, row_number)
+    if isinstance(parsed, list):
+        result.reject(parsed, max_errors)
+    elif not periods.known(parsed.uscc, parsed.contract_id):
+        result.reject([_unknown_contract(row_number, parsed.contract_id)], max_errors)
+    else:
+        add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -580,7 +591,7 @@ def trace_rows(
     Re-reads the file with the reference parser; the count and Σ row numbers equal the
     aggregate's (a test checks it), so a reviewer can list the orders behind any figure.
     """
-    periods = _Periods(window, contracts)
+    periods = Periods(window, contracts)
     if detect_kind(path) == "parquet":
         for number, values in enumerate(_parquet_dict_rows(path), start=1):
             yield from _match(values, number, key, periods)
@@ -591,7 +602,7 @@ def trace_rows(
 
 
 def _match(
-    values: Mapping[str, Any], number: int, key: Key, periods: _Periods
+    values: Mapping[str, Any], number: int, key: Key, periods: Periods
 ) -> Iterator[tuple[int, str]]:
     parsed = parse_row(values, number)
     if isinstance(parsed, list) or (parsed.uscc, parsed.contract_id) != key[:2]:

@@ -773,7 +773,7 @@ def _ingest(
         )
         return arrow, arrow.rows_read
     try:
-        periods = core._Periods(window, contracts)
+        periods = core.Periods(window, contracts)
         result = ColumnarResult(None if contracts is None else list(contracts))
         try:
             groups = session.groups(splits)
@@ -956,7 +956,7 @@ def _integers(column: pa.Array) -> list[int]:
 def _add_slow_rows(
     result: core.IngestResult,
     batch: pa.RecordBatch,
-    periods: core._Periods,
+    periods: core.Periods,
     max_errors: int,
 ) -> None:
     """Rows the statement did not vouch for: the reference parser reports or adds them."""
@@ -965,11 +965,4 @@ def _add_slow_rows(
     cells = arrow_ingest.as_strings(batch).to_pylist()
     for row_number, values in zip(batch.column("slow_row").to_pylist(), cells, strict=True):
         result.rows_read += 1
-        parsed = core.parse_row(values, row_number)
-        if isinstance(parsed, list):
-            result.reject(parsed, max_errors)
-            continue
-        if not periods.known(parsed.uscc, parsed.contract_id):
-            result.reject([core._unknown_contract(row_number, parsed.contract_id)], max_errors)
-            continue
-        core.add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
+        core.take_row(result, values, row_number, periods, max_errors)
