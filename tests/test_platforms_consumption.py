@@ -235,3 +235,12 @@ def test_the_example_file_is_valid():
     example = Path(__file__).resolve().parent.parent / "examples/platform/consumption.csv"
     result = core.ingest_file(example, window=WINDOW, engine="python")
     assert result.errors == [] and result.rows_read >= 4
+
+
+def test_an_aggregate_adds_another_of_the_same_key():
+    first = core.Aggregate(100, 2_000_000, 5, 2, 1, 3, 9, 12, 1_000, 2_000)
+    first.add(core.Aggregate(50, 1_000_000, 0, 1, 0, 1, 1, 1, None, 2_500))
+    assert first == core.Aggregate(150, 3_000_000, 5, 3, 1, 1, 9, 13, 1_000, 2_500)
+    empty = core.Aggregate()
+    empty.add(core.Aggregate(7, 1, 0, 1, 0, 4, 4, 4, 10, 10))
+    assert empty == core.Aggregate(7, 1, 0, 1, 0, 4, 4, 4, 10, 10)

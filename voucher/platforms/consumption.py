@@ -256,6 +256,17 @@ class Aggregate:
         self.row_count += count
         self.row_sum += total
 
+    def add(self, other: Aggregate) -> None:
+        """Another aggregate of the same key (another batch's, or rows read another way)."""
+        self.amount_fen += other.amount_fen
+        self.quantity_micro += other.quantity_micro
+        self.outside_fen += other.outside_fen
+        self.prorated_rows += other.prorated_rows
+        self.add_span(other.first_second, other.last_second)
+        self.add_rows(
+            count=other.row_count, first=other.first_row, last=other.last_row, total=other.row_sum
+        )
+
     def add_span(self, first_second: int | None, last_second: int | None) -> None:
         if first_second is not None:
             self.first_second = (

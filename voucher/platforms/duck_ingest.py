@@ -830,19 +830,12 @@ class ColumnarResult(core.IngestResult):
         if self._groups:
             groups, self._groups = self._groups, []
             for row in _group_rows(groups, self._pairs):
-                key, amount, quantity, outside, count, prorated, first, last, total, lo, hi = row
-                found = self._built.get(key)
+                aggregate = core.Aggregate(*row[1:])  # the row is in Aggregate's field order
+                found = self._built.get(row[0])
                 if found is None:
-                    self._built[key] = core.Aggregate(
-                        amount, quantity, outside, count, prorated, first, last, total, lo, hi
-                    )
-                    continue
-                found.amount_fen += amount
-                found.quantity_micro += quantity
-                found.outside_fen += outside
-                found.prorated_rows += prorated
-                found.add_span(lo, hi)
-                found.add_rows(count=count, first=first, last=last, total=total)
+                    self._built[row[0]] = aggregate
+                else:
+                    found.add(aggregate)
         return self._built
 
     @aggregates.setter

@@ -65,14 +65,20 @@ def delivery_lines_of(*, platform: Platform, uscc: str, contract_id: str) -> lis
             row.device,
             row.unit,
         )
-        aggregate = merged.setdefault(key, consumption.Aggregate())
-        aggregate.amount_fen += int(row.amount * 100)
-        aggregate.quantity_micro += int(row.quantity * Decimal(10**consumption.QUANTITY_PLACES))
-        aggregate.outside_fen += int(row.outside_amount * 100)
-        aggregate.add_rows(
-            count=row.row_count, first=row.first_row, last=row.last_row, total=row.row_sum
+        merged.setdefault(key, consumption.Aggregate()).add(
+            consumption.Aggregate(
+                amount_fen=int(row.amount * 100),
+                quantity_micro=int(row.quantity * Decimal(10**consumption.QUANTITY_PLACES)),
+                outside_fen=int(row.outside_amount * 100),
+                row_count=row.row_count,
+                prorated_rows=row.prorated_rows,
+                first_row=row.first_row,
+                last_row=row.last_row,
+                row_sum=row.row_sum,
+                first_second=row.first_second,
+                last_second=row.last_second,
+            )
         )
-        aggregate.add_span(row.first_second, row.last_second)
     return consumption.delivery_lines(merged, uscc, contract_id)
 
 
