@@ -395,9 +395,11 @@ GROUP BY ALL
 """
 
 
-def _string_keys(with_contracts: bool) -> str:
-    keys = "resource_type, device_model, unit"
-    return keys if with_contracts else f"enterprise_uscc, contract_id, {keys}"
+def _string_keys(with_contracts: bool) -> list[str]:
+    """The group key's text columns (the enterprise and contract are the contract number's
+    when contracts are given)."""
+    ids = [] if with_contracts else ["enterprise_uscc", "contract_id"]
+    return [*ids, "resource_type", "device_model", "unit"]
 
 
 def _merged(parts: list[tuple[str, int]], with_contracts: bool) -> str:
@@ -405,7 +407,7 @@ def _merged(parts: list[tuple[str, int]], with_contracts: bool) -> str:
     of the parts before it (`offset`)."""
     union = " UNION ALL ".join(f"SELECT *, {offset} AS off FROM {table}" for table, offset in parts)
     return f"""(
-SELECT CASE WHEN gk < 0 THEN gk - off ELSE gk END AS gk, {_string_keys(with_contracts)},
+SELECT CASE WHEN gk < 0 THEN gk - off ELSE gk END AS gk, {", ".join(_string_keys(with_contracts))},
     CAST(sum(amount_fen) AS HUGEINT) AS amount_fen,
     CAST(sum(quantity_micro) AS HUGEINT) AS quantity_micro,
     CAST(sum(outside_fen) AS HUGEINT) AS outside_fen,
@@ -588,7 +590,7 @@ class _Session:
             from voucher.platforms import arrow_ingest
 
             self.names = arrow_ingest.csv_header(path)
-        self.path, self.window, self.contracts = path, window, contracts
+        self.path, self.with_contracts = path, contracts is not None
         self.spill = tempfile.mkdtemp(prefix="voucher-ingest-")
         self.connection = duckdb.connect(
             config={
@@ -634,20 +636,18 @@ class _Session:
             raise self._refused(error) from None
 
     def _statement(self, source: str) -> str:
-        return _statement(
-            source, self.types, self.scales, self.contracts is not None, self.ids_unique
-        )
+        return _statement(source, self.types, self.scales, self.with_contracts, self.ids_unique)
 
     def groups(self, splits: list[int] | None = None) -> Iterator[pa.RecordBatch]:
         """The aggregates of the clean rows (`keys_ok`), and the number of every other row
         (`slow_row`). With `splits` (a CSV file), from the parts read side by side."""
-        with_contracts = self.contracts is not None
         if splits:
-            return self._run(_final(self._parts(splits, with_contracts), with_contracts), {})
+            return self._run(_final(self._parts(splits), self.with_contracts), {})
         source = _source(self.path, self.kind, self.names)
-        return self._run(_final(f"({self._statement(source)})", with_contracts), self.parameters)
+        groups = f"({self._statement(source)})"
+        return self._run(_final(groups, self.with_contracts), self.parameters)
 
-    def _parts(self, splits: list[int], with_contracts: bool) -> str:
+    def _parts(self, splits: list[int]) -> str:
         """Read the parts of a CSV file at once, each into a table of its groups, and return
         the SQL that merges them. Raises PartsFailed when a part could not be read whole (the
         caller reads the file in one piece, which gives the refusal its canonical wording).
@@ -698,7 +698,7 @@ class _Session:
                 f"SELECT coalesce(sum(row_count), 0) FROM part_{index}"
             ).fetchall()
             offset += int(counted[0])
-        return _merged(parts, with_contracts)
+        return _merged(parts, self.with_contracts)
 
     def cells(self, rows: pa.Array, bad_keys: pa.Table | None) -> Iterator[pa.RecordBatch]:
         """The cells (as stored) of the rows numbered `rows`, and of the rows whose key cells
@@ -783,9 +783,7 @@ def _ingest(
             groups = session.groups()
         slow_rows: list[pa.Array] = []
         bad_keys: list[pa.RecordBatch] = []
-        key_columns = ["resource_type", "device_model", "unit"]
-        if contracts is None:
-            key_columns += ["enterprise_uscc", "contract_id"]
+        key_columns = _string_keys(session.with_contracts)
         for batch in groups:
             records += pc.sum(batch.column("row_count")).as_py() or 0
             slow = pc.is_valid(batch.column("slow_row"))
