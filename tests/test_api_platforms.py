@@ -380,3 +380,17 @@ def test_the_committed_openapi_document_is_current():
     assert committed == json.loads(json.dumps(current)), (
         "regenerate: .venv/bin/python -m voucher.api.openapi > docs/openapi.json"
     )
+
+
+@pytest.mark.parametrize("key", ["", "k" * 101])
+def test_a_batch_without_a_usable_idempotency_key_is_refused_naming_the_header(
+    platforms, listed, key
+):
+    token = actions.ApiToken.objects.filter(platform=platforms[0]).first()
+    with pytest.raises(actions.Refused) as refused:
+        actions.batch_submit(
+            token=token, uscc=USCC, upload=io.BytesIO(FILE), file_name="b.csv", idempotency_key=key
+        )
+    assert refused.value.status == 400
+    assert refused.value.errors[0]["location"] == "header.Idempotency-Key"
+    assert not ConsumptionBatch.objects.exists()

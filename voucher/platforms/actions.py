@@ -497,9 +497,7 @@ def batch_submit(
     Same key and same file: the batch already queued or processed, `created` False. Same key,
     another file: refused with 409. The file is hashed while it is copied, never held whole.
     """
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)")
-    _listed_project(token.platform, uscc)
+    _listed_project(token.platform, uscc)  # the key is checked with the rest of the upload
     return _batch_create(
         token=token,
         uscc=uscc,
