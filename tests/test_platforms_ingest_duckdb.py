@@ -47,7 +47,7 @@ def row(**changes: str) -> dict[str, str]:
 
 def normal(result: core.IngestResult):
     # the base class's rows: read from the dict of Aggregates, also for DuckDB's result
-    rows = core.IngestResult.aggregate_rows(result)
+    rows = core.IngestResult.flat_aggregates(result)
     return (
         {key: tuple(values) for key, *values in rows},
         result.rows_read,
@@ -368,7 +368,7 @@ def test_the_columnar_result_stores_and_sums_what_the_dict_holds(tmp_path, contr
     reference = core.ingest_file(path, window=WINDOW, contracts=contracts, engine="python")
     assert isinstance(fast, duck_ingest.ColumnarResult) and fast._groups  # still columns
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
-    assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
+    assert sorted(fast.flat_aggregates()) == sorted(reference.flat_aggregates())
     assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))  # decimal text too
     assert fast._groups  # none of them built the dict
     assert reference.rows_prorated > 0 and reference.totals()[2] > 0  # cut rows, other types
@@ -381,7 +381,7 @@ def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp
     fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
     reference = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="python")
     assert isinstance(fast, duck_ingest.ColumnarResult)
-    assert sorted(fast.aggregate_rows()) == sorted(reference.aggregate_rows())
+    assert sorted(fast.flat_aggregates()) == sorted(reference.flat_aggregates())
     assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
 

@@ -227,7 +227,7 @@ def parse_row(values: Mapping[str, Any], row_number: int) -> Row | list[RowError
 Key = tuple[str, str, str, str, str, str]
 # (key, amount_fen, quantity_micro, outside_fen, row_count, prorated_rows, first_row, last_row,
 #  row_sum, first_second, last_second): an Aggregate's fields in order, flat
-AggregateRow = tuple[Key, int, int, int, int, int, int, int, int, int | None, int | None]
+FlatAggregate = tuple[Key, int, int, int, int, int, int, int, int, int | None, int | None]
 
 
 @dataclass(slots=True)
@@ -300,7 +300,7 @@ class IngestResult:
                 f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)"
             )
 
-    def aggregate_rows(self) -> Iterator[AggregateRow]:
+    def flat_aggregates(self) -> Iterator[FlatAggregate]:
         """Every aggregate as one flat tuple in Aggregate's field order (the DuckDB path's
         result makes them from its columns, without Aggregate objects:
         `duck_ingest.ColumnarResult`)."""
@@ -322,7 +322,7 @@ class IngestResult:
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
         """The aggregates as rows of the aggregate table (`actions._AGGREGATE_COLUMNS`): the
         batch, the key, the amounts and quantity as decimal text, the counts."""
-        for key, amount, quantity, outside, *counts in self.aggregate_rows():
+        for key, amount, quantity, outside, *counts in self.flat_aggregates():
             yield (
                 batch_id,
                 *key,

@@ -31,6 +31,7 @@ fetches the result a record batch at a time and keeps it as columns (`ColumnarRe
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import shutil
@@ -534,8 +535,6 @@ class _Feed(threading.Thread):
 
     def _open(self) -> int | None:
         """The pipe's writing end once a reader has opened it; None once `done`."""
-        import errno
-
         while True:
             try:
                 return os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
@@ -814,8 +813,9 @@ def _ingest(
 class ColumnarResult(core.IngestResult):
     """The DuckDB path's result. Its clean groups stay Arrow record batches until something asks
     for `aggregates` (the dict is then built, once); storing and the summary read the columns
-    (`aggregate_rows`, `totals`): at 270,000 groups, making the Aggregate objects cost more than
-    the rest of storing them. Rows of the reference path are added through the dict."""
+    (`stored_rows`, `flat_aggregates`, `totals`): at 270,000 groups, making the Aggregate
+    objects cost more than the rest of storing them. Rows of the reference path are added
+    through the dict."""
 
     def __init__(self, pairs: list[tuple[str, str]] | None) -> None:
         self._groups: list[pa.RecordBatch] = []
@@ -851,9 +851,9 @@ class ColumnarResult(core.IngestResult):
         """Whether every aggregate is still in the columns (none in the dict yet)."""
         return bool(self._groups) and not self._built
 
-    def aggregate_rows(self) -> Iterator[core.AggregateRow]:
+    def flat_aggregates(self) -> Iterator[core.FlatAggregate]:
         if not self._columnar():
-            return super().aggregate_rows()  # builds the dict first, if need be
+            return super().flat_aggregates()  # builds the dict first, if need be
         return _group_rows(self._groups, self._pairs)
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
@@ -919,7 +919,7 @@ def _stored_rows(
 
 def _group_rows(
     groups: list[pa.RecordBatch], pairs: list[tuple[str, str]] | None
-) -> Iterator[core.AggregateRow]:
+) -> Iterator[core.FlatAggregate]:
     """The statement's clean groups as flat rows, in Aggregate's field order."""
     for batch in groups:
         columns = {name: batch.column(name) for name in batch.schema.names}
