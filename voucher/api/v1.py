@@ -267,6 +267,33 @@ router = Router()
 Uscc = str
 
 
+def _batch(request: HttpRequest, batch_id: int, *, settlement: bool) -> ConsumptionBatch:
+    """A batch of the token's platform, of the kind the endpoint serves (scope `settlement` or
+    `consumption`); 404 for any other, whoever's it is."""
+    token = _scope(request, "settlement" if settlement else "consumption")
+    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=settlement)
+    if batch is None:
+        raise actions.Refused(404, "没有该批次 (no such batch)")
+    return batch
+
+
+# The error report's OpenAPI description (it is CSV, not JSON).
+_ERROR_REPORT = {
+    "responses": {
+        "200": {
+            "description": "CSV: row, line, column, message",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+def _error_report(batch: ConsumptionBatch, name: str) -> HttpResponse:
+    response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{batch.pk}-errors.csv"'
+    return response
+
+
 def _uscc(value: str) -> str:
     if not re.fullmatch(USCC_PATTERN, value):
         raise actions.Refused(
@@ -442,35 +469,18 @@ def batch_submit(
     "/consumption-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["consumption"]
 )
 def batch_status(request: HttpRequest, batch_id: int) -> Any:
-    token = _scope(request, "consumption")
-    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id)
-    if batch is None:
-        raise actions.Refused(404, "没有该批次 (no such batch)")
-    return _batch_out(batch)
+    return _batch_out(_batch(request, batch_id, settlement=False))
 
 
 @router.get(
     "/consumption-batches/{batch_id}/errors",
     response={200: str, **ERRORS},
     tags=["consumption"],
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "CSV: row, line, column, message",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        }
-    },
+    openapi_extra=_ERROR_REPORT,
 )
 def batch_errors(request: HttpRequest, batch_id: int) -> Any:
     """The per-row error report of a processed batch (CSV, UTF-8)."""
-    token = _scope(request, "consumption")
-    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id)
-    if batch is None:
-        raise actions.Refused(404, "没有该批次 (no such batch)")
-    response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.csv"'
-    return response
+    return _error_report(_batch(request, batch_id, settlement=False), "batch")
 
 
 @router.post(
@@ -504,35 +514,18 @@ def settlement_submit(
     "/settlement-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["settlement"]
 )
 def settlement_status(request: HttpRequest, batch_id: int) -> Any:
-    token = _scope(request, "settlement")
-    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=True)
-    if batch is None:
-        raise actions.Refused(404, "没有该批次 (no such batch)")
-    return _batch_out(batch)
+    return _batch_out(_batch(request, batch_id, settlement=True))
 
 
 @router.get(
     "/settlement-batches/{batch_id}/errors",
     response={200: str, **ERRORS},
     tags=["settlement"],
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "CSV: row, line, column, message",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        }
-    },
+    openapi_extra=_ERROR_REPORT,
 )
 def settlement_errors(request: HttpRequest, batch_id: int) -> Any:
     """The per-row error report of a processed settlement batch (CSV, UTF-8)."""
-    token = _scope(request, "settlement")
-    batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=True)
-    if batch is None:
-        raise actions.Refused(404, "没有该批次 (no such batch)")
-    response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="settlement-{batch.pk}-errors.csv"'
-    return response
+    return _error_report(_batch(request, batch_id, settlement=True), "settlement")
 
 
 api.add_router("/", router)
