@@ -8,7 +8,16 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from .portal_helpers import USCC_A, docx_bytes, member, open_round, pdf_bytes, png_bytes, upload
+from .portal_helpers import (
+    USCC_A,
+    USCC_B,
+    docx_bytes,
+    member,
+    open_round,
+    pdf_bytes,
+    png_bytes,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +163,43 @@ def test_names_are_sanitised():
     assert sanitise_name('a<b>:"|?*.pdf') == "a_b_.pdf"
     assert sanitise_name("...hidden.pdf") == "hidden.pdf"
     assert sanitise_name("x" * 400 + ".pdf") == "x" * 150 + ".pdf"
+
+
+def test_deleting_a_draft_file_keeps_bytes_a_claim_s_licence_shares(
+    draft, client, settings, django_user_model, django_capture_on_commit_callbacks
+):
+    """Uploads are stored under their hash: a licence sent with an enterprise claim and the
+    same PDF uploaded as a draft material are one file, which the draft must not delete."""
+    import hashlib
+
+    from voucher.accounts.models import EnterpriseClaim
+    from voucher.applications.models import Enterprise
+    from voucher.portal import actions
+    from voucher.portal.models import MaterialFile
+
+    content = pdf_bytes()
+    sha = hashlib.sha256(content).hexdigest()
+    EnterpriseClaim.objects.create(
+        enterprise=Enterprise.objects.create(uscc=USCC_B, name="乙公司"),
+        claimant=django_user_model.objects.create_user("c@example.cn"),
+        claimant_name="张三",
+        claimant_position="总经理",
+        declaration="…",
+        licence_name="营业执照.pdf",
+        licence_size=len(content),
+        licence_sha256=sha,
+        licence_content_type="application/pdf",
+    )
+    assert upload(client, draft, "contract", "营业执照.pdf", content).status_code == 302
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.material_file_delete(
+            application=draft,
+            expected_version=draft.version,
+            file_pk=MaterialFile.objects.get().pk,
+            acting_user=draft.enterprise.memberships.get().user,
+        )
+    assert not MaterialFile.objects.exists()
+    assert (settings.DATA_DIR / "uploads" / sha).read_bytes() == content  # the licence stays
+    EnterpriseClaim.objects.all().delete()
+    assert not actions.upload_in_use(sha)

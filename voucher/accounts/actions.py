@@ -243,7 +243,7 @@ def enterprise_claim_request(
     The licence has passed voucher.portal.uploads.check_upload (content, extension, PDF with
     JavaScript, zip bombs …); it is stored under its content hash outside the web root.
     """
-    from voucher.portal.actions import upload_dir
+    from voucher.portal.actions import upload_store
 
     extension = licence_name.rsplit(".", 1)[-1].lower() if "." in licence_name else ""
     if extension not in CLAIM_LICENCE_EXTENSIONS:
@@ -274,12 +274,7 @@ def enterprise_claim_request(
             licence_sha256=sha,
             licence_content_type=licence_content_type,
         )
-        target = upload_dir() / sha
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            partial.write_bytes(licence_content)
-            partial.replace(target)
+        upload_store(licence_content, sha)
         audit(
             actor=acting_user,
             action="enterprise_claim_request",

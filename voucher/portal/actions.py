@@ -53,6 +53,27 @@ def upload_dir() -> Path:
     return Path(settings.DATA_DIR) / "uploads"
 
 
+def upload_store(content: bytes, sha: str) -> None:
+    """Keep the bytes of a checked upload under their hash (written once, atomically): a
+    material file and an enterprise claim's licence share the store."""
+    target = upload_dir() / sha
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.replace(target)
+
+
+def upload_in_use(sha: str) -> bool:
+    """Whether any record still names the bytes: a material file, or a claim's licence."""
+    from voucher.accounts.models import EnterpriseClaim
+
+    return (
+        MaterialFile.objects.filter(sha256=sha).exists()
+        or EnterpriseClaim.objects.filter(licence_sha256=sha).exists()
+    )
+
+
 def current_round() -> m.PolicyRoundRecord:
     """The round applicants file in now: the latest one (rounds are synced from their files)."""
     record = m.PolicyRoundRecord.objects.order_by("-window_start").first()
@@ -571,12 +592,7 @@ def material_file_add(
             content_type=content_type,
             uploaded_by=acting_user,
         )
-        target = upload_dir() / sha
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            partial.write_bytes(content)
-            partial.replace(target)
+        upload_store(content, sha)
         _sync_materials(locked)
         _saved(locked, step="materials", fields=["materials"])
         audit(
@@ -612,7 +628,7 @@ def material_file_delete(
             data={"material": material, "name": name, "sha256": sha, "version": locked.version},
         )
         # a submitted version (补正) may still name the bytes: only a draft's are forgotten
-        if locked.state == DRAFT and not MaterialFile.objects.filter(sha256=sha).exists():
+        if locked.state == DRAFT and not upload_in_use(sha):
             transaction.on_commit(lambda: (upload_dir() / sha).unlink(missing_ok=True))
 
 
