@@ -164,3 +164,18 @@ def test_a_bad_row_id_is_a_404_not_a_server_error(client, team, django_user_mode
     _verified_client(client, admin)
     response = client.post("/review/parameters/", {"what": "band_remove", "id": "x1"})
     assert response.status_code == 404
+
+
+def test_the_assignable_staff_cost_the_same_queries_however_many_there_are(
+    db, django_user_model, django_assert_max_num_queries
+):
+    from voucher.applications.models import Application
+    from voucher.review import roles as r
+    from voucher.review.selectors import assignable_staff
+
+    application = Application(direction=2)
+    for index in range(6):
+        make_staff(django_user_model, f"reviewer{index}", r.REVIEWER)
+    with django_assert_max_num_queries(2):  # the users, then their groups
+        names = assignable_staff(application)
+    assert names == [f"t-reviewer{index}" for index in range(6)]

@@ -324,6 +324,7 @@ def assignable_staff(application: Application) -> list[str]:
         .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
         .distinct()
         .order_by("username")
+        .prefetch_related("groups")  # the roles of all of them in one query
     )
     return [u.get_username() for u in users if p.can_view_application(u, application)]
 
