@@ -52,7 +52,9 @@ SUPPLEMENT_STATES: Final = frozenset({SUPPLEMENT_REQUESTED})
 # portal's actions check that). Every other state is frozen.
 WIZARD_STATES: Final = EDITABLE_STATES | SUPPLEMENT_STATES
 # Before a decision the applicant may withdraw.
-WITHDRAWABLE_STATES: Final = (SUBMITTED, FORMAL_CHECK, IN_REVIEW, SUPPLEMENT_REQUESTED, RESUBMITTED)
+# With the bureau and not yet decided: in its queue, assignable, withdrawable by the applicant.
+WITH_BUREAU_STATES: Final = (SUBMITTED, FORMAL_CHECK, IN_REVIEW, SUPPLEMENT_REQUESTED, RESUBMITTED)
+WITHDRAWABLE_STATES: Final = WITH_BUREAU_STATES
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications.models import PolicyRoundRecord, StoredEvaluation
+from voucher.applications.states import DRAFT, WITH_BUREAU_STATES
 from voucher.core.audit import audit
 from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
 from voucher.review import permissions as p
@@ -29,14 +30,7 @@ from voucher.review.refusals import FieldRefusal
 
 MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
 
-UNDECIDED_STATES = (
-    "draft",
-    "submitted",
-    "formal_check",
-    "in_review",
-    "supplement_requested",
-    "resubmitted",
-)
+UNDECIDED_STATES = (DRAFT, *WITH_BUREAU_STATES)
 
 
 class ParameterError(FieldRefusal):
@@ -103,7 +97,7 @@ def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
         # what "evaluate again" would change: undecided applications (decided ones keep the
         # evaluation their decision cites; drafts are evaluated at every step anyway)
         StoredEvaluation.objects.filter(
-            application__round=record, application__state__in=UNDECIDED_STATES[1:]
+            application__round=record, application__state__in=WITH_BUREAU_STATES
         )
         .order_by("created_at", "id")
         .values_list("application_id", "parameters_sha256")

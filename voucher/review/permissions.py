@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications.models import Application
-from voucher.applications.states import TRANSITIONS
+from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
 from voucher.review import roles as r
 from voucher.review.workflow import RULES
 
@@ -203,16 +203,6 @@ def can_hand_out(user: Any) -> Check:
     return OK
 
 
-# While an application is with the bureau and not yet decided, someone handles it.
-ASSIGNABLE_STATES = (
-    "submitted",
-    "formal_check",
-    "in_review",
-    "supplement_requested",
-    "resubmitted",
-)
-
-
 def can_take(user: Any) -> Check:
     """Taking an application oneself (我的待办 → 领取): reviewers and screeners."""
     if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
@@ -239,7 +229,7 @@ def can_assign(user: Any, assignee: Any, application: Application, current: Any 
                 "why": can_view_application(assignee, application).reason,
             }
         )
-    if application.state not in ASSIGNABLE_STATES:
+    if application.state not in WITH_BUREAU_STATES:  # someone handles it until decided
         return _no(
             _("申报当前为“%(state)s”，无需分配承办人") % {"state": _state_label(application.state)}
         )

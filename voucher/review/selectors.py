@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
-from voucher.applications.states import STATE_CHOICES
+from voucher.applications.states import STATE_CHOICES, WITH_BUREAU_STATES
 from voucher.policy.money import yuan_to_wan
 from voucher.review import permissions as p
 from voucher.review.budget import Simulation, prorata
@@ -36,7 +36,7 @@ from voucher.review.models import (
 from voucher.review.workflow import transitions_from
 
 STATE_LABELS = dict(STATE_CHOICES)
-QUEUE_STATES = ("submitted", "formal_check", "in_review", "supplement_requested", "resubmitted")
+QUEUE_STATES = WITH_BUREAU_STATES
 
 
 def outside_lists() -> tuple[frozenset[str], frozenset[str]]:
