@@ -104,7 +104,7 @@ def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | N
         return None
     now = timezone.now()
     staff = p.can_use_review_site(token.user)
-    live = token.revoked_at is None and token.expires_at > now and bool(staff)
+    live = token.is_live and bool(staff)
     with transaction.atomic():
         if live:
             StaffApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
