@@ -50,7 +50,9 @@ import pyarrow.compute as pc
 from voucher.platforms import consumption as core
 from voucher.policy import uscc as uscc_codes
 
-MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "512MB")
+# 640 MB: with 512 MB the two parts' hash tables of 270,000 groups spilled 390 MB to disk and
+# the process peaked higher (731 MiB against 540) and later (decision 0008)
+MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "640MB")
 THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() or 1)
 # a CSV file from this size up is read in THREADS parts side by side (`_Session._parts`), at
 # most MAX_PARTS: each part holds a hash table of its groups (all under MEMORY_LIMIT, spilling
@@ -438,6 +440,7 @@ SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
     {_decimal_text("quantity_micro", 6)} AS quantity_text,
     {_decimal_text("outside_fen", 2)} AS outside_text
 FROM {groups} g
+ORDER BY gk  -- the contracts are numbered in key order: the store appends to its index
 """
 
 
@@ -484,7 +487,8 @@ def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
 
 def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.Table:
     usccs, ids, los, his = [], [], [], []
-    for (uscc, contract_id), validity in contracts.items():
+    # numbered in (enterprise, contract) order, which the groups then come out in (`_final`)
+    for (uscc, contract_id), validity in sorted(contracts.items()):
         period = core.claim_period(window, validity) or core.EMPTY
         usccs.append(uscc)
         ids.append(contract_id)
@@ -597,6 +601,12 @@ class _Session:
                 "memory_limit": MEMORY_LIMIT,
                 "temp_directory": self.spill,
                 "preserve_insertion_order": True,
+                # DuckDB cannot estimate a file's rows (it guesses a few dozen), so it would
+                # build the contract join's hash table from the rows and probe it with the
+                # contracts: 20 million rows held and spilled to disk. Each join here is
+                # written with its small side on the right, the build side without this
+                # rewrite. (In the configuration, so that the parts' cursors have it too.)
+                "disabled_optimizers": "build_side_probe_side",
             }
         )
         self.parameters: dict[str, Any] = {}
@@ -773,7 +783,7 @@ def _ingest(
         return arrow, arrow.rows_read
     try:
         periods = core.Periods(window, contracts)
-        result = ColumnarResult(None if contracts is None else list(contracts))
+        result = ColumnarResult(None if contracts is None else sorted(contracts))
         try:
             groups = session.groups(splits)
             if splits and shape is not None and not shape().splits_hold:
