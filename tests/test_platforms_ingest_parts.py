@@ -149,8 +149,19 @@ def test_the_scan_counts_line_feeds_and_finds_lone_carriage_returns(
     path = tmp_path / "b.csv"
     path.write_bytes(data)
     for chunk in (1, 2, 3, 1 << 20):  # patterns straddling the chunks' edges
-        shape = duck_ingest.csv_shape(path, [], chunk=chunk)
-        assert (shape.newlines, shape.ends_with_newline, shape.lone_cr) == (newlines, ends, lone_cr)
+        for wc in (True, False):  # line feeds counted by wc -l, or in the pass
+            shape = duck_ingest.csv_shape(path, [], chunk=chunk, wc=wc)
+            found = (shape.newlines, shape.ends_with_newline, shape.lone_cr)
+            assert found == (newlines, ends, lone_cr)
+
+
+@pytest.mark.parametrize("wc", [None, "/bin/false", "/bin/echo"], ids=["none", "fails", "babbles"])
+def test_without_a_working_wc_the_scan_counts_the_line_feeds_itself(tmp_path, monkeypatch, wc):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"h\na\r\nb\n\nc")
+    monkeypatch.setattr(duck_ingest.shutil, "which", lambda name: wc)
+    shape = duck_ingest.csv_shape(path, [], chunk=3)
+    assert (shape.newlines, shape.ends_with_newline, shape.lone_cr) == (4, False, False)
 
 
 def test_the_scan_knows_a_split_inside_quotes_by_their_parity(tmp_path):
