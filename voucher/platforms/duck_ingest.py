@@ -243,12 +243,22 @@ def _has_blank_line(path: Path, chunk: int = 32 << 20) -> bool:
 def _tidy(text: str) -> str:
     """Not empty, and neither the first nor the last character is one strip() removes.
     (`ascii` gives the first character's code point without cutting a substring; `ord('')` is
-    -1, in the list, so an empty text is not tidy.)"""
-    return f"(ascii({text}) NOT IN ({_SPACE_LIST}) AND ord({text}[-1]) NOT IN ({_SPACE_LIST}))"
+    -1, in the list, so an empty text is not tidy.) A printable ASCII character, nearly every
+    one, is settled by the CASE without the list: `NOT IN` a list of constants is planned as a
+    join on every row (0.4 s of CPU at 20 million rows against none)."""
+
+    def not_space(code: str) -> str:
+        return (
+            f"(CASE WHEN {code} BETWEEN 33 AND 126 THEN true "
+            f"ELSE NOT list_contains([{_SPACE_LIST}], {code}) END)"
+        )
+
+    return f"({not_space(f'ascii({text})')} AND {not_space(f'ord({text}[-1])')})"
 
 
-def _text(column: str) -> str:
-    return f"coalesce(\"{column}\", '')"
+def _text(column: str, nullable: bool) -> str:
+    """A text cell, '' when empty (a CSV file's are read so; a Parquet file's may be null)."""
+    return f"coalesce(\"{column}\", '')" if nullable else f'"{column}"'
 
 
 def _time_sql(column: str, kind: str) -> tuple[str, str]:
@@ -311,11 +321,13 @@ def _source(path: Path, kind: str, names: list[str], skip: int = 1) -> str:
             f"FROM read_parquet({_literal(str(path))}, file_row_number = true))"
         )
     columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    # an empty cell is '' (force_not_null), as the reference reads it: no coalesce per cell
+    not_null = "[" + ", ".join(_literal(n) for n in names) + "]"
     return (
         f"(SELECT row_number() OVER () AS rn, * FROM read_csv({_literal(str(path))}, "
         f"columns = {columns}, header = false, skip = {skip}, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
-        f"encoding = 'utf-8'))"
+        f"force_not_null = {not_null}, encoding = 'utf-8'))"
     )
 
 
@@ -361,10 +373,12 @@ def _statement(
     scales: dict[str, int],
     with_contracts: bool,
     ids_unique: bool = False,
+    nullable: bool = True,
 ) -> str:
-    """Per-row checks, the cut and the pro-rating, grouped per key (row numbers of `source`)."""
+    """Per-row checks, the cut and the pro-rating, grouped per key (row numbers of `source`).
+    `nullable`: whether a text cell may be null (a Parquet file's) rather than ''."""
     text_columns = [c for c in core.COLUMNS if types.get(c, "text") == "text"]
-    trimmed = ", ".join(f"{_text(c)} AS t_{c}" for c in text_columns)
+    trimmed = ", ".join(f"{_text(c, nullable)} AS t_{c}" for c in text_columns)
     start_s, start_ok = _time_sql("start", types.get("start", "text"))
     end_s, end_ok = _time_sql("end", types.get("end", "text"))
     numbers = {
@@ -692,7 +706,14 @@ class _Session:
             raise self._refused(error) from None
 
     def _statement(self, source: str) -> str:
-        return _statement(source, self.types, self.scales, self.with_contracts, self.ids_unique)
+        return _statement(
+            source,
+            self.types,
+            self.scales,
+            self.with_contracts,
+            self.ids_unique,
+            nullable=self.kind == "parquet",
+        )
 
     def groups(self, splits: list[int] | None = None) -> Iterator[pa.RecordBatch]:
         """The aggregates of the clean rows (`keys_ok`), and the number of every other row
