@@ -173,9 +173,7 @@ def _counted(process: subprocess.Popen[bytes] | None) -> int | None:
         return None
 
 
-def csv_shape(
-    path: Path, splits: list[int], chunk: int = 32 << 20, wc: bool = True
-) -> CsvShape:
+def csv_shape(path: Path, splits: list[int], chunk: int = 32 << 20, wc: bool = True) -> CsvShape:
     """One pass over the bytes, a chunk at a time (bounded memory), with nothing but `in`
     (memchr speed: a pattern search for `\\n\\n` costs several times more) and `bytes.count`
     where something was found: lone carriage returns, and the parity of the quotes before each
@@ -188,9 +186,7 @@ def csv_shape(
     finally:
         counted = _counted(counting)
     if counting is not None:
-        shape.newlines = (
-            counted if counted is not None else _scan(path, [], chunk, True).newlines
-        )
+        shape.newlines = counted if counted is not None else _scan(path, [], chunk, True).newlines
     return shape
 
 
