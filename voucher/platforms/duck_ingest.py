@@ -437,7 +437,7 @@ r AS (
         fen AS fen_all,
         CASE WHEN inside > 0 THEN greatest(start_s, lo) END AS first_s,
         CASE WHEN inside > 0 THEN least(end_s, hi) - 1 END AS last_s,
-        CAST(inside > 0 AND inside < duration AS INTEGER) AS prorated,
+        inside > 0 AND inside < duration AS prorated,
         t_resource_type, t_device_model, t_unit
     FROM cut_m
 )
@@ -447,7 +447,7 @@ SELECT CASE WHEN ok THEN {contract_key} + k_month ELSE -rn END AS gk,
     CAST(sum(fen_in) * 100 AS HUGEINT) AS amount_fen,
     CAST(sum(micro_in) * 1000000 AS HUGEINT) AS quantity_micro,
     CAST((sum(fen_all) - sum(fen_in)) * 100 AS HUGEINT) AS outside_fen,
-    count(*) AS row_count, CAST(sum(prorated) AS BIGINT) AS prorated_rows,
+    count(*) AS row_count, count_if(prorated) AS prorated_rows,
     min(rn) AS first_row, max(rn) AS last_row, CAST(sum(rn) AS HUGEINT) AS row_sum,
     min(first_s) AS first_second, max(last_s) AS last_second
 FROM r
