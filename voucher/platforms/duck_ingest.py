@@ -447,7 +447,7 @@ SELECT CASE WHEN ok THEN {contract_key} + k_month ELSE -rn END AS gk,
     CAST(sum(fen_in) * 100 AS HUGEINT) AS amount_fen,
     CAST(sum(micro_in) * 1000000 AS HUGEINT) AS quantity_micro,
     CAST((sum(fen_all) - sum(fen_in)) * 100 AS HUGEINT) AS outside_fen,
-    count(*) AS row_count, count_if(prorated) AS prorated_rows,
+    count(*) AS row_count, CAST(count_if(prorated) AS BIGINT) AS prorated_rows,
     min(rn) AS first_row, max(rn) AS last_row, CAST(sum(rn) AS HUGEINT) AS row_sum,
     min(first_s) AS first_second, max(last_s) AS last_second
 FROM r
