@@ -52,7 +52,7 @@ from voucher.platforms import consumption as core
 from voucher.policy import uscc as uscc_codes
 
 # 640 MB: with 512 MB the two parts' hash tables of 270,000 groups spilled 390 MB to disk and
-# the process peaked higher (731 MiB against 540) and later (decision 0008)
+# the process peaked higher (731 MiB against 540) and later (decision 0009)
 MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "640MB")
 THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() or 1)
 # a CSV file from this size up is read in THREADS parts side by side (`_Session._parts`), at
