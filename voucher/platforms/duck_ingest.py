@@ -497,7 +497,7 @@ SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
     {_decimal_text("quantity_micro", 6)} AS quantity_text,
     {_decimal_text("outside_fen", 2)} AS outside_text
 FROM {groups} g
-ORDER BY gk  -- the contracts are numbered in key order: the store appends to its index
+ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 """
 
 
@@ -542,22 +542,18 @@ def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
     return types, scales
 
 
-def _contracts(window: tuple[date, date], contracts: core.ContractTerms) -> pa.Table:
-    usccs, ids, los, his = [], [], [], []
-    # numbered in (enterprise, contract) order, which the groups then come out in (`_final`)
-    for (uscc, contract_id), validity in sorted(contracts.items()):
-        period = core.claim_period(window, validity) or core.EMPTY
-        usccs.append(uscc)
-        ids.append(contract_id)
-        los.append(period.start)
-        his.append(period.end)
+def _contracts(
+    window: tuple[date, date], contracts: core.ContractTerms, pairs: list[tuple[str, str]]
+) -> pa.Table:
+    """The contracts with their claim periods, each numbered (`cid`) by its place in `pairs`."""
+    periods = [core.claim_period(window, contracts[pair]) or core.EMPTY for pair in pairs]
     return pa.table(
         {
-            "uscc": pa.array(usccs, pa.string()),
-            "contract_id": pa.array(ids, pa.string()),
-            "lo": pa.array(los, pa.int64()),
-            "hi": pa.array(his, pa.int64()),
-            "cid": pa.array(range(len(usccs)), pa.int32()),
+            "uscc": pa.array([uscc for uscc, _ in pairs], pa.string()),
+            "contract_id": pa.array([contract_id for _, contract_id in pairs], pa.string()),
+            "lo": pa.array([period.start for period in periods], pa.int64()),
+            "hi": pa.array([period.end for period in periods], pa.int64()),
+            "cid": pa.array(range(len(pairs)), pa.int32()),
         }
     )
 
@@ -668,8 +664,12 @@ class _Session:
         )
         self.parameters: dict[str, Any] = {}
         self.ids_unique = False
+        # contract number -> (uscc, contract id), in key order: the groups come out ordered by
+        # contract number (`_final`), so the store appends to its (enterprise, contract) index
+        self.pairs: list[tuple[str, str]] | None = None
         if contracts is not None:
-            self.connection.register("contract_terms", _contracts(window, contracts))
+            self.pairs = sorted(contracts)
+            self.connection.register("contract_terms", _contracts(window, contracts, self.pairs))
             self.connection.execute(_CONTRACTS)
             self.connection.unregister("contract_terms")
             # a batch's contracts are one enterprise's: their ids are (nearly always) unique
@@ -847,7 +847,7 @@ def _ingest(
         return arrow, arrow.rows_read
     try:
         periods = core.Periods(window, contracts)
-        result = ColumnarResult(None if contracts is None else sorted(contracts))
+        result = ColumnarResult(session.pairs)
         try:
             groups = session.groups(splits)
             if splits and shape is not None and not shape().splits_hold:
