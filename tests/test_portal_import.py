@@ -108,6 +108,11 @@ def test_a_workbook_imports_a_contract_with_its_rows(draft, client):
     )
     assert str(contract.invoices.get().amount) == "1200000.00"
     assert str(contract.payments.get().date) == "2026-01-15"
+    from voucher.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="contract_rows_import")
+    # what was imported, kind by kind; the empty sheet (其他补贴) has no entry
+    assert entry.data["counts"] == {"contracts": 1, "deliveries": 1, "invoices": 1, "payments": 1}
 
 
 def test_bad_rows_are_reported_with_row_and_column_and_nothing_is_imported(draft, client):

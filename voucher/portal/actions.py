@@ -455,7 +455,7 @@ def contract_rows_import(
                 created.append(model(contract=owner, position=positions[owner.pk], **values))
                 positions[owner.pk] += 1
             model._default_manager.bulk_create(created)
-            counts[kind] = counts.get(kind, 0) + len(created)
+            counts[kind] = len(created)  # each kind comes once, with at least one row
         _saved(locked, step="contracts")
         if counts["contracts"]:
             _needs_declarations_again(locked)
