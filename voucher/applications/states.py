@@ -51,9 +51,9 @@ SUPPLEMENT_STATES: Final = frozenset({SUPPLEMENT_REQUESTED})
 # returned for 补正 (only while its supplement request is open and before its due date; the
 # portal's actions check that). Every other state is frozen.
 WIZARD_STATES: Final = EDITABLE_STATES | SUPPLEMENT_STATES
-# Before a decision the applicant may withdraw.
 # With the bureau and not yet decided: in its queue, assignable, withdrawable by the applicant.
 WITH_BUREAU_STATES: Final = (SUBMITTED, FORMAL_CHECK, IN_REVIEW, SUPPLEMENT_REQUESTED, RESUBMITTED)
+# Before a decision the applicant may withdraw.
 WITHDRAWABLE_STATES: Final = WITH_BUREAU_STATES
 
 

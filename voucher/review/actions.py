@@ -155,9 +155,10 @@ def _record_transition(
     snapshot: bool = True,
     evaluation: StoredEvaluation | None = None,
 ) -> None:
-    """What follows every transition: the snapshot the field diff reads (the document does not
-    change after payment, so clawback steps take none), one audit entry with from/to, and the
-    e-mails after commit."""
+    """What follows a transition of one application: the snapshot the field diff reads (the
+    document does not change after payment, so clawback steps take none), one audit entry with
+    from/to, and the e-mails after commit. The batch steps (`publicity_publish`,
+    `clawbacks_mark_overdue`) write one audit entry per batch and do this part themselves."""
     if snapshot:
         _snapshot(locked, name, evaluation)
     audit(
