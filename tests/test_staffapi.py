@@ -180,6 +180,26 @@ def test_missing_unknown_revoked_or_expired_tokens_get_401(team, in_review):
     assert refused.last().data["expired"] is True
 
 
+def test_a_token_s_liveness_and_its_audit_read_the_clock_once(team, monkeypatch):
+    """At the very second a token expires, the decision and the audit's "expired" agree: both
+    come from one reading of the clock."""
+    user = team["reviewer"]
+    token, secret = actions.token_issue(
+        user=user, label="edge", scopes=["read"], days=1, acting_user=user
+    )
+    readings = iter([token.expires_at - timedelta(seconds=1), token.expires_at])
+    # the first reading a second before expiry, every later one at it
+    monkeypatch.setattr(timezone, "now", lambda: next(readings, token.expires_at))
+    found = actions.token_authenticate(raw=secret, method="GET", path="/x")
+    entry = AuditEntry.objects.filter(action__in=["staff_token_use", "staff_token_refused"]).latest(
+        "id"
+    )
+    assert entry.data["expired"] is (found is None)
+    assert entry.action == ("staff_token_refused" if found is None else "staff_token_use")
+    assert token.live_at(token.expires_at - timedelta(seconds=1))
+    assert not token.live_at(token.expires_at)
+
+
 def test_an_inactive_user_s_token_stops_working(team, in_review):
     client = _api(team["reviewer"])
     team["reviewer"].is_active = False

@@ -104,7 +104,7 @@ def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | N
         return None
     now = timezone.now()
     staff = p.can_use_review_site(token.user)
-    live = token.is_live and bool(staff)
+    live = token.live_at(now) and bool(staff)  # the same `now` as the audit's "expired"
     with transaction.atomic():
         if live:
             StaffApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -6,6 +6,8 @@ as its user: every permission is that user's roles at the moment of the request.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -47,4 +49,8 @@ class StaffApiToken(models.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+        return self.live_at(timezone.now())
+
+    def live_at(self, now: datetime) -> bool:
+        """Neither revoked nor expired at `now` (one reading of the clock for a whole decision)."""
+        return self.revoked_at is None and self.expires_at > now
