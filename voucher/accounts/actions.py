@@ -26,6 +26,7 @@ from voucher.accounts.models import (
 )
 from voucher.applications.models import Enterprise
 from voucher.core.audit import audit
+from voucher.portal.uploads import upload_store
 
 INVITATION_DAYS = 14
 
@@ -243,8 +244,6 @@ def enterprise_claim_request(
     The licence has passed voucher.portal.uploads.check_upload (content, extension, PDF with
     JavaScript, zip bombs …); it is stored under its content hash outside the web root.
     """
-    from voucher.portal.actions import upload_store
-
     extension = licence_name.rsplit(".", 1)[-1].lower() if "." in licence_name else ""
     if extension not in CLAIM_LICENCE_EXTENSIONS:
         raise AccountError(_("营业执照请上传 PDF、JPG、PNG 或 OFD 文件。"), field="licence")

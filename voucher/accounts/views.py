@@ -30,6 +30,7 @@ from voucher.accounts.forms import (
 )
 from voucher.accounts.models import PENDING, EnterpriseClaim
 from voucher.applications.models import Enterprise
+from voucher.portal.uploads import upload_dir
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -212,7 +213,6 @@ def claim_decide(request: HttpRequest, claim_id: int) -> HttpResponse:
 @require_GET
 def claim_licence(request: HttpRequest, claim_id: int) -> HttpResponseBase:
     """The licence of a claim: to the claimant and to a staff administrator, to nobody else."""
-    from voucher.portal.actions import upload_dir
     from voucher.review.permissions import can_decide_enterprise_claim
 
     claim = EnterpriseClaim.objects.filter(pk=claim_id).first()

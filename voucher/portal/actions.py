@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from voucher.documents.models import ImplementationReport
 from voucher.policy.format import dumps_application
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, MaterialFile, Submission
+from voucher.portal.uploads import upload_dir, upload_store
 from voucher.review.models import SupplementRequest
 
 
@@ -47,21 +47,6 @@ class PortalError(Exception):
 
 class StaleVersion(PortalError):
     """Someone else saved the application after the form was opened."""
-
-
-def upload_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
-
-
-def upload_store(content: bytes, sha: str) -> None:
-    """Keep the bytes of a checked upload under their hash (written once, atomically): a
-    material file and an enterprise claim's licence share the store."""
-    target = upload_dir() / sha
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(target)
 
 
 def upload_in_use(sha: str) -> bool:

@@ -1,4 +1,5 @@
-"""Checks an upload must pass before it is stored. Pure functions of (name, bytes).
+"""Checks an upload must pass before it is stored (pure functions of (name, bytes)), and the
+store that keeps the bytes that passed under their hash (`upload_store`).
 
 - the type is what libmagic reads in the content, and it must agree with the extension;
 - PDF, JPG, PNG, OFD, DOCX and XLSX only; a size limit per file (the action adds the one per
@@ -17,6 +18,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import magic
@@ -254,3 +256,21 @@ def check_upload(name: str, data: bytes) -> CheckedUpload:
         _check_pdf(data)
     _check_classified(data, safe)
     return CheckedUpload(safe, extension, data, CONTENT_TYPES[extension])
+
+
+# --- the store ---------------------------------------------------------------------------------
+
+
+def upload_dir() -> Path:
+    return Path(settings.DATA_DIR) / "uploads"
+
+
+def upload_store(content: bytes, sha: str) -> None:
+    """Keep the bytes of a checked upload under their hash (written once, atomically): a
+    material file and an enterprise claim's licence share the store."""
+    target = upload_dir() / sha
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.replace(target)

@@ -41,7 +41,7 @@ from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
 from voucher.portal.models import MaterialFile
 from voucher.portal.steps import STEPS
-from voucher.portal.uploads import UploadRefused, check_upload
+from voucher.portal.uploads import UploadRefused, check_upload, upload_dir
 from voucher.review.selectors import supplement_requests_for
 
 PortalView = Callable[..., HttpResponseBase]
@@ -770,7 +770,7 @@ def file_download(
     record = MaterialFile.objects.filter(application=application, pk=file_pk).first()
     if record is None:
         raise Http404
-    path = actions.upload_dir() / record.sha256
+    path = upload_dir() / record.sha256
     if not path.is_file():
         raise Http404
     response = FileResponse(
