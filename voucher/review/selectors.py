@@ -36,7 +36,6 @@ from voucher.review.models import (
 from voucher.review.workflow import transitions_from
 
 STATE_LABELS = dict(STATE_CHOICES)
-QUEUE_STATES = WITH_BUREAU_STATES
 
 
 def outside_lists() -> tuple[frozenset[str], frozenset[str]]:
@@ -166,7 +165,7 @@ class MyWork:
 
 
 def my_work(user: Any) -> MyWork:
-    rows = [row for row in review_rows(user) if row.state in QUEUE_STATES]
+    rows = [row for row in review_rows(user) if row.state in WITH_BUREAU_STATES]
     name = user.get_username()
     pending = [
         d
@@ -395,7 +394,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
         assignable=assignable_staff(application)
-        if application.state in QUEUE_STATES and p.can_hand_out(user)
+        if application.state in WITH_BUREAU_STATES and p.can_hand_out(user)
         else [],
         can_resolve=p.can_resolve_finding(user, application),
         can_propose=p.can_propose(user, application),
@@ -554,7 +553,7 @@ def budget_simulation(
         for a in Application.objects.filter(
             round=record,
             direction=direction,
-            state__in=(*QUEUE_STATES, "approved", "publicized", "paid"),
+            state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
         )
     }
     amounts: dict[int, Decimal] = {}
