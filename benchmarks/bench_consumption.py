@@ -32,17 +32,42 @@ WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
 
 
 def _files(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
-    from voucher.platforms import generate
-
     stem = directory / f"consumption-{rows}-{enterprises}"
     csv_path, parquet_path = stem.with_suffix(".csv"), stem.with_suffix(".parquet")
     if not (csv_path.exists() and parquet_path.exists()):
+        # In a child of its own: Linux keeps a process's peak RSS across exec, so contenders
+        # started from a parent that had generated the files (~850 MiB) would all report that
+        # parent's peak as their own.
         started = time.perf_counter()
-        generate.write(
-            generate.Plan(enterprises), rows, csv_path=csv_path, parquet_path=parquet_path
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_consumption",
+                "--generate",
+                "--rows",
+                str(rows),
+                "--enterprises",
+                str(enterprises),
+                "--dir",
+                str(directory),
+            ],
+            check=True,
         )
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
     return csv_path, parquet_path
+
+
+def _generate(directory: Path, rows: int, enterprises: int) -> None:
+    from voucher.platforms import generate
+
+    stem = directory / f"consumption-{rows}-{enterprises}"
+    generate.write(
+        generate.Plan(enterprises),
+        rows,
+        csv_path=stem.with_suffix(".csv"),
+        parquet_path=stem.with_suffix(".parquet"),
+    )
 
 
 # --- contenders (each runs in a child process) ----------------------------------------------------
@@ -177,12 +202,16 @@ def main() -> None:
     parser.add_argument("--only", default="ours,duckdb,pandas")
     parser.add_argument("--formats", default="csv,parquet")
     parser.add_argument("--child")
+    parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(CONTENDERS[args.child](args.file, args.enterprises)))
         return
     args.dir.mkdir(parents=True, exist_ok=True)
+    if args.generate:
+        _generate(args.dir, args.rows, args.enterprises)
+        return
     csv_path, parquet_path = _files(args.dir, args.rows, args.enterprises)
     print(
         f"{args.rows:,} rows, {args.enterprises:,} enterprises; "
