@@ -101,6 +101,9 @@ UNTIDY = [
     row(quantity="0.0000001"),
     row(quantity=" 2.5 "),
     row(unit_price=""),
+    row(unit_price="99999999999999.999999"),  # the largest unit price
+    row(unit_price="100000000000000"),
+    row(unit_price="1.0000001"),
     row(unit=""),
     row(order_id="O" * 64),
     row(order_id="O" * 65),
@@ -328,6 +331,7 @@ def test_clean_rows_never_take_the_reference_path(tmp_path, monkeypatch, kind):
 
     monkeypatch.setattr(core, "parse_row", counting)
     rows = [row(order_id=f"O-{i}") for i in range(200)] + [row(amount="1.001")]
+    rows[7]["unit_price"] = "99999999999999.999999"  # clean: nothing is computed from it
     path = tmp_path / f"b.{kind}"
     if kind == "csv":
         generate.write_small_csv(path, rows)

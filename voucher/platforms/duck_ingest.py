@@ -298,6 +298,15 @@ def _number_sql(column: str, kind: str, places: int, scale: int) -> tuple[str, s
     return f'CASE WHEN {clean} THEN CAST("{column}" AS {exact}) END', clean
 
 
+def _unit_price_ok(kind: str, scale: int) -> str:
+    """Whether a unit price cell is clean. Nothing is computed from it (the reference only
+    checks its pattern), so a text cell needs no value: the pattern alone (a cast costs 0.5 s
+    of CPU at 20 million rows); a typed one, as `_number_sql`'s."""
+    if kind == "text":
+        return f"regexp_full_match(t_unit_price, '{_QUANTITY}')"
+    return _number_sql("unit_price", kind, 6, scale)[1]
+
+
 def _pro_rated(value: str, places: int) -> str:
     """`value × inside / duration` half-up to the last place, in integers (policy.money)."""
     units = f"CAST(CAST({value} AS DECIMAL(38, {places})) * {10**places} AS HUGEINT)"
@@ -379,8 +388,9 @@ def _statement(
     end_s, end_ok = _time_sql("end", types.get("end", "text"))
     numbers = {
         name: _number_sql(name, types.get(name, "text"), places, scales.get(name, 0))
-        for name, places in (("quantity", 6), ("unit_price", 6), ("amount", 2))
+        for name, places in (("quantity", 6), ("amount", 2))
     }
+    unit_price_ok = _unit_price_ok(types.get("unit_price", "text"), scales.get("unit_price", 0))
     if with_contracts:
         if ids_unique:  # one string to hash and compare per row, the enterprise checked after
             join = "LEFT JOIN contracts c ON c.contract_id = v.t_contract_id"
@@ -402,7 +412,7 @@ WITH v AS (
         {start_s} AS start_s, {end_s} AS end_s,
         {numbers["quantity"][0]} AS micro, {numbers["amount"][0]} AS fen,
         ({_id_ok("t_order_id")} AND {start_ok} AND {end_ok} AND {numbers["quantity"][1]}
-            AND {numbers["unit_price"][1]} AND {numbers["amount"][1]}) AS cells_ok
+            AND {unit_price_ok} AND {numbers["amount"][1]}) AS cells_ok
     FROM {source}
 ),
 j AS (
