@@ -6,6 +6,7 @@ read in one piece; a blank line still takes the reference path."""
 from __future__ import annotations
 
 import csv
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -222,3 +223,23 @@ def test_lone_carriage_returns_take_the_reference_path(tmp_path, reads):
     path.write_bytes(("\r".join(lines) + "\r").encode("utf-8"))
     reference, fast = both(path)
     assert fast == reference and reference[1] == 60  # every row read
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="F_SETPIPE_SZ is Linux's")
+def test_each_part_s_pipe_holds_a_mebibyte(tmp_path, reads, monkeypatch):
+    """DuckDB reads a default 64 KiB pipe 64 KiB at a time (a second more per 10 million rows):
+    every part's pipe is widened before the first byte goes in."""
+    import fcntl
+
+    sizes: list[int] = []
+    real = duck_ingest._widen
+
+    def widen(pipe):
+        real(pipe)
+        sizes.append(fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ))
+
+    monkeypatch.setattr(duck_ingest, "_widen", widen)
+    path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(90)])
+    reference, fast = both(path)
+    assert fast == reference and reads == [2]
+    assert sizes == [duck_ingest.PIPE_BYTES] * 3

@@ -616,6 +616,7 @@ class _Feed(threading.Thread):
         sent_all = False
         try:
             os.set_blocking(out, True)
+            _widen(out)
             with self.path.open("rb") as source:
                 offset = self.start_at
                 while offset < self.end_at:
@@ -632,6 +633,27 @@ class _Feed(threading.Thread):
         while not self.done.wait(0.005):  # an empty file for any later opening
             with contextlib.suppress(OSError):
                 os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+# Bytes a part's pipe holds (Linux's default is 64 KiB, and an unprivileged process may ask for
+# up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
+PIPE_BYTES = 1 << 20
+
+
+def _widen(pipe: int) -> None:
+    """Give a part's pipe PIPE_BYTES. Why: DuckDB's CSV reader asks for a large buffer at a
+    time and a 64 KiB pipe hands it 64 KiB per read, with a wake-up of the feeding thread in
+    between: one part's statement took 10.5 s from a default pipe, 8.8 s from a 1 MiB one and
+    9.0 s from the file itself (10 million rows, one thread). Where the kernel refuses (not
+    Linux, or a lower limit), the pipe keeps its size: slower, not wrong."""
+    try:
+        import fcntl  # not on Windows, which reads a file in one piece (`csv_splits`)
+    except ImportError:
+        return
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setpipe is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe, setpipe, PIPE_BYTES)
 
 
 class _Session:
