@@ -637,19 +637,32 @@ _AGGREGATE_COLUMNS = (
 )
 
 
+# Aggregates per INSERT statement: one statement of 50 rows costs SQLite a third less than 50
+# of one row (its per-statement work: measured 0.49 s against 0.77 s for 270,000 rows). 50 × 17
+# parameters stays far below SQLite's 32,766 and PostgreSQL's 65,535.
+ROWS_PER_INSERT = 50
+
+
 def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResult) -> int:
-    """Insert the aggregates with one parameterised statement per chunk (the ORM's per-object
-    work costs more than the ingest itself at a few hundred thousand rows). Call inside the
-    batch's transaction."""
+    """Insert the aggregates with parameterised statements of ROWS_PER_INSERT rows each (the
+    ORM's per-object work costs more than the ingest itself at a few hundred thousand rows).
+    Call inside the batch's transaction."""
     table = connection.ops.quote_name(ConsumptionAggregate._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
-    marks = ", ".join(["%s"] * len(_AGGREGATE_COLUMNS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    row = "(" + ", ".join(["%s"] * len(_AGGREGATE_COLUMNS)) + ")"
+    sql = f"INSERT INTO {table} ({columns}) VALUES "
+    many = sql + ", ".join([row] * ROWS_PER_INSERT)
+    width = ROWS_PER_INSERT * len(_AGGREGATE_COLUMNS)
     rows = result.stored_rows(batch.pk)
     count = 0
     with connection.cursor() as cursor, _sqlite_page_cache(cursor):
-        while chunk := list(itertools.islice(rows, 5000)):
-            cursor.executemany(sql, chunk)
+        while chunk := list(itertools.islice(rows, 100 * ROWS_PER_INSERT)):
+            whole = len(chunk) - len(chunk) % ROWS_PER_INSERT
+            if whole:  # ROWS_PER_INSERT rows' values, flat, per statement
+                values = itertools.chain.from_iterable(chunk[:whole])
+                cursor.executemany(many, list(zip(*[values] * width, strict=False)))
+            if whole < len(chunk):  # the last few, one statement each
+                cursor.executemany(sql + row, chunk[whole:])
             count += len(chunk)
     return count
 
