@@ -117,7 +117,7 @@ def run_ours(path: Path, enterprises: int) -> dict:
     return {
         "seconds": seconds,
         "rows": result.rows_read,
-        "groups": len(result.aggregates),
+        "groups": result.totals()[0],  # from the columns: the dict would cost its own memory
         "amount": result.summary()["amount"],
         "prorated": result.rows_prorated,
     }
