@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -353,10 +354,16 @@ def test_timestamps_far_outside_any_calendar_are_reported_not_a_failure(tmp_path
     assert fast == reference and reference[2] == 3
 
 
+@pytest.mark.parametrize("spill", [False, True], ids=["in memory", "in a file"])
 @pytest.mark.parametrize("contracts", [CONTRACTS, None], ids=["contracts", "window only"])
-def test_the_columnar_result_stores_and_sums_what_the_dict_holds(tmp_path, contracts):
+def test_the_columnar_result_stores_and_sums_what_the_dict_holds(
+    tmp_path, monkeypatch, contracts, spill
+):
     """With no row for the reference path, DuckDB's result keeps its groups as columns: the
-    rows the store writes and the summary must be those of the reference's dict."""
+    rows the store writes and the summary must be those of the reference's dict, whether the
+    groups stay in memory or (beyond GROUPS_IN_MEMORY) go to a file."""
+    monkeypatch.setattr(duck_ingest, "FETCH_ROWS", 16)  # several batches of groups
+    monkeypatch.setattr(duck_ingest, "GROUPS_IN_MEMORY", 0 if spill else 1 << 30)
     rows = [
         row(
             order_id=f"O-{i}",
@@ -378,7 +385,39 @@ def test_the_columnar_result_stores_and_sums_what_the_dict_holds(tmp_path, contr
     assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))  # decimal text too
     assert fast._groups  # none of them built the dict
     assert reference.rows_prorated > 0 and reference.totals()[2] > 0  # cut rows, other types
+    spilled = fast._groups.path
+    assert (spilled is not None) == spill and not (spill and fast._groups.in_memory)
     assert normal(fast) == normal(reference)  # and the dict, once asked for
+    assert spilled is None or not os.path.exists(spilled)  # the dict holds them now
+
+
+def test_group_batches_beyond_the_limit_go_to_a_file_read_back_in_order(tmp_path):
+    first = pa.record_batch({"gk": [1, 2], "unit": ["卡时", "TB"]})
+    second = pa.record_batch({"gk": [3], "unit": [""]})
+    third = pa.record_batch({"gk": [4, 5, 6], "unit": ["a", "b", "c"]})
+    batches = duck_ingest._GroupBatches(limit=first.nbytes)  # the first fits, no more
+    assert not batches
+    for batch in (first, second, third):
+        batches.append(batch)
+    assert batches and batches.in_memory == [first] and batches.held == first.nbytes
+    path = batches.path
+    assert path is not None and os.path.exists(path)
+    for _ in range(2):  # every pass reads the file again
+        assert [b.to_pydict() for b in batches] == [b.to_pydict() for b in (first, second, third)]
+    batches.close()
+    assert not os.path.exists(path) and not batches and list(batches) == []
+
+
+def test_a_spilled_file_goes_with_its_batches(tmp_path):
+    import gc
+
+    batches = duck_ingest._GroupBatches(limit=0)
+    batches.append(pa.record_batch({"gk": [1]}))
+    path = batches.path
+    assert path is not None and os.path.exists(path)
+    del batches
+    gc.collect()
+    assert not os.path.exists(path)
 
 
 def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp_path):
