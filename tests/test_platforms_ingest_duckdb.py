@@ -246,6 +246,7 @@ def test_the_statement_is_given_a_memory_limit_and_threads(monkeypatch, tmp_path
     core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     assert seen["memory_limit"] == duck_ingest.MEMORY_LIMIT
     assert seen["threads"] >= 1 and seen["temp_directory"]
+    assert seen["allocator_flush_threshold"] == duck_ingest.ALLOCATOR_FLUSH == "16MB"
 
 
 # --- any rows at all ---------------------------------------------------------------------------
@@ -404,6 +405,8 @@ def test_group_batches_beyond_the_limit_go_to_a_file_read_back_in_order(tmp_path
     assert path is not None and os.path.exists(path)
     for _ in range(2):  # every pass reads the file again
         assert [b.to_pydict() for b in batches] == [b.to_pydict() for b in (first, second, third)]
+    with pytest.raises(RuntimeError):  # the file is closed once read
+        batches.append(first)
     batches.close()
     assert not os.path.exists(path) and not batches and list(batches) == []
 

@@ -60,6 +60,7 @@ THREADS = int(os.environ.get("VOUCHER_INGEST_THREADS", "0")) or (os.cpu_count() 
 # beyond it) and two threads
 PARALLEL_MIN_BYTES = int(os.environ.get("VOUCHER_INGEST_PARALLEL_BYTES", str(64 << 20)))
 MAX_PARTS = 8
+ALLOCATOR_FLUSH = "16MB"
 FETCH_ROWS = 65_536
 
 # Every character Python's str.strip() removes, as an RE2 class: a clean cell starts and ends
@@ -692,6 +693,9 @@ class _Session:
                 # written with its small side on the right, the build side without this
                 # rewrite. (In the configuration, so that the parts' cursors have it too.)
                 "disabled_optimizers": "build_side_probe_side",
+                # hand freed memory back after each task beyond 16 MB held (default 128 MB):
+                # with 2.48 million groups the process peaked 60 MiB lower, at the same speed
+                "allocator_flush_threshold": ALLOCATOR_FLUSH,
             }
         )
         self.parameters: dict[str, Any] = {}
@@ -917,8 +921,8 @@ def _ingest(
 
 
 # The clean groups a result keeps in memory; beyond this they go to a file (`_GroupBatches`).
-# The benchmark's 270,000 groups take about 60 MiB.
-GROUPS_IN_MEMORY = int(os.environ.get("VOUCHER_INGEST_GROUPS_BYTES", str(96 << 20)))
+# The benchmark's 270,000 groups take 55 MiB.
+GROUPS_IN_MEMORY = int(os.environ.get("VOUCHER_INGEST_GROUPS_BYTES", str(64 << 20)))
 
 
 class _GroupBatches:
@@ -940,6 +944,8 @@ class _GroupBatches:
         self._finalizer: Any = None
 
     def append(self, batch: pa.RecordBatch) -> None:
+        if self.path is not None and self._writer is None:  # a pass closed the file
+            raise RuntimeError("groups added after they were read")
         if self._writer is None and self.held + batch.nbytes <= self.limit:
             self.in_memory.append(batch)
             self.held += batch.nbytes
