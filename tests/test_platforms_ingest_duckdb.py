@@ -249,6 +249,39 @@ def test_the_statement_is_given_a_memory_limit_and_threads(monkeypatch, tmp_path
     assert seen["allocator_flush_threshold"] == duck_ingest.ALLOCATOR_FLUSH == "16MB"
 
 
+@pytest.mark.parametrize("kind", ["csv in parts", "csv", "parquet"])
+def test_two_hash_tables_side_by_side_get_the_larger_memory_limit(monkeypatch, tmp_path, kind):
+    """Parts read side by side hold a hash table each (MEMORY_LIMIT); a file read in one
+    piece, and the merge of the parts, hold one (ONE_TABLE_MEMORY_LIMIT): DuckDB is given
+    each limit before the statement that needs it."""
+    limits: list[tuple[str, str]] = []
+    real = duck_ingest._Session._memory_limit
+
+    def memory_limit(self, limit):
+        real(self, limit)
+        ((setting,),) = self.connection.sql("SELECT current_setting('memory_limit')").fetchall()
+        limits.append((limit, setting))
+
+    monkeypatch.setattr(duck_ingest._Session, "_memory_limit", memory_limit)
+    monkeypatch.setattr(duck_ingest, "PARALLEL_MIN_BYTES", 0 if kind == "csv in parts" else 1 << 40)
+    monkeypatch.setattr(duck_ingest, "THREADS", 2)
+    rows = [row(order_id=f"O-{i}") for i in range(50)]
+    path = tmp_path / ("b.parquet" if kind == "parquet" else "b.csv")
+    if kind == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    else:
+        generate.write_small_csv(path, rows)
+    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    assert result.rows_read == 50
+    one, two = duck_ingest.ONE_TABLE_MEMORY_LIMIT, duck_ingest.MEMORY_LIMIT
+    expected = [two, one] if kind == "csv in parts" else [one]
+    assert [limit for limit, _ in limits] == expected and one == "448MB" and two == "640MB"
+    # DuckDB took each one (it shows 448 MB as 427.2 MiB)
+    assert [setting for _, setting in limits] == [
+        {"448MB": "427.2 MiB", "640MB": "610.3 MiB"}[limit] for limit in expected
+    ]
+
+
 # --- any rows at all ---------------------------------------------------------------------------
 
 _T0 = datetime(2025, 9, 7, 23, 59, 0)
