@@ -1,10 +1,11 @@
 """Consumption ingest at scale: ours vs a bare DuckDB GROUP BY vs pandas, CSV and Parquet.
 
     .venv/bin/python -m benchmarks.bench_consumption                      # 200,000 rows (quick)
-    .venv/bin/python -m benchmarks.bench_consumption --rows 20000000 --enterprises 10000
+    .venv/bin/python -m benchmarks.bench_consumption --rows 20000000 --enterprises 10000 --repeat 3
 
 Generates the files once (kept in --dir between runs with the same size), then runs every
-contender in its own child process and reads that child's peak RSS (`os.wait4` rusage
+contender in its own child process, with the file read once just before (so each starts with it
+in the page cache), and reads that child's peak RSS (`os.wait4` rusage
 ru_maxrss). "ours" is the real ingest path: validate, cut to the window and the contracts,
 pro-rate straddling rows, aggregate per enterprise/contract/month, and store the aggregates in a
 database (a fresh SQLite file, migrated before the clock starts) in one transaction. It runs on
@@ -167,6 +168,16 @@ def run_pandas(path: Path, enterprises: int) -> dict:
 CONTENDERS = {"ours": run_ours, "duckdb": run_duckdb, "pandas": run_pandas}
 
 
+def _warm(path: Path) -> None:
+    """Read the file once, so that every contender starts with it in the page cache. Why: the
+    pandas contender before it (13 GiB on Parquet) pushes the 2.2 GiB CSV file out of the cache,
+    and the next contender, "ours" on CSV in the next run, read part of it from disk while the
+    contenders after it found it in memory."""
+    with path.open("rb", buffering=0) as stream:
+        while stream.read(8 << 20):
+            pass
+
+
 def _child(contender: str, path: Path, enterprises: int) -> dict:
     """Run one contender in a fresh interpreter; its own peak RSS comes from wait4."""
     command = [
@@ -201,6 +212,9 @@ def main() -> None:
     )
     parser.add_argument("--only", default="ours,duckdb,pandas")
     parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of runs; each contender's fastest counts"
+    )
     parser.add_argument("--child")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path)
@@ -221,32 +235,47 @@ def main() -> None:
     print(f"{'format':8} {'contender':8} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}  groups")
     for kind in args.formats.split(","):
         path = csv_path if kind == "csv" else parquet_path
-        results = {}
-        for contender in args.only.split(","):
-            result = results[contender] = _child(contender, path, args.enterprises)
-            if "error" in result:
+        runs: dict[str, list[dict]] = {name: [] for name in args.only.split(",")}
+        for _ in range(args.repeat):  # in rounds, so that a slow spell hits every contender
+            for contender, done in runs.items():
+                _warm(path)
+                result = _child(contender, path, args.enterprises)
+                if "error" in result:
+                    print(
+                        f"{kind:8} {contender:8} {result['error']}  "
+                        f"peak {result['peak_mib']:.0f} MiB"
+                    )
+                    continue
+                done.append(result)
                 print(
-                    f"{kind:8} {contender:8} {result['error']}  peak {result['peak_mib']:.0f} MiB"
+                    f"{kind:8} {contender:8} {result['seconds']:8.2f} "
+                    f"{args.rows / result['seconds']:12,.0f} "
+                    f"{result['peak_mib']:9.0f}  {result['groups']:,}",
+                    flush=True,
                 )
-                continue
-            rate = args.rows / result["seconds"]
-            result["rate"] = rate
-            print(
-                f"{kind:8} {contender:8} {result['seconds']:8.2f} {rate:12,.0f} "
-                f"{result['peak_mib']:9.0f}  {result['groups']:,}",
-                flush=True,
-            )
-        ours = results.get("ours", {})
-        if "rate" in ours:
-            parts = []
-            for name, label, goal in (("duckdb", "DuckDB", 0.5), ("pandas", "pandas", 3.0)):
-                if "rate" in results.get(name, {}):
-                    ratio = ours["rate"] / results[name]["rate"]
-                    verdict = "met" if ratio >= goal else "missed"
-                    parts.append(f"{ratio:.2f}× {label} (goal ≥ {goal}×: {verdict})")
-            verdict = "met" if ours["peak_mib"] <= 1024 else "missed"
-            parts.append(f"peak {ours['peak_mib']:.0f} MiB (goal ≤ 1024 MiB: {verdict})")
-            print(f"{kind:8} ours: {', '.join(parts)}", flush=True)
+        # the fastest run of each (the least disturbed), and the highest peak of any
+        best = {
+            name: {
+                "rate": args.rows / min(r["seconds"] for r in done),
+                "seconds": min(r["seconds"] for r in done),
+                "peak_mib": max(r["peak_mib"] for r in done),
+            }
+            for name, done in runs.items()
+            if done
+        }
+        ours = best.get("ours")
+        if ours is None:
+            continue
+        parts = []
+        for name, label, goal in (("duckdb", "DuckDB", 0.5), ("pandas", "pandas", 3.0)):
+            if name in best:
+                ratio = ours["rate"] / best[name]["rate"]
+                verdict = "met" if ratio >= goal else "missed"
+                parts.append(f"{ratio:.3f}× {label} (goal ≥ {goal}×: {verdict})")
+        verdict = "met" if ours["peak_mib"] <= 1024 else "missed"
+        parts.append(f"peak {ours['peak_mib']:.0f} MiB (goal ≤ 1024 MiB: {verdict})")
+        what = f"best of {args.repeat}" if args.repeat > 1 else "one run"
+        print(f"{kind:8} ours ({what}): {', '.join(parts)}", flush=True)
 
 
 if __name__ == "__main__":
