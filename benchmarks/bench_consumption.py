@@ -99,12 +99,14 @@ def run_ours(path: Path, enterprises: int) -> dict:
         file_size=path.stat().st_size,
     )
     contracts = generate.Plan(enterprises).contracts()
-    # Imports before the clock, as Django's setup: the ingest module, and pyarrow's pandas
-    # shim, which pyarrow loads on its first conversion of Python values when pandas is
-    # installed (here it is, for the pandas contender: 0.9 s; a deployment has no pandas).
+    # Imports before the clock, as Django's setup: the ingest module and duckdb (the bare
+    # contender imports it before its clock too), and pyarrow's pandas shim, which pyarrow
+    # loads on its first conversion of Python values when pandas is installed (here it is, for
+    # the pandas contender: 0.9 s; a deployment has no pandas).
+    import duckdb  # noqa: F401
     import pyarrow
 
-    from voucher.platforms import duck_ingest  # noqa: F401
+    from voucher.platforms import arrow_ingest, duck_ingest  # noqa: F401
 
     pyarrow.array([0])
     started = time.perf_counter()
