@@ -25,7 +25,8 @@ Money and quantities are DECIMAL/HUGEINT in DuckDB and `int` fen/micro-units in 
 float anywhere. Memory is bounded by design: DuckDB streams the file (a CSV or Parquet scan is
 a pipeline, not a table), keeps only the hash table of groups, and is given a `memory_limit`
 (beyond it the aggregate spills to a temporary directory) and a thread count. The Python side
-fetches the result a record batch at a time and keeps it as columns (`ColumnarResult`).
+fetches the result a record batch at a time and keeps it as columns (`ColumnarResult`), in
+memory up to GROUPS_IN_MEMORY and beyond that in a file (`_GroupBatches`, decision 0010).
 """
 
 from __future__ import annotations
@@ -593,6 +594,27 @@ def csv_splits(path: Path, parts: int) -> list[int]:
     return offsets
 
 
+# Bytes a part's pipe holds (Linux's default is 64 KiB, and an unprivileged process may ask for
+# up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
+PIPE_BYTES = 1 << 20
+
+
+def _widen(pipe: int) -> None:
+    """Give a part's pipe PIPE_BYTES. Why: DuckDB's CSV reader asks for a large buffer at a
+    time and a 64 KiB pipe hands it 64 KiB per read, with a wake-up of the feeding thread in
+    between: one part's statement took 10.5 s from a default pipe, 8.8 s from a 1 MiB one and
+    9.0 s from the file itself (10 million rows, one thread). Where the kernel refuses (not
+    Linux, or a lower limit), the pipe keeps its size: slower, not wrong."""
+    try:
+        import fcntl  # not on Windows, which reads a file in one piece (`csv_splits`)
+    except ImportError:
+        return
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setpipe is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe, setpipe, PIPE_BYTES)
+
+
 class _Feed(threading.Thread):
     """Writes bytes [start, end) of a file into a named pipe that DuckDB reads as a file of its
     own (the kernel copies; nothing is written to disk), until `done` (its statement ended).
@@ -640,27 +662,6 @@ class _Feed(threading.Thread):
         while not self.done.wait(0.005):  # an empty file for any later opening
             with contextlib.suppress(OSError):
                 os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
-
-
-# Bytes a part's pipe holds (Linux's default is 64 KiB, and an unprivileged process may ask for
-# up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
-PIPE_BYTES = 1 << 20
-
-
-def _widen(pipe: int) -> None:
-    """Give a part's pipe PIPE_BYTES. Why: DuckDB's CSV reader asks for a large buffer at a
-    time and a 64 KiB pipe hands it 64 KiB per read, with a wake-up of the feeding thread in
-    between: one part's statement took 10.5 s from a default pipe, 8.8 s from a 1 MiB one and
-    9.0 s from the file itself (10 million rows, one thread). Where the kernel refuses (not
-    Linux, or a lower limit), the pipe keeps its size: slower, not wrong."""
-    try:
-        import fcntl  # not on Windows, which reads a file in one piece (`csv_splits`)
-    except ImportError:
-        return
-    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-    if setpipe is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe, setpipe, PIPE_BYTES)
 
 
 class _Session:
@@ -944,8 +945,9 @@ class _GroupBatches:
 
     Why: the groups are held from the statement until they are stored, and their number has
     no bound but the file's (2.48 million groups were 600 MiB of batches). With the file, the
-    memory an ingest holds is DuckDB's `memory_limit` plus one batch. The file is deleted when
-    the batches are (`close`, or when they are collected)."""
+    groups an ingest holds in memory are at most GROUPS_IN_MEMORY bytes plus one batch, beside
+    DuckDB's `memory_limit` (decision 0010). The file is deleted when the batches are
+    (`close`, or when they are collected)."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.limit = GROUPS_IN_MEMORY if limit is None else limit
