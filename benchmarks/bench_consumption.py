@@ -9,9 +9,9 @@ in the page cache), and reads that child's peak RSS (`os.wait4` rusage
 ru_maxrss). "ours" is the real ingest path: validate, cut to the window and the contracts,
 pro-rate straddling rows, aggregate per enterprise/contract/month, and store the aggregates in a
 database (a fresh SQLite file, migrated before the clock starts) in one transaction. It runs on
-DuckDB (docs/decisions/0006-consumption-ingest-duckdb.md) with its `memory_limit`
-(VOUCHER_INGEST_MEMORY, 640MB) and threads (VOUCHER_INGEST_THREADS, all cores, as the bare
-DuckDB contender). "duckdb" is a bare GROUP BY
+DuckDB (docs/decisions/0006-consumption-ingest-duckdb.md) with its memory limits (640 MB while
+a CSV file's parts are read side by side, 448 MB for one hash table: decision 0010) and threads
+(VOUCHER_INGEST_THREADS, all cores, as the bare DuckDB contender). "duckdb" is a bare GROUP BY
 (typed read, no validation, no cut), "pandas" the same aggregation with pandas.
 Each contender's figure is printed beside the others', then ours as ratios against the goals.
 Needs the `bench` extra (pandas; duckdb is a runtime dependency).

@@ -276,10 +276,48 @@ def test_two_hash_tables_side_by_side_get_the_larger_memory_limit(monkeypatch, t
     one, two = duck_ingest.ONE_TABLE_MEMORY_LIMIT, duck_ingest.MEMORY_LIMIT
     expected = [two, one] if kind == "csv in parts" else [one]
     assert [limit for limit, _ in limits] == expected and one == "448MB" and two == "640MB"
-    # DuckDB took each one (it shows 448 MB as 427.2 MiB)
-    assert [setting for _, setting in limits] == [
-        {"448MB": "427.2 MiB", "640MB": "610.3 MiB"}[limit] for limit in expected
-    ]
+    # DuckDB took each one (as it shows it: 448 MB is "427.2 MiB")
+    import duckdb
+
+    def shown(limit: str) -> str:
+        with duckdb.connect(config={"memory_limit": limit}) as fresh:
+            return fresh.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    assert [setting for _, setting in limits] == [shown(limit) for limit in expected]
+
+
+@pytest.mark.parametrize(
+    ("environ", "limit"),
+    [
+        ({}, "448MB"),
+        ({"VOUCHER_INGEST_MEMORY": "256MB"}, "256MB"),  # an operator's cap holds everywhere
+        ({"VOUCHER_INGEST_MEMORY": "2GB", "VOUCHER_INGEST_MEMORY_ONE_TABLE": "1GB"}, "1GB"),
+        ({"VOUCHER_INGEST_MEMORY_ONE_TABLE": "300MB"}, "300MB"),
+    ],
+)
+def test_one_table_s_limit_never_exceeds_an_operator_s_cap(environ, limit):
+    assert duck_ingest._one_table_limit(environ) == limit
+
+
+def test_a_limit_duckdb_cannot_lower_to_leaves_the_statement_under_the_old_one(tmp_path):
+    import duckdb
+
+    class Refusing:
+        """A connection that cannot free enough memory for a lower limit."""
+
+        def execute(self, sql):
+            assert sql.startswith("SET memory_limit")
+            raise duckdb.OutOfMemoryException("could not free up enough memory")
+
+    path = tmp_path / "b.csv"
+    generate.write_small_csv(path, [row()])
+    session = duck_ingest._Session(path, "csv", WINDOW, CONTRACTS)
+    real, session.connection = session.connection, Refusing()
+    try:
+        session._memory_limit("448MB")  # no error: the batch goes on
+    finally:
+        session.connection = real
+        session.close()
 
 
 # --- any rows at all ---------------------------------------------------------------------------
@@ -440,8 +478,13 @@ def test_group_batches_beyond_the_limit_go_to_a_file_read_back_in_order(tmp_path
         assert [b.to_pydict() for b in batches] == [b.to_pydict() for b in (first, second, third)]
     with pytest.raises(RuntimeError):  # the file is closed once read
         batches.append(first)
+    made_before = iter(batches)
     batches.close()
     assert not os.path.exists(path) and not batches and list(batches) == []
+    # a pass made before the close gives what was in memory, then says it was cut short
+    assert next(made_before).to_pydict() == first.to_pydict()
+    with pytest.raises(RuntimeError):
+        next(made_before)
 
 
 def test_a_spilled_file_goes_with_its_batches(tmp_path):
