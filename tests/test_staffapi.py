@@ -477,6 +477,25 @@ def test_a_rejection_with_a_reason_and_without_an_amount(team, in_review):
     assert response.json()["reasons"][-1]["text"] == "项目与申报方向不符"
 
 
+def test_a_refusal_names_the_input_the_action_refused_and_only_that(team, in_review):
+    """The checks live in the action (review.decision_propose); the API reports the field the
+    action names: the reason a rejection without failed rules needs, a lowered amount's reason,
+    an amount above approved_max."""
+    client = _api(team["reviewer"])
+    path = f"/applications/{in_review.pk}/decisions"
+    maximum = latest(in_review).approved_max
+    body = _is_problem(_post(client, path, {"kind": "rejection"}), 422)
+    assert _locations(body) == ["body.payload.reason"] and "理由" in body["detail"]
+    assert body["errors"][0]["message"] == body["detail"]
+    lower = str(maximum - Decimal("0.01"))
+    body = _is_problem(_post(client, path, {"kind": "approval", "amount": lower}), 422)
+    assert _locations(body) == ["body.payload.lowered_reason"]
+    above = str(maximum + Decimal("0.01"))
+    body = _is_problem(_post(client, path, {"kind": "approval", "amount": above}), 422)
+    assert _locations(body) == ["body.payload.amount"] and above in body["detail"]
+    assert not Decision.objects.exists()
+
+
 def test_a_second_proposal_conflicts(team, in_review):
     client = _api(team["reviewer"])
     path = f"/applications/{in_review.pk}/decisions"

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -58,7 +59,12 @@ def _listing(items: Iterable[Any]) -> str:
 
 
 class ReviewError(Exception):
-    """Refused: the message says why, in words for the person who tried."""
+    """Refused: the message says why, in words for the person who tried. `field` names the
+    input it is about, when it is about one (the bureau API reports it as the location)."""
+
+    def __init__(self, message: str | Promise, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConflictError(ReviewError):
@@ -400,9 +406,9 @@ def _money(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        raise ReviewError(_("金额“%(value)s”不是数字") % {"value": value}) from None
+        raise ReviewError(_("金额“%(value)s”不是数字") % {"value": value}, field="amount") from None
     if amount != amount.quantize(Decimal("0.01")):
-        raise ReviewError(_("金额最多精确到分"))
+        raise ReviewError(_("金额最多精确到分"), field="amount")
     return amount
 
 
@@ -452,13 +458,14 @@ def decision_propose(
                     _(
                         "核定金额 %(value)s 元超过最高可核定金额 %(maximum)s 元：金额只能调减，不能调增"
                     )
-                    % {"value": value, "maximum": maximum}
+                    % {"value": value, "maximum": maximum},
+                    field="amount",
                 )
             if value <= 0:
-                raise ReviewError(_("核定金额须大于零；不予支持请拟定“不予支持”"))
+                raise ReviewError(_("核定金额须大于零；不予支持请拟定“不予支持”"), field="amount")
             lowered_reason = lowered_reason.strip()
             if value < maximum and not lowered_reason:
-                raise ReviewError(_("调减核定金额须填写理由"))
+                raise ReviewError(_("调减核定金额须填写理由"), field="lowered_reason")
             if value == maximum:
                 lowered_reason = ""
         else:
@@ -467,7 +474,9 @@ def decision_propose(
             if reason.strip():
                 reasons.append({"rule": "", "clause": "", "text": reason.strip()})
             if not reasons:
-                raise ReviewError(_("不予支持须列明理由：没有不通过的规则时请填写理由"))
+                raise ReviewError(
+                    _("不予支持须列明理由：没有不通过的规则时请填写理由"), field="reason"
+                )
         decision = Decision.objects.create(
             application=locked,
             evaluation=evaluation,

@@ -355,38 +355,6 @@ def contact_read(request: HttpRequest, application_id: int) -> Any:
     return selectors.contact_out(application)
 
 
-def _proposal_fields(application: Application, payload: ProposalIn) -> list[dict[str, str]]:
-    """Which fields of a refused proposal are wrong, as far as the request shows it."""
-    evaluation = review.latest_evaluation(application)
-    if evaluation is None:
-        return []
-    maximum = evaluation.approved_max
-    if payload.kind == "approval" and payload.amount is not None:
-        if payload.amount > maximum:
-            return [
-                {
-                    "location": "body.payload.amount",
-                    "message": f"核定金额 {payload.amount} 元超过最高可核定金额 {maximum} 元："
-                    "只能调减，不能调增 (above approved_max)",
-                }
-            ]
-        if payload.amount < maximum and not payload.lowered_reason.strip():
-            return [
-                {
-                    "location": "body.payload.lowered_reason",
-                    "message": "调减核定金额须填写理由 (a lowered amount needs a reason)",
-                }
-            ]
-    if payload.kind == "rejection" and payload.amount is not None:
-        return [
-            {
-                "location": "body.payload.amount",
-                "message": "不予支持没有金额 (a rejection has no amount)",
-            }
-        ]
-    return []
-
-
 @router.post(
     "/applications/{application_id}/decisions",
     response={201: DecisionOut, **ERRORS},
@@ -397,9 +365,10 @@ def decision_propose(request: HttpRequest, application_id: int, payload: Proposa
     `lowered_reason`; never above it. Rejection: the failed rules, plus `reason`."""
     user = _user(request, DECIDE)
     application = _application(user, application_id)
-    errors = _proposal_fields(application, payload)
-    if payload.kind == "rejection" and errors:
-        raise ApiProblem(422, "不能办理 (refused)", errors[0]["message"], errors)
+    if payload.kind == "rejection" and payload.amount is not None:
+        message = "不予支持没有金额 (a rejection has no amount)"
+        location = {"location": "body.payload.amount", "message": message}
+        raise ApiProblem(422, "不能办理 (refused)", message, [location])
     try:
         decision = review.decision_propose(
             application=application,
@@ -414,7 +383,11 @@ def decision_propose(request: HttpRequest, application_id: int, payload: Proposa
     except review.ReviewError as refused:
         application.refresh_from_db()
         _forbid(p.can_propose(user, application))
-        raise ApiProblem(422, "不能办理 (refused)", str(refused), errors) from None
+        # the action names the input it refused, so the checks are made once, there
+        where = [{"location": f"body.payload.{refused.field}", "message": str(refused)}]
+        raise ApiProblem(
+            422, "不能办理 (refused)", str(refused), where if refused.field else []
+        ) from None
     return Status(201, selectors.decision_out(decision))
 
 
