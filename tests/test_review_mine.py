@@ -179,3 +179,26 @@ def test_the_assignable_staff_cost_the_same_queries_however_many_there_are(
     with django_assert_max_num_queries(2):  # the users, then their groups
         names = assignable_staff(application)
     assert names == [f"t-reviewer{index}" for index in range(6)]
+
+
+def test_each_waiting_proposal_costs_my_queue_at_most_one_query(team):
+    """Confirming is the approvers': whether the approver is also the applicant is never
+    asked (a membership query per proposal, before), and the round comes with the
+    application. What remains per proposal is the four-eyes guard's own look at it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .review_support import propose
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            work = selectors.my_work(team["approver"])
+        assert len(work.to_confirm) == waiting
+        return len(captured)
+
+    folders = ["d4-small", "d1-cap-binds", "d2-threshold-exact", "d3-modelscope"]
+    for waiting, folder in enumerate(folders, start=1):
+        propose(put_in_state(application_from(folder), "in_review"), team["reviewer"])
+        if waiting == 1:
+            one = queries()
+    assert queries() - one <= 3  # three more proposals

@@ -137,7 +137,7 @@ def _transition(locked: Application, name: str, user: Any, *, conflict: bool = T
         if (
             conflict
             and locked.state not in TRANSITIONS[name].source
-            and (RULES[name].roles & p.r.roles_of(user, locked))
+            and (RULES[name].roles & p.r.roles_of(user, locked, among=RULES[name].roles))
         ):
             raise ConflictError(
                 _("%(conflict)s（%(reason)s）") % {"conflict": CONFLICT, "reason": check.reason}

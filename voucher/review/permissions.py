@@ -79,8 +79,7 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
     rule = RULES.get(name)
     if transition is None or rule is None:
         return _no(_("未知的流转：%(name)s") % {"name": name})
-    roles = r.roles_of(user, application)
-    allowed_roles = rule.roles & roles
+    allowed_roles = rule.roles & r.roles_of(user, application, among=rule.roles)
     if not allowed_roles:
         needed = pgettext("list separator", "、").join(
             str(r.ROLE_LABELS[x]) for x in sorted(rule.roles)

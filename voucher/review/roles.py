@@ -46,8 +46,14 @@ def is_applicant_of(user: Any, application: Any) -> bool:
     return bool(user_may_access_application(user, application))
 
 
-def roles_of(user: Any, application: Any = None) -> frozenset[str]:
+def roles_of(
+    user: Any, application: Any = None, among: frozenset[str] | None = None
+) -> frozenset[str]:
+    """The user's roles, the applicant's on `application` too. With `among` (the roles a
+    transition allows), the applicant's membership, which costs a query, is asked only when
+    it could matter: the staff's transitions do not need it."""
     roles = staff_roles_of(user)
-    if application is not None and is_applicant_of(user, application):
+    wanted = among is None or APPLICANT in among
+    if application is not None and wanted and is_applicant_of(user, application):
         roles |= {APPLICANT}
     return roles

@@ -171,7 +171,7 @@ def my_work(user: Any) -> MyWork:
         d
         for d in Decision.objects.filter(status=PROPOSED)
         .exclude(proposed_by=user)
-        .select_related("application", "proposed_by")
+        .select_related("application__round", "proposed_by")  # the guards read the round
         .order_by("proposed_at", "id")
         if p.can_confirm(user, d.application, d.kind)
     ]
