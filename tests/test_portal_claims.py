@@ -235,3 +235,31 @@ def test_the_action_itself_refuses_another_enterprise_while_a_claim_is_pending(
     with pytest.raises(actions.AccountError, match="审核结束前不能登记其他单位"):
         actions.enterprise_register(uscc=USCC_B, name="乙公司", acting_user=world["claimant"])
     assert not Enterprise.objects.filter(uscc=USCC_B).exists()
+
+
+def test_the_claims_pages_verify_an_administrator_as_the_review_site_does(
+    client, db, django_user_model, settings
+):
+    """The claims pages use the review site's check (`staff_verified_by`): an administrator
+    without a TOTP device sets one up; one with a device whose session is not verified logs in
+    again (the session is ended); a verified one reaches the list; a reviewer is refused."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .review_support import FAST_HASHERS, make_staff
+    from .test_review_decisions import _verified_client
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    admin = make_staff(django_user_model, "admin", "administrator")
+    client.force_login(admin)
+    response = client.get(reverse("accounts:claims"))
+    assert response.status_code == 302 and response["Location"] == reverse("review:otp_setup")
+    TOTPDevice.objects.create(user=admin, name="t", confirmed=True)
+    response = client.get(reverse("accounts:claims"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("review:login"))
+    assert "_auth_user_id" not in client.session  # logged out, to log in with a code
+    TOTPDevice.objects.filter(user=admin).delete()
+    assert _verified_client(client, admin).get(reverse("accounts:claims")).status_code == 200
+    client.logout()
+    reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    response = _verified_client(client, reviewer).get(reverse("accounts:claims"))
+    assert response.status_code == 403 and "refusal-reason" in response.content.decode()

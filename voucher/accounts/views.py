@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -149,22 +148,12 @@ StaffView = Callable[..., HttpResponseBase]
 
 
 def claim_administrator(view: StaffView) -> StaffView:
-    """A staff administrator with a TOTP-verified session (the review site's login)."""
+    """A staff administrator with a TOTP-verified session: the review site's own check
+    (`staff_verified_by`), with the claims' permission."""
     from voucher.review.permissions import can_decide_enterprise_claim
+    from voucher.review.views import staff_verified_by
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user: Any = request.user
-        if not user.is_authenticated:
-            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-        check = can_decide_enterprise_claim(user)
-        if not check:
-            return render(request, "accounts/refused.html", {"reason": check.reason}, status=403)
-        if not getattr(user, "is_verified", lambda: False)():
-            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    return staff_verified_by(can_decide_enterprise_claim)(view)
 
 
 @claim_administrator

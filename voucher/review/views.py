@@ -44,25 +44,35 @@ def row_id(value: str | None) -> int:
     return int(value)
 
 
-def staff_verified(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in, a staff role, and the session verified by a TOTP code."""
+View = Callable[..., Any]
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user: Any = request.user
-        if not user.is_authenticated:
-            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-        check = p.can_use_review_site(user)
-        if not check:
-            raise PermissionDenied(check.reason)
-        if not user.is_verified():
-            if otp.confirmed_device(user) is None:
-                return redirect("review:otp_setup")
-            logout(request)
-            return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def staff_verified_by(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
+    """Logged in, allowed by `check` (whose reason the 403 page shows), and the session
+    verified by a TOTP code: every staff page, the review site's and the enterprise claims'."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            user: Any = request.user
+            if not user.is_authenticated:
+                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+            allowed = check(user)
+            if not allowed:
+                raise PermissionDenied(allowed.reason)
+            if not user.is_verified():
+                if otp.confirmed_device(user) is None:
+                    return redirect("review:otp_setup")
+                logout(request)
+                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+staff_verified = staff_verified_by(p.can_use_review_site)
 
 
 def _application(request: HttpRequest, application_id: int) -> Application:
