@@ -63,10 +63,13 @@ class RoundChecks:
 
 
 def _active(record: PolicyRoundRecord) -> list[Application]:
+    # the contracts are read twice per application (duplicates, shareholders): fetched with
+    # them in one query, not two per application
     return list(
         Application.objects.filter(round=record)
         .exclude(state__in=INACTIVE_STATES)
         .select_related("enterprise", "round")
+        .prefetch_related("contracts")
         .order_by("id")
     )
 
@@ -107,7 +110,9 @@ def unit_price_statistics(
     return result
 
 
-def round_checks(record: PolicyRoundRecord) -> RoundChecks:
+def round_checks(record: PolicyRoundRecord, *, prices: bool = True) -> RoundChecks:
+    """The round's cross findings, and (`prices`) its unit-price statistics, which the
+    review screen of one application does not show."""
     applications = _active(record)
     by_id = {a.pk: a for a in applications}
     checks = RoundChecks()
@@ -211,5 +216,6 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
                     {a.pk, other.pk},
                 )
 
-    checks.prices = unit_price_statistics(applications)
+    if prices:
+        checks.prices = unit_price_statistics(applications)
     return checks

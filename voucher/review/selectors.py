@@ -389,7 +389,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         decisions=decisions,
         open_proposal=open_proposal,
         diff=latest_diff(application),
-        cross=round_checks(application.round).for_application(application.pk),
+        cross=round_checks(application.round, prices=False).for_application(application.pk),
         payments=list(PaymentRecord.objects.filter(application=application)),
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
