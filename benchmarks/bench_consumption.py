@@ -32,27 +32,27 @@ from pathlib import Path
 WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
 
 
-def _files(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
+def _paths(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
     stem = directory / f"consumption-{rows}-{enterprises}"
-    csv_path, parquet_path = stem.with_suffix(".csv"), stem.with_suffix(".parquet")
+    return stem.with_suffix(".csv"), stem.with_suffix(".parquet")
+
+
+def _this_module(*arguments: object) -> list[str]:
+    """The command that runs this module again, in a child process, with `arguments`."""
+    return [sys.executable, "-m", "benchmarks.bench_consumption", *map(str, arguments)]
+
+
+def _files(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
+    csv_path, parquet_path = _paths(directory, rows, enterprises)
     if not (csv_path.exists() and parquet_path.exists()):
         # In a child of its own: Linux keeps a process's peak RSS across exec, so contenders
         # started from a parent that had generated the files (~850 MiB) would all report that
         # parent's peak as their own.
         started = time.perf_counter()
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.bench_consumption",
-                "--generate",
-                "--rows",
-                str(rows),
-                "--enterprises",
-                str(enterprises),
-                "--dir",
-                str(directory),
-            ],
+            _this_module(
+                "--generate", "--rows", rows, "--enterprises", enterprises, "--dir", directory
+            ),
             check=True,
         )
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
@@ -62,13 +62,8 @@ def _files(directory: Path, rows: int, enterprises: int) -> tuple[Path, Path]:
 def _generate(directory: Path, rows: int, enterprises: int) -> None:
     from voucher.platforms import generate
 
-    stem = directory / f"consumption-{rows}-{enterprises}"
-    generate.write(
-        generate.Plan(enterprises),
-        rows,
-        csv_path=stem.with_suffix(".csv"),
-        parquet_path=stem.with_suffix(".parquet"),
-    )
+    csv_path, parquet_path = _paths(directory, rows, enterprises)
+    generate.write(generate.Plan(enterprises), rows, csv_path=csv_path, parquet_path=parquet_path)
 
 
 # --- contenders (each runs in a child process) ----------------------------------------------------
@@ -182,17 +177,7 @@ def _warm(path: Path) -> None:
 
 def _child(contender: str, path: Path, enterprises: int) -> dict:
     """Run one contender in a fresh interpreter; its own peak RSS comes from wait4."""
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.bench_consumption",
-        "--child",
-        contender,
-        "--file",
-        str(path),
-        "--enterprises",
-        str(enterprises),
-    ]
+    command = _this_module("--child", contender, "--file", path, "--enterprises", enterprises)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
