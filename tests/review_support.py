@@ -91,3 +91,18 @@ def publicity_over(application, publisher):
     )
     publicity.applications.add(application)
     return publicity
+
+
+def verified_client(client, user):
+    """`client` logged in to the review site as `user`, with a confirmed TOTP device's code."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    response = client.post(
+        "/review/login/",
+        {"username": user.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
+    )
+    assert response.status_code == 302, response.content
+    return client

@@ -336,10 +336,10 @@ def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluat
 def test_the_screening_page_records_the_decision_and_reasons(client, screener, a):
     _post(a, "/api/v1/projects", PROJECT)
     project = Project.objects.get()
-    from .test_review_decisions import _verified_client
+    from .review_support import verified_client
 
     assert client.get("/platforms/screening/").status_code == 302  # to the review login
-    _verified_client(client, screener)
+    verified_client(client, screener)
     assert client.get("/platforms/screening/").status_code == 200
     client.post("/platforms/screening/", {"project": project.pk, "reasons": "未开源"})
     project.refresh_from_db()
@@ -348,8 +348,7 @@ def test_the_screening_page_records_the_decision_and_reasons(client, screener, a
 
 @pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor", None])
 def test_only_the_centre_screens(client, django_user_model, settings, a, role):
-    from .review_support import FAST_HASHERS, make_staff
-    from .test_review_decisions import _verified_client
+    from .review_support import FAST_HASHERS, make_staff, verified_client
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
     _post(a, "/api/v1/projects", PROJECT)
@@ -366,7 +365,7 @@ def test_only_the_centre_screens(client, django_user_model, settings, a, role):
         )
     assert refused.value.status == 403 and "初审人员" in refused.value.title
     if role is not None:
-        _verified_client(client, user)
+        verified_client(client, user)
         response = client.post("/platforms/screening/", {"project": project.pk, "reasons": "x"})
         assert response.status_code == 403
     assert not ShortlistEntry.objects.exists()

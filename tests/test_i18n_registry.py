@@ -24,8 +24,8 @@ from voucher.review import roles
 
 from .conftest import application_from
 from .portal_helpers import uscc_with_check
-from .review_support import FAST_HASHERS, make_staff
-from .test_i18n_review import CJK, _english, _entries, _verified, assert_no_chinese, chrome
+from .review_support import FAST_HASHERS, make_staff, verified_client
+from .test_i18n_review import CJK, _english, _entries, assert_no_chinese, chrome
 from .test_portal_selfcheck_paths import USCC_A, USCC_B, _selfcheck, draft  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def _finding_paths(page: str) -> list[str]:
 
 
 def test_the_relation_page_in_english(client, admin, registry):
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     page = client.get(reverse("registry:relation"), {"a": SUPPLIER, "b": CHAIN_TARGET})
     html = page.content.decode()
     assert page.status_code == 200
@@ -106,7 +106,7 @@ def test_the_relation_page_in_english(client, admin, registry):
 
 
 def test_an_empty_relation_and_a_bad_code_in_english(client, admin, registry):
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     html = client.get(reverse("registry:relation"), {"a": LONE_A, "b": LONE_B}).content.decode()
     assert "The registry shows no relation." in html and "Pass" in html
     bad = client.get(reverse("registry:relation"), {"a": "123", "b": LONE_B})
@@ -122,7 +122,7 @@ def test_the_common_shareholder_and_key_persons_in_english(client, admin, regist
     Shareholding.objects.create(holder="P-0001", held=b, ratio=Decimal("0.6"))
     Officer.objects.create(person="P-0042", company=a, role="director")
     Officer.objects.create(person="P-0042", company=b, role="legal_representative")
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     html = client.get(reverse("registry:relation"), {"a": a, "b": b}).content.decode()
     for english in (
         "Common shareholders (nearest first)",
@@ -141,7 +141,7 @@ def test_the_common_shareholder_and_key_persons_in_english(client, admin, regist
 def test_the_sweeps_pages_in_english(client, admin, demo_data):
     registry_sweep_round(round_code="bj-2026")
     run, _gone = registry_sweep_round(round_code="bj-2026")
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     sweeps = client.get(reverse("registry:sweeps")).content.decode()
     for english in ("Related-party sweeps", "Round", "Sweep now", "Time", "Pairs", "Duration (s)"):
         assert english in sweeps, english
@@ -165,7 +165,7 @@ def test_the_sweeps_pages_in_english(client, admin, demo_data):
 
 
 def test_the_import_page_in_english(client, admin):
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     page = client.get(reverse("registry:import")).content.decode()
     assert "Import registry data" in page and ">Import</button>" in page
     assert_no_chinese(chrome(page), "import page")
@@ -187,7 +187,7 @@ def test_the_import_page_in_english(client, admin):
 
 
 def test_a_refusal_in_english(client, django_user_model):
-    _english(_verified(client, make_staff(django_user_model, "auditor", roles.AUDITOR)))
+    _english(verified_client(client, make_staff(django_user_model, "auditor", roles.AUDITOR)))
     refused = client.get(reverse("registry:import"))
     assert refused.status_code == 403
     html = refused.content.decode()
@@ -204,7 +204,7 @@ def test_a_refusal_in_english(client, django_user_model):
 
 
 def test_the_registry_pages_are_chinese_by_default(client, admin, registry):
-    _verified(client, admin)
+    verified_client(client, admin)
     relation = client.get(
         reverse("registry:relation"), {"a": SUPPLIER, "b": CHAIN_TARGET}
     ).content.decode()
@@ -222,7 +222,7 @@ def test_the_registry_pages_are_chinese_by_default(client, admin, registry):
 
 def test_the_review_screen_draws_the_paths_in_english(client, admin, demo_data):
     application = application_from("d2-common-shareholder-review")
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     page = client.get(reverse("review:screen", args=[application.pk])).content.decode()
     paths = _finding_paths(page)
     assert paths
@@ -232,7 +232,7 @@ def test_the_review_screen_draws_the_paths_in_english(client, admin, demo_data):
     assert "共同股东" not in text and "自然人" not in text and "企业" not in text
     assert_no_chinese(chrome(text), "review screen paths")
     chinese = client.__class__()  # Chinese: a fresh session
-    _verified(chinese, admin)
+    verified_client(chinese, admin)
     zh = "\n".join(
         _finding_paths(
             chinese.get(reverse("review:screen", args=[application.pk])).content.decode()
@@ -285,7 +285,7 @@ def test_the_screening_page_in_english(client, django_user_model):
         start_date="2026-01-05",
         open_source_licence="Apache-2.0",
     )
-    _english(_verified(client, screener))
+    _english(verified_client(client, screener))
     html = client.get(reverse("platforms:screening")).content.decode()
     for english in (
         "Direction 3 · Open-source project screening",
@@ -307,7 +307,7 @@ def test_the_screening_page_in_english(client, django_user_model):
     ).content.decode()
     assert "Not listed" in done and "不予列入" not in done
     zh = client.__class__()
-    _verified(zh, screener)
+    verified_client(zh, screener)
     assert "开源项目筛选" in zh.get(reverse("platforms:screening")).content.decode()
 
 
@@ -380,7 +380,7 @@ def _section(page: str, anchor: str) -> str:
 
 
 def test_the_reconciliation_and_settlement_in_english(client, admin, seeded):
-    _english(_verified(client, admin))
+    _english(verified_client(client, admin))
     d3 = client.get(reverse("review:screen", args=[seeded.d3_application.pk])).content.decode()
     reconciliation = _section(d3, "platform-reconciliation")
     for english in ("Invoiced total / billed amount", "Billed amount / contract total"):
@@ -397,7 +397,7 @@ def test_the_reconciliation_and_settlement_in_english(client, admin, seeded):
     supplier = seeded.settlement_application.contracts.get().supplier_name
     assert_no_chinese(chrome(settlement, supplier), "settlement section")
     zh = client.__class__()
-    _verified(zh, admin)
+    verified_client(zh, admin)
     chinese = _section(
         zh.get(reverse("review:screen", args=[seeded.settlement_application.pk])).content.decode(),
         "settlement",

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.applications.models import SERVICE_CHOICES
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
@@ -32,6 +30,7 @@ from .review_support import (
     make_staff,
     propose,
     put_in_state,
+    verified_client,
 )
 
 pytestmark = pytest.mark.django_db
@@ -67,17 +66,6 @@ def in_review(team):
     application = put_in_state(application_from("d4-small"), "in_review")
     review_models.ReviewCase.objects.create(application=application, assignee=team["reviewer"])
     return application
-
-
-def _verified(client, user):
-    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
-    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-    response = client.post(
-        reverse("review:login"),
-        {"username": user.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
-    )
-    assert response.status_code == 302, response.content
-    return client
 
 
 def _english(client):
@@ -187,7 +175,7 @@ def _screen_data(application) -> list[str]:
 
 
 def test_the_queue_in_english(client, team, in_review):
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:queue")).content.decode()
     for english in (
         "Review queue",
@@ -213,7 +201,7 @@ def test_the_queue_in_english(client, team, in_review):
 
 
 def test_my_queue_in_english(client, team, in_review):
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:mine")).content.decode()
     for english in ("Assigned to me", "For my approval", "Without a handler", "Open items"):
         assert english in page, english
@@ -223,7 +211,7 @@ def test_my_queue_in_english(client, team, in_review):
 
 def test_the_review_screen_in_english(client, team, in_review):
     propose(in_review, team["reviewer"])
-    _english(_verified(client, team["approver"]))
+    _english(verified_client(client, team["approver"]))
     page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
     for english in (
         "Review queue",
@@ -248,7 +236,7 @@ def test_the_review_screen_in_english(client, team, in_review):
 
 
 def test_the_review_screen_forms_in_english(client, team, in_review):
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
     for english in (
         "Request a supplement",
@@ -266,11 +254,11 @@ def test_the_review_screen_forms_in_english(client, team, in_review):
 
 def test_a_transition_button_and_its_refusal_in_english(client, team, in_review):
     submitted = put_in_state(in_review, "submitted")
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:screen", args=[submitted.pk])).content.decode()
     assert ">Accept for the formal check</button>" in page
     refused = client.__class__()
-    _english(_verified(refused, team["approver"]))
+    _english(verified_client(refused, team["approver"]))
     page = refused.post(
         reverse("review:transition", args=[submitted.pk, "accept"]), follow=True
     ).content.decode()
@@ -278,7 +266,7 @@ def test_a_transition_button_and_its_refusal_in_english(client, team, in_review)
 
 
 def test_the_dashboard_in_english(client, team, in_review):
-    _english(_verified(client, team["admin"]))
+    _english(verified_client(client, team["admin"]))
     page = client.get(reverse("review:dashboard")).content.decode()
     for english in (
         "Budget and statistics",
@@ -298,7 +286,7 @@ def test_the_dashboard_in_english(client, team, in_review):
 def test_the_publicity_page_in_english(client, team, in_review):
     confirm_by_hand(propose(in_review, team["reviewer"]), team["approver"])
     put_in_state(in_review, "approved")
-    _english(_verified(client, team["approver"]))
+    _english(verified_client(client, team["approver"]))
     page = client.get(reverse("review:publicity")).content.decode()
     for english in (
         "Publicity list",
@@ -317,7 +305,7 @@ def test_the_publicity_page_in_english(client, team, in_review):
 
 
 def test_the_parameters_page_in_english(client, team, in_review):
-    _english(_verified(client, team["admin"]))
+    _english(verified_client(client, team["admin"]))
     page = client.get(reverse("review:parameters")).content.decode()
     for english in (
         "Round parameters",
@@ -357,7 +345,7 @@ def test_the_login_page_in_english(client, team):
     ],
 )
 def test_the_other_bureau_pages_in_english(client, team, in_review, name, english):
-    _english(_verified(client, team["admin"]))
+    _english(verified_client(client, team["admin"]))
     page = client.get(reverse(name)).content.decode()
     for text in english:
         assert text in page, text
@@ -365,7 +353,7 @@ def test_the_other_bureau_pages_in_english(client, team, in_review, name, englis
 
 
 def test_the_contact_page_in_english(client, team, in_review):
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:contact", args=[in_review.pk])).content.decode()
     for text in ("Personal data: this view has been recorded in the audit log.", "Mobile", "Email"):
         assert text in page, text
@@ -388,7 +376,7 @@ def test_the_authenticator_setup_in_english(client, team):
 
 
 def test_a_refusal_says_why_in_english(client, team, in_review):
-    _english(_verified(client, team["approver"]))
+    _english(verified_client(client, team["approver"]))
     response = client.post(
         reverse("review:propose", args=[in_review.pk]), {"kind": "approval"}, follow=True
     )
@@ -400,7 +388,7 @@ def test_a_refusal_says_why_in_english(client, team, in_review):
 
 
 def test_an_action_error_with_values_in_english(client, team, in_review):
-    _english(_verified(client, team["reviewer"]))
+    _english(verified_client(client, team["reviewer"]))
     page = client.post(
         reverse("review:propose", args=[in_review.pk]),
         {"kind": "approval", "amount": "abc"},
@@ -423,7 +411,7 @@ def test_an_action_error_with_values_in_english(client, team, in_review):
     ],
 )
 def test_the_pages_are_chinese_by_default(client, team, in_review, name, chinese):
-    _verified(client, team["admin"])
+    verified_client(client, team["admin"])
     page = client.get(reverse(name)).content.decode()
     for text in chinese:
         assert text in page, text
@@ -435,7 +423,7 @@ def test_the_pages_are_chinese_by_default(client, team, in_review, name, chinese
 def test_the_screen_and_login_are_chinese_by_default(client, team, in_review):
     login = client.get(reverse("review:login")).content.decode()
     assert "工作人员登录" in login and "Staff sign-in" not in login
-    _verified(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
     for text in ("审核决定", "合同测算", "拟定审核意见", "要求补正", "办理记录"):
         assert text in page, text

@@ -81,9 +81,9 @@ def test_the_screening_page_shows_the_differences_of_the_built_application(
     client, a, listed, screener
 ):
     actions.batch_process(batch_id=_submit(a).json()["id"])
-    from .test_review_decisions import _verified_client
+    from .review_support import verified_client
 
-    _verified_client(client, screener)
+    verified_client(client, screener)
     response = client.post(
         "/platforms/screening/", {"project": listed.pk, "build": "1", "reasons": "x"}, follow=True
     )

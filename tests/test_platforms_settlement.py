@@ -9,14 +9,12 @@ import io
 
 import pytest
 from django.test import Client
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.platforms import actions, generate, selectors
 from voucher.platforms.models import ConsumptionAggregate, ConsumptionBatch, Platform
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, PASSWORD, make_staff, put_in_state
+from .review_support import FAST_HASHERS, make_staff, put_in_state, verified_client
 
 USCC = "91110108MA01C3QX7B"  # the examples' enterprise
 SUPPLIER_C1 = "91110105MA02D4RY0J"  # supplier of contract C1 of examples/d2-threshold-exact
@@ -217,13 +215,7 @@ def test_the_review_screen_shows_the_settlement_differences(setup, client, djang
     application, supplier, _ = setup
     actions.batch_process(batch_id=_submit(_client(supplier)).json()["id"])
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
-    device = TOTPDevice.objects.create(user=reviewer, name="t", confirmed=True)
-    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-    response = client.post(
-        "/review/login/",
-        {"username": reviewer.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
-    )
-    assert response.status_code == 302
+    verified_client(client, reviewer)
     page = client.get(f"/review/{application.pk}/").content.decode()
     assert 'id="settlement"' in page
     assert "算力结算数据" in page

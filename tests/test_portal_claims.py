@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .portal_helpers import PASSWORD, USCC_A, USCC_B, member, pdf_bytes
-from .review_support import FAST_HASHERS, make_staff
+from .review_support import FAST_HASHERS, make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
 IMPORTED = "91110108MA01C3QX7B"  # USCC_A: an enterprise the registry import created
@@ -33,19 +32,6 @@ def world(settings, tmp_path, django_user_model):
         "administrator": make_staff(django_user_model, "administrator", r.ADMINISTRATOR),
         "reviewer": make_staff(django_user_model, "reviewer", r.REVIEWER),
     }
-
-
-def _verified(client, user):
-    from .review_support import PASSWORD as STAFF_PASSWORD
-
-    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
-    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-    response = client.post(
-        "/review/login/",
-        {"username": user.username, "password": STAFF_PASSWORD, "otp_token": f"{token:06d}"},
-    )
-    assert response.status_code == 302, response.content
-    return client
 
 
 def _claim(client, content: bytes = b"", name: str = "营业执照.pdf", **extra):
@@ -98,7 +84,7 @@ def test_approved_the_claimant_becomes_the_administrator(
     claim = _request_claim(client, world, django_capture_on_commit_callbacks)
     mail.outbox.clear()
     client.logout()
-    _verified(client, world["administrator"])
+    verified_client(client, world["administrator"])
     listing = client.get(reverse("accounts:claims")).content.decode()
     assert "甲公司（导入）" in listing
     page = client.get(reverse("accounts:claim", args=[claim.pk])).content.decode()
@@ -126,7 +112,7 @@ def test_refused_with_a_reason_nobody_becomes_a_member(
     claim = _request_claim(client, world, django_capture_on_commit_callbacks)
     mail.outbox.clear()
     client.logout()
-    _verified(client, world["administrator"])
+    verified_client(client, world["administrator"])
     # refusing needs a reason: the error is beside the field
     response = client.post(reverse("accounts:claim", args=[claim.pk]), {"decision": "refuse"})
     assert response.status_code == 400
@@ -156,7 +142,7 @@ def test_a_reviewer_is_not_an_administrator_and_is_told_why(
 
     claim = _request_claim(client, world, django_capture_on_commit_callbacks)
     client.logout()
-    _verified(client, world["reviewer"])
+    verified_client(client, world["reviewer"])
     for url in (reverse("accounts:claims"), reverse("accounts:claim", args=[claim.pk])):
         response = client.get(url)
         assert response.status_code == 403
@@ -243,10 +229,8 @@ def test_the_claims_pages_verify_an_administrator_as_the_review_site_does(
     """The claims pages use the review site's check (`staff_verified_by`): an administrator
     without a TOTP device sets one up; one with a device whose session is not verified logs in
     again (the session is ended); a verified one reaches the list; a reviewer is refused."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from .review_support import FAST_HASHERS, make_staff
-    from .test_review_decisions import _verified_client
+    from .review_support import FAST_HASHERS, make_staff, verified_client
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
     admin = make_staff(django_user_model, "admin", "administrator")
@@ -258,8 +242,8 @@ def test_the_claims_pages_verify_an_administrator_as_the_review_site_does(
     assert response.status_code == 302 and response["Location"].startswith(reverse("review:login"))
     assert "_auth_user_id" not in client.session  # logged out, to log in with a code
     TOTPDevice.objects.filter(user=admin).delete()
-    assert _verified_client(client, admin).get(reverse("accounts:claims")).status_code == 200
+    assert verified_client(client, admin).get(reverse("accounts:claims")).status_code == 200
     client.logout()
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
-    response = _verified_client(client, reviewer).get(reverse("accounts:claims"))
+    response = verified_client(client, reviewer).get(reverse("accounts:claims"))
     assert response.status_code == 403 and "refusal-reason" in response.content.decode()

@@ -18,8 +18,7 @@ from voucher.registry.models import Company, ImportRun, SweepRun
 from voucher.review import permissions as p
 from voucher.review import roles
 
-from .review_support import FAST_HASHERS, PASSWORD, make_staff
-from .test_review_decisions import _verified_client
+from .review_support import FAST_HASHERS, PASSWORD, make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +90,7 @@ def test_the_permission_functions_refuse_a_user_without_a_role(django_user_model
 def test_every_staff_role_may_look_up_a_relation_and_see_the_sweeps(
     client, django_user_model, sweep, role
 ):
-    _verified_client(client, _staff(django_user_model, role))
+    verified_client(client, _staff(django_user_model, role))
     relation = client.get(reverse("registry:relation"), {"a": SUPPLIER, "b": CHAIN_TARGET})
     assert relation.status_code == 200
     assert 'class="path-node' in relation.content.decode()
@@ -108,7 +107,7 @@ def test_every_staff_role_may_look_up_a_relation_and_see_the_sweeps(
 def test_only_reviewers_approvers_and_the_administrator_run_a_sweep(
     client, django_user_model, registry, role
 ):
-    _verified_client(client, _staff(django_user_model, role))
+    verified_client(client, _staff(django_user_model, role))
     page = client.get(reverse("registry:sweeps")).content.decode()
     response = client.post(reverse("registry:sweeps"), {"round": "bj-2026"})
     if role in SWEEPERS:
@@ -124,7 +123,7 @@ def test_only_reviewers_approvers_and_the_administrator_run_a_sweep(
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_only_the_administrator_imports(client, django_user_model, role):
-    _verified_client(client, _staff(django_user_model, role))
+    verified_client(client, _staff(django_user_model, role))
     page = client.get(reverse("registry:import"))
     response = client.post(reverse("registry:import"), {"files": [_upload()]})
     if role == roles.ADMINISTRATOR:
@@ -139,7 +138,7 @@ def test_only_the_administrator_imports(client, django_user_model, role):
 
 def test_a_superuser_counts_as_the_administrator(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@x.cn", PASSWORD)
-    _verified_client(client, admin)
+    verified_client(client, admin)
     client.post(reverse("registry:import"), {"files": [_upload()]})
     assert Company.objects.count() == 1
 

@@ -9,8 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import application_from
-from tests.review_support import FAST_HASHERS, make_staff
-from tests.test_review_decisions import _verified_client
+from tests.review_support import FAST_HASHERS, make_staff, verified_client
 from voucher.registry.actions import registry_sweep_round
 from voucher.registry.importer import import_directory
 from voucher.registry.models import Shareholding, SweepResult
@@ -42,7 +41,7 @@ def registry(db):
 
 
 def test_the_relation_page_draws_the_chain_with_ratios_for_staff(client, staff_reviewer, registry):
-    _verified_client(client, staff_reviewer)
+    verified_client(client, staff_reviewer)
     page = client.get(reverse("registry:relation"), {"a": SUPPLIER, "b": CHAIN_TARGET})
     html = page.content.decode()
     assert page.status_code == 200
@@ -63,7 +62,7 @@ def test_the_registry_pages_are_for_staff_only(client, outsider, reviewer, regis
 
 
 def test_an_administrator_uploads_files_and_sees_the_bad_rows(client, administrator):
-    _verified_client(client, administrator)
+    verified_client(client, administrator)
     companies = SimpleUploadedFile(
         "companies.csv", "uscc,name\n91110108MA01C3QX7B,甲\n91110105MA02D4RY0J,乙\n".encode()
     )
@@ -79,7 +78,7 @@ def test_an_administrator_uploads_files_and_sees_the_bad_rows(client, administra
 
 
 def test_a_reviewer_may_look_but_not_upload(client, staff_reviewer):
-    _verified_client(client, staff_reviewer)
+    verified_client(client, staff_reviewer)
     assert client.get(reverse("registry:relation")).status_code == 200
     upload = SimpleUploadedFile("companies.csv", b"uscc,name\n91110108MA01C3QX7B,x\n")
     assert client.post(reverse("registry:import"), {"files": [upload]}).status_code == 403
@@ -125,7 +124,7 @@ def test_a_sweep_reports_only_what_changed_since_the_last_one(client, staff_revi
     assert [(r.applicant, r.supplier, r.equity, r.change) for r in changed] == [
         (application.enterprise.uscc, supplier, "review", "changed")
     ]
-    _verified_client(client, staff_reviewer)
+    verified_client(client, staff_reviewer)
     assert "P-42" in client.get(reverse("registry:sweep", args=[third.pk])).content.decode()
 
 

@@ -29,6 +29,7 @@ from .review_support import (
     make_applicant,
     make_staff,
     put_in_state,
+    verified_client,
 )
 
 
@@ -129,19 +130,8 @@ def test_the_database_refuses_an_amount_above_approved_max(team, in_review):
         )
 
 
-def _verified_client(client, user):
-    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
-    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-    response = client.post(
-        "/review/login/",
-        {"username": user.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
-    )
-    assert response.status_code == 302, response.content
-    return client
-
-
 def test_the_page_refuses_an_amount_above_approved_max(client, team, in_review):
-    _verified_client(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     maximum = latest(in_review).approved_max
     response = client.post(
         f"/review/{in_review.pk}/propose/",
@@ -203,7 +193,7 @@ def test_a_rejection_lists_the_failed_rules_with_clauses_and_the_notice_is_a_pdf
     assert [x["rule"] for x in decision.reasons] == [f["rule"] for f in fails]
     assert all(x["clause"] for x in decision.reasons)
     actions.decision_confirm(decision=decision, acting_user=team["approver"])
-    _verified_client(client, team["auditor"])
+    verified_client(client, team["auditor"])
     response = client.get(f"/review/{application.pk}/notice.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
 
@@ -406,7 +396,7 @@ def test_notifications_go_after_commit(team, in_review, django_capture_on_commit
 
 
 def test_viewing_contact_data_and_exports_are_audited_and_the_chain_holds(client, team, in_review):
-    _verified_client(client, team["auditor"])
+    verified_client(client, team["auditor"])
     client.get(f"/review/{in_review.pk}/contact/")
     assert AuditEntry.objects.filter(action="contact_view", object_id=str(in_review.pk)).exists()
     response = client.get("/review/export.xlsx?state=in_review")
@@ -417,7 +407,7 @@ def test_viewing_contact_data_and_exports_are_audited_and_the_chain_holds(client
 
 
 def test_the_auditor_reads_everything_and_changes_nothing(client, team, in_review):
-    _verified_client(client, team["auditor"])
+    verified_client(client, team["auditor"])
     for url in (
         "/review/",
         f"/review/{in_review.pk}/",

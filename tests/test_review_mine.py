@@ -9,8 +9,7 @@ from voucher.review import actions, selectors
 from voucher.review.models import ReviewCase
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, make_staff, put_in_state
-from .test_review_decisions import _verified_client
+from .review_support import FAST_HASHERS, make_staff, put_in_state, verified_client
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +54,7 @@ def test_a_proposal_waits_for_an_approver_not_for_its_proposer(team):
 
 def test_taking_an_application_from_the_page(client, team):
     application = put_in_state(application_from("d4-small"), "submitted")
-    _verified_client(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     page = client.get("/review/mine/").content.decode()
     assert application.reference in page and "领取" in page
     response = client.post(
@@ -70,7 +69,7 @@ def test_taking_an_application_from_the_page(client, team):
 
 def test_handing_to_a_colleague_from_the_screen(client, team):
     application = put_in_state(application_from("d4-small"), "in_review")
-    _verified_client(client, team["approver"])
+    verified_client(client, team["approver"])
     screen = client.get(f"/review/{application.pk}/").content.decode()
     assert 'id="assign-to"' in screen and "t-reviewer2" in screen
     client.post(f"/review/{application.pk}/assign/", {"assignee": "t-reviewer2"})
@@ -96,9 +95,9 @@ def test_assignment_refusals_say_why_and_change_nothing(team, actor, assignee, r
 
 def test_the_auditor_sees_no_assign_form_and_an_unknown_user_is_named(client, team):
     application = put_in_state(application_from("d4-small"), "in_review")
-    _verified_client(client, team["auditor"])
+    verified_client(client, team["auditor"])
     assert 'id="assign-to"' not in client.get(f"/review/{application.pk}/").content.decode()
-    _verified_client(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     response = client.post(f"/review/{application.pk}/assign/", {"assignee": "nobody"}, follow=True)
     assert "nobody" in response.content.decode()
     assert not ReviewCase.objects.filter(application=application).exists()
@@ -146,7 +145,7 @@ def test_a_decided_application_is_not_assigned(team):
 def test_the_screen_offers_screeners_only_for_direction_3(client, team):
     d4 = put_in_state(application_from("d4-small"), "in_review")
     d3 = put_in_state(application_from("d3-modelscope"), "in_review")
-    _verified_client(client, team["approver"])
+    verified_client(client, team["approver"])
     assert "t-screener" not in client.get(f"/review/{d4.pk}/").content.decode()
     assert "t-screener" in client.get(f"/review/{d3.pk}/").content.decode()
 
@@ -154,14 +153,14 @@ def test_the_screen_offers_screeners_only_for_direction_3(client, team):
 @pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
 def test_the_next_address_stays_on_this_site(client, team, target):
     application = put_in_state(application_from("d4-small"), "submitted")
-    _verified_client(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     response = client.post(f"/review/{application.pk}/assign/", {"assignee": "me", "next": target})
     assert response["Location"] == "/review/"
 
 
 def test_a_bad_row_id_is_a_404_not_a_server_error(client, team, django_user_model):
     admin = make_staff(django_user_model, "administrator", "administrator")
-    _verified_client(client, admin)
+    verified_client(client, admin)
     response = client.post("/review/parameters/", {"what": "band_remove", "id": "x1"})
     assert response.status_code == 404
 

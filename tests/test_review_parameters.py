@@ -14,8 +14,7 @@ from voucher.review import parameters as params
 from voucher.review.models import FlaggedDevice, UnitPriceBand
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, latest, make_staff, put_in_state
-from .test_review_decisions import _verified_client
+from .review_support import FAST_HASHERS, latest, make_staff, put_in_state, verified_client
 
 PRICE = Decimal("456789.12")  # d4-small: one H800 "lot" at this unit price
 
@@ -162,7 +161,7 @@ def test_every_change_is_audited_and_the_chain_holds(admin_user, d4):
 
 
 def test_the_page_counts_stale_evaluations_and_reevaluates_undecided_ones(client, admin_user, d4):
-    _verified_client(client, admin_user)
+    verified_client(client, admin_user)
     page = client.get("/review/parameters/")
     assert page.status_code == 200
     assert 'id="stale"' not in page.content.decode()
@@ -186,7 +185,7 @@ def test_the_page_counts_stale_evaluations_and_reevaluates_undecided_ones(client
 
 
 def test_the_page_shows_the_error_next_to_the_field_and_keeps_the_input(client, admin_user, d4):
-    _verified_client(client, admin_user)
+    verified_client(client, admin_user)
     response = client.post(
         "/review/parameters/",
         {
@@ -208,7 +207,7 @@ def test_the_page_shows_the_error_next_to_the_field_and_keeps_the_input(client, 
 
 def test_a_reviewer_may_read_the_page_but_not_post(client, django_user_model, d4):
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
-    _verified_client(client, reviewer)
+    verified_client(client, reviewer)
     assert client.get("/review/parameters/").status_code == 200
     response = client.post(
         "/review/parameters/",

@@ -15,8 +15,7 @@ from voucher.core.models import AuditEntry
 from voucher.review import staff
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, make_staff
-from .test_review_decisions import _verified_client
+from .review_support import FAST_HASHERS, make_staff, verified_client
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +105,7 @@ def test_an_administrator_cannot_lock_themselves_out(admin_user):
 def test_a_deactivated_member_cannot_log_in_and_a_reset_totp_must_be_set_up_again(
     client, admin_user, reviewer
 ):
-    _verified_client(client, reviewer)
+    verified_client(client, reviewer)
     staff.staff_totp_reset(user=reviewer, acting_user=admin_user)
     assert not TOTPDevice.objects.filter(user=reviewer).exists()
     staff.staff_active_set(user=reviewer, active=False, acting_user=admin_user)
@@ -128,7 +127,7 @@ def test_only_the_administrator_manages_staff(django_user_model, reviewer, demo_
 
 
 def test_the_page_lists_staff_and_refuses_others(client, admin_user, reviewer):
-    _verified_client(client, reviewer)
+    verified_client(client, reviewer)
     assert client.get("/review/staff/").status_code == 403
     assert (
         client.post(
@@ -138,7 +137,7 @@ def test_the_page_lists_staff_and_refuses_others(client, admin_user, reviewer):
     )
     assert not reviewer.groups.filter(name="administrator").exists()
     client.logout()
-    _verified_client(client, admin_user)
+    verified_client(client, admin_user)
     page = client.get("/review/staff/").content.decode()
     assert 'id="staff-t-reviewer"' in page and 'id="round-dates"' in page
     client.post(f"/review/staff/{reviewer.pk}/", {"what": "grant", "role": "auditor"})
@@ -173,7 +172,7 @@ def test_round_dates_on_one_day_and_cleared(client, admin_user):
     )
     record.refresh_from_db()
     assert record.opens_on == record.closes_on == date(2026, 4, 10)
-    _verified_client(client, admin_user)
+    verified_client(client, admin_user)
     response = client.post(
         "/review/staff/",
         {"what": "dates", "round": "bj-2026", "opens_on": "2026-05-01", "closes_on": "2026-04-01"},
@@ -190,7 +189,7 @@ def test_round_dates_on_one_day_and_cleared(client, admin_user):
 
 
 def test_a_refusal_page_says_why_in_the_active_language(client, reviewer):
-    _verified_client(client, reviewer)
+    verified_client(client, reviewer)
     response = client.get("/review/staff/")
     assert response.status_code == 403
     html = response.content.decode()

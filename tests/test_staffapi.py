@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.utils import timezone
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
@@ -24,7 +22,14 @@ from voucher.staffapi import actions
 from voucher.staffapi.models import StaffApiToken
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, PASSWORD, latest, make_applicant, make_staff, put_in_state
+from .review_support import (
+    FAST_HASHERS,
+    latest,
+    make_applicant,
+    make_staff,
+    put_in_state,
+    verified_client,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/v1/bureau"
@@ -536,17 +541,6 @@ def test_the_committed_openapi_document_is_current():
 # --- the token page ---------------------------------------------------------------------------------
 
 
-def _verified(client: Client, user) -> Client:
-    device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
-    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-    response = client.post(
-        "/review/login/",
-        {"username": user.username, "password": PASSWORD, "otp_token": f"{token:06d}"},
-    )
-    assert response.status_code == 302, response.content
-    return client
-
-
 def test_the_token_page_needs_the_totp_login(client, team):
     response = client.get("/bureau-api/tokens/")
     assert response.status_code == 302 and "/review/login/" in response["Location"]
@@ -564,7 +558,7 @@ def test_an_applicant_cannot_open_the_token_page(client, in_review, django_user_
 
 
 def test_the_page_issues_a_token_shown_once_and_revokes_it(client, team, in_review):
-    _verified(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     page = client.get("/bureau-api/tokens/")
     assert page.status_code == 200 and "审核接口令牌" in page.content.decode()
     response = client.post(
@@ -592,14 +586,14 @@ def test_nobody_revokes_someone_else_s_token_on_the_page(client, team):
     token, _ = actions.token_issue(
         user=team["approver"], label="x", scopes=["read"], days=30, acting_user=team["approver"]
     )
-    _verified(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     assert client.post(f"/bureau-api/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
 
 
 def test_the_token_page_in_english(client, team):
-    _verified(client, team["reviewer"])
+    verified_client(client, team["reviewer"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/bureau-api/tokens/"})
     text = client.get("/bureau-api/tokens/").content.decode()
     assert "Bureau API tokens" in text and "Issue a new token" in text
