@@ -296,3 +296,61 @@ def test_the_old_answer_link_leads_to_the_wizard_and_answers_nothing_by_itself(c
     assert response["Location"] == reverse("portal:supplement", args=[app.pk])
     app.refresh_from_db()
     assert app.state == "supplement_requested"
+
+
+def test_while_the_applicant_corrects_the_bureau_sees_the_version_last_submitted(client, world):
+    """Evaluations of a half-corrected version are the applicant's: every page, figure and
+    document of the bureau keeps to the evaluation of the version it was given, until the
+    corrected version is resubmitted and evaluated as submitted."""
+    from django.test import Client
+
+    from voucher.applications.actions import application_evaluate
+    from voucher.applications.selectors import application_detail, latest_evaluation
+    from voucher.review import selectors as review_selectors
+    from voucher.staffapi.selectors import application_out
+
+    from .review_support import verified_client
+
+    app = world["app"]
+    submitted = latest_evaluation(app)
+    assert submitted is not None and not submitted.correction_in_progress
+    # the applicant lowers the contract total (the subsidy with it) and runs the self-check
+    assert _contract_post(client, app, "1,000.00").status_code == 302
+    assert client.get(reverse("portal:selfcheck", args=[app.pk])).status_code == 200
+    app.refresh_from_db()
+    draft = latest_evaluation(app, with_correction_in_progress=True)
+    assert draft is not None and draft.pk != submitted.pk and draft.correction_in_progress
+    assert draft.approved_max < submitted.approved_max
+    # the bureau evaluating the round again meanwhile evaluates that same half-corrected version
+    again = application_evaluate(application=app, acting_user=world["reviewer"])
+    assert again.correction_in_progress
+    # the bureau: the functions, the queue, the detail, the screen, the staff API, the dashboard
+    assert latest_evaluation(app) == submitted
+    reviewer = world["reviewer"]
+    (row,) = [x for x in review_selectors.review_rows(reviewer) if x.id == app.pk]
+    assert row.approved_max == submitted.approved_max
+    assert application_detail(app.pk).evaluation == submitted
+    screen = review_selectors.review_screen(app, reviewer)
+    assert screen.approved_max == submitted.approved_max and screen.being_corrected
+    assert application_out(app)["evaluation"]["id"] == submitted.pk
+    (figures,) = [f for f in review_selectors.dashboard(app.round) if f.direction == 2]
+    assert figures.proposed == submitted.approved_max
+    page = verified_client(Client(), reviewer).get(f"/review/{app.pk}/").content.decode()
+    assert 'id="being-corrected"' in page and "申报单位正在补正" in page
+    # the applicant's own self-check still shows the version being corrected
+    check = client.get(reverse("portal:selfcheck", args=[app.pk])).content.decode()
+    assert f"{draft.approved_max:,.2f}" in check or str(draft.approved_max) in check
+    # resubmitted: the corrected version's evaluation is the bureau's, and the latest
+    app.refresh_from_db()
+    response = client.post(
+        reverse("portal:supplement", args=[app.pk]),
+        {"version": app.version, **_answers(app), "confirm": "on"},
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    resubmitted = latest_evaluation(app)
+    assert resubmitted is not None and not resubmitted.correction_in_progress
+    assert resubmitted.pk not in (submitted.pk, draft.pk)
+    assert resubmitted.approved_max == draft.approved_max
+    assert latest_evaluation(app, with_correction_in_progress=True) == resubmitted
+    assert not review_selectors.review_screen(app, reviewer).being_corrected

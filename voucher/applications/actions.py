@@ -14,6 +14,7 @@ from voucher.applications.interchange import (
     document_sha256,
 )
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
+from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.audit import audit
 from voucher.policy.context import EvaluationContext, OtherSubmission
 from voucher.policy.engine import evaluate
@@ -79,6 +80,7 @@ def _store(
         missing_materials=list(evaluation.missing_materials),
         document_sha256=sha256,
         parameters_sha256=parameters_sha256,
+        correction_in_progress=application.state in SUPPLEMENT_STATES,
     )
 
 

@@ -176,8 +176,10 @@ class ApplicationAdmin(AuditedAdmin):
         return obj.enterprise.uscc
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Application]:
-        latest = models.StoredEvaluation.objects.filter(application=OuterRef("pk")).order_by(
-            "-created_at", "-id"
+        latest = (
+            models.StoredEvaluation.objects.seen_by_bureau()
+            .filter(application=OuterRef("pk"))
+            .order_by("-created_at", "-id")
         )
         return (
             super()

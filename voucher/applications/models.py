@@ -486,6 +486,12 @@ class RegistryOfficer(models.Model):
         return f"{self.person} {self.get_role_display()} @ {self.company}"
 
 
+class StoredEvaluationQuerySet(models.QuerySet["StoredEvaluation"]):
+    def seen_by_bureau(self) -> StoredEvaluationQuerySet:
+        """Without the evaluations of corrections in progress (`correction_in_progress`)."""
+        return self.filter(correction_in_progress=False)
+
+
 class StoredEvaluation(models.Model):
     """What the engine said about one application, kept as it said it (Evaluation.to_json())."""
 
@@ -506,7 +512,15 @@ class StoredEvaluation(models.Model):
     # Fingerprint of the administrator's parameters over the round file (review/parameters.py);
     # empty when the round file alone was used.
     parameters_sha256 = models.CharField("管理员参数指纹", max_length=64, blank=True, default="")
+    # Evaluated while the application was returned for 补正 and not yet resubmitted: the version
+    # evaluated is the applicant's, half-corrected (their self-checks, or the bureau evaluating
+    # the round again meanwhile). The bureau judges the versions it was given, so its pages,
+    # decisions and documents leave these out (seen_by_bureau). The evaluation made at
+    # resubmission is the bureau's.
+    correction_in_progress = models.BooleanField("补正中（未重新提交）版本的评估", default=False)
     created_at = models.DateTimeField("评估时间", auto_now_add=True)
+
+    objects = StoredEvaluationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "评估结果"

@@ -69,6 +69,20 @@ class ApplicationRow:
     review_count: int
 
 
+def latest_evaluation(
+    application: Application, *, with_correction_in_progress: bool = False
+) -> StoredEvaluation | None:
+    """The latest evaluation the bureau judges by: not one of a correction in progress.
+
+    `with_correction_in_progress`: the latest of any, including those of the version being
+    corrected during 补正: the application as it is now, for the applicant.
+    """
+    evaluations = application.evaluations.all()
+    if not with_correction_in_progress:
+        evaluations = evaluations.seen_by_bureau()
+    return evaluations.order_by("-created_at", "-id").first()
+
+
 def _latest_evaluations(applications: list[Application]) -> dict[int, StoredEvaluation]:
     ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]  # type: ignore[attr-defined]
     evaluations = StoredEvaluation.objects.in_bulk(ids)
@@ -76,8 +90,10 @@ def _latest_evaluations(applications: list[Application]) -> dict[int, StoredEval
 
 
 def _with_latest_evaluation_id() -> Any:
-    latest = StoredEvaluation.objects.filter(application=OuterRef("pk")).order_by(
-        "-created_at", "-id"
+    latest = (
+        StoredEvaluation.objects.seen_by_bureau()
+        .filter(application=OuterRef("pk"))
+        .order_by("-created_at", "-id")
     )
     return Application.objects.annotate(latest_evaluation_id=Subquery(latest.values("id")[:1]))
 

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from voucher.applications.models import Application
+from voucher.applications.selectors import latest_evaluation
 from voucher.documents import source_text as src
 from voucher.documents.data import (
     chinese_date,
@@ -27,7 +28,7 @@ from voucher.documents.data import (
     yuan,
 )
 from voucher.documents.package import (
-    latest_evaluation,
+    current_evaluation,
     materials_checklist,
     package_materials,
     self_check,
@@ -78,7 +79,7 @@ def commitment_letter_pdf(application: Application) -> bytes:
 
 
 def package_html(application: Application) -> str:
-    evaluation = latest_evaluation(application)
+    evaluation = current_evaluation(application)
     materials, other_files = materials_checklist(application, package_materials(application))
     ctx = _form_context(application) | {
         "title": f"算力券申报材料 {application.reference}",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
-from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS
+from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS, latest_evaluation
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
@@ -189,7 +189,7 @@ def self_check(application: m.Application, *, acting_user: Any) -> SelfCheck:
         document = application_export(application)
     except FormatError as exc:
         return SelfCheck(evaluated=False, problems=format_problems(exc))
-    latest = application.evaluations.order_by("-created_at", "-id").first()
+    latest = latest_evaluation(application, with_correction_in_progress=True)
     if (
         latest is None
         or latest.document_sha256 != document_sha256(document)

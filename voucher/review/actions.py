@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
+from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import TRANSITIONS
 from voucher.core.audit import audit
 from voucher.policy.format import dump_application
@@ -85,10 +86,6 @@ def _lock(application: Application) -> Application:
 def _require(check: p.Check) -> None:
     if not check.allowed:
         raise ReviewError(check.reason)
-
-
-def latest_evaluation(application: Application) -> StoredEvaluation | None:
-    return application.evaluations.order_by("-created_at", "-id").first()
 
 
 def _snapshot(
@@ -359,8 +356,10 @@ def supplement_answer(
         SupplementItem.objects.bulk_update(items, ["answer"])
         request.answered_at = timezone.now()
         request.save(update_fields=["answered_at"])
-        stored = application_evaluate(application=locked, acting_user=acting_user)
         before = _transition(locked, "resubmit", acting_user)
+        # After the transition: the corrected version is now submitted, so its evaluation is the
+        # bureau's, not one of a correction in progress like the self-checks made before it.
+        stored = application_evaluate(application=locked, acting_user=acting_user)
         locked.version += 1
         locked.save(update_fields=["version"])
         _record_transition(

@@ -96,9 +96,8 @@ def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
     for app_id, fp in (
         # what "evaluate again" would change: undecided applications (decided ones keep the
         # evaluation their decision cites; drafts are evaluated at every step anyway)
-        StoredEvaluation.objects.filter(
-            application__round=record, application__state__in=WITH_BUREAU_STATES
-        )
+        StoredEvaluation.objects.seen_by_bureau()
+        .filter(application__round=record, application__state__in=WITH_BUREAU_STATES)
         .order_by("created_at", "id")
         .values_list("application_id", "parameters_sha256")
     ):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
-from voucher.applications.states import STATE_CHOICES, WITH_BUREAU_STATES
+from voucher.applications.states import STATE_CHOICES, SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.policy.money import yuan_to_wan
 from voucher.review import permissions as p
 from voucher.review.budget import Simulation, prorata
@@ -89,7 +89,11 @@ def review_rows(user: Any, filters: Mapping[str, str] | None = None) -> list[Que
     applications = [a for a in qs if p.can_view_application(user, a)]
     ids = [a.pk for a in applications]
     latest: dict[int, StoredEvaluation] = {}
-    for ev in StoredEvaluation.objects.filter(application_id__in=ids).order_by("created_at", "id"):
+    for ev in (
+        StoredEvaluation.objects.seen_by_bureau()
+        .filter(application_id__in=ids)
+        .order_by("created_at", "id")
+    ):
         latest[ev.application_id] = ev
     resolved: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for ev_id, rule, contract, app_id in FindingResolution.objects.filter(
@@ -312,6 +316,9 @@ class ReviewScreen:
     )
     contract_lines: list[Any] = field(default_factory=list)
     assignable: list[str] = field(default_factory=list)  # reviewers and screeners, by username
+    # Returned for 补正 and not yet resubmitted: the findings and figures are of the version last
+    # submitted (the applicant's self-checks of the version being corrected are left out).
+    being_corrected: bool = False
 
 
 def assignable_staff(application: Application) -> list[str]:
@@ -407,6 +414,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         approved_max=evaluation.approved_max if evaluation else None,
         state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
+        being_corrected=application.state in SUPPLEMENT_STATES,
     )
 
 
@@ -480,7 +488,11 @@ class DirectionFigures:
 def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
     apps = list(Application.objects.filter(round=record).exclude(state__in=("draft", "withdrawn")))
     latest: dict[int, StoredEvaluation] = {}
-    for e in StoredEvaluation.objects.filter(application__in=apps).order_by("created_at", "id"):
+    for e in (
+        StoredEvaluation.objects.seen_by_bureau()
+        .filter(application__in=apps)
+        .order_by("created_at", "id")
+    ):
         latest[e.application_id] = e
     decided = {
         d.application_id: d.amount
@@ -561,7 +573,11 @@ def budget_simulation(
         d.application_id: d.amount
         for d in Decision.objects.filter(application_id__in=apps, status=CONFIRMED, kind="approval")
     }
-    for e in StoredEvaluation.objects.filter(application_id__in=apps).order_by("created_at", "id"):
+    for e in (
+        StoredEvaluation.objects.seen_by_bureau()
+        .filter(application_id__in=apps)
+        .order_by("created_at", "id")
+    ):
         amounts[e.application_id] = e.approved_max
     amounts.update(decided)
     amounts = {k: v for k, v in amounts.items() if v > 0}

@@ -6,8 +6,8 @@ from typing import Any
 
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Application
+from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import STATE_CHOICES
-from voucher.review.actions import latest_evaluation
 from voucher.review.models import PROPOSED, Decision, FindingResolution, ReviewCase
 from voucher.staffapi.models import StaffApiToken
 

@@ -1,0 +1,41 @@
+"""StoredEvaluation.correction_in_progress, and the evaluations already stored that it describes.
+
+Of those, only the ones that could show as an application's latest to the bureau matter: those of
+an application now returned for 补正, made since the bureau's latest request. (An evaluation made
+during an earlier 补正 is followed by the one made at resubmission, which stays the latest.)
+"""
+
+from django.db import migrations, models
+
+
+def mark_corrections_in_progress(apps, schema_editor):
+    Application = apps.get_model("applications", "Application")
+    StoredEvaluation = apps.get_model("applications", "StoredEvaluation")
+    Snapshot = apps.get_model("review", "Snapshot")
+    returned = Application.objects.filter(state="supplement_requested").values_list("pk", flat=True)
+    for application_id in returned:
+        request = (
+            Snapshot.objects.filter(application_id=application_id, transition="request_supplement")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if request is not None:
+            StoredEvaluation.objects.filter(
+                application_id=application_id, created_at__gt=request.created_at
+            ).update(correction_in_progress=True)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("applications", "0004_storedevaluation_parameters_sha256"),
+        ("review", "0002_flaggeddevice_unitpriceband"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="storedevaluation",
+            name="correction_in_progress",
+            field=models.BooleanField(default=False, verbose_name="补正中（未重新提交）版本的评估"),
+        ),
+        migrations.RunPython(mark_corrections_in_progress, migrations.RunPython.noop),
+    ]
