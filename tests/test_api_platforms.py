@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -251,15 +252,24 @@ def test_a_crash_mid_batch_stores_nothing_and_the_retry_stores_one_result(a, lis
     assert ConsumptionAggregate.objects.filter(batch=batch, resource_type="compute").count() == 2
 
 
-def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(a, listed):
+def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(
+    a, listed, tmp_path, monkeypatch
+):
+    from .test_platforms_scratch import killed_worker_s_scratch
+
     batch_id = _submit(a).json()["id"]
     ConsumptionBatch.objects.filter(pk=batch_id).update(
         status="running",
         attempts=1,
         locked_at=timezone.now() - actions.STALE_AFTER - timedelta(seconds=1),
     )
+    scratch_dir = tmp_path / "tmp"
+    scratch_dir.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch_dir))
+    leftovers = killed_worker_s_scratch(scratch_dir)  # what the killed worker held
     batch = actions.batch_process()
     assert batch is not None and batch.status == "done" and batch.attempts == 2
+    assert not any(os.path.exists(p) for p in leftovers)
 
 
 def test_tokens_are_stored_hashed_expire_and_can_be_revoked(platforms, listed):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from voucher.applications.interchange import application_import
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.core import bearer
 from voucher.core.audit import audit
-from voucher.platforms import consumption
+from voucher.platforms import consumption, scratch
 from voucher.platforms.models import (
     ApiToken,
     ConsumptionAggregate,
@@ -39,6 +40,8 @@ from voucher.platforms.models import (
 from voucher.policy import format as fmt
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.round import get_round
+
+logger = logging.getLogger(__name__)
 
 ROUND_CODE = "bj-2026"  # the round direction-3 projects are screened and paid under
 TOKEN_PREFIX = "cvp"
@@ -697,6 +700,10 @@ def batch_process(
     batch = _claim(batch_id)
     if batch is None:
         return None
+    # what a worker killed in the middle of an ingest left in the temporary directory (a batch
+    # it held is taken again here, once its lock is stale)
+    for leftover in scratch.sweep():
+        logger.warning("removed the scratch file of a worker that is gone: %s", leftover)
     path = batch_dir() / batch.file_sha256
     policy_round = get_round(ROUND_CODE)
     window = (

@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from voucher.platforms import consumption as core
+from voucher.platforms import scratch
 from voucher.policy import uscc as uscc_codes
 
 # DuckDB's memory limit while the parts of a CSV file are read side by side, each with a hash
@@ -699,7 +700,7 @@ class _Session:
 
             self.names = arrow_ingest.csv_header(path)
         self.path, self.with_contracts = path, contracts is not None
-        self.spill = tempfile.mkdtemp(prefix="voucher-ingest-")
+        self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
         self.connection = duckdb.connect(
             config={
                 "threads": THREADS,
@@ -991,7 +992,7 @@ class _GroupBatches:
     def _open(self, schema: pa.Schema) -> None:
         import weakref
 
-        handle, self.path = tempfile.mkstemp(prefix="voucher-groups-", suffix=".arrows")
+        handle, self.path = tempfile.mkstemp(prefix=scratch.prefix("groups"), suffix=".arrows")
         os.close(handle)
         self._finalizer = weakref.finalize(self, _unlink, self.path)
         self._sink = pa.OSFile(self.path, "wb")
