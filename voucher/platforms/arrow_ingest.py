@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -117,25 +116,33 @@ def as_strings(batch: pa.RecordBatch) -> pa.Table:
     return pa.table({name: _string_column(batch.column(name), name) for name in core.COLUMNS})
 
 
+def contract_periods(
+    window: tuple[date, date], contracts: core.ContractTerms, pairs: list[tuple[str, str]]
+) -> pa.Table:
+    """The contracts of `pairs` (enterprise USCC, contract id) with their claim periods in
+    seconds (`lo`, `hi`; an empty period where the contract and the window do not meet), each
+    numbered (`cid`) by its place in `pairs`. Both engines join the rows to this table."""
+    periods = [core.claim_period(window, contracts[pair]) or core.EMPTY for pair in pairs]
+    return pa.table(
+        {
+            "uscc": pa.array([uscc for uscc, _ in pairs], pa.string()),
+            "contract_id": pa.array([contract_id for _, contract_id in pairs], pa.string()),
+            "lo": pa.array([period.start for period in periods], pa.int64()),
+            "hi": pa.array([period.end for period in periods], pa.int64()),
+            "cid": pa.array(range(len(pairs)), pa.int32()),
+        }
+    )
+
+
 def _contracts_table(
     window: tuple[date, date], contracts: core.ContractTerms | None
 ) -> pa.Table | None:
+    """The contract periods, named as this engine's join reads them."""
     if contracts is None:
         return None
-    rows: dict[str, list[Any]] = {"enterprise_uscc": [], "contract_id": [], "_lo": [], "_hi": []}
-    for (uscc, contract_id), validity in contracts.items():
-        period = core.claim_period(window, validity) or core.EMPTY
-        rows["enterprise_uscc"].append(uscc)
-        rows["contract_id"].append(contract_id)
-        rows["_lo"].append(period.start)
-        rows["_hi"].append(period.end)
-    return pa.table(
-        {
-            "enterprise_uscc": pa.array(rows["enterprise_uscc"], pa.string()),
-            "contract_id": pa.array(rows["contract_id"], pa.string()),
-            "_lo": pa.array(rows["_lo"], pa.int64()),
-            "_hi": pa.array(rows["_hi"], pa.int64()),
-        }
+    table = contract_periods(window, contracts, list(contracts))
+    return table.drop_columns(["cid"]).rename_columns(
+        ["enterprise_uscc", "contract_id", "_lo", "_hi"]
     )
 
 

@@ -573,22 +573,6 @@ def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
     return types, scales
 
 
-def _contracts(
-    window: tuple[date, date], contracts: core.ContractTerms, pairs: list[tuple[str, str]]
-) -> pa.Table:
-    """The contracts with their claim periods, each numbered (`cid`) by its place in `pairs`."""
-    periods = [core.claim_period(window, contracts[pair]) or core.EMPTY for pair in pairs]
-    return pa.table(
-        {
-            "uscc": pa.array([uscc for uscc, _ in pairs], pa.string()),
-            "contract_id": pa.array([contract_id for _, contract_id in pairs], pa.string()),
-            "lo": pa.array([period.start for period in periods], pa.int64()),
-            "hi": pa.array([period.end for period in periods], pa.int64()),
-            "cid": pa.array(range(len(pairs)), pa.int32()),
-        }
-    )
-
-
 def csv_splits(path: Path, parts: int) -> list[int]:
     """Offsets that cut a CSV file into `parts` of about equal size, each just after a line
     feed (whether that is a record boundary is for `csv_shape` to confirm). None for a file
@@ -689,6 +673,8 @@ class _Session:
     ) -> None:
         import duckdb
 
+        from voucher.platforms import arrow_ingest
+
         self.kind = kind
         self.names: list[str] = []
         self.types: dict[str, str] = {}
@@ -696,8 +682,6 @@ class _Session:
         if kind == "parquet":
             self.types, self.scales = _parquet_types(path)
         else:
-            from voucher.platforms import arrow_ingest
-
             self.names = arrow_ingest.csv_header(path)
         self.path, self.with_contracts = path, contracts is not None
         self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
@@ -725,7 +709,9 @@ class _Session:
         self.pairs: list[tuple[str, str]] | None = None
         if contracts is not None:
             self.pairs = sorted(contracts)
-            self.connection.register("contract_terms", _contracts(window, contracts, self.pairs))
+            self.connection.register(
+                "contract_terms", arrow_ingest.contract_periods(window, contracts, self.pairs)
+            )
             self.connection.execute(_CONTRACTS)
             self.connection.unregister("contract_terms")
             # a batch's contracts are one enterprise's: their ids are (nearly always) unique
