@@ -4,6 +4,10 @@
 - the same invoice number, or the same contract (supplier + contract number), claimed twice;
 - a supplier that is a shareholder of another applicant of the round (registry and inline extracts);
 - unit prices per device across the round: median, spread (IQR) and the outliers (UNIT_PRICE).
+
+The round's checks page reads the whole round (`round_checks`); the review screen of one
+application reads only the applications its findings could involve (`application_checks`), and
+gets the same findings.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications.models import (
     Application,
+    Contract,
     Delivery,
     Invoice,
     PolicyRoundRecord,
@@ -110,10 +116,109 @@ def unit_price_statistics(
     return result
 
 
-def round_checks(record: PolicyRoundRecord, *, prices: bool = True) -> RoundChecks:
-    """The round's cross findings, and (`prices`) its unit-price statistics, which the
-    review screen of one application does not show."""
+def round_checks(record: PolicyRoundRecord) -> RoundChecks:
+    """The round's cross findings and its unit-price statistics (the round's checks page)."""
     applications = _active(record)
+    checks = _cross_findings(applications)
+    checks.prices = unit_price_statistics(applications)
+    return checks
+
+
+def application_checks(application: Application) -> list[CrossFinding]:
+    """The cross findings that name `application`: round_checks(...).for_application(pk), found
+    from its neighbourhood (the applications that share its enterprise, an invoice number, a
+    supplier, or a shareholding with it) rather than from the whole round. The review screen
+    shows them; the round's size then costs one list of its invoice numbers, not every
+    application and contract read into objects."""
+    return _cross_findings(_neighbourhood(application)).for_application(application.pk)
+
+
+def _neighbourhood(application: Application) -> list[Application]:
+    """Every active application of the round that a cross finding naming `application` could
+    involve, or count: with all of them, those findings come out as for the whole round.
+
+    - its enterprise's applications (ONE_DIRECTION);
+    - those with an invoice number of its own, compared as the check compares them
+      (DUPLICATE_INVOICE);
+    - those with one of its contracts (the same supplier and number, compared as the check
+      compares them: DUPLICATE_CONTRACT, and its count);
+    - the enterprises its suppliers hold, and the applications whose supplier holds it
+      (SUPPLIER_IS_SHAREHOLDER).
+    """
+    active = Application.objects.filter(round_id=application.round_id).exclude(
+        state__in=INACTIVE_STATES
+    )
+    if not active.filter(pk=application.pk).exists():
+        return []  # a draft or a withdrawn application is not in the round's checks
+    uscc = application.enterprise.uscc
+    contract_keys = {
+        _contract_key(supplier, contract_id)
+        for supplier, contract_id in Contract.objects.filter(application=application).values_list(
+            "supplier_uscc", "contract_id"
+        )
+    }
+    suppliers = {supplier for supplier, _ in contract_keys}
+    # a large supplier serves much of the round: only its contracts with the same number count
+    sharing_contracts = {
+        app_id
+        for app_id, supplier, contract_id in Contract.objects.filter(
+            application__in=active, supplier_uscc__in=suppliers
+        ).values_list("application_id", "supplier_uscc", "contract_id")
+        if _contract_key(supplier, contract_id) in contract_keys
+    }
+    numbers = {
+        _invoice_key(n)
+        for n in Invoice.objects.filter(contract__application=application).values_list(
+            "number", flat=True
+        )
+    }
+    sharing_invoices = (
+        {
+            app_id
+            for app_id, number in Invoice.objects.filter(
+                contract__application__in=active
+            ).values_list("contract__application_id", "number")
+            if _invoice_key(number) in numbers
+        }
+        if numbers
+        else set()
+    )
+    touching = Q(holder__in=suppliers) | Q(held=uscc)
+    holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
+    # an application's registry extract counts for the whole round: the one that declares a
+    # holding must be read with the others
+    declaring = set()
+    for declared_in, holder, held_uscc in RegistryShareholding.objects.filter(
+        touching, application__in=active
+    ).values_list("application_id", "holder", "held"):
+        holdings.add((holder, held_uscc))
+        declaring.add(declared_in)
+    holders = {holder for holder, held in holdings if held == uscc}
+    held = {held for holder, held in holdings if holder in suppliers}
+    ids = set(
+        active.filter(
+            Q(enterprise__uscc__in={uscc, *held}) | Q(contracts__supplier_uscc__in=holders)
+        ).values_list("pk", flat=True)
+    )
+    ids |= sharing_invoices | sharing_contracts | declaring | {application.pk}
+    return list(
+        Application.objects.filter(pk__in=ids)
+        .select_related("enterprise", "round")
+        .prefetch_related("contracts")
+        .order_by("id")
+    )
+
+
+def _invoice_key(number: str) -> str:
+    return number.strip().upper()
+
+
+def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
+    return supplier_uscc, contract_id.strip().upper()
+
+
+def _cross_findings(applications: list[Application]) -> RoundChecks:
+    """The cross findings among `applications` (active ones of one round, in id order)."""
     by_id = {a.pk: a for a in applications}
     checks = RoundChecks()
 
@@ -150,7 +255,7 @@ def round_checks(record: PolicyRoundRecord, *, prices: bool = True) -> RoundChec
     for app_id, number in Invoice.objects.filter(
         contract__application_id__in=list(by_id)
     ).values_list("contract__application_id", "number"):
-        key = number.strip().upper()
+        key = _invoice_key(number)
         invoices[key].add(app_id)
         invoice_count[key] += 1
     for number, ids in sorted(invoices.items()):
@@ -167,7 +272,7 @@ def round_checks(record: PolicyRoundRecord, *, prices: bool = True) -> RoundChec
     contract_count: dict[tuple[str, str], int] = defaultdict(int)
     for a in applications:
         for c in a.contracts.all():
-            contract_key = (c.supplier_uscc, c.contract_id.strip().upper())
+            contract_key = _contract_key(c.supplier_uscc, c.contract_id)
             contracts[contract_key].add(a.pk)
             contract_count[contract_key] += 1
     for (supplier, contract_no), ids in sorted(contracts.items()):
@@ -215,7 +320,4 @@ def round_checks(record: PolicyRoundRecord, *, prices: bool = True) -> RoundChec
                     },
                     {a.pk, other.pk},
                 )
-
-    if prices:
-        checks.prices = unit_price_statistics(applications)
     return checks

@@ -337,7 +337,7 @@ def assignable_staff(application: Application) -> list[str]:
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
     from voucher.core.models import AuditEntry
-    from voucher.review.crosscheck import round_checks
+    from voucher.review.crosscheck import application_checks
 
     detail = app_selectors.application_detail(application.pk)
     evaluation = detail.evaluation
@@ -396,7 +396,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         decisions=decisions,
         open_proposal=open_proposal,
         diff=latest_diff(application),
-        cross=round_checks(application.round, prices=False).for_application(application.pk),
+        cross=application_checks(application),
         payments=list(PaymentRecord.objects.filter(application=application)),
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",

@@ -1,0 +1,113 @@
+"""Benchmark: the review screen's cross findings of one application in a large round.
+
+    python -m benchmarks.bench_cross_checks [--applications 2000] [--repeat 5]
+
+A round of N submitted applications (each its own enterprise, two contracts with suppliers
+from a pool of 50, one invoice each; every 100th application repeats an invoice number of the
+one before it), in a fresh SQLite database. "neighbourhood" is what the review screen runs
+(`crosscheck.application_checks`); the baseline is what it ran before: the whole round's
+findings, filtered to the application (`round_checks(...).for_application`). Both must give
+the same findings (checked). Goal: the screen's cost does not grow with the round, so the
+neighbourhood stays well under the whole round's time (printed side by side, and for a round
+a tenth the size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+
+def _setup(applications: int) -> list[int]:
+    os.environ["VOUCHER_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-cross-")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    from tests.builders import base_document
+    from voucher.applications.interchange import application_import
+    from voucher.applications.models import Application
+    from voucher.policy.format import parse_application
+    from voucher.policy.uscc import expected_check_character
+
+    def uscc(kind: str, n: int) -> str:
+        body = f"9111010{kind}MA{n:07d}"[:17]
+        return body + expected_check_character(body + "0")
+
+    template = base_document(2)
+    ids = []
+    for n in range(applications):
+        doc: dict[str, Any] = copy.deepcopy(template)
+        doc["applicant"]["uscc"] = uscc("8", n)
+        doc["applicant"]["name"] = f"北京第{n}号智能科技有限公司"
+        contract = doc["contracts"][0]
+        contracts = []
+        for k in range(2):
+            c = copy.deepcopy(contract)
+            c["id"] = f"HT-{n}-{k}"
+            c["supplier"] = {"name": f"供应商{(n + k) % 50}", "uscc": uscc("5", (n + k) % 50)}
+            invoice = n - 1 if n % 100 == 99 and k == 0 else n
+            c["invoices"] = [{**c["invoices"][0], "number": f"2511{invoice:012d}{k:04d}"}]
+            contracts.append(c)
+        doc["contracts"] = contracts
+        ids.append(application_import(document=parse_application(doc)).pk)
+    Application.objects.filter(pk__in=ids).update(state="submitted")
+    return ids
+
+
+def _best_and_median(fn: Any, repeat: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times), statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--applications", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    ids = _setup(args.applications)
+    print(f"{len(ids):,} applications imported in {time.perf_counter() - started:.1f} s")
+
+    from voucher.applications.models import Application
+    from voucher.review.crosscheck import application_checks, round_checks
+
+    def load(pk: int) -> Application:
+        return Application.objects.select_related("enterprise", "round").get(pk=pk)
+
+    for label, pk in (("with a duplicate invoice", ids[99]), ("with none", ids[len(ids) // 2])):
+        application = load(pk)
+        whole = round_checks(application.round).for_application(pk)
+        assert application_checks(application) == whole, "the findings differ"
+        round_best, round_median = _best_and_median(
+            lambda a=application: round_checks(a.round).for_application(a.pk), args.repeat
+        )
+        mine_best, mine_median = _best_and_median(
+            lambda a=application: application_checks(a), args.repeat
+        )
+        print(f"application {label} ({len(whole)} cross findings):")
+        print(
+            f"  whole round, filtered (baseline): best {round_best:.3f} s, median {round_median:.3f} s"
+        )
+        print(
+            f"  neighbourhood (review screen)   : best {mine_best:.3f} s, median {mine_median:.3f} s"
+        )
+        print(f"  baseline / neighbourhood        : {round_median / mine_median:.1f}× (median)")
+
+
+if __name__ == "__main__":
+    main()
