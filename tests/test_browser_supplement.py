@@ -1,7 +1,7 @@
 """补正 through the wizard in a real Chromium: the bureau has returned a submitted application;
 the applicant opens it from the status page, sees the bureau's list on every step, corrects a
-contract total, answers each item and resubmits; the reviewer logs in with TOTP and sees the field
-diff on the review screen.
+contract total, answers each item and resubmits; the reviewer logs in with TOTP, sees the version
+last submitted while the applicant corrects it, then the resubmitted one with the field diff.
 Screenshots land in test-artifacts/supplement-*.png (one at phone width)."""
 
 from __future__ import annotations
@@ -146,6 +146,34 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     assert "P-0001" in paths.inner_text() and "35%" in paths.inner_text()
     shot(page, "2-contract-corrected")
 
+    # meanwhile the reviewer sees the version last submitted, and that it is being corrected
+    from .review_support import PASSWORD as STAFF_PASSWORD
+
+    def amounts():
+        from voucher.applications.models import Application
+        from voucher.applications.selectors import latest_evaluation
+        from voucher.applications.templatetags.voucher_format import yuan
+
+        application = Application.objects.get(pk=app_id)
+        submitted = latest_evaluation(application)
+        draft = latest_evaluation(application, with_correction_in_progress=True)
+        return yuan(submitted.approved_max), yuan(draft.approved_max)
+
+    # (the total here does not move the subsidy: test_portal_supplement checks one that does)
+    submitted_max, draft_max = _in_thread(amounts)
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    screen = staff.new_page()
+    screen.goto(f"{url}/review/{app_id}/")
+    screen.wait_for_url("**/review/login/**")
+    screen.get_by_label("用户名").fill(returned["reviewer"])
+    screen.get_by_label("密码").fill(STAFF_PASSWORD)
+    screen.get_by_label("动态验证码", exact=False).fill(f"{returned['totp'].token():06d}")
+    screen.get_by_role("button", name="登录").click()
+    screen.wait_for_url(f"**/review/{app_id}/")
+    assert "申报单位正在补正" in screen.locator("#being-corrected").inner_text()
+    assert screen.locator("#approved-max").inner_text() == submitted_max
+    screen.screenshot(path=str(ARTIFACTS / "supplement-2b-review-while-correcting.png"))
+
     # answer each item and resubmit
     page.get_by_role("link", name="补正提交").click()
     page.wait_for_url("**/supplement/")
@@ -179,18 +207,10 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     changed = _in_thread(diff)
     assert changed["contracts[0].total_amount"] == ("24000000.00", "23000000.00")
 
-    # and on the review screen, after the reviewer's TOTP login
-    from .review_support import PASSWORD as STAFF_PASSWORD
-
-    staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    screen = staff.new_page()
+    # and on the review screen: the resubmitted version's figures, and the diff
     screen.goto(f"{url}/review/{app_id}/")
-    screen.wait_for_url("**/review/login/**")
-    screen.get_by_label("用户名").fill(returned["reviewer"])
-    screen.get_by_label("密码").fill(STAFF_PASSWORD)
-    screen.get_by_label("动态验证码", exact=False).fill(f"{returned['totp'].token():06d}")
-    screen.get_by_role("button", name="登录").click()
-    screen.wait_for_url(f"**/review/{app_id}/")
+    assert screen.locator("#being-corrected").count() == 0
+    assert screen.locator("#approved-max").inner_text() == draft_max
     diff_card = screen.locator("#diff")
     assert "contracts[0].total_amount" in diff_card.inner_text()
     diff_card.scroll_into_view_if_needed()
