@@ -145,6 +145,14 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     paths.wait_for(timeout=15000)
     assert "P-0001" in paths.inner_text() and "35%" in paths.inner_text()
     shot(page, "2-contract-corrected")
+    # and the amount applied for (400 万元 -> 30 万元), below what the engine allows
+    page.get_by_role("link", name="项目情况").first.click()
+    page.wait_for_url("**/project/")
+    page.get_by_label("对应申请金额（万元）").fill("30")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.locator(".msg-success").first.wait_for()
+    # the self-check the page loads evaluates (and stores) the corrected version
+    page.locator("#selfcheck-amount", has_text="¥300,000.00").wait_for(timeout=15000)
 
     # meanwhile the reviewer sees the version last submitted, and that it is being corrected
     from .review_support import PASSWORD as STAFF_PASSWORD
@@ -159,8 +167,8 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
         draft = latest_evaluation(application, with_correction_in_progress=True)
         return yuan(submitted.approved_max), yuan(draft.approved_max)
 
-    # (the total here does not move the subsidy: test_portal_supplement checks one that does)
     submitted_max, draft_max = _in_thread(amounts)
+    assert (submitted_max, draft_max) == ("¥397,440.00", "¥300,000.00")
     staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     screen = staff.new_page()
     screen.goto(f"{url}/review/{app_id}/")

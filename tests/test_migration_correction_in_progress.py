@@ -24,10 +24,10 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_evaluations_since_the_latest_supplement_request_are_marked(demo_data):
+def test_evaluations_since_the_latest_supplement_request_are_marked(demo_data, django_user_model):
     from voucher.applications.actions import application_evaluate
     from voucher.applications.models import StoredEvaluation
-    from voucher.review.models import Snapshot
+    from voucher.review.models import Snapshot, SupplementRequest
 
     def evaluated_at(application, when):
         stored = application_evaluate(application=application)
@@ -49,6 +49,19 @@ def test_evaluations_since_the_latest_supplement_request_are_marked(demo_data):
         ).update(created_at=request_at)
     put_in_state(returned, "supplement_requested")
     self_checks = [evaluated_at(returned, now - timedelta(days=1)), evaluated_at(returned, now)]
+    # a request on record without its snapshot
+    requested_only = put_in_state(application_from("d2-common-shareholder-review"), "in_review")
+    StoredEvaluation.objects.filter(application=requested_only).update(
+        created_at=now - timedelta(days=4)
+    )
+    request = SupplementRequest.objects.create(
+        application=requested_only,
+        requested_by=django_user_model.objects.create_user("t-reviewer"),
+        due_on=now.date() + timedelta(days=5),
+    )
+    SupplementRequest.objects.filter(pk=request.pk).update(requested_at=now - timedelta(days=2))
+    put_in_state(requested_only, "supplement_requested")
+    self_checks.append(evaluated_at(requested_only, now - timedelta(days=1)))
     kept = set(StoredEvaluation.objects.filter(application=in_review).values_list("pk", flat=True))
     drafts = set(draft.evaluations.values_list("pk", flat=True))  # imported, the bureau's own
     assert kept and drafts

@@ -1,6 +1,6 @@
-"""A worker killed in the middle of an ingest leaves its scratch files (DuckDB's spill directory
-with the parts' pipes, the groups' Arrow file) in the temporary directory; the next batch sweeps
-them, and never a running ingest's."""
+"""A worker killed in the middle of an ingest leaves its scratch (DuckDB's spill directory with
+the parts' pipes, the groups' Arrow file) in the temporary directory; the next batch sweeps it,
+and never what a running ingest holds."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pyarrow as pa
 from voucher.platforms import duck_ingest, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
+WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
 
 KILLED_WORKER = textwrap.dedent(
     """
@@ -39,7 +41,8 @@ KILLED_WORKER = textwrap.dedent(
 
 
 def killed_worker_s_scratch(directory: Path) -> list[str]:
-    """The scratch paths of a real ingest process killed (SIGKILL) while it held them."""
+    """The scratch paths of a real ingest process killed (SIGKILL) while it held them, made to
+    look older than the sweep's grace period."""
     child = subprocess.run(
         [sys.executable, "-c", KILLED_WORKER, str(directory)],
         cwd=ROOT,
@@ -50,67 +53,90 @@ def killed_worker_s_scratch(directory: Path) -> list[str]:
     assert child.returncode == -signal.SIGKILL, child.stderr
     paths = child.stdout.split()
     assert len(paths) == 2 and all(os.path.exists(p) for p in paths), paths
+    _age(*paths)
     return paths
 
 
-def _a_dead_pid() -> int:
-    process = subprocess.Popen(["true"])
-    process.wait()
-    return process.pid
-
-
-def test_the_scratch_of_a_killed_ingest_is_swept(tmp_path):
-    spill, groups = killed_worker_s_scratch(tmp_path)
-    assert os.path.basename(spill).startswith("voucher-ingest-")
-    assert os.path.basename(groups).startswith("voucher-groups-")
-    assert sorted(scratch.sweep(str(tmp_path))) == sorted([spill, groups])
-    assert not os.path.exists(spill) and not os.path.exists(groups)
-    assert (tmp_path / "batch.csv").exists()  # nothing else is touched
-    assert scratch.sweep(str(tmp_path)) == []
-
-
-def test_a_running_process_s_scratch_and_other_names_are_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    session = duck_ingest._Session(
-        _empty_csv(tmp_path), "csv", (date(2025, 9, 8), date(2026, 3, 31)), None
-    )
-    groups = duck_ingest._GroupBatches(limit=0)
-    groups.append(pa.record_batch({"units": [1]}))
-    dead = _a_dead_pid()
-    others = [
-        tmp_path / "voucher-ingest-abc123",  # no process id: not ours to judge
-        tmp_path / f"voucher-uploads-{dead}-x",
-        tmp_path / f"other-{dead}-x",
-    ]
-    for path in others:
-        path.mkdir()
-    mine = [session.spill, groups.path]
-    assert all(f"-{os.getpid()}-" in os.path.basename(str(p)) for p in mine)
-    try:
-        assert scratch.sweep(str(tmp_path)) == []
-        assert all(os.path.exists(str(p)) for p in [*mine, *others])
-    finally:
-        session.close()
-        groups.close()
-    assert not os.path.exists(session.spill) and not os.path.exists(str(mine[1]))
-
-
-def test_a_dead_process_s_file_and_directory_are_removed(tmp_path):
-    dead = _a_dead_pid()
-    directory = tmp_path / f"voucher-ingest-{dead}-q1w2e3"
-    directory.mkdir()
-    (directory / "part-0.csv").write_text("x")
-    file = tmp_path / f"voucher-groups-{dead}-r4t5.arrows"
-    file.write_bytes(b"arrow")
-    assert scratch.sweep(str(tmp_path)) == sorted([str(directory), str(file)])
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_no_temporary_directory_sweeps_nothing(tmp_path):
-    assert scratch.sweep(str(tmp_path / "gone")) == []
+def _age(*paths: str | Path) -> None:
+    old = time.time() - scratch.GRACE_SECONDS - 1
+    for path in paths:
+        os.utime(path, (old, old))
 
 
 def _empty_csv(directory: Path) -> Path:
     path = directory / "batch.csv"
     path.write_text(",".join(duck_ingest.core.COLUMNS) + "\n")
     return path
+
+
+def test_the_scratch_of_a_killed_ingest_is_swept(tmp_path):
+    spill, groups = killed_worker_s_scratch(tmp_path)
+    assert os.path.basename(spill).startswith("voucher-ingest-")
+    assert os.path.basename(groups).startswith("voucher-groups-")
+    assert scratch.sweep(str(tmp_path)) == sorted([groups, spill])
+    assert not os.path.exists(spill) and not os.path.exists(groups)
+    assert (tmp_path / "batch.csv").exists()  # nothing else is touched
+    assert scratch.sweep(str(tmp_path)) == []
+
+
+def test_what_a_running_ingest_holds_is_kept_however_old(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    session = duck_ingest._Session(_empty_csv(tmp_path), "csv", WINDOW, None)
+    groups = duck_ingest._GroupBatches(limit=0)
+    groups.append(pa.record_batch({"units": [1]}))
+    mine = [session.spill, str(groups.path)]
+    _age(*mine)
+    try:
+        assert scratch.sweep(str(tmp_path), older_than=0) == []
+        assert all(os.path.exists(p) for p in mine)
+    finally:
+        session.close()
+        groups.close()
+    assert not any(os.path.exists(p) for p in mine)
+
+
+def test_an_item_in_its_grace_period_and_other_names_are_kept(tmp_path):
+    young = tmp_path / "voucher-ingest-just-made"  # made, not yet locked by its creator
+    young.mkdir()
+    others = [tmp_path / "voucher-uploads-x", tmp_path / "other-voucher-ingest-x"]
+    for path in others:
+        path.mkdir()
+    _age(*others)
+    assert scratch.sweep(str(tmp_path)) == []
+    assert all(p.exists() for p in (young, *others))
+    _age(young)
+    assert scratch.sweep(str(tmp_path)) == [str(young)]
+
+
+def test_nobody_s_file_and_directory_are_removed(tmp_path):
+    directory = tmp_path / "voucher-ingest-q1w2e3"  # also what a version without locks left
+    directory.mkdir()
+    (directory / "part-0.csv").write_text("x")
+    file = tmp_path / "voucher-groups-r4t5.arrows"
+    file.write_bytes(b"arrow")
+    _age(directory, file)
+    assert scratch.sweep(str(tmp_path)) == sorted([str(file), str(directory)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_what_cannot_be_removed_is_logged_and_the_sweep_goes_on(tmp_path, monkeypatch, caplog):
+    first = tmp_path / "voucher-groups-a.arrows"
+    second = tmp_path / "voucher-groups-b.arrows"
+    for path in (first, second):
+        path.write_bytes(b"x")
+    _age(first, second)
+    real_unlink = os.unlink
+
+    def refuse_the_first(path, *args, **kwargs):
+        if str(path) == str(first):
+            raise PermissionError(13, "Operation not permitted", str(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr("os.unlink", refuse_the_first)
+    assert scratch.sweep(str(tmp_path)) == [str(second)]
+    assert first.exists() and not second.exists()
+    assert "could not remove" in caplog.text and "voucher-groups-a" in caplog.text
+
+
+def test_no_temporary_directory_sweeps_nothing(tmp_path):
+    assert scratch.sweep(str(tmp_path / "gone")) == []

@@ -354,3 +354,29 @@ def test_while_the_applicant_corrects_the_bureau_sees_the_version_last_submitted
     assert resubmitted.approved_max == draft.approved_max
     assert latest_evaluation(app, with_correction_in_progress=True) == resubmitted
     assert not review_selectors.review_screen(app, reviewer).being_corrected
+
+
+def test_an_evaluation_takes_the_state_as_the_content_is_read_not_as_loaded(world):
+    """A round evaluated from applications loaded before the bureau returned one for 补正
+    reads what the applicant may be editing: marked as a correction in progress."""
+    from voucher.applications.actions import applications_evaluate_batch
+    from voucher.applications.models import Application
+
+    app = world["app"]
+    loaded = put_in_state(app, "in_review")  # as loaded before the request…
+    Application.objects.filter(pk=app.pk).update(state="supplement_requested")  # …that came
+    assert loaded.state == "in_review"
+    (stored,) = applications_evaluate_batch(applications=[loaded])
+    assert stored.correction_in_progress
+
+
+def test_the_parameters_page_leaves_out_what_resubmission_evaluates(world):
+    """Evaluating again cannot bring an application being corrected up to the current
+    parameters (its evaluations are the applicant's until resubmission, which uses them)."""
+    from voucher.applications.selectors import latest_evaluation
+    from voucher.review.parameters import parameters_page
+
+    app = world["app"]
+    type(latest_evaluation(app)).objects.filter(application=app).update(parameters_sha256="old")
+    assert parameters_page(app.round).stale == 0
+    assert parameters_page(put_in_state(app, "in_review").round).stale == 1

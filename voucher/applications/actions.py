@@ -62,7 +62,12 @@ def rounds_sync(*, acting_user: Any = None) -> list[PolicyRoundRecord]:
 
 
 def _store(
-    application: Application, evaluation: Evaluation, sha256: str, parameters_sha256: str
+    application: Application,
+    evaluation: Evaluation,
+    sha256: str,
+    parameters_sha256: str,
+    *,
+    correction_in_progress: bool,
 ) -> StoredEvaluation:
     data = evaluation.to_json()
     subsidy = evaluation.subsidy
@@ -80,7 +85,7 @@ def _store(
         missing_materials=list(evaluation.missing_materials),
         document_sha256=sha256,
         parameters_sha256=parameters_sha256,
-        correction_in_progress=application.state in SUPPLEMENT_STATES,
+        correction_in_progress=correction_in_progress,
     )
 
 
@@ -94,6 +99,11 @@ def _evaluate(
     if len(round_ids) != 1:
         raise ValueError("a batch holds applications of one round only")
     record = applications[0].round
+    # the state as the content is read, not as the batch was loaded: a round evaluated while
+    # the bureau returns one of its applications for 补正 reads what the applicant then edits
+    states = dict(
+        Application.objects.filter(pk__in=[a.pk for a in applications]).values_list("pk", "state")
+    )
     documents = [application_export(a) for a in applications]
     others: list[OtherSubmission] = []
     if judge_against_rest_of_round:
@@ -124,7 +134,14 @@ def _evaluate(
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)
     return [
-        _store(application, evaluation, document_sha256(document), current.fingerprint)
+        _store(
+            application,
+            evaluation,
+            document_sha256(document),
+            current.fingerprint,
+            correction_in_progress=states.get(application.pk, application.state)
+            in SUPPLEMENT_STATES,
+        )
         for application, evaluation, document in zip(
             applications, evaluations, documents, strict=True
         )

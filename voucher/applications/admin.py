@@ -87,7 +87,7 @@ class EvaluationInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("created_at", "outcome", "approved_max", "engine_version")
+    fields = ("created_at", "outcome", "approved_max", "engine_version", "correction_in_progress")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -305,15 +305,16 @@ class StoredEvaluationAdmin(ReadOnlyAdmin):
         "approved_max",
         "round_code",
         "engine_version",
+        "correction_in_progress",
     )
-    list_filter = ("outcome", "round_code", "engine_version")
+    list_filter = ("outcome", "correction_in_progress", "round_code", "engine_version")
     list_select_related = ("application__round",)
     search_fields = ("application__applicant_name", "application__enterprise__uscc")
     date_hierarchy = "created_at"
     fields = (
         "application",
         ("round_code", "engine_version"),
-        "outcome",
+        ("outcome", "correction_in_progress"),
         ("computed", "cap", "requested", "approved_max"),
         "findings_table",
         "contracts_table",

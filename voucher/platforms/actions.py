@@ -701,9 +701,9 @@ def batch_process(
     if batch is None:
         return None
     # what a worker killed in the middle of an ingest left in the temporary directory (a batch
-    # it held is taken again here, once its lock is stale)
+    # it held is taken again here, once its lock is stale); the sweep never raises
     for leftover in scratch.sweep():
-        logger.warning("removed the scratch file of a worker that is gone: %s", leftover)
+        logger.warning("removed the scratch item of a worker that is gone: %s", leftover)
     path = batch_dir() / batch.file_sha256
     policy_round = get_round(ROUND_CODE)
     window = (

@@ -685,6 +685,7 @@ class _Session:
             self.names = arrow_ingest.csv_header(path)
         self.path, self.with_contracts = path, contracts is not None
         self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
+        self._spill_held = scratch.hold(self.spill)  # until close: the sweep leaves it alone
         self.connection = duckdb.connect(
             config={
                 "threads": THREADS,
@@ -727,6 +728,7 @@ class _Session:
     def close(self) -> None:
         self.connection.close()
         shutil.rmtree(self.spill, ignore_errors=True)
+        scratch.release(self._spill_held)
 
     def _refused(self, error: Exception) -> core.BatchRefused:
         what = "Parquet" if self.kind == "parquet" else "CSV"
@@ -980,7 +982,8 @@ class _GroupBatches:
 
         handle, self.path = tempfile.mkstemp(prefix=scratch.prefix("groups"), suffix=".arrows")
         os.close(handle)
-        self._finalizer = weakref.finalize(self, _unlink, self.path)
+        held = scratch.hold(self.path)  # until deleted: the sweep leaves it alone
+        self._finalizer = weakref.finalize(self, _discard, self.path, held)
         self._sink = pa.OSFile(self.path, "wb")
         self._writer = pa.ipc.new_stream(self._sink, schema)
 
@@ -1017,9 +1020,10 @@ class _GroupBatches:
         self.path = None
 
 
-def _unlink(path: str) -> None:
+def _discard(path: str, held: int | None) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+    scratch.release(held)
 
 
 class ColumnarResult(core.IngestResult):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications.models import PolicyRoundRecord, StoredEvaluation
-from voucher.applications.states import DRAFT, WITH_BUREAU_STATES
+from voucher.applications.states import DRAFT, SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.core.audit import audit
 from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
 from voucher.review import permissions as p
@@ -95,9 +95,11 @@ def parameters_page(record: PolicyRoundRecord) -> ParametersPage:
     latest: dict[int, str] = {}
     for app_id, fp in (
         # what "evaluate again" would change: undecided applications (decided ones keep the
-        # evaluation their decision cites; drafts are evaluated at every step anyway)
+        # evaluation their decision cites; drafts are evaluated at every step anyway; one
+        # being corrected (补正) is evaluated with the current parameters when resubmitted)
         StoredEvaluation.objects.seen_by_bureau()
         .filter(application__round=record, application__state__in=WITH_BUREAU_STATES)
+        .exclude(application__state__in=SUPPLEMENT_STATES)
         .order_by("created_at", "id")
         .values_list("application_id", "parameters_sha256")
     ):
