@@ -140,3 +140,19 @@ def test_what_cannot_be_removed_is_logged_and_the_sweep_goes_on(tmp_path, monkey
 
 def test_no_temporary_directory_sweeps_nothing(tmp_path):
     assert scratch.sweep(str(tmp_path / "gone")) == []
+
+
+def test_a_file_system_without_locks_neither_fails_the_ingest_nor_loses_its_files(
+    tmp_path, monkeypatch
+):
+    import fcntl
+
+    def no_locks(descriptor, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    item = tmp_path / "voucher-ingest-x"
+    item.mkdir()
+    assert scratch.hold(str(item)) is None
+    _age(item)
+    assert scratch.sweep(str(tmp_path)) == [] and item.exists()

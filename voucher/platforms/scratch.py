@@ -43,7 +43,13 @@ def hold(path: str) -> int | None:
     if fcntl is None:
         return None
     descriptor = os.open(path, os.O_RDONLY)
-    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
+    except OSError:
+        # a file system without locks: the item goes unheld, and the sweep, which cannot lock
+        # it either, takes it for one in use and leaves it
+        os.close(descriptor)
+        return None
     return descriptor
 
 
