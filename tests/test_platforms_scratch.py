@@ -156,3 +156,18 @@ def test_a_file_system_without_locks_neither_fails_the_ingest_nor_loses_its_file
     assert scratch.hold(str(item)) is None
     _age(item)
     assert scratch.sweep(str(tmp_path)) == [] and item.exists()
+
+
+def test_a_session_that_fails_to_start_lets_go_of_its_spill_directory(tmp_path, monkeypatch):
+    import duckdb
+    import pytest
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+
+    def refuse(*args, **kwargs):
+        raise duckdb.IOException("cannot open")
+
+    monkeypatch.setattr(duckdb, "connect", refuse)
+    with pytest.raises(duckdb.IOException):
+        duck_ingest._Session(_empty_csv(tmp_path), "csv", WINDOW, None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.csv"]

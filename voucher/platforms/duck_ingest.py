@@ -671,8 +671,6 @@ class _Session:
         window: tuple[date, date],
         contracts: core.ContractTerms | None,
     ) -> None:
-        import duckdb
-
         from voucher.platforms import arrow_ingest
 
         self.kind = kind
@@ -686,6 +684,18 @@ class _Session:
         self.path, self.with_contracts = path, contracts is not None
         self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
         self._spill_held = scratch.hold(self.spill)  # until close: the sweep leaves it alone
+        self.connection: Any = None
+        try:
+            self._connect(window, contracts)
+        except BaseException:  # the spill directory is held: let go of it, or nobody will
+            self.close()
+            raise
+
+    def _connect(self, window: tuple[date, date], contracts: core.ContractTerms | None) -> None:
+        import duckdb
+
+        from voucher.platforms import arrow_ingest
+
         self.connection = duckdb.connect(
             config={
                 "threads": THREADS,
@@ -726,7 +736,8 @@ class _Session:
             self.parameters.update(lo=period.start, hi=period.end)
 
     def close(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
         shutil.rmtree(self.spill, ignore_errors=True)
         scratch.release(self._spill_held)
 
