@@ -235,6 +235,15 @@ def test_the_review_screen_in_english(client, team, in_review):
     assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen")
 
 
+def test_the_review_screen_of_an_application_being_corrected_in_english(client, team, in_review):
+    put_in_state(in_review, "supplement_requested")
+    _english(verified_client(client, team["reviewer"]))
+    page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
+    assert "The applicant is making the corrections asked for." in page
+    assert "申报单位正在补正" not in page
+    assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen being corrected")
+
+
 def test_the_review_screen_forms_in_english(client, team, in_review):
     _english(verified_client(client, team["reviewer"]))
     page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
