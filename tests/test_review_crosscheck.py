@@ -83,13 +83,22 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
         assert kinds >= {"ONE_DIRECTION", "DUPLICATE_INVOICE", "DUPLICATE_CONTRACT"}, kinds
 
 
-def test_every_kind_of_finding_is_compared(demo_data):
+def test_every_kind_of_finding_is_compared_and_neighbourhoods_leave_applications_out(demo_data):
+    """What the comparison above covers: every kind of finding, and neighbourhoods smaller than
+    the round (a neighbourhood of the whole round would pass it whatever it left out)."""
+    from voucher.review.crosscheck import INACTIVE_STATES, _neighbourhood
+
     kinds: set[str] = set()
+    smaller = 0
     applications = list(Application.objects.order_by("id"))
     for seed in range(30):
         _shuffle_the_round(random.Random(seed), applications)
         for record in {a.round for a in applications}:
             kinds |= {f.check for f in round_checks(record).findings}
+            active = Application.objects.filter(round=record).exclude(state__in=INACTIVE_STATES)
+            for application in active.select_related("enterprise"):
+                smaller += len(_neighbourhood(application)) < active.count()
+    assert smaller >= 30, smaller
     assert kinds == {
         "ONE_DIRECTION",
         "DUPLICATE_INVOICE",
