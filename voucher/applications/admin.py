@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 
 from voucher.applications import models
 from voucher.applications.actions import application_evaluate, round_evaluate_all
+from voucher.applications.selectors import latest_seen_by_bureau
 from voucher.core.admin import AuditedAdmin, ReadOnlyAdmin
 from voucher.policy.clauses import clause_text
 from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS
@@ -176,11 +177,7 @@ class ApplicationAdmin(AuditedAdmin):
         return obj.enterprise.uscc
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Application]:
-        latest = (
-            models.StoredEvaluation.objects.seen_by_bureau()
-            .filter(application=OuterRef("pk"))
-            .order_by("-created_at", "-id")
-        )
+        latest = latest_seen_by_bureau()
         return (
             super()
             .get_queryset(request)

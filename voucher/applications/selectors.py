@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -83,28 +84,34 @@ def latest_evaluation(
     return evaluations.order_by("-created_at", "-id").first()
 
 
-def _latest_evaluations(applications: list[Application]) -> dict[int, StoredEvaluation]:
-    ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]  # type: ignore[attr-defined]
-    evaluations = StoredEvaluation.objects.in_bulk(ids)
-    return {e.application_id: e for e in evaluations.values()}
-
-
-def _with_latest_evaluation_id() -> Any:
-    latest = (
+def latest_seen_by_bureau() -> Any:
+    """The bureau's latest evaluation of the application `OuterRef("pk")`, for a subquery."""
+    return (
         StoredEvaluation.objects.seen_by_bureau()
         .filter(application=OuterRef("pk"))
         .order_by("-created_at", "-id")
     )
-    return Application.objects.annotate(latest_evaluation_id=Subquery(latest.values("id")[:1]))
+
+
+def latest_evaluations(application_ids: Iterable[int]) -> dict[int, StoredEvaluation]:
+    """The bureau's latest evaluation of each application that has one, by application id: two
+    queries, reading only those evaluations (not every one each application has)."""
+    ids = list(
+        Application.objects.filter(pk__in=list(application_ids))
+        .annotate(latest=Subquery(latest_seen_by_bureau().values("id")[:1]))
+        .exclude(latest=None)
+        .values_list("latest", flat=True)
+    )
+    return {e.application_id: e for e in StoredEvaluation.objects.filter(pk__in=ids)}
 
 
 def application_rows() -> list[ApplicationRow]:
     applications = list(
-        _with_latest_evaluation_id()
-        .select_related("enterprise", "round")
-        .order_by("round_id", "submitted_on", "id")
+        Application.objects.select_related("enterprise", "round").order_by(
+            "round_id", "submitted_on", "id"
+        )
     )
-    latest = _latest_evaluations(applications)
+    latest = latest_evaluations(a.pk for a in applications)
     rows = []
     for a in applications:
         evaluation = latest.get(a.pk)
@@ -181,10 +188,8 @@ def _binding(evaluation: StoredEvaluation) -> list[str]:
 
 def application_detail(application_id: int) -> ApplicationDetail:
     """Raises Application.DoesNotExist for an unknown id."""
-    application = (
-        _with_latest_evaluation_id().select_related("enterprise", "round").get(pk=application_id)
-    )
-    evaluation = _latest_evaluations([application]).get(application.pk)
+    application = Application.objects.select_related("enterprise", "round").get(pk=application_id)
+    evaluation = latest_evaluation(application)
     policy_round = get_rounds().get(application.round.code)
     detail = ApplicationDetail(
         application=application,

@@ -88,13 +88,7 @@ def review_rows(user: Any, filters: Mapping[str, str] | None = None) -> list[Que
         qs = qs.filter(applicant_name__icontains=q) | qs.filter(enterprise__uscc__icontains=q)
     applications = [a for a in qs if p.can_view_application(user, a)]
     ids = [a.pk for a in applications]
-    latest: dict[int, StoredEvaluation] = {}
-    for ev in (
-        StoredEvaluation.objects.seen_by_bureau()
-        .filter(application_id__in=ids)
-        .order_by("created_at", "id")
-    ):
-        latest[ev.application_id] = ev
+    latest = app_selectors.latest_evaluations(ids)
     resolved: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for ev_id, rule, contract, app_id in FindingResolution.objects.filter(
         application_id__in=ids
@@ -487,13 +481,7 @@ class DirectionFigures:
 
 def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
     apps = list(Application.objects.filter(round=record).exclude(state__in=("draft", "withdrawn")))
-    latest: dict[int, StoredEvaluation] = {}
-    for e in (
-        StoredEvaluation.objects.seen_by_bureau()
-        .filter(application__in=apps)
-        .order_by("created_at", "id")
-    ):
-        latest[e.application_id] = e
+    latest = app_selectors.latest_evaluations(a.pk for a in apps)
     decided = {
         d.application_id: d.amount
         for d in Decision.objects.filter(application__in=apps, status=CONFIRMED, kind="approval")
@@ -568,17 +556,11 @@ def budget_simulation(
             state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
         )
     }
-    amounts: dict[int, Decimal] = {}
     decided = {
         d.application_id: d.amount
         for d in Decision.objects.filter(application_id__in=apps, status=CONFIRMED, kind="approval")
     }
-    for e in (
-        StoredEvaluation.objects.seen_by_bureau()
-        .filter(application_id__in=apps)
-        .order_by("created_at", "id")
-    ):
-        amounts[e.application_id] = e.approved_max
+    amounts = {pk: e.approved_max for pk, e in app_selectors.latest_evaluations(apps).items()}
     amounts.update(decided)
     amounts = {k: v for k, v in amounts.items() if v > 0}
     simulation = prorata(amounts, budget.amount)
