@@ -70,17 +70,11 @@ def _generate(directory: Path, rows: int, enterprises: int) -> None:
 
 
 def run_ours(path: Path, enterprises: int) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="bench-consumption-")
-    os.environ["VOUCHER_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
+    from benchmarks.support import fresh_sqlite
 
-    django.setup()
-    from django.core.management import call_command
+    fresh_sqlite("bench-consumption-")
     from django.db import transaction
 
-    call_command("migrate", verbosity=0)
     from voucher.platforms import actions, consumption, generate
     from voucher.platforms.models import ConsumptionBatch, Platform
 

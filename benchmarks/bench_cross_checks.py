@@ -16,23 +16,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import statistics
-import tempfile
 import time
 from typing import Any
 
+from benchmarks.support import best_and_median, fresh_sqlite
+
 
 def _setup(applications: int) -> list[int]:
-    os.environ["VOUCHER_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-cross-")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_sqlite("bench-cross-")
 
     from tests.builders import base_document
     from voucher.applications.interchange import application_import
@@ -65,15 +56,6 @@ def _setup(applications: int) -> list[int]:
     return ids
 
 
-def _best_and_median(fn: Any, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--applications", type=int, default=2000)
@@ -93,10 +75,10 @@ def main() -> None:
         application = load(pk)
         whole = round_checks(application.round).for_application(pk)
         assert application_checks(application) == whole, "the findings differ"
-        round_best, round_median = _best_and_median(
+        round_best, round_median = best_and_median(
             lambda a=application: round_checks(a.round).for_application(a.pk), args.repeat
         )
-        mine_best, mine_median = _best_and_median(
+        mine_best, mine_median = best_and_median(
             lambda a=application: application_checks(a), args.repeat
         )
         print(f"application {label} ({len(whole)} cross findings):")

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import statistics
-import tempfile
-import time
 from datetime import date, timedelta
+
+from benchmarks.support import best_and_median, fresh_sqlite
 
 GOAL = 1.0
 
@@ -27,14 +25,7 @@ body { font-family: "Noto Serif CJK SC" } h1 { font-family: "Noto Sans CJK SC" }
 
 
 def _setup() -> int:
-    os.environ["VOUCHER_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-documents-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_sqlite("bench-documents-")
 
     from tests.builders import base_document, delivery
     from tests.test_documents_support import REPORT_TEXT
@@ -79,15 +70,6 @@ def _setup() -> int:
     return application.pk
 
 
-def _time(fn, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
@@ -112,8 +94,8 @@ def main() -> None:
 
     bare()  # warm up: fonts are found and loaded once per process
     package()
-    bare_best, bare_median = _time(bare, args.repeat)
-    pkg_best, pkg_median = _time(package, args.repeat)
+    bare_best, bare_median = best_and_median(bare, args.repeat)
+    pkg_best, pkg_median = best_and_median(package, args.repeat)
     print(f"application: 3 contracts, {deliveries} delivery lines")
     print(f"bare one-page render : best {bare_best:.3f} s, median {bare_median:.3f} s")
     print(f"package PDF          : best {pkg_best:.3f} s, median {pkg_median:.3f} s")
