@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 from voucher.applications.models import Application, StoredEvaluation
-from voucher.applications.selectors import latest_evaluation
 from voucher.documents import source_text as src
 from voucher.documents.data import wan, yuan
 from voucher.policy.clauses import CLAUSES, clause_ids
@@ -66,11 +65,6 @@ def materials_checklist(
     known = {r["id"] for r in rows}
     others = [f for f in files if f.get("material") not in known]
     return rows, others
-
-
-def current_evaluation(application: Application) -> StoredEvaluation | None:
-    """The evaluation of the application as it now is: the package prints its current content."""
-    return latest_evaluation(application, with_correction_in_progress=True)
 
 
 def self_check(evaluation: StoredEvaluation | None) -> dict[str, Any] | None:

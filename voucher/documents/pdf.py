@@ -28,7 +28,6 @@ from voucher.documents.data import (
     yuan,
 )
 from voucher.documents.package import (
-    current_evaluation,
     materials_checklist,
     package_materials,
     self_check,
@@ -79,7 +78,8 @@ def commitment_letter_pdf(application: Application) -> bytes:
 
 
 def package_html(application: Application) -> str:
-    evaluation = current_evaluation(application)
+    # the package prints the application's current content, so the evaluation of that content
+    evaluation = latest_evaluation(application, with_correction_in_progress=True)
     materials, other_files = materials_checklist(application, package_materials(application))
     ctx = _form_context(application) | {
         "title": f"算力券申报材料 {application.reference}",

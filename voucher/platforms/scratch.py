@@ -27,14 +27,17 @@ except ImportError:  # Windows: nothing is held, and nothing is swept
 
 logger = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^voucher-(?:ingest|groups)-")
+KINDS = ("ingest", "groups")  # DuckDB's spill directory; the groups' Arrow file
 # An item is created, then locked: a sweep in between must not take it for a dead worker's.
 GRACE_SECONDS = 60
 
 
 def prefix(kind: str) -> str:
-    """The name prefix of a scratch item of `kind` ("ingest", "groups")."""
+    """The name prefix of a scratch item of `kind` (one of KINDS)."""
     return f"voucher-{kind}-"
+
+
+_NAME = re.compile("^(?:" + "|".join(re.escape(prefix(kind)) for kind in KINDS) + ")")
 
 
 def hold(path: str) -> int | None:
