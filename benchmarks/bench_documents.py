@@ -28,7 +28,7 @@ def _setup() -> int:
     fresh_sqlite("bench-documents-")
 
     from tests.builders import base_document, delivery
-    from tests.test_documents_support import REPORT_TEXT
+    from tests.documents_support import REPORT_TEXT
     from voucher.applications.actions import application_evaluate
     from voucher.applications.interchange import application_import
     from voucher.documents.models import ImplementationReport

@@ -255,7 +255,7 @@ def test_a_crash_mid_batch_stores_nothing_and_the_retry_stores_one_result(a, lis
 def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(
     a, listed, tmp_path, monkeypatch
 ):
-    from .test_platforms_scratch import killed_worker_s_scratch
+    from .scratch_support import killed_worker_s_scratch
 
     batch_id = _submit(a).json()["id"]
     ConsumptionBatch.objects.filter(pk=batch_id).update(

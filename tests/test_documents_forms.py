@@ -15,7 +15,7 @@ from voucher.documents.data import wan
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy.clauses import CLAUSES
 
-from .test_documents_support import (
+from .documents_support import (
     REPORT_TEXT,
     docx_text,
     flat,

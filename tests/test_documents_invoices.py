@@ -16,7 +16,7 @@ from voucher.documents.invoices import (
     read_invoice,
 )
 
-from .test_documents_support import make_application, rich_document
+from .documents_support import make_application, rich_document
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,6 @@ and never what a running ingest holds."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from datetime import date
 from pathlib import Path
 
@@ -17,50 +12,9 @@ import pyarrow as pa
 
 from voucher.platforms import duck_ingest, scratch
 
-ROOT = Path(__file__).resolve().parent.parent
+from .scratch_support import age, killed_worker_s_scratch
+
 WINDOW = (date(2025, 9, 8), date(2026, 3, 31))
-
-KILLED_WORKER = textwrap.dedent(
-    """
-    import os, signal, sys, tempfile
-    from datetime import date
-    from pathlib import Path
-    tempfile.tempdir = sys.argv[1]
-    import pyarrow as pa
-    from voucher.platforms import duck_ingest
-    csv = Path(sys.argv[1]) / "batch.csv"
-    csv.write_text(",".join(duck_ingest.core.COLUMNS) + "\\n")
-    session = duck_ingest._Session(csv, "csv", (date(2025, 9, 8), date(2026, 3, 31)), None)
-    groups = duck_ingest._GroupBatches(limit=0)
-    groups.append(pa.record_batch({"units": [1, 2, 3]}))
-    print(session.spill)
-    print(groups.path, flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)
-    """
-)
-
-
-def killed_worker_s_scratch(directory: Path) -> list[str]:
-    """The scratch paths of a real ingest process killed (SIGKILL) while it held them, made to
-    look older than the sweep's grace period."""
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_WORKER, str(directory)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    paths = child.stdout.split()
-    assert len(paths) == 2 and all(os.path.exists(p) for p in paths), paths
-    _age(*paths)
-    return paths
-
-
-def _age(*paths: str | Path) -> None:
-    old = time.time() - scratch.GRACE_SECONDS - 1
-    for path in paths:
-        os.utime(path, (old, old))
 
 
 def _empty_csv(directory: Path) -> Path:
@@ -85,7 +39,7 @@ def test_what_a_running_ingest_holds_is_kept_however_old(tmp_path, monkeypatch):
     groups = duck_ingest._GroupBatches(limit=0)
     groups.append(pa.record_batch({"units": [1]}))
     mine = [session.spill, str(groups.path)]
-    _age(*mine)
+    age(*mine)
     try:
         assert scratch.sweep(str(tmp_path), older_than=0) == []
         assert all(os.path.exists(p) for p in mine)
@@ -101,10 +55,10 @@ def test_an_item_in_its_grace_period_and_other_names_are_kept(tmp_path):
     others = [tmp_path / "voucher-uploads-x", tmp_path / "other-voucher-ingest-x"]
     for path in others:
         path.mkdir()
-    _age(*others)
+    age(*others)
     assert scratch.sweep(str(tmp_path)) == []
     assert all(p.exists() for p in (young, *others))
-    _age(young)
+    age(young)
     assert scratch.sweep(str(tmp_path)) == [str(young)]
 
 
@@ -114,7 +68,7 @@ def test_nobody_s_file_and_directory_are_removed(tmp_path):
     (directory / "part-0.csv").write_text("x")
     file = tmp_path / "voucher-groups-r4t5.arrows"
     file.write_bytes(b"arrow")
-    _age(directory, file)
+    age(directory, file)
     assert scratch.sweep(str(tmp_path)) == sorted([str(file), str(directory)])
     assert list(tmp_path.iterdir()) == []
 
@@ -124,7 +78,7 @@ def test_what_cannot_be_removed_is_logged_and_the_sweep_goes_on(tmp_path, monkey
     second = tmp_path / "voucher-groups-b.arrows"
     for path in (first, second):
         path.write_bytes(b"x")
-    _age(first, second)
+    age(first, second)
     real_unlink = os.unlink
 
     def refuse_the_first(path, *args, **kwargs):
@@ -154,7 +108,7 @@ def test_a_file_system_without_locks_neither_fails_the_ingest_nor_loses_its_file
     item = tmp_path / "voucher-ingest-x"
     item.mkdir()
     assert scratch.hold(str(item)) is None
-    _age(item)
+    age(item)
     assert scratch.sweep(str(tmp_path)) == [] and item.exists()
 
 
