@@ -326,6 +326,45 @@ def test_invalid_input_is_a_problem_document_not_a_500(a, listed):
     assert response.status_code == 422
 
 
+def _too_many(kind: str, count: int) -> dict:
+    def upload(n):
+        f = io.BytesIO(FILE)
+        f.name = f"batch{n}.csv"
+        return f
+
+    if kind == "files":
+        return {f"file{n}": upload(n) for n in range(count)}
+    return {"file": upload(0), **{f"field{n}": "x" for n in range(count)}}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["multipart without its boundary", "too many fields", "too many files", "body too large"],
+)
+def test_a_body_django_cannot_read_is_the_client_s_problem_not_a_500(a, listed, settings, case):
+    url = f"/api/v1/enterprises/{USCC}/consumption-batches"
+    key = {"Idempotency-Key": "k-body"}
+    if case == "multipart without its boundary":
+        response = a.post(url, FILE, content_type="multipart/form-data", headers=key)
+    elif case == "too many fields":
+        settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+        response = a.post(url, _too_many("fields", 10), headers=key)
+    elif case == "too many files":
+        settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+        response = a.post(url, _too_many("files", 3), headers=key)
+    else:
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        response = _post(a, "/api/v1/projects", {**PROJECT, "scenario": "x" * 2000})
+    expected = 413 if case == "body too large" else 400
+    assert response.status_code == expected, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == expected and problem["errors"][0]["location"] == "body"
+    assert ("请求体过大" if expected == 413 else "无法读取请求体") in problem["title"]
+    assert not ConsumptionBatch.objects.exists()
+    assert Project.objects.get(external_id="ms-001").scenario == PROJECT["scenario"]
+
+
 def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluates(
     a, listed, screener
 ):

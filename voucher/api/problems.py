@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -48,6 +51,12 @@ class ProblemNinjaAPI(NinjaAPI):
         self.add_exception_handler(AuthenticationError, self._unauthenticated)
         self.add_exception_handler(Throttled, self._throttled)
         self.add_exception_handler(HttpError, self._http_error)
+        # Django refuses these while it reads the body, inside the operation: they are the
+        # client's errors, not ours (a multipart header without its boundary, too many parts or
+        # fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE)
+        self.add_exception_handler(MultiPartParserError, self._unreadable_body)
+        self.add_exception_handler(SuspiciousOperation, self._unreadable_body)
+        self.add_exception_handler(RequestDataTooBig, self._body_too_big)
         self.add_exception_handler(Exception, self._unexpected)
 
     def problem(
@@ -97,6 +106,26 @@ class ProblemNinjaAPI(NinjaAPI):
 
     def _http_error(self, request: HttpRequest, error: Any) -> HttpResponse:
         return self.problem(request, error.status_code, str(error) or "error")
+
+    def _unreadable_body(self, request: HttpRequest, error: Any) -> HttpResponse:
+        return self.problem(
+            request,
+            400,
+            "无法读取请求体 (the request body cannot be read)",
+            str(error),
+            errors=[{"location": "body", "message": str(error)}],
+        )
+
+    def _body_too_big(self, request: HttpRequest, error: Any) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return self.problem(
+            request,
+            413,
+            "请求体过大 (the request body is too large)",
+            f"请求体（文件以外）最多 {limit:,} 字节；文件请以 multipart/form-data 上传"
+            f" (at most {limit:,} bytes outside files; upload files as multipart/form-data)",
+            errors=[{"location": "body", "message": str(error)}],
+        )
 
     def _unexpected(self, request: HttpRequest, error: Any) -> HttpResponse:
         logger.exception("%s: unexpected error on %s %s", self.realm, request.method, request.path)

@@ -120,6 +120,7 @@ ERRORS: dict[int, Any] = {
     403: Problem,
     404: Problem,
     409: Problem,
+    413: Problem,
     422: Problem,
     429: Problem,
 }
