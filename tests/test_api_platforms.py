@@ -184,6 +184,42 @@ def test_it_publishes_updates_and_lists_a_project(a, platforms):
     assert [p["external_id"] for p in a.get("/api/v1/projects").json()] == ["ms-001"]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "闭源推荐系统"},
+        {"url": "https://example.com/closed"},
+        {"scenario": "无关场景"},
+        {"start_date": "2025-09-11"},
+        {"open_source_licence": "Proprietary"},
+    ],
+)
+def test_a_screened_project_that_changes_goes_back_to_the_centre_s_queue(a, listed, change):
+    from voucher.core.models import AuditEntry
+
+    assert _post(a, "/api/v1/projects", PROJECT).status_code == 200  # the same: still listed
+    assert a.get("/api/v1/shortlist").json()
+    response = _post(a, "/api/v1/projects", {**PROJECT, **change})
+    assert response.status_code == 200 and response.json()["screening"] is None
+    assert a.get("/api/v1/shortlist").json() == []
+    assert _submit(a).status_code == 404  # off the list: no consumption until screened again
+    entry = AuditEntry.objects.filter(action="platform_project_update").latest("pk")
+    reset = entry.data["screening_reset"]
+    assert reset["changed"] == list(change) and reset["decision"] == "listed"
+    assert reset["reasons"] == "开源，属于开源计划场景"
+
+
+def test_a_project_whose_application_exists_cannot_change(a, listed, screener):
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    response = _post(a, "/api/v1/projects", {**PROJECT, "scenario": "无关场景"})
+    assert response.status_code == 409, response.content
+    assert [e["location"] for e in response.json()["errors"]] == ["body.scenario"]
+    listed.refresh_from_db()
+    assert listed.scenario == PROJECT["scenario"] and listed.screening.decision == "listed"
+    assert _post(a, "/api/v1/projects", PROJECT).status_code == 200  # unchanged: fine
+
+
 def test_the_shortlist_shows_listed_projects_of_the_platform_only(a, b, listed):
     assert [e["enterprise_uscc"] for e in a.get("/api/v1/shortlist").json()] == [USCC]
     assert b.get("/api/v1/shortlist").json() == []

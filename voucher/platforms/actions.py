@@ -212,6 +212,7 @@ def project_publish(*, token: ApiToken, data: dict[str, Any]) -> tuple[Project, 
                 "项目已属于另一家企业 (project belongs to another enterprise)",
                 "a published project keeps its enterprise; publish a new project id instead",
             )
+        reset = _screening_reset_by(existing, values) if existing is not None else None
         project, created = Project.objects.update_or_create(
             platform=token.platform, external_id=data["external_id"], defaults=values
         )
@@ -219,9 +220,49 @@ def project_publish(*, token: ApiToken, data: dict[str, Any]) -> tuple[Project, 
             actor=None,
             action="platform_project_publish" if created else "platform_project_update",
             obj=project,
-            data={**_actor(token), "external_id": project.external_id, "uscc": applicant.uscc},
+            data={
+                **_actor(token),
+                "external_id": project.external_id,
+                "uscc": applicant.uscc,
+                **({"screening_reset": reset} if reset else {}),
+            },
         )
     return project, created
+
+
+# What the centre screened (D3_QUALIFICATION: open source, the scenario): a change to any of
+# them is a project the centre has not seen.
+SCREENED_FIELDS = ("name", "url", "scenario", "start_date", "open_source_licence")
+
+
+def _screening_reset_by(project: Project, values: dict[str, Any]) -> dict[str, Any] | None:
+    """A screened project whose screened fields change goes back to the centre's queue: its
+    screening is deleted (what it was goes into the audit entry) and it is off the list until
+    screened again. Once its direction-3 application exists the project is the application's
+    evidence, and a change is refused."""
+    entry = ShortlistEntry.objects.select_for_update().filter(project=project).first()
+    if entry is None:
+        return None
+    changed = [f for f in SCREENED_FIELDS if str(getattr(project, f)) != str(values[f])]
+    if not changed:
+        return None
+    if entry.application_id is not None:
+        raise Refused(
+            409,
+            "项目已筛选并已生成申报，不能再修改 (the project is screened and its application "
+            "exists: it can no longer change)",
+            f"changed: {', '.join(changed)}; ask the digital-economy centre",
+            errors=[{"location": f"body.{f}", "message": "已筛选，不能修改"} for f in changed],
+        )
+    reset = {
+        "changed": changed,
+        "decision": entry.decision,
+        "reasons": entry.reasons,
+        "screened_by": entry.screened_by_id,
+        "screened_at": entry.screened_at.isoformat(),
+    }
+    entry.delete()
+    return reset
 
 
 @dataclass(frozen=True)
