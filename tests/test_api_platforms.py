@@ -7,6 +7,7 @@ import io
 import json
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,49 @@ def test_the_same_key_and_file_are_processed_once_and_another_file_is_refused(a,
     assert other.status_code == 409
     assert other["Content-Type"] == "application/problem+json"
     assert ConsumptionBatch.objects.count() == 1
+
+
+def test_a_batch_sent_twice_under_two_keys_is_withdrawn_and_counts_once(a, b, listed, screener):
+    from voucher.core.models import AuditEntry
+    from voucher.platforms import selectors
+
+    def delivered() -> str:
+        lines = selectors.delivery_lines_of(platform=listed.platform, uscc=USCC, contract_id="C1")
+        return str(sum(Decimal(line["amount"]) for line in lines))
+
+    first = _submit(a, key="k-1").json()["id"]
+    second = _submit(a, content=b"\xef\xbb\xbf" + FILE, key="k-2").json()["id"]  # with a BOM
+    for batch_id in (first, second):
+        actions.batch_process(batch_id=batch_id)
+    assert delivered() == "6000.00"  # 600.00 + 2,400.00, twice
+    assert b.delete(f"/api/v1/consumption-batches/{second}").status_code == 404  # not B's
+    response = a.delete(f"/api/v1/consumption-batches/{second}")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert delivered() == "3000.00"
+    assert ConsumptionAggregate.objects.filter(batch_id=second).exists()  # kept, for the record
+    assert a.delete(f"/api/v1/consumption-batches/{second}").json()["status"] == "withdrawn"
+    (entry,) = AuditEntry.objects.filter(action="platform_batch_withdraw")
+    assert entry.data["status_before"] == "done" and entry.data["platform"] == "modelscope"
+    assert a.get(f"/api/v1/settlement-batches/{first}").status_code == 404  # the other kind
+
+    # once the application built from it has a decision, the evidence stays as it was
+    from voucher.applications.states import APPROVED
+
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert stored.contracts[0]["delivered"] == "3000.00"
+    type(stored.application).objects.filter(pk=stored.application_id).update(state=APPROVED)
+    response = a.delete(f"/api/v1/consumption-batches/{first}")
+    assert response.status_code == 409 and response["Content-Type"] == "application/problem+json"
+    assert ConsumptionBatch.objects.get(pk=first).status == "done"
+
+
+def test_a_batch_being_processed_is_not_withdrawn(a, listed):
+    batch_id = _submit(a).json()["id"]
+    ConsumptionBatch.objects.filter(pk=batch_id).update(status=ConsumptionBatch.RUNNING)
+    assert a.delete(f"/api/v1/consumption-batches/{batch_id}").status_code == 409
+    ConsumptionBatch.objects.filter(pk=batch_id).update(status=ConsumptionBatch.QUEUED)
+    assert a.delete(f"/api/v1/consumption-batches/{batch_id}").status_code == 200
+    assert actions.batch_process(batch_id=batch_id) is None  # a withdrawn batch is not taken
 
 
 def test_a_batch_reports_bad_rows_and_counts_the_rest(a, listed):

@@ -192,6 +192,38 @@ def test_a_direction_3_application_takes_consumption_batches_not_settlement(setu
     _problem(_submit(_client(supplier)), 404, "path.contract_id")
 
 
+def test_a_settlement_batch_sent_by_mistake_is_withdrawn_and_no_longer_compared(
+    setup, client, django_user_model
+):
+    application, supplier, other = setup
+    platform = _client(supplier)
+    batch_id = _submit(platform).json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    assert selectors.settlement_of(application)[0].differences == 2
+    assert _client(other).delete(f"/api/v1/settlement-batches/{batch_id}").status_code == 404
+    assert platform.delete(f"/api/v1/consumption-batches/{batch_id}").status_code == 404
+    response = platform.delete(f"/api/v1/settlement-batches/{batch_id}")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    (view,) = selectors.settlement_of(application)
+    assert view.comparisons == [] and view.differences == 0
+    reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    verified_client(client, reviewer)
+    page = client.get(f"/review/{application.pk}/").content.decode()
+    assert f"#{batch_id} 供应商C1 已撤回（不计入）" in page
+
+
+def test_a_settlement_batch_of_a_decided_application_stays(setup):
+    application, supplier, _ = setup
+    platform = _client(supplier)
+    batch_id = _submit(platform).json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    put_in_state(application, "approved")
+    response = platform.delete(f"/api/v1/settlement-batches/{batch_id}")
+    assert response.status_code == 409 and response["Content-Type"] == "application/problem+json"
+    assert application.reference in response.json()["detail"]
+    assert selectors.settlement_of(application)[0].differences == 2
+
+
 def test_a_withdrawn_application_takes_no_settlement(setup):
     application, supplier, _ = setup
     put_in_state(application, "withdrawn")

@@ -484,6 +484,18 @@ def batch_errors(request: HttpRequest, batch_id: int) -> Any:
     return _error_report(_batch(request, batch_id, settlement=False), "batch")
 
 
+@router.delete(
+    "/consumption-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["consumption"]
+)
+def batch_withdraw(request: HttpRequest, batch_id: int) -> Any:
+    """Withdraw a batch sent by mistake: its rows stop counting; send the corrected file under a
+    new `Idempotency-Key`. 409 while it is processed, or once the direction-3 application built
+    from the enterprise's consumption has a decision."""
+    token = _scope(request, "consumption")
+    batch = _batch(request, batch_id, settlement=False)
+    return _batch_out(actions.batch_withdraw(token=token, batch=batch))
+
+
 @router.post(
     "/enterprises/{uscc}/contracts/{contract_id}/settlement-batches",
     response={200: BatchOut, 202: BatchOut, **ERRORS},
@@ -530,3 +542,15 @@ def settlement_errors(request: HttpRequest, batch_id: int) -> Any:
 
 
 api.add_router("/", router)
+
+
+@router.delete(
+    "/settlement-batches/{batch_id}", response={200: BatchOut, **ERRORS}, tags=["settlement"]
+)
+def settlement_withdraw(request: HttpRequest, batch_id: int) -> Any:
+    """Withdraw a settlement batch sent by mistake: it no longer counts in the comparison with
+    the applicant's declaration. 409 while it is processed, or once that application has a
+    decision."""
+    token = _scope(request, "settlement")
+    batch = _batch(request, batch_id, settlement=True)
+    return _batch_out(actions.batch_withdraw(token=token, batch=batch))

@@ -528,6 +528,59 @@ def _batch_create(
     return existing, False
 
 
+def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBatch:
+    """The platform withdraws a batch it sent by mistake (a wrong file, one sent twice under
+    two keys): its rows stop counting (their aggregates stay, for the record) and a corrected
+    file can be sent under a new key. Withdrawing twice is the same as once.
+
+    Refused while the batch is being processed, and once the application its rows are evidence
+    for has a decision: the direction-3 application built from the enterprise's consumption, or
+    the applicant's application a settlement batch is attached to.
+    """
+    from voucher.applications.states import DRAFT, WITHDRAWABLE_STATES, WITHDRAWN
+
+    undecided = (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES)
+    with transaction.atomic():
+        batch = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == ConsumptionBatch.WITHDRAWN:
+            return batch
+        if batch.status == ConsumptionBatch.RUNNING:
+            raise Refused(
+                409,
+                "批次正在处理，处理完成后才能撤回 (the batch is being processed: withdraw it "
+                "once it is done)",
+            )
+        if batch.settles_application_id is not None:
+            evidence_for = [batch.settles_application]
+        else:
+            evidence_for = [
+                entry.application
+                for entry in ShortlistEntry.objects.filter(
+                    project__platform=batch.platform,
+                    project__enterprise_uscc=batch.enterprise_uscc,
+                    application__isnull=False,
+                ).select_related("application")
+            ]
+        decided = [a for a in evidence_for if a is not None and a.state not in undecided]
+        if decided:
+            raise Refused(
+                409,
+                "批次所支撑的申报已作出审核决定，不能撤回 (the application this batch is "
+                "evidence for has a decision)",
+                f"application {decided[0].reference} is {decided[0].state}",
+            )
+        before = batch.status
+        batch.status = ConsumptionBatch.WITHDRAWN
+        batch.save(update_fields=["status"])
+        audit(
+            actor=None,
+            action="platform_batch_withdraw",
+            obj=batch,
+            data={**_actor(token), "status_before": before},
+        )
+    return batch
+
+
 def batch_submit(
     *,
     token: ApiToken,

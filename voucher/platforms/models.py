@@ -151,12 +151,14 @@ class ConsumptionBatch(models.Model):
     """One uploaded consumption file, and the job that processes it."""
 
     QUEUED, RUNNING, DONE, REFUSED, FAILED = "queued", "running", "done", "refused", "failed"
+    WITHDRAWN = "withdrawn"  # by its platform: its aggregates stay, for the record, uncounted
     STATUSES = (
         (QUEUED, "排队中"),
         (RUNNING, "处理中"),
         (DONE, "已处理"),
         (REFUSED, "整批拒收"),
         (FAILED, "处理失败"),
+        (WITHDRAWN, "已撤回"),
     )
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="batches")
