@@ -89,12 +89,16 @@ def test_the_bureau_pays_the_demo_s_direction_3_application_through_the_same_wor
     assert decision.amount > 0
     review.decision_confirm(decision=decision, acting_user=approver)
     today = timezone.localdate()
-    review.publicity_publish(
+    publicity = review.publicity_publish(
         round=application.round,
         applications=[application],
-        starts_on=today - timedelta(days=8),
-        ends_on=today - timedelta(days=1),
+        starts_on=today,
+        ends_on=today + timedelta(days=7),
         acting_user=approver,
+    )
+    # eight days later: the period is over
+    type(publicity).objects.filter(pk=publicity.pk).update(
+        starts_on=today - timedelta(days=8), ends_on=today - timedelta(days=1)
     )
     review.payment_record(
         application=application,

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
+from voucher.review import permissions as p
 from voucher.review import actions, selectors
 from voucher.review.budget import prorata
 from voucher.review.models import Decision, Notification
@@ -237,13 +238,27 @@ def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_la
     )
     actions.decision_confirm(decision=decision, acting_user=team["approver"])
     today = timezone.localdate()
+    with pytest.raises(actions.ReviewError, match="公示开始日期不能早于今天"):
+        actions.publicity_publish(  # a period already over would let the payment follow at once
+            round=application.round,
+            applications=[application],
+            starts_on=today - timedelta(days=8),
+            ends_on=today - timedelta(days=1),
+            acting_user=team["approver"],
+        )
     publicity = actions.publicity_publish(
         round=application.round,
         applications=[application],
-        starts_on=today - timedelta(days=8),
-        ends_on=today - timedelta(days=1),
+        starts_on=today,
+        ends_on=today + timedelta(days=7),
         acting_user=team["approver"],
     )
+    assert not p.can_record_payment(team["approver"], application)  # the period is running
+    # eight days later: the period is over
+    type(publicity).objects.filter(pk=publicity.pk).update(
+        starts_on=today - timedelta(days=8), ends_on=today - timedelta(days=1)
+    )
+    application.refresh_from_db()
     rows = selectors.publicity_rows(list(publicity.applications.all()))
     assert rows[0]["拟支持金额（元）"] == decision.amount and "联系人" not in rows[0]
     # 万元 exactly (4.567891 for 45,678.91 yuan): no third rounding besides RULES.md's two

@@ -607,6 +607,10 @@ def publicity_publish(
     _require(p.can_publish_publicity(acting_user))
     if ends_on < starts_on:
         raise ReviewError(_("公示结束日期不能早于开始日期"))
+    if starts_on < timezone.localdate():
+        # a period already over when published would let the payment follow at once: the
+        # public never had the days to object that 公示 exists for
+        raise ReviewError(_("公示开始日期不能早于今天"))
     if not applications:
         raise ReviewError(_("没有可公示的申报"))
     with transaction.atomic():
