@@ -16,8 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
-from voucher.review import permissions as p
 from voucher.review import actions, selectors
+from voucher.review import permissions as p
 from voucher.review.budget import prorata
 from voucher.review.models import Decision, Notification
 from voucher.review.months import add_months
