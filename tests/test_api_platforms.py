@@ -475,6 +475,65 @@ def test_the_screening_page_records_the_decision_and_reasons(client, screener, a
     assert project.screening.decision == "refused" and project.screening.reasons == "未开源"
 
 
+def test_building_refuses_a_form_changed_but_not_saved(client, screener, a, listed):
+    from .review_support import verified_client
+
+    verified_client(client, screener)
+    saved = {"project": listed.pk, "open_source": "on", "scenario_aligned": "on"}
+    changed = {**saved, "reasons": "经核实并非开源", "build": "1"}
+    del changed["open_source"]
+    page = client.post("/platforms/screening/", changed, follow=True).content.decode()
+    assert "请先“保存结论”，再生成申报" in page
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is None and listed.screening.open_source
+    built = {**saved, "reasons": "开源，属于开源计划场景", "build": "1"}
+    page = client.post("/platforms/screening/", built, follow=True).content.decode()
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is not None
+    assert "审查结论 " in page and "审查结论 eligible" not in page  # the label, not the code
+
+
+def test_a_screening_an_application_stands_on_cannot_change(a, listed, screener):
+    from voucher.applications.states import APPROVED, WITHDRAWN
+
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    refuse = {
+        "project": listed,
+        "acting_user": screener,
+        "open_source": False,
+        "scenario_aligned": False,
+        "action_plan_aligned": False,
+        "reasons": "复核后发现并非开源",
+    }
+    with pytest.raises(actions.Refused, match=stored.application.reference):
+        actions.project_screen(**refuse)
+    type(stored.application).objects.filter(pk=stored.application_id).update(state=APPROVED)
+    with pytest.raises(actions.Refused):
+        actions.project_screen(**refuse)
+    listed.screening.refresh_from_db()
+    assert listed.screening.decision == "listed"
+    # withdrawn, it no longer stands on the screening
+    type(stored.application).objects.filter(pk=stored.application_id).update(state=WITHDRAWN)
+    assert actions.project_screen(**refuse).decision == "refused"
+
+
+def test_the_build_button_is_gone_once_the_application_has_a_decision(
+    client, screener, a, listed
+):
+    from voucher.applications.states import APPROVED
+
+    from .review_support import verified_client
+
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    verified_client(client, screener)
+    assert 'name="build"' in client.get("/platforms/screening/").content.decode()
+    type(stored.application).objects.filter(pk=stored.application_id).update(state=APPROVED)
+    page = client.get("/platforms/screening/").content.decode()
+    assert 'name="build"' not in page and "不能重新生成" in page
+
+
 @pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor", None])
 def test_only_the_centre_screens(client, django_user_model, settings, a, role):
     from .review_support import FAST_HASHERS, make_staff, verified_client

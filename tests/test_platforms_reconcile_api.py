@@ -84,8 +84,17 @@ def test_the_screening_page_shows_the_differences_of_the_built_application(
     from .review_support import verified_client
 
     verified_client(client, screener)
+    saved = listed.screening
     response = client.post(
-        "/platforms/screening/", {"project": listed.pk, "build": "1", "reasons": "x"}, follow=True
+        "/platforms/screening/",
+        {
+            "project": listed.pk,
+            "build": "1",
+            "open_source": "on" if saved.open_source else "",
+            "scenario_aligned": "on" if saved.scenario_aligned else "",
+            "reasons": saved.reasons,
+        },
+        follow=True,
     )
     page = response.content.decode()
     assert "核对差异" in page and "合同 C1：核对差异 3 处" in page

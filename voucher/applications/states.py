@@ -55,6 +55,8 @@ WIZARD_STATES: Final = EDITABLE_STATES | SUPPLEMENT_STATES
 WITH_BUREAU_STATES: Final = (SUBMITTED, FORMAL_CHECK, IN_REVIEW, SUPPLEMENT_REQUESTED, RESUBMITTED)
 # Before a decision the applicant may withdraw.
 WITHDRAWABLE_STATES: Final = WITH_BUREAU_STATES
+# No decision taken, or none that stands: what the application rests on may still change.
+UNDECIDED_STATES: Final = (DRAFT, WITHDRAWN, *WITH_BUREAU_STATES)
 
 
 @dataclass(frozen=True, slots=True)

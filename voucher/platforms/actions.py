@@ -24,6 +24,8 @@ from django.utils import timezone
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.models import Application, StoredEvaluation
+from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
+from voucher.applications.states import WITHDRAWN as WITHDRAWN_APPLICATION
 from voucher.core import bearer
 from voucher.core.audit import audit
 from voucher.platforms import consumption, scratch
@@ -311,6 +313,21 @@ def project_screen(
         action_plan_aligned=action_plan_aligned,
     )
     with transaction.atomic():
+        current = (
+            ShortlistEntry.objects.select_for_update()
+            .filter(project=project)
+            .select_related("application")
+            .first()
+        )
+        built = current.application if current is not None else None
+        if built is not None and built.state != WITHDRAWN_APPLICATION:
+            # the application stands on this screening: changing it would leave the bureau
+            # reviewing (or having paid) an application whose listing no longer holds
+            raise Refused(
+                409,
+                f"已据此结论生成申报 {built.reference}，结论不能再改；如须改变，请告知市经信局"
+                "审核人员在审查中处理 (an application was built on this screening)",
+            )
         entry, _ = ShortlistEntry.objects.update_or_create(
             project=project,
             defaults={
@@ -537,9 +554,6 @@ def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBa
     for has a decision: the direction-3 application built from the enterprise's consumption, or
     the applicant's application a settlement batch is attached to.
     """
-    from voucher.applications.states import DRAFT, WITHDRAWABLE_STATES, WITHDRAWN
-
-    undecided = (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES)
     with transaction.atomic():
         batch = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status == ConsumptionBatch.WITHDRAWN:
@@ -561,7 +575,7 @@ def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBa
                     application__isnull=False,
                 ).select_related("application")
             ]
-        decided = [a for a in evidence_for if a is not None and a.state not in undecided]
+        decided = [a for a in evidence_for if a is not None and a.state not in UNDECIDED_STATES]
         if decided:
             raise Refused(
                 409,
@@ -860,7 +874,6 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     record, withdrawn if no decision was taken on it yet (after a decision re-building is
     refused). The reconciliation of each contract is stored with it, differences flagged.
     """
-    from voucher.applications.states import DRAFT, WITHDRAWABLE_STATES, WITHDRAWN
     from voucher.platforms.selectors import d3_reconciliation, delivery_lines_of
 
     _require_screener(acting_user)
@@ -868,7 +881,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     if entry.decision != ShortlistEntry.LISTED:
         raise Refused(409, "项目未列入名单 (project not listed)")
     previous = entry.application
-    if previous is not None and previous.state not in (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES):
+    if previous is not None and previous.state not in UNDECIDED_STATES:
         raise Refused(
             409,
             "已作出审核决定的申报不能重新生成 (the built application has a decision)",
@@ -919,7 +932,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         replaced = None
         if entry.application_id is not None:
             previous = Application.objects.select_for_update().get(pk=entry.application_id)
-            if previous.state not in (DRAFT, WITHDRAWN, *WITHDRAWABLE_STATES):
+            if previous.state not in UNDECIDED_STATES:
                 raise Refused(
                     409,
                     "已作出审核决定的申报不能重新生成 (the built application has a decision)",

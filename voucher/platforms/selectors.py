@@ -50,7 +50,9 @@ def contract_of(*, platform: Platform, uscc: str, contract_id: str) -> PlatformC
 
 
 def screening_queue() -> QuerySet[Project]:
-    return Project.objects.select_related("platform", "screening").order_by("pk")
+    return Project.objects.select_related(
+        "platform", "screening", "screening__application"
+    ).order_by("pk")
 
 
 def delivery_lines_of(*, platform: Platform, uscc: str, contract_id: str) -> list[dict[str, str]]:

@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from voucher.applications.states import UNDECIDED_STATES
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import Project, ShortlistEntry
+from voucher.policy.results import OUTCOME_LABELS
 from voucher.review import permissions as p
 from voucher.review.views import row_id, staff_verified
 
@@ -27,10 +29,14 @@ def screening_page(request: HttpRequest) -> HttpResponse:
         project = get_object_or_404(Project, pk=row_id(request.POST.get("project")))
         try:
             if "build" in request.POST:
-                stored = actions.d3_application_build(
-                    entry=get_object_or_404(ShortlistEntry, project=project),
-                    acting_user=request.user,
-                )
+                entry = get_object_or_404(ShortlistEntry, project=project)
+                if _unsaved_changes(request, entry):
+                    # the build stands on the saved screening: building from it while the form
+                    # says otherwise would throw away what the screener just wrote
+                    raise actions.Refused(
+                        409, _("结论或理由已改动但未保存：请先“保存结论”，再生成申报")
+                    )
+                stored = actions.d3_application_build(entry=entry, acting_user=request.user)
                 flagged = sum(
                     r.differences for r in selectors.reconciliations_of(stored.application)
                 )
@@ -41,7 +47,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                     )
                     % {
                         "number": stored.application_id,
-                        "outcome": stored.outcome,
+                        "outcome": _(OUTCOME_LABELS.get(stored.outcome, stored.outcome)),
                         "flagged": flagged,
                     },
                 )
@@ -64,4 +70,19 @@ def screening_page(request: HttpRequest) -> HttpResponse:
         except actions.Refused as refused:
             messages.error(request, refused.title)
         return redirect("platforms:screening")
-    return render(request, "platforms/screening.html", {"projects": selectors.screening_queue()})
+    return render(
+        request,
+        "platforms/screening.html",
+        {"projects": selectors.screening_queue(), "rebuildable": UNDECIDED_STATES},
+    )
+
+
+def _unsaved_changes(request: HttpRequest, entry: ShortlistEntry) -> bool:
+    posted = (
+        bool(request.POST.get("open_source")),
+        bool(request.POST.get("scenario_aligned")),
+        bool(request.POST.get("action_plan_aligned")),
+        request.POST.get("reasons", "").strip(),
+    )
+    saved = (entry.open_source, entry.scenario_aligned, entry.action_plan_aligned, entry.reasons)
+    return posted != saved
