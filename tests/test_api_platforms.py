@@ -518,9 +518,7 @@ def test_a_screening_an_application_stands_on_cannot_change(a, listed, screener)
     assert actions.project_screen(**refuse).decision == "refused"
 
 
-def test_the_build_button_is_gone_once_the_application_has_a_decision(
-    client, screener, a, listed
-):
+def test_the_build_button_is_gone_once_the_application_has_a_decision(client, screener, a, listed):
     from voucher.applications.states import APPROVED
 
     from .review_support import verified_client

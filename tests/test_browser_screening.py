@@ -104,7 +104,9 @@ def test_the_centre_screens_lists_and_builds_and_the_bureau_reviews(browser, pub
     page.wait_for_load_state()
     message = page.locator(".messages, .message, [role=alert]").first.inner_text()
     # the outcome by its label (no invoice or payment was sent: not 符合条件), never its code
-    assert re.search(r"已生成申报 #\d+，审查结论 (符合条件|不符合条件|需人工审核|材料不全)；", message)
+    assert re.search(
+        r"已生成申报 #\d+，审查结论 (符合条件|不符合条件|需人工审核|材料不全)；", message
+    )
     row = page.locator("tr", has_text=PROJECT["name"])
     assert "合同 C1：核对差异" in row.inner_text()
     page.screenshot(path=str(ARTIFACTS / "screening-built.png"), full_page=True)
