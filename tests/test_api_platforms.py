@@ -19,6 +19,7 @@ from voucher.platforms.models import (
     ConsumptionAggregate,
     ConsumptionBatch,
     Platform,
+    PlatformContract,
     Project,
     ShortlistEntry,
 )
@@ -219,6 +220,51 @@ def test_a_project_whose_application_exists_cannot_change(a, listed, screener):
     listed.refresh_from_db()
     assert listed.scenario == PROJECT["scenario"] and listed.screening.decision == "listed"
     assert _post(a, "/api/v1/projects", PROJECT).status_code == 200  # unchanged: fine
+
+
+def test_a_contract_put_again_keeps_the_evidence_it_leaves_out(a, listed):
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1"
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "3000.00"}
+    payment = {"date": "2026-04-02", "amount": "3000.00"}
+    assert _post(a, f"{url}/invoices", invoice).status_code == 201
+    assert _post(a, f"{url}/payments", payment).status_code == 201
+    corrected = _put(a, url, {**CONTRACT, "total_amount": "2500000.00"}).json()["document"]
+    assert corrected["total_amount"] == "2500000.00"
+    assert [i["number"] for i in corrected["invoices"]] == [invoice["number"]]
+    assert [p["amount"] for p in corrected["payments"]] == ["3000.00"]
+    emptied = _put(a, url, {**CONTRACT, "invoices": []}).json()["document"]  # sent: replaces
+    assert emptied["invoices"] == [] and len(emptied["payments"]) == 1
+
+
+def test_the_same_invoice_sent_twice_counts_once(a, listed):
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1/invoices"
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "3000.00"}
+    assert _post(a, url, invoice).status_code == 201
+    again = _post(a, url, {**invoice, "number": " 25112000004495444840"})
+    assert again.status_code == 409 and again.json()["errors"][0]["location"] == "body.number"
+    stored = a.get(f"/api/v1/enterprises/{USCC}/contracts/C1/reconciliation")
+    assert stored.status_code == 200
+    assert [i["number"] for i in PlatformContract.objects.get().document["invoices"]] == [
+        invoice["number"]
+    ]
+
+
+def test_a_contract_id_longer_than_consumption_allows_is_refused(a, listed):
+    long_id = "C" * 65
+    response = _put(
+        a, f"/api/v1/enterprises/{USCC}/contracts/{long_id}", {**CONTRACT, "id": long_id}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"] == "path.contract_id"
+    ok_id = "C" * 64
+    assert (
+        _put(
+            a, f"/api/v1/enterprises/{USCC}/contracts/{ok_id}", {**CONTRACT, "id": ok_id}
+        ).status_code
+        == 200
+    )
+    other = _put(a, f"/api/v1/enterprises/{USCC}/contracts/C2", CONTRACT)
+    assert other.json()["errors"][0]["location"] == "body.id"
 
 
 def test_the_shortlist_shows_listed_projects_of_the_platform_only(a, b, listed):

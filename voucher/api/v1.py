@@ -353,17 +353,26 @@ def shortlist(request: HttpRequest) -> Any:
 )
 def contract_put(request: HttpRequest, uscc: str, contract_id: str, payload: fmt.Contract) -> Any:
     """Create or replace a listed enterprise's contract (format `contracts[]`; deliveries come
-    from the consumption batches and must be empty here)."""
+    from the consumption batches and must be empty here). `invoices` or `payments` left out of
+    the body are kept as they are; sent (even empty), they replace the stored ones."""
     token = _scope(request, "contracts")
     _uscc(uscc)
     if payload.id != contract_id:
-        raise actions.Refused(422, "合同编号与地址不符 (contract id differs from the URL)")
+        raise actions.Refused(
+            422,
+            "合同编号与地址不符 (contract id differs from the URL)",
+            errors=[{"location": "body.id", "message": f"须与地址中的 {contract_id} 相同"}],
+        )
     if payload.deliveries:
         raise actions.Refused(
             422, "交付记录来自消费明细，不在此提交 (deliveries come from consumption batches)"
         )
     stored = actions.contract_submit(
-        token=token, uscc=uscc, document=payload.model_dump(mode="json", exclude={"deliveries"})
+        token=token,
+        uscc=uscc,
+        document=payload.model_dump(mode="json", exclude={"deliveries"}),
+        # left out of the document: kept as they are (added one by one with POST)
+        keep_evidence=tuple(k for k in actions.EVIDENCE_KINDS if k not in payload.model_fields_set),
     )
     return _contract_out(stored)
 

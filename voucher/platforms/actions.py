@@ -371,11 +371,44 @@ def _listed_project(platform: Platform, uscc: str) -> Project:
 # --- contracts, invoices, payments --------------------------------------------------------------
 
 
-def contract_submit(*, token: ApiToken, uscc: str, document: dict[str, Any]) -> PlatformContract:
-    """Create or replace a listed enterprise's contract (deliveries come from consumption)."""
+# PlatformContract.contract_id, and the consumption file's contract_id column
+CONTRACT_ID_MAX = 64
+EVIDENCE_KINDS = ("invoices", "payments")
+
+
+def contract_submit(
+    *,
+    token: ApiToken,
+    uscc: str,
+    document: dict[str, Any],
+    keep_evidence: tuple[str, ...] = (),
+) -> PlatformContract:
+    """Create or replace a listed enterprise's contract (deliveries come from consumption).
+
+    `keep_evidence`: the kinds ("invoices", "payments") the new document leaves out, which the
+    stored contract keeps; a platform correcting the total must not lose the evidence it added
+    one by one (`contract_add_evidence`)."""
     _listed_project(token.platform, uscc)
-    contract = fmt.Contract.model_validate({**document, "deliveries": []})
+    contract_id = str(document.get("id", ""))
+    if len(contract_id) > CONTRACT_ID_MAX:
+        raise Refused(
+            422,
+            f"合同编号最多 {CONTRACT_ID_MAX} 个字符 (a contract id has at most {CONTRACT_ID_MAX} "
+            "characters)",
+            errors=[{"location": "path.contract_id", "message": f"最多 {CONTRACT_ID_MAX} 个字符"}],
+        )
     with transaction.atomic():
+        existing = (
+            PlatformContract.objects.select_for_update()
+            .filter(platform=token.platform, enterprise_uscc=uscc, contract_id=contract_id)
+            .first()
+        )
+        if existing is not None:
+            document = {
+                **document,
+                **{k: existing.document.get(k, []) for k in keep_evidence if k in EVIDENCE_KINDS},
+            }
+        contract = fmt.Contract.model_validate({**document, "deliveries": []})
         stored, created = PlatformContract.objects.update_or_create(
             platform=token.platform,
             enterprise_uscc=uscc,
@@ -409,6 +442,8 @@ def contract_add_evidence(
         stored = _contract(token, uscc, contract_id)
         stored = PlatformContract.objects.select_for_update().get(pk=stored.pk)
         document = dict(stored.document)
+        if kind == "invoices":
+            _refuse_a_known_invoice(document, item)
         document[kind] = [*document.get(kind, []), item]
         contract = fmt.Contract.model_validate({**document, "deliveries": []})
         stored.document = contract.model_dump(mode="json", exclude={"deliveries"})
@@ -420,6 +455,22 @@ def contract_add_evidence(
             data={**_actor(token), "uscc": uscc, "contract": contract_id, "item": item},
         )
     return stored
+
+
+def _refuse_a_known_invoice(document: dict[str, Any], item: dict[str, Any]) -> None:
+    """An invoice number is the invoice: the same one sent again (a retry after a lost answer)
+    would count its amount twice in the reconciliation."""
+
+    def key(number: Any) -> str:
+        return str(number).strip().upper()
+
+    if any(key(i.get("number")) == key(item.get("number")) for i in document.get("invoices", [])):
+        raise Refused(
+            409,
+            "该合同已有此号码的发票 (the contract already has an invoice with this number)",
+            "an invoice is added once; a retry that repeats it is refused, not counted twice",
+            errors=[{"location": "body.number", "message": "发票号码重复"}],
+        )
 
 
 def contract_terms_submit(
