@@ -8,7 +8,10 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from voucher.platforms import reconcile as reconciliation
 from voucher.platforms.reconcile import (
     AggregateRow,
     ContractedLine,
@@ -290,3 +293,27 @@ def test_a_declared_line_with_nothing_settled_is_flagged():
     result = compare_settlement([line()], [])
     assert only_of(result, "settled_amount").flagged
     assert only_of(result, "settled_amount").actual == D("0")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "shown"),
+    [
+        ("2999000.00", "settled_amount", "¥2,999,000.00"),
+        ("-1000.00", "settled_amount", "-¥1,000.00"),
+        ("0", "invoiced", "¥0.00"),
+        ("20.000000", "unit_price", "¥20.00"),
+        ("12.345678", "unit_price", "¥12.345678"),
+        ("0.025006000", "unit_price", "¥0.025006"),
+        ("14048.000000", "scale", "14,048"),
+        ("0.500000", "settled_quantity", "0.5"),
+        (None, "scale", "—"),
+    ],
+)
+def test_a_comparison_s_figures_read_as_money_or_quantities(value, kind, shown):
+    assert reconciliation.figure(value, kind) == shown
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12))
+def test_a_figure_in_a_sentence_is_exact_and_never_in_exponent_form(value):
+    text = reconciliation.plain(value, 2)
+    assert "E" not in text and D(text.replace(",", "")) == value

@@ -67,7 +67,9 @@ def test_the_consumption_is_reconciled_and_the_build_keeps_the_differences(a, li
 
     html = render_to_string("review/_settlement.html", {"a": stored.application})
     assert 'id="platform-reconciliation"' in html
-    assert 'data-kind="unit_price"' in html and "20.000000" in html
+    assert 'data-kind="unit_price"' in html and "¥20.00" in html and "20.000000" not in html
+    assert "¥4,100.00" in html  # invoiced: expected Σ consumption, in yuan
+    assert "= 0E-8" not in html
 
 
 def test_without_terms_the_reconciliation_says_so(a, listed):

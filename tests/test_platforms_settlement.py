@@ -251,7 +251,7 @@ def test_the_review_screen_shows_the_settlement_differences(setup, client, djang
     page = client.get(f"/review/{application.pk}/").content.decode()
     assert 'id="settlement"' in page
     assert "算力结算数据" in page
-    assert "-1000.00" in page and "2999000.00" in page
+    assert "-¥1,000.00" in page and "¥2,999,000.00" in page
     assert "2 处差异" in page
     assert 'data-kind="settled_amount"' in page
 
@@ -268,4 +268,4 @@ def test_the_applicant_sees_its_supplier_s_settlement_on_the_status_page(
     actions.batch_process(batch_id=_submit(_client(supplier)).json()["id"])
     page = client.get(status_url).content.decode()
     assert 'id="settlement"' in page and "算力结算数据" in page
-    assert 'data-kind="undeclared_settlement"' in page and "-1000.00" in page
+    assert 'data-kind="undeclared_settlement"' in page and "-¥1,000.00" in page

@@ -63,6 +63,35 @@ KIND_LABELS = {
 }
 
 
+# The kinds whose expected, actual, difference and tolerance are yuan (a unit price to the
+# contract's six places); the others' are quantities.
+YUAN_KINDS = frozenset(
+    {"total", "invoiced", "paid", "settled_amount", "undeclared_settlement", "unit_price"}
+)
+
+
+def plain(value: Decimal, min_places: int = 0) -> str:
+    """A figure for a sentence: fixed point, grouped, no trailing zeros beyond `min_places`
+    (`0E-8` reads `0`, `14048.000000` reads `14,048`)."""
+    text = f"{value:f}"  # exact; normalize() would round to the context's 28 digits
+    sign = "-" if text.startswith("-") else ""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    fraction = fraction.rstrip("0").ljust(min_places, "0")
+    return f"{sign}{int(whole):,}" + (f".{fraction}" if fraction else "")
+
+
+def figure(value: str | Decimal | None, kind: str) -> str:
+    """One comparison's figure as a person reads it: money in yuan to the fen, a unit price in
+    yuan to its own places, a quantity as it is (14,048 card-hours)."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""
+    if kind in YUAN_KINDS:
+        return f"{sign}¥{plain(abs(amount), 2)}"
+    return plain(amount)
+
+
 @dataclass(frozen=True, slots=True)
 class AggregateRow:
     """One stored aggregate (ConsumptionAggregate) as the comparisons read it."""
@@ -271,7 +300,7 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                         quantity,
                         ZERO,
                         quantity > 0 or amount > 0,
-                        note=gettext("金额 %(amount)s") % {"amount": amount},
+                        note=gettext("金额 %(amount)s") % {"amount": plain(amount, 2)},
                         rows=refs,
                     )
                 )
@@ -312,7 +341,12 @@ def reconcile(contract: ContractFigures, rows: Sequence[AggregateRow]) -> Reconc
                     note=gettext(
                         "金额 %(amount)s − 数量 %(quantity)s × 合同单价 %(price)s = %(excess)s"
                     )
-                    % {"amount": amount, "quantity": quantity, "price": price, "excess": excess},
+                    % {
+                        "amount": plain(amount, 2),
+                        "quantity": plain(quantity),
+                        "price": plain(price, 2),
+                        "excess": plain(excess, 2),
+                    },
                     sources=tuple(line.source for line in declared if line.unit_price is not None),
                     rows=refs,
                 )
@@ -443,7 +477,7 @@ def compare_settlement(
                 row.billed,
                 ZERO,
                 True,
-                note=gettext("数量 %(quantity)s") % {"quantity": row.quantity},
+                note=gettext("数量 %(quantity)s") % {"quantity": plain(row.quantity)},
                 rows=(RowRef.of(row),),
             )
         )
