@@ -139,7 +139,6 @@ def test_too_many_bad_rows_refuse_the_file_with_either_engine(tmp_path):
     [
         "",  # no header
         "enterprise_uscc,amount\nx,1\n",  # wrong header
-        ",".join(core.COLUMNS) + "\n" + ",".join(row().values()) + "\n\n",  # a blank line
         ",".join(core.COLUMNS) + "\n" + ",".join(row().values()) + ",x\n",  # a cell too many
         ",".join(core.COLUMNS) + "\n" + ",".join(list(row().values())[:-1]) + "\n",  # too few
     ],
@@ -148,6 +147,34 @@ def test_a_malformed_csv_file_is_refused_by_both(tmp_path, text):
     path = tmp_path / "b.csv"
     path.write_text(text, encoding="utf-8")
     assert both(path) == ["refused", "refused"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("blank", [1, 3])
+def test_blank_lines_at_the_end_are_no_rows_for_either(tmp_path, newline, blank):
+    path = tmp_path / "b.csv"
+    lines = [",".join(core.COLUMNS), ",".join(row().values())]
+    path.write_bytes((newline.join(lines) + newline * (1 + blank)).encode())
+    reference, fast = both(path)
+    assert reference != "refused" and fast == reference
+
+
+def test_a_refusal_names_the_line_and_cells_not_duckdb_s_options(tmp_path):
+    path = tmp_path / "b.csv"
+    rows = [",".join(row().values())] * 3
+    rows[1] += ",x"
+    path.write_text(",".join(core.COLUMNS) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    messages = []
+    for engine in ("python", "duckdb"):
+        with pytest.raises(core.BatchRefused) as refused:
+            core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine=engine)
+        messages.append(str(refused.value))
+    assert (
+        messages[0]
+        == messages[1]
+        == "第 3 行有 12 个单元格，应为 11 个 (line 3: 12 cells, expected 11)"
+    )
+    assert str(tmp_path) not in messages[1] and "strict_mode" not in messages[1]
 
 
 def test_quoted_cells_and_a_bom_read_as_the_reference_reads_them(tmp_path):

@@ -490,6 +490,8 @@ def csv_dict_rows(stream: IO[str]) -> Iterator[dict[str, str]]:
     width = len(header)
     try:
         for values in reader:
+            if not values:
+                continue  # a blank line is no row (editors and spreadsheets end files so)
             if len(values) != width:
                 raise BatchRefused(
                     f"第 {reader.line_num} 行有 {len(values)} 个单元格，应为 {width} 个 "
