@@ -505,6 +505,11 @@ def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluat
     (contract,) = stored.contracts
     assert contract["delivered"] == "3000.00"
     assert contract["subsidy"] == "600.00"  # 20 % of 3,000.00
+    # the reviewer's 办理记录 shows the centre's screening the application stands on
+    from voucher.review.selectors import review_screen
+
+    labels = [e.label for e in review_screen(application, screener).history]
+    assert "开源项目筛选（市数字经济中心）" in labels and "平台数据核对" in labels, labels
     assert not [f for f in stored.findings if f["rule"].startswith("D3_") and f["status"] == "fail"]
 
 

@@ -211,15 +211,29 @@ def test_a_reviewers_day(browser, site):
     assert page.get_by_role("link", name="审核结果通知书（PDF）").is_visible()
     page.screenshot(path=str(ARTIFACTS / "review-6-approved.png"), full_page=True)
 
-    # publish the publicity list (its period already over, so payment may follow)
+    # publish the publicity list: a period already over is refused (the payment would follow
+    # at once); one from today is published
     page.goto(f"{url}/review/publicity/")
     today = timezone.localdate()
     page.get_by_label("公示开始").fill((today - timedelta(days=10)).isoformat())
     page.get_by_label("公示结束").fill((today - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="发布公示名单").click()
+    assert page.get_by_text("公示开始日期不能早于今天").is_visible()
+    page.get_by_label("公示开始").fill(today.isoformat())
+    page.get_by_label("公示结束").fill((today + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="发布公示名单").click()
     assert page.get_by_text("已发布公示名单").is_visible()
     assert page.get_by_role("link", name="导出 Excel").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "review-7-publicity.png"), full_page=True)
+
+    def period_over():
+        from voucher.review.models import PublicityList
+
+        PublicityList.objects.update(
+            starts_on=today - timedelta(days=8), ends_on=today - timedelta(days=1)
+        )
+
+    _in_thread(period_over)  # eight days later
 
     # record the payment
     page.goto(screen)

@@ -332,6 +332,7 @@ def assignable_staff(application: Application) -> list[str]:
 def review_screen(application: Application, user: Any) -> ReviewScreen:
     from voucher.core.models import AuditEntry
     from voucher.review.crosscheck import application_checks
+    from voucher.review.history import history_label, history_query
 
     detail = app_selectors.application_detail(application.pk)
     evaluation = detail.evaluation
@@ -366,10 +367,10 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         if name in simple
     ]
     history = list(
-        AuditEntry.objects.filter(
-            object_type="applications.application", object_id=str(application.pk)
-        ).order_by("created_at", "id")
+        AuditEntry.objects.filter(history_query(application)).order_by("created_at", "id")
     )
+    for entry in history:
+        entry.label = history_label(entry)  # type: ignore[attr-defined]
     groups = [
         (g, [(f, resolutions.get((f.rule, f.contract or ""))) for f in g.findings])
         for g in detail.groups

@@ -1,0 +1,71 @@
+"""The review screen's 办理记录: what was done to an application, with whom and when, read from
+the audit log, including what was done to the records it stands on (its 公示 list, and for
+direction 3 the centre's screening), each named in words rather than by its audit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import pgettext
+
+from voucher.applications.states import TRANSITIONS
+
+# Audit actions that name an application, its 公示 list or its screening, and are not a
+# transition (a transition is named by the state machine's own label). Translated with the
+# context "history": the buttons say the same words as commands.
+ACTION_LABELS = {
+    "application_import": "导入申报",
+    "application_create": "创建申报",
+    "application_update": "修改申报",
+    "application_evaluate": "规则引擎评估",
+    "application_assign": "分配承办人",
+    "finding_resolve": "处理待审核项",
+    "supplement_request": "要求补正",
+    "supplement_answer": "答复补正",
+    "supplement_resubmit": "提交补正材料",
+    "decision_propose": "拟定审核意见",
+    "decision_confirm": "复核确认",
+    "decision_return": "退回拟定意见",
+    "publicity_publish": "发布公示名单",
+    "objection_record": "登记异议",
+    "objection_resolve": "处理异议",
+    "payment_record": "登记拨付",
+    "clawback_request": "通知退还资金",
+    "clawback_refund": "登记退还",
+    "contact_view": "查看联系人",
+    "export": "导出",
+    "platform_project_screen": "开源项目筛选（市数字经济中心）",
+    "platform_d3_reconcile": "平台数据核对",
+    "platform_d3_submit": "平台代为提交方向三申报",
+}
+
+
+def history_query(application: Any) -> Q:
+    """The audit entries of `application`, of the 公示 lists it is on, and of the screening its
+    direction-3 application was built from."""
+    from voucher.platforms.models import ShortlistEntry
+
+    query = Q(object_type="applications.application", object_id=str(application.pk))
+    publicity = [str(pk) for pk in application.publicity_lists.values_list("pk", flat=True)]
+    if publicity:
+        query |= Q(object_type="review.publicitylist", object_id__in=publicity)
+    screenings = [
+        str(pk)
+        for pk in ShortlistEntry.objects.filter(application=application).values_list(
+            "pk", flat=True
+        )
+    ]
+    if screenings:
+        query |= Q(object_type="platforms.shortlistentry", object_id__in=screenings)
+    return query
+
+
+def history_label(entry: Any) -> str:
+    """An audit entry in words, in the active language; its code when none is known."""
+    transition = (entry.data or {}).get("transition") if isinstance(entry.data, dict) else None
+    if entry.action in ACTION_LABELS:
+        return pgettext("history", ACTION_LABELS[entry.action])
+    if transition in TRANSITIONS:
+        return pgettext("action", TRANSITIONS[transition].label)
+    return str(entry.action)
