@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from voucher.platforms import actions, generate
 from voucher.platforms.models import (
+    ApiToken,
     ConsumptionAggregate,
     ConsumptionBatch,
     Platform,
@@ -406,8 +407,11 @@ def test_tokens_are_stored_hashed_expire_and_can_be_revoked(platforms, listed):
     actions.token_revoke(token=token)
     response = client.get("/api/v1/projects")
     assert response.status_code == 401 and response["Content-Type"] == "application/problem+json"
-    expired, _ = _client(platforms[0], days=-1)
+    expired, _ = _client(platforms[0])
+    ApiToken.objects.filter(pk=ApiToken.objects.latest("pk").pk).update(expires_at=timezone.now())
     assert expired.get("/api/v1/projects").status_code == 401
+    with pytest.raises(ValueError, match="at least one day"):
+        actions.token_issue(platform=platforms[0], label="dead on arrival", days=0)
     assert Client().get("/api/v1/projects").status_code == 401
 
 
@@ -618,7 +622,7 @@ def test_the_committed_openapi_document_is_current():
     )
 
 
-@pytest.mark.parametrize("key", ["", "k" * 101])
+@pytest.mark.parametrize("key", ["", "k" * 101, "键一", "k 1", "k\t1"])
 def test_a_batch_without_a_usable_idempotency_key_is_refused_naming_the_header(
     platforms, listed, key
 ):
@@ -630,3 +634,52 @@ def test_a_batch_without_a_usable_idempotency_key_is_refused_naming_the_header(
     assert refused.value.status == 400
     assert refused.value.errors[0]["location"] == "header.Idempotency-Key"
     assert not ConsumptionBatch.objects.exists()
+
+
+def test_under_api_an_unknown_path_or_method_is_a_problem_document(a):
+    unknown = a.get("/api/v1/nonexistent")
+    assert unknown.status_code == 404 and unknown["Content-Type"] == "application/problem+json"
+    assert unknown.json()["title"].startswith("没有这个接口地址")
+    wrong = a.patch("/api/v1/projects")
+    assert wrong.status_code == 405 and wrong["Content-Type"] == "application/problem+json"
+    assert "GET" in wrong["Allow"] and "GET" in wrong.json()["detail"]
+    assert "text/html" in Client().get("/no-such-page/")["Content-Type"]  # the site: HTML
+
+
+def test_field_errors_speak_chinese_first(a, listed):
+    missing = _post(a, "/api/v1/projects", {k: v for k, v in PROJECT.items() if k != "name"})
+    assert missing.status_code == 422
+    (item,) = missing.json()["errors"]
+    assert item["location"].endswith("name") and item["message"].startswith("缺少此项 (")
+    bad = _put(a, f"/api/v1/enterprises/{USCC}/contracts/C1", {**CONTRACT, "total_amount": 5})
+    messages = [e["message"] for e in bad.json()["errors"]]
+    assert messages and not any(m.startswith("Value error") for m in messages), messages
+    garbled = a.post("/api/v1/projects", "{not json", content_type="application/json")
+    assert garbled.status_code == 400 and garbled.json()["title"].startswith("请求体无法解析")
+
+
+def test_the_error_report_of_a_batch_not_yet_processed_is_refused(a, listed):
+    batch_id = _submit(a).json()["id"]
+    waiting = a.get(f"/api/v1/consumption-batches/{batch_id}/errors")
+    assert waiting.status_code == 409 and "尚未处理完" in waiting.json()["title"]
+    actions.batch_process(batch_id=batch_id)
+    report = a.get(f"/api/v1/consumption-batches/{batch_id}/errors")
+    assert report.status_code == 200 and report.content.decode().startswith("row,line,")
+
+
+def test_a_batch_refused_for_too_many_bad_rows_reports_them(a, listed, monkeypatch):
+    real = actions.consumption.ingest_file
+    monkeypatch.setattr(
+        actions.consumption, "ingest_file", lambda path, **kw: real(path, **kw, max_errors=1)
+    )
+    bad = _csv(
+        [_row(f"B{n}", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "-1") for n in range(3)]
+    )
+    batch_id = _submit(a, content=bad, key="k-bad").json()["id"]
+    batch = actions.batch_process(batch_id=batch_id)
+    assert batch.status == "refused" and "整批拒收" in batch.refusal
+    lines = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode().splitlines()
+    assert lines[0] == "row,line,column,message" and [line[:4] for line in lines[1:]] == [
+        "1,2,",
+        "2,3,",
+    ]

@@ -42,6 +42,38 @@ def location(loc: Any) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# pydantic's error types, in Chinese first; its English follows in brackets
+FIELD_MESSAGES = {
+    "missing": "缺少此项",
+    "string_type": "须为文本",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "date_type": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD",
+    "date_parsing": "须为日期 YYYY-MM-DD",
+    "dict_type": "须为对象",
+    "list_type": "须为列表",
+    "string_pattern_mismatch": "格式不符",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "extra_forbidden": "不接受此项",
+    "literal_error": "不是可选的值",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One field's refusal: the format's own messages (already Chinese and English) as they
+    are, without pydantic's "Value error, "; pydantic's own in Chinese, its English after."""
+    message = str(error.get("msg", ""))
+    if error.get("type") == "value_error":
+        return message.removeprefix("Value error, ")
+    chinese = FIELD_MESSAGES.get(str(error.get("type", "")))
+    return f"{chinese} ({message})" if chinese else message
+
+
 class ProblemNinjaAPI(NinjaAPI):
     def __init__(self, *args: Any, realm: str, unauthenticated_detail: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -83,7 +115,7 @@ class ProblemNinjaAPI(NinjaAPI):
 
     def _invalid(self, request: HttpRequest, error: Any) -> HttpResponse:
         items = [
-            {"location": location(e.get("loc", ())), "message": str(e.get("msg", ""))}
+            {"location": location(e.get("loc", ())), "message": field_message(e)}
             for e in error.errors
         ]
         return self.problem(
@@ -105,6 +137,15 @@ class ProblemNinjaAPI(NinjaAPI):
         return self.problem(request, 429, "请求过于频繁 (too many requests)", headers=headers)
 
     def _http_error(self, request: HttpRequest, error: Any) -> HttpResponse:
+        if error.status_code == 400 and str(error).startswith("Cannot parse request body"):
+            # django-ninja's words for a body that is not JSON (or not the declared form)
+            return self.problem(
+                request,
+                400,
+                "请求体无法解析：须为 JSON (the request body cannot be parsed: JSON expected)",
+                str(error),
+                errors=[{"location": "body", "message": "须为 JSON (JSON expected)"}],
+            )
         return self.problem(request, error.status_code, str(error) or "error")
 
     def _unreadable_body(self, request: HttpRequest, error: Any) -> HttpResponse:

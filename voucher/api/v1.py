@@ -19,7 +19,7 @@ from ninja.security import HttpBearer
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from voucher.api.problems import Problem, ProblemNinjaAPI, location
+from voucher.api.problems import Problem, ProblemNinjaAPI, field_message, location
 from voucher.api.throttle import TokenThrottle
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
@@ -59,7 +59,9 @@ problem = api.problem
 
 @api.exception_handler(PydanticValidationError)
 def _invalid_document(request: HttpRequest, error: PydanticValidationError) -> HttpResponse:
-    items = [{"location": location(e["loc"]), "message": e["msg"]} for e in error.errors()]
+    items = [
+        {"location": location(e["loc"]), "message": field_message(dict(e))} for e in error.errors()
+    ]
     return problem(request, 422, "内容不符合申报格式 (not the interchange format)", errors=items)
 
 
@@ -290,6 +292,13 @@ _ERROR_REPORT = {
 
 
 def _error_report(batch: ConsumptionBatch, name: str) -> HttpResponse:
+    if batch.status in (ConsumptionBatch.QUEUED, ConsumptionBatch.RUNNING):
+        # an empty report now would read as "no bad rows"
+        raise actions.Refused(
+            409,
+            "批次尚未处理完，还没有错误报告 (the batch is not processed yet: no report)",
+            f"status: {batch.status}",
+        )
     response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{batch.pk}-errors.csv"'
     return response

@@ -107,6 +107,8 @@ def token_issue(
     `fixed` (prefix, secret) is for `voucher demo` only: a published demo token, like the demo
     password, so that the walkthrough in docs/platform-api.md can be pasted as it is.
     """
+    if days < 1:
+        raise ValueError(f"a token lives at least one day (days={days})")
     scopes = list(scopes if scopes is not None else ApiToken.SCOPES)
     unknown = sorted(set(scopes) - set(ApiToken.SCOPES))
     if unknown:
@@ -503,6 +505,10 @@ def contract_terms_submit(
 # --- consumption batches -----------------------------------------------------------------------
 
 
+def _visible_ascii(text: str) -> bool:
+    return all("!" <= c <= "~" for c in text)
+
+
 def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
     """Copy the upload into the content-addressed batch directory: (SHA-256, size)."""
     directory = batch_dir()
@@ -537,11 +543,18 @@ def _batch_create(
     idempotency_key: str,
     settles: tuple[Application, str] | None = None,
 ) -> tuple[ConsumptionBatch, bool]:
-    if not idempotency_key or len(idempotency_key) > 100:
+    if not idempotency_key or len(idempotency_key) > 100 or not _visible_ascii(idempotency_key):
+        # HTTP headers are Latin-1 on the wire: a key in other characters arrives garbled
         raise Refused(
             400,
-            "须提供 Idempotency-Key，最多100个字符 (Idempotency-Key required)",
-            errors=[{"location": "header.Idempotency-Key", "message": "1 to 100 characters"}],
+            "须提供 Idempotency-Key：1 至 100 个可见的 ASCII 字符 (Idempotency-Key: 1 to 100 "
+            "visible ASCII characters)",
+            errors=[
+                {
+                    "location": "header.Idempotency-Key",
+                    "message": "1 to 100 visible ASCII characters",
+                }
+            ],
         )
     sha, size = _store_upload(upload)
     application, contract_id = settles if settles is not None else (None, "")
@@ -880,6 +893,7 @@ def batch_process(
             refusal = ""
         except consumption.BatchRefused as refused:
             result, refusal = consumption.IngestResult(), str(refused)
+            result.errors = refused.errors  # the bad rows found before it, if that is why
         with transaction.atomic():
             locked = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
             if locked.status != ConsumptionBatch.RUNNING or locked.attempts != batch.attempts:

@@ -73,7 +73,13 @@ ARROW_QUANTITY = r"^\d{1,14}(\.\d{1,6})?$"
 
 
 class BatchRefused(Exception):
-    """The whole file is refused (wrong header, unreadable, too many bad rows)."""
+    """The whole file is refused (wrong header, unreadable, too many bad rows). `errors`: the
+    bad rows found before a refusal for too many of them, for the platform to see what is wrong
+    (the rows are otherwise not read to the end)."""
+
+    def __init__(self, message: str, errors: Sequence[RowError] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +303,8 @@ class IngestResult:
         self.errors.extend(errors)
         if self.rows_rejected > max_errors:
             raise BatchRefused(
-                f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)"
+                f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)",
+                errors=sorted(self.errors, key=lambda error: error.row),
             )
 
     def flat_aggregates(self) -> Iterator[FlatAggregate]:
@@ -633,10 +640,18 @@ def file_sha256(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+# A message quotes the bad cell; a cell of 200 KB would make every such line of the report as
+# long. The start of the cell says what is wrong with it.
+REPORT_MESSAGE_CHARS = 500
+
+
 def errors_csv(errors: Iterable[RowError]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["row", "line", "column", "message"])
     for error in errors:
-        writer.writerow([error.row, error.row + 1, error.column, error.message])
+        message = error.message
+        if len(message) > REPORT_MESSAGE_CHARS:
+            message = message[:REPORT_MESSAGE_CHARS] + "…"
+        writer.writerow([error.row, error.row + 1, error.column, message])
     return out.getvalue()
