@@ -293,6 +293,15 @@ def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_la
     assert [row.reference for row in selectors.overdue_report(today=date(2027, 3, 1))] == [
         application.reference
     ]
+    # past due: the auditor sees the report and changes nothing; the approver marks it
+    type(claw).objects.filter(pk=claw.pk).update(due_date=today - timedelta(days=1))
+    before = AuditEntry.objects.count()
+    with pytest.raises(actions.ReviewError, match="标记逾期未退还"):
+        actions.clawbacks_mark_overdue(acting_user=team["auditor"])
+    assert AuditEntry.objects.count() == before
+    assert actions.clawbacks_mark_overdue(acting_user=team["approver"]) == [application]
+    application.refresh_from_db()
+    assert application.state == "overdue"
 
 
 def test_add_months_counts_calendar_months():
@@ -442,3 +451,22 @@ def test_the_workflow_doc_is_current():
     assert DOC_PATH.read_text(encoding="utf-8") == workflow_markdown(), (
         "docs/workflow.md is stale: run `voucher workflow doc`"
     )
+
+
+def test_a_refused_form_comes_back_as_typed_with_the_error(client, team, in_review, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    verified_client(client, team["reviewer"])
+    screen = f"/review/{in_review.pk}/"
+    typed = {"kind": "approval", "amount": "1", "lowered_reason": "", "reason": "草稿理由"}
+    page = client.post(f"{screen}propose/", typed, follow=True).content.decode()
+    assert "调减核定金额须填写理由" in page
+    assert 'name="amount" value="1"' in page and 'name="reason" value="草稿理由"' in page
+    # once: the next visit shows the defaults again
+    page = client.get(screen).content.decode()
+    assert 'name="amount" value="1"' not in page and "草稿理由" not in page
+    # a refused supplement keeps its items; the other forms keep their defaults
+    items = {"items": "补充付款凭证\n补充发票", "due_on": "2020-01-01", "note": "请尽快"}
+    page = client.post(f"{screen}supplement/", items, follow=True).content.decode()
+    assert "补正截止日期须晚于今天" in page
+    assert "补充付款凭证\n补充发票</textarea>" in page and 'value="2020-01-01"' in page
+    assert 'name="reason" value=""' in page  # the proposal's reason: not the supplement's

@@ -797,6 +797,7 @@ def clawback_refund(
 
 def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
     """Every clawback past its due date and not refunded: the application becomes `overdue`."""
+    _require(p.can_mark_overdue(acting_user))
     today = timezone.localdate()
     with transaction.atomic():
         ids = list(

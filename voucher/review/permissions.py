@@ -150,6 +150,14 @@ def can_publish_publicity(user: Any) -> Check:
     return OK
 
 
+def can_mark_overdue(user: Any) -> Check:
+    """The batch step that marks every clawback past its due date (the transition's own roles:
+    a read-only auditor sees the report and changes nothing)."""
+    if not (_staff(user) & RULES["mark_overdue"].roles):
+        return _no(_("只有复核（审批）人员或管理员可以标记逾期未退还"))
+    return OK
+
+
 def can_record_objection(user: Any) -> Check:
     if not (_staff(user) & {r.REVIEWER, r.APPROVER}):
         return _no(_("只有审核或复核人员可以登记、处理公示异议"))

@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 
 from voucher.applications.models import Application, PolicyRoundRecord
 from voucher.applications.states import STATE_CHOICES
-from voucher.review import actions, exports, otp, selectors
+from voucher.review import actions, exports, otp, selectors, typed
 from voucher.review import permissions as p
 from voucher.review import roles as r
 from voucher.review.crosscheck import round_checks
@@ -90,9 +90,11 @@ def _run(request: HttpRequest, done: str, fn: Callable[[], Any]) -> Any:
         result = fn()
     except actions.ConflictError as exc:
         messages.error(request, _("冲突：%(reason)s") % {"reason": exc})
+        typed.keep(request)
         return None
     except actions.ReviewError as exc:
         messages.error(request, str(exc))
+        typed.keep(request)
         return None
     messages.success(request, done)
     return result
@@ -602,7 +604,11 @@ def clawbacks(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "review/clawbacks.html",
-        {"open": selectors.open_clawbacks(), "overdue": selectors.overdue_report()},
+        {
+            "open": selectors.open_clawbacks(),
+            "overdue": selectors.overdue_report(),
+            "can_mark_overdue": p.can_mark_overdue(request.user),
+        },
     )
 
 
