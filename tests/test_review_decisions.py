@@ -470,3 +470,32 @@ def test_a_refused_form_comes_back_as_typed_with_the_error(client, team, in_revi
     assert "补正截止日期须晚于今天" in page
     assert "补充付款凭证\n补充发票</textarea>" in page and 'value="2020-01-01"' in page
     assert 'name="reason" value=""' in page  # the proposal's reason: not the supplement's
+
+
+@pytest.mark.parametrize(
+    ("who", "offered", "not_offered"),
+    [
+        (
+            "reviewer",
+            ["审核队列", "跨申报核查"],
+            ["系统管理", "开源项目筛选", "导入登记信息", "通知"],
+        ),
+        ("auditor", ["审核队列", "通知"], ["系统管理", "开源项目筛选", "企业认领"]),
+        ("admin", ["系统管理", "开源项目筛选", "导入登记信息", "通知", "企业认领"], []),
+    ],
+)
+def test_the_navigation_offers_only_pages_the_role_may_open(
+    client, team, settings, who, offered, not_offered
+):
+    import re
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    verified_client(client, team[who])
+    nav = re.search(
+        r'<nav class="review-nav".*?</nav>', client.get("/review/").content.decode(), re.S
+    )
+    links = dict(re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav.group(0)))
+    names = set(links.values())
+    assert set(offered) <= names and not set(not_offered) & names, names
+    for href in links:  # and every link offered opens
+        assert client.get(href).status_code == 200, href
