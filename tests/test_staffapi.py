@@ -66,6 +66,14 @@ def _api(user, scopes=("read", "decide")) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {_secret(user, scopes)}")
 
 
+def _api_issued_before(user, scopes=("read", "decide")) -> Client:
+    """A client whose token has `scopes` that the user's roles no longer allow (issued while
+    the user had another role): the actions still refuse by role."""
+    client = _api(user, ("read",))
+    StaffApiToken.objects.filter(user=user).update(scopes=list(scopes))
+    return client
+
+
 def _post(client: Client, path: str, body: object):
     return client.post(f"{API}{path}", json.dumps(body), content_type="application/json")
 
@@ -355,7 +363,11 @@ def test_four_eyes_through_the_api(team, in_review):
 @pytest.mark.parametrize("who", ["approver", "auditor"])
 def test_only_reviewers_propose(team, in_review, who):
     body = _is_problem(
-        _post(_api(team[who]), f"/applications/{in_review.pk}/decisions", {"kind": "approval"}),
+        _post(
+            _api_issued_before(team[who]),
+            f"/applications/{in_review.pk}/decisions",
+            {"kind": "approval"},
+        ),
         403,
     )
     assert "审核人员" in body["detail"]
@@ -366,11 +378,22 @@ def test_the_auditor_is_read_only(team, in_review):
     decision = review.decision_propose(
         application=in_review, kind="approval", acting_user=team["reviewer"]
     )
-    auditor = _api(team["auditor"])  # even with the decide scope
+    with pytest.raises(actions.TokenError, match="decide"):  # not issued a decide scope
+        _secret(team["auditor"], ("read", "decide"))
+    auditor = _api_issued_before(team["auditor"])  # even with one
     _is_problem(_post(auditor, f"/decisions/{decision.pk}/confirm", {}), 403)
     _is_problem(_post(auditor, f"/decisions/{decision.pk}/return", {"reason": "再核"}), 403)
     decision.refresh_from_db()
     assert decision.status == "proposed"
+
+
+def test_the_tokens_page_offers_the_auditor_no_decide_scope(client, team, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    verified_client(client, team["auditor"])
+    page = client.get("/bureau-api/tokens/").content.decode()
+    assert 'value="read"' in page and 'value="decide"' not in page
+    client.post("/bureau-api/tokens/", {"label": "脚本", "days": "30", "scopes": ["decide"]})
+    assert not StaffApiToken.objects.filter(user=team["auditor"]).exists()
 
 
 def test_proposing_outside_review_is_refused_with_the_reason(team, in_review):

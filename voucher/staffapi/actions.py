@@ -18,13 +18,22 @@ from django.utils.translation import gettext as _
 from voucher.core import bearer
 from voucher.core.audit import audit
 from voucher.review import permissions as p
-from voucher.staffapi.models import DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
+from voucher.staffapi.models import DECIDE, DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
 
 TOKEN_PREFIX = "cvb"
 
 
 class TokenError(Exception):
     """Refused: the message says why."""
+
+
+def scopes_for(user: Any) -> tuple[str, ...]:
+    """The scopes a user's roles can use: `decide` only for a role that decides anything (an
+    auditor reads; a token that says otherwise would only be refused at every use)."""
+    from voucher.review import roles as r
+
+    deciding = r.staff_roles_of(user) - {r.AUDITOR}
+    return SCOPES if deciding else tuple(s for s in SCOPES if s != DECIDE)
 
 
 def token_issue(
@@ -53,6 +62,9 @@ def token_issue(
         )
     if not chosen:
         raise TokenError(_("请至少选择一项权限范围"))
+    beyond = [scope for scope in chosen if scope not in scopes_for(user)]
+    if beyond:
+        raise TokenError(_("您的角色不能使用权限范围：%(scopes)s") % {"scopes": ", ".join(beyond)})
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(_("有效期须为 1 至 %(max)s 天") % {"max": MAX_DAYS})
     parts = bearer.new_parts()

@@ -20,7 +20,7 @@ from voucher.staffapi.models import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, SCOPES
 def _page(request: HttpRequest, **extra: Any) -> HttpResponse:
     context = {
         "tokens": selectors.tokens_of(request.user),
-        "scopes": [(s, _(SCOPE_LABELS[s])) for s in SCOPES],
+        "scopes": [(s, _(SCOPE_LABELS[s])) for s in actions.scopes_for(request.user)],
         "max_days": MAX_DAYS,
         "default_days": DEFAULT_DAYS,
         "form": {"label": "", "days": DEFAULT_DAYS, "scopes": [SCOPES[0]]},
