@@ -363,7 +363,7 @@ def test_the_other_bureau_pages_in_english(client, team, in_review, name, englis
 
 def test_the_contact_page_in_english(client, team, in_review):
     _english(verified_client(client, team["reviewer"]))
-    page = client.get(reverse("review:contact", args=[in_review.pk])).content.decode()
+    page = client.post(reverse("review:contact", args=[in_review.pk])).content.decode()
     for text in ("Personal data: this view has been recorded in the audit log.", "Mobile", "Email"):
         assert text in page, text
     data = (in_review.contact_name, in_review.contact_address)

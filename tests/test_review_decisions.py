@@ -419,7 +419,11 @@ def test_notifications_go_after_commit(team, in_review, django_capture_on_commit
 
 def test_viewing_contact_data_and_exports_are_audited_and_the_chain_holds(client, team, in_review):
     verified_client(client, team["auditor"])
-    client.get(f"/review/{in_review.pk}/contact/")
+    page = client.get(f"/review/{in_review.pk}/contact/").content.decode()  # a link followed
+    assert in_review.contact_mobile not in page
+    assert not AuditEntry.objects.filter(action="contact_view").exists()
+    page = client.post(f"/review/{in_review.pk}/contact/").content.decode()
+    assert in_review.contact_mobile in page
     assert AuditEntry.objects.filter(action="contact_view", object_id=str(in_review.pk)).exists()
     response = client.get("/review/export.xlsx?state=in_review")
     assert response.status_code == 200

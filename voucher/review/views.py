@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from voucher.applications.models import Application, PolicyRoundRecord
@@ -220,10 +220,15 @@ def screen(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @staff_verified
+@require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Personal data, shown on a POST that is recorded: a GET (a link followed, a prefetch, a
+    crawler) shows only the button, and records nothing."""
     application = _application(request, application_id)
+    if request.method != "POST":
+        return render(request, "review/contact.html", {"a": application, "shown": False})
     actions.contact_view(application=application, acting_user=request.user)
-    return render(request, "review/contact.html", {"a": application})
+    return render(request, "review/contact.html", {"a": application, "shown": True})
 
 
 @staff_verified
