@@ -230,7 +230,7 @@ def test_the_review_screen_in_english(client, team, in_review):
         assert english in page, english
     for chinese in ("审核决定", "合同测算", "复核确认", "办理记录", "查看联系人"):
         assert chinese not in page, chinese
-    assert "<td>Compute</td>" in page and "<td>算力</td>" not in page  # the service of a delivery
+    assert ">Compute</td>" in page and "<td>算力</td>" not in page  # the service of a delivery
     assert in_review.applicant_name in page
     assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen")
 
