@@ -683,3 +683,15 @@ def test_a_batch_refused_for_too_many_bad_rows_reports_them(a, listed, monkeypat
         "1,2,",
         "2,3,",
     ]
+
+
+def test_a_row_of_another_enterprise_is_blamed_on_its_enterprise_column(a, listed):
+    other = "91110108MA01C3QX8E"  # a well-formed USCC that is not the batch's enterprise
+    content = _csv(
+        [_row("O1", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "10.00", enterprise_uscc=other)]
+    )
+    batch_id = _submit(a, content=content, key="k-other").json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    report = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode()
+    (line,) = report.splitlines()[1:]
+    assert line.startswith("1,2,enterprise_uscc,") and other in line and USCC in line, report

@@ -248,6 +248,13 @@ def test_a_parquet_column_the_fast_path_does_not_vouch_for_falls_back(tmp_path):
     floats = tmp_path / "f.parquet"
     _parquet(floats, _typed_columns(3, amount=pa.array([1.0, 2.0, 3.0], pa.float64())))
     assert both(floats) == ["refused", "refused"]  # money is never a float
+    with pytest.raises(core.BatchRefused, match="金额和数量不用浮点数"):
+        core.ingest_file(floats, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    flags = tmp_path / "b2.parquet"
+    _parquet(flags, _typed_columns(3, order_id=pa.array([True, False, True])))
+    with pytest.raises(core.BatchRefused, match="须为文本、整数、小数或时间戳") as refused:
+        core.ingest_file(flags, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    assert "浮点数" not in str(refused.value)  # a bool is not a float
 
 
 def test_without_contracts_only_the_window_cuts(tmp_path):

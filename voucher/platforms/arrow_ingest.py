@@ -107,9 +107,12 @@ def _string_column(column: pa.Array, name: str) -> pa.Array:
         return text.fill_null("")
     if pa.types.is_decimal(kind) or pa.types.is_integer(kind):
         return pc.cast(column, pa.string()).fill_null("")
-    raise core.BatchRefused(
-        f"列 {name} 的类型 {kind} 不可接受（金额和数量不用浮点数）(column type not accepted)"
+    why = (
+        "金额和数量不用浮点数 (no floats for money and quantities)"
+        if pa.types.is_floating(kind)
+        else "须为文本、整数、小数或时间戳 (text, integer, decimal or timestamp)"
     )
+    raise core.BatchRefused(f"列 {name} 的类型 {kind} 不可接受：{why} (column type not accepted)")
 
 
 def as_strings(batch: pa.RecordBatch) -> pa.Table:

@@ -380,6 +380,10 @@ class Periods:
     def known(self, uscc: str, contract_id: str) -> bool:
         return self.contracts is None or (uscc, contract_id) in self.contracts
 
+    def enterprises(self) -> frozenset[str]:
+        """The enterprises the contracts belong to (a batch's: one)."""
+        return frozenset(uscc for uscc, _ in self.contracts or ())
+
     def get(self, uscc: str, contract_id: str) -> Period:
         key = (uscc, contract_id)
         found = self.cache.get(key)
@@ -389,11 +393,20 @@ class Periods:
         return found
 
 
-def _unknown_contract(row_number: int, contract_id: str) -> RowError:
+def _unknown_contract(row_number: int, row: Row, periods: Periods) -> RowError:
+    enterprises = periods.enterprises()
+    if enterprises and row.uscc not in enterprises:
+        # the contract may well exist: the row names another enterprise than the batch's
+        return RowError(
+            row_number,
+            "enterprise_uscc",
+            f"该行的企业 {row.uscc} 不是本批次的企业 {'、'.join(sorted(enterprises))} "
+            "(the row's enterprise is not the batch's)",
+        )
     return RowError(
         row_number,
         "contract_id",
-        f"该企业没有提交编号为 {contract_id!r} 的合同 (no such contract for this enterprise)",
+        f"该企业没有提交编号为 {row.contract_id!r} 的合同 (no such contract for this enterprise)",
     )
 
 
@@ -463,7 +476,7 @@ def take_row(
     if isinstance(parsed, list):
         result.reject(parsed, max_errors)
     elif not periods.known(parsed.uscc, parsed.contract_id):
-        result.reject([_unknown_contract(row_number, parsed.contract_id)], max_errors)
+        result.reject([_unknown_contract(row_number, parsed, periods)], max_errors)
     else:
         add_row(result, parsed, row_number, periods.get(parsed.uscc, parsed.contract_id))
 
