@@ -695,3 +695,27 @@ def test_a_row_of_another_enterprise_is_blamed_on_its_enterprise_column(a, liste
     report = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode()
     (line,) = report.splitlines()[1:]
     assert line.startswith("1,2,enterprise_uscc,") and other in line and USCC in line, report
+
+
+def test_the_same_key_for_the_same_file_and_another_enterprise_says_so(a, listed, screener):
+    other = {**ENTERPRISE, "uscc": "91110108MA01C3QX8E", "name": "北京另一智能科技有限公司"}
+    assert _post(a, "/api/v1/projects", {**PROJECT, "external_id": "ms-002", "enterprise": other})
+    actions.project_screen(
+        project=Project.objects.get(external_id="ms-002"),
+        acting_user=screener,
+        open_source=True,
+        scenario_aligned=True,
+        action_plan_aligned=False,
+        reasons="开源",
+    )
+    assert _submit(a, key="k-same").status_code == 202
+    upload = io.BytesIO(FILE)
+    upload.name = "batch.csv"
+    again = a.post(
+        f"/api/v1/enterprises/{other['uscc']}/consumption-batches",
+        {"file": upload},
+        headers={"Idempotency-Key": "k-same"},
+    )
+    assert again.status_code == 409
+    assert "同一文件的另一个目标企业或合同" in again.json()["title"]
+    assert "另一个文件" in _submit(a, content=FILE + b"\n", key="k-same").json()["title"]

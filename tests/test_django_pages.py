@@ -101,3 +101,8 @@ def test_the_pages_switch_to_english(client, public_demo, demo_data):
     assert "Applications" in page
     assert "Needs review" in page
     assert "Direction 1" in page
+
+
+def test_the_favicon_is_found(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("voucher/favicon.svg")

@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # browsers ask for /favicon.ico whatever the page says: each asking logged a 404
+    path("favicon.ico", RedirectView.as_view(url=static("voucher/favicon.svg"), permanent=True)),
     path("", include("voucher.staffapi.urls")),  # /api/v1/bureau/ and the token page
     path("api/v1/", include("voucher.api.urls")),
     path("platforms/", include("voucher.platforms.urls")),

@@ -599,14 +599,18 @@ def _batch_create(
         None if application is None else application.pk,
         contract_id,
     )
-    if existing.file_sha256 != sha or existing.enterprise_uscc != uscc or not same_target:
-        raise Refused(
-            409,
-            "该 Idempotency-Key 已用于另一个文件 (Idempotency-Key already used for another file)",
-            f"batch {existing.pk} was submitted with this key",
-            errors=[{"location": "header.Idempotency-Key", "message": "already used"}],
-        )
-    return existing, False
+    if existing.file_sha256 != sha:
+        what = "另一个文件 (another file)"
+    elif existing.enterprise_uscc != uscc or not same_target:
+        what = "同一文件的另一个目标企业或合同 (the same file for another enterprise or contract)"
+    else:
+        return existing, False
+    raise Refused(
+        409,
+        f"该 Idempotency-Key 已用于{what}",
+        f"batch {existing.pk} was submitted with this key; send this one under a new key",
+        errors=[{"location": "header.Idempotency-Key", "message": "already used"}],
+    )
 
 
 def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBatch:
