@@ -317,3 +317,35 @@ def test_a_comparison_s_figures_read_as_money_or_quantities(value, kind, shown):
 def test_a_figure_in_a_sentence_is_exact_and_never_in_exponent_form(value):
     text = reconciliation.plain(value, 2)
     assert "E" not in text and D(text.replace(",", "")) == value
+
+
+def test_the_comparisons_in_english_count_rows_in_the_singular_and_plural():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    def row(count):
+        return {
+            "batch": 1,
+            "month": "2025-10",
+            "first_row": 2,
+            "last_row": 1 + count,
+            "row_count": count,
+        }
+
+    comparison = {
+        "kind": "invoiced",
+        "label": "发票金额 / 消费金额",
+        "subject": "",
+        "note": "",
+        "expected": "100.00",
+        "actual": "0",
+        "difference": "-100.00",
+        "tolerance": "0",
+        "flagged": True,
+        "sources": ["invoices", "terms[0]"],
+        "rows": [row(1), row(3)],
+    }
+    with translation.override("en"):
+        html = render_to_string("review/_platform_comparisons.html", {"comparisons": [comparison]})
+    assert "(1 row)" in html and "(3 rows)" in html and "(1 rows)" not in html
+    assert "Invoices" in html and "Contract terms, line 1" in html and "-¥100.00" in html

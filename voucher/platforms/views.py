@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from voucher.applications.states import UNDECIDED_STATES
@@ -42,8 +43,10 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    _(
-                        "已生成申报 #%(number)s，审查结论 %(outcome)s；平台数据核对差异 %(flagged)s 处"
+                    ngettext(
+                        "已生成申报 #%(number)s，审查结论 %(outcome)s；平台数据核对差异 %(flagged)s 处",
+                        "已生成申报 #%(number)s，审查结论 %(outcome)s；平台数据核对差异 %(flagged)s 处",
+                        flagged,
                     )
                     % {
                         "number": stored.application_id,
