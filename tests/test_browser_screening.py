@@ -111,6 +111,12 @@ def test_the_centre_screens_lists_and_builds_and_the_bureau_reviews(browser, pub
     assert "合同 C1：核对差异" in row.inner_text()
     page.screenshot(path=str(ARTIFACTS / "screening-built.png"), full_page=True)
 
+    # on a phone the screening page is cards, not wider than the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "screening-phone.png"), full_page=True)
+
     entry = _in_thread_get(lambda: ShortlistEntry.objects.get(project=published["project"]))
     reviewer = browser.new_page(viewport={"width": 1280, "height": 900})
     _log_in(reviewer, url, "shenhe", "/review/")
