@@ -514,6 +514,11 @@ def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluat
 
     labels = [e.label for e in review_screen(application, screener).history]
     assert "开源项目筛选（市数字经济中心）" in labels and "平台数据核对" in labels, labels
+    # the notice does not say the enterprise applied: under 免申即享 it did not
+    from voucher.documents.pdf import decision_notice_html
+
+    notice = decision_notice_html(application, "approval", Decimal(contract["subsidy"]), [])
+    assert "免申即享" in notice and "你单位申报的" not in notice
     assert not [f for f in stored.findings if f["rule"].startswith("D3_") and f["status"] == "fail"]
 
 
