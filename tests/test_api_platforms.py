@@ -724,3 +724,59 @@ def test_the_same_key_for_the_same_file_and_another_enterprise_says_so(a, listed
     assert again.status_code == 409
     assert "同一文件的另一个目标企业或合同" in again.json()["title"]
     assert "另一个文件" in _submit(a, content=FILE + b"\n", key="k-same").json()["title"]
+
+
+def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_rebuilds(
+    a, listed, screener, client, django_user_model, settings
+):
+    from voucher.applications.states import IN_REVIEW
+    from voucher.platforms import selectors
+    from voucher.review import actions as review
+    from voucher.review import permissions
+
+    from .review_support import FAST_HASHERS, make_staff, verified_client
+
+    first = _submit(a, key="k-1").json()["id"]
+    second = _submit(a, content=b"\xef\xbb\xbf" + FILE, key="k-2").json()["id"]
+    for batch_id in (first, second):
+        actions.batch_process(batch_id=batch_id)
+    built = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
+    assert built.contracts.get().deliveries.count() and not selectors.platform_data_changed(built)
+    type(built).objects.filter(pk=built.pk).update(state=IN_REVIEW)
+    built.refresh_from_db()
+    assert a.delete(f"/api/v1/consumption-batches/{second}").status_code == 200
+    assert selectors.platform_data_changed(built)
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    check = permissions.can_propose(reviewer, built)
+    assert not check and "重新生成" in check.reason
+    with pytest.raises(review.ReviewError, match="重新生成"):
+        review.decision_propose(application=built, kind="approval", acting_user=reviewer)
+    verified_client(client, reviewer)
+    assert 'id="platform-data-changed"' in client.get(f"/review/{built.pk}/").content.decode()
+    # the centre sees it and builds again, from the data as they are now
+    verified_client(client, screener)
+    assert "须重新生成" in client.get("/platforms/screening/").content.decode()
+    rebuilt = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert rebuilt.contracts[0]["delivered"] == "3000.00"  # once, not twice
+    assert not selectors.platform_data_changed(rebuilt.application)
+
+
+def test_a_build_refuses_a_screening_changed_while_it_read_the_data(
+    a, listed, screener, monkeypatch
+):
+    from voucher.platforms import selectors
+
+    real = selectors.d3_reconciliation
+
+    def meanwhile(**kwargs):  # another screener saves 不予列入 while this build reads the data
+        type(listed.screening).objects.filter(pk=listed.screening.pk).update(
+            decision="refused", open_source=False
+        )
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "d3_reconciliation", meanwhile)
+    with pytest.raises(actions.Refused, match="生成期间有变化"):
+        actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is None

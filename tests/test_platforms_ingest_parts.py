@@ -1,11 +1,13 @@
 """A CSV file read in parts side by side (`duck_ingest._Session._parts`) gives exactly what the
 reference gives: the same aggregates, row numbers across the parts, and errors. Where a split
 cannot be trusted (inside a quoted cell, lone carriage returns) or a part fails, the file is
-read in one piece; a blank line still takes the reference path."""
+read in one piece; a blank line before the end takes the reference path, blank lines at the end
+do not."""
 
 from __future__ import annotations
 
 import csv
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -155,3 +157,156 @@ def _count_reference_runs(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(core, "ingest_file", ingest_file)
     return taken
+
+
+# --- the byte scan ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "newlines", "ends", "lone_cr"),
+    [
+        (b"a\nb\n", 2, True, False),
+        (b"a\r\nb\r\n", 2, True, False),
+        (b"a\nb", 1, False, False),
+        (b"a\rb\n", 1, True, True),
+        (b"a\r\nb\r", 1, False, True),
+        (b"", 0, False, False),
+    ],
+)
+def test_the_scan_counts_line_feeds_and_finds_lone_carriage_returns(
+    tmp_path, data, newlines, ends, lone_cr
+):
+    path = tmp_path / "b.csv"
+    path.write_bytes(data)
+    for chunk in (1, 2, 3, 1 << 20):  # patterns straddling the chunks' edges
+        for wc in (True, False):  # line feeds counted by wc -l, or in the pass
+            shape = duck_ingest.csv_shape(path, [], chunk=chunk, wc=wc)
+            found = (shape.newlines, shape.ends_with_newline, shape.lone_cr)
+            assert found == (newlines, ends, lone_cr)
+
+
+@pytest.mark.parametrize("wc", [None, "/bin/false", "/bin/echo"], ids=["none", "fails", "babbles"])
+def test_without_a_working_wc_the_scan_counts_the_line_feeds_itself(tmp_path, monkeypatch, wc):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"h\na\r\nb\n\nc")
+    monkeypatch.setattr(duck_ingest.shutil, "which", lambda name: wc)
+    shape = duck_ingest.csv_shape(path, [], chunk=3)
+    assert (shape.newlines, shape.ends_with_newline, shape.lone_cr) == (4, False, False)
+
+
+def test_the_scan_knows_a_split_inside_quotes_by_their_parity(tmp_path):
+    path = tmp_path / "b.csv"
+    data = b'h\n"a\n""b""\n"\nc\n'
+    path.write_bytes(data)
+    inside = data.index(b"\n") + 3  # after `"a\n`
+    outside = data.index(b"c")
+    for chunk in (1, 4, 1 << 20):
+        assert duck_ingest.csv_shape(path, [inside], chunk=chunk).split_in_quotes
+        assert not duck_ingest.csv_shape(path, [outside], chunk=chunk).split_in_quotes
+
+
+@pytest.mark.parametrize(
+    ("newlines", "ends", "records", "match"),
+    [(3, True, 2, True), (2, False, 2, True), (4, True, 2, False), (2, True, 2, False)],
+)
+def test_records_match_every_line(newlines, ends, records, match):
+    shape = duck_ingest.CsvShape(newlines=newlines, ends_with_newline=ends)
+    assert shape.records_match(records) is match
+
+
+def test_splits_fall_just_after_a_line_feed_and_small_files_are_read_whole(tmp_path, monkeypatch):
+    path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(100)])
+    data = path.read_bytes()
+    monkeypatch.setattr(duck_ingest, "PARALLEL_MIN_BYTES", 0)
+    splits = duck_ingest.csv_splits(path, 4)
+    assert len(splits) == 3 and all(data[s - 1 : s] == b"\n" for s in splits)
+    assert splits == sorted(set(splits))
+    monkeypatch.setattr(duck_ingest, "PARALLEL_MIN_BYTES", len(data) + 1)
+    assert duck_ingest.csv_splits(path, 4) == []
+
+
+def test_without_named_pipes_the_file_is_read_in_one_piece(tmp_path, reads, monkeypatch):
+    def refuse(path):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(duck_ingest.os, "mkfifo", refuse)
+    path = _write(tmp_path / "b.csv", UNTIDY * 2)
+    reference, fast = both(path)
+    assert fast == reference and reads == [2, 0]
+
+
+def test_many_cores_read_at_most_max_parts(tmp_path, reads, monkeypatch):
+    monkeypatch.setattr(duck_ingest, "THREADS", 64)
+    path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(400)])
+    reference, fast = both(path)
+    assert fast == reference and reads == [duck_ingest.MAX_PARTS - 1]
+
+
+def test_lone_carriage_returns_take_the_reference_path(tmp_path, reads):
+    """Python's csv ends a record at a lone CR (old Mac files); such a file is read as the
+    reference reads it, whatever DuckDB would make of it."""
+    lines = [",".join(core.COLUMNS)] + [
+        ",".join(row(order_id=f"O-{i}").values()) for i in range(60)
+    ]
+    path = tmp_path / "b.csv"
+    path.write_bytes(("\r".join(lines) + "\r").encode("utf-8"))
+    reference, fast = both(path)
+    assert fast == reference and reference[1] == 60  # every row read
+
+
+def _pipe_max_size() -> int:
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            return int(limit.read())
+    except (OSError, ValueError):
+        return 0
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or _pipe_max_size() < duck_ingest.PIPE_BYTES,
+    reason="F_SETPIPE_SZ is Linux's, up to /proc/sys/fs/pipe-max-size",
+)
+def test_each_part_s_pipe_holds_a_mebibyte(tmp_path, reads, monkeypatch):
+    """DuckDB reads a default 64 KiB pipe 64 KiB at a time (a second more per 10 million rows):
+    every part's pipe is widened before the first byte goes in."""
+    import fcntl
+
+    sizes: list[int] = []
+    real = duck_ingest._widen
+
+    def widen(pipe):
+        real(pipe)
+        sizes.append(fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ))
+
+    monkeypatch.setattr(duck_ingest, "_widen", widen)
+    path = _write(tmp_path / "b.csv", [row(order_id=f"O-{i}") for i in range(90)])
+    reference, fast = both(path)
+    assert fast == reference and reads == [2]
+    assert sizes == [duck_ingest.PIPE_BYTES] * 3
+
+
+@pytest.mark.parametrize(
+    ("ending", "blank"),
+    [
+        (b"x\n", 0),
+        (b"x\n\n", 1),
+        (b"x\r\n\r\n", 1),
+        (b"x\n\n\n\n", 3),
+        (b"x\r\n\r\n\n", 2),
+        (b"x", 0),
+    ],
+)
+def test_the_scan_counts_the_blank_lines_at_the_end(tmp_path, ending, blank):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"a,b\n1,2\n" + ending)
+    assert duck_ingest._trailing_blank_lines(path) == blank
+
+
+def test_a_tail_of_nothing_but_line_ends_is_not_counted(tmp_path):
+    """More line ends than the tail holds: the count would be a guess, so it is 0 and the file
+    takes the reference path (its records do not account for its lines)."""
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"a,b\n1,2\n" + b"\n" * 5000)
+    assert duck_ingest._trailing_blank_lines(path) == 0
+    shape = duck_ingest.csv_shape(path, [])
+    assert not shape.records_match(1)

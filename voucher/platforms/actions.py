@@ -316,7 +316,8 @@ def project_screen(
     )
     with transaction.atomic():
         current = (
-            ShortlistEntry.objects.select_for_update()
+            # of=self: PostgreSQL locks no row of the nullable side of an outer join
+            ShortlistEntry.objects.select_for_update(of=("self",))
             .filter(project=project)
             .select_related("application")
             .first()
@@ -653,7 +654,8 @@ def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBa
             )
         before = batch.status
         batch.status = ConsumptionBatch.WITHDRAWN
-        batch.save(update_fields=["status"])
+        batch.withdrawn_at = timezone.now()
+        batch.save(update_fields=["status", "withdrawn_at"])
         audit(
             actor=None,
             action="platform_batch_withdraw",
@@ -997,7 +999,34 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     with transaction.atomic():
         # Two screeners building at once, or a reviewer deciding meanwhile: the shortlist entry
         # and the previous build are locked and the previous one's state is checked again.
-        entry = ShortlistEntry.objects.select_for_update().get(pk=entry.pk)
+        seen = (
+            entry.decision,
+            entry.open_source,
+            entry.scenario_aligned,
+            entry.action_plan_aligned,
+        )
+        project_seen = tuple(str(getattr(project, f)) for f in SCREENED_FIELDS)
+        locked_entry = ShortlistEntry.objects.select_for_update().filter(pk=entry.pk).first()
+        # the document was built from what was read before the lock: the screening (saved again,
+        # or deleted by the platform changing its project) and the project must still be those
+        if (
+            locked_entry is None
+            or (
+                locked_entry.decision,
+                locked_entry.open_source,
+                locked_entry.scenario_aligned,
+                locked_entry.action_plan_aligned,
+            )
+            != seen
+            or tuple(str(getattr(Project.objects.get(pk=project.pk), f)) for f in SCREENED_FIELDS)
+            != project_seen
+        ):
+            raise Refused(
+                409,
+                "筛选结论或项目在生成期间有变化，请刷新后重新生成 (the screening or the project "
+                "changed meanwhile: reload and build again)",
+            )
+        entry = locked_entry
         replaced = None
         if entry.application_id is not None:
             previous = Application.objects.select_for_update().get(pk=entry.application_id)

@@ -186,6 +186,7 @@ class ConsumptionBatch(models.Model):
     error_report = models.TextField(blank=True)  # CSV: row, line, column, message
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "消费明细批次"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from voucher.platforms import consumption, reconcile
 from voucher.platforms.models import (
@@ -210,4 +210,33 @@ def reconciliations_of(application: Any) -> list[ContractReconciliation]:
     """The reconciliations a direction-3 application was built with."""
     return list(
         ContractReconciliation.objects.filter(application=application).order_by("contract_id")
+    )
+
+
+def platform_data_changed(application: Any) -> bool:
+    """Whether the platform's data changed after `application` (direction 3) was built from it:
+    a batch processed or withdrawn since, or a contract (its terms, invoices, payments) saved
+    since. The application keeps the figures it was built with; the centre must build it again
+    for the bureau to decide on the data as they are."""
+    if getattr(application, "direction", None) != 3:
+        return False
+    entry = ShortlistEntry.objects.filter(application=application).select_related("project").first()
+    if entry is None:
+        return False
+    built = application.created_at
+    project = entry.project
+    batches = ConsumptionBatch.objects.filter(
+        platform_id=project.platform_id,
+        enterprise_uscc=project.enterprise_uscc,
+        settles_application__isnull=True,
+    )
+    return (
+        batches.filter(
+            Q(status=ConsumptionBatch.DONE, finished_at__gt=built) | Q(withdrawn_at__gt=built)
+        ).exists()
+        or PlatformContract.objects.filter(
+            platform_id=project.platform_id,
+            enterprise_uscc=project.enterprise_uscc,
+            updated_at__gt=built,
+        ).exists()
     )

@@ -73,10 +73,19 @@ def screening_page(request: HttpRequest) -> HttpResponse:
         except actions.Refused as refused:
             messages.error(request, refused.title)
         return redirect("platforms:screening")
+    projects = list(selectors.screening_queue())
+    outdated = {
+        p.screening.application_id
+        for p in projects
+        if getattr(p, "screening", None) is not None
+        and p.screening.application is not None
+        and p.screening.application.state in UNDECIDED_STATES
+        and selectors.platform_data_changed(p.screening.application)
+    }
     return render(
         request,
         "platforms/screening.html",
-        {"projects": selectors.screening_queue(), "rebuildable": UNDECIDED_STATES},
+        {"projects": projects, "rebuildable": UNDECIDED_STATES, "outdated": outdated},
     )
 
 

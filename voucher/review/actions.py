@@ -539,6 +539,8 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
             raise ConflictError(_("拟定后申报已重新评估，请退回审核人员重新拟定。"))
         if current.amount > latest.approved_max:
             raise ReviewError(_("核定金额超过最高可核定金额"))
+        if current.kind == "approval":
+            _require(p.can_confirm(acting_user, locked, current.kind))  # the platform's data
         before = _transition(locked, name, acting_user)
         current.status = CONFIRMED
         current.confirmed_by = acting_user

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from voucher.applications.models import Application
 from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
@@ -137,11 +137,26 @@ def can_propose(user: Any, application: Application) -> Check:
             _("申报当前为“%(state)s”，不能拟定审核意见")
             % {"state": _state_label(application.state)}
         )
+    from voucher.platforms.selectors import platform_data_changed
+
+    if platform_data_changed(application):
+        return _no(str(PLATFORM_DATA_CHANGED))
     return OK
 
 
+PLATFORM_DATA_CHANGED = gettext_lazy(
+    "平台数据在生成本申报后有变化（批次处理、撤回或合同更新）：须由市数字经济中心重新生成申报后再拟定审核意见"
+)
+
+
 def can_confirm(user: Any, application: Application, kind: str) -> Check:
-    return can_transition(user, application, "approve" if kind == "approval" else "reject")
+    check = can_transition(user, application, "approve" if kind == "approval" else "reject")
+    if check and kind == "approval":
+        from voucher.platforms.selectors import platform_data_changed
+
+        if platform_data_changed(application):  # proposed on the data as they were
+            return _no(str(PLATFORM_DATA_CHANGED))
+    return check
 
 
 def can_publish_publicity(user: Any) -> Check:

@@ -313,6 +313,8 @@ class ReviewScreen:
     # Returned for 补正 and not yet resubmitted: the findings and figures are of the version last
     # submitted (the applicant's self-checks of the version being corrected are left out).
     being_corrected: bool = False
+    # direction 3: the platform's data changed after the build (the figures here are the build's)
+    platform_data_changed: bool = False
 
 
 def assignable_staff(application: Application) -> list[str]:
@@ -331,6 +333,7 @@ def assignable_staff(application: Application) -> list[str]:
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
     from voucher.core.models import AuditEntry
+    from voucher.platforms.selectors import platform_data_changed
     from voucher.review.crosscheck import application_checks
     from voucher.review.history import history_label, history_query
 
@@ -410,6 +413,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
         being_corrected=application.state in SUPPLEMENT_STATES,
+        platform_data_changed=platform_data_changed(application),
     )
 
 
