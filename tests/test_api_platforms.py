@@ -250,6 +250,14 @@ def test_the_same_invoice_sent_twice_counts_once(a, listed):
     ]
 
 
+def test_a_contract_put_with_one_invoice_twice_is_refused(a, listed):
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "3000.00"}
+    twice = [invoice, {**invoice, "number": invoice["number"].lower() + " "}]
+    response = _put(a, f"/api/v1/enterprises/{USCC}/contracts/C1", {**CONTRACT, "invoices": twice})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"] == "body.invoices.1.number"
+
+
 def test_a_contract_id_longer_than_consumption_allows_is_refused(a, listed):
     long_id = "C" * 65
     response = _put(
@@ -568,14 +576,19 @@ def test_a_screening_an_application_stands_on_cannot_change(a, listed, screener)
     }
     with pytest.raises(actions.Refused, match=stored.application.reference):
         actions.project_screen(**refuse)
+    again = {**refuse, "open_source": True, "scenario_aligned": True}
+    again["reasons"] = listed.screening.reasons
+    assert actions.project_screen(**again).decision == "listed"  # saved as it is: fine
     type(stored.application).objects.filter(pk=stored.application_id).update(state=APPROVED)
     with pytest.raises(actions.Refused):
         actions.project_screen(**refuse)
     listed.screening.refresh_from_db()
     assert listed.screening.decision == "listed"
-    # withdrawn, it no longer stands on the screening
+    # withdrawn, it no longer stands on the screening: the centre and the platform may change
     type(stored.application).objects.filter(pk=stored.application_id).update(state=WITHDRAWN)
     assert actions.project_screen(**refuse).decision == "refused"
+    response = _post(a, "/api/v1/projects", {**PROJECT, "scenario": "新的场景"})
+    assert response.status_code == 200 and response.json()["screening"] is None
 
 
 def test_the_build_button_is_gone_once_the_application_has_a_decision(client, screener, a, listed):
@@ -683,6 +696,7 @@ def test_a_batch_refused_for_too_many_bad_rows_reports_them(a, listed, monkeypat
     batch_id = _submit(a, content=bad, key="k-bad").json()["id"]
     batch = actions.batch_process(batch_id=batch_id)
     assert batch.status == "refused" and "整批拒收" in batch.refusal
+    assert batch.summary["rows_rejected"] == 2  # the rows listed, not 0
     lines = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode().splitlines()
     assert lines[0] == "row,line,column,message" and [line[:4] for line in lines[1:]] == [
         "1,2,",

@@ -177,6 +177,24 @@ def test_a_refusal_names_the_line_and_cells_not_duckdb_s_options(tmp_path):
     assert str(tmp_path) not in messages[1] and "strict_mode" not in messages[1]
 
 
+def test_a_large_file_duckdb_refuses_is_refused_in_our_terms_without_a_python_read(
+    tmp_path, monkeypatch
+):
+    """Reading a large file in Python could outlast the worker's lock: only its structure is
+    read, and its refusal names the line and the cells."""
+    monkeypatch.setattr(duck_ingest, "PARALLEL_MIN_BYTES", 0)  # every file is "large"
+    monkeypatch.setattr(
+        core, "ingest_rows", lambda *a, **k: pytest.fail("the reference read the rows")
+    )
+    path = tmp_path / "b.csv"
+    rows = [",".join(row().values())] * 3
+    rows[1] += ",x"
+    path.write_text(",".join(core.COLUMNS) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(core.BatchRefused) as refused:
+        core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    assert str(refused.value) == "第 3 行有 12 个单元格，应为 11 个 (line 3: 12 cells, expected 11)"
+
+
 def test_quoted_cells_and_a_bom_read_as_the_reference_reads_them(tmp_path):
     path = tmp_path / "b.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as stream:

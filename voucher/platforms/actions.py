@@ -250,7 +250,8 @@ def _screening_reset_by(project: Project, values: dict[str, Any]) -> dict[str, A
     changed = [f for f in SCREENED_FIELDS if str(getattr(project, f)) != str(values[f])]
     if not changed:
         return None
-    if entry.application_id is not None:
+    built = entry.application
+    if built is not None and built.state != WITHDRAWN_APPLICATION:
         raise Refused(
             409,
             "项目已筛选并已生成申报，不能再修改 (the project is screened and its application "
@@ -323,7 +324,15 @@ def project_screen(
             .first()
         )
         built = current.application if current is not None else None
-        if built is not None and built.state != WITHDRAWN_APPLICATION:
+        unchanged = current is not None and (
+            current.open_source,
+            current.scenario_aligned,
+            current.action_plan_aligned,
+            current.reasons,
+        ) == (open_source, scenario_aligned, action_plan_aligned, reasons.strip())
+        if current is not None and built is not None and built.state != WITHDRAWN_APPLICATION:
+            if unchanged:
+                return current  # saved again as it is: nothing to refuse, nothing to record
             # the application stands on this screening: changing it would leave the bureau
             # reviewing (or having paid) an application whose listing no longer holds
             raise Refused(
@@ -411,6 +420,7 @@ def contract_submit(
                 **document,
                 **{k: existing.document.get(k, []) for k in keep_evidence if k in EVIDENCE_KINDS},
             }
+        _refuse_repeated_invoices(document.get("invoices") or [])
         contract = fmt.Contract.model_validate({**document, "deliveries": []})
         stored, created = PlatformContract.objects.update_or_create(
             platform=token.platform,
@@ -460,14 +470,30 @@ def contract_add_evidence(
     return stored
 
 
+def _invoice_key(number: Any) -> str:
+    return str(number).strip().upper()
+
+
+def _refuse_repeated_invoices(invoices: list[dict[str, Any]]) -> None:
+    """One invoice number twice in a contract counts its amount twice: refused."""
+    seen: set[str] = set()
+    for index, invoice in enumerate(invoices):
+        key = _invoice_key(invoice.get("number"))
+        if key in seen:
+            raise Refused(
+                422,
+                "同一发票号码出现两次 (the same invoice number twice)",
+                errors=[{"location": f"body.invoices.{index}.number", "message": "发票号码重复"}],
+            )
+        seen.add(key)
+
+
 def _refuse_a_known_invoice(document: dict[str, Any], item: dict[str, Any]) -> None:
     """An invoice number is the invoice: the same one sent again (a retry after a lost answer)
     would count its amount twice in the reconciliation."""
 
-    def key(number: Any) -> str:
-        return str(number).strip().upper()
-
-    if any(key(i.get("number")) == key(item.get("number")) for i in document.get("invoices", [])):
+    known = {_invoice_key(i.get("number")) for i in document.get("invoices", [])}
+    if _invoice_key(item.get("number")) in known:
         raise Refused(
             409,
             "该合同已有此号码的发票 (the contract already has an invoice with this number)",
@@ -900,6 +926,7 @@ def batch_process(
         except consumption.BatchRefused as refused:
             result, refusal = consumption.IngestResult(), str(refused)
             result.errors = refused.errors  # the bad rows found before it, if that is why
+            result.rows_rejected = len({error.row for error in refused.errors})
         with transaction.atomic():
             locked = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
             if locked.status != ConsumptionBatch.RUNNING or locked.attempts != batch.attempts:

@@ -130,8 +130,12 @@ _YEAR_10000 = core.day_start(date(9999, 12, 31)) + 86_400
 
 class DuckDBRefused(core.BatchRefused):
     """DuckDB could not read the file. Its message names its own options and the stored file's
-    path, nothing a platform can act on: the reference reads the file instead, and refuses it
-    in the platform's terms or reads it."""
+    path, nothing a platform can act on: `ingest_duckdb` says it in the platform's terms.
+    `brief`: the message's first line, which says what DuckDB found."""
+
+    def __init__(self, message: str, brief: str) -> None:
+        super().__init__(message)
+        self.brief = brief
 
 
 class Unsupported(Exception):
@@ -756,7 +760,12 @@ class _Session:
 
     def _refused(self, error: Exception) -> core.BatchRefused:
         what = "Parquet" if self.kind == "parquet" else "CSV"
-        return DuckDBRefused(f"不是有效的 {what} 文件 (not a valid {what} file): {error}")
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        return DuckDBRefused(
+            f"不是有效的 {what} 文件 (not a valid {what} file): {error}",
+            f"不是有效的 {what} 文件 (not a valid {what} file): {first}",
+        )
 
     def _run(self, sql: str, parameters: dict[str, Any]) -> Iterator[pa.RecordBatch]:
         import duckdb
@@ -890,11 +899,22 @@ def ingest_duckdb(
             path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
         )
 
+    def refused_in_our_terms(refused: DuckDBRefused) -> core.IngestResult:
+        # A small file: the reference reads it (its refusal names the line and the cells, or it
+        # reads what DuckDB would not). A large one: reading it in Python could outlast the
+        # worker's lock, so only its structure is read (line, cells), and failing that DuckDB's
+        # first line is given, without its options and our file's path.
+        if path.stat().st_size < PARALLEL_MIN_BYTES:
+            return reference()
+        if kind == "csv":
+            core.check_csv_structure(path)
+        raise core.BatchRefused(refused.brief) from None
+
     if kind != "csv":
         try:
             return _ingest(path, kind, window, contracts, max_errors, [], None)[0]
-        except DuckDBRefused:
-            return reference()
+        except DuckDBRefused as refused:
+            return refused_in_our_terms(refused)
     splits = csv_splits(path, min(THREADS, MAX_PARTS))
     with ThreadPoolExecutor(max_workers=1) as pool:
         shape = pool.submit(csv_shape, path, splits)
@@ -902,10 +922,8 @@ def ingest_duckdb(
             result, records = _ingest(
                 path, kind, window, contracts, max_errors, splits, shape.result
             )
-        except DuckDBRefused:
-            # the reference refuses in the platform's terms (line 3: 10 cells, expected 11),
-            # or reads what DuckDB would not; either way its answer is the answer
-            return reference()
+        except DuckDBRefused as refused:
+            return refused_in_our_terms(refused)
         if not shape.result().records_match(records):
             return reference()
     return result
