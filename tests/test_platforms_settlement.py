@@ -210,6 +210,7 @@ def test_a_settlement_batch_sent_by_mistake_is_withdrawn_and_no_longer_compared(
     verified_client(client, reviewer)
     page = client.get(f"/review/{application.pk}/").content.decode()
     assert f"#{batch_id} 供应商C1 已撤回（不计入）" in page
+    assert "没有计入的结算批次" in page and "尚未处理完成" not in page
 
 
 def test_a_settlement_batch_of_a_decided_application_stays(setup):

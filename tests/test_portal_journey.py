@@ -79,3 +79,10 @@ def test_a_filled_application_is_evaluated_submitted_frozen_and_receipted(
     app.refresh_from_db()
     assert app.applicant_name != "改名"
     assert Submission.objects.get(application=app).document_sha256 == before
+    # the bureau's 办理记录 names every step the applicant took, in words
+    from voucher.core.models import AuditEntry
+    from voucher.review.history import history_label, history_query
+
+    entries = AuditEntry.objects.filter(history_query(app))
+    assert entries.filter(action="application_submit").exists()
+    assert not [e.action for e in entries if history_label(e) == e.action]

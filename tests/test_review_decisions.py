@@ -279,9 +279,11 @@ def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_la
         acting_user=team["approver"],
     )
     # the 办理记录 names each step in words, the 公示 list's publication included
-    labels = [e.label for e in selectors.review_screen(application, team["auditor"]).history]
+    history = selectors.review_screen(application, team["auditor"]).history
+    labels = [e.label for e in history]
     for step in ("拟定审核意见", "复核确认", "发布公示名单", "登记拨付"):
         assert step in labels, labels
+    assert not [e.action for e in history if e.label == e.action]  # every step in words
     claw = actions.clawback_request(
         application=application,
         notice_date=date(2026, 8, 31),

@@ -669,3 +669,19 @@ def test_an_unexpected_error_is_a_problem_too(team, in_review, monkeypatch):
     response = _api(team["auditor"], ("read",)).get(f"{API}/applications/{in_review.pk}")
     body = _is_problem(response, 500)
     assert "boom" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("role", "decides"),
+    [
+        ("bureau_reviewer", True),
+        ("bureau_approver", True),
+        ("auditor", False),
+        ("administrator", False),
+        ("centre_screener", False),
+    ],
+)
+def test_the_decide_scope_is_offered_to_the_roles_that_decide(django_user_model, role, decides):
+    user = make_staff(django_user_model, f"u-{role}", role)
+    assert ("decide" in actions.scopes_for(user)) == decides
+    assert "read" in actions.scopes_for(user)

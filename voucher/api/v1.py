@@ -267,6 +267,9 @@ def _batch_out(batch: ConsumptionBatch) -> dict[str, Any]:
 # --- endpoints ----------------------------------------------------------------------------------
 
 router = Router()
+# 1 to 100 visible ASCII characters: headers are Latin-1 on the wire, so a key in other
+# characters arrives garbled (the action checks the same)
+IDEMPOTENCY_KEY = r"^[!-~]{1,100}$"
 Uscc = str
 
 
@@ -468,7 +471,7 @@ def batch_submit(
     request: HttpRequest,
     uscc: str,
     file: File[UploadedFile],
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+    idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY),
 ) -> Any:
     """Upload a consumption file (CSV or Parquet, docs/platform-api.md). 202: queued; 200: the
     same key and file were already submitted (the existing batch); 409: the key was used for
@@ -524,7 +527,7 @@ def settlement_submit(
     uscc: str,
     contract_id: str,
     file: File[UploadedFile],
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+    idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY),
 ) -> Any:
     """Settlement data (14-1 五) for a contract an applicant declared in a direction 1, 2 or 4
     application: the consumption file format. Only the platform whose organisation is the

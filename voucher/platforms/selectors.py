@@ -160,6 +160,12 @@ class SettlementView:
     def differences(self) -> int:
         return sum(1 for c in self.comparisons if c["flagged"])
 
+    @property
+    def pending(self) -> bool:
+        """A batch still to be processed (otherwise no comparison means none counts)."""
+        waiting = (ConsumptionBatch.QUEUED, ConsumptionBatch.RUNNING)
+        return any(b.status in waiting for b in self.batches)
+
 
 def settlement_of(application: Any) -> list[SettlementView]:
     """Per contract of `application`: its settlement batches and, from the processed ones, the

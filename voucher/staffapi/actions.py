@@ -28,11 +28,12 @@ class TokenError(Exception):
 
 
 def scopes_for(user: Any) -> tuple[str, ...]:
-    """The scopes a user's roles can use: `decide` only for a role that decides anything (an
-    auditor reads; a token that says otherwise would only be refused at every use)."""
+    """The scopes a user's roles can use: `decide` only for the roles the decisions of the API
+    belong to (a reviewer proposes; an approver confirms or returns). Anyone else's decide
+    token would only be refused at every use."""
     from voucher.review import roles as r
 
-    deciding = r.staff_roles_of(user) - {r.AUDITOR}
+    deciding = r.staff_roles_of(user) & {r.REVIEWER, r.APPROVER}
     return SCOPES if deciding else tuple(s for s in SCOPES if s != DECIDE)
 
 
