@@ -61,8 +61,10 @@ def normal(result: core.IngestResult):
 
 
 def both(path, contracts=CONTRACTS, **kwargs):
-    """(reference, duckdb), or the two refusal messages' classes."""
+    """(reference, duckdb), or "refused" for each that refused the file. Two refusals must say
+    the same and list the same bad rows (the error report of a refused batch)."""
     outcomes = []
+    refusals = []
     for engine in ("python", "duckdb"):
         try:
             outcomes.append(
@@ -72,8 +74,11 @@ def both(path, contracts=CONTRACTS, **kwargs):
                     )
                 )
             )
-        except core.BatchRefused:
+        except core.BatchRefused as refused:
             outcomes.append("refused")
+            refusals.append((str(refused), sorted(refused.errors, key=lambda e: e.row)))
+    if len(refusals) == 2:
+        assert refusals[0] == refusals[1]
     return outcomes
 
 
