@@ -124,8 +124,12 @@ def test_a_reviewers_day(browser, site):
     # accept, formal check passed
     page.get_by_role("button", name="受理并进行形式审查").click()
     assert page.locator("#state").inner_text() == "形式审查中"
+    assert page.get_by_text(
+        "已办理：受理并进行形式审查"
+    ).is_visible()  # which step, not just "done"
     page.get_by_role("button", name="形式审查通过，进入审核").click()
     assert page.locator("#state").inner_text() == "审核中"
+    assert page.get_by_text("已办理：形式审查通过，进入审核").is_visible()
 
     # resolve the review finding, with the reason
     finding = page.locator(".finding-review", has_text="SUPPLIER_EQUITY")

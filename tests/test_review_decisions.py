@@ -505,3 +505,10 @@ def test_the_navigation_offers_only_pages_the_role_may_open(
     assert set(offered) <= names and not set(not_offered) & names, names
     for href in links:  # and every link offered opens
         assert client.get(href).status_code == 200, href
+
+
+def test_an_unknown_transition_is_refused_not_a_500(client, team, in_review, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    verified_client(client, team["reviewer"])
+    page = client.post(f"/review/{in_review.pk}/transition/no_such_step/", follow=True)
+    assert page.status_code == 200 and "未知的流转" in page.content.decode()

@@ -133,6 +133,7 @@ def _transition(locked: Application, name: str, user: Any, *, conflict: bool = T
     if not check.allowed:
         if (
             conflict
+            and name in TRANSITIONS
             and locked.state not in TRANSITIONS[name].source
             and (RULES[name].roles & p.r.roles_of(user, locked, among=RULES[name].roles))
         ):

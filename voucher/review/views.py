@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from voucher.applications.models import Application, PolicyRoundRecord
-from voucher.applications.states import STATE_CHOICES
+from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.review import actions, exports, otp, selectors, typed
 from voucher.review import permissions as p
 from voucher.review import roles as r
@@ -237,7 +237,8 @@ def transition(request: HttpRequest, application_id: int, name: str) -> HttpResp
     application = _application(request, application_id)
     _run(
         request,
-        _("已办理"),
+        _("已办理：%(action)s")
+        % {"action": p.transition_label(name) if name in TRANSITIONS else name},
         lambda: actions.application_transition(
             application=application,
             transition=name,
