@@ -6,11 +6,10 @@ Screenshots land in test-artifacts/claim-*.png."""
 from __future__ import annotations
 
 import pytest
-from django_otp.oath import TOTP
 
+from .browser_support import ARTIFACTS, chromium, totp_code
 from .portal_helpers import pdf_bytes
 from .review_support import FAST_HASHERS
-from .test_browser_demo import ARTIFACTS, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -38,23 +37,12 @@ def site(transactional_db, live_server, settings, tmp_path, django_user_model):
 
 @pytest.fixture
 def browser(site):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"claim-{name}.png"), full_page=True)
-
-
-def _code(username: str) -> str:
-    from voucher.review.demo import demo_key
-
-    return f"{TOTP(demo_key(username)).token():06d}"
 
 
 def test_a_claim_filed_on_a_phone_and_approved_by_the_administrator(browser, site):
@@ -95,7 +83,7 @@ def test_a_claim_filed_on_a_phone_and_approved_by_the_administrator(browser, sit
     admin.wait_for_url("**/review/login/**")
     admin.get_by_label("用户名").fill("guanli")
     admin.get_by_label("密码").fill(PASSWORD)
-    admin.get_by_label("动态验证码").fill(_code("guanli"))
+    admin.get_by_label("动态验证码").fill(totp_code("guanli"))
     admin.get_by_role("button", name="登录").click()
     admin.wait_for_url("**/accounts/claims/")
     admin.get_by_role("link", name=NAME).click()

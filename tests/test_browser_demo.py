@@ -11,12 +11,10 @@ import pytest
 
 from voucher.policy.clauses import CLAUSES
 
-from .conftest import EXAMPLES_DIR, ROOT
+from .browser_support import ARTIFACTS, chromium
+from .conftest import EXAMPLES_DIR
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -37,13 +35,8 @@ def browser(demo_site):
     inside it would open a database connection that nobody closes (PostgreSQL then refuses to
     drop the test database), so the fixtures touch the database before and after it, not in it.
     """
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def test_a_visitor_reads_the_list_and_the_review_finding_with_its_clause(browser, demo_site):

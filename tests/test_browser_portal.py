@@ -13,8 +13,8 @@ import re
 
 import pytest
 
+from .browser_support import ARTIFACTS, chromium
 from .portal_helpers import docx_bytes, open_round, pdf_bytes, png_bytes
-from .test_browser_demo import ARTIFACTS, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -61,13 +61,8 @@ def portal_site(transactional_db, live_server, settings, tmp_path):
 
 @pytest.fixture
 def browser(portal_site):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def shot(page, name: str) -> None:

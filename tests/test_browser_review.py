@@ -5,41 +5,18 @@ publicity list, the payment. Screenshots land in test-artifacts/review-*.png.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from django_otp.oath import TOTP
 
-from .conftest import EXAMPLES_DIR, ROOT, application_from
+from .browser_support import ARTIFACTS, chromium, in_thread, totp_code
+from .conftest import EXAMPLES_DIR, application_from
 from .review_support import FAST_HASHERS
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "voucher-demo"
-
-
-def _in_thread(fn):
-    """ORM work while the browser runs: its own thread and connection, closed afterwards."""
-    errors = []
-
-    def run():
-        try:
-            fn()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
 
 
 @pytest.fixture
@@ -76,19 +53,8 @@ def site(transactional_db, live_server, settings, django_user_model):
 
 @pytest.fixture
 def browser(site):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _code(username: str) -> str:
-    from voucher.review.demo import demo_key
-
-    return f"{TOTP(demo_key(username)).token():06d}"
+    with chromium() as browser:
+        yield browser
 
 
 def _log_in(page, url, username):
@@ -96,7 +62,7 @@ def _log_in(page, url, username):
     page.wait_for_url("**/review/login/**")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_label("动态验证码").fill(_code(username))
+    page.get_by_label("动态验证码").fill(totp_code(username))
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{url}/review/")
 
@@ -179,7 +145,7 @@ def test_a_reviewers_day(browser, site):
             acting_user=get_user_model().objects.get(username="t-applicant"),
         )
 
-    _in_thread(answer)
+    in_thread(answer)
 
     # the reviewer sees the answers and the field-level diff
     page.goto(screen)
@@ -237,7 +203,7 @@ def test_a_reviewers_day(browser, site):
             starts_on=today - timedelta(days=8), ends_on=today - timedelta(days=1)
         )
 
-    _in_thread(period_over)  # eight days later
+    in_thread(period_over)  # eight days later
 
     # record the payment
     page.goto(screen)

@@ -12,14 +12,13 @@ import re
 
 import pytest
 
-from .conftest import ROOT
+from .browser_support import ARTIFACTS, chromium, in_thread, totp_code
 from .review_support import FAST_HASHERS
 from .test_api_platforms import CONTRACT, FILE, PROJECT, USCC
-from .test_browser_review import CHROMIUM_ARGS, PASSWORD, _code, _in_thread
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "voucher-demo"  # the demo staff's (demo_staff_ensure)
 
 
 @pytest.fixture
@@ -40,20 +39,15 @@ def published(transactional_db, live_server, settings, tmp_path):
 
 @pytest.fixture
 def browser(published):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _log_in(page, url: str, username: str, then: str) -> None:
     page.goto(f"{url}/review/login/?next={then}")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_label("动态验证码").fill(_code(username))
+    page.get_by_label("动态验证码").fill(totp_code(username))
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{url}{then}")
 
@@ -95,10 +89,10 @@ def test_the_centre_screens_lists_and_builds_and_the_bureau_reviews(browser, pub
     row.get_by_role("button", name="生成并审查申报").click()
     page.wait_for_load_state()
     assert "请先“保存结论”" in page.content()
-    entry = _in_thread_get(lambda: ShortlistEntry.objects.get(project=published["project"]))
+    entry = in_thread(lambda: ShortlistEntry.objects.get(project=published["project"]))
     assert entry.application_id is None and entry.open_source
 
-    _in_thread(lambda: _platform_sends_contract_and_consumption(published))
+    in_thread(lambda: _platform_sends_contract_and_consumption(published))
     row = page.locator("tr", has_text=PROJECT["name"])
     row.get_by_role("button", name="生成并审查申报").click()
     page.wait_for_load_state()
@@ -117,7 +111,7 @@ def test_the_centre_screens_lists_and_builds_and_the_bureau_reviews(browser, pub
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "screening-phone.png"), full_page=True)
 
-    entry = _in_thread_get(lambda: ShortlistEntry.objects.get(project=published["project"]))
+    entry = in_thread(lambda: ShortlistEntry.objects.get(project=published["project"]))
     reviewer = browser.new_page(viewport={"width": 1280, "height": 900})
     _log_in(reviewer, url, "shenhe", "/review/")
     reviewer.goto(f"{url}/review/{entry.application_id}/")
@@ -125,9 +119,3 @@ def test_the_centre_screens_lists_and_builds_and_the_bureau_reviews(browser, pub
     assert PROJECT["name"] in text and "C1" in text
     assert "平台数据核对" in text or "核对差异" in text
     reviewer.screenshot(path=str(ARTIFACTS / "screening-review.png"), full_page=True)
-
-
-def _in_thread_get(fn):
-    out = []
-    _in_thread(lambda: out.append(fn()))
-    return out[0]

@@ -6,42 +6,20 @@ Screenshots land in test-artifacts/supplement-*.png (one at phone width)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .browser_support import ARTIFACTS, chromium, in_thread
 from .portal_helpers import PASSWORD, USCC_A, USCC_B, fill_d2, member, open_round
-from .test_browser_demo import ARTIFACTS, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 EMAIL = "owner@a.example.cn"
 ITEMS = ["合同C1的合同总额与盖章合同不一致，请更正", "说明与供应商共同股东的关系"]
-
-
-def _in_thread(fn):
-    """ORM work while the browser runs (Playwright's loop is in this thread)."""
-    out, errors = [], []
-
-    def run():
-        try:
-            out.append(fn())
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return out[0]
 
 
 @pytest.fixture
@@ -99,13 +77,8 @@ def returned(transactional_db, live_server, settings, tmp_path, django_user_mode
 
 @pytest.fixture
 def browser(returned):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def shot(page, name: str) -> None:
@@ -167,7 +140,7 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
         draft = latest_evaluation(application, with_correction_in_progress=True)
         return yuan(submitted.approved_max), yuan(draft.approved_max)
 
-    submitted_max, draft_max = _in_thread(amounts)
+    submitted_max, draft_max = in_thread(amounts)
     assert (submitted_max, draft_max) == ("¥397,440.00", "¥300,000.00")
     staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     screen = staff.new_page()
@@ -212,7 +185,7 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
         found = latest_diff(Application.objects.get(pk=app_id))
         return {line.path: (line.before, line.after) for line in found.lines}
 
-    changed = _in_thread(diff)
+    changed = in_thread(diff)
     assert changed["contracts[0].total_amount"] == ("24000000.00", "23000000.00")
 
     # and on the review screen: the resubmitted version's figures, and the diff
