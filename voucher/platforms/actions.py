@@ -239,6 +239,10 @@ def project_publish(*, token: ApiToken, data: dict[str, Any]) -> tuple[Project, 
 SCREENED_FIELDS = ("name", "url", "scenario", "start_date", "open_source_licence")
 
 
+def _screened(project: Project) -> tuple[str, ...]:
+    return tuple(str(getattr(project, f)) for f in SCREENED_FIELDS)
+
+
 def _screening_reset_by(project: Project, values: dict[str, Any]) -> dict[str, Any] | None:
     """A screened project whose screened fields change goes back to the centre's queue: its
     screening is deleted (what it was goes into the audit entry) and it is off the list until
@@ -324,12 +328,12 @@ def project_screen(
             .first()
         )
         built = current.application if current is not None else None
-        unchanged = current is not None and (
-            current.open_source,
-            current.scenario_aligned,
-            current.action_plan_aligned,
-            current.reasons,
-        ) == (open_source, scenario_aligned, action_plan_aligned, reasons.strip())
+        unchanged = current is not None and current.conclusion == (
+            open_source,
+            scenario_aligned,
+            action_plan_aligned,
+            reasons.strip(),
+        )
         if current is not None and built is not None and built.state != WITHDRAWN_APPLICATION:
             if unchanged:
                 return current  # saved again as it is: nothing to refuse, nothing to record
@@ -1026,27 +1030,13 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     with transaction.atomic():
         # Two screeners building at once, or a reviewer deciding meanwhile: the shortlist entry
         # and the previous build are locked and the previous one's state is checked again.
-        seen = (
-            entry.decision,
-            entry.open_source,
-            entry.scenario_aligned,
-            entry.action_plan_aligned,
-        )
-        project_seen = tuple(str(getattr(project, f)) for f in SCREENED_FIELDS)
         locked_entry = ShortlistEntry.objects.select_for_update().filter(pk=entry.pk).first()
         # the document was built from what was read before the lock: the screening (saved again,
         # or deleted by the platform changing its project) and the project must still be those
         if (
             locked_entry is None
-            or (
-                locked_entry.decision,
-                locked_entry.open_source,
-                locked_entry.scenario_aligned,
-                locked_entry.action_plan_aligned,
-            )
-            != seen
-            or tuple(str(getattr(Project.objects.get(pk=project.pk), f)) for f in SCREENED_FIELDS)
-            != project_seen
+            or locked_entry.conclusion != entry.conclusion
+            or _screened(Project.objects.get(pk=project.pk)) != _screened(project)
         ):
             raise Refused(
                 409,

@@ -116,6 +116,12 @@ class ShortlistEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.project} → {self.decision}"
 
+    @property
+    def conclusion(self) -> tuple[bool, bool, bool, str]:
+        """What the screener ticked and wrote (the decision follows from it): the build and a
+        second save compare it with what they were given."""
+        return (self.open_source, self.scenario_aligned, self.action_plan_aligned, self.reasons)
+
 
 class PlatformContract(models.Model):
     """A listed enterprise's compute contract as the platform submitted it.

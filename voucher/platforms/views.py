@@ -4,6 +4,8 @@ platform's contracts and consumption and evaluated by the engine."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -56,12 +58,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 entry = actions.project_screen(
-                    project=project,
-                    acting_user=request.user,
-                    open_source=bool(request.POST.get("open_source")),
-                    scenario_aligned=bool(request.POST.get("scenario_aligned")),
-                    action_plan_aligned=bool(request.POST.get("action_plan_aligned")),
-                    reasons=request.POST.get("reasons", ""),
+                    project=project, acting_user=request.user, **_posted(request)
                 )
                 decision = {"listed": _("列入名单"), "refused": _("不予列入")}.get(
                     entry.decision, entry.get_decision_display()
@@ -89,12 +86,17 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _posted(request: HttpRequest) -> dict[str, Any]:
+    """The screening form as project_screen takes it (in ShortlistEntry.conclusion's order)."""
+    return {
+        "open_source": bool(request.POST.get("open_source")),
+        "scenario_aligned": bool(request.POST.get("scenario_aligned")),
+        "action_plan_aligned": bool(request.POST.get("action_plan_aligned")),
+        "reasons": request.POST.get("reasons", ""),
+    }
+
+
 def _unsaved_changes(request: HttpRequest, entry: ShortlistEntry) -> bool:
-    posted = (
-        bool(request.POST.get("open_source")),
-        bool(request.POST.get("scenario_aligned")),
-        bool(request.POST.get("action_plan_aligned")),
-        request.POST.get("reasons", "").strip(),
-    )
-    saved = (entry.open_source, entry.scenario_aligned, entry.action_plan_aligned, entry.reasons)
-    return posted != saved
+    posted = _posted(request)
+    posted["reasons"] = posted["reasons"].strip()
+    return tuple(posted.values()) != entry.conclusion
