@@ -474,15 +474,11 @@ def contract_add_evidence(
     return stored
 
 
-def _invoice_key(number: Any) -> str:
-    return str(number).strip().upper()
-
-
 def _refuse_repeated_invoices(invoices: list[dict[str, Any]]) -> None:
     """One invoice number twice in a contract counts its amount twice: refused."""
     seen: set[str] = set()
     for index, invoice in enumerate(invoices):
-        key = _invoice_key(invoice.get("number"))
+        key = fmt.invoice_key(invoice.get("number"))
         if key in seen:
             raise Refused(
                 422,
@@ -496,8 +492,8 @@ def _refuse_a_known_invoice(document: dict[str, Any], item: dict[str, Any]) -> N
     """An invoice number is the invoice: the same one sent again (a retry after a lost answer)
     would count its amount twice in the reconciliation."""
 
-    known = {_invoice_key(i.get("number")) for i in document.get("invoices", [])}
-    if _invoice_key(item.get("number")) in known:
+    known = {fmt.invoice_key(i.get("number")) for i in document.get("invoices", [])}
+    if fmt.invoice_key(item.get("number")) in known:
         raise Refused(
             409,
             "该合同已有此号码的发票 (the contract already has an invoice with this number)",

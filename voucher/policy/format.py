@@ -296,6 +296,11 @@ class Invoice(_Model):
     amount: Money
 
 
+def invoice_key(number: object) -> str:
+    """An invoice number as two records of the same invoice compare: spaces and case aside."""
+    return str(number).strip().upper()
+
+
 class Payment(_Model):
     date: Day
     amount: Money

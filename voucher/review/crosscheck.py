@@ -28,6 +28,7 @@ from voucher.applications.models import (
     PolicyRoundRecord,
     RegistryShareholding,
 )
+from voucher.policy import format as fmt
 from voucher.registry.models import Shareholding
 
 INACTIVE_STATES = ("draft", "withdrawn")
@@ -167,7 +168,7 @@ def _neighbourhood(application: Application) -> list[Application]:
         if _contract_key(supplier, contract_id) in contract_keys
     }
     numbers = {
-        _invoice_key(n)
+        fmt.invoice_key(n)
         for n in Invoice.objects.filter(contract__application=application).values_list(
             "number", flat=True
         )
@@ -178,7 +179,7 @@ def _neighbourhood(application: Application) -> list[Application]:
             for app_id, number in Invoice.objects.filter(
                 contract__application__in=active
             ).values_list("contract__application_id", "number")
-            if _invoice_key(number) in numbers
+            if fmt.invoice_key(number) in numbers
         }
         if numbers
         else set()
@@ -207,10 +208,6 @@ def _neighbourhood(application: Application) -> list[Application]:
         .prefetch_related("contracts")
         .order_by("id")
     )
-
-
-def _invoice_key(number: str) -> str:
-    return number.strip().upper()
 
 
 def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
@@ -255,7 +252,7 @@ def _cross_findings(applications: list[Application]) -> RoundChecks:
     for app_id, number in Invoice.objects.filter(
         contract__application_id__in=list(by_id)
     ).values_list("contract__application_id", "number"):
-        key = _invoice_key(number)
+        key = fmt.invoice_key(number)
         invoices[key].add(app_id)
         invoice_count[key] += 1
     for number, ids in sorted(invoices.items()):
