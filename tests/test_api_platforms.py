@@ -754,21 +754,32 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     second = _submit(a, content=b"\xef\xbb\xbf" + FILE, key="k-2").json()["id"]
     for batch_id in (first, second):
         actions.batch_process(batch_id=batch_id)
+    evidence = f"/api/v1/enterprises/{USCC}/contracts/C1"
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "6000.00"}
+    assert _post(a, f"{evidence}/invoices", invoice).status_code == 201
+    payment = {"date": "2026-04-02", "amount": "6000.00"}
+    assert _post(a, f"{evidence}/payments", payment).status_code == 201
     built = actions.d3_application_build(entry=listed.screening, acting_user=screener).application
     assert built.contracts.get().deliveries.count() and not selectors.platform_data_changed(built)
     type(built).objects.filter(pk=built.pk).update(state=IN_REVIEW)
     built.refresh_from_db()
-    assert a.delete(f"/api/v1/consumption-batches/{second}").status_code == 200
-    assert selectors.platform_data_changed(built)
     settings.PASSWORD_HASHERS = FAST_HASHERS
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    approver = make_staff(django_user_model, "approver", "bureau_approver")
+    proposed = review.decision_propose(application=built, kind="approval", acting_user=reviewer)
+    assert a.delete(f"/api/v1/consumption-batches/{second}").status_code == 200
+    assert selectors.platform_data_changed(built)
+    with pytest.raises(review.ReviewError, match="重新生成"):  # proposed on the data as they were
+        review.decision_confirm(decision=proposed, acting_user=approver)
+    review.decision_return(decision=proposed, reason="平台数据已变", acting_user=approver)
     check = permissions.can_propose(reviewer, built)
     assert not check and "重新生成" in check.reason
     with pytest.raises(review.ReviewError, match="重新生成"):
         review.decision_propose(application=built, kind="approval", acting_user=reviewer)
     verified_client(client, reviewer)
     assert 'id="platform-data-changed"' in client.get(f"/review/{built.pk}/").content.decode()
-    # the centre sees it and builds again, from the data as they are now
+    # the centre sees it and builds again, from the data as they are now (a contract saved
+    # after the build is such a change too)
     verified_client(client, screener)
     assert "须重新生成" in client.get("/platforms/screening/").content.decode()
     rebuilt = actions.d3_application_build(entry=listed.screening, acting_user=screener)

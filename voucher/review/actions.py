@@ -541,7 +541,7 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
         if current.amount > latest.approved_max:
             raise ReviewError(_("核定金额超过最高可核定金额"))
         if current.kind == "approval":
-            _require(p.can_confirm(acting_user, locked, current.kind))  # the platform's data
+            _require(p.platform_data_current(locked))  # _transition checks the rest
         before = _transition(locked, name, acting_user)
         current.status = CONFIRMED
         current.confirmed_by = acting_user

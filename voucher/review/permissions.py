@@ -137,6 +137,12 @@ def can_propose(user: Any, application: Application) -> Check:
             _("申报当前为“%(state)s”，不能拟定审核意见")
             % {"state": _state_label(application.state)}
         )
+    return platform_data_current(application)
+
+
+def platform_data_current(application: Application) -> Check:
+    """Direction 3: a decision is taken on the platform's data as they are, not as they were
+    when the application was built (a batch processed or withdrawn since, a contract saved)."""
     from voucher.platforms.selectors import platform_data_changed
 
     if platform_data_changed(application):
@@ -152,10 +158,7 @@ PLATFORM_DATA_CHANGED = gettext_lazy(
 def can_confirm(user: Any, application: Application, kind: str) -> Check:
     check = can_transition(user, application, "approve" if kind == "approval" else "reject")
     if check and kind == "approval":
-        from voucher.platforms.selectors import platform_data_changed
-
-        if platform_data_changed(application):  # proposed on the data as they were
-            return _no(str(PLATFORM_DATA_CHANGED))
+        return platform_data_current(application)  # proposed on the data as they were
     return check
 
 
