@@ -58,6 +58,6 @@ def totp_code(username: str) -> str:
     """The current code of a demo staff user (`voucher demo`'s TOTP keys)."""
     from django_otp.oath import TOTP
 
-    from voucher.review.demo import demo_key
+    from voucher.demo.staff import demo_key
 
     return f"{TOTP(demo_key(username)).token():06d}"

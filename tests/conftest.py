@@ -30,16 +30,48 @@ def _default_language_afterwards():
     translation.deactivate()
 
 
+def verified_session(client, user):
+    """`client` logged in as `user` in a session a TOTP code verified (what the review site's
+    login does after password and code): staff pages open no other session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def reviewer(db, django_user_model):
+    """A bureau reviewer (the role, a Django group); log in with verified_session."""
+    from django.contrib.auth.models import Group
+
+    from voucher.applications.roles import REVIEWER
+
+    user = django_user_model.objects.create_user("reviewer", password="pw-reviewer")
+    user.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    return user
+
+
+@pytest.fixture
+def admin_client(db, admin_user, client):
+    """The administrator (a superuser holds the role) in a TOTP-verified session: the admin
+    opens for nobody else."""
+    return verified_session(client, admin_user)
+
+
+@pytest.fixture
+def is_staff_only(db, django_user_model):
+    """Django's is_staff with every view permission and no staff role: it opens nothing."""
     from django.contrib.auth.models import Permission
 
-    user = django_user_model.objects.create_user("reviewer", password="pw-reviewer", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=("applications", "core"), codename__startswith="view_"
-        )
-    )
+    user = django_user_model.objects.create_user("isstaff", password="pw-isstaff", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     return user
 
 
@@ -64,7 +96,7 @@ def public_demo(settings):
 @pytest.fixture
 def demo_data(db):
     """Every example imported and evaluated folder by folder, as `voucher demo` does."""
-    from voucher.applications.demo import demo_load
+    from voucher.demo.examples import demo_load
 
     return demo_load(examples_dir=EXAMPLES_DIR)
 

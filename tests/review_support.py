@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from voucher.review import roles as r
+from voucher.applications import roles as r
 
 PASSWORD = "pw-review-1"
 ROLE_USERS = {
@@ -34,7 +34,7 @@ def make_staff(django_user_model, username: str, role: str | None):
 
 
 def make_applicant(django_user_model, application, username: str = "applicant"):
-    from voucher.accounts.models import Membership
+    from voucher.applications.models import Membership
 
     user = django_user_model.objects.create_user(
         f"t-{username}", password=PASSWORD, email=f"{username}@enterprise.example.cn"
@@ -55,7 +55,7 @@ def latest(application):
 
 
 def propose(application, proposer, kind="approval"):
-    from voucher.review.models import Decision
+    from voucher.applications.models import Decision
 
     evaluation = latest(application)
     amount = evaluation.approved_max if kind == "approval" else Decimal("0")
@@ -80,7 +80,7 @@ def confirm_by_hand(decision, confirmer):
 
 
 def publicity_over(application, publisher):
-    from voucher.review.models import PublicityList
+    from voucher.applications.models import PublicityList
 
     today = timezone.localdate()
     publicity = PublicityList.objects.create(

@@ -743,10 +743,10 @@ def test_the_same_key_for_the_same_file_and_another_enterprise_says_so(a, listed
 def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_rebuilds(
     a, listed, screener, client, django_user_model, settings
 ):
+    from voucher.applications import permissions
     from voucher.applications.states import IN_REVIEW
     from voucher.platforms import selectors
     from voucher.review import actions as review
-    from voucher.review import permissions
 
     from .review_support import FAST_HASHERS, make_staff, verified_client
 

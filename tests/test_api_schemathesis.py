@@ -88,7 +88,7 @@ BUREAU_OPERATIONS = [result.ok() for result in BUREAU.get_all_operations()]
 @pytest.fixture
 def bureau_token(demo_data, django_user_model):
     """A reviewer who is also an approver, so that every operation has someone to serve."""
-    from voucher.review.demo import demo_examples_submit
+    from voucher.demo.staff import demo_examples_submit
     from voucher.staffapi import actions
 
     from .review_support import make_staff

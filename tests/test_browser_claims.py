@@ -22,7 +22,7 @@ NAME = "北京导入示例科技有限公司"
 @pytest.fixture
 def site(transactional_db, live_server, settings, tmp_path, django_user_model):
     from voucher.applications.models import Enterprise
-    from voucher.review.demo import demo_staff_ensure
+    from voucher.demo.staff import demo_staff_ensure
 
     settings.DATA_DIR = tmp_path
     settings.PASSWORD_HASHERS = FAST_HASHERS

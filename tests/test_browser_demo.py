@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def demo_site(transactional_db, live_server, settings):
-    from voucher.applications.demo import demo_load
+    from voucher.demo.examples import demo_load
 
     settings.VOUCHER_PUBLIC_DEMO = True
     demo_load(examples_dir=EXAMPLES_DIR)

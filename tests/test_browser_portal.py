@@ -50,7 +50,7 @@ def contract_workbook() -> bytes:
 
 @pytest.fixture
 def portal_site(transactional_db, live_server, settings, tmp_path):
-    from voucher.applications.actions import rounds_sync
+    from voucher.applications.rounds import rounds_sync
 
     settings.DATA_DIR = tmp_path
     rounds_sync()

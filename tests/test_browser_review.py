@@ -24,9 +24,9 @@ def site(transactional_db, live_server, settings, django_user_model):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    from voucher.accounts.models import Membership
-    from voucher.applications.demo import demo_load
-    from voucher.review.demo import demo_examples_submit, demo_staff_ensure
+    from voucher.applications.models import Membership
+    from voucher.demo.examples import demo_load
+    from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
     demo_load(examples_dir=EXAMPLES_DIR)
@@ -128,15 +128,14 @@ def test_a_reviewers_day(browser, site):
     def answer():
         from django.contrib.auth import get_user_model
 
-        from voucher.applications.models import Application
-        from voucher.review import actions
-        from voucher.review.models import SupplementRequest
+        from voucher.applications import lifecycle
+        from voucher.applications.models import Application, SupplementRequest
 
         Application.objects.filter(pk=app_id).update(project_name="多模态大模型训练（补正后）")
         application = Application.objects.get(pk=app_id)
         open_request = SupplementRequest.objects.get(application=application, answered_at=None)
         first, second = open_request.items.order_by("id")
-        actions.supplement_answer(
+        lifecycle.supplement_answer(
             application=application,
             answers={
                 first.pk: "付款凭证已上传",
@@ -197,7 +196,7 @@ def test_a_reviewers_day(browser, site):
     page.screenshot(path=str(ARTIFACTS / "review-7-publicity.png"), full_page=True)
 
     def period_over():
-        from voucher.review.models import PublicityList
+        from voucher.applications.models import PublicityList
 
         PublicityList.objects.update(
             starts_on=today - timedelta(days=8), ends_on=today - timedelta(days=1)

@@ -23,9 +23,9 @@ PASSWORD = "voucher-demo"  # the demo staff's (demo_staff_ensure)
 
 @pytest.fixture
 def published(transactional_db, live_server, settings, tmp_path):
+    from voucher.demo.staff import demo_staff_ensure
     from voucher.platforms import actions
     from voucher.platforms.models import Platform
-    from voucher.review.demo import demo_staff_ensure
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")

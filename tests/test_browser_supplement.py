@@ -29,11 +29,11 @@ def returned(transactional_db, live_server, settings, tmp_path, django_user_mode
     from django.urls import reverse
     from django.utils import timezone
 
-    from voucher.applications.actions import rounds_sync
+    from voucher.applications import roles as r
     from voucher.applications.models import Application
+    from voucher.applications.rounds import rounds_sync
     from voucher.registry.models import Company, Shareholding
     from voucher.review import actions as review_actions
-    from voucher.review import roles as r
 
     from .review_support import make_staff
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.conftest import verified_session
 from voucher.applications.models import Application, Contract, StoredEvaluation
 from voucher.core.models import AuditEntry
 
@@ -61,10 +62,21 @@ def test_stored_evaluations_and_the_audit_log_cannot_be_changed(admin_client, de
     assert admin_client.get(reverse("admin:applications_storedevaluation_add")).status_code == 403
 
 
-def test_a_reviewer_sees_the_applications_but_cannot_add_one(client, reviewer, demo_data):
-    client.force_login(reviewer)
-    assert client.get(reverse("admin:applications_application_changelist")).status_code == 200
-    assert client.get(reverse("admin:applications_application_add")).status_code == 403
+def test_the_admin_is_the_administrators_only(client, reviewer, demo_data):
+    """A reviewer reads applications on the review site; the admin (every table) is the
+    administrator's, even in a TOTP-verified session."""
+    verified_session(client, reviewer)
+    for name in ("admin:index", "admin:applications_application_changelist"):
+        assert client.get(reverse(name)).status_code in (302, 403), name
+
+
+def test_a_superuser_with_a_password_only_is_sent_to_the_totp_login(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:applications_application_changelist"))
+    assert response.status_code == 302
+    assert (
+        response["Location"].startswith("/review/login/") or "/admin/login/" in response["Location"]
+    )
 
 
 def test_an_edit_in_the_admin_is_in_the_audit_log_and_marks_the_evaluation_stale(
@@ -106,6 +118,14 @@ def test_the_admin_re_evaluates_selected_applications(admin_client, admin_user, 
 
 
 def test_a_reviewer_cannot_re_evaluate(client, reviewer, demo_data):
-    client.force_login(reviewer)
-    page = client.get(reverse("admin:applications_application_changelist")).content.decode()
-    assert "evaluate_selected" not in page
+    verified_session(client, reviewer)
+    response = client.post(
+        reverse("admin:applications_application_changelist"),
+        {"action": "evaluate_selected", "_selected_action": ["1"]},
+    )
+    assert response.status_code in (302, 403)
+    assert (
+        not StoredEvaluation.objects.filter(pk__gt=0)
+        .exclude(pk__in=[e.pk for e in demo_data.evaluated])
+        .exists()
+    )

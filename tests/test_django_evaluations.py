@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voucher.applications import actions
-from voucher.applications.demo import demo_load
+from voucher.applications import actions, rounds
 from voucher.applications.interchange import (
     application_export,
     application_import,
@@ -13,6 +12,7 @@ from voucher.applications.interchange import (
 )
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
 from voucher.core.models import AuditEntry
+from voucher.demo.examples import demo_load
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.format import load_application_file
 from voucher.policy.round import ROUNDS_DIR
@@ -35,8 +35,8 @@ def _fails(stored: StoredEvaluation) -> set[str]:
 def test_rounds_sync_records_every_round_file_with_its_hash():
     import hashlib
 
-    actions.rounds_sync()
-    actions.rounds_sync()
+    rounds.rounds_sync()
+    rounds.rounds_sync()
     record = PolicyRoundRecord.objects.get(code="bj-2026")
     sha = hashlib.sha256((ROUNDS_DIR / "bj-2026.toml").read_bytes()).hexdigest()
     assert record.source_sha256 == sha

@@ -12,7 +12,7 @@ from voucher.applications.templatetags.voucher_format import wan, yuan
 from voucher.policy import results
 from voucher.policy.clauses import CLAUSES
 
-from .conftest import application_from
+from .conftest import application_from, verified_session
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_when_it_is_not_a_demo(
     ):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("admin:login"))
+        assert response["Location"].startswith(reverse("review:login"))  # password and TOTP
         assert "next=" in response["Location"]
 
 
@@ -91,7 +91,7 @@ def test_a_logged_in_outsider_is_refused(client, not_public, outsider, demo_data
 
 
 def test_a_reviewer_sees_the_pages_when_it_is_not_a_demo(client, not_public, reviewer, demo_data):
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     assert "申报列表" in client.get(reverse("applications:list")).content.decode()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import verified_session
 from voucher.documents import docx_forms, pdf
 from voucher.documents import source_text as src
 from voucher.documents.data import wan
@@ -308,7 +309,7 @@ DOWNLOADS = [
 def test_staff_download_each_document(
     client, reviewer, not_public, application, document, extension
 ):
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     r = client.get(f"/applications/{application.pk}/documents/{document}.{extension}")
     assert r.status_code == 200
     assert r.content[:4] == (b"%PDF" if extension == "pdf" else b"PK\x03\x04")
@@ -334,14 +335,14 @@ def test_a_public_demo_lets_anyone_download(client, public_demo, application):
 def test_unknown_documents_and_applications_are_not_found(
     client, reviewer, not_public, application
 ):
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     assert client.get(f"/applications/{application.pk}/documents/package.docx").status_code == 404
     assert client.get(f"/applications/{application.pk}/documents/other.pdf").status_code == 404
     assert client.get("/applications/99999/documents/package.pdf").status_code == 404
 
 
 def test_the_detail_page_links_every_download(client, reviewer, not_public, application):
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     page = client.get(f"/applications/{application.pk}/").content.decode()
     for document, extension in DOWNLOADS:
         assert f"/applications/{application.pk}/documents/{document}.{extension}" in page

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import verified_session
 from voucher.applications.models import Invoice
 from voucher.core.models import AuditEntry
 from voucher.documents.invoices import (
@@ -276,19 +277,20 @@ def test_a_line_that_is_not_compute_goes_to_a_reviewer(contract, settings):
 
 @pytest.fixture
 def clerk(db, django_user_model):
-    from django.contrib.auth.models import Permission
+    """A bureau reviewer: recording an invoice is a write on the evidence, the reviewer's."""
+    from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user("clerk", password="pw-clerk", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["add_invoice", "view_application"])
-    )
+    from voucher.applications.roles import REVIEWER
+
+    user = django_user_model.objects.create_user("clerk", password="pw-clerk")
+    user.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
     return user
 
 
 def test_staff_upload_an_invoice_see_the_flags_and_save_it(client, clerk, not_public, contract):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(clerk)
+    verified_session(client, clerk)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     assert client.get(url).status_code == 200
     upload = SimpleUploadedFile("fapiao.xml", invoice_xml(items=(COMPUTE, LEASING)), "text/xml")
@@ -320,7 +322,7 @@ def test_staff_upload_an_invoice_see_the_flags_and_save_it(client, clerk, not_pu
 def test_a_scan_upload_is_accepted_for_a_person_to_read(client, clerk, not_public, contract):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(clerk)
+    verified_session(client, clerk)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     page = client.post(
         url, {"file": SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32)}
@@ -328,7 +330,15 @@ def test_a_scan_upload_is_accepted_for_a_person_to_read(client, clerk, not_publi
     assert "审核人员阅读" in page.content.decode()
 
 
-def test_reviewers_without_the_permission_cannot_prefill(client, reviewer, not_public, contract):
-    client.force_login(reviewer)
+def test_staff_who_do_not_review_cannot_prefill(client, django_user_model, not_public, contract):
+    """An auditor reads; an administrator manages: neither records evidence (nor does a user
+    who is only Django's is_staff, or a password-only session)."""
+    from django.contrib.auth.models import Group
+
+    from voucher.applications.roles import AUDITOR
+
+    auditor = django_user_model.objects.create_user("auditor", password="pw-auditor")
+    auditor.groups.add(Group.objects.get_or_create(name=AUDITOR)[0])
+    verified_session(client, auditor)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     assert client.get(url).status_code == 403

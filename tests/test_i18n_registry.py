@@ -18,11 +18,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from voucher.applications import roles
 from voucher.registry.actions import registry_sweep_round
 from voucher.registry.importer import import_directory
-from voucher.review import roles
 
-from .conftest import application_from
+from .conftest import application_from, verified_session
 from .portal_helpers import uscc_with_check
 from .review_support import FAST_HASHERS, make_staff, verified_client
 from .test_i18n_review import CJK, _english, _entries, assert_no_chinese, chrome
@@ -243,7 +243,7 @@ def test_the_review_screen_draws_the_paths_in_english(client, admin, demo_data):
 
 def test_the_detail_page_draws_the_paths_in_english(client, reviewer, demo_data):
     application = application_from("d2-common-shareholder-review")
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     _english(client)
     page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
     text = "\n".join(_finding_paths(page))
@@ -366,8 +366,8 @@ def test_the_catalogue_compiles_and_the_mo_is_current(app, tmp_path):
 
 @pytest.fixture
 def seeded(db, settings, tmp_path):
-    from voucher.applications.actions import rounds_sync
-    from voucher.platforms import demo
+    from voucher.applications.rounds import rounds_sync
+    from voucher.demo import platforms as demo
 
     settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
     rounds_sync()

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from voucher.applications import models as review_models
+from voucher.applications import roles
 from voucher.applications.models import SERVICE_CHOICES
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
-from voucher.review import labels, roles
-from voucher.review import models as review_models
+from voucher.review import labels
 
 from .conftest import application_from
 from .review_support import (

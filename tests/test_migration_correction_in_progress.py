@@ -26,8 +26,7 @@ def _migrate(targets):
 @pytest.mark.django_db(transaction=True)
 def test_evaluations_since_the_latest_supplement_request_are_marked(demo_data, django_user_model):
     from voucher.applications.actions import application_evaluate
-    from voucher.applications.models import StoredEvaluation
-    from voucher.review.models import Snapshot, SupplementRequest
+    from voucher.applications.models import Snapshot, StoredEvaluation, SupplementRequest
 
     def evaluated_at(application, when):
         stored = application_evaluate(application=application)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from voucher.platforms import demo, selectors
+from voucher.demo import platforms as demo
+from voucher.platforms import selectors
 from voucher.platforms.models import ConsumptionBatch, ContractReconciliation
 
 
 @pytest.fixture
 def seeded(db, settings, tmp_path):
     settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
-    from voucher.applications.actions import rounds_sync
+    from voucher.applications.rounds import rounds_sync
 
     rounds_sync()
     lines: list[str] = []

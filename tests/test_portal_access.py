@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(settings, tmp_path, client):
-    from voucher.applications.models import Application, Contract
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import Application, Contract, MaterialFile
 
     settings.DATA_DIR = tmp_path
     open_round()
@@ -55,8 +54,7 @@ def urls(w):
 
 
 def test_an_outsider_gets_404_from_every_view_and_changes_nothing(world, client):
-    from voucher.applications.models import Application, Contract, Delivery
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import Application, Contract, Delivery, MaterialFile
 
     client.force_login(world["outsider"])
     before = (world["app"].version, Contract.objects.count(), Delivery.objects.count(),
@@ -87,8 +85,7 @@ def test_a_user_of_no_enterprise_gets_404(world, client, django_user_model):
 
 
 def test_the_owner_may_download_and_a_colleague_too(world, client):
-    from voucher.accounts.models import Membership
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile, Membership
 
     client.force_login(world["owner"])
     f = world["file"]

@@ -17,8 +17,8 @@ IMPORTED = "91110108MA01C3QX7B"  # USCC_A: an enterprise the registry import cre
 
 @pytest.fixture
 def world(settings, tmp_path, django_user_model):
+    from voucher.applications import roles as r
     from voucher.applications.models import Enterprise
-    from voucher.review import roles as r
 
     settings.DATA_DIR = tmp_path
     settings.PASSWORD_HASHERS = FAST_HASHERS
@@ -78,7 +78,7 @@ def _request_claim(client, world, django_capture_on_commit_callbacks):
 def test_approved_the_claimant_becomes_the_administrator(
     client, world, django_capture_on_commit_callbacks
 ):
-    from voucher.accounts.models import Membership
+    from voucher.applications.models import Membership
     from voucher.core.models import AuditEntry
 
     claim = _request_claim(client, world, django_capture_on_commit_callbacks)
@@ -107,7 +107,7 @@ def test_approved_the_claimant_becomes_the_administrator(
 def test_refused_with_a_reason_nobody_becomes_a_member(
     client, world, django_capture_on_commit_callbacks
 ):
-    from voucher.accounts.models import Membership
+    from voucher.applications.models import Membership
 
     claim = _request_claim(client, world, django_capture_on_commit_callbacks)
     mail.outbox.clear()
@@ -201,7 +201,7 @@ def _docx() -> bytes:
 
 
 def test_a_brand_new_enterprise_is_still_registered_at_once(client, world):
-    from voucher.accounts.models import Membership
+    from voucher.applications.models import Membership
 
     client.force_login(world["claimant"])
     response = client.post(reverse("accounts:enterprise_new"), {"uscc": USCC_B, "name": "乙公司"})

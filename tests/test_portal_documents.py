@@ -55,7 +55,7 @@ def test_a_user_of_another_enterprise_gets_none_of_the_documents(client, world):
 
 
 def test_the_package_lists_the_uploaded_files_with_their_hash(client, world):
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile
 
     uploaded = MaterialFile.objects.get(application=world["app"], original_name="合同-盖章版.pdf")
     response = _download(client, world["app"], "package", "pdf")
@@ -69,7 +69,7 @@ def test_the_package_lists_the_uploaded_files_with_their_hash(client, world):
 def test_a_supplement_request_shows_on_the_status_page_item_by_item(
     client, world, django_user_model
 ):
-    from voucher.review.models import SupplementItem, SupplementRequest
+    from voucher.applications.models import SupplementItem, SupplementRequest
 
     reviewer = django_user_model.objects.create_user("shenhe-test", is_staff=True)
     request = SupplementRequest.objects.create(

@@ -24,9 +24,9 @@ WIZARD_GETS = ["applicant", "project", "contracts", "report", "declarations", "c
 
 @pytest.fixture
 def world(settings, tmp_path, client, django_user_model):
+    from voucher.applications import roles as r
     from voucher.applications.models import Application
     from voucher.review import actions as review_actions
-    from voucher.review import roles as r
 
     settings.DATA_DIR = tmp_path
     open_round()
@@ -75,7 +75,7 @@ def _contract_post(client, app, total: str):
 
 
 def _answers(app, texts=("已更正为盖章合同金额", "与供应商无关联关系")):
-    from voucher.review.models import SupplementRequest
+    from voucher.applications.models import SupplementRequest
 
     request = SupplementRequest.objects.get(application=app, answered_at__isnull=True)
     return {f"answer_{i.pk}": t for i, t in zip(request.items.all(), texts, strict=True)}
@@ -84,9 +84,10 @@ def _answers(app, texts=("已更正为盖章合同金额", "与供应商无关�
 def test_the_round_trip_answer_edit_a_contract_total_resubmit_and_the_diff(
     client, world, django_capture_on_commit_callbacks
 ):
+    from voucher.applications import selectors as app_selectors
+    from voucher.applications.models import Snapshot
     from voucher.portal.models import Submission
     from voucher.review import selectors as review_selectors
-    from voucher.review.models import Snapshot
 
     app = world["app"]
     # the wizard opens on the supplement step, and every step shows the bureau's list
@@ -143,7 +144,7 @@ def test_the_round_trip_answer_edit_a_contract_total_resubmit_and_the_diff(
     changed = {line.path: (line.before, line.after) for line in diff.lines}
     assert changed["contracts[0].total_amount"] == ("24000000.00", "23000000.00"), changed
     # the answers are on record, the status page shows them, e-mails went out
-    (shown,) = [s for s in review_selectors.supplement_requests_for(app)]
+    (shown,) = [s for s in app_selectors.supplement_requests_for(app)]
     assert [answer for *_rest, answer in shown.items] == [
         "已更正为盖章合同金额",
         "与供应商无关联关系",
@@ -161,8 +162,8 @@ def test_the_round_trip_answer_edit_a_contract_total_resubmit_and_the_diff(
 
 
 def test_after_the_due_date_nothing_can_be_changed_nor_resubmitted(client, world):
+    from voucher.applications.models import SupplementRequest
     from voucher.portal import actions
-    from voucher.review.models import SupplementRequest
 
     app = world["app"]
     SupplementRequest.objects.filter(application=app).update(
@@ -239,7 +240,7 @@ def test_every_other_state_after_submission_is_frozen(client, world, state):
 
 
 def _answers_or_empty(app):
-    from voucher.review.models import SupplementItem
+    from voucher.applications.models import SupplementItem
 
     return {
         f"answer_{i.pk}": "答复" for i in SupplementItem.objects.filter(request__application=app)
@@ -254,7 +255,7 @@ def test_the_draft_and_the_supplement_state_are_the_only_editable_ones():
 
 
 def test_supplement_requested_without_an_open_request_is_frozen(client, world):
-    from voucher.review.models import SupplementRequest
+    from voucher.applications.models import SupplementRequest
 
     app = world["app"]
     SupplementRequest.objects.filter(application=app).update(answered_at=timezone.now())
@@ -374,8 +375,8 @@ def test_an_evaluation_takes_the_state_as_the_content_is_read_not_as_loaded(worl
 def test_the_parameters_page_leaves_out_what_resubmission_evaluates(world):
     """Evaluating again cannot bring an application being corrected up to the current
     parameters (its evaluations are the applicant's until resubmission, which uses them)."""
+    from voucher.applications.parameters import parameters_page
     from voucher.applications.selectors import latest_evaluation
-    from voucher.review.parameters import parameters_page
 
     app = world["app"]
     type(latest_evaluation(app)).objects.filter(application=app).update(parameters_sha256="old")

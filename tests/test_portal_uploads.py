@@ -101,7 +101,7 @@ ATTACKS = {
 def test_the_attack_is_refused_with_the_reason_and_nothing_is_stored(
     draft, client, settings, attack
 ):
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile
 
     name, content, reason = ATTACKS[attack]
     response = upload(client, draft, "contract", name, content)
@@ -115,7 +115,7 @@ def test_the_attack_is_refused_with_the_reason_and_nothing_is_stored(
 
 
 def test_a_file_over_the_size_limit_is_refused(draft, client, settings):
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile
 
     settings.VOUCHER_UPLOAD_MAX_FILE_BYTES = 1000
     response = upload(client, draft, "contract", "big.pdf", pdf_bytes() + b"%" * 2000)
@@ -125,7 +125,7 @@ def test_a_file_over_the_size_limit_is_refused(draft, client, settings):
 
 
 def test_the_application_total_is_limited(draft, client, settings):
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile
 
     one = pdf_bytes()
     settings.VOUCHER_UPLOAD_MAX_APPLICATION_BYTES = len(one) + 10
@@ -145,7 +145,7 @@ def test_good_files_are_stored_under_their_hash_and_fill_the_materials(
 ):
     import hashlib
 
-    from voucher.portal.models import MaterialFile
+    from voucher.applications.models import MaterialFile
 
     assert upload(client, draft, "contract", name, content).status_code == 302
     record = MaterialFile.objects.get()
@@ -156,7 +156,7 @@ def test_good_files_are_stored_under_their_hash_and_fill_the_materials(
 
 
 def test_names_are_sanitised():
-    from voucher.portal.uploads import sanitise_name
+    from voucher.applications.uploads import sanitise_name
 
     assert sanitise_name("../../etc/passwd.pdf") == "passwd.pdf"
     assert sanitise_name("C:\\Users\\x\\合同 扫描件.PDF") == "合同 扫描件.pdf"
@@ -173,9 +173,8 @@ def test_deleting_a_draft_file_keeps_bytes_a_claim_s_licence_shares(
     import hashlib
 
     from voucher.accounts.models import EnterpriseClaim
-    from voucher.applications.models import Enterprise
+    from voucher.applications.models import Enterprise, MaterialFile
     from voucher.portal import actions
-    from voucher.portal.models import MaterialFile
 
     content = pdf_bytes()
     sha = hashlib.sha256(content).hexdigest()

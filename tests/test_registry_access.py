@@ -1,6 +1,6 @@
 """Who may use the company-registry pages (persons and officers are personal data).
 
-The review site's login (password and TOTP) and voucher/review/permissions.py: every staff role
+The review site's login (password and TOTP) and voucher/applications/permissions.py: every staff role
 may look (relation lookup, sweeps), reviewers, approvers and the administrator may run a sweep,
 only the administrator may import. A refusal is a 403 page saying why, and changes nothing.
 """
@@ -13,10 +13,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.conftest import verified_session
+from voucher.applications import permissions as p
+from voucher.applications import roles
 from voucher.registry.importer import import_directory
 from voucher.registry.models import Company, ImportRun, SweepRun
-from voucher.review import permissions as p
-from voucher.review import roles
 
 from .review_support import FAST_HASHERS, PASSWORD, make_staff, verified_client
 
@@ -77,8 +78,8 @@ def test_the_permission_functions_by_role(django_user_model, role):
         assert p.can_sweep_registry(user).reason == NOT_SWEEPER
 
 
-def test_the_permission_functions_refuse_a_user_without_a_role(django_user_model, reviewer):
-    for user in (reviewer, django_user_model.objects.create_user("nobody")):
+def test_the_permission_functions_refuse_a_user_without_a_role(django_user_model, is_staff_only):
+    for user in (is_staff_only, django_user_model.objects.create_user("nobody")):
         assert p.can_view_registry(user).reason == "只有工作人员可以查看企业登记信息"
         assert not p.can_import_registry(user) and not p.can_sweep_registry(user)
 
@@ -168,9 +169,9 @@ def test_anonymous_is_sent_to_the_review_login(client, sweep):
     assert SweepRun.objects.count() == 1 and ImportRun.objects.count() == imports
 
 
-def test_django_is_staff_without_a_role_is_refused_with_the_reason(client, reviewer, sweep):
+def test_django_is_staff_without_a_role_is_refused_with_the_reason(client, is_staff_only, sweep):
     """The old check (Django is_staff) no longer opens the registry."""
-    client.force_login(reviewer)
+    verified_session(client, is_staff_only)
     imports = ImportRun.objects.count()
     for method, url, data in _all_pages(sweep):
         _refused(getattr(client, method)(url, data), NOT_STAFF)

@@ -8,12 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.conftest import application_from
+from tests.conftest import application_from, verified_session
 from tests.review_support import FAST_HASHERS, make_staff, verified_client
+from voucher.applications import roles
 from voucher.registry.actions import registry_sweep_round
 from voucher.registry.importer import import_directory
 from voucher.registry.models import Shareholding, SweepResult
-from voucher.review import roles
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +51,12 @@ def test_the_relation_page_draws_the_chain_with_ratios_for_staff(client, staff_r
     assert "7.2000%" in html  # effective ratio as text
 
 
-def test_the_registry_pages_are_for_staff_only(client, outsider, reviewer, registry, public_demo):
+def test_the_registry_pages_are_for_staff_only(
+    client, outsider, is_staff_only, registry, public_demo
+):
     url = reverse("registry:relation") + f"?a={SUPPLIER}&b={CHAIN_TARGET}"
     assert client.get(url)["Location"].startswith(reverse("review:login"))  # even in the demo
-    for user in (outsider, reviewer):  # reviewer: Django is_staff, but no staff role
+    for user in (outsider, is_staff_only):  # Django's is_staff, but no staff role
         client.force_login(user)
         assert client.get(url).status_code == 403
         assert client.get(reverse("registry:import")).status_code == 403
@@ -86,7 +88,7 @@ def test_a_reviewer_may_look_but_not_upload(client, staff_reviewer):
 
 
 def test_the_detail_page_draws_the_common_shareholder_paths(client, reviewer, demo_data):
-    client.force_login(reviewer)
+    verified_session(client, reviewer)
     application = application_from("d2-common-shareholder-review")
     html = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
     assert "finding-paths" in html
@@ -130,7 +132,7 @@ def test_a_sweep_reports_only_what_changed_since_the_last_one(client, staff_revi
 
 @pytest.mark.parametrize("model", ["company", "shareholding", "officer", "importrun", "sweeprun"])
 def test_the_admin_lists_the_registry_read_only(client, admin_user, registry, model):
-    client.force_login(admin_user)
+    verified_session(client, admin_user)
     page = client.get(reverse(f"admin:registry_{model}_changelist"))
     assert page.status_code == 200
     assert client.get(reverse(f"admin:registry_{model}_add")).status_code == 403

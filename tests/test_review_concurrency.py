@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
+from voucher.applications.models import Decision
 from voucher.review import actions
-from voucher.review.models import Decision
 
 from .conftest import application_from
 from .review_support import FAST_HASHERS, make_staff, put_in_state
@@ -48,7 +48,7 @@ def _race(*calls):
 
 @pytest.fixture
 def setup(transactional_db, django_user_model):
-    from voucher.applications.demo import demo_load
+    from voucher.demo.examples import demo_load
 
     from .conftest import EXAMPLES_DIR
 

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voucher.applications import lifecycle
+from voucher.applications import permissions as p
+from voucher.applications import selectors as app_selectors
+from voucher.applications.models import Decision, Notification
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
 from voucher.review import actions, selectors
-from voucher.review import permissions as p
 from voucher.review.budget import prorata
-from voucher.review.models import Decision, Notification
 from voucher.review.months import add_months
 
 from .conftest import application_from
@@ -144,12 +146,12 @@ def test_the_page_refuses_an_amount_above_approved_max(client, team, in_review):
 
 
 def test_the_admin_cannot_add_or_change_a_decision(admin_client, team, in_review):
-    assert admin_client.get("/admin/review/decision/add/").status_code == 403
+    assert admin_client.get("/admin/applications/decision/add/").status_code == 403
     decision = actions.decision_propose(
         application=in_review, kind="approval", acting_user=team["reviewer"]
     )
     response = admin_client.post(
-        f"/admin/review/decision/{decision.pk}/change/",
+        f"/admin/applications/decision/{decision.pk}/change/",
         {"amount": str(decision.amount * 2), "status": "confirmed"},
     )
     assert response.status_code == 403  # read-only: the change view refuses
@@ -210,15 +212,15 @@ def test_supplement_items_the_applicant_answer_and_the_field_diff(
         due_on=timezone.localdate() + timedelta(days=10),
         acting_user=team["reviewer"],
     )
-    (shown,) = selectors.supplement_requests_for(application)
+    (shown,) = app_selectors.supplement_requests_for(application)
     assert [text for _, _, text, _ in shown.items] == ["补充付款凭证", "说明与供应方的股权关系"]
     type(application).objects.filter(pk=application.pk).update(project_name="新的项目名称")
     application.refresh_from_db()
     with pytest.raises(actions.ReviewError, match="第 2 项"):
-        actions.supplement_answer(
+        lifecycle.supplement_answer(
             application=application, answers={shown.items[0][0]: "已补"}, acting_user=applicant
         )
-    actions.supplement_answer(
+    lifecycle.supplement_answer(
         application=application,
         answers={shown.items[0][0]: "已补", shown.items[1][0]: "无关联"},
         acting_user=applicant,
@@ -393,7 +395,7 @@ def test_a_failing_mail_server_never_blocks_and_administrators_see_it(
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr("voucher.review.notify.send_mail", broken)
+    monkeypatch.setattr("voucher.applications.notify.send_mail", broken)
     with django_capture_on_commit_callbacks(execute=True):
         actions.supplement_request(
             application=in_review,

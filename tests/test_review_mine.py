@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from voucher.applications.models import ReviewCase
 from voucher.core.models import AuditEntry
 from voucher.review import actions, selectors
-from voucher.review.models import ReviewCase
 
 from .conftest import application_from
 from .review_support import FAST_HASHERS, make_staff, put_in_state, verified_client
@@ -168,8 +168,8 @@ def test_a_bad_row_id_is_a_404_not_a_server_error(client, team, django_user_mode
 def test_the_assignable_staff_cost_the_same_queries_however_many_there_are(
     db, django_user_model, django_assert_max_num_queries
 ):
+    from voucher.applications import roles as r
     from voucher.applications.models import Application
-    from voucher.review import roles as r
     from voucher.review.selectors import assignable_staff
 
     application = Application(direction=2)

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from voucher.applications import parameters as params
 from voucher.applications.actions import application_evaluate
+from voucher.applications.models import FlaggedDevice, UnitPriceBand
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
-from voucher.review import parameters as params
-from voucher.review.models import FlaggedDevice, UnitPriceBand
 
 from .conftest import application_from
 from .review_support import FAST_HASHERS, latest, make_staff, put_in_state, verified_client

@@ -202,7 +202,7 @@ def test_a_refusal_page_says_why_in_the_active_language(client, reviewer):
 def test_the_last_active_administrator_stays(admin_user, django_user_model):
     """Two administrators removing each other at once: the second one finds itself removed
     already (its request began before) and may not remove the last one left."""
-    from voucher.review import roles as r
+    from voucher.applications import roles as r
 
     django_user_model.objects.exclude(pk=admin_user.pk).update(is_superuser=False)
     other = make_staff(django_user_model, "administrator2", "administrator")

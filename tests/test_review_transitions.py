@@ -9,12 +9,19 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from voucher.applications import lifecycle
+from voucher.applications.models import (
+    Clawback,
+    Decision,
+    PaymentRecord,
+    Snapshot,
+    SupplementRequest,
+)
 from voucher.applications.states import TRANSITIONS
+from voucher.applications.workflow import RULES
 from voucher.core.models import AuditEntry
 from voucher.review import actions
-from voucher.review.models import Clawback, Decision, PaymentRecord, Snapshot, SupplementRequest
 from voucher.review.months import add_months
-from voucher.review.workflow import RULES
 
 from .conftest import application_from
 from .review_support import (
@@ -122,7 +129,7 @@ def _perform(name, application, user, context):
             acting_user=user,
         )
     if name == "resubmit":
-        return actions.supplement_answer(
+        return lifecycle.supplement_answer(
             application=application, answers={context["item"].pk: "已补充"}, acting_user=user
         )
     if name in ("approve", "reject"):

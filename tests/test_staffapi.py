@@ -14,10 +14,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from voucher.applications.models import Decision
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
 from voucher.review import actions as review
-from voucher.review.models import Decision
 from voucher.staffapi import actions
 from voucher.staffapi.models import StaffApiToken
 

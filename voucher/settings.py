@@ -30,7 +30,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "voucher.applications.apps.VoucherAdminConfig",  # django.contrib.admin, one door
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "voucher.review",
     "voucher.staffapi",
+    "voucher.demo",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,8 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # model permissions in the admin: the access layer's administrator (applications/admin_site.py)
+    "voucher.applications.admin_site.AdministratorBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours

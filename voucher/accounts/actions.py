@@ -14,19 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voucher.accounts.models import (
-    ADMIN,
-    APPROVED,
-    MEMBER,
-    PENDING,
-    REFUSED,
-    EnterpriseClaim,
-    Invitation,
-    Membership,
-)
-from voucher.applications.models import Enterprise
+from voucher.accounts.models import APPROVED, PENDING, REFUSED, EnterpriseClaim, Invitation
+from voucher.applications import permissions
+from voucher.applications.models import ADMIN, MEMBER, Enterprise, Membership
+from voucher.applications.roles import ADMINISTRATOR
+from voucher.applications.uploads import upload_store
 from voucher.core.audit import audit
-from voucher.portal.uploads import upload_store
 
 INVITATION_DAYS = 14
 
@@ -207,7 +200,6 @@ def _claim_mail(claim: EnterpriseClaim, subject: str, body: str) -> None:
 
 def _administrators_told(claim: EnterpriseClaim) -> None:
     """The staff administrators learn of a new claim to decide (after commit)."""
-    from voucher.review.roles import ADMINISTRATOR
 
     user_model = get_user_model()
     addresses = sorted(
@@ -241,7 +233,7 @@ def enterprise_claim_request(
 ) -> EnterpriseClaim:
     """Ask to become the administrator of an enterprise without members.
 
-    The licence has passed voucher.portal.uploads.check_upload (content, extension, PDF with
+    The licence has passed voucher.applications.uploads.check_upload (content, extension, PDF with
     JavaScript, zip bombs …); it is stored under its content hash outside the web root.
     """
     extension = licence_name.rsplit(".", 1)[-1].lower() if "." in licence_name else ""
@@ -304,7 +296,6 @@ def enterprise_claim_decide(
     *, claim: EnterpriseClaim, approve: bool, reason: str, acting_user: Any
 ) -> EnterpriseClaim:
     """A staff administrator approves (the claimant becomes the administrator) or refuses."""
-    from voucher.review import permissions
 
     check = permissions.can_decide_enterprise_claim(acting_user)
     if not check:

@@ -11,35 +11,6 @@ from django.db import models
 
 from voucher.applications.models import Enterprise
 
-ADMIN, MEMBER = "admin", "member"
-ROLE_CHOICES = [(ADMIN, "管理员"), (MEMBER, "成员")]
-
-
-class Membership(models.Model):
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        verbose_name="用户",
-        on_delete=models.CASCADE,
-        related_name="membership",
-    )
-    enterprise = models.ForeignKey(
-        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField("角色", max_length=10, choices=ROLE_CHOICES, default=MEMBER)
-    created_at = models.DateTimeField("加入时间", auto_now_add=True)
-
-    class Meta:
-        verbose_name = "企业成员"
-        verbose_name_plural = "企业成员"
-        ordering = ("enterprise_id", "created_at", "id")
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.enterprise.name}（{self.get_role_display()}）"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ADMIN
-
 
 class Invitation(models.Model):
     """An administrator invites a colleague by e-mail; only the token's hash is stored."""

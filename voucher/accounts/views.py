@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from voucher.accounts import actions
-from voucher.accounts.access import access_enterprise_admin, membership_of
 from voucher.accounts.forms import (
     APPROVE,
     CLAIM_DECLARATION,
@@ -28,8 +27,10 @@ from voucher.accounts.forms import (
     SignUpForm,
 )
 from voucher.accounts.models import PENDING, EnterpriseClaim
+from voucher.applications.access import access_enterprise_admin, membership_of, staff_verified_by
 from voucher.applications.models import Enterprise
-from voucher.portal.uploads import upload_dir
+from voucher.applications.permissions import can_decide_enterprise_claim
+from voucher.applications.uploads import UploadRefused, check_upload, upload_dir
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -97,7 +98,6 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def enterprise_claim(request: HttpRequest) -> HttpResponse:
     """The claimant's request: business licence (checked like every upload) and declaration."""
-    from voucher.portal.uploads import UploadRefused, check_upload
 
     if membership_of(request.user) is not None:
         return redirect("portal:home")
@@ -150,8 +150,6 @@ StaffView = Callable[..., HttpResponseBase]
 def claim_administrator(view: StaffView) -> StaffView:
     """A staff administrator with a TOTP-verified session: the review site's own check
     (`staff_verified_by`), with the claims' permission."""
-    from voucher.review.permissions import can_decide_enterprise_claim
-    from voucher.review.views import staff_verified_by
 
     return staff_verified_by(can_decide_enterprise_claim)(view)
 
@@ -202,7 +200,6 @@ def claim_decide(request: HttpRequest, claim_id: int) -> HttpResponse:
 @require_GET
 def claim_licence(request: HttpRequest, claim_id: int) -> HttpResponseBase:
     """The licence of a claim: to the claimant and to a staff administrator, to nobody else."""
-    from voucher.review.permissions import can_decide_enterprise_claim
 
     claim = EnterpriseClaim.objects.filter(pk=claim_id).first()
     if claim is None:

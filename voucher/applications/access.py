@@ -1,4 +1,15 @@
-"""Who may see the pages: staff; everyone only in a public demo (DEBUG or VOUCHER_PUBLIC_DEMO)."""
+"""The one access-control layer: who may do what, for every kind of actor.
+
+Every door asks here: the portal (an enterprise's member or administrator), the bureau's pages
+(each staff role, always behind a TOTP-verified session), the evaluation pages, the documents,
+the downloads of uploaded materials, the Django admin, the platform API (a platform's token) and
+the bureau API (a staff member's token). `may(actor, action, obj)` answers with a `Check`: allowed,
+and the sentence that says why not. The rules themselves are `permissions.can_*`; `is_staff` is
+never the answer.
+
+An outsider (a user of another enterprise, or of none) gets 404 for another enterprise's
+application, whatever the URL: the answer does not even say that the application exists.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +18,137 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from voucher.applications import otp
+from voucher.applications import permissions as p
+from voucher.applications.models import Application, Membership
+from voucher.applications.roles import is_applicant_of, membership_of
+
+View = Callable[..., Any]
 
 
 def is_public_demo() -> bool:
     return bool(settings.DEBUG or getattr(settings, "VOUCHER_PUBLIC_DEMO", False))
 
 
-def staff_or_public_demo(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+def staff_verified_by(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
+    """Logged in, allowed by `check` (whose reason the 403 page shows), and the session
+    verified by a TOTP code: every staff page, the review site's, the registry's, the
+    platforms' screening, the enterprise claims', the evaluations' and the admin's."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            user: Any = request.user
+            if not user.is_authenticated:
+                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+            allowed = check(user)
+            if not allowed:
+                raise PermissionDenied(allowed.reason)
+            if not staff_session_verified(request):
+                if otp.confirmed_device(user) is None:
+                    return redirect("review:otp_setup")
+                logout(request)
+                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def staff_session_verified(request: HttpRequest) -> bool:
+    """A staff session counts only once a TOTP code verified it (django-otp's middleware)."""
+    user: Any = request.user
+    return bool(user.is_authenticated and getattr(user, "is_verified", lambda: False)())
+
+
+staff_verified = staff_verified_by(p.can_use_review_site)
+
+
+def evaluations_door(view: View) -> View:
+    """The evaluation pages: staff behind the TOTP login (the view then asks which
+    applications), or anyone in a public demo."""
+    verified = staff_verified(view)
+
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_public_demo():
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not request.user.is_staff:
-                raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if is_public_demo():
+            return view(request, *args, **kwargs)
+        return verified(request, *args, **kwargs)
 
     return wrapped
+
+
+NOT_VERIFIED = "staff session not verified by a TOTP code"
+
+
+def may_open_application_files(request: HttpRequest, application: Application) -> p.Check:
+    """The application's documents (14-2/14-3/14-4, the package) and the materials uploaded for
+    it: its enterprise's members; staff who may view it, in a TOTP-verified session; anyone in
+    a public demo. A refusal whose reason is NOT_VERIFIED sends staff to the TOTP login."""
+    user: Any = request.user
+    if is_public_demo() or user_may_access_application(user, application):
+        return p.OK
+    if not p.staff_roles(user):
+        return p.Check(False, "")
+    if not staff_session_verified(request):
+        return p.Check(False, NOT_VERIFIED)
+    return p.can_view_application(user, application)
+
+
+def may_prefill_invoices(request: HttpRequest, application: Application) -> p.Check:
+    """Recording an invoice read from an e-invoice file: a reviewer (or the centre's screener on
+    direction 3) in a TOTP-verified session."""
+    if not staff_session_verified(request):
+        return p.Check(False, NOT_VERIFIED)
+    return p.can_prefill_invoices(request.user, application)
+
+
+def access_enterprise_admin(user: Any) -> Membership:
+    """The membership of an enterprise administrator; PermissionDenied for a plain member."""
+    membership = membership_of(user)
+    if membership is None:
+        raise Http404("no enterprise")
+    if not membership.is_admin:
+        raise PermissionDenied
+    return membership
+
+
+def user_may_access_application(user: Any, application: Application) -> bool:
+    return is_applicant_of(user, application)
+
+
+def access_application(user: Any, application_id: int) -> Application:
+    """The application, if the user is a member of the enterprise that owns it; else 404.
+
+    Reads, writes, uploads, downloads and submission all come through here; whether the
+    application may still be changed is the actions' business (they refuse a frozen one).
+    """
+    membership = membership_of(user)
+    if membership is None:
+        raise Http404("no enterprise")
+    application = (
+        Application.objects.select_related("round", "enterprise")
+        .filter(pk=application_id, enterprise_id=membership.enterprise_id)
+        .first()
+    )
+    if application is None:
+        raise Http404("no such application")
+    return application
+
+
+def accessible_applications(user: Any) -> list[Application]:
+    membership = membership_of(user)
+    if membership is None:
+        return []
+    return list(
+        Application.objects.filter(enterprise_id=membership.enterprise_id)
+        .select_related("round", "enterprise")
+        .order_by("-created_at", "-id")
+    )

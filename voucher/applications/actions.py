@@ -2,63 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 
+from voucher.applications import parameters, ports
+from voucher.applications import permissions as p
 from voucher.applications.interchange import (
     application_export,
     application_import,
     document_sha256,
 )
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
+from voucher.applications.parameters import ParameterError, effective_round
+from voucher.applications.selectors import outside_lists
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.audit import audit
 from voucher.policy.context import EvaluationContext, OtherSubmission
 from voucher.policy.engine import evaluate
 from voucher.policy.results import Evaluation
-from voucher.policy.round import ROUNDS_DIR, get_rounds
-from voucher.registry.store import StoredRegistry
 
 __all__ = [
     "application_evaluate",
     "application_import",
     "applications_evaluate_batch",
     "round_evaluate_all",
-    "rounds_sync",
 ]
-
-
-def rounds_sync(*, acting_user: Any = None) -> list[PolicyRoundRecord]:
-    """Make the table of rounds match the round files shipped with the code."""
-    records = []
-    changes: dict[str, str] = {}
-    with transaction.atomic():
-        for code, policy_round in sorted(get_rounds().items()):
-            sha = hashlib.sha256((ROUNDS_DIR / f"{code}.toml").read_bytes()).hexdigest()
-            values = {
-                "title": policy_round.title,
-                "jurisdiction": policy_round.jurisdiction,
-                "window_start": policy_round.window_start,
-                "window_end": policy_round.window_end,
-                "source_sha256": sha,
-            }
-            record = PolicyRoundRecord.objects.filter(code=code).first()
-            if record is None:
-                record = PolicyRoundRecord.objects.create(code=code, **values)
-                changes[code] = "created"
-            elif any(getattr(record, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(record, key, value)
-                record.save()
-                changes[code] = "updated"
-            else:
-                changes[code] = "unchanged"
-            records.append(record)
-        audit(actor=acting_user, action="rounds_sync", data={"rounds": changes})
-    return records
 
 
 def _store(
@@ -121,12 +91,9 @@ def _evaluate(
         ]
     # The bureau's data: imported outside lists (CREDIT_RECORD, NO_OTHER_MUNICIPAL_SUPPORT) and
     # the administrator's unit-price bands and flagged devices over the round file.
-    from voucher.review.parameters import effective_round
-    from voucher.review.selectors import outside_lists
-
     municipal, dishonest = outside_lists()
     context = EvaluationContext(
-        registry=StoredRegistry(),
+        registry=ports.stored_registry(),
         other_submissions=tuple(others),
         municipal_support_usccs=municipal,
         dishonest_usccs=dishonest,
@@ -216,3 +183,21 @@ def round_evaluate_all(*, round_code: str, acting_user: Any = None) -> list[Stor
             data={"round": round_code, "evaluations": [_summary(s) for s in stored]},
         )
     return stored
+
+
+def round_reevaluate_undecided(*, record: PolicyRoundRecord, acting_user: Any) -> int:
+    """After a parameter change: evaluate again every application not yet decided.
+
+    Decided applications keep the evaluation their decision was made on (the decision notice
+    cites it); proposals still waiting for a second pair of eyes must be proposed again, which
+    decision_confirm enforces by refusing a proposal made on an older evaluation.
+    """
+    ParameterError.unless(p.can_manage_round(acting_user))
+    applications = list(
+        Application.objects.filter(
+            round=record, state__in=parameters.UNDECIDED_STATES
+        ).select_related("round", "enterprise")
+    )
+    if applications:
+        applications_evaluate_batch(applications=applications, acting_user=acting_user)
+    return len(applications)

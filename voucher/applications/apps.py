@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ApplicationsConfig(AppConfig):
+    default = True
     name = "voucher.applications"
     label = "applications"
     verbose_name = "申报"
+
+
+class VoucherAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with its site behind the one door (admin_site.py)."""
+
+    default = False
+    default_site = "voucher.applications.admin_site.AdministratorsAdminSite"

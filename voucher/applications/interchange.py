@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from voucher.applications import models
+from voucher.applications.rounds import rounds_sync
 from voucher.core.audit import audit
 from voucher.policy import format as fmt
 from voucher.policy.round import get_rounds
@@ -71,8 +72,6 @@ class _Fit:
 def _round_record(code: str) -> models.PolicyRoundRecord:
     record = models.PolicyRoundRecord.objects.filter(code=code).first()
     if record is None and code in get_rounds():
-        from voucher.applications.actions import rounds_sync
-
         rounds_sync()
         record = models.PolicyRoundRecord.objects.filter(code=code).first()
     if record is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from voucher.applications.interchange import application_export, document_sha256
-from voucher.applications.models import Application, StoredEvaluation
+from voucher.applications.models import (
+    Application,
+    ListedEnterprise,
+    StoredEvaluation,
+    SupplementRequest,
+)
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.round import get_rounds
 
@@ -105,12 +111,12 @@ def latest_evaluations(application_ids: Iterable[int]) -> dict[int, StoredEvalua
     return {e.application_id: e for e in StoredEvaluation.objects.filter(pk__in=ids)}
 
 
-def application_rows() -> list[ApplicationRow]:
-    applications = list(
-        Application.objects.select_related("enterprise", "round").order_by(
-            "round_id", "submitted_on", "id"
-        )
-    )
+def application_rows(directions: Iterable[int] | None = None) -> list[ApplicationRow]:
+    """Every application, or those of `directions` (the directions the viewer may see)."""
+    query = Application.objects.select_related("enterprise", "round")
+    if directions is not None:
+        query = query.filter(direction__in=list(directions))
+    applications = list(query.order_by("round_id", "submitted_on", "id"))
     latest = latest_evaluations(a.pk for a in applications)
     rows = []
     for a in applications:
@@ -232,3 +238,42 @@ def application_detail(application_id: int) -> ApplicationDetail:
             detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))
     detail.missing_materials = [_(MATERIAL_LABELS.get(m, m)) for m in evaluation.missing_materials]
     return detail
+
+
+def outside_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """The imported outside lists for the EvaluationContext: (municipal support, dishonest)."""
+    rows = list(ListedEnterprise.objects.values_list("kind", "uscc"))
+    municipal = frozenset(u for k, u in rows if k == "municipal_support")
+    dishonest = frozenset(u for k, u in rows if k == "dishonest")
+    return municipal, dishonest
+
+
+@dataclass(frozen=True)
+class SupplementView:
+    id: int
+    requested_at: Any
+    due_on: date
+    note: str
+    answered_at: Any
+    items: list[tuple[int, int, str, str]]  # (item id, position, text, answer)
+    open: bool
+
+
+def supplement_requests_for(application: Application) -> list[SupplementView]:
+    """What the bureau asked the applicant to supplement, newest first, item by item.
+
+    For the applicant portal: it shows exactly this list and answers it with
+    voucher.applications.lifecycle.supplement_answer(application=…, answers={item id: text}, acting_user=…).
+    """
+    return [
+        SupplementView(
+            id=r.pk,
+            requested_at=r.requested_at,
+            due_on=r.due_on,
+            note=r.note,
+            answered_at=r.answered_at,
+            items=[(i.pk, i.position, i.text, i.answer) for i in r.items.all()],
+            open=r.answered_at is None,
+        )
+        for r in SupplementRequest.objects.filter(application=application).prefetch_related("items")
+    ]

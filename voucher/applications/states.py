@@ -12,7 +12,7 @@ from typing import Final
 
 DRAFT: Final = "draft"
 SUBMITTED: Final = "submitted"
-# the bureau's side (voucher/review/workflow.py: who may, guards, what follows)
+# the bureau's side (voucher/applications/workflow.py: who may, guards, what follows)
 FORMAL_CHECK: Final = "formal_check"
 IN_REVIEW: Final = "in_review"
 SUPPLEMENT_REQUESTED: Final = "supplement_requested"

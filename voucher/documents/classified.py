@@ -111,3 +111,13 @@ def refusal_message(hits: list[Hit]) -> str:
         f"文件含有密级标志（{where}），不予接收。申报材料须经脱密处理："
         f"承诺书第5条“{COMMITMENTS[4]}”"
     )
+
+
+def upload_refusal(data: bytes, name: str) -> str | None:
+    """What refuses an uploaded file for its classification marks (plugged into the uploads'
+    check, applications/ports.py); a file the scanner cannot read was already checked there."""
+    try:
+        hits = scan_for_classified_marks(data, name)
+    except Exception:
+        return None
+    return refusal_message(hits) if hits else None

@@ -17,6 +17,7 @@ from django.utils import timezone
 from voucher.applications.interchange import application_export
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.documents import source_text as src
+from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import CHAPTERS, SECTIONS
 from voucher.policy.format import dumps_application
 from voucher.policy.money import format_wan
@@ -182,7 +183,6 @@ class ReportData:
 
 
 def implementation_report(application: Application) -> ReportData:
-    from voucher.documents.models import ImplementationReport
 
     written = ImplementationReport.objects.filter(application=application).first()
     chapters = {key: ReportChapter(heading) for key, heading in CHAPTERS.items()}

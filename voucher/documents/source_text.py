@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from voucher.documents.report_sections import CHAPTERS, SECTIONS
+
 # --- 附件14-2 算力使用情况表 ------------------------------------------------------------------
 
 USAGE_ATTACHMENT: Final = "附件14-2"
@@ -98,7 +100,6 @@ def fixed_sentences_14_2() -> list[str]:
 
 
 def fixed_sentences_14_3() -> list[str]:
-    from voucher.documents.report_sections import CHAPTERS, SECTIONS
 
     out = [REPORT_ATTACHMENT, REPORT_TITLE, REPORT_PROJECT_LABEL, REPORT_COMPANY_LABEL]
     out += list(CHAPTERS.values())

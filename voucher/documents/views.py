@@ -8,10 +8,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from voucher.applications import access
 from voucher.applications.models import Application, Contract
+from voucher.applications.permissions import Check
 from voucher.documents import docx_forms, pdf
-from voucher.documents.access import can_download_documents, can_prefill_invoices
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
 from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
@@ -42,11 +44,18 @@ def _application_for(request: HttpRequest, application_id: int) -> Application |
         application = load_application(application_id)
     except Application.DoesNotExist:
         raise Http404 from None
-    if not can_download_documents(request.user, application):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise PermissionDenied
-    return application
+    return _allowed(request, access.may_open_application_files(request, application)) or application
+
+
+def _allowed(request: HttpRequest, check: Check) -> HttpResponse | None:
+    """None when allowed; else the login (anonymous, or staff not verified by TOTP) or a 403."""
+    if check:
+        return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if check.reason == access.NOT_VERIFIED:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("review:login"))
+    raise PermissionDenied(check.reason)
 
 
 def download(
@@ -94,10 +103,9 @@ def invoice_prefill_page(
     found = _application_for(request, application_id)
     if isinstance(found, HttpResponse):
         return found
-    if not can_prefill_invoices(request.user, found):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise PermissionDenied
+    refused = _allowed(request, access.may_prefill_invoices(request, found))
+    if refused is not None:
+        return refused
     contract = get_object_or_404(Contract, pk=contract_pk, application=found)
     context: dict[str, object] = {"a": found, "contract": contract}
     upload = InvoiceUploadForm()

@@ -21,14 +21,16 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from voucher.applications import permissions
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
-from voucher.applications.models import Application, StoredEvaluation
+from voucher.applications.lifecycle import application_transition, lock
+from voucher.applications.models import Application, Contract, StoredEvaluation
 from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
 from voucher.applications.states import WITHDRAWN as WITHDRAWN_APPLICATION
 from voucher.core import bearer
 from voucher.core.audit import audit
-from voucher.platforms import consumption, scratch
+from voucher.platforms import consumption, scratch, selectors
 from voucher.platforms.models import (
     ApiToken,
     ConsumptionAggregate,
@@ -39,6 +41,7 @@ from voucher.platforms.models import (
     Project,
     ShortlistEntry,
 )
+from voucher.platforms.selectors import delivery_lines_of
 from voucher.policy import format as fmt
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.round import get_round
@@ -293,7 +296,6 @@ def screening_outcome(
 
 
 def _require_screener(user: Any) -> None:
-    from voucher.review import permissions
 
     check = permissions.can_screen(user)
     if not check:
@@ -729,7 +731,6 @@ def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[
     4, of the enterprise `uscc`, with a contract `contract_id`; only the platform whose
     organisation (Platform.uscc) is that contract's supplier may attach settlement data.
     """
-    from voucher.applications.models import Contract
 
     if not token.platform.uscc:
         raise Refused(
@@ -972,7 +973,6 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     record, withdrawn if no decision was taken on it yet (after a decision re-building is
     refused). The reconciliation of each contract is stored with it, differences flagged.
     """
-    from voucher.platforms.selectors import d3_reconciliation, delivery_lines_of
 
     _require_screener(acting_user)
     project = entry.project
@@ -995,7 +995,9 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         )
         contracts.append({**stored.document, "deliveries": deliveries})
         # flagged for the reviewer, never corrected: the deliveries stay the platform's figures
-        reconciliations.append(d3_reconciliation(stored=stored))
+        reconciliations.append(
+            selectors.d3_reconciliation(stored=stored)
+        )  # module lookup: tests patch it
     document = fmt.parse_application(
         {
             "format": fmt.FORMAT_ID,
@@ -1051,26 +1053,19 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
                 )
             if previous.state in WITHDRAWABLE_STATES:
                 # withdrawn before the new one is evaluated: it no longer counts for ONE_DIRECTION
-                before = previous.state
-                previous.withdraw()
-                previous.save()
-                replaced = previous.pk
-                audit(
-                    actor=acting_user,
-                    action="application_withdraw",
-                    obj=previous,
-                    data={
-                        "transition": "withdraw",
-                        "from": before,
-                        "to": previous.state,
-                        "reason": "rebuilt from the platform's data (重新生成)",
-                    },
+                application_transition(
+                    application=previous,
+                    transition="withdraw",
+                    acting_user=acting_user,
+                    data={"reason": "rebuilt from the platform's data (重新生成)"},
                 )
+                replaced = previous.pk
         application: Application = application_import(
             document=document,
             acting_user=acting_user,
             source_name=f"platform:{project.platform.code}:{project.external_id}",
         )
+        application = lock(application)  # evaluated, then submitted, as this one locked row
         entry.application = application
         entry.save(update_fields=["application"])
         for result in reconciliations:
@@ -1092,12 +1087,12 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             },
         )
         stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
-        application.submit()
-        application.save()
-        audit(
-            actor=acting_user,
+        application_transition(
+            application=application,
+            transition="submit",
+            acting_user=acting_user,
             action="platform_d3_submit",
-            obj=application,
             data={"project": project.pk, "replaces": replaced},
+            snapshot=False,
         )
     return stored_evaluation

@@ -106,7 +106,8 @@ class ShortlistEntry(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="+",
+        # the review's 办理记录 finds the screening an application was built from by it
+        related_name="shortlist_entries",
     )
 
     class Meta:

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from voucher.applications import permissions as p
+from voucher.applications.access import staff_verified
 from voucher.applications.states import UNDECIDED_STATES
+from voucher.core.http import row_id
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import Project, ShortlistEntry
 from voucher.policy.results import OUTCOME_LABELS
-from voucher.review import permissions as p
-from voucher.review.views import row_id, staff_verified
 
 
 @staff_verified  # the review site's login: password and TOTP

@@ -23,18 +23,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voucher.accounts.models import EnterpriseClaim
+from voucher.applications import lifecycle
 from voucher.applications import models as m
-from voucher.applications.actions import application_evaluate, rounds_sync
+from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export
+from voucher.applications.models import MaterialFile, SupplementRequest
+from voucher.applications.rounds import rounds_sync
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
+from voucher.applications.uploads import upload_dir, upload_store
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.policy.format import dumps_application
 from voucher.policy.round import MATERIAL_IDS
-from voucher.portal.models import DraftProgress, MaterialFile, Submission
-from voucher.portal.uploads import upload_dir, upload_store
-from voucher.review.models import SupplementRequest
+from voucher.portal.models import DraftProgress, Submission
+from voucher.portal.selectors import submission_blockers
 
 
 class PortalError(Exception):
@@ -51,7 +55,6 @@ class StaleVersion(PortalError):
 
 def upload_in_use(sha: str) -> bool:
     """Whether any record still names the bytes: a material file, or a claim's licence."""
-    from voucher.accounts.models import EnterpriseClaim
 
     return (
         MaterialFile.objects.filter(sha256=sha).exists()
@@ -131,11 +134,7 @@ def _locked(application: m.Application, expected_version: int) -> m.Application:
     """The application row, locked for this transaction, if it may be changed at this version."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
-    locked = (
-        m.Application.objects.select_for_update(no_key=True)
-        .select_related("round", "enterprise")
-        .get(pk=application.pk)
-    )
+    locked = lifecycle.lock(application)
     problem = edit_problem(locked, timezone.localdate())
     if problem:
         raise PortalError(problem)
@@ -626,7 +625,6 @@ def _receipt_number(application: m.Application, today: date) -> str:
 
 def _require_complete(locked: m.Application, refusal: str) -> None:
     """Required fields and materials: what blocks a submission is listed in the refusal."""
-    from voucher.portal.selectors import submission_blockers
 
     blockers = submission_blockers(locked)
     if blockers:
@@ -664,8 +662,11 @@ def application_submit(
             raise PortalError(problem)
         _require_complete(locked, _("还不能提交：%(what)s"))
         locked.submitted_on = today
-        locked.submit()
-        _saved(locked, step="submit", fields=["submitted_on", "state"])
+        _saved(locked, step="submit", fields=["submitted_on"])
+        # the receipt, its audit entry and its e-mail below are the submission's record
+        lifecycle.application_transition(
+            application=locked, transition="submit", acting_user=acting_user, record=False
+        )
         stored = application_evaluate(application=locked, acting_user=acting_user)
         submission = _freeze(locked, _receipt_number(locked, today), stored, acting_user)
         audit(
@@ -721,9 +722,6 @@ def supplement_resubmit(
     submission must be complete again, and the resubmitted version is kept as a new frozen
     submission with its own receipt number.
     """
-    from voucher.review import actions as review_actions
-    from voucher.review.models import Snapshot
-
     today = timezone.localdate()
     with transaction.atomic():
         locked = _locked(application, expected_version)
@@ -731,14 +729,14 @@ def supplement_resubmit(
             raise PortalError(_("这份申报不在待补正状态。"))
         _require_complete(locked, _("还不能重新提交：%(what)s"))
         try:
-            request = review_actions.supplement_answer(
+            request = lifecycle.supplement_answer(
                 application=locked, answers=answers, acting_user=acting_user
             )
-        except review_actions.ReviewError as exc:
+        except lifecycle.ReviewError as exc:
             raise PortalError(str(exc)) from exc
         locked.refresh_from_db()
         snapshot = (
-            Snapshot.objects.filter(application=locked, transition="resubmit")
+            m.Snapshot.objects.filter(application=locked, transition="resubmit")
             .select_related("evaluation")
             .order_by("-created_at", "-id")
             .first()

@@ -21,9 +21,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from voucher.applications.uploads import UploadRefused, check_upload
 from voucher.policy import format as fmt
 from voucher.portal.actions import ImportedContract, ImportedRows
-from voucher.portal.uploads import UploadRefused, check_upload
 
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 2**20

@@ -13,7 +13,14 @@ from django.utils.translation import gettext_noop
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
-from voucher.applications.selectors import OUTCOME_LABELS, STATUS_LABELS, latest_evaluation
+from voucher.applications.models import MaterialFile
+from voucher.applications.selectors import (
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    SupplementView,
+    latest_evaluation,
+    supplement_requests_for,
+)
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
@@ -23,11 +30,13 @@ from voucher.policy import ENGINE_VERSION
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
+from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round
 from voucher.portal.advice import advice_for
-from voucher.portal.models import DraftProgress, MaterialFile, Submission
+from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path
-from voucher.review.selectors import SupplementView, supplement_requests_for
+from voucher.registry.models import Company, Officer, Shareholding
+from voucher.registry.templatetags.registry_paths import _percent, chain
 
 # the registry's role names (voucher.policy.relations.ROLE_NAMES), for the catalogue
 ROLE_LABELS = (
@@ -103,9 +112,6 @@ def related_party_diagrams(
     Holdings carry their ratio from the stored registry; a key person shared by both is drawn
     as two arrows (person → applicant, person → supplier) labelled with the roles.
     """
-    from voucher.policy.relations import ROLE_NAMES
-    from voucher.registry.models import Company, Officer, Shareholding
-    from voucher.registry.templatetags.registry_paths import _percent, chain
 
     values = f.get("values") or {}
     chains: list[tuple[str, list[str]]] = []

@@ -14,16 +14,23 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as _login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from voucher.accounts.access import access_application, accessible_applications, membership_of
 from voucher.applications import models as m
+from voucher.applications.access import access_application, accessible_applications, membership_of
+from voucher.applications.models import MaterialFile
+from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
+from voucher.applications.uploads import (
+    UploadRefused,
+    check_upload,
+    material_file_response,
+)
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
@@ -39,10 +46,7 @@ from voucher.policy.clauses import CLAUSES
 from voucher.policy.round import get_round
 from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
-from voucher.portal.models import MaterialFile
 from voucher.portal.steps import STEPS
-from voucher.portal.uploads import UploadRefused, check_upload, upload_dir
-from voucher.review.selectors import supplement_requests_for
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -770,18 +774,7 @@ def file_download(
     record = MaterialFile.objects.filter(application=application, pk=file_pk).first()
     if record is None:
         raise Http404
-    path = upload_dir() / record.sha256
-    if not path.is_file():
-        raise Http404
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=record.original_name,
-        content_type=record.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return material_file_response(record)
 
 
 @portal_view

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.db import transaction
 
+from voucher.applications.models import Application
 from voucher.core.audit import audit
 from voucher.policy.format import Officer, Role, Shareholding
 from voucher.policy.round import get_round
@@ -63,7 +64,6 @@ class PairGroup:
 
 
 def round_pair_groups(round_code: str) -> list[PairGroup]:
-    from voucher.applications.models import Application
 
     groups = []
     applications = (

@@ -11,23 +11,16 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from voucher.applications import permissions as p
+from voucher.applications.access import staff_verified
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round, get_rounds
 from voucher.registry.actions import registry_import_sources, registry_sweep_round
 from voucher.registry.importer import KINDS, RowError, Source, check_uscc, read_table
 from voucher.registry.models import SweepRun
 from voucher.registry.queries import relation
-from voucher.registry.templatetags.registry_paths import chain_of
-from voucher.review import permissions as p
-from voucher.review.views import staff_verified
-
-LABELS = {
-    "pass": gettext_lazy("通过"),
-    "fail": gettext_lazy("不通过"),
-    "review": gettext_lazy("待审核"),
-}
+from voucher.registry.templatetags.registry_paths import LABELS, chain_of
 
 View = Callable[..., HttpResponse]
 
@@ -38,7 +31,7 @@ def refused(request: HttpRequest, reason: str) -> HttpResponse:
 
 def registry_page(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
     """The registry holds personal data (persons, officers): the review site's login (password
-    and TOTP), then `check` from voucher.review.permissions; a refusal is a 403 saying why."""
+    and TOTP), then `check` from voucher.applications.permissions; a refusal is a 403 saying why."""
 
     def decorate(view: View) -> View:
         @wraps(view)

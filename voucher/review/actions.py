@@ -18,23 +18,26 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
-from voucher.applications.actions import application_evaluate
-from voucher.applications.interchange import application_export, document_sha256
-from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
-from voucher.applications.selectors import latest_evaluation
-from voucher.applications.states import TRANSITIONS
-from voucher.core.audit import audit
-from voucher.policy.format import dump_application
-from voucher.policy.uscc import is_well_formed
-from voucher.review import permissions as p
-from voucher.review.models import (
+from voucher.applications import permissions as p
+from voucher.applications.lifecycle import (
+    CONFLICT,
+    ConflictError,
+    ReviewError,
+    application_transition,
+    lock,
+    notify_transition,
+    record_transition,
+    require,
+    take_snapshot,
+)
+from voucher.applications.models import (
     CONFIRMED,
     PROPOSED,
     WITHDRAWN,
+    Application,
     Budget,
     Clawback,
     Decision,
@@ -42,171 +45,31 @@ from voucher.review.models import (
     ListedEnterprise,
     Objection,
     PaymentRecord,
+    PolicyRoundRecord,
     PublicityList,
     ReviewCase,
-    Snapshot,
+    StoredEvaluation,
     SupplementItem,
     SupplementRequest,
 )
+from voucher.applications.notify import notify_after_commit
+from voucher.applications.selectors import latest_evaluation
+from voucher.core.audit import audit
+from voucher.policy.uscc import is_well_formed
 from voucher.review.months import REFUND_MONTHS, add_months
-from voucher.review.notify import applicant_addresses, notify_after_commit
-from voucher.review.workflow import RULES
-
-CONFLICT = gettext_lazy("该申报刚刚已被他人处理，请刷新页面后查看最新状态。")
 
 
 def _listing(items: Iterable[Any]) -> str:
     return pgettext("list separator", "、").join(str(x) for x in items)
 
 
-class ReviewError(Exception):
-    """Refused: the message says why, in words for the person who tried. `field` names the
-    input it is about, when it is about one (the bureau API reports it as the location)."""
-
-    def __init__(self, message: str | Promise, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class ConflictError(ReviewError):
-    """Someone else changed the application first."""
-
-
-def _lock(application: Application) -> Application:
-    # NO KEY UPDATE: serialises the bureau's actions on one application, yet lets rows that
-    # merely reference it (evaluations, audit entries of other transactions) be inserted
-    # meanwhile, so a lock held here and the audit chain head cannot deadlock on PostgreSQL.
-    return (
-        Application.objects.select_for_update(no_key=True)
-        .select_related("round", "enterprise")
-        .get(pk=application.pk)
-    )
-
-
-def _require(check: p.Check) -> None:
-    if not check.allowed:
-        raise ReviewError(check.reason)
-
-
-def _snapshot(
-    locked: Application, transition: str, evaluation: StoredEvaluation | None = None
-) -> Snapshot:
-    document = application_export(locked)
-    return Snapshot.objects.create(
-        application=locked,
-        transition=transition,
-        document=dump_application(document),
-        sha256=document_sha256(document),
-        evaluation=evaluation or latest_evaluation(locked),
-    )
-
-
-def _notify_transition(locked: Application, name: str, extra: str = "") -> None:
-    transition = TRANSITIONS[name]
-    rule = RULES[name]
-    if rule.notify_applicant:
-        body = (
-            f"贵单位的算力券申报 {locked.reference}（{locked.project_name}）"
-            f"状态已更新：{transition.label}。\n{extra}\n请登录系统查看详情。\n"
-        )
-        notify_after_commit(
-            event=f"applicant:{name}",
-            recipients=applicant_addresses(locked),
-            subject=f"算力券申报 {locked.reference}：{transition.label}",
-            body=body,
-            application=locked,
-        )
-    case = ReviewCase.objects.filter(application=locked).select_related("assignee").first()
-    if rule.notify_staff and case is not None and case.assignee is not None:
-        notify_after_commit(
-            event=f"staff:{name}",
-            recipients=[case.assignee.email],
-            subject=f"您承办的申报 {locked.reference}：{transition.label}",
-            body=f"{locked.applicant_name} 的申报 {locked.reference}：{transition.label}。\n{extra}",
-            application=locked,
-        )
-
-
-def _transition(locked: Application, name: str, user: Any, *, conflict: bool = True) -> str:
-    """Check and perform one transition on a locked row; returns the previous state."""
-    check = p.can_transition(user, locked, name)
-    if not check.allowed:
-        if (
-            conflict
-            and name in TRANSITIONS
-            and locked.state not in TRANSITIONS[name].source
-            and (RULES[name].roles & p.r.roles_of(user, locked, among=RULES[name].roles))
-        ):
-            raise ConflictError(
-                _("%(conflict)s（%(reason)s）") % {"conflict": CONFLICT, "reason": check.reason}
-            )
-        raise ReviewError(check.reason)
-    before = locked.state
-    getattr(locked, name)()
-    locked.save()
-    return before
-
-
-def _record_transition(
-    locked: Application,
-    name: str,
-    before: str,
-    acting_user: Any,
-    *,
-    action: str,
-    data: Mapping[str, Any] | None = None,
-    note: str = "",
-    snapshot: bool = True,
-    evaluation: StoredEvaluation | None = None,
-) -> None:
-    """What follows a transition of one application: the snapshot the field diff reads (the
-    document does not change after payment, so clawback steps take none), one audit entry with
-    from/to, and the e-mails after commit. The batch steps (`publicity_publish`,
-    `clawbacks_mark_overdue`) write one audit entry per batch and do this part themselves."""
-    if snapshot:
-        _snapshot(locked, name, evaluation)
-    audit(
-        actor=acting_user,
-        action=action,
-        obj=locked,
-        data={"transition": name, "from": before, "to": locked.state, **(data or {})},
-    )
-    _notify_transition(locked, name, note)
-
-
-def application_transition(
-    *, application: Application, transition: str, acting_user: Any, note: str = ""
-) -> Application:
-    """A transition that needs nothing but permission and its guard (accept, resume, withdraw …)."""
-    with transaction.atomic():
-        locked = _lock(application)
-        before = _transition(locked, transition, acting_user)
-        if transition == "accept":
-            # whoever accepts handles it, unless someone already took it from 我的待办
-            case, _created = ReviewCase.objects.get_or_create(application=locked)
-            if case.assignee_id is None:
-                case.assignee = acting_user
-                case.assigned_at = timezone.now()
-                case.save(update_fields=["assignee", "assigned_at"])
-        _record_transition(
-            locked,
-            transition,
-            before,
-            acting_user,
-            action=f"application_{transition}",
-            data={"note": note},
-            note=note,
-        )
-    return locked
-
-
 def application_assign(*, application: Application, assignee: Any, acting_user: Any) -> ReviewCase:
     """Hand an application to a colleague; the colleague is told by e-mail after commit."""
     with transaction.atomic():
-        locked = _lock(application)  # two people taking it at once: the second sees the first
+        locked = lock(application)  # two people taking it at once: the second sees the first
         existing = ReviewCase.objects.filter(application=locked).select_related("assignee").first()
         current = existing.assignee if existing is not None else None
-        _require(p.can_assign(acting_user, assignee, locked, current))
+        require(p.can_assign(acting_user, assignee, locked, current))
         if existing is not None and current is not None and current.pk == assignee.pk:
             return existing  # already theirs: nothing to write, nobody to tell again
         case, _created = ReviewCase.objects.update_or_create(
@@ -244,8 +107,8 @@ def finding_resolve(
     if resolution not in ("accept", "reject"):
         raise ReviewError(_("处理结果只能是认可或不认可"))
     with transaction.atomic():
-        locked = _lock(application)
-        _require(p.can_resolve_finding(acting_user, locked))
+        locked = lock(application)
+        require(p.can_resolve_finding(acting_user, locked))
         evaluation = latest_evaluation(locked)
         if evaluation is None:
             raise ReviewError(_("该申报尚未评估"))
@@ -303,8 +166,8 @@ def supplement_request(
     if due_on <= timezone.localdate():
         raise ReviewError(_("补正截止日期须晚于今天"))
     with transaction.atomic():
-        locked = _lock(application)
-        _require(p.can_request_supplement(acting_user, locked))
+        locked = lock(application)
+        require(p.can_request_supplement(acting_user, locked))
         if SupplementRequest.objects.filter(application=locked, answered_at__isnull=True).exists():
             raise ConflictError(CONFLICT)
         request = SupplementRequest.objects.create(
@@ -314,9 +177,15 @@ def supplement_request(
             SupplementItem(request=request, position=n, text=text)
             for n, text in enumerate(items, start=1)
         )
-        before = _transition(locked, "request_supplement", acting_user)
+        before = locked.state
+        application_transition(
+            application=locked,
+            transition="request_supplement",
+            acting_user=acting_user,
+            record=False,
+        )
         listing = "\n".join(f"{n}. {t}" for n, t in enumerate(items, start=1))
-        _record_transition(
+        record_transition(
             locked,
             "request_supplement",
             before,
@@ -324,58 +193,6 @@ def supplement_request(
             action="supplement_request",
             data={"items": items, "due_on": due_on},
             note=f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
-        )
-    return request
-
-
-def supplement_answer(
-    *, application: Application, answers: Mapping[int, str], acting_user: Any
-) -> SupplementRequest:
-    """The applicant answers each item and resubmits; the application is evaluated again."""
-    with transaction.atomic():
-        locked = _lock(application)
-        request = (
-            SupplementRequest.objects.filter(application=locked, answered_at__isnull=True)
-            .order_by("-requested_at", "-id")
-            .first()
-        )
-        _require(p.can_transition(acting_user, locked, "resubmit"))
-        if request is None:
-            raise ReviewError(_("没有待答复的补正通知"))
-        if timezone.localdate() > request.due_on:
-            raise ReviewError(
-                _("补正截止日期 %(due)s 已过") % {"due": f"{request.due_on:%Y-%m-%d}"}
-            )
-        items = list(request.items.all())
-        missing = [i.position for i in items if not (answers.get(i.pk) or "").strip()]
-        if missing:
-            raise ReviewError(
-                _("请答复每一项补正要求：第 %(items)s 项未答复") % {"items": _listing(missing)}
-            )
-        for item in items:
-            item.answer = answers[item.pk].strip()
-        SupplementItem.objects.bulk_update(items, ["answer"])
-        request.answered_at = timezone.now()
-        request.save(update_fields=["answered_at"])
-        before = _transition(locked, "resubmit", acting_user)
-        # After the transition: the corrected version is now submitted, so its evaluation is the
-        # bureau's, not one of a correction in progress like the self-checks made before it.
-        stored = application_evaluate(application=locked, acting_user=acting_user)
-        locked.version += 1
-        locked.save(update_fields=["version"])
-        _record_transition(
-            locked,
-            "resubmit",
-            before,
-            acting_user,
-            action="supplement_answer",
-            data={
-                "request": request.pk,
-                "answers": {str(i.position): i.answer for i in items},
-                "evaluation": stored.pk,
-                "outcome": stored.outcome,
-            },
-            evaluation=stored,
         )
     return request
 
@@ -426,8 +243,8 @@ def decision_propose(
     if kind not in ("approval", "rejection"):
         raise ReviewError(_("审核意见只能是予以支持或不予支持"))
     with transaction.atomic():
-        locked = _lock(application)
-        _require(p.can_propose(acting_user, locked))
+        locked = lock(application)
+        require(p.can_propose(acting_user, locked))
         evaluation = latest_evaluation(locked)
         if evaluation is None:
             raise ReviewError(_("该申报尚未评估"))
@@ -527,7 +344,7 @@ def _approver_addresses() -> list[str]:
 def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
     """The second pair of eyes: a different approver confirms; the application is decided."""
     with transaction.atomic():
-        locked = _lock(decision.application)
+        locked = lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
         if current.status != PROPOSED:
             raise ConflictError(
@@ -541,13 +358,16 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
         if current.amount > latest.approved_max:
             raise ReviewError(_("核定金额超过最高可核定金额"))
         if current.kind == "approval":
-            _require(p.platform_data_current(locked))  # _transition checks the rest
-        before = _transition(locked, name, acting_user)
+            require(p.platform_data_current(locked))  # _transition checks the rest
+        before = locked.state
+        application_transition(
+            application=locked, transition=name, acting_user=acting_user, record=False
+        )
         current.status = CONFIRMED
         current.confirmed_by = acting_user
         current.confirmed_at = timezone.now()
         current.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-        _record_transition(
+        record_transition(
             locked,
             name,
             before,
@@ -574,9 +394,9 @@ def decision_return(*, decision: Decision, reason: str, acting_user: Any) -> Dec
     if not reason.strip():
         raise ReviewError(_("退回须填写理由"))
     with transaction.atomic():
-        locked = _lock(decision.application)
+        locked = lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
-        _require(p.can_return(acting_user))
+        require(p.can_return(acting_user))
         if current.status != PROPOSED:
             raise ConflictError(CONFLICT)
         current.status = WITHDRAWN
@@ -607,7 +427,7 @@ def publicity_publish(
     acting_user: Any,
 ) -> PublicityList:
     """公示: every listed application goes to `publicized`; the period is recorded."""
-    _require(p.can_publish_publicity(acting_user))
+    require(p.can_publish_publicity(acting_user))
     if ends_on < starts_on:
         raise ReviewError(_("公示结束日期不能早于开始日期"))
     if starts_on < timezone.localdate():
@@ -622,14 +442,16 @@ def publicity_publish(
         )
         moved = []
         for application in sorted(applications, key=lambda a: a.pk):
-            locked = _lock(application)
+            locked = lock(application)
             if locked.round_id != round.pk:
                 raise ReviewError(_("%(reference)s 不属于本轮") % {"reference": locked.reference})
-            _transition(locked, "publicize", acting_user)
-            _snapshot(locked, "publicize")
+            application_transition(
+                application=locked, transition="publicize", acting_user=acting_user, record=False
+            )
+            take_snapshot(locked, "publicize")
             publicity.applications.add(locked)
             moved.append(locked.reference)
-            _notify_transition(
+            notify_transition(
                 locked, "publicize", f"公示期：{starts_on:%Y-%m-%d} 至 {ends_on:%Y-%m-%d}。"
             )
         audit(
@@ -651,11 +473,11 @@ def publicity_publish(
 def objection_record(
     *, application: Application, received_on: date, text: str, acting_user: Any
 ) -> Objection:
-    _require(p.can_record_objection(acting_user))
+    require(p.can_record_objection(acting_user))
     if not text.strip():
         raise ReviewError(_("请填写异议内容"))
     with transaction.atomic():
-        locked = _lock(application)
+        locked = lock(application)
         objection = Objection.objects.create(
             application=locked, received_on=received_on, text=text.strip(), recorded_by=acting_user
         )
@@ -669,7 +491,7 @@ def objection_record(
 
 
 def objection_resolve(*, objection: Objection, resolution: str, acting_user: Any) -> Objection:
-    _require(p.can_record_objection(acting_user))
+    require(p.can_record_objection(acting_user))
     if not resolution.strip():
         raise ReviewError(_("请填写处理结果"))
     with transaction.atomic():
@@ -696,8 +518,8 @@ def payment_record(
     if not reference.strip():
         raise ReviewError(_("请填写拨付凭证号"))
     with transaction.atomic():
-        locked = _lock(application)
-        _require(p.can_record_payment(acting_user, locked))
+        locked = lock(application)
+        require(p.can_record_payment(acting_user, locked))
         decision = confirmed_decision(locked)
         if decision is None or decision.kind != "approval":
             raise ReviewError(_("没有已确认的予以支持决定"))
@@ -713,8 +535,11 @@ def payment_record(
             reference=reference.strip(),
             recorded_by=acting_user,
         )
-        before = _transition(locked, "pay", acting_user)
-        _record_transition(
+        before = locked.state
+        application_transition(
+            application=locked, transition="pay", acting_user=acting_user, record=False
+        )
+        record_transition(
             locked,
             "pay",
             before,
@@ -739,8 +564,8 @@ def clawback_request(
     if not reason.strip():
         raise ReviewError(_("请填写要求退还的原因"))
     with transaction.atomic():
-        locked = _lock(application)
-        _require(p.can_request_clawback(acting_user, locked))
+        locked = lock(application)
+        require(p.can_request_clawback(acting_user, locked))
         paid = sum((x.amount for x in locked.payment_records.all()), Decimal("0"))
         if value <= 0 or value > paid:
             raise ReviewError(_("应退金额须大于零且不超过已拨付的 %(paid)s 元") % {"paid": paid})
@@ -752,8 +577,11 @@ def clawback_request(
             reason=reason.strip(),
             requested_by=acting_user,
         )
-        before = _transition(locked, "request_clawback", acting_user)
-        _record_transition(
+        before = locked.state
+        application_transition(
+            application=locked, transition="request_clawback", acting_user=acting_user, record=False
+        )
+        record_transition(
             locked,
             "request_clawback",
             before,
@@ -778,15 +606,18 @@ def clawback_refund(
 ) -> Clawback:
     value = _money(amount)
     with transaction.atomic():
-        locked = _lock(clawback.application)
+        locked = lock(clawback.application)
         current = Clawback.objects.select_for_update().get(pk=clawback.pk)
         if value != current.amount:
             raise ReviewError(_("退还金额须为应退的 %(amount)s 元") % {"amount": current.amount})
         current.refunded_on = refunded_on
         current.refunded_amount = value
         current.save(update_fields=["refunded_on", "refunded_amount"])
-        before = _transition(locked, "record_refund", acting_user)
-        _record_transition(
+        before = locked.state
+        application_transition(
+            application=locked, transition="record_refund", acting_user=acting_user, record=False
+        )
+        record_transition(
             locked,
             "record_refund",
             before,
@@ -800,7 +631,7 @@ def clawback_refund(
 
 def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
     """Every clawback past its due date and not refunded: the application becomes `overdue`."""
-    _require(p.can_mark_overdue(acting_user))
+    require(p.can_mark_overdue(acting_user))
     today = timezone.localdate()
     with transaction.atomic():
         ids = list(
@@ -812,10 +643,12 @@ def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
         )
         marked = []
         for application in Application.objects.filter(pk__in=ids).order_by("pk"):
-            locked = _lock(application)
-            _transition(locked, "mark_overdue", acting_user)
+            locked = lock(application)
+            application_transition(
+                application=locked, transition="mark_overdue", acting_user=acting_user, record=False
+            )
             marked.append(locked)
-            _notify_transition(locked, "mark_overdue")
+            notify_transition(locked, "mark_overdue")
         audit(
             actor=acting_user,
             action="clawbacks_mark_overdue",
@@ -827,7 +660,7 @@ def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
 def budget_set(
     *, round: PolicyRoundRecord, direction: int, amount: Any, acting_user: Any
 ) -> Budget:
-    _require(p.can_manage_round(acting_user))
+    require(p.can_manage_round(acting_user))
     value = _money(amount)
     if value < 0:
         raise ReviewError(_("预算不能为负"))
@@ -879,7 +712,7 @@ def outside_list_import(
     The file is Excel or CSV; the column headed 统一社会信用代码 (or the first column) holds the
     codes, a column headed 名称 the names. Malformed codes are reported by row and left out.
     """
-    _require(p.can_manage_round(acting_user))
+    require(p.can_manage_round(acting_user))
     if kind not in dict(ListedEnterprise._meta.get_field("kind").choices or []):
         raise ReviewError(_("未知的名单：%(kind)s") % {"kind": kind})
     try:
@@ -929,7 +762,7 @@ def outside_list_import(
 
 def contact_view(*, application: Application, acting_user: Any) -> None:
     """A staff member looked at the applicant's personal contact data: recorded, every time."""
-    _require(p.can_view_contact(acting_user, application))
+    require(p.can_view_contact(acting_user, application))
     with transaction.atomic():
         audit(
             actor=acting_user,
@@ -941,7 +774,7 @@ def contact_view(*, application: Application, acting_user: Any) -> None:
 
 def export_record(*, what: str, filters: Mapping[str, Any], rows: int, acting_user: Any) -> None:
     """Every export is audited with its filters and its size."""
-    _require(p.can_export(acting_user))
+    require(p.can_export(acting_user))
     with transaction.atomic():
         audit(
             actor=acting_user,
@@ -971,6 +804,5 @@ __all__ = [
     "outside_list_import",
     "payment_record",
     "publicity_publish",
-    "supplement_answer",
     "supplement_request",
 ]

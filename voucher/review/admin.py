@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from voucher.applications import models
 from voucher.core.admin import ReadOnlyAdmin
-from voucher.review import models
 
 
 @admin.register(models.Decision)

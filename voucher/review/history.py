@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "finding_resolve": "处理待审核项",
     "supplement_request": "要求补正",
     "supplement_answer": "答复补正",
+    "material_view": "查阅申报材料",
     "supplement_resubmit": "提交补正材料",
     "decision_propose": "拟定审核意见",
     "decision_confirm": "复核确认",
@@ -56,17 +57,19 @@ ACTION_LABELS = {
 def history_query(application: Any) -> Q:
     """The audit entries of `application`, of the 公示 lists it is on, and of the screening its
     direction-3 application was built from."""
-    from voucher.platforms.models import ShortlistEntry
-
     query = Q(object_type="applications.application", object_id=str(application.pk))
     publicity = [str(pk) for pk in application.publicity_lists.values_list("pk", flat=True)]
     if publicity:
-        query |= Q(object_type="review.publicitylist", object_id__in=publicity)
+        # entries written before the lists moved into the domain core (applications 0006) kept
+        # their old type
+        query |= Q(
+            object_type__in=("applications.publicitylist", "review.publicitylist"),
+            object_id__in=publicity,
+        )
     screenings = [
         str(pk)
-        for pk in ShortlistEntry.objects.filter(application=application).values_list(
-            "pk", flat=True
-        )
+        # the platforms app's screening, by its reverse relation: review does not import it
+        for pk in application.shortlist_entries.values_list("pk", flat=True)
     ]
     if screenings:
         query |= Q(object_type="platforms.shortlistentry", object_id__in=screenings)

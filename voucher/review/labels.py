@@ -1,7 +1,7 @@
 """The Chinese labels the review pages show from other modules, for makemessages to find.
 
 The labels themselves live where they are defined (application states and transitions in
-voucher.applications.states, the choices of voucher.review.models); the pages translate them when
+voucher.applications.states, the choices of voucher.applications.models); the pages translate them when
 they are shown (`gettext(label)`, `{% trans label %}`). These literals put the same texts into the
 review catalogue; tests/test_i18n_review.py checks that every label is here.
 """

@@ -13,40 +13,44 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voucher.applications import permissions as p
+from voucher.applications import ports
 from voucher.applications import selectors as app_selectors
-from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
-from voucher.applications.states import STATE_CHOICES, SUPPLEMENT_STATES, WITH_BUREAU_STATES
-from voucher.policy.money import yuan_to_wan
-from voucher.review import permissions as p
-from voucher.review.budget import Simulation, prorata
-from voucher.review.models import (
+from voucher.applications.models import (
     CONFIRMED,
     PROPOSED,
+    Application,
     Budget,
     Clawback,
     Decision,
     FindingResolution,
-    ListedEnterprise,
+    MaterialFile,
     Notification,
     PaymentRecord,
+    PolicyRoundRecord,
     ReviewCase,
     Snapshot,
+    StoredEvaluation,
     SupplementRequest,
 )
-from voucher.review.workflow import transitions_from
+from voucher.applications.states import STATE_CHOICES, SUPPLEMENT_STATES, WITH_BUREAU_STATES
+from voucher.applications.workflow import transitions_from
+from voucher.core.models import AuditEntry
+from voucher.policy.money import yuan_to_wan
+from voucher.review.budget import Simulation, prorata
+from voucher.review.crosscheck import application_checks
+from voucher.review.history import history_label, history_query
 
 STATE_LABELS = dict(STATE_CHOICES)
 
 
-def outside_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """The imported outside lists for the EvaluationContext: (municipal support, dishonest)."""
-    rows = list(ListedEnterprise.objects.values_list("kind", "uscc"))
-    municipal = frozenset(u for k, u in rows if k == "municipal_support")
-    dishonest = frozenset(u for k, u in rows if k == "dishonest")
-    return municipal, dishonest
-
-
 # --- the queue and the lists ------------------------------------------------------------------
+
+
+# The transitions the review screen offers as buttons and its transition URL performs: the
+# others have their own forms (supplement, decision, publicity, payment, clawback) or are not the
+# bureau's (submit, resubmit, withdraw).
+SITE_TRANSITIONS = ("accept", "pass_formal_check", "resume_review", "mark_overdue")
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,8 @@ class ReviewScreen:
     approved_max: Decimal | None
     state_label: str
     history: list[Any] = field(default_factory=list)
+    # the materials the applicant uploaded (附件14-1): 形式审查 is reading them
+    materials: list[Any] = field(default_factory=list)
     groups: list[tuple[Any, list[tuple[Any, FindingResolution | None]]]] = field(
         default_factory=list
     )
@@ -332,10 +338,6 @@ def assignable_staff(application: Application) -> list[str]:
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
-    from voucher.core.models import AuditEntry
-    from voucher.platforms.selectors import platform_data_changed
-    from voucher.review.crosscheck import application_checks
-    from voucher.review.history import history_label, history_query
 
     detail = app_selectors.application_detail(application.pk)
     evaluation = detail.evaluation
@@ -363,11 +365,10 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     )
     open_proposal = next((d for d in decisions if d.status == PROPOSED), None)
     case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
-    simple = ("accept", "pass_formal_check", "resume_review", "mark_overdue")
     transitions = [
         (name, p.transition_label(name), p.can_transition(user, application, name))
         for name in transitions_from(application.state)
-        if name in simple
+        if name in SITE_TRANSITIONS
     ]
     history = list(
         AuditEntry.objects.filter(history_query(application)).order_by("created_at", "id")
@@ -412,43 +413,13 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         approved_max=evaluation.approved_max if evaluation else None,
         state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
+        materials=list(MaterialFile.objects.filter(application=application)),
         being_corrected=application.state in SUPPLEMENT_STATES,
-        platform_data_changed=platform_data_changed(application),
+        platform_data_changed=ports.platform_data_changed(application),
     )
 
 
 # --- for the applicant portal -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SupplementView:
-    id: int
-    requested_at: Any
-    due_on: date
-    note: str
-    answered_at: Any
-    items: list[tuple[int, int, str, str]]  # (item id, position, text, answer)
-    open: bool
-
-
-def supplement_requests_for(application: Application) -> list[SupplementView]:
-    """What the bureau asked the applicant to supplement, newest first, item by item.
-
-    For the applicant portal: it shows exactly this list and answers it with
-    voucher.review.actions.supplement_answer(application=…, answers={item id: text}, acting_user=…).
-    """
-    return [
-        SupplementView(
-            id=r.pk,
-            requested_at=r.requested_at,
-            due_on=r.due_on,
-            note=r.note,
-            answered_at=r.answered_at,
-            items=[(i.pk, i.position, i.text, i.answer) for i in r.items.all()],
-            open=r.answered_at is None,
-        )
-        for r in SupplementRequest.objects.filter(application=application).prefetch_related("items")
-    ]
 
 
 # --- budget and dashboard ---------------------------------------------------------------------

@@ -19,11 +19,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from voucher.applications.models import PolicyRoundRecord
+from voucher.applications import permissions as p
+from voucher.applications import roles as r
+from voucher.applications.models import Membership, PolicyRoundRecord
+from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
-from voucher.review import permissions as p
-from voucher.review import roles as r
-from voucher.review.refusals import FieldRefusal
 
 
 class StaffError(FieldRefusal):
@@ -152,7 +152,6 @@ def _locked_user(user: Any) -> Any:
 
 def _refuse_enterprise_members(user: Any) -> None:
     """An applicant's account never holds a staff role: it would review its own application."""
-    from voucher.accounts.models import Membership
 
     if Membership.objects.filter(user=user).exists():
         raise StaffError(

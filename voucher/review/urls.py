@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:application_id>/", views.screen, name="screen"),
     path("<int:application_id>/contact/", views.contact, name="contact"),
     path("<int:application_id>/transition/<str:name>/", views.transition, name="transition"),
+    path("<int:application_id>/files/<int:file_pk>/", views.material_file, name="material_file"),
     path("<int:application_id>/resolve/", views.resolve, name="resolve"),
     path("<int:application_id>/supplement/", views.supplement, name="supplement"),
     path("<int:application_id>/propose/", views.propose, name="propose"),

@@ -4,28 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from voucher.applications.models import Application, PolicyRoundRecord
+from voucher.applications import actions as application_actions
+from voucher.applications import otp
+from voucher.applications import parameters as params
+from voucher.applications import permissions as p
+from voucher.applications import roles as r
+from voucher.applications.access import staff_verified
+from voucher.applications.models import (
+    LIST_KIND_CHOICES,
+    Application,
+    Clawback,
+    Decision,
+    FlaggedDevice,
+    ListedEnterprise,
+    MaterialFile,
+    Objection,
+    PolicyRoundRecord,
+    PublicityList,
+    UnitPriceBand,
+)
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
-from voucher.review import actions, exports, otp, selectors, typed
-from voucher.review import permissions as p
-from voucher.review import roles as r
+from voucher.applications.uploads import material_file_response
+from voucher.core.audit import audit
+from voucher.core.http import row_id
+from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
-from voucher.review.models import Clawback, Decision, Objection, PublicityList
 
 
 def _next(request: HttpRequest) -> str:
@@ -35,44 +54,6 @@ def _next(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if safe and target.startswith("/") else reverse("review:queue")
-
-
-def row_id(value: str | None) -> int:
-    """A row id from a form; anything else is a missing row, not a server error."""
-    if not value or not (value.isascii() and value.isdigit()):
-        raise Http404("no such row")
-    return int(value)
-
-
-View = Callable[..., Any]
-
-
-def staff_verified_by(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
-    """Logged in, allowed by `check` (whose reason the 403 page shows), and the session
-    verified by a TOTP code: every staff page, the review site's and the enterprise claims'."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            user: Any = request.user
-            if not user.is_authenticated:
-                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-            allowed = check(user)
-            if not allowed:
-                raise PermissionDenied(allowed.reason)
-            if not user.is_verified():
-                if otp.confirmed_device(user) is None:
-                    return redirect("review:otp_setup")
-                logout(request)
-                return redirect(f"{reverse('review:login')}?next={request.get_full_path()}")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-staff_verified = staff_verified_by(p.can_use_review_site)
 
 
 def _application(request: HttpRequest, application_id: int) -> Application:
@@ -235,6 +216,9 @@ def contact(request: HttpRequest, application_id: int) -> HttpResponse:
 @require_POST
 def transition(request: HttpRequest, application_id: int, name: str) -> HttpResponse:
     application = _application(request, application_id)
+    if name not in selectors.SITE_TRANSITIONS:  # submit, withdraw …: not the review site's
+        messages.error(request, _("未知的流转：%(name)s") % {"name": name})
+        return redirect("review:screen", application_id)
     _run(
         request,
         _("已办理：%(action)s")
@@ -247,6 +231,16 @@ def transition(request: HttpRequest, application_id: int, name: str) -> HttpResp
         ),
     )
     return redirect("review:screen", application_id)
+
+
+@staff_verified
+@require_GET
+def material_file(request: HttpRequest, application_id: int, file_pk: int) -> HttpResponseBase:
+    """A material the applicant uploaded, for the staff who may view the application."""
+    application = _application(request, application_id)
+    record = get_object_or_404(MaterialFile, application=application, pk=file_pk)
+    audit(actor=request.user, action="material_view", obj=application, data={"file": record.pk})
+    return material_file_response(record)
 
 
 @staff_verified
@@ -336,7 +330,6 @@ def return_decision(request: HttpRequest, decision_id: int) -> HttpResponse:
 
 @staff_verified
 def notice_pdf(request: HttpRequest, application_id: int) -> HttpResponse:
-    from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 
     application = _application(request, application_id)
     decision = actions.confirmed_decision(application)
@@ -558,7 +551,6 @@ def checks(request: HttpRequest) -> HttpResponse:
 
 @staff_verified
 def lists(request: HttpRequest) -> HttpResponse:
-    from voucher.review.models import LIST_KIND_CHOICES, ListedEnterprise
 
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -676,8 +668,6 @@ def assign(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @staff_verified
 def parameters(request: HttpRequest) -> HttpResponse:
-    from voucher.review import parameters as params
-    from voucher.review.models import FlaggedDevice, UnitPriceBand
 
     record = _round(request)
     errors: dict[str, str] = {}
@@ -720,7 +710,9 @@ def parameters(request: HttpRequest) -> HttpResponse:
                 params.device_unflag(flag=found, acting_user=request.user)
                 messages.success(request, _("已移出通报设备名单"))
             elif what == "reevaluate":
-                count = params.round_reevaluate_undecided(record=record, acting_user=request.user)
+                count = application_actions.round_reevaluate_undecided(
+                    record=record, acting_user=request.user
+                )
                 messages.success(request, _("已按当前参数重新评估 %(n)s 件申报") % {"n": count})
             else:
                 raise Http404("unknown parameter action")

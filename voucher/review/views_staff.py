@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from voucher.review import permissions as p
-from voucher.review import roles as r
+from voucher.applications import permissions as p
+from voucher.applications import roles as r
+from voucher.applications.access import staff_verified, staff_verified_by
 from voucher.review import staff
-from voucher.review.views import _round, staff_verified
+from voucher.review.views import _round
 
 
 def _page(request: HttpRequest, errors: dict[str, str], status: int = 200) -> HttpResponse:
@@ -80,10 +81,9 @@ def desk(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('review:staff')}?round={_round(request).code}")
 
 
-@staff_verified
+@staff_verified_by(p.can_manage_users)
 @require_POST
 def staff_member(request: HttpRequest, user_id: int) -> HttpResponse:
-    _refuse_unless(p.can_manage_users(request.user))
     user = get_object_or_404(get_user_model(), pk=user_id)
     what = request.POST.get("what", "")
     role = request.POST.get("role", "")

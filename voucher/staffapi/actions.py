@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voucher.applications import permissions as p
+from voucher.applications import roles as r
 from voucher.core import bearer
 from voucher.core.audit import audit
-from voucher.review import permissions as p
 from voucher.staffapi.models import DECIDE, DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
 
 TOKEN_PREFIX = "cvb"
@@ -31,7 +32,6 @@ def scopes_for(user: Any) -> tuple[str, ...]:
     """The scopes a user's roles can use: `decide` only for the roles the decisions of the API
     belong to (a reviewer proposes; an approver confirms or returns). Anyone else's decide
     token would only be refused at every use."""
-    from voucher.review import roles as r
 
     deciding = r.staff_roles_of(user) & {r.REVIEWER, r.APPROVER}
     return SCOPES if deciding else tuple(s for s in SCOPES if s != DECIDE)

@@ -4,7 +4,7 @@ or selector, as the review pages do, with the token's user as the acting user.
 Authentication: `Authorization: Bearer cvb_<prefix>_<secret>`, a token a staff member issued for
 themselves on /bureau-api/tokens/ (after logging in with TOTP); scopes `read` and `decide`; at most
 90 days; revocable; every use audited. The permissions are the token's user's roles, checked by
-voucher.review.permissions exactly as for the pages. Errors are RFC 7807 problem documents
+voucher.applications.permissions exactly as for the pages. Errors are RFC 7807 problem documents
 (`application/problem+json`); requests are throttled per token (`VOUCHER_BUREAU_API_RATE`).
 """
 
@@ -31,12 +31,11 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI
 from voucher.api.throttle import TokenThrottle
-from voucher.applications.models import OUTCOME_CHOICES, Application
+from voucher.applications import permissions as p
+from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
 from voucher.review import actions as review
-from voucher.review import permissions as p
 from voucher.review import selectors as review_selectors
-from voucher.review.models import Decision
 from voucher.staffapi import actions, selectors
 from voucher.staffapi.models import DECIDE, READ, StaffApiToken
 

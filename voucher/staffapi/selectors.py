@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from voucher.applications import selectors as app_selectors
-from voucher.applications.models import Application
+from voucher.applications.models import (
+    PROPOSED,
+    Application,
+    Decision,
+    FindingResolution,
+    ReviewCase,
+)
 from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import STATE_CHOICES
-from voucher.review.models import PROPOSED, Decision, FindingResolution, ReviewCase
 from voucher.staffapi.models import StaffApiToken
 
 STATE_LABELS = dict(STATE_CHOICES)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from voucher.review.views import staff_verified
+from voucher.applications.access import staff_verified
 from voucher.staffapi import actions, selectors
 from voucher.staffapi.models import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, SCOPES, StaffApiToken
 
@@ -54,8 +54,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
     return _page(request, issued=token, secret=secret)
 
 
+@staff_verified  # the door before the method: every page answers who may, first
 @require_POST
-@staff_verified
 def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(StaffApiToken, pk=token_id, user=request.user)
     try:

@@ -8,10 +8,18 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voucher.policy.relations import Holding
 
 register = template.Library()
+
+# a registry check's result in words (the registry's pages and the findings' path diagrams)
+LABELS = {
+    "pass": gettext_lazy("通过"),
+    "fail": gettext_lazy("不通过"),
+    "review": gettext_lazy("待审核"),
+}
 
 
 def _percent(ratio: Decimal | str | None) -> str:
@@ -64,6 +72,5 @@ def finding_paths(values: dict[str, Any]) -> dict[str, Any]:
 @register.filter
 def verdict(status: str) -> str:
     """A registry check's result (pass, fail, review) in the active language."""
-    from voucher.registry.views import LABELS
 
     return str(LABELS.get(status, status))

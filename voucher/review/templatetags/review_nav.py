@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from voucher.review import permissions as p
+from voucher.applications import permissions as p
 
 register = template.Library()
 

@@ -10,7 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from voucher.policy.round import get_round
+from voucher.registry.actions import registry_import_directory, registry_sweep_round
 from voucher.registry.importer import check_uscc
+from voucher.registry.queries import relation
 
 
 class Command(BaseCommand):
@@ -32,7 +34,6 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _import(self, directory: Path, **_: Any) -> None:
-        from voucher.registry.actions import registry_import_directory
 
         if not directory.is_dir():
             raise CommandError(f"{directory}: 不是目录 (not a directory)", returncode=2)
@@ -57,7 +58,6 @@ class Command(BaseCommand):
             )
 
     def _relation(self, a: str, b: str, as_json: bool, round: str, **_: Any) -> None:
-        from voucher.registry.queries import relation
 
         try:
             a, b = check_uscc(a, "USCC_A"), check_uscc(b, "USCC_B")
@@ -75,7 +75,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _sweep(self, round_code: str, **_: Any) -> None:
-        from voucher.registry.actions import registry_sweep_round
 
         run, gone = registry_sweep_round(round_code=round_code)
         self.stdout.write(

@@ -23,7 +23,10 @@ from typing import Any
 
 import magic
 from django.conf import settings
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
+
+from voucher.applications import ports
 
 ZIP_KINDS = {"docx", "xlsx", "ofd"}
 ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "ofd", "docx", "xlsx")
@@ -215,16 +218,10 @@ def _check_pdf(data: bytes) -> None:
 
 
 def _check_classified(data: bytes, name: str) -> None:
-    try:
-        from voucher.documents.classified import refusal_message, scan_for_classified_marks
-    except ImportError:  # the documents app not there: nothing to scan with
-        return
-    try:
-        hits = scan_for_classified_marks(data, name)
-    except Exception:  # a file the scanner cannot read was already checked above
-        return
-    if hits:
-        raise _refuse(refusal_message(hits))
+    """The documents app's scan for classification marks (plugged in: ports.py)."""
+    refusal = ports.classified_marks_refusal(data, name)
+    if refusal:
+        raise _refuse(refusal)
 
 
 def check_upload(name: str, data: bytes) -> CheckedUpload:
@@ -274,3 +271,20 @@ def upload_store(content: bytes, sha: str) -> None:
         partial = target.with_suffix(".part")
         partial.write_bytes(content)
         partial.replace(target)
+
+
+def material_file_response(record: Any) -> FileResponse:
+    """An uploaded material as a download that no browser renders in place (a PDF or an HTML
+    file from an applicant must never run in the bureau's origin); 404 if its bytes are gone."""
+    path = upload_dir() / record.sha256
+    if not path.is_file():
+        raise Http404("no such file")
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=record.original_name,
+        content_type=record.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -14,9 +14,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voucher.applications.models import Application
+from voucher.applications import roles as r
+from voucher.applications.models import PROPOSED, Application, Decision, Objection
 from voucher.applications.states import TRANSITIONS
-from voucher.review import roles as r
 
 Guard = Callable[[Application, Any], str | None]  # returns why not, or None
 
@@ -36,7 +36,6 @@ class Rule:
 
 def _open_proposal(kind: str) -> Guard:
     def guard(application: Application, user: Any) -> str | None:
-        from voucher.review.models import PROPOSED, Decision
 
         proposal = Decision.objects.filter(application=application, status=PROPOSED).first()
         if proposal is None or proposal.kind != kind:
@@ -50,7 +49,6 @@ def _open_proposal(kind: str) -> Guard:
 
 
 def _publicity_over(application: Application, user: Any) -> str | None:
-    from voucher.review.models import Objection
 
     last = application.publicity_lists.order_by("-ends_on").first()
     if last is None:
@@ -99,11 +97,27 @@ def _refund_recorded(application: Application, user: Any) -> str | None:
     return None
 
 
+def _centre_on_direction_3(application: Application, user: Any) -> str | None:
+    """免申即享: the centre (or the administrator standing in) submits the direction-3
+    application it built from a platform's data, and withdraws it when it builds it again.
+    Every other application is its enterprise's to submit or withdraw."""
+    if user is r.SYSTEM_ACTOR or r.APPLICANT in r.roles_of(user, application):
+        return None
+    if application.direction != 3:
+        return _("只有申报单位可以提交或撤回方向一、二、四的申报")
+    return None
+
+
 BUREAU = frozenset({r.REVIEWER, r.SCREENER})
+CENTRE_BUILDS = frozenset({r.SCREENER, r.ADMINISTRATOR})
 
 RULES: dict[str, Rule] = {
     # the portal's application_submit performs it and sends the receipt itself
-    "submit": Rule(frozenset({r.APPLICANT})),
+    "submit": Rule(
+        frozenset({r.APPLICANT, r.SYSTEM}) | CENTRE_BUILDS,
+        _centre_on_direction_3,
+        "方向三（免申即享）由市数字经济中心代为提交；其他方向由申报单位提交",
+    ),
     "accept": Rule(BUREAU),
     "pass_formal_check": Rule(BUREAU),
     "request_supplement": Rule(BUREAU, _has_open_supplement, "已列明补正事项（逐项）与截止日期"),
@@ -136,7 +150,12 @@ RULES: dict[str, Rule] = {
         _refund_overdue,
         "通知之日起 6 个月（承诺书第7条）已届满仍未退还",
     ),
-    "withdraw": Rule(frozenset({r.APPLICANT}), notify_staff="承办人（申报已撤回）"),
+    "withdraw": Rule(
+        frozenset({r.APPLICANT}) | CENTRE_BUILDS,
+        _centre_on_direction_3,
+        "方向三重新生成时由市数字经济中心撤回原申报；其他由申报单位撤回",
+        notify_staff="承办人（申报已撤回）",
+    ),
 }
 
 

@@ -15,12 +15,14 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 import voucher
-from voucher.applications import actions
+from voucher.accounts.actions import enterprise_register
+from voucher.applications import actions, rounds
 from voucher.applications.interchange import document_sha256
-from voucher.applications.models import Application, StoredEvaluation
+from voucher.applications.models import Application, Membership, StoredEvaluation
 from voucher.core.audit import audit
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.format import load_application_file
+from voucher.portal.actions import application_create, current_round
 
 EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
 DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1
@@ -69,10 +71,6 @@ def demo_applicant_ensure(*, acting_user: Any = None) -> None:
 
     from django.utils import timezone
 
-    from voucher.accounts.actions import enterprise_register
-    from voucher.accounts.models import Membership
-    from voucher.portal.actions import application_create, current_round
-
     record = current_round()
     today = timezone.localdate()
     if not (record.opens_on and record.closes_on and record.opens_on <= today <= record.closes_on):
@@ -115,7 +113,7 @@ def demo_load(*, examples_dir: Path = EXAMPLES_DIR, round_batch: bool = False) -
     made-up enterprise, and judged across folders ONE_DIRECTION would fail nearly all of them.
     `round_batch=True` evaluates the whole round as one batch instead.
     """
-    actions.rounds_sync()
+    rounds.rounds_sync()
     demo_users_ensure()
     result = DemoResult()
     folders: list[list[Application]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voucher.review import permissions as p
+from voucher.applications import permissions as p
 
 
 class FieldRefusal(Exception):

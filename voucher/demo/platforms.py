@@ -29,9 +29,12 @@ from django.db import transaction
 
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
+from voucher.applications.lifecycle import application_transition
 from voucher.applications.models import Application
+from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.core import bearer
 from voucher.core.audit import audit
+from voucher.demo.staff import demo_staff_ensure
 from voucher.platforms import actions, consumption, generate, selectors
 from voucher.platforms.models import (
     ApiToken,
@@ -42,8 +45,8 @@ from voucher.platforms.models import (
 )
 from voucher.policy import format as fmt
 
-DEMO_PASSWORD = "voucher-demo"  # the same published demo password as voucher.applications.demo
-CENTRE_USER = "chushen"  # the demo's centre screener (voucher.review.demo), TOTP like all staff
+DEMO_PASSWORD = "voucher-demo"  # the same published demo password as voucher.demo.examples
+CENTRE_USER = "chushen"  # the demo's centre screener (voucher.demo.staff), TOTP like all staff
 # (platform code, name if the demo creates it, organisation USCC, token prefix, token secret)
 SUPPLIER = ("demo-supplier", "北京演示算力有限公司", generate.make_uscc(9_000_003))
 DEMO_TOKENS = {
@@ -203,7 +206,6 @@ class DemoPlatforms:
 
 
 def _centre_user() -> Any:
-    from voucher.review.demo import demo_staff_ensure
 
     user = get_user_model().objects.filter(username=CENTRE_USER).first()
     if user is None:
@@ -309,8 +311,9 @@ def demo_platforms_ensure() -> DemoPlatforms:
                 document=fmt.parse_application(_d2_document()), source_name=D2_SOURCE
             )
             application_evaluate(application=application)
-            application.submit()
-            application.save()
+            application = application_transition(
+                application=application, transition="submit", acting_user=SYSTEM_ACTOR
+            )
             audit(actor=None, action="demo_settlement_applicant", obj=application, data={})
     out.settlement_application = application
     batch, _ = actions.settlement_submit(

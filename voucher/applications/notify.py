@@ -10,8 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from voucher.applications.models import Application
-from voucher.review.models import Notification
+from voucher.applications.models import Application, Membership, Notification
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +51,5 @@ def notify_after_commit(
 
 
 def applicant_addresses(application: Application) -> list[str]:
-    addresses = [application.contact_email]
-    try:
-        from voucher.accounts.models import Membership
-
-        addresses += [
-            m.user.email
-            for m in Membership.objects.filter(enterprise=application.enterprise).select_related(
-                "user"
-            )
-        ]
-    except ImportError:  # pragma: no cover - the portal is part of the project
-        pass
-    return addresses
+    members = Membership.objects.filter(enterprise=application.enterprise).select_related("user")
+    return [application.contact_email, *(m.user.email for m in members)]

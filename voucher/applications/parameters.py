@@ -20,13 +20,17 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from voucher.applications.models import PolicyRoundRecord, StoredEvaluation
+from voucher.applications import permissions as p
+from voucher.applications.models import (
+    FlaggedDevice,
+    PolicyRoundRecord,
+    StoredEvaluation,
+    UnitPriceBand,
+)
+from voucher.applications.refusals import FieldRefusal
 from voucher.applications.states import DRAFT, SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.core.audit import audit
 from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
-from voucher.review import permissions as p
-from voucher.review.models import FlaggedDevice, UnitPriceBand
-from voucher.review.refusals import FieldRefusal
 
 MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
 
@@ -274,24 +278,3 @@ def device_unflag(*, flag: FlaggedDevice, acting_user: Any) -> None:
             data={"model": flag.model, "notice": flag.notice},
         )
         flag.delete()
-
-
-def round_reevaluate_undecided(*, record: PolicyRoundRecord, acting_user: Any) -> int:
-    """After a parameter change: evaluate again every application not yet decided.
-
-    Decided applications keep the evaluation their decision was made on (the decision notice
-    cites it); proposals still waiting for a second pair of eyes must be proposed again, which
-    decision_confirm enforces by refusing a proposal made on an older evaluation.
-    """
-    from voucher.applications.actions import applications_evaluate_batch
-    from voucher.applications.models import Application
-
-    _require(p.can_manage_round(acting_user))
-    applications = list(
-        Application.objects.filter(round=record, state__in=UNDECIDED_STATES).select_related(
-            "round", "enterprise"
-        )
-    )
-    if applications:
-        applications_evaluate_batch(applications=applications, acting_user=acting_user)
-    return len(applications)

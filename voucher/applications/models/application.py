@@ -14,6 +14,7 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
+from voucher.policy.money import format_yuan
 from voucher.policy.results import OUTCOME_LABELS
 
 
@@ -533,7 +534,6 @@ class StoredEvaluation(models.Model):
 
     def to_json(self) -> dict[str, object]:
         """The stored evaluation in the shape of Evaluation.to_json()."""
-        from voucher.policy.money import format_yuan
 
         return {
             "outcome": self.outcome,

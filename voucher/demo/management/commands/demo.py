@@ -13,13 +13,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from voucher.applications.demo import (
+from voucher.demo.examples import (
     DEMO_APPLICANT,
     DEMO_PASSWORD,
     DEMO_USERS,
     demo_applicant_ensure,
     demo_load,
 )
+from voucher.demo.platforms import demo_platforms
+from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
 
 
 class Command(BaseCommand):
@@ -43,8 +45,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         result = demo_load(round_batch=round_batch)
         demo_applicant_ensure()  # the portal's login, its draft, the round open around today
-        from voucher.platforms.demo import demo_platforms
-        from voucher.review.demo import demo_examples_submit, demo_staff_ensure
 
         staff = demo_staff_ensure(password=DEMO_PASSWORD)
         demo_examples_submit()  # the bureau's queue starts with the examples, submitted

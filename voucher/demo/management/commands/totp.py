@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from voucher.review.demo import totp_now
+from voucher.demo.staff import totp_now
 
 
 class Command(BaseCommand):

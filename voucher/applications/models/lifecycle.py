@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from voucher.applications.models import (
+from voucher.applications.models.application import (
     DIRECTION_CHOICES,
     Application,
     MoneyField,
@@ -38,6 +38,7 @@ class ReviewCase(models.Model):
     assigned_at = models.DateTimeField("分配时间", null=True, blank=True)
 
     class Meta:
+        db_table = "review_reviewcase"  # moved here; the table kept its name
         verbose_name = "审核任务"
         verbose_name_plural = "审核任务"
 
@@ -65,6 +66,7 @@ class Snapshot(models.Model):
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_snapshot"  # moved here; the table kept its name
         verbose_name = "申报版本"
         verbose_name_plural = "申报版本"
         ordering = ("created_at", "id")
@@ -95,6 +97,7 @@ class FindingResolution(models.Model):
     resolved_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_findingresolution"  # moved here; the table kept its name
         verbose_name = "待审核项处理"
         verbose_name_plural = "待审核项处理"
         ordering = ("resolved_at", "id")
@@ -127,6 +130,7 @@ class SupplementRequest(models.Model):
     answered_at = models.DateTimeField("补正提交时间", null=True, blank=True)
 
     class Meta:
+        db_table = "review_supplementrequest"  # moved here; the table kept its name
         verbose_name = "补正通知"
         verbose_name_plural = "补正通知"
         ordering = ("-requested_at", "-id")
@@ -144,6 +148,7 @@ class SupplementItem(models.Model):
     answer = models.TextField("申报单位答复", blank=True)
 
     class Meta:
+        db_table = "review_supplementitem"  # moved here; the table kept its name
         verbose_name = "补正事项"
         verbose_name_plural = "补正事项"
         ordering = ("position", "id")
@@ -194,6 +199,7 @@ class Decision(models.Model):
     confirmed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
     class Meta:
+        db_table = "review_decision"  # moved here; the table kept its name
         verbose_name = "审核决定"
         verbose_name_plural = "审核决定"
         ordering = ("-proposed_at", "-id")
@@ -234,6 +240,7 @@ class Budget(models.Model):
     amount = MoneyField("预算（元）")
 
     class Meta:
+        db_table = "review_budget"  # moved here; the table kept its name
         verbose_name = "预算"
         verbose_name_plural = "预算"
         ordering = ("round_id", "direction")
@@ -263,6 +270,7 @@ class PublicityList(models.Model):
     )
 
     class Meta:
+        db_table = "review_publicitylist"  # moved here; the table kept its name
         verbose_name = "公示名单"
         verbose_name_plural = "公示名单"
         ordering = ("-published_at", "-id")
@@ -289,6 +297,7 @@ class Objection(models.Model):
     resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     class Meta:
+        db_table = "review_objection"  # moved here; the table kept its name
         verbose_name = "公示异议"
         verbose_name_plural = "公示异议"
         ordering = ("received_on", "id")
@@ -310,6 +319,7 @@ class PaymentRecord(models.Model):
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_paymentrecord"  # moved here; the table kept its name
         verbose_name = "拨付记录"
         verbose_name_plural = "拨付记录"
         ordering = ("paid_on", "id")
@@ -336,6 +346,7 @@ class Clawback(models.Model):
     refunded_amount = MoneyField("已退金额（元）", null=True, blank=True)
 
     class Meta:
+        db_table = "review_clawback"  # moved here; the table kept its name
         verbose_name = "退还资金"
         verbose_name_plural = "退还资金"
         ordering = ("due_date", "id")
@@ -367,6 +378,7 @@ class ListedEnterprise(models.Model):
     imported_at = models.DateTimeField("导入时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_listedenterprise"  # moved here; the table kept its name
         verbose_name = "外部名单企业"
         verbose_name_plural = "外部名单企业"
         ordering = ("kind", "uscc")
@@ -398,6 +410,7 @@ class Notification(models.Model):
     error = models.TextField("发送失败原因", blank=True)
 
     class Meta:
+        db_table = "review_notification"  # moved here; the table kept its name
         verbose_name = "通知邮件"
         verbose_name_plural = "通知邮件"
         ordering = ("-created_at", "-id")
@@ -432,6 +445,7 @@ class UnitPriceBand(models.Model):
     created_at = models.DateTimeField("设定时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_unitpriceband"  # moved here; the table kept its name
         verbose_name = "单价区间"
         verbose_name_plural = "单价区间"
         ordering = ("round", "device_key", "unit")
@@ -467,6 +481,7 @@ class FlaggedDevice(models.Model):
     created_at = models.DateTimeField("设定时间", auto_now_add=True)
 
     class Meta:
+        db_table = "review_flaggeddevice"  # moved here; the table kept its name
         verbose_name = "通报设备"
         verbose_name_plural = "通报设备"
         ordering = ("round", "device_key")

@@ -11,10 +11,12 @@ from typing import Any, NamedTuple
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from voucher.applications import ports
+from voucher.applications import roles as r
 from voucher.applications.models import Application
-from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
-from voucher.review import roles as r
-from voucher.review.workflow import RULES
+from voucher.applications.states import STATE_CHOICES, TRANSITIONS, WITH_BUREAU_STATES
+from voucher.applications.states import TRANSITIONS as T
+from voucher.applications.workflow import RULES, pay_guard
 
 
 class Check(NamedTuple):
@@ -36,8 +38,12 @@ def _staff(user: Any) -> frozenset[str]:
     return r.staff_roles_of(user)
 
 
+def staff_roles(user: Any) -> frozenset[str]:
+    """The user's staff roles (Django groups); empty for an applicant or anonymous."""
+    return r.staff_roles_of(user)
+
+
 def _state_label(state: str) -> str:
-    from voucher.applications.states import STATE_CHOICES
 
     label = dict(STATE_CHOICES).get(state)
     return _(label) if label else state
@@ -63,6 +69,14 @@ def can_view_application(user: Any, application: Application) -> Check:
     if roles == {r.SCREENER} and application.direction != 3:
         return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     return OK
+
+
+def viewable_directions(user: Any) -> frozenset[int] | None:
+    """The directions whose applications the user may see; None for all of them (a screener
+    who holds no other role sees direction 3 only, as can_view_application says)."""
+    if _staff(user) == {r.SCREENER}:
+        return frozenset({3})
+    return None
 
 
 def can_view_contact(user: Any, application: Application) -> Check:
@@ -105,13 +119,19 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
     return OK
 
 
+def can_prefill_invoices(user: Any, application: Application) -> Check:
+    """Recording an invoice from an e-invoice file is a write on the application's evidence."""
+    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+        return _no(_("只有审核人员可以登记发票"))
+    return can_view_application(user, application)
+
+
 def can_resolve_finding(user: Any, application: Application) -> Check:
     return _reviewing(user, application, _("只有审核人员可以处理待审核项"))
 
 
 def _reviewing(user: Any, application: Application, not_a_reviewer: str) -> Check:
     """A reviewer (or the centre's screener, direction 3) on an application under review."""
-    from voucher.applications.states import TRANSITIONS as T
 
     if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
         return _no(not_a_reviewer)
@@ -143,9 +163,7 @@ def can_propose(user: Any, application: Application) -> Check:
 def platform_data_current(application: Application) -> Check:
     """Direction 3: a decision is taken on the platform's data as they are, not as they were
     when the application was built (a batch processed or withdrawn since, a contract saved)."""
-    from voucher.platforms.selectors import platform_data_changed
-
-    if platform_data_changed(application):
+    if ports.platform_data_changed(application):
         return _no(str(PLATFORM_DATA_CHANGED))
     return OK
 
@@ -189,7 +207,6 @@ def can_record_payment(user: Any, application: Application) -> Check:
         return _no(
             _("申报当前为“%(state)s”，公示后方可拨付") % {"state": _state_label(application.state)}
         )
-    from voucher.review.workflow import pay_guard
 
     why = pay_guard(application, user)
     return _no(why) if why else OK
@@ -274,6 +291,14 @@ def can_manage_users(user: Any) -> Check:
     """Staff accounts, their roles and TOTP devices: the administrator."""
     if r.ADMINISTRATOR not in _staff(user):
         return _no(_("只有系统管理员可以管理工作人员账号"))
+    return OK
+
+
+def can_use_admin(user: Any) -> Check:
+    """The Django admin (every table, read-only where the actions own the writes): the
+    administrator."""
+    if r.ADMINISTRATOR not in _staff(user):
+        return _no(_("只有系统管理员可以使用管理后台"))
     return OK
 
 

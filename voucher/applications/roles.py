@@ -6,12 +6,29 @@ from typing import Any, Final
 
 from django.utils.translation import gettext_lazy as _
 
+from voucher.applications.models import Membership
+
 REVIEWER: Final = "bureau_reviewer"
 APPROVER: Final = "bureau_approver"
 SCREENER: Final = "centre_screener"
 AUDITOR: Final = "auditor"
 ADMINISTRATOR: Final = "administrator"
-APPLICANT: Final = "applicant"  # not a group: membership of the enterprise (voucher.accounts)
+APPLICANT: Final = "applicant"  # not a group: membership of the enterprise (models.Membership)
+SYSTEM: Final = "system"  # not a user: the command line's own steps (the demo's data)
+
+
+class _System:
+    """The actor of the command line's own steps: no user, no login, audited as the system."""
+
+    is_authenticated = False
+    is_active = False
+    pk = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM_ACTOR"
+
+
+SYSTEM_ACTOR: Final = _System()
 
 STAFF_ROLES: Final = (REVIEWER, APPROVER, SCREENER, AUDITOR, ADMINISTRATOR)
 ROLE_LABELS: Final = {
@@ -21,6 +38,7 @@ ROLE_LABELS: Final = {
     AUDITOR: _("审计人员（只读）"),
     ADMINISTRATOR: _("系统管理员"),
     APPLICANT: _("申报单位"),
+    SYSTEM: _("系统（命令行）"),
 }
 
 
@@ -41,9 +59,15 @@ def staff_roles_of(user: Any) -> frozenset[str]:
 def is_applicant_of(user: Any, application: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    from voucher.accounts.access import user_may_access_application
+    membership = membership_of(user)
+    return membership is not None and membership.enterprise_id == application.enterprise_id
 
-    return bool(user_may_access_application(user, application))
+
+def membership_of(user: Any) -> Membership | None:
+    """The user's membership of an enterprise (one at most), or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.select_related("enterprise").filter(user=user).first()
 
 
 def roles_of(
@@ -52,6 +76,8 @@ def roles_of(
     """The user's roles, the applicant's on `application` too. With `among` (the roles a
     transition allows), the applicant's membership, which costs a query, is asked only when
     it could matter: the staff's transitions do not need it."""
+    if user is SYSTEM_ACTOR:
+        return frozenset({SYSTEM})
     roles = staff_roles_of(user)
     wanted = among is None or APPLICANT in among
     if application is not None and wanted and is_applicant_of(user, application):

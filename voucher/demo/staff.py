@@ -13,9 +13,11 @@ from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voucher.applications import roles as r
+from voucher.applications.lifecycle import application_transition
 from voucher.applications.models import Application
+from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.core.audit import audit
-from voucher.review import roles as r
 
 DEMO_STAFF = (
     ("shenhe", r.REVIEWER),
@@ -78,8 +80,12 @@ def demo_examples_submit(*, acting_user: Any = None) -> list[Application]:
         for application in Application.objects.select_for_update().filter(
             state="draft", source_name__startswith="examples/"
         ):
-            application.submit()
-            application.save()
+            application_transition(
+                application=application,
+                transition="submit",
+                acting_user=acting_user or SYSTEM_ACTOR,
+                record=False,  # one audit entry for the batch, below
+            )
             moved.append(application)
         if moved:
             audit(

@@ -1,0 +1,44 @@
+"""The materials uploaded for an application (附件14-1): the evidence a reviewer reads.
+
+The bytes live in uploads/<sha256> (applications/uploads.py); this row says what they are.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from voucher.applications.models.application import Application
+from voucher.policy.engine import MATERIAL_NAMES
+
+MATERIAL_CHOICES = list(MATERIAL_NAMES.items())
+
+
+class MaterialFile(models.Model):
+    """One uploaded file of one material slot (附件14-1); the bytes live in uploads/<sha256>."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="material_files"
+    )
+    material = models.CharField("材料", max_length=40, choices=MATERIAL_CHOICES)
+    original_name = models.CharField("文件名", max_length=200)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    content_type = models.CharField("类型", max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        db_table = "portal_materialfile"  # moved here; the table kept its name
+        verbose_name = "申报材料文件"
+        verbose_name_plural = "申报材料文件"
+        ordering = ("material", "uploaded_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_material_display()}: {self.original_name}"
