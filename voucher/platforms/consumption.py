@@ -470,7 +470,7 @@ def take_row(
     max_errors: int,
 ) -> None:
     """One row through the reference parser: reported when a cell is bad or its contract was
-    not submitted, else added (the fast paths send here every row they do not vouch for)."""
+    not submitted, else added (the engine sends here every row it does not vouch for)."""
     parsed = parse_row(values, row_number)
     if isinstance(parsed, list):
         result.reject(parsed, max_errors)
@@ -536,7 +536,7 @@ def _csv_records(stream: IO[str]) -> tuple[list[str], Iterator[list[str]]]:
 def check_csv_structure(path: Path) -> None:
     """Read a CSV file's structure only (encoding, header, cells per line), as the reference
     reads it, without parsing a cell: BatchRefused names what is wrong, in the platform's terms.
-    Used where a faster reader refused the file with a message of its own."""
+    Used where DuckDB refused a large file with a message of its own."""
     try:
         with path.open(encoding="utf-8", newline="") as stream:
             _, records = _csv_records(stream)
@@ -649,8 +649,8 @@ def ingest_file(
     # Imported here, not at the top (docs/decisions/0013-one-ingest-engine.md): the engine
     # builds on this module (its result is an IngestResult, its refusals BatchRefused, its
     # leftover rows go to `take_row`), so it imports this one; and the web processes import
-    # this module for its rules alone, without loading pyarrow and DuckDB (50 MB and 0.4 s
-    # each), which only the worker that ingests needs.
+    # this module for its rules alone, without loading pyarrow (50 MB and 0.3-0.5 s of import
+    # per process), which only the worker that ingests needs.
     from voucher.platforms import duck_ingest
 
     return duck_ingest.ingest_duckdb(
