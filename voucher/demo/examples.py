@@ -26,7 +26,9 @@ from voucher.portal.actions import application_create, current_round
 
 EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
 DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1
-DEMO_USERS = (("admin", True), ("reviewer", False))  # (username, superuser)
+# (username, superuser): a superuser holds the administrator's role, and opens the admin after
+# the TOTP login like every staff member (its device is set up at its first login)
+DEMO_USERS = (("admin", True),)
 VIEW_APPS = ("applications", "core")
 
 

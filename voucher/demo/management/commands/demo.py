@@ -16,7 +16,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from voucher.demo.examples import (
     DEMO_APPLICANT,
     DEMO_PASSWORD,
-    DEMO_USERS,
     demo_applicant_ensure,
     demo_load,
 )
@@ -57,10 +56,9 @@ class Command(BaseCommand):
         address = f"http://127.0.0.1:{port}/"
         self.stdout.write("")
         self.stdout.write(f"演示地址 (demo): {address}")
-        self.stdout.write(f"管理后台 (admin): {address}admin/")
-        for username, superuser in DEMO_USERS:
-            role = "超级管理员" if superuser else "审核员（只读）"
-            self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}")
+        self.stdout.write(
+            f"管理后台 (admin, administrators after the TOTP login): {address}admin/  登录 guanli"
+        )
         self.stdout.write(f"审核系统 (bureau review, TOTP): {address}review/")
         for username, role, secret in staff:
             self.stdout.write(f"  登录 {username} / {DEMO_PASSWORD}  {role}  TOTP 密钥 {secret}")
