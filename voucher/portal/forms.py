@@ -9,11 +9,13 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
 from voucher.documents.report_sections import SECTIONS
+from voucher.policy.money import MoneyError, format_wan, format_yuan_grouped, parse_wan, parse_yuan
 from voucher.policy.round import PolicyRound
 
 YES_NO = [("1", _("是")), ("0", _("否"))]
@@ -39,9 +41,7 @@ INDUSTRIES = [
     ("S", "S 公共管理、社会保障和社会组织"),
     ("T", "T 国际组织"),
 ]
-_FEN = Decimal("0.01")
-_WAN = Decimal(10000)
-_NUMBER = re.compile(r"\d+(\.\d+)?")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")  # after NFKC: no other script's digits
 
 
 def _number_text(value: Any) -> str:
@@ -51,28 +51,24 @@ def _number_text(value: Any) -> str:
 
 
 class YuanField(forms.CharField):
-    """An amount in 元, at most two decimals, shown and typed with thousands separators."""
+    """An amount in 元, at most two decimals, shown and typed with thousands separators; read by
+    voucher.policy.money.parse_yuan (also ¥, full-width digits), up to its one limit."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = _number_text(value)
-        if not text:
+        if not _number_text(value):
             return None
-        if not _NUMBER.fullmatch(text):
-            raise ValidationError(_("请输入金额数字，如 24000000.00"))
-        amount = Decimal(text)
-        if amount != amount.quantize(_FEN):
-            raise ValidationError(_("金额最多两位小数（精确到分）"))
-        if amount >= Decimal("1e14"):
-            raise ValidationError(_("金额过大"))
-        return amount.quantize(_FEN)
+        try:
+            return parse_yuan(value, label=str(self.label or ""))
+        except MoneyError as refused:
+            raise ValidationError(refused.message(gettext)) from None
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Decimal):
-            return f"{value:,.2f}"
+            return format_yuan_grouped(value)
         return value
 
 
@@ -84,22 +80,16 @@ class WanField(forms.CharField):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = _number_text(value)
-        if not text:
+        if not _number_text(value):
             return None
-        if not _NUMBER.fullmatch(text):
-            raise ValidationError(_("请输入以万元为单位的数字，如 400 或 85.5"))
-        yuan = Decimal(text) * _WAN
-        if yuan != yuan.quantize(_FEN):
-            raise ValidationError(_("精确到分即可：万元最多六位小数"))
-        if yuan >= Decimal("1e14"):
-            raise ValidationError(_("金额过大"))
-        return yuan.quantize(_FEN)
+        try:
+            return parse_wan(value, label=str(self.label or ""))
+        except MoneyError as refused:
+            raise ValidationError(refused.message(gettext)) from None
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Decimal):
-            wan = (value / _WAN).normalize()
-            return f"{wan:f}"
+            return format_wan(value, min_places=0)
         return value
 
 

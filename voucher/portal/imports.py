@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from voucher.policy import format as fmt
+from voucher.policy.money import MoneyError, format_yuan, parse_yuan
 from voucher.portal.actions import ImportedContract, ImportedRows
 from voucher.portal.uploads import UploadRefused, check_upload
 
@@ -192,7 +193,12 @@ def _cell(value: Any, column: Column) -> Any:
             return str(value)
         if isinstance(value, float):
             # The shortest text that reads back as this binary number: what the cell shows.
-            return str(Decimal(repr(value))).removesuffix(".0")
+            value = f"{Decimal(repr(value)):f}".removesuffix(".0")
+        if column.kind == "money":  # as a person types it (¥1,234.50), read by the one parse
+            try:
+                return format_yuan(parse_yuan(str(value)))
+            except MoneyError as refused:
+                raise ValueError(refused.message(_)) from None
         return unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
     if column.kind == "choice":
         text = str(value).strip()
