@@ -28,8 +28,9 @@ def test_the_limit_is_what_a_money_column_keeps():
 
     field = MoneyField("x")
     assert (field.max_digits, field.decimal_places) == (MONEY_DIGITS, MONEY_PLACES) == (16, 2)
-    assert D("99999999999999.99") == MAX_YUAN
-    assert len(str(MAX_YUAN).replace(".", "")) == field.max_digits
+    assert D("9999999999999.99") == MAX_YUAN
+    # SQLite keeps the column as a float that Django reads back with 15 significant digits
+    assert len(str(MAX_YUAN).replace(".", "")) == 15 < field.max_digits
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -44,7 +45,7 @@ def test_one_fen_below_at_and_above_the_limit(text, accepted, strict):
         with pytest.raises(MoneyError) as refused:
             parse_yuan(text, field="total_amount", strict=strict)
         assert refused.value.field == "total_amount"
-        assert str(refused.value) == f"金额过大，整数部分最多 14 位: {text} (too large)"
+        assert str(refused.value) == f"金额过大，整数部分最多 13 位: {text} (too large)"
 
 
 @pytest.mark.parametrize(
@@ -142,8 +143,8 @@ def test_the_message_names_the_input_and_is_translated_by_the_site():
         ("85.5", "855000.00"),
         ("0.000001", "0.01"),
         ("１，２００．５", "12005000.00"),
-        ("9999999999.999999", str(MAX_YUAN)),
-        ("9999999999.999998", str(MAX_YUAN - FEN)),
+        ("999999999.999999", str(MAX_YUAN)),
+        ("999999999.999998", str(MAX_YUAN - FEN)),
     ],
 )
 def test_wan_are_read_as_yuan_to_the_fen(typed, yuan):
@@ -154,7 +155,7 @@ def test_wan_are_read_as_yuan_to_the_fen(typed, yuan):
     ("typed", "english"),
     [
         ("0.0000001", "at most six decimals of 10,000 yuan"),
-        ("10000000000", "too large"),
+        ("1000000000", "too large"),
         ("-1", "must not be negative"),
         ("abc", "not a decimal amount"),
     ],

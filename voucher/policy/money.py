@@ -18,11 +18,14 @@ from typing import Any
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-# The one limit on an amount. Every amount is stored in a MoneyField, DecimalField(max_digits=16,
-# decimal_places=2) (voucher.applications.models): 14 digits before the point. So the largest
-# amount anyone may enter is 99,999,999,999,999.99 yuan, the largest the database keeps; far above
-# any contract, budget or price, and one fen more is refused before it reaches a column.
-INTEGER_DIGITS = 14
+# The one limit on an amount: the largest the database keeps exactly, 9,999,999,999,999.99 yuan
+# (13 digits before the point), far above any contract, budget or price; one fen more is refused
+# before it reaches a column. Every amount is stored in a MoneyField, DecimalField(max_digits=16,
+# decimal_places=2) (voucher.applications.models), which PostgreSQL keeps to 14 digits before
+# the point; but SQLite, the default database, keeps a decimal column as an 8-byte float, and
+# Django reads it back with 15 significant digits: 12,345,678,901,234.56 comes back as
+# ….60 and 99,999,999,999,999.99 cannot be read at all. 13 + 2 digits always come back exact.
+INTEGER_DIGITS = 13
 MAX_YUAN = Decimal(10) ** INTEGER_DIGITS - FEN
 
 
