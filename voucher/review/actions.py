@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import TRANSITIONS
 from voucher.core.audit import audit
 from voucher.policy.format import dump_application
+from voucher.policy.money import MoneyError, parse_yuan
 from voucher.policy.uscc import is_well_formed
 from voucher.review import permissions as p
 from voucher.review.models import (
@@ -403,13 +404,11 @@ def _reasons_for_rejection(
 
 
 def _money(value: Any) -> Decimal:
+    """An amount as the bureau types it (voucher.policy.money.parse_yuan), or refused naming it."""
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation:
-        raise ReviewError(_("金额“%(value)s”不是数字") % {"value": value}, field="amount") from None
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ReviewError(_("金额最多精确到分"), field="amount")
-    return amount
+        return parse_yuan(value)
+    except MoneyError as refused:
+        raise ReviewError(refused.message(_), field="amount") from None
 
 
 def decision_propose(
@@ -828,9 +827,7 @@ def budget_set(
     *, round: PolicyRoundRecord, direction: int, amount: Any, acting_user: Any
 ) -> Budget:
     _require(p.can_manage_round(acting_user))
-    value = _money(amount)
-    if value < 0:
-        raise ReviewError(_("预算不能为负"))
+    value = _money(amount)  # never negative
     with transaction.atomic():
         budget, created = Budget.objects.update_or_create(
             round=round, direction=direction, defaults={"amount": value}
