@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
@@ -15,6 +14,7 @@ from voucher.documents.access import can_download_documents, can_prefill_invoice
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
 from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
+from voucher.portal.forms import YuanField
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -79,9 +79,7 @@ class InvoiceUploadForm(forms.Form):
 class InvoiceSaveForm(forms.Form):
     number = forms.CharField(label="发票号码", max_length=100)
     date = forms.DateField(label="开票日期")
-    amount = forms.DecimalField(
-        label="价税合计（元）", max_digits=16, decimal_places=2, min_value=Decimal("0")
-    )
+    amount = YuanField(label="价税合计（元）")
 
 
 MAX_UPLOAD = 10 * 1024 * 1024
