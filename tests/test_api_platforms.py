@@ -237,6 +237,36 @@ def test_a_contract_put_again_keeps_the_evidence_it_leaves_out(a, listed):
     assert emptied["invoices"] == [] and len(emptied["payments"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("amount", "status"),
+    [("9999999999999.98", 200), ("9999999999999.99", 200), ("10000000000000.00", 422)],
+)
+def test_a_contract_total_up_to_the_one_limit_is_kept_exactly(a, listed, amount, status):
+    """voucher.policy.money.MAX_YUAN: 14 digits before the point were taken before, and SQLite
+    gave 12,345,678,901,234.56 back as ….60."""
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1"
+    before = [c.document for c in PlatformContract.objects.all()]
+    response = _put(a, url, {**CONTRACT, "total_amount": amount})
+    assert response.status_code == status, response.content
+    if status == 422:
+        [error] = response.json()["errors"]
+        assert error["location"] == "body.payload.total_amount" and "过大" in error["message"]
+        assert [c.document for c in PlatformContract.objects.all()] == before
+    else:
+        assert PlatformContract.objects.get().document["total_amount"] == amount
+
+
+@pytest.mark.parametrize("kind", ["invoices", "payments"])
+def test_evidence_above_the_one_limit_is_refused_naming_the_amount(a, listed, kind):
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1/{kind}"
+    item = {"date": "2026-04-01", "amount": "10000000000000.00"}
+    if kind == "invoices":
+        item["number"] = "25112000004495444840"
+    response = _post(a, url, item)
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == ["body.payload.amount"]
+
+
 def test_the_same_invoice_sent_twice_counts_once(a, listed):
     url = f"/api/v1/enterprises/{USCC}/contracts/C1/invoices"
     invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": "3000.00"}
