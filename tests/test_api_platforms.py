@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -265,6 +265,27 @@ def test_evidence_above_the_one_limit_is_refused_naming_the_amount(a, listed, ki
     response = _post(a, url, item)
     assert response.status_code == 422
     assert [e["location"] for e in response.json()["errors"]] == ["body.payload.amount"]
+
+
+@pytest.mark.parametrize(
+    ("start_date", "status"),
+    [
+        ("2025-09-10", 201),
+        ("２０２５-０９-１０", 201),  # full-width: the interchange format's reading of a day
+        (1757462400, 422),  # a Unix time: pydantic's date read it as 2025-09-10
+        ("1757462400", 422),
+        ("2025-09-10T00:00:00", 422),
+        ("2025/09/10", 422),
+        ("2025-02-29", 422),
+    ],
+)
+def test_a_project_start_date_is_a_day_as_the_format_writes_it(a, start_date, status):
+    response = _post(a, "/api/v1/projects", {**PROJECT, "start_date": start_date})
+    assert response.status_code == status, response.content
+    if status == 422:
+        assert [e["location"] for e in response.json()["errors"]] == ["body.payload.start_date"]
+    else:
+        assert Project.objects.get().start_date == date(2025, 9, 10)
 
 
 def test_the_same_invoice_sent_twice_counts_once(a, listed):

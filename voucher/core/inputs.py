@@ -1,9 +1,10 @@
-"""The messages of the one parse of money (voucher.policy.money), for the catalogue.
+"""The messages of the one parse of money and of days (voucher.policy.money, .dates), for the
+catalogue.
 
 The policy package stays free of Django, and makemessages skips it (`-i "policy/*"`, see
 voucher/locale/en/LC_MESSAGES/django.po): its messages are listed here, as written there, so that
 the catalogue keeps their English. A page or a form shows a refusal as `error.message(gettext)`;
-tests/test_policy_money.py checks that this list is the policy's.
+tests/test_policy_money.py and test_policy_dates.py check that this list is the policy's.
 """
 
 from __future__ import annotations
@@ -19,4 +20,7 @@ MESSAGES = (
     gettext_noop("%(label)s最多两位小数（精确到分）: %(value)s"),
     gettext_noop("%(label)s精确到分即可：万元最多六位小数: %(value)s"),
     gettext_noop("%(label)s过大，整数部分最多 %(digits)s 位: %(value)s"),
+    gettext_noop("日期"),
+    gettext_noop("%(label)s“%(value)s”格式应为 YYYY-MM-DD"),
+    gettext_noop("%(label)s“%(value)s”是不存在的日期"),
 )

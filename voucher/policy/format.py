@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from voucher.policy import uscc as uscc_codes
+from voucher.policy.dates import parse_date
 from voucher.policy.money import parse_yuan
 from voucher.policy.round import MATERIAL_IDS
 
@@ -42,7 +43,6 @@ def _nfkc(value: Any) -> Any:
 
 
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")  # after NFKC: no other script's digits
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
@@ -80,13 +80,11 @@ def _ratio(value: Any) -> Decimal:
 
 
 def _date(value: Any) -> date:
+    """A day as voucher.policy.dates.parse_date reads a document's: YYYY-MM-DD."""
     value = _nfkc(value)
-    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+    if not isinstance(value, str):  # a JSON number is no day (not a Unix time)
         raise ValueError(f"日期须为 YYYY-MM-DD 格式: {value!r} (date must be YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"不存在的日期: {value} (no such date)") from None
+    return parse_date(value, strict=True)
 
 
 def _uscc(value: Any) -> str:
