@@ -361,3 +361,14 @@ def test_the_saved_amount_is_read_as_every_amount_is(
     else:
         assert response.status_code == 302
         assert contract.invoices.get(number=NUMBER).amount == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    "typed", ["2025-11-05", "2025/11/05", "2025年11月5日", "２０２５-１１-０５"]
+)
+def test_the_saved_date_is_read_as_every_day_is(client, clerk, not_public, contract, typed):
+    client.force_login(clerk)
+    url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
+    data = {"save": "1", "number": NUMBER, "date": typed, "amount": "1.00"}
+    assert client.post(url, data).status_code == 302
+    assert contract.invoices.get(number=NUMBER).date == date(2025, 11, 5)

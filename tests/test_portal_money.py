@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -181,3 +182,74 @@ def test_a_quantity_in_digits_of_another_script_is_not_a_number():
     assert field.clean("１２.５") == D("12.5")
     with pytest.raises(django_forms.ValidationError):
         field.clean("١٢")
+
+
+# --- days (voucher.policy.dates): the same forms and the same import ---------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2026-01-15",
+        "2026-1-15",
+        "2026/1/15",
+        "2026年1月15日",  # refused before: Django's zh-hans format "%Y年%n月%j日" never matches
+        "２０２６-０１-１５",
+        "2026.1.15",
+        "20260115",
+    ],
+)
+def test_a_day_field_accepts_what_people_type(typed):
+    form = forms.PaymentForm({"version": "0", "date": typed, "amount": "1"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["date"] == date(2026, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("01/15/2026", "支付日期“01/15/2026”格式应为 YYYY-MM-DD"),
+        ("2026-02-30", "支付日期“2026-02-30”是不存在的日期"),
+    ],
+)
+def test_a_day_field_refuses_with_a_form_error_naming_the_field(typed, says):
+    form = forms.PaymentForm({"version": "0", "date": typed, "amount": "1"})
+    assert not form.is_valid()
+    assert form.errors["date"] == [says]
+
+
+def test_a_day_field_accepts_the_us_order_no_more_in_english():
+    """Django's English formats read 01/15/2026 month first; a Chinese reader means no such
+    thing, and the date picker sends YYYY-MM-DD in every language."""
+    with translation.override("en"):
+        form = forms.PaymentForm({"version": "0", "date": "01/15/2026", "amount": "1"})
+        assert not form.is_valid()
+        assert "should be in the form YYYY-MM-DD" in form.errors["date"][0]
+
+
+def _payment_days(*days: str) -> list[date]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["合同编号", "支付日期", "金额（元）"])
+    for day in days:
+        writer.writerow(["C1", day, "1.00"])
+    data = out.getvalue().encode("utf-8")
+    rows = read_spreadsheet("付款.csv", data, existing_contract_ids=["C1"]).rows
+    return [values["date"] for _cid, values in rows["payments"]]
+
+
+def test_a_spreadsheet_day_is_read_as_a_person_typed_it():
+    # 20260115 was refused before
+    assert (
+        _payment_days("2026-01-15", "2026/1/15", "2026年1月15日", "20260115")
+        == [date(2026, 1, 15)] * 4
+    )
+
+
+@pytest.mark.parametrize(("typed", "says"), [("2026/13/01", "不存在"), ("15.1.2026", "YYYY-MM-DD")])
+def test_a_bad_spreadsheet_day_is_reported_at_its_row_and_column(typed, says):
+    with pytest.raises(ImportFailed) as failed:
+        _payment_days("2026-01-15", typed)
+    [error] = failed.value.errors
+    assert (error.sheet, error.row, error.column) == ("付款", 3, "支付日期")
+    assert says in error.message

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -200,3 +201,37 @@ def test_a_band_above_the_limit_is_refused_naming_the_field(team, in_review, fie
         _band(team["admin"], in_review, **values)
     assert refused.value.field == field and "过大" in refused.value.message
     assert not UnitPriceBand.objects.exists()
+
+
+# --- the day of a payment, a clawback notice, a refund (voucher.policy.dates) ----------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["2026年4月10日", "2026/4/10", "２０２６-０４-１０", " 2026-04-10"]
+)
+def test_a_payment_day_is_read_as_people_type_it(client, team, publicized, typed):
+    application, decision = publicized
+    verified_client(client, team["approver"]).post(
+        f"/review/{application.pk}/payment/",
+        {"paid_on": typed, "amount": str(decision.amount), "reference": "ZF-1"},
+    )
+    assert PaymentRecord.objects.get().paid_on == date(2026, 4, 10)  # all refused before
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("2026-W15-5", "日期“2026-W15-5”格式应为 YYYY-MM-DD"),  # before: paid on 2026-04-10
+        ("2026-02-30", "日期“2026-02-30”是不存在的日期"),
+        ("04/10/2026", "格式应为 YYYY-MM-DD"),
+    ],
+)
+def test_a_payment_day_that_is_no_day_is_refused(client, team, publicized, typed, says):
+    application, decision = publicized
+    page = verified_client(client, team["approver"]).post(
+        f"/review/{application.pk}/payment/",
+        {"paid_on": typed, "amount": str(decision.amount), "reference": "ZF-1"},
+        follow=True,
+    )
+    assert says in page.content.decode()
+    assert not PaymentRecord.objects.exists()

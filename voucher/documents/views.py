@@ -14,7 +14,7 @@ from voucher.documents.access import can_download_documents, can_prefill_invoice
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
 from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
-from voucher.portal.forms import YuanField
+from voucher.portal.forms import DayField, YuanField
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -78,7 +78,7 @@ class InvoiceUploadForm(forms.Form):
 
 class InvoiceSaveForm(forms.Form):
     number = forms.CharField(label="发票号码", max_length=100)
-    date = forms.DateField(label="开票日期")
+    date = DayField(label="开票日期")
     amount = YuanField(label="价税合计（元）")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
 from voucher.documents.report_sections import SECTIONS
+from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, format_wan, format_yuan_grouped, parse_wan, parse_yuan
 from voucher.policy.round import PolicyRound
 
@@ -113,6 +115,19 @@ class DecimalText(forms.CharField):
         return number
 
 
+class DayField(forms.DateField):
+    """A day as people type it (voucher.policy.dates.parse_date): YYYY-MM-DD from the date picker,
+    or 2026/4/10, 2026年4月10日, full-width digits; a refusal names the field."""
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_date(value, label=str(self.label or ""))
+        except DateError as refused:
+            raise ValidationError(refused.message(gettext)) from None
+
+
 def DATE_WIDGET() -> forms.DateInput:
     """A native date picker: its value must be ISO, whatever the language of the page."""
     return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -198,7 +213,7 @@ class ApplicantForm(VersionedForm):
 
 class ProjectForm(VersionedForm):
     project_name = forms.CharField(label=_("用算项目名称"), max_length=300)
-    project_start_date = forms.DateField(label=_("项目开始日期"), widget=DATE_WIDGET())
+    project_start_date = DayField(label=_("项目开始日期"), widget=DATE_WIDGET())
     requested_amount = WanField(
         label=_("对应申请金额（万元）"),
         required=False,
@@ -231,7 +246,7 @@ class ProjectForm(VersionedForm):
     )
     # direction 4
     model_filing_number = forms.CharField(label=_("备案编号"), max_length=100, required=False)
-    model_filing_date = forms.DateField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
+    model_filing_date = DayField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
     model_filing_kind = forms.ChoiceField(
         label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
     )
@@ -326,9 +341,9 @@ class ContractForm(VersionedForm):
     contract_id = forms.CharField(label=_("合同编号"), max_length=100)
     supplier_name = forms.CharField(label=_("算力供给方名称"), max_length=200)
     supplier_uscc = forms.CharField(label=_("供给方统一社会信用代码"), max_length=40)
-    signed_on = forms.DateField(label=_("签订日期"), widget=DATE_WIDGET())
-    valid_from = forms.DateField(label=_("合同有效期开始"), widget=DATE_WIDGET())
-    valid_to = forms.DateField(label=_("合同有效期结束"), widget=DATE_WIDGET())
+    signed_on = DayField(label=_("签订日期"), widget=DATE_WIDGET())
+    valid_from = DayField(label=_("合同有效期开始"), widget=DATE_WIDGET())
+    valid_to = DayField(label=_("合同有效期结束"), widget=DATE_WIDGET())
     total_amount = YuanField(label=_("合同总额（元）"))
 
     uscc_warnings: list[str]
@@ -374,8 +389,8 @@ class _Dated(VersionedForm):
 
 
 class DeliveryForm(_Dated):
-    start = forms.DateField(label=_("开始日期"), widget=DATE_WIDGET())
-    end = forms.DateField(label=_("结束日期"), widget=DATE_WIDGET())
+    start = DayField(label=_("开始日期"), widget=DATE_WIDGET())
+    end = DayField(label=_("结束日期"), widget=DATE_WIDGET())
     service = forms.ChoiceField(label=_("服务类型"), choices=m.SERVICE_CHOICES)
     device = forms.CharField(label=_("设备型号"), max_length=100, required=False)
     quantity = DecimalText(label=_("数量"))
@@ -394,7 +409,7 @@ class DeliveryForm(_Dated):
 
 class InvoiceForm(VersionedForm):
     number = forms.CharField(label=_("发票号码"), max_length=100)
-    date = forms.DateField(label=_("开票日期"), widget=DATE_WIDGET())
+    date = DayField(label=_("开票日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:
@@ -402,7 +417,7 @@ class InvoiceForm(VersionedForm):
 
 
 class PaymentForm(VersionedForm):
-    date = forms.DateField(label=_("支付日期"), widget=DATE_WIDGET())
+    date = DayField(label=_("支付日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:

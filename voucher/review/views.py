@@ -21,6 +21,7 @@ from django_otp import login as otp_login
 
 from voucher.applications.models import Application, PolicyRoundRecord
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
+from voucher.policy.dates import DateError, parse_date
 from voucher.review import actions, exports, otp, selectors, typed
 from voucher.review import permissions as p
 from voucher.review import roles as r
@@ -106,11 +107,9 @@ def _date(value: str | None, default: date | None = None) -> date:
             raise actions.ReviewError(_("请填写日期"))
         return default
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise actions.ReviewError(
-            _("日期“%(value)s”格式应为 YYYY-MM-DD") % {"value": value}
-        ) from None
+        return parse_date(value)  # as people type a day (voucher.policy.dates)
+    except DateError as refused:
+        raise actions.ReviewError(refused.message(_)) from None
 
 
 # --- login --------------------------------------------------------------------------------------
