@@ -18,6 +18,7 @@ from voucher.applications.interchange import application_export
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.documents import source_text as src
 from voucher.documents.report_sections import CHAPTERS, SECTIONS
+from voucher.policy import dates
 from voucher.policy.format import dumps_application
 from voucher.policy.money import FEN, format_wan, format_yuan_grouped
 
@@ -52,7 +53,7 @@ def yuan(amount: Decimal | None) -> str:
 def chinese_date(value: date | None) -> str:
     if value is None:
         return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    return dates.chinese_date(value)
 
 
 # --- identity ---------------------------------------------------------------------------------

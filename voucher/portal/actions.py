@@ -30,6 +30,7 @@ from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATE
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
+from voucher.policy.dates import chinese_date
 from voucher.policy.format import dumps_application
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, MaterialFile, Submission
@@ -85,7 +86,7 @@ def round_open_problem(record: m.PolicyRoundRecord, today: date) -> str | None:
 
 
 def _chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_date(day)
 
 
 def _last_change(application: m.Application) -> AuditEntry | None:

@@ -28,6 +28,7 @@ from voucher.applications.models import Application, PolicyRoundRecord, StoredEv
 from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import TRANSITIONS
 from voucher.core.audit import audit
+from voucher.policy.dates import iso_date
 from voucher.policy.format import dump_application
 from voucher.policy.money import MoneyError, parse_yuan
 from voucher.policy.uscc import is_well_formed
@@ -324,7 +325,7 @@ def supplement_request(
             acting_user,
             action="supplement_request",
             data={"items": items, "due_on": due_on},
-            note=f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
+            note=f"请于 {iso_date(due_on)} 前逐项补正：\n{listing}\n{note}",
         )
     return request
 
@@ -344,9 +345,7 @@ def supplement_answer(
         if request is None:
             raise ReviewError(_("没有待答复的补正通知"))
         if timezone.localdate() > request.due_on:
-            raise ReviewError(
-                _("补正截止日期 %(due)s 已过") % {"due": f"{request.due_on:%Y-%m-%d}"}
-            )
+            raise ReviewError(_("补正截止日期 %(due)s 已过") % {"due": iso_date(request.due_on)})
         items = list(request.items.all())
         missing = [i.position for i in items if not (answers.get(i.pk) or "").strip()]
         if missing:
@@ -629,7 +628,7 @@ def publicity_publish(
             publicity.applications.add(locked)
             moved.append(locked.reference)
             _notify_transition(
-                locked, "publicize", f"公示期：{starts_on:%Y-%m-%d} 至 {ends_on:%Y-%m-%d}。"
+                locked, "publicize", f"公示期：{iso_date(starts_on)} 至 {iso_date(ends_on)}。"
             )
         audit(
             actor=acting_user,
@@ -725,7 +724,7 @@ def payment_record(
                 "amount": value,
                 "reference": record.reference,
             },
-            note=f"拨付金额：{value} 元，拨付日期：{paid_on:%Y-%m-%d}。",
+            note=f"拨付金额：{value} 元，拨付日期：{iso_date(paid_on)}。",
         )
     return record
 
@@ -765,7 +764,7 @@ def clawback_request(
                 "amount": value,
                 "reason": clawback.reason,
             },
-            note=f"请于 {clawback.due_date:%Y-%m-%d} 前退还 {value} 元（承诺书第7条）。"
+            note=f"请于 {iso_date(clawback.due_date)} 前退还 {value} 元（承诺书第7条）。"
             f"原因：{clawback.reason}",
             snapshot=False,
         )
