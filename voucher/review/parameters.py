@@ -77,6 +77,15 @@ def effective_round(record: PolicyRoundRecord) -> EffectiveRound:
     )
 
 
+def current_effective_round() -> EffectiveRound:
+    """The round now (voucher.portal.actions.current_round: the latest), as effective_round makes
+    it: where the code needs "the round" without an application to take it from (the platforms,
+    their screening and settlement, the registry's state-asset holders), never a literal."""
+    from voucher.portal.actions import current_round
+
+    return effective_round(current_round())
+
+
 @dataclass(frozen=True)
 class ParametersPage:
     record: PolicyRoundRecord
