@@ -34,7 +34,7 @@ def member(email: str, uscc: str, name: str):
 
 
 def open_round(days_left: int = 30):
-    from voucher.portal.actions import current_round
+    from voucher.applications.rounds import current_round
 
     record = current_round()
     today = timezone.localdate()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -235,6 +235,57 @@ def test_a_contract_put_again_keeps_the_evidence_it_leaves_out(a, listed):
     assert [p["amount"] for p in corrected["payments"]] == ["3000.00"]
     emptied = _put(a, url, {**CONTRACT, "invoices": []}).json()["document"]  # sent: replaces
     assert emptied["invoices"] == [] and len(emptied["payments"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "status"),
+    [("9999999999999.98", 200), ("9999999999999.99", 200), ("10000000000000.00", 422)],
+)
+def test_a_contract_total_up_to_the_one_limit_is_kept_exactly(a, listed, amount, status):
+    """voucher.policy.money.MAX_YUAN: 14 digits before the point were taken before, and SQLite
+    gave 12,345,678,901,234.56 back as ….60."""
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1"
+    before = [c.document for c in PlatformContract.objects.all()]
+    response = _put(a, url, {**CONTRACT, "total_amount": amount})
+    assert response.status_code == status, response.content
+    if status == 422:
+        [error] = response.json()["errors"]
+        assert error["location"] == "body.payload.total_amount" and "过大" in error["message"]
+        assert [c.document for c in PlatformContract.objects.all()] == before
+    else:
+        assert PlatformContract.objects.get().document["total_amount"] == amount
+
+
+@pytest.mark.parametrize("kind", ["invoices", "payments"])
+def test_evidence_above_the_one_limit_is_refused_naming_the_amount(a, listed, kind):
+    url = f"/api/v1/enterprises/{USCC}/contracts/C1/{kind}"
+    item = {"date": "2026-04-01", "amount": "10000000000000.00"}
+    if kind == "invoices":
+        item["number"] = "25112000004495444840"
+    response = _post(a, url, item)
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == ["body.payload.amount"]
+
+
+@pytest.mark.parametrize(
+    ("start_date", "status"),
+    [
+        ("2025-09-10", 201),
+        ("２０２５-０９-１０", 201),  # full-width: the interchange format's reading of a day
+        (1757462400, 422),  # a Unix time: pydantic's date read it as 2025-09-10
+        ("1757462400", 422),
+        ("2025-09-10T00:00:00", 422),
+        ("2025/09/10", 422),
+        ("2025-02-29", 422),
+    ],
+)
+def test_a_project_start_date_is_a_day_as_the_format_writes_it(a, start_date, status):
+    response = _post(a, "/api/v1/projects", {**PROJECT, "start_date": start_date})
+    assert response.status_code == status, response.content
+    if status == 422:
+        assert [e["location"] for e in response.json()["errors"]] == ["body.payload.start_date"]
+    else:
+        assert Project.objects.get().start_date == date(2025, 9, 10)
 
 
 def test_the_same_invoice_sent_twice_counts_once(a, listed):

@@ -202,3 +202,31 @@ def test_it_refuses_text_longer_than_its_column_naming_the_field():
         "registry.shareholdings[0].holder",
     }
     assert Application.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "stored"),
+    [("9999999999999.98", True), ("9999999999999.99", True), ("10000000000000.00", False)],
+)
+def test_an_amount_comes_back_from_the_database_exactly_or_is_refused(amount, stored):
+    """SQLite keeps a decimal column as a float read back with 15 significant digits: the format
+    took 14 digits before the point, and 12,345,678,901,234.56 came back as ….60."""
+    data = _document()
+    data["contracts"][0]["total_amount"] = amount
+    if not stored:
+        with pytest.raises(FormatError) as refused:
+            parse_application(data)
+        assert [p for p, _ in refused.value.problems] == ["contracts[0].total_amount"]
+        return
+    application = application_import(document=parse_application(data))
+    assert Contract.objects.get(application=application).total_amount == Decimal(amount)
+
+
+def test_an_amount_the_database_would_change_is_refused():
+    data = _document()
+    data["contracts"][0]["total_amount"] = "12345678901234.56"
+    with pytest.raises(FormatError) as refused:
+        parse_application(data)
+    assert refused.value.problems == [
+        ("contracts[0].total_amount", "金额过大，整数部分最多 13 位: 12345678901234.56 (too large)")
+    ]

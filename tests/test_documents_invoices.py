@@ -342,3 +342,43 @@ def test_staff_who_do_not_review_cannot_prefill(client, django_user_model, not_p
     verified_session(client, auditor)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("223,300.00", "223300.00"),  # refused before (a DecimalField): as the page shows it
+        ("¥223,300.00", "223300.00"),
+        ("２２３３００", "223300.00"),
+        ("9999999999999.99", "9999999999999.99"),  # the one limit (voucher.policy.money)
+        ("10000000000000.00", None),  # one fen above
+        ("1e3", None),  # read as 1000 before
+        ("-1", None),
+        ("1.001", None),
+    ],
+)
+def test_the_saved_amount_is_read_as_every_amount_is(
+    client, clerk, not_public, contract, typed, stored
+):
+    client.force_login(clerk)
+    url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
+    data = {"save": "1", "number": NUMBER, "date": "2025-11-05", "amount": typed}
+    response = client.post(url, data)
+    if stored is None:
+        assert response.status_code == 200
+        assert response.context["save"].errors.keys() == {"amount"}
+        assert not contract.invoices.filter(number=NUMBER).exists()
+    else:
+        assert response.status_code == 302
+        assert contract.invoices.get(number=NUMBER).amount == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    "typed", ["2025-11-05", "2025/11/05", "2025年11月5日", "２０２５-１１-０５"]
+)
+def test_the_saved_date_is_read_as_every_day_is(client, clerk, not_public, contract, typed):
+    client.force_login(clerk)
+    url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
+    data = {"save": "1", "number": NUMBER, "date": typed, "amount": "1.00"}
+    assert client.post(url, data).status_code == 302
+    assert contract.invoices.get(number=NUMBER).date == date(2025, 11, 5)

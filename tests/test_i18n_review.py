@@ -404,7 +404,7 @@ def test_an_action_error_with_values_in_english(client, team, in_review):
         {"kind": "approval", "amount": "abc"},
         follow=True,
     ).content.decode()
-    assert "The amount “abc” is not a number." in page
+    assert "Amount: “abc” is not a number of yuan, e.g. 1234.50" in page
 
 
 # --- Chinese stays the default ---------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_the_screen_and_login_are_chinese_by_default(client, team, in_review):
         {"kind": "approval", "amount": "abc"},
         follow=True,
     ).content.decode()
-    assert "金额“abc”不是数字" in refused
+    assert "金额“abc”不是有效金额" in refused
 
 
 # --- the catalogue ---------------------------------------------------------------------------

@@ -244,3 +244,26 @@ def test_an_aggregate_adds_another_of_the_same_key():
     empty = core.Aggregate()
     empty.add(core.Aggregate(7, 1, 0, 1, 0, 4, 4, 4, 10, 10))
     assert empty == core.Aggregate(7, 1, 0, 1, 0, 4, 4, 4, 10, 10)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("amount", "counted_fen"),
+    [("9999999999999.98", 999999999999998), ("9999999999999.99", 999999999999999)],
+)
+def test_a_row_up_to_the_one_limit_is_counted(tmp_path, engine, amount, counted_fen):
+    rows = [row("2025-10-01 00:00:00", "2025-10-01 01:00:00", amount)]
+    result = ingest(tmp_path, rows, engine)
+    assert counted(result) == counted_fen and result.rows_rejected == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_row_above_the_one_limit_is_rejected_naming_amount(tmp_path, engine):
+    """voucher.policy.money.MAX_YUAN: a 14-digit amount was taken before, and its aggregate
+    came back from SQLite changed."""
+    rows = [row("2025-10-01 00:00:00", "2025-10-01 01:00:00", "10000000000000.00")]
+    result = ingest(tmp_path, rows, engine)
+    assert result.rows_rejected == 1
+    assert [(e.column, "整数部分最多 13 位" in e.message) for e in result.errors] == [
+        ("amount", True)
+    ]

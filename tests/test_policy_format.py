@@ -344,9 +344,12 @@ def test_the_readable_report_is_in_chinese_with_clause_text_and_amounts():
 @pytest.mark.parametrize(
     ("amount", "accepted"),
     [
-        ("9" * 14 + ".99", True),  # the largest amount the database keeps
+        ("9" * 13 + ".98", True),  # one fen below the limit
+        ("9" * 13 + ".99", True),  # the largest amount the database keeps exactly
+        ("1" + "0" * 13 + ".00", False),  # one fen above
         ("0" * 20 + "1.00", True),  # leading zeros are not digits of the amount
-        ("1" + "0" * 14, False),  # one digit more
+        ("1" + "0" * 13, False),  # one digit more
+        ("9" * 14 + ".99", False),  # 14 digits: PostgreSQL keeps it, SQLite reads it back changed
         ("9" * 30, False),  # found by schemathesis: once a server error (quantize overflow)
     ],
 )
@@ -359,5 +362,22 @@ def test_an_amount_too_large_is_an_error_naming_the_field(amount, accepted):
         problems = _problems(doc)
         assert (
             "contracts[0].total_amount",
-            f"金额过大，整数部分最多 14 位: {amount} (too large)",
+            f"金额过大，整数部分最多 13 位: {amount} (too large)",
         ) in problems
+
+
+@pytest.mark.parametrize("amount", ["١٢٣٤.٥٠", "१२३४.५०", "１２３４.٥٠"])
+def test_digits_of_other_scripts_are_not_an_amount(amount):
+    """NFKC makes full-width digits ASCII; Arabic-Indic or Devanagari digits stay what they are,
+    and Decimal() would have read them (a regex \\d matched them) as 1234.50."""
+    doc = base_document()
+    doc["contracts"][0]["total_amount"] = amount
+    problems = _problems(doc)
+    assert [path for path, _ in problems] == ["contracts[0].total_amount"]
+    assert "不是有效金额" in problems[0][1]
+
+
+def test_a_quantity_in_digits_of_another_script_is_not_a_number():
+    doc = base_document()
+    doc["contracts"][0]["deliveries"][0]["quantity"] = "١٢"
+    assert _paths(doc) == ["contracts[0].deliveries[0].quantity"]

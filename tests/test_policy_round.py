@@ -87,6 +87,10 @@ def test_every_parameter_table_names_its_clause():
             lambda t: t.replace('amount_cap = "300000.00"', 'amount_cap = "300000.001"'),
             "directions.4.amount_cap",
         ),
+        (  # one fen above what the database keeps (voucher.policy.money.MAX_YUAN)
+            lambda t: t.replace('amount_cap = "300000.00"', 'amount_cap = "100000000000000.00"'),
+            "directions.4.amount_cap: 金额过大",
+        ),
         (lambda t: t.replace('rate = "0.50"', 'rate = "1.5"'), "directions.1.rate"),
         (lambda t: t.replace('clause = "二（四）"', 'clause = "九（九）"'), "unknown clause"),
         (lambda t: t.replace("end = 2026-03-31", "end = 2025-01-01"), "end is before start"),

@@ -104,7 +104,7 @@ def test_a_second_band_for_the_same_device_and_unit_replaces_the_first(admin_use
         ("maximum", {"minimum": "10.00", "maximum": "9.99"}, "低于下限"),
         ("minimum", {"minimum": "-0.01"}, "不能为负数"),
         ("minimum", {"minimum": "1.001"}, "两位小数"),
-        ("maximum", {"maximum": "abc"}, "不是金额"),
+        ("maximum", {"maximum": "abc"}, "单价上限“abc”不是有效金额"),
         ("device", {"device": "  "}, "设备型号"),
         ("note", {"note": ""}, "依据"),
     ],

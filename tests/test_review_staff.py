@@ -165,6 +165,37 @@ def test_bad_round_dates_name_the_field_and_change_nothing(admin_user, opens, cl
     assert (record.opens_on, record.closes_on) == before
 
 
+@pytest.mark.parametrize(
+    ("opens", "says"),
+    [
+        ("2026-02-30", "申报开始日期“2026-02-30”是不存在的日期"),  # was: 格式应为 YYYY-MM-DD
+        ("2026-W15-5", "申报开始日期“2026-W15-5”格式应为 YYYY-MM-DD"),  # was: 2026-04-10
+        ("04/10/2026", "申报开始日期“04/10/2026”格式应为 YYYY-MM-DD"),
+    ],
+)
+def test_a_round_date_that_is_no_day_is_refused_saying_why(admin_user, opens, says):
+    record = PolicyRoundRecord.objects.get(code="bj-2026")
+    with pytest.raises(staff.StaffError) as caught:
+        staff.round_dates_set(
+            record=record, opens_on=opens, closes_on="2026-05-10", acting_user=admin_user
+        )
+    assert caught.value.field == "opens_on" and caught.value.message == says
+
+
+@pytest.mark.parametrize(
+    "opens", [" 2026-04-10 ", "2026/4/10", "2026年4月10日", "２０２６-０４-１０"]
+)
+def test_a_round_date_is_read_as_people_type_it(admin_user, opens):
+    # all refused before (date.fromisoformat)
+    record = staff.round_dates_set(
+        record=PolicyRoundRecord.objects.get(code="bj-2026"),
+        opens_on=opens,
+        closes_on="2026-05-10",
+        acting_user=admin_user,
+    )
+    assert record.opens_on == date(2026, 4, 10)
+
+
 def test_round_dates_on_one_day_and_cleared(client, admin_user):
     record = PolicyRoundRecord.objects.get(code="bj-2026")
     staff.round_dates_set(

@@ -480,6 +480,41 @@ def test_malformed_amounts_are_refused_naming_amount(team, in_review, amount):
     assert not Decision.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("9999999999999.98", "超过最高可核定金额"),  # within the one limit: the rule refuses it
+        ("9999999999999.99", "超过最高可核定金额"),
+        ("10000000000000.00", "过大，整数部分最多 13 位"),  # before: the rule refused it
+        ("99999999999999.99", "过大"),
+    ],
+)
+@pytest.mark.parametrize("as_number", [False, True])
+def test_an_amount_at_and_above_the_limit_is_refused_naming_amount(
+    team, in_review, amount, says, as_number
+):
+    raw = f'{{"kind": "approval", "amount": {amount if as_number else json.dumps(amount)}}}'
+    response = _api(team["reviewer"]).post(
+        f"{API}/applications/{in_review.pk}/decisions", raw, content_type="application/json"
+    )
+    body = _is_problem(response, 422)
+    assert _locations(body) == ["body.payload.amount"]
+    assert says in json.dumps(body, ensure_ascii=False), body
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("exponent", [0, 4])
+def test_an_amount_is_read_exactly_however_a_json_number_spells_it(team, in_review, exponent):
+    lower = latest(in_review).approved_max - Decimal("0.01")
+    number = f"{lower.scaleb(-exponent)}E+{exponent}" if exponent else str(lower)  # 4.567890E+4
+    raw = f'{{"kind": "approval", "amount": {number}, "lowered_reason": "一张发票待核"}}'
+    response = _api(team["reviewer"]).post(
+        f"{API}/applications/{in_review.pk}/decisions", raw, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert Decision.objects.get().amount == lower
+
+
 def test_three_decimal_places_in_a_json_number_are_refused(team, in_review):
     raw = '{"kind": "approval", "amount": 100.005, "lowered_reason": "x"}'
     response = _api(team["reviewer"]).post(

@@ -109,7 +109,7 @@ class ProjectIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
     scenario: str = Field(min_length=1, max_length=5000)
-    start_date: date
+    start_date: fmt.Day  # YYYY-MM-DD, as the interchange format reads a day (not a Unix time)
     open_source_licence: str = Field(min_length=1, max_length=64)
 
 
@@ -323,6 +323,7 @@ def project_publish(request: HttpRequest, payload: ProjectIn) -> Any:
     token = _scope(request, "projects")
     data = payload.model_dump()
     data["enterprise"] = payload.enterprise.model_dump(mode="json")
+    data["start_date"] = payload.start_date  # the day, not its text
     project, created = actions.project_publish(token=token, data=data)
     project = selectors.projects_of(platform=token.platform).get(pk=project.pk)
     return Status(201 if created else 200, _project_out(project))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,11 +28,11 @@ from voucher.applications.models import (
     UnitPriceBand,
 )
 from voucher.applications.refusals import FieldRefusal
+from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.core.audit import audit
+from voucher.policy.money import MoneyError, parse_yuan
 from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
-
-MAX_DIGITS = 12  # MoneyField: 12 digits, two after the point
 
 UNDECIDED_STATES = (DRAFT, *WITH_BUREAU_STATES)
 
@@ -80,6 +80,13 @@ def effective_round(record: PolicyRoundRecord) -> EffectiveRound:
         base.with_overrides(unit_price_bands=unit_price_bands, flagged_devices=flagged),
         fingerprint,
     )
+
+
+def current_effective_round() -> EffectiveRound:
+    """The round now (rounds.current_round: the latest), as effective_round makes
+    it: where the code needs "the round" without an application to take it from (the platforms,
+    their screening and settlement, the registry's state-asset holders), never a literal."""
+    return effective_round(current_round())
 
 
 @dataclass(frozen=True)
@@ -134,23 +141,13 @@ def _text(field: str, value: Any, label: str, limit: int) -> str:
 
 
 def _price(field: str, value: Any, label: str) -> Decimal:
-    raw = str(value or "").strip().replace(",", "")
-    if not raw:
+    """A unit price in yuan as the administrator types it (voucher.policy.money.parse_yuan)."""
+    if not ("" if value is None else str(value)).strip():
         raise ParameterError(field, _("请填写%(label)s") % {"label": label})
     try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        raise ParameterError(
-            field, _("%(label)s“%(value)s”不是金额") % {"label": label, "value": raw}
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise ParameterError(field, _("%(label)s不能为负数") % {"label": label})
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ParameterError(field, _("%(label)s最多保留两位小数（分）") % {"label": label})
-    if amount >= Decimal(10) ** (MAX_DIGITS - 2):
-        raise ParameterError(field, _("%(label)s过大") % {"label": label})
-    return amount.quantize(Decimal("0.01"))
+        return parse_yuan(value, field=field, label=label)
+    except MoneyError as refused:
+        raise ParameterError(field, refused.message(_)) from None
 
 
 def _created(field: str, message: str, table: Any, **values: Any) -> Any:

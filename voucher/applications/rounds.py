@@ -40,3 +40,13 @@ def rounds_sync(*, acting_user: Any = None) -> list[PolicyRoundRecord]:
             records.append(record)
         audit(actor=acting_user, action="rounds_sync", data={"rounds": changes})
     return records
+
+
+def current_round() -> PolicyRoundRecord:
+    """The round applicants file in now: the latest one (rounds are synced from their files)."""
+    record = PolicyRoundRecord.objects.order_by("-window_start").first()
+    if record is None:
+        rounds_sync()
+        record = PolicyRoundRecord.objects.order_by("-window_start").first()
+    assert record is not None
+    return record

@@ -19,10 +19,11 @@ from voucher.accounts.actions import enterprise_register
 from voucher.applications import actions, rounds
 from voucher.applications.interchange import document_sha256
 from voucher.applications.models import Application, Membership, StoredEvaluation
+from voucher.applications.rounds import current_round
 from voucher.core.audit import audit
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.format import load_application_file
-from voucher.portal.actions import application_create, current_round
+from voucher.portal.actions import application_create
 
 EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
 DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1

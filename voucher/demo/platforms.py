@@ -149,7 +149,7 @@ def _d2_document() -> dict[str, Any]:
     line = {"service": "compute", "device": "H800", "quantity": "20000", "unit": "card-hour"}
     return {
         "format": fmt.FORMAT_ID,
-        "round": actions.ROUND_CODE,
+        "round": actions.current_effective_round().policy_round.id,
         "submitted_on": "2026-04-08",
         "direction": 2,
         "applicant": _applicant(*D2_ENTERPRISE),

@@ -19,8 +19,9 @@ from voucher.applications.models import Application, StoredEvaluation
 from voucher.documents import source_text as src
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import CHAPTERS, SECTIONS
+from voucher.policy import dates
 from voucher.policy.format import dumps_application
-from voucher.policy.money import format_wan
+from voucher.policy.money import FEN, format_wan, format_yuan_grouped
 
 
 def load_application(application_id: int) -> Application:
@@ -47,13 +48,13 @@ def yuan(amount: Decimal | None) -> str:
     """`12,345,678.90`, exact (money is stored to the fen)."""
     if amount is None:
         return ""
-    return f"{amount:,.2f}" if amount == amount.quantize(Decimal("0.01")) else f"{amount:,f}"
+    return format_yuan_grouped(amount) if amount == amount.quantize(FEN) else f"{amount:,f}"
 
 
 def chinese_date(value: date | None) -> str:
     if value is None:
         return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    return dates.chinese_date(value)
 
 
 # --- identity ---------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
@@ -13,6 +12,7 @@ from django.urls import reverse
 from voucher.applications import access
 from voucher.applications.models import Application, Contract
 from voucher.applications.permissions import Check
+from voucher.core.fields import DayField, YuanField
 from voucher.documents import docx_forms, pdf
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
@@ -87,10 +87,8 @@ class InvoiceUploadForm(forms.Form):
 
 class InvoiceSaveForm(forms.Form):
     number = forms.CharField(label="发票号码", max_length=100)
-    date = forms.DateField(label="开票日期")
-    amount = forms.DecimalField(
-        label="价税合计（元）", max_digits=16, decimal_places=2, min_value=Decimal("0")
-    )
+    date = DayField(label="开票日期")
+    amount = YuanField(label="价税合计（元）")
 
 
 MAX_UPLOAD = 10 * 1024 * 1024

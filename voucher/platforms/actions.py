@@ -26,6 +26,7 @@ from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.lifecycle import application_transition, lock
 from voucher.applications.models import Application, Contract, StoredEvaluation
+from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
 from voucher.applications.states import WITHDRAWN as WITHDRAWN_APPLICATION
 from voucher.core import bearer
@@ -44,11 +45,9 @@ from voucher.platforms.models import (
 from voucher.platforms.selectors import delivery_lines_of
 from voucher.policy import format as fmt
 from voucher.policy import uscc as uscc_codes
-from voucher.policy.round import get_round
 
 logger = logging.getLogger(__name__)
 
-ROUND_CODE = "bj-2026"  # the round direction-3 projects are screened and paid under
 TOKEN_PREFIX = "cvp"
 STALE_AFTER = timedelta(minutes=15)  # a running batch untouched this long lost its worker
 MAX_ATTEMPTS = 5
@@ -89,7 +88,7 @@ def platforms_sync(*, acting_user: Any = None) -> list[Platform]:
     """One Platform per platform of the round file (二（二）)."""
     out = []
     with transaction.atomic():
-        for code, name in sorted(get_round(ROUND_CODE).d3_platforms.items()):
+        for code, name in sorted(current_effective_round().policy_round.d3_platforms.items()):
             platform, _ = Platform.objects.update_or_create(code=code, defaults={"name": name})
             out.append(platform)
         audit(actor=acting_user, action="platforms_sync", data={"platforms": [p.code for p in out]})
@@ -290,7 +289,7 @@ def screening_outcome(
     failing = []
     if not open_source or not (scenario_aligned or action_plan_aligned):
         failing.append("D3_QUALIFICATION")
-    if platform_code not in get_round(ROUND_CODE).d3_platforms:
+    if platform_code not in current_effective_round().policy_round.d3_platforms:
         failing.append("D3_PLATFORM")
     return Screening(ShortlistEntry.REFUSED if failing else ShortlistEntry.LISTED, failing)
 
@@ -744,7 +743,7 @@ def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[
     # contracts someone else declared (confidential until the publicity list).
     contract = (
         Contract.objects.filter(
-            application__round__code=ROUND_CODE,
+            application__round__code=current_effective_round().policy_round.id,
             application__enterprise__uscc=uscc,
             contract_id=contract_id,
             supplier_uscc=token.platform.uscc,
@@ -910,7 +909,7 @@ def batch_process(
     for leftover in scratch.sweep():
         logger.warning("removed the scratch item of a worker that is gone: %s", leftover)
     path = batch_dir() / batch.file_sha256
-    policy_round = get_round(ROUND_CODE)
+    policy_round = current_effective_round().policy_round
     window = (
         SETTLEMENT_WINDOW
         if batch.settles_application_id is not None
@@ -1001,7 +1000,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     document = fmt.parse_application(
         {
             "format": fmt.FORMAT_ID,
-            "round": ROUND_CODE,
+            "round": current_effective_round().policy_round.id,
             "submitted_on": timezone.localdate().isoformat(),
             "direction": 3,
             "applicant": project.enterprise,

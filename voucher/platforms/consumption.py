@@ -38,6 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from voucher.policy import money
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.money import pro_rate
 
@@ -63,12 +64,12 @@ _EPOCH = datetime(1970, 1, 1)
 _DAY = 86_400
 _USCC_RE = re.compile(f"[{re.escape(uscc_codes.ALPHABET)}]{{18}}")
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
-_MONEY_RE = re.compile(r"\d{1,14}(\.\d{1,2})?")
+_MONEY_RE = re.compile(rf"\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?")  # the one limit
 _QUANTITY_RE = re.compile(r"\d{1,14}(\.\d{1,6})?")
 # The same patterns for pyarrow (RE2), anchored.
 ARROW_USCC = f"^[{uscc_codes.ALPHABET}]{{18}}$"
 ARROW_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$"
-ARROW_MONEY = r"^\d{1,14}(\.\d{1,2})?$"
+ARROW_MONEY = rf"^\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?$"
 ARROW_QUANTITY = r"^\d{1,14}(\.\d{1,6})?$"
 
 
@@ -204,7 +205,11 @@ def parse_row(values: Mapping[str, Any], row_number: int) -> Row | list[RowError
     for column, pattern, what in (
         ("quantity", _QUANTITY_RE, "数量须为非负数，最多6位小数 (not a quantity)"),
         ("unit_price", _QUANTITY_RE, "单价须为非负数，最多6位小数 (not a unit price)"),
-        ("amount", _MONEY_RE, "金额须为非负的元，最多两位小数 (not an amount)"),
+        (
+            "amount",
+            _MONEY_RE,
+            f"金额须为非负的元，最多两位小数，整数部分最多 {money.INTEGER_DIGITS} 位 (not an amount)",
+        ),
     ):
         value = text(column)
         if not pattern.fullmatch(value):

@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 
 from voucher.platforms import consumption as core
 from voucher.platforms import scratch
+from voucher.policy import money
 from voucher.policy import uscc as uscc_codes
 
 # DuckDB's memory limit while the parts of a CSV file are read side by side, each with a hash
@@ -121,7 +122,7 @@ _SPACE_CODES = (
 )
 _SPACE_LIST = ", ".join(str(c) for c in (-1, *_SPACE_CODES))  # ord("") is -1
 _USCC = f"[{uscc_codes.ALPHABET}]{{18}}"
-_MONEY = r"[0-9]{1,14}(\.[0-9]{1,2})?"
+_MONEY = rf"[0-9]{{1,{money.INTEGER_DIGITS}}}(\.[0-9]{{1,2}})?"  # the one limit
 _QUANTITY = r"[0-9]{1,14}(\.[0-9]{1,6})?"
 _FAST_LIMIT = 10**12
 _YEAR_1000 = core.day_start(date(1000, 1, 1))

@@ -31,6 +31,8 @@ from pydantic import (
 )
 
 from voucher.policy import uscc as uscc_codes
+from voucher.policy.dates import parse_date
+from voucher.policy.money import parse_yuan
 from voucher.policy.round import MATERIAL_IDS
 
 FORMAT_ID = "compute-voucher/application@1"
@@ -40,34 +42,23 @@ def _nfkc(value: Any) -> Any:
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
-_MONEY_RE = re.compile(r"\d+(\.\d{1,2})?")
-_DECIMAL_RE = re.compile(r"\d+(\.\d+)?")
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")  # after NFKC: no other script's digits
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
-_FEN = Decimal("0.01")
-MONEY_INTEGER_DIGITS = 14
 
 
 def _money(value: Any) -> Decimal:
+    """Yuan as `voucher.policy.money.parse_yuan` reads a document's: "1234.50", at most two
+    decimals written, no more than MAX_YUAN (what the database keeps)."""
     value = _nfkc(value)
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(
             '金额须为字符串形式的元，如 "1234.50"，不能是数字或浮点数 (money must be a decimal string)'
         )
-    if value.startswith("-"):
-        raise ValueError(f"金额不能为负数: {value} (must not be negative)")
-    if not _MONEY_RE.fullmatch(value):
-        if re.fullmatch(r"\d+\.\d{3,}", value):
-            raise ValueError(f"金额最多两位小数（精确到分）: {value} (at most two decimals)")
-        raise ValueError(f'不是有效金额: {value!r}，应如 "1234.50" (not a decimal amount)')
-    if len(value.split(".", 1)[0].lstrip("0")) > MONEY_INTEGER_DIGITS:
-        # what the database keeps (16 digits, 2 after the point), and far above any contract
-        raise ValueError(f"金额过大，整数部分最多 {MONEY_INTEGER_DIGITS} 位: {value} (too large)")
-    return Decimal(value).quantize(_FEN)
+    return parse_yuan(value, strict=True)
 
 
 def _decimal(value: Any) -> Decimal:
@@ -89,13 +80,11 @@ def _ratio(value: Any) -> Decimal:
 
 
 def _date(value: Any) -> date:
+    """A day as voucher.policy.dates.parse_date reads a document's: YYYY-MM-DD."""
     value = _nfkc(value)
-    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+    if not isinstance(value, str):  # a JSON number is no day (not a Unix time)
         raise ValueError(f"日期须为 YYYY-MM-DD 格式: {value!r} (date must be YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"不存在的日期: {value} (no such date)") from None
+    return parse_date(value, strict=True)
 
 
 def _uscc(value: Any) -> str:

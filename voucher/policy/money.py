@@ -1,4 +1,5 @@
-"""Money and day arithmetic exactly as RULES.md ("Money") prescribes.
+"""Money and day arithmetic exactly as RULES.md ("Money") prescribes, and the one door money
+comes in by (`parse_yuan`, `parse_wan`) and goes out by (`format_yuan`, `format_wan`).
 
 Amounts are `Decimal` yuan. Only two roundings exist in the whole calculation:
 pro-rating a delivery record to the claim period (half-up to the fen) and a
@@ -7,11 +8,164 @@ contract's subsidy (down to the fen, so public money is never overpaid).
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+# The one limit on an amount: the largest the database keeps exactly, 9,999,999,999,999.99 yuan
+# (13 digits before the point), far above any contract, budget or price; one fen more is refused
+# before it reaches a column. Every amount is stored in a MoneyField, DecimalField(max_digits=16,
+# decimal_places=2) (voucher.applications.models), which PostgreSQL keeps to 14 digits before
+# the point; but SQLite, the default database, keeps a decimal column as an 8-byte float, and
+# Django reads it back with 15 significant digits: 12,345,678,901,234.56 comes back as
+# ….60 and 99,999,999,999,999.99 cannot be read at all. 13 + 2 digits always come back exact.
+INTEGER_DIGITS = 13
+MAX_YUAN = Decimal(10) ** INTEGER_DIGITS - FEN
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (django makemessages finds `gettext_noop`) without
+    importing Django here: the sites that show the message translate it with their gettext."""
+    return message
+
+
+class MoneyError(ValueError):
+    """An amount refused. `field` names the input; `message(gettext)` says why in the reader's
+    language (for forms and pages), `str()` in Chinese and English (for documents and APIs)."""
+
+    def __init__(
+        self, field: str, template: str, english: str, params: dict[str, Any], label: str = ""
+    ) -> None:
+        self.field, self.template, self.english, self.params = field, template, english, params
+        self.label = label
+        super().__init__(f"{self.message()} ({english})")
+
+    def message(self, translate: Callable[[str], str] = str) -> str:
+        label = self.label or translate(LABEL)
+        return translate(self.template) % {"label": label, **self.params}
+
+
+# The messages: Chinese, and msgids of voucher/locale (listed again in voucher/core/inputs.py)
+LABEL = gettext_noop("金额")
+NOT_AN_AMOUNT = gettext_noop("%(label)s“%(value)s”不是有效金额，应如 1234.50")
+NOT_A_WAN_AMOUNT = gettext_noop(
+    "%(label)s“%(value)s”不是有效金额，请填以万元为单位的数字，如 400 或 85.5"
+)
+FLOAT = gettext_noop('%(label)s须写作十进制数字或字符串，如 "1234.50"，不能是浮点数')
+NEGATIVE = gettext_noop("%(label)s不能为负数: %(value)s")
+TOO_MANY_PLACES = gettext_noop("%(label)s最多两位小数（精确到分）: %(value)s")
+TOO_MANY_WAN_PLACES = gettext_noop("%(label)s精确到分即可：万元最多六位小数: %(value)s")
+TOO_LARGE = gettext_noop("%(label)s过大，整数部分最多 %(digits)s 位: %(value)s")
+MESSAGES = (
+    LABEL,
+    NOT_AN_AMOUNT,
+    NOT_A_WAN_AMOUNT,
+    FLOAT,
+    NEGATIVE,
+    TOO_MANY_PLACES,
+    TOO_MANY_WAN_PLACES,
+    TOO_LARGE,
+)
+
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # ASCII digits (after NFKC): no "1e3", no "NaN"
+_TYPED = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # people also type "5." and ".5"
+_MINUS = ("-", "\u2212")  # NFKC makes "－" and "﹣" a hyphen-minus, not "−"
+
+
+def _places(amount: Decimal, *, written: bool) -> int:
+    """Decimal places as written ("1.230": 3), or of the value (1.230: 2)."""
+    _sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked before
+    if exponent >= 0 or not any(digits):
+        return 0
+    if not written:
+        exponent += len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent)
+
+
+def _number(
+    value: Any, field: str, label: str, *, strict: bool, not_a_number: str
+) -> tuple[Decimal, str]:
+    """(the number, the text to quote in a refusal) of a str, int or Decimal."""
+
+    def refuse(template: str, english: str) -> MoneyError:
+        return MoneyError(field, template, english, {"value": shown}, label)
+
+    if isinstance(value, float):
+        shown = repr(value)
+        raise refuse(FLOAT, "a decimal amount, never a float")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value), str(value)
+    if isinstance(value, Decimal):
+        shown = str(value)
+        if not value.is_finite():
+            raise refuse(not_a_number, "not a decimal amount")
+        return value, shown
+    if not isinstance(value, str):
+        shown = str(value)
+        raise refuse(not_a_number, "not a decimal amount")
+    text = shown = value.strip()
+    if not strict:
+        # what people type: full-width digits (a Chinese input method's), ¥ or ￥, thousands
+        # separators , or ， (NFKC makes the full-width forms ASCII)
+        text = shown = unicodedata.normalize("NFKC", value).strip()
+        text = text.removeprefix("¥").strip().replace(",", "")
+    if text.startswith(_MINUS) and (_TYPED if not strict else _DIGITS).fullmatch(text[1:]):
+        raise refuse(NEGATIVE, "must not be negative")
+    if not (_DIGITS if strict else _TYPED).fullmatch(text):
+        raise refuse(not_a_number, "not a decimal amount")
+    return Decimal(text), shown
+
+
+def _within_limit(yuan: Decimal, field: str, label: str, shown: str, digits: int) -> Decimal:
+    if yuan > MAX_YUAN:
+        raise MoneyError(field, TOO_LARGE, "too large", {"value": shown, "digits": digits}, label)
+    return yuan.quantize(FEN) + ZERO  # + 0.00: never "-0.00"
+
+
+def parse_yuan(
+    value: Any, *, field: str = "amount", label: str = "", strict: bool = False
+) -> Decimal:
+    """The one parse of an amount in yuan: a `Decimal` to the fen, or `MoneyError` naming `field`.
+
+    Accepts a str, an int or a Decimal (a JSON number read exactly); never a float, NaN or
+    infinity, a negative amount, a fraction of a fen, or more than `MAX_YUAN`; text is stripped.
+    What people type (`strict=False`: forms, spreadsheets, the review pages) is NFKC-normalised,
+    so the full-width digits of a Chinese input method are digits, and may carry a leading ¥ or
+    ￥, thousands separators ("¥1,234.50", "１，２３４．５") and zeros after the fen ("1.500").
+    A document or an API (`strict=True`) writes the amount as it is stored: ASCII "1234.50",
+    at most two decimals written (the interchange format NFKC-normalises its values itself).
+    `label` (translated, as the reader reads it) names the input in the message; default 金额.
+    """
+    amount, shown = _number(value, field, label, strict=strict, not_a_number=NOT_AN_AMOUNT)
+    if amount < 0:
+        raise MoneyError(field, NEGATIVE, "must not be negative", {"value": shown}, label)
+    if _places(amount, written=strict) > 2:
+        raise MoneyError(field, TOO_MANY_PLACES, "at most two decimals", {"value": shown}, label)
+    return _within_limit(amount, field, label, shown, INTEGER_DIGITS)
+
+
+def parse_wan(value: Any, *, field: str = "amount", label: str = "") -> Decimal:
+    """An amount typed in 万元 (forms 14-2 ask for it), as yuan: exact to the fen, so at most six
+    decimals of 万元; spelt and limited as `parse_yuan` (typed) spells and limits yuan."""
+    wan, shown = _number(value, field, label, strict=False, not_a_number=NOT_A_WAN_AMOUNT)
+    if wan < 0:
+        raise MoneyError(field, NEGATIVE, "must not be negative", {"value": shown}, label)
+    if _places(wan, written=False) > 6:
+        raise MoneyError(
+            field,
+            TOO_MANY_WAN_PLACES,
+            "at most six decimals of 10,000 yuan",
+            {"value": shown},
+            label,
+        )
+    return _within_limit(wan.scaleb(4), field, label, shown, INTEGER_DIGITS - 4)
 
 
 def pro_rate(amount: Decimal, overlap_days: int, record_days: int) -> Decimal:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from voucher.policy.clauses import CLAUSES, clause_ids
+from voucher.policy.money import parse_yuan
 
 ROUNDS_DIR = Path(__file__).with_name("rounds")
 MATERIAL_IDS = (
@@ -38,16 +39,15 @@ class RoundError(Exception):
     """A round file that cannot be used; the message names the file and the key."""
 
 
-_MONEY_RE = re.compile(r"\d+(\.\d{1,2})?")
 _RATIO_RE = re.compile(r"(0(\.\d+)?|1(\.0+)?)")
 
 
 def _money(value: Any) -> Decimal:
-    if not isinstance(value, str) or not _MONEY_RE.fullmatch(value):
+    if not isinstance(value, str):
         raise ValueError(
             'must be a decimal string in yuan with at most two decimals, e.g. "1000.00"'
         )
-    return Decimal(value)
+    return parse_yuan(value, strict=True)
 
 
 def _ratio(value: Any) -> Decimal:

@@ -29,12 +29,13 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export
 from voucher.applications.models import MaterialFile, SupplementRequest
-from voucher.applications.rounds import rounds_sync
+from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_dir, upload_store
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
+from voucher.policy.dates import chinese_date
 from voucher.policy.format import dumps_application
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
@@ -62,16 +63,6 @@ def upload_in_use(sha: str) -> bool:
     )
 
 
-def current_round() -> m.PolicyRoundRecord:
-    """The round applicants file in now: the latest one (rounds are synced from their files)."""
-    record = m.PolicyRoundRecord.objects.order_by("-window_start").first()
-    if record is None:
-        rounds_sync()
-        record = m.PolicyRoundRecord.objects.order_by("-window_start").first()
-    assert record is not None
-    return record
-
-
 def round_open_problem(record: m.PolicyRoundRecord, today: date) -> str | None:
     """Why the round does not accept submissions today, or None."""
     if record.opens_on is None or record.closes_on is None:
@@ -88,7 +79,7 @@ def round_open_problem(record: m.PolicyRoundRecord, today: date) -> str | None:
 
 
 def _chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_date(day)
 
 
 def _last_change(application: m.Application) -> AuditEntry | None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
+from voucher.core.fields import DayField, WanField, YuanField, number_text
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy.round import PolicyRound
 
@@ -39,75 +40,14 @@ INDUSTRIES = [
     ("S", "S 公共管理、社会保障和社会组织"),
     ("T", "T 国际组织"),
 ]
-_FEN = Decimal("0.01")
-_WAN = Decimal(10000)
-_NUMBER = re.compile(r"\d+(\.\d+)?")
-
-
-def _number_text(value: Any) -> str:
-    return (
-        unicodedata.normalize("NFKC", str(value or "")).replace(",", "").replace("，", "").strip()
-    )
-
-
-class YuanField(forms.CharField):
-    """An amount in 元, at most two decimals, shown and typed with thousands separators."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = _number_text(value)
-        if not text:
-            return None
-        if not _NUMBER.fullmatch(text):
-            raise ValidationError(_("请输入金额数字，如 24000000.00"))
-        amount = Decimal(text)
-        if amount != amount.quantize(_FEN):
-            raise ValidationError(_("金额最多两位小数（精确到分）"))
-        if amount >= Decimal("1e14"):
-            raise ValidationError(_("金额过大"))
-        return amount.quantize(_FEN)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"{value:,.2f}"
-        return value
-
-
-class WanField(forms.CharField):
-    """An amount typed in 万元 and stored in 元: exact to the fen (six decimals of 万元)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = _number_text(value)
-        if not text:
-            return None
-        if not _NUMBER.fullmatch(text):
-            raise ValidationError(_("请输入以万元为单位的数字，如 400 或 85.5"))
-        yuan = Decimal(text) * _WAN
-        if yuan != yuan.quantize(_FEN):
-            raise ValidationError(_("精确到分即可：万元最多六位小数"))
-        if yuan >= Decimal("1e14"):
-            raise ValidationError(_("金额过大"))
-        return yuan.quantize(_FEN)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal):
-            wan = (value / _WAN).normalize()
-            return f"{wan:f}"
-        return value
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")  # after NFKC: no other script's digits
 
 
 class DecimalText(forms.CharField):
     """A quantity or unit price: keeps the decimals it was typed with."""
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = _number_text(value)
+        text = number_text(value)
         if not text:
             return None
         if not _NUMBER.fullmatch(text):
@@ -178,7 +118,7 @@ class ApplicantForm(VersionedForm):
     contact_email = forms.EmailField(label=_("联系人电子邮箱"), max_length=254)
 
     def clean_contact_mobile(self) -> str:
-        digits = re.sub(r"[\s-]", "", _number_text(self.cleaned_data["contact_mobile"]))
+        digits = re.sub(r"[\s-]", "", number_text(self.cleaned_data["contact_mobile"]))
         digits = digits.removeprefix("+86")
         if not re.fullmatch(r"1[3-9]\d{9}", digits):
             raise ValidationError(_("请填写11位中国大陆手机号"))
@@ -208,7 +148,7 @@ class ApplicantForm(VersionedForm):
 
 class ProjectForm(VersionedForm):
     project_name = forms.CharField(label=_("用算项目名称"), max_length=300)
-    project_start_date = forms.DateField(label=_("项目开始日期"), widget=DATE_WIDGET())
+    project_start_date = DayField(label=_("项目开始日期"), widget=DATE_WIDGET())
     requested_amount = WanField(
         label=_("对应申请金额（万元）"),
         required=False,
@@ -241,7 +181,7 @@ class ProjectForm(VersionedForm):
     )
     # direction 4
     model_filing_number = forms.CharField(label=_("备案编号"), max_length=100, required=False)
-    model_filing_date = forms.DateField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
+    model_filing_date = DayField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
     model_filing_kind = forms.ChoiceField(
         label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
     )
@@ -336,9 +276,9 @@ class ContractForm(VersionedForm):
     contract_id = forms.CharField(label=_("合同编号"), max_length=100)
     supplier_name = forms.CharField(label=_("算力供给方名称"), max_length=200)
     supplier_uscc = forms.CharField(label=_("供给方统一社会信用代码"), max_length=40)
-    signed_on = forms.DateField(label=_("签订日期"), widget=DATE_WIDGET())
-    valid_from = forms.DateField(label=_("合同有效期开始"), widget=DATE_WIDGET())
-    valid_to = forms.DateField(label=_("合同有效期结束"), widget=DATE_WIDGET())
+    signed_on = DayField(label=_("签订日期"), widget=DATE_WIDGET())
+    valid_from = DayField(label=_("合同有效期开始"), widget=DATE_WIDGET())
+    valid_to = DayField(label=_("合同有效期结束"), widget=DATE_WIDGET())
     total_amount = YuanField(label=_("合同总额（元）"))
 
     uscc_warnings: list[str]
@@ -384,8 +324,8 @@ class _Dated(VersionedForm):
 
 
 class DeliveryForm(_Dated):
-    start = forms.DateField(label=_("开始日期"), widget=DATE_WIDGET())
-    end = forms.DateField(label=_("结束日期"), widget=DATE_WIDGET())
+    start = DayField(label=_("开始日期"), widget=DATE_WIDGET())
+    end = DayField(label=_("结束日期"), widget=DATE_WIDGET())
     service = forms.ChoiceField(label=_("服务类型"), choices=m.SERVICE_CHOICES)
     device = forms.CharField(label=_("设备型号"), max_length=100, required=False)
     quantity = DecimalText(label=_("数量"))
@@ -404,7 +344,7 @@ class DeliveryForm(_Dated):
 
 class InvoiceForm(VersionedForm):
     number = forms.CharField(label=_("发票号码"), max_length=100)
-    date = forms.DateField(label=_("开票日期"), widget=DATE_WIDGET())
+    date = DayField(label=_("开票日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:
@@ -412,7 +352,7 @@ class InvoiceForm(VersionedForm):
 
 
 class PaymentForm(VersionedForm):
-    date = forms.DateField(label=_("支付日期"), widget=DATE_WIDGET())
+    date = DayField(label=_("支付日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
     def values(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from voucher.applications.uploads import UploadRefused, check_upload
 from voucher.policy import format as fmt
+from voucher.policy.dates import DateError, iso_date, parse_date
+from voucher.policy.money import MoneyError, format_yuan, parse_yuan
 from voucher.portal.actions import ImportedContract, ImportedRows
 
 MAX_ROWS = 5000
@@ -133,7 +135,6 @@ CHOICES = {
 }
 TRUE_WORDS = {"是", "有", "true", "yes", "y", "1"}
 FALSE_WORDS = {"否", "无", "false", "no", "n", "0"}
-_CN_DATE = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?")
 
 
 @dataclass(frozen=True)
@@ -174,17 +175,11 @@ def _cell(value: Any, column: Column) -> Any:
         if word in FALSE_WORDS:
             return False
         raise ValueError(_("应填“是”或“否”"))
-    if column.kind == "date":
-        if isinstance(value, datetime):
-            return value.date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-        match = _CN_DATE.fullmatch(text)
-        if match:
-            y, mo, d = (int(g) for g in match.groups())
-            return f"{y:04d}-{mo:02d}-{d:02d}"
-        return text
+    if column.kind == "date":  # as a person types it (2025年9月8日), read by the one parse
+        try:
+            return iso_date(parse_date(value if isinstance(value, date) else str(value)))
+        except DateError as refused:
+            raise ValueError(refused.message(_)) from None
     if column.kind in ("money", "decimal"):
         if isinstance(value, bool):
             raise ValueError(_("应为数字"))
@@ -192,7 +187,12 @@ def _cell(value: Any, column: Column) -> Any:
             return str(value)
         if isinstance(value, float):
             # The shortest text that reads back as this binary number: what the cell shows.
-            return str(Decimal(repr(value))).removesuffix(".0")
+            value = f"{Decimal(repr(value)):f}".removesuffix(".0")
+        if column.kind == "money":  # as a person types it (¥1,234.50), read by the one parse
+            try:
+                return format_yuan(parse_yuan(str(value)))
+            except MoneyError as refused:
+                raise ValueError(refused.message(_)) from None
         return unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
     if column.kind == "choice":
         text = str(value).strip()

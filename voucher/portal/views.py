@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voucher.applications import models as m
 from voucher.applications.access import access_application, accessible_applications, membership_of
 from voucher.applications.models import MaterialFile
+from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
 from voucher.applications.uploads import (
@@ -171,7 +172,7 @@ def home(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request.user)
     if membership is None:
         return redirect("accounts:enterprise_new")
-    record = actions.current_round()
+    record = current_round()
     return render(
         request,
         "portal/home.html",
@@ -191,7 +192,7 @@ def _today() -> Any:
 
 
 def _direction_explanations() -> list[dict[str, Any]]:
-    record = actions.current_round()
+    record = current_round()
     policy_round = get_round(record.code)
     who = {
         1: _(
@@ -243,7 +244,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/new.html",
-        {"form": form, "directions": _direction_explanations(), "round": actions.current_round()},
+        {"form": form, "directions": _direction_explanations(), "round": current_round()},
     )
 
 

@@ -34,6 +34,7 @@ from typing import IO, Any
 from django.db import connections, models, transaction
 
 from voucher.policy import uscc as uscc_codes
+from voucher.policy.dates import DateError, parse_date
 from voucher.registry.models import RATIO_PLACES, ROLE_CHOICES, Company, Officer, Shareholding
 from voucher.registry.persons import hashed_person_id, looks_like_resident_id
 
@@ -65,7 +66,6 @@ ANALYZE_AFTER = 10_000  # rows changed
 REGISTRY_TABLES = ("registry_company", "registry_shareholding", "registry_officer")
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 _RATIO_RE = re.compile(r"\d+(\.\d+)?")
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WELL_FORMED = uscc_codes.WELL_FORMED.fullmatch
 _DIGITS_ONLY = re.compile(r"\d{17}[\dX]").fullmatch  # the shape of a national ID number
 _ONE = Decimal(1)
@@ -222,12 +222,10 @@ def check_date(value: str, column: str) -> date | None:
     text = _nfkc(value)
     if not text:
         return None
-    if not _DATE_RE.fullmatch(text):
-        raise RowError(column, f"日期须为 YYYY-MM-DD: {text!r} (date must be YYYY-MM-DD)")
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise RowError(column, f"不存在的日期: {text} (no such date)") from None
+        return parse_date(text, field=column, strict=True)
+    except DateError as refused:
+        raise RowError(column, str(refused)) from None
 
 
 def check_text(value: str, column: str, max_length: int, required: bool) -> str:

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
 from voucher.applications.access import staff_verified
+from voucher.applications.parameters import current_effective_round
 from voucher.policy.relations import ROLE_NAMES
-from voucher.policy.round import get_round, get_rounds
+from voucher.policy.round import get_rounds
 from voucher.registry.actions import registry_import_sources, registry_sweep_round
 from voucher.registry.importer import KINDS, RowError, Source, check_uscc, read_table
 from voucher.registry.models import SweepRun
@@ -65,7 +66,7 @@ def relation_page(request: HttpRequest) -> HttpResponse:
         except RowError as exc:
             context["error"] = exc.message
             return render(request, "registry/relation.html", context, status=400)
-        rel = relation(a, b, excluded=get_round("bj-2026").state_asset_holders)
+        rel = relation(a, b, excluded=current_effective_round().policy_round.state_asset_holders)
         context.update(
             rel=rel,
             equity_label=LABELS[rel.equity],

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -55,6 +55,8 @@ from voucher.applications.models import (
 from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
+from voucher.policy.dates import iso_date
+from voucher.policy.money import MoneyError, parse_yuan
 from voucher.policy.uscc import is_well_formed
 from voucher.review.months import REFUND_MONTHS, add_months
 
@@ -192,7 +194,7 @@ def supplement_request(
             acting_user,
             action="supplement_request",
             data={"items": items, "due_on": due_on},
-            note=f"请于 {due_on:%Y-%m-%d} 前逐项补正：\n{listing}\n{note}",
+            note=f"请于 {iso_date(due_on)} 前逐项补正：\n{listing}\n{note}",
         )
     return request
 
@@ -220,13 +222,11 @@ def _reasons_for_rejection(
 
 
 def _money(value: Any) -> Decimal:
+    """An amount as the bureau types it (voucher.policy.money.parse_yuan), or refused naming it."""
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation:
-        raise ReviewError(_("金额“%(value)s”不是数字") % {"value": value}, field="amount") from None
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ReviewError(_("金额最多精确到分"), field="amount")
-    return amount
+        return parse_yuan(value)
+    except MoneyError as refused:
+        raise ReviewError(refused.message(_), field="amount") from None
 
 
 def decision_propose(
@@ -452,7 +452,7 @@ def publicity_publish(
             publicity.applications.add(locked)
             moved.append(locked.reference)
             notify_transition(
-                locked, "publicize", f"公示期：{starts_on:%Y-%m-%d} 至 {ends_on:%Y-%m-%d}。"
+                locked, "publicize", f"公示期：{iso_date(starts_on)} 至 {iso_date(ends_on)}。"
             )
         audit(
             actor=acting_user,
@@ -551,7 +551,7 @@ def payment_record(
                 "amount": value,
                 "reference": record.reference,
             },
-            note=f"拨付金额：{value} 元，拨付日期：{paid_on:%Y-%m-%d}。",
+            note=f"拨付金额：{value} 元，拨付日期：{iso_date(paid_on)}。",
         )
     return record
 
@@ -594,7 +594,7 @@ def clawback_request(
                 "amount": value,
                 "reason": clawback.reason,
             },
-            note=f"请于 {clawback.due_date:%Y-%m-%d} 前退还 {value} 元（承诺书第7条）。"
+            note=f"请于 {iso_date(clawback.due_date)} 前退还 {value} 元（承诺书第7条）。"
             f"原因：{clawback.reason}",
             snapshot=False,
         )
@@ -661,9 +661,7 @@ def budget_set(
     *, round: PolicyRoundRecord, direction: int, amount: Any, acting_user: Any
 ) -> Budget:
     require(p.can_manage_round(acting_user))
-    value = _money(amount)
-    if value < 0:
-        raise ReviewError(_("预算不能为负"))
+    value = _money(amount)  # never negative
     with transaction.atomic():
         budget, created = Budget.objects.update_or_create(
             round=round, direction=direction, defaults={"amount": value}

@@ -24,6 +24,7 @@ from voucher.applications import roles as r
 from voucher.applications.models import Membership, PolicyRoundRecord
 from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
+from voucher.policy.dates import DateError, parse_date
 
 
 class StaffError(FieldRefusal):
@@ -259,11 +260,9 @@ def _date(field: str, value: Any, label: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise StaffError(
-            field, _("%(label)s“%(value)s”格式应为 YYYY-MM-DD") % {"label": label, "value": text}
-        ) from None
+        return parse_date(text, field=field, label=label)  # as people type a day
+    except DateError as refused:
+        raise StaffError(field, refused.message(_)) from None
 
 
 def round_dates_set(

@@ -43,6 +43,7 @@ from voucher.applications.uploads import material_file_response
 from voucher.core.audit import audit
 from voucher.core.http import row_id
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+from voucher.policy.dates import DateError, parse_date
 from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
 
@@ -87,11 +88,9 @@ def _date(value: str | None, default: date | None = None) -> date:
             raise actions.ReviewError(_("请填写日期"))
         return default
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise actions.ReviewError(
-            _("日期“%(value)s”格式应为 YYYY-MM-DD") % {"value": value}
-        ) from None
+        return parse_date(value)  # as people type a day (voucher.policy.dates)
+    except DateError as refused:
+        raise actions.ReviewError(refused.message(_)) from None
 
 
 # --- login --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -34,14 +33,13 @@ from voucher.api.throttle import TokenThrottle
 from voucher.applications import permissions as p
 from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
+from voucher.policy.money import MAX_YUAN, parse_yuan
 from voucher.review import actions as review
 from voucher.review import selectors as review_selectors
 from voucher.staffapi import actions, selectors
 from voucher.staffapi.models import DECIDE, READ, StaffApiToken
 
 logger = logging.getLogger(__name__)
-MONEY_INTEGER_DIGITS = 14  # MoneyField: 16 digits, 2 after the point
-DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII digits only: no "1e3", no "１２"
 
 
 class ApiProblem(Exception):
@@ -164,28 +162,13 @@ def _decision(user: Any, decision_id: int) -> Decision:
 
 def _amount(value: Any) -> Any:
     """Yuan, exactly: a JSON string ("1234.56") or number (1234.56, read as Decimal), at most
-    two decimal places, more than zero."""
+    two decimal places, more than zero, as voucher.policy.money.parse_yuan reads an API's."""
     if value is None:
         return None
-    if isinstance(value, bool | float):
-        raise ValueError('金额须写作十进制数字或字符串，如 "1234.56" (a decimal amount in yuan)')
-    if isinstance(value, str):
-        text = value.strip()
-        if not DECIMAL_TEXT.fullmatch(text):
-            raise ValueError(f"金额“{value}”不是数字 (not a decimal amount in yuan)")
-        value = Decimal(text)
-    if isinstance(value, int):
-        value = Decimal(value)
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError("金额须为十进制数字 (a decimal amount in yuan)")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("金额最多精确到分：小数点后至多两位 (at most 2 decimal places)")
-    if value <= 0:
+    amount = parse_yuan(value, strict=True)
+    if amount <= 0:
         raise ValueError("金额须大于零 (must be more than zero)")
-    if value.adjusted() >= MONEY_INTEGER_DIGITS:
-        raise ValueError("金额过大 (too large)")
-    return value.quantize(Decimal("0.01"))
+    return amount
 
 
 Yuan = Annotated[
@@ -195,9 +178,17 @@ Yuan = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
-                {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
+                {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": float(MAX_YUAN),
+                    "multipleOf": 0.01,
+                },
             ],
-            "description": "元 (yuan), at most 2 decimal places; read as a decimal, never float",
+            "description": (
+                f"元 (yuan), at most 2 decimal places, at most {MAX_YUAN}; read as a decimal, "
+                "never float"
+            ),
             "examples": ["1234.56"],
         }
     ),

@@ -8,22 +8,9 @@ from typing import Any
 from django import template
 from django.utils import timezone, translation
 
-register = template.Library()
+from voucher.policy.dates import chinese_date, english_date
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+register = template.Library()
 
 
 @register.filter
@@ -35,8 +22,8 @@ def cn_date(value: Any) -> str:
     if not isinstance(value, date):
         return str(value)
     if translation.get_language() == "en":
-        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-    return f"{value.year}年{value.month}月{value.day}日"
+        return english_date(value)
+    return chinese_date(value)
 
 
 @register.filter

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from voucher.applications.parameters import current_effective_round
 from voucher.policy.round import get_round
 from voucher.registry.actions import registry_import_directory, registry_sweep_round
 from voucher.registry.importer import check_uscc
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         p.add_argument("a", metavar="USCC_A")
         p.add_argument("b", metavar="USCC_B")
         p.add_argument("--json", action="store_true", dest="as_json")
-        p.add_argument("--round", default="bj-2026", help="排除该轮次的国有资产股东")
+        p.add_argument("--round", help="排除该轮次的国有资产股东（默认：当前轮次）")
         p = sub.add_parser("sweep", help="检查一个轮次的全部（申报单位, 供应商）组合")
         p.add_argument("round_code", metavar="ROUND")
 
@@ -57,13 +58,14 @@ class Command(BaseCommand):
                 f"{run.error_count} 行未导入 ({run.error_count} row(s) rejected)", returncode=1
             )
 
-    def _relation(self, a: str, b: str, as_json: bool, round: str, **_: Any) -> None:
+    def _relation(self, a: str, b: str, as_json: bool, round: str | None, **_: Any) -> None:
 
         try:
             a, b = check_uscc(a, "USCC_A"), check_uscc(b, "USCC_B")
         except ValueError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        rel = relation(a, b, excluded=get_round(round).state_asset_holders)
+        policy_round = get_round(round) if round else current_effective_round().policy_round
+        rel = relation(a, b, excluded=policy_round.state_asset_holders)
         if as_json:
             self.stdout.write(json.dumps(rel.to_json(), ensure_ascii=False, indent=1))
             return
