@@ -14,9 +14,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from voucher.applications import actions as applications_actions
-from voucher.applications.actions import rounds_sync
+from voucher.applications import rounds as application_rounds
 from voucher.applications.models import Application, PolicyRoundRecord
+from voucher.applications.rounds import rounds_sync
 from voucher.platforms import actions, generate
 from voucher.platforms.models import ConsumptionAggregate, Platform, Project
 from voucher.policy import round as rounds
@@ -61,7 +61,7 @@ def second_round(db, monkeypatch, settings, tmp_path):
     (directory / "bj-2026.toml").write_text(BJ, encoding="utf-8")
     (directory / "bj-2027.toml").write_text(SECOND_TEXT, encoding="utf-8")
     monkeypatch.setattr(rounds, "_cache", rounds.load_rounds(directory))
-    monkeypatch.setattr(applications_actions, "ROUNDS_DIR", directory)
+    monkeypatch.setattr(application_rounds, "ROUNDS_DIR", directory)
     rounds_sync()
     return PolicyRoundRecord.objects.get(code=SECOND.id)
 

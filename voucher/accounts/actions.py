@@ -20,16 +20,12 @@ from voucher.applications.models import ADMIN, MEMBER, Enterprise, Membership
 from voucher.applications.roles import ADMINISTRATOR
 from voucher.applications.uploads import upload_store
 from voucher.core.audit import audit
+from voucher.core.refusals import Refused
 
 INVITATION_DAYS = 14
 
 
-class AccountError(Exception):
-    """A request the rules refuse; the message is for the user."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+AccountError = Refused  # the accounts' steps refuse with the one refusal (core/refusals.py)
 
 
 class ClaimRequired(AccountError):

@@ -21,7 +21,25 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
+from voucher.core import refusals
+
 PROBLEM = "application/problem+json"
+
+# The one place a refusal's stable code becomes an HTTP status (core/refusals.py).
+REFUSAL_STATUS = {
+    refusals.BAD_REQUEST: 400,
+    refusals.FORBIDDEN: 403,
+    refusals.NOT_FOUND: 404,
+    refusals.CONFLICT: 409,
+    refusals.INVALID: 422,
+    refusals.REFUSED: 422,
+}
+
+
+def refusal_status(refused: refusals.Refused) -> int:
+    return REFUSAL_STATUS[refused.code]
+
+
 logger = logging.getLogger(__name__)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -36,6 +35,7 @@ from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import TRANSITIONS
 from voucher.applications.workflow import RULES
 from voucher.core.audit import audit
+from voucher.core.refusals import Conflict, Refused
 from voucher.policy.format import dump_application
 
 CONFLICT = gettext_lazy("该申报刚刚已被他人处理，请刷新页面后查看最新状态。")
@@ -45,17 +45,9 @@ def _listing(items: Iterable[Any]) -> str:
     return pgettext("list separator", "、").join(str(x) for x in items)
 
 
-class ReviewError(Exception):
-    """Refused: the message says why, in words for the person who tried. `field` names the
-    input it is about, when it is about one (the bureau API reports it as the location)."""
-
-    def __init__(self, message: str | Promise, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class ConflictError(ReviewError):
-    """Someone else changed the application first."""
+# The bureau's steps refuse with the one refusal (core/refusals.py); the names stay for readers.
+ReviewError = Refused
+ConflictError = Conflict
 
 
 def lock(application: Application) -> Application:

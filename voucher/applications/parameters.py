@@ -37,8 +37,7 @@ from voucher.policy.round import PolicyRound, PriceBand, device_key, get_round
 UNDECIDED_STATES = (DRAFT, *WITH_BUREAU_STATES)
 
 
-class ParameterError(FieldRefusal):
-    """A parameter refused."""
+ParameterError = FieldRefusal  # a parameter refused: the one refusal, naming its field
 
 
 _require = ParameterError.unless

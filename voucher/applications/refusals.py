@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from voucher.applications import permissions as p
+from voucher.core.refusals import INVALID, Refused
 
 
-class FieldRefusal(Exception):
-    """Refused; `field` names the form field (empty: the whole form), the message says why."""
+class FieldRefusal(Refused):
+    """The one refusal (core/refusals.py), made as the administrator's forms make it:
+    `field` first (empty: the whole form), then the message that says why."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field, code=INVALID if field else None)
 
     @classmethod
     def unless(cls, check: p.Check) -> None:

@@ -27,6 +27,7 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from voucher.applications import ports
+from voucher.core.refusals import Refused
 
 ZIP_KINDS = {"docx", "xlsx", "ofd"}
 ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "ofd", "docx", "xlsx")
@@ -80,8 +81,7 @@ _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 
 
-class UploadRefused(Exception):
-    """Why an upload is not accepted, in words for the applicant."""
+UploadRefused = Refused  # why an upload is not accepted, in words for the applicant
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATE
 from voucher.applications.uploads import upload_dir, upload_store
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
+from voucher.core.refusals import Conflict, Refused
 from voucher.documents.models import ImplementationReport
 from voucher.policy.dates import chinese_date
 from voucher.policy.format import dumps_application
@@ -41,17 +42,10 @@ from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.selectors import submission_blockers
 
-
-class PortalError(Exception):
-    """A request the rules refuse; the message is for the applicant."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class StaleVersion(PortalError):
-    """Someone else saved the application after the form was opened."""
+# The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
+# saved after the form was opened is its Conflict.
+PortalError = Refused
+StaleVersion = Conflict
 
 
 def upload_in_use(sha: str) -> bool:

@@ -26,9 +26,7 @@ from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
 from voucher.policy.dates import DateError, parse_date
 
-
-class StaffError(FieldRefusal):
-    """A staff account or round date refused."""
+StaffError = FieldRefusal  # a staff account or round date refused, naming its field
 
 
 _require = StaffError.unless

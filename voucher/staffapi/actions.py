@@ -19,13 +19,13 @@ from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.core import bearer
 from voucher.core.audit import audit
+from voucher.core.refusals import Refused
 from voucher.staffapi.models import DECIDE, DEFAULT_DAYS, MAX_DAYS, SCOPES, StaffApiToken
 
 TOKEN_PREFIX = "cvb"
 
 
-class TokenError(Exception):
-    """Refused: the message says why."""
+TokenError = Refused  # a token refused: the one refusal (core/refusals.py)
 
 
 def scopes_for(user: Any) -> tuple[str, ...]:

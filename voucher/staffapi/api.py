@@ -28,11 +28,12 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI
+from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI, refusal_status
 from voucher.api.throttle import TokenThrottle
 from voucher.applications import permissions as p
 from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
+from voucher.core.refusals import Conflict, Refused
 from voucher.policy.money import MAX_YUAN, parse_yuan
 from voucher.review import actions as review
 from voucher.review import selectors as review_selectors
@@ -101,14 +102,14 @@ def _problem(request: HttpRequest, error: ApiProblem) -> HttpResponse:
     return problem(request, error.status, error.title, error.detail, error.errors)
 
 
-@api.exception_handler(review.ConflictError)
-def _conflict(request: HttpRequest, error: review.ConflictError) -> HttpResponse:
-    return problem(request, 409, "冲突：已被他人处理 (conflict)", str(error))
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, error: Conflict) -> HttpResponse:
+    return problem(request, refusal_status(error), "冲突：已被他人处理 (conflict)", str(error))
 
 
-@api.exception_handler(review.ReviewError)
-def _refused(request: HttpRequest, error: review.ReviewError) -> HttpResponse:
-    return problem(request, 422, "不能办理 (refused)", str(error))
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, error: Refused) -> HttpResponse:
+    return problem(request, refusal_status(error), "不能办理 (refused)", str(error))
 
 
 ERRORS: dict[int, Any] = {
