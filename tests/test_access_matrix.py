@@ -25,6 +25,7 @@ from tests.conftest import application_from
 from tests.review_support import PASSWORD, make_applicant, make_staff, put_in_state, verified_client
 from voucher.applications import permissions as p
 from voucher.applications import roles as r
+from voucher.applications.access import may
 from voucher.applications.models import ADMIN, Enterprise, MaterialFile, Membership
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -41,6 +42,7 @@ class Actor:
     verified: bool = False  # a staff session verified by a TOTP code
     platform_token: bool = False
     bureau_token: bool = False
+    token: Any = None  # the API token the client sends, if any
 
     @property
     def staff(self) -> frozenset[str]:
@@ -104,7 +106,7 @@ def world(demo_data, django_user_model, settings, tmp_path):
     password_only = make_staff(django_user_model, "screener-pw", r.SCREENER)
     actors.append(Actor("screener_password_only", _logged_in(password_only), password_only))
     platform_actions.platforms_sync()
-    _, secret = platform_actions.token_issue(
+    token, secret = platform_actions.token_issue(
         platform=Platform.objects.get(code="modelscope"), label="matrix"
     )
     actors.append(
@@ -112,10 +114,11 @@ def world(demo_data, django_user_model, settings, tmp_path):
             "platform_token",
             Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {secret}"),
             platform_token=True,
+            token=token,
         )
     )
     api_user = make_staff(django_user_model, "api-reviewer", r.REVIEWER)
-    _, secret = staff_actions.token_issue(
+    token, secret = staff_actions.token_issue(
         user=api_user, label="matrix", scopes=["read", "decide"], days=30, acting_user=api_user
     )
     actors.append(
@@ -124,6 +127,7 @@ def world(demo_data, django_user_model, settings, tmp_path):
             Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {secret}"),
             api_user,
             bureau_token=True,
+            token=token,
         )
     )
     return {"d4": d4, "d3": d3, "material": material, "actors": actors}
@@ -168,7 +172,7 @@ def staff_with(check: Callable[[Any], p.Check]) -> Rule:
 
 
 def staff_on_d4(a: Actor, w: dict[str, Any]) -> bool:
-    return staff_site(a, w) and p.can_view_application(a.user, w["d4"]).allowed
+    return staff_site(a, w) and may(a.user, "view_application", w["d4"]).allowed
 
 
 def files_of_d4(a: Actor, w: dict[str, Any]) -> bool:
@@ -177,11 +181,12 @@ def files_of_d4(a: Actor, w: dict[str, Any]) -> bool:
 
 
 def platform(a: Actor, w: dict[str, Any]) -> bool:
-    return a.platform_token
+    """A platform's token: the matrix's token holds every scope its endpoints ask."""
+    return a.platform_token and may(a.token, "platform:projects").allowed
 
 
 def bureau_api(a: Actor, w: dict[str, Any]) -> bool:
-    return a.bureau_token
+    return a.bureau_token and may(a.token, "bureau:read").allowed
 
 
 ADMIN_TABLE = "admin table"  # through the door; a read-only table may still refuse an add
@@ -520,3 +525,24 @@ def test_a_reviewer_opens_the_applicants_uploaded_material(world, settings, tmp_
     assert outsider.client.get(link).status_code in (302, 403)
     screener = next(a for a in world["actors"] if a.kind == "screener")
     assert screener.client.get(link).status_code == 403  # direction 4: not the centre's
+
+
+def test_may_answers_for_every_kind_of_actor(world):
+    """may(actor, action, obj): users by their roles, tokens by their kind and scopes; an
+    action nobody named is refused."""
+    actors = {a.kind: a for a in world["actors"]}
+    d3, d4 = world["d3"], world["d4"]
+    assert may(actors["reviewer"].user, "view_application", d4)
+    screener = may(actors["screener"].user, "view_application", d4)
+    assert not screener and "方向三" in screener.reason
+    assert may(actors["screener"].user, "view_application", d3)
+    assert may(actors["member"].user, "act_for_enterprise", d4)
+    assert not may(actors["outsider"].user, "act_for_enterprise", d4)
+    assert may(actors["administrator"].user, "use_admin")
+    assert not may(actors["screener_password_only"].user, "use_admin")
+    assert may(actors["platform_token"].token, "platform:consumption")
+    assert not may(actors["platform_token"].token, "bureau:read")
+    assert not may(actors["bureau_token"].token, "platform:consumption")
+    assert may(actors["bureau_token"].token, "bureau:decide")
+    assert not may(actors["reviewer"].user, "launch_rockets")
+    assert may(actors["reviewer"].user, "transition:pass_formal_check", d4).reason

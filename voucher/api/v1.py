@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from voucher.api.problems import Problem, ProblemNinjaAPI, field_message, location
 from voucher.api.throttle import TokenThrottle
+from voucher.applications.access import may
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -79,10 +80,11 @@ def _refused(request: HttpRequest, error: actions.Refused) -> HttpResponse:
 def _scope(request: HttpRequest, scope: str) -> ApiToken:
     token = request.auth  # type: ignore[attr-defined]
     assert isinstance(token, ApiToken)
-    if scope not in token.scopes:
+    allowed = may(token, f"platform:{scope}")
+    if not allowed:
         raise actions.Refused(
             403,
-            f"令牌没有 {scope} 权限 (token lacks the {scope} scope)",
+            allowed.reason,
             errors=[{"location": "token.scopes", "message": f"{scope} missing"}],
         )
     return token

@@ -32,6 +32,68 @@ from voucher.applications.roles import is_applicant_of, membership_of
 View = Callable[..., Any]
 
 
+# --- may(actor, action, obj): the one question ----------------------------------------------------
+
+# What a user may do, by name: each answer is a permission of permissions.py. `obj` is the
+# application where the action is about one.
+USER_ACTIONS: dict[str, Callable[[Any, Any], p.Check]] = {
+    "use_review_site": lambda user, obj: p.can_use_review_site(user),
+    "view_application": p.can_view_application,
+    "view_contact": p.can_view_contact,
+    "prefill_invoices": p.can_prefill_invoices,
+    "resolve_finding": p.can_resolve_finding,
+    "request_supplement": p.can_request_supplement,
+    "propose": p.can_propose,
+    "record_payment": p.can_record_payment,
+    "request_clawback": p.can_request_clawback,
+    "publish_publicity": lambda user, obj: p.can_publish_publicity(user),
+    "record_objection": lambda user, obj: p.can_record_objection(user),
+    "return_proposal": lambda user, obj: p.can_return(user),
+    "screen": lambda user, obj: p.can_screen(user),
+    "hand_out": lambda user, obj: p.can_hand_out(user),
+    "take": lambda user, obj: p.can_take(user),
+    "manage_users": lambda user, obj: p.can_manage_users(user),
+    "manage_round": lambda user, obj: p.can_manage_round(user),
+    "decide_enterprise_claim": lambda user, obj: p.can_decide_enterprise_claim(user),
+    "view_registry": lambda user, obj: p.can_view_registry(user),
+    "import_registry": lambda user, obj: p.can_import_registry(user),
+    "sweep_registry": lambda user, obj: p.can_sweep_registry(user),
+    "export": lambda user, obj: p.can_export(user),
+    "see_notifications": lambda user, obj: p.can_see_notifications(user),
+    "use_admin": lambda user, obj: p.can_use_admin(user),
+    "act_for_enterprise": lambda user, obj: (
+        p.OK if is_applicant_of(user, obj) else p.Check(False, "not a member of its enterprise")
+    ),
+}
+
+
+def may(actor: Any, action: str, obj: Any = None) -> p.Check:
+    """Whether `actor` may do `action` (on `obj`), and why not: the one question every door asks.
+
+    - a user (anonymous, an enterprise's member, a staff member): `action` is a name of
+      USER_ACTIONS, or `transition:<name>` for a step of the application's lifecycle;
+    - a platform's token: `platform:<scope>` (its own platform's data; the actions check that
+      the rows are the token's platform's);
+    - a staff member's token (bureau API): `bureau:<scope>`, and then its user must be staff, as
+      on the pages; the API's actions ask may(token.user, …) for the rest.
+    An action nobody named is refused: closed by default.
+    """
+    kind, _, name = action.partition(":")
+    if kind in ("platform", "bureau"):
+        scopes = getattr(actor, "scopes", None)
+        if scopes is None or (kind == "platform") != hasattr(actor, "platform_id"):
+            return p.Check(False, f"not a {kind} token")
+        if name not in scopes:
+            return p.Check(False, f"令牌没有 {name} 权限 (token lacks the {name} scope)")
+        return p.can_use_review_site(actor.user) if kind == "bureau" else p.OK
+    if kind == "transition":
+        return p.can_transition(actor, obj, name)
+    rule = USER_ACTIONS.get(action)
+    if rule is None:
+        return p.Check(False, f"unknown action {action!r}")
+    return rule(actor, obj)
+
+
 def is_public_demo() -> bool:
     return bool(settings.DEBUG or getattr(settings, "VOUCHER_PUBLIC_DEMO", False))
 

@@ -31,6 +31,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI, refusal_status
 from voucher.api.throttle import TokenThrottle
 from voucher.applications import permissions as p
+from voucher.applications.access import may
 from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
 from voucher.core.refusals import Conflict, Refused
@@ -132,8 +133,9 @@ def _user(request: HttpRequest, scope: str) -> Any:
     """The token's user, once the token has `scope`."""
     token = request.auth  # type: ignore[attr-defined]
     assert isinstance(token, StaffApiToken)
-    if scope not in token.scopes:
-        raise ApiProblem(403, f"令牌没有 {scope} 权限 (token lacks the {scope} scope)")
+    allowed = may(token, f"bureau:{scope}")
+    if not allowed:
+        raise ApiProblem(403, allowed.reason)
     return token.user
 
 
