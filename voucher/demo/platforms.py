@@ -312,7 +312,10 @@ def demo_platforms_ensure() -> DemoPlatforms:
             )
             application_evaluate(application=application)
             application = application_transition(
-                application=application, transition="submit", acting_user=SYSTEM_ACTOR
+                application=application,
+                transition="submit",
+                acting_user=SYSTEM_ACTOR,
+                record=False,  # the demo's own entry below; nobody to e-mail
             )
             audit(actor=None, action="demo_settlement_applicant", obj=application, data={})
     out.settlement_application = application
