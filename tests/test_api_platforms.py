@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from voucher.platforms import actions, generate
+from voucher.platforms import actions, consumption, generate
 from voucher.platforms.models import (
     ApiToken,
     ConsumptionAggregate,
@@ -460,7 +460,7 @@ def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(
 
 def test_tokens_are_stored_hashed_expire_and_can_be_revoked(platforms, listed):
     client, text = _client(platforms[0])
-    token = actions.ApiToken.objects.get(prefix=text.split("_")[1])
+    token = ApiToken.objects.get(prefix=text.split("_")[1])
     assert text.split("_", 2)[2] not in token.secret_sha256
     assert client.get("/api/v1/projects").status_code == 200
     actions.token_revoke(token=token)
@@ -695,7 +695,7 @@ def test_the_committed_openapi_document_is_current():
 def test_a_batch_without_a_usable_idempotency_key_is_refused_naming_the_header(
     platforms, listed, key
 ):
-    token = actions.ApiToken.objects.filter(platform=platforms[0]).first()
+    token = ApiToken.objects.filter(platform=platforms[0]).first()
     with pytest.raises(actions.Refused) as refused:
         actions.batch_submit(
             token=token, uscc=USCC, upload=io.BytesIO(FILE), file_name="b.csv", idempotency_key=key
@@ -737,9 +737,9 @@ def test_the_error_report_of_a_batch_not_yet_processed_is_refused(a, listed):
 
 
 def test_a_batch_refused_for_too_many_bad_rows_reports_them(a, listed, monkeypatch):
-    real = actions.consumption.ingest_file
+    real = consumption.ingest_file
     monkeypatch.setattr(
-        actions.consumption, "ingest_file", lambda path, **kw: real(path, **kw, max_errors=1)
+        consumption, "ingest_file", lambda path, **kw: real(path, **kw, max_errors=1)
     )
     bad = _csv(
         [_row(f"B{n}", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "-1") for n in range(3)]

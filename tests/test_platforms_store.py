@@ -6,23 +6,24 @@ import pytest
 from django.db import connection
 
 from voucher.platforms import actions
+from voucher.platforms.actions import batches
 
 
 @pytest.mark.django_db
 def test_the_page_cache_is_widened_while_storing_and_put_back():
     with connection.cursor() as cursor:
         if connection.vendor != "sqlite":
-            with actions._sqlite_page_cache(cursor):
+            with batches._sqlite_page_cache(cursor):
                 pass  # nothing to widen: PostgreSQL has its own buffers
             return
         cursor.execute("PRAGMA cache_size")
         (before,) = cursor.fetchone()
-        with actions._sqlite_page_cache(cursor):
+        with batches._sqlite_page_cache(cursor):
             cursor.execute("PRAGMA cache_size")
             assert cursor.fetchone()[0] == -131072
         cursor.execute("PRAGMA cache_size")
         assert cursor.fetchone()[0] == before
-        with pytest.raises(RuntimeError), actions._sqlite_page_cache(cursor):
+        with pytest.raises(RuntimeError), batches._sqlite_page_cache(cursor):
             raise RuntimeError("a failed insert")
         cursor.execute("PRAGMA cache_size")
         assert cursor.fetchone()[0] == before
@@ -65,7 +66,7 @@ def test_every_aggregate_is_stored_once_whatever_the_count(count):
         )
     assert actions.aggregates_store(batch=batch, result=result) == count
     stored = ConsumptionAggregate.objects.filter(batch=batch).order_by("pk")
-    columns = actions._AGGREGATE_COLUMNS
+    columns = batches._AGGREGATE_COLUMNS
     as_text = {"amount", "quantity", "outside_amount"}
     got = [
         tuple(str(v) if c in as_text else v for c, v in zip(columns, values, strict=True))

@@ -31,6 +31,7 @@ from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.lifecycle import application_transition
 from voucher.applications.models import Application
+from voucher.applications.parameters import current_effective_round
 from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.core import bearer
 from voucher.core.audit import audit
@@ -149,7 +150,7 @@ def _d2_document() -> dict[str, Any]:
     line = {"service": "compute", "device": "H800", "quantity": "20000", "unit": "card-hour"}
     return {
         "format": fmt.FORMAT_ID,
-        "round": actions.current_effective_round().policy_round.id,
+        "round": current_effective_round().policy_round.id,
         "submitted_on": "2026-04-08",
         "direction": 2,
         "applicant": _applicant(*D2_ENTERPRISE),

@@ -332,7 +332,7 @@ class IngestResult:
             )
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
-        """The aggregates as rows of the aggregate table (`actions._AGGREGATE_COLUMNS`): the
+        """The aggregates as rows of the aggregate table (`actions.batches._AGGREGATE_COLUMNS`): the
         batch, the key, the amounts and quantity as decimal text, the counts."""
         for key, amount, quantity, outside, *counts in self.flat_aggregates():
             yield (

@@ -1,0 +1,162 @@
+"""The direction-3 application: built from a listed project, its screening, contracts and
+consumption, imported, evaluated and submitted for the enterprise (免申即享).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from voucher.applications.actions import application_evaluate
+from voucher.applications.interchange import application_import
+from voucher.applications.lifecycle import application_transition, lock
+from voucher.applications.models import Application, StoredEvaluation
+from voucher.applications.parameters import current_effective_round
+from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
+from voucher.core.audit import audit
+from voucher.platforms import selectors
+from voucher.platforms.actions.common import Refused, _require_screener, _screened
+from voucher.platforms.models import (
+    ContractReconciliation,
+    PlatformContract,
+    Project,
+    ShortlistEntry,
+)
+from voucher.platforms.selectors import delivery_lines_of
+from voucher.policy import format as fmt
+
+
+def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
+    """The application the enterprise never files: project, screening, contracts, consumption.
+
+    Imported through `application_import`, evaluated by the same engine and submitted: the
+    platform files it for the enterprise (免申即享), so it goes straight to the bureau's queue.
+    Re-building stores a new application; the previous one stays, with its evaluation, for the
+    record, withdrawn if no decision was taken on it yet (after a decision re-building is
+    refused). The reconciliation of each contract is stored with it, differences flagged.
+    """
+
+    _require_screener(acting_user)
+    project = entry.project
+    if entry.decision != ShortlistEntry.LISTED:
+        raise Refused(409, "项目未列入名单 (project not listed)")
+    previous = entry.application
+    if previous is not None and previous.state not in UNDECIDED_STATES:
+        raise Refused(
+            409,
+            "已作出审核决定的申报不能重新生成 (the built application has a decision)",
+            f"application {previous.reference} is {previous.state}",
+        )
+    contracts = []
+    reconciliations = []
+    for stored in PlatformContract.objects.filter(
+        platform=project.platform, enterprise_uscc=project.enterprise_uscc
+    ).order_by("contract_id"):
+        deliveries = delivery_lines_of(
+            platform=project.platform, uscc=project.enterprise_uscc, contract_id=stored.contract_id
+        )
+        contracts.append({**stored.document, "deliveries": deliveries})
+        # flagged for the reviewer, never corrected: the deliveries stay the platform's figures
+        reconciliations.append(
+            selectors.d3_reconciliation(stored=stored)
+        )  # module lookup: tests patch it
+    document = fmt.parse_application(
+        {
+            "format": fmt.FORMAT_ID,
+            "round": current_effective_round().policy_round.id,
+            "submitted_on": timezone.localdate().isoformat(),
+            "direction": 3,
+            "applicant": project.enterprise,
+            "project": {
+                "name": project.name,
+                "start_date": project.start_date.isoformat(),
+                "overview": project.scenario,
+                "ai_field": True,
+                "action_plan_aligned": entry.action_plan_aligned,
+                "open_source": (
+                    {
+                        "platform": project.platform.code,
+                        "url": project.url,
+                        "scenario_aligned": entry.scenario_aligned,
+                    }
+                    if entry.open_source
+                    else None
+                ),
+            },
+            "declarations": {"other_municipal_compute_support": False},
+            "contracts": contracts,
+        }
+    )
+    with transaction.atomic():
+        # Two screeners building at once, or a reviewer deciding meanwhile: the shortlist entry
+        # and the previous build are locked and the previous one's state is checked again.
+        locked_entry = ShortlistEntry.objects.select_for_update().filter(pk=entry.pk).first()
+        # the document was built from what was read before the lock: the screening (saved again,
+        # or deleted by the platform changing its project) and the project must still be those
+        if (
+            locked_entry is None
+            or locked_entry.conclusion != entry.conclusion
+            or _screened(Project.objects.get(pk=project.pk)) != _screened(project)
+        ):
+            raise Refused(
+                409,
+                "筛选结论或项目在生成期间有变化，请刷新后重新生成 (the screening or the project "
+                "changed meanwhile: reload and build again)",
+            )
+        entry = locked_entry
+        replaced = None
+        if entry.application_id is not None:
+            previous = Application.objects.select_for_update().get(pk=entry.application_id)
+            if previous.state not in UNDECIDED_STATES:
+                raise Refused(
+                    409,
+                    "已作出审核决定的申报不能重新生成 (the built application has a decision)",
+                    f"application {previous.reference} is {previous.state}",
+                )
+            if previous.state in WITHDRAWABLE_STATES:
+                # withdrawn before the new one is evaluated: it no longer counts for ONE_DIRECTION
+                application_transition(
+                    application=previous,
+                    transition="withdraw",
+                    acting_user=acting_user,
+                    data={"reason": "rebuilt from the platform's data (重新生成)"},
+                )
+                replaced = previous.pk
+        application: Application = application_import(
+            document=document,
+            acting_user=acting_user,
+            source_name=f"platform:{project.platform.code}:{project.external_id}",
+        )
+        application = lock(application)  # evaluated, then submitted, as this one locked row
+        entry.application = application
+        entry.save(update_fields=["application"])
+        for result in reconciliations:
+            ContractReconciliation.objects.create(
+                application=application,
+                contract_id=result.contract_id,
+                result=result.as_json(),
+                differences=len(result.differences),
+            )
+        audit(
+            actor=acting_user,
+            action="platform_d3_reconcile",
+            obj=application,
+            data={
+                "project": project.pk,
+                "differences": {
+                    r.contract_id: [c.kind for c in r.differences] for r in reconciliations
+                },
+            },
+        )
+        stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
+        application_transition(
+            application=application,
+            transition="submit",
+            acting_user=acting_user,
+            action="platform_d3_submit",
+            data={"project": project.pk, "replaces": replaced},
+            snapshot=False,
+        )
+    return stored_evaluation

@@ -1,0 +1,82 @@
+"""What several of the platforms app's actions share: the refusal, the batch directory, the
+audit actor of a token, the screened fields, the screener and listed-project checks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from voucher.applications import permissions
+from voucher.platforms.models import ApiToken, Platform, Project, ShortlistEntry
+
+
+class Refused(Exception):
+    """A request the rules refuse; `status` is the HTTP status the API gives it."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors = errors or []  # [{location, message}]: the field(s) the refusal is about
+
+
+def batch_dir() -> Path:
+    configured = getattr(settings, "VOUCHER_PLATFORM_BATCH_DIR", None)
+    path = Path(configured) if configured else Path(settings.DATA_DIR) / "platform-batches"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _actor(token: ApiToken | None) -> dict[str, Any]:
+    if token is None:
+        return {}
+    return {"platform": token.platform.code, "token": token.prefix}
+
+
+# What the centre screened (D3_QUALIFICATION: open source, the scenario): a change to any of
+# them is a project the centre has not seen.
+SCREENED_FIELDS = ("name", "url", "scenario", "start_date", "open_source_licence")
+
+
+def _screened(project: Project) -> tuple[str, ...]:
+    return tuple(str(getattr(project, f)) for f in SCREENED_FIELDS)
+
+
+def _require_screener(user: Any) -> None:
+
+    check = permissions.can_screen(user)
+    if not check:
+        raise Refused(403, check.reason)
+
+
+def _listed_project(platform: Platform, uscc: str) -> Project:
+    project = (
+        Project.objects.filter(
+            platform=platform,
+            enterprise_uscc=uscc,
+            screening__decision=ShortlistEntry.LISTED,
+        )
+        .order_by("-screening__screened_at")
+        .first()
+    )
+    if project is None:
+        raise Refused(
+            404,
+            "该企业不在本平台的名单上 (enterprise not on this platform's shortlist)",
+            "the centre has not listed a project of this enterprise published on this platform",
+        )
+    return project
+
+
+# Settlement rows are compared uncut with the declared lines (the engine cuts the declaration to
+# the claim period itself): a window wide enough for any contract.
+SETTLEMENT_WINDOW = (date(2000, 1, 1), date(2099, 12, 31))

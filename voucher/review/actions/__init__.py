@@ -1,0 +1,68 @@
+"""Every write of the bureau's side: keyword-only, one transaction, one audit entry each.
+
+Each action locks the application row (SELECT … FOR UPDATE) before it checks anything, so two
+people acting on the same application at once are serialised: the second one sees what the first
+did and is refused with a conflict message instead of overwriting it. Permission checks are in
+permissions.py; e-mails go after commit (notify.py).
+
+One module per topic: assignment (and findings), supplement, decisions, publicity (and
+objections), payments (and clawbacks), round (budget, outside lists), records (contact views,
+exports); common holds what several share.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError
+
+from voucher.applications.lifecycle import ConflictError, ReviewError, application_transition
+from voucher.review.actions.assignment import application_assign, finding_resolve
+from voucher.review.actions.decisions import (
+    confirmed_decision,
+    decision_confirm,
+    decision_propose,
+    decision_return,
+)
+from voucher.review.actions.payments import (
+    clawback_refund,
+    clawback_request,
+    clawbacks_mark_overdue,
+    payment_record,
+)
+from voucher.review.actions.publicity import objection_record, objection_resolve, publicity_publish
+from voucher.review.actions.records import contact_view, export_record
+from voucher.review.actions.round import (
+    NAME_HEADERS,
+    USCC_HEADERS,
+    ListImport,
+    budget_set,
+    outside_list_import,
+)
+from voucher.review.actions.supplement import supplement_request
+
+__all__ = [
+    "NAME_HEADERS",
+    "USCC_HEADERS",
+    "ConflictError",
+    "IntegrityError",
+    "ListImport",
+    "ReviewError",
+    "application_assign",
+    "application_transition",
+    "budget_set",
+    "clawback_refund",
+    "clawback_request",
+    "clawbacks_mark_overdue",
+    "confirmed_decision",
+    "contact_view",
+    "decision_confirm",
+    "decision_propose",
+    "decision_return",
+    "export_record",
+    "finding_resolve",
+    "objection_record",
+    "objection_resolve",
+    "outside_list_import",
+    "payment_record",
+    "publicity_publish",
+    "supplement_request",
+]

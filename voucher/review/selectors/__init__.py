@@ -1,0 +1,74 @@
+"""Reads of the bureau's side: plain data for the pages, the exports and the portal.
+
+One module per topic: queue (the queue and a staff member's own work), screen (the review
+screen and the difference between versions), dashboard (figures and the budget simulation),
+publicity (publicity, overdue clawbacks, failed notifications); common holds what several share.
+"""
+
+from __future__ import annotations
+
+from voucher.review.selectors.common import STATE_LABELS
+from voucher.review.selectors.dashboard import (
+    DirectionFigures,
+    SimulationRow,
+    budget_simulation,
+    dashboard,
+    monthly_series,
+)
+from voucher.review.selectors.publicity import (
+    OverdueRow,
+    failed_notifications,
+    open_clawbacks,
+    overdue_report,
+    publicity_candidates,
+    publicity_rows,
+)
+from voucher.review.selectors.queue import (
+    FILTERS,
+    MyWork,
+    PendingDecision,
+    QueueRow,
+    my_work,
+    review_rows,
+)
+from voucher.review.selectors.screen import (
+    MISSING,
+    SITE_TRANSITIONS,
+    DiffLine,
+    ReviewScreen,
+    VersionDiff,
+    assignable_staff,
+    json_diff,
+    latest_diff,
+    review_screen,
+)
+
+__all__ = [
+    "FILTERS",
+    "MISSING",
+    "SITE_TRANSITIONS",
+    "STATE_LABELS",
+    "DiffLine",
+    "DirectionFigures",
+    "MyWork",
+    "OverdueRow",
+    "PendingDecision",
+    "QueueRow",
+    "ReviewScreen",
+    "SimulationRow",
+    "VersionDiff",
+    "assignable_staff",
+    "budget_simulation",
+    "dashboard",
+    "failed_notifications",
+    "json_diff",
+    "latest_diff",
+    "monthly_series",
+    "my_work",
+    "open_clawbacks",
+    "overdue_report",
+    "publicity_candidates",
+    "publicity_rows",
+    "review_rows",
+    "review_screen",
+]

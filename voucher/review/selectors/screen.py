@@ -1,0 +1,256 @@
+"""The review screen: what it shows of an application, who it can be assigned to, and the
+difference between its last two submitted versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from voucher.applications import permissions as p
+from voucher.applications import ports
+from voucher.applications import selectors as app_selectors
+from voucher.applications.models import (
+    PROPOSED,
+    Application,
+    Clawback,
+    Decision,
+    FindingResolution,
+    MaterialFile,
+    PaymentRecord,
+    ReviewCase,
+    Snapshot,
+    SupplementRequest,
+)
+from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
+from voucher.applications.workflow import transitions_from
+from voucher.core.models import AuditEntry
+from voucher.review.crosscheck import application_checks
+from voucher.review.history import history_label, history_query
+from voucher.review.selectors.common import STATE_LABELS
+
+# The transitions the review screen offers as buttons and its transition URL performs: the
+# others have their own forms (supplement, decision, publicity, payment, clawback) or are not the
+# bureau's (submit, resubmit, withdraw).
+SITE_TRANSITIONS = ("accept", "pass_formal_check", "resume_review", "mark_overdue")
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    path: str
+    before: Any
+    after: Any
+
+    @property
+    def kind(self) -> str:
+        if self.before is MISSING:
+            return "added"
+        if self.after is MISSING:
+            return "removed"
+        return "changed"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "—"
+
+    def __str__(self) -> str:
+        return "—"
+
+
+MISSING: Any = _Missing()
+
+
+def json_diff(before: Any, after: Any, path: str = "") -> list[DiffLine]:
+    """Field-level differences between two interchange documents (JSON paths, a.b[0].c)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        lines = []
+        for key in sorted(set(before) | set(after), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            lines += json_diff(before.get(key, MISSING), after.get(key, MISSING), sub)
+        return lines
+    if isinstance(before, list) and isinstance(after, list):
+        lines = []
+        for i in range(max(len(before), len(after))):
+            lines += json_diff(
+                before[i] if i < len(before) else MISSING,
+                after[i] if i < len(after) else MISSING,
+                f"{path}[{i}]",
+            )
+        return lines
+    if before == after:
+        return []
+    if isinstance(before, dict | list) and after is MISSING:
+        return [DiffLine(path, before, MISSING)]
+    return [DiffLine(path, before, after)]
+
+
+@dataclass
+class VersionDiff:
+    before: Snapshot
+    after: Snapshot
+    lines: list[DiffLine]
+    outcome_before: str
+    outcome_after: str
+    max_before: Decimal | None
+    max_after: Decimal | None
+
+
+def latest_diff(application: Application) -> VersionDiff | None:
+    """What changed between the version the reviewer saw and the one resubmitted after 补正."""
+    snaps = list(Snapshot.objects.filter(application=application).select_related("evaluation"))
+    resubmits = [i for i, s in enumerate(snaps) if s.transition == "resubmit"]
+    if not resubmits:
+        return None
+    after_i = resubmits[-1]
+    before = next(
+        (s for s in reversed(snaps[:after_i]) if s.transition == "request_supplement"), None
+    )
+    if before is None:
+        return None
+    after = snaps[after_i]
+    return VersionDiff(
+        before,
+        after,
+        json_diff(before.document, after.document),
+        app_selectors.outcome_label(before.evaluation.outcome if before.evaluation else None),
+        app_selectors.outcome_label(after.evaluation.outcome if after.evaluation else None),
+        before.evaluation.approved_max if before.evaluation else None,
+        after.evaluation.approved_max if after.evaluation else None,
+    )
+
+
+@dataclass
+class ReviewScreen:
+    detail: app_selectors.ApplicationDetail
+    resolutions: dict[tuple[str, str], FindingResolution]
+    open_reviews: int
+    transitions: list[tuple[str, str, p.Check]]  # name, label, check for this user
+    supplements: list[SupplementRequest]
+    decisions: list[Decision]
+    open_proposal: Decision | None
+    diff: VersionDiff | None
+    cross: list[Any]
+    payments: list[PaymentRecord]
+    clawbacks: list[Clawback]
+    assignee: str
+    can_resolve: p.Check
+    can_propose: p.Check
+    can_supplement: p.Check
+    can_confirm: p.Check
+    can_pay: p.Check
+    can_clawback: p.Check
+    approved_max: Decimal | None
+    state_label: str
+    history: list[Any] = field(default_factory=list)
+    # the materials the applicant uploaded (附件14-1): 形式审查 is reading them
+    materials: list[Any] = field(default_factory=list)
+    groups: list[tuple[Any, list[tuple[Any, FindingResolution | None]]]] = field(
+        default_factory=list
+    )
+    contract_lines: list[Any] = field(default_factory=list)
+    assignable: list[str] = field(default_factory=list)  # reviewers and screeners, by username
+    # Returned for 补正 and not yet resubmitted: the findings and figures are of the version last
+    # submitted (the applicant's self-checks of the version being corrected are left out).
+    being_corrected: bool = False
+    # direction 3: the platform's data changed after the build (the figures here are the build's)
+    platform_data_changed: bool = False
+
+
+def assignable_staff(application: Application) -> list[str]:
+    """Reviewers and screeners who may handle this application (screeners: direction 3 only)."""
+    from django.contrib.auth import get_user_model
+
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
+        .distinct()
+        .order_by("username")
+        .prefetch_related("groups")  # the roles of all of them in one query
+    )
+    return [u.get_username() for u in users if p.can_view_application(u, application)]
+
+
+def review_screen(application: Application, user: Any) -> ReviewScreen:
+
+    detail = app_selectors.application_detail(application.pk)
+    evaluation = detail.evaluation
+    resolutions = (
+        {
+            (x.rule, x.contract): x
+            for x in FindingResolution.objects.filter(evaluation=evaluation).select_related(
+                "resolved_by"
+            )
+        }
+        if evaluation
+        else {}
+    )
+    open_reviews = 0
+    if evaluation:
+        open_reviews = sum(
+            1
+            for f in evaluation.findings
+            if f["status"] == "review" and (f["rule"], f.get("contract") or "") not in resolutions
+        )
+    decisions = list(
+        Decision.objects.filter(application=application).select_related(
+            "proposed_by", "confirmed_by"
+        )
+    )
+    open_proposal = next((d for d in decisions if d.status == PROPOSED), None)
+    case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
+    transitions = [
+        (name, p.transition_label(name), p.can_transition(user, application, name))
+        for name in transitions_from(application.state)
+        if name in SITE_TRANSITIONS
+    ]
+    history = list(
+        AuditEntry.objects.filter(history_query(application)).order_by("created_at", "id")
+    )
+    for entry in history:
+        entry.label = history_label(entry)  # type: ignore[attr-defined]
+    groups = [
+        (g, [(f, resolutions.get((f.rule, f.contract or ""))) for f in g.findings])
+        for g in detail.groups
+    ]
+    contract_lines = list(
+        application.contracts.prefetch_related("deliveries", "invoices", "payments")
+    )
+    return ReviewScreen(
+        groups=groups,
+        contract_lines=contract_lines,
+        detail=detail,
+        resolutions=resolutions,
+        open_reviews=open_reviews,
+        transitions=transitions,
+        supplements=list(
+            SupplementRequest.objects.filter(application=application).prefetch_related("items")
+        ),
+        decisions=decisions,
+        open_proposal=open_proposal,
+        diff=latest_diff(application),
+        cross=application_checks(application),
+        payments=list(PaymentRecord.objects.filter(application=application)),
+        clawbacks=list(Clawback.objects.filter(application=application)),
+        assignee=case.assignee.get_username() if case and case.assignee else "",
+        assignable=assignable_staff(application)
+        if application.state in WITH_BUREAU_STATES and p.can_hand_out(user)
+        else [],
+        can_resolve=p.can_resolve_finding(user, application),
+        can_propose=p.can_propose(user, application),
+        can_supplement=p.can_request_supplement(user, application),
+        can_confirm=p.can_confirm(user, application, open_proposal.kind)
+        if open_proposal
+        else p.Check(False, _("没有待复核的意见")),
+        can_pay=p.can_record_payment(user, application),
+        can_clawback=p.can_request_clawback(user, application),
+        approved_max=evaluation.approved_max if evaluation else None,
+        state_label=_(STATE_LABELS.get(application.state, application.state)),
+        history=history,
+        materials=list(MaterialFile.objects.filter(application=application)),
+        being_corrected=application.state in SUPPLEMENT_STATES,
+        platform_data_changed=ports.platform_data_changed(application),
+    )
