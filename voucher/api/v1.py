@@ -19,9 +19,16 @@ from ninja.security import HttpBearer
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from voucher.api.problems import Problem, ProblemNinjaAPI, field_message, location
+from voucher.api.problems import (
+    Problem,
+    ProblemNinjaAPI,
+    field_message,
+    location,
+    refusal_status,
+)
 from voucher.api.throttle import TokenThrottle
 from voucher.applications.access import may
+from voucher.core import refusals
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -74,7 +81,7 @@ def _format_error(request: HttpRequest, error: fmt.FormatError) -> HttpResponse:
 
 @api.exception_handler(actions.Refused)
 def _refused(request: HttpRequest, error: actions.Refused) -> HttpResponse:
-    return problem(request, error.status, error.title, error.detail, errors=error.errors)
+    return problem(request, refusal_status(error), error.title, error.detail, errors=error.errors)
 
 
 def _scope(request: HttpRequest, scope: str) -> ApiToken:
@@ -83,8 +90,8 @@ def _scope(request: HttpRequest, scope: str) -> ApiToken:
     allowed = may(token, f"platform:{scope}")
     if not allowed:
         raise actions.Refused(
-            403,
             allowed.reason,
+            code=refusals.FORBIDDEN,
             errors=[{"location": "token.scopes", "message": f"{scope} missing"}],
         )
     return token
@@ -281,7 +288,7 @@ def _batch(request: HttpRequest, batch_id: int, *, settlement: bool) -> Consumpt
     token = _scope(request, "settlement" if settlement else "consumption")
     batch = selectors.batch_of(platform=token.platform, batch_id=batch_id, settlement=settlement)
     if batch is None:
-        raise actions.Refused(404, "没有该批次 (no such batch)")
+        raise actions.Refused("没有该批次 (no such batch)", code=refusals.NOT_FOUND)
     return batch
 
 
@@ -300,9 +307,9 @@ def _error_report(batch: ConsumptionBatch, name: str) -> HttpResponse:
     if batch.status in (ConsumptionBatch.QUEUED, ConsumptionBatch.RUNNING):
         # an empty report now would read as "no bad rows"
         raise actions.Refused(
-            409,
             "批次尚未处理完，还没有错误报告 (the batch is not processed yet: no report)",
-            f"status: {batch.status}",
+            code=refusals.CONFLICT,
+            detail=f"status: {batch.status}",
         )
     response = HttpResponse(batch.error_report, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{batch.pk}-errors.csv"'
@@ -312,8 +319,8 @@ def _error_report(batch: ConsumptionBatch, name: str) -> HttpResponse:
 def _uscc(value: str) -> str:
     if not re.fullmatch(USCC_PATTERN, value):
         raise actions.Refused(
-            404,
             "没有该企业 (no such enterprise)",
+            code=refusals.NOT_FOUND,
             errors=[{"location": "path.uscc", "message": "not a USCC"}],
         )
     return value
@@ -374,13 +381,14 @@ def contract_put(request: HttpRequest, uscc: str, contract_id: str, payload: fmt
     _uscc(uscc)
     if payload.id != contract_id:
         raise actions.Refused(
-            422,
             "合同编号与地址不符 (contract id differs from the URL)",
+            code=refusals.INVALID,
             errors=[{"location": "body.id", "message": f"须与地址中的 {contract_id} 相同"}],
         )
     if payload.deliveries:
         raise actions.Refused(
-            422, "交付记录来自消费明细，不在此提交 (deliveries come from consumption batches)"
+            "交付记录来自消费明细，不在此提交 (deliveries come from consumption batches)",
+            code=refusals.INVALID,
         )
     stored = actions.contract_submit(
         token=token,
@@ -458,8 +466,8 @@ def contract_reconciliation(request: HttpRequest, uscc: str, contract_id: str) -
     )
     if stored is None:
         raise actions.Refused(
-            404,
             "没有该合同 (no such contract)",
+            code=refusals.NOT_FOUND,
             errors=[{"location": "path.contract_id", "message": "not submitted"}],
         )
     return selectors.d3_reconciliation(stored=stored).as_json()

@@ -36,7 +36,7 @@ class Refused(Exception):
         detail: str = "",
         errors: list[dict[str, str]] | None = None,
     ) -> None:
-        super().__init__(str(message) or detail)
+        super().__init__(detail or str(message))  # the detail, when there is one, says most
         if code is not None:
             if code not in CODES:
                 raise ValueError(f"unknown refusal code {code!r}")

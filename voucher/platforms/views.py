@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from voucher.applications import permissions as p
 from voucher.applications.access import staff_verified
 from voucher.applications.states import UNDECIDED_STATES
+from voucher.core import refusals
 from voucher.core.http import row_id
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import Project, ShortlistEntry
@@ -38,7 +39,8 @@ def screening_page(request: HttpRequest) -> HttpResponse:
                     # the build stands on the saved screening: building from it while the form
                     # says otherwise would throw away what the screener just wrote
                     raise actions.Refused(
-                        409, _("结论或理由已改动但未保存：请先“保存结论”，再生成申报")
+                        _("结论或理由已改动但未保存：请先“保存结论”，再生成申报"),
+                        code=refusals.CONFLICT,
                     )
                 stored = actions.d3_application_build(entry=entry, acting_user=request.user)
                 flagged = sum(

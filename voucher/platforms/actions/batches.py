@@ -20,6 +20,7 @@ from django.utils import timezone
 from voucher.applications.models import Application
 from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES
+from voucher.core import refusals
 from voucher.core.audit import audit
 from voucher.platforms import consumption, scratch
 from voucher.platforms.actions.common import (
@@ -84,9 +85,9 @@ def _batch_create(
     if not idempotency_key or len(idempotency_key) > 100 or not _visible_ascii(idempotency_key):
         # HTTP headers are Latin-1 on the wire: a key in other characters arrives garbled
         raise Refused(
-            400,
             "须提供 Idempotency-Key：1 至 100 个可见的 ASCII 字符 (Idempotency-Key: 1 to 100 "
             "visible ASCII characters)",
+            code=refusals.BAD_REQUEST,
             errors=[
                 {
                     "location": "header.Idempotency-Key",
@@ -144,9 +145,9 @@ def _batch_create(
     else:
         return existing, False
     raise Refused(
-        409,
         f"该 Idempotency-Key 已用于{what}",
-        f"batch {existing.pk} was submitted with this key; send this one under a new key",
+        code=refusals.CONFLICT,
+        detail=f"batch {existing.pk} was submitted with this key; send this one under a new key",
         errors=[{"location": "header.Idempotency-Key", "message": "already used"}],
     )
 
@@ -166,9 +167,9 @@ def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBa
             return batch
         if batch.status == ConsumptionBatch.RUNNING:
             raise Refused(
-                409,
                 "批次正在处理，处理完成后才能撤回 (the batch is being processed: withdraw it "
                 "once it is done)",
+                code=refusals.CONFLICT,
             )
         if batch.settles_application_id is not None:
             evidence_for = [batch.settles_application]
@@ -184,10 +185,10 @@ def batch_withdraw(*, token: ApiToken, batch: ConsumptionBatch) -> ConsumptionBa
         decided = [a for a in evidence_for if a is not None and a.state not in UNDECIDED_STATES]
         if decided:
             raise Refused(
-                409,
                 "批次所支撑的申报已作出审核决定，不能撤回 (the application this batch is "
                 "evidence for has a decision)",
-                f"application {decided[0].reference} is {decided[0].state}",
+                code=refusals.CONFLICT,
+                detail=f"application {decided[0].reference} is {decided[0].state}",
             )
         before = batch.status
         batch.status = ConsumptionBatch.WITHDRAWN

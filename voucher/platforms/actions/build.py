@@ -15,6 +15,7 @@ from voucher.applications.lifecycle import application_transition, lock
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
+from voucher.core import refusals
 from voucher.core.audit import audit
 from voucher.platforms import selectors
 from voucher.platforms.actions.common import Refused, _require_screener, _screened
@@ -41,13 +42,13 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
     _require_screener(acting_user)
     project = entry.project
     if entry.decision != ShortlistEntry.LISTED:
-        raise Refused(409, "项目未列入名单 (project not listed)")
+        raise Refused("项目未列入名单 (project not listed)", code=refusals.CONFLICT)
     previous = entry.application
     if previous is not None and previous.state not in UNDECIDED_STATES:
         raise Refused(
-            409,
             "已作出审核决定的申报不能重新生成 (the built application has a decision)",
-            f"application {previous.reference} is {previous.state}",
+            code=refusals.CONFLICT,
+            detail=f"application {previous.reference} is {previous.state}",
         )
     contracts = []
     reconciliations = []
@@ -101,9 +102,9 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             or _screened(Project.objects.get(pk=project.pk)) != _screened(project)
         ):
             raise Refused(
-                409,
                 "筛选结论或项目在生成期间有变化，请刷新后重新生成 (the screening or the project "
                 "changed meanwhile: reload and build again)",
+                code=refusals.CONFLICT,
             )
         entry = locked_entry
         replaced = None
@@ -111,19 +112,33 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             previous = Application.objects.select_for_update().get(pk=entry.application_id)
             if previous.state not in UNDECIDED_STATES:
                 raise Refused(
-                    409,
                     "已作出审核决定的申报不能重新生成 (the built application has a decision)",
-                    f"application {previous.reference} is {previous.state}",
+                    code=refusals.CONFLICT,
+                    detail=f"application {previous.reference} is {previous.state}",
                 )
             if previous.state in WITHDRAWABLE_STATES:
                 # withdrawn before the new one is evaluated: it no longer counts for ONE_DIRECTION
+                # the centre's step, not the enterprise's: its audit entry, and no e-mail that
+                # would tell the enterprise it withdrew
+                before = previous.state
                 application_transition(
                     application=previous,
                     transition="withdraw",
                     acting_user=acting_user,
-                    data={"reason": "rebuilt from the platform's data (重新生成)"},
+                    record=False,
                 )
                 replaced = previous.pk
+                audit(
+                    actor=acting_user,
+                    action="application_withdraw",
+                    obj=previous,
+                    data={
+                        "transition": "withdraw",
+                        "from": before,
+                        "to": previous.state,
+                        "reason": "rebuilt from the platform's data (重新生成)",
+                    },
+                )
         application: Application = application_import(
             document=document,
             acting_user=acting_user,
@@ -152,11 +167,12 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         )
         stored_evaluation = application_evaluate(application=application, acting_user=acting_user)
         application_transition(
-            application=application,
-            transition="submit",
-            acting_user=acting_user,
+            application=application, transition="submit", acting_user=acting_user, record=False
+        )
+        audit(
+            actor=acting_user,
             action="platform_d3_submit",
+            obj=application,
             data={"project": project.pk, "replaces": replaced},
-            snapshot=False,
         )
     return stored_evaluation

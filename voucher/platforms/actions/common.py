@@ -11,22 +11,12 @@ from typing import Any
 from django.conf import settings
 
 from voucher.applications import permissions
+from voucher.core import refusals
 from voucher.platforms.models import ApiToken, Platform, Project, ShortlistEntry
 
-
-class Refused(Exception):
-    """A request the rules refuse; `status` is the HTTP status the API gives it."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str = "",
-        errors: list[dict[str, str]] | None = None,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status, self.title, self.detail = status, title, detail
-        self.errors = errors or []  # [{location, message}]: the field(s) the refusal is about
+# The platforms' steps refuse with the one refusal (core/refusals.py): a title for the person,
+# the stable code, a detail for the program, the fields; the API gives it its status.
+Refused = refusals.Refused
 
 
 def batch_dir() -> Path:
@@ -55,7 +45,7 @@ def _require_screener(user: Any) -> None:
 
     check = permissions.can_screen(user)
     if not check:
-        raise Refused(403, check.reason)
+        raise Refused(check.reason, code=refusals.FORBIDDEN)
 
 
 def _listed_project(platform: Platform, uscc: str) -> Project:
@@ -70,9 +60,9 @@ def _listed_project(platform: Platform, uscc: str) -> Project:
     )
     if project is None:
         raise Refused(
-            404,
             "该企业不在本平台的名单上 (enterprise not on this platform's shortlist)",
-            "the centre has not listed a project of this enterprise published on this platform",
+            code=refusals.NOT_FOUND,
+            detail="the centre has not listed a project of this enterprise published on this platform",
         )
     return project
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from voucher.core import refusals
 from voucher.core.audit import audit
 from voucher.platforms.actions.common import Refused, _actor, _listed_project
 from voucher.platforms.models import ApiToken, PlatformContract
@@ -32,9 +33,9 @@ def contract_submit(
     contract_id = str(document.get("id", ""))
     if len(contract_id) > CONTRACT_ID_MAX:
         raise Refused(
-            422,
             f"合同编号最多 {CONTRACT_ID_MAX} 个字符 (a contract id has at most {CONTRACT_ID_MAX} "
             "characters)",
+            code=refusals.INVALID,
             errors=[{"location": "path.contract_id", "message": f"最多 {CONTRACT_ID_MAX} 个字符"}],
         )
     with transaction.atomic():
@@ -71,7 +72,7 @@ def _contract(token: ApiToken, uscc: str, contract_id: str) -> PlatformContract:
         platform=token.platform, enterprise_uscc=uscc, contract_id=contract_id
     ).first()
     if found is None:
-        raise Refused(404, "没有该合同 (no such contract)")
+        raise Refused("没有该合同 (no such contract)", code=refusals.NOT_FOUND)
     return found
 
 
@@ -105,8 +106,8 @@ def _refuse_repeated_invoices(invoices: list[dict[str, Any]]) -> None:
         key = fmt.invoice_key(invoice.get("number"))
         if key in seen:
             raise Refused(
-                422,
                 "同一发票号码出现两次 (the same invoice number twice)",
+                code=refusals.INVALID,
                 errors=[{"location": f"body.invoices.{index}.number", "message": "发票号码重复"}],
             )
         seen.add(key)
@@ -119,9 +120,9 @@ def _refuse_a_known_invoice(document: dict[str, Any], item: dict[str, Any]) -> N
     known = {fmt.invoice_key(i.get("number")) for i in document.get("invoices", [])}
     if fmt.invoice_key(item.get("number")) in known:
         raise Refused(
-            409,
             "该合同已有此号码的发票 (the contract already has an invoice with this number)",
-            "an invoice is added once; a retry that repeats it is refused, not counted twice",
+            code=refusals.CONFLICT,
+            detail="an invoice is added once; a retry that repeats it is refused, not counted twice",
             errors=[{"location": "body.number", "message": "发票号码重复"}],
         )
 
@@ -135,8 +136,8 @@ def contract_terms_submit(
     if duplicated:
         index = keys.index(duplicated[0], keys.index(duplicated[0]) + 1)
         raise Refused(
-            422,
             "同一设备和单位只能约定一次 (one line per device and unit)",
+            code=refusals.INVALID,
             errors=[{"location": f"body.lines.{index}", "message": f"duplicate {duplicated[0]}"}],
         )
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import WITHDRAWN as WITHDRAWN_APPLICATION
+from voucher.core import refusals
 from voucher.core.audit import audit
 from voucher.platforms.actions.common import SCREENED_FIELDS, Refused, _actor, _require_screener
 from voucher.platforms.models import ApiToken, Project, ShortlistEntry
@@ -37,9 +38,9 @@ def project_publish(*, token: ApiToken, data: dict[str, Any]) -> tuple[Project, 
         )
         if existing is not None and existing.enterprise_uscc != applicant.uscc:
             raise Refused(
-                409,
                 "项目已属于另一家企业 (project belongs to another enterprise)",
-                "a published project keeps its enterprise; publish a new project id instead",
+                code=refusals.CONFLICT,
+                detail="a published project keeps its enterprise; publish a new project id instead",
             )
         reset = _screening_reset_by(existing, values) if existing is not None else None
         project, created = Project.objects.update_or_create(
@@ -73,10 +74,10 @@ def _screening_reset_by(project: Project, values: dict[str, Any]) -> dict[str, A
     built = entry.application
     if built is not None and built.state != WITHDRAWN_APPLICATION:
         raise Refused(
-            409,
             "项目已筛选并已生成申报，不能再修改 (the project is screened and its application "
             "exists: it can no longer change)",
-            f"changed: {', '.join(changed)}; ask the digital-economy centre",
+            code=refusals.CONFLICT,
+            detail=f"changed: {', '.join(changed)}; ask the digital-economy centre",
             errors=[{"location": f"body.{f}", "message": "已筛选，不能修改"} for f in changed],
         )
     reset = {
@@ -120,7 +121,7 @@ def project_screen(
     """The centre's screener lists or refuses a project; the reasons are kept and audited."""
     _require_screener(acting_user)
     if not reasons.strip():
-        raise Refused(400, "须写明理由 (reasons are required)")
+        raise Refused("须写明理由 (reasons are required)", code=refusals.BAD_REQUEST)
     outcome = screening_outcome(
         platform_code=project.platform.code,
         open_source=open_source,
@@ -148,9 +149,9 @@ def project_screen(
             # the application stands on this screening: changing it would leave the bureau
             # reviewing (or having paid) an application whose listing no longer holds
             raise Refused(
-                409,
                 f"已据此结论生成申报 {built.reference}，结论不能再改；如须改变，请告知市经信局"
                 "审核人员在审查中处理 (an application was built on this screening)",
+                code=refusals.CONFLICT,
             )
         entry, _ = ShortlistEntry.objects.update_or_create(
             project=project,

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from voucher.applications.models import Application, Contract
 from voucher.applications.parameters import current_effective_round
+from voucher.core import refusals
 from voucher.platforms.actions.batches import _batch_create
 from voucher.platforms.actions.common import Refused
 from voucher.platforms.models import ApiToken, ConsumptionBatch
@@ -25,9 +26,9 @@ def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[
 
     if not token.platform.uscc:
         raise Refused(
-            403,
             "平台未登记运营单位 (the platform's organisation is not registered)",
-            "an administrator records the USCC of the organisation running the platform",
+            code=refusals.FORBIDDEN,
+            detail="an administrator records the USCC of the organisation running the platform",
             errors=[{"location": "platform.uscc", "message": "not registered"}],
         )
     # Only contracts this platform's organisation supplies are looked at, and every miss gets
@@ -48,9 +49,9 @@ def settlement_target(*, token: ApiToken, uscc: str, contract_id: str) -> tuple[
     )
     if contract is None:
         raise Refused(
-            404,
             "没有由本平台供应的该合同 (no such contract supplied by this platform)",
-            "no submitted direction-1, 2 or 4 application of this enterprise declares this "
+            code=refusals.NOT_FOUND,
+            detail="no submitted direction-1, 2 or 4 application of this enterprise declares this "
             "contract with the platform's organisation as its supplier",
             errors=[{"location": "path.contract_id", "message": "no such contract of yours"}],
         )
