@@ -121,7 +121,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
                 # the centre's step, not the enterprise's: its audit entry, and no e-mail that
                 # would tell the enterprise it withdrew
                 before = previous.state
-                application_transition(
+                previous = application_transition(
                     application=previous,
                     transition="withdraw",
                     acting_user=acting_user,
