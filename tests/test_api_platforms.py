@@ -673,7 +673,7 @@ def test_only_the_centre_screens(client, django_user_model, settings, a, role):
             action_plan_aligned=False,
             reasons="开源",
         )
-    assert refused.value.status == 403 and "初审人员" in refused.value.title
+    assert refused.value.code == "forbidden" and "初审人员" in refused.value.title
     if role is not None:
         verified_client(client, user)
         response = client.post("/platforms/screening/", {"project": project.pk, "reasons": "x"})
@@ -700,7 +700,7 @@ def test_a_batch_without_a_usable_idempotency_key_is_refused_naming_the_header(
         actions.batch_submit(
             token=token, uscc=USCC, upload=io.BytesIO(FILE), file_name="b.csv", idempotency_key=key
         )
-    assert refused.value.status == 400
+    assert refused.value.code == "bad_request"
     assert refused.value.errors[0]["location"] == "header.Idempotency-Key"
     assert not ConsumptionBatch.objects.exists()
 

@@ -360,7 +360,7 @@ def test_staff_who_do_not_review_cannot_prefill(client, django_user_model, not_p
 def test_the_saved_amount_is_read_as_every_amount_is(
     client, clerk, not_public, contract, typed, stored
 ):
-    client.force_login(clerk)
+    verified_session(client, clerk)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     data = {"save": "1", "number": NUMBER, "date": "2025-11-05", "amount": typed}
     response = client.post(url, data)
@@ -377,7 +377,7 @@ def test_the_saved_amount_is_read_as_every_amount_is(
     "typed", ["2025-11-05", "2025/11/05", "2025年11月5日", "２０２５-１１-０５"]
 )
 def test_the_saved_date_is_read_as_every_day_is(client, clerk, not_public, contract, typed):
-    client.force_login(clerk)
+    verified_session(client, clerk)
     url = f"/applications/{contract.application_id}/contracts/{contract.pk}/invoices/prefill/"
     data = {"save": "1", "number": NUMBER, "date": typed, "amount": "1.00"}
     assert client.post(url, data).status_code == 302

@@ -125,4 +125,4 @@ def test_the_built_application_is_submitted_and_a_rebuild_replaces_it(a, listed,
     listed.screening.refresh_from_db()
     with pytest.raises(actions.Refused) as refused:
         actions.d3_application_build(entry=listed.screening, acting_user=screener)
-    assert refused.value.status == 409
+    assert refused.value.code == "conflict"
