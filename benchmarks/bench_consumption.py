@@ -95,7 +95,7 @@ def run_ours(path: Path, enterprises: int) -> dict:
     import duckdb  # noqa: F401
     import pyarrow
 
-    from voucher.platforms import arrow_ingest, duck_ingest  # noqa: F401
+    from voucher.platforms import duck_ingest  # noqa: F401
 
     pyarrow.array([0])
     started = time.perf_counter()

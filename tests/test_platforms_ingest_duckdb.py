@@ -65,15 +65,9 @@ def both(path, contracts=CONTRACTS, **kwargs):
     the same and list the same bad rows (the error report of a refused batch)."""
     outcomes = []
     refusals = []
-    for engine in ("python", "duckdb"):
+    for ingest in (core.ingest_reference, core.ingest_file):
         try:
-            outcomes.append(
-                normal(
-                    core.ingest_file(
-                        path, window=WINDOW, contracts=contracts, engine=engine, **kwargs
-                    )
-                )
-            )
+            outcomes.append(normal(ingest(path, window=WINDOW, contracts=contracts, **kwargs)))
         except core.BatchRefused as refused:
             outcomes.append("refused")
             refusals.append((str(refused), sorted(refused.errors, key=lambda e: e.row)))
@@ -135,7 +129,7 @@ def test_untidy_and_bad_csv_rows_come_out_as_the_reference_says(tmp_path):
     assert reference[2] > 10 and reference[3] > 0  # rejected, pro-rated
 
 
-def test_too_many_bad_rows_refuse_the_file_with_either_engine(tmp_path):
+def test_too_many_bad_rows_refuse_the_file_with_the_engine_and_the_reference(tmp_path):
     path = tmp_path / "b.csv"
     generate.write_small_csv(path, UNTIDY)
     assert both(path, max_errors=3) == ["refused", "refused"]
@@ -172,9 +166,9 @@ def test_a_refusal_names_the_line_and_cells_not_duckdb_s_options(tmp_path):
     rows[1] += ",x"
     path.write_text(",".join(core.COLUMNS) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     messages = []
-    for engine in ("python", "duckdb"):
+    for ingest in (core.ingest_reference, core.ingest_file):
         with pytest.raises(core.BatchRefused) as refused:
-            core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine=engine)
+            ingest(path, window=WINDOW, contracts=CONTRACTS)
         messages.append(str(refused.value))
     assert (
         messages[0]
@@ -198,7 +192,7 @@ def test_a_large_file_duckdb_refuses_is_refused_in_our_terms_without_a_python_re
     rows[1] += ",x"
     path.write_text(",".join(core.COLUMNS) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(core.BatchRefused) as refused:
-        core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+        core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     assert str(refused.value) == "第 3 行有 12 个单元格，应为 11 个 (line 3: 12 cells, expected 11)"
 
 
@@ -262,24 +256,68 @@ def test_typed_parquet_columns_come_out_as_the_reference_says(tmp_path, changes)
     assert fast == reference
 
 
-def test_a_parquet_column_the_fast_path_does_not_vouch_for_falls_back(tmp_path):
+def _beijing(wall: list[datetime], unit: str = "s") -> pa.Array:
+    """Instants (a time zone, UTC) whose Beijing wall-clock times are `wall`."""
+    instants = [w - timedelta(hours=8) for w in wall]
+    return pa.array(instants, pa.timestamp(unit)).cast(pa.timestamp(unit, tz="UTC"))
+
+
+_WALL = [datetime(2025, 9, 7, 23, 30) + timedelta(minutes=13 * i) for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"start": _beijing(_WALL), "end": _beijing([w + timedelta(hours=1) for w in _WALL])},
+        {
+            "start": _beijing(
+                [w + timedelta(microseconds=500_000 * (i % 2)) for i, w in enumerate(_WALL)], "us"
+            )
+        },
+        {"contract_id": pa.array(list(range(10)), pa.int64())},
+        {"order_id": pa.array([Decimal(i) / 10 for i in range(10)], pa.decimal128(10, 1))},
+        {"amount": pa.array([Decimal(i) / 100 for i in range(10)], pa.decimal256(40, 2))},
+        {"quantity": pa.array([datetime(2025, 10, 1)] * 10, pa.timestamp("s"))},
+        {"start": pa.array([20251001000000 + i for i in range(10)], pa.int64())},
+        {"device_model": pa.array([None, *range(9)], pa.int8())},
+    ],
+    ids=[
+        "a time zone",
+        "a time zone and fractions",
+        "integer ids",
+        "decimal ids",
+        "decimal256",
+        "a timestamp for a quantity",
+        "integer times",
+        "integer devices",
+    ],
+)
+def test_a_parquet_column_type_the_statement_does_not_read_is_read_as_text(tmp_path, changes):
+    """The column types the statement reads natively are strings, naive timestamps, decimal128
+    and integers where they belong; any other file DuckDB reads as the reference's text."""
     path = tmp_path / "b.parquet"
-    starts = [datetime(2025, 10, 1)] * 3
-    _parquet(path, _typed_columns(3, start=pa.array(starts, pa.timestamp("s", tz="UTC"))))
-    reference, fast = both(path)
-    assert fast == reference
+    _parquet(path, _typed_columns(10, **changes))
     with pytest.raises(duck_ingest.Unsupported):
         duck_ingest._parquet_types(path)
+    reference, fast = both(path)
+    assert reference != "refused" and fast == reference
+
+
+def test_a_parquet_column_no_cell_of_which_is_accepted_refuses_the_file(tmp_path):
     floats = tmp_path / "f.parquet"
     _parquet(floats, _typed_columns(3, amount=pa.array([1.0, 2.0, 3.0], pa.float64())))
-    assert both(floats) == ["refused", "refused"]  # money is never a float
+    assert both(floats) == ["refused", "refused"]  # money is never a float: the same words
     with pytest.raises(core.BatchRefused, match="金额和数量不用浮点数"):
-        core.ingest_file(floats, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+        core.ingest_file(floats, window=WINDOW, contracts=CONTRACTS)
     flags = tmp_path / "b2.parquet"
     _parquet(flags, _typed_columns(3, order_id=pa.array([True, False, True])))
+    assert both(flags) == ["refused", "refused"]
     with pytest.raises(core.BatchRefused, match="须为文本、整数、小数或时间戳") as refused:
-        core.ingest_file(flags, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+        core.ingest_file(flags, window=WINDOW, contracts=CONTRACTS)
     assert "浮点数" not in str(refused.value)  # a bool is not a float
+    empty = tmp_path / "e.parquet"  # no cell at all: nothing to refuse
+    _parquet(empty, {**_typed_columns(0), "amount": pa.array([], pa.float64())})
+    assert both(empty) == [({}, 0, 0, 0, []), ({}, 0, 0, 0, [])]
 
 
 def test_without_contracts_only_the_window_cuts(tmp_path):
@@ -330,7 +368,7 @@ def test_two_hash_tables_side_by_side_get_the_larger_memory_limit(monkeypatch, t
         pq.write_table(pa.Table.from_pylist(rows), path)
     else:
         generate.write_small_csv(path, rows)
-    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     assert result.rows_read == 50
     one, two = duck_ingest.ONE_TABLE_MEMORY_LIMIT, duck_ingest.MEMORY_LIMIT
     expected = [two, one] if kind == "csv in parts" else [one]
@@ -450,7 +488,7 @@ def test_columns_in_another_order_and_a_header_alone(tmp_path):
     assert both(empty_parquet) == [({}, 0, 0, 0, []), ({}, 0, 0, 0, [])]
 
 
-@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("kind", ["csv", "parquet", "parquet as text"])
 def test_clean_rows_never_take_the_reference_path(tmp_path, monkeypatch, kind):
     """The comparisons above would pass if every row fell back to the reference: here the
     reference parser must see only the rows the fast path may not vouch for."""
@@ -464,13 +502,16 @@ def test_clean_rows_never_take_the_reference_path(tmp_path, monkeypatch, kind):
     monkeypatch.setattr(core, "parse_row", counting)
     rows = [row(order_id=f"O-{i}") for i in range(200)] + [row(amount="1.001")]
     rows[7]["unit_price"] = "99999999999999.999999"  # clean: nothing is computed from it
-    path = tmp_path / f"b.{kind}"
+    path = tmp_path / f"b.{kind.split()[0]}"
     if kind == "csv":
         generate.write_small_csv(path, rows)
     else:
         table = pa.Table.from_pylist(rows)
+        if kind == "parquet as text":  # the starts as instants (a time zone)
+            wall = [datetime.fromisoformat(r["start"]) for r in rows]
+            table = table.set_column(table.schema.get_field_index("start"), "start", _beijing(wall))
         pq.write_table(table, path)
-    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    result = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     assert result.rows_read == 201 and result.rows_rejected == 1
     assert seen == [result.errors[0].row] == [201]  # only the bad (last) row, by the reference
 
@@ -508,8 +549,8 @@ def test_the_columnar_result_stores_and_sums_what_the_dict_holds(
     ]
     path = tmp_path / "b.csv"
     generate.write_small_csv(path, rows)
-    fast = core.ingest_file(path, window=WINDOW, contracts=contracts, engine="duckdb")
-    reference = core.ingest_file(path, window=WINDOW, contracts=contracts, engine="python")
+    fast = core.ingest_file(path, window=WINDOW, contracts=contracts)
+    reference = core.ingest_reference(path, window=WINDOW, contracts=contracts)
     assert isinstance(fast, duck_ingest.ColumnarResult) and fast._groups  # still columns
     assert fast.totals() == reference.totals() and fast.summary() == reference.summary()
     assert sorted(fast.flat_aggregates()) == sorted(reference.flat_aggregates())
@@ -561,8 +602,8 @@ def test_a_spilled_file_goes_with_its_batches(tmp_path):
 def test_with_rows_of_the_reference_path_the_result_stores_and_sums_the_dict(tmp_path):
     path = tmp_path / "b.csv"
     generate.write_small_csv(path, UNTIDY)
-    fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
-    reference = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="python")
+    fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
+    reference = core.ingest_reference(path, window=WINDOW, contracts=CONTRACTS)
     assert isinstance(fast, duck_ingest.ColumnarResult)
     assert sorted(fast.flat_aggregates()) == sorted(reference.flat_aggregates())
     assert sorted(fast.stored_rows(7)) == sorted(reference.stored_rows(7))
@@ -640,6 +681,6 @@ def test_groups_come_out_in_the_order_of_enterprise_and_contract(tmp_path):
     ]
     path = tmp_path / "b.csv"
     generate.write_small_csv(path, rows)
-    fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS, engine="duckdb")
+    fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     keys = [stored[1:3] for stored in fast.stored_rows(7)]
     assert len(set(keys)) > 1 and keys == sorted(keys)

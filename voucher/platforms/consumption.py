@@ -17,12 +17,13 @@ The rules (docs/platform-api.md, docs/decisions/0004-consumption-ingest.md):
   processed. A file whose header is wrong, that is not CSV/Parquet, or that has more than
   `max_errors` bad rows is refused whole: nothing of it is kept.
 
-Three implementations give the same result: `ingest_rows` (pure Python, the reference, also
-used for the rows the fast paths send back), `duck_ingest.ingest_duckdb` (the default: one DuckDB
-statement per file, exact integer pro-rating, under a memory limit; see
-docs/decisions/0006-consumption-ingest-duckdb.md) and `arrow_ingest.ingest_arrow` (pyarrow
-compute on record batches, decision 0004). Memory is bounded by the aggregates and a fixed
-working set, never by the file.
+Two readers give the same result. `ingest_file` is the engine, DuckDB, for every file (one
+statement per file, exact integer pro-rating, under a memory limit:
+`duck_ingest`, docs/decisions/0006-consumption-ingest-duckdb.md and
+0013-one-ingest-engine.md). `ingest_reference` (`ingest_rows` over a file) is the reference,
+pure Python one row at a time: the tests compare the engine with it, the engine sends it the
+rows it does not vouch for, and it words the refusal of a small file DuckDB refuses. Memory is
+bounded by the aggregates and a fixed working set, never by the file.
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from voucher.policy import money
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.money import pro_rate
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 COLUMNS = (
     "enterprise_uscc",
@@ -66,11 +70,6 @@ _USCC_RE = re.compile(f"[{re.escape(uscc_codes.ALPHABET)}]{{18}}")
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 _MONEY_RE = re.compile(rf"\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?")  # the one limit
 _QUANTITY_RE = re.compile(r"\d{1,14}(\.\d{1,6})?")
-# The same patterns for pyarrow (RE2), anchored.
-ARROW_USCC = f"^[{uscc_codes.ALPHABET}]{{18}}$"
-ARROW_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$"
-ARROW_MONEY = rf"^\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?$"
-ARROW_QUANTITY = r"^\d{1,14}(\.\d{1,6})?$"
 
 
 class BatchRefused(Exception):
@@ -476,7 +475,7 @@ def take_row(
     max_errors: int,
 ) -> None:
     """One row through the reference parser: reported when a cell is bad or its contract was
-    not submitted, else added (the fast paths send here every row they do not vouch for)."""
+    not submitted, else added (the engine sends here every row it does not vouch for)."""
     parsed = parse_row(values, row_number)
     if isinstance(parsed, list):
         result.reject(parsed, max_errors)
@@ -542,7 +541,7 @@ def _csv_records(stream: IO[str]) -> tuple[list[str], Iterator[list[str]]]:
 def check_csv_structure(path: Path) -> None:
     """Read a CSV file's structure only (encoding, header, cells per line), as the reference
     reads it, without parsing a cell: BatchRefused names what is wrong, in the platform's terms.
-    Used where a faster reader refused the file with a message of its own."""
+    Used where DuckDB refused a large file with a message of its own."""
     try:
         with path.open(encoding="utf-8", newline="") as stream:
             _, records = _csv_records(stream)
@@ -552,10 +551,96 @@ def check_csv_structure(path: Path) -> None:
         raise BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
 
 
+# Parquet is read with pyarrow, a reader independent of the engine's. It is imported where it
+# is used: the web processes import this module for its rules and never read a file.
+PARQUET_BATCH_ROWS = 262_144
+
+
+def parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """Record batches of the documented columns of a Parquet file, as stored."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise BatchRefused(f"不是有效的 Parquet 文件 (not a valid Parquet file): {error}") from None
+    check_header(parquet.schema_arrow.names)
+    try:
+        yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=list(COLUMNS))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise BatchRefused(f"Parquet 文件无法读取 (unreadable Parquet): {error}") from None
+
+
+def as_text(batch: pa.RecordBatch) -> pa.Table:
+    """Every documented column of `batch` as the text the reference parses, '' for an empty
+    cell: a Parquet file's typed cells (and the cells the engine hands back, as DuckDB holds
+    them) read as a CSV file's. BatchRefused for a column type no cell of which is accepted."""
+    import pyarrow as pa
+
+    return pa.table({name: _text_column(batch.column(name), name) for name in COLUMNS})
+
+
+def _text_column(column: pa.Array, name: str) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind):
+        return column.fill_null("")
+    if pa.types.is_large_string(kind) or pa.types.is_dictionary(kind):
+        return pc.cast(column, pa.string()).fill_null("")
+    if pa.types.is_timestamp(kind):
+        if kind.tz is not None:  # an instant: shown as Beijing wall-clock time
+            column = pc.local_timestamp(pc.cast(column, pa.timestamp(kind.unit, "Asia/Shanghai")))
+        whole = None
+        if kind.unit != "s":  # a fraction of a second is an error, as in a CSV cell
+            whole = pc.equal(column, pc.floor_temporal(column, unit="second"))
+            column = pc.cast(column, pa.timestamp("s"), safe=False)
+        text = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+        if whole is not None:
+            text = pc.if_else(whole, text, pc.binary_join_element_wise(text, "x", "."))
+        return text.fill_null("")
+    if pa.types.is_decimal(kind) or pa.types.is_integer(kind):
+        return pc.cast(column, pa.string()).fill_null("")
+    why = (
+        "金额和数量不用浮点数 (no floats for money and quantities)"
+        if pa.types.is_floating(kind)
+        else "须为文本、整数、小数或时间戳 (text, integer, decimal or timestamp)"
+    )
+    raise BatchRefused(f"列 {name} 的类型 {kind} 不可接受：{why} (column type not accepted)")
+
+
+def _parquet_dict_rows(path: Path) -> Iterator[dict[str, Any]]:
+    for batch in parquet_batches(path):
+        yield from as_text(batch).to_pylist()
+
+
 def detect_kind(path: Path) -> str:
     with path.open("rb") as stream:
         head = stream.read(4)
     return "parquet" if head == b"PAR1" else "csv"
+
+
+def ingest_reference(
+    path: Path,
+    *,
+    window: tuple[date, date],
+    contracts: ContractTerms | None = None,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+) -> IngestResult:
+    """The reference over a CSV (UTF-8) or Parquet file, streamed: `ingest_rows`."""
+    if detect_kind(path) == "parquet":
+        return ingest_rows(
+            _parquet_dict_rows(path), window=window, contracts=contracts, max_errors=max_errors
+        )
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            return ingest_rows(
+                csv_dict_rows(stream), window=window, contracts=contracts, max_errors=max_errors
+            )
+    except UnicodeDecodeError:
+        raise BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
 
 
 def ingest_file(
@@ -564,46 +649,18 @@ def ingest_file(
     window: tuple[date, date],
     contracts: ContractTerms | None = None,
     max_errors: int = DEFAULT_MAX_ERRORS,
-    engine: str = "duckdb",
 ) -> IngestResult:
-    """A CSV (UTF-8) or Parquet file, streamed. `engine="python"` is the reference path,
-    "duckdb" the fast one (decisions/0006-consumption-ingest-duckdb.md), "arrow" the former
-    fast path (decision 0004)."""
-    kind = detect_kind(path)
-    if engine == "duckdb":
-        from voucher.platforms import duck_ingest
+    """A CSV (UTF-8) or Parquet file, streamed, by the engine (DuckDB): the reference's result."""
+    # Imported here, not at the top (docs/decisions/0013-one-ingest-engine.md): the engine
+    # builds on this module (its result is an IngestResult, its refusals BatchRefused, its
+    # leftover rows go to `take_row`), so it imports this one; and the web processes import
+    # this module for its rules alone, without loading pyarrow (50 MB and 0.3-0.5 s of import
+    # per process), which only the worker that ingests needs.
+    from voucher.platforms import duck_ingest
 
-        return duck_ingest.ingest_duckdb(
-            path, kind, window=window, contracts=contracts, max_errors=max_errors
-        )
-    if engine == "python":
-        if kind == "parquet":
-            return ingest_rows(
-                _parquet_dict_rows(path), window=window, contracts=contracts, max_errors=max_errors
-            )
-        try:
-            with path.open(encoding="utf-8", newline="") as stream:
-                return ingest_rows(
-                    csv_dict_rows(stream), window=window, contracts=contracts, max_errors=max_errors
-                )
-        except UnicodeDecodeError:
-            raise BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
-    from voucher.platforms import arrow_ingest
-
-    return arrow_ingest.ingest_arrow(
-        arrow_ingest.batches_of(path, kind),
-        window=window,
-        contracts=contracts,
-        max_errors=max_errors,
+    return duck_ingest.ingest_duckdb(
+        path, detect_kind(path), window=window, contracts=contracts, max_errors=max_errors
     )
-
-
-def _parquet_dict_rows(path: Path) -> Iterator[dict[str, Any]]:
-    from voucher.platforms import arrow_ingest
-
-    for batch in arrow_ingest.batches_of(path, "parquet"):
-        table = arrow_ingest.as_strings(batch)
-        yield from table.to_pylist()
 
 
 # --- delivery lines and traceability ------------------------------------------------------------

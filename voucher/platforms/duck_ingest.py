@@ -1,5 +1,5 @@
-"""The DuckDB fast path of `consumption` (docs/decisions/0006-consumption-ingest-duckdb.md,
-0008-csv-in-parts.md). No Django.
+"""The consumption ingest engine, DuckDB, for every file (docs/decisions/
+0006-consumption-ingest-duckdb.md, 0008-csv-in-parts.md, 0013-one-ingest-engine.md). No Django.
 
 One SQL statement reads the file (CSV as text, Parquet as stored), validates every cell with
 the reference parser's strict patterns, joins the contracts, cuts each row to its claim period,
@@ -11,17 +11,20 @@ group that fails hands its rows back. A row that is not clean (a bad cell, a con
 enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
 its own, keyed by its row number; a second pass (only when there are such rows or groups)
 fetches their cells and they go through the reference `consumption.parse_row` + `add_row`,
-which reports or adds them; the errors are then sorted by row. So both paths give the same
-aggregates and the same error report (tests compare them, with hypothesis too).
+which reports or adds them; the errors are then sorted by row. So the engine gives the
+reference's aggregates and error report (tests compare them, with hypothesis too).
 
 A large CSV file is read in parts side by side (`_Session._parts`, decision 0008), each with
 its own row numbers, shifted when the parts are merged. A byte scan beside the statement
 (`csv_shape`) counts the line feeds: when DuckDB's records do not account for every line (a
 blank line before the end, or a line feed inside a quoted cell), the file takes the reference
 path. Blank lines at the end (editors and spreadsheets leave them) are counted and keep the
-fast path. A file DuckDB refuses is read by the reference too: its refusal names the line and
-the cells in the platform's terms, where DuckDB's names its own options and our file's path. A Parquet column type this path does not vouch for takes the
-pyarrow one.
+fast path. A small file DuckDB refuses is read by the reference too: its refusal names the line
+and the cells in the platform's terms, where DuckDB's names its own options and our file's
+path (a large one has only its structure read). A Parquet file with a column type the statement
+does not read natively (a time zone, decimal256, an integer id) is given to DuckDB as the
+reference reads it, every cell as text (`consumption.as_text`), and checked as a CSV file's
+cells are (docs/decisions/0013-one-ingest-engine.md).
 
 Money and quantities are DECIMAL/HUGEINT in DuckDB and `int` fen/micro-units in Python; no
 float anywhere. Memory is bounded by design: DuckDB streams the file (a CSV or Parquet scan is
@@ -34,6 +37,7 @@ memory up to GROUPS_IN_MEMORY and beyond that in a file (`_GroupBatches`, decisi
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import itertools
 import os
@@ -48,6 +52,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -140,7 +145,8 @@ class DuckDBRefused(core.BatchRefused):
 
 
 class Unsupported(Exception):
-    """A Parquet column type this path does not vouch for: the caller uses another engine."""
+    """A Parquet column type the statement does not read natively: the file is read as text
+    (`_TextCells`)."""
 
 
 def _literal(text: str) -> str:
@@ -403,6 +409,24 @@ def _keys_ok(with_contracts: bool) -> str:
     return " AND ".join(checks)
 
 
+def contract_periods(
+    window: tuple[date, date], contracts: core.ContractTerms, pairs: list[tuple[str, str]]
+) -> pa.Table:
+    """The contracts of `pairs` (enterprise USCC, contract id) with their claim periods in
+    seconds (`lo`, `hi`; an empty period where the contract and the window do not meet), each
+    numbered (`cid`) by its place in `pairs`. The statement joins the rows to this table."""
+    periods = [core.claim_period(window, contracts[pair]) or core.EMPTY for pair in pairs]
+    return pa.table(
+        {
+            "uscc": pa.array([uscc for uscc, _ in pairs], pa.string()),
+            "contract_id": pa.array([contract_id for _, contract_id in pairs], pa.string()),
+            "lo": pa.array([period.start for period in periods], pa.int64()),
+            "hi": pa.array([period.end for period in periods], pa.int64()),
+            "cid": pa.array(range(len(pairs)), pa.int32()),
+        }
+    )
+
+
 # The contracts whose own keys the reference would accept: a row that joins one of them has a
 # clean enterprise USCC and contract id.
 _CONTRACTS = (
@@ -562,7 +586,8 @@ def _decimal_text(units: str, places: int) -> str:
 
 
 def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
-    """How the fast path reads each column of a Parquet file; Unsupported when it does not."""
+    """How the statement reads each column of a Parquet file as stored; Unsupported when it
+    does not read one natively (the file is then read as text: `_TextCells`)."""
     import pyarrow.parquet as pq
 
     try:
@@ -589,6 +614,54 @@ def _parquet_types(path: Path) -> tuple[dict[str, str], dict[str, int]]:
         else:
             raise Unsupported(f"{name}: {kind}")
     return types, scales
+
+
+_TEXT_SCHEMA = pa.schema([("rn", pa.int64()), *((name, pa.string()) for name in core.COLUMNS)])
+
+
+class _TextCells:
+    """A Parquet file as the reference reads it, for the column types the statement does not
+    read natively: every cell as its text (`consumption.as_text`), the rows numbered from 1 in
+    `rn`, as an Arrow stream that DuckDB scans and checks as it checks a CSV file's cells. A
+    stream is read once: each statement gets a new one (`reader`).
+
+    `refused`: the reference's own refusal, met while DuckDB read the stream (a column of
+    floats, a file pyarrow cannot read), which DuckDB would report in its own words."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.refused: core.BatchRefused | None = None
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(_TEXT_SCHEMA, self._batches())
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        first = 1
+        try:
+            for batch in core.parquet_batches(self.path):
+                rows = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+                first += batch.num_rows
+                yield from core.as_text(batch).add_column(0, "rn", rows).to_batches()
+        except core.BatchRefused as refused:
+            self.refused = refused
+            raise
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file, read and checked as the reference reads them
+    (BatchRefused when they are wrong): DuckDB then reads the rows by these names."""
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            header = next(csv.reader(stream), None)
+    except UnicodeDecodeError:
+        raise core.BatchRefused("CSV 文件须为 UTF-8 编码 (CSV must be UTF-8)") from None
+    except csv.Error as error:
+        raise core.BatchRefused(f"不是有效的 CSV 文件 (not a valid CSV file): {error}") from None
+    if header is None:
+        raise core.BatchRefused("空文件，没有表头 (empty file: no header)")
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    core.check_header(names)
+    return names
 
 
 def csv_splits(path: Path, parts: int) -> list[int]:
@@ -689,16 +762,18 @@ class _Session:
         window: tuple[date, date],
         contracts: core.ContractTerms | None,
     ) -> None:
-        from voucher.platforms import arrow_ingest
-
         self.kind = kind
         self.names: list[str] = []
         self.types: dict[str, str] = {}
         self.scales: dict[str, int] = {}
+        self.text_cells: _TextCells | None = None  # a Parquet file read as text
         if kind == "parquet":
-            self.types, self.scales = _parquet_types(path)
+            try:
+                self.types, self.scales = _parquet_types(path)
+            except Unsupported:
+                self.text_cells = _TextCells(path)
         else:
-            self.names = arrow_ingest.csv_header(path)
+            self.names = csv_header(path)
         self.path, self.with_contracts = path, contracts is not None
         self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
         self._spill_held = scratch.hold(self.spill)  # until close: the sweep leaves it alone
@@ -711,8 +786,6 @@ class _Session:
 
     def _connect(self, window: tuple[date, date], contracts: core.ContractTerms | None) -> None:
         import duckdb
-
-        from voucher.platforms import arrow_ingest
 
         self.connection = duckdb.connect(
             config={
@@ -739,7 +812,7 @@ class _Session:
         if contracts is not None:
             self.pairs = sorted(contracts)
             self.connection.register(
-                "contract_terms", arrow_ingest.contract_periods(window, contracts, self.pairs)
+                "contract_terms", contract_periods(window, contracts, self.pairs)
             )
             self.connection.execute(_CONTRACTS)
             self.connection.unregister("contract_terms")
@@ -777,6 +850,8 @@ class _Session:
             fetch = getattr(query, "to_arrow_reader", None) or query.fetch_record_batch
             yield from fetch(FETCH_ROWS)
         except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+            if self.text_cells is not None and self.text_cells.refused is not None:
+                raise self.text_cells.refused from None  # the reference's own words
             raise self._refused(error) from None
 
     def _statement(self, source: str) -> str:
@@ -786,8 +861,15 @@ class _Session:
             self.scales,
             self.with_contracts,
             self.ids_unique,
-            nullable=self.kind == "parquet",
+            nullable=self.kind == "parquet" and self.text_cells is None,
         )
+
+    def _source(self) -> str:
+        """The rows of the whole file, numbered from 1 in `rn`, for one statement."""
+        if self.text_cells is not None:
+            self.connection.register("text_cells", self.text_cells.reader())
+            return "(SELECT * FROM text_cells)"
+        return _source(self.path, self.kind, self.names)
 
     def groups(self, splits: list[int] | None = None) -> Iterator[pa.RecordBatch]:
         """The aggregates of the clean rows (`keys_ok`), and the number of every other row
@@ -798,8 +880,7 @@ class _Session:
             self._memory_limit(ONE_TABLE_MEMORY_LIMIT)
             return self._run(_final(parts, self.with_contracts), {})
         self._memory_limit(ONE_TABLE_MEMORY_LIMIT)
-        source = _source(self.path, self.kind, self.names)
-        groups = f"({self._statement(source)})"
+        groups = f"({self._statement(self._source())})"
         return self._run(_final(groups, self.with_contracts), self.parameters)
 
     def _memory_limit(self, limit: str) -> None:
@@ -870,7 +951,7 @@ class _Session:
         path (keeping them in the aggregate would cost memory)."""
         self.connection.register("slow", pa.table({"rn": rows}))
         columns = ", ".join(f'"{c}"' for c in core.COLUMNS)
-        source = _source(self.path, self.kind, self.names)
+        source = self._source()
         where = "rn IN (SELECT rn FROM slow)"
         if bad_keys is not None and bad_keys.num_rows:
             self.connection.register("bad_keys", bad_keys)
@@ -892,12 +973,12 @@ def ingest_duckdb(
     contracts: core.ContractTerms | None = None,
     max_errors: int = core.DEFAULT_MAX_ERRORS,
 ) -> core.IngestResult:
-    """`consumption.ingest_file` with DuckDB; the same result as `consumption.ingest_rows`."""
+    """`consumption.ingest_file`: the same result as `consumption.ingest_reference`."""
     from concurrent.futures import ThreadPoolExecutor
 
     def reference() -> core.IngestResult:
-        return core.ingest_file(
-            path, window=window, contracts=contracts, max_errors=max_errors, engine="python"
+        return core.ingest_reference(
+            path, window=window, contracts=contracts, max_errors=max_errors
         )
 
     def refused_in_our_terms(refused: DuckDBRefused) -> core.IngestResult:
@@ -941,13 +1022,7 @@ def _ingest(
 ) -> tuple[core.IngestResult, int]:
     """The result, and how many rows DuckDB read (whatever became of them)."""
     records = 0
-    try:
-        session = _Session(path, kind, window, contracts)
-    except Unsupported:
-        arrow = core.ingest_file(
-            path, window=window, contracts=contracts, max_errors=max_errors, engine="arrow"
-        )
-        return arrow, arrow.rows_read
+    session = _Session(path, kind, window, contracts)
     try:
         periods = core.Periods(window, contracts)
         result = ColumnarResult(session.pairs)
@@ -1214,9 +1289,7 @@ def _add_slow_rows(
     max_errors: int,
 ) -> None:
     """Rows the statement did not vouch for: the reference parser reports or adds them."""
-    from voucher.platforms import arrow_ingest
-
-    cells = arrow_ingest.as_strings(batch).to_pylist()
+    cells = core.as_text(batch).to_pylist()
     for row_number, values in zip(batch.column("slow_row").to_pylist(), cells, strict=True):
         result.rows_read += 1
         core.take_row(result, values, row_number, periods, max_errors)
