@@ -14,7 +14,8 @@ a CSV file's parts are read side by side, 448 MB for one hash table: decision 00
 (VOUCHER_INGEST_THREADS, all cores, as the bare DuckDB contender). "duckdb" is a bare GROUP BY
 (typed read, no validation, no cut), "pandas" the same aggregation with pandas.
 Each contender's figure is printed beside the others', then ours as ratios against the goals.
-Needs the `bench` extra (pandas; duckdb is a runtime dependency).
+Needs the `bench` extra (pandas; duckdb is a runtime dependency). The figures so far, and what
+was tried: docs/performance.md.
 """
 
 from __future__ import annotations

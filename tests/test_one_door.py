@@ -74,19 +74,8 @@ def function_level_imports(source: str) -> list[str]:
 
 # Where a decision record says why an import waits for its function.
 EXCEPTIONS = {
-    # the ingest engines load pyarrow only in the worker that ingests (decisions 0006, 0008);
-    # the one-engine change that removes these is on the branch `ingest`, held back until its
-    # Parquet figure is measured on a quiet machine (closing note of issue 16)
-    "platforms/consumption.py": [
-        "ingest_file: from voucher.platforms",
-        "ingest_file: from voucher.platforms",
-        "_parquet_dict_rows: from voucher.platforms",
-    ],
-    "platforms/duck_ingest.py": [
-        "_add_slow_rows: from voucher.platforms",
-        "__init__: from voucher.platforms",
-        "_connect: from voucher.platforms",
-    ],
+    # the ingest engine loads pyarrow, which the web processes never need (decision 0013)
+    "platforms/consumption.py": ["ingest_file: from voucher.platforms"],
 }
 
 

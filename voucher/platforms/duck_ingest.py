@@ -63,12 +63,13 @@ from voucher.policy import uscc as uscc_codes
 
 # DuckDB's memory limit while the parts of a CSV file are read side by side, each with a hash
 # table of its groups. 640 MB: with 512 MB the two parts' hash tables of 270,000 groups spilled
-# 390 MB to disk and the process peaked higher (731 MiB against 540) and later (decision 0009).
+# 390 MB to disk and the process peaked higher (731 MiB against 540) and later (decision 0009;
+# the figures: docs/performance.md).
 MEMORY_LIMIT = os.environ.get("VOUCHER_INGEST_MEMORY", "640MB")
 # ... and while one statement holds one hash table: a file read in one piece (Parquet, a small
 # CSV file), and the merge of the parts. 448 MB read the benchmark's Parquet file as fast as
 # 640 MB (320 MB spilled: 6.7 s against 4.3 s) and kept 2.48 million groups under 1 GiB
-# (decision 0010).
+# (decision 0010; the figures: docs/performance.md).
 
 
 def _one_table_limit(environ: Any) -> str:
