@@ -217,3 +217,89 @@ def test_the_d2_example_gets_its_common_shareholder_from_the_stored_registry(tmp
     assert finding["values"]["common_holder"] == "P-7788"
     assert finding["values"]["path_to_applicant"] == ["P-7788", C, A]
     assert finding["values"]["path_to_supplier"] == ["P-7788", B]
+
+
+def test_an_update_with_a_refused_row_leaves_that_company_s_stored_holdings_as_they_were(tmp_path):
+    """The issue's case: `X,B,30%` refused, and the stored X→B was deleted (a fail became a pass).
+    A company with a refused row keeps what is stored, and the report says so; the file's other
+    companies are updated."""
+    write(
+        tmp_path / "v1",
+        companies=COMPANIES,
+        shareholdings=(
+            f"holder,held,ratio,as_of\n{C},{B},0.3,2026-01-01\nP-1,{B},0.7,2026-01-01\n"
+            f"{C},{A},1,2026-01-01"
+        ),
+    )
+    write(
+        tmp_path / "v2",
+        shareholdings=(
+            f"holder,held,ratio,as_of\n{C},{B},30%,2026-03-01\nP-1,{B},0.7,2026-03-01\n"
+            f"{D},{A},1,2026-03-01"
+        ),
+    )
+    import_directory(tmp_path / "v1")
+    report = import_directory(tmp_path / "v2")
+    assert (C, B, Decimal("0.3")) in holdings()  # kept: its replacement row was refused
+    assert (D, A, Decimal("1")) in holdings() and (C, A, Decimal("1")) not in holdings()
+    assert report.counts["shareholdings"]["kept_refused"] == 1
+    kept = [e for e in report.errors if e.message.startswith(f"{B}:")]
+    assert kept and kept[0].row == 2 and "保持不变" in kept[0].message
+
+
+def test_an_update_with_a_refused_officer_row_keeps_that_company_s_officers(tmp_path):
+    write(
+        tmp_path / "v1",
+        companies=COMPANIES,
+        officers=f"person,company,role\nP-1,{B},director\nP-2,{B},supervisor",
+    )
+    write(tmp_path / "v2", officers=f"person,company,role\nP-1,{B},not-a-role\nP-3,{B},director")
+    import_directory(tmp_path / "v1")
+    report = import_directory(tmp_path / "v2")
+    assert set(Officer.objects.values_list("person", "company", "role")) == {
+        ("P-1", B, "director"),
+        ("P-2", B, "supervisor"),
+    }
+    assert report.counts["officers"]["kept_refused"] == 1
+
+
+def test_a_duplicate_row_in_an_update_keeps_the_company_s_stored_holdings(tmp_path):
+    write(
+        tmp_path / "v1",
+        companies=COMPANIES,
+        shareholdings=f"holder,held,ratio,as_of\n{C},{B},0.3,2026-01-01",
+    )
+    write(
+        tmp_path / "v2",
+        shareholdings=f"holder,held,ratio,as_of\nP-1,{B},0.5,2026-03-01\nP-1,{B},0.5,2026-03-01",
+    )
+    import_directory(tmp_path / "v1")
+    import_directory(tmp_path / "v2")
+    assert holdings() == {(C, B, Decimal("0.3"))}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"holder,held,ratio,as_of\n{C},{B},0.3,2026-01-01\n控股,{B},0.7,2026-01-01\n".encode("gbk"),
+        b"\x00\x01\x02\xff\xfe binary \x89PNG\r\n",
+    ],
+    ids=["gbk", "binary"],
+)
+def test_a_file_that_is_not_utf8_is_one_clear_line_and_imports_nothing(tmp_path, content):
+    write(tmp_path / "v1", companies=COMPANIES)
+    (tmp_path / "v1" / "shareholdings.csv").write_bytes(content)
+    report = import_directory(tmp_path / "v1")
+    (error,) = [e for e in report.errors if "shareholdings" in e.file]
+    assert error.row == 0 and "UTF-8" in error.message and "shareholdings" in error.file
+    assert not Shareholding.objects.exists()
+    assert Company.objects.count() == 4  # the readable file of the same import is imported
+
+
+def test_the_command_names_an_unreadable_file_without_a_traceback(tmp_path, capsys):
+    write(tmp_path / "v1", companies=COMPANIES)
+    (tmp_path / "v1" / "officers.csv").write_bytes("person,company,role\n张三,公司,董事\n".encode("gbk"))
+    with pytest.raises(CommandError):
+        call_command("registry", "import", str(tmp_path / "v1"))
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err and "UTF-8" in out.out + out.err

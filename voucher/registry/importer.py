@@ -22,6 +22,7 @@ import logging
 import re
 import time
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import connections, models, transaction
+from openpyxl.utils.exceptions import InvalidFileException
 
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.dates import DateError, parse_date
@@ -98,6 +100,14 @@ class ImportReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[ImportError_] = field(default_factory=list)
     error_count: int = 0
+    # per kind, the companies with a refused row (key -> its first refused row): an update file
+    # leaves their stored holdings or officers as they are
+    refused_companies: dict[str, dict[str, int]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)  # kinds whose file could not be read
+
+    def refuse_company(self, kind: str, key: str, row: int) -> None:
+        if kind in COMPANY_KEY and key:
+            self.refused_companies.setdefault(kind, {}).setdefault(key, row)
 
     def error(self, file: str, row: int, column: str, message: str) -> None:
         self.error_count += 1
@@ -345,6 +355,21 @@ class _Stage:
         self.batch = []
 
 
+# The company an update replaces rows of: a shareholding belongs to the held company, an officer to
+# the company they serve.
+COMPANY_KEY = {"shareholdings": "held", "officers": "company"}
+
+UNREADABLE = (
+    "文件无法读取：不是 UTF-8 编码的 CSV 或有效的 .xlsx（例如 GBK 编码或二进制文件），"
+    "请另存为 UTF-8 CSV 后重新导入；本文件未导入任何行 "
+    "(not a UTF-8 CSV or a valid .xlsx file; nothing of it was imported)"
+)
+
+
+def _company_key(value: str) -> str:
+    return _nfkc(value or "").upper()
+
+
 def _stage_file(
     cursor: Any, vendor: str, kind: str, name: str, rows: Iterable[list[str]], report: ImportReport
 ) -> int:
@@ -360,6 +385,7 @@ def _stage_file(
     width = len(header)
     read = 0
     batch = stage.batch
+    key_column = COMPANY_KEY.get(kind, "")
     for number, values in enumerate(iterator, start=2):
         if not "".join(values).strip():
             continue  # blank lines (and Excel's empty trailing rows) are not rows
@@ -371,12 +397,27 @@ def _stage_file(
             batch.append((number, *check(record)))
         except RowError as exc:
             report.error(name, number, exc.column, exc.message)
+            report.refuse_company(kind, _company_key(record.get(key_column, "")), number)
             continue
         if len(batch) >= BATCH:
             stage.flush()
             batch = stage.batch
     stage.flush()
     return read
+
+
+def _stage_readable_file(
+    cursor: Any, vendor: str, kind: str, name: str, rows: Iterable[list[str]], report: ImportReport
+) -> int:
+    """_stage_file, but a file that cannot be read (GBK, binary, a broken workbook) is one clear
+    line naming it, and none of its rows are merged: half a file is not an update."""
+    try:
+        return _stage_file(cursor, vendor, kind, name, rows, report)
+    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError):
+        report.error(name, 0, "", UNREADABLE)
+        report.unreadable.add(kind)
+        cursor.execute(f"DELETE FROM {STAGES[kind][0]}")
+        return 0
 
 
 class _Timed:
@@ -397,9 +438,16 @@ class _Timed:
 
 
 def _report_rows(
-    cursor: Any, report: ImportReport, name: str, column: str, sql: str, message: str
+    cursor: Any,
+    report: ImportReport,
+    name: str,
+    column: str,
+    sql: str,
+    message: str,
+    kind: str = "",
 ) -> int:
-    """Report the staged rows that `sql` selects (row_no, value), then drop them."""
+    """Report the staged rows that `sql` selects (row_no, value), then drop them; their
+    companies (kind's COMPANY_KEY) keep what is stored."""
     table = sql.split(" FROM ", 1)[1].split()[0]
     cursor.execute(sql)
     bad = cursor.fetchall()
@@ -409,13 +457,24 @@ def _report_rows(
         numbers = [r[0] for r in bad]
         for start in range(0, len(numbers), 500):
             chunk = numbers[start : start + 500]
+            if kind in COMPANY_KEY:
+                cursor.execute(
+                    f"SELECT {COMPANY_KEY[kind]}, MIN(row_no) FROM {table}"
+                    f" WHERE row_no IN ({', '.join(['%s'] * len(chunk))})"
+                    f" GROUP BY {COMPANY_KEY[kind]}",
+                    chunk,
+                )
+                for key, row in cursor.fetchall():
+                    report.refuse_company(kind, key, row)
             cursor.execute(
                 f"DELETE FROM {table} WHERE row_no IN ({', '.join(['%s'] * len(chunk))})", chunk
             )
     return len(bad)
 
 
-def _duplicates(cursor: Any, report: ImportReport, name: str, table: str, key: str) -> None:
+def _duplicates(
+    cursor: Any, report: ImportReport, name: str, table: str, key: str, kind: str = ""
+) -> None:
     cursor.execute(f"CREATE INDEX {table}_key ON {table} ({key}, row_no)")
     cols = [c.strip() for c in key.split(",")]
     same = " AND ".join(f"t.{c} = s.{c}" for c in cols)
@@ -428,10 +487,13 @@ def _duplicates(cursor: Any, report: ImportReport, name: str, table: str, key: s
         f"SELECT s.row_no, {shown} FROM {table} s"
         f" WHERE EXISTS (SELECT 1 FROM {table} t WHERE {same} AND t.row_no < s.row_no)",
         "文件中重复的行: {value} (duplicate of an earlier row)",
+        kind,
     )
 
 
-def _dangling(cursor: Any, report: ImportReport, name: str, table: str, column: str) -> None:
+def _dangling(
+    cursor: Any, report: ImportReport, name: str, table: str, column: str, kind: str = ""
+) -> None:
     person = f" AND s.{column} NOT LIKE 'P-%'" if column == "holder" else ""
     _report_rows(
         cursor,
@@ -441,6 +503,7 @@ def _dangling(cursor: Any, report: ImportReport, name: str, table: str, column: 
         f"SELECT s.row_no, s.{column} FROM {table} s WHERE NOT EXISTS"
         f" (SELECT 1 FROM registry_company c WHERE c.uscc = s.{column}){person}",
         "登记信息中没有这家企业: {value} (no such company in the registry or in companies)",
+        kind,
     )
 
 
@@ -515,9 +578,9 @@ def _merge_companies(cursor: Any, report: ImportReport, name: str) -> dict[str, 
 
 def _merge_holdings(cursor: Any, report: ImportReport, name: str) -> dict[str, int]:
     stage = "registry_stage_holding"
-    _duplicates(cursor, report, name, stage, "holder, held")
-    _dangling(cursor, report, name, stage, "held")
-    _dangling(cursor, report, name, stage, "holder")
+    _duplicates(cursor, report, name, stage, "holder, held", "shareholdings")
+    _dangling(cursor, report, name, stage, "held", "shareholdings")
+    _dangling(cursor, report, name, stage, "holder", "shareholdings")
     if _is_empty(cursor, Shareholding):
         with _indexes_built_after(cursor, Shareholding):
             cursor.execute(
@@ -528,6 +591,7 @@ def _merge_holdings(cursor: Any, report: ImportReport, name: str) -> dict[str, i
             written = max(cursor.rowcount, 0)
         return {"written": written, "deleted": 0, "skipped_older": 0}
     cursor.execute(f"CREATE INDEX {stage}_held ON {stage} (held)")
+    kept = _keep_refused_companies(cursor, report, name, stage, "shareholdings")
     # a company whose stored holdings are newer than the file's keeps them
     cursor.execute(
         f"DELETE FROM {stage} WHERE held IN ("
@@ -552,13 +616,18 @@ def _merge_holdings(cursor: Any, report: ImportReport, name: str) -> dict[str, i
         " OR registry_shareholding.source <> excluded.source"
         " OR registry_shareholding.as_of IS DISTINCT FROM excluded.as_of"
     )
-    return {"written": max(cursor.rowcount, 0), "deleted": deleted, "skipped_older": skipped}
+    return {
+        "written": max(cursor.rowcount, 0),
+        "deleted": deleted,
+        "skipped_older": skipped,
+        "kept_refused": kept,
+    }
 
 
 def _merge_officers(cursor: Any, report: ImportReport, name: str) -> dict[str, int]:
     stage = "registry_stage_officer"
-    _duplicates(cursor, report, name, stage, "company, person, role")
-    _dangling(cursor, report, name, stage, "company")
+    _duplicates(cursor, report, name, stage, "company, person, role", "officers")
+    _dangling(cursor, report, name, stage, "company", "officers")
     if _is_empty(cursor, Officer):
         with _indexes_built_after(cursor, Officer):
             cursor.execute(
@@ -568,6 +637,7 @@ def _merge_officers(cursor: Any, report: ImportReport, name: str) -> dict[str, i
             )
             written = max(cursor.rowcount, 0)
         return {"written": written, "deleted": 0}
+    kept = _keep_refused_companies(cursor, report, name, stage, "officers")
     cursor.execute(
         "DELETE FROM registry_officer"
         f" WHERE company IN (SELECT company FROM {stage}) AND NOT EXISTS (SELECT 1 FROM {stage} t"
@@ -580,7 +650,33 @@ def _merge_officers(cursor: Any, report: ImportReport, name: str) -> dict[str, i
         f" SELECT person, company, role FROM {stage} WHERE true"
         " ON CONFLICT (company, person, role) DO NOTHING"
     )
-    return {"written": max(cursor.rowcount, 0), "deleted": deleted}
+    return {"written": max(cursor.rowcount, 0), "deleted": deleted, "kept_refused": kept}
+
+
+def _keep_refused_companies(
+    cursor: Any, report: ImportReport, name: str, stage: str, kind: str
+) -> int:
+    """A company with any refused row in an update file keeps its stored rows as they are: the
+    file's other rows of it are dropped, and the report says so, company by company. (Replacing
+    them would delete the stored row the refused one meant to keep: a fail turned into a pass.)"""
+    refused = report.refused_companies.get(kind, {})
+    column = COMPANY_KEY[kind]
+    keys = sorted(refused)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        cursor.execute(
+            f"DELETE FROM {stage} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk
+        )
+    what = "持股" if kind == "shareholdings" else "高管任职"
+    for key in keys:
+        report.error(
+            name,
+            refused[key],
+            column,
+            f"{key}: 文件中该企业有被拒绝的行，其已登记的{what}保持不变，请改正后重新导入该企业的全部行 "
+            f"(a row of this company was refused: its stored {kind} are kept as they were)",
+        )
+    return len(keys)
 
 
 MERGES = {
@@ -609,11 +705,14 @@ def import_tables(sources: dict[str, Source], *, using: str = "default") -> Impo
             name, rows = sources[kind]
             report.files.append(name)
             started = time.perf_counter()
-            read = _stage_file(cursor, vendor, kind, name, rows(), report)
+            read = _stage_readable_file(cursor, vendor, kind, name, rows(), report)
             staged = time.perf_counter()
             if vendor == "postgresql":
                 cursor.execute(f"ANALYZE {STAGES[kind][0]}")  # autovacuum skips temp tables
-            counts = MERGES[kind](_Timed(cursor), report, name)
+            if kind in report.unreadable:
+                counts = {"written": 0, "deleted": 0}
+            else:
+                counts = MERGES[kind](_Timed(cursor), report, name)
             log.info(
                 "%s: %d rows read and checked in %.1f s, merged in %.1f s",
                 name,
