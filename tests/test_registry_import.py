@@ -298,7 +298,9 @@ def test_a_file_that_is_not_utf8_is_one_clear_line_and_imports_nothing(tmp_path,
 
 def test_the_command_names_an_unreadable_file_without_a_traceback(tmp_path, capsys):
     write(tmp_path / "v1", companies=COMPANIES)
-    (tmp_path / "v1" / "officers.csv").write_bytes("person,company,role\n张三,公司,董事\n".encode("gbk"))
+    (tmp_path / "v1" / "officers.csv").write_bytes(
+        "person,company,role\n张三,公司,董事\n".encode("gbk")
+    )
     with pytest.raises(CommandError):
         call_command("registry", "import", str(tmp_path / "v1"))
     out = capsys.readouterr()
