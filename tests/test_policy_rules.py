@@ -828,3 +828,54 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it():
     with pytest.raises(AttributeError):
         evaluate([object()], BJ_2026)  # type: ignore[list-item]
     assert gc.isenabled()
+
+
+# --- fail closed: no evidence is never "no relation" (RULES.md v2) ----------------------------
+
+
+def _store(covered, truncated=False, holdings=()):
+    from voucher.policy.format import Shareholding
+    from voucher.policy.relations import RelatedPartyIndex
+
+    class Store:
+        def related_parties(self, companies, extra_shareholdings, extra_officers):
+            index = RelatedPartyIndex(
+                [Shareholding.model_validate(h) for h in holdings], extra_officers
+            )
+            index.covered = covered
+            index.truncated = truncated
+            return index
+
+    return EvaluationContext(registry=Store())
+
+
+def test_a_supplier_the_registry_has_no_record_of_is_for_review_not_a_pass():
+    ev = run(base_document(), context=_store(frozenset({APPLICANT_USCC})))
+    for rule in ("SUPPLIER_EQUITY", "SUPPLIER_PERSONNEL"):
+        found = finding(ev, rule, "C1")
+        assert found.status == "review", found
+        assert found.values["not_in_registry"] == [SUPPLIER_USCC]
+        assert "not in the registry" in found.message
+
+
+def test_a_registry_that_names_both_parties_and_no_relation_passes():
+    ev = run(base_document(), context=_store(frozenset({APPLICANT_USCC, SUPPLIER_USCC})))
+    assert statuses(ev, "SUPPLIER_EQUITY") == ["pass"]
+    assert statuses(ev, "SUPPLIER_PERSONNEL") == ["pass"]
+
+
+def test_a_registry_that_names_no_companies_is_judged_on_what_it_gives():
+    assert statuses(run(base_document(), context=_store(None)), "SUPPLIER_EQUITY") == ["pass"]
+
+
+def test_a_search_cut_short_is_for_review_never_a_pass():
+    both = frozenset({APPLICANT_USCC, SUPPLIER_USCC})
+    ev = run(base_document(), context=_store(both, truncated=True))
+    assert finding(ev, "SUPPLIER_EQUITY", "C1").status == "review"
+    assert finding(ev, "SUPPLIER_PERSONNEL", "C1").values["truncated"] is True
+
+
+def test_a_chain_found_in_a_search_cut_short_still_fails():
+    both = frozenset({APPLICANT_USCC, SUPPLIER_USCC})
+    context = _store(both, truncated=True, holdings=[_holds(APPLICANT_USCC, SUPPLIER_USCC)])
+    assert finding(run(base_document(), context=context), "SUPPLIER_EQUITY", "C1").status == "fail"

@@ -305,3 +305,36 @@ def test_the_command_names_an_unreadable_file_without_a_traceback(tmp_path, caps
         call_command("registry", "import", str(tmp_path / "v1"))
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err and "UTF-8" in out.out + out.err
+
+
+def test_the_stored_registry_says_which_companies_it_names(tmp_path):
+    """RULES.md v2: a company with no stored record is no evidence either way; an empty store
+    names nothing, and a search cut short says so."""
+    from voucher.registry.store import StoredRegistry
+
+    outside = "91110000MA00ZZZZ1X"
+    assert StoredRegistry().related_parties([A, outside]).covered is None  # nothing stored
+    write(
+        tmp_path / "v1",
+        companies=COMPANIES,
+        shareholdings=f"holder,held,ratio,as_of\n{C},{A},0.5,2026-01-01\n{C},{B},0.5,2026-01-01",
+    )
+    import_directory(tmp_path / "v1")
+    index = StoredRegistry().related_parties([A, outside])
+    assert index.covered == frozenset({A}) and not index.truncated
+    assert StoredRegistry(max_edges=1).related_parties([A, B]).truncated
+
+
+def test_a_relation_searched_in_a_registry_cut_short_is_for_review(tmp_path):
+    from voucher.registry.queries import relation
+    from voucher.registry.store import StoredRegistry
+
+    write(
+        tmp_path / "v1",
+        companies=COMPANIES,
+        shareholdings=f"holder,held,ratio,as_of\n{C},{A},0.5,2026-01-01\n{D},{B},0.5,2026-01-01",
+    )
+    import_directory(tmp_path / "v1")
+    assert (relation(A, B).equity, relation(A, B).personnel) == ("pass", "pass")
+    cut = relation(A, B, registry=StoredRegistry(max_edges=1))
+    assert cut.truncated and (cut.equity, cut.personnel) == ("review", "review")

@@ -45,6 +45,24 @@ class RelatedParties(Protocol):
     def shared_officers(self, a: str, b: str) -> list[tuple[str, str, str]]: ...
 
 
+# What the supplier rules also ask, where the registry can say (RULES.md v2 "Fail closed"): an
+# index may carry `truncated` (its search was cut short by a size limit) and `covered` (the
+# companies the registry in force names; None when it names none, and is then judged on the
+# holdings and officers given). Read with getattr: an index without them claims neither.
+
+
+def not_covered(index: object, companies: tuple[str, ...]) -> list[str]:
+    """The companies of `companies` the registry names no record of, when it names any."""
+    covered = getattr(index, "covered", None)
+    if covered is None:
+        return []
+    return [c for c in companies if c not in covered]
+
+
+def cut_short(index: object) -> bool:
+    return bool(getattr(index, "truncated", False))
+
+
 class RelatedPartyIndex:
     """An in-memory registry: the inline extract of an application, or a subgraph of a store."""
 

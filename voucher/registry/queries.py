@@ -136,7 +136,7 @@ class Relation:
     a: str
     b: str
     equity: str  # pass | fail | review
-    personnel: str  # pass | fail
+    personnel: str  # pass | fail | review (a search cut short)
     ownership: Ownership | None = None
     common: list[tuple[str, Path, Path]] = field(default_factory=list)
     persons: list[tuple[str, str, str]] = field(default_factory=list)
@@ -229,4 +229,7 @@ def relation(
     result.common = index.common_holders(a, b, excluded)
     if result.common:
         result.equity = "review"
+    if result.truncated:  # RULES.md v2: a search cut short is no evidence of no relation
+        result.equity = "review" if result.equity == "pass" else result.equity
+        result.personnel = "review" if result.personnel == "pass" else result.personnel
     return result

@@ -28,7 +28,7 @@ from django.db import connections
 
 from voucher.policy.format import Officer, Shareholding
 from voucher.policy.relations import Holding, RelatedPartyIndex
-from voucher.registry.models import KEY_ROLES
+from voucher.registry.models import KEY_ROLES, Company
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,13 @@ class StoredRelatedParties(RelatedPartyIndex):
         officers: Iterable[tuple[str, str, str]],
         *,
         truncated: bool = False,
+        covered: frozenset[str] | None = None,
     ):
         super().__init__((), ())
         self.truncated = truncated
+        # the companies of the search the registry names (stored, or in the file's extract);
+        # None: the store names no company at all (an empty registry judges on what is given)
+        self.covered = covered
         seen: set[tuple[str, str]] = set()
         by_holder = self.holdings_by_holder
         holders_of = self.holders_of
@@ -91,7 +95,29 @@ class StoredRegistry:
         holdings, officers, truncated = self._fetch(list(seeds), asked)
         holdings.extend(Holding(s.holder, s.held, s.ratio) for s in extra_shareholdings)
         officers.extend((o.person, o.company, o.role) for o in extra_officers)
-        return StoredRelatedParties(holdings, officers, truncated=truncated)
+        return StoredRelatedParties(
+            holdings,
+            officers,
+            truncated=truncated,
+            covered=self._covered(asked, extra_shareholdings, extra_officers),
+        )
+
+    def _covered(
+        self,
+        asked: list[str],
+        extra_shareholdings: Sequence[Shareholding],
+        extra_officers: Sequence[Officer],
+    ) -> frozenset[str] | None:
+        """Which of `asked` the registry in force names: a stored company, or one the file's
+        extract names. None when nothing is stored (RULES.md v2: judged on what is given)."""
+        companies = Company.objects.using(self.using)
+        if not companies.exists():
+            return None
+        named = set(companies.filter(uscc__in=asked).values_list("uscc", flat=True))
+        for s in extra_shareholdings:
+            named |= {s.holder, s.held}
+        named |= {o.company for o in extra_officers}
+        return frozenset(c for c in asked if c in named)
 
     def _fetch(
         self, seeds: list[str], asked: list[str]

@@ -6,8 +6,10 @@ from voucher.policy.format import Application, Contract
 from voucher.policy.relations import (
     ROLE_NAMES,
     RelatedParties,
+    cut_short,
     describe_path,
     effective_ratio,
+    not_covered,
 )
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
@@ -60,7 +62,36 @@ def supplier_equity(
                 path_to_supplier=[holder, *(h.held for h in to_supplier)],
                 other_common_holders=[h for h, _, _ in common[1:]],
             )
+        missing = _no_evidence(app, contract, index)
+        if missing:
+            return SUPPLIER_EQUITY.review(missing, cid, **_no_evidence_values(app, contract, index))
     return SUPPLIER_EQUITY.passed("登记信息中未发现与供应商的持股关联。", cid)
+
+
+def _no_evidence(app: Application, contract: Contract, index: RelatedParties) -> str:
+    """Why the registry cannot say "no relation" (RULES.md v2, fail closed), or ""."""
+    parties = (app.applicant.uscc, contract.supplier.uscc)
+    absent = not_covered(index, parties)
+    if absent:
+        return (
+            f"登记信息中没有 {'、'.join(absent)} 的记录：无法证明有无关联，请审核人员核实"
+            "（not in the registry: no evidence either way）。"
+        )
+    if cut_short(index):
+        return (
+            "登记信息检索超过上限被截断，无法证明无关联，请审核人员核实"
+            "（the registry search was cut short: no evidence of no relation）。"
+        )
+    return ""
+
+
+def _no_evidence_values(
+    app: Application, contract: Contract, index: RelatedParties
+) -> dict[str, object]:
+    return {
+        "not_in_registry": not_covered(index, (app.applicant.uscc, contract.supplier.uscc)),
+        "truncated": cut_short(index),
+    }
 
 
 def supplier_personnel(
@@ -77,6 +108,12 @@ def supplier_personnel(
             contract.id,
             persons=[person for person, _, _ in shared],
         )
+    if index is not None:
+        missing = _no_evidence(app, contract, index)
+        if missing:
+            return SUPPLIER_PERSONNEL.review(
+                missing, contract.id, **_no_evidence_values(app, contract, index)
+            )
     return SUPPLIER_PERSONNEL.passed("登记信息中未发现关键人员交叉任职。", contract.id)
 
 
