@@ -275,3 +275,47 @@ def test_a_row_above_the_one_limit_is_rejected_naming_amount(tmp_path, engine):
     assert [(e.column, "整数部分最多 13 位" in e.message) for e in result.errors] == [
         ("amount", True)
     ]
+
+
+ARABIC_INDIC_100 = "\u0661\u0660\u0660"  # ١٠٠
+FULL_WIDTH_100 = "１００"
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC_100, FULL_WIDTH_100], ids=["arabic", "full-width"])
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [("amount", "not an amount"), ("quantity", "not a quantity"), ("unit_price", "not a unit")],
+)
+def test_a_number_in_other_digits_is_refused_as_not_a_number(digits, column, message):
+    values = row("2025-10-01 00:00:00", "2025-10-01 01:00:00", **{column: digits})
+    errors = core.parse_row(values, 2)
+    assert isinstance(errors, list) and [e.column for e in errors] == [column]
+    assert message in errors[0].message
+
+
+@pytest.mark.parametrize(
+    "digits", ["２０２５", "\u0662\u0660\u0662\u0665"], ids=["full-width", "arabic"]
+)
+def test_a_time_in_other_digits_is_refused_as_not_a_time_not_as_no_such_time(digits):
+    values = row(f"{digits}-10-01 00:00:00", "2025-10-01 01:00:00")
+    errors = core.parse_row(values, 2)
+    assert isinstance(errors, list) and [e.column for e in errors] == ["start"]
+    assert "not a time" in errors[0].message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_file_with_other_digits_is_refused_the_same_by_both_readers(engine, tmp_path):
+    import csv
+
+    path = tmp_path / "batch.csv"
+    rows = [
+        row("2025-10-01 00:00:00", "2025-10-01 01:00:00"),
+        row("2025-10-02 00:00:00", "2025-10-02 01:00:00", amount=ARABIC_INDIC_100),
+    ]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = READERS[engine](path, window=WINDOW, contracts=CONTRACTS)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "amount")]  # the second row
+    assert "not an amount" in result.errors[0].message

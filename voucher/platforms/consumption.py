@@ -67,9 +67,12 @@ DEFAULT_MAX_ERRORS = 10_000
 _EPOCH = datetime(1970, 1, 1)
 _DAY = 86_400
 _USCC_RE = re.compile(f"[{re.escape(uscc_codes.ALPHABET)}]{{18}}")
-_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
-_MONEY_RE = re.compile(rf"\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?")  # the one limit
-_QUANTITY_RE = re.compile(r"\d{1,14}(\.\d{1,6})?")
+# ASCII digits only (re.ASCII), as the engine's [0-9]: an Arabic-Indic or full-width digit is
+# refused as "not an amount / a time" everywhere, never read as a number by one path and refused
+# as "no such time" by another
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}", re.ASCII)
+_MONEY_RE = re.compile(rf"\d{{1,{money.INTEGER_DIGITS}}}(\.\d{{1,2}})?", re.ASCII)  # one limit
+_QUANTITY_RE = re.compile(r"\d{1,14}(\.\d{1,6})?", re.ASCII)
 
 
 class BatchRefused(Exception):
