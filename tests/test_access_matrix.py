@@ -546,3 +546,17 @@ def test_may_answers_for_every_kind_of_actor(world):
     assert may(actors["bureau_token"].token, "bureau:decide")
     assert not may(actors["reviewer"].user, "launch_rockets")
     assert may(actors["reviewer"].user, "transition:pass_formal_check", d4).reason
+
+
+def test_debug_alone_opens_no_staff_data(world, settings):
+    """Turning DEBUG on (to read a traceback) is not the public demo: the pages stay closed."""
+    settings.DEBUG = True
+    settings.VOUCHER_PUBLIC_DEMO = False
+    anonymous = Client()
+    d4 = world["d4"]
+    for path in (
+        "/",
+        f"/applications/{d4.pk}/",
+        f"/applications/{d4.pk}/documents/usage-table.pdf",
+    ):
+        assert _outcome(anonymous.get(path)) == "login", path

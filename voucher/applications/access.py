@@ -95,7 +95,9 @@ def may(actor: Any, action: str, obj: Any = None) -> p.Check:
 
 
 def is_public_demo() -> bool:
-    return bool(settings.DEBUG or getattr(settings, "VOUCHER_PUBLIC_DEMO", False))
+    """Only `voucher demo` opens the pages without a login (VOUCHER_PUBLIC_DEMO); DEBUG, which
+    someone may turn on to read a traceback, opens nothing."""
+    return bool(getattr(settings, "VOUCHER_PUBLIC_DEMO", False))
 
 
 def staff_verified_by(check: Callable[[Any], p.Check]) -> Callable[[View], View]:
