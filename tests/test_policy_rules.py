@@ -879,3 +879,19 @@ def test_a_chain_found_in_a_search_cut_short_still_fails():
     both = frozenset({APPLICANT_USCC, SUPPLIER_USCC})
     context = _store(both, truncated=True, holdings=[_holds(APPLICANT_USCC, SUPPLIER_USCC)])
     assert finding(run(base_document(), context=context), "SUPPLIER_EQUITY", "C1").status == "fail"
+
+
+@pytest.mark.parametrize("typed", ["Ｈ２０", " h20 ", "H 2 0", "ｈ２０"])
+def test_a_flagged_device_typed_full_width_or_spaced_is_the_same_device(typed):
+    """RULES.md v2: device names compare after NFKC, trimming and case folding."""
+    from voucher.policy.round import device_key
+
+    assert device_key(typed) == device_key("H20") == "h20"
+    rnd = BJ_2026.with_overrides(flagged_devices={"h20": "某部委2026年第1号公告"})
+    deliveries = [
+        delivery(amount="1000.00", device="H800"),
+        delivery(amount="700.00", device=typed),
+    ]
+    ev = run(_one_contract(deliveries=deliveries), rnd)
+    assert ev.contracts[0].delivered == Decimal("1000.00")
+    assert finding(ev, "FLAGGED_DEVICE", "C1").values["excluded"] == Decimal("700.00")

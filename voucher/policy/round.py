@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -220,8 +221,9 @@ class PriceBand:
 
 
 def device_key(device: str) -> str:
-    """Device models are compared case- and space-insensitively ("H800" = "h 800")."""
-    return "".join(device.split()).casefold()
+    """Device models are compared after NFKC, without spaces, case-folded (RULES.md v2):
+    "H800" = "h 800" = "Ｈ８００" (full-width, as a Chinese input method types it)."""
+    return "".join(unicodedata.normalize("NFKC", device).split()).casefold()
 
 
 @dataclass(frozen=True)
