@@ -157,7 +157,7 @@ def may_open_application_files(request: HttpRequest, application: Application) -
     it: its enterprise's members; staff who may view it, in a TOTP-verified session; anyone in
     a public demo. A refusal whose reason is NOT_VERIFIED sends staff to the TOTP login."""
     user: Any = request.user
-    if is_public_demo() or user_may_access_application(user, application):
+    if is_public_demo() or is_applicant_of(user, application):
         return p.OK
     if not p.staff_roles(user):
         return p.Check(False, "")
@@ -182,10 +182,6 @@ def access_enterprise_admin(user: Any) -> Membership:
     if not membership.is_admin:
         raise PermissionDenied
     return membership
-
-
-def user_may_access_application(user: Any, application: Application) -> bool:
-    return is_applicant_of(user, application)
 
 
 def access_application(user: Any, application_id: int) -> Application:

@@ -134,13 +134,12 @@ def record_transition(
     notify_transition(locked, name, note)
 
 
-def _perform(locked: Application, name: str, user: Any, *, conflict: bool = True) -> str:
+def _perform(locked: Application, name: str, user: Any) -> str:
     """Check and perform one transition on a locked row; returns the previous state."""
     check = p.can_transition(user, locked, name)
     if not check.allowed:
         if (
-            conflict
-            and name in TRANSITIONS
+            name in TRANSITIONS
             and locked.state not in TRANSITIONS[name].source
             and (RULES[name].roles & r.roles_of(user, locked, among=RULES[name].roles))
         ):
@@ -162,10 +161,6 @@ def application_transition(
     acting_user: Any,
     note: str = "",
     record: bool = True,
-    action: str = "",
-    data: Mapping[str, Any] | None = None,
-    snapshot: bool = True,
-    evaluation: StoredEvaluation | None = None,
 ) -> Application:
     """The one way an application's state changes: portal, review, platforms, both APIs, the
     admin and the demo all come here.
@@ -174,9 +169,9 @@ def application_transition(
     asks permissions.can_transition (roles, state, guard: the refusal says why; a state changed
     by someone else meanwhile is a ConflictError), performs the transition and saves. With
     `record` (the default) it then writes what follows a transition: the snapshot, one audit
-    entry (`action`, by default application_<transition>, with from/to, the note and `data`) and
-    the e-mails after commit. A caller that records the step itself (a batch, a step that
-    evaluates after the transition) passes record=False and calls record_transition.
+    entry (application_<transition>, with from/to and the note) and the e-mails after commit.
+    A caller that records the step itself (a batch, a step that evaluates after the transition,
+    the centre's build) passes record=False and records it with record_transition or audit.
     Returns the locked application, in its new state.
     """
     with transaction.atomic():
@@ -197,11 +192,9 @@ def application_transition(
                 transition,
                 before,
                 acting_user,
-                action=action or f"application_{transition}",
-                data={"note": note, **(data or {})} if note or not data else dict(data),
+                action=f"application_{transition}",
+                data={"note": note},
                 note=note,
-                snapshot=snapshot,
-                evaluation=evaluation,
             )
     return locked
 

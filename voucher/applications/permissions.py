@@ -34,10 +34,6 @@ def _no(reason: str) -> Check:
     return Check(False, reason)
 
 
-def _staff(user: Any) -> frozenset[str]:
-    return r.staff_roles_of(user)
-
-
 def staff_roles(user: Any) -> frozenset[str]:
     """The user's staff roles (Django groups); empty for an applicant or anonymous."""
     return r.staff_roles_of(user)
@@ -57,24 +53,25 @@ def transition_label(name: str) -> str:
 def can_use_review_site(user: Any) -> Check:
     if user is None or not getattr(user, "is_authenticated", False):
         return _no(_("请先登录"))
-    if not _staff(user):
+    if not staff_roles(user):
         return _no(_("仅市经信局、市数字经济中心工作人员及审计人员可以使用审核系统"))
     return OK
 
 
 def can_view_application(user: Any, application: Application) -> Check:
-    roles = _staff(user)
-    if not roles:
+    if not staff_roles(user):
         return _no(_("仅工作人员可以查看审核页面"))
-    if roles == {r.SCREENER} and application.direction != 3:
+    directions = viewable_directions(user)
+    if directions is not None and application.direction not in directions:
         return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     return OK
 
 
 def viewable_directions(user: Any) -> frozenset[int] | None:
     """The directions whose applications the user may see; None for all of them (a screener
-    who holds no other role sees direction 3 only, as can_view_application says)."""
-    if _staff(user) == {r.SCREENER}:
+    who holds no other role sees direction 3 only): the list filters by it and
+    can_view_application asks it, so the two cannot disagree."""
+    if staff_roles(user) == {r.SCREENER}:
         return frozenset({3})
     return None
 
@@ -121,7 +118,7 @@ def can_transition(user: Any, application: Application, name: str) -> Check:
 
 def can_prefill_invoices(user: Any, application: Application) -> Check:
     """Recording an invoice from an e-invoice file is a write on the application's evidence."""
-    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+    if not (staff_roles(user) & {r.REVIEWER, r.SCREENER}):
         return _no(_("只有审核人员可以登记发票"))
     return can_view_application(user, application)
 
@@ -133,9 +130,13 @@ def can_resolve_finding(user: Any, application: Application) -> Check:
 def _reviewing(user: Any, application: Application, not_a_reviewer: str) -> Check:
     """A reviewer (or the centre's screener, direction 3) on an application under review."""
 
-    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+    if not (staff_roles(user) & {r.REVIEWER, r.SCREENER}):
         return _no(not_a_reviewer)
-    if r.SCREENER in _staff(user) and r.REVIEWER not in _staff(user) and application.direction != 3:
+    if (
+        r.SCREENER in staff_roles(user)
+        and r.REVIEWER not in staff_roles(user)
+        and application.direction != 3
+    ):
         return _no(_("市数字经济中心初审人员只处理方向三的申报"))
     reviewing = set(T["pass_formal_check"].source) | set(T["request_supplement"].source)
     if application.state not in reviewing:
@@ -150,7 +151,7 @@ def can_request_supplement(user: Any, application: Application) -> Check:
 
 
 def can_propose(user: Any, application: Application) -> Check:
-    if r.REVIEWER not in _staff(user):
+    if r.REVIEWER not in staff_roles(user):
         return _no(_("只有市经信局审核人员可以拟定审核意见"))
     if application.state != "in_review":
         return _no(
@@ -181,7 +182,7 @@ def can_confirm(user: Any, application: Application, kind: str) -> Check:
 
 
 def can_publish_publicity(user: Any) -> Check:
-    if r.APPROVER not in _staff(user):
+    if r.APPROVER not in staff_roles(user):
         return _no(_("只有复核（审批）人员可以发布公示名单"))
     return OK
 
@@ -189,19 +190,19 @@ def can_publish_publicity(user: Any) -> Check:
 def can_mark_overdue(user: Any) -> Check:
     """The batch step that marks every clawback past its due date (the transition's own roles:
     a read-only auditor sees the report and changes nothing)."""
-    if not (_staff(user) & RULES["mark_overdue"].roles):
+    if not (staff_roles(user) & RULES["mark_overdue"].roles):
         return _no(_("只有复核（审批）人员或管理员可以标记逾期未退还"))
     return OK
 
 
 def can_record_objection(user: Any) -> Check:
-    if not (_staff(user) & {r.REVIEWER, r.APPROVER}):
+    if not (staff_roles(user) & {r.REVIEWER, r.APPROVER}):
         return _no(_("只有审核或复核人员可以登记、处理公示异议"))
     return OK
 
 
 def can_record_payment(user: Any, application: Application) -> Check:
-    if not (_staff(user) & RULES["pay"].roles):
+    if not (staff_roles(user) & RULES["pay"].roles):
         return _no(_("只有复核（审批）人员或管理员可以登记拨付"))
     if application.state != "publicized":
         return _no(
@@ -213,7 +214,7 @@ def can_record_payment(user: Any, application: Application) -> Check:
 
 
 def can_request_clawback(user: Any, application: Application) -> Check:
-    if r.APPROVER not in _staff(user):
+    if r.APPROVER not in staff_roles(user):
         return _no(_("只有复核（审批）人员可以发出退还通知"))
     if application.state != "paid":
         return _no(
@@ -225,7 +226,7 @@ def can_request_clawback(user: Any, application: Application) -> Check:
 
 def can_return(user: Any) -> Check:
     """Sending a reviewer's proposal back (with a reason) is the approver's call."""
-    if r.APPROVER not in _staff(user):
+    if r.APPROVER not in staff_roles(user):
         return _no(_("只有复核（审批）人员可以退回审核意见"))
     return OK
 
@@ -233,21 +234,21 @@ def can_return(user: Any) -> Check:
 def can_screen(user: Any) -> Check:
     """Direction 3 (免申即享): the centre's screener lists or refuses published projects and
     builds the listed enterprises' applications; the administrator may stand in."""
-    if not (_staff(user) & {r.SCREENER, r.ADMINISTRATOR}):
+    if not (staff_roles(user) & {r.SCREENER, r.ADMINISTRATOR}):
         return _no(_("只有市数字经济中心初审人员可以筛选开源项目"))
     return OK
 
 
 def can_hand_out(user: Any) -> Check:
     """Who may hand applications to reviewers (taking one oneself included)."""
-    if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
+    if not (staff_roles(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
         return _no(_("只有审核、复核人员或管理员可以分配申报"))
     return OK
 
 
 def can_take(user: Any) -> Check:
     """Taking an application oneself (我的待办 → 领取): reviewers and screeners."""
-    if not (_staff(user) & {r.REVIEWER, r.SCREENER}):
+    if not (staff_roles(user) & {r.REVIEWER, r.SCREENER}):
         return _no(_("只能分配给审核人员"))
     return OK
 
@@ -261,7 +262,7 @@ def can_assign(user: Any, assignee: Any, application: Application, current: Any 
     check = can_hand_out(user)
     if not check:
         return check
-    if not (_staff(assignee) & {r.REVIEWER, r.SCREENER}):
+    if not (staff_roles(assignee) & {r.REVIEWER, r.SCREENER}):
         return _no(_("只能分配给审核人员"))
     if not can_view_application(assignee, application):
         return _no(
@@ -278,7 +279,7 @@ def can_assign(user: Any, assignee: Any, application: Application, current: Any 
     if (
         current is not None
         and current.pk not in (assignee.pk, user.pk)
-        and not (_staff(user) & {r.APPROVER, r.ADMINISTRATOR})
+        and not (staff_roles(user) & {r.APPROVER, r.ADMINISTRATOR})
     ):
         return _no(
             _("该申报已由 %(name)s 承办；只有复核人员或管理员可以改派")
@@ -289,7 +290,7 @@ def can_assign(user: Any, assignee: Any, application: Application, current: Any 
 
 def can_manage_users(user: Any) -> Check:
     """Staff accounts, their roles and TOTP devices: the administrator."""
-    if r.ADMINISTRATOR not in _staff(user):
+    if r.ADMINISTRATOR not in staff_roles(user):
         return _no(_("只有系统管理员可以管理工作人员账号"))
     return OK
 
@@ -297,14 +298,14 @@ def can_manage_users(user: Any) -> Check:
 def can_use_admin(user: Any) -> Check:
     """The Django admin (every table, read-only where the actions own the writes): the
     administrator."""
-    if r.ADMINISTRATOR not in _staff(user):
+    if r.ADMINISTRATOR not in staff_roles(user):
         return _no(_("只有系统管理员可以使用管理后台"))
     return OK
 
 
 def can_manage_round(user: Any) -> Check:
     """Budgets, outside lists (municipal support, dishonesty): the administrator."""
-    if r.ADMINISTRATOR not in _staff(user):
+    if r.ADMINISTRATOR not in staff_roles(user):
         return _no(_("只有系统管理员可以设置预算、导入名单"))
     return OK
 
@@ -313,28 +314,28 @@ def can_decide_enterprise_claim(user: Any) -> Check:
     """A claim on an enterprise without members (e.g. from a registry import): the administrator."""
     if user is None or not getattr(user, "is_authenticated", False):
         return _no(_("请先登录"))
-    if r.ADMINISTRATOR not in _staff(user):
+    if r.ADMINISTRATOR not in staff_roles(user):
         return _no(_("只有系统管理员可以审核企业认领申请"))
     return OK
 
 
 def can_view_registry(user: Any) -> Check:
     """The company registry (persons, officers: personal data): staff of every role."""
-    if not _staff(user):
+    if not staff_roles(user):
         return _no(_("只有工作人员可以查看企业登记信息"))
     return OK
 
 
 def can_import_registry(user: Any) -> Check:
     """Uploading registry files replaces holdings and officers: the administrator."""
-    if r.ADMINISTRATOR not in _staff(user):
+    if r.ADMINISTRATOR not in staff_roles(user):
         return _no(_("只有系统管理员可以导入企业登记信息"))
     return OK
 
 
 def can_sweep_registry(user: Any) -> Check:
     """Running a round's related-party sweep: reviewers, approvers, the administrator."""
-    if not (_staff(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
+    if not (staff_roles(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
         return _no(_("只有审核、复核人员或管理员可以发起关联排查"))
     return OK
 
@@ -344,6 +345,6 @@ def can_export(user: Any) -> Check:
 
 
 def can_see_notifications(user: Any) -> Check:
-    if not (_staff(user) & {r.ADMINISTRATOR, r.AUDITOR}):
+    if not (staff_roles(user) & {r.ADMINISTRATOR, r.AUDITOR}):
         return _no(_("只有系统管理员和审计人员可以查看通知发送情况"))
     return OK

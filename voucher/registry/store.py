@@ -80,6 +80,7 @@ class StoredRegistry:
     def __init__(self, using: str = "default", max_edges: int = MAX_EDGES):
         self.using = using
         self.max_edges = max_edges
+        self._names_any: bool | None = None  # whether anything is stored: asked once per store
 
     def related_parties(
         self,
@@ -111,7 +112,9 @@ class StoredRegistry:
         """Which of `asked` the registry in force names: a stored company, or one the file's
         extract names. None when nothing is stored (RULES.md v2: judged on what is given)."""
         companies = Company.objects.using(self.using)
-        if not companies.exists():
+        if self._names_any is None:  # a batch evaluates every application with one store
+            self._names_any = companies.exists()
+        if not self._names_any:
             return None
         named = set(companies.filter(uscc__in=asked).values_list("uscc", flat=True))
         for s in extra_shareholdings:
