@@ -291,6 +291,8 @@ RULES: dict[str, Rule] = {
             "dashboard",
             "checks",
             "lists",
+            "official_lists",
+            "official_list",
             "parameters",
         ]
     },

@@ -115,6 +115,7 @@ def _application_row(document: fmt.Application, fit: _Fit) -> models.Application
         project_overview=p.overview,
         ai_field=p.ai_field,
         topic=p.topic,
+        topic_note=p.topic_note,
         miit_2025_list=p.miit_2025_list,
         action_plan_aligned=p.action_plan_aligned,
         open_source_platform=(
@@ -150,6 +151,12 @@ def _application_row(document: fmt.Application, fit: _Fit) -> models.Application
         other_municipal_compute_support=d.other_municipal_compute_support,
         dishonest_entity=d.dishonest_entity,
         has_registry=document.registry is not None,
+        registry_companies=(
+            None
+            if document.registry is None or document.registry.companies is None
+            else list(document.registry.companies)
+        ),
+        inline_lists=(None if document.lists is None else document.lists.model_dump(mode="json")),
         materials=None if document.materials is None else list(document.materials),
     )
 
@@ -419,6 +426,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "officers": [
                 {"person": o.person, "company": o.company, "role": o.role} for o in a.officers.all()
             ],
+            **({} if a.registry_companies is None else {"companies": a.registry_companies}),
         }
         if a.has_registry
         else None
@@ -451,6 +459,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "overview": a.project_overview,
             "ai_field": a.ai_field,
             "topic": a.topic,
+            **({} if a.topic_note is None else {"topic_note": a.topic_note}),
             "miit_2025_list": a.miit_2025_list,
             "action_plan_aligned": a.action_plan_aligned,
             "open_source": open_source,
@@ -462,6 +471,7 @@ def application_export(application: models.Application) -> fmt.Application:
         },
         "contracts": contracts,
         "registry": registry,
+        **({} if a.inline_lists is None else {"lists": a.inline_lists}),
         "materials": a.materials,
     }
     # The models are strict (JSON types only) and validate strings, so hand them JSON.

@@ -43,6 +43,7 @@ TOPIC_CHOICES = [
     ("embodied_ai", "具身智能"),
     ("ai_for_science", "AI for Science"),
     ("agent", "Agent"),
+    ("other", "其他（须说明）"),
 ]
 FILING_KIND_CHOICES = [("model", "大模型备案"), ("agent", "Agent 备案")]
 SERVICE_CHOICES = [
@@ -136,6 +137,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     topic = models.CharField(  # noqa: DJ001
         "研究方向（方向一）", max_length=30, choices=TOPIC_CHOICES, null=True, blank=True
     )
+    # what the topic `other` is (the format's project.topic_note); NULL when not given
+    topic_note = models.TextField("其他研究方向说明", null=True, blank=True)  # noqa: DJ001
     miit_2025_list = models.BooleanField("入围工信部2025年揭榜名单", default=False)
     action_plan_aligned = models.BooleanField("符合2025年行动方案支持方向", default=False)
     # project.open_source: all three NULL = not declared (NULL, not "", is the format's null)
@@ -161,6 +164,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     # registry: whether the document carried an inline extract at all (an empty one is not none)
     has_registry = models.BooleanField("附带工商登记摘录", default=False)
+    # registry.companies: the USCCs the inline extract covers; NULL when it names none
+    registry_companies = models.JSONField("登记摘录覆盖的企业", null=True, blank=True)
+    # the file's inline official lists (`lists`, RULES.md v2), as the format writes them
+    inline_lists = models.JSONField("申报文件所附官方名单", null=True, blank=True)
     materials = models.JSONField("已提交材料", null=True, blank=True)
 
     # provenance of the import

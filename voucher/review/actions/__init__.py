@@ -22,6 +22,7 @@ from voucher.review.actions.decisions import (
     decision_propose,
     decision_return,
 )
+from voucher.review.actions.official_lists import OfficialListImport, official_list_import
 from voucher.review.actions.payments import (
     clawback_refund,
     clawback_request,
@@ -45,6 +46,7 @@ __all__ = [
     "ConflictError",
     "IntegrityError",
     "ListImport",
+    "OfficialListImport",
     "ReviewError",
     "application_assign",
     "application_transition",
@@ -61,6 +63,7 @@ __all__ = [
     "finding_resolve",
     "objection_record",
     "objection_resolve",
+    "official_list_import",
     "outside_list_import",
     "payment_record",
     "publicity_publish",
