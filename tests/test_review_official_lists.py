@@ -180,9 +180,7 @@ def test_a_list_of_another_round_does_not_count(bj_2026, administrator):
     assert _finding(stored, "D2_QUALIFICATION")["status"] == "review"
 
 
-def test_the_pages_show_the_lists_and_let_the_administrator_import(
-    bj_2026, administrator, client
-):
+def test_the_pages_show_the_lists_and_let_the_administrator_import(bj_2026, administrator, client):
     browser = verified_client(client, administrator)
     page = browser.get(reverse("review:official_lists"))
     assert "尚未导入" in page.content.decode()
