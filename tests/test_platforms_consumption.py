@@ -138,6 +138,32 @@ def test_it_reports_bad_rows_with_row_and_column_and_keeps_the_good_ones(tmp_pat
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_compute_row_without_a_device_is_a_bad_row_naming_device_model(tmp_path, engine):
+    # RULES.md v2, Fail closed: neither the flagged list nor the price bands apply without one
+    hour = ("2025-10-01 00:00:00", "2025-10-01 01:00:00")
+    rows = [
+        row(*hour),
+        row(*hour, device_model=""),
+        row(*hour, device_model="   "),
+        row(*hour, device_model="\u3000"),
+        row(*hour, resource_type="storage", device_model="", unit="TB-month"),
+        row(*hour, resource_type="network", device_model="", unit="GB"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (n, "device_model", core.NO_DEVICE) for n in (2, 3, 4)
+    ]
+    assert "算力（compute）行须填写设备型号" in core.NO_DEVICE
+    assert result.rows_rejected == 3
+    assert {(k[3], k[4]) for k in result.aggregates} == {
+        ("compute", "H800"),
+        ("storage", ""),
+        ("network", ""),
+    }
+    assert core.delivery_lines(result.aggregates, USCC, "C-1")[0]["device"] == "H800"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_it_refuses_a_batch_with_too_many_bad_rows(tmp_path, engine):
     rows = [row("2025-10-01 00:00:00", "2025-10-01 01:00:00", amount="x")] * 3
     with pytest.raises(core.BatchRefused):

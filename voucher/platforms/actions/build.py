@@ -29,6 +29,30 @@ from voucher.platforms.selectors import delivery_lines_of
 from voucher.policy import format as fmt
 
 
+def _document(data: dict[str, Any]) -> fmt.Application:
+    """The built document, or the refusal naming what in the platform's data the format refuses
+    (a compute line without a device from a batch processed before devices were required, say):
+    the platform withdraws the batch and sends it again, the screener cannot correct it."""
+    try:
+        return fmt.parse_application(data)
+    except fmt.FormatError as error:
+        contracts = data.get("contracts") or []
+
+        def where(path: str) -> str:
+            index = path.removeprefix("contracts[").partition("]")[0]
+            if index.isdigit() and int(index) < len(contracts):
+                return f"合同 {contracts[int(index)].get('id')} {path}"
+            return path
+
+        raise Refused(
+            "平台数据不能生成申报 (the platform's data cannot make the application): "
+            + "；".join(f"{where(path)}: {what}" for path, what in error.problems),
+            code=refusals.CONFLICT,
+            detail="the platform withdraws the batch or contract concerned and sends it again",
+            errors=[{"location": path, "message": what} for path, what in error.problems],
+        ) from None
+
+
 def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
     """The application the enterprise never files: project, screening, contracts, consumption.
 
@@ -63,7 +87,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         reconciliations.append(
             selectors.d3_reconciliation(stored=stored)
         )  # module lookup: tests patch it
-    document = fmt.parse_application(
+    document = _document(
         {
             "format": fmt.FORMAT_ID,
             "round": current_effective_round().policy_round.id,
