@@ -640,6 +640,69 @@ def test_a_compute_line_stored_without_a_device_refuses_the_build_naming_it(
     assert "平台数据不能生成申报" in page.content.decode()
 
 
+# An hour-long job on the window's last day, half of it after: by the second it counts half
+# (RULES.md v2, Money); by days it would count 1 of 2 days, and an hour-long job inside the last
+# day must count whole, not as a day.
+LAST_DAY = _csv(
+    [
+        _row("L1", "2026-03-31 23:30:00", "2026-04-01 00:30:00", "1000.00"),  # half: 500.00
+        _row("L2", "2026-03-31 10:00:00", "2026-03-31 11:00:00", "100.00"),  # whole
+        _row("L3", "2025-09-07 00:00:00", "2025-09-08 01:00:00", "2500.00"),  # 1 h of 25: 100.00
+    ]
+)
+
+
+def _paid(a, amount: str) -> None:
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": amount}
+    assert _post(a, f"/api/v1/enterprises/{USCC}/contracts/C1/invoices", invoice).status_code == 201
+
+
+def test_platform_rows_count_by_the_second_in_the_built_application(a, listed, screener):
+    _paid(a, "100000.00")
+    actions.batch_process(batch_id=_submit(a, content=LAST_DAY, key="last-day").json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    (contract,) = stored.contracts
+    assert contract["delivered"] == "700.00"  # 500.00 + 100.00 + 100.00, not a day's share
+    lines = stored.application.contracts.get().deliveries.order_by("start")
+    assert [(str(d.start), str(d.end), str(d.amount)) for d in lines] == [
+        ("2025-09-08", "2025-09-08", "100.00"),
+        ("2026-03-31", "2026-03-31", "600.00"),
+    ]
+
+
+MARCH = _csv(
+    [
+        _row("M1", "2026-03-01 10:00:00", "2026-03-01 11:00:00", "100.00"),
+        _row("M2", "2026-03-31 10:00:00", "2026-03-31 11:00:00", "100.00"),
+    ]
+)
+
+
+def test_a_contract_whose_validity_changed_after_its_consumption_is_not_pro_rated_by_days(
+    a, listed, screener
+):
+    # Cut to 2025-09-01–2026-08-31 when processed, the rows make one March line, 2026-03-01 to
+    # 2026-03-31, 200.00. The contract then ends 2026-03-30: pro-rated by days the line would
+    # count 30 of 31 days, 193.55; by the second only M1 counts, 100.00. The rows are cut again
+    # by the second when sent again: until then the build is refused, naming the line.
+    _paid(a, "100000.00")
+    first = _submit(a, content=MARCH, key="march").json()["id"]
+    actions.batch_process(batch_id=first)
+    narrowed = {**CONTRACT, "valid_to": "2026-03-30"}
+    assert _put(a, f"/api/v1/enterprises/{USCC}/contracts/C1", narrowed).status_code == 200
+    with pytest.raises(actions.Refused) as refused:
+        actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert refused.value.code == "conflict"
+    assert "合同 C1" in refused.value.title and "2026-03-01–2026-03-31" in refused.value.title
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is None
+
+    assert a.delete(f"/api/v1/consumption-batches/{first}").status_code == 200
+    actions.batch_process(batch_id=_submit(a, content=MARCH, key="march-again").json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert stored.contracts[0]["delivered"] == "100.00"
+
+
 def test_the_screening_page_records_the_decision_and_reasons(client, screener, a):
     _post(a, "/api/v1/projects", PROJECT)
     project = Project.objects.get()

@@ -4,6 +4,7 @@ consumption, imported, evaluated and submitted for the enterprise (免申即享)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -53,6 +54,25 @@ def _document(data: dict[str, Any]) -> fmt.Application:
         ) from None
 
 
+def _cut_to_other_terms(
+    stored: PlatformContract, lines: list[dict[str, str]], window: tuple[date, date]
+) -> list[str]:
+    """The delivery lines of `stored` outside its claim period as it is now, each described.
+
+    A processed batch cuts every row to the claim period by the second, so its lines lie inside
+    it; a line outside was cut to other terms (the contract's validity changed since), and the
+    engine would pro-rate it by days, which platform rows never are (RULES.md, Money)."""
+    first = max(window[0], date.fromisoformat(stored.document["valid_from"]))
+    last = min(window[1], date.fromisoformat(stored.document["valid_to"]))
+    period = f"{first}–{last}" if first <= last else "无 (none)"
+    return [
+        f"合同 {stored.contract_id} 的交付记录 {line['start']}–{line['end']} 不在其补贴期 "
+        f"{period} 内"
+        for line in lines
+        if not first <= date.fromisoformat(line["start"]) <= date.fromisoformat(line["end"]) <= last
+    ]
+
+
 def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
     """The application the enterprise never files: project, screening, contracts, consumption.
 
@@ -74,23 +94,36 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             code=refusals.CONFLICT,
             detail=f"application {previous.reference} is {previous.state}",
         )
+    policy_round = current_effective_round().policy_round
+    window = (policy_round.window_start, policy_round.window_end)
     contracts = []
     reconciliations = []
+    stray: list[str] = []
     for stored in PlatformContract.objects.filter(
         platform=project.platform, enterprise_uscc=project.enterprise_uscc
     ).order_by("contract_id"):
         deliveries = delivery_lines_of(
             platform=project.platform, uscc=project.enterprise_uscc, contract_id=stored.contract_id
         )
+        stray += _cut_to_other_terms(stored, deliveries, window)
         contracts.append({**stored.document, "deliveries": deliveries})
         # flagged for the reviewer, never corrected: the deliveries stay the platform's figures
         reconciliations.append(
             selectors.d3_reconciliation(stored=stored)
         )  # module lookup: tests patch it
+    if stray:
+        raise Refused(
+            "消费明细是按合同此前的有效期或补贴期折算的，请平台撤回并重新提交消费批次 (the "
+            "consumption was cut to other terms than the contract's: the platform withdraws "
+            "and sends the batches again): " + "；".join(stray),
+            code=refusals.CONFLICT,
+            detail="a delivery line outside its contract's claim period would be pro-rated by "
+            "days; the rows are pro-rated by the second when processed (RULES.md, Money)",
+        )
     document = _document(
         {
             "format": fmt.FORMAT_ID,
-            "round": current_effective_round().policy_round.id,
+            "round": policy_round.id,
             "submitted_on": timezone.localdate().isoformat(),
             "direction": 3,
             "applicant": project.enterprise,
