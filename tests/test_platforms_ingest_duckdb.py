@@ -202,7 +202,7 @@ def test_quoted_cells_and_a_bom_read_as_the_reference_reads_them(tmp_path):
         writer = csv.DictWriter(stream, fieldnames=list(core.COLUMNS))
         writer.writeheader()
         writer.writerow(row(order_id='O-"1",\nsecond line'))
-        writer.writerow(row(device_model=""))
+        writer.writerow(row(resource_type="storage", device_model="", unit="TB-month"))
     reference, fast = both(path)
     assert fast == reference
     assert reference[1] == 2 and reference[2] == 0
@@ -254,6 +254,20 @@ def test_typed_parquet_columns_come_out_as_the_reference_says(tmp_path, changes)
     _parquet(path, _typed_columns(10, **changes))
     reference, fast = both(path)
     assert fast == reference
+
+
+def test_a_parquet_compute_row_with_no_device_is_reported_by_both_readers(tmp_path):
+    # RULES.md v2, Fail closed: a null, empty or blank device of a compute row is a bad row
+    path = tmp_path / "b.parquet"
+    devices = pa.array(["H800", None, "", " \u3000", "A800"], pa.string())
+    _parquet(path, _typed_columns(5, device_model=devices))
+    reference, fast = both(path)
+    assert fast == reference
+    assert [(n, column) for n, column, _message in reference[4]] == [
+        (2, "device_model"),
+        (3, "device_model"),
+        (4, "device_model"),
+    ]
 
 
 def _beijing(wall: list[datetime], unit: str = "s") -> pa.Array:

@@ -63,6 +63,7 @@ RESOURCE_TYPES = ("compute", "storage", "network", "security")
 MAX_ID_LENGTH = 64
 QUANTITY_PLACES = 6
 DEFAULT_MAX_ERRORS = 10_000
+NO_DEVICE = "算力（compute）行须填写设备型号 (device_model is required for a compute row)"
 
 _EPOCH = datetime(1970, 1, 1)
 _DAY = 86_400
@@ -191,6 +192,10 @@ def parse_row(values: Mapping[str, Any], row_number: int) -> Row | list[RowError
             "resource_type",
             f"资源类型须为 {'/'.join(RESOURCE_TYPES)} 之一: {resource!r} (unknown resource type)",
         )
+    elif resource == "compute" and not device:
+        # RULES.md, Fail closed: without a device neither the flagged-device list nor the
+        # unit-price bands can apply
+        fail("device_model", NO_DEVICE)
     moments: dict[str, int] = {}
     for column in ("start", "end"):
         value = text(column)

@@ -402,6 +402,9 @@ def _keys_ok(with_contracts: bool) -> str:
     checks = [
         f"resource_type IN {_RESOURCE_TYPES}",
         f"(device_model = '' OR {_tidy('device_model')})",
+        # a compute row names its device (RULES.md, Fail closed): one that does not is handed
+        # back to the reference, which reports it
+        "(resource_type <> 'compute' OR device_model <> '')",
         f"length(device_model) <= {core.MAX_ID_LENGTH}",
         _id_ok("unit"),
     ]

@@ -279,10 +279,29 @@ class Delivery(_Model):
     unit_price: Quantity
     amount: Money
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_device_is_none(cls, data: Any) -> Any:
+        """A device of spaces (full-width ones too) is no device: it is missing."""
+        device = data.get("device") if isinstance(data, dict) else None
+        if isinstance(device, str) and not unicodedata.normalize("NFKC", device).strip():
+            data = {k: v for k, v in data.items() if k != "device"}
+        return data
+
     @model_validator(mode="after")
     def _ordered(self) -> Delivery:
         if self.end < self.start:
             raise ValueError(f"结束日期 {self.end} 早于开始日期 {self.start} (end is before start)")
+        return self
+
+    @model_validator(mode="after")
+    def _compute_names_its_device(self) -> Delivery:
+        # RULES.md, Fail closed: without a device neither the flagged-device list nor the
+        # unit-price bands can apply
+        if self.service == "compute" and self.device is None:
+            raise ValueError(
+                "算力（compute）交付须填写设备型号 (device is required for a compute row)"
+            )
         return self
 
 
@@ -437,6 +456,7 @@ _MODEL_CHECK_FIELDS = {
     "(valid_to is before valid_from)": "valid_to",
     "(end is before start)": "end",
     "(topic `other` needs topic_note)": "topic_note",
+    "(device is required for a compute row)": "device",
 }
 
 
