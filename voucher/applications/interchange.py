@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from voucher.applications import models
 from voucher.applications.rounds import rounds_sync
 from voucher.core.audit import audit
+from voucher.core.refusals import CONFLICT, Refused
 from voucher.policy import format as fmt
 from voucher.policy.round import get_rounds
 
@@ -475,7 +477,23 @@ def application_export(application: models.Application) -> fmt.Application:
         "materials": a.materials,
     }
     # The models are strict (JSON types only) and validate strings, so hand them JSON.
-    return fmt.parse_application(json.loads(json.dumps(data, default=_json_default)))
+    try:
+        return fmt.parse_application(json.loads(json.dumps(data, default=_json_default)))
+    except fmt.FormatError as exc:
+        # stored under an older format (a compute row saved without a device before RULES.md
+        # v2): a refusal naming the fields, never a traceback; the bureau returns it for 补正
+        raise Refused(
+            _(
+                "申报 %(reference)s 的已存数据不符合现行申报格式（%(problems)s），"
+                "请退回申报单位补正后再办理"
+            )
+            % {
+                "reference": a.reference,
+                "problems": "；".join(f"{path}：{what}" for path, what in exc.problems[:5]),
+            },
+            code=CONFLICT,
+            errors=[{"location": path, "message": what} for path, what in exc.problems],
+        ) from None
 
 
 def _json_default(value: Any) -> str:
