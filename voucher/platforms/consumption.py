@@ -306,13 +306,15 @@ class IngestResult:
         return found
 
     def reject(self, errors: Sequence[RowError], max_errors: int) -> None:
+        """A bad row, reported; the one after the first `max_errors` refuses the file, whose
+        report is those first `max_errors` bad rows (the rows are taken in file order)."""
         self.rows_rejected += 1
-        self.errors.extend(errors)
         if self.rows_rejected > max_errors:
             raise BatchRefused(
                 f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)",
                 errors=sorted(self.errors, key=lambda error: error.row),
             )
+        self.errors.extend(errors)
 
     def flat_aggregates(self) -> Iterator[FlatAggregate]:
         """Every aggregate as one flat tuple in Aggregate's field order (the DuckDB path's
