@@ -337,16 +337,10 @@ class IngestResult:
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
         """The aggregates as rows of the aggregate table (`actions.batches._AGGREGATE_COLUMNS`): the
-        batch, the key, the amounts and quantity as decimal text, the counts."""
+        batch, the key, the amounts in fen and the quantity as decimal text (the columns of
+        voucher.core.columns, exact on SQLite and PostgreSQL), the counts."""
         for key, amount, quantity, outside, *counts in self.flat_aggregates():
-            yield (
-                batch_id,
-                *key,
-                str(fen_to_yuan(amount)),
-                str(micro_to_decimal(quantity)),
-                str(fen_to_yuan(outside)),
-                *counts,
-            )
+            yield (batch_id, *key, amount, str(micro_to_decimal(quantity)), outside, *counts)
 
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""

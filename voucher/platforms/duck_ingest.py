@@ -568,9 +568,7 @@ SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
     resource_type, device_model, unit, amount_fen, quantity_micro, outside_fen, row_count,
     prorated_rows, first_row, last_row, row_sum, first_second, last_second,
     gk < 0 OR ({_keys_ok(with_contracts)}) AS keys_ok,
-    {_decimal_text("amount_fen", 2)} AS amount_text,
-    {_decimal_text("quantity_micro", 6)} AS quantity_text,
-    {_decimal_text("outside_fen", 2)} AS outside_text
+    {_decimal_text("quantity_micro", 6)} AS quantity_text
 FROM {groups} g
 ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 """
@@ -578,8 +576,8 @@ ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 
 def _decimal_text(units: str, places: int) -> str:
     """Integer `units` of 10^-places as decimal text, exactly as `str(Decimal(units).scaleb(
-    -places))` (a test compares them): storing needs text, and DuckDB makes it for all the
-    groups at once."""
+    -places))` (a test compares them): the quantity column keeps text (voucher.core.columns),
+    and DuckDB makes it for all the groups at once."""
     unit = f"'{Decimal(1).scaleb(-places)}'::DECIMAL({places + 1}, {places})"
     return f"CAST(CAST({units} AS DECIMAL(38, 0)) * {unit} AS VARCHAR)"
 
@@ -1248,10 +1246,9 @@ def _stored_rows(
         yield from zip(
             itertools.repeat(batch_id, batch.num_rows),
             *_key_columns(columns, pairs),
-            *(
-                columns[name].to_pylist()
-                for name in ("amount_text", "quantity_text", "outside_text")
-            ),
+            _integers(columns["amount_fen"]),
+            columns["quantity_text"].to_pylist(),
+            _integers(columns["outside_fen"]),
             *(_integers(columns[name]) for name in _COUNTS),
             columns["first_second"].to_pylist(),
             columns["last_second"].to_pylist(),
