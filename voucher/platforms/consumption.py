@@ -311,13 +311,15 @@ class IngestResult:
         return found
 
     def reject(self, errors: Sequence[RowError], max_errors: int) -> None:
+        """A bad row, reported; the one after the first `max_errors` refuses the file, whose
+        report is those first `max_errors` bad rows (the rows are taken in file order)."""
         self.rows_rejected += 1
-        self.errors.extend(errors)
         if self.rows_rejected > max_errors:
             raise BatchRefused(
                 f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)",
                 errors=sorted(self.errors, key=lambda error: error.row),
             )
+        self.errors.extend(errors)
 
     def flat_aggregates(self) -> Iterator[FlatAggregate]:
         """Every aggregate as one flat tuple in Aggregate's field order (the DuckDB path's
@@ -340,16 +342,10 @@ class IngestResult:
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
         """The aggregates as rows of the aggregate table (`actions.batches._AGGREGATE_COLUMNS`): the
-        batch, the key, the amounts and quantity as decimal text, the counts."""
+        batch, the key, the amounts in fen and the quantity as decimal text (the columns of
+        voucher.core.columns, exact on SQLite and PostgreSQL), the counts."""
         for key, amount, quantity, outside, *counts in self.flat_aggregates():
-            yield (
-                batch_id,
-                *key,
-                str(fen_to_yuan(amount)),
-                str(micro_to_decimal(quantity)),
-                str(fen_to_yuan(outside)),
-                *counts,
-            )
+            yield (batch_id, *key, amount, str(micro_to_decimal(quantity)), outside, *counts)
 
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""

@@ -52,7 +52,7 @@ _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 
 def _money(value: Any) -> Decimal:
     """Yuan as `voucher.policy.money.parse_yuan` reads a document's: "1234.50", at most two
-    decimals written, no more than MAX_YUAN (what the database keeps)."""
+    decimals written, no more than MAX_YUAN (the one limit of every amount)."""
     value = _nfkc(value)
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(

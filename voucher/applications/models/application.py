@@ -2,9 +2,11 @@
 
 The columns mirror the interchange format `compute-voucher/application@1` one to one, so an
 application exported from the database is the document that was imported (see interchange.py).
-Money is DecimalField(16, 2) in yuan. Quantities, unit prices and ratios keep the number of
-decimals they were written with (`*_places`): "0.20" and "0.2" are the same number but not the
-same document.
+Money is a Decimal in yuan, kept as whole fen (voucher.core.columns.MoneyField); quantities and
+unit prices are Decimals with six places, kept as their text (QuantityField): both exact on
+SQLite and PostgreSQL (docs/decisions/0015-exact-money-in-storage.md). Quantities, unit prices
+and ratios keep the number of decimals they were written with (`*_places`): "0.20" and "0.2"
+are the same number but not the same document.
 """
 
 from __future__ import annotations
@@ -14,18 +16,9 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
+from voucher.core.columns import MoneyField, QuantityField
 from voucher.policy.money import format_yuan
 from voucher.policy.results import OUTCOME_LABELS
-
-
-def MoneyField(verbose_name: str, **kwargs: object) -> models.DecimalField:
-    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)  # type: ignore[arg-type]
-
-
-def QuantityField(verbose_name: str) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name, max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
-    )
 
 
 def PlacesField(verbose_name: str) -> models.PositiveSmallIntegerField:
