@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0006_move_lifecycle_to_core'),
+        ('applications', '0007_exact_money'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
