@@ -63,7 +63,11 @@ from voucher.applications.models.lifecycle import (
     SupplementRequest,
     UnitPriceBand,
 )
-from voucher.applications.models.materials import MATERIAL_CHOICES, MaterialFile
+from voucher.applications.models.materials import (
+    CLASSIFIED_SCAN_CHOICES,
+    MATERIAL_CHOICES,
+    MaterialFile,
+)
 from voucher.applications.models.membership import (
     ADMIN,
     MEMBER,
@@ -73,6 +77,7 @@ from voucher.applications.models.membership import (
 
 __all__ = [
     "ADMIN",
+    "CLASSIFIED_SCAN_CHOICES",
     "CONFIRMED",
     "DECISION_KIND_CHOICES",
     "DECISION_STATUS_CHOICES",

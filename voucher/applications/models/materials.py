@@ -9,9 +9,18 @@ from django.conf import settings
 from django.db import models
 
 from voucher.applications.models.application import Application
+from voucher.applications.ports import SCAN_CLEAN, SCAN_NOT_READ, SCAN_UNREADABLE
 from voucher.policy.engine import MATERIAL_NAMES
 
 MATERIAL_CHOICES = list(MATERIAL_NAMES.items())
+# What the scan for classification marks found when the file was uploaded (uploads.py); files
+# stored before the scan's result was kept have "" (未检查).
+CLASSIFIED_SCAN_CHOICES = [
+    ("", "未检查"),
+    (SCAN_CLEAN, "未发现密级标志"),
+    (SCAN_NOT_READ, "此类文件不读取文字，未检查"),
+    (SCAN_UNREADABLE, "文字无法读取，未检查"),
+]
 
 
 class MaterialFile(models.Model):
@@ -25,6 +34,9 @@ class MaterialFile(models.Model):
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     content_type = models.CharField("类型", max_length=100)
+    classified_scan = models.CharField(
+        "密级标志检查", max_length=16, choices=CLASSIFIED_SCAN_CHOICES, blank=True, default=""
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="上传人",
