@@ -64,8 +64,12 @@ from voucher.applications.models.lifecycle import (
     UnitPriceBand,
 )
 from voucher.applications.models.materials import (
+    CHECK_OK,
+    CHECK_STATUS_CHOICES,
+    CHECK_WRONG,
     CLASSIFIED_SCAN_CHOICES,
     MATERIAL_CHOICES,
+    MaterialCheck,
     MaterialFile,
 )
 from voucher.applications.models.membership import (
@@ -77,6 +81,9 @@ from voucher.applications.models.membership import (
 
 __all__ = [
     "ADMIN",
+    "CHECK_OK",
+    "CHECK_STATUS_CHOICES",
+    "CHECK_WRONG",
     "CLASSIFIED_SCAN_CHOICES",
     "CONFIRMED",
     "DECISION_KIND_CHOICES",
@@ -114,6 +121,7 @@ __all__ = [
     "FlaggedDevice",
     "Invoice",
     "ListedEnterprise",
+    "MaterialCheck",
     "MaterialFile",
     "Membership",
     "MoneyField",

@@ -1,4 +1,5 @@
-"""The materials uploaded for an application (附件14-1): the evidence a reviewer reads.
+"""The materials uploaded for an application (附件14-1): the evidence a reviewer reads, and the
+reviewer's checklist of each material (voucher/review/checklist.py names the items).
 
 The bytes live in uploads/<sha256> (applications/uploads.py); this row says what they are.
 """
@@ -54,3 +55,45 @@ class MaterialFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_material_display()}: {self.original_name}"
+
+
+CHECK_OK = "ok"
+CHECK_WRONG = "wrong"
+CHECK_STATUS_CHOICES = [(CHECK_OK, "符合"), (CHECK_WRONG, "不符合")]
+
+
+class MaterialCheck(models.Model):
+    """A reviewer's judgement of one checklist item of one material (附件14-1): 符合, or 不符合
+    with a note. `files` are the material's files it was made on ([pk, sha256], by pk): when
+    they are no longer the material's files (a new upload, a file deleted, as in a 补正), the
+    judgement no longer counts and the item is open again."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="申报", on_delete=models.CASCADE, related_name="material_checks"
+    )
+    material = models.CharField("材料", max_length=40, choices=MATERIAL_CHOICES)
+    item = models.CharField("核对项", max_length=60)
+    status = models.CharField("核对结果", max_length=8, choices=CHECK_STATUS_CHOICES)
+    note = models.TextField("说明", blank=True)
+    files = models.JSONField("核对时的文件", default=list)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核对人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField("核对时间")
+
+    class Meta:
+        verbose_name = "申报材料核对"
+        verbose_name_plural = "申报材料核对"
+        ordering = ("application", "material", "item")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["application", "material", "item"], name="material_check_once"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.material}.{self.item}: {self.status}"
