@@ -236,7 +236,7 @@ def test_no_approval_while_items_are_open_a_rejection_may_be_proposed(team, in_r
     assert message.startswith("申报材料尚未核对完毕，不能予以支持")
     assert "算力合同：未上传" in message and "承诺书（附件14-4）：未上传" in message
     attach_material(in_review, "contract")
-    with pytest.raises(actions.ReviewError, match="算力合同：6 项均未核对"):
+    with pytest.raises(actions.ReviewError, match="算力合同：6 项未核对"):
         _propose_approval(in_review, team["reviewer"])
     assert not Decision.objects.exists()
     rejection = actions.decision_propose(
@@ -308,7 +308,7 @@ def test_a_new_upload_after_a_supplement_reopens_that_material_only(
     assert all(m.complete for m in review.materials if m.material != "contract")
     with pytest.raises(actions.ReviewError) as refused:
         _propose_approval(in_review, team["reviewer"])
-    assert "算力合同：6 项均未核对" in str(refused.value)
+    assert "算力合同：6 项未核对" in str(refused.value)
     assert "算力结算单" not in str(refused.value)
     _all_ok(in_review, team["reviewer"], "contract")  # judged again, on the new files
     assert _propose_approval(in_review, team["reviewer"]).kind == "approval"
@@ -321,7 +321,7 @@ def test_a_file_deleted_reopens_its_material_too(team, in_review):
     _all_ok(in_review, team["reviewer"], "settlement")
     assert actions.materials_open(in_review) == ""
     second.delete()
-    assert "算力结算单：2 项均未核对" in actions.materials_open(in_review)
+    assert "算力结算单：2 项未核对" in actions.materials_open(in_review)
 
 
 def test_direction_3_proposes_without_a_checklist(team, demo_data):
@@ -533,9 +533,7 @@ def test_who_may_not_open_the_application_gets_nothing_and_nothing_is_recorded(
     foreign = attach_material(other, "contract", weasy_pdf(1), "其他.pdf")
     verified_client(client, team["reviewer"])
     assert client.get(f"/review/{in_review.pk}/files/{foreign.pk}/view/").status_code == 404
-    assert not AuditEntry.objects.filter(
-        action__in=("material_view", "material_download")
-    ).exists()
+    assert not AuditEntry.objects.filter(action__in=("material_view", "material_download")).exists()
 
 
 # --- the scan's result is kept with each upload ----------------------------------------------------

@@ -145,9 +145,9 @@ def open_for_approval(review: MaterialsReview) -> str:
         if m.missing:
             parts.append(_("%(material)s：未上传") % {"material": m.heading})
             continue
-        if len(m.open_items) == len(m.items) and not m.wrong_items:
+        if len(m.open_items) == len(m.items) > 1 and not m.wrong_items:
             parts.append(
-                _("%(material)s：%(n)s 项均未核对") % {"material": m.heading, "n": len(m.items)}
+                _("%(material)s：%(n)s 项未核对") % {"material": m.heading, "n": len(m.items)}
             )
             continue
         described = [
