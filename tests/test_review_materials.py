@@ -558,3 +558,24 @@ def test_the_preview_renders_pages_and_pictures():
     assert preview(b"PK", "application/vnd.ms-excel").problem == NOT_SHOWN
     assert preview(b"%PDF-1.4 nothing", "application/pdf").problem == UNREADABLE
     assert BROKEN_PAGE  # a page pdfium cannot render: the pages before it are kept
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_gives_each_example_a_sample_file_per_material(team):
+    from voucher.demo.materials import demo_materials_attach
+
+    made = demo_materials_attach()
+    d4 = application_from("d4-small")
+    d3 = application_from("d3-modelscope")
+    files = MaterialFile.objects.filter(application=d4)
+    assert sorted(f.material for f in files) == sorted(checklist.checked_materials(d4))
+    assert not MaterialFile.objects.filter(application=d3).exists()  # 免申即享
+    assert {f.classified_scan for f in made} == {"clean"}
+    assert demo_materials_attach() == []  # once
+    assert AuditEntry.objects.filter(action="demo_materials_attach").count() == 1
+    # a demo reviewer checks them and may then propose the approval
+    d4 = put_in_state(d4, "in_review")
+    tick_materials(d4, team["reviewer"], attach=False)
+    assert _propose_approval(d4, team["reviewer"]).kind == "approval"
