@@ -373,6 +373,8 @@ def test_the_checklist_form_saves_and_a_wrong_item_fills_the_supplement(client, 
     assert MaterialCheck.objects.count() == 2
     page = client.get(f"/review/{in_review.pk}/").content.decode()
     assert "已保存核对结果" in page
+    same = client.post(url, {"status-contract.sealed_complete": "ok"}, follow=True).content.decode()
+    assert "核对结果没有变化" in same and "已保存核对结果" not in same
     link = f"/review/{in_review.pk}/?supplement=contract.not_classified#supplement-form"
     assert link in page
     assert f"/review/{in_review.pk}/?supplement=wrong#supplement-form" in page

@@ -300,15 +300,18 @@ def material_check(request: HttpRequest, application_id: int, material: str) -> 
         for name in request.POST
         if name.startswith("status-") and request.POST.get(name)
     ]
-    changed = _run(
-        request,
-        _("已保存核对结果"),
-        lambda: actions.material_check_set(
+    try:
+        changed = actions.material_check_set(
             application=application, material=material, marks=marks, acting_user=request.user
-        ),
-    )
-    if changed == []:
-        messages.info(request, _("核对结果没有变化"))
+        )
+    except actions.ReviewError as exc:
+        messages.error(request, str(exc))
+        typed.keep(request)
+    else:
+        if changed:
+            messages.success(request, _("已保存核对结果"))
+        else:
+            messages.info(request, _("核对结果没有变化"))
     if request.POST.get("next"):  # the file's page, where the checklist is beside the file
         return HttpResponseRedirect(_next(request))
     return redirect(f"{reverse('review:screen', args=[application_id])}#m-{material}")
