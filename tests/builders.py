@@ -24,14 +24,18 @@ PARENT_USCC = "91110000MA00AAAA4N"
 
 
 def base_document(direction: int = 2) -> dict[str, Any]:
-    """A valid, eligible direction-2 application (one contract of 24,000,000.00)."""
+    """A valid, eligible application (one contract of 24,000,000.00); its declarations are on
+    the official lists the file carries (`lists`, RULES.md v2), as in the shared examples."""
     doc = json.loads((EXAMPLES / "d2-common-shareholder-review" / "application.json").read_text())
     doc["registry"] = {"shareholdings": [], "officers": []}
     doc["direction"] = direction
+    uscc = doc["applicant"]["uscc"]
+    doc["lists"] = {"miit_2025_list": [uscc]}
     if direction == 1:
         doc["applicant"]["entity_type"] = "new_rd_institution"
         doc["applicant"]["ai_new_rd_institution"] = True
         doc["project"]["topic"] = "agent"
+        doc["lists"] = {"ai_new_rd_institutions": [uscc]}
     if direction == 3:
         doc["project"]["open_source"] = {
             "platform": "modelscope",
@@ -44,6 +48,7 @@ def base_document(direction: int = 2) -> dict[str, Any]:
             "date": "2026-02-15",
             "kind": "model",
         }
+        doc["lists"] = {"model_filings": [{"number": "Beijing-1", "date": "2026-02-15"}]}
     return doc
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -41,7 +41,24 @@ def open_round(days_left: int = 30):
     record.opens_on = today - timedelta(days=10)
     record.closes_on = today + timedelta(days=days_left)
     record.save()
+    miit_list_loaded(record, USCC_A, USCC_B)
     return record
+
+
+def miit_list_loaded(record, *usccs: str) -> None:
+    """The bureau has loaded the MIIT 2025 list and it holds `usccs` (RULES.md v2: without it a
+    direction-2 declaration is review)."""
+    from voucher.applications.models import OfficialList, OfficialListEntry
+
+    official, _ = OfficialList.objects.get_or_create(
+        round=record,
+        kind="miit_2025_list",
+        defaults={"source": "测试名单", "as_of": date(2026, 3, 1), "file_name": "t.csv"},
+    )
+    for row, uscc in enumerate(usccs, start=2):
+        OfficialListEntry.objects.get_or_create(
+            official_list=official, key=uscc, defaults={"row": row, "code": uscc}
+        )
 
 
 def pdf_bytes(text: str = "") -> bytes:

@@ -293,6 +293,8 @@ RULES: dict[str, Rule] = {
             "dashboard",
             "checks",
             "lists",
+            "official_lists",
+            "official_list",
             "parameters",
         ]
     },

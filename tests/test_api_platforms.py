@@ -413,6 +413,35 @@ def test_a_batch_reports_bad_rows_and_counts_the_rest(a, listed):
     assert lines[0] == "row,line,column,message" and lines[1].startswith("3,4,amount,")
 
 
+def test_a_compute_row_without_a_device_is_reported_at_its_row_and_column(a, listed):
+    # RULES.md v2, Fail closed: a compute row must name its device model; storage need not
+    content = _csv(
+        [
+            _row("O1", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "2400.00"),
+            _row("O2", "2025-10-01 00:00:00", "2025-10-02 00:00:00", "100.00", device_model=""),
+            _row(
+                "O3",
+                "2025-10-01 00:00:00",
+                "2025-10-02 00:00:00",
+                "500.00",
+                resource_type="storage",
+                device_model="",
+                unit="TB",
+            ),
+        ]
+    )
+    batch_id = _submit(a, content=content, key="no-device").json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    status = a.get(f"/api/v1/consumption-batches/{batch_id}").json()
+    assert status["summary"]["rows_rejected"] == 1
+    assert status["summary"]["amount"] == "2400.00"
+    lines = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode().splitlines()
+    assert lines[1:] == [
+        "2,3,device_model,算力（compute）行须填写设备型号 (device_model is required for a "
+        "compute row)"
+    ]
+
+
 def test_a_file_that_is_not_consumption_is_refused_whole(a, listed):
     batch_id = _submit(a, content=b"hello,world\n1,2\n", key="junk").json()["id"]
     batch = actions.batch_process(batch_id=batch_id)
@@ -581,6 +610,99 @@ def test_the_platform_s_data_become_a_direction_3_application_the_engine_evaluat
     assert not [f for f in stored.findings if f["rule"].startswith("D3_") and f["status"] == "fail"]
 
 
+def test_a_compute_line_stored_without_a_device_refuses_the_build_naming_it(
+    client, a, listed, screener
+):
+    # a batch processed before devices were required (RULES.md v2, Fail closed) left a compute
+    # aggregate without one: the build is refused, naming the contract and the field, not a 500
+    from .review_support import verified_client
+
+    actions.batch_process(batch_id=_submit(a).json()["id"])
+    ConsumptionAggregate.objects.filter(resource_type="compute").update(device="")
+    with pytest.raises(actions.Refused) as refused:
+        actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert refused.value.code == "conflict"
+    assert "合同 C1 contracts[0].deliveries[0].device" in refused.value.title
+    assert refused.value.errors[0]["location"] == "contracts[0].deliveries[0].device"
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is None
+
+    verified_client(client, screener)
+    built = {
+        "project": listed.pk,
+        "open_source": "on",
+        "scenario_aligned": "on",
+        "reasons": "开源，属于开源计划场景",
+        "build": "1",
+    }
+    page = client.post("/platforms/screening/", built, follow=True)
+    assert page.status_code == 200
+    assert "平台数据不能生成申报" in page.content.decode()
+
+
+# An hour-long job on the window's last day, half of it after: by the second it counts half
+# (RULES.md v2, Money); by days it would count 1 of 2 days, and an hour-long job inside the last
+# day must count whole, not as a day.
+LAST_DAY = _csv(
+    [
+        _row("L1", "2026-03-31 23:30:00", "2026-04-01 00:30:00", "1000.00"),  # half: 500.00
+        _row("L2", "2026-03-31 10:00:00", "2026-03-31 11:00:00", "100.00"),  # whole
+        _row("L3", "2025-09-07 00:00:00", "2025-09-08 01:00:00", "2500.00"),  # 1 h of 25: 100.00
+    ]
+)
+
+
+def _paid(a, amount: str) -> None:
+    invoice = {"number": "25112000004495444840", "date": "2026-04-01", "amount": amount}
+    assert _post(a, f"/api/v1/enterprises/{USCC}/contracts/C1/invoices", invoice).status_code == 201
+
+
+def test_platform_rows_count_by_the_second_in_the_built_application(a, listed, screener):
+    _paid(a, "100000.00")
+    actions.batch_process(batch_id=_submit(a, content=LAST_DAY, key="last-day").json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    (contract,) = stored.contracts
+    assert contract["delivered"] == "700.00"  # 500.00 + 100.00 + 100.00, not a day's share
+    lines = stored.application.contracts.get().deliveries.order_by("start")
+    assert [(str(d.start), str(d.end), str(d.amount)) for d in lines] == [
+        ("2025-09-08", "2025-09-08", "100.00"),
+        ("2026-03-31", "2026-03-31", "600.00"),
+    ]
+
+
+MARCH = _csv(
+    [
+        _row("M1", "2026-03-01 10:00:00", "2026-03-01 11:00:00", "100.00"),
+        _row("M2", "2026-03-31 10:00:00", "2026-03-31 11:00:00", "100.00"),
+    ]
+)
+
+
+def test_a_contract_whose_validity_changed_after_its_consumption_is_not_pro_rated_by_days(
+    a, listed, screener
+):
+    # Cut to 2025-09-01–2026-08-31 when processed, the rows make one March line, 2026-03-01 to
+    # 2026-03-31, 200.00. The contract then ends 2026-03-30: pro-rated by days the line would
+    # count 30 of 31 days, 193.55; by the second only M1 counts, 100.00. The rows are cut again
+    # by the second when sent again: until then the build is refused, naming the line.
+    _paid(a, "100000.00")
+    first = _submit(a, content=MARCH, key="march").json()["id"]
+    actions.batch_process(batch_id=first)
+    narrowed = {**CONTRACT, "valid_to": "2026-03-30"}
+    assert _put(a, f"/api/v1/enterprises/{USCC}/contracts/C1", narrowed).status_code == 200
+    with pytest.raises(actions.Refused) as refused:
+        actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert refused.value.code == "conflict"
+    assert "合同 C1" in refused.value.title and "2026-03-01–2026-03-31" in refused.value.title
+    listed.screening.refresh_from_db()
+    assert listed.screening.application_id is None
+
+    assert a.delete(f"/api/v1/consumption-batches/{first}").status_code == 200
+    actions.batch_process(batch_id=_submit(a, content=MARCH, key="march-again").json()["id"])
+    stored = actions.d3_application_build(entry=listed.screening, acting_user=screener)
+    assert stored.contracts[0]["delivered"] == "100.00"
+
+
 def test_the_screening_page_records_the_decision_and_reasons(client, screener, a):
     _post(a, "/api/v1/projects", PROJECT)
     project = Project.objects.get()
@@ -747,12 +869,10 @@ def test_a_batch_refused_for_too_many_bad_rows_reports_them(a, listed, monkeypat
     batch_id = _submit(a, content=bad, key="k-bad").json()["id"]
     batch = actions.batch_process(batch_id=batch_id)
     assert batch.status == "refused" and "整批拒收" in batch.refusal
-    assert batch.summary["rows_rejected"] == 2  # the rows listed, not 0
+    assert batch.summary["rows_rejected"] == 1  # the rows listed, not 0
     lines = a.get(f"/api/v1/consumption-batches/{batch_id}/errors").content.decode().splitlines()
-    assert lines[0] == "row,line,column,message" and [line[:4] for line in lines[1:]] == [
-        "1,2,",
-        "2,3,",
-    ]
+    # the first max_errors bad rows, in file order (the second bad row refused the file)
+    assert lines[0] == "row,line,column,message" and [line[:4] for line in lines[1:]] == ["1,2,"]
 
 
 def test_a_row_of_another_enterprise_is_blamed_on_its_enterprise_column(a, listed):

@@ -12,9 +12,10 @@ import pytest
 from voucher.policy.clauses import CLAUSES
 
 from .browser_support import ARTIFACTS, chromium
-from .conftest import EXAMPLES_DIR
+from .conftest import EXAMPLES_DIR, application_from
 
 pytestmark = pytest.mark.browser
+SHAREHOLDER_EXAMPLE: dict[str, int] = {}  # the d2 example with a common shareholder: its pk
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def demo_site(transactional_db, live_server, settings):
 
     settings.VOUCHER_PUBLIC_DEMO = True
     demo_load(examples_dir=EXAMPLES_DIR)
+    SHAREHOLDER_EXAMPLE["pk"] = application_from("d2-common-shareholder-review").pk
     ARTIFACTS.mkdir(exist_ok=True)
     return live_server.url
 
@@ -51,10 +53,14 @@ def test_a_visitor_reads_the_list_and_the_review_finding_with_its_clause(browser
     assert table.get_by_text("3,000.00 万元").is_visible()
     page.screenshot(path=str(ARTIFACTS / "list.png"), full_page=True)
 
-    review_row = table.locator("tbody tr", has=page.locator(".outcome-needs_review"))
-    assert review_row.count() == 1
-    assert "方向二" in review_row.inner_text()
-    review_row.locator("td.applicant a").click()
+    # three direction-2 examples need a person: a common shareholder, no official list, a
+    # supplier outside the registry (RULES.md v2)
+    review_rows = table.locator("tbody tr", has=page.locator(".outcome-needs_review"))
+    assert review_rows.count() == 3
+    for i in range(3):
+        assert "方向二" in review_rows.nth(i).inner_text()
+    link = f'td.applicant a[href$="/applications/{SHAREHOLDER_EXAMPLE["pk"]}/"]'
+    review_rows.locator(link).click()
 
     page.wait_for_url("**/applications/*/")
     assert page.locator(".outcome-big").inner_text() == "需人工审核"
@@ -84,7 +90,7 @@ def test_the_pages_work_on_a_phone(browser, demo_site):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     page.screenshot(path=str(ARTIFACTS / "list-phone.png"), full_page=True)
-    page.locator("tbody tr", has=page.locator(".outcome-needs_review")).locator(
+    page.locator("tbody tr", has=page.locator(".outcome-needs_review")).first.locator(
         "td.applicant a"
     ).click()
     page.wait_for_url("**/applications/*/")

@@ -49,7 +49,9 @@ def test_the_change_page_renders_for_the_superuser(admin_client, demo_data, mode
 
 
 def test_a_stored_evaluation_shows_its_findings_with_the_clause_text(admin_client, demo_data):
-    evaluation = StoredEvaluation.objects.get(outcome="needs_review")
+    evaluation = StoredEvaluation.objects.get(
+        application__source_name="examples/d2-common-shareholder-review/application.json"
+    )
     url = reverse("admin:applications_storedevaluation_change", args=[evaluation.pk])
     page = admin_client.get(url).content.decode()
     assert "SUPPLIER_EQUITY" in page

@@ -105,6 +105,8 @@ def test_it_round_trips_open_source_model_filing_materials_and_requested_amount(
     )
     del data["submitted_on"]
     data["contracts"][0]["signed_on"] = None
+    # a row without a device: only a non-compute one may be so (RULES.md, Fail closed)
+    data["contracts"][0]["deliveries"][0]["service"] = "storage"
     del data["contracts"][0]["deliveries"][0]["device"]
     application = application_import(document=parse_application(data))
     assert dump_application(application_export(application)) == data

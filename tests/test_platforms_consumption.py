@@ -88,6 +88,52 @@ def test_it_rounds_a_pro_rated_amount_half_up_to_the_fen(tmp_path, engine):
     assert result.rows_prorated == 2
 
 
+# RULES.md v2, Money: a platform row is pro-rated by the second, never by days (an hour-long
+# job must not count as a whole day). 100.00 yuan each.
+LAST_DAY = [
+    # (start, end, fen counted)
+    ("2026-03-31 10:00:00", "2026-03-31 11:00:00", 10000),  # an hour on the last day: whole
+    ("2026-03-31 23:00:00", "2026-04-01 00:00:00", 10000),  # the last hour, ending at the edge
+    ("2026-03-31 23:30:00", "2026-04-01 00:30:00", 5000),  # half of it after: half (days: 1/2)
+    ("2026-03-31 23:00:00", "2026-04-02 00:00:00", 400),  # 1 h of 25 (days: 1 of 2)
+    ("2025-09-07 00:00:00", "2025-09-08 01:00:00", 400),  # 1 h of 25 on the first day
+    ("2026-03-31 23:59:59", "2026-04-01 23:59:59", 0),  # 1 s of a day: 0.0012 yuan -> 0
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("start", "end", "fen"), LAST_DAY)
+def test_an_hour_long_job_at_the_window_edge_counts_by_the_second(
+    tmp_path, engine, start, end, fen
+):
+    result = ingest(tmp_path, [row(start, end)], engine)
+    assert counted(result) == fen
+    # the line lies inside the window, so the engine counts it whole: no day's share of it
+    (line,) = core.delivery_lines(result.aggregates, USCC, "C-1")
+    assert line["amount"] == f"{fen // 100}.{fen % 100:02d}"
+    assert "2025-09-08" <= line["start"] <= line["end"] <= "2026-03-31"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_rounds_exactly_half_a_fen_up_at_the_window_end_too(tmp_path, engine):
+    # 0.01 over 2 s, 1 inside: 0.5 fen -> 1; 0.03 over 2 s: 1.5 -> 2; 0.05 over 4 s, 1 inside:
+    # 1.25 -> 1; quantity 0.000001 over 2 s, 1 inside: half a millionth -> 0.000001
+    edge = ("2026-03-31 23:59:59", "2026-04-01 00:00:01")
+    rows = [
+        row(*edge, "0.01", order_id="A"),
+        row(*edge, "0.03", order_id="B"),
+        row("2026-03-31 23:59:59", "2026-04-01 00:00:03", "0.05", order_id="C"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    assert counted(result) == 1 + 2 + 1
+    (aggregate,) = result.aggregates.values()
+    assert aggregate.outside_fen == (1 + 3 + 5) - 4  # every fen is in or out
+    assert result.rows_prorated == 3
+    quantity = ingest(tmp_path, [row(*edge, "0.02", quantity="0.000001")], engine)
+    (aggregate,) = quantity.aggregates.values()
+    assert (aggregate.amount_fen, aggregate.quantity_micro) == (1, 1)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_it_cuts_rows_to_the_contract_validity_too(tmp_path, engine):
     contracts = {(USCC, "C-1"): (date(2025, 10, 1), date(2025, 10, 31))}
@@ -135,6 +181,32 @@ def test_it_reports_bad_rows_with_row_and_column_and_keeps_the_good_ones(tmp_pat
     assert result.rows_rejected == 6
     assert counted(result) == 10000
     assert "row,line,column,message" in core.errors_csv(result.errors)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_compute_row_without_a_device_is_a_bad_row_naming_device_model(tmp_path, engine):
+    # RULES.md v2, Fail closed: neither the flagged list nor the price bands apply without one
+    hour = ("2025-10-01 00:00:00", "2025-10-01 01:00:00")
+    rows = [
+        row(*hour),
+        row(*hour, device_model=""),
+        row(*hour, device_model="   "),
+        row(*hour, device_model="\u3000"),
+        row(*hour, resource_type="storage", device_model="", unit="TB-month"),
+        row(*hour, resource_type="network", device_model="", unit="GB"),
+    ]
+    result = ingest(tmp_path, rows, engine)
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (n, "device_model", core.NO_DEVICE) for n in (2, 3, 4)
+    ]
+    assert "算力（compute）行须填写设备型号" in core.NO_DEVICE
+    assert result.rows_rejected == 3
+    assert {(k[3], k[4]) for k in result.aggregates} == {
+        ("compute", "H800"),
+        ("storage", ""),
+        ("network", ""),
+    }
+    assert core.delivery_lines(result.aggregates, USCC, "C-1")[0]["device"] == "H800"
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -135,6 +135,51 @@ def test_too_many_bad_rows_refuse_the_file_with_the_engine_and_the_reference(tmp
     assert both(path, max_errors=3) == ["refused", "refused"]
 
 
+# one bad cell per kind, each with its own channel through the engine: a cell the per-row
+# checks refuse, a key cell the per-group checks refuse, a contract the join does not find
+BAD_KINDS = (
+    ("amount", {"amount": "x"}),
+    ("start", {"start": "2025-02-30 00:00:00"}),
+    ("resource_type", {"resource_type": "gpu"}),
+    ("quantity", {"quantity": "-1"}),
+    ("unit", {"unit": ""}),
+    ("contract_id", {"contract_id": "C-9"}),
+)
+
+
+def test_a_refused_file_reports_its_first_bad_rows_in_file_order_on_every_run(tmp_path):
+    """Issue 17 item 7: a file with more than 10,000 bad rows is refused, and its error report
+    is the first 10,000 bad rows in file order, each kind of bad cell with one message, the
+    same on every run and from both readers (it listed 10,001 rows, which of them depended on
+    the order DuckDB's threads handed the rows over)."""
+    rows, bad, columns = [], [], []
+    for number in range(1, 24_001):  # 12,000 bad rows, every other row, of every kind in turn
+        if number % 2:
+            rows.append(row(order_id=f"O-{number}"))
+            continue
+        column, changes = BAD_KINDS[len(bad) % len(BAD_KINDS)]
+        rows.append(row(order_id=f"O-{number}", **changes))
+        bad.append(number)
+        columns.append(column)
+    path = tmp_path / "bad.csv"
+    generate.write_small_csv(path, rows)
+
+    reports = []
+    for ingest in (core.ingest_file, core.ingest_file, core.ingest_reference):
+        with pytest.raises(core.BatchRefused) as refused:
+            ingest(path, window=WINDOW, contracts=CONTRACTS)
+        errors = refused.value.errors
+        assert len(errors) == core.DEFAULT_MAX_ERRORS == 10_000
+        assert [(e.row, e.column) for e in errors] == list(zip(bad, columns, strict=True))[:10_000]
+        messages: dict[str, set[str]] = {}
+        for error in errors:
+            messages.setdefault(error.column, set()).add(error.message)
+        assert all(len(said) == 1 for said in messages.values()), messages
+        reports.append(core.errors_csv(errors))
+    assert reports[0] == reports[1] == reports[2]
+    assert len(reports[0].splitlines()) == 1 + 10_000
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -202,7 +247,7 @@ def test_quoted_cells_and_a_bom_read_as_the_reference_reads_them(tmp_path):
         writer = csv.DictWriter(stream, fieldnames=list(core.COLUMNS))
         writer.writeheader()
         writer.writerow(row(order_id='O-"1",\nsecond line'))
-        writer.writerow(row(device_model=""))
+        writer.writerow(row(resource_type="storage", device_model="", unit="TB-month"))
     reference, fast = both(path)
     assert fast == reference
     assert reference[1] == 2 and reference[2] == 0
@@ -254,6 +299,20 @@ def test_typed_parquet_columns_come_out_as_the_reference_says(tmp_path, changes)
     _parquet(path, _typed_columns(10, **changes))
     reference, fast = both(path)
     assert fast == reference
+
+
+def test_a_parquet_compute_row_with_no_device_is_reported_by_both_readers(tmp_path):
+    # RULES.md v2, Fail closed: a null, empty or blank device of a compute row is a bad row
+    path = tmp_path / "b.parquet"
+    devices = pa.array(["H800", None, "", " \u3000", "A800"], pa.string())
+    _parquet(path, _typed_columns(5, device_model=devices))
+    reference, fast = both(path)
+    assert fast == reference
+    assert [(n, column) for n, column, _message in reference[4]] == [
+        (2, "device_model"),
+        (3, "device_model"),
+        (4, "device_model"),
+    ]
 
 
 def _beijing(wall: list[datetime], unit: str = "s") -> pa.Array:

@@ -147,6 +147,20 @@ def test_settlement_rows_are_not_cut_to_the_subsidy_window(setup):
     assert amount["actual"] == "3000000.00" and not amount["flagged"]
 
 
+def test_a_settled_compute_row_without_a_device_is_a_bad_row_naming_device_model(setup):
+    # RULES.md v2, Fail closed: the settlement rows are the consumption format, devices too
+    _, supplier, _ = setup
+    client = _client(supplier)
+    content = SETTLED.decode().replace(",H800,", ",,", 1).encode()  # the first row, S-1
+    batch_id = _submit(client, content=content).json()["id"]
+    actions.batch_process(batch_id=batch_id)
+    status = client.get(f"/api/v1/settlement-batches/{batch_id}").json()
+    assert status["status"] == "done" and status["summary"]["rows_rejected"] == 1
+    report = client.get(f"/api/v1/settlement-batches/{batch_id}/errors").content.decode()
+    assert report.splitlines()[1].startswith("1,2,device_model,算力（compute）行须填写设备型号")
+    assert ConsumptionAggregate.objects.filter(batch_id=batch_id, device="").count() == 0
+
+
 def test_settlement_batches_never_become_direction_3_deliveries(setup):
     _, supplier, _ = setup
     batch_id = _submit(_client(supplier)).json()["id"]

@@ -194,6 +194,44 @@ def test_duplicate_contract_ids_are_an_error():
     assert "C1" in problems[0][1]
 
 
+NO_DEVICE = "算力（compute）交付须填写设备型号 (device is required for a compute row)"
+
+
+@pytest.mark.parametrize("device", [None, "", "   ", "\u3000", "\t\n"])
+def test_a_compute_row_without_a_device_is_an_error_naming_the_device(device):
+    # RULES.md v2, Fail closed: without a device neither the flagged list nor the bands apply
+    doc = base_document()
+    doc["contracts"][0]["deliveries"].append(delivery(device=device))
+    if device is None:
+        doc["contracts"][0]["deliveries"][1].pop("device", None)
+    assert _problems(doc) == [("contracts[0].deliveries[1].device", NO_DEVICE)]
+
+
+def test_a_compute_row_with_device_null_is_an_error_naming_the_device():
+    doc = base_document()
+    doc["contracts"][0]["deliveries"][0]["device"] = None
+    assert _problems(doc) == [("contracts[0].deliveries[0].device", NO_DEVICE)]
+
+
+@pytest.mark.parametrize("service", ["storage", "network", "security"])
+def test_other_services_may_name_a_device_or_not(service):
+    doc = base_document()
+    rows = doc["contracts"][0]["deliveries"]
+    rows.append(delivery(service=service, device=None))
+    rows.append(delivery(service=service, device="H800"))
+    rows.append(delivery(service=service, device="  "))  # blank: no device, not an error
+    parsed = parse_application(doc)
+    assert [d.device for d in parsed.contracts[0].deliveries] == ["H800", None, "H800", None]
+    written = dump_application(parsed)["contracts"][0]["deliveries"]
+    assert ["device" in d for d in written] == [True, False, True, False]
+
+
+def test_a_compute_device_is_kept_in_canonical_form():
+    doc = base_document()
+    doc["contracts"][0]["deliveries"][0]["device"] = " Ｈ８００ "
+    assert parse_application(doc).contracts[0].deliveries[0].device == "H800"
+
+
 def test_every_problem_of_a_document_is_reported_at_once():
     doc = base_document()
     doc["applicant"]["uscc"] = "123"

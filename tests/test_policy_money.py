@@ -23,14 +23,15 @@ D = Decimal
 ABOVE = MAX_YUAN + FEN
 
 
-def test_the_limit_is_what_a_money_column_keeps():
-    from voucher.applications.models import MONEY_DIGITS, MONEY_PLACES, MoneyField
+def test_a_money_column_keeps_the_limit_and_sums_far_beyond_it():
+    from voucher.applications.models import MoneyField
+    from voucher.core.columns import LARGEST_YUAN
 
     field = MoneyField("x")
-    assert (field.max_digits, field.decimal_places) == (MONEY_DIGITS, MONEY_PLACES) == (16, 2)
     assert D("9999999999999.99") == MAX_YUAN
-    # SQLite keeps the column as a float that Django reads back with 15 significant digits
-    assert len(str(MAX_YUAN).replace(".", "")) == 15 < field.max_digits
+    assert field.get_prep_value(MAX_YUAN) == 999_999_999_999_999  # whole fen, exact
+    # a 64-bit integer of fen: a sum of 9,000 amounts at the limit (an aggregate) still fits
+    assert MAX_YUAN * 9_000 < LARGEST_YUAN < MAX_YUAN * 10_000
 
 
 @pytest.mark.parametrize("strict", [False, True])

@@ -229,8 +229,9 @@ def test_direction_1_without_a_topic_is_ineligible():
 def test_direction_2_qualifies_by_the_miit_list_or_the_action_plans():
     doc = base_document(2)
     assert finding(run(doc), "D2_QUALIFICATION").status == "pass"
+    # RULES.md v2: alignment with the action plans is a judgment, never a pass on a ticked box
     doc["project"].update(miit_2025_list=False, action_plan_aligned=True)
-    assert finding(run(doc), "D2_QUALIFICATION").status == "pass"
+    assert finding(run(doc), "D2_QUALIFICATION").status == "review"
     doc["project"].update(miit_2025_list=False, action_plan_aligned=False)
     ev = run(doc)
     assert finding(ev, "D2_QUALIFICATION").status == "fail"
@@ -307,6 +308,7 @@ def test_direction_3_on_an_unlisted_platform_is_ineligible():
 def test_direction_4_model_filing_one_day_before_on_and_after_2026_01_01(filed_on, status):
     doc = base_document(4)
     doc["project"]["model_filing"]["date"] = filed_on
+    doc["lists"]["model_filings"][0]["date"] = filed_on
     assert finding(run(doc), "D4_MODEL_FILING").status == status
 
 
@@ -798,7 +800,9 @@ def test_a_registry_source_is_asked_about_the_applicant_and_every_supplier_with_
     asked = []
 
     class Store:
-        def related_parties(self, companies, extra_shareholdings, extra_officers):
+        def related_parties(
+            self, companies, extra_shareholdings, extra_officers, extra_companies=None
+        ):
             asked.append((list(companies), len(extra_shareholdings)))
             from voucher.policy.format import Shareholding
 
@@ -838,7 +842,9 @@ def _store(covered, truncated=False, holdings=()):
     from voucher.policy.relations import RelatedPartyIndex
 
     class Store:
-        def related_parties(self, companies, extra_shareholdings, extra_officers):
+        def related_parties(
+            self, companies, extra_shareholdings, extra_officers, extra_companies=None
+        ):
             index = RelatedPartyIndex(
                 [Shareholding.model_validate(h) for h in holdings], extra_officers
             )

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from voucher.applications.models import OfficialList
+
 from .portal_helpers import USCC_A, fill_d2, member, open_round, post_step
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,8 @@ def test_the_submitted_snapshot_evaluates_like_the_stored_evaluation(
 
     settings.DATA_DIR = tmp_path
     open_round()
+    # `voucher evaluate` on a file reads no stored list: with none stored, both sides agree
+    OfficialList.objects.all().delete()
     client.force_login(member("a@example.cn", USCC_A, "甲公司"))
     client.post(reverse("portal:new"), {"direction": 2})
     app = Application.objects.get()
@@ -39,7 +43,10 @@ def test_the_submitted_snapshot_evaluates_like_the_stored_evaluation(
     call_command("evaluate", "--json", str(exported))
     from_file = json.loads(capsys.readouterr().out)["applications"][0]
     stored = submission.evaluation.to_json()
-    assert from_file["outcome"] == stored["outcome"] == "eligible"
+    # no official list is loaded on either side: the MIIT declaration is review (RULES.md v2)
+    assert from_file["outcome"] == stored["outcome"] == "needs_review"
+    reviews = [f["rule"] for f in stored["findings"] if f["status"] == "review"]
+    assert reviews == ["D2_QUALIFICATION"]
     assert from_file["subsidy"] == stored["subsidy"]
     assert from_file["contracts"] == stored["contracts"]
     strip = lambda fs: [(f["rule"], f["status"], f.get("contract")) for f in fs]  # noqa: E731

@@ -156,6 +156,37 @@ def test_bad_rows_are_reported_with_row_and_column_and_nothing_is_imported(draft
     assert Delivery.objects.count() == 0
 
 
+def test_a_compute_row_without_a_device_is_reported_at_the_device_column(draft, client):
+    # RULES.md v2, Fail closed: a compute row must name its device; other services need none
+    from voucher.applications.models import Contract, Delivery
+    from voucher.portal.imports import ImportFailed, read_spreadsheet
+
+    no_device = [*GOOD_DELIVERY[:4], None, *GOOD_DELIVERY[5:]]
+    blank_device = [*GOOD_DELIVERY[:4], "\u3000 ", *GOOD_DELIVERY[5:]]
+    storage = [*GOOD_DELIVERY[:3], "存储", None, "50", "TB-month", "300.00", "15000.00"]
+    content = workbook(
+        {"合同": [GOOD_CONTRACT], "交付记录": [GOOD_DELIVERY, no_device, storage, blank_device]}
+    )
+    with pytest.raises(ImportFailed) as failed:
+        read_spreadsheet("contracts.xlsx", content, existing_contract_ids=[])
+    assert [(e.sheet, e.row, e.column) for e in failed.value.errors] == [
+        ("交付记录", 3, "设备型号"),
+        ("交付记录", 5, "设备型号"),
+    ]
+    assert "算力（compute）交付须填写设备型号" in failed.value.errors[0].message
+
+    page = send(client, draft, "contracts.xlsx", content).content.decode()
+    assert "“交付记录”第3行「设备型号」：算力（compute）交付须填写设备型号" in page
+    assert Contract.objects.count() == 0 and Delivery.objects.count() == 0
+
+    fixed = workbook({"合同": [GOOD_CONTRACT], "交付记录": [GOOD_DELIVERY, storage]})
+    assert send(client, draft, "contracts.xlsx", fixed).status_code == 302
+    assert [(d.service, d.device) for d in Delivery.objects.order_by("position")] == [
+        ("compute", "H800"),
+        ("storage", None),
+    ]
+
+
 def test_a_csv_file_is_recognised_by_its_header_and_gbk_works(draft, client):
     assert (
         post_step(

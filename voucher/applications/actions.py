@@ -16,7 +16,7 @@ from voucher.applications.interchange import (
 )
 from voucher.applications.models import Application, PolicyRoundRecord, StoredEvaluation
 from voucher.applications.parameters import ParameterError, effective_round
-from voucher.applications.selectors import outside_lists
+from voucher.applications.selectors import official_lists_for, outside_lists
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.audit import audit
 from voucher.policy.context import EvaluationContext, OtherSubmission
@@ -89,7 +89,8 @@ def _evaluate(
             )
             for o in rest
         ]
-    # The bureau's data: imported outside lists (CREDIT_RECORD, NO_OTHER_MUNICIPAL_SUPPORT) and
+    # The bureau's data: imported outside lists (CREDIT_RECORD, NO_OTHER_MUNICIPAL_SUPPORT), the
+    # round's official lists (D1_INSTITUTION, D2_QUALIFICATION, D4_MODEL_FILING) and
     # the administrator's unit-price bands and flagged devices over the round file.
     municipal, dishonest = outside_lists()
     context = EvaluationContext(
@@ -97,6 +98,7 @@ def _evaluate(
         other_submissions=tuple(others),
         municipal_support_usccs=municipal,
         dishonest_usccs=dishonest,
+        official_lists=official_lists_for(record),
     )
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)

@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from voucher.applications import models
 from voucher.applications.rounds import rounds_sync
 from voucher.core.audit import audit
+from voucher.core.refusals import CONFLICT, Refused
 from voucher.policy import format as fmt
 from voucher.policy.round import get_rounds
 
@@ -115,6 +117,7 @@ def _application_row(document: fmt.Application, fit: _Fit) -> models.Application
         project_overview=p.overview,
         ai_field=p.ai_field,
         topic=p.topic,
+        topic_note=p.topic_note,
         miit_2025_list=p.miit_2025_list,
         action_plan_aligned=p.action_plan_aligned,
         open_source_platform=(
@@ -150,6 +153,12 @@ def _application_row(document: fmt.Application, fit: _Fit) -> models.Application
         other_municipal_compute_support=d.other_municipal_compute_support,
         dishonest_entity=d.dishonest_entity,
         has_registry=document.registry is not None,
+        registry_companies=(
+            None
+            if document.registry is None or document.registry.companies is None
+            else list(document.registry.companies)
+        ),
+        inline_lists=(None if document.lists is None else document.lists.model_dump(mode="json")),
         materials=None if document.materials is None else list(document.materials),
     )
 
@@ -419,6 +428,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "officers": [
                 {"person": o.person, "company": o.company, "role": o.role} for o in a.officers.all()
             ],
+            **({} if a.registry_companies is None else {"companies": a.registry_companies}),
         }
         if a.has_registry
         else None
@@ -451,6 +461,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "overview": a.project_overview,
             "ai_field": a.ai_field,
             "topic": a.topic,
+            **({} if a.topic_note is None else {"topic_note": a.topic_note}),
             "miit_2025_list": a.miit_2025_list,
             "action_plan_aligned": a.action_plan_aligned,
             "open_source": open_source,
@@ -462,10 +473,27 @@ def application_export(application: models.Application) -> fmt.Application:
         },
         "contracts": contracts,
         "registry": registry,
+        **({} if a.inline_lists is None else {"lists": a.inline_lists}),
         "materials": a.materials,
     }
     # The models are strict (JSON types only) and validate strings, so hand them JSON.
-    return fmt.parse_application(json.loads(json.dumps(data, default=_json_default)))
+    try:
+        return fmt.parse_application(json.loads(json.dumps(data, default=_json_default)))
+    except fmt.FormatError as exc:
+        # stored under an older format (a compute row saved without a device before RULES.md
+        # v2): a refusal naming the fields, never a traceback; the bureau returns it for 补正
+        raise Refused(
+            _(
+                "申报 %(reference)s 的已存数据不符合现行申报格式（%(problems)s），"
+                "请退回申报单位补正后再办理"
+            )
+            % {
+                "reference": a.reference,
+                "problems": "；".join(f"{path}：{what}" for path, what in exc.problems[:5]),
+            },
+            code=CONFLICT,
+            errors=[{"location": path, "message": what} for path, what in exc.problems],
+        ) from None
 
 
 def _json_default(value: Any) -> str:

@@ -16,10 +16,14 @@ from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import (
     Application,
     ListedEnterprise,
+    OfficialList,
+    OfficialListEntry,
+    PolicyRoundRecord,
     StoredEvaluation,
     SupplementRequest,
 )
 from voucher.policy.clauses import CLAUSES, clause_ids
+from voucher.policy.lists import ListedEntry, OfficialLists
 from voucher.policy.round import get_rounds
 
 # The engine's labels (voucher.policy.results) are Chinese; these literals let makemessages
@@ -238,6 +242,34 @@ def application_detail(application_id: int) -> ApplicationDetail:
             detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))
     detail.missing_materials = [_(MATERIAL_LABELS.get(m, m)) for m in evaluation.missing_materials]
     return detail
+
+
+def official_lists_for(record: PolicyRoundRecord) -> OfficialLists:
+    """The round's stored official lists for the EvaluationContext (RULES.md v2, fail closed)."""
+    lists = {o.pk: o for o in OfficialList.objects.filter(round=record)}
+    rows = (
+        OfficialListEntry.objects.filter(official_list__in=list(lists))
+        .values_list("official_list_id", "row", "key", "name", "filed_on")
+        .iterator(chunk_size=5000)
+    )
+    return OfficialLists.build(
+        (o.kind for o in lists.values()),
+        (
+            (
+                lists[list_id].kind,
+                key,
+                ListedEntry(
+                    lists[list_id].kind,
+                    lists[list_id].source,
+                    lists[list_id].as_of,
+                    row,
+                    name,
+                    filed_on,
+                ),
+            )
+            for list_id, row, key, name, filed_on in rows
+        ),
+    )
 
 
 def outside_lists() -> tuple[frozenset[str], frozenset[str]]:

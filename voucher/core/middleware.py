@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+
+from voucher.core import refusals
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -20,3 +25,35 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         code = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(code)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+# how a refusal that reaches a page is answered (the API answers its own as problem documents)
+PAGE_STATUS = {
+    refusals.BAD_REQUEST: 400,
+    refusals.FORBIDDEN: 403,
+    refusals.NOT_FOUND: 404,
+    refusals.CONFLICT: 409,
+    refusals.INVALID: 422,
+    refusals.REFUSED: 422,
+}
+
+
+class RefusedPageMiddleware:
+    """A refusal no view caught (a stored application that no longer fits the format, say) is
+    a page that says why, with its status: never a traceback and never a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, refusals.Refused) or request.path.startswith("/api/"):
+            return None
+        return render(
+            request,
+            "refused.html",
+            {"exception": str(exception), "errors": exception.errors},
+            status=PAGE_STATUS[exception.code],
+        )

@@ -18,12 +18,20 @@ import voucher
 from voucher.accounts.actions import enterprise_register
 from voucher.applications import actions, rounds
 from voucher.applications.interchange import document_sha256
-from voucher.applications.models import Application, Membership, StoredEvaluation
+from voucher.applications.models import (
+    Application,
+    Membership,
+    OfficialList,
+    PolicyRoundRecord,
+    StoredEvaluation,
+)
+from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.applications.rounds import current_round
 from voucher.core.audit import audit
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.format import load_application_file
 from voucher.portal.actions import application_create
+from voucher.review.actions import official_list_import
 
 EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
 DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1
@@ -101,6 +109,28 @@ def demo_applicant_ensure(*, acting_user: Any = None) -> None:
         application_create(enterprise=membership.enterprise, direction=2, acting_user=user)
 
 
+DEMO_LIST_ROUND = "bj-2026"
+
+
+def demo_official_lists_ensure(folder: Path) -> None:
+    """The demo's made-up official lists (examples/lists/<kind>.csv), each loaded once."""
+    record = PolicyRoundRecord.objects.filter(code=DEMO_LIST_ROUND).first()
+    if record is None or not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.csv")):
+        if OfficialList.objects.filter(round=record, kind=path.stem).exists():
+            continue
+        official_list_import(
+            round=record,
+            kind=path.stem,
+            content=path.read_bytes(),
+            filename=path.name,
+            source="演示数据，非官方名单 (demo data, not an official list)",
+            as_of="2026-03-31",
+            acting_user=SYSTEM_ACTOR,
+        )
+
+
 def _needs_evaluation(applications: list[Application]) -> bool:
     for application in applications:
         latest = application.evaluations.order_by("-created_at", "-id").first()
@@ -118,6 +148,7 @@ def demo_load(*, examples_dir: Path = EXAMPLES_DIR, round_batch: bool = False) -
     """
     rounds.rounds_sync()
     demo_users_ensure()
+    demo_official_lists_ensure(examples_dir / "lists")
     result = DemoResult()
     folders: list[list[Application]] = []
     for folder in sorted(p for p in examples_dir.iterdir() if p.is_dir()):

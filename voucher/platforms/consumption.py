@@ -63,6 +63,7 @@ RESOURCE_TYPES = ("compute", "storage", "network", "security")
 MAX_ID_LENGTH = 64
 QUANTITY_PLACES = 6
 DEFAULT_MAX_ERRORS = 10_000
+NO_DEVICE = "算力（compute）行须填写设备型号 (device_model is required for a compute row)"
 
 _EPOCH = datetime(1970, 1, 1)
 _DAY = 86_400
@@ -191,6 +192,10 @@ def parse_row(values: Mapping[str, Any], row_number: int) -> Row | list[RowError
             "resource_type",
             f"资源类型须为 {'/'.join(RESOURCE_TYPES)} 之一: {resource!r} (unknown resource type)",
         )
+    elif resource == "compute" and not device:
+        # RULES.md, Fail closed: without a device neither the flagged-device list nor the
+        # unit-price bands can apply
+        fail("device_model", NO_DEVICE)
     moments: dict[str, int] = {}
     for column in ("start", "end"):
         value = text(column)
@@ -306,13 +311,15 @@ class IngestResult:
         return found
 
     def reject(self, errors: Sequence[RowError], max_errors: int) -> None:
+        """A bad row, reported; the one after the first `max_errors` refuses the file, whose
+        report is those first `max_errors` bad rows (the rows are taken in file order)."""
         self.rows_rejected += 1
-        self.errors.extend(errors)
         if self.rows_rejected > max_errors:
             raise BatchRefused(
                 f"超过 {max_errors} 行有错误，整批拒收 (more than {max_errors} bad rows: batch refused)",
                 errors=sorted(self.errors, key=lambda error: error.row),
             )
+        self.errors.extend(errors)
 
     def flat_aggregates(self) -> Iterator[FlatAggregate]:
         """Every aggregate as one flat tuple in Aggregate's field order (the DuckDB path's
@@ -335,16 +342,10 @@ class IngestResult:
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
         """The aggregates as rows of the aggregate table (`actions.batches._AGGREGATE_COLUMNS`): the
-        batch, the key, the amounts and quantity as decimal text, the counts."""
+        batch, the key, the amounts in fen and the quantity as decimal text (the columns of
+        voucher.core.columns, exact on SQLite and PostgreSQL), the counts."""
         for key, amount, quantity, outside, *counts in self.flat_aggregates():
-            yield (
-                batch_id,
-                *key,
-                str(fen_to_yuan(amount)),
-                str(micro_to_decimal(quantity)),
-                str(fen_to_yuan(outside)),
-                *counts,
-            )
+            yield (batch_id, *key, amount, str(micro_to_decimal(quantity)), outside, *counts)
 
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""

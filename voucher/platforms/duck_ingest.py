@@ -10,9 +10,10 @@ without contracts the enterprise and contract) are few: they are checked once pe
 group that fails hands its rows back. A row that is not clean (a bad cell, a contract the
 enterprise did not submit, anything the strict patterns do not vouch for) becomes a group of
 its own, keyed by its row number; a second pass (only when there are such rows or groups)
-fetches their cells and they go through the reference `consumption.parse_row` + `add_row`,
-which reports or adds them; the errors are then sorted by row. So the engine gives the
-reference's aggregates and error report (tests compare them, with hypothesis too).
+fetches their cells in file order and they go through the reference `consumption.parse_row` +
+`add_row`, which reports or adds them. So the engine gives the reference's aggregates and error
+report, and a file refused for too many bad rows lists the same first rows as the reference,
+on every run (tests compare them, with hypothesis too).
 
 A large CSV file is read in parts side by side (`_Session._parts`, decision 0008), each with
 its own row numbers, shifted when the parts are merged. A byte scan beside the statement
@@ -402,6 +403,9 @@ def _keys_ok(with_contracts: bool) -> str:
     checks = [
         f"resource_type IN {_RESOURCE_TYPES}",
         f"(device_model = '' OR {_tidy('device_model')})",
+        # a compute row names its device (RULES.md, Fail closed): one that does not is handed
+        # back to the reference, which reports it
+        "(resource_type <> 'compute' OR device_model <> '')",
         f"length(device_model) <= {core.MAX_ID_LENGTH}",
         _id_ok("unit"),
     ]
@@ -567,9 +571,7 @@ SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
     resource_type, device_model, unit, amount_fen, quantity_micro, outside_fen, row_count,
     prorated_rows, first_row, last_row, row_sum, first_second, last_second,
     gk < 0 OR ({_keys_ok(with_contracts)}) AS keys_ok,
-    {_decimal_text("amount_fen", 2)} AS amount_text,
-    {_decimal_text("quantity_micro", 6)} AS quantity_text,
-    {_decimal_text("outside_fen", 2)} AS outside_text
+    {_decimal_text("quantity_micro", 6)} AS quantity_text
 FROM {groups} g
 ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 """
@@ -577,8 +579,8 @@ ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 
 def _decimal_text(units: str, places: int) -> str:
     """Integer `units` of 10^-places as decimal text, exactly as `str(Decimal(units).scaleb(
-    -places))` (a test compares them): storing needs text, and DuckDB makes it for all the
-    groups at once."""
+    -places))` (a test compares them): the quantity column keeps text (voucher.core.columns),
+    and DuckDB makes it for all the groups at once."""
     unit = f"'{Decimal(1).scaleb(-places)}'::DECIMAL({places + 1}, {places})"
     return f"CAST(CAST({units} AS DECIMAL(38, 0)) * {unit} AS VARCHAR)"
 
@@ -958,7 +960,10 @@ class _Session:
             self.connection.register("bad_keys", bad_keys)
             match = " AND ".join(f"b.{c} = coalesce(s.\"{c}\", '')" for c in bad_keys.column_names)
             where += f" OR EXISTS (SELECT 1 FROM bad_keys b WHERE {match})"
-        sql = f"SELECT rn AS slow_row, {columns} FROM {source} s WHERE {where}"
+        # in file order: the reference path refuses the file at the bad row after the first
+        # max_errors, so the order decides which rows the refusal's report lists (DuckDB's
+        # parallel scan and the joins of the filter hand rows over in no fixed order)
+        sql = f"SELECT rn AS slow_row, {columns} FROM {source} s WHERE {where} ORDER BY rn"
         return self._run(sql, {})
 
 
@@ -1057,8 +1062,7 @@ def _ingest(
                 _add_slow_rows(result, batch, periods, max_errors)
     finally:
         session.close()
-    # DuckDB hands the rows over in no particular order; the reference reports in file order
-    # (a row's own errors keep theirs: the sort is stable)
+    # the rows came in file order (`cells`); a row's own errors keep theirs
     result.errors.sort(key=lambda error: error.row)
     return result, records
 
@@ -1245,10 +1249,9 @@ def _stored_rows(
         yield from zip(
             itertools.repeat(batch_id, batch.num_rows),
             *_key_columns(columns, pairs),
-            *(
-                columns[name].to_pylist()
-                for name in ("amount_text", "quantity_text", "outside_text")
-            ),
+            _integers(columns["amount_fen"]),
+            columns["quantity_text"].to_pylist(),
+            _integers(columns["outside_fen"]),
             *(_integers(columns[name]) for name in _COUNTS),
             columns["first_second"].to_pylist(),
             columns["last_second"].to_pylist(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from voucher.applications.models import MoneyField, QuantityField
+from voucher.core.columns import MoneyField, QuantityField
 
 
 class Platform(models.Model):

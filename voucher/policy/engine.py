@@ -111,7 +111,7 @@ def evaluate_one(
         applicant.no_other_municipal_support(app, ctx),
         applicant.credit_record_clean(app, ctx),
         one_direction,
-        *_direction_findings(app, rnd, eligible_totals),
+        *_direction_findings(app, rnd, ctx, eligible_totals),
         _some_contract_eligible(amounts),
     ]
     municipal = applicant.municipal_subsidies_on_contracts(app)
@@ -143,27 +143,34 @@ def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedPar
     inline = app.registry
     extra_shareholdings = [*ctx.shareholdings, *(inline.shareholdings if inline else ())]
     extra_officers = [*ctx.officers, *(inline.officers if inline else ())]
+    # the companies the file's extract says it covers (RULES.md v2: outside them, no evidence)
+    covers = None if inline is None or inline.companies is None else frozenset(inline.companies)
     if ctx.registry is not None:
         companies = [app.applicant.uscc, *(c.supplier.uscc for c in app.contracts)]
-        return ctx.registry.related_parties(companies, extra_shareholdings, extra_officers)
-    if not extra_shareholdings and not extra_officers:
+        return ctx.registry.related_parties(
+            companies, extra_shareholdings, extra_officers, extra_companies=covers
+        )
+    if not extra_shareholdings and not extra_officers and covers is None:
         return None  # nothing known: every related-party search would come back empty
-    return RelatedPartyIndex(extra_shareholdings, extra_officers)
+    return RelatedPartyIndex(extra_shareholdings, extra_officers, covered=covers)
 
 
-def _direction_findings(app: Application, rnd: PolicyRound, eligible_totals: list) -> list[Finding]:
+def _direction_findings(
+    app: Application, rnd: PolicyRound, ctx: EvaluationContext, eligible_totals: list
+) -> list[Finding]:
+    lists = ctx.official_lists
     match app.direction:
         case 1:
-            return [directions.d1_institution(app), directions.d1_topic(app, rnd)]
+            return [directions.d1_institution(app, lists), directions.d1_topic(app, rnd)]
         case 2:
             return [
-                directions.d2_qualification(app),
+                directions.d2_qualification(app, lists),
                 directions.d2_contract_total(eligible_totals, rnd),
             ]
         case 3:
             return [directions.d3_qualification(app), directions.d3_platform(app, rnd)]
         case 4:
-            return [directions.d4_model_filing(app, rnd)]
+            return [directions.d4_model_filing(app, rnd, lists)]
     raise AssertionError(f"direction {app.direction} is not one of 1–4")
 
 

@@ -52,7 +52,7 @@ _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 
 def _money(value: Any) -> Decimal:
     """Yuan as `voucher.policy.money.parse_yuan` reads a document's: "1234.50", at most two
-    decimals written, no more than MAX_YUAN (what the database keeps)."""
+    decimals written, no more than MAX_YUAN (the one limit of every amount)."""
     value = _nfkc(value)
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(
@@ -179,7 +179,7 @@ Text = Annotated[str, AfterValidator(_text)]
 Code = Annotated[str, BeforeValidator(_code)]
 
 Direction = Literal[1, 2, 3, 4]
-Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent"]
+Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent", "other"]
 Service = Literal["compute", "storage", "network", "security"]
 Level = Literal["national", "municipal", "district"]
 Role = Literal["director", "supervisor", "executive", "legal_representative"]
@@ -241,10 +241,17 @@ class Project(_Model):
     overview: str
     ai_field: bool
     topic: Topic | None = None
+    topic_note: Text | None = Field(None, exclude_if=_omit_none)  # what `other` is
     miit_2025_list: bool = False
     action_plan_aligned: bool = False
     open_source: OpenSource | None = None
     model_filing: ModelFiling | None = None
+
+    @model_validator(mode="after")
+    def _other_topic_named(self) -> Project:
+        if self.topic == "other" and self.topic_note is None:
+            raise ValueError("课题方向为“其他”时须说明具体方向 (topic `other` needs topic_note)")
+        return self
 
 
 class Declarations(_Model):
@@ -272,10 +279,29 @@ class Delivery(_Model):
     unit_price: Quantity
     amount: Money
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_device_is_none(cls, data: Any) -> Any:
+        """A device of spaces (full-width ones too) is no device: it is missing."""
+        device = data.get("device") if isinstance(data, dict) else None
+        if isinstance(device, str) and not unicodedata.normalize("NFKC", device).strip():
+            data = {k: v for k, v in data.items() if k != "device"}
+        return data
+
     @model_validator(mode="after")
     def _ordered(self) -> Delivery:
         if self.end < self.start:
             raise ValueError(f"结束日期 {self.end} 早于开始日期 {self.start} (end is before start)")
+        return self
+
+    @model_validator(mode="after")
+    def _compute_names_its_device(self) -> Delivery:
+        # RULES.md, Fail closed: without a device neither the flagged-device list nor the
+        # unit-price bands can apply
+        if self.service == "compute" and self.device is None:
+            raise ValueError(
+                "算力（compute）交付须填写设备型号 (device is required for a compute row)"
+            )
         return self
 
 
@@ -339,6 +365,21 @@ class Officer(_Model):
 class Registry(_Model):
     shareholdings: list[Shareholding] = []
     officers: list[Officer] = []
+    # the USCCs the extract covers: with it, a party outside them is "not in the registry"
+    companies: list[Uscc] | None = Field(None, exclude_if=_omit_none)
+
+
+class ListedFiling(_Model):
+    number: Code
+    date: Day
+
+
+class OfficialLists(_Model):
+    """Official lists carried by the file, added to the round's stored ones (RULES.md v2)."""
+
+    ai_new_rd_institutions: list[Uscc] | None = Field(None, exclude_if=_omit_none)
+    miit_2025_list: list[Uscc] | None = Field(None, exclude_if=_omit_none)
+    model_filings: list[ListedFiling] | None = Field(None, exclude_if=_omit_none)
 
 
 class Application(_Model):
@@ -352,6 +393,7 @@ class Application(_Model):
     declarations: Declarations
     contracts: list[Contract]
     registry: Registry | None = Field(None, exclude_if=_omit_none)
+    lists: OfficialLists | None = Field(None, exclude_if=_omit_none)
     materials: list[MaterialId] | None = Field(None, exclude_if=_omit_none)
 
     @model_validator(mode="after")
@@ -413,6 +455,8 @@ _MODEL_CHECK_FIELDS = {
     "(duplicate contract id)": "contracts",
     "(valid_to is before valid_from)": "valid_to",
     "(end is before start)": "end",
+    "(topic `other` needs topic_note)": "topic_note",
+    "(device is required for a compute row)": "device",
 }
 
 

@@ -18,13 +18,14 @@ from typing import Any
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-# The one limit on an amount: the largest the database keeps exactly, 9,999,999,999,999.99 yuan
-# (13 digits before the point), far above any contract, budget or price; one fen more is refused
-# before it reaches a column. Every amount is stored in a MoneyField, DecimalField(max_digits=16,
-# decimal_places=2) (voucher.applications.models), which PostgreSQL keeps to 14 digits before
-# the point; but SQLite, the default database, keeps a decimal column as an 8-byte float, and
-# Django reads it back with 15 significant digits: 12,345,678,901,234.56 comes back as
-# ….60 and 99,999,999,999,999.99 cannot be read at all. 13 + 2 digits always come back exact.
+# The one limit on an amount the system reads: 9,999,999,999,999.99 yuan (13 digits before the
+# point), far above any contract, budget or price; one fen more is refused where it comes in.
+# The columns hold more: every amount is stored as whole fen in a 64-bit integer
+# (voucher.core.columns.MoneyField, docs/decisions/0015-exact-money-in-storage.md), exact on
+# SQLite and PostgreSQL up to 92 trillion yuan, so that a sum of many amounts (a consumption
+# aggregate) is kept to the fen too. The limit was first the largest amount SQLite's decimal
+# columns (floats read back to 15 significant digits) gave back exactly; it stays the bound the
+# formats and the APIs document.
 INTEGER_DIGITS = 13
 MAX_YUAN = Decimal(10) ** INTEGER_DIGITS - FEN
 

@@ -66,7 +66,16 @@ def cut_short(index: object) -> bool:
 class RelatedPartyIndex:
     """An in-memory registry: the inline extract of an application, or a subgraph of a store."""
 
-    def __init__(self, shareholdings: Iterable[Shareholding], officers: Iterable[Officer]):
+    def __init__(
+        self,
+        shareholdings: Iterable[Shareholding],
+        officers: Iterable[Officer],
+        *,
+        covered: frozenset[str] | None = None,
+    ):
+        # the companies the registry names (a file's `registry.companies`); None: it names none
+        self.covered = covered
+        self.truncated = False
         self.holdings_by_holder: dict[str, list[Holding]] = {}
         self.holders_of: dict[str, list[Holding]] = {}
         for s in shareholdings:

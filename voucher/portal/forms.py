@@ -333,6 +333,14 @@ class DeliveryForm(_Dated):
     unit_price = DecimalText(label=_("单价（元）"))
     amount = YuanField(label=_("金额（元）"))
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # RULES.md, Fail closed: a compute row without its device model is an input error
+        device = unicodedata.normalize("NFKC", data.get("device") or "").strip()
+        if data.get("service") == "compute" and not device:
+            self.add_error("device", _("算力交付须填写设备型号"))
+        return data
+
     def values(self) -> dict[str, Any]:
         d = {k: v for k, v in self.cleaned_data.items() if k != "version"}
         d["device"] = d.get("device") or None

@@ -333,8 +333,11 @@ def _validate(
         for e in exc.errors():
             key = ".".join(str(p) for p in e["loc"])
             if key == "" and e["type"] == "value_error":
-                # a check across fields: the end before the start
-                key = "valid_to" if "valid_to" in str(e["msg"]) else "end"
+                # a check across fields, reported at the field it is about (as the format
+                # names it: voucher.policy.format._MODEL_CHECK_FIELDS)
+                key = next(
+                    (f for marker, f in fmt._MODEL_CHECK_FIELDS.items() if marker in e["msg"]), ""
+                )
             if key in bad:
                 continue
             errors.append(RowError(sheet, number, headers.get(key, key), _message(e)))
@@ -465,7 +468,7 @@ INSTRUCTIONS = (
     "每个工作表一类数据，第一行是表头，请勿修改表头；从第二行起每行一条。示例行请删除或改写。",
     "“合同编号”把交付记录、发票、付款、其他补贴对应到合同：可以是本文件“合同”表中的合同，也可以是已在系统中录入的合同。",
     "金额以元为单位，最多两位小数（精确到分）；日期写作 2025-09-08 或 2025年9月8日。",
-    "服务类型：算力、存储、网络、安全（只有算力计入补贴）。级别：国家级、市级、区级。状态：已获得、已申请未拨付。",
+    "服务类型：算力、存储、网络、安全（只有算力计入补贴）；算力记录须填写设备型号。级别：国家级、市级、区级。状态：已获得、已申请未拨付。",
     "导入时逐行检查；任何一行有错都不会导入，并列出每个错误所在的表、行号和列。",
 )
 

@@ -87,6 +87,7 @@ class StoredRegistry:
         companies: Sequence[str],
         extra_shareholdings: Sequence[Shareholding] = (),
         extra_officers: Sequence[Officer] = (),
+        extra_companies: frozenset[str] | None = None,
     ) -> StoredRelatedParties:
         seeds = dict.fromkeys(companies)
         for s in extra_shareholdings:
@@ -100,7 +101,7 @@ class StoredRegistry:
             holdings,
             officers,
             truncated=truncated,
-            covered=self._covered(asked, extra_shareholdings, extra_officers),
+            covered=self._covered(asked, extra_shareholdings, extra_officers, extra_companies),
         )
 
     def _covered(
@@ -108,18 +109,24 @@ class StoredRegistry:
         asked: list[str],
         extra_shareholdings: Sequence[Shareholding],
         extra_officers: Sequence[Officer],
+        extra_companies: frozenset[str] | None = None,
     ) -> frozenset[str] | None:
-        """Which of `asked` the registry in force names: a stored company, or one the file's
-        extract names. None when nothing is stored (RULES.md v2: judged on what is given)."""
+        """Which of `asked` the registry in force names: a stored company, one the file's
+        extract says it covers (`registry.companies`) or, when it says none, one its holdings
+        and officers name. None when neither names any company (RULES.md v2: judged on what
+        is given)."""
         companies = Company.objects.using(self.using)
         if self._names_any is None:  # a batch evaluates every application with one store
             self._names_any = companies.exists()
-        if not self._names_any:
+        if not self._names_any and extra_companies is None:
             return None
-        named = set(companies.filter(uscc__in=asked).values_list("uscc", flat=True))
-        for s in extra_shareholdings:
-            named |= {s.holder, s.held}
-        named |= {o.company for o in extra_officers}
+        named = set(extra_companies or ())
+        if self._names_any:
+            named |= set(companies.filter(uscc__in=asked).values_list("uscc", flat=True))
+            if extra_companies is None:
+                for s in extra_shareholdings:
+                    named |= {s.holder, s.held}
+                named |= {o.company for o in extra_officers}
         return frozenset(c for c in asked if c in named)
 
     def _fetch(

@@ -61,6 +61,10 @@ CHOICE_LABELS: Final = (
     # ListedEnterprise.kind
     gettext_noop("已获其他市级算力资金支持名单"),
     gettext_noop("失信联合惩戒对象名单"),
+    # OfficialList.kind (RULES.md v2: the lists declarations are matched on)
+    gettext_noop("北京市人工智能领域新型研发机构名单"),
+    gettext_noop("工信部2025年人工智能揭榜名单"),
+    gettext_noop("模型（含Agent）备案登记名单"),
     # Delivery.service (voucher.applications.models.SERVICE_CHOICES)
     gettext_noop("算力"),
     gettext_noop("存储"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voucher.review import views, views_staff
+from voucher.review import views, views_lists, views_staff
 
 app_name = "review"
 urlpatterns = [
@@ -47,6 +47,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("checks/", views.checks, name="checks"),
     path("lists/", views.lists, name="lists"),
+    path("official-lists/", views_lists.official_lists, name="official_lists"),
+    path("official-lists/<int:list_id>/", views_lists.official_list, name="official_list"),
     path("notifications/", views.notifications, name="notifications"),
     path("answer/<int:application_id>/", views.supplement_answer, name="supplement_answer"),
 ]

@@ -78,6 +78,11 @@ from voucher.applications.models.membership import (
     MEMBERSHIP_ROLE_CHOICES,
     Membership,
 )
+from voucher.applications.models.official_lists import (
+    OFFICIAL_LIST_KINDS,
+    OfficialList,
+    OfficialListEntry,
+)
 
 __all__ = [
     "ADMIN",
@@ -98,6 +103,7 @@ __all__ = [
     "MEMBERSHIP_ROLE_CHOICES",
     "MONEY_DIGITS",
     "MONEY_PLACES",
+    "OFFICIAL_LIST_KINDS",
     "OUTCOME_CHOICES",
     "PROPOSED",
     "QUANTITY_DIGITS",
@@ -127,6 +133,8 @@ __all__ = [
     "MoneyField",
     "Notification",
     "Objection",
+    "OfficialList",
+    "OfficialListEntry",
     "OtherSubsidy",
     "Payment",
     "PaymentRecord",

@@ -2,9 +2,11 @@
 
 The columns mirror the interchange format `compute-voucher/application@1` one to one, so an
 application exported from the database is the document that was imported (see interchange.py).
-Money is DecimalField(16, 2) in yuan. Quantities, unit prices and ratios keep the number of
-decimals they were written with (`*_places`): "0.20" and "0.2" are the same number but not the
-same document.
+Money is a Decimal in yuan, kept as whole fen (voucher.core.columns.MoneyField); quantities and
+unit prices are Decimals with six places, kept as their text (QuantityField): both exact on
+SQLite and PostgreSQL (docs/decisions/0015-exact-money-in-storage.md). Quantities, unit prices
+and ratios keep the number of decimals they were written with (`*_places`): "0.20" and "0.2"
+are the same number but not the same document.
 """
 
 from __future__ import annotations
@@ -14,18 +16,9 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
+from voucher.core.columns import MoneyField, QuantityField
 from voucher.policy.money import format_yuan
 from voucher.policy.results import OUTCOME_LABELS
-
-
-def MoneyField(verbose_name: str, **kwargs: object) -> models.DecimalField:
-    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)  # type: ignore[arg-type]
-
-
-def QuantityField(verbose_name: str) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name, max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
-    )
 
 
 def PlacesField(verbose_name: str) -> models.PositiveSmallIntegerField:
@@ -43,6 +36,7 @@ TOPIC_CHOICES = [
     ("embodied_ai", "具身智能"),
     ("ai_for_science", "AI for Science"),
     ("agent", "Agent"),
+    ("other", "其他（须说明）"),
 ]
 FILING_KIND_CHOICES = [("model", "大模型备案"), ("agent", "Agent 备案")]
 SERVICE_CHOICES = [
@@ -136,6 +130,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     topic = models.CharField(  # noqa: DJ001
         "研究方向（方向一）", max_length=30, choices=TOPIC_CHOICES, null=True, blank=True
     )
+    # what the topic `other` is (the format's project.topic_note); NULL when not given
+    topic_note = models.TextField("其他研究方向说明", null=True, blank=True)  # noqa: DJ001
     miit_2025_list = models.BooleanField("入围工信部2025年揭榜名单", default=False)
     action_plan_aligned = models.BooleanField("符合2025年行动方案支持方向", default=False)
     # project.open_source: all three NULL = not declared (NULL, not "", is the format's null)
@@ -161,6 +157,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     # registry: whether the document carried an inline extract at all (an empty one is not none)
     has_registry = models.BooleanField("附带工商登记摘录", default=False)
+    # registry.companies: the USCCs the inline extract covers; NULL when it names none
+    registry_companies = models.JSONField("登记摘录覆盖的企业", null=True, blank=True)
+    # the file's inline official lists (`lists`, RULES.md v2), as the format writes them
+    inline_lists = models.JSONField("申报文件所附官方名单", null=True, blank=True)
     materials = models.JSONField("已提交材料", null=True, blank=True)
 
     # provenance of the import

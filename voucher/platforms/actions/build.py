@@ -4,6 +4,7 @@ consumption, imported, evaluated and submitted for the enterprise (免申即享)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +30,49 @@ from voucher.platforms.selectors import delivery_lines_of
 from voucher.policy import format as fmt
 
 
+def _document(data: dict[str, Any]) -> fmt.Application:
+    """The built document, or the refusal naming what in the platform's data the format refuses
+    (a compute line without a device from a batch processed before devices were required, say):
+    the platform withdraws the batch and sends it again, the screener cannot correct it."""
+    try:
+        return fmt.parse_application(data)
+    except fmt.FormatError as error:
+        contracts = data.get("contracts") or []
+
+        def where(path: str) -> str:
+            index = path.removeprefix("contracts[").partition("]")[0]
+            if index.isdigit() and int(index) < len(contracts):
+                return f"合同 {contracts[int(index)].get('id')} {path}"
+            return path
+
+        raise Refused(
+            "平台数据不能生成申报 (the platform's data cannot make the application): "
+            + "；".join(f"{where(path)}: {what}" for path, what in error.problems),
+            code=refusals.CONFLICT,
+            detail="the platform withdraws the batch or contract concerned and sends it again",
+            errors=[{"location": path, "message": what} for path, what in error.problems],
+        ) from None
+
+
+def _cut_to_other_terms(
+    stored: PlatformContract, lines: list[dict[str, str]], window: tuple[date, date]
+) -> list[str]:
+    """The delivery lines of `stored` outside its claim period as it is now, each described.
+
+    A processed batch cuts every row to the claim period by the second, so its lines lie inside
+    it; a line outside was cut to other terms (the contract's validity changed since), and the
+    engine would pro-rate it by days, which platform rows never are (RULES.md, Money)."""
+    first = max(window[0], date.fromisoformat(stored.document["valid_from"]))
+    last = min(window[1], date.fromisoformat(stored.document["valid_to"]))
+    period = f"{first}–{last}" if first <= last else "无 (none)"
+    return [
+        f"合同 {stored.contract_id} 的交付记录 {line['start']}–{line['end']} 不在其补贴期 "
+        f"{period} 内"
+        for line in lines
+        if not first <= date.fromisoformat(line["start"]) <= date.fromisoformat(line["end"]) <= last
+    ]
+
+
 def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEvaluation:
     """The application the enterprise never files: project, screening, contracts, consumption.
 
@@ -50,23 +94,36 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
             code=refusals.CONFLICT,
             detail=f"application {previous.reference} is {previous.state}",
         )
+    policy_round = current_effective_round().policy_round
+    window = (policy_round.window_start, policy_round.window_end)
     contracts = []
     reconciliations = []
+    stray: list[str] = []
     for stored in PlatformContract.objects.filter(
         platform=project.platform, enterprise_uscc=project.enterprise_uscc
     ).order_by("contract_id"):
         deliveries = delivery_lines_of(
             platform=project.platform, uscc=project.enterprise_uscc, contract_id=stored.contract_id
         )
+        stray += _cut_to_other_terms(stored, deliveries, window)
         contracts.append({**stored.document, "deliveries": deliveries})
         # flagged for the reviewer, never corrected: the deliveries stay the platform's figures
         reconciliations.append(
             selectors.d3_reconciliation(stored=stored)
         )  # module lookup: tests patch it
-    document = fmt.parse_application(
+    if stray:
+        raise Refused(
+            "消费明细是按合同此前的有效期或补贴期折算的，请平台撤回并重新提交消费批次 (the "
+            "consumption was cut to other terms than the contract's: the platform withdraws "
+            "and sends the batches again): " + "；".join(stray),
+            code=refusals.CONFLICT,
+            detail="a delivery line outside its contract's claim period would be pro-rated by "
+            "days; the rows are pro-rated by the second when processed (RULES.md, Money)",
+        )
+    document = _document(
         {
             "format": fmt.FORMAT_ID,
-            "round": current_effective_round().policy_round.id,
+            "round": policy_round.id,
             "submitted_on": timezone.localdate().isoformat(),
             "direction": 3,
             "applicant": project.enterprise,

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from voucher.policy.context import EvaluationContext
 from voucher.policy.format import Application
+from voucher.policy.lists import (
+    LIST_NAMES,
+    OfficialLists,
+    find_enterprise,
+    find_filing,
+    is_loaded,
+)
 from voucher.policy.money import format_yuan_grouped
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
-from voucher.policy.rules.base import define
+from voucher.policy.rules.base import Rule, define
 
 DIRECTION_NAMES = {1: "方向一", 2: "方向二", 3: "方向三", 4: "方向四"}
 
@@ -81,32 +89,80 @@ def one_direction(
     return findings
 
 
-def d1_institution(app: Application) -> Finding:
+def d1_institution(app: Application, lists: OfficialLists) -> Finding:
     a = app.applicant
     if a.entity_type != "new_rd_institution" or not a.ai_new_rd_institution:
         return D1_INSTITUTION.failed(
-            "方向一仅支持北京市人工智能领域的新型研发机构；申报单位不在该名单中。",
+            "方向一仅支持北京市人工智能领域的新型研发机构；申报单位未声明为该类机构。",
             entity_type=a.entity_type,
             ai_new_rd_institution=a.ai_new_rd_institution,
         )
-    return D1_INSTITUTION.passed("申报单位为北京市人工智能领域的新型研发机构。")
+    return _declared_on_list(
+        D1_INSTITUTION,
+        app,
+        lists,
+        "ai_new_rd_institutions",
+        "申报单位声明为北京市人工智能领域的新型研发机构",
+    )
+
+
+def _declared_on_list(
+    rule: Rule, app: Application, lists: OfficialLists, kind: str, declared: str
+) -> Finding:
+    """A declaration found on its list passes and names it; otherwise review (fail closed)."""
+    found = find_enterprise(app, lists, kind)
+    if found is not None:
+        return rule.passed(f"{declared}，见{found.describe()}。", **found.values())
+    if not is_loaded(app, lists, kind):
+        return rule.review(
+            f"{declared}，但尚未导入{LIST_NAMES[kind]}，无法核对，请审核人员核实"
+            "（no official list of this kind is loaded: no evidence）。",
+            list=kind,
+            on_list=None,
+        )
+    return rule.review(
+        f"{declared}，但{LIST_NAMES[kind]}中没有 {app.applicant.uscc}，请审核人员核实"
+        "（not on the official list in force）。",
+        list=kind,
+        on_list=False,
+    )
 
 
 def d1_topic(app: Application, rnd: PolicyRound) -> Finding:
     topic = app.project.topic
+    allowed = "、".join(rnd.d1_topics.values())
+    if topic == "other":
+        # 围绕世界模型、具身智能、AI for Science、Agent等方向: the list ends with 等
+        return D1_TOPIC.review(
+            f"项目方向为“其他”：{app.project.topic_note}。条款列举{allowed}等方向，"
+            "是否属于同类方向由审核人员判断（the clause ends with 等: a person judges it）。",
+            topic=topic,
+            topic_note=app.project.topic_note,
+        )
     if topic is None or topic not in rnd.d1_topics:
-        allowed = "、".join(rnd.d1_topics.values())
         return D1_TOPIC.failed(f"方向一项目须围绕{allowed}等方向开展研究攻关。", topic=topic)
     return D1_TOPIC.passed(f"项目方向：{rnd.d1_topics[topic]}。", topic=topic)
 
 
-def d2_qualification(app: Application) -> Finding:
+def d2_qualification(app: Application, lists: OfficialLists) -> Finding:
     p = app.project
     if p.miit_2025_list:
-        return D2_QUALIFICATION.passed("入围工信部2025年人工智能揭榜名单。", miit_2025_list=True)
+        found = _declared_on_list(
+            D2_QUALIFICATION,
+            app,
+            lists,
+            "miit_2025_list",
+            "申报单位声明入围工信部2025年人工智能揭榜名单",
+        )
+        if found.status == "pass" or not p.action_plan_aligned:
+            return found._replace(values={**found.values, "miit_2025_list": True})
     if p.action_plan_aligned:
-        return D2_QUALIFICATION.passed(
-            "项目参照两个行动方案所支持方向研发落地。", action_plan_aligned=True
+        # 参照…所支持方向研发落地 is a judgment no list can settle
+        return D2_QUALIFICATION.review(
+            "申报单位声明项目参照两个行动方案所支持方向研发落地，是否符合由审核人员判断"
+            "（alignment with the action plans is a judgment）。",
+            action_plan_aligned=True,
+            miit_2025_list=p.miit_2025_list,
         )
     return D2_QUALIFICATION.failed(
         "方向二须入围工信部2025年人工智能产业及赋能新型工业化创新任务揭榜名单，"
@@ -159,7 +215,7 @@ def d3_platform(app: Application, rnd: PolicyRound) -> Finding:
     )
 
 
-def d4_model_filing(app: Application, rnd: PolicyRound) -> Finding:
+def d4_model_filing(app: Application, rnd: PolicyRound, lists: OfficialLists) -> Finding:
     filing = app.project.model_filing
     threshold = rnd.d4_filing_on_or_after
     if filing is None:
@@ -171,8 +227,33 @@ def d4_model_filing(app: Application, rnd: PolicyRound) -> Finding:
             filing_date=filing.date,
             on_or_after=threshold,
         )
-    return D4_MODEL_FILING.passed(
-        f"{kind}备案 {filing.number}，日期 {filing.date}，不早于 {threshold}。",
-        filing_date=filing.date,
-        on_or_after=threshold,
-    )
+    declared = f"{kind}备案 {filing.number}，日期 {filing.date}，不早于 {threshold}"
+    values: dict[str, Any] = {
+        "filing_number": filing.number,
+        "filing_date": filing.date,
+        "on_or_after": threshold,
+    }
+    if not is_loaded(app, lists, "model_filings"):
+        return D4_MODEL_FILING.review(
+            f"{declared}；但尚未导入{LIST_NAMES['model_filings']}，无法核对，请审核人员核实"
+            "（no official list of filings is loaded: no evidence）。",
+            **values,
+            on_list=None,
+        )
+    found = find_filing(app, lists, filing.number, filing.date)
+    if found is None:
+        return D4_MODEL_FILING.review(
+            f"{declared}；但{LIST_NAMES['model_filings']}中没有该备案号，请审核人员核实"
+            "（the filing is not on the official list in force）。",
+            **values,
+            on_list=False,
+        )
+    if found.filed_on is not None and found.filed_on != filing.date:
+        return D4_MODEL_FILING.review(
+            f"{declared}；但{found.describe()}所载备案日期为 {found.filed_on}，与申报不一致，"
+            "请审核人员核实（the filing date differs from the list's）。",
+            **values,
+            **found.values(),
+            listed_date=found.filed_on,
+        )
+    return D4_MODEL_FILING.passed(f"{declared}，见{found.describe()}。", **values, **found.values())

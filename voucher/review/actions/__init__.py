@@ -30,6 +30,7 @@ from voucher.review.actions.materials import (
     materials_open,
     require_materials_checked,
 )
+from voucher.review.actions.official_lists import OfficialListImport, official_list_import
 from voucher.review.actions.payments import (
     clawback_refund,
     clawback_request,
@@ -54,6 +55,7 @@ __all__ = [
     "IntegrityError",
     "ListImport",
     "Mark",
+    "OfficialListImport",
     "ReviewError",
     "application_assign",
     "application_transition",
@@ -73,6 +75,7 @@ __all__ = [
     "materials_open",
     "objection_record",
     "objection_resolve",
+    "official_list_import",
     "outside_list_import",
     "payment_record",
     "publicity_publish",
