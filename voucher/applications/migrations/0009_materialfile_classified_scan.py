@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0006_move_lifecycle_to_core'),
+        ('applications', '0008_official_lists'),
     ]
 
     operations = [

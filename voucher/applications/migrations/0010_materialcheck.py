@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0007_materialfile_classified_scan'),
+        ('applications', '0009_materialfile_classified_scan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
