@@ -262,6 +262,7 @@ RULES: dict[str, Rule] = {
         staff_site(a, w) and p.can_prefill_invoices(a.user, w["d4"]).allowed
     ),
     "review:material_file": staff_on_d4,
+    "review:material_view": staff_on_d4,
     # the evaluation pages: staff; an application only for who may view it
     "applications:list": staff_site,
     "applications:detail": staff_on_d4,
@@ -277,6 +278,7 @@ RULES: dict[str, Rule] = {
             "transition",
             "resolve",
             "supplement",
+            "material_check",
             "propose",
             "payment",
             "clawback",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .browser_support import ARTIFACTS, chromium, in_thread, totp_code
 from .conftest import EXAMPLES_DIR, application_from
-from .review_support import FAST_HASHERS
+from .review_support import FAST_HASHERS, tick_materials
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ PASSWORD = "voucher-demo"
 
 
 @pytest.fixture
-def site(transactional_db, live_server, settings, django_user_model):
+def site(transactional_db, live_server, settings, django_user_model, tmp_path):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -29,6 +29,7 @@ def site(transactional_db, live_server, settings, django_user_model):
     from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.DATA_DIR = tmp_path  # the materials' uploads
     demo_load(examples_dir=EXAMPLES_DIR)
     demo_staff_ensure(password=PASSWORD)
     demo_examples_submit()
@@ -162,6 +163,18 @@ def test_a_reviewers_day(browser, site):
     finding.get_by_label("认可", exact=True).check()
     finding.get_by_label("理由").fill("补正说明已核实")
     finding.get_by_role("button", name="记录处理意见").click()
+
+    def materials_checked():  # 附件14-1, item by item (tests/test_browser_materials.py does it by hand)
+        from django.contrib.auth import get_user_model
+
+        from voucher.applications.models import Application
+
+        tick_materials(
+            Application.objects.get(pk=app_id), get_user_model().objects.get(username="shenhe")
+        )
+
+    in_thread(materials_checked)
+    page.goto(screen)
     assert page.locator("input[name=amount]").input_value() == "600000.00"
     page.get_by_role("button", name="拟定").click()
     assert page.get_by_text("已拟定审核意见").is_visible()

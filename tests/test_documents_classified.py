@@ -87,3 +87,17 @@ def test_internal_marks_are_configured(settings):
 @pytest.mark.parametrize("name", ["scan.png", "notes.txt", "old.doc"])
 def test_files_whose_text_is_not_read_give_no_hits(name):
     assert scan_for_classified_marks(b"\x89PNG\r\n\x1a\n" + "机密★5年".encode(), name) == []
+
+
+def test_the_upload_scan_says_what_it_found_for_the_file_it_passes():
+    """Kept with the stored file (MaterialFile.classified_scan) for the reviewer: text read and
+    clean; a kind not read; a file it could not read; refused with the marks."""
+    from voucher.applications.ports import SCAN_CLEAN, SCAN_NOT_READ, SCAN_REFUSED, SCAN_UNREADABLE
+    from voucher.documents.classified import upload_scan
+
+    assert upload_scan(pdf_pages("算力合同"), "c.pdf").outcome == SCAN_CLEAN
+    assert upload_scan(docx_pages(PROSE), "c.docx").outcome == SCAN_CLEAN
+    assert upload_scan(b"\x89PNG\r\n\x1a\n", "scan.png").outcome == SCAN_NOT_READ
+    assert upload_scan(b"%PDF-1.4 broken", "c.pdf").outcome == SCAN_UNREADABLE
+    refused = upload_scan(pdf_pages("机密★5年"), "c.pdf")
+    assert refused.outcome == SCAN_REFUSED and "第1页“机密★5年”" in (refused.refusal or "")

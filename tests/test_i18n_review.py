@@ -262,6 +262,50 @@ def test_the_review_screen_forms_in_english(client, team, in_review):
     assert_no_chinese(chrome(page, *_screen_data(in_review)), "review screen (reviewer)")
 
 
+def test_the_materials_their_checklist_and_a_file_in_the_page_in_english(
+    client, team, in_review, settings, tmp_path
+):
+    from voucher.review import actions
+
+    from .review_support import attach_material, minimal_pdf
+
+    settings.DATA_DIR = tmp_path
+    record = attach_material(in_review, "contract", minimal_pdf(2), "合同.pdf")
+    actions.material_check_set(
+        application=in_review,
+        material="contract",
+        marks=[actions.Mark("sealed_complete", "ok"), actions.Mark("term", "wrong", "无期限")],
+        acting_user=team["reviewer"],
+    )
+    _english(verified_client(client, team["reviewer"]))
+    page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
+    for english in (
+        "Compute contract",
+        "The complete contract, sealed",
+        "Compliant",
+        "Not compliant",
+        "No classification mark found",
+        "View in the page",
+        "Request a supplement for this item",
+        "Save the checklist",
+        "The applicant has not uploaded this material.",
+        "Not all checked yet (support cannot be proposed)",
+    ):
+        assert english in page, english
+    assert_no_chinese(chrome(page, *_screen_data(in_review), "合同.pdf"), "review screen")
+    page = client.get(
+        reverse("review:material_view", args=[in_review.pk, record.pk])
+    ).content.decode()
+    for english in ("Checklist: Compute contract", "Page 1 of 2", "Same as uploaded"):
+        assert english in page, english
+    assert_no_chinese(chrome(page, *_names(), "合同.pdf", "无期限"), "a material in the page")
+    refused = client.post(
+        reverse("review:propose", args=[in_review.pk]), {"kind": "approval"}, follow=True
+    ).content.decode()
+    assert "The materials have not all been checked, so support cannot be proposed" in refused
+    assert "validity or the service period (not compliant)" in refused
+
+
 def test_a_transition_button_and_its_refusal_in_english(client, team, in_review):
     submitted = put_in_state(in_review, "submitted")
     _english(verified_client(client, team["reviewer"]))
@@ -513,6 +557,8 @@ def test_the_labels_shown_on_review_pages_are_in_the_catalogue():
     shown += [label for _code, label in review_models.RESOLUTION_CHOICES]
     shown += [label for _code, label in review_models.LIST_KIND_CHOICES]
     shown += [label for _code, label in SERVICE_CHOICES]
+    shown += [label for _code, label in review_models.CHECK_STATUS_CHOICES]
+    shown += [label for _code, label in review_models.CLASSIFIED_SCAN_CHOICES]
     listed = set(labels.STATE_LABELS + labels.CHOICE_LABELS)
     for label in shown:
         assert label in listed, f"add {label!r} to voucher/review/labels.py"

@@ -137,11 +137,15 @@ def test_the_application_total_is_limited(draft, client, settings):
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
-    [("合同.pdf", pdf_bytes()), ("scan.PNG", png_bytes()), ("说明.docx", docx_bytes())],
+    ("name", "content", "scan"),
+    [
+        ("合同.pdf", pdf_bytes(), "clean"),
+        ("scan.PNG", png_bytes(), "not_read"),
+        ("说明.docx", docx_bytes(), "clean"),
+    ],
 )
 def test_good_files_are_stored_under_their_hash_and_fill_the_materials(
-    draft, client, settings, name, content
+    draft, client, settings, name, content, scan
 ):
     import hashlib
 
@@ -151,6 +155,7 @@ def test_good_files_are_stored_under_their_hash_and_fill_the_materials(
     record = MaterialFile.objects.get()
     assert record.sha256 == hashlib.sha256(content).hexdigest()
     assert (settings.DATA_DIR / "uploads" / record.sha256).read_bytes() == content
+    assert record.classified_scan == scan  # what the scan for classification marks found
     draft.refresh_from_db()
     assert draft.materials == ["contract"]
 

@@ -12,7 +12,7 @@ from voucher.applications.models import Decision
 from voucher.review import actions
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, make_staff, put_in_state
+from .review_support import FAST_HASHERS, make_staff, put_in_state, tick_materials
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locking is tested on PostgreSQL (CI runs it)"
@@ -63,6 +63,7 @@ def setup(transactional_db, django_user_model):
             ("a2", "bureau_approver"),
         )
     }
+    tick_materials(application, users["r1"])  # an approval may be proposed
     return application, users
 
 

@@ -32,6 +32,7 @@ from .review_support import (
     make_applicant,
     make_staff,
     put_in_state,
+    tick_materials,
     verified_client,
 )
 
@@ -54,7 +55,8 @@ def team(demo_data, django_user_model):
 
 @pytest.fixture
 def in_review(team):
-    return put_in_state(application_from("d4-small"), "in_review")
+    """In review, its materials checked (附件14-1): an approval may be proposed."""
+    return tick_materials(put_in_state(application_from("d4-small"), "in_review"), team["reviewer"])
 
 
 def test_the_proposed_amount_is_approved_max_and_a_second_person_confirms(team, in_review):
@@ -235,6 +237,7 @@ def test_payment_never_more_than_decided_and_clawback_due_six_calendar_months_la
     team, demo_data
 ):
     application = put_in_state(application_from("d4-small"), "in_review")
+    tick_materials(application, team["reviewer"])
     decision = actions.decision_propose(
         application=application, kind="approval", acting_user=team["reviewer"]
     )

@@ -9,7 +9,13 @@ from voucher.core.models import AuditEntry
 from voucher.review import actions, selectors
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, make_staff, put_in_state, verified_client
+from .review_support import (
+    FAST_HASHERS,
+    make_staff,
+    put_in_state,
+    tick_materials,
+    verified_client,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +50,7 @@ def test_my_work_splits_assigned_pending_and_unassigned(team):
 
 def test_a_proposal_waits_for_an_approver_not_for_its_proposer(team):
     application = put_in_state(application_from("d4-small"), "in_review")
+    tick_materials(application, team["reviewer"])
     decision = actions.decision_propose(
         application=application, kind="approval", acting_user=team["reviewer"]
     )

@@ -23,6 +23,7 @@ from .review_support import (
     propose,
     publicity_over,
     put_in_state,
+    tick_materials,
     verified_client,
 )
 
@@ -160,6 +161,7 @@ def test_a_proposal_that_is_no_amount_is_refused_on_the_page(client, team, in_re
 
 
 def test_a_proposal_typed_with_separators_is_read_to_the_fen(team, in_review):
+    tick_materials(in_review, team["reviewer"])
     maximum = latest(in_review).approved_max
     decision = actions.decision_propose(
         application=in_review,

@@ -28,6 +28,7 @@ from .review_support import (
     make_applicant,
     make_staff,
     put_in_state,
+    tick_materials,
     verified_client,
 )
 
@@ -52,7 +53,8 @@ def team(demo_data, django_user_model):
 
 @pytest.fixture
 def in_review(team):
-    return put_in_state(application_from("d4-small"), "in_review")
+    """In review, its materials checked (附件14-1): an approval may be proposed."""
+    return tick_materials(put_in_state(application_from("d4-small"), "in_review"), team["reviewer"])
 
 
 def _secret(user, scopes=("read", "decide"), days=30) -> str:
@@ -557,6 +559,23 @@ def test_a_refusal_names_the_input_the_action_refused_and_only_that(team, in_rev
     body = _is_problem(_post(client, path, {"kind": "approval", "amount": above}), 422)
     assert _locations(body) == ["body.payload.amount"] and above in body["detail"]
     assert not Decision.objects.exists()
+
+
+def test_the_api_proposes_no_approval_while_a_material_item_is_open(team, in_review):
+    """The API proposes through the same action: the materials' checklist (附件14-1) gates an
+    approval there too, with the items named; a rejection may still be proposed."""
+    from voucher.applications.models import MaterialCheck
+
+    MaterialCheck.objects.filter(application=in_review, material="contract", item="term").delete()
+    client = _api(team["reviewer"])
+    path = f"/applications/{in_review.pk}/decisions"
+    body = _is_problem(_post(client, path, {"kind": "approval"}), 422)
+    assert "申报材料尚未核对完毕" in body["detail"]
+    assert "算力合同：明确合同有效期或算力服务期限（未核对）" in body["detail"]
+    assert _locations(body) == []  # no input of the request is wrong
+    assert not Decision.objects.exists()
+    rejection = _post(client, path, {"kind": "rejection", "reason": "合同期限不明"})
+    assert rejection.status_code == 201, rejection.content
 
 
 def test_a_second_proposal_conflicts(team, in_review):

@@ -43,6 +43,7 @@ USER_ACTIONS: dict[str, Callable[[Any, Any], p.Check]] = {
     "prefill_invoices": p.can_prefill_invoices,
     "resolve_finding": p.can_resolve_finding,
     "request_supplement": p.can_request_supplement,
+    "check_materials": p.can_check_materials,
     "propose": p.can_propose,
     "record_payment": p.can_record_payment,
     "request_clawback": p.can_request_clawback,

@@ -150,6 +150,12 @@ def can_request_supplement(user: Any, application: Application) -> Check:
     return _reviewing(user, application, _("只有审核人员可以发起补正"))
 
 
+def can_check_materials(user: Any, application: Application) -> Check:
+    """The checklist of the materials (附件14-1): who reviews the application, while it is
+    under review (as a supplement request)."""
+    return _reviewing(user, application, _("只有审核人员可以核对申报材料"))
+
+
 def can_propose(user: Any, application: Application) -> Check:
     if r.REVIEWER not in staff_roles(user):
         return _no(_("只有市经信局审核人员可以拟定审核意见"))

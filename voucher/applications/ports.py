@@ -16,13 +16,31 @@ check counts as changed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from voucher.policy.context import RegistrySource
 
 RegistryFactory = Callable[[], RegistrySource]
 PlatformDataCheck = Callable[[Any], bool]
-ClassifiedScan = Callable[[bytes, str], str | None]  # the refusal's message, or None
+
+# What the scan of an upload for classification marks found, kept with the file it passed
+# (MaterialFile.classified_scan): its text read and no mark in it; a kind of file whose text the
+# scanner does not read (a picture, a spreadsheet); a file it could not read; refused (marks
+# found, or no scanner plugged in).
+SCAN_CLEAN = "clean"
+SCAN_NOT_READ = "not_read"
+SCAN_UNREADABLE = "unreadable"
+SCAN_REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class ClassifiedScanResult:
+    outcome: str  # one of SCAN_*
+    refusal: str | None = None  # why the upload is refused (SCAN_REFUSED), else None
+
+
+ClassifiedScan = Callable[[bytes, str], ClassifiedScanResult]
 
 _registry: list[RegistryFactory] = []
 _platform_data_checks: list[PlatformDataCheck] = []
@@ -41,12 +59,20 @@ def plug_classified_scan(scan: ClassifiedScan) -> None:
     _classified_scans[:] = [scan]
 
 
-def classified_marks_refusal(data: bytes, name: str) -> str | None:
-    """Why an upload is refused for its classification marks, or None. No scanner plugged in
-    refuses every upload: a classified file must never be stored for want of a check."""
+NO_CLASSIFIED_SCAN = "上传文件的密级标识检查不可用，暂不能接收文件"
+
+
+def classified_scan(data: bytes, name: str) -> ClassifiedScanResult:
+    """What the scan for classification marks found in an upload. No scanner plugged in refuses
+    every upload: a classified file must never be stored for want of a check."""
     if not _classified_scans:
-        return "上传文件的密级标识检查不可用，暂不能接收文件"
+        return ClassifiedScanResult(SCAN_REFUSED, NO_CLASSIFIED_SCAN)
     return _classified_scans[0](data, name)
+
+
+def classified_marks_refusal(data: bytes, name: str) -> str | None:
+    """Why an upload is refused for its classification marks, or None."""
+    return classified_scan(data, name).refusal
 
 
 def stored_registry() -> RegistrySource | None:

@@ -90,6 +90,8 @@ class CheckedUpload:
     extension: str
     content: bytes
     content_type: str
+    # what the scan for classification marks found (ports.SCAN_*), kept with the stored file
+    classified_scan: str = ""
 
 
 def sanitise_name(name: str) -> str:
@@ -217,11 +219,13 @@ def _check_pdf(data: bytes) -> None:
         raise _refuse(_("PDF 文件已损坏，无法读取。")) from None
 
 
-def _check_classified(data: bytes, name: str) -> None:
-    """The documents app's scan for classification marks (plugged in: ports.py)."""
-    refusal = ports.classified_marks_refusal(data, name)
-    if refusal:
-        raise _refuse(refusal)
+def _check_classified(data: bytes, name: str) -> str:
+    """The documents app's scan for classification marks (plugged in: ports.py): refused with
+    the marks found, or what the scan found in a file it passes (ports.SCAN_*)."""
+    result = ports.classified_scan(data, name)
+    if result.refusal or result.outcome == ports.SCAN_REFUSED:
+        raise _refuse(result.refusal or ports.NO_CLASSIFIED_SCAN)
+    return result.outcome
 
 
 def check_upload(name: str, data: bytes) -> CheckedUpload:
@@ -251,8 +255,8 @@ def check_upload(name: str, data: bytes) -> CheckedUpload:
         _check_zip(data, extension)
     elif extension == "pdf":
         _check_pdf(data)
-    _check_classified(data, safe)
-    return CheckedUpload(safe, extension, data, CONTENT_TYPES[extension])
+    scanned = _check_classified(data, safe)
+    return CheckedUpload(safe, extension, data, CONTENT_TYPES[extension], scanned)
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -271,6 +275,12 @@ def upload_store(content: bytes, sha: str) -> None:
         partial = target.with_suffix(".part")
         partial.write_bytes(content)
         partial.replace(target)
+
+
+def upload_content(sha: str) -> bytes | None:
+    """The stored bytes of an upload, or None when they are gone."""
+    path = upload_dir() / sha
+    return path.read_bytes() if path.is_file() else None
 
 
 def material_file_response(record: Any) -> FileResponse:

@@ -9,6 +9,6 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         # every upload (applications/uploads.py, below this app) is scanned for classification marks
         from voucher.applications.ports import plug_classified_scan
-        from voucher.documents.classified import upload_refusal
+        from voucher.documents.classified import upload_scan
 
-        plug_classified_scan(upload_refusal)
+        plug_classified_scan(upload_scan)

@@ -17,6 +17,13 @@ from typing import Any
 
 from django.conf import settings
 
+from voucher.applications.ports import (
+    SCAN_CLEAN,
+    SCAN_NOT_READ,
+    SCAN_REFUSED,
+    SCAN_UNREADABLE,
+    ClassifiedScanResult,
+)
 from voucher.documents.source_text import COMMITMENTS
 
 DEFAULT_EXTRA_MARKS = ("内部★", "内部资料注意保存", "内部资料，注意保存")
@@ -86,13 +93,23 @@ def _docx_pages(data: bytes) -> list[str]:
     return pages
 
 
+def _readable_kind(file_bytes: bytes, filename: str) -> str | None:
+    """ "pdf" or "docx" when the scanner reads the file's text; None for other kinds."""
+    name = filename.lower()
+    if file_bytes[:5] == b"%PDF-" or name.endswith(".pdf"):
+        return "pdf"
+    if file_bytes[:2] == b"PK" and name.endswith(".docx"):
+        return "docx"
+    return None
+
+
 def scan_for_classified_marks(file_bytes: bytes, filename: str) -> list[Hit]:
     """Classification marks in a PDF or DOCX upload, with the page of each; [] when none (or
     when the file is of a kind whose text the system does not read, such as an image)."""
-    name = filename.lower()
-    if file_bytes[:5] == b"%PDF-" or name.endswith(".pdf"):
+    kind = _readable_kind(file_bytes, filename)
+    if kind == "pdf":
         pages: Iterable[str] = _pdf_pages(file_bytes)
-    elif file_bytes[:2] == b"PK" and name.endswith(".docx"):
+    elif kind == "docx":
         pages = _docx_pages(file_bytes)
     else:
         return []
@@ -113,11 +130,17 @@ def refusal_message(hits: list[Hit]) -> str:
     )
 
 
-def upload_refusal(data: bytes, name: str) -> str | None:
-    """What refuses an uploaded file for its classification marks (plugged into the uploads'
-    check, applications/ports.py); a file the scanner cannot read was already checked there."""
+def upload_scan(data: bytes, name: str) -> ClassifiedScanResult:
+    """The scan of an uploaded file (plugged into the uploads' check, applications/ports.py):
+    refused with the pages of its marks; or passed, saying whether its text was read, is of a
+    kind not read (a picture, a spreadsheet), or could not be read (the format checks of the
+    upload passed it) — kept with the file for the reviewer."""
+    if _readable_kind(data, name) is None:
+        return ClassifiedScanResult(SCAN_NOT_READ)
     try:
         hits = scan_for_classified_marks(data, name)
     except Exception:
-        return None
-    return refusal_message(hits) if hits else None
+        return ClassifiedScanResult(SCAN_UNREADABLE)
+    if hits:
+        return ClassifiedScanResult(SCAN_REFUSED, refusal_message(hits))
+    return ClassifiedScanResult(SCAN_CLEAN)

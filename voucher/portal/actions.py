@@ -533,8 +533,10 @@ def material_file_add(
     content: bytes,
     content_type: str,
     acting_user: Any,
+    classified_scan: str = "",
 ) -> MaterialFile:
-    """Store a file that uploads.check_upload accepted, under uploads/<sha256>."""
+    """Store a file that uploads.check_upload accepted, under uploads/<sha256>, with what its
+    scan for classification marks found (CheckedUpload.classified_scan; "" not known)."""
     if material not in MATERIAL_IDS:
         raise PortalError(_("未知的材料类别。"))
     sha = hashlib.sha256(content).hexdigest()
@@ -559,6 +561,7 @@ def material_file_add(
             size=len(content),
             sha256=sha,
             content_type=content_type,
+            classified_scan=classified_scan,
             uploaded_by=acting_user,
         )
         upload_store(content, sha)
@@ -573,6 +576,7 @@ def material_file_add(
                 "name": name,
                 "size": len(content),
                 "sha256": sha,
+                "classified_scan": classified_scan,
                 "version": locked.version,
             },
         )

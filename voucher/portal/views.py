@@ -724,6 +724,7 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                         name=checked.name,
                         content=checked.content,
                         content_type=checked.content_type,
+                        classified_scan=checked.classified_scan,
                         acting_user=request.user,
                     )
                 except (UploadRefused, actions.PortalError) as exc:

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "supplement_request": "要求补正",
     "supplement_answer": "答复补正",
     "material_view": "查阅申报材料",
+    "material_download": "下载申报材料",
+    "material_check_set": "核对申报材料",
     "supplement_resubmit": "提交补正材料",
     "decision_propose": "拟定审核意见",
     "decision_confirm": "复核确认",

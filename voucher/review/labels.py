@@ -70,4 +70,12 @@ CHOICE_LABELS: Final = (
     gettext_noop("存储"),
     gettext_noop("网络"),
     gettext_noop("安全"),
+    # MaterialCheck.status
+    gettext_noop("符合"),
+    gettext_noop("不符合"),
+    # MaterialFile.classified_scan
+    gettext_noop("未检查"),
+    gettext_noop("未发现密级标志"),
+    gettext_noop("此类文件不读取文字，未检查"),
+    gettext_noop("文字无法读取，未检查"),
 )

@@ -18,6 +18,14 @@ urlpatterns = [
     path("<int:application_id>/contact/", views.contact, name="contact"),
     path("<int:application_id>/transition/<str:name>/", views.transition, name="transition"),
     path("<int:application_id>/files/<int:file_pk>/", views.material_file, name="material_file"),
+    path(
+        "<int:application_id>/files/<int:file_pk>/view/", views.material_view, name="material_view"
+    ),
+    path(
+        "<int:application_id>/materials/<slug:material>/check/",
+        views.material_check,
+        name="material_check",
+    ),
     path("<int:application_id>/resolve/", views.resolve, name="resolve"),
     path("<int:application_id>/supplement/", views.supplement, name="supplement"),
     path("<int:application_id>/propose/", views.propose, name="propose"),

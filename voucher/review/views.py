@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -39,10 +40,10 @@ from voucher.applications.models import (
     UnitPriceBand,
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
-from voucher.applications.uploads import material_file_response
-from voucher.core.audit import audit
+from voucher.applications.uploads import material_file_response, upload_content
 from voucher.core.http import row_id
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
 from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
@@ -189,6 +190,11 @@ def screen(request: HttpRequest, application_id: int) -> HttpResponse:
         request,
         "review/screen.html",
         {
+            # ?supplement=wrong (or an item's id): the supplement request filled from the
+            # materials' items judged 不符合
+            "ms": selectors.materials_section(
+                application, request.user, request.GET.get("supplement", "")
+            ),
             "s": data,
             "d": data.detail,
             "a": application,
@@ -235,11 +241,80 @@ def transition(request: HttpRequest, application_id: int, name: str) -> HttpResp
 @staff_verified
 @require_GET
 def material_file(request: HttpRequest, application_id: int, file_pk: int) -> HttpResponseBase:
-    """A material the applicant uploaded, for the staff who may view the application."""
+    """A material the applicant uploaded, downloaded by the staff who may view the application
+    (recorded)."""
     application = _application(request, application_id)
     record = get_object_or_404(MaterialFile, application=application, pk=file_pk)
-    audit(actor=request.user, action="material_view", obj=application, data={"file": record.pk})
-    return material_file_response(record)
+    response = material_file_response(record)
+    actions.material_file_seen(
+        application=application, record=record, how="download", acting_user=request.user
+    )
+    return response
+
+
+@staff_verified
+@require_GET
+def material_view(request: HttpRequest, application_id: int, file_pk: int) -> HttpResponse:
+    """A material's file in the page (its pages as pictures, rendered here), what is known of
+    it, and its material's checklist beside it; recorded, every time."""
+    application = _application(request, application_id)
+    record = get_object_or_404(MaterialFile, application=application, pk=file_pk)
+    content = upload_content(record.sha256)
+    shown = preview(content, record.content_type) if content is not None else None
+    actions.material_file_seen(
+        application=application,
+        record=record,
+        how="view",
+        pages=len(shown.pictures) if shown else 0,
+        acting_user=request.user,
+    )
+    section = selectors.materials_section(application, request.user)
+    material = selectors.material_of(section.review, record.material)
+    return render(
+        request,
+        "review/material.html",
+        {
+            "m": material,
+            "others": [x for x in material.files if x.pk != record.pk] if material else [],
+            "a": application,
+            "f": record,
+            "shown": shown,
+            "intact": content is not None and hashlib.sha256(content).hexdigest() == record.sha256,
+            "ms": section,
+        },
+    )
+
+
+@staff_verified
+@require_POST
+def material_check(request: HttpRequest, application_id: int, material: str) -> HttpResponse:
+    """The checklist of one material, judged item by item (status-<item id>, note-<item id>)."""
+    application = _application(request, application_id)
+    prefix = f"{material}."
+    marks = [
+        actions.Mark(
+            name.removeprefix("status-").removeprefix(prefix),
+            request.POST.get(name, ""),
+            request.POST.get(f"note-{name.removeprefix('status-')}", ""),
+        )
+        for name in request.POST
+        if name.startswith("status-") and request.POST.get(name)
+    ]
+    try:
+        changed = actions.material_check_set(
+            application=application, material=material, marks=marks, acting_user=request.user
+        )
+    except actions.ReviewError as exc:
+        messages.error(request, str(exc))
+        typed.keep(request)
+    else:
+        if changed:
+            messages.success(request, _("已保存核对结果"))
+        else:
+            messages.info(request, _("核对结果没有变化"))
+    if request.POST.get("next"):  # the file's page, where the checklist is beside the file
+        return HttpResponseRedirect(_next(request))
+    return redirect(f"{reverse('review:screen', args=[application_id])}#m-{material}")
 
 
 @staff_verified

@@ -63,7 +63,15 @@ from voucher.applications.models.lifecycle import (
     SupplementRequest,
     UnitPriceBand,
 )
-from voucher.applications.models.materials import MATERIAL_CHOICES, MaterialFile
+from voucher.applications.models.materials import (
+    CHECK_OK,
+    CHECK_STATUS_CHOICES,
+    CHECK_WRONG,
+    CLASSIFIED_SCAN_CHOICES,
+    MATERIAL_CHOICES,
+    MaterialCheck,
+    MaterialFile,
+)
 from voucher.applications.models.membership import (
     ADMIN,
     MEMBER,
@@ -78,6 +86,10 @@ from voucher.applications.models.official_lists import (
 
 __all__ = [
     "ADMIN",
+    "CHECK_OK",
+    "CHECK_STATUS_CHOICES",
+    "CHECK_WRONG",
+    "CLASSIFIED_SCAN_CHOICES",
     "CONFIRMED",
     "DECISION_KIND_CHOICES",
     "DECISION_STATUS_CHOICES",
@@ -115,6 +127,7 @@ __all__ = [
     "FlaggedDevice",
     "Invoice",
     "ListedEnterprise",
+    "MaterialCheck",
     "MaterialFile",
     "Membership",
     "MoneyField",

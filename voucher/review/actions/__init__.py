@@ -7,7 +7,8 @@ permissions.py; e-mails go after commit (notify.py).
 
 One module per topic: assignment (and findings), supplement, decisions, publicity (and
 objections), payments (and clawbacks), round (budget, outside lists), records (contact views,
-exports); common holds what several share.
+exports), materials (the checklist of 附件14-1, looks at the files, the proposal's gate of the
+materials); common holds what several share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from voucher.review.actions.decisions import (
     decision_confirm,
     decision_propose,
     decision_return,
+)
+from voucher.review.actions.materials import (
+    Mark,
+    material_check_set,
+    material_file_seen,
+    materials_open,
+    require_materials_checked,
 )
 from voucher.review.actions.official_lists import OfficialListImport, official_list_import
 from voucher.review.actions.payments import (
@@ -46,6 +54,7 @@ __all__ = [
     "ConflictError",
     "IntegrityError",
     "ListImport",
+    "Mark",
     "OfficialListImport",
     "ReviewError",
     "application_assign",
@@ -61,11 +70,15 @@ __all__ = [
     "decision_return",
     "export_record",
     "finding_resolve",
+    "material_check_set",
+    "material_file_seen",
+    "materials_open",
     "objection_record",
     "objection_resolve",
     "official_list_import",
     "outside_list_import",
     "payment_record",
     "publicity_publish",
+    "require_materials_checked",
     "supplement_request",
 ]

@@ -36,6 +36,7 @@ from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
 from voucher.review.actions.common import _money
+from voucher.review.actions.materials import require_materials_checked
 
 
 def _listing(items: Iterable[Any]) -> str:
@@ -129,6 +130,8 @@ def decision_propose(
                 raise ReviewError(
                     _("不予支持须列明理由：没有不通过的规则时请填写理由"), field="reason"
                 )
+        if kind == "approval":
+            require_materials_checked(locked)  # 附件14-1: every item of the checklist 符合
         decision = Decision.objects.create(
             application=locked,
             evaluation=evaluation,

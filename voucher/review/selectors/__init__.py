@@ -2,7 +2,8 @@
 
 One module per topic: queue (the queue and a staff member's own work), screen (the review
 screen and the difference between versions), dashboard (figures and the budget simulation),
-publicity (publicity, overdue clawbacks, failed notifications); common holds what several share.
+publicity (publicity, overdue clawbacks, failed notifications), materials (the checklist of
+附件14-1 and the files it is judged on); common holds what several share.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from voucher.review.selectors.dashboard import (
     budget_simulation,
     dashboard,
     monthly_series,
+)
+from voucher.review.selectors.materials import (
+    MaterialsReview,
+    MaterialsSection,
+    MaterialState,
+    material_of,
+    materials_review,
+    materials_section,
+    with_file_facts,
 )
 from voucher.review.selectors.publicity import (
     OverdueRow,
@@ -50,6 +60,9 @@ __all__ = [
     "STATE_LABELS",
     "DiffLine",
     "DirectionFigures",
+    "MaterialState",
+    "MaterialsReview",
+    "MaterialsSection",
     "MyWork",
     "OverdueRow",
     "PendingDecision",
@@ -63,6 +76,9 @@ __all__ = [
     "failed_notifications",
     "json_diff",
     "latest_diff",
+    "material_of",
+    "materials_review",
+    "materials_section",
     "monthly_series",
     "my_work",
     "open_clawbacks",
@@ -71,4 +87,5 @@ __all__ = [
     "publicity_rows",
     "review_rows",
     "review_screen",
+    "with_file_facts",
 ]

@@ -19,6 +19,7 @@ from voucher.demo.examples import (
     demo_applicant_ensure,
     demo_load,
 )
+from voucher.demo.materials import demo_materials_attach
 from voucher.demo.platforms import demo_platforms
 from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
 
         staff = demo_staff_ensure(password=DEMO_PASSWORD)
         demo_examples_submit()  # the bureau's queue starts with the examples, submitted
+        demo_materials_attach()  # a sample file per material (附件14-1) to open and check
 
         self.stdout.write(
             f"示例申报: 新导入 {len(result.imported)} 份，已存在 {len(result.existing)} 份；"
