@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:application_id>/transition/<str:name>/", views.transition, name="transition"),
     path("<int:application_id>/files/<int:file_pk>/", views.material_file, name="material_file"),
     path("<int:application_id>/resolve/", views.resolve, name="resolve"),
+    path("<int:application_id>/resolve-cross/", views.resolve_cross, name="resolve_cross"),
     path("<int:application_id>/supplement/", views.supplement, name="supplement"),
     path("<int:application_id>/propose/", views.propose, name="propose"),
     path("<int:application_id>/notice.pdf", views.notice_pdf, name="notice"),
