@@ -276,6 +276,7 @@ RULES: dict[str, Rule] = {
             "queue_export",
             "transition",
             "resolve",
+            "resolve_cross",
             "supplement",
             "propose",
             "payment",
@@ -339,6 +340,7 @@ RULES: dict[str, Rule] = {
             "decision_propose",
             "decision_confirm",
             "decision_return",
+            "cross_finding_resolve",
         ]
     },
 }
