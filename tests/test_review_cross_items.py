@@ -235,6 +235,27 @@ def test_a_unit_price_outlier_is_a_review_item(team, in_review):
 # --- the gate, in the actions ---------------------------------------------------------------------
 
 
+def test_the_issue_s_application_is_not_proposed(team, in_review):
+    """Issue 17 item 2: every example submitted, d4-small's invoice is claimed in 7 other
+    applications and its enterprise has 6 applications in 3 directions; it could be proposed
+    for approval (only the engine's review findings blocked)."""
+    for other in Application.objects.exclude(pk=in_review.pk):
+        put_in_state(other, "submitted")
+    checks = {i.finding.check: i.finding for i in cross_items(in_review)}
+    assert "被申报 8 次" in checks["DUPLICATE_INVOICE"].message
+    assert len(checks["ONE_DIRECTION"].applications) == 6
+    assert "方向2、方向3、方向4" in checks["ONE_DIRECTION"].message
+    for kind, extra in (("approval", {}), ("rejection", {"reason": "一个方向"})):
+        with pytest.raises(actions.ReviewError) as refused:
+            actions.decision_propose(
+                application=in_review, kind=kind, acting_user=team["reviewer"], **extra
+            )
+        assert {"DUPLICATE_INVOICE", "DUPLICATE_CONTRACT", "ONE_DIRECTION"} <= {
+            c for c in checks if c in str(refused.value)
+        }
+    assert not Decision.objects.exists()
+
+
 def test_no_decision_is_proposed_while_a_cross_finding_is_unresolved(
     team, in_review, claimed_elsewhere
 ):
