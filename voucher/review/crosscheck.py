@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Q
@@ -317,14 +319,16 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     )
     if not pairs:
         return []
-    active = _active_anywhere().filter(round_id=application.round_id)
-    rows = [
-        row
-        for row in Delivery.objects.filter(
-            contract__application__in=active, device__in={d for d, _ in pairs}
-        ).values_list("contract__application_id", "device", "unit", "unit_price")
-        if (row[1], row[2]) in pairs
-    ]
+    # the round's active applications' rows of those devices and units, by a join: a subquery
+    # of the active applications took half as long again at 2,000 applications
+    rows = (
+        Delivery.objects.filter(
+            reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
+            contract__application__round_id=application.round_id,
+        )
+        .exclude(contract__application__state__in=INACTIVE_STATES)
+        .values_list("contract__application_id", "device", "unit", "unit_price")
+    )
     return _device_prices(rows, {application.pk: application.reference})
 
 
