@@ -6,10 +6,10 @@ import json
 import os
 from typing import Any
 
+from voucher.staffapi.api import api
+
 
 def schema() -> Any:
-    # imported here: `python -m` runs this module before django.setup() (document() calls it)
-    from voucher.staffapi.api import api
 
     plain = api.get_openapi_schema(path_prefix="/api/v1/bureau/")
     return json.loads(json.dumps(plain))  # int status keys -> strings, as JSON has them
