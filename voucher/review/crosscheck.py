@@ -211,7 +211,7 @@ def price_findings(prices: list[DevicePrice], application_id: int) -> list[Cross
     found = []
     for d in prices:
         seen: set[Decimal] = set()
-        for app_id, reference, price in d.outliers:
+        for app_id, reference, price in sorted(d.outliers, key=lambda o: o[2]):
             if app_id != application_id or price in seen:
                 continue
             seen.add(price)
@@ -281,20 +281,23 @@ def _elsewhere_sharing(
 ) -> list[Application]:
     """The active applications of other rounds that claim an invoice number or a contract of
     one of `applications` (compared as the checks compare them)."""
-    elsewhere = _active_anywhere().exclude(round=record)
-    numbers = {
-        fmt.invoice_key(n)
-        for n in Invoice.objects.filter(
-            contract__application_id__in=[a.pk for a in applications]
-        ).values_list("number", flat=True)
-    }
-    ids = {
-        app_id
-        for app_id, number in Invoice.objects.filter(
-            contract__application__in=elsewhere
-        ).values_list("contract__application_id", "number")
-        if fmt.invoice_key(number) in numbers
-    }
+    # by joins on the other rounds' active applications (a subquery of them took longer)
+    theirs = [
+        (app_id, fmt.invoice_key(number))
+        for app_id, number in Invoice.objects.exclude(contract__application__round=record)
+        .exclude(contract__application__state__in=INACTIVE_STATES)
+        .order_by()
+        .values_list("contract__application_id", "number")
+    ]
+    ids: set[int] = set()
+    if theirs:  # the round's own numbers only when another round has any
+        numbers = {
+            fmt.invoice_key(n)
+            for n in Invoice.objects.filter(
+                contract__application_id__in=[a.pk for a in applications]
+            ).values_list("number", flat=True)
+        }
+        ids = {app_id for app_id, key in theirs if key in numbers}
     contract_keys = {
         _contract_key(c.supplier_uscc, c.contract_id)
         for a in applications
@@ -303,8 +306,12 @@ def _elsewhere_sharing(
     ids |= {
         app_id
         for app_id, supplier, contract_id in Contract.objects.filter(
-            application__in=elsewhere, supplier_uscc__in={s for s, _ in contract_keys}
-        ).values_list("application_id", "supplier_uscc", "contract_id")
+            supplier_uscc__in={s for s, _ in contract_keys}
+        )
+        .exclude(application__round=record)
+        .exclude(application__state__in=INACTIVE_STATES)
+        .order_by()
+        .values_list("application_id", "supplier_uscc", "contract_id")
         if _contract_key(supplier, contract_id) in contract_keys
     }
     return _loaded(ids)
@@ -327,6 +334,7 @@ def _prices_of(application: Application) -> list[DevicePrice]:
             contract__application__round_id=application.round_id,
         )
         .exclude(contract__application__state__in=INACTIVE_STATES)
+        .order_by()
         .values_list("contract__application_id", "device", "unit", "unit_price")
     )
     return _device_prices(rows, {application.pk: application.reference})
