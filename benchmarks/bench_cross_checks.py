@@ -9,7 +9,9 @@ one before it), in a fresh SQLite database. "neighbourhood" is what the review s
 findings, filtered to the application (`round_checks(...).for_application`). Both must give
 the same findings (checked). Goal: the screen's cost does not grow with the round, so the
 neighbourhood stays well under the whole round's time (printed side by side, and for a round
-a tenth the size).
+a tenth the size). Two parts of it do grow, as lists of plain values: the invoice numbers of
+every round (duplicates are looked for in all of them) and the unit prices of the round's rows
+of the application's devices (its UNIT_PRICE_OUTLIER findings need the round's band).
 """
 
 from __future__ import annotations

@@ -277,6 +277,7 @@ RULES: dict[str, Rule] = {
             "queue_export",
             "transition",
             "resolve",
+            "resolve_cross",
             "supplement",
             "material_check",
             "propose",
@@ -343,6 +344,7 @@ RULES: dict[str, Rule] = {
             "decision_propose",
             "decision_confirm",
             "decision_return",
+            "cross_finding_resolve",
         ]
     },
 }

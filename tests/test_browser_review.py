@@ -1,6 +1,6 @@
-"""A reviewer's day in a real Chromium: TOTP login, the queue, a review finding resolved, a
-supplement requested and answered (with its diff), a proposal, a second person approves, the
-publicity list, the payment. Screenshots land in test-artifacts/review-*.png.
+"""A reviewer's day in a real Chromium: TOTP login, the queue, a review finding and the
+cross-application findings resolved, a supplement requested and answered (with its diff), a
+proposal, a second person approves, the publicity list, the payment. Screenshots land in test-artifacts/review-*.png.
 """
 
 from __future__ import annotations
@@ -107,6 +107,25 @@ def test_a_reviewers_day(browser, site):
     finding = page.locator(".finding-review", has_text="SUPPLIER_EQUITY")
     assert "已处理：认可" in finding.locator(".resolution").inner_text()
     page.screenshot(path=str(ARTIFACTS / "review-2-finding-resolved.png"), full_page=True)
+
+    # the cross-application findings (the examples claim one invoice and one contract in other
+    # applications) are review items too: no decision while one is open, whatever the kind
+    cross = page.locator("#cross-findings")
+    assert "DUPLICATE_INVOICE" in cross.inner_text()
+    page.locator("form.propose input[name=kind][value=rejection]").check()
+    page.locator("form.propose input[name=reason]").fill("发票重复")
+    page.get_by_role("button", name="拟定").click()
+    assert page.get_by_text("还有跨申报核查项未处理").is_visible()
+    open_items = cross.locator(".cross-finding.unresolved")
+    for _ in range(open_items.count()):
+        item = open_items.first
+        item.get_by_label("认可", exact=True).check()
+        item.get_by_label("理由").fill("其他申报使用的是同一合同的其他发票金额，已核实")
+        with page.expect_navigation():
+            item.get_by_role("button", name="记录处理意见").click()
+    assert open_items.count() == 0
+    assert "已处理：认可" in cross.locator(".resolution").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "review-2b-cross-findings-resolved.png"), full_page=True)
 
     # request a supplement, item by item
     page.locator("textarea[name=items]").fill("补充付款凭证\n说明与供应方的股权关系")

@@ -1,10 +1,12 @@
 """The review screen's cross findings come from the application's neighbourhood
 (crosscheck.application_checks) and are the whole round's findings that name it, whatever the
-round holds; their cost does not grow with the round."""
+round (and the other rounds: invoices and contracts are compared with every round's) hold; their
+cost does not grow with the round."""
 
 from __future__ import annotations
 
 import random
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,8 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from voucher.applications.models import (
     Application,
     Contract,
+    Delivery,
     Enterprise,
     Invoice,
+    PolicyRoundRecord,
     RegistryShareholding,
 )
 from voucher.registry.models import Shareholding
@@ -30,17 +34,40 @@ ENTERPRISES = ["91110108MA01C3QX7B", "91110105MA02D4RY0J", "91110000600037341L"]
 SUPPLIERS = ["91110000MA00TEST01", "91110000MA00TEST02", *ENTERPRISES[:1]]
 INVOICES = ["24110000000000000001", " 24110000000000000001", "24110000000000000002", "a-3", "A-3 "]
 STATES = ["submitted", "in_review", "supplement_requested", "approved", "draft", "withdrawn"]
+PRICES = ["10", "10.5", "11", "10.2", "10.8", "60", "1"]
 
 
-def _shuffle_the_round(rng: random.Random, applications: list[Application]) -> None:
-    """Enterprises, suppliers, invoice numbers, shareholdings and states drawn from small pools,
-    so that every kind of cross finding comes up, and some not at all."""
+def _rounds(applications: list[Application]) -> list[PolicyRoundRecord]:
+    """The examples' round and an earlier one."""
+    earlier, _ = PolicyRoundRecord.objects.get_or_create(
+        code="bj-2025",
+        defaults={
+            "title": "2025",
+            "jurisdiction": "北京市",
+            "window_start": date(2024, 9, 1),
+            "window_end": date(2025, 3, 31),
+            "source_sha256": "0" * 64,
+        },
+    )
+    return [applications[0].round, earlier]
+
+
+def _shuffle_the_round(
+    rng: random.Random, applications: list[Application], rounds: list[PolicyRoundRecord]
+) -> None:
+    """Enterprises, suppliers, invoice numbers, shareholdings, unit prices, states and rounds
+    drawn from small pools, so that every kind of cross finding comes up, and some not at all."""
     enterprises = [
         Enterprise.objects.get_or_create(uscc=u, defaults={"name": u})[0] for u in ENTERPRISES
     ]
     for application in applications:
         Application.objects.filter(pk=application.pk).update(
-            enterprise=rng.choice(enterprises), state=rng.choice(STATES)
+            enterprise=rng.choice(enterprises),
+            state=rng.choice(STATES),
+            round=rounds[0] if rng.random() < 0.7 else rounds[1],
+        )
+        Delivery.objects.filter(contract__application=application).update(
+            unit_price=Decimal(rng.choice(PRICES))
         )
         for contract in Contract.objects.filter(application=application):
             contract.supplier_uscc = rng.choice(SUPPLIERS)
@@ -71,10 +98,12 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
 
     kinds: set[str] = set()
     smaller = 0
+    elsewhere = 0
     applications = list(Application.objects.order_by("id"))
+    rounds = _rounds(applications)
     for seed in range(30):
-        _shuffle_the_round(random.Random(seed), applications)
-        for record in {a.round for a in applications}:
+        _shuffle_the_round(random.Random(seed), applications, rounds)
+        for record in rounds:
             whole = round_checks(record)
             kinds |= {f.check for f in whole.findings}
             active = Application.objects.filter(round=record).exclude(state__in=INACTIVE_STATES)
@@ -83,14 +112,21 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
             ):
                 found = application_checks(application)
                 assert found == whole.for_application(application.pk), (seed, application.pk)
+                kinds |= {f.check for f in found}
+                elsewhere += any(
+                    not r.startswith(f"{record.code}-") for f in found for r in f.references
+                )
                 if application.state not in INACTIVE_STATES:
-                    smaller += len(_neighbourhood(application)) < active.count()
+                    mine, _ = _neighbourhood(application)
+                    smaller += len(mine) < active.count()
     assert smaller >= 30, smaller
+    assert elsewhere >= 30, elsewhere  # findings that name another round's application
     assert kinds == {
         "ONE_DIRECTION",
         "DUPLICATE_INVOICE",
         "DUPLICATE_CONTRACT",
         "SUPPLIER_IS_SHAREHOLDER",
+        "UNIT_PRICE_OUTLIER",
     }
 
 

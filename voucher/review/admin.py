@@ -32,6 +32,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 for model in (
     models.ReviewCase,
     models.FindingResolution,
+    models.CrossFindingResolution,
     models.SupplementRequest,
     models.Budget,
     models.PublicityList,

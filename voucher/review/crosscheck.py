@@ -1,20 +1,34 @@
-"""Checks that need the whole round: what one application alone cannot show.
+"""Checks that need more than one application: what one application alone cannot show.
 
-- one direction per enterprise (一（四）: 同一企业不可同时申报多个方向);
-- the same invoice number, or the same contract (supplier + contract number), claimed twice;
-- a supplier that is a shareholder of another applicant of the round (registry and inline extracts);
-- unit prices per device across the round: median, spread (IQR) and the outliers (UNIT_PRICE).
+- several applications of one enterprise in the round, in one direction or several
+  (一（四）: 同一企业不可同时申报多个方向; ONE_DIRECTION);
+- the same invoice number, or the same contract (supplier + contract number), claimed by another
+  application of any round (DUPLICATE_INVOICE, DUPLICATE_CONTRACT);
+- a supplier that is a shareholder of another applicant of the round (registry and inline
+  extracts; SUPPLIER_IS_SHAREHOLDER);
+- unit prices per device across the round: median, spread (IQR) and the outliers
+  (UNIT_PRICE_OUTLIER).
 
-The round's checks page reads the whole round (`round_checks`); the review screen of one
-application reads only the applications its findings could involve (`application_checks`), and
-gets the same findings.
+Drafts and withdrawn applications take part in none of them. The round's checks page reads the
+whole round (`round_checks`); the review screen and the proposal of one application read only
+the applications its findings could involve (`application_checks`), and get the same findings.
+
+Each cross finding of an application is a `review` item of it (RULES.md v2, "Fail closed"):
+`cross_items` gives them with their resolutions, keyed to each finding's identity (the check,
+what it is about, the other applications involved); a reviewer resolves one with a reason and no
+decision is proposed while one is unresolved (voucher.review.actions.crossfindings).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
+from operator import or_
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -23,6 +37,7 @@ from django.utils.translation import pgettext
 from voucher.applications.models import (
     Application,
     Contract,
+    CrossFindingResolution,
     Delivery,
     Invoice,
     PolicyRoundRecord,
@@ -32,15 +47,34 @@ from voucher.policy import format as fmt
 from voucher.registry.models import Shareholding
 
 INACTIVE_STATES = ("draft", "withdrawn")
+PRICE_OUTLIER = "UNIT_PRICE_OUTLIER"
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class CrossFinding:
-    check: str  # ONE_DIRECTION, DUPLICATE_INVOICE, DUPLICATE_CONTRACT, SUPPLIER_IS_SHAREHOLDER
+    # ONE_DIRECTION, DUPLICATE_INVOICE, DUPLICATE_CONTRACT, SUPPLIER_IS_SHAREHOLDER,
+    # UNIT_PRICE_OUTLIER
+    check: str
     clause: str
     message: str
     applications: tuple[int, ...]
     references: tuple[str, ...]
+    # what it is about: the invoice number, the supplier and contract number, the enterprise's
+    # USCC, the supplier and the enterprise it holds, the device, unit and price
+    subject: str
+
+    def identity(self, application_id: int) -> str:
+        """The finding as a review item of `application_id`: its check, its subject and the
+        other applications involved. A ninth application claiming the invoice is another
+        identity; the counts and the words of the message are not part of it."""
+        others = ",".join(str(i) for i in self.applications if i != application_id)
+        return f"{self.check}|{self.subject}|{others}"
+
+    @property
+    def named(self) -> list[tuple[int, str]]:
+        """(id, reference) of each application it names."""
+        return list(zip(self.applications, self.references, strict=True))
 
 
 @dataclass(frozen=True)
@@ -66,7 +100,46 @@ class RoundChecks:
     prices: list[DevicePrice] = field(default_factory=list)
 
     def for_application(self, application_id: int) -> list[CrossFinding]:
-        return [f for f in self.findings if application_id in f.applications]
+        """The findings that name the application, then its unit-price outliers."""
+        named = [f for f in self.findings if application_id in f.applications]
+        return named + price_findings(self.prices, application_id)
+
+
+def identity_key(identity: str) -> str:
+    """The stored key of an identity (of any length): its SHA-256, in hex."""
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CrossItem:
+    """One cross finding as a `review` item of one application, and its resolution if any."""
+
+    finding: CrossFinding
+    identity: str
+    key: str
+    resolution: CrossFindingResolution | None
+
+    @property
+    def unresolved(self) -> bool:
+        return self.resolution is None
+
+
+def cross_items(application: Application) -> list[CrossItem]:
+    """The application's cross findings as review items (one per identity), each with the
+    resolution recorded for that identity; a finding whose identity changed is unresolved."""
+    resolved = {
+        x.key: x
+        for x in CrossFindingResolution.objects.filter(application=application).select_related(
+            "resolved_by"
+        )
+    }
+    items: dict[str, CrossItem] = {}
+    for finding in application_checks(application):
+        identity = finding.identity(application.pk)
+        key = identity_key(identity)
+        if key not in items:  # two contracts with one shareholder supplier: one item
+            items[key] = CrossItem(finding, identity, key, resolved.get(key))
+    return list(items.values())
 
 
 def _active(record: PolicyRoundRecord) -> list[Application]:
@@ -94,14 +167,23 @@ def _quantile(sorted_values: list[Decimal], q: Decimal) -> Decimal:
 def unit_price_statistics(
     applications: list[Application], *, minimum_count: int = 4
 ) -> list[DevicePrice]:
-    by_device: dict[tuple[str, str], list[tuple[int, str, Decimal]]] = defaultdict(list)
     refs = {a.pk: a.reference for a in applications}
     rows = Delivery.objects.filter(
         contract__application_id__in=list(refs), device__isnull=False
     ).values_list("contract__application_id", "device", "unit", "unit_price")
+    return _device_prices(rows, refs, minimum_count=minimum_count)
+
+
+def _device_prices(
+    rows: Iterable[tuple[int, str | None, str, Any]],
+    refs: dict[int, str],
+    *,
+    minimum_count: int = 4,
+) -> list[DevicePrice]:
+    by_device: dict[tuple[str, str], list[tuple[int, str, Decimal]]] = defaultdict(list)
     for app_id, device, unit, price in rows:
         if device:
-            by_device[(device, unit)].append((app_id, refs[app_id], Decimal(price)))
+            by_device[(device, unit)].append((app_id, refs.get(app_id, ""), Decimal(price)))
     result = []
     for (device, unit), samples in sorted(by_device.items()):
         prices = sorted(p for _, _, p in samples)
@@ -117,40 +199,164 @@ def unit_price_statistics(
     return result
 
 
+def _plain(value: Decimal) -> str:
+    """A decimal without its trailing zeros, never in exponent form."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def price_findings(prices: list[DevicePrice], application_id: int) -> list[CrossFinding]:
+    """The application's unit prices that lie outside their device's band in the round: one
+    finding per device, unit and price."""
+    found = []
+    for d in prices:
+        seen: set[Decimal] = set()
+        for app_id, reference, price in sorted(d.outliers, key=lambda o: o[2]):
+            if app_id != application_id or price in seen:
+                continue
+            seen.add(price)
+            found.append(
+                CrossFinding(
+                    PRICE_OUTLIER,
+                    "14-1 一",
+                    _(
+                        "设备 %(device)s 的单价 %(price)s 元/%(unit)s 不在本轮 %(count)s 个样本的"
+                        "正常区间 %(low)s–%(high)s 内（中位数 %(median)s）"
+                    )
+                    % {
+                        "device": d.device,
+                        "price": _plain(price),
+                        "unit": d.unit,
+                        "count": d.count,
+                        "low": d.low.quantize(CENT),
+                        "high": d.high.quantize(CENT),
+                        "median": d.median.quantize(CENT),
+                    },
+                    (app_id,),
+                    (reference,),
+                    f"{d.device}|{d.unit}|{_plain(price)}",
+                )
+            )
+    return found
+
+
 def round_checks(record: PolicyRoundRecord) -> RoundChecks:
-    """The round's cross findings and its unit-price statistics (the round's checks page)."""
+    """The round's cross findings and its unit-price statistics (the round's checks page). An
+    invoice or contract also claimed in another round names that round's applications too."""
     applications = _active(record)
-    checks = _cross_findings(applications)
+    checks = _cross_findings(applications, _elsewhere_sharing(applications, record))
     checks.prices = unit_price_statistics(applications)
     return checks
 
 
 def application_checks(application: Application) -> list[CrossFinding]:
-    """The cross findings that name `application`: round_checks(...).for_application(pk), found
-    from its neighbourhood (the applications that share its enterprise, an invoice number, a
-    supplier, or a shareholding with it) rather than from the whole round. The review screen
-    shows them; the round's size then costs one list of its invoice numbers, not every
+    """The cross findings of `application`: round_checks(...).for_application(pk), found from
+    its neighbourhood (the applications that share its enterprise, an invoice number, a
+    supplier, or a shareholding with it, and the prices of its devices) rather than from the
+    whole round. The review screen shows them and a proposal waits for them; the round's size
+    then costs one list of the invoice numbers and of its devices' prices, not every
     application and contract read into objects."""
-    return _cross_findings(_neighbourhood(application)).for_application(application.pk)
+    mine, elsewhere = _neighbourhood(application)
+    if not mine:
+        return []  # a draft or a withdrawn application is not in the cross checks
+    named = _cross_findings(mine, elsewhere).for_application(application.pk)
+    return named + price_findings(_prices_of(application), application.pk)
 
 
-def _neighbourhood(application: Application) -> list[Application]:
-    """Every active application of the round that a cross finding naming `application` could
-    involve, or count: with all of them, those findings come out as for the whole round.
+def _active_anywhere() -> Any:
+    return Application.objects.exclude(state__in=INACTIVE_STATES)
+
+
+def _loaded(ids: Iterable[int]) -> list[Application]:
+    return list(
+        Application.objects.filter(pk__in=set(ids))
+        .select_related("enterprise", "round")
+        .prefetch_related("contracts")
+        .order_by("id")
+    )
+
+
+def _elsewhere_sharing(
+    applications: list[Application], record: PolicyRoundRecord
+) -> list[Application]:
+    """The active applications of other rounds that claim an invoice number or a contract of
+    one of `applications` (compared as the checks compare them)."""
+    # by joins on the other rounds' active applications (a subquery of them took longer)
+    theirs = [
+        (app_id, fmt.invoice_key(number))
+        for app_id, number in Invoice.objects.exclude(contract__application__round=record)
+        .exclude(contract__application__state__in=INACTIVE_STATES)
+        .order_by()
+        .values_list("contract__application_id", "number")
+    ]
+    ids: set[int] = set()
+    if theirs:  # the round's own numbers only when another round has any
+        numbers = {
+            fmt.invoice_key(n)
+            for n in Invoice.objects.filter(
+                contract__application_id__in=[a.pk for a in applications]
+            ).values_list("number", flat=True)
+        }
+        ids = {app_id for app_id, key in theirs if key in numbers}
+    contract_keys = {
+        _contract_key(c.supplier_uscc, c.contract_id)
+        for a in applications
+        for c in a.contracts.all()
+    }
+    ids |= {
+        app_id
+        for app_id, supplier, contract_id in Contract.objects.filter(
+            supplier_uscc__in={s for s, _ in contract_keys}
+        )
+        .exclude(application__round=record)
+        .exclude(application__state__in=INACTIVE_STATES)
+        .order_by()
+        .values_list("application_id", "supplier_uscc", "contract_id")
+        if _contract_key(supplier, contract_id) in contract_keys
+    }
+    return _loaded(ids)
+
+
+def _prices_of(application: Application) -> list[DevicePrice]:
+    """The round's unit-price statistics of the devices (and units) `application` uses."""
+    pairs = set(
+        Delivery.objects.filter(contract__application=application, device__isnull=False)
+        .exclude(device="")
+        .values_list("device", "unit")
+    )
+    if not pairs:
+        return []
+    # the round's active applications' rows of those devices and units, by a join: a subquery
+    # of the active applications took half as long again at 2,000 applications
+    rows = (
+        Delivery.objects.filter(
+            reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
+            contract__application__round_id=application.round_id,
+        )
+        .exclude(contract__application__state__in=INACTIVE_STATES)
+        .order_by()
+        .values_list("contract__application_id", "device", "unit", "unit_price")
+    )
+    return _device_prices(rows, {application.pk: application.reference})
+
+
+def _neighbourhood(application: Application) -> tuple[list[Application], list[Application]]:
+    """Every active application that a cross finding naming `application` could involve, or
+    count: with all of them, those findings come out as for the whole round. Those of its round,
+    then those of other rounds (([], []) for a draft or a withdrawn application).
 
     - its enterprise's applications (ONE_DIRECTION);
-    - those with an invoice number of its own, compared as the check compares them
+    - those of any round with an invoice number of its own, compared as the check compares them
       (DUPLICATE_INVOICE);
-    - those with one of its contracts (the same supplier and number, compared as the check
-      compares them: DUPLICATE_CONTRACT, and its count);
+    - those of any round with one of its contracts (the same supplier and number, compared as
+      the check compares them: DUPLICATE_CONTRACT, and its count);
     - the enterprises its suppliers hold, and the applications whose supplier holds it
       (SUPPLIER_IS_SHAREHOLDER).
     """
-    active = Application.objects.filter(round_id=application.round_id).exclude(
-        state__in=INACTIVE_STATES
-    )
+    anywhere = _active_anywhere()
+    active = anywhere.filter(round_id=application.round_id)
     if not active.filter(pk=application.pk).exists():
-        return []  # a draft or a withdrawn application is not in the round's checks
+        return [], []
     uscc = application.enterprise.uscc
     contract_keys = {
         _contract_key(supplier, contract_id)
@@ -160,11 +366,11 @@ def _neighbourhood(application: Application) -> list[Application]:
     }
     suppliers = {supplier for supplier, _ in contract_keys}
     # a large supplier serves much of the round: only its contracts with the same number count
-    sharing_contracts = {
-        app_id
-        for app_id, supplier, contract_id in Contract.objects.filter(
-            application__in=active, supplier_uscc__in=suppliers
-        ).values_list("application_id", "supplier_uscc", "contract_id")
+    sharing = {
+        (app_id, round_id)
+        for app_id, round_id, supplier, contract_id in Contract.objects.filter(
+            application__in=anywhere, supplier_uscc__in=suppliers
+        ).values_list("application_id", "application__round_id", "supplier_uscc", "contract_id")
         if _contract_key(supplier, contract_id) in contract_keys
     }
     numbers = {
@@ -173,17 +379,14 @@ def _neighbourhood(application: Application) -> list[Application]:
             "number", flat=True
         )
     }
-    sharing_invoices = (
-        {
-            app_id
-            for app_id, number in Invoice.objects.filter(
-                contract__application__in=active
-            ).values_list("contract__application_id", "number")
+    if numbers:
+        sharing |= {
+            (app_id, round_id)
+            for app_id, round_id, number in Invoice.objects.filter(
+                contract__application__in=anywhere
+            ).values_list("contract__application_id", "contract__application__round_id", "number")
             if fmt.invoice_key(number) in numbers
         }
-        if numbers
-        else set()
-    )
     touching = Q(holder__in=suppliers) | Q(held=uscc)
     holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
     # an application's registry extract counts for the whole round: the one that declares a
@@ -201,29 +404,35 @@ def _neighbourhood(application: Application) -> list[Application]:
             Q(enterprise__uscc__in={uscc, *held}) | Q(contracts__supplier_uscc__in=holders)
         ).values_list("pk", flat=True)
     )
-    ids |= sharing_invoices | sharing_contracts | declaring | {application.pk}
-    return list(
-        Application.objects.filter(pk__in=ids)
-        .select_related("enterprise", "round")
-        .prefetch_related("contracts")
-        .order_by("id")
-    )
+    ids |= {app_id for app_id, round_id in sharing if round_id == application.round_id}
+    ids |= declaring | {application.pk}
+    elsewhere = {app_id for app_id, round_id in sharing if round_id != application.round_id}
+    return _loaded(ids), _loaded(elsewhere)
 
 
 def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
     return supplier_uscc, contract_id.strip().upper()
 
 
-def _cross_findings(applications: list[Application]) -> RoundChecks:
-    """The cross findings among `applications` (active ones of one round, in id order)."""
+def _cross_findings(
+    applications: list[Application], elsewhere: Iterable[Application] = ()
+) -> RoundChecks:
+    """The cross findings among `applications` (active ones of one round, in id order), and
+    between them and `elsewhere` (active ones of other rounds: invoices and contracts only)."""
     by_id = {a.pk: a for a in applications}
+    everyone = {**by_id, **{a.pk: a for a in elsewhere}}
     checks = RoundChecks()
 
-    def add(check: str, clause: str, message: str, ids: set[int]) -> None:
+    def add(check: str, clause: str, message: str, ids: set[int], subject: str) -> None:
         ordered = tuple(sorted(ids))
         checks.findings.append(
             CrossFinding(
-                check, clause, message, ordered, tuple(by_id[i].reference for i in ordered)
+                check,
+                clause,
+                message,
+                ordered,
+                tuple(everyone[i].reference for i in ordered),
+                subject,
             )
         )
 
@@ -231,56 +440,60 @@ def _cross_findings(applications: list[Application]) -> RoundChecks:
     for a in applications:
         by_enterprise[a.enterprise.uscc].append(a)
     for uscc, apps in sorted(by_enterprise.items()):
+        if len(apps) < 2:
+            continue
         directions = sorted({a.direction for a in apps})
-        if len(directions) > 1:
-            add(
-                "ONE_DIRECTION",
-                "一（四）",
-                _("%(name)s（%(uscc)s）在本轮申报了多个方向：%(directions)s")
-                % {
-                    "name": apps[0].applicant_name,
-                    "uscc": uscc,
-                    "directions": pgettext("list separator", "、").join(
-                        _("方向%(n)s") % {"n": d} for d in directions
-                    ),
-                },
-                {a.pk for a in apps},
-            )
+        message = (
+            _("%(name)s（%(uscc)s）在本轮申报了多个方向：%(directions)s")
+            % {
+                "name": apps[0].applicant_name,
+                "uscc": uscc,
+                "directions": pgettext("list separator", "、").join(
+                    _("方向%(n)s") % {"n": d} for d in directions
+                ),
+            }
+            if len(directions) > 1
+            else _("%(name)s（%(uscc)s）在本轮有 %(count)s 个申报（方向%(n)s）")
+            % {"name": apps[0].applicant_name, "uscc": uscc, "count": len(apps), "n": directions[0]}
+        )
+        add("ONE_DIRECTION", "一（四）", message, {a.pk for a in apps}, uscc)
 
     invoices: dict[str, set[int]] = defaultdict(set)
     invoice_count: dict[str, int] = defaultdict(int)
     for app_id, number in Invoice.objects.filter(
-        contract__application_id__in=list(by_id)
+        contract__application_id__in=list(everyone)
     ).values_list("contract__application_id", "number"):
         key = fmt.invoice_key(number)
         invoices[key].add(app_id)
         invoice_count[key] += 1
     for number, ids in sorted(invoices.items()):
-        if invoice_count[number] > 1:
+        if invoice_count[number] > 1 and ids & by_id.keys():
             add(
                 "DUPLICATE_INVOICE",
                 "二（四）",
                 _("发票号码 %(number)s 被申报 %(times)s 次")
                 % {"number": number, "times": invoice_count[number]},
                 ids,
+                number,
             )
 
     contracts: dict[tuple[str, str], set[int]] = defaultdict(set)
     contract_count: dict[tuple[str, str], int] = defaultdict(int)
-    for a in applications:
+    for a in everyone.values():
         for c in a.contracts.all():
             contract_key = _contract_key(c.supplier_uscc, c.contract_id)
             contracts[contract_key].add(a.pk)
             contract_count[contract_key] += 1
     for (supplier, contract_no), ids in sorted(contracts.items()):
         times = contract_count[(supplier, contract_no)]
-        if times > 1:
+        if times > 1 and ids & by_id.keys():
             add(
                 "DUPLICATE_CONTRACT",
                 "二（四）",
                 _("供应方 %(supplier)s 的合同 %(contract)s 被申报 %(times)s 次")
                 % {"supplier": supplier, "contract": contract_no, "times": times},
                 ids,
+                f"{supplier}|{contract_no}",
             )
 
     applicant_usccs = {a.enterprise.uscc: a for a in applications}
@@ -316,5 +529,6 @@ def _cross_findings(applications: list[Application]) -> RoundChecks:
                         "other_reference": other.reference,
                     },
                     {a.pk, other.pk},
+                    f"{a.pk}|{c.supplier_uscc}|{held}",
                 )
     return checks

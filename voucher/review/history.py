@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "invoice_add": "添加发票",
     "application_assign": "分配承办人",
     "finding_resolve": "处理待审核项",
+    "cross_finding_resolve": "处理跨申报核查项",
     "supplement_request": "要求补正",
     "supplement_answer": "答复补正",
     "material_view": "查阅申报材料",

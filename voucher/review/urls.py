@@ -27,6 +27,7 @@ urlpatterns = [
         name="material_check",
     ),
     path("<int:application_id>/resolve/", views.resolve, name="resolve"),
+    path("<int:application_id>/resolve-cross/", views.resolve_cross, name="resolve_cross"),
     path("<int:application_id>/supplement/", views.supplement, name="supplement"),
     path("<int:application_id>/propose/", views.propose, name="propose"),
     path("<int:application_id>/notice.pdf", views.notice_pdf, name="notice"),

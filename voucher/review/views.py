@@ -338,6 +338,25 @@ def resolve(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @staff_verified
 @require_POST
+def resolve_cross(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Answer one cross-application finding (its key as the review screen showed it)."""
+    application = _application(request, application_id)
+    _run(
+        request,
+        _("已记录处理意见"),
+        lambda: actions.cross_finding_resolve(
+            application=application,
+            key=request.POST.get("key", ""),
+            resolution=request.POST.get("resolution", ""),
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+        ),
+    )
+    return redirect(f"{reverse('review:screen', args=[application_id])}#cross-findings")
+
+
+@staff_verified
+@require_POST
 def supplement(request: HttpRequest, application_id: int) -> HttpResponse:
     application = _application(request, application_id)
     items = request.POST.get("items", "").splitlines()

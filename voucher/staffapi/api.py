@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -34,7 +34,7 @@ from voucher.applications import permissions as p
 from voucher.applications.access import may
 from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
-from voucher.core.refusals import Conflict, Refused
+from voucher.core.refusals import NOT_FOUND, Conflict, Refused
 from voucher.policy.money import MAX_YUAN, parse_yuan
 from voucher.review import actions as review
 from voucher.review import selectors as review_selectors
@@ -254,6 +254,29 @@ class ResolutionOut(Schema):
     resolved_by: str
 
 
+class CrossResolutionOut(Schema):
+    resolution: Literal["accept", "reject"]
+    reason: str
+    resolved_by: str
+    resolved_at: datetime
+
+
+class CrossFindingOut(Schema):
+    key: str = Field(description="the finding's identity as a review item (SHA-256, hex)")
+    rule: str = Field(
+        description="ONE_DIRECTION, DUPLICATE_INVOICE, DUPLICATE_CONTRACT, "
+        "SUPPLIER_IS_SHAREHOLDER or UNIT_PRICE_OUTLIER"
+    )
+    clause: str
+    message: str
+    applications: list[int]
+    references: list[str]
+    identity: str = Field(description="check | subject | the other applications' ids")
+    resolution: CrossResolutionOut | None = Field(
+        description="null: unresolved, and no decision can be proposed"
+    )
+
+
 class DecisionOut(Schema):
     id: int
     application_id: int
@@ -283,6 +306,7 @@ class ApplicationOut(Schema):
     assignee: str
     evaluation: EvaluationOut | None
     resolutions: list[ResolutionOut]
+    cross_findings: list[CrossFindingOut]
     decisions: list[DecisionOut]
     open_proposal_id: int | None
 
@@ -302,6 +326,13 @@ class ProposalIn(Schema):
     )
     lowered_reason: str = Field("", max_length=2000, description="required below approved_max")
     reason: str = Field("", max_length=2000, description="rejection: added to the failed rules")
+
+
+class CrossResolutionIn(Schema):
+    resolution: Literal["accept", "reject"] = Field(
+        description="accept: treated as passed; reject: treated as failed (a reason to reject)"
+    )
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
 
 
 class ReturnIn(Schema):
@@ -380,9 +411,46 @@ def decision_propose(request: HttpRequest, application_id: int, payload: Proposa
         # the action names the input it refused, so the checks are made once, there
         where = [{"location": f"body.payload.{refused.field}", "message": str(refused)}]
         raise ApiProblem(
-            422, "不能办理 (refused)", str(refused), where if refused.field else []
+            422, "不能办理 (refused)", str(refused), where if refused.field else refused.errors
         ) from None
     return Status(201, selectors.decision_out(decision))
+
+
+@router.post(
+    "/applications/{application_id}/cross-findings/{key}/resolution",
+    response={200: CrossFindingOut, **ERRORS},
+    tags=["applications"],
+)
+def cross_finding_resolve(
+    request: HttpRequest,
+    application_id: int,
+    key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+    payload: CrossResolutionIn,
+) -> Any:
+    """Resolve one cross-application finding (reviewers), `key` as the application's
+    `cross_findings` give it, with the reason. A finding that changed since (another
+    application claims the same invoice) has another key: 404, read the application again."""
+    user = _user(request, DECIDE)
+    application = _application(user, application_id)
+    try:
+        review.cross_finding_resolve(
+            application=application,
+            key=key,
+            resolution=payload.resolution,
+            reason=payload.reason,
+            acting_user=user,
+        )
+    except review.ConflictError:
+        raise
+    except review.ReviewError as refused:
+        application.refresh_from_db()
+        _forbid(p.can_resolve_finding(user, application))
+        if refused.code == NOT_FOUND:
+            raise ApiProblem(
+                404, "没有该跨申报核查项 (no such cross finding)", str(refused)
+            ) from None
+        raise ApiProblem(422, "不能办理 (refused)", str(refused)) from None
+    return selectors.cross_finding_or_none(application, key)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import STATE_CHOICES
+from voucher.review.crosscheck import CrossItem, cross_items
 from voucher.staffapi.models import StaffApiToken
 
 STATE_LABELS = dict(STATE_CHOICES)
@@ -60,7 +61,8 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 
 def application_out(application: Application) -> dict[str, Any]:
     """The application with its stored (latest) evaluation as the engine gave it, the
-    reviewers' resolutions of its `review` findings, and its decisions."""
+    reviewers' resolutions of its `review` findings, its cross-application findings (review
+    items too) with theirs, and its decisions."""
     evaluation = latest_evaluation(application)
     resolutions = (
         FindingResolution.objects.filter(evaluation=evaluation).select_related("resolved_by")
@@ -110,9 +112,38 @@ def application_out(application: Application) -> dict[str, Any]:
             }
             for x in resolutions
         ],
+        "cross_findings": [cross_finding_out(item) for item in cross_items(application)],
         "decisions": [decision_out(d) for d in decisions],
         "open_proposal_id": next((d.pk for d in decisions if d.status == PROPOSED), None),
     }
+
+
+def cross_finding_out(item: CrossItem) -> dict[str, Any]:
+    """One cross-application finding of the application, a review item, with its resolution."""
+    finding, resolution = item.finding, item.resolution
+    return {
+        "key": item.key,
+        "rule": finding.check,
+        "clause": finding.clause,
+        "message": finding.message,
+        "applications": list(finding.applications),
+        "references": list(finding.references),
+        "identity": item.identity,
+        "resolution": None
+        if resolution is None
+        else {
+            "resolution": resolution.resolution,
+            "reason": resolution.reason,
+            "resolved_by": _username(resolution.resolved_by),
+            "resolved_at": resolution.resolved_at,
+        },
+    }
+
+
+def cross_finding_or_none(application: Application, key: str) -> dict[str, Any] | None:
+    return next(
+        (cross_finding_out(item) for item in cross_items(application) if item.key == key), None
+    )
 
 
 def contact_out(application: Application) -> dict[str, Any]:

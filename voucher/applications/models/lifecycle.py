@@ -112,6 +112,47 @@ class FindingResolution(models.Model):
         return f"{self.rule} {self.contract} {self.get_resolution_display()}"
 
 
+class CrossFindingResolution(models.Model):
+    """A reviewer's answer to one cross-application finding of an application (RULES.md "Fail
+    closed": no decision is proposed while one is unresolved), with the reason.
+
+    Keyed to the finding's identity, not to an evaluation: the check, what it is about (the
+    invoice number, the supplier's contract, the enterprise, the device and price) and the
+    other applications involved (`voucher.review.crosscheck`). When that changes (a ninth
+    application claims the same invoice), it is another finding, unresolved."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name="申报",
+        on_delete=models.CASCADE,
+        related_name="cross_resolutions",
+    )
+    rule = models.CharField("核查项", max_length=50)
+    key = models.CharField("标识摘要", max_length=64)  # SHA-256 of `identity`
+    identity = models.TextField("标识")
+    message = models.TextField("核查结果")  # as the reviewer saw it
+    resolution = models.CharField("处理", max_length=10, choices=RESOLUTION_CHOICES)
+    reason = models.TextField("理由")
+    resolved_by = models.ForeignKey(
+        USER, verbose_name="审核人", on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField("时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "跨申报核查项处理"
+        verbose_name_plural = "跨申报核查项处理"
+        ordering = ("resolved_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["application", "key"], name="one_resolution_per_cross_finding"
+            ),
+            models.CheckConstraint(name="cross_resolution_has_reason", condition=~Q(reason="")),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.get_resolution_display()}"
+
+
 class SupplementRequest(models.Model):
     """补正：the reviewer's itemised list; the applicant answers each item and resubmits."""
 

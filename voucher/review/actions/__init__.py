@@ -8,7 +8,8 @@ permissions.py; e-mails go after commit (notify.py).
 One module per topic: assignment (and findings), supplement, decisions, publicity (and
 objections), payments (and clawbacks), round (budget, outside lists), records (contact views,
 exports), materials (the checklist of 附件14-1, looks at the files, the proposal's gate of the
-materials); common holds what several share.
+materials), crossfindings (the cross-application findings as review items, and the proposal's
+gate on them); common holds what several share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import IntegrityError
 
 from voucher.applications.lifecycle import ConflictError, ReviewError, application_transition
 from voucher.review.actions.assignment import application_assign, finding_resolve
+from voucher.review.actions.crossfindings import cross_finding_resolve
 from voucher.review.actions.decisions import (
     confirmed_decision,
     decision_confirm,
@@ -65,6 +67,7 @@ __all__ = [
     "clawbacks_mark_overdue",
     "confirmed_decision",
     "contact_view",
+    "cross_finding_resolve",
     "decision_confirm",
     "decision_propose",
     "decision_return",

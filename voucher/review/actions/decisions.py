@@ -36,6 +36,7 @@ from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
 from voucher.review.actions.common import _money
+from voucher.review.actions.crossfindings import cross_findings_gate
 from voucher.review.actions.materials import require_materials_checked
 
 
@@ -86,6 +87,8 @@ def decision_propose(
             raise ReviewError(_("该申报尚未评估"))
         if Decision.objects.filter(application=locked, status=PROPOSED).exists():
             raise ConflictError(_("该申报已有待复核的审核意见，请先由复核人员确认或退回。"))
+        # RULES.md v2 "Fail closed": no decision while a cross-application finding is unresolved
+        cross_reasons = cross_findings_gate(locked)
         resolutions = list(FindingResolution.objects.filter(evaluation=evaluation))
         resolved = {(x.rule, x.contract): x for x in resolutions}
         open_reviews = [
@@ -94,7 +97,7 @@ def decision_propose(
             if f["status"] == "review" and (f["rule"], f.get("contract") or "") not in resolved
         ]
         maximum = evaluation.approved_max
-        reasons = _reasons_for_rejection(evaluation, resolutions)
+        reasons = _reasons_for_rejection(evaluation, resolutions) + cross_reasons
         if kind == "approval":
             if open_reviews:
                 raise ReviewError(

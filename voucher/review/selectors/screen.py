@@ -28,7 +28,7 @@ from voucher.applications.models import (
 from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.applications.workflow import transitions_from
 from voucher.core.models import AuditEntry
-from voucher.review.crosscheck import application_checks
+from voucher.review.crosscheck import CrossItem, cross_items
 from voucher.review.history import history_label, history_query
 from voucher.review.selectors.common import STATE_LABELS
 
@@ -133,7 +133,7 @@ class ReviewScreen:
     decisions: list[Decision]
     open_proposal: Decision | None
     diff: VersionDiff | None
-    cross: list[Any]
+    cross: list[CrossItem]  # the cross-application findings, review items like the engine's
     payments: list[PaymentRecord]
     clawbacks: list[Clawback]
     assignee: str
@@ -158,6 +158,7 @@ class ReviewScreen:
     being_corrected: bool = False
     # direction 3: the platform's data changed after the build (the figures here are the build's)
     platform_data_changed: bool = False
+    open_cross: int = 0  # the cross findings not yet resolved: no decision is proposed meanwhile
 
 
 def assignable_staff(application: Application) -> list[str]:
@@ -219,6 +220,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     contract_lines = list(
         application.contracts.prefetch_related("deliveries", "invoices", "payments")
     )
+    cross = cross_items(application)
     return ReviewScreen(
         groups=groups,
         contract_lines=contract_lines,
@@ -232,7 +234,8 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         decisions=decisions,
         open_proposal=open_proposal,
         diff=latest_diff(application),
-        cross=application_checks(application),
+        cross=cross,
+        open_cross=sum(1 for item in cross if item.unresolved),
         payments=list(PaymentRecord.objects.filter(application=application)),
         clawbacks=list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
