@@ -37,7 +37,13 @@ from voucher.review.crosscheck import (
 from voucher.staffapi import actions as token_actions
 
 from .conftest import application_from
-from .review_support import FAST_HASHERS, make_staff, put_in_state, verified_client
+from .review_support import (
+    FAST_HASHERS,
+    make_staff,
+    put_in_state,
+    tick_materials,
+    verified_client,
+)
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/bureau"
@@ -60,9 +66,11 @@ def team(demo_data, django_user_model):
 
 @pytest.fixture
 def in_review(team):
-    """d4-small, under review: alone in its round it has no cross finding and can be proposed
-    for approval at once (tests/test_review_decisions.py)."""
-    return put_in_state(application_from("d4-small"), "in_review")
+    """d4-small, under review, its materials checked: alone in its round it has no cross
+    finding and can be proposed for approval at once (tests/test_review_decisions.py)."""
+    application = put_in_state(application_from("d4-small"), "in_review")
+    tick_materials(application, team["reviewer"])
+    return application
 
 
 def _alone(application: Application) -> Application:
@@ -242,8 +250,11 @@ def test_the_issue_s_application_is_not_proposed(team, in_review):
     for other in Application.objects.exclude(pk=in_review.pk):
         put_in_state(other, "submitted")
     checks = {i.finding.check: i.finding for i in cross_items(in_review)}
-    assert "被申报 8 次" in checks["DUPLICATE_INVOICE"].message
-    assert len(checks["ONE_DIRECTION"].applications) == 6
+    # the examples (ten since RULES.md v2) share one invoice; all but one share the enterprise
+    claims = Application.objects.count()
+    assert f"被申报 {claims} 次" in checks["DUPLICATE_INVOICE"].message
+    same = Application.objects.filter(enterprise=in_review.enterprise).count()
+    assert len(checks["ONE_DIRECTION"].applications) == same >= 6
     assert "方向2、方向3、方向4" in checks["ONE_DIRECTION"].message
     for kind, extra in (("approval", {}), ("rejection", {"reason": "一个方向"})):
         with pytest.raises(actions.ReviewError) as refused:
@@ -481,3 +492,25 @@ def test_the_api_says_a_finding_that_changed_is_gone(team, in_review, claimed_el
         {"resolution": "accept", "reason": "已核实"},
     ).status_code in (404, 422)
     assert not CrossFindingResolution.objects.exists()
+
+
+def test_a_duplicate_claimed_after_the_proposal_stops_the_confirmation(
+    team, in_review, claimed_elsewhere
+):
+    (item,) = cross_items(in_review)
+    actions.cross_finding_resolve(
+        application=in_review,
+        key=item.key,
+        resolution="accept",
+        reason="已核实",
+        acting_user=team["reviewer"],
+    )
+    decision = actions.decision_propose(
+        application=in_review, kind="approval", acting_user=team["reviewer"]
+    )
+    third = _other("d2-threshold-exact", "submitted")
+    _claim_invoice_of(in_review, third)
+    with pytest.raises(actions.ReviewError, match="DUPLICATE_INVOICE"):
+        actions.decision_confirm(decision=decision, acting_user=team["approver"])
+    decision.refresh_from_db()
+    assert decision.status == "proposed"

@@ -200,6 +200,8 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
             raise ReviewError(_("核定金额超过最高可核定金额"))
         if current.kind == "approval":
             require(p.platform_data_current(locked))  # _transition checks the rest
+            # a duplicate claimed since the proposal is a new finding: the approver waits for it
+            cross_findings_gate(locked)
         before = locked.state
         application_transition(
             application=locked, transition=name, acting_user=acting_user, record=False
