@@ -66,6 +66,23 @@ def _reasons_for_rejection(
     return reasons
 
 
+def _gates_passed(application: Application, cross_refused: ReviewError | None) -> None:
+    """An approval's gates: the cross-application findings resolved and every item of the 14-1
+    materials' checklist 符合; refused naming everything still open, in one message."""
+    refusals = [] if cross_refused is None else [cross_refused]
+    try:
+        require_materials_checked(application)  # 附件14-1: every item of the checklist 符合
+    except ReviewError as refused:
+        refusals.append(refused)
+    if len(refusals) == 1:
+        raise refusals[0]
+    if refusals:
+        raise ReviewError(
+            "\n".join(str(r) for r in refusals),
+            errors=[e for r in refusals for e in r.errors],
+        )
+
+
 def decision_propose(
     *,
     application: Application,
@@ -87,8 +104,15 @@ def decision_propose(
             raise ReviewError(_("该申报尚未评估"))
         if Decision.objects.filter(application=locked, status=PROPOSED).exists():
             raise ConflictError(_("该申报已有待复核的审核意见，请先由复核人员确认或退回。"))
-        # RULES.md v2 "Fail closed": no decision while a cross-application finding is unresolved
-        cross_reasons = cross_findings_gate(locked)
+        # RULES.md v2 "Fail closed": no decision while a cross-application finding is unresolved;
+        # an approval says so together with the materials still to check (one refusal, all gates)
+        cross_refused: ReviewError | None = None
+        try:
+            cross_reasons = cross_findings_gate(locked)
+        except ReviewError as refused:
+            if kind != "approval":
+                raise
+            cross_reasons, cross_refused = [], refused
         resolutions = list(FindingResolution.objects.filter(evaluation=evaluation))
         resolved = {(x.rule, x.contract): x for x in resolutions}
         open_reviews = [
@@ -134,7 +158,7 @@ def decision_propose(
                     _("不予支持须列明理由：没有不通过的规则时请填写理由"), field="reason"
                 )
         if kind == "approval":
-            require_materials_checked(locked)  # 附件14-1: every item of the checklist 符合
+            _gates_passed(locked, cross_refused)
         decision = Decision.objects.create(
             application=locked,
             evaluation=evaluation,
