@@ -467,7 +467,7 @@ def test_a_crash_mid_batch_stores_nothing_and_the_retry_stores_one_result(a, lis
     assert ConsumptionAggregate.objects.filter(batch=batch, resource_type="compute").count() == 2
 
 
-def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(
+def test_a_killed_worker_s_batch_is_taken_again_once_its_lease_ran_out(
     a, listed, tmp_path, monkeypatch
 ):
     from .scratch_support import killed_worker_s_scratch
@@ -476,7 +476,8 @@ def test_a_killed_worker_s_batch_is_taken_again_once_its_lock_is_stale(
     ConsumptionBatch.objects.filter(pk=batch_id).update(
         status="running",
         attempts=1,
-        locked_at=timezone.now() - actions.STALE_AFTER - timedelta(seconds=1),
+        locked_at=timezone.now() - timedelta(minutes=2),
+        leased_until=timezone.now() - timedelta(seconds=1),
     )
     scratch_dir = tmp_path / "tmp"
     scratch_dir.mkdir()

@@ -159,6 +159,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
 # The application pages are for staff; a demo (`voucher demo`, or DEBUG) shows them to anyone.
 VOUCHER_PUBLIC_DEMO = _env_bool("VOUCHER_PUBLIC_DEMO", False)
 
+# The consumption worker (docs/workers.md): a batch is held under a lease its heartbeat renews;
+# another worker takes a batch whose lease ran out (its worker was killed) within a lease.
+VOUCHER_WORKER_LEASE_SECONDS = float(os.environ.get("VOUCHER_WORKER_LEASE_SECONDS", "60"))
+VOUCHER_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("VOUCHER_WORKER_HEARTBEAT_SECONDS", "15"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

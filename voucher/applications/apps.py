@@ -7,6 +7,9 @@ class ApplicationsConfig(AppConfig):
     name = "voucher.applications"
     label = "applications"
     verbose_name = "申报"
+    # `voucher backup` (voucher/core/backup.py): the uploads' store and the rows naming its files
+    backup_file_areas = (("uploads", "voucher.applications.uploads.upload_dir"),)
+    backup_file_references = (("uploads", "applications.MaterialFile", "sha256"),)
 
 
 class VoucherAdminConfig(admin_apps.AdminConfig):

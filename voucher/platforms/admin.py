@@ -45,6 +45,8 @@ class ConsumptionBatchAdmin(admin.ModelAdmin):
         "settles_contract_id",
         "status",
         "attempts",
+        "leased_until",
+        "leased_by",
         "created_at",
     )
     list_filter = ("status", "platform")

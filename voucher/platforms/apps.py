@@ -4,6 +4,9 @@ from django.apps import AppConfig
 class PlatformsConfig(AppConfig):
     name = "voucher.platforms"
     verbose_name = "方向三 · 开源平台"
+    # `voucher backup` (voucher/core/backup.py): the uploaded consumption files
+    backup_file_areas = (("platform-batches", "voucher.platforms.actions.common.batch_dir"),)
+    backup_file_references = (("platform-batches", "platforms.ConsumptionBatch", "file_sha256"),)
 
     def ready(self) -> None:
         # a decision on a direction-3 application waits for the platform's data as they are

@@ -186,8 +186,13 @@ class ConsumptionBatch(models.Model):
     file_name = models.CharField(max_length=200)
     file_size = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED, db_index=True)
+    # The worker's lease (voucher/platforms/lease.py): `attempts` is the fencing token, the
+    # attempt that may store the result; `locked_at` when it was claimed; `leased_until` when
+    # another worker may take it, renewed by the holder's heartbeat; `leased_by` host:pid.
     attempts = models.PositiveIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    leased_by = models.CharField(max_length=100, blank=True)
     summary = models.JSONField(default=dict)
     refusal = models.TextField(blank=True)
     error_report = models.TextField(blank=True)  # CSV: row, line, column, message

@@ -10,7 +10,6 @@ from __future__ import annotations
 from voucher.platforms.actions.batches import (
     MAX_ATTEMPTS,
     ROWS_PER_INSERT,
-    STALE_AFTER,
     aggregates_store,
     batch_contract_terms,
     batch_process,
@@ -54,7 +53,6 @@ __all__ = [
     "SCREENED_FIELDS",
     "SETTLEMENT_CLOSED_STATES",
     "SETTLEMENT_WINDOW",
-    "STALE_AFTER",
     "TOKEN_PREFIX",
     "Refused",
     "Screening",

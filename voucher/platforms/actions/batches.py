@@ -11,10 +11,11 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from voucher.applications.models import Application
@@ -22,7 +23,7 @@ from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES
 from voucher.core import refusals
 from voucher.core.audit import audit
-from voucher.platforms import consumption, scratch
+from voucher.platforms import consumption, lease, scratch
 from voucher.platforms.actions.common import (
     SETTLEMENT_WINDOW,
     Refused,
@@ -40,7 +41,6 @@ from voucher.platforms.models import (
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=15)  # a running batch untouched this long lost its worker
 MAX_ATTEMPTS = 5
 
 
@@ -244,25 +244,62 @@ def batch_contract_terms(batch: ConsumptionBatch) -> dict[tuple[str, str], tuple
     return terms
 
 
+def _takeable(now: datetime) -> Q:
+    """Queued, or running under a lease that ran out (its worker was killed or stalled)."""
+    return Q(status=ConsumptionBatch.QUEUED) | Q(
+        status=ConsumptionBatch.RUNNING, leased_until__lt=now
+    )
+
+
 def _claim(batch_id: int | None) -> ConsumptionBatch | None:
-    """Take one batch to process: the given one, or the oldest queued or abandoned one."""
+    """Take one batch under a lease: the given one, or the oldest queued one, else the oldest
+    whose lease ran out. Its attempt number goes up by one: the fencing token of this claim.
+
+    On PostgreSQL several workers claim at once with SELECT … FOR UPDATE SKIP LOCKED: each
+    skips the rows another is claiming. SQLite has no row locks: a conditional UPDATE (the
+    batch still as we read it) takes it, and a worker that lost the race tries the next one.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        candidates = ConsumptionBatch.objects.select_for_update(skip_locked=True)
-        if batch_id is not None:
-            candidates = candidates.filter(pk=batch_id)
-        batch = (
-            candidates.filter(status=ConsumptionBatch.QUEUED).order_by("pk").first()
-            or candidates.filter(status=ConsumptionBatch.RUNNING, locked_at__lt=now - STALE_AFTER)
-            .order_by("pk")
-            .first()
-        )
-        if batch is None:
+    candidates = ConsumptionBatch.objects.filter(_takeable(now))
+    if batch_id is not None:
+        candidates = candidates.filter(pk=batch_id)
+    order = (
+        Case(When(status=ConsumptionBatch.QUEUED, then=Value(0)), default=Value(1)),
+        "pk",
+    )
+    claimed = {
+        "status": ConsumptionBatch.RUNNING,
+        "locked_at": now,
+        "leased_until": lease.lease_end(now),
+        "leased_by": lease.worker_name(),
+    }
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            batch = candidates.select_for_update(skip_locked=True).order_by(*order).first()
+            if batch is None:
+                return None
+            before = batch.status
+            for field, value in claimed.items():
+                setattr(batch, field, value)
+            batch.attempts += 1
+            batch.save(update_fields=[*claimed, "attempts"])
+    else:
+        for found in candidates.order_by(*order)[:20]:
+            taken = ConsumptionBatch.objects.filter(
+                _takeable(now), pk=found.pk, attempts=found.attempts
+            ).update(attempts=F("attempts") + 1, **claimed)
+            if taken:
+                before = found.status
+                batch = ConsumptionBatch.objects.get(pk=found.pk)
+                break
+        else:
             return None
-        batch.status = ConsumptionBatch.RUNNING
-        batch.attempts += 1
-        batch.locked_at = now
-        batch.save(update_fields=["status", "attempts", "locked_at"])
+    if before == ConsumptionBatch.RUNNING:
+        logger.warning(
+            "batch %s: taken over as attempt %s (the lease of the worker before ran out)",
+            batch.pk,
+            batch.attempts,
+        )
     return batch
 
 
@@ -337,42 +374,49 @@ def _sqlite_page_cache(cursor: Any) -> Iterator[None]:
 def batch_process(
     *, batch_id: int | None = None, before_store: Callable[[], None] | None = None
 ) -> ConsumptionBatch | None:
-    """The job: ingest one batch and store its aggregates, all or nothing.
+    """The job: ingest one batch and store its aggregates, exactly once.
 
-    Reading and aggregating happen outside any transaction; the result is stored in one
-    transaction, so a worker that dies (or an error) leaves nothing half stored, and the batch
-    is taken again (queued after an error, or when its lock goes stale after a kill).
+    The batch is claimed under a lease (voucher/platforms/lease.py) its heartbeat renews while
+    the file is read and aggregated, outside any transaction. The result is stored in one
+    transaction that first checks the claim is still ours (the batch running under our
+    attempt number): a worker whose lease ran out and was taken over stores nothing, and a
+    worker that dies (or an error) leaves nothing half stored. The batch is taken again: queued
+    after an error, or by another worker once the lease of a killed one runs out.
     `before_store` lets the tests fail in the middle of storing.
     """
     batch = _claim(batch_id)
     if batch is None:
         return None
-    # what a worker killed in the middle of an ingest left in the temporary directory (a batch
-    # it held is taken again here, once its lock is stale); the sweep never raises
-    for leftover in scratch.sweep():
-        logger.warning("removed the scratch item of a worker that is gone: %s", leftover)
-    path = batch_dir() / batch.file_sha256
-    policy_round = current_effective_round().policy_round
-    window = (
-        SETTLEMENT_WINDOW
-        if batch.settles_application_id is not None
-        else (policy_round.window_start, policy_round.window_end)
-    )
+    attempt = batch.attempts
+    if attempt > MAX_ATTEMPTS:  # every worker before was killed reading it (out of memory?)
+        ConsumptionBatch.objects.filter(
+            pk=batch.pk, status=ConsumptionBatch.RUNNING, attempts=attempt
+        ).update(
+            status=ConsumptionBatch.FAILED,
+            refusal=f"the batch lost its worker {attempt - 1} times (killed or stalled)",
+            locked_at=None,
+            leased_until=None,
+        )
+        logger.error("batch %s: failed for good after %s attempts", batch.pk, attempt - 1)
+        return ConsumptionBatch.objects.get(pk=batch.pk)
     try:
-        try:
-            result = consumption.ingest_file(
-                path,
-                window=window,
-                contracts=batch_contract_terms(batch),
-            )
-            refusal = ""
-        except consumption.BatchRefused as refused:
-            result, refusal = consumption.IngestResult(), str(refused)
-            result.errors = refused.errors  # the bad rows found before it, if that is why
-            result.rows_rejected = len({error.row for error in refused.errors})
+        with lease.Heartbeat(batch) as heartbeat:
+            # what a worker killed in the middle of an ingest left in the temporary directory
+            # (a batch it held is taken again here, once its lease ran out); never raises
+            for leftover in scratch.sweep():
+                logger.warning("removed the scratch item of a worker that is gone: %s", leftover)
+            result, refusal = _ingest(batch)
+        if heartbeat.lost.is_set():
+            return ConsumptionBatch.objects.get(pk=batch.pk)  # another worker holds it
         with transaction.atomic():
             locked = ConsumptionBatch.objects.select_for_update().get(pk=batch.pk)
-            if locked.status != ConsumptionBatch.RUNNING or locked.attempts != batch.attempts:
+            if locked.status != ConsumptionBatch.RUNNING or locked.attempts != attempt:
+                logger.warning(
+                    "batch %s: attempt %s lost its lease to attempt %s; its result is dropped",
+                    batch.pk,
+                    attempt,
+                    locked.attempts,
+                )
                 return locked  # another worker took it over: its result counts, not ours
             locked.aggregates.all().delete()
             aggregates_store(batch=locked, result=result)
@@ -384,6 +428,7 @@ def batch_process(
             locked.error_report = consumption.errors_csv(result.errors)
             locked.finished_at = timezone.now()
             locked.locked_at = None
+            locked.leased_until = None
             locked.save()
             audit(
                 actor=None,
@@ -393,11 +438,35 @@ def batch_process(
             )
         return locked
     except Exception as error:
-        batch.refresh_from_db()
-        batch.status = (
-            ConsumptionBatch.FAILED if batch.attempts >= MAX_ATTEMPTS else ConsumptionBatch.QUEUED
+        # back to the queue (or failed for good), unless another worker holds it by now
+        ConsumptionBatch.objects.filter(
+            pk=batch.pk, status=ConsumptionBatch.RUNNING, attempts=attempt
+        ).update(
+            status=(
+                ConsumptionBatch.FAILED if attempt >= MAX_ATTEMPTS else ConsumptionBatch.QUEUED
+            ),
+            refusal=f"{type(error).__name__}: {error}"[:2000],
+            locked_at=None,
+            leased_until=None,
         )
-        batch.refusal = f"{type(error).__name__}: {error}"[:2000]
-        batch.locked_at = None
-        batch.save(update_fields=["status", "refusal", "locked_at"])
         raise
+
+
+def _ingest(batch: ConsumptionBatch) -> tuple[consumption.IngestResult, str]:
+    """Read and aggregate the batch's file: (result, refusal of the whole file or "")."""
+    path = batch_dir() / batch.file_sha256
+    policy_round = current_effective_round().policy_round
+    window = (
+        SETTLEMENT_WINDOW
+        if batch.settles_application_id is not None
+        else (policy_round.window_start, policy_round.window_end)
+    )
+    try:
+        return consumption.ingest_file(
+            path, window=window, contracts=batch_contract_terms(batch)
+        ), ""
+    except consumption.BatchRefused as refused:
+        result = consumption.IngestResult()
+        result.errors = refused.errors  # the bad rows found before it, if that is why
+        result.rows_rejected = len({error.row for error in refused.errors})
+        return result, str(refused)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voucher.platforms import actions
+from voucher.platforms import actions, lease
 from voucher.platforms.models import ApiToken, Platform
 
 
@@ -71,6 +71,10 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             self.stdout.write(f"{found.code}\t{found.name}\t{found.uscc}")
         elif what == "worker":
+            self.stdout.write(
+                f"worker {lease.worker_name()}: lease {lease.lease_duration().total_seconds():g} s, "
+                f"heartbeat every {lease.heartbeat_interval():g} s"
+            )
             while True:
                 try:
                     batch = actions.batch_process()
