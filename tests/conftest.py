@@ -105,3 +105,11 @@ def application_from(folder: str, name: str = "application.json"):
     from voucher.applications.models import Application
 
     return Application.objects.get(source_name=f"examples/{folder}/{name}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_checkpoints_in_a_temporary_folder(tmp_path_factory):
+    """Checkpoints written while the tests run go to a folder of their own, not ./var."""
+    from django.conf import settings
+
+    settings.VOUCHER_AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
