@@ -105,3 +105,14 @@ def application_from(folder: str, name: str = "application.json"):
     from voucher.applications.models import Application
 
     return Application.objects.get(source_name=f"examples/{folder}/{name}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_checkpoints_in_a_temporary_folder(tmp_path_factory):
+    """No automatic audit checkpoints while the tests run: a test's rolled-back entries would be
+    pinned for the next test's verify. Tests that want them (test_core_audit) turn them on, in a
+    folder of their own; nothing is written to ./var."""
+    from django.conf import settings
+
+    settings.VOUCHER_AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
+    settings.VOUCHER_AUDIT_CHECKPOINT_EVERY = 0

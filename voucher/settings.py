@@ -4,6 +4,7 @@ DATABASE_URL   e.g. postgres://user@127.0.0.1:5432/voucher; default SQLite in VO
 VOUCHER_DATA_DIR  where the SQLite file and uploads live (default ./var)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS
 VOUCHER_PUBLIC_DEMO  show the application pages without a login (set by `voucher demo`)
+VOUCHER_AUDIT_KEY / VOUCHER_AUDIT_KEY_FILE, VOUCHER_AUDIT_CHECKPOINT_DIR  the audit log (docs/audit.md)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("VOUCHER_DATA_DIR", Path.cwd() / "var")).resolve()
@@ -163,6 +165,27 @@ VOUCHER_PUBLIC_DEMO = _env_bool("VOUCHER_PUBLIC_DEMO", False)
 # another worker takes a batch whose lease ran out (its worker was killed) within a lease.
 VOUCHER_WORKER_LEASE_SECONDS = float(os.environ.get("VOUCHER_WORKER_LEASE_SECONDS", "60"))
 VOUCHER_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("VOUCHER_WORKER_HEARTBEAT_SECONDS", "15"))
+
+# The audit log (docs/audit.md). Its HMAC keys live outside the database: VOUCHER_AUDIT_KEY, or
+# VOUCHER_AUDIT_KEY_FILE (one key a line); the first signs, the others are retired keys still
+# accepted by `voucher audit verify`. Without one, development and tests use a key derived from
+# SECRET_KEY; production (as for SECRET_KEY above) refuses to start.
+_audit_key_file = os.environ.get("VOUCHER_AUDIT_KEY_FILE", "")
+try:
+    _audit_keys = Path(_audit_key_file).read_text() if _audit_key_file else ""
+except OSError as exc:
+    raise ImproperlyConfigured(f"VOUCHER_AUDIT_KEY_FILE cannot be read: {exc}") from exc
+VOUCHER_AUDIT_KEYS = (_audit_keys or os.environ.get("VOUCHER_AUDIT_KEY", "")).split()
+if any(len(key) < 32 for key in VOUCHER_AUDIT_KEYS):
+    raise ImproperlyConfigured("an audit key has at least 32 characters (openssl rand -hex 32)")
+if not VOUCHER_AUDIT_KEYS and not DEBUG and os.environ.get("VOUCHER_REQUIRE_SECRET_KEY"):
+    raise ImproperlyConfigured("VOUCHER_AUDIT_KEY or VOUCHER_AUDIT_KEY_FILE must be set")
+# Signed checkpoints of the log's head, appended outside the database every N entries and by
+# `voucher audit checkpoint` (cron or a systemd timer); 0 turns the automatic ones off.
+VOUCHER_AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("VOUCHER_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
+)
+VOUCHER_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("VOUCHER_AUDIT_CHECKPOINT_EVERY", "100"))
 
 LOGGING = {
     "version": 1,

@@ -5,9 +5,11 @@ AuditEntry in the same transaction, so the log cannot miss a write that happened
 nor record one that was rolled back.
 
 The log is append-only and hash-chained: each entry carries the hash of the one
-before it and a hash of its own content, and `AuditChainHead` remembers the last
-one, so `voucher audit verify` finds any entry edited, deleted or inserted in the
-database behind the application's back.
+before it and an HMAC-SHA256 of every one of its columns under a key kept outside
+the database (settings.VOUCHER_AUDIT_KEYS), `AuditChainHead` remembers the last
+one, and signed checkpoints of the head are appended to files outside the
+database, so `voucher audit verify` finds any entry edited, deleted, inserted or
+re-linked behind the application's back (docs/audit.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 GENESIS = "0" * 64
+LEGACY = 1  # before issue 18: unkeyed SHA-256 of some columns (checked up to the first keyed)
+KEYED = 2  # HMAC-SHA256 of every column under a key outside the database
 
 
 class AppendOnlyError(Exception):
@@ -26,12 +30,17 @@ class AppendOnlyError(Exception):
 
 
 class AuditEntry(models.Model):
+    # Numbered without gaps (1, 2, 3 …) in the order written; the id may skip numbers.
+    sequence = models.BigIntegerField("序号", unique=True, editable=False)
+    version = models.PositiveSmallIntegerField("哈希版本", editable=False)
+    key_id = models.CharField("密钥标识", max_length=16, blank=True, editable=False)
+    # PROTECT: the HMAC covers actor_id, so a user who acted is deactivated, never deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="操作人",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # Kept as text too: the log must still say who it was after the user is deleted.
@@ -67,6 +76,7 @@ class AuditChainHead(models.Model):
     """One row: the hash of the newest entry. Locked while appending, so the chain never forks."""
 
     last_entry_id = models.BigIntegerField(null=True)
+    last_sequence = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
 
     class Meta:
@@ -74,4 +84,4 @@ class AuditChainHead(models.Model):
         verbose_name_plural = "操作日志链头"
 
     def __str__(self) -> str:
-        return f"#{self.last_entry_id} {self.last_hash[:12]}"
+        return f"#{self.last_sequence} {self.last_hash[:12]}"
