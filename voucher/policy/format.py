@@ -558,7 +558,35 @@ def _fast_schema(schema: Any) -> Any:
     }
 
 
-_FAST_VALIDATOR = SchemaValidator(_fast_schema(Application.__pydantic_core_schema__))
+def _models(schema: Any) -> set[type[BaseModel]]:
+    if isinstance(schema, list):
+        return set().union(*(_models(s) for s in schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = {schema["cls"]} if schema.get("type") == "model" else set()
+    for key, value in schema.items():
+        if key not in ("function", "serialization", "metadata", "cls"):
+            found |= _models(value)
+    return found
+
+
+def _fast_validator() -> SchemaValidator:
+    """The validator of `_fast_schema`. pydantic-core would reuse each model class's own
+    validator (its "prebuilt" one: the Python validators) for the models inside; it does so
+    only for a class marked complete, so the mark is lifted while this one is built. Done once,
+    while this module is imported: no other thread holds these classes yet."""
+    schema = _fast_schema(Application.__pydantic_core_schema__)
+    models = _models(schema)
+    try:
+        for model in models:
+            model.__pydantic_complete__ = False
+        return SchemaValidator(schema)
+    finally:
+        for model in models:
+            model.__pydantic_complete__ = True
+
+
+_FAST_VALIDATOR = _fast_validator()
 
 
 def _fast_checks_pass(application: Application) -> bool:
