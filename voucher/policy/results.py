@@ -21,8 +21,13 @@ OUTCOME_LABELS = {
 STATUS_LABELS = {"pass": "通过", "fail": "不通过", "review": "待审核", "info": "说明"}
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # JSON as they are (exact types only)
+
+
 def _plain(value: Any) -> Any:
     """JSON-ready form of a finding's value: exact decimals, ISO dates."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Decimal):
         text = format(value, "f")
         if "." in text:
@@ -52,13 +57,16 @@ class Finding(NamedTuple):
     values: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
+        # some thirty per application in `voucher evaluate --json`: a value is converted only
+        # when it is not JSON already
+        rule, status, clause, contract, message, values = self
         return {
-            "rule": self.rule,
-            "status": self.status,
-            "clause": self.clause,
-            "contract": self.contract,
-            "message": self.message,
-            "values": {k: _plain(v) for k, v in self.values.items()},
+            "rule": rule,
+            "status": status,
+            "clause": clause,
+            "contract": contract,
+            "message": message,
+            "values": {k: v if type(v) in _AS_IS else _plain(v) for k, v in values.items()},
         }
 
 

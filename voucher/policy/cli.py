@@ -1,0 +1,163 @@
+"""`voucher evaluate FILE… [--json] [--pretty] [--round ID]` without Django.
+
+The command reads files and prints, and needs no database: `voucher` (voucher/__main__.py)
+dispatches it here before Django's settings are imported, so a run pays no Django start-up.
+The management command (voucher/core/management/commands/evaluate.py, for `manage.py` and
+`call_command`) runs the same `run`. Behaviour and exit codes are those of the command:
+results on stdout, every bad document's `file: path: what` on stderr and exit status 2.
+
+`--json` prints compact JSON (orjson) when stdout is not a terminal, two-space indented when it
+is or with `--pretty`; the values are the same, money as strings with exactly two decimals
+(Evaluation.to_json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import orjson
+
+from voucher.policy.engine import evaluate
+from voucher.policy.format import Application, FormatError, load_application_file
+from voucher.policy.report import batch_json, text_report
+from voucher.policy.results import Evaluation
+from voucher.policy.round import PolicyRound, RoundError, get_round, get_rounds
+
+HELP = (
+    "按 RULES.md 审查算力券申报文件（多个文件为一批，同一企业多方向申报跨文件判断）。"
+    " Evaluate compute-voucher applications; several files are one batch."
+)
+EXIT_BAD_INPUT = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="compute-voucher/application@1 JSON"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the JSON of APPLICATION_FORMAT.md"
+    )
+    parser.add_argument(
+        "--pretty",
+        action="store_true",
+        help="indent the JSON (the default when stdout is a terminal; compact otherwise)",
+    )
+    parser.add_argument(
+        "--round",
+        metavar="ID",
+        help="evaluate under this round instead of the one each file names (what-if)",
+    )
+
+
+def run(
+    names: Sequence[str],
+    *,
+    as_json: bool,
+    round_id: str | None,
+    pretty: bool,
+    out: IO[bytes],
+    err: IO[str],
+) -> int:
+    """Evaluate `names` as one batch and print; 0, or 2 with the problems on `err`."""
+    problems: list[str] = []
+    try:
+        get_rounds()
+        forced = get_round(round_id) if round_id else None
+    except RoundError as exc:
+        return _fail([f"--round: {exc}"], err)
+    # A batch makes many objects and no cycles: the cyclic collector would only rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        documents: list[Application] = []
+        for name in names:
+            try:
+                doc = load_application_file(Path(name))
+            except FormatError as exc:
+                problems += [f"{name}: {path}: {what}" for path, what in exc.problems]
+                continue
+            if forced is None:
+                try:
+                    get_round(doc.round)
+                except RoundError as exc:
+                    problems.append(f"{name}: round: {exc}")
+                    continue
+            documents.append(doc)
+        if problems:
+            return _fail(problems, err)
+        results = _evaluate(documents, names, forced)
+        if as_json:
+            payload = batch_json(list(zip(names, results, strict=True)))
+            option = orjson.OPT_INDENT_2 if pretty else 0
+            out.write(orjson.dumps(payload, option=option) + b"\n")
+        else:
+            for name, doc, ev in zip(names, documents, results, strict=True):
+                report = text_report(name, doc.applicant.name, doc.applicant.uscc, ev)
+                out.write(f"{report}\n\n".encode())
+        return 0
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(
+    documents: list[Application], names: Sequence[str], forced: PolicyRound | None
+) -> list[Evaluation]:
+    """One batch per round (ONE_DIRECTION never crosses rounds); results in file order."""
+    by_round: dict[str, list[int]] = {}
+    for i, doc in enumerate(documents):
+        by_round.setdefault(forced.id if forced else doc.round, []).append(i)
+    results: list[Evaluation | None] = [None] * len(documents)
+    for round_id, indexes in by_round.items():
+        evaluated = evaluate(
+            [documents[i] for i in indexes],
+            get_round(round_id),
+            references=[names[i] for i in indexes],
+        )
+        for i, ev in zip(indexes, evaluated, strict=True):
+            results[i] = ev
+    return [r for r in results if r is not None]
+
+
+def _fail(problems: list[str], err: IO[str]) -> int:
+    for line in problems:
+        err.write(line + "\n")
+    return EXIT_BAD_INPUT
+
+
+class _NotOurs(Exception):
+    """Arguments this parser does not take (Django's own options, --help, a mistake): the
+    Django command handles them, with its usage and messages."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotOurs(message)
+
+    def print_help(self, file: Any = None) -> None:
+        raise _NotOurs("help")
+
+
+def main(argv: Sequence[str], prog: str = "voucher evaluate") -> int | None:
+    """Run `evaluate` with `argv` (after the word evaluate); None when Django's command
+    should run it instead (an option only it knows, --help, a usage error)."""
+    parser = _Parser(prog=prog, description=HELP, add_help=True)
+    add_arguments(parser)
+    try:
+        options = parser.parse_args(list(argv))
+    except _NotOurs:
+        return None
+    sys.stdout.flush()
+    return run(
+        options.files,
+        as_json=options.json,
+        round_id=options.round,
+        pretty=options.pretty or sys.stdout.isatty(),
+        out=sys.stdout.buffer,
+        err=sys.stderr,
+    )
