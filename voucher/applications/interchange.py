@@ -360,6 +360,29 @@ def _as_written(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
 
 
+class StoredDataRefused(fmt.FormatError, Refused):
+    """An application whose stored data does not fit the format: a FormatError to the callers
+    that list its problems (the portal's self-check, the direction-3 build), a conflict to the
+    rest (RefusedPageMiddleware, the APIs' problem documents)."""
+
+    code = CONFLICT
+
+    def __init__(self, application: models.Application, problems: list[tuple[str, str]]):
+        fmt.FormatError.__init__(self, problems)
+        Refused.__init__(
+            self,
+            _(
+                "申报 %(reference)s 的已存数据不符合现行申报格式（%(problems)s），"
+                "请退回申报单位补正后再办理"
+            )
+            % {
+                "reference": application.reference,
+                "problems": "；".join(f"{path}：{what}" for path, what in problems[:5]),
+            },
+            errors=[{"location": path, "message": what} for path, what in problems],
+        )
+
+
 def application_export(application: models.Application) -> fmt.Application:
     """The application as the interchange document (validated again on the way out)."""
     a = application
@@ -481,19 +504,9 @@ def application_export(application: models.Application) -> fmt.Application:
         return fmt.parse_application(json.loads(json.dumps(data, default=_json_default)))
     except fmt.FormatError as exc:
         # stored under an older format (a compute row saved without a device before RULES.md
-        # v2): a refusal naming the fields, never a traceback; the bureau returns it for 补正
-        raise Refused(
-            _(
-                "申报 %(reference)s 的已存数据不符合现行申报格式（%(problems)s），"
-                "请退回申报单位补正后再办理"
-            )
-            % {
-                "reference": a.reference,
-                "problems": "；".join(f"{path}：{what}" for path, what in exc.problems[:5]),
-            },
-            code=CONFLICT,
-            errors=[{"location": path, "message": what} for path, what in exc.problems],
-        ) from None
+        # v2), or a draft not filled in yet: the portal lists the problems; anywhere else it is
+        # a refusal naming the fields (a 409 page), never a traceback
+        raise StoredDataRefused(a, exc.problems) from None
 
 
 def _json_default(value: Any) -> str:
