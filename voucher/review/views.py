@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -12,13 +13,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, reverse
+from django.urls import resolve as resolve_path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
+from voucher.accounts import enrolment
 from voucher.applications import actions as application_actions
 from voucher.applications import otp
 from voucher.applications import parameters as params
@@ -96,6 +99,18 @@ def _date(value: str | None, default: date | None = None) -> date:
 # --- login --------------------------------------------------------------------------------------
 
 
+def _enrolment_for(target: str, user: Any) -> bool:
+    """Whether `target` (the login's next page) is an open enrolment link of `user`."""
+    try:
+        match = resolve_path(target.split("?", 1)[0])
+    except Resolver404:
+        return False
+    if match.view_name != "review:otp_enrol":
+        return False
+    found = enrolment.enrolment_find(match.kwargs.get("token", ""))
+    return found is not None and found.user_id == user.pk
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
@@ -105,31 +120,56 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request.POST.get("otp_token", ""),
             request,
         )
+        if user is not None and device is None and not _enrolment_for(_next(request), user):
+            # no device yet: a password alone never shows a secret, only the link does
+            user, error = None, _("请使用管理员发送的绑定链接完成验证器绑定")
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if device is None:
-                return redirect("review:otp_setup")
+                return redirect(_next(request))  # the enrolment link
             otp_login(request, device)
             return HttpResponseRedirect(_next(request))
     return render(request, "review/login.html", {"error": error, "next": _next(request)})
 
 
 def otp_setup(request: HttpRequest) -> HttpResponse:
+    """A staff member without a device, in a password session: no secret here, only the way."""
     user: Any = request.user
     if not user.is_authenticated:
         return redirect("review:login")
     if otp.confirmed_device(user) is not None and not user.is_verified():
         return redirect("review:login")
-    device = otp.pending_device(user)
+    return render(request, "review/otp_setup.html")
+
+
+@require_http_methods(["GET", "POST"])
+def otp_enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link: after the password login, its owner sees the secret and confirms it."""
+    found = enrolment.enrolment_find(token)
+    if found is None:
+        return render(request, "review/otp_enrol.html", {"invalid": True}, status=404)
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect(f"{reverse('review:login')}?{urlencode({'next': request.path})}")
+    if found.user_id != user.pk:
+        raise PermissionDenied(_("此绑定链接不属于当前登录的账号"))
+    device = enrolment.enrolment_device(found)
     if request.method == "POST":
-        if otp.confirm(device, request.POST.get("otp_token", "")):
-            otp_login(request, device)
+        try:
+            confirmed = enrolment.enrolment_confirm(
+                token=token, code=request.POST.get("otp_token", ""), acting_user=user
+            )
+        except enrolment.EnrolmentError as exc:
+            messages.error(request, exc.message)
+            return redirect("review:login")
+        if confirmed is not None:
+            otp_login(request, confirmed)
             messages.success(request, _("动态验证码已启用"))
             return redirect("review:queue")
         messages.error(request, _("验证码不正确，请按验证器上当前显示的六位数字输入"))
     return render(
         request,
-        "review/otp_setup.html",
+        "review/otp_enrol.html",
         {"secret": otp.secret_base32(device), "url": device.config_url},
     )
 
