@@ -1,0 +1,88 @@
+"""Issue 18, item 5: holes found before production, each shut and kept shut here."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from voucher.core.spreadsheets import cell
+
+from .conftest import application_from
+from .review_support import (
+    FAST_HASHERS,
+    make_staff,
+    publicity_over,
+    put_in_state,
+    verified_client,
+)
+
+EVIL = '=HYPERLINK("http://evil.example/","点此领取")'
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def auditor(demo_data, django_user_model):
+    return make_staff(django_user_model, "auditor", "auditor")
+
+
+@pytest.fixture
+def evil_application(demo_data):
+    application = put_in_state(application_from("d4-small"), "in_review")
+    type(application).objects.filter(pk=application.pk).update(applicant_name=EVIL)
+    application.refresh_from_db()
+    return application
+
+
+# --- 1. formula injection ------------------------------------------------------------------------
+
+
+def _cells(content: bytes) -> list:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [c for row in sheet.iter_rows() for c in row]
+
+
+def _the_evil_cell(content: bytes):
+    found = [c for c in _cells(content) if isinstance(c.value, str) and "evil.example" in c.value]
+    assert found, "the applicant's name is missing from the export"
+    return found
+
+
+def test_a_formula_in_a_name_is_text_in_the_review_list_export(client, auditor, evil_application):
+    verified_client(client, auditor)
+    response = client.get("/review/export.xlsx?state=in_review")
+    assert response.status_code == 200
+    for c in _the_evil_cell(response.content):
+        assert c.data_type == "s" and c.value == "'" + EVIL
+    numbers = [c for c in _cells(response.content) if isinstance(c.value, int | float)]
+    assert numbers and all(c.data_type == "n" for c in numbers)  # numbers stay numbers
+
+
+def test_a_formula_in_a_name_is_text_in_the_publicity_export(client, auditor, evil_application):
+    publicity = publicity_over(evil_application, auditor)
+    verified_client(client, auditor)
+    response = client.get(f"/review/publicity/{publicity.pk}/export.xlsx")
+    assert response.status_code == 200
+    for c in _the_evil_cell(response.content):
+        assert c.data_type == "s" and c.value.startswith("'")
+
+
+def test_the_platforms_error_report_quotes_a_formula_as_text():
+    from voucher.platforms.consumption import RowError, errors_csv
+
+    report = errors_csv([RowError(2, "=cmd|' /C calc'!A0", "@SUM(1+1)")])
+    rows = list(csv.reader(io.StringIO(report)))
+    assert rows[1][2] == "'=cmd|' /C calc'!A0" and rows[1][3] == "'@SUM(1+1)"
+    assert rows[1][0] == "2"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_is_quoted_and_numbers_are_not(start):
+    assert cell(start + "1") == "'" + start + "1"
+    assert cell(-1) == -1 and cell(1.5) == 1.5 and cell("申报单位") == "申报单位"
