@@ -86,3 +86,37 @@ def test_the_platforms_error_report_quotes_a_formula_as_text():
 def test_every_formula_start_is_quoted_and_numbers_are_not(start):
     assert cell(start + "1") == "'" + start + "1"
     assert cell(-1) == -1 and cell(1.5) == 1.5 and cell("申报单位") == "申报单位"
+
+
+# --- 2. a bad filter is a 400 naming the parameter ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/review/?direction=abc",
+        "/review/export.xlsx?direction=abc",
+        "/review/?direction=%EF%BC%92",  # a full-width digit is no integer either
+        "/review/dashboard/?direction=1e3",
+    ],
+)
+def test_a_bad_number_in_a_query_is_a_400_naming_it(client, auditor, url):
+    verified_client(client, auditor)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "direction" in response.content.decode()
+
+
+def test_a_bad_number_in_a_form_is_a_400_naming_it(client, demo_data, django_user_model):
+    administrator = make_staff(django_user_model, "administrator", "administrator")
+    verified_client(client, administrator)
+    response = client.post("/review/publicity/", {"application": "x1"})
+    assert response.status_code == 400 and "application" in response.content.decode()
+    response = client.post("/review/dashboard/", {"direction": "two", "amount": "1"})
+    assert response.status_code == 400 and "direction" in response.content.decode()
+
+
+def test_a_good_direction_still_filters(client, auditor, evil_application):
+    verified_client(client, auditor)
+    assert client.get("/review/?direction=4").status_code == 200
+    assert client.get("/review/export.xlsx?direction=4").status_code == 200

@@ -44,7 +44,7 @@ from voucher.applications.models import (
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response
 from voucher.core.audit import audit
-from voucher.core.http import row_id
+from voucher.core.http import int_param, int_value, row_id
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.policy.dates import DateError, parse_date
 from voucher.review import actions, exports, selectors, typed
@@ -183,7 +183,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
-    return {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
+    filters = {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
+    if "direction" in filters:  # a bad number is a 400 naming the parameter, not a 500
+        filters["direction"] = str(int_param(filters, "direction"))
+    return filters
 
 
 @staff_verified
@@ -493,7 +496,7 @@ def _round(request: HttpRequest) -> PolicyRoundRecord:
 def publicity(request: HttpRequest) -> HttpResponse:
     record = _round(request)
     if request.method == "POST":
-        ids = [int(x) for x in request.POST.getlist("application")]
+        ids = [int_value(x, "application") for x in request.POST.getlist("application")]
         chosen = list(Application.objects.filter(pk__in=ids, round=record))
         published = _run(
             request,
@@ -545,18 +548,19 @@ def publicity_export(request: HttpRequest, publicity_id: int) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     record = _round(request)
     if request.method == "POST":
+        chosen = int_param(request.POST, "direction", 0)  # a bad number: 400, naming it
         _run(
             request,
             _("预算已保存"),
             lambda: actions.budget_set(
                 round=record,
-                direction=int(request.POST.get("direction", "0")),
+                direction=chosen,
                 amount=request.POST.get("amount", ""),
                 acting_user=request.user,
             ),
         )
         return redirect(f"{reverse('review:dashboard')}?round={record.code}")
-    direction = int(request.GET.get("direction", "1"))
+    direction = int_param(request.GET, "direction", 1)
     simulation, rows = selectors.budget_simulation(record, direction)
     series = selectors.monthly_series(record)
     top = max([max(a, b) for _month, a, b in series], default=0) or 1
