@@ -120,3 +120,28 @@ def test_a_good_direction_still_filters(client, auditor, evil_application):
     verified_client(client, auditor)
     assert client.get("/review/?direction=4").status_code == 200
     assert client.get("/review/export.xlsx?direction=4").status_code == 200
+
+
+# --- 3. one login message: a wrong code does not confirm a right password --------------------------
+
+
+def test_a_wrong_code_and_a_wrong_password_get_the_same_answer(client, db, django_user_model):
+    import re
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .review_support import PASSWORD
+
+    user = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+
+    def answer(password: str) -> str:
+        page = client.post(
+            "/review/login/",
+            {"username": user.username, "password": password, "otp_token": "000000"},
+        ).content.decode()
+        return re.search(r'role="alert">([^<]*)<', page)[1]
+
+    wrong_code = answer(PASSWORD)  # the right password, a wrong code
+    wrong_password = answer("not-the-password")
+    assert wrong_code == wrong_password == "用户名、密码或验证码不正确"

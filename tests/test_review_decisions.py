@@ -188,7 +188,7 @@ def test_a_wrong_code_is_refused(client, team):
         "/review/login/",
         {"username": team["reviewer"].username, "password": PASSWORD, "otp_token": "000000"},
     )
-    assert "动态验证码不正确" in response.content.decode()
+    assert "用户名、密码或验证码不正确" in response.content.decode()  # as for a wrong password
 
 
 def test_a_rejection_lists_the_failed_rules_with_clauses_and_the_notice_is_a_pdf(

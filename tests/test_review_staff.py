@@ -116,7 +116,7 @@ def test_a_deactivated_member_cannot_log_in_and_a_reset_totp_must_be_set_up_agai
         "/review/login/", {"username": reviewer.username, "password": "pw-review-1"}
     )
     assert response.status_code == 200
-    assert "用户名或密码不正确" in response.content.decode()
+    assert "用户名、密码或验证码不正确" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor"])
