@@ -145,3 +145,66 @@ def test_a_wrong_code_and_a_wrong_password_get_the_same_answer(client, db, djang
     wrong_code = answer(PASSWORD)  # the right password, a wrong code
     wrong_password = answer("not-the-password")
     assert wrong_code == wrong_password == "用户名、密码或验证码不正确"
+
+
+# --- 4. bidi controls are stripped from the single lines people type ------------------------------
+
+RLO_NAME = "李\u202egnp.exe"
+
+
+@pytest.fixture
+def portal_draft(db, settings, tmp_path, client):
+    from django.urls import reverse
+
+    from voucher.applications.models import Application
+
+    from .portal_helpers import USCC_A, member, open_round
+
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("a@example.cn", USCC_A, "甲公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    return Application.objects.get()
+
+
+def test_a_contact_name_is_stored_and_shown_without_bidi_controls(client, portal_draft):
+    from django.urls import reverse
+
+    from .portal_helpers import APPLICANT, post_step
+
+    data = {
+        **APPLICANT,
+        "contact_name": RLO_NAME,
+        "applicant_name": "\u2067北京示例\u2069智能科技\u200f有限公司\u200b",
+    }
+    assert post_step(client, portal_draft, "applicant", data).status_code == 302
+    portal_draft.refresh_from_db()
+    assert portal_draft.contact_name == "李gnp.exe"
+    assert portal_draft.applicant_name == "北京示例智能科技有限公司"
+    page = client.get(reverse("portal:applicant", args=[portal_draft.pk])).content.decode()
+    assert "李gnp.exe" in page and "\u202e" not in page and "\u2067" not in page
+
+
+def test_an_uploaded_file_name_loses_its_bidi_controls():
+    from voucher.applications.uploads import sanitise_name
+
+    assert sanitise_name("合同\u202efdp.exe") == "合同fdp.exe"
+    assert sanitise_name("\u2066报告\u2069.pdf") == "报告.pdf"
+
+
+def test_a_staff_name_and_an_interchange_name_lose_them(db, django_user_model):
+    from voucher.policy.format import _text
+    from voucher.policy.text import clean_line
+
+    administrator = make_staff(django_user_model, "administrator", "administrator")
+    from voucher.review import staff
+
+    user = staff.staff_create(
+        username="shen\u202ehe",
+        email="s@jxj.example.cn",
+        role="bureau_reviewer",
+        acting_user=administrator,
+    )
+    assert user.username == "shenhe"
+    assert _text("北京\u202a示例\u202c") == "北京示例"
+    assert clean_line("a\u200db") == "a\u200db"  # the joiner that emoji and some scripts need

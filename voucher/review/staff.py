@@ -29,6 +29,7 @@ from voucher.applications.models import Membership, PolicyRoundRecord
 from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
 from voucher.policy.dates import DateError, parse_date
+from voucher.policy.text import strip_format
 
 StaffError = FieldRefusal  # a staff account or round date refused, naming its field
 
@@ -92,7 +93,7 @@ def staff_create(
 ) -> Any:
     """A new staff account with one role; the owner is e-mailed a link to set the password."""
     _require(p.can_manage_users(acting_user))
-    username = " ".join(str(username or "").split())
+    username = " ".join(strip_format(str(username or "")).split())  # no bidi overrides
     email = str(email or "").strip()
     if not username:
         raise StaffError("username", _("请填写用户名"))
