@@ -208,3 +208,61 @@ def test_a_staff_name_and_an_interchange_name_lose_them(db, django_user_model):
     assert user.username == "shenhe"
     assert _text("北京\u202a示例\u202c") == "北京示例"
     assert clean_line("a\u200db") == "a\u200db"  # the joiner that emoji and some scripts need
+
+
+# --- 5. every refused token is audited (never its secret) -------------------------------------------
+
+
+def _refusals():
+    from voucher.core.models import AuditEntry
+
+    return list(AuditEntry.objects.filter(action="api_token_refused").order_by("id"))
+
+
+@pytest.fixture
+def platform_token(db, settings, tmp_path):
+    from voucher.platforms import actions
+    from voucher.platforms.models import Platform
+
+    settings.VOUCHER_PLATFORM_BATCH_DIR = str(tmp_path / "batches")
+    actions.platforms_sync()
+    _, text = actions.token_issue(platform=Platform.objects.get(code="modelscope"), label="t")
+    return text
+
+
+def _get(url: str, token: str):
+    from django.test import Client
+
+    return Client(headers={"Authorization": f"Bearer {token}"}, REMOTE_ADDR="203.0.113.9").get(url)
+
+
+def test_a_refused_platform_token_is_audited_with_prefix_reason_path_and_address(platform_token):
+    kind, prefix, secret = platform_token.split("_", 2)
+    wrong_secret = f"{kind}_{prefix}_{'x' * len(secret)}"
+    unknown = f"{kind}_000000000000_{secret}"
+    for token in (wrong_secret, unknown, "garbage"):
+        assert _get("/api/v1/projects", token).status_code == 401
+    entries = _refusals()
+    assert [e.data["reason"] for e in entries] == ["wrong_secret", "unknown_prefix", "malformed"]
+    assert [e.data["prefix"] for e in entries] == [prefix, "000000000000", ""]
+    for e in entries:
+        assert e.data["path"] == "/api/v1/projects" and e.data["client"] == "203.0.113.9"
+        assert e.data["kind"] == "cvp" and e.actor is None
+        assert secret not in str(e.data) and "x" * 20 not in str(e.data)
+
+
+def test_a_refused_bureau_token_is_audited(db, django_user_model):
+    from voucher.staffapi import actions
+
+    user = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    _, text = actions.token_issue(user=user, label="t", scopes=["read"], days=30, acting_user=user)
+    kind, prefix, secret = text.split("_", 2)
+    assert _get("/api/v1/bureau/applications", f"{kind}_{prefix}_nope").status_code == 401
+    assert _get("/api/v1/bureau/applications", f"{kind}_ffffffffffff_nope").status_code == 401
+    entries = _refusals()
+    assert [(e.data["reason"], e.data["prefix"]) for e in entries] == [
+        ("wrong_secret", prefix),
+        ("unknown_prefix", "ffffffffffff"),
+    ]
+    assert all(e.data["kind"] == "cvb" and e.data["client"] == "203.0.113.9" for e in entries)
+    assert all(secret not in str(e.data) for e in entries)
