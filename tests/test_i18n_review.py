@@ -341,7 +341,7 @@ def test_the_login_page_in_english(client, team):
     wrong = client.post(
         reverse("review:login"), {"username": "t-reviewer", "password": "wrong"}
     ).content.decode()
-    assert "Incorrect username or password." in wrong
+    assert "Incorrect username, password or code." in wrong  # one answer for all three
 
 
 @pytest.mark.parametrize(
