@@ -230,7 +230,8 @@ RULES: dict[str, Rule] = {
     "accounts:enterprise_new": applicant,
     "accounts:enterprise": applicant,
     "accounts:enterprise_claim": applicant,
-    "review:otp_setup": logged_in,  # a staff member without a device sets one up
+    "review:otp_setup": logged_in,  # a staff member without a device: use the link
+    "review:otp_enrol": anyone,  # the token in the URL is the key (and the password)
     # the application of enterprise A: its members only (404 to anyone else)
     **{
         f"portal:{name}": member_of_d4

@@ -385,7 +385,7 @@ def test_the_login_page_in_english(client, team):
     wrong = client.post(
         reverse("review:login"), {"username": "t-reviewer", "password": "wrong"}
     ).content.decode()
-    assert "Incorrect username or password." in wrong
+    assert "Incorrect username, password or code." in wrong  # one answer for all three
 
 
 @pytest.mark.parametrize(
@@ -416,17 +416,31 @@ def test_the_contact_page_in_english(client, team, in_review):
 
 
 def test_the_authenticator_setup_in_english(client, team):
+    from voucher.review import staff
+
     _english(client)
     response = client.post(
         reverse("review:login"), {"username": team["reviewer"].username, "password": PASSWORD}
     )
+    page = response.content.decode()
+    assert "Use the binding link your administrator sent you to set up the authenticator." in page
+    assert_no_chinese(chrome(page), "login without a device")
+    link = staff.staff_totp_link(user=team["reviewer"], acting_user=team["admin"])
+    path = link.split("localhost:8000", 1)[1]
+    response = client.post(
+        reverse("review:login"),
+        {"username": team["reviewer"].username, "password": PASSWORD, "next": path},
+    )
     assert response.status_code == 302
-    page = client.get(reverse("review:otp_setup")).content.decode()
+    page = client.get(path).content.decode()
     for text in ("Set up an authenticator", "Staff must use two-step verification.", "Confirm"):
         assert text in page, text
     assert_no_chinese(chrome(page), "authenticator setup")
-    wrong = client.post(reverse("review:otp_setup"), {"otp_token": "000000"}, follow=True)
+    wrong = client.post(path, {"otp_token": "000000"}, follow=True)
     assert "The code is incorrect." in wrong.content.decode()
+    notice = client.get(reverse("review:otp_setup")).content.decode()
+    assert "binding link" in notice
+    assert_no_chinese(chrome(notice), "authenticator notice")
 
 
 def test_a_refusal_says_why_in_english(client, team, in_review):

@@ -20,7 +20,7 @@ from voucher.applications import selectors as app_selectors
 from voucher.applications.models import Decision, Notification
 from voucher.core.audit import verify_chain
 from voucher.core.models import AuditEntry
-from voucher.review import actions, selectors
+from voucher.review import actions, selectors, staff
 from voucher.review.budget import prorata
 from voucher.review.months import add_months
 
@@ -162,17 +162,25 @@ def test_the_admin_cannot_add_or_change_a_decision(admin_client, team, in_review
     assert decision.status == "proposed"
 
 
-def test_staff_without_a_code_are_sent_to_set_up_a_device(client, team):
+def test_staff_without_a_device_set_one_up_through_the_administrators_link(client, team):
     response = client.post(
         "/review/login/", {"username": team["reviewer"].username, "password": PASSWORD}
     )
-    assert response.status_code == 302 and response["Location"].endswith("/review/otp/setup/")
-    page = client.get("/review/otp/setup/")
+    assert response.status_code == 200  # a password alone: no secret, the way to the link
+    assert "请使用管理员发送的绑定链接完成验证器绑定" in response.content.decode()
+    link = staff.staff_totp_link(user=team["reviewer"], acting_user=team["admin"])
+    path = link.split("localhost:8000", 1)[1]
+    response = client.post(
+        "/review/login/",
+        {"username": team["reviewer"].username, "password": PASSWORD, "next": path},
+    )
+    assert response.status_code == 302 and response["Location"] == path
+    page = client.get(path)
     assert "密钥" in page.content.decode()
     device = TOTPDevice.objects.get(user=team["reviewer"], confirmed=False)
     assert client.get("/review/").status_code == 302  # not verified yet
     token = TOTP(device.bin_key).token()
-    client.post("/review/otp/setup/", {"otp_token": f"{token:06d}"})
+    client.post(path, {"otp_token": f"{token:06d}"})
     assert client.get("/review/").status_code == 200
 
 
@@ -182,7 +190,7 @@ def test_a_wrong_code_is_refused(client, team):
         "/review/login/",
         {"username": team["reviewer"].username, "password": PASSWORD, "otp_token": "000000"},
     )
-    assert "动态验证码不正确" in response.content.decode()
+    assert "用户名、密码或验证码不正确" in response.content.decode()  # as for a wrong password
 
 
 def test_a_rejection_lists_the_failed_rules_with_clauses_and_the_notice_is_a_pdf(

@@ -45,8 +45,10 @@ def test_a_new_staff_member_sets_the_password_through_the_mailed_link(
         )
     assert not user.has_usable_password()
     assert list(user.groups.values_list("name", flat=True)) == ["bureau_reviewer"]
-    (message,) = mail.outbox
-    assert message.to == ["new@jxj.example.cn"]
+    message, enrolment = mail.outbox  # the password's link, then the authenticator's
+    assert message.to == enrolment.to == ["new@jxj.example.cn"]
+    assert "/review/otp/enrol/" in enrolment.body
+    assert AuditEntry.objects.filter(action="staff_totp_link").exists()
     link = re.search(r"https?://\S+", message.body).group(0)
     path = link.split("localhost:8000", 1)[1]
     form = client.get(path, follow=True)
@@ -106,7 +108,7 @@ def test_a_deactivated_member_cannot_log_in_and_a_reset_totp_must_be_set_up_agai
     client, admin_user, reviewer
 ):
     verified_client(client, reviewer)
-    staff.staff_totp_reset(user=reviewer, acting_user=admin_user)
+    staff.staff_totp_link(user=reviewer, acting_user=admin_user, reset=True)
     assert not TOTPDevice.objects.filter(user=reviewer).exists()
     staff.staff_active_set(user=reviewer, active=False, acting_user=admin_user)
     client.logout()
@@ -114,7 +116,7 @@ def test_a_deactivated_member_cannot_log_in_and_a_reset_totp_must_be_set_up_agai
         "/review/login/", {"username": reviewer.username, "password": "pw-review-1"}
     )
     assert response.status_code == 200
-    assert "用户名或密码不正确" in response.content.decode()
+    assert "用户名、密码或验证码不正确" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["bureau_reviewer", "bureau_approver", "auditor"])

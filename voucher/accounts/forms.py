@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
+from voucher.core.fields import LineField
 
 
 class SignUpForm(forms.Form):
@@ -51,7 +52,7 @@ class EnterpriseForm(forms.Form):
         help_text=_("18位，见营业执照。"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    name = forms.CharField(label=_("单位名称（与营业执照一致）"), max_length=200)
+    name = LineField(label=_("单位名称（与营业执照一致）"), max_length=200)
 
     uscc_warnings: list[str]
 
@@ -74,10 +75,10 @@ class ClaimForm(forms.Form):
     """Claim an enterprise that exists in the system without members."""
 
     uscc = forms.CharField(widget=forms.HiddenInput)
-    claimant_name = forms.CharField(
+    claimant_name = LineField(
         label=_("您的姓名"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    claimant_position = forms.CharField(
+    claimant_position = LineField(
         label=_("您在该单位的职务"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),

@@ -100,3 +100,40 @@ class EnterpriseClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claimant} → {self.enterprise.name}（{self.get_status_display()}）"
+
+
+class TotpEnrolment(models.Model):
+    """A one-time link with which a staff member binds their authenticator (TOTP).
+
+    Issued by an administrator (e-mailed to the member, or handed over from the staff page);
+    only the token's hash is stored. It expires, serves once (`used_at`) and is bound to its
+    user; a newer link revokes the older ones (`revoked_at`). Without one, a password alone
+    never shows a TOTP secret.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="工作人员",
+        on_delete=models.CASCADE,
+        related_name="totp_enrolments",
+    )
+    token_sha256 = models.CharField("令牌摘要", max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签发人",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("有效期至")
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("作废时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "验证器绑定链接"
+        verbose_name_plural = "验证器绑定链接"
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"

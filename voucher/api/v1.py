@@ -28,7 +28,7 @@ from voucher.api.problems import (
 )
 from voucher.api.throttle import TokenThrottle
 from voucher.applications.access import may
-from voucher.core import refusals
+from voucher.core import bearer, refusals
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -38,7 +38,12 @@ USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
+        return actions.token_authenticate(
+            raw=token,
+            method=request.method or "",
+            path=request.path,
+            client=bearer.client_address(request),
+        )
 
 
 THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_API_RATE", "600/m"))

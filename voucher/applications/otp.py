@@ -1,8 +1,9 @@
 """Staff two-factor login (TOTP, django-otp): password and a six-digit code from an app.
 
-A staff member without a confirmed device logs in with the password only and is sent to set
-one up (the secret is shown once, as text and as an otpauth:// link); every review page wants
-a session verified by a code.
+A staff member without a confirmed device binds one only through an administrator's one-time
+link (voucher/accounts/enrolment.py; the secret is shown there, as text and as an otpauth://
+link); every review page wants a session verified by a code. A wrong password and a wrong code
+get the same answer: the login never confirms that a password was right.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 DEVICE_NAME = "身份验证器"
 
 
+def login_refused() -> str:
+    """The one answer to a wrong user name, password or code (which one is not said)."""
+    return _("用户名、密码或验证码不正确")
+
+
 def confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
@@ -28,12 +34,12 @@ def check_login(
     """(user, device, error): device None means the user still has to set one up."""
     user = authenticate(request, username=username, password=password)
     if user is None:
-        return None, None, _("用户名或密码不正确")
+        return None, None, login_refused()
     if confirmed_device(user) is None:
         return user, None, ""
     device = match_token(user, token.strip()) if token.strip() else None
     if device is None:
-        return None, None, _("动态验证码不正确或已过期")
+        return None, None, login_refused()  # not another message: the password was right
     return user, device, ""
 
 

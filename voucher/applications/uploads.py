@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from voucher.applications import ports
 from voucher.core.refusals import Refused
+from voucher.policy.text import strip_format
 
 ZIP_KINDS = {"docx", "xlsx", "ofd"}
 ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "ofd", "docx", "xlsx")
@@ -96,7 +97,7 @@ class CheckedUpload:
 
 def sanitise_name(name: str) -> str:
     """A file name that is safe to show and to offer for download (never used as a path)."""
-    name = unicodedata.normalize("NFKC", name or "")
+    name = strip_format(unicodedata.normalize("NFKC", name or ""))  # no "李\u202egnp.exe"
     name = re.split(r"[\\/]", name)[-1]
     name = _UNSAFE_NAME.sub("_", name)
     name = " ".join(name.split()).lstrip(".").strip()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, format_wan, format_yuan_grouped, parse_wan, parse_yuan
+from voucher.policy.text import clean_line
 
 
 def number_text(value: Any) -> str:
@@ -79,3 +80,12 @@ class DayField(forms.DateField):
             return parse_date(value, label=str(self.label or ""))
         except DateError as refused:
             raise ValidationError(refused.message(gettext)) from None
+
+
+class LineField(forms.CharField):
+    """A single line people type (a name, an address, a number): Django's CharField, without the
+    invisible format characters (bidi overrides and the like) that would disguise it
+    (voucher.policy.text)."""
+
+    def to_python(self, value: Any) -> str | None:
+        return clean_line(super().to_python(value))

@@ -36,7 +36,8 @@ from voucher.review.actions import official_list_import
 EXAMPLES_DIR = Path(voucher.__file__).resolve().parent.parent / "examples"
 DEMO_PASSWORD = "voucher-demo"  # a published demo login, bound to 127.0.0.1
 # (username, superuser): a superuser holds the administrator's role, and opens the admin after
-# the TOTP login like every staff member (its device is set up at its first login)
+# the TOTP login like every staff member (its device is bound through a one-time link: `guanli`
+# issues one on 系统管理, or `voucher totp_link admin` prints one)
 DEMO_USERS = (("admin", True),)
 VIEW_APPS = ("applications", "core")
 

@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from voucher.core.spreadsheets import row as safe_row
 from voucher.policy import money
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.money import pro_rate
@@ -757,5 +758,6 @@ def errors_csv(errors: Iterable[RowError]) -> str:
         message = error.message
         if len(message) > REPORT_MESSAGE_CHARS:
             message = message[:REPORT_MESSAGE_CHARS] + "…"
-        writer.writerow([error.row, error.row + 1, error.column, message])
+        # the column and the message quote the platform's file: never a formula in Excel
+        writer.writerow(safe_row([error.row, error.row + 1, error.column, message]))
     return out.getvalue()

@@ -35,6 +35,7 @@ from voucher.policy import uscc as uscc_codes
 from voucher.policy.dates import parse_date
 from voucher.policy.money import parse_yuan
 from voucher.policy.round import MATERIAL_IDS
+from voucher.policy.text import clean_line
 
 FORMAT_ID = "compute-voucher/application@1"
 
@@ -141,7 +142,9 @@ def _email(value: Any) -> str:
 
 
 def _text(value: Any) -> Any:
-    """Free text: required to be non-blank, kept as typed."""
+    """Free text: required to be non-blank, kept as typed but for the invisible format characters
+    (bidi overrides and the like, voucher.policy.text) that would disguise it."""
+    value = clean_line(value)
     if isinstance(value, str) and not value.strip():
         raise ValueError("不能为空 (must not be blank)")
     return value

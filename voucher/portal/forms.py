@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
-from voucher.core.fields import DayField, WanField, YuanField, number_text
+from voucher.core.fields import DayField, LineField, WanField, YuanField, number_text
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy.round import PolicyRound
 
@@ -93,11 +93,11 @@ class DirectionForm(forms.Form):
 
 
 class ApplicantForm(VersionedForm):
-    applicant_name = forms.CharField(label=_("企业名称"), max_length=200)
-    registered_address = forms.CharField(
+    applicant_name = LineField(label=_("企业名称"), max_length=200)
+    registered_address = LineField(
         label=_("注册地址"), max_length=300, help_text=_("与营业执照一致，如“北京市海淀区……”")
     )
-    business_address = forms.CharField(label=_("生产经营地址"), max_length=300)
+    business_address = LineField(label=_("生产经营地址"), max_length=300)
     entity_type = forms.ChoiceField(
         label=_("单位类型"), choices=m.ENTITY_TYPE_CHOICES, widget=forms.RadioSelect
     )
@@ -108,13 +108,13 @@ class ApplicantForm(VersionedForm):
     ai_new_rd_institution = yes_no(
         _("属于北京市人工智能领域新型研发机构"), help_text=_("方向一的申报条件")
     )
-    contact_name = forms.CharField(label=_("项目申报联系人"), max_length=100)
+    contact_name = LineField(label=_("项目申报联系人"), max_length=100)
     contact_mobile = forms.CharField(
         label=_("联系人手机"),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
-    contact_address = forms.CharField(label=_("联系人通讯地址"), max_length=300)
+    contact_address = LineField(label=_("联系人通讯地址"), max_length=300)
     contact_email = forms.EmailField(label=_("联系人电子邮箱"), max_length=254)
 
     def clean_contact_mobile(self) -> str:
@@ -147,7 +147,7 @@ class ApplicantForm(VersionedForm):
 
 
 class ProjectForm(VersionedForm):
-    project_name = forms.CharField(label=_("用算项目名称"), max_length=300)
+    project_name = LineField(label=_("用算项目名称"), max_length=300)
     project_start_date = DayField(label=_("项目开始日期"), widget=DATE_WIDGET())
     requested_amount = WanField(
         label=_("对应申请金额（万元）"),
@@ -174,13 +174,13 @@ class ProjectForm(VersionedForm):
     )
     # direction 3
     open_source_platform = forms.ChoiceField(label=_("发布平台"), required=False)
-    open_source_url = forms.CharField(label=_("项目发布地址"), max_length=500, required=False)
+    open_source_url = LineField(label=_("项目发布地址"), max_length=500, required=False)
     open_source_scenario_aligned = forms.BooleanField(
         label=_("符合《北京市开源生态体系建设实施方案（2026—2028年）》所提及的开源场景"),
         required=False,
     )
     # direction 4
-    model_filing_number = forms.CharField(label=_("备案编号"), max_length=100, required=False)
+    model_filing_number = LineField(label=_("备案编号"), max_length=100, required=False)
     model_filing_date = DayField(label=_("备案日期"), required=False, widget=DATE_WIDGET())
     model_filing_kind = forms.ChoiceField(
         label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
@@ -273,8 +273,8 @@ class ProjectForm(VersionedForm):
 
 
 class ContractForm(VersionedForm):
-    contract_id = forms.CharField(label=_("合同编号"), max_length=100)
-    supplier_name = forms.CharField(label=_("算力供给方名称"), max_length=200)
+    contract_id = LineField(label=_("合同编号"), max_length=100)
+    supplier_name = LineField(label=_("算力供给方名称"), max_length=200)
     supplier_uscc = forms.CharField(label=_("供给方统一社会信用代码"), max_length=40)
     signed_on = DayField(label=_("签订日期"), widget=DATE_WIDGET())
     valid_from = DayField(label=_("合同有效期开始"), widget=DATE_WIDGET())
@@ -327,9 +327,9 @@ class DeliveryForm(_Dated):
     start = DayField(label=_("开始日期"), widget=DATE_WIDGET())
     end = DayField(label=_("结束日期"), widget=DATE_WIDGET())
     service = forms.ChoiceField(label=_("服务类型"), choices=m.SERVICE_CHOICES)
-    device = forms.CharField(label=_("设备型号"), max_length=100, required=False)
+    device = LineField(label=_("设备型号"), max_length=100, required=False)
     quantity = DecimalText(label=_("数量"))
-    unit = forms.CharField(label=_("单位"), max_length=50, help_text=_("如 card-hour（卡时）"))
+    unit = LineField(label=_("单位"), max_length=50, help_text=_("如 card-hour（卡时）"))
     unit_price = DecimalText(label=_("单价（元）"))
     amount = YuanField(label=_("金额（元）"))
 
@@ -351,7 +351,7 @@ class DeliveryForm(_Dated):
 
 
 class InvoiceForm(VersionedForm):
-    number = forms.CharField(label=_("发票号码"), max_length=100)
+    number = LineField(label=_("发票号码"), max_length=100)
     date = DayField(label=_("开票日期"), widget=DATE_WIDGET())
     amount = YuanField(label=_("金额（元）"))
 
@@ -369,7 +369,7 @@ class PaymentForm(VersionedForm):
 
 class OtherSubsidyForm(VersionedForm):
     level = forms.ChoiceField(label=_("级别"), choices=m.LEVEL_CHOICES)
-    policy = forms.CharField(label=_("政策名称"), max_length=300)
+    policy = LineField(label=_("政策名称"), max_length=300)
     amount = YuanField(label=_("金额（元）"))
     status = forms.ChoiceField(label=_("状态"), choices=m.SUBSIDY_STATUS_CHOICES)
 

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from voucher.applications.uploads import UploadRefused, check_upload
+from voucher.core.spreadsheets import cell
+from voucher.core.spreadsheets import row as safe_row
 from voucher.policy import format as fmt
 from voucher.policy.dates import DateError, iso_date, parse_date
 from voucher.policy.money import MoneyError, format_yuan, parse_yuan
@@ -482,16 +484,16 @@ def template_xlsx() -> bytes:
     assert notes is not None
     notes.title = "说明"
     for i, line in enumerate(INSTRUCTIONS, 1):
-        notes.cell(row=i, column=1, value=line).font = Font(bold=(i == 1))
+        notes.cell(row=i, column=1, value=cell(line)).font = Font(bold=(i == 1))
     notes.column_dimensions["A"].width = 120
     for table in TABLES:
         sheet = book.create_sheet(table.sheet)
         for j, column in enumerate(table.columns, 1):
-            cell = sheet.cell(row=1, column=j, value=column.header)
-            cell.font = Font(bold=True)
-            example = sheet.cell(row=2, column=j, value=column.example)
+            head = sheet.cell(row=1, column=j, value=cell(column.header))
+            head.font = Font(bold=True)
+            example = sheet.cell(row=2, column=j, value=cell(column.example))
             example.number_format = "@"  # text: amounts stay exactly as typed
-            sheet.column_dimensions[cell.column_letter].width = max(14, len(column.header) * 2)
+            sheet.column_dimensions[head.column_letter].width = max(14, len(column.header) * 2)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -501,6 +503,6 @@ def template_csv(kind: str) -> bytes:
     table = TABLES_BY_KIND[kind]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([c.header for c in table.columns])
-    writer.writerow([c.example for c in table.columns])
+    writer.writerow(safe_row(c.header for c in table.columns))
+    writer.writerow(safe_row(c.example for c in table.columns))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -32,6 +32,7 @@ from voucher.applications.uploads import (
     check_upload,
     material_file_response,
 )
+from voucher.core.http import int_param
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
@@ -663,7 +664,7 @@ def contract_delete(
     try:
         actions.contract_delete(
             application=application,
-            expected_version=int(request.POST.get("version", -1)),
+            expected_version=int_param(request.POST, "version", -1),
             contract_pk=c.pk,
             acting_user=request.user,
         )
@@ -686,7 +687,7 @@ def contract_row_delete(
     try:
         actions.contract_row_delete(
             application=application,
-            expected_version=int(request.POST.get("version", -1)),
+            expected_version=int_param(request.POST, "version", -1),
             contract_pk=c.pk,
             kind=kind,
             row_pk=row_pk,
@@ -786,7 +787,7 @@ def file_delete(request: HttpRequest, application: m.Application, file_pk: int) 
     try:
         actions.material_file_delete(
             application=application,
-            expected_version=int(request.POST.get("version", -1)),
+            expected_version=int_param(request.POST, "version", -1),
             file_pk=file_pk,
             acting_user=request.user,
         )

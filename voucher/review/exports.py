@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from voucher.core.spreadsheets import row as safe_row
 from voucher.review.selectors import QueueRow
 
 
@@ -17,11 +18,11 @@ def workbook_bytes(title: str, headers: Sequence[str], rows: Sequence[Sequence[A
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append(list(headers))
+    sheet.append(safe_row(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(["" if v is None else v for v in row])
+        sheet.append(safe_row("" if v is None else v for v in row))  # never a formula
     from openpyxl.utils import get_column_letter
 
     for index, column in enumerate(sheet.columns, start=1):

@@ -2,11 +2,13 @@
 
 Every write is an action: permission from permissions.py, one transaction, one audit entry.
 A staff account is created without a password; its owner sets one through the password-reset
-link e-mailed to them (the administrator never knows it), then sets up TOTP at first login.
+link e-mailed to them (the administrator never knows it), then binds an authenticator (TOTP)
+through the one-time enrolment link also e-mailed to them (voucher/accounts/enrolment.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,15 +18,18 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voucher.accounts import enrolment
 from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.applications.models import Membership, PolicyRoundRecord
 from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
 from voucher.policy.dates import DateError, parse_date
+from voucher.policy.text import strip_format
 
 StaffError = FieldRefusal  # a staff account or round date refused, naming its field
 
@@ -88,7 +93,7 @@ def staff_create(
 ) -> Any:
     """A new staff account with one role; the owner is e-mailed a link to set the password."""
     _require(p.can_manage_users(acting_user))
-    username = " ".join(str(username or "").split())
+    username = " ".join(strip_format(str(username or "")).split())  # no bidi overrides
     email = str(email or "").strip()
     if not username:
         raise StaffError("username", _("请填写用户名"))
@@ -119,6 +124,22 @@ def _staff_setup(user: Any, role: str, email: str, acting_user: Any, request: An
         data={"user": user.get_username(), "email": email, "role": role},
     )
     transaction.on_commit(lambda: _send_password_link(user, request))
+    # then the authenticator's one-time link (e-mailed after the password's)
+    enrolment.enrolment_issue(
+        user=user, acting_user=acting_user, link_for=enrolment_link_for(request), checked=True
+    )
+
+
+def enrolment_link_for(request: Any) -> Callable[[str], str]:
+    """The absolute address of an enrolment link (the request knows the host)."""
+
+    def link(token: str) -> str:
+        path = reverse("review:otp_enrol", args=[token])
+        if request is None:
+            return f"http://localhost:8000{path}"
+        return str(request.build_absolute_uri(path))
+
+    return link
 
 
 def _send_password_link(user: Any, request: Any) -> None:
@@ -236,18 +257,14 @@ def staff_active_set(*, user: Any, active: bool, acting_user: Any) -> None:
         )
 
 
-def staff_totp_reset(*, user: Any, acting_user: Any) -> int:
-    """A lost phone: remove the TOTP devices; the owner sets up a new one at the next login."""
-    _require(p.can_manage_users(acting_user))
-    with transaction.atomic():
-        locked = _locked_user(user)
-        removed, _counts = TOTPDevice.objects.filter(user=locked).delete()
-        audit(
-            actor=acting_user,
-            action="staff_totp_reset",
-            data={"user": locked.get_username(), "devices": removed},
-        )
-    return removed
+def staff_totp_link(
+    *, user: Any, acting_user: Any, request: Any = None, reset: bool = False
+) -> str:
+    """A new one-time enrolment link for `user` (e-mailed, and returned to be handed over);
+    `reset` (a lost phone) also removes the devices. Audited; older links are revoked."""
+    return enrolment.enrolment_issue(
+        user=user, acting_user=acting_user, link_for=enrolment_link_for(request), reset=reset
+    )
 
 
 # --- the round's application dates ----------------------------------------------------------------

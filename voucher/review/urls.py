@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("otp/setup/", views.otp_setup, name="otp_setup"),
+    path("otp/enrol/<str:token>/", views.otp_enrol, name="otp_enrol"),
     path("", views.queue, name="queue"),
     path("mine/", views.mine, name="mine"),
     path("parameters/", views.parameters, name="parameters"),

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -13,13 +14,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, reverse
+from django.urls import resolve as resolve_path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
+from voucher.accounts import enrolment
 from voucher.applications import actions as application_actions
 from voucher.applications import otp
 from voucher.applications import parameters as params
@@ -41,7 +44,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response, upload_content
-from voucher.core.http import row_id
+from voucher.core.http import int_param, int_value, row_id
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
@@ -97,6 +100,18 @@ def _date(value: str | None, default: date | None = None) -> date:
 # --- login --------------------------------------------------------------------------------------
 
 
+def _enrolment_for(target: str, user: Any) -> bool:
+    """Whether `target` (the login's next page) is an open enrolment link of `user`."""
+    try:
+        match = resolve_path(target.split("?", 1)[0])
+    except Resolver404:
+        return False
+    if match.view_name != "review:otp_enrol":
+        return False
+    found = enrolment.enrolment_find(match.kwargs.get("token", ""))
+    return found is not None and found.user_id == user.pk
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
@@ -106,31 +121,56 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request.POST.get("otp_token", ""),
             request,
         )
+        if user is not None and device is None and not _enrolment_for(_next(request), user):
+            # no device yet: a password alone never shows a secret, only the link does
+            user, error = None, _("请使用管理员发送的绑定链接完成验证器绑定")
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if device is None:
-                return redirect("review:otp_setup")
+                return redirect(_next(request))  # the enrolment link
             otp_login(request, device)
             return HttpResponseRedirect(_next(request))
     return render(request, "review/login.html", {"error": error, "next": _next(request)})
 
 
 def otp_setup(request: HttpRequest) -> HttpResponse:
+    """A staff member without a device, in a password session: no secret here, only the way."""
     user: Any = request.user
     if not user.is_authenticated:
         return redirect("review:login")
     if otp.confirmed_device(user) is not None and not user.is_verified():
         return redirect("review:login")
-    device = otp.pending_device(user)
+    return render(request, "review/otp_setup.html")
+
+
+@require_http_methods(["GET", "POST"])
+def otp_enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link: after the password login, its owner sees the secret and confirms it."""
+    found = enrolment.enrolment_find(token)
+    if found is None:
+        return render(request, "review/otp_enrol.html", {"invalid": True}, status=404)
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect(f"{reverse('review:login')}?{urlencode({'next': request.path})}")
+    if found.user_id != user.pk:
+        raise PermissionDenied(_("此绑定链接不属于当前登录的账号"))
+    device = enrolment.enrolment_device(found)
     if request.method == "POST":
-        if otp.confirm(device, request.POST.get("otp_token", "")):
-            otp_login(request, device)
+        try:
+            confirmed = enrolment.enrolment_confirm(
+                token=token, code=request.POST.get("otp_token", ""), acting_user=user
+            )
+        except enrolment.EnrolmentError as exc:
+            messages.error(request, exc.message)
+            return redirect("review:login")
+        if confirmed is not None:
+            otp_login(request, confirmed)
             messages.success(request, _("动态验证码已启用"))
             return redirect("review:queue")
         messages.error(request, _("验证码不正确，请按验证器上当前显示的六位数字输入"))
     return render(
         request,
-        "review/otp_setup.html",
+        "review/otp_enrol.html",
         {"secret": otp.secret_base32(device), "url": device.config_url},
     )
 
@@ -144,7 +184,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
-    return {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
+    filters = {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
+    if "direction" in filters:  # a bad number is a 400 naming the parameter, not a 500
+        filters["direction"] = str(int_param(filters, "direction"))
+    return filters
 
 
 @staff_verified
@@ -547,7 +590,7 @@ def _round(request: HttpRequest) -> PolicyRoundRecord:
 def publicity(request: HttpRequest) -> HttpResponse:
     record = _round(request)
     if request.method == "POST":
-        ids = [int(x) for x in request.POST.getlist("application")]
+        ids = [int_value(x, "application") for x in request.POST.getlist("application")]
         chosen = list(Application.objects.filter(pk__in=ids, round=record))
         published = _run(
             request,
@@ -599,18 +642,19 @@ def publicity_export(request: HttpRequest, publicity_id: int) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     record = _round(request)
     if request.method == "POST":
+        chosen = int_param(request.POST, "direction", 0)  # a bad number: 400, naming it
         _run(
             request,
             _("预算已保存"),
             lambda: actions.budget_set(
                 round=record,
-                direction=int(request.POST.get("direction", "0")),
+                direction=chosen,
                 amount=request.POST.get("amount", ""),
                 acting_user=request.user,
             ),
         )
         return redirect(f"{reverse('review:dashboard')}?round={record.code}")
-    direction = int(request.GET.get("direction", "1"))
+    direction = int_param(request.GET, "direction", 1)
     simulation, rows = selectors.budget_simulation(record, direction)
     series = selectors.monthly_series(record)
     top = max([max(a, b) for _month, a, b in series], default=0) or 1

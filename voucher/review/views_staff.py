@@ -18,7 +18,9 @@ from voucher.review import staff
 from voucher.review.views import _round
 
 
-def _page(request: HttpRequest, errors: dict[str, str], status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, errors: dict[str, str], status: int = 200, **extra: object
+) -> HttpResponse:
     record = _round(request)
     return render(
         request,
@@ -31,6 +33,7 @@ def _page(request: HttpRequest, errors: dict[str, str], status: int = 200) -> Ht
             "form": request.POST if request.method == "POST" else {},
             "can_users": p.can_manage_users(request.user),
             "can_round": p.can_manage_round(request.user),
+            **extra,
         },
         status=status,
     )
@@ -61,7 +64,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                _("已创建 %(name)s，设置密码的链接已发往 %(email)s")
+                _("已创建 %(name)s，设置密码的链接和验证器绑定链接已发往 %(email)s")
                 % {"name": user.get_username(), "email": user.email},
             )
         elif what == "dates":
@@ -94,8 +97,12 @@ def staff_member(request: HttpRequest, user_id: int) -> HttpResponse:
             staff.staff_role_revoke(user=user, role=role, acting_user=request.user)
         elif what in ("activate", "deactivate"):
             staff.staff_active_set(user=user, active=what == "activate", acting_user=request.user)
-        elif what == "totp_reset":
-            staff.staff_totp_reset(user=user, acting_user=request.user)
+        elif what in ("totp_link", "totp_reset"):
+            link = staff.staff_totp_link(
+                user=user, acting_user=request.user, request=request, reset=what == "totp_reset"
+            )
+            # shown once, on this answer only (never in a message cookie or the session)
+            return _page(request, {}, enrolment_link={"user": user.get_username(), "url": link})
         else:
             raise Http404("unknown action")
     except staff.StaffError as exc:

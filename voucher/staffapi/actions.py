@@ -106,14 +106,27 @@ def token_revoke(*, token: StaffApiToken, acting_user: Any) -> StaffApiToken:
     return current
 
 
-def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | None:
+def token_authenticate(
+    *, raw: str, method: str, path: str, client: str = ""
+) -> StaffApiToken | None:
     """The live token `raw` names, its use audited; None otherwise (audited when the token
     exists: revoked, expired, or its user no longer staff)."""
+
+    def refuse(reason: str) -> None:  # audited too: a token that names none (never its secret)
+        bearer.refused(
+            kind=TOKEN_PREFIX, raw=raw, reason=reason, method=method, path=path, client=client
+        )
+
     parts = bearer.parse(raw, TOKEN_PREFIX)
     if parts is None:
+        refuse(bearer.MALFORMED)
         return None
     token = StaffApiToken.objects.select_related("user").filter(prefix=parts.prefix).first()
-    if token is None or not bearer.matches(token.secret_sha256, parts.secret):
+    if token is None:
+        refuse(bearer.UNKNOWN_PREFIX)
+        return None
+    if not bearer.matches(token.secret_sha256, parts.secret):
+        refuse(bearer.WRONG_SECRET)
         return None
     now = timezone.now()
     staff = p.can_use_review_site(token.user)
@@ -130,6 +143,7 @@ def token_authenticate(*, raw: str, method: str, path: str) -> StaffApiToken | N
                 "token": token.prefix,
                 "method": method,
                 "path": path[:300],
+                "client": client,
                 "revoked": token.revoked_at is not None,
                 "expired": token.expires_at <= now,
                 "staff": bool(staff),

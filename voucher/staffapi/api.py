@@ -34,6 +34,7 @@ from voucher.applications import permissions as p
 from voucher.applications.access import may
 from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
+from voucher.core import bearer
 from voucher.core.refusals import NOT_FOUND, Conflict, Refused
 from voucher.policy.money import MAX_YUAN, parse_yuan
 from voucher.review import actions as review
@@ -69,7 +70,12 @@ class ExactJsonParser(Parser):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> StaffApiToken | None:
-        return actions.token_authenticate(raw=token, method=request.method or "", path=request.path)
+        return actions.token_authenticate(
+            raw=token,
+            method=request.method or "",
+            path=request.path,
+            client=bearer.client_address(request),
+        )
 
 
 THROTTLE = TokenThrottle(getattr(settings, "VOUCHER_BUREAU_API_RATE", "300/m"), namespace="bureau-")

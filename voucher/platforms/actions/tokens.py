@@ -100,13 +100,24 @@ def token_revoke(*, token: ApiToken, acting_user: Any = None) -> None:
         audit(actor=acting_user, action="platform_token_revoke", obj=token, data={})
 
 
-def token_authenticate(*, raw: str, method: str, path: str) -> ApiToken | None:
+def token_authenticate(*, raw: str, method: str, path: str, client: str = "") -> ApiToken | None:
     """The live token `raw` names, its use audited; None for anything else (also audited)."""
+
+    def refuse(reason: str) -> None:  # audited too: a token that names none (never its secret)
+        bearer.refused(
+            kind=TOKEN_PREFIX, raw=raw, reason=reason, method=method, path=path, client=client
+        )
+
     parts = bearer.parse(raw, TOKEN_PREFIX)
     if parts is None:
+        refuse(bearer.MALFORMED)
         return None
     token = ApiToken.objects.select_related("platform").filter(prefix=parts.prefix).first()
-    if token is None or not bearer.matches(token.secret_sha256, parts.secret):
+    if token is None:
+        refuse(bearer.UNKNOWN_PREFIX)
+        return None
+    if not bearer.matches(token.secret_sha256, parts.secret):
+        refuse(bearer.WRONG_SECRET)
         return None
     now = timezone.now()
     live = token.revoked_at is None and token.expires_at > now
@@ -120,6 +131,7 @@ def token_authenticate(*, raw: str, method: str, path: str) -> ApiToken | None:
                 **_actor(token),
                 "method": method,
                 "path": path[:300],
+                "client": client,
                 "revoked": token.revoked_at is not None,
                 "expired": token.expires_at <= now,
             },
