@@ -204,6 +204,7 @@ def administrator_in_admin(a: Actor, w: dict[str, Any]) -> bool | str:
 RULES: dict[str, Rule] = {
     # public: the site's furniture, the logins, sign-up, password reset, API documents
     "favicon.ico": anyone,
+    "healthz": anyone,  # the load balancer's probe: JSON, no login, no session
     "set_language": anyone,
     "accounts:sign_up": anyone,
     "accounts:login": login_or_logout,

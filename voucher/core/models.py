@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from voucher.core.heartbeat import WorkerHeartbeat as WorkerHeartbeat  # the workers' heartbeats
+
 GENESIS = "0" * 64
 
 
