@@ -504,12 +504,11 @@ def test_a_verified_screener_sees_direction_3_only(world):
 
 def test_a_reviewer_opens_the_applicants_uploaded_material(world, settings, tmp_path):
     """Defect 2: the download knew only the applicant's membership, so staff got 404."""
-    from voucher.applications.uploads import upload_dir
+    from voucher.applications.uploads import upload_delete, upload_store
 
     material = world["material"]
-    folder = upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / material.sha256).write_bytes(b"%PDF")
+    upload_delete(material.sha256)  # a made-up hash: another test's bytes may be stored under it
+    upload_store(b"%PDF", material.sha256)
     reviewer = next(a for a in world["actors"] if a.kind == "reviewer")
     d4 = world["d4"]
     screen = reviewer.client.get(f"/review/{d4.pk}/").content.decode()

@@ -43,9 +43,9 @@ def browser(site):
 def test_pages_work_under_the_policy(browser, site):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     response = page.goto(f"{site}/")
-    assert response is not None and "script-src 'self'" in response.headers[
-        "content-security-policy"
-    ]
+    assert (
+        response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    )
     assert page.locator("table.apps").is_visible()
 
     page.goto(f"{site}/api/v1/docs")

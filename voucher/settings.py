@@ -223,11 +223,8 @@ WHITENOISE_AUTOREFRESH = VOUCHER_DEV
 # (docs/operations.md, `pip install django-storages[s3]`).
 STORAGES = {
     "default": {
-        "BACKEND": os.environ.get(
-            "VOUCHER_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
-        ),
-        "OPTIONS": json.loads(os.environ.get("VOUCHER_STORAGE_OPTIONS", "") or "{}")
-        or {"location": str(DATA_DIR)},
+        "BACKEND": os.environ.get("VOUCHER_STORAGE_BACKEND", "voucher.core.files.DataDirStorage"),
+        "OPTIONS": json.loads(os.environ.get("VOUCHER_STORAGE_OPTIONS", "") or "{}"),
     },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -18,15 +18,16 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import magic
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from voucher.applications import ports
+from voucher.core.files import store_once
 from voucher.core.refusals import Refused
 
 ZIP_KINDS = {"docx", "xlsx", "ofd"}
@@ -258,33 +259,40 @@ def check_upload(name: str, data: bytes) -> CheckedUpload:
 # --- the store ---------------------------------------------------------------------------------
 
 
-def upload_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
+def upload_name(sha: str) -> str:
+    """Where the bytes of a checked upload live in the storage (STORAGES["default"])."""
+    return f"uploads/{sha}"
 
 
 def upload_store(content: bytes, sha: str) -> None:
     """Keep the bytes of a checked upload under their hash (written once, atomically): a
     material file and an enterprise claim's licence share the store."""
-    target = upload_dir() / sha
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(target)
+    store_once(default_storage, upload_name(sha), io.BytesIO(content))
 
 
-def material_file_response(record: Any) -> FileResponse:
-    """An uploaded material as a download that no browser renders in place (a PDF or an HTML
+def upload_delete(sha: str) -> None:
+    default_storage.delete(upload_name(sha))
+
+
+def upload_file_response(sha: str, *, filename: str, content_type: str) -> FileResponse:
+    """Stored upload bytes as a download that no browser renders in place (a PDF or an HTML
     file from an applicant must never run in the bureau's origin); 404 if its bytes are gone."""
-    path = upload_dir() / record.sha256
-    if not path.is_file():
+    name = upload_name(sha)
+    if not default_storage.exists(name):
         raise Http404("no such file")
     response = FileResponse(
-        path.open("rb"),
+        default_storage.open(name, "rb"),
         as_attachment=True,
-        filename=record.original_name,
-        content_type=record.content_type,
+        filename=filename,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def material_file_response(record: Any) -> FileResponse:
+    """An uploaded material (MaterialFile) as a download."""
+    return upload_file_response(
+        record.sha256, filename=record.original_name, content_type=record.content_type
+    )

@@ -5,10 +5,10 @@ audit actor of a token, the screened fields, the screener and listed-project che
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 
 from voucher.applications import permissions
 from voucher.core import refusals
@@ -19,11 +19,17 @@ from voucher.platforms.models import ApiToken, Platform, Project, ShortlistEntry
 Refused = refusals.Refused
 
 
-def batch_dir() -> Path:
+def batch_storage() -> Storage:
+    """Where the platforms' consumption and settlement files are kept: the default storage
+    (STORAGES["default"], local or S3, docs/operations.md), or the directory
+    VOUCHER_PLATFORM_BATCH_DIR names (the tests use one of their own)."""
     configured = getattr(settings, "VOUCHER_PLATFORM_BATCH_DIR", None)
-    path = Path(configured) if configured else Path(settings.DATA_DIR) / "platform-batches"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return FileSystemStorage(location=configured) if configured else default_storage
+
+
+def batch_name(sha: str) -> str:
+    """A batch file's name in the storage: its SHA-256 (content-addressed, written once)."""
+    return f"platform-batches/{sha}"
 
 
 def _actor(token: ApiToken | None) -> dict[str, Any]:
