@@ -18,17 +18,46 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 T = TypeVar("T")
 
 
+class CspWatchedBrowser:
+    """The browser, whose pages record what the Content-Security-Policy blocked (Chromium says so
+    on the console): every browser test fails on an inline script or style the policy refuses."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.csp_violations: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    def _watch(self, target: Any) -> Any:
+        def console(message: Any) -> None:
+            if "Content Security Policy" in message.text:
+                self.csp_violations.append(message.text)
+
+        target.on("console", console)
+        return target
+
+    def new_page(self, *args: Any, **kwargs: Any) -> Any:
+        return self._watch(self._browser.new_page(*args, **kwargs))
+
+    def new_context(self, *args: Any, **kwargs: Any) -> Any:
+        return self._watch(self._browser.new_context(*args, **kwargs))
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's /usr/bin/chromium through Playwright (never a downloaded browser); skipped where
-    Playwright is not installed."""
+    Playwright is not installed. Fails the test if a page broke the Content-Security-Policy."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = CspWatchedBrowser(
+            p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        )
         try:
             yield browser
         finally:
             browser.close()
+        assert not browser.csp_violations, browser.csp_violations
 
 
 def in_thread(fn: Callable[[], T]) -> T:

@@ -418,8 +418,7 @@ def test_production_refuses_to_start_without_an_audit_key(tmp_path):
     env = {
         "VOUCHER_DATA_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
-        "SECRET_KEY": "s" * 50,
-        "VOUCHER_REQUIRE_SECRET_KEY": "1",
+        "SECRET_KEY": "k3y-Of-pr0duction-" + "abcdefghijklmnopqrstuvwxyz0123456789",
     }
     refused = _run(env, "check")
     assert refused.returncode != 0 and "VOUCHER_AUDIT_KEY" in refused.stderr

@@ -488,10 +488,10 @@ def test_a_file_not_shown_in_the_page_says_so(client, team, in_review):
     page = client.get(f"/review/{in_review.pk}/files/{record.pk}/view/").content.decode()
     assert "文件无法读取，不能在页面中显示，请下载查看。" in page
     assert "data:image" not in page
-    from voucher.applications.uploads import upload_dir
+    from voucher.applications.uploads import upload_delete
 
     gone = attach_material(in_review, "usage_table", minimal_pdf(2), "表.pdf")
-    (upload_dir() / gone.sha256).unlink()
+    upload_delete(gone.sha256)
     page = client.get(f"/review/{in_review.pk}/files/{gone.pk}/view/").content.decode()
     assert "文件内容已不在存储中" in page
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
+# Commands that serve or need nothing of production: the demo (a development server with public
+# pages), the demo staff's current TOTP code and the rules engine on files. They run as on a development machine (VOUCHER_DEV=1,
+# voucher/settings.py) unless VOUCHER_DEV says otherwise; every other command reads the
+# production settings and needs SECRET_KEY (docs/operations.md).
+DEVELOPMENT_COMMANDS = frozenset({"demo", "evaluate", "totp"})
+
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "evaluate":
@@ -19,6 +25,8 @@ def main() -> None:
         if code is not None:
             sys.exit(code)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    if len(sys.argv) > 1 and sys.argv[1] in DEVELOPMENT_COMMANDS:
+        os.environ.setdefault("VOUCHER_DEV", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -1,14 +1,23 @@
-"""One settings file, driven by the environment (healthchecks style).
+"""One settings file, driven by the environment (healthchecks style); every variable is described
+in docs/operations.md.
+
+Production is the default: the settings refuse to start (ImproperlyConfigured, naming the
+variable) with DEBUG on, without SECRET_KEY, with a known or weak key, or with the public demo on.
+VOUCHER_DEV=1 marks a development machine: the tests (voucher/settings_dev.py), `voucher demo`
+and `voucher evaluate` set it; it allows DEBUG and a built-in key and serves plain HTTP.
 
 DATABASE_URL   e.g. postgres://user@127.0.0.1:5432/voucher; default SQLite in VOUCHER_DATA_DIR
-VOUCHER_DATA_DIR  where the SQLite file and uploads live (default ./var)
-SECRET_KEY, DEBUG, ALLOWED_HOSTS
+VOUCHER_DATA_DIR  where the SQLite file, uploads, batch files and collected static files live
+SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
+SECURE_SSL_REDIRECT, SECURE_PROXY_SSL_HEADER, SECURE_HSTS_SECONDS (and _INCLUDE_SUBDOMAINS, _PRELOAD)
+VOUCHER_STORAGE_BACKEND, VOUCHER_STORAGE_OPTIONS  where uploads and batch files are stored
 VOUCHER_PUBLIC_DEMO  show the application pages without a login (set by `voucher demo`)
 VOUCHER_AUDIT_KEY / VOUCHER_AUDIT_KEY_FILE, VOUCHER_AUDIT_CHECKPOINT_DIR  the audit log (docs/audit.md)
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -23,13 +32,66 @@ def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# A development machine (the tests, the demo): said explicitly, never assumed.
+VOUCHER_DEV = _env_bool("VOUCHER_DEV", False)
+
+# The keys anyone can read in this repository or in Django's own template, never to be used.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+KNOWN_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "change-me", "changeme", "secret", "SECRET_KEY"})
+
+
+def _production_refusal(name: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"{name}: {problem}. These are the production settings; on a development machine set "
+        "VOUCHER_DEV=1 (docs/operations.md)."
+    )
+
+
 DEBUG = _env_bool("DEBUG", False)
+if DEBUG and not VOUCHER_DEV:
+    raise _production_refusal("DEBUG", "is on, which shows tracebacks and settings to anyone")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and os.environ.get("VOUCHER_REQUIRE_SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    SECRET_KEY = "dev-only-insecure-key-change-me"
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+if not VOUCHER_DEV:
+    if not SECRET_KEY:
+        raise _production_refusal(
+            "SECRET_KEY",
+            "is not set; generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`",
+        )
+    if (
+        SECRET_KEY in KNOWN_SECRET_KEYS
+        or SECRET_KEY.startswith("django-insecure")
+        or len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+    ):
+        raise _production_refusal(
+            "SECRET_KEY",
+            "is a known, built-in or weak key (at least 50 characters, 5 different, not published)",
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEV_SECRET_KEY
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS: on in production (the defaults pass `voucher check --deploy`), off on a development
+# machine. Behind a proxy that terminates TLS, SECURE_PROXY_SSL_HEADER names the header it sets
+# (e.g. X-Forwarded-Proto): the proxy must overwrite it on every request.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not VOUCHER_DEV)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's and systemd's plain-HTTP probe
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if VOUCHER_DEV else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not VOUCHER_DEV)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not VOUCHER_DEV)
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not VOUCHER_DEV)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not VOUCHER_DEV)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "voucher.applications.apps.VoucherAdminConfig",  # django.contrib.admin, one door
@@ -52,10 +114,14 @@ INSTALLED_APPS = [
     "voucher.review",
     "voucher.staffapi",
     "voucher.demo",
+    "ninja",  # the API pages' Swagger UI from our own static files (no CDN, no inline script)
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ from STATIC_ROOT (collectstatic)
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below, on every response
     "django.contrib.sessions.middleware.SessionMiddleware",
     "voucher.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voucher.review.typed.typed_form",  # a refused review form comes back filled
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} (no template needs one yet)
             ],
         },
     },
@@ -145,7 +212,59 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static")).resolve()
+# WhiteNoise serves what `voucher collectstatic` put in STATIC_ROOT, compressed and under names
+# with their hash (cached for a year). A development machine serves the source files as they are.
+WHITENOISE_USE_FINDERS = VOUCHER_DEV
+WHITENOISE_AUTOREFRESH = VOUCHER_DEV
+
+# Uploads and platform batch files go through the storage API (STORAGES["default"]): local files
+# under VOUCHER_DATA_DIR by default (uploads/<sha256>, platform-batches/<sha256>); several app servers share an S3-compatible store with
+# VOUCHER_STORAGE_BACKEND=storages.backends.s3.S3Storage and its OPTIONS as JSON
+# (docs/operations.md, `pip install django-storages[s3]`).
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("VOUCHER_STORAGE_BACKEND", "voucher.core.files.DataDirStorage"),
+        "OPTIONS": json.loads(os.environ.get("VOUCHER_STORAGE_OPTIONS", "") or "{}"),
+    },
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if VOUCHER_DEV
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Sessions in the database (Django's default): any app server reads any session. The cache (the
+# API's throttle counters) in the database too in production, shared by every worker and server
+# (`voucher createcachetable`, which scripts/serve runs); a development machine keeps it in memory.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if os.environ.get("VOUCHER_CACHE", "memory" if VOUCHER_DEV else "database") == "memory"
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "voucher_cache",
+    }
+}
+
+# Content-Security-Policy on every response (django-csp): scripts and style sheets only from this
+# site's own files, nothing inline but style attributes (bar widths, the registry's diagrams);
+# no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 LOGIN_URL = "admin:login"  # staff pages; the portal sends applicants to accounts:login
 LOGIN_REDIRECT_URL = "portal:home"
@@ -160,6 +279,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
 
 # The application pages are for staff; a demo (`voucher demo`, or DEBUG) shows them to anyone.
 VOUCHER_PUBLIC_DEMO = _env_bool("VOUCHER_PUBLIC_DEMO", False)
+if VOUCHER_PUBLIC_DEMO and not VOUCHER_DEV:
+    raise _production_refusal(
+        "VOUCHER_PUBLIC_DEMO", "is on, which shows every application to anyone"
+    )
+
+# The platform worker writes a heartbeat each loop; /healthz calls it stale after this long.
+VOUCHER_WORKER_STALE_SECONDS = int(os.environ.get("VOUCHER_WORKER_STALE_SECONDS", "120"))
 
 # The consumption worker (docs/workers.md): a batch is held under a lease its heartbeat renews;
 # another worker takes a batch whose lease ran out (its worker was killed) within a lease.
@@ -178,7 +304,7 @@ except OSError as exc:
 VOUCHER_AUDIT_KEYS = (_audit_keys or os.environ.get("VOUCHER_AUDIT_KEY", "")).split()
 if any(len(key) < 32 for key in VOUCHER_AUDIT_KEYS):
     raise ImproperlyConfigured("an audit key has at least 32 characters (openssl rand -hex 32)")
-if not VOUCHER_AUDIT_KEYS and not DEBUG and os.environ.get("VOUCHER_REQUIRE_SECRET_KEY"):
+if not VOUCHER_AUDIT_KEYS and not VOUCHER_DEV:
     raise ImproperlyConfigured("VOUCHER_AUDIT_KEY or VOUCHER_AUDIT_KEY_FILE must be set")
 # Signed checkpoints of the log's head, appended outside the database every N entries and by
 # `voucher audit checkpoint` (cron or a systemd timer); 0 turns the automatic ones off.

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required as _login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from voucher.accounts.models import PENDING, EnterpriseClaim
 from voucher.applications.access import access_enterprise_admin, membership_of, staff_verified_by
 from voucher.applications.models import Enterprise
 from voucher.applications.permissions import can_decide_enterprise_claim
-from voucher.applications.uploads import UploadRefused, check_upload, upload_dir
+from voucher.applications.uploads import UploadRefused, check_upload, upload_file_response
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -210,18 +210,9 @@ def claim_licence(request: HttpRequest, claim_id: int) -> HttpResponseBase:
     )
     if claim.claimant_id != user.pk and not administrator:
         raise Http404
-    path = upload_dir() / claim.licence_sha256
-    if not path.is_file():
-        raise Http404
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=claim.licence_name,
-        content_type=claim.licence_content_type,
+    return upload_file_response(
+        claim.licence_sha256, filename=claim.licence_name, content_type=claim.licence_content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

@@ -9,7 +9,7 @@ from voucher.api.v1 import api
 
 
 def document() -> str:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings_dev")  # a docs generator
     import django
 
     django.setup()

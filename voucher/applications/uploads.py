@@ -23,10 +23,13 @@ from typing import Any
 
 import magic
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from voucher.applications import ports
+from voucher.core.files import local_path, store_once
 from voucher.core.refusals import Refused
 from voucher.policy.text import strip_format
 
@@ -264,38 +267,59 @@ def check_upload(name: str, data: bytes) -> CheckedUpload:
 
 
 def upload_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
+    """The local directory of the uploads, for `voucher backup` (docs/backup.md); an object
+    store (S3) has none and is backed up with the store's own tools."""
+    path = local_path(default_storage, "uploads")
+    if path is None:
+        raise ImproperlyConfigured(
+            "uploads are kept in an object store: back them up with its own versioning"
+        )
+    return path
+
+
+def upload_name(sha: str) -> str:
+    """Where the bytes of a checked upload live in the storage (STORAGES["default"])."""
+    return f"uploads/{sha}"
 
 
 def upload_store(content: bytes, sha: str) -> None:
     """Keep the bytes of a checked upload under their hash (written once, atomically): a
     material file and an enterprise claim's licence share the store."""
-    target = upload_dir() / sha
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(target)
+    store_once(default_storage, upload_name(sha), io.BytesIO(content))
 
 
 def upload_content(sha: str) -> bytes | None:
     """The stored bytes of an upload, or None when they are gone."""
-    path = upload_dir() / sha
-    return path.read_bytes() if path.is_file() else None
+    name = upload_name(sha)
+    if not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as stored:
+        return bytes(stored.read())
 
 
-def material_file_response(record: Any) -> FileResponse:
-    """An uploaded material as a download that no browser renders in place (a PDF or an HTML
+def upload_delete(sha: str) -> None:
+    default_storage.delete(upload_name(sha))
+
+
+def upload_file_response(sha: str, *, filename: str, content_type: str) -> FileResponse:
+    """Stored upload bytes as a download that no browser renders in place (a PDF or an HTML
     file from an applicant must never run in the bureau's origin); 404 if its bytes are gone."""
-    path = upload_dir() / record.sha256
-    if not path.is_file():
+    name = upload_name(sha)
+    if not default_storage.exists(name):
         raise Http404("no such file")
     response = FileResponse(
-        path.open("rb"),
+        default_storage.open(name, "rb"),
         as_attachment=True,
-        filename=record.original_name,
-        content_type=record.content_type,
+        filename=filename,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def material_file_response(record: Any) -> FileResponse:
+    """An uploaded material (MaterialFile) as a download."""
+    return upload_file_response(
+        record.sha256, filename=record.original_name, content_type=record.content_type
+    )

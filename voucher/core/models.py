@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from voucher.core.heartbeat import WorkerHeartbeat as WorkerHeartbeat  # the workers' heartbeats
+
 GENESIS = "0" * 64
 LEGACY = 1  # before issue 18: unkeyed SHA-256 of some columns (checked up to the first keyed)
 KEYED = 2  # HMAC-SHA256 of every column under a key outside the database

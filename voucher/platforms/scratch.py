@@ -27,7 +27,9 @@ except ImportError:  # Windows: nothing is held, and nothing is swept
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("ingest", "groups")  # DuckDB's spill directory; the groups' Arrow file
+# DuckDB's spill directory; the groups' Arrow file; the local copy of a batch file kept in an
+# object store (actions/batches.py)
+KINDS = ("ingest", "groups", "copy")
 # An item is created, then locked: a sweep in between must not take it for a dead worker's.
 GRACE_SECONDS = 60
 

@@ -31,7 +31,7 @@ from voucher.applications.interchange import application_export
 from voucher.applications.models import MaterialFile, SupplementRequest
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
-from voucher.applications.uploads import upload_dir, upload_store
+from voucher.applications.uploads import upload_delete, upload_store
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import Conflict, Refused
@@ -602,7 +602,7 @@ def material_file_delete(
         )
         # a submitted version (补正) may still name the bytes: only a draft's are forgotten
         if locked.state == DRAFT and not upload_in_use(sha):
-            transaction.on_commit(lambda: (upload_dir() / sha).unlink(missing_ok=True))
+            transaction.on_commit(lambda: upload_delete(sha))
 
 
 # --- submission ------------------------------------------------------------------------------

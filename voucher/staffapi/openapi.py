@@ -16,7 +16,7 @@ def schema() -> Any:
 
 
 def document() -> str:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings_dev")  # a docs generator
     import django
 
     django.setup()

@@ -17,7 +17,13 @@ from voucher.platforms.actions.batches import (
     batch_withdraw,
 )
 from voucher.platforms.actions.build import d3_application_build
-from voucher.platforms.actions.common import SCREENED_FIELDS, SETTLEMENT_WINDOW, Refused, batch_dir
+from voucher.platforms.actions.common import (
+    SCREENED_FIELDS,
+    SETTLEMENT_WINDOW,
+    Refused,
+    batch_name,
+    batch_storage,
+)
 from voucher.platforms.actions.contracts import (
     CONTRACT_ID_MAX,
     EVIDENCE_KINDS,
@@ -58,8 +64,9 @@ __all__ = [
     "Screening",
     "aggregates_store",
     "batch_contract_terms",
-    "batch_dir",
+    "batch_name",
     "batch_process",
+    "batch_storage",
     "batch_submit",
     "batch_withdraw",
     "contract_add_evidence",

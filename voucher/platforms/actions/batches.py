@@ -9,9 +9,11 @@ import hashlib
 import itertools
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
@@ -23,13 +25,15 @@ from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES
 from voucher.core import refusals
 from voucher.core.audit import audit
+from voucher.core.files import local_path, store_once
 from voucher.platforms import consumption, lease, scratch
 from voucher.platforms.actions.common import (
     SETTLEMENT_WINDOW,
     Refused,
     _actor,
     _listed_project,
-    batch_dir,
+    batch_name,
+    batch_storage,
 )
 from voucher.platforms.models import (
     ApiToken,
@@ -49,28 +53,41 @@ def _visible_ascii(text: str) -> bool:
 
 
 def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
-    """Copy the upload into the content-addressed batch directory: (SHA-256, size)."""
-    directory = batch_dir()
+    """Keep the upload in the batch storage under its SHA-256: (SHA-256, size). The name is known
+    only at the end, so the bytes are spooled to a local temporary file while they are hashed."""
     digest = hashlib.sha256()
     size = 0
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for chunk in iter(lambda: upload.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+    with tempfile.TemporaryFile() as spool:
+        for chunk in iter(lambda: upload.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            spool.write(chunk)
         sha = digest.hexdigest()
-        final = directory / sha
-        if final.exists():
-            os.unlink(temporary)
-        else:
-            os.replace(temporary, final)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        spool.seek(0)
+        store_once(batch_storage(), batch_name(sha), spool)
     return sha, size
+
+
+@contextlib.contextmanager
+def _local_file(sha: str) -> Iterator[Path]:
+    """The batch file as a path on this machine, which the ingest (DuckDB, named pipes) reads:
+    the stored file itself where the storage is a local directory; else (S3) a copy in the
+    temporary directory, held as a scratch item while the ingest runs (a killed worker's copy
+    is swept like its other scratch files) and removed afterwards."""
+    storage, name = batch_storage(), batch_name(sha)
+    local = local_path(storage, name)
+    if local is not None:
+        yield local
+        return
+    handle, copy = tempfile.mkstemp(prefix=scratch.prefix("copy"))
+    held = scratch.hold(copy)
+    try:
+        with os.fdopen(handle, "wb") as out, storage.open(name, "rb") as stored:
+            shutil.copyfileobj(stored, out, 1 << 20)
+        yield Path(copy)
+    finally:
+        scratch.release(held)
+        Path(copy).unlink(missing_ok=True)
 
 
 def _batch_create(
@@ -454,7 +471,6 @@ def batch_process(
 
 def _ingest(batch: ConsumptionBatch) -> tuple[consumption.IngestResult, str]:
     """Read and aggregate the batch's file: (result, refusal of the whole file or "")."""
-    path = batch_dir() / batch.file_sha256
     policy_round = current_effective_round().policy_round
     window = (
         SETTLEMENT_WINDOW
@@ -462,9 +478,11 @@ def _ingest(batch: ConsumptionBatch) -> tuple[consumption.IngestResult, str]:
         else (policy_round.window_start, policy_round.window_end)
     )
     try:
-        return consumption.ingest_file(
-            path, window=window, contracts=batch_contract_terms(batch)
-        ), ""
+        # DuckDB reads a local path: a store elsewhere (S3) is copied to a temporary file first
+        with _local_file(batch.file_sha256) as path:
+            return consumption.ingest_file(
+                path, window=window, contracts=batch_contract_terms(batch)
+            ), ""
     except consumption.BatchRefused as refused:
         result = consumption.IngestResult()
         result.errors = refused.errors  # the bad rows found before it, if that is why

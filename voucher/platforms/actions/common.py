@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 
 from voucher.applications import permissions
 from voucher.core import refusals
+from voucher.core.files import local_path
 from voucher.platforms.models import ApiToken, Platform, Project, ShortlistEntry
 
 # The platforms' steps refuse with the one refusal (core/refusals.py): a title for the person,
@@ -19,11 +22,28 @@ from voucher.platforms.models import ApiToken, Platform, Project, ShortlistEntry
 Refused = refusals.Refused
 
 
-def batch_dir() -> Path:
+def batch_storage() -> Storage:
+    """Where the platforms' consumption and settlement files are kept: the default storage
+    (STORAGES["default"], local or S3, docs/operations.md), or the directory
+    VOUCHER_PLATFORM_BATCH_DIR names (the tests use one of their own)."""
     configured = getattr(settings, "VOUCHER_PLATFORM_BATCH_DIR", None)
-    path = Path(configured) if configured else Path(settings.DATA_DIR) / "platform-batches"
-    path.mkdir(parents=True, exist_ok=True)
+    return FileSystemStorage(location=configured) if configured else default_storage
+
+
+def batch_dir() -> Path:
+    """The local directory of the batch files, for `voucher backup` (docs/backup.md); an object
+    store (S3) has none and is backed up with the store's own tools."""
+    path = local_path(batch_storage(), "platform-batches")
+    if path is None:
+        raise ImproperlyConfigured(
+            "batch files are kept in an object store: back them up with its own versioning"
+        )
     return path
+
+
+def batch_name(sha: str) -> str:
+    """A batch file's name in the storage: its SHA-256 (content-addressed, written once)."""
+    return f"platform-batches/{sha}"
 
 
 def _actor(token: ApiToken | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from voucher.core.heartbeat import PLATFORMS_WORKER, Beating
 from voucher.platforms import actions, lease
 from voucher.platforms.models import ApiToken, Platform
 
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         worker = sub.add_parser("worker", help="process queued consumption batches")
         worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
         worker.add_argument("--sleep", type=float, default=2.0)
+        worker.add_argument(
+            "--beat",
+            type=float,
+            default=30.0,
+            help="seconds between heartbeats (/healthz reports the last one)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         what = options["what"]
@@ -75,15 +82,19 @@ class Command(BaseCommand):
                 f"worker {lease.worker_name()}: lease {lease.lease_duration().total_seconds():g} s, "
                 f"heartbeat every {lease.heartbeat_interval():g} s"
             )
-            while True:
-                try:
-                    batch = actions.batch_process()
-                except Exception as error:  # the batch is queued again; keep serving
-                    self.stderr.write(f"batch failed, will be retried: {error}")
-                    continue
-                if batch is not None:
-                    self.stdout.write(f"batch {batch.pk}: {batch.status} {batch.summary}")
-                    continue
-                if options["once"]:
-                    return
-                time.sleep(options["sleep"])
+            with Beating(PLATFORMS_WORKER, every=options["beat"]):
+                self._work(once=options["once"], sleep=options["sleep"])
+
+    def _work(self, *, once: bool, sleep: float) -> None:
+        while True:
+            try:
+                batch = actions.batch_process()
+            except Exception as error:  # the batch is queued again; keep serving
+                self.stderr.write(f"batch failed, will be retried: {error}")
+                continue
+            if batch is not None:
+                self.stdout.write(f"batch {batch.pk}: {batch.status} {batch.summary}")
+                continue
+            if once:
+                return
+            time.sleep(sleep)

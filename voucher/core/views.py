@@ -1,0 +1,41 @@
+"""/healthz: for a load balancer, systemd or a monitor; no login, no session, JSON.
+
+200 {"database": "ok", "worker": "ok" | "stale" | "none", "worker_seen_at": ISO time or null}
+while the database answers (a stale or absent worker is reported, not an outage of the web
+server); 503 {"database": "error", …} when it does not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from voucher.core.heartbeat import PLATFORMS_WORKER, worker_state
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        worker, seen = worker_state(PLATFORMS_WORKER)
+    except Exception as error:
+        logger.error("healthz: the database does not answer: %s", error)
+        return JsonResponse(
+            {"database": "error", "worker": "unknown", "worker_seen_at": None}, status=503
+        )
+    return JsonResponse(
+        {
+            "database": "ok",
+            "worker": worker,
+            "worker_seen_at": seen.isoformat() if seen else None,
+        }
+    )
