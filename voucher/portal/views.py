@@ -715,6 +715,7 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
             version = form.cleaned_data["version"]
             stored = 0
             for upload in files:
+                checked = None
                 try:
                     checked = check_upload(upload.name or "", upload.read(pf_max_bytes() + 1))
                     actions.material_file_add(
@@ -727,7 +728,9 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                         acting_user=request.user,
                     )
                 except (UploadRefused, actions.PortalError) as exc:
-                    refusals.setdefault(material, []).append(f"{upload.name}：{exc}")
+                    # check_upload's refusal names the file; the action's does not
+                    text = str(exc) if checked is None else f"{checked.name}：{exc}"
+                    refusals.setdefault(material, []).append(text)
                     if isinstance(exc, actions.StaleVersion):
                         break
                 else:
