@@ -29,6 +29,7 @@ from voucher.api.problems import (
 from voucher.api.throttle import TokenThrottle
 from voucher.applications.access import may
 from voucher.core import refusals
+from voucher.core.http import UPLOAD_LIMITED_VIEW_NAMES
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -553,6 +554,11 @@ def settlement_submit(
         idempotency_key=idempotency_key,
     )
     return Status(202 if created else 200, _batch_out(batch))
+
+
+# the upload operations: UploadLimitMiddleware answers 413 before the body is read
+UPLOAD_LIMITED_VIEW_NAMES[f"{api.urls_namespace}:{batch_submit.__name__}"] = "consumption"
+UPLOAD_LIMITED_VIEW_NAMES[f"{api.urls_namespace}:{settlement_submit.__name__}"] = "settlement"
 
 
 @router.get(

@@ -2,8 +2,8 @@
 store that keeps the bytes that passed under their hash (`upload_store`).
 
 - the type is what libmagic reads in the content, and it must agree with the extension;
-- PDF, JPG, PNG, OFD, DOCX and XLSX only; a size limit per file (the action adds the one per
-  application);
+- PDF, JPG, PNG, OFD, DOCX and XLSX only; a size limit per file of its kind (settings
+  VOUCHER_MAX_UPLOAD_MB; the action adds the one per application);
 - zip containers (DOCX, XLSX, OFD) are opened with limits on entries, expanded size and ratio,
   read for real (a declared size can lie), and must have the parts their kind needs; no part may
   declare a DOCTYPE or an ENTITY (XXE, billion laughs: the raw bytes are read, nothing is
@@ -36,6 +36,7 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from voucher.applications import ports
+from voucher.core.http import upload_limit_bytes
 from voucher.core.refusals import Refused
 
 ZIP_KINDS = {"docx", "xlsx", "ofd"}
@@ -334,18 +335,19 @@ def _check_classified(data: bytes, name: str) -> None:
         raise _refuse(refusal)
 
 
-def check_upload(name: str, data: bytes) -> CheckedUpload:
-    """The upload as it will be stored, or UploadRefused saying why not (naming the file)."""
+def check_upload(name: str, data: bytes, *, kind: str = "materials") -> CheckedUpload:
+    """The upload as it will be stored, or UploadRefused saying why not (naming the file);
+    `kind` names its size limit (settings.VOUCHER_MAX_UPLOAD_MB)."""
     safe = sanitise_name(name)
     try:
-        return _check_upload(safe, data)
+        return _check_upload(safe, data, upload_limit_bytes(kind))
     except UploadRefused as exc:
         raise _refuse(
             _("文件“%(name)s”：%(reason)s") % {"name": safe, "reason": exc.message}
         ) from None
 
 
-def _check_upload(safe: str, data: bytes) -> CheckedUpload:
+def _check_upload(safe: str, data: bytes, limit: int) -> CheckedUpload:
     extension = safe.rpartition(".")[2].lower() if "." in safe else ""
     if extension not in ALLOWED_EXTENSIONS:
         raise _refuse(
@@ -354,7 +356,6 @@ def _check_upload(safe: str, data: bytes) -> CheckedUpload:
         )
     if not data:
         raise _refuse(_("文件是空的。"))
-    limit = settings.VOUCHER_UPLOAD_MAX_FILE_BYTES
     if len(data) > limit:
         raise _refuse(
             _("文件过大（%(size).1f MB），单个文件不能超过 %(limit)d MB。")

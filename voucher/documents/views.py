@@ -13,6 +13,7 @@ from voucher.applications import access
 from voucher.applications.models import Application, Contract
 from voucher.applications.permissions import Check
 from voucher.core.fields import DayField, YuanField
+from voucher.core.http import too_large, upload_limit, upload_limit_bytes
 from voucher.documents import docx_forms, pdf
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
@@ -91,9 +92,7 @@ class InvoiceSaveForm(forms.Form):
     amount = YuanField(label="价税合计（元）")
 
 
-MAX_UPLOAD = 10 * 1024 * 1024
-
-
+@upload_limit("invoice")
 def invoice_prefill_page(
     request: HttpRequest, application_id: int, contract_pk: int
 ) -> HttpResponse:
@@ -124,8 +123,8 @@ def invoice_prefill_page(
         upload = InvoiceUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             f = upload.cleaned_data["file"]
-            if f.size > MAX_UPLOAD:
-                upload.add_error("file", "文件过大（上限 10 MB）")
+            if f.size > upload_limit_bytes("invoice"):
+                upload.add_error("file", str(too_large("invoice", f.size)))
             else:
                 data = f.read()
                 try:

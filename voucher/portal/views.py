@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as _login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voucher.applications import models as m
@@ -32,6 +34,7 @@ from voucher.applications.uploads import (
     check_upload,
     material_file_response,
 )
+from voucher.core.http import upload_limit, upload_limit_bytes
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
@@ -528,6 +531,7 @@ def contracts(request: HttpRequest, application: m.Application) -> HttpResponse:
     return _contracts_page(request, application, form=form)
 
 
+@upload_limit("application_import")
 @portal_view
 @editable
 @require_POST
@@ -536,7 +540,7 @@ def contracts_import(request: HttpRequest, application: m.Application) -> HttpRe
     errors: list[imports.RowError] = []
     if form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(imports.MAX_BYTES + 1)
+        data = upload.read(imports.max_bytes() + 1)
         try:
             parsed = imports.read_spreadsheet(
                 upload.name,
@@ -700,6 +704,11 @@ def contract_row_delete(
 # --- materials ---------------------------------------------------------------------------------
 
 
+@upload_limit(
+    "materials",
+    request_bytes=lambda: settings.VOUCHER_UPLOAD_MAX_APPLICATION_BYTES,
+    request_what=_lazy("一次提交的申报材料合计"),
+)
 @portal_view
 @editable
 @require_http_methods(["GET", "POST"])
@@ -765,9 +774,7 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
 
 
 def pf_max_bytes() -> int:
-    from django.conf import settings
-
-    return int(settings.VOUCHER_UPLOAD_MAX_FILE_BYTES)
+    return upload_limit_bytes("materials")
 
 
 @portal_view

@@ -22,6 +22,7 @@ from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES
 from voucher.core import refusals
 from voucher.core.audit import audit
+from voucher.core.http import too_large, upload_limit_bytes
 from voucher.platforms import consumption, scratch
 from voucher.platforms.actions.common import (
     SETTLEMENT_WINDOW,
@@ -48,8 +49,13 @@ def _visible_ascii(text: str) -> bool:
     return all("!" <= c <= "~" for c in text)
 
 
-def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
-    """Copy the upload into the content-addressed batch directory: (SHA-256, size)."""
+def _store_upload(upload: IO[bytes], kind: str) -> tuple[str, int]:
+    """Copy the upload into the content-addressed batch directory: (SHA-256, size); refused
+    (413) once it passes the limit of its kind (settings.VOUCHER_MAX_UPLOAD_MB)."""
+    limit = upload_limit_bytes(kind)
+    declared = getattr(upload, "size", None)
+    if isinstance(declared, int) and declared > limit:
+        raise too_large(kind, declared, limit)
     directory = batch_dir()
     digest = hashlib.sha256()
     size = 0
@@ -59,6 +65,8 @@ def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
             for chunk in iter(lambda: upload.read(1 << 20), b""):
                 digest.update(chunk)
                 size += len(chunk)
+                if size > limit:
+                    raise too_large(kind, size, limit)
                 out.write(chunk)
         sha = digest.hexdigest()
         final = directory / sha
@@ -95,7 +103,7 @@ def _batch_create(
                 }
             ],
         )
-    sha, size = _store_upload(upload)
+    sha, size = _store_upload(upload, "consumption" if settles is None else "settlement")
     application, contract_id = settles if settles is not None else (None, "")
     existing = ConsumptionBatch.objects.filter(
         platform=token.platform, idempotency_key=idempotency_key
