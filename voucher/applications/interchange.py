@@ -360,6 +360,22 @@ def _as_written(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
 
 
+class StoredFormatRefused(fmt.FormatError, Refused):
+    """An application whose stored data the format does not read: a draft not filled in yet, or
+    one stored under an older format. A refusal (409 where no view catches it) and still a
+    FormatError, so that the portal's self-check and status page, which catch FormatError, list
+    the fields to fill in instead of refusing the page."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]]) -> None:
+        Refused.__init__(
+            self,
+            message,
+            code=CONFLICT,
+            errors=[{"location": path, "message": what} for path, what in problems],
+        )
+        self.problems = problems
+
+
 def application_export(application: models.Application) -> fmt.Application:
     """The application as the interchange document (validated again on the way out)."""
     a = application
@@ -482,7 +498,7 @@ def application_export(application: models.Application) -> fmt.Application:
     except fmt.FormatError as exc:
         # stored under an older format (a compute row saved without a device before RULES.md
         # v2): a refusal naming the fields, never a traceback; the bureau returns it for 补正
-        raise Refused(
+        raise StoredFormatRefused(
             _(
                 "申报 %(reference)s 的已存数据不符合现行申报格式（%(problems)s），"
                 "请退回申报单位补正后再办理"
@@ -491,8 +507,7 @@ def application_export(application: models.Application) -> fmt.Application:
                 "reference": a.reference,
                 "problems": "；".join(f"{path}：{what}" for path, what in exc.problems[:5]),
             },
-            code=CONFLICT,
-            errors=[{"location": path, "message": what} for path, what in exc.problems],
+            exc.problems,
         ) from None
 
 

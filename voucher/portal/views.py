@@ -910,6 +910,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
+            "document_problems": selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
         },
