@@ -118,7 +118,8 @@ class ProjectIn(Schema):
     enterprise: fmt.Applicant
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
-    scenario: str = Field(min_length=1, max_length=5000)
+    # the 14-2 overview of a direction-3 application, bounded as the format bounds it
+    scenario: str = Field(min_length=1, max_length=fmt.OVERVIEW_MAX_CHARS)
     start_date: fmt.Day  # YYYY-MM-DD, as the interchange format reads a day (not a Unix time)
     open_source_licence: str = Field(min_length=1, max_length=64)
 
