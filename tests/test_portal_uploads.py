@@ -117,7 +117,7 @@ def test_the_attack_is_refused_with_the_reason_and_nothing_is_stored(
 def test_a_file_over_the_size_limit_is_refused(draft, client, settings):
     from voucher.applications.models import MaterialFile
 
-    settings.VOUCHER_UPLOAD_MAX_FILE_BYTES = 1000
+    settings.VOUCHER_MAX_UPLOAD_MB = {**settings.VOUCHER_MAX_UPLOAD_MB, "materials": 1000 / 2**20}
     response = upload(client, draft, "contract", "big.pdf", pdf_bytes() + b"%" * 2000)
     assert response.status_code == 400
     assert "文件过大" in response.content.decode()

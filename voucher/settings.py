@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "voucher.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "voucher.api.middleware.ApiProblemMiddleware",  # 404 and 405 under /api/ as problems
+    "voucher.core.middleware.UploadLimitMiddleware",  # 413 before CSRF reads a large body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff TOTP
@@ -269,8 +270,23 @@ CONTENT_SECURITY_POLICY = {
 LOGIN_URL = "admin:login"  # staff pages; the portal sends applicants to accounts:login
 LOGIN_REDIRECT_URL = "portal:home"
 
+# Upload limits, MB per file, per kind (docs/uploads.md); each may be set in the environment as
+# VOUCHER_MAX_UPLOAD_MB_<KIND>. A request over its view's limit (+1 MB for the form) is answered
+# 413 before its body is read (voucher.core.middleware.UploadLimitMiddleware).
+VOUCHER_MAX_UPLOAD_MB = {
+    kind: float(os.environ.get(f"VOUCHER_MAX_UPLOAD_MB_{kind.upper()}", default))
+    for kind, default in {
+        "materials": 50,  # one material file of an application (the portal)
+        "licence": 20,  # the business licence of an enterprise claim
+        "application_import": 5,  # the Excel/CSV import of an application's contracts
+        "registry_import": 200,  # one request of the company registry import (review site)
+        "list": 50,  # an official or outside list (review site)
+        "invoice": 10,  # an e-invoice read to prefill the invoice form
+        "consumption": 512,  # a platform's consumption file (API)
+        "settlement": 512,  # a platform's settlement file (API)
+    }.items()
+}
 # Uploads of the applicant portal: stored under DATA_DIR/uploads/<sha256>, outside the web root.
-VOUCHER_UPLOAD_MAX_FILE_BYTES = int(os.environ.get("VOUCHER_UPLOAD_MAX_FILE_BYTES", 20 * 2**20))
 VOUCHER_UPLOAD_MAX_APPLICATION_BYTES = int(
     os.environ.get("VOUCHER_UPLOAD_MAX_APPLICATION_BYTES", 200 * 2**20)
 )

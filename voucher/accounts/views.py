@@ -30,7 +30,12 @@ from voucher.accounts.models import PENDING, EnterpriseClaim
 from voucher.applications.access import access_enterprise_admin, membership_of, staff_verified_by
 from voucher.applications.models import Enterprise
 from voucher.applications.permissions import can_decide_enterprise_claim
-from voucher.applications.uploads import UploadRefused, check_upload, upload_file_response
+from voucher.applications.uploads import (
+    UploadRefused,
+    check_upload,
+    upload_file_response,
+)
+from voucher.core.http import upload_limit, upload_limit_bytes
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -94,6 +99,7 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
 # --- claiming an enterprise that exists without members ------------------------------------------
 
 
+@upload_limit("licence")
 @login_required
 @require_http_methods(["GET", "POST"])
 def enterprise_claim(request: HttpRequest) -> HttpResponse:
@@ -112,7 +118,9 @@ def enterprise_claim(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["licence"]
         try:
-            checked = check_upload(upload.name or "", upload.read(_max_upload_bytes() + 1))
+            checked = check_upload(
+                upload.name or "", upload.read(_max_upload_bytes() + 1), kind="licence"
+            )
             actions.enterprise_claim_request(
                 uscc=enterprise.uscc,
                 claimant_name=form.cleaned_data["claimant_name"],
@@ -139,9 +147,7 @@ def enterprise_claim(request: HttpRequest) -> HttpResponse:
 
 
 def _max_upload_bytes() -> int:
-    from django.conf import settings
-
-    return int(settings.VOUCHER_UPLOAD_MAX_FILE_BYTES)
+    return upload_limit_bytes("licence")
 
 
 StaffView = Callable[..., HttpResponseBase]

@@ -33,6 +33,7 @@ REFUSAL_STATUS = {
     refusals.CONFLICT: 409,
     refusals.INVALID: 422,
     refusals.REFUSED: 422,
+    refusals.TOO_LARGE: 413,
 }
 
 

@@ -29,6 +29,7 @@ from voucher.api.problems import (
 from voucher.api.throttle import TokenThrottle
 from voucher.applications.access import may
 from voucher.core import bearer, refusals
+from voucher.core.http import UPLOAD_LIMITED_VIEW_NAMES
 from voucher.platforms import actions, selectors
 from voucher.platforms.models import ApiToken, ConsumptionBatch, Project, ShortlistEntry
 from voucher.policy import format as fmt
@@ -122,7 +123,8 @@ class ProjectIn(Schema):
     enterprise: fmt.Applicant
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
-    scenario: str = Field(min_length=1, max_length=5000)
+    # the 14-2 overview of a direction-3 application, bounded as the format bounds it
+    scenario: str = Field(min_length=1, max_length=fmt.OVERVIEW_MAX_CHARS)
     start_date: fmt.Day  # YYYY-MM-DD, as the interchange format reads a day (not a Unix time)
     open_source_licence: str = Field(min_length=1, max_length=64)
 
@@ -558,6 +560,11 @@ def settlement_submit(
         idempotency_key=idempotency_key,
     )
     return Status(202 if created else 200, _batch_out(batch))
+
+
+# the upload operations: UploadLimitMiddleware answers 413 before the body is read
+UPLOAD_LIMITED_VIEW_NAMES[f"{api.urls_namespace}:{batch_submit.__name__}"] = "consumption"
+UPLOAD_LIMITED_VIEW_NAMES[f"{api.urls_namespace}:{settlement_submit.__name__}"] = "settlement"
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.shortcuts import render
 from django.utils import translation
 
 from voucher.core import refusals
+from voucher.core.http import request_over_limit
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -35,6 +37,7 @@ PAGE_STATUS = {
     refusals.CONFLICT: 409,
     refusals.INVALID: 422,
     refusals.REFUSED: 422,
+    refusals.TOO_LARGE: 413,
 }
 
 
@@ -57,3 +60,34 @@ class RefusedPageMiddleware:
             {"exception": str(exception), "errors": exception.errors},
             status=PAGE_STATUS[exception.code],
         )
+
+
+class UploadLimitMiddleware:
+    """A request to a view that takes uploads (core/http.upload_limit) whose Content-Length is
+    over the view's limit is answered 413 before anything reads its body: it stands before
+    CsrfViewMiddleware, which reads the form of a POST. Under /api/ the answer carries the
+    refusal, which ApiProblemMiddleware turns into a problem document."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        refusal = request_over_limit(request, view_func)
+        if refusal is None:
+            return None
+        if request.path.startswith("/api/"):
+            response = HttpResponse(str(refusal), status=413, content_type="text/plain")
+        else:
+            response = render(
+                request,
+                "refused.html",
+                {"exception": str(refusal), "errors": []},
+                status=PAGE_STATUS[refusal.code],
+            )
+        response.refusal = refusal  # type: ignore[attr-defined]
+        return response

@@ -19,7 +19,8 @@ NOT_FOUND = "not_found"  # nothing of that name the actor may see
 CONFLICT = "conflict"  # it changed meanwhile, or exists already
 INVALID = "invalid"  # the input is not what the field takes
 BAD_REQUEST = "bad_request"  # the request itself cannot be read
-CODES = frozenset({REFUSED, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, BAD_REQUEST})
+TOO_LARGE = "too_large"  # an upload (or the request carrying it) over its limit
+CODES = frozenset({REFUSED, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, BAD_REQUEST, TOO_LARGE})
 
 
 class Refused(Exception):

@@ -2,7 +2,8 @@
 
 Headings and hints are verbatim from the source's template; `suggested_chars` is our suggestion
 (the source sets no length): enough for a reviewer to judge, short enough to be read. The
-portal may show it as guidance; nothing refuses a longer or shorter text.
+portal may show it as guidance. A section longer than `REPORT_MAX_CHARS` is refused (the form,
+the action, the database): a few pages of the PDF, which renders in about a second.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class ReportSection:
     hint: str  # verbatim, with its brackets
     suggested_chars: tuple[int, int]  # (from, to) Chinese characters
 
+
+REPORT_MAX_CHARS: Final = 3000  # each section of 14-3 (the source sets none; ≥ every suggestion)
 
 CHAPTERS: Final = {
     "一": "一、企业基本情况介绍",

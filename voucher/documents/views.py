@@ -8,15 +8,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from voucher.applications import access
 from voucher.applications.models import Application, Contract
 from voucher.applications.permissions import Check
+from voucher.applications.states import WIZARD_STATES
 from voucher.core.fields import DayField, YuanField
+from voucher.core.http import too_large, upload_limit, upload_limit_bytes
+from voucher.core.refusals import CONFLICT, Refused
 from voucher.documents import docx_forms, pdf
 from voucher.documents.actions import invoice_add
 from voucher.documents.data import load_application
 from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
+from voucher.policy.format import FormatError
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -67,7 +72,18 @@ def download(
     if isinstance(found, HttpResponse):
         return found
     stem, builders = DOCUMENTS[document]
-    body = builders[extension](found)
+    try:
+        body = builders[extension](found)
+    except FormatError as exc:
+        if found.state not in WIZARD_STATES:
+            raise  # stored under an older format: StoredDataRefused, a 409 asking for 补正
+        # a draft not filled in yet: what to fill first, never a 500
+        raise Refused(
+            _("申报 %(reference)s 尚未填写完整，还不能生成申报文书。请先在填报页面填写以下内容：")
+            % {"reference": found.reference},
+            code=CONFLICT,
+            errors=[{"location": path, "message": what} for path, what in exc.problems],
+        ) from None
     response = HttpResponse(body, content_type=PDF if extension == "pdf" else DOCX)
     filename = f"{found.reference} {stem}.{extension}"
     response["Content-Disposition"] = _attachment(filename)
@@ -91,9 +107,7 @@ class InvoiceSaveForm(forms.Form):
     amount = YuanField(label="价税合计（元）")
 
 
-MAX_UPLOAD = 10 * 1024 * 1024
-
-
+@upload_limit("invoice")
 def invoice_prefill_page(
     request: HttpRequest, application_id: int, contract_pk: int
 ) -> HttpResponse:
@@ -124,8 +138,8 @@ def invoice_prefill_page(
         upload = InvoiceUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             f = upload.cleaned_data["file"]
-            if f.size > MAX_UPLOAD:
-                upload.add_error("file", "文件过大（上限 10 MB）")
+            if f.size > upload_limit_bytes("invoice"):
+                upload.add_error("file", str(too_large("invoice", f.size)))
             else:
                 data = f.read()
                 try:

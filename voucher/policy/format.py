@@ -239,10 +239,15 @@ class ModelFiling(_Model):
     kind: Literal["model", "agent"]
 
 
+# 项目概述 (14-2): the form leaves a box; 2,000 characters is a page, and what the PDF renders
+# in well under a second (an overview of 1,500,000 once kept a worker busy for 15 minutes)
+OVERVIEW_MAX_CHARS = 2000
+
+
 class Project(_Model):
     name: Text
     start_date: Day
-    overview: str
+    overview: str = Field(max_length=OVERVIEW_MAX_CHARS)
     ai_field: bool
     topic: Topic | None = None
     topic_note: Text | None = Field(None, exclude_if=_omit_none)  # what `other` is
@@ -449,6 +454,10 @@ def _message(error: Any) -> str:
     kind = error["type"]
     if kind in ("value_error", "assertion_error"):
         return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_too_long":
+        limit = error.get("ctx", {}).get("max_length")
+        found = len(error.get("input") or "")
+        return f"最多 {limit} 个字符，实为 {found} 个 (at most {limit} characters)"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"取值不在允许范围内，应为 {expected}，实为 {error.get('input')!r} (not one of the allowed values)"

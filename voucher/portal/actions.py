@@ -34,7 +34,7 @@ from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATE
 from voucher.applications.uploads import upload_delete, upload_store
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
-from voucher.core.refusals import Conflict, Refused
+from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
 from voucher.policy.dates import chinese_date
 from voucher.policy.format import dumps_application
@@ -218,6 +218,24 @@ def application_create(
     return application
 
 
+def _refuse_too_long(model: type[dj_models.Model], key: str, value: Any) -> None:
+    """A text longer than its column allows (the overview, a 14-3 section: the model's
+    max_length, which the database checks too) is refused naming the field and the limit."""
+    field = model._meta.get_field(key)
+    limit = getattr(field, "max_length", None)
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise PortalError(
+            _("“%(field)s”最多 %(limit)d 个字符，现为 %(length)d 个。")
+            % {
+                "field": _(str(getattr(field, "verbose_name", key))),
+                "limit": limit,
+                "length": len(value),
+            },
+            field=key,
+            code=INVALID,
+        )
+
+
 def application_update(
     *,
     application: m.Application,
@@ -234,6 +252,8 @@ def application_update(
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"not editable in the portal: {sorted(unknown)}")
+    for key, value in changes.items():
+        _refuse_too_long(m.Application, key, value)
     with transaction.atomic():
         locked = _locked(application, expected_version)
         changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
@@ -490,6 +510,8 @@ def implementation_report_save(
     sections: Mapping[str, str],
     acting_user: Any,
 ) -> ImplementationReport:
+    for key, text in sections.items():
+        _refuse_too_long(ImplementationReport, key, text)
     with transaction.atomic():
         locked = _locked(application, expected_version)
         report, _created = ImplementationReport.objects.get_or_create(application=locked)

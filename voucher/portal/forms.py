@@ -9,12 +9,14 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
 from voucher.core.fields import DayField, LineField, WanField, YuanField, number_text
-from voucher.documents.report_sections import SECTIONS
+from voucher.documents.report_sections import REPORT_MAX_CHARS, SECTIONS
+from voucher.policy.format import OVERVIEW_MAX_CHARS
 from voucher.policy.round import PolicyRound
 
 YES_NO = [("1", _("是")), ("0", _("否"))]
@@ -61,6 +63,14 @@ class DecimalText(forms.CharField):
         ):
             raise ValidationError(_("数字过大或小数位过多（最多6位小数）"))
         return number
+
+
+def too_long_message(label: Any) -> Any:
+    """The refusal of a text over its max_length, naming the field and the limit (Django fills
+    in limit_value and show_value)."""
+    return format_lazy(
+        _("“{label}”最多 %(limit_value)d 个字符，现为 %(show_value)d 个。"), label=label
+    )
 
 
 def DATE_WIDGET() -> forms.DateInput:
@@ -157,6 +167,8 @@ class ProjectForm(VersionedForm):
     ai_field = yes_no(_("项目属于人工智能产业发展方向"))
     project_overview = forms.CharField(
         label=_("项目概述"),
+        max_length=OVERVIEW_MAX_CHARS,
+        error_messages={"max_length": too_long_message(_("项目概述"))},
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_(
             "（简要描述申报项目所属的行业领域，提供能够明确算力应用领域或目的的相关材料，"
@@ -397,6 +409,8 @@ class ReportForm(VersionedForm):
             self.fields[section.field] = forms.CharField(
                 label=section.heading,
                 required=False,
+                max_length=REPORT_MAX_CHARS,
+                error_messages={"max_length": too_long_message(section.heading)},
                 help_text=section.hint,
                 widget=forms.Textarea(
                     attrs={"rows": 8, "data-suggested": f"{low}-{high}", "class": "counted"}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from voucher.applications.uploads import UploadRefused, check_upload
+from voucher.core.http import too_large, upload_limit_bytes
 from voucher.core.spreadsheets import cell
 from voucher.core.spreadsheets import row as safe_row
 from voucher.policy import format as fmt
@@ -30,7 +31,11 @@ from voucher.policy.money import MoneyError, format_yuan, parse_yuan
 from voucher.portal.actions import ImportedContract, ImportedRows
 
 MAX_ROWS = 5000
-MAX_BYTES = 5 * 2**20
+
+
+def max_bytes() -> int:
+    """The largest file the import reads (settings.VOUCHER_MAX_UPLOAD_MB["application_import"])."""
+    return upload_limit_bytes("application_import")
 
 
 @dataclass(frozen=True)
@@ -351,14 +356,16 @@ def read_spreadsheet(
     name: str, data: bytes, *, existing_contract_ids: Iterable[str]
 ) -> ImportedRows:
     """Every row checked; ImportFailed lists every bad cell, and then nothing is imported."""
-    if len(data) > MAX_BYTES:
-        raise ImportFailed([RowError(name, 0, "", _("文件超过 5 MB"))])
+    if len(data) > max_bytes():
+        raise ImportFailed([RowError(name, 0, "", str(too_large("application_import", len(data))))])
     lower = name.lower()
     sheets: list[tuple[str, Table, list[list[Any]]]] = []
     errors: list[RowError] = []
     if lower.endswith(".xlsx"):
         try:
-            check_upload(name, data)  # zip bombs and disguised files stop here
+            check_upload(
+                name, data, kind="application_import"
+            )  # zip bombs and disguised files stop here
         except UploadRefused as exc:
             raise ImportFailed([RowError(name, 0, "", str(exc))]) from None
         try:

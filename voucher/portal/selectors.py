@@ -95,6 +95,16 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
+def document_problems(application: m.Application) -> list[Problem]:
+    """What the application must have before its documents (14-2, 14-3, 14-4, the package) can
+    be made: the fields the format still misses, by step; [] when they can be made."""
+    try:
+        application_export(application)
+    except FormatError as exc:
+        return format_problems(exc)
+    return []
+
+
 def _labelled(steps: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
     """Show a company's registered name beside its code (persons keep the provider's id)."""
     for step in steps:

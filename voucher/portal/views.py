@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as _login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voucher.applications import models as m
@@ -32,7 +34,7 @@ from voucher.applications.uploads import (
     check_upload,
     material_file_response,
 )
-from voucher.core.http import int_param
+from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
@@ -529,6 +531,7 @@ def contracts(request: HttpRequest, application: m.Application) -> HttpResponse:
     return _contracts_page(request, application, form=form)
 
 
+@upload_limit("application_import")
 @portal_view
 @editable
 @require_POST
@@ -537,7 +540,7 @@ def contracts_import(request: HttpRequest, application: m.Application) -> HttpRe
     errors: list[imports.RowError] = []
     if form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(imports.MAX_BYTES + 1)
+        data = upload.read(imports.max_bytes() + 1)
         try:
             parsed = imports.read_spreadsheet(
                 upload.name,
@@ -701,6 +704,11 @@ def contract_row_delete(
 # --- materials ---------------------------------------------------------------------------------
 
 
+@upload_limit(
+    "materials",
+    request_bytes=lambda: settings.VOUCHER_UPLOAD_MAX_APPLICATION_BYTES,
+    request_what=_lazy("一次提交的申报材料合计"),
+)
 @portal_view
 @editable
 @require_http_methods(["GET", "POST"])
@@ -716,6 +724,7 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
             version = form.cleaned_data["version"]
             stored = 0
             for upload in files:
+                checked = None
                 try:
                     checked = check_upload(upload.name or "", upload.read(pf_max_bytes() + 1))
                     actions.material_file_add(
@@ -729,7 +738,9 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                         acting_user=request.user,
                     )
                 except (UploadRefused, actions.PortalError) as exc:
-                    refusals.setdefault(material, []).append(f"{upload.name}：{exc}")
+                    # check_upload's refusal names the file; the action's does not
+                    text = str(exc) if checked is None else f"{checked.name}：{exc}"
+                    refusals.setdefault(material, []).append(text)
                     if isinstance(exc, actions.StaleVersion):
                         break
                 else:
@@ -764,9 +775,7 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
 
 
 def pf_max_bytes() -> int:
-    from django.conf import settings
-
-    return int(settings.VOUCHER_UPLOAD_MAX_FILE_BYTES)
+    return upload_limit_bytes("materials")
 
 
 @portal_view
@@ -902,6 +911,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
+            "document_problems": selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
         },

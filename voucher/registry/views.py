@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from voucher.applications import permissions as p
 from voucher.applications.access import staff_verified
 from voucher.applications.parameters import current_effective_round
+from voucher.core.http import upload_limit
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_rounds
 from voucher.registry.actions import registry_import_sources, registry_sweep_round
@@ -113,6 +114,7 @@ def _rows(upload: Any, sheet: str | None) -> Callable[[], Iterator[list[str]]]:
     return rows
 
 
+@upload_limit("registry_import")
 @registry_page(p.can_import_registry)
 def import_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}

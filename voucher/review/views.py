@@ -44,7 +44,14 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response, upload_content
-from voucher.core.http import int_param, int_value, row_id
+from voucher.core.http import (
+    int_param,
+    int_value,
+    row_id,
+    too_large,
+    upload_limit,
+    upload_limit_bytes,
+)
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
@@ -686,6 +693,7 @@ def checks(request: HttpRequest) -> HttpResponse:
     return render(request, "review/checks.html", {"round": record, "checks": round_checks(record)})
 
 
+@upload_limit("list")
 @staff_verified
 def lists(request: HttpRequest) -> HttpResponse:
 
@@ -693,6 +701,8 @@ def lists(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("请选择文件"))
+        elif (upload.size or 0) > upload_limit_bytes("list"):
+            messages.error(request, str(too_large("list", upload.size or 0)))
         else:
             result = _run(
                 request,

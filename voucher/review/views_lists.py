@@ -17,6 +17,7 @@ from voucher.applications.models import (
     OfficialListEntry,
     PolicyRoundRecord,
 )
+from voucher.core.http import too_large, upload_limit, upload_limit_bytes
 from voucher.review import actions, typed
 
 PAGE_SIZE = 200
@@ -29,6 +30,7 @@ def _round(request: HttpRequest) -> PolicyRoundRecord:
     return record or get_object_or_404(PolicyRoundRecord, code=code or "")
 
 
+@upload_limit("list")
 @staff_verified
 def official_lists(request: HttpRequest) -> HttpResponse:
     record = _round(request)
@@ -36,6 +38,9 @@ def official_lists(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("请选择文件"))
+            typed.keep(request)
+        elif (upload.size or 0) > upload_limit_bytes("list"):
+            messages.error(request, str(too_large("list", upload.size or 0)))
             typed.keep(request)
         else:
             try:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
 from voucher.core.columns import MoneyField, QuantityField
+from voucher.policy.format import OVERVIEW_MAX_CHARS
 from voucher.policy.money import format_yuan
 from voucher.policy.results import OUTCOME_LABELS
 
@@ -125,7 +128,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     project_name = models.CharField("项目名称", max_length=300)
     # NULL only in a draft whose project step is not filled yet
     project_start_date = models.DateField("项目开始日期", null=True, blank=True)
-    project_overview = models.TextField("项目概述", blank=True)
+    project_overview = models.TextField("项目概述", blank=True, max_length=OVERVIEW_MAX_CHARS)
     ai_field = models.BooleanField("属于人工智能产业方向")
     topic = models.CharField(  # noqa: DJ001
         "研究方向（方向一）", max_length=30, choices=TOPIC_CHOICES, null=True, blank=True
@@ -182,6 +185,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         constraints = (
             models.CheckConstraint(
                 name="application_direction_1_to_4", condition=Q(direction__gte=1, direction__lte=4)
+            ),
+            models.CheckConstraint(
+                name="application_project_overview_length",
+                condition=LessThanOrEqual(Length("project_overview"), OVERVIEW_MAX_CHARS),
             ),
             models.CheckConstraint(
                 name="application_open_source_all_or_none",

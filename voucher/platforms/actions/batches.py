@@ -26,6 +26,7 @@ from voucher.applications.states import UNDECIDED_STATES
 from voucher.core import refusals
 from voucher.core.audit import audit
 from voucher.core.files import local_path, store_once
+from voucher.core.http import too_large, upload_limit_bytes
 from voucher.platforms import consumption, lease, scratch
 from voucher.platforms.actions.common import (
     SETTLEMENT_WINDOW,
@@ -52,15 +53,22 @@ def _visible_ascii(text: str) -> bool:
     return all("!" <= c <= "~" for c in text)
 
 
-def _store_upload(upload: IO[bytes]) -> tuple[str, int]:
-    """Keep the upload in the batch storage under its SHA-256: (SHA-256, size). The name is known
+def _store_upload(upload: IO[bytes], kind: str) -> tuple[str, int]:
+    """Keep the upload in the batch storage under its SHA-256: (SHA-256, size); refused (413)
+    once it passes the limit of its kind (settings.VOUCHER_MAX_UPLOAD_MB). The name is known
     only at the end, so the bytes are spooled to a local temporary file while they are hashed."""
+    limit = upload_limit_bytes(kind)
+    declared = getattr(upload, "size", None)
+    if isinstance(declared, int) and declared > limit:
+        raise too_large(kind, declared, limit)
     digest = hashlib.sha256()
     size = 0
     with tempfile.TemporaryFile() as spool:
         for chunk in iter(lambda: upload.read(1 << 20), b""):
             digest.update(chunk)
             size += len(chunk)
+            if size > limit:
+                raise too_large(kind, size, limit)
             spool.write(chunk)
         sha = digest.hexdigest()
         spool.seek(0)
@@ -112,7 +120,7 @@ def _batch_create(
                 }
             ],
         )
-    sha, size = _store_upload(upload)
+    sha, size = _store_upload(upload, "consumption" if settles is None else "settlement")
     application, contract_id = settles if settles is not None else (None, "")
     existing = ConsumptionBatch.objects.filter(
         platform=token.platform, idempotency_key=idempotency_key
