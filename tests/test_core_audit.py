@@ -390,7 +390,12 @@ def _run(env, *args):
 
 def test_voucher_audit_verify_prints_chinese_and_exits_1_on_tampering(tmp_path):
     # through the real command line, against a database of its own
-    env = {"VOUCHER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "VOUCHER_AUDIT_KEY": THE_KEY}
+    env = {
+        "VOUCHER_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "VOUCHER_AUDIT_KEY": THE_KEY,
+        "VOUCHER_DEV": "1",  # a development machine's database (the settings: docs/operations.md)
+    }
     assert _run(env, "migrate", "-v", "0").returncode == 0
     code = "from voucher.core.audit import audit; [audit(actor=None, action='a') for _ in range(3)]"
     assert _run(env, "shell", "-c", code).returncode == 0
