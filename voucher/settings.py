@@ -73,7 +73,10 @@ if not VOUCHER_DEV:
         )
 elif not SECRET_KEY:
     SECRET_KEY = DEV_SECRET_KEY
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Django's test client's host only on a development machine
+ALLOWED_HOSTS = _env_list(
+    "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" + (",testserver" if VOUCHER_DEV else "")
+)
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # HTTPS: on in production (the defaults pass `voucher check --deploy`), off on a development
