@@ -25,16 +25,7 @@ from voucher.core import refusals
 
 PROBLEM = "application/problem+json"
 
-# The one place a refusal's stable code becomes an HTTP status (core/refusals.py).
-REFUSAL_STATUS = {
-    refusals.BAD_REQUEST: 400,
-    refusals.FORBIDDEN: 403,
-    refusals.NOT_FOUND: 404,
-    refusals.CONFLICT: 409,
-    refusals.INVALID: 422,
-    refusals.REFUSED: 422,
-    refusals.TOO_LARGE: 413,
-}
+REFUSAL_STATUS = refusals.HTTP_STATUS
 
 
 def refusal_status(refused: refusals.Refused) -> int:

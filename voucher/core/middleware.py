@@ -29,18 +29,6 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
-# how a refusal that reaches a page is answered (the API answers its own as problem documents)
-PAGE_STATUS = {
-    refusals.BAD_REQUEST: 400,
-    refusals.FORBIDDEN: 403,
-    refusals.NOT_FOUND: 404,
-    refusals.CONFLICT: 409,
-    refusals.INVALID: 422,
-    refusals.REFUSED: 422,
-    refusals.TOO_LARGE: 413,
-}
-
-
 class RefusedPageMiddleware:
     """A refusal no view caught (a stored application that no longer fits the format, say) is
     a page that says why, with its status: never a traceback and never a 500."""
@@ -58,7 +46,7 @@ class RefusedPageMiddleware:
             request,
             "refused.html",
             {"exception": str(exception), "errors": exception.errors},
-            status=PAGE_STATUS[exception.code],
+            status=refusals.HTTP_STATUS[exception.code],
         )
 
 
@@ -87,7 +75,7 @@ class UploadLimitMiddleware:
                 request,
                 "refused.html",
                 {"exception": str(refusal), "errors": []},
-                status=PAGE_STATUS[refusal.code],
+                status=refusals.HTTP_STATUS[refusal.code],
             )
         response.refusal = refusal  # type: ignore[attr-defined]
         return response

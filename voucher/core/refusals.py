@@ -22,6 +22,18 @@ BAD_REQUEST = "bad_request"  # the request itself cannot be read
 TOO_LARGE = "too_large"  # an upload (or the request carrying it) over its limit
 CODES = frozenset({REFUSED, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, BAD_REQUEST, TOO_LARGE})
 
+# The one place a refusal's stable code becomes an HTTP status: the APIs' problem documents and
+# the pages' refusal (core/middleware.py) answer with it.
+HTTP_STATUS = {
+    BAD_REQUEST: 400,
+    FORBIDDEN: 403,
+    NOT_FOUND: 404,
+    CONFLICT: 409,
+    INVALID: 422,
+    REFUSED: 422,
+    TOO_LARGE: 413,
+}
+
 
 class Refused(Exception):
     """Refused: the message says why, in words for the person who tried."""
