@@ -19,7 +19,6 @@ from voucher.applications.models import (
     Clawback,
     Decision,
     FindingResolution,
-    MaterialFile,
     PaymentRecord,
     ReviewCase,
     Snapshot,
@@ -146,8 +145,6 @@ class ReviewScreen:
     approved_max: Decimal | None
     state_label: str
     history: list[Any] = field(default_factory=list)
-    # the materials the applicant uploaded (附件14-1): 形式审查 is reading them
-    materials: list[Any] = field(default_factory=list)
     groups: list[tuple[Any, list[tuple[Any, FindingResolution | None]]]] = field(
         default_factory=list
     )
@@ -253,7 +250,6 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         approved_max=evaluation.approved_max if evaluation else None,
         state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
-        materials=list(MaterialFile.objects.filter(application=application)),
         being_corrected=application.state in SUPPLEMENT_STATES,
         platform_data_changed=ports.platform_data_changed(application),
     )
