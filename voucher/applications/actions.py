@@ -98,7 +98,7 @@ def _evaluate(
         other_submissions=tuple(others),
         municipal_support_usccs=municipal,
         dishonest_usccs=dishonest,
-        official_lists=official_lists_for(record),
+        official_lists=official_lists_for(record, documents),
     )
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)

@@ -23,7 +23,7 @@ from voucher.applications.models import (
     SupplementRequest,
 )
 from voucher.policy.clauses import CLAUSES, clause_ids
-from voucher.policy.lists import ListedEntry, OfficialLists
+from voucher.policy.lists import ListedEntry, OfficialLists, filing_key
 from voucher.policy.round import get_rounds
 
 # The engine's labels (voucher.policy.results) are Chinese; these literals let makemessages
@@ -244,14 +244,24 @@ def application_detail(application_id: int) -> ApplicationDetail:
     return detail
 
 
-def official_lists_for(record: PolicyRoundRecord) -> OfficialLists:
-    """The round's stored official lists for the EvaluationContext (RULES.md v2, fail closed)."""
+def official_lists_for(record: PolicyRoundRecord, documents: Iterable[Any]) -> OfficialLists:
+    """The round's stored official lists for the EvaluationContext (RULES.md v2, fail closed):
+    every kind loaded, and of their entries only those the `documents` (interchange
+    applications) can match, so an evaluation never reads a whole list of filings."""
     lists = {o.pk: o for o in OfficialList.objects.filter(round=record)}
-    rows = (
-        OfficialListEntry.objects.filter(official_list__in=list(lists))
-        .values_list("official_list_id", "row", "key", "name", "filed_on")
-        .iterator(chunk_size=5000)
-    )
+    keys = set()
+    for document in documents:
+        keys.add(document.applicant.uscc)
+        if document.project.model_filing is not None:
+            keys.add(filing_key(document.project.model_filing.number))
+    wanted = sorted(keys)
+    rows = [
+        row
+        for start in range(0, len(wanted), 500)  # bounded IN lists on every database
+        for row in OfficialListEntry.objects.filter(
+            official_list__in=list(lists), key__in=wanted[start : start + 500]
+        ).values_list("official_list_id", "row", "key", "name", "filed_on")
+    ]
     return OfficialLists.build(
         (o.kind for o in lists.values()),
         (
