@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +14,7 @@ from voucher.applications.models import Budget, ListedEnterprise, PolicyRoundRec
 from voucher.core.audit import audit
 from voucher.policy.uscc import is_well_formed
 from voucher.review.actions.common import _money
+from voucher.review.actions.official_lists import NAME_HEADERS, USCC_HEADERS, read_table
 
 
 def budget_set(
@@ -43,26 +42,6 @@ class ListImport:
     errors: list[str] = field(default_factory=list)
 
 
-USCC_HEADERS = ("统一社会信用代码", "信用代码", "uscc", "社会信用代码")
-NAME_HEADERS = ("名称", "企业名称", "单位名称", "name")
-
-
-def _rows(content: bytes, filename: str) -> list[list[str]]:
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = [
-            ["" if v is None else str(v).strip() for v in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        book.close()
-        return rows
-    text = content.decode("utf-8-sig", errors="replace")
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-
-
 def outside_list_import(
     *, kind: str, content: bytes, filename: str, acting_user: Any
 ) -> ListImport:
@@ -74,12 +53,7 @@ def outside_list_import(
     require(p.can_manage_round(acting_user))
     if kind not in dict(ListedEnterprise._meta.get_field("kind").choices or []):
         raise ReviewError(_("未知的名单：%(kind)s") % {"kind": kind})
-    try:
-        rows = _rows(content, filename)
-    except Exception as exc:
-        raise ReviewError(
-            _("无法读取文件 %(filename)s：%(error)s") % {"filename": filename, "error": exc}
-        ) from None
+    rows = read_table(content, filename)  # a file it cannot read: one refusal naming it
     result = ListImport(kind)
     if not rows:
         raise ReviewError(_("文件是空的"))
