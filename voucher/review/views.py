@@ -584,7 +584,8 @@ def objection_resolve(request: HttpRequest, objection_id: int) -> HttpResponse:
 # --- the round ---------------------------------------------------------------------------------
 
 
-def _round(request: HttpRequest) -> PolicyRoundRecord:
+def round_asked(request: HttpRequest) -> PolicyRoundRecord:
+    """The round a page asks for (?round=code), or the newest; 404 when there is none."""
     code = request.GET.get("round") or request.POST.get("round")
     records = PolicyRoundRecord.objects.order_by("-window_start")
     record = records.filter(code=code).first() if code else records.first()
@@ -595,7 +596,7 @@ def _round(request: HttpRequest) -> PolicyRoundRecord:
 
 @staff_verified
 def publicity(request: HttpRequest) -> HttpResponse:
-    record = _round(request)
+    record = round_asked(request)
     if request.method == "POST":
         ids = [int_value(x, "application") for x in request.POST.getlist("application")]
         chosen = list(Application.objects.filter(pk__in=ids, round=record))
@@ -647,7 +648,7 @@ def publicity_export(request: HttpRequest, publicity_id: int) -> HttpResponse:
 
 @staff_verified
 def dashboard(request: HttpRequest) -> HttpResponse:
-    record = _round(request)
+    record = round_asked(request)
     if request.method == "POST":
         chosen = int_param(request.POST, "direction", 0)  # a bad number: 400, naming it
         _run(
@@ -689,7 +690,7 @@ def _column(value: Any, top: Any) -> tuple[int, int]:
 
 @staff_verified
 def checks(request: HttpRequest) -> HttpResponse:
-    record = _round(request)
+    record = round_asked(request)
     return render(request, "review/checks.html", {"round": record, "checks": round_checks(record)})
 
 
@@ -816,7 +817,7 @@ def assign(request: HttpRequest, application_id: int) -> HttpResponse:
 @staff_verified
 def parameters(request: HttpRequest) -> HttpResponse:
 
-    record = _round(request)
+    record = round_asked(request)
     errors: dict[str, str] = {}
     form = request.POST if request.method == "POST" else {}
     if request.method == "POST":

@@ -18,22 +18,15 @@ from voucher.applications.models import (
     PolicyRoundRecord,
 )
 from voucher.core.http import too_large, upload_limit, upload_limit_bytes
-from voucher.review import actions, typed
+from voucher.review import actions, typed, views
 
 PAGE_SIZE = 200
-
-
-def _round(request: HttpRequest) -> PolicyRoundRecord:
-    code = request.GET.get("round") or request.POST.get("round")
-    records = PolicyRoundRecord.objects.order_by("-window_start")
-    record = records.filter(code=code).first() if code else records.first()
-    return record or get_object_or_404(PolicyRoundRecord, code=code or "")
 
 
 @upload_limit("list")
 @staff_verified
 def official_lists(request: HttpRequest) -> HttpResponse:
-    record = _round(request)
+    record = views.round_asked(request)
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:

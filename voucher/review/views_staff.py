@@ -15,13 +15,13 @@ from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.applications.access import staff_verified, staff_verified_by
 from voucher.review import staff
-from voucher.review.views import _round
+from voucher.review.views import round_asked
 
 
 def _page(
     request: HttpRequest, errors: dict[str, str], status: int = 200, **extra: object
 ) -> HttpResponse:
-    record = _round(request)
+    record = round_asked(request)
     return render(
         request,
         "review/staff.html",
@@ -70,7 +70,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         elif what == "dates":
             _refuse_unless(p.can_manage_round(request.user))
             record = staff.round_dates_set(
-                record=_round(request),
+                record=round_asked(request),
                 opens_on=request.POST.get("opens_on"),
                 closes_on=request.POST.get("closes_on"),
                 acting_user=request.user,
@@ -81,7 +81,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     except staff.StaffError as exc:
         messages.error(request, exc.message)
         return _page(request, {exc.field or "form": exc.message}, status=422)
-    return redirect(f"{reverse('review:staff')}?round={_round(request).code}")
+    return redirect(f"{reverse('review:staff')}?round={round_asked(request).code}")
 
 
 @staff_verified_by(p.can_manage_users)
