@@ -154,6 +154,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voucher.review.typed.typed_form",  # a refused review form comes back filled
+                "voucher.core.clock.demo_clock",  # the demo clock's banner (base.html)
                 "csp.context_processors.nonce",  # {{ CSP_NONCE }} (no template needs one yet)
             ],
         },
@@ -301,6 +302,17 @@ VOUCHER_PUBLIC_DEMO = _env_bool("VOUCHER_PUBLIC_DEMO", False)
 if VOUCHER_PUBLIC_DEMO and not VOUCHER_DEV:
     raise _production_refusal(
         "VOUCHER_PUBLIC_DEMO", "is on, which shows every application to anyone"
+    )
+
+# The demo's clock (voucher/core/clock.py): a file holding how many days "today" runs ahead, so the
+# demo and the tests reach the end of a publicity period or a clawback's due date in one sitting
+# (`voucher clock advance 8`). Development only: production counts the real date.
+VOUCHER_DEMO_CLOCK_FILE = os.environ.get("VOUCHER_DEMO_CLOCK_FILE") or (
+    str(DATA_DIR / "demo-clock") if VOUCHER_DEV else ""
+)
+if VOUCHER_DEMO_CLOCK_FILE and not VOUCHER_DEV:
+    raise _production_refusal(
+        "VOUCHER_DEMO_CLOCK_FILE", "is set, which moves the date every rule counts with"
     )
 
 # The platform worker writes a heartbeat each loop; /healthz calls it stale after this long.
