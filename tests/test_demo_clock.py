@@ -151,3 +151,17 @@ def test_the_banner_shows_the_moved_date(client, demo_clock):
     page = client.get("/accounts/login/").content.decode()
     moved = (timezone.localdate() + timedelta(days=8)).isoformat()
     assert f"演示时钟：今天按 {moved} 计算（已拨快 8 天）" in page
+
+
+def test_every_rule_asks_the_clock_for_today():
+    """`timezone.localdate()` and `date.today()` appear only in core/clock.py: a date counted
+    anywhere else would not move with the demo's clock, and the demo's season would stall there."""
+    root = Path(__file__).resolve().parent.parent / "voucher"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts and path.name != "clock.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "localdate()" in line or "date.today()" in line
+    ]
+    assert offenders == []
