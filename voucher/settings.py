@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "voucher.review",
+    "voucher.public",
     "voucher.staffapi",
     "voucher.demo",
     "ninja",  # the API pages' Swagger UI from our own static files (no CDN, no inline script)
@@ -286,6 +287,7 @@ VOUCHER_MAX_UPLOAD_MB = {
         "registry_import": 200,  # one request of the company registry import (review site)
         "list": 50,  # an official or outside list (review site)
         "invoice": 10,  # an e-invoice read to prefill the invoice form
+        "objection": 10,  # one file sent with a public objection (the publicity page)
         "consumption": 512,  # a platform's consumption file (API)
         "settlement": 512,  # a platform's settlement file (API)
     }.items()
@@ -314,6 +316,9 @@ if VOUCHER_DEMO_CLOCK_FILE and not VOUCHER_DEV:
     raise _production_refusal(
         "VOUCHER_DEMO_CLOCK_FILE", "is set, which moves the date every rule counts with"
     )
+
+# Objections sent through the public publicity page, per address and hour (voucher/public).
+VOUCHER_PUBLIC_OBJECTIONS_PER_HOUR = int(os.environ.get("VOUCHER_PUBLIC_OBJECTIONS_PER_HOUR", "5"))
 
 # The platform worker writes a heartbeat each loop; /healthz calls it stale after this long.
 VOUCHER_WORKER_STALE_SECONDS = int(os.environ.get("VOUCHER_WORKER_STALE_SECONDS", "120"))

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.utils import timezone
 
 
-
 def _clock_file() -> Path | None:
     name = getattr(settings, "VOUCHER_DEMO_CLOCK_FILE", None)
     return Path(name) if name else None

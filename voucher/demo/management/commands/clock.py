@@ -35,7 +35,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, step: str | None = None, **options: Any) -> None:
         if not settings.VOUCHER_DEMO_CLOCK_FILE:
-            raise CommandError("演示时钟只在演示和测试中使用（VOUCHER_DEV=1）；生产环境按实际日期计算")
+            raise CommandError(
+                "演示时钟只在演示和测试中使用（VOUCHER_DEV=1）；生产环境按实际日期计算"
+            )
         if step == "advance":
             days = options["days"]
             if days < 1:
