@@ -232,6 +232,7 @@ RULES: dict[str, Rule] = {
     "portal:new": applicant,
     "accounts:enterprise_new": applicant,
     "accounts:enterprise": applicant,
+    "accounts:payee": applicant,  # one's own enterprise's account (none: the sign-up's next step)
     "accounts:enterprise_claim": applicant,
     "review:otp_setup": logged_in,  # a staff member without a device: use the link
     "review:otp_enrol": anyone,  # the token in the URL is the key (and the password)
@@ -306,6 +307,12 @@ RULES: dict[str, Rule] = {
     "review:staff": staff_with(p.can_manage_users),
     "review:staff_member": staff_with(p.can_manage_users),
     "review:notifications": staff_with(p.can_see_notifications),
+    "review:payees": staff_with(p.can_check_payee),
+    "review:payee_act": staff_with(p.can_check_payee),
+    "review:payment_batches": staff_site,
+    "review:payment_batch": staff_site,
+    "review:payment_batch_csv": staff_with(p.can_manage_payment_batches),
+    "review:payment_batch_xlsx": staff_with(p.can_manage_payment_batches),
     "registry:relation": staff_with(p.can_view_registry),
     "registry:import": staff_with(p.can_import_registry),
     "registry:sweeps": staff_with(p.can_view_registry),

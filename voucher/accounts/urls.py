@@ -47,6 +47,7 @@ urlpatterns = [
     ),
     path("enterprise/new/", views.enterprise_new, name="enterprise_new"),
     path("enterprise/", views.enterprise_members, name="enterprise"),
+    path("enterprise/payee/", views.enterprise_payee, name="payee"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("enterprise/claim/", views.enterprise_claim, name="enterprise_claim"),
     path("claims/", views.claims, name="claims"),

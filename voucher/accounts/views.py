@@ -27,6 +27,7 @@ from voucher.accounts.forms import (
     SignUpForm,
 )
 from voucher.accounts.models import PENDING, EnterpriseClaim
+from voucher.applications import payees
 from voucher.applications.access import access_enterprise_admin, membership_of, staff_verified_by
 from voucher.applications.models import Enterprise
 from voucher.applications.permissions import can_decide_enterprise_claim
@@ -36,6 +37,7 @@ from voucher.applications.uploads import (
     upload_file_response,
 )
 from voucher.core.http import upload_limit, upload_limit_bytes
+from voucher.core.refusals import Refused
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -272,3 +274,43 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return redirect("portal:home")
     return render(request, "accounts/invitation.html", {"invitation": found})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_payee(request: HttpRequest) -> HttpResponse:
+    """收款账户: the administrator enters it; every member sees where the subsidy will go."""
+    membership = membership_of(request.user)
+    if membership is None:
+        return redirect("accounts:enterprise_new")
+    enterprise = membership.enterprise
+    typed: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        access_enterprise_admin(request.user)
+        typed = {
+            k: request.POST.get(k, "") for k in ("account_name", "bank", "branch", "account_number")
+        }
+        try:
+            payees.payee_enter(enterprise=enterprise, acting_user=request.user, **typed)
+        except Refused as refused:
+            errors = {e["location"]: e["message"] for e in refused.errors} or {
+                refused.field or "account_name": str(refused.message)
+            }
+        else:
+            messages.success(request, _("收款账户已提交，经工作人员核验和确认后用于拨付。"))
+            return redirect("accounts:payee")
+    return render(
+        request,
+        "accounts/payee.html",
+        {
+            "membership": membership,
+            "enterprise": enterprise,
+            "in_force": payees.payee_in_force(enterprise.pk),
+            "waiting": payees.payee_waiting(enterprise.pk),
+            "rejected": enterprise.payee_accounts.filter(state="rejected").first(),
+            "typed": typed or {"account_name": enterprise.name},
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )

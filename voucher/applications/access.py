@@ -62,6 +62,10 @@ USER_ACTIONS: dict[str, Callable[[Any, Any], p.Check]] = {
     "export": lambda user, obj: p.can_export(user),
     "see_notifications": lambda user, obj: p.can_see_notifications(user),
     "use_admin": lambda user, obj: p.can_use_admin(user),
+    "check_payee": lambda user, obj: p.can_check_payee(user),
+    "confirm_payee": lambda user, obj: p.can_confirm_payee(user, obj),
+    "manage_payment_batches": lambda user, obj: p.can_manage_payment_batches(user),
+    "enter_payee": lambda user, obj: p.can_enter_payee(user, obj),
     "act_for_enterprise": lambda user, obj: (
         p.OK if is_applicant_of(user, obj) else p.Check(False, "not a member of its enterprise")
     ),

@@ -219,6 +219,39 @@ def can_record_payment(user: Any, application: Application) -> Check:
     return _no(why) if why else OK
 
 
+def can_enter_payee(user: Any, enterprise: Any) -> Check:
+    """The enterprise's bank account is given by its administrator (it decides where money goes)."""
+    membership = r.membership_of(user)
+    if membership is None or membership.enterprise_id != getattr(enterprise, "pk", None):
+        return _no(_("只有本企业的成员可以填报收款账户"))
+    if not membership.is_admin:
+        return _no(_("收款账户只能由企业管理员填报"))
+    return OK
+
+
+def can_check_payee(user: Any) -> Check:
+    """The first of the four eyes on a payee account: checked against the enterprise's papers."""
+    if not (staff_roles(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}):
+        return _no(_("只有审核、复核人员或管理员可以核验收款账户"))
+    return OK
+
+
+def can_confirm_payee(user: Any, account: Any) -> Check:
+    """The second eye: an approver or administrator who did not check it."""
+    if not (staff_roles(user) & {r.APPROVER, r.ADMINISTRATOR}):
+        return _no(_("只有复核（审批）人员或管理员可以确认收款账户"))
+    if account is not None and account.checked_by_id == getattr(user, "pk", None):
+        return _no(_("四眼原则：核验人不能确认自己核验的收款账户，须由另一名工作人员确认"))
+    return OK
+
+
+def can_manage_payment_batches(user: Any) -> Check:
+    """Exporting payments for the finance system and reading the bank's results back."""
+    if not (staff_roles(user) & RULES["pay"].roles):
+        return _no(_("只有复核（审批）人员或管理员可以办理拨付批次"))
+    return OK
+
+
 def can_request_clawback(user: Any, application: Application) -> Check:
     if r.APPROVER not in staff_roles(user):
         return _no(_("只有复核（审批）人员可以发出退还通知"))

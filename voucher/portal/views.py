@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voucher.applications import models as m
 from voucher.applications.access import access_application, accessible_applications, membership_of
 from voucher.applications.models import MaterialFile
+from voucher.applications.payees import payee_in_force
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
@@ -913,5 +914,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "document_problems": selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
+            "payee_in_force": payee_in_force(application.enterprise_id),
+            "payment_line": application.payment_lines.select_related("batch").last(),
         },
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voucher.review import views, views_lists, views_staff
+from voucher.review import views, views_lists, views_payments, views_staff
 
 app_name = "review"
 urlpatterns = [
@@ -52,5 +52,19 @@ urlpatterns = [
     path("official-lists/", views_lists.official_lists, name="official_lists"),
     path("official-lists/<int:list_id>/", views_lists.official_list, name="official_list"),
     path("notifications/", views.notifications, name="notifications"),
+    path("payees/", views_payments.payees, name="payees"),
+    path("payees/<int:account_id>/", views_payments.payee_act, name="payee_act"),
+    path("payments/", views_payments.payment_batches, name="payment_batches"),
+    path("payments/<int:batch_id>/", views_payments.payment_batch, name="payment_batch"),
+    path(
+        "payments/<int:batch_id>/batch.csv",
+        views_payments.payment_batch_csv,
+        name="payment_batch_csv",
+    ),
+    path(
+        "payments/<int:batch_id>/batch.xlsx",
+        views_payments.payment_batch_xlsx,
+        name="payment_batch_xlsx",
+    ),
     path("answer/<int:application_id>/", views.supplement_answer, name="supplement_answer"),
 ]

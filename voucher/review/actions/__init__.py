@@ -33,6 +33,15 @@ from voucher.review.actions.materials import (
     require_materials_checked,
 )
 from voucher.review.actions.official_lists import OfficialListImport, official_list_import
+from voucher.review.actions.payees import payee_check, payee_confirm, payee_reject
+from voucher.review.actions.payment_batches import (
+    BatchResult,
+    batch_create,
+    batch_csv,
+    batch_result_import,
+    batch_xlsx,
+    payables,
+)
 from voucher.review.actions.payments import (
     clawback_refund,
     clawback_request,
@@ -53,6 +62,7 @@ from voucher.review.actions.supplement import supplement_request
 __all__ = [
     "NAME_HEADERS",
     "USCC_HEADERS",
+    "BatchResult",
     "ConflictError",
     "IntegrityError",
     "ListImport",
@@ -61,6 +71,10 @@ __all__ = [
     "ReviewError",
     "application_assign",
     "application_transition",
+    "batch_create",
+    "batch_csv",
+    "batch_result_import",
+    "batch_xlsx",
     "budget_set",
     "clawback_refund",
     "clawback_request",
@@ -80,6 +94,10 @@ __all__ = [
     "objection_resolve",
     "official_list_import",
     "outside_list_import",
+    "payables",
+    "payee_check",
+    "payee_confirm",
+    "payee_reject",
     "payment_record",
     "publicity_publish",
     "require_materials_checked",

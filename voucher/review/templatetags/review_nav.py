@@ -22,4 +22,5 @@ def review_nav(context: Any) -> dict[str, bool]:
         "registry_import": bool(p.can_import_registry(user)),
         "staff": bool(p.can_manage_users(user)),
         "claims": bool(p.can_decide_enterprise_claim(user)),
+        "payees": bool(p.can_check_payee(user)),
     }
