@@ -10,7 +10,7 @@ import orjson
 
 from voucher.policy.clauses import clause_text
 from voucher.policy.money import format_wan, format_yuan_grouped
-from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation, Finding, plain
+from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation, plain
 from voucher.policy.rules.directions import DIRECTION_NAMES
 
 
@@ -40,15 +40,21 @@ def dumps_batch(payload: dict[str, Any], *, pretty: bool = False) -> bytes:
     return orjson.dumps(payload, default=_json_default, option=option)
 
 
-_FINDING_KEYS = Finding._fields  # rule, status, clause, contract, message, values: to_json's
-
-
 def _entry(name: str, ev: Evaluation) -> dict[str, Any]:
-    keys = _FINDING_KEYS
     return {
         "file": name,
         "outcome": ev.outcome,
-        "findings": [dict(zip(keys, f, strict=True)) for f in ev.findings],
+        "findings": [
+            {
+                "rule": rule,
+                "status": status,
+                "clause": clause,
+                "contract": contract,
+                "message": message,
+                "values": values,
+            }
+            for rule, status, clause, contract, message, values in ev.findings
+        ],
         "contracts": [c.to_json() for c in ev.contracts],
         "subsidy": ev.subsidy.to_json(),
     }

@@ -30,11 +30,11 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, Decimal):
         text = format(value, "f")
-        if "." in text:
-            whole, frac = text.split(".")
-            frac = frac.rstrip("0").ljust(2, "0")
-            text = f"{whole}.{frac}"
-        return text
+        if "." not in text or text[-3:-2] == ".":
+            return text  # no decimals, or two (money): as it is
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        return f"{whole}.{frac}"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
