@@ -147,3 +147,29 @@ def test_a_value_that_is_not_json_is_refused_as_before():
         orjson.dumps(batch_json([("f", ev)]))
     with pytest.raises(TypeError):
         dump_entry("f", ev)
+
+
+def test_batches_of_several_rounds_come_back_in_file_order(monkeypatch):
+    """Each round is its own batch (ONE_DIRECTION never crosses rounds); the streamed
+    evaluations still follow the files' order."""
+    bj = get_round("bj-2026")
+    rounds = {rid: dataclasses.replace(bj, id=rid) for rid in ("r-a", "r-b")}
+    monkeypatch.setattr(cli, "get_round", rounds.__getitem__)
+    rng = random.Random(5)
+    documents = []
+    for i in range(40):
+        doc = make_application(rng, i)
+        doc["round"] = "r-a" if rng.random() < 0.5 else "r-b"
+        if i % 7 == 3:  # the same applicant in both rounds: ONE_DIRECTION per round only
+            doc["applicant"] = documents[0]["applicant"]
+        documents.append(doc)
+    apps = [parse_application(d) for d in documents]
+    names = [f"f{i}" for i in range(len(apps))]
+    expected: dict[int, Evaluation] = {}
+    for rid, rnd in rounds.items():
+        indexes = [i for i, a in enumerate(apps) if a.round == rid]
+        batch = evaluate([apps[i] for i in indexes], rnd, references=[names[i] for i in indexes])
+        expected.update(zip(indexes, batch, strict=True))
+    streamed = list(cli._evaluate(apps, names, None))
+    assert streamed == [expected[i] for i in range(len(apps))]
+    assert [ev.round for ev in streamed] == [a.round for a in apps]
