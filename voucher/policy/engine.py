@@ -7,7 +7,7 @@ other rule looks at one application (and the context) at a time.
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.context import EMPTY_CONTEXT, EvaluationContext
@@ -47,9 +47,7 @@ def evaluate(
     `references` name the batch's applications in findings (file names, application
     numbers); by default they are `#1`, `#2` …
     """
-    if references is None:
-        references = [f"#{i + 1}" for i in range(len(applications))]
-    one_direction = directions.one_direction(applications, references, context)
+    one_direction = _one_direction(applications, context, references)
     # The engine makes many small objects and no reference cycles, so the cyclic garbage
     # collector has nothing to find; left on, it rescans every live application of a large
     # batch again and again (a fifth of the time for 10,000). It is only ever re-enabled here,
@@ -64,6 +62,30 @@ def evaluate(
     finally:
         if collecting:
             gc.enable()
+
+
+def evaluate_each(
+    applications: Sequence[Application],
+    policy_round: PolicyRound,
+    context: EvaluationContext = EMPTY_CONTEXT,
+    references: Sequence[str] | None = None,
+) -> Iterator[Evaluation]:
+    """`evaluate`, one evaluation at a time, for a caller that prints each and lets it go
+    (`voucher evaluate --json`): the same evaluations. ONE_DIRECTION is judged across the
+    batch before the first; the garbage collector is left as the caller has it."""
+    one_direction = _one_direction(applications, context, references)
+    for i, app in enumerate(applications):
+        yield evaluate_one(app, policy_round, context, one_direction[i])
+
+
+def _one_direction(
+    applications: Sequence[Application],
+    context: EvaluationContext,
+    references: Sequence[str] | None,
+) -> list[Finding]:
+    if references is None:
+        references = [f"#{i + 1}" for i in range(len(applications))]
+    return directions.one_direction(applications, references, context)
 
 
 def evaluate_one(

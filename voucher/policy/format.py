@@ -654,7 +654,8 @@ def parse_application_json(text: str | bytes) -> Application:
 
 def load_application_file(path: Path) -> Application:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:  # pathlib's read_bytes adds a tenth to the call
+            raw = fh.read()
     except OSError as exc:
         raise FormatError([("(file)", f"无法读取文件: {exc.strerror}")]) from None
     return parse_application_json(raw)

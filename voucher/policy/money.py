@@ -186,7 +186,7 @@ def pro_rate(amount: Decimal, overlap_days: int, record_days: int) -> Decimal:
 
 def round_down_to_fen(amount: Decimal) -> Decimal:
     """A contract's subsidy is rounded down to the fen (RULES.md, "Money")."""
-    return amount.quantize(FEN, rounding=ROUND_DOWN)
+    return amount.quantize(FEN, ROUND_DOWN)  # positional: the keyword costs twice the call
 
 
 def days_inclusive(start: date, end: date) -> int:
@@ -206,7 +206,7 @@ def format_yuan(amount: Decimal) -> str:
     decimal; they are shown rounded down, so that the printed subsidy is always
     the smaller of the two printed limits (floor(min(a, b)) = min(floor a, floor b)).
     """
-    return str(amount.quantize(FEN, rounding=ROUND_DOWN))
+    return str(amount.quantize(FEN, ROUND_DOWN))
 
 
 def yuan_to_wan(amount: Decimal) -> Decimal:
@@ -225,4 +225,4 @@ def format_wan(amount: Decimal, *, grouped: bool = False, min_places: int = 2) -
 
 def format_yuan_grouped(amount: Decimal) -> str:
     """`12,345,678.90` for people reading a report."""
-    return f"{amount.quantize(FEN, rounding=ROUND_DOWN):,}"
+    return f"{amount.quantize(FEN, ROUND_DOWN):,}"

@@ -3,16 +3,68 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from voucher.policy.clauses import clause_text
 from voucher.policy.money import format_wan, format_yuan_grouped
-from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation
+from voucher.policy.results import OUTCOME_LABELS, STATUS_LABELS, Evaluation, plain
 from voucher.policy.rules.directions import DIRECTION_NAMES
 
 
 def batch_json(results: Sequence[tuple[str, Evaluation]]) -> dict[str, Any]:
     return {"applications": [{"file": name, **ev.to_json()} for name, ev in results]}
+
+
+def batch_payload(results: Sequence[tuple[str, Evaluation]]) -> dict[str, Any]:
+    """`batch_json` for `dumps_batch` only, made faster: each finding's values as they are.
+
+    Some thirty findings per application: rather than a converted copy of every finding's
+    values (Finding.to_json), orjson is given the values as they are, ISO-formatting dates
+    itself and asking `_json_default` only for what it does not know (Decimal), which it
+    converts as Finding.to_json does (tests/test_policy_output.py compares the two)."""
+    return {"applications": [_entry(name, ev) for name, ev in results]}
+
+
+def dump_entry(name: str, ev: Evaluation) -> bytes:
+    """One entry of `dumps_batch`'s compact "applications" list, as it writes it."""
+    return orjson.dumps(_entry(name, ev), default=_json_default)
+
+
+def dumps_batch(payload: dict[str, Any], *, pretty: bool = False) -> bytes:
+    """What `voucher evaluate --json` prints of `batch_payload(results)`: the same bytes as
+    `orjson.dumps(batch_json(results))`, indented by two with `pretty`."""
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    return orjson.dumps(payload, default=_json_default, option=option)
+
+
+def _entry(name: str, ev: Evaluation) -> dict[str, Any]:
+    return {
+        "file": name,
+        "outcome": ev.outcome,
+        "findings": [
+            {
+                "rule": rule,
+                "status": status,
+                "clause": clause,
+                "contract": contract,
+                "message": message,
+                "values": values,
+            }
+            for rule, status, clause, contract, message, values in ev.findings
+        ],
+        "contracts": [c.to_json() for c in ev.contracts],
+        "subsidy": ev.subsidy.to_json(),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson does not serialise itself: a finding's Decimal, as Finding.to_json writes it."""
+    if isinstance(value, Decimal):
+        return plain(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def text_report(name: str, applicant: str, uscc: str, ev: Evaluation) -> str:

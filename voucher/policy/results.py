@@ -24,21 +24,21 @@ STATUS_LABELS = {"pass": "通过", "fail": "不通过", "review": "待审核", "
 _AS_IS = frozenset({str, int, bool, type(None)})  # JSON as they are (exact types only)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-ready form of a finding's value: exact decimals, ISO dates."""
     if type(value) in _AS_IS:
         return value
     if isinstance(value, Decimal):
         text = format(value, "f")
-        if "." in text:
-            whole, frac = text.split(".")
-            frac = frac.rstrip("0").ljust(2, "0")
-            text = f"{whole}.{frac}"
-        return text
+        if "." not in text or text[-3:-2] == ".":
+            return text  # no decimals, or two (money): as it is
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        return f"{whole}.{frac}"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -66,7 +66,7 @@ class Finding(NamedTuple):
             "clause": clause,
             "contract": contract,
             "message": message,
-            "values": {k: v if type(v) in _AS_IS else _plain(v) for k, v in values.items()},
+            "values": {k: v if type(v) in _AS_IS else plain(v) for k, v in values.items()},
         }
 
 

@@ -16,6 +16,17 @@ AMOUNT_CAP = define("AMOUNT_CAP", "二（一）, 二（三）", "info", "累计�
 REQUESTED = define("REQUESTED", "14-2", "info", "不超过申请金额")
 
 
+_PERCENTS: dict[Decimal, str] = {}  # a round's few rates, formatted once
+
+
+def _percent(share: Decimal) -> str:
+    """`f"{share:.0%}"`, kept: a round has a handful of rates, formatted once per contract."""
+    text = _PERCENTS.get(share)
+    if text is None:
+        text = _PERCENTS[share] = f"{share:.0%}"
+    return text
+
+
 def contract_amounts(
     contract: Contract,
     delivered: Decimal,
@@ -37,7 +48,7 @@ def contract_amounts(
     cid = contract.id
     if stacking_limit < rate_limit:
         explained = STACKING_CAP.info(
-            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元的 {rnd.stacking_share:.0%} "
+            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元的 {_percent(rnd.stacking_share)} "
             f"减去其他财政补贴 {format_yuan_grouped(other)} 元，"
             f"余 {format_yuan_grouped(stacking_limit)} 元，低于比例上限，按此计。",
             cid,
@@ -48,7 +59,7 @@ def contract_amounts(
         )
     else:
         explained = RATE_CAP.info(
-            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元 × {terms.rate:.0%} = "
+            f"核定算力成本 {format_yuan_grouped(verified_cost)} 元 × {_percent(terms.rate)} = "
             f"{format_yuan_grouped(rate_limit)} 元（发票/付款 {format_yuan_grouped(evidenced)} 元，"
             f"补贴期内交付 {format_yuan_grouped(delivered)} 元，取较小者为核定成本）。",
             cid,
