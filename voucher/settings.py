@@ -331,6 +331,9 @@ VOUCHER_AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("VOUCHER_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
 )
 VOUCHER_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("VOUCHER_AUDIT_CHECKPOINT_EVERY", "100"))
+# Writers append to one of this many chains, each with its own head row, so that they do not
+# queue on one row (docs/decisions/00xx-audit-partitions.md). Changing it later is safe.
+VOUCHER_AUDIT_PARTITIONS = int(os.environ.get("VOUCHER_AUDIT_PARTITIONS", "16"))
 
 LOGGING = {
     "version": 1,
