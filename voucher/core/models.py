@@ -64,11 +64,11 @@ class AuditEntry(models.Model):
         verbose_name = "操作日志"
         verbose_name_plural = "操作日志"
         ordering = ("-created_at", "-id")
-        constraints = [
+        constraints = (
             models.UniqueConstraint(
                 fields=["partition", "sequence"], name="core_auditentry_partition_sequence"
-            )
-        ]
+            ),
+        )
 
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M:%S}"
