@@ -176,9 +176,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Argon2 first: new and changed passwords are hashed with it; older hashes are upgraded at login.
+# Argon2id first, with OWASP's parameters (19 MiB, t=2, p=1: voucher/accounts/hashers.py, docs/
+# operations.md): new and changed passwords are hashed with it; older hashes (Django's 100 MiB
+# and 8 lanes, PBKDF2) are upgraded at login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "voucher.accounts.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
