@@ -1,5 +1,5 @@
-"""The password hasher: Argon2id with OWASP's parameters, not Django's defaults (decision
-00xx-audit-partitions.md § passwords; docs/operations.md "Passwords").
+"""The password hasher: Argon2id with OWASP's parameters, not Django's defaults (docs/operations.md
+"Passwords", with the measured CPU per check).
 
 Django's Argon2PasswordHasher uses 100 MiB and 8 lanes, about 0.3 CPU-seconds a login on this
 two-core machine, so logins queued under load (issue 23 item 4). OWASP's Password Storage Cheat
