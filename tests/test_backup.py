@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from hashlib import sha256
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed r
 def live(settings, tmp_path, client):
     """An applicant's draft with one material uploaded: rows, a file, audit entries."""
     settings.DATA_DIR = tmp_path / "live"
+    settings.VOUCHER_AUDIT_CHECKPOINT_DIR = tmp_path / "live" / "audit-checkpoints"
     open_round()
     client.force_login(member("a@example.cn", USCC_A, "甲公司"))
     client.post(reverse("portal:new"), {"direction": 2})
@@ -46,28 +48,34 @@ def test_a_backup_restored_into_a_wiped_system_gives_back_the_log_and_the_files(
     live, settings, tmp_path, capsys
 ):
     target = tmp_path / "backup"
-    head = AuditChainHead.objects.get()
+    heads = {str(h.partition): [h.last_sequence, h.last_hash] for h in AuditChainHead.objects.all()}
     entries = AuditEntry.objects.count()
+    call_command("audit", "checkpoint")
+    checkpoints = settings.VOUCHER_AUDIT_CHECKPOINT_DIR / "checkpoints.jsonl"
+    pinned = checkpoints.read_bytes()
     call_command("backup", str(target))
     manifest = json.loads((target / "manifest.json").read_text())
     sha = MaterialFile.objects.get().sha256
     assert manifest["files"][f"uploads/{sha}"]["sha256"] == sha
-    assert manifest["audit_head"] == {
-        "last_entry_id": head.last_entry_id,
-        "last_hash": head.last_hash,
-        "entries": entries,
-    }
+    assert manifest["audit_head"] == {"heads": heads, "entries": entries}
+    assert (
+        manifest["audit_checkpoints"]["checkpoints.jsonl"]["sha256"] == sha256(pinned).hexdigest()
+    )
+    assert (target / "audit-checkpoints" / "checkpoints.jsonl").read_bytes() == pinned
     assert ["platforms", "0007_batch_lease"] in manifest["migrations"]
     assert manifest["missing_files"] == [] and manifest["corrupt_files"] == []
 
-    # the disaster: the database emptied, the store gone
+    # the disaster: the database emptied, the store and the checkpoints gone
     call_command("flush", interactive=False)
     shutil.rmtree(settings.DATA_DIR / "uploads")
+    shutil.rmtree(settings.VOUCHER_AUDIT_CHECKPOINT_DIR)
     assert not Application.objects.exists() and not AuditEntry.objects.exists()
 
     call_command("restore", str(target))
+    assert checkpoints.read_bytes() == pinned
+    capsys.readouterr()
     call_command("audit", "verify")  # exits 1 on a broken chain
-    assert "哈希链无断裂" in capsys.readouterr().out
+    assert "哈希链无断裂，与 1 个检查点相符" in capsys.readouterr().out
     assert AuditEntry.objects.count() == entries
     assert _downloaded(MaterialFile.objects.get()) == live
 
@@ -75,6 +83,33 @@ def test_a_backup_restored_into_a_wiped_system_gives_back_the_log_and_the_files(
     with pytest.raises(CommandError, match="not empty"):
         call_command("restore", str(target))
     call_command("restore", str(target), "--force")
+    call_command("audit", "verify")
+
+
+def test_a_checkpoint_file_damaged_in_the_backup_is_refused_and_a_newer_one_is_kept_aside(
+    live, settings, tmp_path
+):
+    target = tmp_path / "backup"
+    call_command("audit", "checkpoint")
+    call_command("backup", str(target))
+    copy = target / "audit-checkpoints" / "checkpoints.jsonl"
+    good = copy.read_bytes()
+    copy.write_bytes(good.replace(b'"heads"', b'"Heads"'))
+    call_command("flush", interactive=False)
+    with pytest.raises(
+        CommandError, match=r"audit-checkpoints/checkpoints\.jsonl: SHA-256 differs"
+    ):
+        call_command("restore", str(target))
+    assert not AuditEntry.objects.exists()
+
+    copy.write_bytes(good)
+    live_file = settings.VOUCHER_AUDIT_CHECKPOINT_DIR / "checkpoints.jsonl"
+    call_command("audit", "checkpoint")  # a line written after the backup (of the empty log)
+    newer = live_file.read_bytes()
+    call_command("restore", str(target))
+    assert live_file.read_bytes() == good
+    (aside,) = settings.VOUCHER_AUDIT_CHECKPOINT_DIR.glob("checkpoints.jsonl.before-restore-*")
+    assert aside.read_bytes() == newer
     call_command("audit", "verify")
 
 

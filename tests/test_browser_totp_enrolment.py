@@ -74,6 +74,8 @@ def test_a_new_member_binds_the_authenticator_through_the_link(site):
         newcomer.wait_for_url(link)
         secret = newcomer.locator("#otp-secret").inner_text().strip()
         newcomer.screenshot(path=str(ARTIFACTS / "totp-enrol-secret.png"), full_page=True)
+        # the QR code was drawn: the CSP let its data: URL through (a refused image has no width)
+        assert newcomer.locator("#otp-qr").evaluate("img => img.complete && img.naturalWidth") > 0
         code = f"{TOTP(base64.b32decode(secret)).token():06d}"
         newcomer.get_by_label("验证码").fill(code)
         newcomer.get_by_role("button", name="确认绑定").click()

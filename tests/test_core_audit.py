@@ -34,6 +34,9 @@ def _keyed_and_checkpointed(settings, tmp_path):
     settings.VOUCHER_AUDIT_KEYS = [THE_KEY]
     settings.VOUCHER_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
     settings.VOUCHER_AUDIT_CHECKPOINT_EVERY = 0
+    # the attacks below are written against one chain; tests/test_audit_partitions.py runs
+    # them across several partitions and with concurrent writers
+    settings.VOUCHER_AUDIT_PARTITIONS = 1
     return settings
 
 
@@ -113,7 +116,7 @@ def test_an_untouched_log_verifies(settings, django_capture_on_commit_callbacks)
     assert entries[0].previous_hash == "0" * 64
     assert entries[1].previous_hash == entries[0].entry_hash
     assert [e.sequence for e in entries] == [1, 2, 3, 4]
-    assert {e.version for e in entries} == {2}
+    assert {e.version for e in entries} == {3}
     assert list(verify_chain()) == []
     code, output = _verify()
     assert code == 0
@@ -322,7 +325,8 @@ def test_a_checkpoint_is_written_every_n_entries_and_never_for_a_rollback(
     with django_capture_on_commit_callbacks(execute=True), rollback, transaction.atomic():
         _log(3)  # sequences 7, 8, 9: the 9th would be checkpointed, but it is rolled back
         raise RuntimeError
-    assert [json.loads(line)["sequence"] for line in _checkpoint_lines(settings)] == [3, 6]
+    pinned = [json.loads(line)["heads"] for line in _checkpoint_lines(settings)]
+    assert [[seq for seq, _ in heads.values()] for heads in pinned] == [[3], [6]]
     assert _verify()[0] == 0
 
 
@@ -332,7 +336,8 @@ def test_voucher_audit_checkpoint_pins_the_head_and_an_empty_log():
     assert "第 0 条" in out.getvalue()
     entries = _log(2)
     call_command("audit", "checkpoint", stdout=out)
-    assert json.loads(out.getvalue().splitlines()[-1])["entry_hash"] == entries[1].entry_hash
+    heads = json.loads(out.getvalue().splitlines()[-1])["heads"]
+    assert heads == {str(entries[1].partition): [2, entries[1].entry_hash]}
     assert _verify()[0] == 0
 
 
@@ -340,8 +345,10 @@ def test_voucher_audit_checkpoint_pins_the_head_and_an_empty_log():
 
 
 def _make_legacy(entries: list[AuditEntry]) -> None:
-    """What migration 0003 leaves: the entries written before the key, version 1, unkeyed."""
-    _sql("UPDATE core_auditentry SET version = 1, key_id = ''", [])
+    """What migration 0003 leaves: the entries written before the key, version 1, unkeyed (and
+    migration 0005 puts them in partition 0)."""
+    _sql("UPDATE core_auditentry SET version = 1, key_id = '', partition = 0", [])
+    _sql("UPDATE core_auditchainhead SET partition = 0", [])
     _relink_from(entries[0].pk)
 
 
@@ -353,7 +360,7 @@ def test_legacy_entries_verify_and_are_re_anchored_by_the_first_checkpoint():
     out = io.StringIO()
     call_command("audit", "checkpoint", stdout=out)
     anchor = AuditEntry.objects.get(sequence=4)
-    assert anchor.action == "audit_reanchor" and anchor.version == 2
+    assert anchor.action == "audit_reanchor" and anchor.version == 3
     assert anchor.data == {"legacy_entries": 3, "legacy_head": anchor.previous_hash}
     code, output = _verify()
     assert code == 0 and "尚无检查点固定" not in output, output
@@ -394,6 +401,7 @@ def test_voucher_audit_verify_prints_chinese_and_exits_1_on_tampering(tmp_path):
         "VOUCHER_DATA_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
         "VOUCHER_AUDIT_KEY": THE_KEY,
+        "VOUCHER_AUDIT_PARTITIONS": "1",
         "VOUCHER_DEV": "1",  # a development machine's database (the settings: docs/operations.md)
     }
     assert _run(env, "migrate", "-v", "0").returncode == 0

@@ -12,7 +12,10 @@ SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
 SECURE_SSL_REDIRECT, SECURE_PROXY_SSL_HEADER, SECURE_HSTS_SECONDS (and _INCLUDE_SUBDOMAINS, _PRELOAD)
 VOUCHER_STORAGE_BACKEND, VOUCHER_STORAGE_OPTIONS  where uploads and batch files are stored
 VOUCHER_PUBLIC_DEMO  show the application pages without a login (set by `voucher demo`)
-VOUCHER_AUDIT_KEY / VOUCHER_AUDIT_KEY_FILE, VOUCHER_AUDIT_CHECKPOINT_DIR  the audit log (docs/audit.md)
+VOUCHER_AUDIT_KEY / VOUCHER_AUDIT_KEY_FILE, VOUCHER_AUDIT_CHECKPOINT_DIR, VOUCHER_AUDIT_PARTITIONS
+               the audit log (docs/audit.md)
+EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD(_FILE), EMAIL_USE_TLS / _SSL,
+EMAIL_TIMEOUT, DEFAULT_FROM_EMAIL, SERVER_EMAIL  the SMTP relay
 """
 
 from __future__ import annotations
@@ -178,9 +181,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Argon2 first: new and changed passwords are hashed with it; older hashes are upgraded at login.
+# Argon2id first, with OWASP's parameters (19 MiB, t=2, p=1: voucher/accounts/hashers.py, docs/
+# operations.md): new and changed passwords are hashed with it; older hashes (Django's 100 MiB
+# and 8 lanes, PBKDF2) are upgraded at login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "voucher.accounts.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
@@ -199,10 +204,48 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
-# E-mail: printed to the console unless EMAIL_BACKEND (and EMAIL_HOST…) say otherwise.
+
+# E-mail: printed to the console unless EMAIL_BACKEND (and EMAIL_HOST…) say otherwise. The SMTP
+# relay's address, port, login and encryption (docs/operations.md "E-mail"); the password from a
+# file (EMAIL_HOST_PASSWORD_FILE, read by the service user only) rather than the environment.
+def _email_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def _email_number(name: str, default: str) -> int:
+    value = os.environ.get(name, default).strip()
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ImproperlyConfigured(f"{name} must be a port or a number of seconds, not {value!r}")
+    return int(value)
+
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_USE_TLS = _email_flag("EMAIL_USE_TLS")  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = _email_flag("EMAIL_USE_SSL")  # TLS from the start, usually on port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: set one of them, not both")
+EMAIL_PORT = _email_number(
+    "EMAIL_PORT", "465" if EMAIL_USE_SSL else "587" if EMAIL_USE_TLS else "25"
+)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+_email_password_file = os.environ.get("EMAIL_HOST_PASSWORD_FILE", "")
+try:
+    EMAIL_HOST_PASSWORD = (
+        Path(_email_password_file).read_text().strip()
+        if _email_password_file
+        else os.environ.get("EMAIL_HOST_PASSWORD", "")
+    )
+except OSError as exc:
+    raise ImproperlyConfigured(f"EMAIL_HOST_PASSWORD_FILE cannot be read: {exc}") from exc
+EMAIL_TIMEOUT = _email_number("EMAIL_TIMEOUT", "10")  # seconds: a dead relay does not hang a page
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "算力券申报系统 <noreply@example.cn>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # errors mailed to ADMINS
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -348,6 +391,9 @@ VOUCHER_AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("VOUCHER_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
 )
 VOUCHER_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("VOUCHER_AUDIT_CHECKPOINT_EVERY", "100"))
+# Writers append to one of this many chains, each with its own head row, so that they do not
+# queue on one row (docs/decisions/0017-audit-partitions.md). Changing it later is safe.
+VOUCHER_AUDIT_PARTITIONS = int(os.environ.get("VOUCHER_AUDIT_PARTITIONS", "16"))
 
 LOGGING = {
     "version": 1,

@@ -3,15 +3,18 @@
 A backup is a directory:
 
     DIR/files/<area>/<name>   the files kept outside the database (uploads, platform batches)
+    DIR/audit-checkpoints/    the audit log's signed checkpoints (VOUCHER_AUDIT_CHECKPOINT_DIR)
     DIR/database.pgdump       PostgreSQL: pg_dump's custom format
     DIR/database.sqlite3      SQLite: a copy made with SQLite's online backup API
     DIR/manifest.json         written last: the SHA-256 of every file and of the dump, the
-                              migrations applied, the audit log's head, the time
+                              migrations applied, the audit log's heads, the time
 
 Consistency: the files are copied first, then the database is dumped in one snapshot, then the
 files that appeared meanwhile are copied. A file is always stored before the row that names it
 is committed (uploads, batches), and a stored file is never changed (content-addressed), so
 every file a row of the dump names is in the copy; the backup checks it in the dump's snapshot.
+The audit checkpoints are copied before the dump, so every head they pin is in the dump (a
+checkpoint of entries newer than the dump would make the restored log look truncated).
 
 The apps say which files they keep (AppConfig.backup_file_areas: pairs of an area's name and
 the dotted path of a function returning its directory) and which columns name them
@@ -20,6 +23,7 @@ the dotted path of a function returning its directory) and which columns name th
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -42,6 +47,7 @@ from django.utils.module_loading import import_string
 FORMAT = "compute-voucher-backup/1"
 MANIFEST = "manifest.json"
 FILES = "files"
+CHECKPOINTS = "audit-checkpoints"
 DUMPS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 CHUNK = 1 << 20
 
@@ -122,15 +128,9 @@ def _snapshot_facts(cursor: Any, areas: list[FileArea]) -> dict[str, Any]:
     migrations = [[app, name] for app, name in cursor.fetchall()]
     head_table = apps.get_model("core", "AuditChainHead")._meta.db_table
     entry_table = apps.get_model("core", "AuditEntry")._meta.db_table
-    cursor.execute(f'SELECT "last_entry_id", "last_hash" FROM {_quote(head_table)} WHERE "id" = 1')
-    row = cursor.fetchone()
     cursor.execute(f"SELECT COUNT(*) FROM {_quote(entry_table)}")
     (entries,) = cursor.fetchone()
-    audit_head = {
-        "last_entry_id": row[0] if row else None,
-        "last_hash": row[1] if row else None,
-        "entries": entries,
-    }
+    audit_head = {"heads": _audit_heads(cursor, head_table), "entries": entries}
     referenced: dict[str, dict[str, str]] = {}
     for area in areas:
         for label, column in area.references:
@@ -143,6 +143,56 @@ def _snapshot_facts(cursor: Any, areas: list[FileArea]) -> dict[str, Any]:
             for (name,) in cursor.fetchall():
                 referenced.setdefault(area.name, {}).setdefault(name, label)
     return {"migrations": migrations, "audit_head": audit_head, "referenced": referenced}
+
+
+def _audit_heads(cursor: Any, head_table: str) -> dict[str, list[Any]]:
+    """{partition: [last sequence, last hash]} of every head row of the audit log."""
+    cursor.execute(
+        f'SELECT "partition", "last_sequence", "last_hash" FROM {_quote(head_table)} '
+        'ORDER BY "partition"'
+    )
+    return {str(p): [seq, last] for p, seq, last in cursor.fetchall()}
+
+
+# --- the audit checkpoints --------------------------------------------------------------------
+
+
+def _checkpoint_dir() -> Path:
+    return Path(settings.VOUCHER_AUDIT_CHECKPOINT_DIR)
+
+
+def _copy_checkpoints(target: Path) -> dict[str, dict[str, Any]]:
+    """Copy each checkpoint file under a shared lock (a writer appends under an exclusive one,
+    so no half-written line is copied): {name: {sha256, bytes}}."""
+    copied: dict[str, dict[str, Any]] = {}
+    for name, path in _stored_files(_checkpoint_dir()):
+        with path.open("rb") as held:
+            fcntl.flock(held, fcntl.LOCK_SH)
+            sha, size = _copy_hashed(path, target / name)
+        copied[name] = {"sha256": sha, "bytes": size}
+    return copied
+
+
+def _restore_checkpoints(
+    directory: Path, manifest: dict[str, Any], say: Callable[[str], None]
+) -> int:
+    """Put the backup's checkpoint files back. A different file already there (written after
+    the backup, or by another installation) is kept beside it, renamed, never overwritten."""
+    restored = 0
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    for name, entry in manifest.get("audit_checkpoints", {}).items():
+        target = _checkpoint_dir() / name
+        if target.is_file():
+            if sha256_of(target) == entry["sha256"]:
+                continue
+            aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+            target.rename(aside)
+            say(f"the checkpoint file {target} differed from the backup's: kept as {aside}")
+        sha, _ = _copy_hashed(directory / CHECKPOINTS / name, target)
+        if sha != entry["sha256"]:
+            raise BackupError(f"{CHECKPOINTS}/{name} changed while it was restored")
+        restored += 1
+    return restored
 
 
 # --- backup -----------------------------------------------------------------------------------
@@ -215,6 +265,8 @@ def backup(directory: Path, *, say: Callable[[str], None] = lambda _: None) -> d
     for area in areas:
         if directory.resolve().is_relative_to(area.directory.resolve()):
             raise BackupError(f"{directory} is inside the {area.name} directory it would copy")
+    if directory.resolve().is_relative_to(_checkpoint_dir().resolve()):
+        raise BackupError(f"{directory} is inside the audit checkpoint directory it would copy")
     directory.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, Any]] = {}
     corrupt: list[str] = []
@@ -231,6 +283,7 @@ def backup(directory: Path, *, say: Callable[[str], None] = lambda _: None) -> d
                     corrupt.append(key)
 
     copy_area_files()  # 1. the files, before the snapshot
+    checkpoints = _copy_checkpoints(directory / CHECKPOINTS)  # and the checkpoints: before too
     dump = directory / DUMPS[vendor]
     facts = (_dump_postgresql if vendor == "postgresql" else _dump_sqlite)(dump, areas)  # 2.
     copy_area_files()  # 3. the files stored (before their rows) while the dump was taken
@@ -251,14 +304,16 @@ def backup(directory: Path, *, say: Callable[[str], None] = lambda _: None) -> d
         },
         **facts,
         "files": files,
+        "audit_checkpoints": checkpoints,
         # files the database names that were not in the store when the backup was taken
         "missing_files": missing,
         "corrupt_files": sorted(corrupt),  # content-addressed files whose bytes changed
     }
     _write_json(directory / MANIFEST, manifest)
     say(
-        f"backup {directory}: {vendor} database, {len(files)} files, audit log "
-        f"#{facts['audit_head']['last_entry_id']} ({facts['audit_head']['entries']} entries)"
+        f"backup {directory}: {vendor} database, {len(files)} files, audit log of "
+        f"{facts['audit_head']['entries']} entries in {len(facts['audit_head']['heads'])} "
+        f"partitions, {len(checkpoints)} checkpoint files"
     )
     return manifest
 
@@ -289,6 +344,8 @@ def verify(directory: Path, manifest: dict[str, Any]) -> list[str]:
     problems = []
     expected = {FILES + "/" + key: entry["sha256"] for key, entry in manifest["files"].items()}
     expected[manifest["database"]["file"]] = manifest["database"]["sha256"]
+    for name, entry in manifest.get("audit_checkpoints", {}).items():
+        expected[f"{CHECKPOINTS}/{name}"] = entry["sha256"]
     for relative, sha in sorted(expected.items()):
         path = directory / relative
         if not path.is_file():
@@ -419,14 +476,25 @@ def restore(
         restored += 1
     dump = directory / manifest["database"]["file"]
     (_restore_postgresql if vendor == "postgresql" else _restore_sqlite)(dump)
-    head = apps.get_model("core", "AuditChainHead").objects.filter(pk=1).first()
-    found = (head.last_entry_id, head.last_hash) if head else (None, None)
+    head_table = apps.get_model("core", "AuditChainHead")._meta.db_table
     wanted = manifest["audit_head"]
-    if found != (wanted["last_entry_id"], wanted["last_hash"]):
-        raise BackupError(f"the restored audit head {found} is not the backup's {wanted}")
+    with connection.cursor() as cursor:
+        if "heads" in wanted:
+            found: Any = _audit_heads(cursor, head_table)
+            expected: Any = wanted["heads"]
+        else:  # a backup made before the partitions: one head row, id 1
+            cursor.execute(
+                f'SELECT "last_entry_id", "last_hash" FROM {_quote(head_table)} WHERE "id" = 1'
+            )
+            found = list(cursor.fetchone() or (None, None))
+            expected = [wanted["last_entry_id"], wanted["last_hash"]]
+    if found != expected:
+        raise BackupError(f"the restored audit heads {found} are not the backup's {expected}")
+    checkpoints = _restore_checkpoints(directory, manifest, say)
     say(
         f"restored {directory}: {vendor} database, {restored} of {len(manifest['files'])} files "
-        f"written, audit log #{wanted['last_entry_id']} ({wanted['entries']} entries)"
+        f"written, audit log of {wanted['entries']} entries, {checkpoints} checkpoint files "
+        "written"
     )
     if to_migrate:
         say(f"the backup predates {len(to_migrate)} migrations: run `voucher migrate`")

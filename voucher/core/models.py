@@ -24,7 +24,8 @@ from voucher.core.heartbeat import WorkerHeartbeat as WorkerHeartbeat  # the wor
 
 GENESIS = "0" * 64
 LEGACY = 1  # before issue 18: unkeyed SHA-256 of some columns (checked up to the first keyed)
-KEYED = 2  # HMAC-SHA256 of every column under a key outside the database
+KEYED = 2  # HMAC-SHA256 of every column under a key outside the database (one chain)
+PARTITIONED = 3  # the same, the partition covered too: one chain per partition (decision 00xx)
 
 
 class AppendOnlyError(Exception):
@@ -32,8 +33,11 @@ class AppendOnlyError(Exception):
 
 
 class AuditEntry(models.Model):
-    # Numbered without gaps (1, 2, 3 …) in the order written; the id may skip numbers.
-    sequence = models.BigIntegerField("序号", unique=True, editable=False)
+    # One chain per partition, so that writers do not queue on one head row (docs/audit.md).
+    # Entries written before the partitions are partition 0.
+    partition = models.PositiveSmallIntegerField("分区", default=0, editable=False)
+    # Numbered without gaps (1, 2, 3 …) within its partition in the order written.
+    sequence = models.BigIntegerField("序号", editable=False)
     version = models.PositiveSmallIntegerField("哈希版本", editable=False)
     key_id = models.CharField("密钥标识", max_length=16, blank=True, editable=False)
     # PROTECT: the HMAC covers actor_id, so a user who acted is deactivated, never deleted.
@@ -60,6 +64,11 @@ class AuditEntry(models.Model):
         verbose_name = "操作日志"
         verbose_name_plural = "操作日志"
         ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["partition", "sequence"], name="core_auditentry_partition_sequence"
+            ),
+        )
 
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M:%S}"
@@ -75,8 +84,10 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row: the hash of the newest entry. Locked while appending, so the chain never forks."""
+    """One row per partition: the hash of its newest entry. Locked while appending to that
+    partition, so its chain never forks; writers to other partitions do not wait for it."""
 
+    partition = models.PositiveSmallIntegerField(default=0, unique=True)
     last_entry_id = models.BigIntegerField(null=True)
     last_sequence = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
@@ -86,4 +97,4 @@ class AuditChainHead(models.Model):
         verbose_name_plural = "操作日志链头"
 
     def __str__(self) -> str:
-        return f"#{self.last_sequence} {self.last_hash[:12]}"
+        return f"{self.partition}#{self.last_sequence} {self.last_hash[:12]}"

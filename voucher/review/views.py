@@ -179,7 +179,11 @@ def otp_enrol(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "review/otp_enrol.html",
-        {"secret": otp.secret_base32(device), "url": device.config_url},
+        {
+            "secret": otp.secret_base32(device),
+            "url": device.config_url,
+            "qr": otp.qr_data_url(device.config_url),
+        },
     )
 
 

@@ -32,7 +32,11 @@ class Command(BaseCommand):
             self.stderr.write(f"检查点未写入：{exc}")
             sys.exit(1)
         # printed too: cron mail or the journal keep a second copy, off the data directory
-        self.stdout.write(f"检查点已写入 {checkpoint_path()}：第 {record['sequence']} 条")
+        heads = record["heads"]
+        pinned = "，".join(
+            (f"分区 {p} " if p != "0" else "") + f"第 {seq} 条" for p, (seq, _) in heads.items()
+        )
+        self.stdout.write(f"检查点已写入 {checkpoint_path()}：{pinned or '第 0 条'}")
         self.stdout.write(json.dumps(record, sort_keys=True))
 
     def _verify(self) -> None:
@@ -42,18 +46,26 @@ class Command(BaseCommand):
         if result.problems:
             for p in result.problems:
                 where = f"第 {p.sequence} 条" if p.sequence is not None else "(日志)"
+                if p.partition and p.sequence is not None:
+                    where = f"分区 {p.partition} {where}"
                 if p.entry_id is not None:
                     where += f" #{p.entry_id}"
                 self.stderr.write(f"{where}: {p.what}")
-            first = result.first_bad_sequence
+            first = result.first_bad
             if first is not None:
-                self.stderr.write(f"第一处问题在第 {first} 条 (first bad sequence: {first})。")
+                partition, sequence = first
+                where = f"分区 {partition} " if partition else ""
+                english = f" in partition {partition}" if partition else ""
+                self.stderr.write(
+                    f"第一处问题在{where}第 {sequence} 条 (first bad sequence: {sequence}"
+                    f"{english})。"
+                )
             self.stderr.write(
                 f"操作日志校验失败：{len(result.problems)} 处问题，共 {result.entries} 条记录，"
                 f"{result.checkpoints} 个检查点。"
             )
             sys.exit(1)
         self.stdout.write(
-            f"操作日志完整：{result.entries} 条记录，哈希链无断裂，"
+            f"操作日志完整：{result.entries} 条记录（{result.partitions} 个分区），哈希链无断裂，"
             f"与 {result.checkpoints} 个检查点相符。"
         )
