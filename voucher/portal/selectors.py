@@ -22,6 +22,7 @@ from voucher.applications.selectors import (
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
+from voucher.applications.wording import plain_message, rule_title
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -58,6 +59,7 @@ class Problem:
 @dataclass(frozen=True)
 class FindingItem:
     rule: str
+    title: str  # what the rule is about, in words: the id is for the bureau
     status: str
     status_label: str
     contract: str | None
@@ -91,7 +93,7 @@ def format_problems(error: FormatError) -> list[Problem]:
     out = []
     for path, message in error.problems:
         step, label = step_for_path(path)
-        out.append(Problem(step, _(label), message))
+        out.append(Problem(step, _(label), plain_message(path, message)))
     return out
 
 
@@ -183,6 +185,7 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
         diagrams=diagrams,
         effective_ratio=effective,
         rule=f["rule"],
+        title=rule_title(f["rule"]),
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
         contract=f.get("contract"),
