@@ -255,3 +255,33 @@ def rule_title(rule: str) -> str:
     """What the finding is about, in the reader's language; never the bare id."""
     title = RULE_TITLES.get(rule)
     return _(title) if title else _("政策规则")
+
+
+# Choices the portal's forms show, stored in Chinese (voucher.portal.forms.translated): here for
+# the catalogue. The GB/T 4754-2017 sections, the entity types, the enterprise roles.
+CHOICE_LABELS: Final = (
+    gettext_noop("I 信息传输、软件和信息技术服务业"),
+    gettext_noop("C 制造业"),
+    gettext_noop("M 科学研究和技术服务业"),
+    gettext_noop("A 农、林、牧、渔业"),
+    gettext_noop("B 采矿业"),
+    gettext_noop("D 电力、热力、燃气及水生产和供应业"),
+    gettext_noop("E 建筑业"),
+    gettext_noop("F 批发和零售业"),
+    gettext_noop("G 交通运输、仓储和邮政业"),
+    gettext_noop("H 住宿和餐饮业"),
+    gettext_noop("J 金融业"),
+    gettext_noop("K 房地产业"),
+    gettext_noop("L 租赁和商务服务业"),
+    gettext_noop("N 水利、环境和公共设施管理业"),
+    gettext_noop("O 居民服务、修理和其他服务业"),
+    gettext_noop("P 教育"),
+    gettext_noop("Q 卫生和社会工作"),
+    gettext_noop("R 文化、体育和娱乐业"),
+    gettext_noop("S 公共管理、社会保障和社会组织"),
+    gettext_noop("T 国际组织"),
+    gettext_noop("企业"),
+    gettext_noop("新型研发机构"),
+    gettext_noop("管理员"),
+    gettext_noop("成员"),
+)

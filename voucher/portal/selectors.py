@@ -247,7 +247,7 @@ def material_slots(application: m.Application) -> list[dict[str, Any]]:
     return [
         {
             "id": mid,
-            "name": name,
+            "name": _(name),
             "required": mid in required,
             "files": [f for f in files if f.material == mid],
         }

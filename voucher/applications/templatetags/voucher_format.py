@@ -1,4 +1,5 @@
-"""Money for people: `¥12,345,678.90` and `1,234.56789 万元`, exact, from Decimal only."""
+"""Money for people: `¥12,345,678.90`, `2,300,000.00 元` and `1,234.56789 万元`, exact, from
+Decimal only."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from voucher.policy.money import format_wan, format_yuan_grouped
 
@@ -20,8 +23,40 @@ def yuan(value: Any) -> str:
 
 
 @register.filter
+def yuan_text(value: Any) -> str:
+    """What an applicant and an e-mail read: `2,300,000.00 元` (English `CNY 2,300,000.00`)."""
+    if value is None or value == "":
+        return "—"
+    return _("%(amount)s 元") % {"amount": format_yuan_grouped(Decimal(value))}
+
+
+@register.filter
 def wan(value: Any) -> str:
     """Yuan as 万元 (forms 14-2 use it), exact to the fen, at least two decimals."""
     if value is None or value == "":
         return "—"
     return format_wan(Decimal(value), grouped=True)
+
+
+DIRECTION_NAMES = {
+    1: gettext_noop("方向一"),
+    2: gettext_noop("方向二"),
+    3: gettext_noop("方向三"),
+    4: gettext_noop("方向四"),
+}
+
+
+@register.filter
+def direction_name(value: Any) -> str:
+    """方向二, in every page (never 方向2), in the reader's language."""
+    try:
+        return _(DIRECTION_NAMES[int(value)])
+    except (KeyError, TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def tr(value: Any) -> str:
+    """A label stored in Chinese (a choice's display, a material's name) in the reader's
+    language: what `{% translate %}` does for a variable, usable inside other tags."""
+    return _(str(value)) if value not in (None, "") else ""
