@@ -159,3 +159,21 @@ def test_import_errors_say_what_to_do(draft, client):
     page = visible_text(send(client, draft, "contracts.xlsx", content).content.decode())
     assert "“交付记录”第3行「设备型号」：算力类交付记录须填写“设备型号”" in page
     assert "(compute)" not in page and "（compute）" not in page
+
+
+def test_one_term_for_the_supplier_the_policy_s():
+    """附件14 says 算力供给方; the applicant's pages say so too (not 供应方, not 供应商)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "voucher"
+    policy = (root / "policy" / "source").glob("*")
+    assert any("供给方" in p.read_text(encoding="utf-8") for p in policy if p.is_file())
+    sources = [
+        *(root / "templates" / "portal").glob("*.html"),
+        root / "portal" / "advice.py",
+        root / "portal" / "selectors.py",
+        root / "applications" / "wording.py",
+    ]
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "供应方" not in text and "供应商" not in text, source.name

@@ -54,3 +54,14 @@ def test_the_review_screen_shows_labels_and_the_re_uploaded_file(client, world):
     assert not re.search(r">\s*contracts\[0\]", section)  # no JSON path as the field's name
     assert "更正后的发票.pdf" in section
     assert 'class="table-scroll"' in section and "figure" in section
+
+
+def test_the_history_of_the_review_screen_is_in_words(client, world):  # noqa: F811
+    app = world["app"]
+    client.logout()
+    staff = verified_client(client, world["reviewer"])
+    page = staff.get(reverse("review:screen", args=[app.pk])).content.decode()
+    history = page[page.index('class="history"') :]
+    history = re.sub(r"<[^>]+>", " ", history[: history.index("</ol>")])
+    assert "提交申报" in history and "要求补正" in history
+    assert "application_submit" not in history and "supplement_request" not in history

@@ -285,3 +285,19 @@ CHOICE_LABELS: Final = (
     gettext_noop("管理员"),
     gettext_noop("成员"),
 )
+
+
+DIRECTION_NAMES: Final = {
+    1: gettext_noop("方向一"),
+    2: gettext_noop("方向二"),
+    3: gettext_noop("方向三"),
+    4: gettext_noop("方向四"),
+}
+
+
+def direction_name(value: object) -> str:
+    """方向二, on every page (never 方向2), in the reader's language."""
+    try:
+        return _(DIRECTION_NAMES[int(str(value))])
+    except (KeyError, ValueError):
+        return str(value)

@@ -132,7 +132,7 @@ def related_party_diagrams(
         for key, label in (
             ("path", _("持股路径")),
             ("path_to_applicant", _("共同股东 → 申报单位")),
-            ("path_to_supplier", _("共同股东 → 供应商")),
+            ("path_to_supplier", _("共同股东 → 供给方")),
         ):
             nodes = values.get(key)
             if isinstance(nodes, list) and len(nodes) > 1:
@@ -154,7 +154,7 @@ def related_party_diagrams(
         if persons and contract is not None:
             ends = (
                 (_("申报单位"), application.enterprise.uscc),
-                (_("供应商"), contract.supplier_uscc),
+                (_("供给方"), contract.supplier_uscc),
             )
             officers = Officer.objects.filter(
                 person__in=persons, company__in=[code for _label, code in ends]

@@ -8,8 +8,8 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
+from voucher.applications.wording import direction_name
 from voucher.policy.money import format_wan, format_yuan_grouped
 
 register = template.Library()
@@ -38,21 +38,7 @@ def wan(value: Any) -> str:
     return format_wan(Decimal(value), grouped=True)
 
 
-DIRECTION_NAMES = {
-    1: gettext_noop("方向一"),
-    2: gettext_noop("方向二"),
-    3: gettext_noop("方向三"),
-    4: gettext_noop("方向四"),
-}
-
-
-@register.filter
-def direction_name(value: Any) -> str:
-    """方向二, in every page (never 方向2), in the reader's language."""
-    try:
-        return _(DIRECTION_NAMES[int(value)])
-    except (KeyError, TypeError, ValueError):
-        return str(value)
+register.filter("direction_name", direction_name)
 
 
 @register.filter
