@@ -25,21 +25,27 @@ AXE_SOURCE = (ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js").read_text(e
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("critical", "serious")
 AXE_RUN = """async (tags) => {
+  if (document.readyState !== "complete") {
+    await new Promise(done => window.addEventListener("load", done, {once: true}));
+  }
   const result = await window.axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
-  }));
+  return {
+    lang: document.documentElement.lang,
+    violations: result.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+    })),
+  };
 }"""
 
 
-def axe_check(page: Any) -> list[dict[str, Any]]:
-    """The WCAG 2.1 AA violations axe-core finds on the page as it is now. The script is
-    evaluated by the browser's debugging protocol, which the page's Content-Security-Policy does
-    not govern: the pages keep their policy while being checked."""
+def axe_check(page: Any) -> dict[str, Any]:
+    """The page's language and the WCAG 2.1 AA violations axe-core finds on it once it has
+    loaded. The script is evaluated by the browser's debugging protocol, which the page's
+    Content-Security-Policy does not govern: the pages keep their policy while being checked."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE)
-    return list(page.evaluate(AXE_RUN, AXE_TAGS))
+    return dict(page.evaluate(AXE_RUN, AXE_TAGS))
 
 
 class AxeAudit:
@@ -61,13 +67,11 @@ class AxeAudit:
     def check(self, page: Any) -> None:
         try:
             page.wait_for_load_state("load")
-            url = page.url
-            lang = page.evaluate("() => document.documentElement.lang")
-            violations = axe_check(page)
+            found = axe_check(page)
         except Exception as exc:  # closed, or gone on to another page meanwhile
             self.unchecked.append(f"{page.url}: {str(exc).splitlines()[0]}")
             return
-        self.pages.append({"url": url, "lang": lang, "violations": violations})
+        self.pages.append({"url": page.url, **found})
 
     def finish(self) -> None:
         for audited in self.watched:
