@@ -177,3 +177,16 @@ def test_one_term_for_the_supplier_the_policy_s():
     for source in sources:
         text = source.read_text(encoding="utf-8")
         assert "供应方" not in text and "供应商" not in text, source.name
+
+
+def test_a_finding_s_english_gloss_is_left_out_in_chinese_only():
+    from voucher.applications.wording import finding_message
+
+    message = "工信部2025年揭榜名单中没有 91110108MA01C3QX7B，请审核人员核实（not on the official list in force）。"
+    with translation.override("zh-hans"):
+        assert finding_message(message) == (
+            "工信部2025年揭榜名单中没有 91110108MA01C3QX7B，请审核人员核实。"
+        )
+        assert finding_message("没有 (91110108MA01C3QX7B)") == "没有 (91110108MA01C3QX7B)"
+    with translation.override("en"):
+        assert finding_message(message) == message

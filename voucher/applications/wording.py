@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -301,3 +302,16 @@ def direction_name(value: object) -> str:
         return _(DIRECTION_NAMES[int(str(value))])
     except (KeyError, ValueError):
         return str(value)
+
+
+# an English gloss at the end: lower-case words in brackets, before the closing 。 if any
+_ENGLISH_TAIL = re.compile(r"\s*[（(][a-z][A-Za-z0-9 ,;:'/.-]* [A-Za-z0-9 ,;:'/.-]*[）)](?=。?$)")
+
+
+def finding_message(message: str) -> str:
+    """An engine finding's message (Chinese, specified with the engine) as the applicant reads it
+    in Chinese: without the English gloss some messages end with ("(not on the official list in
+    force)"); in English the whole message is kept, the gloss being the English there is."""
+    if (translation.get_language() or "zh-hans").startswith("en"):
+        return message
+    return _ENGLISH_TAIL.sub("", message)

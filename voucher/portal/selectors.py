@@ -22,7 +22,7 @@ from voucher.applications.selectors import (
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
-from voucher.applications.wording import plain_message, rule_title
+from voucher.applications.wording import finding_message, plain_message, rule_title
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -189,7 +189,7 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
         contract=f.get("contract"),
-        message=f["message"],
+        message=finding_message(f["message"]),
         clauses=[
             (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(f["clause"]) if c in CLAUSES
         ],
