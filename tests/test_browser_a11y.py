@@ -137,7 +137,8 @@ def test_the_wizard_and_the_review_screen_with_the_keyboard_alone(browser, site)
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
     _tab_to(page, "保存并继续")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_url("**/project/")
     # a step of the wizard by its link in the steps list, with Enter
     _tab_to(page, "算力合同")
@@ -151,11 +152,11 @@ def test_the_wizard_and_the_review_screen_with_the_keyboard_alone(browser, site)
     page = context.new_page()
     page.goto(f"{url}/review/mine/")
     _tab_to(page, "领取", within=f"tr:has(a[href='/review/{site['reviewed']}/'])")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.goto(f"{url}/review/{site['reviewed']}/")
     _tab_to(page, "受理并进行形式审查")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.locator("#state").inner_text() == "形式审查中"
     context.close()
