@@ -86,3 +86,9 @@ def test_the_labels_stored_in_chinese_are_english(client, english_draft):
     check = page_text(client, reverse("portal:selfcheck", args=[a]))
     assert "Direction 2: contracts total at least 20,000,000.00 yuan" in check
     assert "Subsidy rate" in check and re.search(r"CNY\s\d", check)
+
+
+def test_the_status_page_has_no_full_width_colon_after_english(client, english_draft):
+    page = page_text(client, reverse("portal:status", args=[english_draft.pk]))
+    assert "Compute usage" in page
+    assert not re.search(r"[A-Za-z0-9)]\s*：", page), re.findall(r".{30}：", page)
