@@ -173,7 +173,7 @@ def test_an_applicant_goes_from_sign_up_to_a_submitted_application(browser, port
     page.get_by_role("button", name="导入").click()
     page.locator(".msg-success", has_text="已导入").wait_for()
     assert page.locator("table.contracts tbody tr").count() == 2
-    assert "¥21,000,000.00" in page.locator("#contracts-total").inner_text()
+    assert "21,000,000.00 元" in page.locator("#contracts-total").inner_text()
     wait_check(page, "材料不全")
     shot(page, "07-contracts")
 
@@ -217,7 +217,7 @@ def test_an_applicant_goes_from_sign_up_to_a_submitted_application(browser, port
         page.locator(f"#m-{material}.has-files").wait_for()
     assert "已上传 8 / 8 项" in page.locator("#materials-progress-text").inner_text()
     wait_check(page, "符合条件")
-    assert "¥700,000.00" in page.locator("#selfcheck-amount").inner_text()
+    assert "700,000.00 元" in page.locator("#selfcheck-amount").inner_text()
     shot(page, "11-materials")
 
     # the contracts' total drops below 20,000,000: the self-check says so, with the clause
@@ -229,7 +229,7 @@ def test_an_applicant_goes_from_sign_up_to_a_submitted_application(browser, port
     finding = page.locator(".finding-fail[data-rule=D2_CONTRACT_TOTAL]")
     assert finding.is_visible()
     assert "2000万" in finding.inner_text()
-    assert "¥0.00" in page.locator("#selfcheck-amount").inner_text()
+    assert "0.00 元" in page.locator("#selfcheck-amount").inner_text()
     shot(page, "12-below-20-million")
     page.get_by_label("合同总额（元）").fill("15,000,000.00")
     page.get_by_role("button", name="保存合同").click()

@@ -170,7 +170,7 @@ def test_a_reviewers_day(browser, site):
     page.goto(screen)
     assert page.locator("#state").inner_text() == "已补正"
     diff = page.locator("#diff")
-    assert "project.name" in diff.inner_text()
+    assert "用算项目名称" in diff.inner_text()  # the field as the form names it, not project.name
     assert "多模态大模型训练（补正后）" in diff.locator(".after").first.inner_text()
     assert page.get_by_text("答复：付款凭证已上传").is_visible()
     page.screenshot(path=str(ARTIFACTS / "review-4-diff.png"), full_page=True)

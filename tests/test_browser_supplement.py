@@ -125,7 +125,7 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     page.get_by_role("button", name="保存", exact=True).click()
     page.locator(".msg-success").first.wait_for()
     # the self-check the page loads evaluates (and stores) the corrected version
-    page.locator("#selfcheck-amount", has_text="¥300,000.00").wait_for(timeout=15000)
+    page.locator("#selfcheck-amount", has_text="300,000.00 元").wait_for(timeout=15000)
 
     # meanwhile the reviewer sees the version last submitted, and that it is being corrected
     from .review_support import PASSWORD as STAFF_PASSWORD
@@ -193,7 +193,7 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     assert screen.locator("#being-corrected").count() == 0
     assert screen.locator("#approved-max").inner_text() == draft_max
     diff_card = screen.locator("#diff")
-    assert "contracts[0].total_amount" in diff_card.inner_text()
+    assert "第 1 份合同的合同总额（元）" in diff_card.inner_text()  # not contracts[0].total_amount
     diff_card.scroll_into_view_if_needed()
     diff_card.screenshot(path=str(ARTIFACTS / "supplement-7-review-diff.png"))
     staff.close()

@@ -173,10 +173,11 @@ def test_a_compute_row_without_a_device_is_reported_at_the_device_column(draft, 
         ("交付记录", 3, "设备型号"),
         ("交付记录", 5, "设备型号"),
     ]
-    assert "算力（compute）交付须填写设备型号" in failed.value.errors[0].message
+    # the applicant's words (voucher.applications.wording), not the format's "算力（compute）"
+    assert "算力类交付记录须填写“设备型号”" in failed.value.errors[0].message
 
     page = send(client, draft, "contracts.xlsx", content).content.decode()
-    assert "“交付记录”第3行「设备型号」：算力（compute）交付须填写设备型号" in page
+    assert "“交付记录”第3行「设备型号」：算力类交付记录须填写“设备型号”" in page
     assert Contract.objects.count() == 0 and Delivery.objects.count() == 0
 
     fixed = workbook({"合同": [GOOD_CONTRACT], "交付记录": [GOOD_DELIVERY, storage]})

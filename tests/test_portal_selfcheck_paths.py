@@ -59,7 +59,7 @@ def test_a_common_person_shareholder_gives_both_paths(client, draft):
     Shareholding.objects.create(holder="P-0001", held=USCC_B, ratio=Decimal("0.0001"))
     page = _selfcheck(client, draft)
     assert 'data-rule="SUPPLIER_EQUITY"' in page
-    assert "共同股东 → 申报单位" in page and "共同股东 → 供应商" in page
+    assert "共同股东 → 申报单位" in page and "共同股东 → 供给方" in page
     assert page.count("path-node path-person") == 2  # the person, drawn round, on both paths
     assert "30%" in page and "0.01%" in page
 

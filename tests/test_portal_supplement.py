@@ -307,7 +307,7 @@ def test_while_the_applicant_corrects_the_bureau_sees_the_version_last_submitted
 
     from voucher.applications.actions import application_evaluate
     from voucher.applications.selectors import application_detail, latest_evaluation
-    from voucher.applications.templatetags.voucher_format import yuan
+    from voucher.applications.templatetags.voucher_format import yuan_text as yuan
     from voucher.review import selectors as review_selectors
     from voucher.staffapi.selectors import application_out
 

@@ -255,7 +255,7 @@ def test_the_issue_s_application_is_not_proposed(team, in_review):
     assert f"被申报 {claims} 次" in checks["DUPLICATE_INVOICE"].message
     same = Application.objects.filter(enterprise=in_review.enterprise).count()
     assert len(checks["ONE_DIRECTION"].applications) == same >= 6
-    assert "方向2、方向3、方向4" in checks["ONE_DIRECTION"].message
+    assert "方向二、方向三、方向四" in checks["ONE_DIRECTION"].message
     for kind, extra in (("approval", {}), ("rejection", {"reason": "一个方向"})):
         with pytest.raises(actions.ReviewError) as refused:
             actions.decision_propose(

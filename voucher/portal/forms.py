@@ -20,6 +20,14 @@ from voucher.policy.format import OVERVIEW_MAX_CHARS
 from voucher.policy.round import PolicyRound
 
 YES_NO = [("1", _("是")), ("0", _("否"))]
+
+
+def translated(choices: list[tuple[Any, str]]) -> list[tuple[Any, Any]]:
+    """Choices stored in Chinese, shown in the reader's language (their msgids are in the
+    catalogue: voucher.applications.wording.CHOICE_LABELS)."""
+    return [(value, _(label)) for value, label in choices]
+
+
 INDUSTRIES = [
     ("I", "I 信息传输、软件和信息技术服务业"),
     ("C", "C 制造业"),
@@ -98,7 +106,10 @@ class VersionedForm(forms.Form):
 
 class DirectionForm(forms.Form):
     direction = forms.TypedChoiceField(
-        label=_("申报方向"), choices=m.DIRECTION_CHOICES, coerce=int, widget=forms.RadioSelect
+        label=_("申报方向"),
+        choices=translated(m.DIRECTION_CHOICES),
+        coerce=int,
+        widget=forms.RadioSelect,
     )
 
 
@@ -109,11 +120,11 @@ class ApplicantForm(VersionedForm):
     )
     business_address = LineField(label=_("生产经营地址"), max_length=300)
     entity_type = forms.ChoiceField(
-        label=_("单位类型"), choices=m.ENTITY_TYPE_CHOICES, widget=forms.RadioSelect
+        label=_("单位类型"), choices=translated(m.ENTITY_TYPE_CHOICES), widget=forms.RadioSelect
     )
     independent_legal_person = yes_no(_("具备独立法人资格"))
     industry = forms.ChoiceField(
-        label=_("所属行业门类（GB/T 4754）"), choices=[("", "——"), *INDUSTRIES]
+        label=_("所属行业门类（GB/T 4754）"), choices=[("", "——"), *translated(INDUSTRIES)]
     )
     ai_new_rd_institution = yes_no(
         _("属于北京市人工智能领域新型研发机构"), help_text=_("方向一的申报条件")

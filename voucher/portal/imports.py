@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from voucher.applications.uploads import UploadRefused, check_upload
+from voucher.applications.wording import plain_advice
 from voucher.core.http import too_large, upload_limit_bytes
 from voucher.core.spreadsheets import cell
 from voucher.core.spreadsheets import row as safe_row
@@ -227,13 +228,10 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return _("必填，不能为空")
-    if kind == "literal_error":
-        return _("取值不在允许范围内")
-    return str(error["msg"]).removeprefix("Value error, ")
+def _message(error: Any, column: Column | None, header: str) -> str:
+    """The format's message about a cell, in the applicant's words (voucher.applications.wording)."""
+    choice = column is not None and column.kind in ("choice", "bool")
+    return plain_advice(fmt._message(error), header, choice=choice)
 
 
 def _places(value: Decimal) -> int:
@@ -347,7 +345,9 @@ def _validate(
                 )
             if key in bad:
                 continue
-            errors.append(RowError(sheet, number, headers.get(key, key), _message(e)))
+            header = headers.get(key, key)
+            column = next((c for c in table.columns if c.key == key), None)
+            errors.append(RowError(sheet, number, header, _message(e, column, header)))
         return None
     return None if bad else parsed
 

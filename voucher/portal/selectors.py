@@ -22,6 +22,7 @@ from voucher.applications.selectors import (
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
+from voucher.applications.wording import finding_message, plain_message, rule_title
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -58,6 +59,7 @@ class Problem:
 @dataclass(frozen=True)
 class FindingItem:
     rule: str
+    title: str  # what the rule is about, in words: the id is for the bureau
     status: str
     status_label: str
     contract: str | None
@@ -91,7 +93,7 @@ def format_problems(error: FormatError) -> list[Problem]:
     out = []
     for path, message in error.problems:
         step, label = step_for_path(path)
-        out.append(Problem(step, _(label), message))
+        out.append(Problem(step, _(label), plain_message(path, message)))
     return out
 
 
@@ -130,7 +132,7 @@ def related_party_diagrams(
         for key, label in (
             ("path", _("持股路径")),
             ("path_to_applicant", _("共同股东 → 申报单位")),
-            ("path_to_supplier", _("共同股东 → 供应商")),
+            ("path_to_supplier", _("共同股东 → 供给方")),
         ):
             nodes = values.get(key)
             if isinstance(nodes, list) and len(nodes) > 1:
@@ -152,7 +154,7 @@ def related_party_diagrams(
         if persons and contract is not None:
             ends = (
                 (_("申报单位"), application.enterprise.uscc),
-                (_("供应商"), contract.supplier_uscc),
+                (_("供给方"), contract.supplier_uscc),
             )
             officers = Officer.objects.filter(
                 person__in=persons, company__in=[code for _label, code in ends]
@@ -183,10 +185,11 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
         diagrams=diagrams,
         effective_ratio=effective,
         rule=f["rule"],
+        title=rule_title(f["rule"]),
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
         contract=f.get("contract"),
-        message=f["message"],
+        message=finding_message(f["message"]),
         clauses=[
             (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(f["clause"]) if c in CLAUSES
         ],
@@ -244,7 +247,7 @@ def material_slots(application: m.Application) -> list[dict[str, Any]]:
     return [
         {
             "id": mid,
-            "name": name,
+            "name": _(name),
             "required": mid in required,
             "files": [f for f in files if f.material == mid],
         }

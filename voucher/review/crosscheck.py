@@ -43,6 +43,7 @@ from voucher.applications.models import (
     PolicyRoundRecord,
     RegistryShareholding,
 )
+from voucher.applications.wording import direction_name
 from voucher.policy import format as fmt
 from voucher.registry.models import Shareholding
 
@@ -449,12 +450,17 @@ def _cross_findings(
                 "name": apps[0].applicant_name,
                 "uscc": uscc,
                 "directions": pgettext("list separator", "、").join(
-                    _("方向%(n)s") % {"n": d} for d in directions
+                    direction_name(d) for d in directions
                 ),
             }
             if len(directions) > 1
-            else _("%(name)s（%(uscc)s）在本轮有 %(count)s 个申报（方向%(n)s）")
-            % {"name": apps[0].applicant_name, "uscc": uscc, "count": len(apps), "n": directions[0]}
+            else _("%(name)s（%(uscc)s）在本轮有 %(count)s 个申报（%(direction)s）")
+            % {
+                "name": apps[0].applicant_name,
+                "uscc": uscc,
+                "count": len(apps),
+                "direction": direction_name(directions[0]),
+            }
         )
         add("ONE_DIRECTION", "一（四）", message, {a.pk for a in apps}, uscc)
 

@@ -1,4 +1,5 @@
-"""Money for people: `¥12,345,678.90` and `1,234.56789 万元`, exact, from Decimal only."""
+"""Money for people: `¥12,345,678.90`, `2,300,000.00 元` and `1,234.56789 万元`, exact, from
+Decimal only."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
+from voucher.applications.wording import direction_name
 from voucher.policy.money import format_wan, format_yuan_grouped
 
 register = template.Library()
@@ -20,6 +23,14 @@ def yuan(value: Any) -> str:
 
 
 @register.filter
+def yuan_text(value: Any) -> str:
+    """What an applicant and an e-mail read: `2,300,000.00 元` (English `CNY 2,300,000.00`)."""
+    if value is None or value == "":
+        return "—"
+    return _("%(amount)s 元") % {"amount": format_yuan_grouped(Decimal(value))}
+
+
+@register.filter
 def wan(value: Any) -> str:
     """Yuan as 万元 (forms 14-2 use it), exact to the fen, at least two decimals."""
     if value is None or value == "":
@@ -27,9 +38,17 @@ def wan(value: Any) -> str:
     return format_wan(Decimal(value), grouped=True)
 
 
+register.filter("direction_name", direction_name)
+
+
+@register.filter
+def tr(value: Any) -> str:
+    """A label stored in Chinese (a choice's display, a material's name) in the reader's
+    language: what `{% translate %}` does for a variable, usable inside other tags."""
+    return _(str(value)) if value not in (None, "") else ""
+
+
 @register.filter
 def yuan_cn(value: Any) -> str:
-    """Yuan in a sentence or a public list: `2,300,000.00 元`."""
-    if value is None or value == "":
-        return "—"
-    return f"{format_yuan_grouped(Decimal(value))} 元"
+    """The same as yuan_text (the public and payment pages' name for it)."""
+    return yuan_text(value)

@@ -19,12 +19,14 @@ from voucher.applications.models import (
     Clawback,
     Decision,
     FindingResolution,
+    MaterialFile,
     PaymentRecord,
     ReviewCase,
     Snapshot,
     SupplementRequest,
 )
 from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
+from voucher.applications.wording import field_label
 from voucher.applications.workflow import transitions_from
 from voucher.core.models import AuditEntry
 from voucher.review.crosscheck import CrossItem, cross_items
@@ -42,6 +44,11 @@ class DiffLine:
     path: str
     before: Any
     after: Any
+
+    @property
+    def label(self) -> str:
+        """The field as the applicant's form names it (第 1 份合同第 1 条交付记录的金额（元）)."""
+        return field_label(self.path)
 
     @property
     def kind(self) -> str:
@@ -80,11 +87,26 @@ def json_diff(before: Any, after: Any, path: str = "") -> list[DiffLine]:
                 f"{path}[{i}]",
             )
         return lines
-    if before == after:
+    if before == after or _same_number(path, before, after):
         return []
     if isinstance(before, dict | list) and after is MISSING:
         return [DiffLine(path, before, MISSING)]
     return [DiffLine(path, before, after)]
+
+
+NUMBER_FIELDS = ("amount", "total_amount", "requested_amount", "quantity", "unit_price", "ratio")
+
+
+def _same_number(path: str, before: Any, after: Any) -> bool:
+    """ "12.00" and "12" of an amount or quantity are one number, written differently."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return False
+    if path.rsplit(".", 1)[-1] not in NUMBER_FIELDS:
+        return False
+    try:
+        return Decimal(before) == Decimal(after)
+    except ArithmeticError:
+        return False
 
 
 @dataclass
@@ -96,6 +118,8 @@ class VersionDiff:
     outcome_after: str
     max_before: Decimal | None
     max_after: Decimal | None
+    # materials uploaded between the two versions (re-uploaded with the 补正)
+    files: list[MaterialFile] = field(default_factory=list)
 
 
 def latest_diff(application: Application) -> VersionDiff | None:
@@ -119,6 +143,13 @@ def latest_diff(application: Application) -> VersionDiff | None:
         app_selectors.outcome_label(after.evaluation.outcome if after.evaluation else None),
         before.evaluation.approved_max if before.evaluation else None,
         after.evaluation.approved_max if after.evaluation else None,
+        list(
+            MaterialFile.objects.filter(
+                application=application,
+                uploaded_at__gt=before.created_at,
+                uploaded_at__lte=after.created_at,
+            ).order_by("uploaded_at", "pk")
+        ),
     )
 
 
