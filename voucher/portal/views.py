@@ -28,7 +28,7 @@ from voucher.applications.access import access_application, accessible_applicati
 from voucher.applications.models import MaterialFile
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
-from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
+from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
 from voucher.applications.uploads import (
     UploadRefused,
     check_upload,
@@ -50,7 +50,7 @@ from voucher.policy.clauses import CLAUSES
 from voucher.policy.round import get_round
 from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
-from voucher.portal.steps import STEPS
+from voucher.portal.steps import PORTAL_DIRECTIONS, STEPS
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -100,6 +100,44 @@ def _fail(form: forms.Form, exc: actions.PortalError, application: m.Application
         data = form.data.copy()  # type: ignore[attr-defined]
         data["version"] = str(application.version)
         form.data = data
+
+
+def _save_valid_fields(
+    request: HttpRequest,
+    application: m.Application,
+    form: forms.Form,
+    changes: dict[str, Any],
+    step: str,
+) -> None:
+    """A field-level save after is_valid() failed: the fields that are valid are saved, the
+    invalid ones keep their error and what was typed; the step is not marked as done. The form
+    is shown again with the new version, so the next save is not refused as stale."""
+    if "version" not in form.cleaned_data or form.non_field_errors():
+        return
+    changed = {k: v for k, v in changes.items() if getattr(application, k) != v}
+    if not changed:
+        return
+    try:
+        saved = actions.application_update(
+            application=application,
+            expected_version=form.cleaned_data["version"],
+            changes=changed,
+            step=step,
+            acting_user=request.user,
+            refused=[name for name in form.errors if name in form.fields],
+        )
+    except actions.PortalError as exc:
+        _fail(form, exc, application)
+        return
+    data = form.data.copy()  # type: ignore[attr-defined]
+    data["version"] = str(saved.version)
+    form.data = data
+    labels = [str(form.fields[name].label) for name in form.errors if name in form.fields]
+    messages.warning(
+        request,
+        _("已保存填写正确的 %(saved)d 项；%(fields)s 未保存，请按提示修改后再保存。")
+        % {"saved": len(changed), "fields": "、".join(f"“{x}”" for x in labels)},
+    )
 
 
 def _total_consumed(application: m.Application) -> Decimal:
@@ -221,6 +259,7 @@ def _direction_explanations() -> list[dict[str, Any]]:
                 "cap": terms.amount_cap,
                 "who": who[number],
                 "clause": CLAUSES[clause].text if clause in CLAUSES else "",
+                "selectable": number in PORTAL_DIRECTIONS,
             }
         )
     return out
@@ -267,14 +306,83 @@ def application_open(request: HttpRequest, application: m.Application) -> HttpRe
 
 @portal_view
 @editable
-@require_GET
+@require_http_methods(["GET", "POST"])
 def direction(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """The direction of the draft, and the control to change it (a draft only)."""
+    form = pf.DirectionChangeForm(
+        request.POST or None,
+        initial={"version": application.version, "direction": application.direction},
+    )
+    if request.method == "POST" and form.is_valid():
+        before = application.get_direction_display()
+        try:
+            changed = actions.application_direction_change(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                direction=form.cleaned_data["direction"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            if changed.get_direction_display() != before:
+                messages.success(
+                    request,
+                    _(
+                        "申报方向已由%(before)s改为%(after)s，自查已按新方向重新测算。"
+                        "请在“项目情况”一步填写新方向的申报条件。"
+                    )
+                    % {"before": _(before), "after": _(changed.get_direction_display())},
+                )
+            return redirect("portal:direction", application_id=application.pk)
     return _page(
         request,
         application,
         "direction",
         "portal/step_direction.html",
-        {"directions": _direction_explanations()},
+        {
+            "directions": _direction_explanations(),
+            "form": form,
+            "may_change": application.state == DRAFT
+            and application.direction in PORTAL_DIRECTIONS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def delete_draft(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """Delete a draft: a confirmation page first (no script needed), then the delete."""
+    form = pf.DeleteDraftForm(request.POST or None, initial={"version": application.version})
+    problem = None
+    if application.state != DRAFT:
+        problem = _("这份申报已提交（%(state)s），不能删除。如确需变更，请联系审核人员。") % {
+            "state": application.get_state_display()
+        }
+    if request.method == "POST" and problem is None and form.is_valid():
+        try:
+            reference = actions.application_delete_draft(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            messages.success(request, _("申报草稿 %(r)s 已删除。") % {"r": reference})
+            return redirect("portal:home")
+    return render(
+        request,
+        "portal/delete_draft.html",
+        {
+            "a": application,
+            "form": form,
+            "problem": problem,
+            "contracts": application.contracts.count(),
+            "files": MaterialFile.objects.filter(application=application).count(),
+        },
+        status=400 if (problem and request.method == "POST") or form.errors else 200,
     )
 
 
@@ -288,8 +396,9 @@ def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
     form = pf.ApplicantForm(
         request.POST or None, initial=pf.ApplicantForm.initial_from(application)
     )
-    if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    valid = request.method == "POST" and form.is_valid()
+    changes = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k != "version"}
+    if valid:
         try:
             actions.application_update(
                 application=application,
@@ -302,7 +411,16 @@ def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "applicant")
-    return _page(request, application, "applicant", "portal/step_form.html", {"form": form})
+    elif request.method == "POST":
+        _save_valid_fields(request, application, form, changes, "applicant")
+    return _page(
+        request,
+        application,
+        "applicant",
+        "portal/step_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @portal_view
@@ -329,12 +447,15 @@ def project(request: HttpRequest, application: m.Application) -> HttpResponse:
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "project")
+    elif request.method == "POST":
+        _save_valid_fields(request, application, form, form.valid_changes(), "project")
     return _page(
         request,
         application,
         "project",
         "portal/step_project.html",
         {"form": form, "total_consumed": _total_consumed(application)},
+        status=400 if form.errors else 200,
     )
 
 

@@ -1,0 +1,209 @@
+"""Issue 19, the applicant's experience: changing direction, deleting a draft, field-level
+saves, the claim period beside the deliveries, the signed forms on the materials step, the
+declarations of the Excel template, and warnings and confirmations where money is involved."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from .portal_helpers import (
+    APPLICANT,
+    PROJECT_D2,
+    USCC_A,
+    contract_values,
+    fill_d2,
+    member,
+    open_round,
+    pdf_bytes,
+    post_step,
+    upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def applicant(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    open_round()
+    return member("a@example.cn", USCC_A, "北京示例智能科技有限公司")
+
+
+@pytest.fixture
+def client_a(client, applicant):
+    client.force_login(applicant)
+    return client
+
+
+def new_application(client, direction: int = 2):
+    from voucher.applications.models import Application
+
+    response = client.post(reverse("portal:new"), {"direction": direction})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return Application.objects.latest("id")
+
+
+def audit_actions(app) -> list[str]:
+    from voucher.core.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(
+            object_type="applications.application", object_id=str(app.pk)
+        ).values_list("action", flat=True)
+    )
+
+
+def submitted(client, app):
+    fill_d2(client, app)
+    response = post_step(client, app, "submit", {"confirm": "on"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    app.refresh_from_db()
+    assert app.state == "submitted"
+    return app
+
+
+# --- 1. changing direction and deleting a draft -----------------------------------------------
+
+
+def test_the_direction_step_changes_the_direction_reevaluates_and_audits(client_a):
+    from voucher.applications.models import StoredEvaluation
+
+    app = new_application(client_a)
+    fill_d2(client_a, app)
+    page = client_a.get(reverse("portal:direction", args=[app.pk])).content.decode()
+    assert 'id="direction-change"' in page and 'name="direction" value="4"' in page
+    assert 'name="direction" value="3"' not in page  # 免申即享: no radio for direction 3
+    evaluations = StoredEvaluation.objects.filter(application=app).count()
+    response = post_step(client_a, app, "direction", {"direction": "1"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    app.refresh_from_db()
+    assert app.direction == 1
+    assert app.miit_2025_list is False  # direction 2's condition is cleared
+    assert "application_direction_change" in audit_actions(app)
+    # the self-check ran again at once, under direction 1
+    latest = StoredEvaluation.objects.filter(application=app).order_by("-id").first()
+    assert StoredEvaluation.objects.filter(application=app).count() == evaluations + 1
+    assert any(f["rule"].startswith("D1") for f in latest.findings), latest.findings
+    # the project step asks direction 1's questions again before submission
+    from voucher.portal.selectors import submission_blockers
+
+    assert any(b.step == "project" for b in submission_blockers(app))
+    followed = client_a.get(reverse("portal:direction", args=[app.pk])).content.decode()
+    assert "方向二改为方向一" in followed
+
+
+def test_direction_3_is_not_opened_nor_chosen_in_the_portal(client_a):
+    from voucher.applications.models import Application
+
+    response = client_a.post(reverse("portal:new"), {"direction": 3})
+    assert response.status_code == 200
+    assert "免申即享" in response.content.decode()
+    assert not Application.objects.exists()
+    app = new_application(client_a)
+    response = post_step(client_a, app, "direction", {"direction": "3"})
+    assert response.status_code == 400
+    assert "免申即享" in response.content.decode()
+    app.refresh_from_db()
+    assert app.direction == 2
+
+
+def test_the_action_refuses_direction_3_too(applicant):
+    from voucher.applications.models import Enterprise
+    from voucher.portal import actions
+
+    with pytest.raises(actions.PortalError, match="免申即享"):
+        actions.application_create(
+            enterprise=Enterprise.objects.get(uscc=USCC_A), direction=3, acting_user=applicant
+        )
+
+
+def test_a_submitted_application_keeps_its_direction_and_cannot_be_deleted(client_a):
+    from voucher.applications.models import Application
+    from voucher.portal import actions
+
+    app = submitted(client_a, new_application(client_a))
+    response = post_step(client_a, app, "direction", {"direction": "1"})
+    assert response.status_code == 302  # the wizard is closed: to the status page
+    app.refresh_from_db()
+    assert app.direction == 2
+    with pytest.raises(actions.PortalError, match="已提交"):
+        actions.application_direction_change(
+            application=app, expected_version=app.version, direction=1, acting_user=None
+        )
+    response = post_step(client_a, app, "delete_draft", {"confirm": "on"})
+    assert response.status_code == 400
+    assert "不能删除" in response.content.decode()
+    assert Application.objects.filter(pk=app.pk).exists()
+
+
+def test_deleting_a_draft_asks_first_then_deletes_it_and_its_uploads(
+    client_a, settings, django_capture_on_commit_callbacks
+):
+    from voucher.applications.models import Application, Contract, MaterialFile
+    from voucher.core.models import AuditEntry
+
+    app = new_application(client_a)
+    assert post_step(client_a, app, "contracts", contract_values("C1", "100.00")).status_code == 302
+    upload(client_a, app, "contract", "licence.pdf", pdf_bytes())
+    sha = MaterialFile.objects.get(application=app).sha256
+    stored = settings.DATA_DIR / "uploads" / sha
+    page = client_a.get(reverse("portal:delete_draft", args=[app.pk])).content.decode()
+    assert "不能恢复" in page and 'name="confirm"' in page
+    response = post_step(client_a, app, "delete_draft", {})  # not confirmed
+    assert response.status_code == 400
+    assert "请勾选确认" in response.content.decode()
+    assert Application.objects.filter(pk=app.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_step(client_a, app, "delete_draft", {"confirm": "on"})
+    assert response.status_code == 302
+    assert not Application.objects.filter(pk=app.pk).exists()
+    assert not Contract.objects.filter(contract_id="C1").exists()
+    assert not MaterialFile.objects.filter(sha256=sha).exists()
+    assert not stored.exists()
+    entry = AuditEntry.objects.get(action="application_delete_draft")
+    assert entry.data["contracts"] == ["C1"]
+    assert entry.data["files"][0]["sha256"] == sha
+    # a new draft may be opened in the round again
+    new_application(client_a, direction=4)
+
+
+# --- 3. field-level saves -----------------------------------------------------------------------
+
+
+def test_one_invalid_field_does_not_block_saving_the_others(client_a):
+    app = new_application(client_a)
+    data = {**APPLICANT, "contact_mobile": "12345"}
+    response = post_step(client_a, app, "applicant", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "请填写11位中国大陆手机号" in page
+    assert 'value="12345"' in page  # the typed value is kept at the invalid field
+    app.refresh_from_db()
+    assert app.registered_address == APPLICANT["registered_address"]
+    assert app.contact_name == "张三"
+    assert app.contact_mobile == ""
+    # the sidebar reads the saved draft: no stale "注册地址" to fill in
+    check = client_a.get(reverse("portal:selfcheck", args=[app.pk])).content.decode()
+    assert "注册地址" not in check
+    assert "联系人手机" in check
+    # the form on the page carries the new version: correcting the field saves at once
+    assert f'name="version" value="{app.version}"' in page
+    response = post_step(client_a, app, "applicant", APPLICANT)
+    assert response.status_code == 302
+    from voucher.portal.selectors import progress_of
+
+    assert "applicant" in progress_of(app).steps_done
+
+
+def test_the_project_step_saves_its_valid_fields_too(client_a):
+    app = new_application(client_a)
+    response = post_step(client_a, app, "project", {**PROJECT_D2, "project_start_date": "2025-13-45"})
+    assert response.status_code == 400
+    app.refresh_from_db()
+    assert app.project_name == PROJECT_D2["project_name"]
+    assert app.miit_2025_list is True
+    assert app.project_start_date is None
+    from voucher.portal.selectors import progress_of
+
+    assert "project" not in progress_of(app).steps_done
