@@ -4,6 +4,9 @@ declarations of the Excel template, and warnings and confirmations where money i
 
 from __future__ import annotations
 
+from datetime import date as date_
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -207,3 +210,91 @@ def test_the_project_step_saves_its_valid_fields_too(client_a):
     from voucher.portal.selectors import progress_of
 
     assert "project" not in progress_of(app).steps_done
+
+
+# --- 4 and 7. what counts of the deliveries; warnings and confirmations -------------------------
+
+
+def contract_with_delivery(client, app, **delivery):
+    from voucher.applications.models import Contract
+
+    assert post_step(client, app, "contracts", contract_values("C1", "5,000,000.00")).status_code == 302
+    contract = Contract.objects.get(application=app, contract_id="C1")
+    values = {
+        "start": "2025-09-01",
+        "end": "2025-09-30",
+        "service": "compute",
+        "device": "H800",
+        "quantity": "216000",
+        "unit": "card-hour",
+        "unit_price": "12.00",
+        "amount": "2592000.00",
+        **delivery,
+    }
+    app.refresh_from_db()
+    data = {"form": "deliveries", "deliveries-version": app.version}
+    data.update({f"deliveries-{k}": v for k, v in values.items()})
+    url = reverse("portal:contract", args=[app.pk, contract.pk])
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    return contract, response.content.decode()
+
+
+def test_the_contract_page_shows_the_period_the_rates_and_what_is_left_out(client_a):
+    from voucher.policy.money import format_yuan_grouped, pro_rate
+    from voucher.policy.round import get_round
+    from voucher.portal.templatetags.portal_format import cn_date, percent
+
+    app = new_application(client_a)
+    contract, page = contract_with_delivery(client_a, app)
+    rnd = get_round(app.round.code)
+    # the round's parameters, not a literal
+    assert cn_date(rnd.window_start) in page and cn_date(rnd.window_end) in page
+    assert percent(rnd.directions[2].rate) in page
+    # 2025-09-01..30: the days before the period's first day are left out, with the amount
+    days_in = (date_(2025, 9, 30) - rnd.window_start).days + 1
+    counted = pro_rate(Decimal("2592000.00"), days_in, 30)
+    excluded = Decimal("2592000.00") - counted
+    assert 'id="claim-terms"' in page
+    assert f"¥{format_yuan_grouped(counted)}" in page
+    assert f"¥{format_yuan_grouped(excluded)}" in page
+    assert "补贴期外交付" in page
+    assert "line-amount-warning" not in page  # 216000 × 12.00 = 2,592,000.00
+
+
+def test_a_delivery_whose_amount_is_not_quantity_times_price_is_saved_with_a_warning(client_a):
+    app = new_application(client_a)
+    contract, page = contract_with_delivery(
+        client_a, app, quantity="100000", unit_price="10", amount="900,000.00"
+    )
+    assert contract.deliveries.count() == 1  # a warning, not a refusal
+    assert "数量 × 单价 = 1,000,000.00 元" in page  # the message after the save
+    assert "line-amount-warning" in page  # and the row's own mark, for as long as it is so
+    # within one fen is no difference
+    _c, page = contract_with_delivery(
+        client_a, new_application_after_delete(client_a, app), quantity="3", unit_price="0.333",
+        amount="1.00",
+    )
+    assert "line-amount-warning" not in page
+
+
+def new_application_after_delete(client, app):
+    assert post_step(client, app, "delete_draft", {"confirm": "on"}).status_code == 302
+    return new_application(client)
+
+
+def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
+    app = new_application(client_a)
+    contract, page = contract_with_delivery(client_a, app)
+    row = contract.deliveries.get()
+    url = reverse("portal:contract_row_delete", args=[app.pk, contract.pk, "deliveries", row.pk])
+    assert f'href="{url}"' in page  # the table links to the confirmation, posts nothing
+    shown = client_a.get(url).content.decode()
+    assert "¥2,592,000.00" in shown and 'name="confirm"' in shown
+    app.refresh_from_db()
+    response = client_a.post(url, {"version": app.version})
+    assert response.status_code == 400
+    assert contract.deliveries.count() == 1
+    response = client_a.post(url, {"version": app.version, "confirm": "on"})
+    assert response.status_code == 302
+    assert contract.deliveries.count() == 0

@@ -127,6 +127,12 @@ class DeleteDraftForm(VersionedForm):
     )
 
 
+class RowDeleteForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认删除这一行"), error_messages={"required": _("请勾选确认后再删除。")}
+    )
+
+
 class ApplicantForm(VersionedForm):
     applicant_name = LineField(label=_("企业名称"), max_length=200)
     registered_address = LineField(

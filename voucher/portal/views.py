@@ -47,6 +47,7 @@ from voucher.documents.source_text import (
     COMMITMENTS,
 )
 from voucher.policy.clauses import CLAUSES
+from voucher.policy.money import format_yuan_grouped, line_amount_difference
 from voucher.policy.round import get_round
 from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
@@ -763,6 +764,9 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
                     _fail(row_form, exc, application)
                 else:
                     messages.success(request, _("已添加。"))
+                    warning = _line_amount_warning(row_form.cleaned_data) if which == "deliveries" else ""
+                    if warning:
+                        messages.warning(request, warning)
                     return redirect(
                         f"{reverse('portal:contract', args=[application.pk, c.pk])}#{which}"
                     )
@@ -773,9 +777,30 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
         application,
         "contracts",
         "portal/contract.html",
-        {"c": c, "form": form, "row_forms": row_forms},
+        {
+            "c": c,
+            "form": form,
+            "row_forms": row_forms,
+            "terms": selectors.claim_terms(application, c),
+        },
         status=status,
     )
+
+
+def _line_amount_warning(values: dict[str, Any]) -> str:
+    """A delivery line whose amount is not quantity × unit price: saved (the amount is what
+    counts, RULES.md), with a warning to check it."""
+    difference = line_amount_difference(values["quantity"], values["unit_price"], values["amount"])
+    if not difference:
+        return ""
+    return _(
+        "请核对这条交付记录：数量 × 单价 = %(expected)s 元，与填写的金额 %(amount)s 元"
+        "相差 %(difference)s 元。测算按填写的金额计；如金额有误，请删除后重新添加。"
+    ) % {
+        "expected": format_yuan_grouped(values["amount"] - difference),
+        "amount": format_yuan_grouped(values["amount"]),
+        "difference": format_yuan_grouped(difference),
+    }
 
 
 @portal_view
@@ -799,27 +824,52 @@ def contract_delete(
     return redirect("portal:contracts", application_id=application.pk)
 
 
+ROW_LABELS = {
+    "deliveries": _lazy("交付记录"),
+    "invoices": _lazy("发票"),
+    "payments": _lazy("付款记录"),
+    "other_subsidies": _lazy("其他财政补贴"),
+}
+
+
 @portal_view
 @editable
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contract_row_delete(
     request: HttpRequest, application: m.Application, contract_pk: int, kind: str, row_pk: int
 ) -> HttpResponse:
+    """Delete a line of a contract: a page shows the line and asks first (no script needed,
+    the CSP allows none inline); the delete is the POST with the box ticked."""
     c = _contract_of(application, contract_pk)
     if kind not in pf.ROW_FORMS:
         raise Http404
-    try:
-        actions.contract_row_delete(
-            application=application,
-            expected_version=int_param(request.POST, "version", -1),
-            contract_pk=c.pk,
-            kind=kind,
-            row_pk=row_pk,
-            acting_user=request.user,
-        )
-    except actions.PortalError as exc:
-        messages.error(request, str(exc))
-    return redirect(f"{reverse('portal:contract', args=[application.pk, c.pk])}#{kind}")
+    row = actions.ROW_MODELS[kind]._default_manager.filter(contract=c, pk=row_pk).first()
+    if row is None:
+        raise Http404
+    form = pf.RowDeleteForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.contract_row_delete(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                contract_pk=c.pk,
+                kind=kind,
+                row_pk=row_pk,
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已删除。"))
+        return redirect(f"{reverse('portal:contract', args=[application.pk, c.pk])}#{kind}")
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/row_delete.html",
+        {"c": c, "row": row, "kind": kind, "what": ROW_LABELS[kind], "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- materials ---------------------------------------------------------------------------------
