@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from voucher.policy.money import format_wan, format_yuan_grouped
+from voucher.policy.money import format_wan, format_yuan_grouped, yuan_in_words
 
 register = template.Library()
 
@@ -25,3 +25,19 @@ def wan(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return format_wan(Decimal(value), grouped=True)
+
+
+@register.filter
+def yuan_words(value: Any) -> str:
+    """An amount in the capital numerals of a voucher (人民币大写), for confirmations."""
+    if value is None or value == "":
+        return "—"
+    return yuan_in_words(Decimal(value))
+
+
+@register.filter
+def yuan_figures(value: Any) -> str:
+    """`2,300,000.00`: the figures of an amount without the currency sign."""
+    if value is None or value == "":
+        return "—"
+    return format_yuan_grouped(Decimal(value))
