@@ -298,3 +298,78 @@ def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
     response = client_a.post(url, {"version": app.version, "confirm": "on"})
     assert response.status_code == 302
     assert contract.deliveries.count() == 0
+
+
+# --- 6. the template's declaration columns ---------------------------------------------------
+
+
+def test_the_imported_declaration_columns_fill_the_declarations(client_a):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    from voucher.portal.imports import template_xlsx
+    from voucher.portal.selectors import progress_of
+
+    app = new_application(client_a)
+    declarations = {"other_municipal_compute_support": "0", "dishonest_entity": "0"}
+    assert post_step(client_a, app, "declarations", declarations).status_code == 302
+    book = load_workbook(io.BytesIO(template_xlsx()))
+    for sheet in book.worksheets:
+        sheet.delete_rows(2, sheet.max_row)
+    headers = [cell.value for cell in book["合同"][1]]
+    row = {
+        "合同编号": "C9",
+        "供应方名称": "北京示例算力有限公司",
+        "供应方统一社会信用代码": "91110105MA02D4RY0J",
+        "签订日期": "2025-09-01",
+        "有效期开始": "2025-09-01",
+        "有效期结束": "2026-08-31",
+        "合同总额（元）": "3000000.00",
+    }
+    for column, header in enumerate(headers, start=1):
+        if "收益分成" in header:
+            value = "是"
+        elif "上下级" in header:
+            value = "否"
+        else:
+            value = row[header]
+        book["合同"].cell(row=2, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    app.refresh_from_db()
+    response = client_a.post(
+        reverse("portal:contracts_import", args=[app.pk]),
+        {"version": app.version, "file": SimpleUploadedFile("c.xlsx", out.getvalue())},
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    contract = app.contracts.get(contract_id="C9")
+    assert (contract.revenue_or_risk_sharing, contract.hierarchy) == (True, False)
+    # the declarations step stays done and shows the answers the file gave
+    assert "declarations" in progress_of(app).steps_done
+    page = client_a.get(reverse("portal:declarations", args=[app.pk])).content.decode()
+    assert 'id="declarations-imported"' in page
+    assert f'name="sharing_{contract.pk}" value="1" required id="id_sharing_{contract.pk}_0" checked' in page
+    assert f'name="hierarchy_{contract.pk}" value="0" required id="id_hierarchy_{contract.pk}_1" checked' in page
+
+
+# --- 5. the signed forms on the materials step; the status page after submission -------------
+
+
+def test_the_materials_step_links_the_forms_to_sign_and_the_status_page_stops_asking(client_a):
+    app = new_application(client_a)
+    page = client_a.get(reverse("portal:materials", args=[app.pk])).content.decode()
+    assert 'id="signed-usage_table"' in page  # not complete yet: says what is missing
+    fill_d2(client_a, app)
+    page = client_a.get(reverse("portal:materials", args=[app.pk])).content.decode()
+    for kind in ("usage-table", "implementation-report", "commitment-letter"):
+        assert reverse("documents:download", args=[app.pk, kind, "pdf"]) in page, kind
+        assert reverse("documents:download", args=[app.pk, kind, "docx"]) in page, kind
+    status = client_a.get(reverse("portal:status", args=[app.pk])).content.decode()
+    assert "打印、签字盖章后扫描上传" in status  # a draft: still to do
+    response = post_step(client_a, app, "submit", {"confirm": "on"})
+    assert response.status_code == 302
+    status = client_a.get(reverse("portal:status", args=[app.pk])).content.decode()
+    assert "打印、签字盖章后扫描上传" not in status
+    assert 'id="documents-kept"' in status

@@ -543,6 +543,7 @@ def contract_rows_import(
 ) -> dict[str, int]:
     """Write a spreadsheet that imports.read_spreadsheet found free of errors: all or nothing."""
     counts: dict[str, int] = {"contracts": 0}
+    new_contracts: list[int] = []
     with transaction.atomic():
         locked = _locked(application, expected_version)
         existing = {c.contract_id: c for c in m.Contract.objects.filter(application=locked)}
@@ -556,6 +557,7 @@ def contract_rows_import(
                 application=locked, position=len(existing), **new.values
             )
             existing[contract.contract_id] = contract
+            new_contracts.append(contract.pk)
             counts["contracts"] += 1
         for kind, lines in imported.rows.items():
             model = ROW_MODELS[kind]
@@ -575,7 +577,11 @@ def contract_rows_import(
             counts[kind] = len(created)  # each kind comes once, with at least one row
         _saved(locked, step="contracts")
         if counts["contracts"]:
-            _needs_declarations_again(locked)
+            # the template's columns 收益分成 and 上下级 declared each new contract's
+            # relationship: the declarations step shows them and is not opened again for them
+            progress, _created = DraftProgress.objects.get_or_create(application=locked)
+            progress.relationships_declared = [*progress.relationships_declared, *new_contracts]
+            progress.save(update_fields=["relationships_declared"])
         audit(
             actor=acting_user,
             action="contract_rows_import",

@@ -505,14 +505,18 @@ def report(request: HttpRequest, application: m.Application) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def declarations(request: HttpRequest, application: m.Application) -> HttpResponse:
     contracts = list(application.contracts.all())
-    done = "declarations" in selectors.progress_of(application).steps_done
+    progress = selectors.progress_of(application)
+    done = "declarations" in progress.steps_done
     initial: dict[str, Any] = {"version": application.version}
     if done:
         initial["other_municipal_compute_support"] = (
             "1" if application.other_municipal_compute_support else "0"
         )
         initial["dishonest_entity"] = "1" if application.dishonest_entity else "0"
-        for c in contracts:
+    # a contract typed by hand is asked; one imported with the template's columns is answered
+    imported = [c for c in contracts if c.pk in progress.relationships_declared]
+    for c in contracts:
+        if done or c in imported:
             initial[f"sharing_{c.pk}"] = "1" if c.revenue_or_risk_sharing else "0"
             initial[f"hierarchy_{c.pk}"] = "1" if c.hierarchy else "0"
     form = pf.DeclarationsForm(request.POST or None, initial=initial, contracts=contracts)
@@ -537,7 +541,12 @@ def declarations(request: HttpRequest, application: m.Application) -> HttpRespon
         application,
         "declarations",
         "portal/step_declarations.html",
-        {"form": form, "contracts": contracts, "footnote": CLAUSES.get("一（五）注1")},
+        {
+            "form": form,
+            "contracts": contracts,
+            "imported": [c.contract_id for c in imported],
+            "footnote": CLAUSES.get("一（五）注1"),
+        },
     )
 
 
@@ -925,6 +934,8 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                 )
         application.refresh_from_db()
     slots = selectors.material_slots(application)
+    for slot in slots:  # 14-2, 14-3, 14-4: made here, printed, signed, sealed, scanned
+        slot["document"] = SIGNED_FORMS.get(slot["id"])
     required = [s for s in slots if s["required"]]
     done = sum(1 for s in required if s["files"])
     used = sum(f.size for s in slots for f in s["files"])
@@ -940,9 +951,18 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
             "percent": int(100 * done / len(required)) if required else 100,
             "refusals": refusals,
             "used": used,
+            "document_problems": selectors.document_problems(application),
         },
         status=400 if refusals else 200,
     )
+
+
+# the materials that are the forms this system fills in (documents' kinds), to sign and upload
+SIGNED_FORMS = {
+    "usage_table": "usage-table",
+    "implementation_report": "implementation-report",
+    "commitment_letter": "commitment-letter",
+}
 
 
 def pf_max_bytes() -> int:
