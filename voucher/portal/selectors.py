@@ -252,6 +252,10 @@ class DeliveryLineView:
     expected: Decimal  # quantity × unit price, to the fen
     difference: Decimal  # amount − expected beyond the tolerance; 0 when they agree
 
+    @property
+    def difference_abs(self) -> Decimal:
+        return abs(self.difference)
+
 
 @dataclass(frozen=True)
 class ClaimTerms:

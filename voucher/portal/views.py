@@ -330,7 +330,7 @@ def direction(request: HttpRequest, application: m.Application) -> HttpResponse:
                 messages.success(
                     request,
                     _(
-                        "申报方向已由%(before)s改为%(after)s，自查已按新方向重新测算。"
+                        "申报方向已由%(before)s改为%(after)s，右侧自查按新方向测算。"
                         "请在“项目情况”一步填写新方向的申报条件。"
                     )
                     % {"before": _(before), "after": _(changed.get_direction_display())},
@@ -420,7 +420,6 @@ def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
         "applicant",
         "portal/step_form.html",
         {"form": form},
-        status=400 if form.errors else 200,
     )
 
 
@@ -456,7 +455,6 @@ def project(request: HttpRequest, application: m.Application) -> HttpResponse:
         "project",
         "portal/step_project.html",
         {"form": form, "total_consumed": _total_consumed(application)},
-        status=400 if form.errors else 200,
     )
 
 
@@ -802,14 +800,22 @@ def _line_amount_warning(values: dict[str, Any]) -> str:
     difference = line_amount_difference(values["quantity"], values["unit_price"], values["amount"])
     if not difference:
         return ""
-    return _(
-        "请核对这条交付记录：数量 × 单价 = %(expected)s 元，与填写的金额 %(amount)s 元"
-        "相差 %(difference)s 元。测算按填写的金额计；如金额有误，请删除后重新添加。"
-    ) % {
+    values_ = {
         "expected": format_yuan_grouped(values["amount"] - difference),
         "amount": format_yuan_grouped(values["amount"]),
-        "difference": format_yuan_grouped(difference),
+        "difference": format_yuan_grouped(abs(difference)),
     }
+    if difference > 0:
+        text = _(
+            "请核对这条交付记录：数量 × 单价 = %(expected)s 元，填写的金额 %(amount)s 元"
+            "比它多 %(difference)s 元。测算按填写的金额计；如有误，请删除后重新添加。"
+        )
+    else:
+        text = _(
+            "请核对这条交付记录：数量 × 单价 = %(expected)s 元，填写的金额 %(amount)s 元"
+            "比它少 %(difference)s 元。测算按填写的金额计；如有误，请删除后重新添加。"
+        )
+    return text % values_
 
 
 @portal_view
