@@ -239,6 +239,7 @@ RULES: dict[str, Rule] = {
         for name in [
             "open",
             "direction",
+            "delete_draft",
             "applicant",
             "project",
             "contracts",
