@@ -220,7 +220,10 @@ def test_the_project_step_saves_its_valid_fields_too(client_a):
 def contract_with_delivery(client, app, **delivery):
     from voucher.applications.models import Contract
 
-    assert post_step(client, app, "contracts", contract_values("C1", "5,000,000.00")).status_code == 302
+    assert (
+        post_step(client, app, "contracts", contract_values("C1", "5,000,000.00")).status_code
+        == 302
+    )
     contract = Contract.objects.get(application=app, contract_id="C1")
     values = {
         "start": "2025-09-01",
@@ -248,7 +251,7 @@ def test_the_contract_page_shows_the_period_the_rates_and_what_is_left_out(clien
     from voucher.portal.templatetags.portal_format import cn_date, percent
 
     app = new_application(client_a)
-    contract, page = contract_with_delivery(client_a, app)
+    _contract, page = contract_with_delivery(client_a, app)
     rnd = get_round(app.round.code)
     # the round's parameters, not a literal
     assert cn_date(rnd.window_start) in page and cn_date(rnd.window_end) in page
@@ -274,7 +277,10 @@ def test_a_delivery_whose_amount_is_not_quantity_times_price_is_saved_with_a_war
     assert "line-amount-warning" in page  # and the row's own mark, for as long as it is so
     # within one fen is no difference
     _c, page = contract_with_delivery(
-        client_a, new_application_after_delete(client_a, app), quantity="3", unit_price="0.333",
+        client_a,
+        new_application_after_delete(client_a, app),
+        quantity="3",
+        unit_price="0.333",
         amount="1.00",
     )
     assert "line-amount-warning" not in page
@@ -352,8 +358,14 @@ def test_the_imported_declaration_columns_fill_the_declarations(client_a):
     assert "declarations" in progress_of(app).steps_done
     page = client_a.get(reverse("portal:declarations", args=[app.pk])).content.decode()
     assert 'id="declarations-imported"' in page
-    assert f'name="sharing_{contract.pk}" value="1" required id="id_sharing_{contract.pk}_0" checked' in page
-    assert f'name="hierarchy_{contract.pk}" value="0" required id="id_hierarchy_{contract.pk}_1" checked' in page
+    assert (
+        f'name="sharing_{contract.pk}" value="1" required id="id_sharing_{contract.pk}_0" checked'
+        in page
+    )
+    assert (
+        f'name="hierarchy_{contract.pk}" value="0" required id="id_hierarchy_{contract.pk}_1" checked'
+        in page
+    )
 
 
 # --- 5. the signed forms on the materials step; the status page after submission -------------

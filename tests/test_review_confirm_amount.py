@@ -31,18 +31,14 @@ def fast_passwords(settings):
 def proposed(demo_data, django_user_model):
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
     approver = make_staff(django_user_model, "approver", "bureau_approver")
-    application = tick_materials(
-        put_in_state(application_from("d4-small"), "in_review"), reviewer
-    )
+    application = tick_materials(put_in_state(application_from("d4-small"), "in_review"), reviewer)
     decision = actions.decision_propose(
         application=application, kind="approval", acting_user=reviewer
     )
     return decision, approver
 
 
-def test_the_screen_shows_the_amount_in_words_and_figures_and_requires_the_box(
-    proposed, client
-):
+def test_the_screen_shows_the_amount_in_words_and_figures_and_requires_the_box(proposed, client):
     decision, approver = proposed
     verified_client(client, approver)
     screen = reverse("review:screen", args=[decision.application_id])

@@ -37,9 +37,8 @@ from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
 from voucher.policy.dates import chinese_date
-from voucher.policy.format import dumps_application
+from voucher.policy.format import FormatError, dumps_application
 from voucher.policy.round import MATERIAL_IDS
-from voucher.policy.format import FormatError
 from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.selectors import submission_blockers
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
@@ -308,11 +307,11 @@ def application_delete_draft(
         locked = _locked(application, expected_version)
         _only_draft(locked, _("删除"))
         if locked.direction not in PORTAL_DIRECTIONS:
-            raise PortalError(_("方向三（免申即享）的申报由市数字经济中心代为办理，不能在门户中删除。"))
-        files = list(
-            MaterialFile.objects.filter(application=locked).values_list(
-                "original_name", "sha256"
+            raise PortalError(
+                _("方向三（免申即享）的申报由市数字经济中心代为办理，不能在门户中删除。")
             )
+        files = list(
+            MaterialFile.objects.filter(application=locked).values_list("original_name", "sha256")
         )
         reference = locked.reference
         audit(

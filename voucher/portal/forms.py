@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms

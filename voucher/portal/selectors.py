@@ -14,6 +14,7 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import MaterialFile
+from voucher.applications.parameters import effective_round
 from voucher.applications.selectors import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -21,7 +22,6 @@ from voucher.applications.selectors import (
     latest_evaluation,
     supplement_requests_for,
 )
-from voucher.applications.parameters import effective_round
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
@@ -32,9 +32,9 @@ from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
 from voucher.policy.money import line_amount_difference
-from voucher.policy.rules.contract import FLAGGED, NOT_COMPUTE, OUTSIDE_PERIOD, delivery_part
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round
+from voucher.policy.rules.contract import FLAGGED, NOT_COMPUTE, OUTSIDE_PERIOD, delivery_part
 from voucher.portal.advice import advice_for
 from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path

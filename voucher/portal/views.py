@@ -344,8 +344,7 @@ def direction(request: HttpRequest, application: m.Application) -> HttpResponse:
         {
             "directions": _direction_explanations(),
             "form": form,
-            "may_change": application.state == DRAFT
-            and application.direction in PORTAL_DIRECTIONS,
+            "may_change": application.state == DRAFT and application.direction in PORTAL_DIRECTIONS,
         },
         status=400 if form.errors else 200,
     )
@@ -771,7 +770,9 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
                     _fail(row_form, exc, application)
                 else:
                     messages.success(request, _("已添加。"))
-                    warning = _line_amount_warning(row_form.cleaned_data) if which == "deliveries" else ""
+                    warning = (
+                        _line_amount_warning(row_form.cleaned_data) if which == "deliveries" else ""
+                    )
                     if warning:
                         messages.warning(request, warning)
                     return redirect(

@@ -456,7 +456,10 @@ def confirm(request: HttpRequest, decision_id: int) -> HttpResponse:
         messages.error(
             request,
             _("请先勾选“我已核对金额 %(figures)s 元（%(words)s）”，再复核确认。")
-            % {"figures": format_yuan_grouped(decision.amount), "words": yuan_in_words(decision.amount)},
+            % {
+                "figures": format_yuan_grouped(decision.amount),
+                "words": yuan_in_words(decision.amount),
+            },
         )
         return redirect(f"{reverse('review:screen', args=[decision.application_id])}#decision")
     seen = request.POST.get("amount_seen") if decision.kind == "approval" else None
