@@ -107,6 +107,21 @@ def application_from(folder: str, name: str = "application.json"):
     return Application.objects.get(source_name=f"examples/{folder}/{name}")
 
 
+@pytest.fixture(autouse=True)
+def _demo_clock_of_its_own(tmp_path_factory, settings):
+    """Each test starts on the real date, with a demo clock file of its own (voucher/core/clock.py):
+    a test that moves the clock (the `demo_clock` fixture) moves nobody else's."""
+    settings.VOUCHER_DEMO_CLOCK_FILE = str(tmp_path_factory.mktemp("clock") / "demo-clock")
+
+
+@pytest.fixture
+def demo_clock():
+    """The demo clock: `demo_clock.set_offset(8)` makes "today" eight days on."""
+    from voucher.core import clock
+
+    return clock
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _audit_checkpoints_in_a_temporary_folder(tmp_path_factory):
     """No automatic audit checkpoints while the tests run: a test's rolled-back entries would be

@@ -216,7 +216,9 @@ RULES: dict[str, Rule] = {
     "accounts:invitation": anyone,  # the token in the URL is the key
     "review:login": login_or_logout,
     "review:logout": login_or_logout,
-    "review:supplement_answer": anyone,  # an old e-mail's link: redirects to the portal
+    "review:supplement_answer": anyone,
+    "public:publicity": anyone,  # 公示 is public: the list in its period, and its outcome
+    "public:objection": anyone,  # anyone may object during the period (rate-limited)  # an old e-mail's link: redirects to the portal
     "portal:import_template": logged_in,  # the blank Excel/CSV templates
     "api-v1:openapi-json": anyone,
     "api-v1:openapi-view": anyone,

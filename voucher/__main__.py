@@ -14,7 +14,7 @@ import sys
 # pages), the demo staff's current TOTP code and the rules engine on files. They run as on a development machine (VOUCHER_DEV=1,
 # voucher/settings.py) unless VOUCHER_DEV says otherwise; every other command reads the
 # production settings and needs SECRET_KEY (docs/operations.md).
-DEVELOPMENT_COMMANDS = frozenset({"demo", "evaluate", "totp"})
+DEVELOPMENT_COMMANDS = frozenset({"clock", "demo", "evaluate", "totp"})
 
 
 def main() -> None:

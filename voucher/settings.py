@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "voucher.review",
+    "voucher.public",
     "voucher.staffapi",
     "voucher.demo",
     "ninja",  # the API pages' Swagger UI from our own static files (no CDN, no inline script)
@@ -154,6 +155,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voucher.review.typed.typed_form",  # a refused review form comes back filled
+                "voucher.core.clock.demo_clock",  # the demo clock's banner (base.html)
                 "csp.context_processors.nonce",  # {{ CSP_NONCE }} (no template needs one yet)
             ],
         },
@@ -285,6 +287,7 @@ VOUCHER_MAX_UPLOAD_MB = {
         "registry_import": 200,  # one request of the company registry import (review site)
         "list": 50,  # an official or outside list (review site)
         "invoice": 10,  # an e-invoice read to prefill the invoice form
+        "objection": 10,  # one file sent with a public objection (the publicity page)
         "consumption": 512,  # a platform's consumption file (API)
         "settlement": 512,  # a platform's settlement file (API)
     }.items()
@@ -302,6 +305,20 @@ if VOUCHER_PUBLIC_DEMO and not VOUCHER_DEV:
     raise _production_refusal(
         "VOUCHER_PUBLIC_DEMO", "is on, which shows every application to anyone"
     )
+
+# The demo's clock (voucher/core/clock.py): a file holding how many days "today" runs ahead, so the
+# demo and the tests reach the end of a publicity period or a clawback's due date in one sitting
+# (`voucher clock advance 8`). Development only: production counts the real date.
+VOUCHER_DEMO_CLOCK_FILE = os.environ.get("VOUCHER_DEMO_CLOCK_FILE") or (
+    str(DATA_DIR / "demo-clock") if VOUCHER_DEV else ""
+)
+if VOUCHER_DEMO_CLOCK_FILE and not VOUCHER_DEV:
+    raise _production_refusal(
+        "VOUCHER_DEMO_CLOCK_FILE", "is set, which moves the date every rule counts with"
+    )
+
+# Objections sent through the public publicity page, per address and hour (voucher/public).
+VOUCHER_PUBLIC_OBJECTIONS_PER_HOUR = int(os.environ.get("VOUCHER_PUBLIC_OBJECTIONS_PER_HOUR", "5"))
 
 # The platform worker writes a heartbeat each loop; /healthz calls it stale after this long.
 VOUCHER_WORKER_STALE_SECONDS = int(os.environ.get("VOUCHER_WORKER_STALE_SECONDS", "120"))

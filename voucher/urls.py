@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("voucher.accounts.urls")),
     path("portal/", include("voucher.portal.urls")),
     path("review/", include("voucher.review.urls")),
+    path("publicity/", include("voucher.public.urls")),  # 公示: public, no login
     path("", include("voucher.documents.urls")),
     path("registry/", include("voucher.registry.urls")),
     path("", include("voucher.applications.urls")),

@@ -34,6 +34,7 @@ from voucher.applications.notify import applicant_addresses, notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.applications.states import TRANSITIONS
 from voucher.applications.workflow import RULES
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.core.refusals import Conflict, Refused
 from voucher.policy.format import dump_application
@@ -213,7 +214,7 @@ def supplement_answer(
         require(p.can_transition(acting_user, locked, "resubmit"))
         if request is None:
             raise ReviewError(_("没有待答复的补正通知"))
-        if timezone.localdate() > request.due_on:
+        if clock.today() > request.due_on:
             raise ReviewError(
                 _("补正截止日期 %(due)s 已过") % {"due": f"{request.due_on:%Y-%m-%d}"}
             )

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voucher.applications import roles as r
 from voucher.applications.models import PROPOSED, Application, Decision, Objection
 from voucher.applications.states import TRANSITIONS
+from voucher.core import clock
 
 Guard = Callable[[Application, Any], str | None]  # returns why not, or None
 
@@ -53,7 +53,7 @@ def _publicity_over(application: Application, user: Any) -> str | None:
     last = application.publicity_lists.order_by("-ends_on").first()
     if last is None:
         return _("尚未公示")
-    if timezone.localdate() <= last.ends_on:
+    if clock.today() <= last.ends_on:
         return _("公示期至 %(end)s，公示期满后方可拨付") % {"end": f"{last.ends_on:%Y-%m-%d}"}
     if Objection.objects.filter(application=application, resolved_at__isnull=True).exists():
         return _("有未处理的公示异议")
@@ -64,7 +64,7 @@ def _refund_overdue(application: Application, user: Any) -> str | None:
     claw = application.clawbacks.order_by("-notice_date", "-id").first()
     if claw is None:
         return _("没有退还通知")
-    if timezone.localdate() <= claw.due_date:
+    if clock.today() <= claw.due_date:
         return _("退还期限 %(due)s 尚未届满") % {"due": f"{claw.due_date:%Y-%m-%d}"}
     return None
 

@@ -55,6 +55,7 @@ UPLOAD_KINDS = {
     "registry_import": _lazy("企业名录导入"),
     "list": _lazy("名单导入"),
     "invoice": _lazy("发票文件"),
+    "objection": _lazy("公示异议附件"),
     "consumption": _lazy("消费明细文件"),
     "settlement": _lazy("结算数据文件"),
 }

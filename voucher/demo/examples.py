@@ -27,6 +27,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.applications.rounds import current_round
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.format import load_application_file
@@ -81,10 +82,8 @@ def demo_applicant_ensure(*, acting_user: Any = None) -> None:
     """An applicant login whose enterprise owns one draft; the round open around today."""
     from datetime import timedelta
 
-    from django.utils import timezone
-
     record = current_round()
-    today = timezone.localdate()
+    today = clock.today()
     if not (record.opens_on and record.closes_on and record.opens_on <= today <= record.closes_on):
         record.opens_on = today - timedelta(days=14)
         record.closes_on = today + timedelta(days=30)

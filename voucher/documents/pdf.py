@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from voucher.applications.models import Application
 from voucher.applications.selectors import latest_evaluation
+from voucher.core import clock
 from voucher.documents import source_text as src
 from voucher.documents.data import (
     chinese_date,
@@ -155,7 +156,7 @@ def decision_notice_html(
         "reasons_lead": reasons_lead,
         "reasons": shaped,
         "closing": closing,
-        "issued": chinese_date(issued_on or timezone.localdate()),
+        "issued": chinese_date(issued_on or clock.today()),
     }
     return render_to_string("documents/notice.html", ctx)
 

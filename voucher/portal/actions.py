@@ -32,6 +32,7 @@ from voucher.applications.models import MaterialFile, SupplementRequest
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
@@ -121,7 +122,7 @@ def _locked(application: m.Application, expected_version: int) -> m.Application:
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
     locked = lifecycle.lock(application)
-    problem = edit_problem(locked, timezone.localdate())
+    problem = edit_problem(locked, clock.today())
     if problem:
         raise PortalError(problem)
     if locked.version != expected_version:
@@ -796,7 +797,7 @@ def application_submit(
 ) -> Submission:
     """Freeze, evaluate and store the submitted version; the receipt e-mail goes after commit."""
 
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         locked = _locked(application, expected_version)
         if locked.state != DRAFT:
@@ -866,7 +867,7 @@ def supplement_resubmit(
     submission must be complete again, and the resubmitted version is kept as a new frozen
     submission with its own receipt number.
     """
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         locked = _locked(application, expected_version)
         if locked.state not in SUPPLEMENT_STATES:

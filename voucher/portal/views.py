@@ -34,6 +34,7 @@ from voucher.applications.uploads import (
     check_upload,
     material_file_response,
 )
+from voucher.core import clock
 from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.documents.models import ImplementationReport
 from voucher.documents.report_sections import SECTIONS
@@ -228,9 +229,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _today() -> Any:
-    from django.utils import timezone
-
-    return timezone.localdate()
+    return clock.today()
 
 
 def _direction_explanations() -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response, upload_content
+from voucher.core import clock
 from voucher.core.http import (
     int_param,
     int_value,
@@ -251,8 +252,8 @@ def screen(request: HttpRequest, application_id: int) -> HttpResponse:
             "d": data.detail,
             "a": application,
             "e": data.detail.evaluation,
-            "today": timezone.localdate(),
-            "due_default": timezone.localdate() + timedelta(days=15),
+            "today": clock.today(),
+            "due_default": clock.today() + timedelta(days=15),
         },
     )
 
@@ -530,7 +531,7 @@ def payment(request: HttpRequest, application_id: int) -> HttpResponse:
         _("已登记拨付"),
         lambda: actions.payment_record(
             application=application,
-            paid_on=_date(request.POST.get("paid_on"), timezone.localdate()),
+            paid_on=_date(request.POST.get("paid_on"), clock.today()),
             amount=request.POST.get("amount", ""),
             reference=request.POST.get("reference", ""),
             acting_user=request.user,
@@ -548,7 +549,7 @@ def clawback(request: HttpRequest, application_id: int) -> HttpResponse:
         _("已登记退还通知"),
         lambda: actions.clawback_request(
             application=application,
-            notice_date=_date(request.POST.get("notice_date"), timezone.localdate()),
+            notice_date=_date(request.POST.get("notice_date"), clock.today()),
             amount=request.POST.get("amount", ""),
             reason=request.POST.get("reason", ""),
             acting_user=request.user,
@@ -567,7 +568,7 @@ def refund(request: HttpRequest, clawback_id: int) -> HttpResponse:
         _("已登记退还"),
         lambda: actions.clawback_refund(
             clawback=item,
-            refunded_on=_date(request.POST.get("refunded_on"), timezone.localdate()),
+            refunded_on=_date(request.POST.get("refunded_on"), clock.today()),
             amount=request.POST.get("amount", ""),
             acting_user=request.user,
         ),
@@ -584,7 +585,7 @@ def objection(request: HttpRequest, application_id: int) -> HttpResponse:
         _("已登记异议"),
         lambda: actions.objection_record(
             application=application,
-            received_on=_date(request.POST.get("received_on"), timezone.localdate()),
+            received_on=_date(request.POST.get("received_on"), clock.today()),
             text=request.POST.get("text", ""),
             acting_user=request.user,
         ),
@@ -639,7 +640,7 @@ def publicity(request: HttpRequest) -> HttpResponse:
         )
         if published is not None:
             return redirect(f"{reverse('review:publicity')}?round={record.code}")
-    today = timezone.localdate()
+    today = clock.today()
     return render(
         request,
         "review/publicity.html",

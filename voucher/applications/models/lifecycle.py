@@ -325,15 +325,29 @@ class PublicityList(models.Model):
         return f"公示 {self.starts_on}–{self.ends_on}"
 
 
+OBJECTION_SOURCES = [("staff", "工作人员登记"), ("public", "公示页面提交")]
+
+
 class Objection(models.Model):
+    """公示异议: typed in by staff (received by letter or phone), or sent by anyone through the
+    public publicity page (voucher/public) with the objector's name and contact."""
+
     application = models.ForeignKey(
         Application, verbose_name="申报", on_delete=models.CASCADE, related_name="objections"
     )
     received_on = models.DateField("收到日期")
     text = models.TextField("异议内容")
     recorded_by = models.ForeignKey(
-        USER, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+        USER,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,  # none for an objection sent through the public page
     )
+    source = models.CharField("来源", max_length=10, choices=OBJECTION_SOURCES, default="staff")
+    objector_name = models.CharField("异议人", max_length=50, blank=True)
+    objector_contact = models.CharField("联系方式", max_length=100, blank=True)
     resolution = models.TextField("处理结果", blank=True)
     resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
 
@@ -345,6 +359,27 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} 异议 {self.received_on}"
+
+
+class ObjectionAttachment(models.Model):
+    """A file sent with a public objection: checked as every upload is (applications.uploads),
+    stored under its SHA-256 like the materials."""
+
+    objection = models.ForeignKey(
+        Objection, verbose_name="异议", on_delete=models.CASCADE, related_name="attachments"
+    )
+    original_name = models.CharField("文件名", max_length=255)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    content_type = models.CharField("类型", max_length=100)
+
+    class Meta:
+        verbose_name = "异议附件"
+        verbose_name_plural = "异议附件"
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class PaymentRecord(models.Model):

@@ -41,3 +41,11 @@ def yuan_figures(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return format_yuan_grouped(Decimal(value))
+
+
+@register.filter
+def yuan_cn(value: Any) -> str:
+    """Yuan in a sentence or a public list: `2,300,000.00 元`."""
+    if value is None or value == "":
+        return "—"
+    return f"{format_yuan_grouped(Decimal(value))} 元"

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
@@ -16,7 +15,7 @@ from voucher.applications.lifecycle import application_transition, lock
 from voucher.applications.models import Application, StoredEvaluation
 from voucher.applications.parameters import current_effective_round
 from voucher.applications.states import UNDECIDED_STATES, WITHDRAWABLE_STATES
-from voucher.core import refusals
+from voucher.core import clock, refusals
 from voucher.core.audit import audit
 from voucher.platforms import selectors
 from voucher.platforms.actions.common import Refused, _require_screener, _screened
@@ -124,7 +123,7 @@ def d3_application_build(*, entry: ShortlistEntry, acting_user: Any) -> StoredEv
         {
             "format": fmt.FORMAT_ID,
             "round": policy_round.id,
-            "submitted_on": timezone.localdate().isoformat(),
+            "submitted_on": clock.today().isoformat(),
             "direction": 3,
             "applicant": project.enterprise,
             "project": {

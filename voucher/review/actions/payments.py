@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
@@ -20,6 +19,7 @@ from voucher.applications.lifecycle import (
     require,
 )
 from voucher.applications.models import Application, Clawback, PaymentRecord
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.policy.dates import iso_date
 from voucher.review.actions.common import _money
@@ -151,7 +151,7 @@ def clawback_refund(
 def clawbacks_mark_overdue(*, acting_user: Any) -> list[Application]:
     """Every clawback past its due date and not refunded: the application becomes `overdue`."""
     require(p.can_mark_overdue(acting_user))
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         ids = list(
             Clawback.objects.filter(

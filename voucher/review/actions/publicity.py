@@ -20,6 +20,7 @@ from voucher.applications.lifecycle import (
     take_snapshot,
 )
 from voucher.applications.models import Application, Objection, PolicyRoundRecord, PublicityList
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.policy.dates import iso_date
 
@@ -36,7 +37,7 @@ def publicity_publish(
     require(p.can_publish_publicity(acting_user))
     if ends_on < starts_on:
         raise ReviewError(_("公示结束日期不能早于开始日期"))
-    if starts_on < timezone.localdate():
+    if starts_on < clock.today():
         # a period already over when published would let the payment follow at once: the
         # public never had the days to object that 公示 exists for
         raise ReviewError(_("公示开始日期不能早于今天"))

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
@@ -21,6 +20,7 @@ from voucher.applications.lifecycle import (
     require,
 )
 from voucher.applications.models import Application, SupplementItem, SupplementRequest
+from voucher.core import clock
 from voucher.policy.dates import iso_date
 
 
@@ -36,7 +36,7 @@ def supplement_request(
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
         raise ReviewError(_("请逐项列出需要补正的内容"))
-    if due_on <= timezone.localdate():
+    if due_on <= clock.today():
         raise ReviewError(_("补正截止日期须晚于今天"))
     with transaction.atomic():
         locked = lock(application)

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
-
 from voucher.applications.models import (
     CONFIRMED,
     Application,
@@ -18,6 +16,7 @@ from voucher.applications.models import (
     Notification,
     PolicyRoundRecord,
 )
+from voucher.core import clock
 from voucher.policy.money import yuan_to_wan
 
 
@@ -71,7 +70,7 @@ class OverdueRow:
 
 
 def overdue_report(today: date | None = None) -> list[OverdueRow]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return [
         OverdueRow(
             c, c.application.reference, c.application.applicant_name, (today - c.due_date).days
