@@ -81,3 +81,17 @@ def test_an_amount_other_than_the_proposal_is_refused(proposed):
 )
 def test_yuan_in_words(figures, words):
     assert yuan_in_words(Decimal(figures)) == words
+
+
+def test_an_english_page_says_the_amount_in_english_words():
+    from django.utils import translation
+
+    from voucher.applications.templatetags.voucher_format import yuan_words
+
+    with translation.override("en"):
+        assert yuan_words("2300000.00") == "two million three hundred thousand yuan"
+        assert yuan_words("45678.91") == (
+            "forty-five thousand six hundred seventy-eight yuan and ninety-one fen"
+        )
+    with translation.override("zh-hans"):
+        assert yuan_words("2300000.00") == "贰佰叁拾万元整"

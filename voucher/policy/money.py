@@ -258,6 +258,66 @@ def yuan_in_words(amount: Decimal) -> str:
     return words
 
 
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = ("", " thousand", " million", " billion", " trillion")
+
+
+def _english_below_1000(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    words = [f"{_ONES[hundreds]} hundred"] if hundreds else []
+    if rest >= 20:
+        tens, ones = divmod(rest, 10)
+        words.append(_TENS[tens] + (f"-{_ONES[ones]}" if ones else ""))
+    elif rest:
+        words.append(_ONES[rest])
+    return " ".join(words)
+
+
+def _english_number(n: int) -> str:
+    if n == 0:
+        return "zero"
+    groups = []
+    scale = 0
+    while n:
+        n, group = divmod(n, 1000)
+        if group:
+            groups.append(_english_below_1000(group) + _SCALES[scale])
+        scale += 1
+    return " ".join(reversed(groups))
+
+
+def yuan_in_english_words(amount: Decimal) -> str:
+    """The English of yuan_in_words: 2300000.00 → two million three hundred thousand yuan."""
+    fen_total = int(amount.quantize(FEN, rounding=ROUND_DOWN) * 100)
+    if fen_total < 0:
+        return "minus " + yuan_in_english_words(-amount)
+    yuan, fen = divmod(fen_total, 100)
+    words = f"{_english_number(yuan)} yuan"
+    return f"{words} and {_english_number(fen)} fen" if fen else words
+
+
 def round_down_to_fen(amount: Decimal) -> Decimal:
     """A contract's subsidy is rounded down to the fen (RULES.md, "Money")."""
     return amount.quantize(FEN, rounding=ROUND_DOWN)

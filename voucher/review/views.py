@@ -44,6 +44,7 @@ from voucher.applications.models import (
     UnitPriceBand,
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
+from voucher.applications.templatetags.voucher_format import amount_in_words
 from voucher.applications.uploads import material_file_response, upload_content
 from voucher.core import clock
 from voucher.core.http import (
@@ -57,7 +58,7 @@ from voucher.core.http import (
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
-from voucher.policy.money import MoneyError, format_yuan_grouped, parse_yuan, yuan_in_words
+from voucher.policy.money import MoneyError, format_yuan_grouped, parse_yuan
 from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
 
@@ -459,7 +460,7 @@ def confirm(request: HttpRequest, decision_id: int) -> HttpResponse:
             _("请先勾选“我已核对金额 %(figures)s 元（%(words)s）”，再复核确认。")
             % {
                 "figures": format_yuan_grouped(decision.amount),
-                "words": yuan_in_words(decision.amount),
+                "words": amount_in_words(decision.amount),
             },
         )
         return redirect(f"{reverse('review:screen', args=[decision.application_id])}#decision")

@@ -6,8 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import translation
 
-from voucher.policy.money import format_wan, format_yuan_grouped, yuan_in_words
+from voucher.policy.money import (
+    format_wan,
+    format_yuan_grouped,
+    yuan_in_english_words,
+    yuan_in_words,
+)
 
 register = template.Library()
 
@@ -27,12 +33,20 @@ def wan(value: Any) -> str:
     return format_wan(Decimal(value), grouped=True)
 
 
+def amount_in_words(amount: Decimal) -> str:
+    """yuan_in_words, or its English when the active language is English."""
+    if (translation.get_language() or "").startswith("en"):
+        return yuan_in_english_words(amount)
+    return yuan_in_words(amount)
+
+
 @register.filter
 def yuan_words(value: Any) -> str:
-    """An amount in the capital numerals of a voucher (人民币大写), for confirmations."""
+    """An amount in words, for confirmations: the capital numerals of a voucher (人民币大写),
+    or English words on an English page."""
     if value is None or value == "":
         return "—"
-    return yuan_in_words(Decimal(value))
+    return amount_in_words(Decimal(value))
 
 
 @register.filter
