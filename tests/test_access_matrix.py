@@ -242,6 +242,7 @@ RULES: dict[str, Rule] = {
         for name in [
             "open",
             "direction",
+            "delete_draft",
             "applicant",
             "project",
             "contracts",

@@ -207,6 +207,12 @@ def test_a_reviewers_day(browser, site):
     page.get_by_role("link", name="我的待办").click()
     page.locator(f"#to-confirm a[href='/review/{app_id}/#decision']").click()
     page.screenshot(path=str(ARTIFACTS / "review-5b-approver-queue.png"), full_page=True)
+    # the amount is confirmed in figures and words before the button does anything
+    page.get_by_role("button", name="复核确认").click()
+    assert page.locator("#state").inner_text() != "予以支持"
+    assert "600,000.00" in page.locator(".amount-check").inner_text()
+    assert "陆拾万元整" in page.locator(".amount-check").inner_text()
+    page.locator("#amount-checked").check()
     page.get_by_role("button", name="复核确认").click()
     assert page.locator("#state").inner_text() == "予以支持"
     assert page.get_by_role("link", name="审核结果通知书（PDF）").is_visible()

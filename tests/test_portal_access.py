@@ -46,6 +46,7 @@ def urls(w):
     out += [
         reverse("portal:contract", args=[a, c]),
         reverse("portal:contract_delete", args=[a, c]),
+        reverse("portal:delete_draft", args=[a]),
         reverse("portal:contract_row_delete", args=[a, c, "deliveries", w["delivery"].pk]),
         reverse("portal:file", args=[a, w["file"].pk]),
         reverse("portal:file_delete", args=[a, w["file"].pk]),

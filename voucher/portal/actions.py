@@ -38,10 +38,11 @@ from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
 from voucher.policy.dates import chinese_date
-from voucher.policy.format import dumps_application
+from voucher.policy.format import FormatError, dumps_application
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.selectors import submission_blockers
+from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
 # saved after the form was opened is its Conflict.
@@ -169,7 +170,17 @@ def _sync_materials(locked: m.Application) -> None:
 def application_create(
     *, enterprise: m.Enterprise, direction: int, acting_user: Any
 ) -> m.Application:
-    """A new draft in the current round; one per enterprise per round (一（四）)."""
+    """A new draft in the current round; one per enterprise per round (一（四）); never of
+    direction 3 (免申即享: the centre files it from a platform's data)."""
+    if direction not in PORTAL_DIRECTIONS:
+        raise PortalError(
+            _(
+                "方向三试行“免申即享”，由发布平台提供数据、市数字经济中心代为申报，"
+                "企业无需在门户中新建申报。"
+            ),
+            field="direction",
+            code=INVALID,
+        )
     record = current_round()
     with transaction.atomic():
         m.Enterprise.objects.select_for_update().get(pk=enterprise.pk)
@@ -219,6 +230,120 @@ def application_create(
     return application
 
 
+def _only_draft(locked: m.Application, what: str) -> None:
+    """Changing the direction and deleting are for drafts only: once submitted the
+    application belongs to the review (withdrawing it is the review's step)."""
+    if locked.state != DRAFT:
+        raise PortalError(
+            _("这份申报已提交（%(state)s），不能%(what)s。如确需变更，请联系审核人员。")
+            % {"state": locked.get_state_display(), "what": what}
+        )
+
+
+def application_direction_change(
+    *, application: m.Application, expected_version: int, direction: int, acting_user: Any
+) -> m.Application:
+    """Change the direction of a draft (the self-check said it does not qualify).
+
+    The project step's fields of the direction left are cleared and the step is open again
+    (the new direction asks its own questions); the draft is evaluated again at once when it is
+    complete enough, so the self-check shows the new direction's result. Refused once submitted,
+    and for direction 3 either way (免申即享: the centre files it from a platform's data).
+    """
+    if direction not in PORTAL_DIRECTIONS:
+        raise PortalError(
+            _(
+                "方向三试行“免申即享”，由发布平台提供数据、市数字经济中心代为申报，"
+                "不能在门户中改选为方向三。"
+            ),
+            field="direction",
+            code=INVALID,
+        )
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        _only_draft(locked, _("改变申报方向"))
+        if locked.direction not in PORTAL_DIRECTIONS:
+            raise PortalError(
+                _("方向三（免申即享）的申报由市数字经济中心代为办理，不能在门户中改变方向。")
+            )
+        before = locked.direction
+        if before == direction:
+            return locked
+        keep = set(DIRECTION_PROJECT_FIELDS[direction])
+        cleared = [k for k in CLEARED_PROJECT_VALUES if k not in keep]
+        for key in cleared:
+            setattr(locked, key, CLEARED_PROJECT_VALUES[key])
+        locked.direction = direction
+        _saved(locked, step=None, fields=["direction", *cleared])
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        if "project" in progress.steps_done:
+            progress.steps_done = [s for s in progress.steps_done if s != "project"]
+            progress.save(update_fields=["steps_done"])
+        audit(
+            actor=acting_user,
+            action="application_direction_change",
+            obj=locked,
+            data={"from": before, "to": direction, "version": locked.version},
+        )
+        try:
+            application_export(locked)
+        except FormatError:
+            pass  # not complete yet: the self-check lists what is missing
+        else:
+            application_evaluate(application=locked, acting_user=acting_user)
+    return locked
+
+
+def application_delete_draft(
+    *, application: m.Application, expected_version: int, acting_user: Any
+) -> str:
+    """Delete a draft for good: its contracts, rows, report, progress, self-check evaluations
+    and uploads (the bytes when no other record names them). Returns its reference.
+
+    A real delete, not a flag: a draft was never filed, nobody else has seen it, and the
+    enterprise may open a new one in the round (one per round, 一（四）); the audit entry keeps
+    what was deleted (reference, direction, version, file names and hashes). Refused once
+    submitted, and for direction 3 (免申即享, the centre's)."""
+    with transaction.atomic():
+        locked = _locked(application, expected_version)
+        _only_draft(locked, _("删除"))
+        if locked.direction not in PORTAL_DIRECTIONS:
+            raise PortalError(
+                _("方向三（免申即享）的申报由市数字经济中心代为办理，不能在门户中删除。")
+            )
+        files = list(
+            MaterialFile.objects.filter(application=locked).values_list("original_name", "sha256")
+        )
+        reference = locked.reference
+        audit(
+            actor=acting_user,
+            action="application_delete_draft",
+            obj=locked,
+            data={
+                "reference": reference,
+                "round": locked.round.code,
+                "direction": locked.direction,
+                "version": locked.version,
+                "contracts": list(
+                    m.Contract.objects.filter(application=locked).values_list(
+                        "contract_id", flat=True
+                    )
+                ),
+                "files": [{"name": n, "sha256": sha} for n, sha in files],
+            },
+        )
+        locked.delete()
+        shas = {sha for _n, sha in files}
+
+        def forget() -> None:
+            for sha in shas:
+                if not upload_in_use(sha):
+                    upload_delete(sha)
+
+        transaction.on_commit(forget)
+    return reference
+
+
 def _refuse_too_long(model: type[dj_models.Model], key: str, value: Any) -> None:
     """A text longer than its column allows (the overview, a 14-3 section: the model's
     max_length, which the database checks too) is refused naming the field and the limit."""
@@ -244,8 +369,12 @@ def application_update(
     changes: Mapping[str, Any],
     step: str,
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> m.Application:
-    """Save the fields of one wizard step (names are Application columns)."""
+    """Save the fields of one wizard step (names are Application columns).
+
+    `refused` names the step's fields that were not valid (a field-level save: the valid ones
+    are saved, the others keep their stored value): the step is then not marked as done."""
     allowed = {f.name for f in m.Application._meta.concrete_fields} - {
         "id", "round", "enterprise", "state", "version", "submitted_on", "materials",
         "source_name", "source_sha256", "created_at", "updated_at", "has_registry",
@@ -260,13 +389,11 @@ def application_update(
         changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
         for key, value in changes.items():
             setattr(locked, key, value)
-        _saved(locked, step=step, fields=list(changes))
-        audit(
-            actor=acting_user,
-            action="application_update",
-            obj=locked,
-            data={"step": step, "version": locked.version, "changed": sorted(changed)},
-        )
+        _saved(locked, step=None if refused else step, fields=list(changes))
+        data: dict[str, Any] = {"step": step, "version": locked.version, "changed": sorted(changed)}
+        if refused:
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="application_update", obj=locked, data=data)
     return locked
 
 
@@ -416,6 +543,7 @@ def contract_rows_import(
 ) -> dict[str, int]:
     """Write a spreadsheet that imports.read_spreadsheet found free of errors: all or nothing."""
     counts: dict[str, int] = {"contracts": 0}
+    new_contracts: list[int] = []
     with transaction.atomic():
         locked = _locked(application, expected_version)
         existing = {c.contract_id: c for c in m.Contract.objects.filter(application=locked)}
@@ -429,6 +557,7 @@ def contract_rows_import(
                 application=locked, position=len(existing), **new.values
             )
             existing[contract.contract_id] = contract
+            new_contracts.append(contract.pk)
             counts["contracts"] += 1
         for kind, lines in imported.rows.items():
             model = ROW_MODELS[kind]
@@ -448,7 +577,11 @@ def contract_rows_import(
             counts[kind] = len(created)  # each kind comes once, with at least one row
         _saved(locked, step="contracts")
         if counts["contracts"]:
-            _needs_declarations_again(locked)
+            # the template's columns 收益分成 and 上下级 declared each new contract's
+            # relationship: the declarations step shows them and is not opened again for them
+            progress, _created = DraftProgress.objects.get_or_create(application=locked)
+            progress.relationships_declared = [*progress.relationships_declared, *new_contracts]
+            progress.save(update_fields=["relationships_declared"])
         audit(
             actor=acting_user,
             action="contract_rows_import",

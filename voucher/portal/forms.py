@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from voucher.core.fields import DayField, LineField, WanField, YuanField, number
 from voucher.documents.report_sections import REPORT_MAX_CHARS, SECTIONS
 from voucher.policy.format import OVERVIEW_MAX_CHARS
 from voucher.policy.round import PolicyRound
+from voucher.portal.steps import DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 YES_NO = [("1", _("是")), ("0", _("否"))]
 
@@ -105,11 +107,39 @@ class VersionedForm(forms.Form):
 
 
 class DirectionForm(forms.Form):
+    """The directions an enterprise may choose itself: not 3 (免申即享, filed by the centre)."""
+
     direction = forms.TypedChoiceField(
         label=_("申报方向"),
-        choices=translated(m.DIRECTION_CHOICES),
+        choices=translated(
+            [(n, label) for n, label in m.DIRECTION_CHOICES if n in PORTAL_DIRECTIONS]
+        ),
         coerce=int,
         widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": _(
+                "请选择方向一、二或四。方向三试行“免申即享”，由发布平台提供数据、"
+                "市数字经济中心代为申报，企业无需在此新建申报。"
+            ),
+            "required": _("请选择申报方向。"),
+        },
+    )
+
+
+class DirectionChangeForm(VersionedForm, DirectionForm):
+    """A draft's direction changed on the direction step."""
+
+
+class DeleteDraftForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认删除这份申报草稿及其全部内容和上传的文件，删除后不能恢复"),
+        error_messages={"required": _("请勾选确认后再删除。")},
+    )
+
+
+class RowDeleteForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认删除这一行"), error_messages={"required": _("请勾选确认后再删除。")}
     )
 
 
@@ -209,17 +239,7 @@ class ProjectForm(VersionedForm):
         label=_("备案类型"), choices=[("", "——"), *m.FILING_KIND_CHOICES], required=False
     )
 
-    DIRECTION_FIELDS: ClassVar[dict[int, tuple[str, ...]]] = {
-        1: ("topic",),
-        2: ("miit_2025_list", "action_plan_aligned"),
-        3: (
-            "open_source_platform",
-            "open_source_url",
-            "open_source_scenario_aligned",
-            "action_plan_aligned",
-        ),
-        4: ("model_filing_number", "model_filing_date", "model_filing_kind"),
-    }
+    DIRECTION_FIELDS: ClassVar[Mapping[int, tuple[str, ...]]] = DIRECTION_PROJECT_FIELDS
     ALL_DIRECTION_FIELDS = (
         "topic", "miit_2025_list", "action_plan_aligned", "open_source_platform",
         "open_source_url", "open_source_scenario_aligned", "model_filing_number",
@@ -249,11 +269,11 @@ class ProjectForm(VersionedForm):
         """The Application columns this form sets; other directions' fields are cleared."""
         d = self.cleaned_data
         out: dict[str, Any] = {
-            "project_name": d["project_name"],
-            "project_start_date": d["project_start_date"],
+            "project_name": d.get("project_name"),
+            "project_start_date": d.get("project_start_date"),
             "requested_amount": d.get("requested_amount"),
-            "ai_field": d["ai_field"],
-            "project_overview": d["project_overview"],
+            "ai_field": d.get("ai_field"),
+            "project_overview": d.get("project_overview"),
             "topic": d.get("topic") or None,
             "miit_2025_list": bool(d.get("miit_2025_list")),
             "action_plan_aligned": bool(d.get("action_plan_aligned")),
@@ -265,14 +285,23 @@ class ProjectForm(VersionedForm):
             "model_filing_kind": None,
         }
         if self.direction == 3:
-            out["open_source_platform"] = d["open_source_platform"]
-            out["open_source_url"] = d["open_source_url"]
+            out["open_source_platform"] = d.get("open_source_platform")
+            out["open_source_url"] = d.get("open_source_url")
             out["open_source_scenario_aligned"] = bool(d.get("open_source_scenario_aligned"))
         if self.direction == 4:
-            out["model_filing_number"] = d["model_filing_number"]
-            out["model_filing_date"] = d["model_filing_date"]
-            out["model_filing_kind"] = d["model_filing_kind"]
+            out["model_filing_number"] = d.get("model_filing_number")
+            out["model_filing_date"] = d.get("model_filing_date")
+            out["model_filing_kind"] = d.get("model_filing_kind")
         return out
+
+    def valid_changes(self) -> dict[str, Any]:
+        """After is_valid() failed: the columns of the fields that are valid (a field-level
+        save), and the other directions' fields, which are cleared whatever was typed."""
+        return {
+            k: v
+            for k, v in self.changes().items()
+            if k in self.cleaned_data or k not in self.fields
+        }
 
     @staticmethod
     def initial_from(a: m.Application) -> dict[str, Any]:

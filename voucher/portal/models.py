@@ -15,6 +15,11 @@ class DraftProgress(models.Model):
         Application, verbose_name="申报", on_delete=models.CASCADE, related_name="portal_progress"
     )
     steps_done = models.JSONField("已保存的步骤", default=list, blank=True)
+    # contracts (pks) whose relationship to the supplier (一（五）注1) was declared by an
+    # imported spreadsheet's columns: the declarations step shows the answers read
+    relationships_declared = models.JSONField(
+        "已在导入表格中声明关系的合同", default=list, blank=True
+    )
     commitment_acknowledged_at = models.DateTimeField("确认承诺书时间", null=True, blank=True)
     commitment_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -14,6 +14,7 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import MaterialFile
+from voucher.applications.parameters import effective_round
 from voucher.applications.selectors import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -31,8 +32,10 @@ from voucher.policy import ENGINE_VERSION
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
+from voucher.policy.money import line_amount_difference
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round
+from voucher.policy.rules.contract import FLAGGED, NOT_COMPUTE, OUTSIDE_PERIOD, delivery_part
 from voucher.portal.advice import advice_for
 from voucher.portal.models import DraftProgress, Submission
 from voucher.portal.steps import REQUIRED_STEPS, STEPS, step_for_path
@@ -234,6 +237,86 @@ def self_check(application: m.Application, *, acting_user: Any) -> SelfCheck:
     check.findings.sort(key=lambda i: (i.status != "fail", i.contract or ""))
     check.missing_materials = [_(MATERIAL_NAMES.get(x, x)) for x in latest.missing_materials]
     return check
+
+
+REASON_LABELS = {
+    OUTSIDE_PERIOD: gettext_noop("补贴期外交付，不计入（跨越补贴期边界的记录按天折算）"),
+    NOT_COMPUTE: gettext_noop("非智能算力服务（存储、网络、安全），不计入补贴基数"),
+    FLAGGED: gettext_noop("国家有关部门声明存在安全隐患或不建议使用的设备，不予支持"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryLineView:
+    row: m.Delivery
+    counted: Decimal
+    excluded: Decimal
+    reason: str  # REASON_LABELS' text, translated; "" when all of it counts
+    expected: Decimal  # quantity × unit price, to the fen
+    difference: Decimal  # amount − expected beyond the tolerance; 0 when they agree
+
+    @property
+    def difference_abs(self) -> Decimal:
+        return abs(self.difference)
+
+
+@dataclass(frozen=True)
+class ClaimTerms:
+    """What counts of a contract's deliveries, shown where they are entered (二（一）, 一（六））:
+    the round's subsidy period, the contract's part of it, the chosen direction's rate and cap,
+    and, line by line, what is left out and why, with the amount."""
+
+    window_start: Any
+    window_end: Any
+    period: tuple[Any, Any] | None  # the subsidy period ∩ the contract's validity
+    direction: str
+    rate: Decimal
+    cap: Decimal
+    stacking_share: Decimal
+    lines: list[DeliveryLineView]
+    delivered: Decimal
+    counted: Decimal
+    excluded: list[tuple[str, Decimal]]  # (why, amount), one per reason
+
+
+def claim_terms(application: m.Application, contract: m.Contract) -> ClaimTerms:
+    """The engine's step 2 (policy.rules.contract.delivery_part) on the stored rows, under the
+    round's effective parameters (the administrator's flagged devices included)."""
+    rnd = effective_round(application.round).policy_round
+    terms = rnd.directions[application.direction]
+    start = max(rnd.window_start, contract.valid_from)
+    end = min(rnd.window_end, contract.valid_to)
+    period = (start, end) if start <= end else None
+    lines = []
+    by_reason: dict[str, Decimal] = {}
+    for row in contract.deliveries.all():
+        part = delivery_part(row, period, rnd)
+        if part.excluded:
+            by_reason[part.reason] = by_reason.get(part.reason, Decimal("0.00")) + part.excluded
+        expected = (row.quantity * row.unit_price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        lines.append(
+            DeliveryLineView(
+                row=row,
+                counted=part.counted,
+                excluded=part.excluded,
+                reason=_(REASON_LABELS[part.reason]) if part.excluded else "",
+                expected=expected,
+                difference=line_amount_difference(row.quantity, row.unit_price, row.amount),
+            )
+        )
+    return ClaimTerms(
+        window_start=rnd.window_start,
+        window_end=rnd.window_end,
+        period=period,
+        direction=_(application.get_direction_display()),
+        rate=terms.rate,
+        cap=terms.amount_cap,
+        stacking_share=rnd.stacking_share,
+        lines=lines,
+        delivered=sum((x.row.amount for x in lines), Decimal("0.00")),
+        counted=sum((x.counted for x in lines), Decimal("0.00")),
+        excluded=[(_(REASON_LABELS[k]), v) for k, v in by_reason.items()],
+    )
 
 
 def progress_of(application: m.Application) -> DraftProgress:

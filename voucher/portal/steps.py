@@ -25,6 +25,34 @@ STEPS: Final = (
     Step("materials", gettext_noop("申报材料")),
     Step("submit", gettext_noop("核对提交")),
 )
+# The project step's fields that belong to one direction (the rest are shared); changing the
+# direction of a draft clears the fields of the directions it left (value when cleared).
+DIRECTION_PROJECT_FIELDS: Final = {
+    1: ("topic",),
+    2: ("miit_2025_list", "action_plan_aligned"),
+    3: (
+        "open_source_platform",
+        "open_source_url",
+        "open_source_scenario_aligned",
+        "action_plan_aligned",
+    ),
+    4: ("model_filing_number", "model_filing_date", "model_filing_kind"),
+}
+CLEARED_PROJECT_VALUES: Final = {
+    "topic": None,
+    "miit_2025_list": False,
+    "action_plan_aligned": False,
+    "open_source_platform": None,
+    "open_source_url": None,
+    "open_source_scenario_aligned": None,
+    "model_filing_number": None,
+    "model_filing_date": None,
+    "model_filing_kind": None,
+}
+# 免申即享 (二（二）): a direction-3 application is built from a platform's data and filed by the
+# centre; an enterprise does not open one in the portal, nor turn its draft into one.
+PORTAL_DIRECTIONS: Final = (1, 2, 4)
+
 # Steps whose saving the submission requires (direction is saved when the draft is created).
 REQUIRED_STEPS: Final = ("applicant", "project", "contracts", "report", "declarations")
 

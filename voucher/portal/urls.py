@@ -9,6 +9,7 @@ urlpatterns = [
     path("applications/new/", views.application_new, name="new"),
     path(A, views.application_open, name="open"),
     path(A + "direction/", views.direction, name="direction"),
+    path(A + "delete/", views.delete_draft, name="delete_draft"),
     path(A + "applicant/", views.applicant, name="applicant"),
     path(A + "project/", views.project, name="project"),
     path(A + "contracts/", views.contracts, name="contracts"),

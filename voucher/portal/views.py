@@ -29,7 +29,7 @@ from voucher.applications.models import MaterialFile
 from voucher.applications.payees import payee_in_force
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
-from voucher.applications.states import EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
+from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
 from voucher.applications.uploads import (
     UploadRefused,
     check_upload,
@@ -49,10 +49,11 @@ from voucher.documents.source_text import (
     COMMITMENTS,
 )
 from voucher.policy.clauses import CLAUSES
+from voucher.policy.money import format_yuan_grouped, line_amount_difference
 from voucher.policy.round import get_round
 from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
-from voucher.portal.steps import STEPS
+from voucher.portal.steps import PORTAL_DIRECTIONS, STEPS
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -102,6 +103,44 @@ def _fail(form: forms.Form, exc: actions.PortalError, application: m.Application
         data = form.data.copy()  # type: ignore[attr-defined]
         data["version"] = str(application.version)
         form.data = data
+
+
+def _save_valid_fields(
+    request: HttpRequest,
+    application: m.Application,
+    form: forms.Form,
+    changes: dict[str, Any],
+    step: str,
+) -> None:
+    """A field-level save after is_valid() failed: the fields that are valid are saved, the
+    invalid ones keep their error and what was typed; the step is not marked as done. The form
+    is shown again with the new version, so the next save is not refused as stale."""
+    if "version" not in form.cleaned_data or form.non_field_errors():
+        return
+    changed = {k: v for k, v in changes.items() if getattr(application, k) != v}
+    if not changed:
+        return
+    try:
+        saved = actions.application_update(
+            application=application,
+            expected_version=form.cleaned_data["version"],
+            changes=changed,
+            step=step,
+            acting_user=request.user,
+            refused=[name for name in form.errors if name in form.fields],
+        )
+    except actions.PortalError as exc:
+        _fail(form, exc, application)
+        return
+    data = form.data.copy()  # type: ignore[attr-defined]
+    data["version"] = str(saved.version)
+    form.data = data
+    labels = [str(form.fields[name].label) for name in form.errors if name in form.fields]
+    messages.warning(
+        request,
+        _("已保存填写正确的 %(saved)d 项；%(fields)s 未保存，请按提示修改后再保存。")
+        % {"saved": len(changed), "fields": "、".join(f"“{x}”" for x in labels)},
+    )
 
 
 def _total_consumed(application: m.Application) -> Decimal:
@@ -221,6 +260,7 @@ def _direction_explanations() -> list[dict[str, Any]]:
                 "cap": terms.amount_cap,
                 "who": who[number],
                 "clause": CLAUSES[clause].text if clause in CLAUSES else "",
+                "selectable": number in PORTAL_DIRECTIONS,
             }
         )
     return out
@@ -267,14 +307,82 @@ def application_open(request: HttpRequest, application: m.Application) -> HttpRe
 
 @portal_view
 @editable
-@require_GET
+@require_http_methods(["GET", "POST"])
 def direction(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """The direction of the draft, and the control to change it (a draft only)."""
+    form = pf.DirectionChangeForm(
+        request.POST or None,
+        initial={"version": application.version, "direction": application.direction},
+    )
+    if request.method == "POST" and form.is_valid():
+        before = application.get_direction_display()
+        try:
+            changed = actions.application_direction_change(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                direction=form.cleaned_data["direction"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            if changed.get_direction_display() != before:
+                messages.success(
+                    request,
+                    _(
+                        "申报方向已由%(before)s改为%(after)s，右侧自查按新方向测算。"
+                        "请在“项目情况”一步填写新方向的申报条件。"
+                    )
+                    % {"before": _(before), "after": _(changed.get_direction_display())},
+                )
+            return redirect("portal:direction", application_id=application.pk)
     return _page(
         request,
         application,
         "direction",
         "portal/step_direction.html",
-        {"directions": _direction_explanations()},
+        {
+            "directions": _direction_explanations(),
+            "form": form,
+            "may_change": application.state == DRAFT and application.direction in PORTAL_DIRECTIONS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def delete_draft(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """Delete a draft: a confirmation page first (no script needed), then the delete."""
+    form = pf.DeleteDraftForm(request.POST or None, initial={"version": application.version})
+    problem = None
+    if application.state != DRAFT:
+        problem = _("这份申报已提交（%(state)s），不能删除。如确需变更，请联系审核人员。") % {
+            "state": application.get_state_display()
+        }
+    if request.method == "POST" and problem is None and form.is_valid():
+        try:
+            reference = actions.application_delete_draft(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            _fail(form, exc, application)
+        else:
+            messages.success(request, _("申报草稿 %(r)s 已删除。") % {"r": reference})
+            return redirect("portal:home")
+    return render(
+        request,
+        "portal/delete_draft.html",
+        {
+            "a": application,
+            "form": form,
+            "problem": problem,
+            "contracts": application.contracts.count(),
+            "files": MaterialFile.objects.filter(application=application).count(),
+        },
+        status=400 if (problem and request.method == "POST") or form.errors else 200,
     )
 
 
@@ -288,8 +396,9 @@ def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
     form = pf.ApplicantForm(
         request.POST or None, initial=pf.ApplicantForm.initial_from(application)
     )
-    if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    valid = request.method == "POST" and form.is_valid()
+    changes = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k != "version"}
+    if valid:
         try:
             actions.application_update(
                 application=application,
@@ -302,7 +411,15 @@ def applicant(request: HttpRequest, application: m.Application) -> HttpResponse:
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "applicant")
-    return _page(request, application, "applicant", "portal/step_form.html", {"form": form})
+    elif request.method == "POST":
+        _save_valid_fields(request, application, form, changes, "applicant")
+    return _page(
+        request,
+        application,
+        "applicant",
+        "portal/step_form.html",
+        {"form": form},
+    )
 
 
 @portal_view
@@ -329,6 +446,8 @@ def project(request: HttpRequest, application: m.Application) -> HttpResponse:
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "project")
+    elif request.method == "POST":
+        _save_valid_fields(request, application, form, form.valid_changes(), "project")
     return _page(
         request,
         application,
@@ -383,14 +502,18 @@ def report(request: HttpRequest, application: m.Application) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def declarations(request: HttpRequest, application: m.Application) -> HttpResponse:
     contracts = list(application.contracts.all())
-    done = "declarations" in selectors.progress_of(application).steps_done
+    progress = selectors.progress_of(application)
+    done = "declarations" in progress.steps_done
     initial: dict[str, Any] = {"version": application.version}
     if done:
         initial["other_municipal_compute_support"] = (
             "1" if application.other_municipal_compute_support else "0"
         )
         initial["dishonest_entity"] = "1" if application.dishonest_entity else "0"
-        for c in contracts:
+    # a contract typed by hand is asked; one imported with the template's columns is answered
+    imported = [c for c in contracts if c.pk in progress.relationships_declared]
+    for c in contracts:
+        if done or c in imported:
             initial[f"sharing_{c.pk}"] = "1" if c.revenue_or_risk_sharing else "0"
             initial[f"hierarchy_{c.pk}"] = "1" if c.hierarchy else "0"
     form = pf.DeclarationsForm(request.POST or None, initial=initial, contracts=contracts)
@@ -415,7 +538,12 @@ def declarations(request: HttpRequest, application: m.Application) -> HttpRespon
         application,
         "declarations",
         "portal/step_declarations.html",
-        {"form": form, "contracts": contracts, "footnote": CLAUSES.get("一（五）注1")},
+        {
+            "form": form,
+            "contracts": contracts,
+            "imported": [c.contract_id for c in imported],
+            "footnote": CLAUSES.get("一（五）注1"),
+        },
     )
 
 
@@ -642,6 +770,11 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
                     _fail(row_form, exc, application)
                 else:
                     messages.success(request, _("已添加。"))
+                    warning = (
+                        _line_amount_warning(row_form.cleaned_data) if which == "deliveries" else ""
+                    )
+                    if warning:
+                        messages.warning(request, warning)
                     return redirect(
                         f"{reverse('portal:contract', args=[application.pk, c.pk])}#{which}"
                     )
@@ -652,9 +785,38 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
         application,
         "contracts",
         "portal/contract.html",
-        {"c": c, "form": form, "row_forms": row_forms},
+        {
+            "c": c,
+            "form": form,
+            "row_forms": row_forms,
+            "terms": selectors.claim_terms(application, c),
+        },
         status=status,
     )
+
+
+def _line_amount_warning(values: dict[str, Any]) -> str:
+    """A delivery line whose amount is not quantity × unit price: saved (the amount is what
+    counts, RULES.md), with a warning to check it."""
+    difference = line_amount_difference(values["quantity"], values["unit_price"], values["amount"])
+    if not difference:
+        return ""
+    values_ = {
+        "expected": format_yuan_grouped(values["amount"] - difference),
+        "amount": format_yuan_grouped(values["amount"]),
+        "difference": format_yuan_grouped(abs(difference)),
+    }
+    if difference > 0:
+        text = _(
+            "请核对这条交付记录：数量 × 单价 = %(expected)s 元，填写的金额 %(amount)s 元"
+            "比它多 %(difference)s 元。测算按填写的金额计；如有误，请删除后重新添加。"
+        )
+    else:
+        text = _(
+            "请核对这条交付记录：数量 × 单价 = %(expected)s 元，填写的金额 %(amount)s 元"
+            "比它少 %(difference)s 元。测算按填写的金额计；如有误，请删除后重新添加。"
+        )
+    return text % values_
 
 
 @portal_view
@@ -678,27 +840,52 @@ def contract_delete(
     return redirect("portal:contracts", application_id=application.pk)
 
 
+ROW_LABELS = {
+    "deliveries": _lazy("交付记录"),
+    "invoices": _lazy("发票"),
+    "payments": _lazy("付款记录"),
+    "other_subsidies": _lazy("其他财政补贴"),
+}
+
+
 @portal_view
 @editable
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contract_row_delete(
     request: HttpRequest, application: m.Application, contract_pk: int, kind: str, row_pk: int
 ) -> HttpResponse:
+    """Delete a line of a contract: a page shows the line and asks first (no script needed,
+    the CSP allows none inline); the delete is the POST with the box ticked."""
     c = _contract_of(application, contract_pk)
     if kind not in pf.ROW_FORMS:
         raise Http404
-    try:
-        actions.contract_row_delete(
-            application=application,
-            expected_version=int_param(request.POST, "version", -1),
-            contract_pk=c.pk,
-            kind=kind,
-            row_pk=row_pk,
-            acting_user=request.user,
-        )
-    except actions.PortalError as exc:
-        messages.error(request, str(exc))
-    return redirect(f"{reverse('portal:contract', args=[application.pk, c.pk])}#{kind}")
+    row = actions.ROW_MODELS[kind]._default_manager.filter(contract=c, pk=row_pk).first()
+    if row is None:
+        raise Http404
+    form = pf.RowDeleteForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.contract_row_delete(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                contract_pk=c.pk,
+                kind=kind,
+                row_pk=row_pk,
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已删除。"))
+        return redirect(f"{reverse('portal:contract', args=[application.pk, c.pk])}#{kind}")
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/row_delete.html",
+        {"c": c, "row": row, "kind": kind, "what": ROW_LABELS[kind], "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -754,6 +941,8 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                 )
         application.refresh_from_db()
     slots = selectors.material_slots(application)
+    for slot in slots:  # 14-2, 14-3, 14-4: made here, printed, signed, sealed, scanned
+        slot["document"] = SIGNED_FORMS.get(slot["id"])
     required = [s for s in slots if s["required"]]
     done = sum(1 for s in required if s["files"])
     used = sum(f.size for s in slots for f in s["files"])
@@ -769,9 +958,18 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
             "percent": int(100 * done / len(required)) if required else 100,
             "refusals": refusals,
             "used": used,
+            "document_problems": selectors.document_problems(application),
         },
         status=400 if refusals else 200,
     )
+
+
+# the materials that are the forms this system fills in (documents' kinds), to sign and upload
+SIGNED_FORMS = {
+    "usage_table": "usage-table",
+    "implementation_report": "implementation-report",
+    "commitment_letter": "commitment-letter",
+}
 
 
 def pf_max_bytes() -> int:

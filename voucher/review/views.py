@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +44,7 @@ from voucher.applications.models import (
     UnitPriceBand,
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
+from voucher.applications.templatetags.voucher_format import amount_in_words
 from voucher.applications.uploads import material_file_response, upload_content
 from voucher.core import clock
 from voucher.core.http import (
@@ -56,6 +58,7 @@ from voucher.core.http import (
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
+from voucher.policy.money import MoneyError, format_yuan_grouped, parse_yuan
 from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
 
@@ -451,14 +454,38 @@ def propose(request: HttpRequest, application_id: int) -> HttpResponse:
 @staff_verified
 @require_POST
 def confirm(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """复核确认: an approval is confirmed only with the box "我已核对金额 … 元" ticked, and for
+    the amount that box showed (a proposal changed since is refused by the action)."""
     decision = get_object_or_404(Decision, pk=decision_id)
     _application(request, decision.application_id)
+    if decision.kind == "approval" and request.POST.get("amount_checked") != "on":
+        messages.error(
+            request,
+            _("请先勾选“我已核对金额 %(figures)s 元（%(words)s）”，再复核确认。")
+            % {
+                "figures": format_yuan_grouped(decision.amount),
+                "words": amount_in_words(decision.amount),
+            },
+        )
+        return redirect(f"{reverse('review:screen', args=[decision.application_id])}#decision")
+    seen = request.POST.get("amount_seen") if decision.kind == "approval" else None
     _run(
         request,
         _("已复核确认"),
-        lambda: actions.decision_confirm(decision=decision, acting_user=request.user),
+        lambda: actions.decision_confirm(
+            decision=decision,
+            acting_user=request.user,
+            amount_seen=_amount(seen) if seen is not None else None,
+        ),
     )
     return redirect("review:screen", decision.application_id)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return parse_yuan(text, field="amount_seen", label=_("核对的金额"))
+    except MoneyError:
+        raise actions.ReviewError(_("核对的金额无法识别，请刷新页面后重新核对。")) from None
 
 
 @staff_verified

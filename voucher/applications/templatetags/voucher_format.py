@@ -7,10 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from voucher.applications.wording import direction_name
-from voucher.policy.money import format_wan, format_yuan_grouped
+from voucher.policy.money import (
+    format_wan,
+    format_yuan_grouped,
+    yuan_in_english_words,
+    yuan_in_words,
+)
 
 register = template.Library()
 
@@ -46,6 +52,30 @@ def tr(value: Any) -> str:
     """A label stored in Chinese (a choice's display, a material's name) in the reader's
     language: what `{% translate %}` does for a variable, usable inside other tags."""
     return _(str(value)) if value not in (None, "") else ""
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """yuan_in_words, or its English when the active language is English."""
+    if (translation.get_language() or "").startswith("en"):
+        return yuan_in_english_words(amount)
+    return yuan_in_words(amount)
+
+
+@register.filter
+def yuan_words(value: Any) -> str:
+    """An amount in words, for confirmations: the capital numerals of a voucher (人民币大写),
+    or English words on an English page."""
+    if value is None or value == "":
+        return "—"
+    return amount_in_words(Decimal(value))
+
+
+@register.filter
+def yuan_figures(value: Any) -> str:
+    """`2,300,000.00`: the figures of an amount without the currency sign."""
+    if value is None or value == "":
+        return "—"
+    return format_yuan_grouped(Decimal(value))
 
 
 @register.filter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from voucher.policy.format import Application, Contract
 from voucher.policy.money import ZERO, format_yuan_grouped, overlap_days, pro_rate
@@ -114,36 +115,73 @@ class Delivered:
     outside_period: Decimal = ZERO
 
 
+class DeliveryLine(Protocol):
+    """A delivery line as the engine reads it (the format's, or a stored row's)."""
+
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def device(self) -> str | None: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+# why (part of) a delivery line is not counted
+NOT_COMPUTE, FLAGGED, OUTSIDE_PERIOD = "not_compute", "flagged", "outside_period"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPart:
+    """Step 2 for one line: the part counted, the part left out and why ("" when none is)."""
+
+    counted: Decimal
+    excluded: Decimal
+    reason: str
+
+
+def delivery_part(
+    d: DeliveryLine, period: tuple[date, date] | None, rnd: PolicyRound
+) -> DeliveryPart:
+    """Only compute counts; a flagged device's line does not; of a compute line, the days in
+    the claim period P, pro-rated by day and rounded half-up to the fen (RULES.md step 2)."""
+    if d.service != "compute":
+        return DeliveryPart(ZERO, d.amount, NOT_COMPUTE)
+    if rnd.flagged_devices and d.device is not None and device_key(d.device) in rnd.flagged_devices:
+        return DeliveryPart(ZERO, d.amount, FLAGGED)
+    if period is None:
+        return DeliveryPart(ZERO, d.amount, OUTSIDE_PERIOD)
+    p_start, p_end = period
+    if p_start <= d.start and d.end <= p_end:
+        return DeliveryPart(d.amount, ZERO, "")
+    record_days = (d.end - d.start).days + 1
+    overlap = overlap_days(d.start, d.end, p_start, p_end)
+    part = pro_rate(d.amount, overlap, record_days) if overlap else ZERO
+    return DeliveryPart(part, d.amount - part, OUTSIDE_PERIOD)
+
+
 def delivered_compute(
     contract: Contract, period: tuple[date, date] | None, rnd: PolicyRound
 ) -> Delivered:
     result = Delivered()
     services: list[str] = []
     devices: list[str] = []
-    flagged = rnd.flagged_devices
     for d in contract.deliveries:
-        if d.service != "compute":
-            result.not_compute += d.amount
+        part = delivery_part(d, period, rnd)
+        result.amount += part.counted
+        if part.reason == NOT_COMPUTE:
+            result.not_compute += part.excluded
             if d.service not in services:
                 services.append(d.service)
-            continue
-        if flagged and d.device is not None and device_key(d.device) in flagged:
-            result.flagged += d.amount
-            if d.device not in devices:
+        elif part.reason == FLAGGED:
+            result.flagged += part.excluded
+            if d.device is not None and d.device not in devices:
                 devices.append(d.device)
-            continue
-        if period is None:
-            result.outside_period += d.amount
-            continue
-        p_start, p_end = period
-        if p_start <= d.start and d.end <= p_end:
-            result.amount += d.amount
-            continue
-        record_days = (d.end - d.start).days + 1
-        overlap = overlap_days(d.start, d.end, p_start, p_end)
-        part = pro_rate(d.amount, overlap, record_days) if overlap else ZERO
-        result.amount += part
-        result.outside_period += d.amount - part
+        elif part.reason == OUTSIDE_PERIOD:
+            result.outside_period += part.excluded
     result.not_compute_services = tuple(services)
     result.flagged_devices = tuple(devices)
     return result

@@ -207,8 +207,13 @@ def _approver_addresses() -> list[str]:
     )
 
 
-def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
-    """The second pair of eyes: a different approver confirms; the application is decided."""
+def decision_confirm(
+    *, decision: Decision, acting_user: Any, amount_seen: Decimal | None = None
+) -> Decision:
+    """The second pair of eyes: a different approver confirms; the application is decided.
+
+    `amount_seen` is the amount the approver ticked as checked (the review screen asks for it,
+    in words and figures): an approval is refused when it is not the proposal's amount."""
     with transaction.atomic():
         locked = lock(decision.application)
         current = Decision.objects.select_for_update().get(pk=decision.pk)
@@ -223,6 +228,8 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
             raise ConflictError(_("拟定后申报已重新评估，请退回审核人员重新拟定。"))
         if current.amount > latest.approved_max:
             raise ReviewError(_("核定金额超过最高可核定金额"))
+        if current.kind == "approval" and amount_seen is not None and amount_seen != current.amount:
+            raise ConflictError(_("所核对的金额与拟定的核定金额不一致，请重新核对。"))
         if current.kind == "approval":
             require(p.platform_data_current(locked))  # _transition checks the rest
             # a duplicate claimed since the proposal is a new finding: the approver waits for it
