@@ -44,6 +44,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response, upload_content
+from voucher.core.refusals import BAD_REQUEST, Refused
 from voucher.core.http import (
     int_param,
     int_value,
@@ -55,6 +56,7 @@ from voucher.core.http import (
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
+from voucher.policy.money import MoneyError, parse_yuan
 from voucher.review import actions, exports, selectors, typed
 from voucher.review.crosscheck import round_checks
 
@@ -190,23 +192,39 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- the queue ---------------------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> dict[str, str]:
-    filters = {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
-    if "direction" in filters:  # a bad number is a 400 naming the parameter, not a 500
-        filters["direction"] = str(int_param(filters, "direction"))
-    return filters
+def _filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
+    """The lists' filters as typed (for the form) and as read (for the query); a direction or
+    an amount that cannot be read is a 400 naming the parameter, not a 500."""
+    filters = {k: request.GET[k].strip() for k in selectors.FILTERS if request.GET.get(k, "").strip()}
+    read: dict[str, Any] = dict(filters)
+    if "direction" in filters:
+        read["direction"] = int_param(filters, "direction")
+        filters["direction"] = str(read["direction"])
+    for name, label in (("amount_min", _("最高可核定不低于")), ("amount_max", _("最高可核定不高于"))):
+        if name in filters:
+            try:
+                read[name] = parse_yuan(filters[name], field=name, label=label)
+            except MoneyError as refused:
+                raise Refused(refused.message(_), code=BAD_REQUEST, field=name) from None
+    return filters, read
+
+
+def _sort(request: HttpRequest) -> str:
+    sort = request.GET.get("sort", "")
+    return sort if sort.removeprefix("-") in selectors.SORTS else ""
 
 
 @staff_verified
 def queue(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
-    rows = selectors.review_rows(request.user, filters)
+    filters, read = _filters(request)
+    sort = _sort(request)
     return render(
         request,
         "review/queue.html",
         {
-            "rows": rows,
+            "page": selectors.review_page(request.user, read, sort, request.GET.get("page")),
             "filters": filters,
+            "sort": sort,
             "states": STATE_CHOICES[1:],
             "roles": sorted(str(r.ROLE_LABELS[x]) for x in r.staff_roles_of(request.user)),
             "query": request.GET.urlencode(),
@@ -216,8 +234,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_verified
 def queue_export(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
-    rows = selectors.review_rows(request.user, filters)
+    filters, read = _filters(request)
+    rows = selectors.review_rows(request.user, read)
     actions.export_record(
         what="review_list", filters=filters, rows=len(rows), acting_user=request.user
     )
@@ -782,7 +800,20 @@ def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse
 
 @staff_verified
 def mine(request: HttpRequest) -> HttpResponse:
-    return render(request, "review/mine.html", {"work": selectors.my_work(request.user)})
+    filters, read = _filters(request)
+    sort = _sort(request)
+    work = selectors.my_work(
+        request.user,
+        read,
+        sort,
+        assigned_page=request.GET.get("assigned_page"),
+        unassigned_page=request.GET.get("unassigned_page"),
+    )
+    return render(
+        request,
+        "review/mine.html",
+        {"work": work, "filters": filters, "sort": sort, "states": STATE_CHOICES[1:]},
+    )
 
 
 @staff_verified

@@ -35,10 +35,15 @@ from voucher.review.selectors.publicity import (
 )
 from voucher.review.selectors.queue import (
     FILTERS,
+    PAGE_SIZE,
+    SORTS,
     MyWork,
     PendingDecision,
+    QueuePage,
     QueueRow,
     my_work,
+    queue_queryset,
+    review_page,
     review_rows,
 )
 from voucher.review.selectors.screen import (
@@ -55,6 +60,8 @@ from voucher.review.selectors.screen import (
 
 __all__ = [
     "FILTERS",
+    "PAGE_SIZE",
+    "SORTS",
     "MISSING",
     "SITE_TRANSITIONS",
     "STATE_LABELS",
@@ -66,6 +73,7 @@ __all__ = [
     "MyWork",
     "OverdueRow",
     "PendingDecision",
+    "QueuePage",
     "QueueRow",
     "ReviewScreen",
     "SimulationRow",
@@ -85,6 +93,8 @@ __all__ = [
     "overdue_report",
     "publicity_candidates",
     "publicity_rows",
+    "queue_queryset",
+    "review_page",
     "review_rows",
     "review_screen",
     "with_file_facts",
