@@ -552,9 +552,17 @@ def _counts_store(counts: dict[int, int]) -> None:
 
 
 def cross_count_store(application: Application, items: list[CrossItem]) -> int:
-    """Keep the count of `items` (cross_items of the application, just worked out) unresolved."""
+    """Keep the count of `items` (cross_items of the application, just worked out) unresolved;
+    written only when it differs from the count kept (a page that shows them reads, and writes
+    only what changed)."""
     count = sum(1 for item in items if item.unresolved)
-    _counts_store({application.pk: count})
+    kept = (
+        CrossFindingCount.objects.filter(application_id=application.pk)
+        .values_list("open", flat=True)
+        .first()
+    )
+    if kept != count:
+        _counts_store({application.pk: count})
     return count
 
 
@@ -582,7 +590,12 @@ def round_cross_counts(record: PolicyRoundRecord, checks: RoundChecks | None = N
             findings = findings + price_findings(checks.prices, app_id)
         keys = {identity_key(f.identity(app_id)) for f in findings}
         counts[app_id] = len(keys - resolved[app_id])
-    _counts_store(counts)
+    kept = dict(
+        CrossFindingCount.objects.filter(application__round=record).values_list(
+            "application_id", "open"
+        )
+    )
+    _counts_store({k: v for k, v in counts.items() if kept.get(k) != v})  # what changed
     return len(counts)
 
 

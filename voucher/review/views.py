@@ -13,6 +13,7 @@ from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, reverse
 from django.urls import resolve as resolve_path
@@ -58,7 +59,7 @@ from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, parse_yuan
 from voucher.review import actions, exports, selectors, typed
-from voucher.review.crosscheck import round_checks
+from voucher.review.crosscheck import round_checks, round_cross_counts
 
 
 def _next(request: HttpRequest) -> str:
@@ -638,7 +639,9 @@ def publicity(request: HttpRequest) -> HttpResponse:
         {
             "round": record,
             "candidates": selectors.publicity_candidates(record),
-            "lists": PublicityList.objects.filter(round=record).prefetch_related("applications"),
+            "lists": PublicityList.objects.filter(round=record).prefetch_related(
+                Prefetch("applications", Application.objects.select_related("round"))
+            ),
             "can_publish": p.can_publish_publicity(request.user),
             "starts_default": today,
             "ends_default": today + timedelta(days=7),
@@ -681,7 +684,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         return redirect(f"{reverse('review:dashboard')}?round={record.code}")
     direction = int_param(request.GET, "direction", 1)
-    simulation, rows = selectors.budget_simulation(record, direction)
+    simulation, rows, sim_page = selectors.budget_simulation_page(
+        record, direction, request.GET.get("sim_page") or 1
+    )
     series = selectors.monthly_series(record)
     top = max([max(a, b) for _month, a, b in series], default=0) or 1
     return render(
@@ -693,6 +698,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "direction": direction,
             "simulation": simulation,
             "sim_rows": rows,
+            "sim_page": sim_page,
             "series": [(m, a, b, _column(a, top), _column(b, top)) for m, a, b in series],
             "svg_width": max(1, len(series)) * 100,
             "can_manage": p.can_manage_round(request.user),
@@ -709,7 +715,9 @@ def _column(value: Any, top: Any) -> tuple[int, int]:
 @staff_verified
 def checks(request: HttpRequest) -> HttpResponse:
     record = round_asked(request)
-    return render(request, "review/checks.html", {"round": record, "checks": round_checks(record)})
+    found = round_checks(record)
+    round_cross_counts(record, found)  # the lists' counts, from the checks just worked out
+    return render(request, "review/checks.html", {"round": record, "checks": found})
 
 
 @upload_limit("list")
@@ -808,6 +816,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         sort,
         assigned_page=request.GET.get("assigned_page"),
         unassigned_page=request.GET.get("unassigned_page"),
+        confirm_page=request.GET.get("confirm_page"),
     )
     return render(
         request,

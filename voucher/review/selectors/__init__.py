@@ -13,6 +13,7 @@ from voucher.review.selectors.dashboard import (
     DirectionFigures,
     SimulationRow,
     budget_simulation,
+    budget_simulation_page,
     dashboard,
     monthly_series,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "VersionDiff",
     "assignable_staff",
     "budget_simulation",
+    "budget_simulation_page",
     "dashboard",
     "failed_notifications",
     "json_diff",

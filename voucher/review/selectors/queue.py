@@ -27,7 +27,7 @@ from voucher.applications.models import (
     Application,
     Decision,
 )
-from voucher.applications.states import WITH_BUREAU_STATES
+from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
 from voucher.review.selectors.common import STATE_LABELS
 
 PAGE_SIZE = 50
@@ -234,6 +234,41 @@ class MyWork:
     to_confirm: list[PendingDecision]
     unassigned: QueuePage
     may_take: bool
+    to_confirm_page: Page[Any] | None = None
+
+
+def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
+    """The open proposals of others that `user` confirms, a page of them: the guards of
+    approve and reject (an open proposal, not the user's own, the application in the state
+    they are confirmed from) asked in the query; a direction-3 approval also asks whether the
+    platform's data are still those it was built from (permissions.platform_data_current)."""
+    sources = set(TRANSITIONS["approve"].source) | set(TRANSITIONS["reject"].source)
+    decisions = (
+        Decision.objects.filter(status=PROPOSED, application__state__in=sorted(sources))
+        .exclude(proposed_by=user)
+        .select_related("application__round", "proposed_by")
+        .order_by("proposed_at", "id")
+    )
+    if not p.can_confirm_some(user) or not user.pk:
+        decisions = decisions.none()
+    page = Paginator(decisions, PAGE_SIZE).get_page(number)
+    rows = [
+        PendingDecision(
+            id=d.pk,
+            application_id=d.application_id,
+            reference=d.application.reference,
+            applicant_name=d.application.applicant_name,
+            kind=d.kind,
+            kind_label=_(d.get_kind_display()),
+            amount=d.amount,
+            proposed_by=d.proposed_by.get_username(),
+            proposed_at=d.proposed_at,
+        )
+        for d in page.object_list
+        if d.kind != "approval" or d.application.direction != 3
+        or p.platform_data_current(d.application)
+    ]
+    return rows, page
 
 
 def my_work(
@@ -242,37 +277,19 @@ def my_work(
     sort: str = "",
     assigned_page: Any = 1,
     unassigned_page: Any = 1,
+    confirm_page: Any = 1,
 ) -> MyWork:
     with_bureau = queue_queryset(user, filters, sort).filter(state__in=WITH_BUREAU_STATES)
-    pending = [
-        d
-        for d in Decision.objects.filter(status=PROPOSED)
-        .exclude(proposed_by=user)
-        .select_related("application__round", "proposed_by")  # the guards read the round
-        .order_by("proposed_at", "id")
-        if p.can_confirm(user, d.application, d.kind)
-    ]
+    pending, page = _pending(user, confirm_page)
     return MyWork(
         assigned=queue_page(
             with_bureau.filter(review_case__assignee=user) if user.pk else with_bureau.none(),
             assigned_page,
         ),
-        to_confirm=[
-            PendingDecision(
-                id=d.pk,
-                application_id=d.application_id,
-                reference=d.application.reference,
-                applicant_name=d.application.applicant_name,
-                kind=d.kind,
-                kind_label=_(d.get_kind_display()),
-                amount=d.amount,
-                proposed_by=d.proposed_by.get_username(),
-                proposed_at=d.proposed_at,
-            )
-            for d in pending
-        ],
+        to_confirm=pending,
         unassigned=queue_page(
             with_bureau.filter(review_case__assignee__isnull=True), unassigned_page
         ),
         may_take=bool(p.can_take(user)),
+        to_confirm_page=page,
     )
