@@ -34,9 +34,7 @@ def world(demo_data, django_user_model):
         "reviewer2": reviewer2,
         "approver": approver,
         "template": template,
-        "grow": lambda n: copy_applications(
-            template, n, assignee=reviewer, proposer=reviewer2
-        ),
+        "grow": lambda n: copy_applications(template, n, assignee=reviewer, proposer=reviewer2),
     }
 
 

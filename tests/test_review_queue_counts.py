@@ -105,7 +105,11 @@ def test_the_count_is_the_open_review_and_cross_findings(team):
     # a cross finding answered: one fewer again
     item = next(i for i in cross_items(first) if i.unresolved)
     actions.cross_finding_resolve(
-        application=first, key=item.key, resolution="accept", reason="同一企业", acting_user=reviewer
+        application=first,
+        key=item.key,
+        resolution="accept",
+        reason="同一企业",
+        acting_user=reviewer,
     )
     assert _row(reviewer, first).review_open == engine + cross - 2
     assert _row(reviewer, first).review_open == _engine_open(first) + _cross_open(first)

@@ -576,9 +576,9 @@ def round_cross_counts(record: PolicyRoundRecord, checks: RoundChecks | None = N
             named[app_id].append(finding)
     priced = {app_id for d in checks.prices for app_id, _ref, _price in d.outliers}
     resolved: dict[int, set[str]] = defaultdict(set)
-    for app_id, key in CrossFindingResolution.objects.filter(
-        application__round=record
-    ).values_list("application_id", "key"):
+    for app_id, key in CrossFindingResolution.objects.filter(application__round=record).values_list(
+        "application_id", "key"
+    ):
         resolved[app_id].add(key)
     counts = {}
     for app_id, state in Application.objects.filter(round=record).values_list("pk", "state"):

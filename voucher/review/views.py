@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, reverse
 from django.urls import resolve as resolve_path
@@ -45,7 +45,6 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import STATE_CHOICES, TRANSITIONS
 from voucher.applications.uploads import material_file_response, upload_content
-from voucher.core.refusals import BAD_REQUEST, Refused
 from voucher.core.http import (
     int_param,
     int_value,
@@ -54,6 +53,7 @@ from voucher.core.http import (
     upload_limit,
     upload_limit_bytes,
 )
+from voucher.core.refusals import BAD_REQUEST, Refused
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
@@ -196,12 +196,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def _filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
     """The lists' filters as typed (for the form) and as read (for the query); a direction or
     an amount that cannot be read is a 400 naming the parameter, not a 500."""
-    filters = {k: request.GET[k].strip() for k in selectors.FILTERS if request.GET.get(k, "").strip()}
+    filters = {
+        k: request.GET[k].strip() for k in selectors.FILTERS if request.GET.get(k, "").strip()
+    }
     read: dict[str, Any] = dict(filters)
     if "direction" in filters:
         read["direction"] = int_param(filters, "direction")
         filters["direction"] = str(read["direction"])
-    for name, label in (("amount_min", _("最高可核定不低于")), ("amount_max", _("最高可核定不高于"))):
+    for name, label in (
+        ("amount_min", _("最高可核定不低于")),
+        ("amount_max", _("最高可核定不高于")),
+    ):
         if name in filters:
             try:
                 read[name] = parse_yuan(filters[name], field=name, label=label)

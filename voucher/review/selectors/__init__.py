@@ -61,10 +61,10 @@ from voucher.review.selectors.screen import (
 
 __all__ = [
     "FILTERS",
-    "PAGE_SIZE",
-    "SORTS",
     "MISSING",
+    "PAGE_SIZE",
     "SITE_TRANSITIONS",
+    "SORTS",
     "STATE_LABELS",
     "DiffLine",
     "DirectionFigures",

@@ -84,7 +84,9 @@ def queue_queryset(
         qs = qs.filter(direction__in=sorted(directions))
     qs = (
         qs.select_related("round")
-        .annotate(latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True)))
+        .annotate(
+            latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+        )
         .annotate(
             q_outcome=F("latest__outcome"),
             q_approved_max=F("latest__approved_max"),
@@ -198,9 +200,7 @@ class QueuePage:
     __hash__ = None  # type: ignore[assignment]
 
 
-def queue_page(
-    queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE
-) -> QueuePage:
+def queue_page(queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE) -> QueuePage:
     """One page of `queryset` (a bad or too large page number: the first or the last page)."""
     page = Paginator(queryset, size).get_page(number)
     return QueuePage(queue_rows(list(page.object_list)), page)
@@ -265,7 +265,8 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
             proposed_at=d.proposed_at,
         )
         for d in page.object_list
-        if d.kind != "approval" or d.application.direction != 3
+        if d.kind != "approval"
+        or d.application.direction != 3
         or p.platform_data_current(d.application)
     ]
     return rows, page

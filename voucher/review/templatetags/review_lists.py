@@ -18,13 +18,15 @@ register = template.Library()
 
 def _query(context: Any, **changes: Any) -> str:
     request = context.get("request")
-    params = request.GET.copy() if request is not None else {}
+    if request is None:
+        return ""
+    params = request.GET.copy()
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
         else:
             params[key] = value
-    return params.urlencode() if params else ""
+    return str(params.urlencode())
 
 
 @register.simple_tag(takes_context=True)
