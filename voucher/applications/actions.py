@@ -41,6 +41,10 @@ def _store(
 ) -> StoredEvaluation:
     data = evaluation.to_json()
     subsidy = evaluation.subsidy
+    if not correction_in_progress:  # the bureau's latest from now on (one per application)
+        StoredEvaluation.objects.filter(application=application, bureau_latest=True).update(
+            bureau_latest=False
+        )
     return StoredEvaluation.objects.create(
         application=application,
         round_code=evaluation.round,
@@ -56,6 +60,8 @@ def _store(
         document_sha256=sha256,
         parameters_sha256=parameters_sha256,
         correction_in_progress=correction_in_progress,
+        bureau_latest=not correction_in_progress,
+        review_open=sum(1 for f in data["findings"] if f["status"] == "review"),
     )
 
 
@@ -102,7 +108,7 @@ def _evaluate(
     )
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)
-    return [
+    stored = [
         _store(
             application,
             evaluation,
@@ -115,6 +121,8 @@ def _evaluate(
             applications, evaluations, documents, strict=True
         )
     ]
+    ports.evaluations_stored(applications)
+    return stored
 
 
 def _summary(stored: StoredEvaluation) -> dict[str, Any]:

@@ -187,6 +187,17 @@ def can_confirm(user: Any, application: Application, kind: str) -> Check:
     return check
 
 
+def can_confirm_some(user: Any) -> Check:
+    """Whether the user confirms proposals at all: the roles of `approve` and `reject`.
+    我的待办 asks it once and lists the open proposals of others on applications in the states
+    they are confirmed from (what the guards of both ask), instead of asking can_confirm (a
+    query each) of every proposal of the season; the screen and the confirmation ask can_confirm."""
+    roles = RULES["approve"].roles | RULES["reject"].roles
+    if not (staff_roles(user) & roles):
+        return _no(_("只有复核（审批）人员可以复核审核意见"))
+    return OK
+
+
 def can_publish_publicity(user: Any) -> Check:
     if r.APPROVER not in staff_roles(user):
         return _no(_("只有复核（审批）人员可以发布公示名单"))

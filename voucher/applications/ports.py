@@ -6,7 +6,9 @@ each app supplies it from its AppConfig.ready():
 - the company registry the evaluation searches for related parties (the registry app);
 - the scan of an uploaded file for classification marks (the documents app);
 - whether a direction-3 application's platform data changed after the centre built it, which
-  blocks a decision until it is built again (the platforms app).
+  blocks a decision until it is built again (the platforms app);
+- what follows the storing of evaluations: the review app counts the cross-application
+  findings of the applications evaluated (and of those they name) for its lists.
 
 Nothing plugged in is no evidence, and fails closed: an evaluation without a registry reads only
 the application's inline extract, and a direction-3 application whose platform data nobody can
@@ -15,7 +17,7 @@ check counts as changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +44,10 @@ class ClassifiedScanResult:
 
 ClassifiedScan = Callable[[bytes, str], ClassifiedScanResult]
 
+EvaluationsStored = Callable[[Sequence[Any]], None]
+
 _registry: list[RegistryFactory] = []
+_evaluations_stored: list[EvaluationsStored] = []
 _platform_data_checks: list[PlatformDataCheck] = []
 _classified_scans: list[ClassifiedScan] = []
 
@@ -57,6 +62,17 @@ def plug_platform_data_check(check: PlatformDataCheck) -> None:
 
 def plug_classified_scan(scan: ClassifiedScan) -> None:
     _classified_scans[:] = [scan]
+
+
+def plug_evaluations_stored(hook: EvaluationsStored) -> None:
+    _evaluations_stored[:] = [hook]
+
+
+def evaluations_stored(applications: Sequence[Any]) -> None:
+    """Tell the apps above that `applications` were evaluated (in the same transaction). Nothing
+    plugged in does nothing: what it keeps (counts for the lists) is no evidence of anything."""
+    for hook in _evaluations_stored:
+        hook(applications)
 
 
 NO_CLASSIFIED_SCAN = "上传文件的密级标识检查不可用，暂不能接收文件"

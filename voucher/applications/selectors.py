@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -196,9 +196,32 @@ def _binding(evaluation: StoredEvaluation) -> list[str]:
     return bounds
 
 
-def application_detail(application_id: int) -> ApplicationDetail:
-    """Raises Application.DoesNotExist for an unknown id."""
-    application = Application.objects.select_related("enterprise", "round").get(pk=application_id)
+# What the interchange document of an application reads (application_export): fetched with the
+# application, a query per relation instead of four per contract.
+DOCUMENT_PREFETCH = (
+    "contracts__deliveries",
+    "contracts__invoices",
+    "contracts__payments",
+    "contracts__other_subsidies",
+    "shareholdings",
+    "officers",
+)
+
+
+def application_detail(
+    application_id: int, *, application: Application | None = None
+) -> ApplicationDetail:
+    """Raises Application.DoesNotExist for an unknown id. `application`: the application already
+    loaded (with its round and enterprise); its document's relations are fetched onto it
+    (DOCUMENT_PREFETCH), once, for this and for whatever its caller reads of them next."""
+    if application is None:
+        application = (
+            Application.objects.select_related("enterprise", "round")
+            .prefetch_related(*DOCUMENT_PREFETCH)
+            .get(pk=application_id)
+        )
+    else:
+        prefetch_related_objects([application], *DOCUMENT_PREFETCH)
     evaluation = latest_evaluation(application)
     policy_round = get_rounds().get(application.round.code)
     detail = ApplicationDetail(

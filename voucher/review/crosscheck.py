@@ -37,6 +37,7 @@ from django.utils.translation import pgettext
 from voucher.applications.models import (
     Application,
     Contract,
+    CrossFindingCount,
     CrossFindingResolution,
     Delivery,
     Invoice,
@@ -538,3 +539,105 @@ def _cross_findings(
                     f"{a.pk}|{c.supplier_uscc}|{held}",
                 )
     return checks
+
+
+# --- the counts the bureau's lists show (CrossFindingCount) --------------------------------------
+
+# a batch larger than this is counted from the round's checks (one pass), not one by one
+ROUND_PASS_FROM = 10
+
+
+def _counts_store(counts: dict[int, int]) -> None:
+    if counts:
+        CrossFindingCount.objects.bulk_create(
+            [CrossFindingCount(application_id=k, open=v) for k, v in sorted(counts.items())],
+            update_conflicts=True,
+            unique_fields=["application"],
+            update_fields=["open", "counted_at"],
+        )
+
+
+def cross_count_store(application: Application, items: list[CrossItem]) -> int:
+    """Keep the count of `items` (cross_items of the application, just worked out) unresolved;
+    written only when it differs from the count kept (a page that shows them reads, and writes
+    only what changed)."""
+    count = sum(1 for item in items if item.unresolved)
+    kept = (
+        CrossFindingCount.objects.filter(application_id=application.pk)
+        .values_list("open", flat=True)
+        .first()
+    )
+    if kept != count:
+        _counts_store({application.pk: count})
+    return count
+
+
+def round_cross_counts(record: PolicyRoundRecord, checks: RoundChecks | None = None) -> int:
+    """Count the unresolved cross findings of every application of the round from the round's
+    checks (worked out here unless given) and keep them; returns how many were counted."""
+    checks = checks if checks is not None else round_checks(record)
+    named: dict[int, list[CrossFinding]] = defaultdict(list)
+    for finding in checks.findings:
+        for app_id in finding.applications:
+            named[app_id].append(finding)
+    priced = {app_id for d in checks.prices for app_id, _ref, _price in d.outliers}
+    resolved: dict[int, set[str]] = defaultdict(set)
+    for app_id, key in CrossFindingResolution.objects.filter(application__round=record).values_list(
+        "application_id", "key"
+    ):
+        resolved[app_id].add(key)
+    counts = {}
+    for app_id, state in Application.objects.filter(round=record).values_list("pk", "state"):
+        if state in INACTIVE_STATES:
+            counts[app_id] = 0
+            continue
+        findings = named.get(app_id, [])
+        if app_id in priced:
+            findings = findings + price_findings(checks.prices, app_id)
+        keys = {identity_key(f.identity(app_id)) for f in findings}
+        counts[app_id] = len(keys - resolved[app_id])
+    kept = dict(
+        CrossFindingCount.objects.filter(application__round=record).values_list(
+            "application_id", "open"
+        )
+    )
+    _counts_store({k: v for k, v in counts.items() if kept.get(k) != v})  # what changed
+    return len(counts)
+
+
+def cross_counts_after_evaluation(applications: Iterable[Application]) -> None:
+    """After `applications` were evaluated: count theirs again, and those of the applications
+    their findings name (a new duplicate invoice is a finding of both). A large batch (a round
+    evaluated again) is counted from the round's checks in one pass."""
+    by_round: dict[int, list[Application]] = defaultdict(list)
+    for application in applications:
+        by_round[application.round_id].append(application)
+    for round_id, batch in by_round.items():
+        if len(batch) > ROUND_PASS_FROM:
+            round_cross_counts(PolicyRoundRecord.objects.get(pk=round_id))
+            continue
+        evaluated = {a.pk for a in batch}
+        partners: set[int] = set()
+        for application in _loaded(evaluated):
+            items = cross_items(application)
+            cross_count_store(application, items)
+            partners |= {i for item in items for i in item.finding.applications}
+        for partner in _loaded(partners - evaluated):
+            cross_count_store(partner, cross_items(partner))
+
+
+def cross_counts_missing(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
+    """After `migrate`: count the active applications that have no count yet (those stored
+    before the counts were kept), a round at a time. Runs after every migration, with today's
+    code, so it can use the checks themselves; once counted, it finds nothing to do."""
+    if using != "default":
+        return
+    rounds = (
+        Application.objects.filter(cross_count__isnull=True)
+        .exclude(state__in=INACTIVE_STATES)
+        .values_list("round_id", flat=True)
+        .order_by()
+        .distinct()
+    )
+    for record in PolicyRoundRecord.objects.filter(pk__in=list(rounds)):
+        round_cross_counts(record)

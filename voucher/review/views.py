@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,12 +56,13 @@ from voucher.core.http import (
     upload_limit,
     upload_limit_bytes,
 )
+from voucher.core.refusals import BAD_REQUEST, Refused
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, format_yuan_grouped, parse_yuan
 from voucher.review import actions, exports, selectors, typed
-from voucher.review.crosscheck import round_checks
+from voucher.review.crosscheck import round_checks, round_cross_counts
 
 
 def _next(request: HttpRequest) -> str:
@@ -198,23 +200,44 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- the queue ---------------------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> dict[str, str]:
-    filters = {k: request.GET[k] for k in selectors.FILTERS if request.GET.get(k)}
-    if "direction" in filters:  # a bad number is a 400 naming the parameter, not a 500
-        filters["direction"] = str(int_param(filters, "direction"))
-    return filters
+def _filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
+    """The lists' filters as typed (for the form) and as read (for the query); a direction or
+    an amount that cannot be read is a 400 naming the parameter, not a 500."""
+    filters = {
+        k: request.GET[k].strip() for k in selectors.FILTERS if request.GET.get(k, "").strip()
+    }
+    read: dict[str, Any] = dict(filters)
+    if "direction" in filters:
+        read["direction"] = int_param(filters, "direction")
+        filters["direction"] = str(read["direction"])
+    for name, label in (
+        ("amount_min", _("最高可核定不低于")),
+        ("amount_max", _("最高可核定不高于")),
+    ):
+        if name in filters:
+            try:
+                read[name] = parse_yuan(filters[name], field=name, label=label)
+            except MoneyError as refused:
+                raise Refused(refused.message(_), code=BAD_REQUEST, field=name) from None
+    return filters, read
+
+
+def _sort(request: HttpRequest) -> str:
+    sort = request.GET.get("sort", "")
+    return sort if sort.removeprefix("-") in selectors.SORTS else ""
 
 
 @staff_verified
 def queue(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
-    rows = selectors.review_rows(request.user, filters)
+    filters, read = _filters(request)
+    sort = _sort(request)
     return render(
         request,
         "review/queue.html",
         {
-            "rows": rows,
+            "page": selectors.review_page(request.user, read, sort, request.GET.get("page")),
             "filters": filters,
+            "sort": sort,
             "states": STATE_CHOICES[1:],
             "roles": sorted(str(r.ROLE_LABELS[x]) for x in r.staff_roles_of(request.user)),
             "query": request.GET.urlencode(),
@@ -224,8 +247,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_verified
 def queue_export(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
-    rows = selectors.review_rows(request.user, filters)
+    filters, read = _filters(request)
+    rows = selectors.review_rows(request.user, read)
     actions.export_record(
         what="review_list", filters=filters, rows=len(rows), acting_user=request.user
     )
@@ -652,7 +675,9 @@ def publicity(request: HttpRequest) -> HttpResponse:
         {
             "round": record,
             "candidates": selectors.publicity_candidates(record),
-            "lists": PublicityList.objects.filter(round=record).prefetch_related("applications"),
+            "lists": PublicityList.objects.filter(round=record).prefetch_related(
+                Prefetch("applications", Application.objects.select_related("round"))
+            ),
             "can_publish": p.can_publish_publicity(request.user),
             "starts_default": today,
             "ends_default": today + timedelta(days=7),
@@ -695,7 +720,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         return redirect(f"{reverse('review:dashboard')}?round={record.code}")
     direction = int_param(request.GET, "direction", 1)
-    simulation, rows = selectors.budget_simulation(record, direction)
+    simulation, rows, sim_page = selectors.budget_simulation_page(
+        record, direction, request.GET.get("sim_page") or 1
+    )
     series = selectors.monthly_series(record)
     top = max([max(a, b) for _month, a, b in series], default=0) or 1
     return render(
@@ -707,6 +734,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "direction": direction,
             "simulation": simulation,
             "sim_rows": rows,
+            "sim_page": sim_page,
             "series": [(m, a, b, _column(a, top), _column(b, top)) for m, a, b in series],
             "svg_width": max(1, len(series)) * 100,
             "can_manage": p.can_manage_round(request.user),
@@ -723,7 +751,9 @@ def _column(value: Any, top: Any) -> tuple[int, int]:
 @staff_verified
 def checks(request: HttpRequest) -> HttpResponse:
     record = round_asked(request)
-    return render(request, "review/checks.html", {"round": record, "checks": round_checks(record)})
+    found = round_checks(record)
+    round_cross_counts(record, found)  # the lists' counts, from the checks just worked out
+    return render(request, "review/checks.html", {"round": record, "checks": found})
 
 
 @upload_limit("list")
@@ -814,7 +844,21 @@ def supplement_answer(request: HttpRequest, application_id: int) -> HttpResponse
 
 @staff_verified
 def mine(request: HttpRequest) -> HttpResponse:
-    return render(request, "review/mine.html", {"work": selectors.my_work(request.user)})
+    filters, read = _filters(request)
+    sort = _sort(request)
+    work = selectors.my_work(
+        request.user,
+        read,
+        sort,
+        assigned_page=request.GET.get("assigned_page"),
+        unassigned_page=request.GET.get("unassigned_page"),
+        confirm_page=request.GET.get("confirm_page"),
+    )
+    return render(
+        request,
+        "review/mine.html",
+        {"work": work, "filters": filters, "sort": sort, "states": STATE_CHOICES[1:]},
+    )
 
 
 @staff_verified

@@ -526,6 +526,13 @@ class StoredEvaluation(models.Model):
     # decisions and documents leave these out (seen_by_bureau). The evaluation made at
     # resubmission is the bureau's.
     correction_in_progress = models.BooleanField("补正中（未重新提交）版本的评估", default=False)
+    # Kept for the bureau's lists, so they filter, sort and count in the database instead of
+    # reading every evaluation's findings (docs/decisions/0020-season-pages.md): whether this is
+    # the application's latest evaluation seen by the bureau (one per application, moved when
+    # the next one is stored), and how many of its `review` findings have no resolution yet
+    # (the count of its review findings when stored, lowered as a reviewer answers each).
+    bureau_latest = models.BooleanField("审核所据的最新评估", default=False)
+    review_open = models.PositiveIntegerField("未处理的待审核项", default=0)
     created_at = models.DateTimeField("评估时间", auto_now_add=True)
 
     objects = StoredEvaluationQuerySet.as_manager()
@@ -535,6 +542,13 @@ class StoredEvaluation(models.Model):
         verbose_name_plural = "评估结果"
         ordering = ("-created_at", "-id")
         get_latest_by = ("created_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(bureau_latest=True),
+                name="one_bureau_latest_evaluation",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.get_outcome_display()} {self.approved_max}"

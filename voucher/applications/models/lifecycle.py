@@ -153,6 +153,29 @@ class CrossFindingResolution(models.Model):
         return f"{self.rule} {self.get_resolution_display()}"
 
 
+class CrossFindingCount(models.Model):
+    """How many cross-application findings of an application are unresolved, kept for the
+    bureau's lists (voucher.review.crosscheck works them out and writes this; the review screen
+    and the round's checks page write it again each time they compute them)."""
+
+    application = models.OneToOneField(
+        Application,
+        verbose_name="申报",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="cross_count",
+    )
+    open = models.PositiveIntegerField("未处理的跨申报核查项", default=0)
+    counted_at = models.DateTimeField("计算时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "跨申报核查项计数"
+        verbose_name_plural = "跨申报核查项计数"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.open}"
+
+
 class SupplementRequest(models.Model):
     """补正：the reviewer's itemised list; the applicant answers each item and resubmits."""
 

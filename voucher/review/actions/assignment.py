@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
 from voucher.applications.lifecycle import ReviewError, lock, require
-from voucher.applications.models import Application, FindingResolution, ReviewCase
+from voucher.applications.models import (
+    Application,
+    FindingResolution,
+    ReviewCase,
+    StoredEvaluation,
+)
 from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
@@ -87,6 +92,13 @@ def finding_resolve(
                 "reason": reason,
                 "resolved_by": acting_user,
             },
+        )
+        # the count the lists show: its review findings less those answered (the first answer
+        # of a finding lowers it; answering it again changes nothing)
+        reviews = sum(1 for f in evaluation.findings if f["status"] == "review")
+        answered = FindingResolution.objects.filter(evaluation=evaluation).count()
+        StoredEvaluation.objects.filter(pk=evaluation.pk).update(
+            review_open=max(0, reviews - answered)
         )
         audit(
             actor=acting_user,

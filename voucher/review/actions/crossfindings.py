@@ -9,6 +9,7 @@ claims the same invoice, the enterprise files once more) is unresolved again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from voucher.applications.lifecycle import ReviewError, lock, require
 from voucher.applications.models import Application, CrossFindingResolution
 from voucher.core.audit import audit
 from voucher.core.refusals import NOT_FOUND
-from voucher.review.crosscheck import CrossItem, cross_items
+from voucher.review.crosscheck import CrossItem, cross_count_store, cross_items
 
 
 def _named(item: CrossItem) -> str:
@@ -45,7 +46,8 @@ def cross_finding_resolve(
     with transaction.atomic():
         locked = lock(application)
         require(p.can_resolve_finding(acting_user, locked))
-        item = next((i for i in cross_items(locked) if i.key == key), None)
+        items = cross_items(locked)
+        item = next((i for i in items if i.key == key), None)
         if item is None:
             raise ReviewError(
                 _("该申报当前没有这一跨申报核查项（可能已有变化），请刷新页面后再处理"),
@@ -63,6 +65,10 @@ def cross_finding_resolve(
                 "reason": reason,
                 "resolved_by": acting_user,
             },
+        )
+        # the count the lists show, with this one answered
+        cross_count_store(
+            locked, [replace(i, resolution=resolved) if i.key == key else i for i in items]
         )
         audit(
             actor=acting_user,

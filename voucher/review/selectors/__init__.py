@@ -13,6 +13,7 @@ from voucher.review.selectors.dashboard import (
     DirectionFigures,
     SimulationRow,
     budget_simulation,
+    budget_simulation_page,
     dashboard,
     monthly_series,
 )
@@ -35,10 +36,15 @@ from voucher.review.selectors.publicity import (
 )
 from voucher.review.selectors.queue import (
     FILTERS,
+    PAGE_SIZE,
+    SORTS,
     MyWork,
     PendingDecision,
+    QueuePage,
     QueueRow,
     my_work,
+    queue_queryset,
+    review_page,
     review_rows,
 )
 from voucher.review.selectors.screen import (
@@ -56,7 +62,9 @@ from voucher.review.selectors.screen import (
 __all__ = [
     "FILTERS",
     "MISSING",
+    "PAGE_SIZE",
     "SITE_TRANSITIONS",
+    "SORTS",
     "STATE_LABELS",
     "DiffLine",
     "DirectionFigures",
@@ -66,12 +74,14 @@ __all__ = [
     "MyWork",
     "OverdueRow",
     "PendingDecision",
+    "QueuePage",
     "QueueRow",
     "ReviewScreen",
     "SimulationRow",
     "VersionDiff",
     "assignable_staff",
     "budget_simulation",
+    "budget_simulation_page",
     "dashboard",
     "failed_notifications",
     "json_diff",
@@ -85,6 +95,8 @@ __all__ = [
     "overdue_report",
     "publicity_candidates",
     "publicity_rows",
+    "queue_queryset",
+    "review_page",
     "review_rows",
     "review_screen",
     "with_file_facts",

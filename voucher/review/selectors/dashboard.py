@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voucher.applications import selectors as app_selectors
 from voucher.applications.models import (
     CONFIRMED,
     Application,
@@ -21,6 +23,8 @@ from voucher.applications.models import (
 )
 from voucher.applications.states import WITH_BUREAU_STATES
 from voucher.review.budget import Simulation, prorata
+
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -53,57 +57,91 @@ class DirectionFigures:
         return rows
 
 
+def _latest() -> FilteredRelation:
+    """The bureau's latest evaluation of each application (StoredEvaluation.bureau_latest)."""
+    return FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+
+
+def _by_direction(rows: Any, value: str) -> dict[int, Any]:
+    return {row["direction"]: row[value] for row in rows}
+
+
 def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
-    apps = list(Application.objects.filter(round=record).exclude(state__in=("draft", "withdrawn")))
-    latest = app_selectors.latest_evaluations(a.pk for a in apps)
-    decided = {
-        d.application_id: d.amount
-        for d in Decision.objects.filter(application__in=apps, status=CONFIRMED, kind="approval")
+    """The figures per direction, summed by the database (a few queries, whatever the size of
+    the round)."""
+    apps = Application.objects.filter(round=record).exclude(state__in=("draft", "withdrawn"))
+    approvals = Decision.objects.filter(status=CONFIRMED, kind="approval")
+    totals = {
+        row["direction"]: row
+        for row in apps.order_by()
+        .values("direction")
+        .annotate(count=Count("id"), requested=Sum("requested_amount"))
     }
-    paid = defaultdict(Decimal)
-    for row in (
+    # what the engine allows of those still undecided (no confirmed approval, not rejected)
+    proposed = _by_direction(
+        apps.exclude(state="rejected")
+        .exclude(Exists(approvals.filter(application=OuterRef("pk"))))
+        .annotate(latest=_latest())
+        .order_by()
+        .values("direction")
+        .annotate(total=Sum("latest__approved_max")),
+        "total",
+    )
+    approved = _by_direction(
+        approvals.filter(application__in=apps)
+        .order_by()
+        .values(direction=F("application__direction"))
+        .annotate(total=Sum("amount")),
+        "total",
+    )
+    paid = _by_direction(
         PaymentRecord.objects.filter(application__in=apps)
-        .values("application_id")
-        .annotate(total=Sum("amount"))
-    ):
-        paid[row["application_id"]] = row["total"]
+        .order_by()
+        .values(direction=F("application__direction"))
+        .annotate(total=Sum("amount")),
+        "total",
+    )
     budgets = {b.direction: b.amount for b in Budget.objects.filter(round=record)}
-    figures = []
-    for direction in (1, 2, 3, 4):
-        mine = [a for a in apps if a.direction == direction]
-        zero = Decimal("0.00")
-        figures.append(
-            DirectionFigures(
-                direction=direction,
-                budget=budgets.get(direction),
-                requested=sum((a.requested_amount or zero for a in mine), zero),
-                proposed=sum(
-                    (
-                        latest[a.pk].approved_max
-                        for a in mine
-                        if a.pk in latest and a.pk not in decided and a.state != "rejected"
-                    ),
-                    zero,
-                ),
-                approved=sum((decided.get(a.pk, zero) for a in mine), zero),
-                paid=sum((paid.get(a.pk, zero) for a in mine), zero),
-                count=len(mine),
-            )
+    zero = Decimal("0.00")
+    return [
+        DirectionFigures(
+            direction=direction,
+            budget=budgets.get(direction),
+            requested=(totals.get(direction) or {}).get("requested") or zero,
+            proposed=proposed.get(direction) or zero,
+            approved=approved.get(direction) or zero,
+            paid=paid.get(direction) or zero,
+            count=(totals.get(direction) or {}).get("count") or 0,
         )
-    return figures
+        for direction in (1, 2, 3, 4)
+    ]
 
 
 def monthly_series(record: PolicyRoundRecord) -> list[tuple[str, Decimal, Decimal]]:
-    """Approved and paid per month (the dashboard's over-time chart)."""
+    """Approved and paid per month (the dashboard's over-time chart), summed by the database."""
     approved: dict[str, Decimal] = defaultdict(Decimal)
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for d in Decision.objects.filter(
-        application__round=record, status=CONFIRMED, kind="approval", confirmed_at__isnull=False
+    for row in (
+        Decision.objects.filter(
+            application__round=record,
+            status=CONFIRMED,
+            kind="approval",
+            confirmed_at__isnull=False,
+        )
+        .annotate(month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("amount"))
     ):
-        assert d.confirmed_at is not None
-        approved[timezone.localtime(d.confirmed_at).strftime("%Y-%m")] += d.amount
-    for pay in PaymentRecord.objects.filter(application__round=record):
-        paid[pay.paid_on.strftime("%Y-%m")] += pay.amount
+        approved[row["month"].strftime("%Y-%m")] += row["total"]
+    for row in (
+        PaymentRecord.objects.filter(application__round=record)
+        .annotate(month=TruncMonth("paid_on"))
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("amount"))
+    ):
+        paid[row["month"].strftime("%Y-%m")] += row["total"]
     months = sorted(set(approved) | set(paid))
     return [(m, approved[m], paid[m]) for m in months]
 
@@ -116,27 +154,45 @@ class SimulationRow:
 
 
 def budget_simulation(
-    record: PolicyRoundRecord, direction: int
+    record: PolicyRoundRecord, direction: int, page: Any = None
 ) -> tuple[Simulation | None, list[SimulationRow]]:
-    """What pro-rata scaling would give each applicant whose application may be approved."""
+    """What pro-rata scaling would give each applicant whose application may be approved: the
+    amounts of all of them are read in one query (the scaling needs their total); the rows are
+    those of page `page` of PAGE_SIZE (all of them when None)."""
+    simulation, rows, _page = budget_simulation_page(record, direction, page)
+    return simulation, rows
+
+
+def budget_simulation_page(
+    record: PolicyRoundRecord, direction: int, page: Any = None
+) -> tuple[Simulation | None, list[SimulationRow], Page[Any] | None]:
     budget = Budget.objects.filter(round=record, direction=direction).first()
     if budget is None:
-        return None, []
-    apps = {
-        a.pk: a
-        for a in Application.objects.filter(
-            round=record,
-            direction=direction,
-            state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
-        )
+        return None, [], None
+    candidates = Application.objects.filter(
+        round=record,
+        direction=direction,
+        state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
+    )
+    amounts: dict[int, Decimal] = {
+        pk: amount
+        for pk, amount in candidates.annotate(latest=_latest())
+        .order_by("id")
+        .values_list("pk", "latest__approved_max")
+        if amount is not None
     }
-    decided = {
-        d.application_id: d.amount
-        for d in Decision.objects.filter(application_id__in=apps, status=CONFIRMED, kind="approval")
-    }
-    amounts = {pk: e.approved_max for pk, e in app_selectors.latest_evaluations(apps).items()}
-    amounts.update(decided)
+    amounts.update(
+        Decision.objects.filter(application__in=candidates, status=CONFIRMED, kind="approval")
+        .order_by("id")
+        .values_list("application_id", "amount")
+    )
     amounts = {k: v for k, v in amounts.items() if v > 0}
     simulation = prorata(amounts, budget.amount)
-    rows = [SimulationRow(apps[s.key], s.approved, s.scaled) for s in simulation.rows]
-    return simulation, rows
+    shown: Page[Any] | None = None
+    scaled = simulation.rows
+    if page is not None:
+        shown = Paginator(simulation.rows, PAGE_SIZE).get_page(page)
+        scaled = list(shown.object_list)
+    apps = Application.objects.select_related("round").in_bulk([s.key for s in scaled])
+    rows = [SimulationRow(apps[s.key], s.approved, s.scaled) for s in scaled]
+    return simulation, rows, shown

@@ -1,15 +1,22 @@
-"""The queue and the lists: the review queue with its filters, and a staff member's own work."""
+"""The queue and the lists: the review queue with its filters, and a staff member's own work.
+
+Filtered, sorted, counted and cut into pages by the database: each row's outcome, amount and
+open review count come from the evaluation kept as the bureau's latest (StoredEvaluation.
+bureau_latest, .review_open) and the kept count of its open cross-application findings
+(CrossFindingCount), so a page costs the same few queries whatever the size of the round.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import F, FilteredRelation, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
@@ -19,12 +26,11 @@ from voucher.applications.models import (
     PROPOSED,
     Application,
     Decision,
-    FindingResolution,
-    ReviewCase,
-    StoredEvaluation,
 )
-from voucher.applications.states import WITH_BUREAU_STATES
+from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
 from voucher.review.selectors.common import STATE_LABELS
+
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -42,79 +48,168 @@ class QueueRow:
     requested: Decimal | None
     proposed: Decimal | None
     decided: Decimal | None
-    review_open: int
+    review_open: int  # open review findings of the evaluation and open cross findings
     assignee: str
 
 
-FILTERS = ("state", "direction", "outcome", "assignee", "q")
+# the filters of the list pages: state, direction, outcome, assignee (a username), open
+# ("yes": with open review items, "no": none), amount_min / amount_max (最高可核定, yuan), q
+FILTERS = ("state", "direction", "outcome", "assignee", "open", "amount_min", "amount_max", "q")
+
+# ?sort=<key> ascending, ?sort=-<key> descending; every order ends on the id
+SORTS = {
+    "id": "id",
+    "applicant": "applicant_name",
+    "direction": "direction",
+    "state": "state",
+    "submitted": "submitted_on",
+    "outcome": "q_outcome",
+    "amount": "q_approved_max",
+    "open": "q_open",
+    "assignee": "q_assignee",
+}
 
 
-def review_rows(user: Any, filters: Mapping[str, str] | None = None) -> list[QueueRow]:
-    """Every application the user may see (not drafts), with the filters of the list page."""
+def queue_queryset(
+    user: Any, filters: Mapping[str, Any] | None = None, sort: str = ""
+) -> QuerySet[Application]:
+    """The applications `user` may see in the lists (not drafts), with `filters` (already read:
+    direction an int, the amounts Decimals), in the order `sort` asks (by id otherwise)."""
     filters = filters or {}
-    qs: QuerySet[Application] = (
-        Application.objects.exclude(state="draft")
-        .select_related("enterprise", "round")
-        .order_by("id")
+    qs: QuerySet[Application] = Application.objects.exclude(state="draft")
+    if not p.staff_roles(user):
+        return qs.none()
+    directions = p.viewable_directions(user)
+    if directions is not None:
+        qs = qs.filter(direction__in=sorted(directions))
+    qs = (
+        qs.select_related("round")
+        .annotate(
+            latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+        )
+        .annotate(
+            q_outcome=F("latest__outcome"),
+            q_approved_max=F("latest__approved_max"),
+            q_open=Coalesce(F("latest__review_open"), Value(0))
+            + Coalesce(F("cross_count__open"), Value(0)),
+            q_assignee=F("review_case__assignee__username"),
+        )
     )
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
     if filters.get("direction"):
         qs = qs.filter(direction=int(filters["direction"]))
+    if filters.get("outcome"):
+        qs = qs.filter(q_outcome=filters["outcome"])
+    if filters.get("assignee"):
+        qs = qs.filter(q_assignee=filters["assignee"])
+    if filters.get("open") == "yes":
+        qs = qs.filter(q_open__gt=0)
+    elif filters.get("open") == "no":
+        qs = qs.filter(q_open=0)
+    if filters.get("amount_min") is not None and filters.get("amount_min") != "":
+        qs = qs.filter(q_approved_max__gte=filters["amount_min"])
+    if filters.get("amount_max") is not None and filters.get("amount_max") != "":
+        qs = qs.filter(q_approved_max__lte=filters["amount_max"])
     if filters.get("q"):
-        q = filters["q"].strip()
-        qs = qs.filter(applicant_name__icontains=q) | qs.filter(enterprise__uscc__icontains=q)
-    applications = [a for a in qs if p.can_view_application(user, a)]
+        q = str(filters["q"]).strip()
+        qs = qs.filter(Q(applicant_name__icontains=q) | Q(enterprise__uscc__icontains=q))
+    return qs.order_by(*order_of(sort))
+
+
+def order_of(sort: str) -> list[Any]:
+    """The ORDER BY of `sort` (an unknown key: by id); empty values last either way."""
+    key = sort.removeprefix("-")
+    column = SORTS.get(key)
+    if column is None or column == "id":
+        return ["-id" if sort == "-id" else "id"]
+    expression = F(column)
+    ordered = (
+        expression.desc(nulls_last=True)
+        if sort.startswith("-")
+        else expression.asc(nulls_last=True)
+    )
+    return [ordered, "id"]
+
+
+def queue_rows(applications: list[Application]) -> list[QueueRow]:
+    """The rows of annotated applications (queue_queryset): two queries more for the amounts of
+    their decisions, however many rows."""
     ids = [a.pk for a in applications]
-    latest = app_selectors.latest_evaluations(ids)
-    resolved: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for ev_id, rule, contract, app_id in FindingResolution.objects.filter(
-        application_id__in=ids
-    ).values_list("evaluation_id", "rule", "contract", "application_id"):
-        if app_id in latest and latest[app_id].pk == ev_id:
-            resolved[app_id].add((rule, contract))
-    proposed = {
-        d.application_id: d.amount
-        for d in Decision.objects.filter(application_id__in=ids, status=PROPOSED)
-    }
-    decided = {
-        d.application_id: d.amount
-        for d in Decision.objects.filter(application_id__in=ids, status=CONFIRMED)
-    }
-    assignees = {
-        c.application_id: c.assignee.get_username() if c.assignee else ""
-        for c in ReviewCase.objects.filter(application_id__in=ids).select_related("assignee")
-    }
+    proposed: dict[int, Decimal] = {}
+    decided: dict[int, Decimal] = {}
+    for app_id, status, amount in Decision.objects.filter(
+        application_id__in=ids, status__in=(PROPOSED, CONFIRMED)
+    ).values_list("application_id", "status", "amount"):
+        (proposed if status == PROPOSED else decided)[app_id] = amount
+    labels: dict[str, str] = {}
+    outcomes: dict[str | None, str] = {}
     rows = []
     for a in applications:
-        e: StoredEvaluation | None = latest.get(a.pk)
-        reviews = [f for f in (e.findings if e else []) if f["status"] == "review"]
-        open_count = sum(
-            1 for f in reviews if (f["rule"], f.get("contract") or "") not in resolved[a.pk]
+        outcome = getattr(a, "q_outcome", None)
+        if a.state not in labels:
+            labels[a.state] = _(STATE_LABELS.get(a.state, a.state))
+        if outcome not in outcomes:
+            outcomes[outcome] = app_selectors.outcome_label(outcome)
+        rows.append(
+            QueueRow(
+                id=a.pk,
+                reference=a.reference,
+                applicant_name=a.applicant_name,
+                direction=a.direction,
+                state=a.state,
+                state_label=labels[a.state],
+                submitted_on=a.submitted_on,
+                outcome=outcome,
+                outcome_label=outcomes[outcome],
+                approved_max=getattr(a, "q_approved_max", None),
+                requested=a.requested_amount,
+                proposed=proposed.get(a.pk),
+                decided=decided.get(a.pk),
+                review_open=getattr(a, "q_open", 0) or 0,
+                assignee=getattr(a, "q_assignee", None) or "",
+            )
         )
-        row = QueueRow(
-            id=a.pk,
-            reference=a.reference,
-            applicant_name=a.applicant_name,
-            direction=a.direction,
-            state=a.state,
-            state_label=_(STATE_LABELS.get(a.state, a.state)),
-            submitted_on=a.submitted_on,
-            outcome=e.outcome if e else None,
-            outcome_label=app_selectors.outcome_label(e.outcome if e else None),
-            approved_max=e.approved_max if e else None,
-            requested=a.requested_amount,
-            proposed=proposed.get(a.pk),
-            decided=decided.get(a.pk),
-            review_open=open_count,
-            assignee=assignees.get(a.pk, ""),
-        )
-        if filters.get("outcome") and row.outcome != filters["outcome"]:
-            continue
-        if filters.get("assignee") and row.assignee != filters["assignee"]:
-            continue
-        rows.append(row)
     return rows
+
+
+def review_rows(user: Any, filters: Mapping[str, Any] | None = None) -> list[QueueRow]:
+    """Every application the user may see (not drafts), with the filters of the list page, by id
+    (the export and the staff API: all of them, in a fixed number of queries)."""
+    return queue_rows(list(queue_queryset(user, filters)))
+
+
+@dataclass(eq=False)
+class QueuePage:
+    """One page of a list: its rows (iterating the page gives them) and the paginator's page."""
+
+    rows: list[QueueRow]
+    page: Page[Any]
+
+    def __iter__(self) -> Iterator[QueueRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, QueuePage):
+            return self.rows == other.rows and self.page.number == other.page.number
+        return isinstance(other, list) and self.rows == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def queue_page(queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE) -> QueuePage:
+    """One page of `queryset` (a bad or too large page number: the first or the last page)."""
+    page = Paginator(queryset, size).get_page(number)
+    return QueuePage(queue_rows(list(page.object_list)), page)
+
+
+def review_page(
+    user: Any, filters: Mapping[str, Any] | None = None, sort: str = "", number: Any = 1
+) -> QueuePage:
+    return queue_page(queue_queryset(user, filters, sort), number)
 
 
 @dataclass(frozen=True)
@@ -132,41 +227,70 @@ class PendingDecision:
 
 @dataclass(frozen=True)
 class MyWork:
-    """The "my queue" page: what is mine now, what waits for my confirmation, what nobody has."""
+    """The "my queue" page: what is mine now, what waits for my confirmation, what nobody has
+    (each a page of its own)."""
 
-    assigned: list[QueueRow]
+    assigned: QueuePage
     to_confirm: list[PendingDecision]
-    unassigned: list[QueueRow]
+    unassigned: QueuePage
     may_take: bool
+    to_confirm_page: Page[Any] | None = None
 
 
-def my_work(user: Any) -> MyWork:
-    rows = [row for row in review_rows(user) if row.state in WITH_BUREAU_STATES]
-    name = user.get_username()
-    pending = [
-        d
-        for d in Decision.objects.filter(status=PROPOSED)
+def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
+    """The open proposals of others that `user` confirms, a page of them: the guards of
+    approve and reject (an open proposal, not the user's own, the application in the state
+    they are confirmed from) asked in the query; a direction-3 approval also asks whether the
+    platform's data are still those it was built from (permissions.platform_data_current)."""
+    sources = set(TRANSITIONS["approve"].source) | set(TRANSITIONS["reject"].source)
+    decisions = (
+        Decision.objects.filter(status=PROPOSED, application__state__in=sorted(sources))
         .exclude(proposed_by=user)
-        .select_related("application__round", "proposed_by")  # the guards read the round
+        .select_related("application__round", "proposed_by")
         .order_by("proposed_at", "id")
-        if p.can_confirm(user, d.application, d.kind)
+    )
+    if not p.can_confirm_some(user) or not user.pk:
+        decisions = decisions.none()
+    page = Paginator(decisions, PAGE_SIZE).get_page(number)
+    rows = [
+        PendingDecision(
+            id=d.pk,
+            application_id=d.application_id,
+            reference=d.application.reference,
+            applicant_name=d.application.applicant_name,
+            kind=d.kind,
+            kind_label=_(d.get_kind_display()),
+            amount=d.amount,
+            proposed_by=d.proposed_by.get_username(),
+            proposed_at=d.proposed_at,
+        )
+        for d in page.object_list
+        if d.kind != "approval"
+        or d.application.direction != 3
+        or p.platform_data_current(d.application)
     ]
+    return rows, page
+
+
+def my_work(
+    user: Any,
+    filters: Mapping[str, Any] | None = None,
+    sort: str = "",
+    assigned_page: Any = 1,
+    unassigned_page: Any = 1,
+    confirm_page: Any = 1,
+) -> MyWork:
+    with_bureau = queue_queryset(user, filters, sort).filter(state__in=WITH_BUREAU_STATES)
+    pending, page = _pending(user, confirm_page)
     return MyWork(
-        assigned=[row for row in rows if row.assignee == name],
-        to_confirm=[
-            PendingDecision(
-                id=d.pk,
-                application_id=d.application_id,
-                reference=d.application.reference,
-                applicant_name=d.application.applicant_name,
-                kind=d.kind,
-                kind_label=_(d.get_kind_display()),
-                amount=d.amount,
-                proposed_by=d.proposed_by.get_username(),
-                proposed_at=d.proposed_at,
-            )
-            for d in pending
-        ],
-        unassigned=[row for row in rows if not row.assignee],
+        assigned=queue_page(
+            with_bureau.filter(review_case__assignee=user) if user.pk else with_bureau.none(),
+            assigned_page,
+        ),
+        to_confirm=pending,
+        unassigned=queue_page(
+            with_bureau.filter(review_case__assignee__isnull=True), unassigned_page
+        ),
         may_take=bool(p.can_take(user)),
+        to_confirm_page=page,
     )

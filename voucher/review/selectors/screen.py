@@ -29,7 +29,7 @@ from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.applications.wording import field_label
 from voucher.applications.workflow import transitions_from
 from voucher.core.models import AuditEntry
-from voucher.review.crosscheck import CrossItem, cross_items
+from voucher.review.crosscheck import CrossItem, cross_count_store, cross_items
 from voucher.review.history import history_label, history_query
 from voucher.review.selectors.common import STATE_LABELS
 
@@ -205,7 +205,9 @@ def assignable_staff(application: Application) -> list[str]:
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
 
-    detail = app_selectors.application_detail(application.pk)
+    # the application as the view loaded it, its document's relations fetched once onto it: the
+    # detail (the stale check), the contracts' lines and the cross checks read them from there
+    detail = app_selectors.application_detail(application.pk, application=application)
     evaluation = detail.evaluation
     resolutions = (
         {
@@ -245,10 +247,9 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         (g, [(f, resolutions.get((f.rule, f.contract or ""))) for f in g.findings])
         for g in detail.groups
     ]
-    contract_lines = list(
-        application.contracts.prefetch_related("deliveries", "invoices", "payments")
-    )
+    contract_lines = list(application.contracts.all())  # prefetched with their lines
     cross = cross_items(application)
+    cross_count_store(application, cross)  # the lists' count, as it is now
     return ReviewScreen(
         groups=groups,
         contract_lines=contract_lines,

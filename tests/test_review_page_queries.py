@@ -1,0 +1,149 @@
+"""The bureau's pages cost the same number of queries whatever the size of the round: each page
+is requested in a round of a few applications and again after many more were added (more than a
+page of them), and must make the same queries, under a ceiling. An N+1 (a query per row, per
+application, per decision) fails here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from voucher.applications.models import Budget
+
+from .conftest import application_from
+from .review_support import FAST_HASHERS, make_staff, verified_client
+from .season_support import copy_applications
+
+SMALL, MORE = 4, 60  # MORE: past the first page of the lists (50)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def world(demo_data, django_user_model):
+    reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
+    reviewer2 = make_staff(django_user_model, "reviewer2", "bureau_reviewer")
+    approver = make_staff(django_user_model, "approver", "bureau_approver")
+    template = application_from("d2-common-shareholder-review")
+    return {
+        "reviewer": reviewer,
+        "reviewer2": reviewer2,
+        "approver": approver,
+        "template": template,
+        "grow": lambda n: copy_applications(template, n, assignee=reviewer, proposer=reviewer2),
+    }
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return len(queries.captured_queries)
+
+
+def _same_at_two_sizes(client, world, urls, ceiling: int, user: str = "reviewer") -> None:
+    world["grow"](SMALL)
+    verified_client(client, world[user])
+    small = {url: _count(client, url) for url in urls}
+    world["grow"](MORE)
+    large = {url: _count(client, url) for url in urls}
+    assert large == small, f"the queries grew with the round: {small} → {large}"
+    for url, n in large.items():
+        assert n <= ceiling, f"{url}: {n} queries (at most {ceiling})"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?sort=-open", "?sort=amount&state=in_review", "?open=yes&page=2", "?amount_min=1"],
+)
+def test_the_queue(client, world, query):
+    _same_at_two_sizes(client, world, [f"/review/{query}"], ceiling=16)
+
+
+def test_the_queue_as_an_approver(client, world):
+    _same_at_two_sizes(client, world, ["/review/", "/review/mine/"], ceiling=18, user="approver")
+
+
+@pytest.mark.parametrize("query", ["", "?sort=-amount", "?unassigned_page=2&direction=2"])
+def test_my_queue(client, world, query):
+    _same_at_two_sizes(client, world, [f"/review/mine/{query}"], ceiling=18)
+
+
+def test_the_review_screen(client, world):
+    pk = world["template"].pk
+    _same_at_two_sizes(client, world, [f"/review/{pk}/"], ceiling=60)
+
+
+def test_the_dashboard_and_the_round_pages(client, world, django_user_model):
+    template = world["template"]
+    Budget.objects.create(round=template.round, direction=2, amount="100000000.00")
+    code = template.round.code
+    _same_at_two_sizes(
+        client,
+        world,
+        [
+            f"/review/dashboard/?round={code}&direction=2",
+            f"/review/publicity/?round={code}",
+            f"/review/checks/?round={code}",
+        ],
+        ceiling=40,
+        user="approver",
+    )
+
+
+def test_the_screen_does_not_grow_with_the_contracts(client, world):
+    """The document's relations are fetched once (not four queries per contract for the stale
+    check, then the contracts again for their lines)."""
+    from voucher.applications.models import Contract, Delivery, Invoice, Payment
+
+    template = world["template"]
+    verified_client(client, world["reviewer"])
+
+    def add_contracts(n: int) -> None:
+        original = template.contracts.order_by("id").first()
+        for i in range(n):
+            contract = Contract.objects.create(
+                application=template,
+                position=100 + i,
+                contract_id=f"EXTRA-{Contract.objects.count()}",
+                supplier_name=original.supplier_name,
+                supplier_uscc=original.supplier_uscc,
+                valid_from=original.valid_from,
+                valid_to=original.valid_to,
+                total_amount=original.total_amount,
+                revenue_or_risk_sharing=False,
+                hierarchy=False,
+            )
+            for model in (Delivery, Invoice, Payment):
+                item = model.objects.filter(contract=original).first()
+                if item is not None:
+                    item.pk = None
+                    item.contract = contract
+                    if model is Invoice:
+                        item.number = f"X{contract.pk:08d}"
+                    item.save()
+
+    add_contracts(1)
+    small = _count(client, f"/review/{template.pk}/")
+    add_contracts(8)
+    large = _count(client, f"/review/{template.pk}/")
+    assert large == small, f"the screen's queries grew with its contracts: {small} → {large}"
+
+
+def test_the_queue_reads_a_page_and_no_findings(client, world):
+    """The queue's counts come from the kept counts: no query reads an evaluation's findings or
+    contracts (the JSON), and a page holds 50 rows whatever the round."""
+    world["grow"](MORE)
+    verified_client(client, world["reviewer"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/review/").content.decode()
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"findings"' not in read and '"contracts"' not in read
+    assert page.count('<tr data-state="') == 50
+    assert 'rel="next"' in page and "第 1 / 2 页" in page
+    second = client.get("/review/?page=2").content.decode()
+    assert 'rel="prev"' in second and second.count('<tr data-state="') > 0
