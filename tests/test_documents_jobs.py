@@ -140,7 +140,7 @@ def test_a_render_over_the_time_limit_is_stopped_and_the_job_failed_with_a_messa
     _worker()
     assert time.monotonic() - started < 30  # the child was killed, not waited for
     job = _job(app)
-    assert job.state == DocumentJob.FAILED
+    assert job.state == DocumentJob.FAILED and job.failure == DocumentJob.TIMEOUT
     assert "超过了 1 秒的时限" in job.error and not job.file
     page = client.get(_url(app))
     assert page.status_code == 200

@@ -141,11 +141,8 @@ def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
         _finish(
             job,
             state=DocumentJob.FAILED,
-            error=_(
-                "生成文书超过了 %(seconds)g 秒的时限，已停止。"
-                "通常是因为填写的文字过长：请精简项目概述或实施情况报告后重新生成。"
-            )
-            % {"seconds": seconds},
+            failure=DocumentJob.TIMEOUT,
+            error=f"超过了 {seconds:g} 秒的时限",
         )
         return job
     except Exception as error:
@@ -162,6 +159,18 @@ def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
     if not _finish(job, state=DocumentJob.DONE, file=name, size=len(body), error=""):
         logger.warning("document job %s: lease lost; another attempt stores it", job.pk)
     return job
+
+
+def failure_message(job: DocumentJob) -> str:
+    """Why a job failed, for the person who asked, in their language."""
+    if job.failure == DocumentJob.TIMEOUT:
+        return _(
+            "生成文书超过了 %(seconds)s 秒的时限，已停止。"
+            "通常是因为填写的文字过长：请精简项目概述或实施情况报告后重新生成。"
+        ) % {"seconds": f"{timeout_seconds():g}"}
+    if job.failure == DocumentJob.ABANDONED:
+        return _("生成文书的工作进程多次中断，已停止尝试。请联系系统管理员。")
+    return _("生成文书失败：%(error)s") % {"error": job.error}
 
 
 def work_once() -> DocumentJob | None:
@@ -227,7 +236,7 @@ def render_limited(application_id: int, document: str, extension: str) -> bytes:
         try:
             outcome, value = receive.recv()
         except EOFError:
-            raise RenderFailed(_("生成文书的进程意外退出")) from None
+            raise RenderFailed("生成文书的进程意外退出") from None
     finally:
         if child.is_alive():
             child.kill()

@@ -79,6 +79,15 @@ class DocumentJob(models.Model):
     state = models.CharField("状态", max_length=10, choices=STATES, default=QUEUED)
     file = models.CharField("存储文件", max_length=200, blank=True)
     size = models.PositiveBigIntegerField("字节数", null=True, blank=True)
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    ABANDONED = "abandoned"
+    FAILURES = (
+        (TIMEOUT, "超过时限"),
+        (ERROR, "生成出错"),
+        (ABANDONED, "工作进程多次中断"),
+    )
+    failure = models.CharField("失败类型", max_length=10, choices=FAILURES, blank=True)
     error = models.TextField("失败原因", blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -100,6 +100,7 @@ def _progress(request: HttpRequest, application: Application, job: DocumentJob) 
             "a": application,
             "job": job,
             "waiting": waiting,
+            "failure": "" if waiting else jobs.failure_message(job),
             "refresh_seconds": REFRESH_SECONDS,
             "title": render.DOCUMENTS[job.document][0],
             "base": "base.html" if staff else "portal/base.html",
@@ -130,7 +131,7 @@ def job_status(request: HttpRequest, application_id: int, job_pk: int) -> HttpRe
         {
             "state": job.state,
             "label": job.get_state_display(),
-            "error": job.error,
+            "error": jobs.failure_message(job) if job.state == DocumentJob.FAILED else "",
             "seconds": job.seconds,
             "download": reverse("documents:download", args=[found.pk, job.document, job.extension]),
         }
