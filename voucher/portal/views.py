@@ -703,6 +703,13 @@ def contract_row_delete(
 
 # --- materials ---------------------------------------------------------------------------------
 
+# the materials of 14-1 that are forms this system makes (documents:download's slugs)
+SIGNED_FORMS = {
+    "usage_table": "usage-table",
+    "implementation_report": "implementation-report",
+    "commitment_letter": "commitment-letter",
+}
+
 
 @upload_limit(
     "materials",
@@ -754,6 +761,12 @@ def materials(request: HttpRequest, application: m.Application) -> HttpResponse:
                 )
         application.refresh_from_db()
     slots = selectors.material_slots(application)
+    # 14-2, 14-3, 14-4 are signed and uploaded here: each slot links to its form to print, once
+    # the draft is complete enough to make it (else the status page says what to fill)
+    forms_ready = not selectors.document_problems(application)
+    for slot in slots:
+        slot["document"] = SIGNED_FORMS.get(slot["id"]) if forms_ready else None
+        slot["form_pending"] = slot["id"] in SIGNED_FORMS and not forms_ready
     required = [s for s in slots if s["required"]]
     done = sum(1 for s in required if s["files"])
     used = sum(f.size for s in slots for f in s["files"])
