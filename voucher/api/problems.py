@@ -192,4 +192,7 @@ class ProblemNinjaAPI(NinjaAPI):
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM] = content.pop("application/json")
-        return schema
+        # the interchange format's checks written out (voucher/api/schema_constraints.py)
+        from voucher.api.schema_constraints import constrain
+
+        return constrain(schema)
