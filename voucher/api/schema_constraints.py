@@ -27,7 +27,6 @@ from voucher.policy import format as fmt
 from voucher.policy.money import INTEGER_DIGITS
 
 
-
 def _visible_class() -> str:
     """A regular-expression class of the characters that make a text not blank: any of the Basic
     Multilingual Plane but spaces, control characters, surrogates and the format characters
@@ -43,9 +42,11 @@ def _visible_class() -> str:
                 ranges[-1] = (ranges[-1][0], code)
             else:
                 ranges.append((code, code))
-    return "[" + "".join(
-        f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges
-    ) + "]"
+    return (
+        "["
+        + "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+        + "]"
+    )
 
 
 VISIBLE = _visible_class()
