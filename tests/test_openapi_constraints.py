@@ -77,5 +77,5 @@ def test_every_checked_field_of_the_platform_document_is_constrained():
 
 def test_a_check_without_a_json_schema_fails_the_generation(monkeypatch):
     monkeypatch.delitem(sc.CHECKS, fmt._mobile)
-    with pytest.raises(sc.UnknownCheck, match="Contact.mobile"):
+    with pytest.raises(sc.UnknownCheck, match=r"Contact\.mobile"):
         sc.field_schema(fmt.Contact, "mobile")
