@@ -264,6 +264,7 @@ RULES: dict[str, Rule] = {
     },
     # the application's documents and materials: members and the staff who may view it
     "documents:download": files_of_d4,
+    "documents:job_status": files_of_d4,  # the progress of a document being rendered
     "documents:invoice_prefill": lambda a, w: (
         staff_site(a, w) and p.can_prefill_invoices(a.user, w["d4"]).allowed
     ),

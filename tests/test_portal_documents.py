@@ -82,3 +82,24 @@ def test_a_supplement_request_shows_on_the_status_page_item_by_item(
     page = client.get(reverse("portal:status", args=[world["app"].pk])).content.decode()
     assert "补充合同C1的盖章页" in page
     assert reverse("portal:supplement", args=[world["app"].pk]) in page
+
+
+def test_the_materials_step_links_to_the_forms_to_sign(client, world):
+    """Step 8 asks for the signed 14-2, 14-3 and 14-4: it links to each, PDF and DOCX."""
+    app = world["app"]
+    page = client.get(reverse("portal:materials", args=[app.pk])).content.decode()
+    for document in ("usage-table", "implementation-report", "commitment-letter"):
+        for extension in ("pdf", "docx"):
+            assert reverse("documents:download", args=[app.pk, document, extension]) in page
+    assert reverse("documents:download", args=[app.pk, "package", "pdf"]) not in page
+
+
+def test_the_materials_step_of_an_incomplete_draft_offers_no_form(client, world):
+    from voucher.applications.models import Application
+
+    client.force_login(world["outsider"])
+    client.post(reverse("portal:new"), {"direction": 2})
+    draft = Application.objects.get(enterprise__uscc=USCC_B)
+    page = client.get(reverse("portal:materials", args=[draft.pk])).content.decode()
+    assert f"/applications/{draft.pk}/documents/" not in page
+    assert 'id="signed-usage_table"' in page  # says what is missing instead

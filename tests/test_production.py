@@ -208,7 +208,13 @@ def test_healthz_without_a_worker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"database": "ok", "worker": "none", "worker_seen_at": None}
+    assert response.json() == {
+        "database": "ok",
+        "worker": "none",
+        "worker_seen_at": None,
+        "documents_worker": "none",
+        "documents_worker_seen_at": None,
+    }
     assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
 
 

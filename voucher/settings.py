@@ -371,6 +371,12 @@ VOUCHER_WORKER_STALE_SECONDS = int(os.environ.get("VOUCHER_WORKER_STALE_SECONDS"
 VOUCHER_WORKER_LEASE_SECONDS = float(os.environ.get("VOUCHER_WORKER_LEASE_SECONDS", "60"))
 VOUCHER_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("VOUCHER_WORKER_HEARTBEAT_SECONDS", "15"))
 
+# The documents (14-2, 14-3, 14-4, the package) are rendered by `voucher documents worker`, each
+# render killed after VOUCHER_DOCUMENT_TIMEOUT_SECONDS; VOUCHER_DOCUMENTS_INLINE renders them in
+# the request instead (development, the tests and the demo, where no worker runs).
+VOUCHER_DOCUMENT_TIMEOUT_SECONDS = float(os.environ.get("VOUCHER_DOCUMENT_TIMEOUT_SECONDS", "60"))
+VOUCHER_DOCUMENTS_INLINE = _env_bool("VOUCHER_DOCUMENTS_INLINE", VOUCHER_DEV)
+
 # The audit log (docs/audit.md). Its HMAC keys live outside the database: VOUCHER_AUDIT_KEY, or
 # VOUCHER_AUDIT_KEY_FILE (one key a line); the first signs, the others are retired keys still
 # accepted by `voucher audit verify`. Without one, development and tests use a key derived from

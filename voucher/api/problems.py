@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
+from voucher.api.schema_constraints import constrain
 from voucher.core import refusals
 
 PROBLEM = "application/problem+json"
@@ -192,4 +193,5 @@ class ProblemNinjaAPI(NinjaAPI):
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM] = content.pop("application/json")
-        return schema
+        # the interchange format's checks written out (voucher/api/schema_constraints.py)
+        return constrain(schema)

@@ -1,6 +1,7 @@
 """Heartbeats of the background workers: each one writes the time it was last seen alive, and
 /healthz (voucher/core/views.py) reports it. One row per worker name (`platforms` is the
-consumption-batch worker, `voucher platforms worker`)."""
+consumption-batch worker, `voucher platforms worker`; `documents` renders the documents,
+`voucher documents worker`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 PLATFORMS_WORKER = "platforms"
+DOCUMENTS_WORKER = "documents"  # `voucher documents worker`
 
 
 class WorkerHeartbeat(models.Model):

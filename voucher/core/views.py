@@ -1,7 +1,8 @@
 """/healthz: for a load balancer, systemd or a monitor; no login, no session, JSON.
 
-200 {"database": "ok", "worker": "ok" | "stale" | "none", "worker_seen_at": ISO time or null}
-while the database answers (a stale or absent worker is reported, not an outage of the web
+200 {"database": "ok", "worker": "ok" | "stale" | "none", "worker_seen_at": ISO time or null,
+"documents_worker": …, "documents_worker_seen_at": …} (the platform batch worker and the
+documents worker) while the database answers (a stale or absent worker is reported, not an outage of the web
 server); 503 {"database": "error", …} when it does not.
 """
 
@@ -14,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from voucher.core.heartbeat import PLATFORMS_WORKER, worker_state
+from voucher.core.heartbeat import DOCUMENTS_WORKER, PLATFORMS_WORKER, worker_state
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         worker, seen = worker_state(PLATFORMS_WORKER)
+        documents, documents_seen = worker_state(DOCUMENTS_WORKER)
     except Exception as error:
         logger.error("healthz: the database does not answer: %s", error)
         return JsonResponse(
@@ -37,5 +39,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "database": "ok",
             "worker": worker,
             "worker_seen_at": seen.isoformat() if seen else None,
+            "documents_worker": documents,
+            "documents_worker_seen_at": documents_seen.isoformat() if documents_seen else None,
         }
     )

@@ -6,10 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from voucher.applications.models import Contract, Invoice
+from voucher.applications.models import Application, Contract, Invoice
 from voucher.core.audit import audit
+from voucher.documents.models import DocumentJob
 
 
 def invoice_add(
@@ -43,3 +44,46 @@ def invoice_add(
             },
         )
     return invoice
+
+
+def document_request(
+    *, application: Application, document: str, extension: str, data_hash: str, acting_user: Any
+) -> tuple[DocumentJob, bool]:
+    """The job rendering this document from this data: the one there is (queued, running, done
+    or failed), else a new one in the queue, audited. (job, created)."""
+    found = DocumentJob.objects.filter(
+        application=application, document=document, extension=extension, data_hash=data_hash
+    ).first()
+    if found is not None:
+        return found, False
+    user = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            job = DocumentJob.objects.create(
+                application=application,
+                document=document,
+                extension=extension,
+                data_hash=data_hash,
+                requested_by=user,
+            )
+            audit(
+                actor=acting_user,
+                action="document_request",
+                obj=job,
+                data={
+                    "application": application.pk,
+                    "document": f"{document}.{extension}",
+                    "data_hash": data_hash,
+                },
+            )
+    except IntegrityError:  # another request queued the same one a moment ago
+        return (
+            DocumentJob.objects.get(
+                application=application,
+                document=document,
+                extension=extension,
+                data_hash=data_hash,
+            ),
+            False,
+        )
+    return job, True

@@ -10,6 +10,11 @@ urlpatterns = [
         name="download",
     ),
     path(
+        "applications/<int:application_id>/documents/jobs/<int:job_pk>/",
+        views.job_status,
+        name="job_status",
+    ),
+    path(
         "applications/<int:application_id>/contracts/<int:contract_pk>/invoices/prefill/",
         views.invoice_prefill_page,
         name="invoice_prefill",

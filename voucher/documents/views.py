@@ -1,47 +1,29 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import render as render_page
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from voucher.applications import access
 from voucher.applications.models import Application, Contract
 from voucher.applications.permissions import Check
+from voucher.applications.roles import staff_roles_of
 from voucher.applications.states import WIZARD_STATES
 from voucher.core.fields import DayField, YuanField
 from voucher.core.http import too_large, upload_limit, upload_limit_bytes
 from voucher.core.refusals import CONFLICT, Refused
-from voucher.documents import docx_forms, pdf
-from voucher.documents.actions import invoice_add
+from voucher.documents import jobs, render
+from voucher.documents.actions import document_request, invoice_add
 from voucher.documents.data import load_application
 from voucher.documents.invoices import NotParsed, invoice_prefill, read_invoice
+from voucher.documents.models import DocumentJob
 from voucher.policy.format import FormatError
-
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-# document slug -> (file name stem, {extension: builder})
-DOCUMENTS: dict[str, tuple[str, dict[str, Callable[[Application], bytes]]]] = {
-    "usage-table": (
-        "附件14-2 算力使用情况表",
-        {"pdf": pdf.usage_table_pdf, "docx": docx_forms.usage_table_docx},
-    ),
-    "implementation-report": (
-        "附件14-3 算力项目实施情况报告",
-        {"pdf": pdf.implementation_report_pdf, "docx": docx_forms.implementation_report_docx},
-    ),
-    "commitment-letter": (
-        "附件14-4 承诺书",
-        {"pdf": pdf.commitment_letter_pdf, "docx": docx_forms.commitment_letter_docx},
-    ),
-    "package": ("算力券申报材料", {"pdf": pdf.package_pdf}),
-}
 
 
 def _application_for(request: HttpRequest, application_id: int) -> Application | HttpResponse:
@@ -66,14 +48,16 @@ def _allowed(request: HttpRequest, check: Check) -> HttpResponse | None:
 def download(
     request: HttpRequest, application_id: int, document: str, extension: str
 ) -> HttpResponse:
-    if document not in DOCUMENTS or extension not in DOCUMENTS[document][1]:
+    """The document at once when it is rendered from the application's data as it is now
+    (its data hash); otherwise its job is queued and this page shows its progress until the
+    worker has rendered it (voucher/documents/jobs.py)."""
+    if not render.exists(document, extension):
         raise Http404
     found = _application_for(request, application_id)
     if isinstance(found, HttpResponse):
         return found
-    stem, builders = DOCUMENTS[document]
     try:
-        body = builders[extension](found)
+        digest = render.data_hash(found, document, extension)
     except FormatError as exc:
         if found.state not in WIZARD_STATES:
             raise  # stored under an older format: StoredDataRefused, a 409 asking for 补正
@@ -84,9 +68,75 @@ def download(
             code=CONFLICT,
             errors=[{"location": path, "message": what} for path, what in exc.problems],
         ) from None
-    response = HttpResponse(body, content_type=PDF if extension == "pdf" else DOCX)
-    filename = f"{found.reference} {stem}.{extension}"
-    response["Content-Disposition"] = _attachment(filename)
+    job, _created = document_request(
+        application=found,
+        document=document,
+        extension=extension,
+        data_hash=digest,
+        acting_user=request.user,
+    )
+    if job.state == DocumentJob.DONE and not default_storage.exists(job.file):
+        job = jobs.requeue(job)  # the stored file is gone (a store wiped): render it again
+    if job.state in (DocumentJob.QUEUED, DocumentJob.RUNNING) and jobs.inline():
+        job = jobs.run_inline(job)
+    if job.state == DocumentJob.DONE:
+        with default_storage.open(job.file, "rb") as stored:  # a few MB at most
+            response = HttpResponse(stored.read(), content_type=render.CONTENT_TYPES[extension])
+        response["Content-Disposition"] = _attachment(render.filename(found, document, extension))
+        return response
+    return _progress(request, found, job)
+
+
+def _progress(request: HttpRequest, application: Application, job: DocumentJob) -> HttpResponse:
+    """The page of a job not done: queued or running (202, refreshed every few seconds by
+    static/voucher/documents.js polling job_status, or by the meta refresh without JavaScript),
+    or failed (the reason)."""
+    waiting = job.state != DocumentJob.FAILED
+    staff = bool(staff_roles_of(request.user))
+    response = render_page(
+        request,
+        "documents/progress.html",
+        {
+            "a": application,
+            "job": job,
+            "waiting": waiting,
+            "failure": "" if waiting else jobs.failure_message(job),
+            "refresh_seconds": REFRESH_SECONDS,
+            "title": render.DOCUMENTS[job.document][0],
+            "base": "base.html" if staff else "portal/base.html",
+            "back": reverse(
+                "applications:detail" if staff else "portal:status", args=[application.pk]
+            ),
+            "download": request.path,
+            "status_url": reverse("documents:job_status", args=[application.pk, job.pk]),
+        },
+        status=202 if waiting else 200,
+    )
+    if waiting:
+        response["Refresh"] = str(REFRESH_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+REFRESH_SECONDS = 3
+
+
+def job_status(request: HttpRequest, application_id: int, job_pk: int) -> HttpResponse:
+    """{state, label, error, seconds, download} of a document job, which the progress page polls."""
+    found = _application_for(request, application_id)
+    if isinstance(found, HttpResponse):
+        return found
+    job = get_object_or_404(DocumentJob, pk=job_pk, application=found)
+    response = JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "error": jobs.failure_message(job) if job.state == DocumentJob.FAILED else "",
+            "seconds": job.seconds,
+            "download": reverse("documents:download", args=[found.pk, job.document, job.extension]),
+        }
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -161,4 +211,4 @@ def invoice_prefill_page(
                     )
     context["upload"] = upload
     context["save"] = save
-    return render(request, "documents/invoice_prefill.html", context)
+    return render_page(request, "documents/invoice_prefill.html", context)

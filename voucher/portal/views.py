@@ -890,6 +890,13 @@ def contract_row_delete(
 
 # --- materials ---------------------------------------------------------------------------------
 
+# the materials of 14-1 that are forms this system makes (documents:download's slugs)
+SIGNED_FORMS = {
+    "usage_table": "usage-table",
+    "implementation_report": "implementation-report",
+    "commitment_letter": "commitment-letter",
+}
+
 
 @upload_limit(
     "materials",
