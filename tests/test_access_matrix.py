@@ -259,6 +259,7 @@ RULES: dict[str, Rule] = {
             "submit",
             "supplement",
             "status",
+            "notice",
         ]
     },
     # the application's documents and materials: members and the staff who may view it

@@ -32,7 +32,6 @@ from voucher.review import actions
 from .conftest import application_from
 from .review_support import (
     FAST_HASHERS,
-    PASSWORD,
     ROLE_USERS,
     confirm_by_hand,
     make_applicant,
@@ -167,7 +166,9 @@ def test_a_rejection_needs_a_reason_and_the_enterprise_reads_it(season, client):
     account = _enter(season)
     with pytest.raises(actions.ReviewError, match="原因"):
         actions.payee_reject(account=account, reason=" ", acting_user=season["reviewer"])
-    actions.payee_reject(account=account, reason="开户许可证上的账号不同", acting_user=season["reviewer"])
+    actions.payee_reject(
+        account=account, reason="开户许可证上的账号不同", acting_user=season["reviewer"]
+    )
     client.force_login(season["admin"])
     page = client.get(reverse("accounts:payee")).content.decode()
     assert "上次提交的账户未通过：开户许可证上的账号不同" in page

@@ -30,5 +30,6 @@ urlpatterns = [
     path(A + "submit/", views.submit, name="submit"),
     path(A + "supplement/", views.supplement, name="supplement"),
     path(A + "status/", views.status, name="status"),
+    path(A + "notice.pdf", views.notice, name="notice"),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
 ]

@@ -38,6 +38,7 @@ from voucher.applications.uploads import (
 from voucher.core import clock
 from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.documents.models import ImplementationReport
+from voucher.documents.notices import confirmed_decision_of, decision_notice
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
     COMMITMENT_ATTACHMENT,
@@ -900,6 +901,18 @@ def supplement(request: HttpRequest, application: m.Application) -> HttpResponse
 
 @portal_view
 @require_GET
+def notice(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """审核结果通知书: the confirmed decision, as the bureau issued it."""
+    pdf = decision_notice(application)
+    if pdf is None:
+        raise Http404("no decision")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=notice-{application.reference}.pdf"
+    return response
+
+
+@portal_view
+@require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     submission = selectors.latest_submission(application)
     return render(
@@ -915,6 +928,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
             "payee_in_force": payee_in_force(application.enterprise_id),
+            "decision": confirmed_decision_of(application),
             "payment_line": application.payment_lines.select_related("batch").last(),
         },
     )

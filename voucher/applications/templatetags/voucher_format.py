@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from voucher.policy.money import format_wan, format_yuan_grouped
 
@@ -32,4 +33,4 @@ def yuan_cn(value: Any) -> str:
     """Yuan in a sentence or a public list: `2,300,000.00 元`."""
     if value is None or value == "":
         return "—"
-    return f"{format_yuan_grouped(Decimal(value))} 元"
+    return _("%(amount)s 元") % {"amount": format_yuan_grouped(Decimal(value))}

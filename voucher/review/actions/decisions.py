@@ -35,6 +35,7 @@ from voucher.applications.models import (
 from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
+from voucher.policy.money import format_yuan_grouped
 from voucher.review.actions.common import _money
 from voucher.review.actions.crossfindings import cross_findings_gate
 from voucher.review.actions.materials import require_materials_checked
@@ -189,7 +190,7 @@ def decision_propose(
             recipients=approvers,
             subject=f"待复核：{locked.reference} {decision.get_kind_display()}",
             body=f"{locked.applicant_name} 的申报 {locked.reference} 已拟定"
-            f"“{decision.get_kind_display()}”，金额 {value} 元，请复核。",
+            f"“{decision.get_kind_display()}”，金额 {format_yuan_grouped(value)} 元，请复核。",
             application=locked,
         )
     return decision
@@ -247,7 +248,9 @@ def decision_confirm(*, decision: Decision, acting_user: Any) -> Decision:
                 "proposed_by": current.proposed_by.get_username(),
             },
             note=(
-                f"核定补贴金额：{current.amount} 元。"
+                f"核定补贴金额：{format_yuan_grouped(current.amount)} 元。"
+                + (f"\n调减理由：{current.lowered_reason}" if current.lowered_reason else "")
+                + "\n审核结果通知书可在申报状态页下载。"
                 if current.kind == "approval"
                 else "不予支持的理由：\n"
                 + "\n".join(f"- {x['text']}（{x['clause']}）" for x in current.reasons)

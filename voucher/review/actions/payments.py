@@ -22,6 +22,7 @@ from voucher.applications.models import Application, Clawback, PaymentRecord
 from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.policy.dates import iso_date
+from voucher.policy.money import format_yuan_grouped
 from voucher.review.actions.common import _money
 from voucher.review.actions.decisions import confirmed_decision
 from voucher.review.months import REFUND_MONTHS, add_months
@@ -70,7 +71,7 @@ def payment_record(
                 "amount": value,
                 "reference": record.reference,
             },
-            note=f"拨付金额：{value} 元，拨付日期：{iso_date(paid_on)}。",
+            note=f"拨付金额：{format_yuan_grouped(value)} 元，拨付日期：{iso_date(paid_on)}。",
         )
     return record
 
@@ -113,7 +114,7 @@ def clawback_request(
                 "amount": value,
                 "reason": clawback.reason,
             },
-            note=f"请于 {iso_date(clawback.due_date)} 前退还 {value} 元（承诺书第7条）。"
+            note=f"请于 {iso_date(clawback.due_date)} 前退还 {format_yuan_grouped(value)} 元（承诺书第7条）。"
             f"原因：{clawback.reason}",
             snapshot=False,
         )
