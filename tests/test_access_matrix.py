@@ -260,6 +260,7 @@ RULES: dict[str, Rule] = {
             "supplement",
             "status",
             "notice",
+            "consent",
         ]
     },
     # the application's documents and materials: members and the staff who may view it
