@@ -260,6 +260,8 @@ RULES: dict[str, Rule] = {
             "submit",
             "supplement",
             "status",
+            "notice",
+            "consent",
         ]
     },
     # the application's documents and materials: members and the staff who may view it

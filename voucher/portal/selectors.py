@@ -32,7 +32,7 @@ from voucher.policy import ENGINE_VERSION
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
-from voucher.policy.money import line_amount_difference
+from voucher.policy.money import format_yuan_grouped, line_amount_difference
 from voucher.policy.relations import ROLE_NAMES
 from voucher.policy.round import get_round
 from voucher.policy.rules.contract import FLAGGED, NOT_COMPUTE, OUTSIDE_PERIOD, delivery_part
@@ -420,6 +420,14 @@ APPLICANT_REVIEW_LABELS = {
 }
 
 
+def _grouped_yuan(value: Any) -> str:
+    """An amount the audit log kept (a string of yuan) as people read money: 2,300,000.00."""
+    try:
+        return format_yuan_grouped(Decimal(str(value)))
+    except (ArithmeticError, ValueError):
+        return str(value)
+
+
 def timeline(application: m.Application) -> list[TimelineEntry]:
     """What happened to the application, oldest first; self-check evaluations and the bureau's
     internal steps are left out, and the bureau's people are shown as the bureau."""
@@ -450,6 +458,15 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             detail = str(data.get("contract", ""))
         elif row.action in ("application_submit", "supplement_resubmit"):
             detail = _("回执编号 %(r)s") % {"r": data.get("receipt", "")}
+        elif row.action == "decision_confirm":
+            detail = (
+                _("予以支持，核定补贴金额 %(amount)s 元")
+                % {"amount": _grouped_yuan(data.get("amount"))}
+                if data.get("kind") == "approval"
+                else _("不予支持（理由见审核结果通知书）")
+            )
+        elif row.action == "payment_record":
+            detail = _("拨付 %(amount)s 元") % {"amount": _grouped_yuan(data.get("amount"))}
         out.append(TimelineEntry(row.created_at, who, _(label), detail))
     return out
 

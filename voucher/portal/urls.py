@@ -31,5 +31,7 @@ urlpatterns = [
     path(A + "submit/", views.submit, name="submit"),
     path(A + "supplement/", views.supplement, name="supplement"),
     path(A + "status/", views.status, name="status"),
+    path(A + "notice.pdf", views.notice, name="notice"),
+    path(A + "consent/", views.consent, name="consent"),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
 ]

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voucher.applications import models as m
 from voucher.applications.access import access_application, accessible_applications, membership_of
 from voucher.applications.models import MaterialFile
-from voucher.applications.payees import payee_in_force
+from voucher.applications.payees import payee_in_force, payee_waiting
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
@@ -37,7 +37,9 @@ from voucher.applications.uploads import (
 )
 from voucher.core import clock
 from voucher.core.http import int_param, upload_limit, upload_limit_bytes
+from voucher.core.refusals import Refused
 from voucher.documents.models import ImplementationReport
+from voucher.documents.notices import confirmed_decision_of, decision_notice
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
     COMMITMENT_ATTACHMENT,
@@ -53,6 +55,7 @@ from voucher.policy.money import format_yuan_grouped, line_amount_difference
 from voucher.policy.round import get_round
 from voucher.portal import actions, imports, selectors
 from voucher.portal import forms as pf
+from voucher.portal.consent import consent_problem, d3_consent_give
 from voucher.portal.steps import PORTAL_DIRECTIONS, STEPS
 
 PortalView = Callable[..., HttpResponseBase]
@@ -1104,6 +1107,56 @@ def supplement(request: HttpRequest, application: m.Application) -> HttpResponse
 
 
 @portal_view
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """意愿确认 (direction 3): the administrator confirms, accepting the commitments of 14-4."""
+    if application.direction != 3:
+        raise Http404("only direction 3")
+    error = ""
+    if request.method == "POST":
+        try:
+            d3_consent_give(
+                application=application,
+                accept_commitments=request.POST.get("accept") == "1",
+                acting_user=request.user,
+            )
+        except Refused as refused:
+            error = str(refused.message)
+        else:
+            messages.success(request, _("已确认申请方向三补贴，并接受承诺书各项承诺。"))
+            return redirect("portal:status", application_id=application.pk)
+    membership = membership_of(request.user)
+    return render(
+        request,
+        "portal/consent.html",
+        {
+            "a": application,
+            "intro": COMMITMENT_INTRO,
+            "items": COMMITMENTS,
+            "problem": consent_problem(application),
+            "consent": getattr(application, "d3_consent", None),
+            "is_admin": bool(membership and membership.is_admin),
+            "payee": payee_in_force(application.enterprise_id)
+            or payee_waiting(application.enterprise_id),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+@portal_view
+@require_GET
+def notice(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """审核结果通知书: the confirmed decision, as the bureau issued it."""
+    pdf = decision_notice(application)
+    if pdf is None:
+        raise Http404("no decision")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=notice-{application.reference}.pdf"
+    return response
+
+
+@portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     submission = selectors.latest_submission(application)
@@ -1120,6 +1173,8 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
             "payee_in_force": payee_in_force(application.enterprise_id),
+            "decision": confirmed_decision_of(application),
+            "consent": getattr(application, "d3_consent", None),
             "payment_line": application.payment_lines.select_related("batch").last(),
         },
     )

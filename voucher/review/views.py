@@ -18,7 +18,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, reverse
 from django.urls import resolve as resolve_path
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -57,7 +56,7 @@ from voucher.core.http import (
     upload_limit_bytes,
 )
 from voucher.core.refusals import BAD_REQUEST, Refused
-from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+from voucher.documents.notices import decision_notice
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, format_yuan_grouped, parse_yuan
@@ -528,23 +527,10 @@ def return_decision(request: HttpRequest, decision_id: int) -> HttpResponse:
 
 @staff_verified
 def notice_pdf(request: HttpRequest, application_id: int) -> HttpResponse:
-
     application = _application(request, application_id)
-    decision = actions.confirmed_decision(application)
-    if decision is None:
+    pdf = decision_notice(application)
+    if pdf is None:
         raise Http404("no decision")
-    reasons = [NoticeReason(x["text"], x.get("clause", "")) for x in decision.reasons]
-    if decision.kind == "approval" and decision.lowered_reason:
-        reasons.append(NoticeReason(f"核定金额调减理由：{decision.lowered_reason}"))
-    pdf = decision_notice_pdf(
-        application,
-        "approval" if decision.kind == "approval" else "rejection",
-        decision.amount if decision.kind == "approval" else None,
-        reasons,
-        issued_on=timezone.localtime(decision.confirmed_at).date()
-        if decision.confirmed_at
-        else None,
-    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=notice-{application.pk}.pdf"
     return response

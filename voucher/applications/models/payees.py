@@ -167,3 +167,25 @@ class PaymentInstruction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}-{self.position}"
+
+
+class Direction3Consent(models.Model):
+    """意愿确认 of a direction-3 application (免申即享): the platform and the centre build it, so the
+    enterprise itself confirms that it wants the subsidy and accepts the commitments of 附件14-4
+    (the text it accepted is kept by its hash), with a payee account given. No approval without it."""
+
+    application = models.OneToOneField(
+        Application, verbose_name="申报", on_delete=models.PROTECT, related_name="d3_consent"
+    )
+    confirmed_by = models.ForeignKey(
+        USER, verbose_name="确认人", on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("确认时间", auto_now_add=True)
+    commitments_sha256 = models.CharField("所接受承诺书文本的 SHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = "方向三意愿确认"
+        verbose_name_plural = "方向三意愿确认"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 意愿确认"

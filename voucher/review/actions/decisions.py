@@ -29,6 +29,7 @@ from voucher.applications.models import (
     WITHDRAWN,
     Application,
     Decision,
+    Direction3Consent,
     FindingResolution,
     StoredEvaluation,
 )
@@ -75,6 +76,17 @@ def _gates_passed(application: Application, cross_refused: ReviewError | None) -
         require_materials_checked(application)  # 附件14-1: every item of the checklist 符合
     except ReviewError as refused:
         refusals.append(refused)
+    if (
+        application.direction == 3
+        and not Direction3Consent.objects.filter(application=application).exists()
+    ):
+        # 免申即享: the enterprise has not said it wants the subsidy (voucher/portal/consent.py)
+        refusals.append(
+            ReviewError(
+                _("企业尚未作出意愿确认（接受承诺书并填报收款账户），不能予以支持"),
+                errors=[{"location": "d3_consent", "message": "the enterprise has not consented"}],
+            )
+        )
     if len(refusals) == 1:
         raise refusals[0]
     if refusals:
@@ -256,6 +268,8 @@ def decision_confirm(
             },
             note=(
                 f"核定补贴金额：{format_yuan_grouped(current.amount)} 元。"
+                + (f"\n调减理由：{current.lowered_reason}" if current.lowered_reason else "")
+                + "\n审核结果通知书可在申报状态页下载。"
                 if current.kind == "approval"
                 else "不予支持的理由：\n"
                 + "\n".join(f"- {x['text']}（{x['clause']}）" for x in current.reasons)

@@ -1,0 +1,43 @@
+"""The decision notice (审核结果通知书) of an application's confirmed decision: one function, for the
+bureau's review screen and for the applicant's status page alike."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from voucher.applications.models import CONFIRMED, Application, Decision
+from voucher.core import clock
+from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+
+
+def confirmed_decision_of(application: Application) -> Decision | None:
+    """The decision the approver confirmed last (none while it is only proposed)."""
+    return (
+        Decision.objects.filter(application=application, status=CONFIRMED)
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+
+
+def notice_reasons(decision: Decision) -> list[NoticeReason]:
+    reasons = [NoticeReason(x["text"], x.get("clause", "")) for x in decision.reasons]
+    if decision.kind == "approval" and decision.lowered_reason:
+        reasons.append(NoticeReason(f"核定金额调减理由：{decision.lowered_reason}"))
+    return reasons
+
+
+def decision_notice(application: Application) -> bytes | None:
+    """The notice as a PDF, or None while no decision is confirmed."""
+    decision = confirmed_decision_of(application)
+    if decision is None:
+        return None
+    issued = (
+        timezone.localtime(decision.confirmed_at).date() if decision.confirmed_at else clock.today()
+    )
+    return decision_notice_pdf(
+        application,
+        "approval" if decision.kind == "approval" else "rejection",
+        decision.amount if decision.kind == "approval" else None,
+        notice_reasons(decision),
+        issued_on=issued,
+    )
