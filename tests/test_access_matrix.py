@@ -312,6 +312,8 @@ RULES: dict[str, Rule] = {
     "review:staff_member": staff_with(p.can_manage_users),
     "review:notifications": staff_with(p.can_see_notifications),
     "review:payees": staff_with(p.can_check_payee),
+    "review:statistics": staff_site,
+    "review:statistics_export": staff_with(p.can_export),
     "review:payee_act": staff_with(p.can_check_payee),
     "review:payment_batches": staff_site,
     "review:payment_batch": staff_site,

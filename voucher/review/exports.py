@@ -76,3 +76,33 @@ def queue_workbook(rows: Sequence[QueueRow]) -> bytes:
 def publicity_workbook(rows: Sequence[dict[str, Any]]) -> bytes:
     headers = list(rows[0]) if rows else ["序号"]
     return workbook_bytes("公示名单", headers, [list(r.values()) for r in rows])
+
+
+STATISTICS_HEADERS = ("分组", "申报数", "申请金额（元）", "已核定（元）", "已拨付（元）")
+
+
+def statistics_workbook(tables: Sequence[Any], suppliers: Sequence[Any]) -> bytes:
+    """One sheet per table of the statistics page (and the suppliers'), with a total row."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for table in tables:
+        sheet = book.create_sheet(table.slug)
+        sheet.append(safe_row([table.title]))
+        sheet.append(safe_row(STATISTICS_HEADERS))
+        for r in [*table.rows, table.totals]:
+            sheet.append(safe_row([r.label, r.count, r.requested, r.approved, r.paid]))
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+    sheet = book.create_sheet("supplier")
+    sheet.append(
+        safe_row(["供给方统一社会信用代码", "供给方", "申报数", "合同数", "合同总额（元）"])
+    )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for s in suppliers:
+        sheet.append(safe_row([s.uscc, s.name, s.applications, s.contracts, s.total]))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voucher.review import views, views_lists, views_payments, views_staff
+from voucher.review import views, views_lists, views_payments, views_staff, views_statistics
 
 app_name = "review"
 urlpatterns = [
@@ -52,6 +52,8 @@ urlpatterns = [
     path("official-lists/", views_lists.official_lists, name="official_lists"),
     path("official-lists/<int:list_id>/", views_lists.official_list, name="official_list"),
     path("notifications/", views.notifications, name="notifications"),
+    path("statistics/", views_statistics.statistics, name="statistics"),
+    path("statistics.xlsx", views_statistics.statistics_export, name="statistics_export"),
     path("payees/", views_payments.payees, name="payees"),
     path("payees/<int:account_id>/", views_payments.payee_act, name="payee_act"),
     path("payments/", views_payments.payment_batches, name="payment_batches"),
