@@ -262,6 +262,7 @@ RULES: dict[str, Rule] = {
             "status",
             "notice",
             "consent",
+            "follow_up",
         ]
     },
     # the application's documents and materials: members and the staff who may view it
@@ -313,6 +314,8 @@ RULES: dict[str, Rule] = {
     "review:notifications": staff_with(p.can_see_notifications),
     "review:payees": staff_with(p.can_check_payee),
     "review:statistics": staff_site,
+    "review:supervision": staff_site,
+    "review:spot_check": staff_site,  # the action asks the roles (reviewer, approver)
     "review:statistics_export": staff_with(p.can_export),
     "review:payee_act": staff_with(p.can_check_payee),
     "review:payment_batches": staff_site,

@@ -9,6 +9,7 @@ are in voucher/locale, listed again in voucher/core/inputs.py).
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Callable
@@ -101,3 +102,12 @@ _MONTHS = (
 def english_date(day: date) -> str:
     """10 April 2026: the pages for an English reader."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months as a person counts them ("six months later", 承诺书 第7条): 31 August + 6
+    months is 28 (or 29) February, the day clamped to the end of the target month."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))

@@ -33,5 +33,6 @@ urlpatterns = [
     path(A + "status/", views.status, name="status"),
     path(A + "notice.pdf", views.notice, name="notice"),
     path(A + "consent/", views.consent, name="consent"),
+    path(A + "follow-up/", views.follow_up, name="follow_up"),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
 ]

@@ -30,6 +30,7 @@ from voucher.applications.payees import payee_in_force, payee_waiting
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
+from voucher.applications.supervision import follow_up_submit, reports_due
 from voucher.applications.uploads import (
     UploadRefused,
     check_upload,
@@ -1141,6 +1142,47 @@ def consent(request: HttpRequest, application: m.Application) -> HttpResponse:
             "error": error,
         },
         status=422 if error else 200,
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def follow_up(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """跟踪报告: the yearly report a funded application owes (承诺书 第6条)."""
+    dues = reports_due(application)
+    if not dues:
+        raise Http404("not paid")
+    typed: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        typed = {k: request.POST.get(k, "") for k in ("compute_used", "outcomes", "problems")}
+        try:
+            follow_up_submit(
+                application=application,
+                year=int_param(request.POST, "year", 0),
+                acting_user=request.user,
+                **typed,
+            )
+        except Refused as refused:
+            errors = {e["location"]: e["message"] for e in refused.errors} or {
+                refused.field or "year": str(refused.message)
+            }
+        else:
+            messages.success(request, _("跟踪报告已报送。"))
+            return redirect("portal:follow_up", application_id=application.pk)
+    today = clock.today()
+    open_due = next((d for d in dues if not d.submitted), None)
+    return render(
+        request,
+        "portal/follow_up.html",
+        {
+            "a": application,
+            "dues": [(d, d.overdue(today)) for d in dues],
+            "open_due": open_due,
+            "typed": typed,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
     )
 
 

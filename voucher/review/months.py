@@ -5,15 +5,9 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date
+from voucher.policy.dates import add_months
 
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + (day.month - 1) + months
-    year, month0 = divmod(index, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(day.day, last))
+__all__ = ["REFUND_MONTHS", "add_months"]
 
 
 REFUND_MONTHS = 6  # 附件14-4 第7条：在收到通知之日起 6 个月内退回

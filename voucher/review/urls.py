@@ -1,6 +1,13 @@
 from django.urls import path
 
-from voucher.review import views, views_lists, views_payments, views_staff, views_statistics
+from voucher.review import (
+    views,
+    views_lists,
+    views_payments,
+    views_staff,
+    views_statistics,
+    views_supervision,
+)
 
 app_name = "review"
 urlpatterns = [
@@ -54,6 +61,8 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("statistics/", views_statistics.statistics, name="statistics"),
     path("statistics.xlsx", views_statistics.statistics_export, name="statistics_export"),
+    path("supervision/", views_supervision.supervision, name="supervision"),
+    path("<int:application_id>/spot-check/", views_supervision.spot_check, name="spot_check"),
     path("payees/", views_payments.payees, name="payees"),
     path("payees/<int:account_id>/", views_payments.payee_act, name="payee_act"),
     path("payments/", views_payments.payment_batches, name="payment_batches"),

@@ -102,6 +102,7 @@ from voucher.applications.models.payees import (
     PaymentBatch,
     PaymentInstruction,
 )
+from voucher.applications.models.supervision import FollowUpReport, SpotCheck
 
 __all__ = [
     "ADMIN",
@@ -157,6 +158,7 @@ __all__ = [
     "Enterprise",
     "FindingResolution",
     "FlaggedDevice",
+    "FollowUpReport",
     "Invoice",
     "ListedEnterprise",
     "MaterialCheck",
@@ -182,6 +184,7 @@ __all__ = [
     "RegistryShareholding",
     "ReviewCase",
     "Snapshot",
+    "SpotCheck",
     "StoredEvaluation",
     "StoredEvaluationQuerySet",
     "SupplementItem",
