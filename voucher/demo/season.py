@@ -549,14 +549,16 @@ def season_build(
 
     say("evaluations (the engine) …")
     evaluation_of: dict[int, m.StoredEvaluation] = {}
-    by_direction: dict[int, list[m.Application]] = {}
-    for a in applications:
+    by_direction: dict[int, list[tuple[m.Application, Any]]] = {}
+    for a, document in zip(applications, documents, strict=True):
         a.round = record
-        by_direction.setdefault(a.direction, []).append(a)
+        by_direction.setdefault(a.direction, []).append((a, document))
     for group in by_direction.values():
         for start in range(0, len(group), 250):
+            batch = group[start : start + 250]
             for stored in applications_evaluate_batch(
-                applications=group[start : start + 250],
+                applications=[a for a, _d in batch],
+                documents=[d for _a, d in batch],
                 judge_against_rest_of_round=False,
                 acting_user=SYSTEM_ACTOR,
             ):
@@ -650,21 +652,6 @@ def _lifecycle_records(
             applicant = member_user.get(i)
             if i < members_count:
                 write(applicant, "application_create", a, {"round": record.code, "direction": a.direction})
-            else:
-                write(
-                    None,
-                    "application_import",
-                    a,
-                    {
-                        "round": record.code,
-                        "uscc": document.applicant.uscc,
-                        "enterprise_created": True,
-                        "direction": a.direction,
-                        "contracts": len(document.contracts),
-                        "source": a.source_name,
-                        "sha256": a.source_sha256,
-                    },
-                )
             if not path:
                 continue
             frozen = dumps_application(document)
@@ -851,5 +838,14 @@ def _lifecycle_records(
                     "applications": [a.pk for a in publicized],
                 },
             )
-        write(None, "demo_season", record, {"applications": len(applications)})
+        # the imported ones: one entry for the batch (as `voucher demo` writes for its examples)
+        write(
+            None,
+            "demo_season_import",
+            record,
+            {
+                "applications": [a.pk for a in applications[members_count:]],
+                "source": "season/*.json",
+            },
+        )
     result.audit_entries = entries
