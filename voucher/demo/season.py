@@ -286,7 +286,16 @@ def season_document(
             "miit_2025_list": direction == 2 and rng.random() < 0.5,
             "action_plan_aligned": rng.random() < 0.6,
             "open_source": {
-                "platform": rng.choice(["modelscope", "oschina", "alibaba_cloud", "volcano_cloud", "modelscope", "github"]),
+                "platform": rng.choice(
+                    [
+                        "modelscope",
+                        "oschina",
+                        "alibaba_cloud",
+                        "volcano_cloud",
+                        "modelscope",
+                        "github",
+                    ]
+                ),
                 "url": f"https://example.org/p{index}",
                 "scenario_aligned": True,
             }
@@ -351,9 +360,7 @@ def _staff_by_role() -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for prefix, role, _count in SEASON_STAFF:
         out[role] = list(
-            user_model.objects.filter(username__regex=rf"^{prefix}[0-9]{{2}}$").order_by(
-                "username"
-            )
+            user_model.objects.filter(username__regex=rf"^{prefix}[0-9]{{2}}$").order_by("username")
         )
     return out
 
@@ -432,7 +439,9 @@ def season_build(
     say(f"documents: {count} …")
     documents = []
     for i in range(count):
-        submitted_on = None if all_states[i] == states.DRAFT else today - timedelta(rng.randint(1, 12))
+        submitted_on = (
+            None if all_states[i] == states.DRAFT else today - timedelta(rng.randint(1, 12))
+        )
         raw = season_document(rng, i, directions[i], submitted_on)
         documents.append(parse_application(raw))
 
@@ -456,7 +465,9 @@ def season_build(
                 for u, (i, role) in zip(users, roles, strict=True)
             ]
         )
-        result.members = [u.username for u, (_i, role) in zip(users, roles, strict=True) if role == ADMIN]
+        result.members = [
+            u.username for u, (_i, role) in zip(users, roles, strict=True) if role == ADMIN
+        ]
         member_user = {i: u for u, (i, role) in zip(users, roles, strict=True) if role == ADMIN}
 
         say("applications and contracts …")
@@ -516,7 +527,9 @@ def season_build(
             [
                 ImplementationReport(
                     application=applications[i],
-                    **{s.field: f"{documents[i].project.name}：{s.heading}。" * 3 for s in SECTIONS},
+                    **{
+                        s.field: f"{documents[i].project.name}：{s.heading}。" * 3 for s in SECTIONS
+                    },
                 )
                 for i in range(members_count)
             ]
@@ -651,7 +664,12 @@ def _lifecycle_records(
             approver = approvers[i % len(approvers)]
             applicant = member_user.get(i)
             if i < members_count:
-                write(applicant, "application_create", a, {"round": record.code, "direction": a.direction})
+                write(
+                    applicant,
+                    "application_create",
+                    a,
+                    {"round": record.code, "direction": a.direction},
+                )
             if not path:
                 continue
             frozen = dumps_application(document)
@@ -694,7 +712,11 @@ def _lifecycle_records(
                     "resubmit": applicant,
                     "publicize": administrators[0],
                 }.get(name, reviewer)
-                if name != "publicize" and name not in ("request_clawback", "record_refund", "mark_overdue"):
+                if name != "publicize" and name not in (
+                    "request_clawback",
+                    "record_refund",
+                    "mark_overdue",
+                ):
                     snapshots.append(
                         m.Snapshot(
                             application=a,
