@@ -337,7 +337,7 @@ def season_staff_ensure(password_hash: str) -> list[tuple[str, str, str]]:
         group = Group.objects.get(name=role)
         for i in range(1, count + 1):
             username = f"{prefix}{i:02d}"
-            user, created = user_model.objects.get_or_create(
+            user, _created = user_model.objects.get_or_create(
                 username=username,
                 defaults={
                     "email": f"{username}@jxj.example.cn",
@@ -493,23 +493,32 @@ def season_build(
                 contracts.append(contract)
         m.Contract.objects.bulk_create(contracts, batch_size=1000)
         result.contracts = len(contracts)
-        deliveries, invoices, payments, subsidies = [], [], [], []
-        for contract_rows, _registry in children:
-            for contract, delivery_rows, others in contract_rows:
+        deliveries: list[m.Delivery] = []
+        others: dict[type, list[Any]] = {m.Invoice: [], m.Payment: [], m.OtherSubsidy: []}
+        shareholdings: list[m.RegistryShareholding] = []
+        officers: list[m.RegistryOfficer] = []
+        for application, (contract_rows, (held, serving)) in zip(
+            applications, children, strict=True
+        ):
+            for contract, delivery_rows, other_rows in contract_rows:
                 for delivery in delivery_rows:
                     delivery.contract = contract
                     deliveries.append(delivery)
-                for row in others:
+                for row in other_rows:
                     row.contract = contract
-                    {
-                        m.Invoice: invoices,
-                        m.Payment: payments,
-                        m.OtherSubsidy: subsidies,
-                    }[type(row)].append(row)
+                    others[type(row)].append(row)
+            for holding in held:
+                holding.application = application
+                shareholdings.append(holding)
+            for officer in serving:
+                officer.application = application
+                officers.append(officer)
         m.Delivery.objects.bulk_create(deliveries, batch_size=1000)
-        m.Invoice.objects.bulk_create(invoices, batch_size=1000)
-        m.Payment.objects.bulk_create(payments, batch_size=1000)
-        m.OtherSubsidy.objects.bulk_create(subsidies, batch_size=1000)
+        m.Invoice.objects.bulk_create(others[m.Invoice], batch_size=1000)
+        m.Payment.objects.bulk_create(others[m.Payment], batch_size=1000)
+        m.RegistryShareholding.objects.bulk_create(shareholdings, batch_size=1000)
+        m.RegistryOfficer.objects.bulk_create(officers, batch_size=1000)
+        m.OtherSubsidy.objects.bulk_create(others[m.OtherSubsidy], batch_size=1000)
 
         # the portal's records of the members' applications; materials of everyone who files
         DraftProgress.objects.bulk_create(
