@@ -104,7 +104,12 @@ class Command(BaseCommand):
             raise CommandError("--season: at least 20 applications (one in every state)")
         started = time.perf_counter()
         try:
-            result = season_build(count, say=self.stdout.write)
+            result = season_build(
+                count,
+                say=lambda step: self.stdout.write(
+                    f"[{time.perf_counter() - started:5.0f} s] {step}"
+                ),
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - started
