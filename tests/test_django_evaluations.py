@@ -109,3 +109,23 @@ def test_the_demo_loads_the_examples_once_and_evaluates_each_folder_on_its_own()
         source_name="examples/d2-common-shareholder-review/application.json"
     )
     assert review.evaluations.get().outcome == "needs_review"
+
+
+def test_one_application_is_judged_against_its_enterprise_s_others_only(monkeypatch):
+    """A submission's evaluation reads the round's other applications of the same enterprise
+    (all ONE_DIRECTION compares), not the whole round: its cost does not grow with the round."""
+    first, second, other = _import(*sorted(BATCH.glob("application*.json")))
+    seen = []
+    real = actions.evaluate
+
+    def spy(documents, policy_round, context):
+        seen.append(context.other_submissions)
+        return real(documents, policy_round, context)
+
+    monkeypatch.setattr(actions, "evaluate", spy)
+    later = actions.application_evaluate(application=second)
+
+    assert "ONE_DIRECTION" in _fails(later)  # the same enterprise's first is still seen
+    (others,) = seen
+    assert [o.reference for o in others] == [first.reference]
+    assert other.enterprise.uscc != first.enterprise.uscc

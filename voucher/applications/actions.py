@@ -88,8 +88,12 @@ def _evaluate(
         raise ValueError("one document per application")
     others: list[OtherSubmission] = []
     if judge_against_rest_of_round:
+        # ONE_DIRECTION reads only the other applications of the batch's enterprises: reading
+        # the rest of the round would cost every submission a pass over the whole round
         rest = (
-            Application.objects.filter(round=record)
+            Application.objects.filter(
+                round=record, enterprise__uscc__in={d.applicant.uscc for d in documents}
+            )
             .exclude(pk__in=[a.pk for a in applications])
             .exclude(state="withdrawn")  # withdrawn: no longer an application of the round
             .select_related("enterprise", "round")
