@@ -152,7 +152,7 @@ def test_exporting_an_application_reads_its_contracts_rows_in_a_fixed_number_of_
         copy.contract_id = f"{first.contract_id}-copy{n}"
         copy.position = 10 + n
         copy.save()
-        for kind, objects in rows.items():
+        for objects in rows.values():
             for row in objects:
                 row.pk = None
                 row.contract = copy
