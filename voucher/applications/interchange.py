@@ -389,9 +389,7 @@ def application_export(application: models.Application) -> fmt.Application:
     contracts = []
     # each contract's rows in one query per kind, not four per contract (a season's
     # applications carry ten contracts; a submission exports the application three times)
-    for c in a.contracts.prefetch_related(
-        "deliveries", "invoices", "payments", "other_subsidies"
-    ):
+    for c in a.contracts.prefetch_related("deliveries", "invoices", "payments", "other_subsidies"):
         contracts.append(
             {
                 "id": c.contract_id,
