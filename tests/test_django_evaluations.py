@@ -109,3 +109,55 @@ def test_the_demo_loads_the_examples_once_and_evaluates_each_folder_on_its_own()
         source_name="examples/d2-common-shareholder-review/application.json"
     )
     assert review.evaluations.get().outcome == "needs_review"
+
+
+def test_one_application_is_judged_against_its_enterprise_s_others_only(monkeypatch):
+    """A submission's evaluation reads the round's other applications of the same enterprise
+    (all ONE_DIRECTION compares), not the whole round: its cost does not grow with the round."""
+    first, second, other = _import(*sorted(BATCH.glob("application*.json")))
+    seen = []
+    real = actions.evaluate
+
+    def spy(documents, policy_round, context):
+        seen.append(context.other_submissions)
+        return real(documents, policy_round, context)
+
+    monkeypatch.setattr(actions, "evaluate", spy)
+    later = actions.application_evaluate(application=second)
+
+    assert "ONE_DIRECTION" in _fails(later)  # the same enterprise's first is still seen
+    (others,) = seen
+    assert [o.reference for o in others] == [first.reference]
+    assert other.enterprise.uscc != first.enterprise.uscc
+
+
+def test_exporting_an_application_reads_its_contracts_rows_in_a_fixed_number_of_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from voucher.applications.models import Contract
+
+    (application,) = _import(EXAMPLES_DIR / "d4-small" / "application.json")
+    application = Application.objects.select_related("round", "enterprise").get(pk=application.pk)
+    with CaptureQueriesContext(connection) as one:
+        before = application_export(application)
+    first = Contract.objects.filter(application=application).first()
+    for n in range(4):  # four more contracts, each with its rows, copied from the first
+        rows = {
+            kind: list(getattr(first, kind).all())
+            for kind in ("deliveries", "invoices", "payments", "other_subsidies")
+        }
+        copy = Contract.objects.get(pk=first.pk)
+        copy.pk = None
+        copy.contract_id = f"{first.contract_id}-copy{n}"
+        copy.position = 10 + n
+        copy.save()
+        for objects in rows.values():
+            for row in objects:
+                row.pk = None
+                row.contract = copy
+                row.save()
+    with CaptureQueriesContext(connection) as five:
+        after = application_export(application)
+    assert len(after.contracts) == len(before.contracts) + 4
+    assert len(five.captured_queries) == len(one.captured_queries)

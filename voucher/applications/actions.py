@@ -19,6 +19,7 @@ from voucher.applications.parameters import ParameterError, effective_round
 from voucher.applications.selectors import official_lists_for, outside_lists
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.core.audit import audit
+from voucher.policy import format as fmt
 from voucher.policy.context import EvaluationContext, OtherSubmission
 from voucher.policy.engine import evaluate
 from voucher.policy.results import Evaluation
@@ -66,9 +67,16 @@ def _store(
 
 
 def _evaluate(
-    applications: Sequence[Application], *, judge_against_rest_of_round: bool
+    applications: Sequence[Application],
+    *,
+    judge_against_rest_of_round: bool,
+    documents: Sequence[fmt.Application] | None = None,
 ) -> list[StoredEvaluation]:
-    """Evaluate `applications` (one round) as one batch and store each result."""
+    """Evaluate `applications` (one round) as one batch and store each result.
+
+    `documents`: the applications' interchange documents when the caller has them already
+    (what `application_export` of each gives back: the import is lossless), instead of
+    reading each application's contracts again."""
     if not applications:
         return []
     round_ids = {a.round_id for a in applications}
@@ -80,11 +88,18 @@ def _evaluate(
     states = dict(
         Application.objects.filter(pk__in=[a.pk for a in applications]).values_list("pk", "state")
     )
-    documents = [application_export(a) for a in applications]
+    if documents is None:
+        documents = [application_export(a) for a in applications]
+    elif len(documents) != len(applications):
+        raise ValueError("one document per application")
     others: list[OtherSubmission] = []
     if judge_against_rest_of_round:
+        # ONE_DIRECTION reads only the other applications of the batch's enterprises: reading
+        # the rest of the round would cost every submission a pass over the whole round
         rest = (
-            Application.objects.filter(round=record)
+            Application.objects.filter(
+                round=record, enterprise__uscc__in={d.applicant.uscc for d in documents}
+            )
             .exclude(pk__in=[a.pk for a in applications])
             .exclude(state="withdrawn")  # withdrawn: no longer an application of the round
             .select_related("enterprise", "round")
@@ -157,15 +172,21 @@ def applications_evaluate_batch(
     applications: Sequence[Application],
     acting_user: Any = None,
     judge_against_rest_of_round: bool = True,
+    documents: Sequence[fmt.Application] | None = None,
 ) -> list[StoredEvaluation]:
     """Evaluate several applications of one round as one batch (ONE_DIRECTION across them).
 
     With `judge_against_rest_of_round=False` the rest of the round is left out: the demo
-    evaluates each example folder on its own, as examples/README.md prescribes.
+    evaluates each example folder on its own, as examples/README.md prescribes. `documents`:
+    the applications' documents, when the caller holds them (`voucher demo --season`).
     """
     applications = list(applications)
     with transaction.atomic():
-        stored = _evaluate(applications, judge_against_rest_of_round=judge_against_rest_of_round)
+        stored = _evaluate(
+            applications,
+            judge_against_rest_of_round=judge_against_rest_of_round,
+            documents=documents,
+        )
         audit(
             actor=acting_user,
             action="applications_evaluate_batch",

@@ -7,11 +7,12 @@ loads the examples, evaluates them, prints the address and the logins and serves
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from voucher.demo.examples import (
     DEMO_APPLICANT,
@@ -21,6 +22,7 @@ from voucher.demo.examples import (
 )
 from voucher.demo.materials import demo_materials_attach
 from voucher.demo.platforms import demo_platforms
+from voucher.demo.season import season_build
 from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
 
 
@@ -35,14 +37,30 @@ class Command(BaseCommand):
             action="store_true",
             help="整个轮次作为一批评估（示例共用同一企业，多数会因“同一企业多个方向”不通过）",
         )
+        parser.add_argument(
+            "--season",
+            type=int,
+            metavar="N",
+            help="只生成一个申报季的数据：N 份申报（各方向、各状态）、30 名审核人员、"
+            "十分之一的企业有成员账号（负载基准用，见 voucher/demo/season.py）；不启动服务",
+        )
 
     def handle(
-        self, *args: Any, port: int, no_serve: bool, round_batch: bool, **options: Any
+        self,
+        *args: Any,
+        port: int,
+        no_serve: bool,
+        round_batch: bool,
+        season: int | None = None,
+        **options: Any,
     ) -> None:
         database = settings.DATABASES["default"]
         if database["ENGINE"].endswith("sqlite3"):
             settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
+        if season is not None:
+            self._season(season)
+            return
         result = demo_load(round_batch=round_batch)
         demo_applicant_ensure()  # the portal's login, its draft, the round open around today
 
@@ -79,4 +97,33 @@ class Command(BaseCommand):
             f"127.0.0.1:{port}",
             use_reloader=False,
             insecure_serving=True,
+        )
+
+    def _season(self, count: int) -> None:
+        if count < 20:
+            raise CommandError("--season: at least 20 applications (one in every state)")
+        started = time.perf_counter()
+        try:
+            result = season_build(
+                count,
+                say=lambda step: self.stdout.write(
+                    f"[{time.perf_counter() - started:5.0f} s] {step}"
+                ),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        seconds = time.perf_counter() - started
+        self.stdout.write(
+            f"申报季: {result.applications} 份申报，{result.contracts} 份合同，"
+            f"{result.enterprises} 家企业，{len(result.members)} 家有成员账号；"
+            f"审计日志 {result.audit_entries} 条；用时 {seconds:.0f} 秒"
+        )
+        self.stdout.write(f"  方向 (directions): {dict(sorted(result.directions.items()))}")
+        self.stdout.write(f"  状态 (states): {dict(result.states.most_common())}")
+        self.stdout.write(f"  结论 (outcomes): {dict(result.outcomes.most_common())}")
+        self.stdout.write(f"审核人员 (staff), 密码 {DEMO_PASSWORD}，TOTP 密钥 (base32):")
+        for username, role, secret in result.staff:
+            self.stdout.write(f"  {username:<10} {role:<14} {secret}")
+        self.stdout.write(
+            f"企业用户 (portal), 密码 {DEMO_PASSWORD}: {result.members[0]} … {result.members[-1]}"
         )
