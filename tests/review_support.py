@@ -175,3 +175,25 @@ def tick_materials(application, reviewer, *, attach: bool = True):
             acting_user=reviewer,
         )
     return application
+
+
+def consent_given(django_user_model, application, username: str = "d3-boss"):
+    """意愿确认 of a direction-3 application (voucher/portal/consent.py) by a new administrator
+    of its enterprise, with a payee account given: what an approval of direction 3 needs."""
+    from voucher.applications import payees
+    from voucher.applications.models import ADMIN, Membership
+    from voucher.portal.consent import d3_consent_give
+
+    user = django_user_model.objects.create_user(
+        f"t-{username}", password=PASSWORD, email=f"{username}@enterprise.example.cn"
+    )
+    Membership.objects.create(user=user, enterprise=application.enterprise, role=ADMIN)
+    payees.payee_enter(
+        enterprise=application.enterprise,
+        account_name=application.enterprise.name,
+        bank="中国银行",
+        branch="北京分行",
+        account_number="6216 6100 0000 1234 567",
+        acting_user=user,
+    )
+    return d3_consent_give(application=application, accept_commitments=True, acting_user=user)

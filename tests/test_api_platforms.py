@@ -920,7 +920,7 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     from voucher.platforms import selectors
     from voucher.review import actions as review
 
-    from .review_support import FAST_HASHERS, make_staff, verified_client
+    from .review_support import FAST_HASHERS, consent_given, make_staff, verified_client
 
     first = _submit(a, key="k-1").json()["id"]
     second = _submit(a, content=b"\xef\xbb\xbf" + FILE, key="k-2").json()["id"]
@@ -938,6 +938,7 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     settings.PASSWORD_HASHERS = FAST_HASHERS
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
     approver = make_staff(django_user_model, "approver", "bureau_approver")
+    consent_given(django_user_model, built)
     proposed = review.decision_propose(application=built, kind="approval", acting_user=reviewer)
     assert a.delete(f"/api/v1/consumption-batches/{second}").status_code == 200
     assert selectors.platform_data_changed(built)

@@ -73,7 +73,7 @@ def test_the_bureau_pays_the_demo_s_direction_3_application_through_the_same_wor
 
     from voucher.review import actions as review
 
-    from .review_support import make_staff
+    from .review_support import consent_given, make_staff
 
     done, _ = seeded
     reviewer = make_staff(django_user_model, "reviewer", "bureau_reviewer")
@@ -84,6 +84,7 @@ def test_the_bureau_pays_the_demo_s_direction_3_application_through_the_same_wor
         application = review.application_transition(
             application=application, transition=name, acting_user=reviewer
         )
+    consent_given(django_user_model, application)
     decision = review.decision_propose(
         application=application, kind="approval", acting_user=reviewer
     )

@@ -30,7 +30,7 @@ from django.db import transaction
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_import
 from voucher.applications.lifecycle import application_transition
-from voucher.applications.models import Application
+from voucher.applications.models import ADMIN, Application, Membership
 from voucher.applications.parameters import current_effective_round
 from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.core import bearer
@@ -47,6 +47,9 @@ from voucher.platforms.models import (
 from voucher.policy import format as fmt
 
 DEMO_PASSWORD = "voucher-demo"  # the same published demo password as voucher.demo.examples
+D3_ADMIN = (
+    "d3@example.cn"  # the demo's direction-3 enterprise's administrator: 意愿确认 in the portal
+)
 CENTRE_USER = "chushen"  # the demo's centre screener (voucher.demo.staff), TOTP like all staff
 # (platform code, name if the demo creates it, organisation USCC, token prefix, token secret)
 SUPPLIER = ("demo-supplier", "北京演示算力有限公司", generate.make_uscc(9_000_003))
@@ -303,6 +306,8 @@ def demo_platforms_ensure() -> DemoPlatforms:
         actions.d3_application_build(entry=entry, acting_user=centre)
         entry.refresh_from_db()
     out.d3_application = entry.application
+    if entry.application is not None:
+        _d3_admin_ensure(entry.application)
 
     # settlement data for a direction-2 applicant's contract
     application = Application.objects.filter(source_name=D2_SOURCE).first()
@@ -332,6 +337,18 @@ def demo_platforms_ensure() -> DemoPlatforms:
     return out
 
 
+def _d3_admin_ensure(application: Application) -> None:
+    """A login for the direction-3 enterprise's administrator, so that the walkthrough can give
+    its consent (意愿确认) and payee account in the portal: the demo does not give them itself."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=D3_ADMIN).first()
+    if user is None:
+        user = user_model.objects.create_user(D3_ADMIN, email=D3_ADMIN, password=DEMO_PASSWORD)
+    Membership.objects.get_or_create(
+        user=user, defaults={"enterprise": application.enterprise, "role": ADMIN}
+    )
+
+
 def demo_platforms(write: Callable[[str], Any], address: str) -> DemoPlatforms:
     """Seed, then print what the walkthrough needs (the hook of `voucher demo`)."""
     done = demo_platforms_ensure()
@@ -344,6 +361,10 @@ def demo_platforms(write: Callable[[str], Any], address: str) -> DemoPlatforms:
         write(
             f"  方向三申报 {done.d3_application.reference}: {address}review/"
             f"{done.d3_application.pk}/（消费批次 #{done.batch.pk if done.batch else '—'}）"
+        )
+        write(
+            f"  意愿确认 (the enterprise's consent): {address}portal/applications/"
+            f"{done.d3_application.pk}/consent/  登录 {D3_ADMIN} / {DEMO_PASSWORD}"
         )
     if done.settlement_application is not None:
         write(
