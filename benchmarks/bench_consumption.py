@@ -99,7 +99,7 @@ def _bare(path: Path) -> dict:
     return {"seconds": seconds, "rows": sum(r[-1] for r in rows), "groups": len(rows)}
 
 
-def run_ours(path: Path, enterprises: int, batches: int = 2) -> dict:
+def run_ours(path: Path, enterprises: int, batches: int = 2, start: bool = True) -> dict:
     """The worker's path, as a platform waits for it: `batch_process` on an uploaded batch
     (claim under a lease, read and aggregate the file, store the aggregates, the summary and
     the audit entry in one transaction), in a worker process started as `voucher platforms
@@ -114,7 +114,10 @@ def run_ours(path: Path, enterprises: int, batches: int = 2) -> dict:
     The benchmark file holds 10,000 enterprises; a real batch is one enterprise's, with that
     enterprise's contracts. So that the worker reads the whole file as a batch (and not as
     9,999 enterprises' rows under unknown contracts), it is given the plan's 10,000 contracts
-    (`batch_contract_terms`, the one thing replaced)."""
+    (`batch_contract_terms`, the one thing replaced).
+
+    `start=False` (`--no-start`) leaves out `batch_worker_start`, as the worker did before it
+    (every batch opened a DuckDB database of its own, the first also imported the engine)."""
     from benchmarks.support import fresh_sqlite
 
     fresh_sqlite("bench-consumption-")
@@ -148,7 +151,8 @@ def run_ours(path: Path, enterprises: int, batches: int = 2) -> dict:
 
     first = upload(0)
     started = time.perf_counter()
-    actions.batch_worker_start()
+    if start:
+        actions.batch_worker_start()
     start_seconds = time.perf_counter() - started
     done = process(first)
     cold = time.perf_counter() - started
@@ -208,11 +212,11 @@ def _warm(path: Path) -> None:
             pass
 
 
-def _child(contender: str, path: Path, enterprises: int, batches: int) -> dict:
+def _child(contender: str, path: Path, enterprises: int, batches: int, no_start: bool) -> dict:
     """Run one contender in a fresh interpreter; its own peak RSS comes from wait4."""
     command = _this_module(
         "--child", contender, "--file", path, "--enterprises", enterprises, "--batches", batches
-    )
+    ) + (["--no-start"] if no_start else [])
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
@@ -274,13 +278,20 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds of runs; each contender's fastest counts"
     )
+    parser.add_argument(
+        "--no-start",
+        action="store_true",
+        help="the worker as before: no start-up, a DuckDB database per batch",
+    )
     parser.add_argument("--child")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path)
     args = parser.parse_args()
     if args.child:
         if args.child == "ours":
-            print(json.dumps(run_ours(args.file, args.enterprises, args.batches)))
+            print(
+                json.dumps(run_ours(args.file, args.enterprises, args.batches, not args.no_start))
+            )
         else:
             print(json.dumps(CONTENDERS[args.child](args.file, args.enterprises)))
         return
@@ -301,7 +312,7 @@ def main() -> None:
         for _ in range(args.repeat):  # in rounds, so that a slow spell hits every contender
             for contender, done in runs.items():
                 _warm(path)
-                result = _child(contender, path, args.enterprises, args.batches)
+                result = _child(contender, path, args.enterprises, args.batches, args.no_start)
                 if "error" in result:
                     print(
                         f"{kind:8} {contender:8} {result['error']}  "
