@@ -668,6 +668,21 @@ def ingest_file(
     )
 
 
+def prepare() -> None:
+    """Pay the engine's fixed costs now, once per process: the worker calls this when it starts
+    (`duck_ingest.prepare`: imports, and one DuckDB database for all its batches)."""
+    from voucher.platforms import duck_ingest
+
+    duck_ingest.prepare()
+
+
+def release() -> None:
+    """Let go of what `prepare` holds (a worker that stops)."""
+    from voucher.platforms import duck_ingest
+
+    duck_ingest.release()
+
+
 # --- delivery lines and traceability ------------------------------------------------------------
 
 

@@ -755,8 +755,140 @@ class _Feed(threading.Thread):
                 os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
+def _connect(spill: str) -> Any:
+    """A new in-memory DuckDB database with the ingest's memory limit, threads and spill
+    directory."""
+    import duckdb
+
+    return duckdb.connect(
+        config={
+            "threads": THREADS,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,
+            # DuckDB cannot estimate a file's rows (it guesses a few dozen), so it would
+            # build the contract join's hash table from the rows and probe it with the
+            # contracts: 20 million rows held and spilled to disk. Each join here is
+            # written with its small side on the right, the build side without this
+            # rewrite. (In the configuration, so that the parts' cursors have it too.)
+            "disabled_optimizers": "build_side_probe_side",
+            # hand freed memory back after each task beyond 16 MB held (default 128 MB):
+            # with 2.48 million groups the process peaked 60 MiB lower, at the same speed
+            "allocator_flush_threshold": ALLOCATOR_FLUSH,
+        }
+    )
+
+
+# The tables a session makes in its database (dropped when it ends, in the worker's database).
+_SESSION_TABLES = ("contracts", *(f"part_{index}" for index in range(MAX_PARTS)))
+
+
+class _Engine:
+    """The worker's DuckDB database, opened once when the worker starts (`prepare`) and used by
+    one session at a time, each through a connection of its own (`cursor`: its registered
+    Arrow tables go with it), instead of a database per batch.
+
+    Why: a batch paid for a new database (0.1-0.3 s on the loaded two-core machine), and the
+    first batch of a worker also for importing DuckDB and pyarrow (2-3 s): at 2 million rows
+    that is much of what bare DuckDB takes for the whole file (docs/performance.md). The
+    database's spill directory lives as long as it does (DuckDB cannot switch it once used),
+    held like any scratch item (a killed worker's is swept); the named pipes of a CSV file's
+    parts stay in the session's own directory. A session that finds the database taken (two
+    ingests at once in one process) opens one of its own, as before."""
+
+    def __init__(self) -> None:
+        self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
+        self._held = scratch.hold(self.spill)
+        self._lock = threading.Lock()
+        self.database: Any = None
+        self.sessions = 0  # sessions served (the tests look)
+        try:
+            self.database = _connect(self.spill)
+            # the first statements of a database load what DuckDB loads lazily
+            self.database.execute("SELECT 1").fetchall()
+        except BaseException:
+            self.close()
+            raise
+
+    def take(self) -> bool:
+        """Whether the caller now holds the database (until `give_back`)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        if self.database is None:  # closed after a failure: open a new one
+            try:
+                self.database = _connect(self.spill)
+            except BaseException:
+                self._lock.release()
+                return False
+        return True
+
+    def session_connection(self) -> Any:
+        connection = self.database.cursor()
+        self._drop_tables(connection)  # a session before that could not
+        return connection
+
+    def give_back(self, connection: Any, failed: bool) -> None:
+        try:
+            if not failed:
+                try:
+                    self._drop_tables(connection)
+                    connection.execute(f"SET memory_limit = {_literal(MEMORY_LIMIT)}")
+                except Exception:  # a database we cannot tidy is not reused
+                    failed = True
+            with contextlib.suppress(Exception):
+                connection.close()
+            if failed:
+                self._close_database()
+            self.sessions += 1
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _drop_tables(connection: Any) -> None:
+        for table in _SESSION_TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _close_database(self) -> None:
+        if self.database is not None:
+            with contextlib.suppress(Exception):
+                self.database.close()
+            self.database = None
+
+    def close(self) -> None:
+        self._close_database()
+        shutil.rmtree(self.spill, ignore_errors=True)
+        scratch.release(self._held)
+
+
+_ENGINE: _Engine | None = None
+
+
+def prepare() -> None:
+    """What a worker pays once, when it starts, rather than on every batch (or its first):
+    DuckDB and pyarrow imported, and the DuckDB database every later ingest of this process
+    uses (`_Engine`). Idempotent."""
+    global _ENGINE
+    if _ENGINE is None:
+        import atexit
+
+        import duckdb  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        _ENGINE = _Engine()
+        atexit.register(release)  # its spill directory goes with a worker that stops
+
+
+def release() -> None:
+    """Close the database `prepare` opened (a worker that stops; the tests)."""
+    global _ENGINE
+    engine, _ENGINE = _ENGINE, None
+    if engine is not None:
+        engine.close()
+
+
 class _Session:
-    """A DuckDB connection with its memory limit, threads and spill directory, for one file."""
+    """A DuckDB connection with its memory limit, threads and spill directory, for one file:
+    the worker's database (`prepare`) when there is one, else a database of its own."""
 
     def __init__(
         self,
@@ -781,6 +913,7 @@ class _Session:
         self.spill = tempfile.mkdtemp(prefix=scratch.prefix("ingest"))
         self._spill_held = scratch.hold(self.spill)  # until close: the sweep leaves it alone
         self.connection: Any = None
+        self.engine: _Engine | None = None
         try:
             self._connect(window, contracts)
         except BaseException:  # the spill directory is held: let go of it, or nobody will
@@ -788,25 +921,12 @@ class _Session:
             raise
 
     def _connect(self, window: tuple[date, date], contracts: core.ContractTerms | None) -> None:
-        import duckdb
-
-        self.connection = duckdb.connect(
-            config={
-                "threads": THREADS,
-                "memory_limit": MEMORY_LIMIT,
-                "temp_directory": self.spill,
-                "preserve_insertion_order": True,
-                # DuckDB cannot estimate a file's rows (it guesses a few dozen), so it would
-                # build the contract join's hash table from the rows and probe it with the
-                # contracts: 20 million rows held and spilled to disk. Each join here is
-                # written with its small side on the right, the build side without this
-                # rewrite. (In the configuration, so that the parts' cursors have it too.)
-                "disabled_optimizers": "build_side_probe_side",
-                # hand freed memory back after each task beyond 16 MB held (default 128 MB):
-                # with 2.48 million groups the process peaked 60 MiB lower, at the same speed
-                "allocator_flush_threshold": ALLOCATOR_FLUSH,
-            }
-        )
+        engine = _ENGINE
+        if engine is not None and engine.take():
+            self.engine = engine  # the worker's database, opened once (`prepare`)
+            self.connection = engine.session_connection()
+        else:  # a database of its own, closed with the session (as before `prepare`)
+            self.connection = _connect(self.spill)
         self.parameters: dict[str, Any] = {}
         self.ids_unique = False
         # contract number -> (uscc, contract id), in key order: the groups come out ordered by
@@ -829,9 +949,17 @@ class _Session:
             assert period is not None
             self.parameters.update(lo=period.start, hi=period.end)
 
-    def close(self) -> None:
-        if self.connection is not None:
+    def close(self, failed: bool = False) -> None:
+        """Close the connection, remove the session's scratch; with the worker's database,
+        drop what the session made there and hand the database back (`failed`: after an
+        error, which may have left DuckDB in a state nobody should build on, the database is
+        closed and the next session opens a new one)."""
+        if self.engine is not None:
+            engine, self.engine = self.engine, None
+            engine.give_back(self.connection, failed)
+        elif self.connection is not None:
             self.connection.close()
+        self.connection = None
         shutil.rmtree(self.spill, ignore_errors=True)
         scratch.release(self._spill_held)
 
@@ -1060,8 +1188,13 @@ def _ingest(
         if len(rows) or bad is not None:
             for batch in session.cells(rows, bad):
                 _add_slow_rows(result, batch, periods, max_errors)
-    finally:
+    except core.BatchRefused:  # the file's fault (DuckDB's refusal too): the database is sound
         session.close()
+        raise
+    except BaseException:
+        session.close(failed=True)
+        raise
+    session.close()
     # the rows came in file order (`cells`); a row's own errors keep theirs
     result.errors.sort(key=lambda error: error.row)
     return result, records

@@ -15,6 +15,8 @@ from voucher.platforms.actions.batches import (
     batch_process,
     batch_submit,
     batch_withdraw,
+    batch_worker_start,
+    batch_worker_stop,
 )
 from voucher.platforms.actions.build import d3_application_build
 from voucher.platforms.actions.common import (
@@ -69,6 +71,8 @@ __all__ = [
     "batch_storage",
     "batch_submit",
     "batch_withdraw",
+    "batch_worker_start",
+    "batch_worker_stop",
     "contract_add_evidence",
     "contract_submit",
     "contract_terms_submit",

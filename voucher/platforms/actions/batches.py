@@ -396,6 +396,17 @@ def _sqlite_page_cache(cursor: Any) -> Iterator[None]:
         cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
+def batch_worker_start() -> None:
+    """What a worker does once when it starts, so that no batch pays it: the ingest engine's
+    imports and its DuckDB database (`consumption.prepare`, docs/workers.md)."""
+    consumption.prepare()
+
+
+def batch_worker_stop() -> None:
+    """A worker that stops closes the ingest's database and removes its spill directory."""
+    consumption.release()
+
+
 def batch_process(
     *, batch_id: int | None = None, before_store: Callable[[], None] | None = None
 ) -> ConsumptionBatch | None:

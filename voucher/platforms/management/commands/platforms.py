@@ -78,12 +78,17 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             self.stdout.write(f"{found.code}\t{found.name}\t{found.uscc}")
         elif what == "worker":
+            # fixed costs once, before the first batch (imports, the ingest's DuckDB database)
+            actions.batch_worker_start()
             self.stdout.write(
                 f"worker {lease.worker_name()}: lease {lease.lease_duration().total_seconds():g} s, "
                 f"heartbeat every {lease.heartbeat_interval():g} s"
             )
-            with Beating(PLATFORMS_WORKER, every=options["beat"]):
-                self._work(once=options["once"], sleep=options["sleep"])
+            try:
+                with Beating(PLATFORMS_WORKER, every=options["beat"]):
+                    self._work(once=options["once"], sleep=options["sleep"])
+            finally:
+                actions.batch_worker_stop()
 
     def _work(self, *, once: bool, sleep: float) -> None:
         while True:
