@@ -75,9 +75,13 @@ def function_level_imports(source: str) -> list[str]:
 # Where a decision record says why an import waits for its function.
 EXCEPTIONS = {
     # the ingest engine loads pyarrow, which the web processes never need (decision 0013)
-    "platforms/consumption.py": ["ingest_file: from voucher.platforms"],
+    "platforms/consumption.py": [
+        "ingest_file: from voucher.platforms",
+        "prepare: from voucher.platforms",  # the worker opens its DuckDB database (decision 0022)
+        "release: from voucher.platforms",
+    ],
     # `voucher evaluate` starts without Django: the engine's CLI is imported only for it
-    "__main__.py": ["main: from voucher.policy"],
+    "__main__.py": ["_evaluate: from voucher.policy"],
 }
 
 

@@ -261,8 +261,8 @@ def test_the_contract_page_shows_the_period_the_rates_and_what_is_left_out(clien
     counted = pro_rate(Decimal("2592000.00"), days_in, 30)
     excluded = Decimal("2592000.00") - counted
     assert 'id="claim-terms"' in page
-    assert f"¥{format_yuan_grouped(counted)}" in page
-    assert f"¥{format_yuan_grouped(excluded)}" in page
+    assert f"{format_yuan_grouped(counted)} 元" in page  # money as applicants read it
+    assert f"{format_yuan_grouped(excluded)} 元" in page
     assert "补贴期外交付" in page
     assert "line-amount-warning" not in page  # 216000 × 12.00 = 2,592,000.00
 

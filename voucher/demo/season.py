@@ -61,6 +61,7 @@ from voucher.applications.interchange import (
 from voucher.applications.models.membership import ADMIN, MEMBER
 from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.applications.uploads import upload_store
+from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.demo.examples import DEMO_PASSWORD
 from voucher.demo.staff import demo_key, demo_secret
@@ -368,7 +369,7 @@ def _staff_by_role() -> dict[str, list[Any]]:
 def _round_open() -> m.PolicyRoundRecord:
     rounds.rounds_sync()
     record = m.PolicyRoundRecord.objects.get(code=SEASON_ROUND)
-    today = timezone.localdate()
+    today = clock.today()
     if not (record.opens_on and record.closes_on and record.opens_on <= today <= record.closes_on):
         record.opens_on = today - timedelta(days=14)
         record.closes_on = today + timedelta(days=30)
@@ -416,7 +417,7 @@ def season_build(
     result = SeasonResult()
     password_hash = make_password(DEMO_PASSWORD)  # once: Argon2 per user would take minutes
     record = _round_open()
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         result.staff = season_staff_ensure(password_hash)
     staff = _staff_by_role()
@@ -627,7 +628,7 @@ def _lifecycle_records(
     record: m.PolicyRoundRecord,
     result: SeasonResult,
 ) -> None:
-    today = timezone.localdate()
+    today = clock.today()
     entries = 0
 
     def write(actor: Any, action: str, obj: Any, data: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ from voucher.policy.money import MoneyError, format_yuan, parse_yuan
 from voucher.review.actions.decisions import confirmed_decision
 from voucher.review.actions.official_lists import read_table
 from voucher.review.actions.payments import payment_record
+from voucher.review.exports import workbook_bytes
 
 PURPOSE = "北京市算力券补贴"
 BATCH_HEADERS = (
@@ -148,7 +149,6 @@ def batch_csv(batch: PaymentBatch) -> bytes:
 
 
 def batch_xlsx(batch: PaymentBatch) -> bytes:
-    from voucher.review.exports import workbook_bytes
 
     rows = batch_rows(batch)
     rows.append(["合计", len(rows), "", "", "", "", "", format_yuan(batch.total), ""])
