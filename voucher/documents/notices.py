@@ -8,6 +8,7 @@ from django.utils import timezone
 from voucher.applications.models import CONFIRMED, Application, Decision
 from voucher.core import clock
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf
+from voucher.documents.signing import sign_pdf
 
 
 def confirmed_decision_of(application: Application) -> Decision | None:
@@ -27,17 +28,19 @@ def notice_reasons(decision: Decision) -> list[NoticeReason]:
 
 
 def decision_notice(application: Application) -> bytes | None:
-    """The notice as a PDF, or None while no decision is confirmed."""
+    """The notice as a PDF signed by the bureau's key (voucher/documents/signing.py), or None
+    while no decision is confirmed."""
     decision = confirmed_decision_of(application)
     if decision is None:
         return None
     issued = (
         timezone.localtime(decision.confirmed_at).date() if decision.confirmed_at else clock.today()
     )
-    return decision_notice_pdf(
+    pdf = decision_notice_pdf(
         application,
         "approval" if decision.kind == "approval" else "rejection",
         decision.amount if decision.kind == "approval" else None,
         notice_reasons(decision),
         issued_on=issued,
     )
+    return sign_pdf(pdf, reason=f"审核结果通知书 {application.reference}")
