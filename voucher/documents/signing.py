@@ -36,6 +36,7 @@ class SignatureReport:
 
     field: str
     signer: str  # the subject of the signing certificate, or "" when it could not be read
+    signer_name: str  # its common name (or the whole subject when it has none)
     signed_at: dt.datetime | None
     intact: bool  # the signed bytes are unchanged since signing
     covers_whole_file: bool  # nothing was appended after this signature
@@ -227,6 +228,13 @@ def _subject(cert: Any) -> str:
         return ""
 
 
+def _common_name(cert: Any) -> str:
+    try:
+        return str(cert.subject.native.get("common_name") or "") or _subject(cert)
+    except Exception:
+        return ""
+
+
 def verify_pdf(pdf: bytes, roots: list[Any] | None = None) -> list[SignatureReport]:
     """Each signature of the PDF, checked: intact, covering the file, chaining to a trust root.
     Raises ValueError when the file cannot be read as a PDF at all."""
@@ -258,6 +266,7 @@ def verify_pdf(pdf: bytes, roots: list[Any] | None = None) -> list[SignatureRepo
                 SignatureReport(
                     field=name,
                     signer=_subject(cert) if cert is not None else "",
+                    signer_name=_common_name(cert) if cert is not None else "",
                     signed_at=None,
                     intact=False,
                     covers_whole_file=False,
@@ -270,6 +279,7 @@ def verify_pdf(pdf: bytes, roots: list[Any] | None = None) -> list[SignatureRepo
             SignatureReport(
                 field=name,
                 signer=_subject(status.signing_cert),
+                signer_name=_common_name(status.signing_cert),
                 signed_at=status.signer_reported_dt,
                 intact=bool(status.intact and status.valid),
                 covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
@@ -277,3 +287,51 @@ def verify_pdf(pdf: bytes, roots: list[Any] | None = None) -> list[SignatureRepo
             )
         )
     return reports
+
+
+# --- the signatures of an uploaded material ---------------------------------------------------
+
+SIGNED = "signed"
+UNSIGNED = "unsigned"
+UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialSignatures:
+    """What the review page shows of an uploaded PDF's signatures."""
+
+    state: str  # SIGNED, UNSIGNED or UNREADABLE
+    signatures: tuple[SignatureReport, ...] = ()
+
+
+def _roots_fingerprint(roots: list[Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"".join(r.dump() for r in roots)).hexdigest()[:16]
+
+
+def material_signatures(sha256: str, load: Any) -> MaterialSignatures:
+    """The signatures of the uploaded PDF with this SHA-256, read once and kept in the cache (the
+    bytes of an upload never change under its hash); `load()` gives the bytes, None when gone.
+    A damaged file or signature never raises: it is UNREADABLE."""
+    from django.core.cache import cache
+
+    try:
+        roots = trust_roots()
+    except Exception:  # an unreadable trust-root file: signatures are still shown, untrusted
+        roots = []
+    key = f"pdf-signatures:v1:{sha256}:{_roots_fingerprint(roots)}"
+    cached = cache.get(key)
+    if isinstance(cached, MaterialSignatures):
+        return cached
+    content = load()
+    if content is None:
+        return MaterialSignatures(UNREADABLE)
+    try:
+        reports = verify_pdf(content, roots)
+    except Exception:  # ValueError for a damaged PDF; anything else pyHanko may raise
+        seen = MaterialSignatures(UNREADABLE)
+    else:
+        seen = MaterialSignatures(SIGNED if reports else UNSIGNED, tuple(reports))
+    cache.set(key, seen, timeout=None)
+    return seen
