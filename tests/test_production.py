@@ -125,7 +125,9 @@ def test_production_may_issue_unsigned_documents_when_told_so(tmp_path):
     half = _load_settings(tmp_path, VOUCHER_SIGNING_CERT_FILE="<unset>")
     assert "VOUCHER_SIGNING_KEY_FILE and VOUCHER_SIGNING_CERT_FILE are set together" in half.stderr
     missing = _load_settings(tmp_path, VOUCHER_SIGNING_KEY_FILE=str(tmp_path / "nope.pem"))
-    assert "VOUCHER_SIGNING_KEY_FILE: " in missing.stderr and "not a readable file" in missing.stderr
+    assert (
+        "VOUCHER_SIGNING_KEY_FILE: " in missing.stderr and "not a readable file" in missing.stderr
+    )
 
 
 def test_a_development_machine_says_so(tmp_path):

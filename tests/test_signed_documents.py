@@ -79,9 +79,7 @@ def test_the_verify_command_exits_non_zero_on_a_changed_file(tmp_path, settings)
     run = [sys.executable, "-m", "voucher", "documents", "verify"]
     ok = subprocess.run([*run, str(good)], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    changed = subprocess.run(
-        [*run, str(bad)], env=env, capture_output=True, text=True, timeout=120
-    )
+    changed = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, timeout=120)
     assert changed.returncode == 1
     assert "the file was changed after it was signed" in changed.stdout
     assert "not verified" in changed.stderr
@@ -144,8 +142,9 @@ def test_the_submission_receipt_is_a_signed_pdf(client, settings, tmp_path):
     (report,) = signing.verify_pdf(response.content)
     assert report.ok and report.covers_whole_file
     assert signing.SELF_SIGNED_NAME in report.signer
-    import pdfplumber
     from io import BytesIO
+
+    import pdfplumber
 
     with pdfplumber.open(BytesIO(response.content)) as doc:
         text = "".join(page.extract_text() or "" for page in doc.pages)

@@ -419,7 +419,11 @@ if bool(VOUCHER_SIGNING_KEY_FILE) != bool(VOUCHER_SIGNING_CERT_FILE):
     raise ImproperlyConfigured(
         "VOUCHER_SIGNING_KEY_FILE and VOUCHER_SIGNING_CERT_FILE are set together or not at all"
     )
-for _name in ("VOUCHER_SIGNING_KEY_FILE", "VOUCHER_SIGNING_CERT_FILE", "VOUCHER_SIGNING_TRUST_ROOTS"):
+for _name in (
+    "VOUCHER_SIGNING_KEY_FILE",
+    "VOUCHER_SIGNING_CERT_FILE",
+    "VOUCHER_SIGNING_TRUST_ROOTS",
+):
     _value = globals()[_name]
     if _value and not Path(_value).is_file():
         raise ImproperlyConfigured(f"{_name}: {_value} is not a readable file")

@@ -10,6 +10,7 @@ start without them while VOUCHER_SIGN_DOCUMENTS is on (voucher/settings.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -134,7 +135,7 @@ def _key_and_cert_files() -> tuple[Path, Path]:
 
 @lru_cache(maxsize=4)
 def _load(key_path: str, cert_path: str, passphrase: str, mtimes: tuple[float, float]) -> Any:
-    from asn1crypto import keys as asn1_keys
+    from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -145,7 +146,9 @@ def _load(key_path: str, cert_path: str, passphrase: str, mtimes: tuple[float, f
         Path(key_path).read_bytes(), password=passphrase.encode() if passphrase else None
     )
     certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
-    as_asn1 = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs]
+    as_asn1 = [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs
+    ]
     key_info = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(
             serialization.Encoding.DER,
@@ -258,10 +261,8 @@ def verify_pdf(pdf: bytes, roots: list[Any] | None = None) -> list[SignatureRepo
             status = validate_pdf_signature(sig, signer_validation_context=context)
         except Exception as error:  # a damaged signature: pyHanko raises several kinds
             cert = None
-            try:
+            with contextlib.suppress(Exception):
                 cert = sig.signer_cert
-            except Exception:
-                pass
             reports.append(
                 SignatureReport(
                     field=name,

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications import permissions as p
-from voucher.applications.uploads import upload_content
 from voucher.applications.models import (
     CHECK_OK,
     CHECK_WRONG,
@@ -24,6 +23,7 @@ from voucher.applications.models import (
     MaterialCheck,
     MaterialFile,
 )
+from voucher.applications.uploads import upload_content
 from voucher.documents.preview import previewable
 from voucher.documents.signing import MaterialSignatures, material_signatures
 from voucher.review.checklist import (

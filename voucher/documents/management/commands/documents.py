@@ -114,6 +114,4 @@ class Command(BaseCommand):
                 if not ok:
                     failed.append(name)
         if failed:
-            raise CommandError(
-                "not verified: " + ", ".join(dict.fromkeys(failed)), returncode=1
-            )
+            raise CommandError("not verified: " + ", ".join(dict.fromkeys(failed)), returncode=1)
