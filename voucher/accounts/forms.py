@@ -8,8 +8,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
-from voucher.policy.uscc import expected_check_character, has_valid_check_character
 from voucher.core.fields import LineField
+from voucher.policy.uscc import expected_check_character, has_valid_check_character
 
 
 class SignUpForm(forms.Form):
