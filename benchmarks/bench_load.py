@@ -82,12 +82,19 @@ def _env(database_url: str, data_dir: Path, *, dev: bool) -> dict[str, str]:
     if not key_file.exists():
         key_file.write_text(f"{secrets.token_urlsafe(50)}\n{secrets.token_hex(32)}\n")
     secret_key, audit_key = key_file.read_text().split()
+    signing_pem = data_dir / "bench-signing.pem"
+    if not signing_pem.exists():
+        from voucher.documents.signing import make_self_signed
+
+        make_self_signed(signing_pem, "benchmark")
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
         VOUCHER_DATA_DIR=str(data_dir),
         SECRET_KEY=secret_key,
         VOUCHER_AUDIT_KEY=audit_key,  # the same key for the season and the server
+        VOUCHER_SIGNING_KEY_FILE=str(signing_pem),  # signed documents (docs/operations.md)
+        VOUCHER_SIGNING_CERT_FILE=str(signing_pem),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",

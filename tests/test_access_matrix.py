@@ -261,6 +261,7 @@ RULES: dict[str, Rule] = {
             "supplement",
             "status",
             "notice",
+            "receipt",
             "consent",
             "follow_up",
         ]

@@ -51,12 +51,15 @@ def site(transactional_db, live_server, settings, tmp_path):
     ReviewCase.objects.create(
         application=application, assignee=get_user_model().objects.get(username="shenhe")
     )
-    contract = attach_material(
-        application,
-        "contract",
-        HTML(string=CONTRACT_HTML).write_pdf(),
-        "算力服务合同（盖章版）.pdf",
-    )
+    from voucher.documents import signing
+
+    # the contract carries the enterprise's electronic signature (issue 21 item 5)
+    enterprise_pem = tmp_path / "enterprise.pem"
+    signing.make_self_signed(enterprise_pem, "北京测试智能科技有限公司")
+    settings.VOUCHER_SIGNING_KEY_FILE = settings.VOUCHER_SIGNING_CERT_FILE = str(enterprise_pem)
+    signed = signing.sign_pdf(HTML(string=CONTRACT_HTML).write_pdf(), field_name="Enterprise")
+    settings.VOUCHER_SIGNING_KEY_FILE = settings.VOUCHER_SIGNING_CERT_FILE = ""
+    contract = attach_material(application, "contract", signed, "算力服务合同（盖章版）.pdf")
     for material in (
         "demand_qualification",
         "supply_qualification",
@@ -102,6 +105,9 @@ def test_a_reviewer_checks_the_materials_and_asks_for_a_supplement(browser, site
     assert "算力服务合同（盖章版）.pdf" in contract.inner_text()
     assert "未发现密级标志" in contract.inner_text()
     assert "application/pdf" in contract.inner_text()
+    signatures = contract.locator(f"#file-{site['contract']} .file-signatures").inner_text()
+    assert "北京测试智能科技有限公司" in signatures and "签名后未改动" in signatures
+    assert "未签名" in page.locator("#m-commitment_letter .file-signatures").inner_text()
     contract.scroll_into_view_if_needed()
     contract.screenshot(path=str(SHOTS / "materials-1-screen-contract.png"))
 

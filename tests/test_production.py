@@ -19,6 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from voucher.core.heartbeat import PLATFORMS_WORKER, WorkerHeartbeat, beat
+from voucher.documents.signing import make_self_signed
 
 from .conftest import ROOT
 
@@ -34,6 +35,9 @@ PRODUCTION_SETTINGS = (
 
 
 def _production_env(tmp_path, **overrides: str) -> dict[str, str]:
+    signing_pem = tmp_path / "signing.pem"  # key and certificate in one file
+    if not signing_pem.exists():
+        make_self_signed(signing_pem, "production test")
     env = {
         k: v
         for k, v in os.environ.items()
@@ -46,6 +50,8 @@ def _production_env(tmp_path, **overrides: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         SECRET_KEY=GOOD_KEY,
         VOUCHER_AUDIT_KEY="audit-" + GOOD_KEY,  # docs/audit.md: production needs one too
+        VOUCHER_SIGNING_KEY_FILE=str(signing_pem),  # and a signing key (signed documents)
+        VOUCHER_SIGNING_CERT_FILE=str(signing_pem),
         ALLOWED_HOSTS="voucher.example.cn",
     )
     env.update(overrides)
@@ -76,8 +82,21 @@ def _load_settings(tmp_path, **overrides: str) -> subprocess.CompletedProcess[st
         ("SECRET_KEY", {"SECRET_KEY": "django-insecure-" + "x1y2z3" * 10}),  # startproject's
         ("SECRET_KEY", {"SECRET_KEY": "short-but-secret"}),
         ("VOUCHER_PUBLIC_DEMO", {"VOUCHER_PUBLIC_DEMO": "1"}),
+        (
+            "VOUCHER_SIGNING_KEY_FILE",
+            {"VOUCHER_SIGNING_KEY_FILE": "<unset>", "VOUCHER_SIGNING_CERT_FILE": "<unset>"},
+        ),
     ],
-    ids=["debug", "no-key", "empty-key", "built-in-key", "insecure-key", "short-key", "demo"],
+    ids=[
+        "debug",
+        "no-key",
+        "empty-key",
+        "built-in-key",
+        "insecure-key",
+        "short-key",
+        "demo",
+        "no-signing-key",
+    ],
 )
 def test_production_settings_refuse_to_start_when_unsafe(tmp_path, variable, overrides):
     result = _load_settings(tmp_path, **overrides)
@@ -96,6 +115,19 @@ def test_production_is_the_default_and_secure(tmp_path):
     assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
     assert values["SESSION_COOKIE_SECURE"] is True
     assert values["CSRF_COOKIE_SECURE"] is True
+
+
+def test_production_may_issue_unsigned_documents_when_told_so(tmp_path):
+    """Signed documents (docs/decisions/00xx-signed-documents.md): on unless switched off."""
+    unset = {"VOUCHER_SIGNING_KEY_FILE": "<unset>", "VOUCHER_SIGNING_CERT_FILE": "<unset>"}
+    result = _load_settings(tmp_path, VOUCHER_SIGN_DOCUMENTS="0", **unset)
+    assert result.returncode == 0, result.stderr
+    half = _load_settings(tmp_path, VOUCHER_SIGNING_CERT_FILE="<unset>")
+    assert "VOUCHER_SIGNING_KEY_FILE and VOUCHER_SIGNING_CERT_FILE are set together" in half.stderr
+    missing = _load_settings(tmp_path, VOUCHER_SIGNING_KEY_FILE=str(tmp_path / "nope.pem"))
+    assert (
+        "VOUCHER_SIGNING_KEY_FILE: " in missing.stderr and "not a readable file" in missing.stderr
+    )
 
 
 def test_a_development_machine_says_so(tmp_path):

@@ -16,6 +16,8 @@ VOUCHER_AUDIT_KEY / VOUCHER_AUDIT_KEY_FILE, VOUCHER_AUDIT_CHECKPOINT_DIR, VOUCHE
                the audit log (docs/audit.md)
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD(_FILE), EMAIL_USE_TLS / _SSL,
 EMAIL_TIMEOUT, DEFAULT_FROM_EMAIL, SERVER_EMAIL  the SMTP relay
+VOUCHER_SIGN_DOCUMENTS, VOUCHER_SIGNING_KEY_FILE, VOUCHER_SIGNING_CERT_FILE,
+VOUCHER_SIGNING_KEY_PASSPHRASE, VOUCHER_SIGNING_TRUST_ROOTS  signed documents
 """
 
 from __future__ import annotations
@@ -400,6 +402,38 @@ VOUCHER_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("VOUCHER_AUDIT_CHECKPOINT_EV
 # Writers append to one of this many chains, each with its own head row, so that they do not
 # queue on one row (docs/decisions/0017-audit-partitions.md). Changing it later is safe.
 VOUCHER_AUDIT_PARTITIONS = int(os.environ.get("VOUCHER_AUDIT_PARTITIONS", "16"))
+
+# Signed documents (docs/decisions/00xx-signed-documents.md): the decision notice and the
+# submission receipt are PAdES-signed PDFs. VOUCHER_SIGNING_KEY_FILE / VOUCHER_SIGNING_CERT_FILE
+# (PEM; the certificate file may carry the chain after the signer's certificate), an optional
+# VOUCHER_SIGNING_KEY_PASSPHRASE, and VOUCHER_SIGNING_TRUST_ROOTS (PEM; default: the root of the
+# signing certificate file) for `voucher documents verify` and the review page. Signing is on
+# unless VOUCHER_SIGN_DOCUMENTS=0; production refuses to start while it is on without a key; a
+# development machine without one makes its own certificate once in VOUCHER_DATA_DIR/signing/.
+VOUCHER_SIGN_DOCUMENTS = _env_bool("VOUCHER_SIGN_DOCUMENTS", True)
+VOUCHER_SIGNING_KEY_FILE = os.environ.get("VOUCHER_SIGNING_KEY_FILE", "")
+VOUCHER_SIGNING_CERT_FILE = os.environ.get("VOUCHER_SIGNING_CERT_FILE", "")
+VOUCHER_SIGNING_KEY_PASSPHRASE = os.environ.get("VOUCHER_SIGNING_KEY_PASSPHRASE", "")
+VOUCHER_SIGNING_TRUST_ROOTS = os.environ.get("VOUCHER_SIGNING_TRUST_ROOTS", "")
+if bool(VOUCHER_SIGNING_KEY_FILE) != bool(VOUCHER_SIGNING_CERT_FILE):
+    raise ImproperlyConfigured(
+        "VOUCHER_SIGNING_KEY_FILE and VOUCHER_SIGNING_CERT_FILE are set together or not at all"
+    )
+for _name in (
+    "VOUCHER_SIGNING_KEY_FILE",
+    "VOUCHER_SIGNING_CERT_FILE",
+    "VOUCHER_SIGNING_TRUST_ROOTS",
+):
+    _value = globals()[_name]
+    if _value and not Path(_value).is_file():
+        raise ImproperlyConfigured(f"{_name}: {_value} is not a readable file")
+if VOUCHER_SIGN_DOCUMENTS and not VOUCHER_SIGNING_KEY_FILE and not VOUCHER_DEV:
+    raise _production_refusal(
+        "VOUCHER_SIGNING_KEY_FILE",
+        "is not set while VOUCHER_SIGN_DOCUMENTS is on; the decision notice and the receipt are "
+        "signed with it (set VOUCHER_SIGNING_KEY_FILE and VOUCHER_SIGNING_CERT_FILE, or "
+        "VOUCHER_SIGN_DOCUMENTS=0 to issue them unsigned)",
+    )
 
 LOGGING = {
     "version": 1,

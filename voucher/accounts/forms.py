@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voucher.accounts.uscc import clean_uscc
 from voucher.core.fields import LineField
+from voucher.policy.uscc import expected_check_character, has_valid_check_character
 
 
 class SignUpForm(forms.Form):
@@ -53,12 +54,37 @@ class EnterpriseForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     name = LineField(label=_("单位名称（与营业执照一致）"), max_length=200)
+    # shown only after a code whose check character does not compute (issue 21 item 3): the
+    # enterprise is created with such a code only when the user confirms it is the licence's
+    confirm_check_character = forms.BooleanField(
+        label=_("我已与营业执照核对，执照上的代码就是这样"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
     uscc_warnings: list[str]
 
     def clean_uscc(self) -> str:
         code, self.uscc_warnings = clean_uscc(self.cleaned_data["uscc"], applicant=True)
         return code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        code = cleaned.get("uscc")
+        if code and not has_valid_check_character(code):
+            if not cleaned.get("confirm_check_character"):
+                self.fields["confirm_check_character"].widget = forms.CheckboxInput()
+                self.add_error(
+                    "uscc",
+                    _(
+                        "校验位与国家标准 GB 32100-2015 的计算结果（%(expected)s）不一致，"
+                        "请与营业执照核对后改正；如执照上就是此代码，请勾选下面的确认后再登记。"
+                    )
+                    % {"expected": expected_check_character(code)},
+                )
+            else:
+                self.fields["confirm_check_character"].widget = forms.CheckboxInput()
+        return cleaned
 
 
 class InvitationForm(forms.Form):

@@ -173,3 +173,32 @@ def decision_notice_pdf(
     return html_to_pdf(
         decision_notice_html(application, kind, amount, reasons, issued_on=issued_on)
     )
+
+
+# --- submission receipt -----------------------------------------------------------------------
+
+RECEIPT_TITLE = "算力券申报提交回执"
+
+
+def receipt_pdf(
+    application: Application,
+    *,
+    receipt_number: str,
+    submitted_at: Any,
+    sha256: str,
+    round_code: str,
+    engine_version: str,
+) -> bytes:
+    """The receipt of one submission (提交回执), unsigned; the portal signs it (signing.py)."""
+    ctx = {
+        "a": application,
+        "title": RECEIPT_TITLE,
+        "identity": document_identity(application),
+        "receipt_number": receipt_number,
+        "submitted_at": timezone.localtime(submitted_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "sha256": sha256,
+        "round_code": round_code,
+        "engine_version": engine_version,
+        "issued": chinese_date(timezone.localtime(submitted_at).date()),
+    }
+    return html_to_pdf(render_to_string("documents/receipt.html", ctx))

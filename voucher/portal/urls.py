@@ -32,6 +32,7 @@ urlpatterns = [
     path(A + "supplement/", views.supplement, name="supplement"),
     path(A + "status/", views.status, name="status"),
     path(A + "notice.pdf", views.notice, name="notice"),
+    path(A + "receipt.pdf", views.receipt, name="receipt"),
     path(A + "consent/", views.consent, name="consent"),
     path(A + "follow-up/", views.follow_up, name="follow_up"),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),

@@ -40,7 +40,11 @@ from voucher.core import clock
 from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.core.refusals import Refused
 from voucher.documents.models import ImplementationReport
-from voucher.documents.notices import confirmed_decision_of, decision_notice
+from voucher.documents.notices import (
+    confirmed_decision_of,
+    decision_notice,
+    submission_receipt,
+)
 from voucher.documents.report_sections import SECTIONS
 from voucher.documents.source_text import (
     COMMITMENT_ATTACHMENT,
@@ -1195,6 +1199,26 @@ def notice(request: HttpRequest, application: m.Application) -> HttpResponse:
         raise Http404("no decision")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=notice-{application.reference}.pdf"
+    return response
+
+
+@portal_view
+@require_GET
+def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
+    """提交回执: the receipt of the latest submission, a signed PDF."""
+    submission = selectors.latest_submission(application)
+    if submission is None:
+        raise Http404("not submitted")
+    pdf = submission_receipt(
+        application,
+        receipt_number=submission.receipt_number,
+        submitted_at=submission.submitted_at,
+        sha256=submission.document_sha256,
+        round_code=submission.round_code,
+        engine_version=submission.engine_version,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=receipt-{submission.receipt_number}.pdf"
     return response
 
 

@@ -350,6 +350,7 @@ def material_view(request: HttpRequest, application_id: int, file_pk: int) -> Ht
     )
     section = selectors.materials_section(application, request.user)
     material = selectors.material_of(section.review, record.material)
+    selectors.with_file_facts([record])
     return render(
         request,
         "review/material.html",

@@ -23,7 +23,9 @@ from voucher.applications.models import (
     MaterialCheck,
     MaterialFile,
 )
+from voucher.applications.uploads import upload_content
 from voucher.documents.preview import previewable
+from voucher.documents.signing import MaterialSignatures, material_signatures
 from voucher.review.checklist import (
     ITEMS_BY_ID,
     MATERIAL_HINTS,
@@ -188,9 +190,18 @@ class MaterialsSection:
 
 
 def with_file_facts(files: Iterable[MaterialFile]) -> None:
-    """What the page shows of each file beside its row: whether it opens in the page."""
+    """What the page shows of each file beside its row: whether it opens in the page, and the
+    signatures a PDF carries (read once per file, cached: voucher/documents/signing.py)."""
     for f in files:
         f.previewable = previewable(f.content_type)  # type: ignore[attr-defined]
+        f.signatures = file_signatures(f)  # type: ignore[attr-defined]
+
+
+def file_signatures(f: MaterialFile) -> MaterialSignatures | None:
+    """The signatures of an uploaded PDF (None for a picture)."""
+    if f.content_type != "application/pdf":
+        return None
+    return material_signatures(f.sha256, lambda: upload_content(f.sha256))
 
 
 def materials_section(
