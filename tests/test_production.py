@@ -118,7 +118,7 @@ def test_production_is_the_default_and_secure(tmp_path):
 
 
 def test_production_may_issue_unsigned_documents_when_told_so(tmp_path):
-    """Signed documents (docs/decisions/00xx-signed-documents.md): on unless switched off."""
+    """Signed documents (docs/decisions/0023-signed-documents.md): on unless switched off."""
     unset = {"VOUCHER_SIGNING_KEY_FILE": "<unset>", "VOUCHER_SIGNING_CERT_FILE": "<unset>"}
     result = _load_settings(tmp_path, VOUCHER_SIGN_DOCUMENTS="0", **unset)
     assert result.returncode == 0, result.stderr

@@ -403,7 +403,7 @@ VOUCHER_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("VOUCHER_AUDIT_CHECKPOINT_EV
 # queue on one row (docs/decisions/0017-audit-partitions.md). Changing it later is safe.
 VOUCHER_AUDIT_PARTITIONS = int(os.environ.get("VOUCHER_AUDIT_PARTITIONS", "16"))
 
-# Signed documents (docs/decisions/00xx-signed-documents.md): the decision notice and the
+# Signed documents (docs/decisions/0023-signed-documents.md): the decision notice and the
 # submission receipt are PAdES-signed PDFs. VOUCHER_SIGNING_KEY_FILE / VOUCHER_SIGNING_CERT_FILE
 # (PEM; the certificate file may carry the chain after the signer's certificate), an optional
 # VOUCHER_SIGNING_KEY_PASSPHRASE, and VOUCHER_SIGNING_TRUST_ROOTS (PEM; default: the root of the

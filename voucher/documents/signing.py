@@ -1,5 +1,5 @@
 """Signed PDFs (PAdES, pyHanko): the documents the bureau issues are signed on the way out, and the
-signatures of uploaded PDFs are read on the way in (docs/decisions/00xx-signed-documents.md).
+signatures of uploaded PDFs are read on the way in (docs/decisions/0023-signed-documents.md).
 
 The key and certificate come from VOUCHER_SIGNING_KEY_FILE / VOUCHER_SIGNING_CERT_FILE (PEM; the
 certificate file may carry the chain after the signer's certificate; the key may be encrypted with
