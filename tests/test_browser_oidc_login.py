@@ -87,6 +87,7 @@ def test_an_enterprise_logs_in_through_the_provider_and_sees_only_its_own(browse
     page.wait_for_url("**/applicant/")
     draft_url = page.url
     shot(page, "a-3-draft")
+
     def first_enterprise() -> tuple[str, int]:
         membership = Membership.objects.select_related("enterprise", "user").get(
             enterprise__uscc=FIRST[0]

@@ -213,7 +213,8 @@ except OSError as exc:
 OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
 OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
 OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
-OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")  # unused: claims of the ID token
+# unused (the claims are the ID token's), but the library asks for it
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
 OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile")
@@ -241,6 +242,18 @@ if VOUCHER_OIDC_ENABLED:
         raise ImproperlyConfigured(
             f"OIDC_RP_CLIENT_ID is set, so {', '.join(_missing)} must be set too"
         )
+    _plain = [
+        name
+        for name in (
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name].startswith("https://")
+    ]
+    if _plain and not VOUCHER_DEV:
+        raise _production_refusal(", ".join(_plain), "must be https:// addresses")
     AUTHENTICATION_BACKENDS.append("voucher.accounts.oidc.EnterpriseOIDCBackend")
 # Password sign-up (an e-mail and a password, then a typed USCC): for the demo and development;
 # off in production unless VOUCHER_PASSWORD_SIGNUP=1.

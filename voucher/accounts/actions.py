@@ -8,15 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voucher.accounts.uscc import clean_uscc
 from voucher.accounts.models import APPROVED, PENDING, REFUSED, EnterpriseClaim, Invitation
+from voucher.accounts.uscc import clean_uscc
 from voucher.applications import permissions
 from voucher.applications.models import ADMIN, MEMBER, Enterprise, Membership
 from voucher.applications.roles import ADMINISTRATOR

@@ -26,8 +26,8 @@ from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from mozilla_django_oidc.auth import OIDCAuthenticationBackend
-from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend  # type: ignore[import-untyped]
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView  # type: ignore[import-untyped]
 
 from voucher.accounts import actions
 from voucher.core.refusals import Refused
@@ -44,7 +44,7 @@ def enabled() -> bool:
     return bool(getattr(settings, "VOUCHER_OIDC_ENABLED", False))
 
 
-class EnterpriseOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+class EnterpriseOIDCBackend(OIDCAuthenticationBackend):
     def authenticate(self, request: Any, **kwargs: Any) -> Any:
         if not enabled() or request is None or "code" not in getattr(request, "GET", {}):
             return None
@@ -116,7 +116,7 @@ def _refuse_unless_enabled() -> None:
         raise Http404(_("本系统未启用统一身份认证登录。"))
 
 
-class OIDCLoginView(OIDCAuthenticationRequestView):  # type: ignore[misc]
+class OIDCLoginView(OIDCAuthenticationRequestView):
     """Sends the browser to the provider (state, nonce, PKCE challenge in the session)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -125,7 +125,7 @@ class OIDCLoginView(OIDCAuthenticationRequestView):  # type: ignore[misc]
         return response
 
 
-class OIDCCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
+class OIDCCallbackView(OIDCAuthenticationCallbackView):
     """The provider's answer: a state not in this session is refused (400) by the library."""
 
     def get(self, request: HttpRequest) -> HttpResponse:

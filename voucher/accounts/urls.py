@@ -9,9 +9,7 @@ urlpatterns = [
     path("signup/", views.sign_up, name="sign_up"),
     path(
         "login/",
-        views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm
-        ),
+        views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
         name="login",
     ),
     # OpenID Connect: public, the provider's state/nonce/PKCE are the keys (accounts/oidc.py)

@@ -1,7 +1,7 @@
 """The provider's URLs, served under /idp/ by tests/idp_urls.py (never by voucher/urls.py)."""
 
 from django.urls import include, path, re_path
-from oauth2_provider import views as oauth
+from oauth2_provider import views as oauth  # type: ignore[import-untyped]
 
 from voucher.idp import views
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.oauth2_validators import OAuth2Validator  # type: ignore[import-untyped]
 
 
-class LegalPersonValidator(OAuth2Validator):  # type: ignore[misc]
+class LegalPersonValidator(OAuth2Validator):
     oidc_claim_scope = None  # every claim below goes into the ID token
 
     def get_additional_claims(self, request: Any) -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from csp.decorators import csp_update
 from django import forms
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from csp.decorators import csp_update
 from django.utils.http import url_has_allowed_host_and_scheme
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView  # type: ignore[import-untyped]
 
 SESSION_KEY = "idp_identity"
 
@@ -45,7 +45,7 @@ def identity(request: HttpRequest) -> HttpResponse:
     return render(request, "idp/identity.html", {"form": form, "next": following})
 
 
-class LegalPersonAuthorizationView(AuthorizationView):  # type: ignore[misc]
+class LegalPersonAuthorizationView(AuthorizationView):
     """The authorization endpoint for the identity of this provider's session (not the
     application's logged-in user)."""
 
