@@ -6,7 +6,7 @@ import os
 
 os.environ["VOUCHER_DEV"] = "1"
 
-from voucher.settings_dev import *  # noqa: E402, F403
+from voucher.settings_dev import *  # noqa: F403
 
 ROOT_URLCONF = "voucher.idp.alone_urls"
 DATABASES = {
