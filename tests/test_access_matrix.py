@@ -209,6 +209,9 @@ RULES: dict[str, Rule] = {
     "accounts:sign_up": anyone,
     "accounts:login": login_or_logout,
     "accounts:logout": login_or_logout,
+    # OpenID Connect (accounts/oidc.py): public; state, nonce and PKCE are the keys; 404 when off
+    "accounts:oidc_login": anyone,
+    "accounts:oidc_callback": anyone,
     "accounts:password_reset": anyone,
     "accounts:password_reset_done": anyone,
     "accounts:password_reset_confirm": anyone,

@@ -199,6 +199,67 @@ AUTHENTICATION_BACKENDS = [
     # model permissions in the admin: the access layer's administrator (applications/admin_site.py)
     "voucher.applications.admin_site.AdministratorBackend",
 ]
+# Enterprises log in through the government's unified identity service (OpenID Connect,
+# mozilla-django-oidc; docs/decisions/0024-oidc-login.md, docs/operations.md "Enterprise login"):
+# on when OIDC_RP_CLIENT_ID is set. The ID token's claims name the legal person's USCC and name.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+_oidc_secret_file = os.environ.get("OIDC_RP_CLIENT_SECRET_FILE", "")
+try:
+    OIDC_RP_CLIENT_SECRET = (
+        Path(_oidc_secret_file).read_text().strip()
+        if _oidc_secret_file
+        else os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+    )
+except OSError as exc:
+    raise ImproperlyConfigured(f"OIDC_RP_CLIENT_SECRET_FILE cannot be read: {exc}") from exc
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+# unused (the claims are the ID token's), but the library asks for it
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+VOUCHER_OIDC_USCC_CLAIM = os.environ.get("VOUCHER_OIDC_USCC_CLAIM", "uscc")
+VOUCHER_OIDC_NAME_CLAIM = os.environ.get("VOUCHER_OIDC_NAME_CLAIM", "name")
+VOUCHER_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if VOUCHER_OIDC_ENABLED:
+    _missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"OIDC_RP_CLIENT_ID is set, so {', '.join(_missing)} must be set too"
+        )
+    _plain = [
+        name
+        for name in (
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name].startswith("https://")
+    ]
+    if _plain and not VOUCHER_DEV:
+        raise _production_refusal(", ".join(_plain), "must be https:// addresses")
+    AUTHENTICATION_BACKENDS.append("voucher.accounts.oidc.EnterpriseOIDCBackend")
+# Password sign-up (an e-mail and a password, then a typed USCC): for the demo and development;
+# off in production unless VOUCHER_PASSWORD_SIGNUP=1.
+VOUCHER_PASSWORD_SIGNUP = _env_bool("VOUCHER_PASSWORD_SIGNUP", VOUCHER_DEV)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a user from one address

@@ -9,18 +9,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voucher.accounts.models import APPROVED, PENDING, REFUSED, EnterpriseClaim, Invitation
+from voucher.accounts.uscc import clean_uscc
 from voucher.applications import permissions
 from voucher.applications.models import ADMIN, MEMBER, Enterprise, Membership
 from voucher.applications.roles import ADMINISTRATOR
 from voucher.applications.uploads import upload_store
 from voucher.core.audit import audit
 from voucher.core.refusals import Refused
+from voucher.policy import uscc as uscc_codes
 
 INVITATION_DAYS = 14
 
@@ -102,6 +105,84 @@ def enterprise_register(*, uscc: str, name: str, acting_user: Any) -> Membership
             data={"uscc": uscc, "name": name, "enterprise_created": created},
         )
     return membership
+
+
+def _identity_uscc(uscc: str) -> str:
+    """The USCC the identity provider asserted: refused when missing, malformed or with a wrong
+    check character (a provider that issues licences does not assert a wrong one)."""
+    if not uscc.strip():
+        raise AccountError(
+            _("统一身份认证没有提供统一社会信用代码，无法确认您代表哪家单位。请联系身份认证服务。"),
+            field="uscc",
+        )
+    try:
+        code, _warnings = clean_uscc(uscc, applicant=True)
+    except ValidationError as exc:
+        raise AccountError(
+            _("统一身份认证提供的统一社会信用代码“%(uscc)s”无效：%(reason)s")
+            % {"uscc": uscc, "reason": " ".join(exc.messages)},
+            field="uscc",
+        ) from exc
+    if not uscc_codes.has_valid_check_character(code):
+        raise AccountError(
+            _("统一身份认证提供的统一社会信用代码“%(uscc)s”校验位不正确，未予登录。")
+            % {"uscc": uscc},
+            field="uscc",
+        )
+    return code
+
+
+def enterprise_from_identity(
+    *, username: str, uscc: str, name: str, issuer: str
+) -> tuple[Any, Membership]:
+    """The first login of a person the identity provider vouches for: a user, and the enterprise
+    of the asserted USCC and name. A new enterprise: the person is its administrator; one that
+    exists without members (a registry import), too (the provider's assertion is the proof a
+    claim asks for); one that has members: the person joins as a member, and an administrator
+    may promote them (docs/decisions/0024-oidc-login.md). Nothing is created when refused."""
+    code = _identity_uscc(uscc)
+    name = name.strip()
+    if not name:
+        raise AccountError(
+            _("统一身份认证没有提供单位名称，无法登记。请联系身份认证服务。"), field="name"
+        )
+    user_model = get_user_model()
+    with transaction.atomic():
+        if user_model.objects.filter(username=username).exists():
+            raise AccountError(_("该身份已登记，请重新登录。"))
+        user = user_model.objects.create_user(username=username)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        enterprise, created = Enterprise.objects.select_for_update().get_or_create(
+            uscc=code, defaults={"name": name}
+        )
+        role = MEMBER if enterprise.memberships.filter(role=ADMIN).exists() else ADMIN
+        membership = Membership.objects.create(user=user, enterprise=enterprise, role=role)
+        audit(
+            actor=user,
+            action="enterprise_identity_login",
+            obj=enterprise,
+            data={
+                "uscc": code,
+                "name": name,
+                "issuer": issuer,
+                "subject": username,
+                "enterprise_created": created,
+                "role": role,
+            },
+        )
+    return user, membership
+
+
+def identity_matches(*, user: Any, uscc: str) -> None:
+    """A later login: the provider must still assert the enterprise the user belongs to."""
+    code = _identity_uscc(uscc)
+    membership = Membership.objects.select_related("enterprise").filter(user=user).first()
+    if membership is None or membership.enterprise.uscc != code:
+        raise AccountError(
+            _("统一身份认证提供的统一社会信用代码与您账号所属单位不一致，未予登录。"),
+            field="uscc",
+        )
 
 
 def invitation_create(*, email: str, acting_user: Any, accept_url_for: Any) -> Invitation:

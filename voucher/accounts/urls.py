@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from voucher.accounts import views
+from voucher.accounts import oidc, views
 from voucher.accounts.forms import LoginForm
 
 app_name = "accounts"
@@ -9,11 +9,12 @@ urlpatterns = [
     path("signup/", views.sign_up, name="sign_up"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm
-        ),
+        views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
         name="login",
     ),
+    # OpenID Connect: public, the provider's state/nonce/PKCE are the keys (accounts/oidc.py)
+    path("oidc/login/", oidc.OIDCLoginView.as_view(), name="oidc_login"),
+    path("oidc/callback/", oidc.OIDCCallbackView.as_view(), name="oidc_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/reset/",

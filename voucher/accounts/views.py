@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required as _login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -44,8 +46,23 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 login_required = _login_required(login_url="accounts:login")
 
 
+class LoginView(auth_views.LoginView):
+    """The password login, with the identity service's button when OIDC is configured and the
+    sign-up link when password sign-up is open."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.VOUCHER_OIDC_ENABLED
+        context["password_signup"] = settings.VOUCHER_PASSWORD_SIGNUP
+        return context
+
+
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
+    # Production: enterprises log in through OIDC; a person invited by an enterprise's
+    # administrator (the invitation page put its token in the session) still signs up here.
+    if not settings.VOUCHER_PASSWORD_SIGNUP and not request.session.get("invitation_token"):
+        raise Http404(_("本系统不开放密码注册，请使用统一身份认证登录。"))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
