@@ -278,3 +278,34 @@ def test_an_unconfirmed_line_blocks_the_approval_and_the_screen_says_so(world, t
 def test_direction_3_has_no_supplier_gate(demo_data):
     d3 = application_from("d3-modelscope")
     assert supplier.open_lines(d3) == []
+
+
+# --- the attestation of 附件14-1 三 ---------------------------------------------------------------
+
+
+def test_the_supplier_attests_per_contract_with_who_and_when(world, team):
+    from .review_support import verified_client
+
+    contract, user = world["contract"], world["supplier"]
+    url = reverse("portal:supplier_contract", args=[contract.pk])
+    client = _client(user)
+    refused = client.post(url, {"form": "attestation", "no_sharing": "on"})
+    assert refused.status_code == 422 and "合规的智算资源" in refused.content.decode()
+    assert supplier.attestation_of(contract) is None
+    made = client.post(url, {"form": "attestation", "compliant": "on", "no_sharing": "on"})
+    assert made.status_code == 302
+    attestation = supplier.attestation_of(contract)
+    assert attestation.by == user and attestation.at is not None
+    assert (attestation.compliant, attestation.no_sharing, attestation.no_hierarchy) == (
+        True,
+        True,
+        False,
+    )
+    entry = AuditEntry.objects.get(action="supplier_attestation")
+    assert entry.data["no_hierarchy"] is False
+    # another supplier cannot attest it
+    other = _client(world["other_supplier"]).post(url, {"form": "attestation", "compliant": "on"})
+    assert other.status_code == 404
+    d4 = put_in_state(world["d4"], "in_review")
+    screen = verified_client(Client(), team["reviewer"]).get(reverse("review:screen", args=[d4.pk]))
+    assert "存在行政/业务上下级关系" in screen.content.decode()

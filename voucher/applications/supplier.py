@@ -26,6 +26,7 @@ from voucher.applications.models import (
     Contract,
     Delivery,
     LineConfirmation,
+    SupplierAttestation,
 )
 from voucher.applications.roles import supplier_uscc_of
 from voucher.core.audit import audit
@@ -215,3 +216,46 @@ def refuse_confirmed(line: str, what: str) -> None:
         _("算力供给方已确认%(what)s，不能再修改；如确需更正，请联系供给方。") % {"what": what},
         field=line,
     )
+
+
+def attestation_make(
+    *, contract: Contract, compliant: bool, no_sharing: bool, no_hierarchy: bool, acting_user: Any
+) -> SupplierAttestation:
+    """附件14-1 三 online: the supplier's declaration on one contract, with who and when (a new
+    declaration replaces the last; the audit chain keeps every one)."""
+    if not compliant:
+        raise SupplierRefused(
+            _("须声明申报单位所租智能算力属于合规的智算资源；如不属于，请就该合同提出异议。"),
+            field="compliant",
+        )
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        if supplier_uscc_of(acting_user) != contract.supplier_uscc:
+            raise SupplierRefused(_("该合同未列明贵单位为算力供给方。"))
+        attestation, _created = SupplierAttestation.objects.update_or_create(
+            contract=contract,
+            defaults={
+                "compliant": compliant,
+                "no_sharing": no_sharing,
+                "no_hierarchy": no_hierarchy,
+                "by": acting_user,
+                "at": timezone.now(),
+            },
+        )
+        audit(
+            actor=acting_user,
+            action="supplier_attestation",
+            obj=contract.application,
+            data={
+                "contract": contract.contract_id,
+                "supplier_uscc": contract.supplier_uscc,
+                "compliant": compliant,
+                "no_sharing": no_sharing,
+                "no_hierarchy": no_hierarchy,
+            },
+        )
+    return attestation
+
+
+def attestation_of(contract: Contract) -> SupplierAttestation | None:
+    return SupplierAttestation.objects.filter(contract=contract).select_related("by").first()

@@ -37,7 +37,22 @@ def supplier_contract(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = access_supplier_contract(request.user, contract_pk)
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("form") == "attestation":
+        try:
+            supplier.attestation_make(
+                contract=contract,
+                compliant=request.POST.get("compliant") == "on",
+                no_sharing=request.POST.get("no_sharing") == "on",
+                no_hierarchy=request.POST.get("no_hierarchy") == "on",
+                acting_user=request.user,
+            )
+        except Refused as refused:
+            errors["attestation"] = str(refused.message)
+            status = 422
+        else:
+            messages.success(request, _("声明已保存。"))
+            return redirect("portal:supplier_contract", contract_pk=contract.pk)
+    elif request.method == "POST":
         line = request.POST.get("line", "")
         state = request.POST.get("state", "")
         try:
@@ -65,6 +80,8 @@ def supplier_contract(request: HttpRequest, contract_pk: int) -> HttpResponse:
         {
             "c": contract,
             "lines": lines,
+            "attestation": supplier.attestation_of(contract),
+            "attestation_error": errors.get("attestation", ""),
             "CONFIRMED": LINE_CONFIRMED,
             "DISPUTED": LINE_DISPUTED,
         },

@@ -107,6 +107,7 @@ from voucher.applications.models.supplier import (
     LINE_CONFIRMED,
     LINE_DISPUTED,
     LineConfirmation,
+    SupplierAttestation,
     SupplierInvitation,
     SupplierMember,
 )
@@ -199,6 +200,7 @@ __all__ = [
     "StoredEvaluationQuerySet",
     "SupplementItem",
     "SupplementRequest",
+    "SupplierAttestation",
     "SupplierInvitation",
     "SupplierMember",
     "UnitPriceBand",

@@ -81,3 +81,25 @@ class LineConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.line} {self.state}"
+
+
+class SupplierAttestation(models.Model):
+    """附件14-1 三 online (issue 22): the supplier declares, per contract, that the compute is
+    compliant intelligent compute and whether it has a revenue- or risk-sharing agreement or an
+    administrative or business hierarchy with the applicant (附件14 一（五）注1); who and when."""
+
+    contract = models.OneToOneField(
+        Contract, on_delete=models.CASCADE, related_name="supplier_attestation"
+    )
+    compliant = models.BooleanField("属于合规的智算资源")
+    no_sharing = models.BooleanField("不存在收益分成、风险共担等协议")
+    no_hierarchy = models.BooleanField("不存在行政/业务上下级关系")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "算力供给方声明"
+        verbose_name_plural = "算力供给方声明"
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.at}"

@@ -250,6 +250,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     contract_lines = list(application.contracts.all())  # prefetched with their lines
     for contract in contract_lines:  # the supplier's word on each line (issue 22)
         contract.supplier_lines = supplier.lines_of(contract)  # type: ignore[attr-defined]
+        contract.attestation = supplier.attestation_of(contract)  # type: ignore[attr-defined]
     cross = cross_items(application)
     cross_count_store(application, cross)  # the lists' count, as it is now
     return ReviewScreen(
