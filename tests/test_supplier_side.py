@@ -206,11 +206,15 @@ def test_a_confirmed_line_cannot_be_changed_by_the_applicant(world):
         values={"contract_id": contract.contract_id, "total_amount": contract.total_amount},
         acting_user=world["applicant"],
     )
-    # and through the page: the refusal is a message on the form, not a traceback
+    # and through the pages: the refusal is a message, not a traceback
     d4.refresh_from_db()
     client = _client(world["applicant"])
-    page = client.get(reverse("portal:contract", args=[d4.pk, contract.pk]))
-    assert "供给方已确认" in page.content.decode()
+    row_pk = int(key.split(":")[1])
+    url = reverse("portal:contract_row_delete", args=[d4.pk, contract.pk, "deliveries", row_pk])
+    page = client.post(url, {"version": d4.version, "confirm": "on"}, follow=True)
+    assert page.status_code == 200
+    assert "算力供给方已确认该交付记录，不能再修改" in page.content.decode()
+    assert Delivery.objects.filter(pk=row_pk).exists()
 
 
 def test_a_changed_line_is_unconfirmed_again(world):
