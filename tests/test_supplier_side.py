@@ -313,3 +313,14 @@ def test_the_supplier_attests_per_contract_with_who_and_when(world, team):
     d4 = put_in_state(world["d4"], "in_review")
     screen = verified_client(Client(), team["reviewer"]).get(reverse("review:screen", args=[d4.pk]))
     assert "存在行政/业务上下级关系" in screen.content.decode()
+
+
+def test_the_demo_has_a_supplier_login_with_contracts_of_several_applicants(demo_data):
+    from voucher.demo.examples import DEMO_SUPPLIER, demo_supplier_ensure
+
+    uscc = demo_supplier_ensure()
+    assert demo_supplier_ensure() == uscc  # again: nothing new
+    member = SupplierMember.objects.get(user__username=DEMO_SUPPLIER)
+    contracts = supplier.contracts_of_supplier(member.user)
+    assert len({c.application.enterprise_id for c in contracts}) > 1
+    assert all(c.supplier_uscc == uscc for c in contracts)
