@@ -324,3 +324,42 @@ def test_the_demo_has_a_supplier_login_with_contracts_of_several_applicants(demo
     contracts = supplier.contracts_of_supplier(member.user)
     assert len({c.application.enterprise_id for c in contracts}) > 1
     assert all(c.supplier_uscc == uscc for c in contracts)
+
+
+# --- the bureau's invitation ------------------------------------------------------------------
+
+
+def test_the_invitation_is_the_administrators_and_is_checked(
+    world, django_user_model, mailoutbox, django_capture_on_commit_callbacks
+):
+    from voucher.accounts import actions as accounts
+
+    admin = make_staff(django_user_model, "administrator", "administrator")
+    reviewer = make_staff(django_user_model, "reviewer2", "bureau_reviewer")
+
+    def invite(uscc, email, by=admin):
+        return accounts.supplier_invitation_create(
+            uscc=uscc, email=email, acting_user=by, accept_url_for=lambda t: f"/x/{t}/"
+        )
+
+    with pytest.raises(accounts.AccountError, match="系统管理员"):
+        invite(OTHER_USCC, "a@b.example.cn", by=reviewer)
+    with pytest.raises(accounts.AccountError) as bad:
+        invite("123", "a@b.example.cn")
+    assert bad.value.field == "uscc"
+    with pytest.raises(accounts.AccountError) as bad:
+        invite(OTHER_USCC, "not-an-address")
+    assert bad.value.field == "email"
+    with django_capture_on_commit_callbacks(execute=True):
+        _invitation, link = invite(OTHER_USCC.lower(), "New@Supplier.example.cn")
+    token = link.split("/")[-2]
+    assert len(mailoutbox) == 1 and link in mailoutbox[0].body
+    wrong = django_user_model.objects.create_user("t-wrong", email="wrong@example.cn")
+    with pytest.raises(accounts.AccountError, match=r"new@supplier\.example\.cn"):
+        accounts.supplier_invitation_accept(token=token, acting_user=wrong)
+    right = django_user_model.objects.create_user("t-right", email="new@supplier.example.cn")
+    member = accounts.supplier_invitation_accept(token=token, acting_user=right)
+    assert member.uscc == OTHER_USCC
+    with pytest.raises(accounts.AccountError, match="无效或已过期"):  # once only
+        accounts.supplier_invitation_accept(token=token, acting_user=right)
+    assert supplier.contracts_of_supplier(right) == [world["other_contract"]]
