@@ -174,6 +174,33 @@ def tick_materials(application, reviewer, *, attach: bool = True):
             marks=[actions.Mark(i.key, "ok") for i in items],
             acting_user=reviewer,
         )
+    supplier_confirms_all(application)  # the other gate of an approval (issue 22)
+    return application
+
+
+def supplier_confirms_all(application):
+    """Every line of every contract confirmed by its supplier (a member made for each USCC):
+    what an approval of directions 1, 2 and 4 needs besides the checklist (issue 22)."""
+    from django.contrib.auth import get_user_model
+
+    from voucher.applications import supplier
+    from voucher.applications.models import LINE_CONFIRMED, SupplierMember
+
+    for contract in application.contracts.all():
+        member = SupplierMember.objects.filter(uscc=contract.supplier_uscc).first()
+        if member is None:
+            user = get_user_model().objects.create_user(
+                f"t-supplier-{contract.supplier_uscc}", password=PASSWORD
+            )
+            member = SupplierMember.objects.create(user=user, uscc=contract.supplier_uscc)
+        for line in supplier.lines_of(contract):
+            supplier.line_word(
+                contract=contract,
+                line=line.key,
+                state=LINE_CONFIRMED,
+                reason="",
+                acting_user=member.user,
+            )
     return application
 
 

@@ -26,7 +26,13 @@ from tests.review_support import PASSWORD, make_applicant, make_staff, put_in_st
 from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.applications.access import may
-from voucher.applications.models import ADMIN, Enterprise, MaterialFile, Membership
+from voucher.applications.models import (
+    ADMIN,
+    Enterprise,
+    MaterialFile,
+    Membership,
+    SupplierMember,
+)
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -92,6 +98,12 @@ def world(demo_data, django_user_model, settings, tmp_path):
     other = Enterprise.objects.create(uscc="91110108MA01AAAA1X", name="另一家企业")
     Membership.objects.create(user=outsider, enterprise=other)
     actors.append(Actor("outsider", _logged_in(outsider), outsider))
+    # a compute supplier's member (issue 22): the supplier of enterprise A's first contract
+    supplier = django_user_model.objects.create_user("t-supplier", password=PASSWORD)
+    SupplierMember.objects.create(
+        user=supplier, uscc=d4.contracts.order_by("pk").first().supplier_uscc
+    )
+    actors.append(Actor("supplier", _logged_in(supplier), supplier))
     for kind, role in STAFF_KINDS.items():
         user = make_staff(django_user_model, kind, role)
         actors.append(
@@ -161,6 +173,15 @@ def applicant(a: Actor, w: dict[str, Any]) -> bool:
 
 def member_of_d4(a: Actor, w: dict[str, Any]) -> bool:
     return logged_in(a, w) and a.member(w["d4"])
+
+
+def supplier_member(a: Actor, w: dict[str, Any]) -> bool:
+    return logged_in(a, w) and r.supplier_uscc_of(a.user) is not None
+
+
+def supplier_of_d4_contract(a: Actor, w: dict[str, Any]) -> bool:
+    contract = w["d4"].contracts.order_by("pk").first()
+    return logged_in(a, w) and may(a.user, "act_for_supplier", contract).allowed
 
 
 def staff_site(a: Actor, w: dict[str, Any]) -> bool:
@@ -237,6 +258,11 @@ RULES: dict[str, Rule] = {
     "accounts:enterprise": applicant,
     "accounts:payee": applicant,  # one's own enterprise's account (none: the sign-up's next step)
     "accounts:enterprise_claim": applicant,
+    # a compute supplier's member: its own contracts only (issue 22)
+    "portal:supplier_contracts": supplier_member,
+    "portal:supplier_contract": supplier_of_d4_contract,
+    "accounts:supplier_invitation": anyone,  # the token in the URL is the key
+    "review:supplier_invite": staff_with(p.can_invite_supplier),
     "review:otp_setup": logged_in,  # a staff member without a device: use the link
     "review:otp_enrol": anyone,  # the token in the URL is the key (and the password)
     # the application of enterprise A: its members only (404 to anyone else)

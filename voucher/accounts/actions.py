@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,14 @@ from django.utils.translation import gettext as _
 from voucher.accounts.models import APPROVED, PENDING, REFUSED, EnterpriseClaim, Invitation
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import permissions
-from voucher.applications.models import ADMIN, MEMBER, Enterprise, Membership
+from voucher.applications.models import (
+    ADMIN,
+    MEMBER,
+    Enterprise,
+    Membership,
+    SupplierInvitation,
+    SupplierMember,
+)
 from voucher.applications.roles import ADMINISTRATOR
 from voucher.applications.uploads import upload_store
 from voucher.core.audit import audit
@@ -260,6 +268,85 @@ def invitation_accept(*, token: str, acting_user: Any) -> Membership:
             data={"invitation": invitation.pk, "email": invitation.email},
         )
     return membership
+
+
+# --- a compute supplier's contact, invited by the bureau (issue 22) -----------------------------
+
+
+def supplier_invitation_create(
+    *, uscc: str, email: str, acting_user: Any, accept_url_for: Any
+) -> tuple[SupplierInvitation, str]:
+    """The bureau's administrator invites a compute supplier's contact (the USCC's, by e-mail);
+    the link (also e-mailed after commit) is returned for the administrator to pass on."""
+    allowed = permissions.can_invite_supplier(acting_user)
+    if not allowed:
+        raise AccountError(allowed.reason)
+    try:
+        code, _warnings = clean_uscc(uscc, applicant=False)
+    except ValidationError as error:
+        raise AccountError(" ".join(error.messages), field="uscc") from error
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise AccountError(_("请填写有效的邮箱地址。"), field="email") from error
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = SupplierInvitation.objects.create(
+            uscc=code,
+            email=email,
+            token_hash=_token_sha256(token),
+            invited_by=acting_user,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        audit(
+            actor=acting_user,
+            action="supplier_invitation_create",
+            obj=None,
+            data={"uscc": code, "email": email, "invitation": invitation.pk},
+        )
+        link = accept_url_for(token)
+        subject = _("邀请您作为算力供给方确认算力券申报中的合同")
+        body = _(
+            "北京市算力券申报系统邀请统一社会信用代码为 %(uscc)s 的算力供给方确认申报单位填报的合同。\n\n"
+            "请在 %(days)d 天内打开以下链接，注册或登录后即加入：\n%(link)s\n"
+        ) % {"uscc": code, "days": INVITATION_DAYS, "link": link}
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        )
+    return invitation, link
+
+
+def supplier_invitation_find(token: str) -> SupplierInvitation | None:
+    invitation = SupplierInvitation.objects.filter(
+        token_hash=_token_sha256(token), accepted_at__isnull=True
+    ).first()
+    if invitation is None or invitation.expires_at < timezone.now():
+        return None
+    return invitation
+
+
+def supplier_invitation_accept(*, token: str, acting_user: Any) -> SupplierMember:
+    with transaction.atomic():
+        invitation = supplier_invitation_find(token)
+        if invitation is None:
+            raise AccountError(_("邀请链接无效或已过期，请联系主管部门重新邀请。"))
+        if SupplierMember.objects.filter(user=acting_user).exists():
+            raise AccountError(_("您已是一家算力供给方的成员。"))
+        if invitation.email != (acting_user.email or "").lower():
+            raise AccountError(
+                _("此邀请发给 %(email)s，请用该邮箱注册或登录。") % {"email": invitation.email}
+            )
+        member = SupplierMember.objects.create(user=acting_user, uscc=invitation.uscc)
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        audit(
+            actor=acting_user,
+            action="supplier_invitation_accept",
+            obj=None,
+            data={"invitation": invitation.pk, "uscc": invitation.uscc},
+        )
+    return member
 
 
 # --- claiming an enterprise that exists without members ----------------------------------------

@@ -50,6 +50,11 @@ urlpatterns = [
     path("enterprise/", views.enterprise_members, name="enterprise"),
     path("enterprise/payee/", views.enterprise_payee, name="payee"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path(
+        "supplier-invitations/<str:token>/",
+        views.supplier_invitation,
+        name="supplier_invitation",
+    ),
     path("enterprise/claim/", views.enterprise_claim, name="enterprise_claim"),
     path("claims/", views.claims, name="claims"),
     path("claims/<int:claim_id>/", views.claim_decide, name="claim"),

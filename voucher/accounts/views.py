@@ -293,6 +293,20 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/invitation.html", {"invitation": found})
 
 
+@require_http_methods(["GET", "POST"])
+def supplier_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """A compute supplier's contact joins by the bureau's invitation (issue 22)."""
+    found = actions.supplier_invitation_find(token)
+    if request.user.is_authenticated and request.method == "POST":
+        try:
+            actions.supplier_invitation_accept(token=token, acting_user=request.user)
+        except actions.AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("portal:supplier_contracts")
+    return render(request, "accounts/supplier_invitation.html", {"invitation": found})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def enterprise_payee(request: HttpRequest) -> HttpResponse:

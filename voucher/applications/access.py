@@ -26,8 +26,8 @@ from django.urls import reverse
 
 from voucher.applications import otp
 from voucher.applications import permissions as p
-from voucher.applications.models import Application, Membership
-from voucher.applications.roles import is_applicant_of, membership_of
+from voucher.applications.models import Application, Contract, Membership
+from voucher.applications.roles import is_applicant_of, membership_of, supplier_uscc_of
 
 View = Callable[..., Any]
 
@@ -66,6 +66,8 @@ USER_ACTIONS: dict[str, Callable[[Any, Any], p.Check]] = {
     "confirm_payee": lambda user, obj: p.can_confirm_payee(user, obj),
     "manage_payment_batches": lambda user, obj: p.can_manage_payment_batches(user),
     "enter_payee": lambda user, obj: p.can_enter_payee(user, obj),
+    "invite_supplier": lambda user, obj: p.can_invite_supplier(user),
+    "act_for_supplier": p.can_act_for_supplier,
     "act_for_enterprise": lambda user, obj: (
         p.OK if is_applicant_of(user, obj) else p.Check(False, "not a member of its enterprise")
     ),
@@ -217,3 +219,24 @@ def accessible_applications(user: Any) -> list[Application]:
         .select_related("round", "enterprise")
         .order_by("-created_at", "-id")
     )
+
+
+def access_supplier_contracts(user: Any) -> str:
+    """The supplier's own pages: the USCC its member acts for; 404 for anyone else."""
+    uscc = supplier_uscc_of(user)
+    if uscc is None:
+        raise Http404("not a supplier's member")
+    return uscc
+
+
+def access_supplier_contract(user: Any, contract_pk: int) -> Any:
+    """A contract that names the user's supplier; 404 for any other (it does not say it exists)."""
+    access_supplier_contracts(user)
+    contract = (
+        Contract.objects.select_related("application", "application__enterprise")
+        .filter(pk=contract_pk)
+        .first()
+    )
+    if contract is None or not may(user, "act_for_supplier", contract):
+        raise Http404("no such contract")
+    return contract

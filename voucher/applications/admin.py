@@ -369,3 +369,29 @@ def _clause_text(reference: str) -> str:
         return clause_text(reference)
     except KeyError:
         return ""
+
+
+# --- the supplier's side (issue 22): read-only; the supplier's pages and the actions write ------
+
+
+@admin.register(models.SupplierMember)
+class SupplierMemberAdmin(ReadOnlyAdmin):
+    list_display = ("uscc", "user", "created_at")
+    search_fields = ("uscc", "user__username")
+
+
+@admin.register(models.SupplierInvitation)
+class SupplierInvitationAdmin(ReadOnlyAdmin):
+    list_display = ("uscc", "email", "created_at", "expires_at", "accepted_at")
+    exclude = ("token_hash",)
+
+
+@admin.register(models.LineConfirmation)
+class LineConfirmationAdmin(ReadOnlyAdmin):
+    list_display = ("contract", "line", "state", "reason", "by", "at")
+    list_filter = ("state",)
+
+
+@admin.register(models.SupplierAttestation)
+class SupplierAttestationAdmin(ReadOnlyAdmin):
+    list_display = ("contract", "compliant", "no_sharing", "no_hierarchy", "by", "at")

@@ -345,6 +345,23 @@ def can_manage_users(user: Any) -> Check:
     return OK
 
 
+def can_invite_supplier(user: Any) -> Check:
+    """Inviting a compute supplier's contact (issue 22): the administrator."""
+    if r.ADMINISTRATOR not in staff_roles(user):
+        return _no(_("只有系统管理员可以邀请算力供给方"))
+    return OK
+
+
+def can_act_for_supplier(user: Any, contract: Any) -> Check:
+    """A supplier's member, on a contract that names its USCC as the supplier (issue 22)."""
+    uscc = r.supplier_uscc_of(user)
+    if uscc is None:
+        return _no(_("仅算力供给方的成员可以确认合同"))
+    if contract is not None and contract.supplier_uscc != uscc:
+        return _no(_("该合同未列明贵单位为算力供给方"))
+    return OK
+
+
 def can_use_admin(user: Any) -> Check:
     """The Django admin (every table, read-only where the actions own the writes): the
     administrator."""

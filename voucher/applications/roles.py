@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from django.utils.translation import gettext_lazy as _
 
-from voucher.applications.models import Membership
+from voucher.applications.models import Membership, SupplierMember
 
 REVIEWER: Final = "bureau_reviewer"
 APPROVER: Final = "bureau_approver"
@@ -83,3 +83,10 @@ def roles_of(
     if application is not None and wanted and is_applicant_of(user, application):
         roles |= {APPLICANT}
     return roles
+
+
+def supplier_uscc_of(user: Any) -> str | None:
+    """The USCC of the compute supplier the user acts for (issue 22); None for anyone else."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return SupplierMember.objects.filter(user_id=user.pk).values_list("uscc", flat=True).first()

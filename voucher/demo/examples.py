@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Count
 
 import voucher
 from voucher.accounts.actions import enterprise_register
@@ -20,10 +21,12 @@ from voucher.applications import actions, rounds
 from voucher.applications.interchange import document_sha256
 from voucher.applications.models import (
     Application,
+    Contract,
     Membership,
     OfficialList,
     PolicyRoundRecord,
     StoredEvaluation,
+    SupplierMember,
 )
 from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.applications.rounds import current_round
@@ -107,6 +110,32 @@ def demo_applicant_ensure(*, acting_user: Any = None) -> None:
         membership = enterprise_register(uscc=uscc, name=name, acting_user=user)
     if not Application.objects.filter(round=record, enterprise=membership.enterprise).exists():
         application_create(enterprise=membership.enterprise, direction=2, acting_user=user)
+
+
+DEMO_SUPPLIER = "supplier@example.cn"
+
+
+def demo_supplier_ensure() -> str | None:
+    """A compute supplier's login (issue 22): a member of the supplier the most example contracts
+    name, so /portal/supplier/ lists contracts of several applicants. Its USCC, or None."""
+    top = (
+        Contract.objects.values("supplier_uscc")
+        .annotate(n=Count("id"))
+        .order_by("-n", "supplier_uscc")
+        .first()
+    )
+    if top is None:
+        return None
+    user, created = get_user_model().objects.get_or_create(
+        username=DEMO_SUPPLIER, defaults={"email": DEMO_SUPPLIER}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    member, _created = SupplierMember.objects.get_or_create(
+        user=user, defaults={"uscc": top["supplier_uscc"]}
+    )
+    return member.uscc
 
 
 DEMO_LIST_ROUND = "bj-2026"

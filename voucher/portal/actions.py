@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voucher.accounts.models import EnterpriseClaim
-from voucher.applications import lifecycle
+from voucher.applications import lifecycle, supplier
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export
@@ -436,9 +436,18 @@ def contract_save(
             others = others.exclude(pk=contract_pk)
         if others.filter(contract_id=values["contract_id"]).exists():
             raise PortalError(_("合同编号已被另一份合同使用。"), field="contract_id")
+        confirmed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.confirmed_keys(
+            contract
+        )
+        before = supplier.content_hash(contract)
         for key in CONTRACT_FIELDS:
             if key in values:
                 setattr(contract, key, values[key])
+        if confirmed and supplier.content_hash(contract) != before:
+            # issue 22: a line the supplier confirmed is locked for the applicant
+            supplier.refuse_confirmed(
+                supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
+            )
         contract.save()
         _saved(locked, step="contracts")
         if contract_pk is None:
@@ -463,6 +472,9 @@ def contract_delete(
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contract = m.Contract.objects.get(application=locked, pk=contract_pk)
+        confirmed = supplier.confirmed_keys(contract)
+        if confirmed:
+            supplier.refuse_confirmed(min(confirmed), _("该合同的部分内容"))
         label = contract.contract_id
         contract.delete()
         _saved(locked, step=None)
@@ -514,6 +526,8 @@ def contract_row_delete(
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contract = m.Contract.objects.get(application=locked, pk=contract_pk)
+        if model is m.Delivery:
+            supplier.refuse_if_confirmed(contract, supplier.delivery_line(row_pk), _("该交付记录"))
         model._default_manager.filter(contract=contract, pk=row_pk).delete()
         _saved(locked, step=None)
         audit(

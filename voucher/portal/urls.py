@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voucher.portal import views
+from voucher.portal import views, views_supplier
 
 app_name = "portal"
 A = "applications/<int:application_id>/"
@@ -35,5 +35,12 @@ urlpatterns = [
     path(A + "receipt.pdf", views.receipt, name="receipt"),
     path(A + "consent/", views.consent, name="consent"),
     path(A + "follow-up/", views.follow_up, name="follow_up"),
+    # the compute supplier's pages (issue 22)
+    path("supplier/", views_supplier.supplier_contracts, name="supplier_contracts"),
+    path(
+        "supplier/contracts/<int:contract_pk>/",
+        views_supplier.supplier_contract,
+        name="supplier_contract",
+    ),
     path("templates/<slug:kind>.<str:extension>", views.import_template, name="import_template"),
 ]

@@ -24,9 +24,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voucher.applications import models as m
+from voucher.applications import supplier
 from voucher.applications.access import access_application, accessible_applications, membership_of
 from voucher.applications.models import MaterialFile
 from voucher.applications.payees import payee_in_force, payee_waiting
+from voucher.applications.roles import supplier_uscc_of
 from voucher.applications.rounds import current_round
 from voucher.applications.selectors import supplement_requests_for
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
@@ -223,6 +225,8 @@ def _after_save(request: HttpRequest, application: m.Application, step: str) -> 
 def home(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request.user)
     if membership is None:
+        if supplier_uscc_of(request.user):  # a compute supplier's member (issue 22)
+            return redirect("portal:supplier_contracts")
         return redirect("accounts:enterprise_new")
     record = current_round()
     return render(
@@ -798,6 +802,7 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
             "form": form,
             "row_forms": row_forms,
             "terms": selectors.claim_terms(application, c),
+            "supplier_lines": supplier.lines_of(c),  # the supplier's word (issue 22)
         },
         status=status,
     )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("parameters/", views.parameters, name="parameters"),
     path("staff/", views_staff.desk, name="staff"),
     path("staff/<int:user_id>/", views_staff.staff_member, name="staff_member"),
+    path("suppliers/invite/", views_staff.supplier_invite, name="supplier_invite"),
     path("<int:application_id>/assign/", views.assign, name="assign"),
     path("export.xlsx", views.queue_export, name="queue_export"),
     path("<int:application_id>/", views.screen, name="screen"),

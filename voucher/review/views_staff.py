@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from voucher.accounts.actions import supplier_invitation_create
 from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.applications.access import staff_verified, staff_verified_by
+from voucher.core.refusals import Refused
 from voucher.review import staff
 from voucher.review.views import round_asked
 
@@ -110,3 +112,36 @@ def staff_member(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已更新 %(name)s") % {"name": user.get_username()})
     return redirect("review:staff")
+
+
+@staff_verified_by(p.can_invite_supplier)
+def supplier_invite(request: HttpRequest) -> HttpResponse:
+    """邀请算力供给方 (issue 22): a USCC and an e-mail; the one-time link is shown and mailed."""
+    errors: dict[str, str] = {}
+    link = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            _invitation, link = supplier_invitation_create(
+                uscc=request.POST.get("uscc", ""),
+                email=request.POST.get("email", ""),
+                acting_user=request.user,
+                accept_url_for=lambda token: request.build_absolute_uri(
+                    reverse("accounts:supplier_invitation", args=[token])
+                ),
+            )
+        except Refused as refused:
+            errors[refused.field or "uscc"] = str(refused.message)
+            status = 422
+        else:
+            messages.success(request, _("邀请已发出。"))
+    return render(
+        request,
+        "review/supplier_invite.html",
+        {
+            "errors": errors,
+            "link": link,
+            "form": request.POST if request.method == "POST" and errors else {},
+        },
+        status=status,
+    )

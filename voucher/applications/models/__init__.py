@@ -103,6 +103,14 @@ from voucher.applications.models.payees import (
     PaymentInstruction,
 )
 from voucher.applications.models.supervision import FollowUpReport, SpotCheck
+from voucher.applications.models.supplier import (
+    LINE_CONFIRMED,
+    LINE_DISPUTED,
+    LineConfirmation,
+    SupplierAttestation,
+    SupplierInvitation,
+    SupplierMember,
+)
 
 __all__ = [
     "ADMIN",
@@ -119,6 +127,8 @@ __all__ = [
     "ENTITY_TYPE_CHOICES",
     "FILING_KIND_CHOICES",
     "LEVEL_CHOICES",
+    "LINE_CONFIRMED",
+    "LINE_DISPUTED",
     "LINE_EXPORTED",
     "LINE_PAID",
     "LINE_RETURNED",
@@ -160,6 +170,7 @@ __all__ = [
     "FlaggedDevice",
     "FollowUpReport",
     "Invoice",
+    "LineConfirmation",
     "ListedEnterprise",
     "MaterialCheck",
     "MaterialFile",
@@ -189,5 +200,8 @@ __all__ = [
     "StoredEvaluationQuerySet",
     "SupplementItem",
     "SupplementRequest",
+    "SupplierAttestation",
+    "SupplierInvitation",
+    "SupplierMember",
     "UnitPriceBand",
 ]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications import permissions as p
+from voucher.applications import supplier
 from voucher.applications.lifecycle import (
     CONFLICT,
     ConflictError,
@@ -85,6 +86,19 @@ def _gates_passed(application: Application, cross_refused: ReviewError | None) -
             ReviewError(
                 _("企业尚未作出意愿确认（接受承诺书并填报收款账户），不能予以支持"),
                 errors=[{"location": "d3_consent", "message": "the enterprise has not consented"}],
+            )
+        )
+    unconfirmed = supplier.open_lines(application)
+    if unconfirmed:
+        # issue 22 (docs/policy/supplier-confirmation.md): on directions 1, 2 and 4 every line of
+        # a contract is confirmed by the compute supplier before an approval is proposed
+        refusals.append(
+            ReviewError(
+                _("算力供给方尚未确认以下内容，不能予以支持：%(lines)s")
+                % {"lines": "；".join(unconfirmed)},
+                errors=[
+                    {"location": "supplier_confirmation", "message": line} for line in unconfirmed
+                ],
             )
         )
     if len(refusals) == 1:

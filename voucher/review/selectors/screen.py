@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
-from voucher.applications import ports
+from voucher.applications import ports, supplier
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import (
     PROPOSED,
@@ -248,6 +248,9 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         for g in detail.groups
     ]
     contract_lines = list(application.contracts.all())  # prefetched with their lines
+    for contract in contract_lines:  # the supplier's word on each line (issue 22)
+        contract.supplier_lines = supplier.lines_of(contract)  # type: ignore[attr-defined]
+        contract.attestation = supplier.attestation_of(contract)  # type: ignore[attr-defined]
     cross = cross_items(application)
     cross_count_store(application, cross)  # the lists' count, as it is now
     return ReviewScreen(

@@ -17,8 +17,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from voucher.demo.examples import (
     DEMO_APPLICANT,
     DEMO_PASSWORD,
+    DEMO_SUPPLIER,
     demo_applicant_ensure,
     demo_load,
+    demo_supplier_ensure,
 )
 from voucher.demo.materials import demo_materials_attach
 from voucher.demo.platforms import demo_platforms
@@ -87,6 +89,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  登录 {DEMO_APPLICANT} / {DEMO_PASSWORD}  申报企业（已有一份方向二草稿）"
         )
+        supplier_uscc = demo_supplier_ensure()  # a compute supplier's login (issue 22)
+        if supplier_uscc:
+            self.stdout.write(
+                f"  登录 {DEMO_SUPPLIER} / {DEMO_PASSWORD}  算力供给方 {supplier_uscc}"
+                f"（逐行确认合同：{address}portal/supplier/）"
+            )
         demo_platforms(self.stdout.write, address)  # direction 3 and settlement walkthrough
         if no_serve:
             return

@@ -1,0 +1,118 @@
+"""The supplier's side in a real Chromium (issue 22): the bureau's invitation link; the supplier's
+contact logs in, joins, disputes one delivery line and confirms the rest; the applicant sees the
+dispute on its contract page. axe-core checks every page (tests/browser_support.py). Screenshots
+land in test-artifacts/supplier-*.png."""
+
+from __future__ import annotations
+
+import pytest
+
+from .browser_support import ARTIFACTS, chromium, in_thread
+from .conftest import EXAMPLES_DIR
+from .review_support import FAST_HASHERS
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "voucher-demo"
+SUPPLIER_EMAIL = "gongying@supplier.example.cn"
+APPLICANT_EMAIL = "shenbao@applicant.example.cn"
+REASON = "该期间实际交付数量少于填报数量"
+
+
+@pytest.fixture
+def site(transactional_db, live_server, settings, tmp_path, django_user_model):
+    from voucher.accounts.actions import supplier_invitation_create
+    from voucher.applications.models import Application, Membership
+    from voucher.demo.examples import demo_load
+    from voucher.demo.staff import demo_staff_ensure
+
+    settings.DATA_DIR = tmp_path
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    demo_load(examples_dir=EXAMPLES_DIR)
+    demo_staff_ensure(password=PASSWORD)
+    d4 = Application.objects.get(source_name="examples/d4-small/application.json")
+    Application.objects.filter(pk=d4.pk).update(state="draft")  # the applicant may still edit
+    contract = d4.contracts.order_by("pk").first()
+    applicant = django_user_model.objects.create_user(
+        APPLICANT_EMAIL, email=APPLICANT_EMAIL, password=PASSWORD
+    )
+    Membership.objects.create(user=applicant, enterprise=d4.enterprise)
+    django_user_model.objects.create_user(SUPPLIER_EMAIL, email=SUPPLIER_EMAIL, password=PASSWORD)
+    _invitation, link = supplier_invitation_create(
+        uscc=contract.supplier_uscc,
+        email=SUPPLIER_EMAIL,
+        acting_user=django_user_model.objects.get(username="guanli"),
+        accept_url_for=lambda token: f"{live_server.url}/accounts/supplier-invitations/{token}/",
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    return {"url": live_server.url, "link": link, "d4": d4, "contract": contract}
+
+
+@pytest.fixture
+def browser(site):
+    with chromium() as browser:
+        yield browser
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"supplier-{name}.png"), full_page=True)
+
+
+def _log_in(page, url: str, email: str) -> None:
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("电子邮箱或用户名").fill(email)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_the_supplier_disputes_one_line_and_confirms_the_rest(browser, site):
+    url, contract = site["url"], site["contract"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, url, SUPPLIER_EMAIL)
+    page.wait_for_load_state("load")
+    page.goto(site["link"])
+    page.get_by_role("button", name="加入").click()
+    page.wait_for_url("**/portal/supplier/")
+    # every example names the same supplier: its list has contracts of several applicants
+    page.locator(f'a[href="/portal/supplier/contracts/{contract.pk}/"]').click()
+    page.wait_for_url("**/portal/supplier/contracts/*/")
+    lines = page.locator(".supplier-line")
+    count = lines.count()
+    assert count >= 2  # the contract's terms and at least one delivery line
+    # a dispute without a reason is refused beside the line
+    lines.nth(1).get_by_role("button", name="提出异议").click()
+    page.locator("[role=alert]").first.wait_for()
+    assert "理由" in page.locator("[role=alert]").first.inner_text()
+    page.locator(".supplier-line").nth(1).get_by_label("异议理由").fill(REASON)
+    page.locator(".supplier-line").nth(1).get_by_role("button", name="提出异议").click()
+    page.wait_for_url("**/portal/supplier/contracts/*/")
+    for i in range(count):
+        if i == 1:
+            continue
+        page.locator(".supplier-line").nth(i).get_by_role("button", name="确认").click()
+        page.wait_for_load_state("load")
+    states = page.locator(".supplier-line-state").all_inner_texts()
+    assert states[1] == f"有异议：{REASON}"
+    assert all(s == "已确认" for i, s in enumerate(states) if i != 1)
+    shot(page, "1-contract")
+    page.goto(f"{url}/portal/supplier/")
+    row = page.locator("#supplier-contracts tr", has=page.locator(f'a[href$="/{contract.pk}/"]'))
+    assert "有异议" in row.inner_text()
+    shot(page, "2-list")
+    context.close()
+
+    applicant = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = applicant.new_page()
+    _log_in(page, url, APPLICANT_EMAIL)
+    page.wait_for_load_state("load")
+    page.goto(f"{url}/portal/applications/{site['d4'].pk}/contracts/{contract.pk}/")
+    words = page.locator("#supplier-words").inner_text()
+    assert f"供给方有异议：{REASON}" in words
+    assert "供给方已确认" in words
+    shot(page, "3-applicant")
+    applicant.close()
+    stored = in_thread(
+        lambda: sorted(contract.supplier_confirmations.values_list("state", flat=True))
+    )
+    assert stored == ["confirmed"] * (count - 1) + ["disputed"]
