@@ -432,6 +432,7 @@ def test_production_refuses_to_start_without_an_audit_key(tmp_path):
         "VOUCHER_DATA_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
         "SECRET_KEY": "k3y-Of-pr0duction-" + "abcdefghijklmnopqrstuvwxyz0123456789",
+        "VOUCHER_SIGN_DOCUMENTS": "0",  # this test is about the audit key (decision 0023)
     }
     refused = _run(env, "check")
     assert refused.returncode != 0 and "VOUCHER_AUDIT_KEY" in refused.stderr

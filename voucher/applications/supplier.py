@@ -72,9 +72,11 @@ class Line:
         return self.key == CONTRACT_LINE
 
 
-def lines_of(contract: Contract) -> list[Line]:
-    """The contract's lines with the supplier's word on each, where it still matches the line."""
-    words = {c.line: c for c in LineConfirmation.objects.filter(contract=contract)}
+def lines_of(contract: Contract, words: dict[str, Any] | None = None) -> list[Line]:
+    """The contract's lines with the supplier's word on each, where it still matches the line;
+    `words` (line → LineConfirmation) when the caller read them for several contracts at once."""
+    if words is None:
+        words = {c.line: c for c in LineConfirmation.objects.filter(contract=contract)}
     rows: list[tuple[str, Contract | Delivery]] = [(CONTRACT_LINE, contract)]
     rows += [(delivery_line(d), d) for d in contract.deliveries.all()]
     lines = []
@@ -255,6 +257,22 @@ def attestation_make(
             },
         )
     return attestation
+
+
+def words_and_attestations(
+    contracts: Iterable[Contract],
+) -> tuple[dict[int, dict[str, Any]], dict[int, SupplierAttestation]]:
+    """The supplier's words and declarations on several contracts, in two queries (the review
+    screen: its cost does not grow with the contracts)."""
+    ids = [c.pk for c in contracts]
+    words: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
+    for word in LineConfirmation.objects.filter(contract_id__in=ids):
+        words[word.contract_id][word.line] = word
+    declared = {
+        a.contract_id: a
+        for a in SupplierAttestation.objects.filter(contract_id__in=ids).select_related("by")
+    }
+    return words, declared
 
 
 def attestation_of(contract: Contract) -> SupplierAttestation | None:

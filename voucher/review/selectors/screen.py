@@ -248,9 +248,12 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         for g in detail.groups
     ]
     contract_lines = list(application.contracts.all())  # prefetched with their lines
+    words, declared = supplier.words_and_attestations(contract_lines)
     for contract in contract_lines:  # the supplier's word on each line (issue 22)
-        contract.supplier_lines = supplier.lines_of(contract)  # type: ignore[attr-defined]
-        contract.attestation = supplier.attestation_of(contract)  # type: ignore[attr-defined]
+        contract.supplier_lines = supplier.lines_of(  # type: ignore[attr-defined]
+            contract, words=words[contract.pk]
+        )
+        contract.attestation = declared.get(contract.pk)  # type: ignore[attr-defined]
     cross = cross_items(application)
     cross_count_store(application, cross)  # the lists' count, as it is now
     return ReviewScreen(
