@@ -10,7 +10,7 @@ that (SUPERVISION_YEARS), a reminder REMIND_DAYS before each is due, and spot ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -147,7 +147,7 @@ def follow_up_remind(today: date, *, days: int = REMIND_DAYS) -> int:
     sent = 0
     for application in Application.objects.filter(payment_records__isnull=False).distinct():
         for due in reports_due(application):
-            if due.submitted or not (today <= due.due_on <= add_days(today, days)):
+            if due.submitted or not (today <= due.due_on <= today + timedelta(days=days)):
                 continue
             with transaction.atomic():
                 report, _created = FollowUpReport.objects.select_for_update().get_or_create(
@@ -176,10 +176,6 @@ def follow_up_remind(today: date, *, days: int = REMIND_DAYS) -> int:
                 )
                 sent += 1
     return sent
-
-
-def add_days(day: date, days: int) -> date:
-    return date.fromordinal(day.toordinal() + days)
 
 
 def spot_check_record(

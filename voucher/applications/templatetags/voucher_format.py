@@ -76,9 +76,3 @@ def yuan_figures(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return format_yuan_grouped(Decimal(value))
-
-
-@register.filter
-def yuan_cn(value: Any) -> str:
-    """The same as yuan_text (the public and payment pages' name for it)."""
-    return yuan_text(value)
