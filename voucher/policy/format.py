@@ -528,8 +528,9 @@ _FAST_FIELDS: dict[Any, CoreSchema] = {
     _email: _str(f"^(?:{_EMAIL_RE.pattern})$"),
     # printable ASCII (NFKC leaves it as it is), nothing to strip at either end, not empty
     _code: _str(r"^[!-~](?:[ -~]*[!-~])?$"),
-    # a character str.strip() keeps: not Unicode White_Space, nor the separators \x1c-\x1f
-    _text: _str(r"[^\s\x1c-\x1f]"),
+    # a character str.strip() keeps (not Unicode White_Space, nor the separators \x1c-\x1f),
+    # and no format character anywhere (the models remove them: voucher.policy.text)
+    _text: _str(r"^\P{Cf}*[^\s\x1c-\x1f\p{Cf}]\P{Cf}*$"),
 }
 # Checked once per document after validation instead (_fast_checks_pass): three Python calls
 # per delivery line otherwise. A blank device fails the native Code pattern already.
