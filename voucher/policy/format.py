@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -653,13 +654,16 @@ def parse_application_json(text: str | bytes) -> Application:
     return parse_application(data)
 
 
-def load_application_file(path: Path) -> Application:
+def load_application_file(
+    path: Path, parse: Callable[[bytes], Application] = parse_application_json
+) -> Application:
+    """The document of a file, read by `parse` (voucher evaluate's: canonical.read_application)."""
     try:
         with open(path, "rb") as fh:  # pathlib's read_bytes adds a tenth to the call
             raw = fh.read()
     except OSError as exc:
         raise FormatError([("(file)", f"无法读取文件: {exc.strerror}")]) from None
-    return parse_application_json(raw)
+    return parse(raw)
 
 
 def dump_application(application: Application) -> dict[str, Any]:

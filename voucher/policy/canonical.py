@@ -1,0 +1,302 @@
+"""A document written canonically, read in one native pass: `voucher evaluate`'s fast reader.
+
+The format's models (voucher/policy/format.py) check every money, date, code, USCC and text
+field in Python, or natively through pydantic-core (their "fast path"), building some twenty
+frozen models per application: validating cost about twice parsing the JSON. `voucher evaluate`
+only reads a document to evaluate it, so it first reads the bytes with msgspec into plain
+structs of the same fields, each field checked by a pattern that accepts only the canonical
+form of what the models accept (a subset, giving the same value):
+
+- money: ASCII digits, a point and exactly two decimals, at most 13 digits before it
+  (`parse_yuan(strict=True)` gives that very value); quantities and ratios ASCII decimals;
+- dates: YYYY-MM-DD (msgspec's own date, as `parse_date(strict=True)` reads it);
+- codes, USCCs, person ids, mobiles, e-mails: printable ASCII already in the form the models
+  would make of them (NFKC, stripped, upper case: nothing left for them to change);
+- text: no format character (the models remove them, voucher.policy.text) and not blank.
+
+The models' own checks (dates in order, a compute row's device, the topic `other` named, no
+contract id twice, ratios in (0, 1]) are made here too. Whatever this reader refuses (full-width
+digits, "5.5" yuan, a lowercase USCC, a bidi control in a name, and every real error) is read
+again by the models (`read_application`), so values, error messages and paths are exactly
+theirs. tests/test_policy_canonical.py checks the subset and the values on mutated documents.
+
+The engine reads these structs as it reads the models: the same attribute names, the same
+types of values (Decimal, date, str, bool, lists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import unicodedata
+from decimal import Decimal
+from itertools import groupby
+from typing import TYPE_CHECKING, Annotated, Literal, cast
+
+import msgspec
+from msgspec import Meta, Struct
+from msgspec.structs import force_setattr as _set
+
+from voucher.policy import format as models
+from voucher.policy.format import _EMAIL_RE, parse_application_json
+
+# Every format character (Unicode category Cf). The models remove all of them but the
+# zero-width (non-)joiners from a Text; a text with any of them here goes to the models.
+_FORMAT_CODES = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+_FORMAT_CHARACTERS = "".join(  # as ranges of code points: a long class is slow to search
+    f"\\U{first:08x}-\\U{last:08x}"
+    for first, last in (
+        (run[0][1], run[-1][1])
+        for _, run in groupby(enumerate(_FORMAT_CODES), key=lambda pair: pair[1] - pair[0])
+        for run in [list(run)]
+    )
+)
+# Patterns are searched (re.search) with \A and \Z: `$` would also match before a final "\n"
+_MONEY = r"\A[0-9]{1,13}\.[0-9]{2}\Z"
+_DECIMAL = r"\A[0-9]+(?:\.[0-9]+)?\Z"
+_USCC = r"[0-9A-HJ-NPQRTUWXY]{18}"
+_PERSON = r"P-[A-Za-z0-9_-]+"
+
+if TYPE_CHECKING:  # what the engine reads once a struct is made (__post_init__)
+    Money = Decimal
+    Quantity = Decimal
+else:
+    Money = Annotated[str, Meta(pattern=_MONEY)]
+    Quantity = Annotated[str, Meta(pattern=_DECIMAL)]
+Uscc = Annotated[str, Meta(pattern=rf"\A{_USCC}\Z")]
+Party = Annotated[str, Meta(pattern=rf"\A(?:{_PERSON}|{_USCC})\Z")]
+Person = Annotated[str, Meta(pattern=rf"\A{_PERSON}\Z")]
+Mobile = Annotated[str, Meta(pattern=r"\A1[3-9][0-9]{9}\Z")]
+Email = Annotated[str, Meta(pattern=rf"\A(?:{_EMAIL_RE.pattern})\Z")]
+# printable ASCII (NFKC leaves it as it is), nothing to strip at either end, not empty
+Code = Annotated[str, Meta(pattern=r"\A[!-~](?:[ -~]*[!-~])?\Z")]
+# no format character, and one character at least that str.strip() keeps (\s is str.isspace)
+Text = Annotated[
+    str,
+    # spaces, then one character str.strip() keeps, then any: never a format character
+    Meta(
+        pattern=rf"\A[^\S{_FORMAT_CHARACTERS}]*+[^\s{_FORMAT_CHARACTERS}][^{_FORMAT_CHARACTERS}]*+\Z"
+    ),
+]
+
+Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent", "other"]
+Service = Literal["compute", "storage", "network", "security"]
+MaterialId = Literal[
+    "contract",
+    "demand_qualification",
+    "supply_qualification",
+    "invoice_or_payment",
+    "settlement",
+    "usage_table",
+    "implementation_report",
+    "commitment_letter",
+]
+
+
+class _Struct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """Frozen like the models; no cycles, so outside the cyclic collector."""
+
+
+class Contact(_Struct):
+    name: Text
+    mobile: Mobile
+    address: Text
+    email: Email
+
+
+class Applicant(_Struct):
+    name: Text
+    uscc: Uscc
+    registered_address: Text
+    business_address: Text
+    entity_type: Literal["enterprise", "new_rd_institution"]
+    independent_legal_person: bool
+    industry: Annotated[str, Meta(pattern=r"\A[A-T]\Z")]
+    ai_new_rd_institution: bool
+    contact: Contact
+
+
+class OpenSource(_Struct):
+    platform: Code
+    url: Text
+    scenario_aligned: bool
+
+
+class ModelFiling(_Struct):
+    number: Code
+    date: dt.date
+    kind: Literal["model", "agent"]
+
+
+class Project(_Struct):
+    name: Text
+    start_date: dt.date
+    overview: Annotated[str, Meta(max_length=models.OVERVIEW_MAX_CHARS)]
+    ai_field: bool
+    topic: Topic | None = None
+    topic_note: Text | None = None
+    miit_2025_list: bool = False
+    action_plan_aligned: bool = False
+    open_source: OpenSource | None = None
+    model_filing: ModelFiling | None = None
+
+    def __post_init__(self) -> None:
+        if self.topic == "other" and self.topic_note is None:
+            raise ValueError("topic `other` needs topic_note")
+
+
+class Declarations(_Struct):
+    other_municipal_compute_support: bool
+    dishonest_entity: bool = False
+
+
+class Supplier(_Struct):
+    name: Text
+    uscc: Uscc
+
+
+class Relationship(_Struct):
+    revenue_or_risk_sharing: bool
+    hierarchy: bool
+
+
+class Delivery(_Struct):
+    start: dt.date
+    end: dt.date
+    service: Service
+    quantity: Quantity
+    unit: Code
+    unit_price: Quantity
+    amount: Money
+    device: Code | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if self.service == "compute" and self.device is None:
+            raise ValueError("device is required for a compute row")
+        _set(self, "quantity", Decimal(self.quantity))
+        _set(self, "unit_price", Decimal(self.unit_price))
+        _set(self, "amount", Decimal(self.amount))
+
+
+class Invoice(_Struct):
+    number: Code
+    date: dt.date
+    amount: Money
+
+    def __post_init__(self) -> None:
+        _set(self, "amount", Decimal(self.amount))
+
+
+class Payment(_Struct):
+    date: dt.date
+    amount: Money
+
+    def __post_init__(self) -> None:
+        _set(self, "amount", Decimal(self.amount))
+
+
+class OtherSubsidy(_Struct):
+    level: Literal["national", "municipal", "district"]
+    policy: Text
+    amount: Money
+    status: Literal["granted", "applied"]
+
+    def __post_init__(self) -> None:
+        _set(self, "amount", Decimal(self.amount))
+
+
+class Contract(_Struct):
+    id: Code
+    supplier: Supplier
+    valid_from: dt.date
+    valid_to: dt.date
+    total_amount: Money
+    relationship: Relationship
+    signed_on: dt.date | None = None
+    deliveries: list[Delivery] = []
+    invoices: list[Invoice] = []
+    payments: list[Payment] = []
+    other_subsidies: list[OtherSubsidy] = []
+
+    def __post_init__(self) -> None:
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        _set(self, "total_amount", Decimal(self.total_amount))
+
+
+class Shareholding(_Struct):
+    holder: Party
+    held: Uscc
+    ratio: Quantity
+
+    def __post_init__(self) -> None:
+        _set(self, "ratio", Decimal(self.ratio))
+        if not 0 < self.ratio <= 1:
+            raise ValueError("ratio must be in (0, 1]")
+
+
+class Officer(_Struct):
+    person: Person
+    company: Uscc
+    role: Literal["director", "supervisor", "executive", "legal_representative"]
+
+
+class Registry(_Struct):
+    shareholdings: list[Shareholding] = []
+    officers: list[Officer] = []
+    companies: list[Uscc] | None = None
+
+
+class ListedFiling(_Struct):
+    number: Code
+    date: dt.date
+
+
+class OfficialLists(_Struct):
+    ai_new_rd_institutions: list[Uscc] | None = None
+    miit_2025_list: list[Uscc] | None = None
+    model_filings: list[ListedFiling] | None = None
+
+
+class Application(_Struct):
+    format: Literal["compute-voucher/application@1"]
+    round: Code
+    direction: Literal[1, 2, 3, 4]
+    applicant: Applicant
+    project: Project
+    declarations: Declarations
+    contracts: list[Contract]
+    submitted_on: dt.date | None = None
+    requested_amount: Money | None = None
+    registry: Registry | None = None
+    lists: OfficialLists | None = None
+    materials: list[MaterialId] | None = None
+
+    def __post_init__(self) -> None:
+        if len({c.id for c in self.contracts}) != len(self.contracts):
+            raise ValueError("duplicate contract id")
+        if self.requested_amount is not None:
+            _set(self, "requested_amount", Decimal(self.requested_amount))
+
+
+_DECODER = msgspec.json.Decoder(Application)
+
+
+def read_canonical(raw: bytes) -> Application | None:
+    """The document of `raw` when it is written canonically and valid; None otherwise."""
+    try:
+        return _DECODER.decode(raw)
+    except msgspec.DecodeError:  # ValidationError is one
+        return None
+
+
+def read_application(raw: bytes) -> models.Application:
+    """A document's bytes as the engine reads them: canonical ones straight from this reader,
+    any other through the models (`parse_application_json`), which raise FormatError naming
+    every bad field. The struct stands for the model it mirrors (the same fields and values)."""
+    document = read_canonical(raw)
+    if document is not None:
+        return cast(models.Application, document)
+    return parse_application_json(raw)
