@@ -178,6 +178,11 @@ def test_a_mutated_document_is_read_as_the_models_read_it_or_not_at_all(doc, dat
     _agree(_encoded(doc, ensure_ascii=data.draw(st.booleans())))
 
 
+def test_the_format_ranges_are_every_format_character():
+    listed = {c for first, last in canonical.FORMAT_RANGES for c in range(first, last + 1)}
+    assert listed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+
+
 def test_the_text_pattern_refuses_a_blank_text_and_every_format_character():
     blank = msgspec.json.Decoder(canonical.Text)
     for code in range(sys.maxunicode + 1):
