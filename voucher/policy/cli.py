@@ -17,7 +17,6 @@ import argparse
 import gc
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from voucher.policy.canonical import read_application
@@ -80,7 +79,7 @@ def run(
         documents: list[Application] = []
         for name in names:
             try:
-                doc = load_application_file(Path(name), read_application)
+                doc = load_application_file(name, read_application)
             except FormatError as exc:
                 problems += [f"{name}: {path}: {what}" for path, what in exc.problems]
                 continue
