@@ -116,6 +116,8 @@ MORE_VARIANTS = [
     "北京\ufeff",
     "a\u200db",
     "\u00ad",
+    "吉\U00020bb7",  # beyond the Basic Multilingual Plane: read by the models
+    "\U0001f600",
     "𝟏𝟐𝟑𝟒.𝟓𝟎",  # mathematical digits: NFKC makes them ASCII
     "\u0661\u0662.\u0663\u0664",  # Arabic-Indic digits
     "1_000.00",
