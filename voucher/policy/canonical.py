@@ -97,17 +97,18 @@ MaterialId = Literal[
 
 
 class _Struct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
-    """Frozen like the models; no cycles, so outside the cyclic collector."""
+    """Frozen like the models (each class says so again, for mypy); no cycles, so outside the
+    cyclic collector."""
 
 
-class Contact(_Struct):
+class Contact(_Struct, frozen=True):
     name: Text
     mobile: Mobile
     address: Text
     email: Email
 
 
-class Applicant(_Struct):
+class Applicant(_Struct, frozen=True):
     name: Text
     uscc: Uscc
     registered_address: Text
@@ -119,19 +120,19 @@ class Applicant(_Struct):
     contact: Contact
 
 
-class OpenSource(_Struct):
+class OpenSource(_Struct, frozen=True):
     platform: Code
     url: Text
     scenario_aligned: bool
 
 
-class ModelFiling(_Struct):
+class ModelFiling(_Struct, frozen=True):
     number: Code
     date: dt.date
     kind: Literal["model", "agent"]
 
 
-class Project(_Struct):
+class Project(_Struct, frozen=True):
     name: Text
     start_date: dt.date
     overview: Annotated[str, Meta(max_length=models.OVERVIEW_MAX_CHARS)]
@@ -148,22 +149,22 @@ class Project(_Struct):
             raise ValueError("topic `other` needs topic_note")
 
 
-class Declarations(_Struct):
+class Declarations(_Struct, frozen=True):
     other_municipal_compute_support: bool
     dishonest_entity: bool = False
 
 
-class Supplier(_Struct):
+class Supplier(_Struct, frozen=True):
     name: Text
     uscc: Uscc
 
 
-class Relationship(_Struct):
+class Relationship(_Struct, frozen=True):
     revenue_or_risk_sharing: bool
     hierarchy: bool
 
 
-class Delivery(_Struct):
+class Delivery(_Struct, frozen=True):
     start: dt.date
     end: dt.date
     service: Service
@@ -183,7 +184,7 @@ class Delivery(_Struct):
         _set(self, "amount", Decimal(self.amount))
 
 
-class Invoice(_Struct):
+class Invoice(_Struct, frozen=True):
     number: Code
     date: dt.date
     amount: Money
@@ -192,7 +193,7 @@ class Invoice(_Struct):
         _set(self, "amount", Decimal(self.amount))
 
 
-class Payment(_Struct):
+class Payment(_Struct, frozen=True):
     date: dt.date
     amount: Money
 
@@ -200,7 +201,7 @@ class Payment(_Struct):
         _set(self, "amount", Decimal(self.amount))
 
 
-class OtherSubsidy(_Struct):
+class OtherSubsidy(_Struct, frozen=True):
     level: Literal["national", "municipal", "district"]
     policy: Text
     amount: Money
@@ -210,7 +211,7 @@ class OtherSubsidy(_Struct):
         _set(self, "amount", Decimal(self.amount))
 
 
-class Contract(_Struct):
+class Contract(_Struct, frozen=True):
     id: Code
     supplier: Supplier
     valid_from: dt.date
@@ -229,7 +230,7 @@ class Contract(_Struct):
         _set(self, "total_amount", Decimal(self.total_amount))
 
 
-class Shareholding(_Struct):
+class Shareholding(_Struct, frozen=True):
     holder: Party
     held: Uscc
     ratio: Quantity
@@ -240,30 +241,30 @@ class Shareholding(_Struct):
             raise ValueError("ratio must be in (0, 1]")
 
 
-class Officer(_Struct):
+class Officer(_Struct, frozen=True):
     person: Person
     company: Uscc
     role: Literal["director", "supervisor", "executive", "legal_representative"]
 
 
-class Registry(_Struct):
+class Registry(_Struct, frozen=True):
     shareholdings: list[Shareholding] = []
     officers: list[Officer] = []
     companies: list[Uscc] | None = None
 
 
-class ListedFiling(_Struct):
+class ListedFiling(_Struct, frozen=True):
     number: Code
     date: dt.date
 
 
-class OfficialLists(_Struct):
+class OfficialLists(_Struct, frozen=True):
     ai_new_rd_institutions: list[Uscc] | None = None
     miit_2025_list: list[Uscc] | None = None
     model_filings: list[ListedFiling] | None = None
 
 
-class Application(_Struct):
+class Application(_Struct, frozen=True):
     format: Literal["compute-voucher/application@1"]
     round: Code
     direction: Literal[1, 2, 3, 4]
