@@ -479,7 +479,11 @@ def open_supplement_view(application: m.Application) -> SupplementView | None:
 
 
 def latest_submission(application: m.Application) -> Submission | None:
-    return application.submissions.order_by("-submitted_at", "-id").first()
+    return (
+        application.submissions.select_related("evaluation")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
 
 
 def packaged_material_files(application: m.Application) -> list[PackagedFile]:
