@@ -46,7 +46,7 @@ class Job(models.Model):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
-    STATES = [(QUEUED, "排队中"), (RUNNING, "进行中"), (DONE, "已完成"), (FAILED, "失败")]
+    STATES = ((QUEUED, "排队中"), (RUNNING, "进行中"), (DONE, "已完成"), (FAILED, "失败"))
 
     kind = models.CharField("类型", max_length=50)
     # one job per key: the same work queued twice (a retried request) is queued once
@@ -64,7 +64,7 @@ class Job(models.Model):
         app_label = "core"
         verbose_name = "后台任务"
         verbose_name_plural = "后台任务"
-        indexes = [models.Index(fields=["state", "id"], name="core_job_state_id")]
+        indexes = (models.Index(fields=["state", "id"], name="core_job_state_id"),)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} ({self.state})"

@@ -37,8 +37,8 @@ from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
-from voucher.policy.dates import chinese_date
 from voucher.policy import ENGINE_VERSION
+from voucher.policy.dates import chinese_date
 from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
