@@ -22,8 +22,10 @@ issue 18 item 9).
    p95 against the baseline's.
 5. The deadline rush (`--rush N`, default 100; 0 leaves it out): N applicants, each with a
    complete draft, logged in beforehand, submit within one second. p50/p95 of the submissions,
-   then the database: every application submitted exactly once (one frozen submission, one
-   `application_submit` audit entry, one new evaluation), none lost, none twice.
+   then, once `voucher jobs worker` (started beside gunicorn) has evaluated them after the
+   requests, the database: every application submitted exactly once (one frozen submission, one
+   `application_submit` audit entry, one new evaluation), none lost, none twice; and how long
+   after the last answer the last evaluation was stored.
 
 The machine's load average is printed before and after: the figures mean little without it.
 """
@@ -146,6 +148,19 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def jobs_worker(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`voucher jobs worker` (deploy/voucher-jobs.service): a submission's evaluation, its
+    counts and its receipt e-mail are done there, after the request."""
+    log = open(data_dir / "jobs.log", "ab")  # noqa: SIM115 (the worker's lifetime)
+    return subprocess.Popen(
+        [VOUCHER, "jobs", "worker"],
+        env=_env(url, data_dir, dev=False),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
 
 
 def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -530,6 +545,16 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
 
+    # the evaluations are the jobs' worker's, after the requests: wait for them (up to 10 min)
+    answered = time.perf_counter()
+    submitted = [d.pk for d in drafts if codes.get(d.pk) == 302]
+    deadline = time.monotonic() + 600
+    pending = m.Application.objects.filter(pk__in=submitted, evaluation_pending=True)
+    while pending.exists() and time.monotonic() < deadline:
+        gevent.sleep(0.5)
+    evaluated_in = time.perf_counter() - answered
+    still_pending = pending.count()
+
     # lost: answered "submitted" (302) without its records; a refusal must leave it a draft
     lost = duplicated = refused_but_stored = 0
     for draft in drafts:
@@ -562,6 +587,10 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
         f"  in the database: {len(drafts) - refused - lost} submitted once each (one "
         f"submission, one audit entry, one evaluation), {lost} lost, {duplicated} duplicated, "
         f"{refused_but_stored} refused yet stored"
+    )
+    print(
+        f"  evaluated by the jobs' worker {evaluated_in:.1f} s after the last answer"
+        f"{f'; {still_pending} STILL PENDING' if still_pending else ''}"
     )
     print(f"  load average at the start {load_before}, at the end {load_after}")
 
@@ -606,6 +635,7 @@ def main() -> None:
     from voucher.applications import models as m
 
     server, base = serve(url, data_dir, args.workers)
+    worker = jobs_worker(url, data_dir)
     try:
         if not args.no_steady:
             user_model = get_user_model()
@@ -670,11 +700,12 @@ def main() -> None:
         if args.rush:
             rush(args, base, url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, worker):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
     print(f"load average after: {os.getloadavg()}")
     sys.stdout.flush()
 

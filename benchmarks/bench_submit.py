@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="profile the last submission")
+    parser.add_argument("--queries", action="store_true", help="print the last one's queries")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
     # the request as production does it: the jobs after the request are the worker's
@@ -89,6 +90,14 @@ def main() -> None:
             cpu.append(time.process_time() - started_cpu)
             wall.append(time.perf_counter() - started)
         queries.append(len(captured))
+        if args.queries and n == len(drafts) - 1:
+            for query in captured.captured_queries:
+                print(query["sql"][:150])
+        if profile is not None:
+            import pstats
+
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
         if response.status_code != 302:
             refused += 1
         with CaptureQueriesContext(connection) as captured:
@@ -97,11 +106,6 @@ def main() -> None:
                 jobs.work_all()
             job_cpu.append(time.process_time() - started_cpu)
         job_queries.append(len(captured))
-        if profile is not None:
-            import pstats
-
-            profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
 
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:8.1f}"

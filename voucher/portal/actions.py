@@ -42,7 +42,7 @@ from voucher.policy.dates import chinese_date
 from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import submission_blockers
+from voucher.portal.selectors import blockers_and_document
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -783,19 +783,24 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
-def _require_complete(locked: m.Application, refusal: str) -> None:
-    """Required fields and materials: what blocks a submission is listed in the refusal."""
+def _require_complete(locked: m.Application, refusal: str) -> Any:
+    """Required fields and materials: what blocks a submission is listed in the refusal.
+    Returns the interchange document of the application as it is (what a submission freezes)."""
 
-    blockers = submission_blockers(locked)
+    blockers, document = blockers_and_document(locked)
     if blockers:
         raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
+    return document
 
 
-def _freeze(locked: m.Application, receipt: str, stored: Any, acting_user: Any) -> Submission:
+def _freeze(
+    locked: m.Application, receipt: str, stored: Any, acting_user: Any, exported: Any = None
+) -> Submission:
     """The submitted version as it is now, frozen with its evaluation (None: evaluated after the
     request, SUBMISSION_EVALUATE): later edits cannot change it (a submission and every
-    resubmission after a supplement)."""
-    document = dumps_application(application_export(locked))
+    resubmission after a supplement). `exported`: the application's document as it is now,
+    when the caller has it."""
+    document = dumps_application(exported or application_export(locked))
     return Submission.objects.create(
         application=locked,
         receipt_number=receipt,
@@ -833,8 +838,8 @@ def application_submit(
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
-        _require_complete(locked, _("还不能提交：%(what)s"))
-        locked.submitted_on = today
+        locked.submitted_on = today  # before the export: the document carries the day
+        document = _require_complete(locked, _("还不能提交：%(what)s"))
         locked.evaluation_pending = True
         _saved(locked, step="submit", fields=["submitted_on", "evaluation_pending"])
         # the receipt and its audit entry below are the submission's record
@@ -845,7 +850,9 @@ def application_submit(
         m.StoredEvaluation.objects.filter(application=locked, bureau_latest=True).update(
             bureau_latest=False
         )
-        submission = _freeze(locked, _receipt_number(locked, today), None, acting_user)
+        submission = _freeze(
+            locked, _receipt_number(locked, today), None, acting_user, document
+        )
         audit(
             actor=acting_user,
             action="application_submit",
