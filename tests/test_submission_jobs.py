@@ -105,11 +105,11 @@ def test_the_request_queues_the_evaluation_and_the_worker_does_it_once(
 
 
 @pytest.mark.django_db
-def test_inline_the_request_evaluates_at_once(settings, client):
+def test_inline_the_request_evaluates_at_once(settings, client, tmp_path):
     """Development, the tests and the demo: no worker, the job is done in the request."""
     from voucher.portal.models import Submission
 
-    settings.DATA_DIR = settings.VOUCHER_DATA_DIR
+    settings.DATA_DIR = tmp_path
     settings.VOUCHER_JOBS_INLINE = True
     app, _user = _ready_draft(client)
     post_step(client, app, "submit", {"confirm": "on"})
@@ -200,7 +200,7 @@ def test_no_decision_is_proposed_while_the_evaluation_is_pending(
         actions.decision_propose(application=application, kind="approval", acting_user=reviewer)
     verified_client(client, reviewer)
     screen = client.get(f"/review/{application.pk}/").content.decode()
-    assert "评估中" in screen
+    assert 'id="evaluation-pending"' in screen and "评估中" in screen
     queue = client.get("/review/").content.decode()
     assert "评估中" in queue
     # stored: the proposal may be made
