@@ -67,6 +67,17 @@ def main() -> None:
     draft = m.Application.objects.filter(enterprise=member.enterprise, state="draft").first()
     applicant = Client()
     applicant.force_login(member.user)
+    frozen = (
+        m.Membership.objects.filter(role="admin", enterprise__applications__state="in_review")
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    submitted = m.Application.objects.filter(
+        enterprise=frozen.enterprise, state="in_review"
+    ).first()
+    applicant_submitted = Client()
+    applicant_submitted.force_login(frozen.user)
     in_review = (
         m.Application.objects.filter(state__in=("in_review", "formal_check", "resubmitted"))
         .order_by("pk")
@@ -96,6 +107,12 @@ def main() -> None:
         ("baseline: 404", anonymous, "/no-such-page/", None),
         ("portal: my applications", applicant, "/portal/", None),
         ("portal: status", applicant, f"/portal/applications/{draft.pk}/status/", None),
+        (
+            "portal: status (in review)",
+            applicant_submitted,
+            f"/portal/applications/{submitted.pk}/status/",
+            None,
+        ),
         ("portal: step", applicant, f"/portal/applications/{draft.pk}/project/", None),
         ("portal: save step", applicant, "", save_step),
         ("review: queue", reviewer, "/review/", None),
@@ -136,7 +153,9 @@ def main() -> None:
                 status = int(step().status_code) if step else int(client.get(url).status_code)
                 cpu.append(time.process_time() - started_cpu)
                 wall.append(time.perf_counter() - started)
-        results.append((label, statistics.median(cpu), statistics.median(wall), len(captured), status))
+        results.append(
+            (label, statistics.median(cpu), statistics.median(wall), len(captured), status)
+        )
     base = results[0][1]
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'page':26} {'CPU ms':>7} {'wall ms':>8} {'queries':>8} {'× 404':>6} status")

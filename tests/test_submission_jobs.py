@@ -65,7 +65,9 @@ def test_the_request_queues_the_evaluation_and_the_worker_does_it_once(
     assert StoredEvaluation.objects.filter(application=app).count() == evaluations_before
     assert not StoredEvaluation.objects.filter(application=app, bureau_latest=True).exists()
     assert latest_evaluation(app) is None  # the draft's self-check is not the submission's
-    assert AuditEntry.objects.filter(action="application_submit", object_id=str(app.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="application_submit", object_id=str(app.pk)).count() == 1
+    )
     job = jobs.Job.objects.get()
     assert (job.kind, job.state, job.payload) == (
         "submission_evaluate",
@@ -128,9 +130,7 @@ def test_a_killed_workers_job_is_taken_again_after_its_lease_and_done_once(defer
     killed = jobs.claim()  # a worker took it, then died (kill -9): nothing of it was written
     assert killed is not None and killed.attempts == 1
     assert jobs.claim() is None  # under its lease nobody else takes it
-    jobs.Job.objects.filter(pk=killed.pk).update(
-        leased_until=timezone.now() - timedelta(seconds=1)
-    )
+    jobs.Job.objects.filter(pk=killed.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
     again = jobs.claim()
     assert again is not None and again.pk == killed.pk and again.attempts == 2
     jobs.run(again)
@@ -246,9 +246,53 @@ def test_two_submissions_at_once_submit_once(deferred, client):
     refused = [r for r in results if isinstance(r, actions.PortalError)]
     assert len(submitted) == 1 and len(refused) == 1, results
     assert Submission.objects.filter(application=app).count() == 1
-    assert AuditEntry.objects.filter(action="application_submit", object_id=str(app.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="application_submit", object_id=str(app.pk)).count() == 1
+    )
     assert jobs.Job.objects.count() == 1
     assert jobs.work_all() == 1
     app.refresh_from_db()
     assert app.state == "submitted" and not app.evaluation_pending
     assert app.evaluations.filter(bureau_latest=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_status_page_of_a_frozen_submission_does_not_export_it(deferred, client):
+    """The status page asks whether the documents can be made; a submitted version was complete
+    when submitted and cannot change, so its contracts are not read again for that."""
+    from django.test.utils import CaptureQueriesContext
+
+    from voucher.core import jobs
+
+    app, _user = _ready_draft(client)
+    post_step(client, app, "submit", {"confirm": "on"})
+    jobs.work_all()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("portal:status", args=[app.pk]))
+    assert page.status_code == 200
+    assert 'id="package-pdf"' in page.content.decode()  # the documents are offered
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "applications_delivery" not in read and "applications_invoice" not in read
+
+
+@pytest.mark.django_db
+def test_a_step_reads_the_delivery_lines_in_one_query_however_many_contracts(deferred, client):
+    """The total consumed (14-2) the project and submit steps show: no query per contract."""
+    from django.test.utils import CaptureQueriesContext
+
+    app, _user = _ready_draft(client)
+    first = app.contracts.first()
+    lines = list(first.deliveries.all())
+    for n in range(2, 5):  # three contracts more, each with the same lines
+        first.pk, first.id, first.contract_id = None, None, f"HT-EXTRA-{n}"
+        first.save()
+        for line in lines:
+            line.pk, line.id, line.contract = None, None, first
+            line.save()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("portal:project", args=[app.pk]))
+    assert page.status_code == 200
+    deliveries = [
+        q for q in captured.captured_queries if 'FROM "applications_delivery"' in q["sql"]
+    ]
+    assert len(deliveries) == 1, [q["sql"][:120] for q in deliveries]

@@ -850,9 +850,7 @@ def application_submit(
         m.StoredEvaluation.objects.filter(application=locked, bureau_latest=True).update(
             bureau_latest=False
         )
-        submission = _freeze(
-            locked, _receipt_number(locked, today), None, acting_user, document
-        )
+        submission = _freeze(locked, _receipt_number(locked, today), None, acting_user, document)
         audit(
             actor=acting_user,
             action="application_submit",

@@ -154,13 +154,11 @@ def _save_valid_fields(
 
 
 def _total_consumed(application: m.Application) -> Decimal:
-    """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints)."""
+    """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints),
+    read in one query however many contracts."""
     return sum(
-        (
-            d.amount
-            for c in application.contracts.all()
-            for d in c.deliveries.all()
-            if d.service == "compute"
+        m.Delivery.objects.filter(contract__application=application, service="compute").values_list(
+            "amount", flat=True
         ),
         Decimal("0.00"),
     )
@@ -1240,7 +1238,10 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
-            "document_problems": selectors.document_problems(application),
+            # a submitted version, frozen, was complete when submitted: no export to find out
+            "document_problems": []
+            if submission is not None and application.state not in WIZARD_STATES
+            else selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
             "payee_in_force": payee_in_force(application.enterprise_id),
