@@ -124,7 +124,7 @@ def main() -> None:
 
     def request(client: Client, url: str, post: Any) -> int:
         if post is not None:
-            return int(post().status_code)  # a fresh form each time (its version)
+            return int(post().status_code)
         return int(client.get(url).status_code)
 
     if args.profile:
@@ -132,11 +132,11 @@ def main() -> None:
         import pstats
 
         (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == args.profile)
-        post = post() if post else None
-        request(client, url, None if post is None else lambda p=post: p)
+        request(client, url, post() if post else None)
+        step = post() if post else None
         profile = cProfile.Profile()
         profile.enable()
-        request(client, url, None if post is None else lambda p=post: p)
+        request(client, url, step)
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(35)
         return
@@ -144,7 +144,7 @@ def main() -> None:
     results = []
     for label, client, url, post in pages:
         make = post
-        status = request(client, url, (lambda: make()()) if make else None)  # warm
+        status = request(client, url, make() if make else None)  # warm
         cpu, wall = [], []
         for _ in range(args.repeat):
             step = make() if make else None

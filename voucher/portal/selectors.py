@@ -29,9 +29,9 @@ from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy import ENGINE_VERSION
+from voucher.policy import format as fmt
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
-from voucher.policy import format as fmt
 from voucher.policy.format import FormatError
 from voucher.policy.money import format_yuan_grouped, line_amount_difference
 from voucher.policy.relations import ROLE_NAMES
