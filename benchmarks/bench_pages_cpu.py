@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import time
 from typing import Any
@@ -40,6 +39,7 @@ def main() -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from benchmarks.support import form_of
     from voucher.applications import models as m
 
     settings.DEBUG = False
@@ -89,17 +89,7 @@ def main() -> None:
     def save_step() -> Any:
         url = f"/portal/applications/{draft.pk}/project/"
         page = applicant.get(url).content.decode()
-        form = dict(re.findall(r'name="([^"]+)"[^>]*?value="([^"]*)"', page))
-        form.update(
-            {
-                k: v
-                for k, v in re.findall(
-                    r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page
-                )
-            }
-        )
-        for name in re.findall(r'<input[^>]*type="checkbox"[^>]*name="([^"]+)"[^>]*checked', page):
-            form[name] = "on"
+        form = dict(form_of(page))
         form.pop("csrfmiddlewaretoken", None)
         return lambda: applicant.post(url, form)
 
