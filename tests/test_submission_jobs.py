@@ -133,9 +133,13 @@ def test_a_killed_workers_job_is_taken_again_after_its_lease_and_done_once(defer
     jobs.Job.objects.filter(pk=killed.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
     again = jobs.claim()
     assert again is not None and again.pk == killed.pk and again.attempts == 2
-    jobs.run(again)
-    # the dead worker's attempt, were it to finish late, is fenced off and rolled back
+    # the first worker was only slow: its attempt finishing now is fenced off and rolled back
     jobs.run(killed)
+    app.refresh_from_db()
+    assert app.evaluation_pending
+    assert jobs.Job.objects.get(pk=killed.pk).state == jobs.Job.RUNNING
+    assert not app.evaluations.filter(bureau_latest=True).exists()
+    jobs.run(again)
     again.refresh_from_db()
     assert (again.state, again.attempts) == (jobs.Job.DONE, 2)
     app.refresh_from_db()
