@@ -81,7 +81,7 @@ def test_the_request_queues_the_evaluation_and_the_worker_does_it_once(
 
     # the worker
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("jobs", "worker", "--once")
+        call_command("jobs", "worker", "--once", "--nice", "0")
     job.refresh_from_db()
     assert (job.state, job.attempts) == (jobs.Job.DONE, 1)
     app.refresh_from_db()
@@ -170,7 +170,7 @@ def test_a_failing_job_is_retried_then_failed_with_its_reason(deferred, client, 
 
 @pytest.mark.django_db
 def test_the_worker_beats_for_healthz(deferred, client):
-    call_command("jobs", "worker", "--once")
+    call_command("jobs", "worker", "--once", "--nice", "0")
     body = client.get("/healthz").json()
     assert body["jobs_worker"] == "ok" and body["jobs_worker_seen_at"]
 

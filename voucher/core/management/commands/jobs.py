@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -20,6 +21,13 @@ class Command(BaseCommand):
         worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
         worker.add_argument("--sleep", type=float, default=0.2)
         worker.add_argument(
+            "--nice",
+            type=int,
+            default=10,
+            help="lower the worker's CPU priority by this much (os.nice), so that a rush of "
+            "requests is served before the work queued after them; 0 leaves it as it is",
+        )
+        worker.add_argument(
             "--beat",
             type=float,
             default=30.0,
@@ -27,6 +35,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["nice"] > 0:
+            os.nice(options["nice"])
         self.stdout.write(
             f"jobs worker {jobs.worker_name()}: lease {jobs.lease_seconds():g} s a job"
         )
