@@ -27,6 +27,17 @@ def fresh_sqlite(prefix: str) -> str:
     return directory
 
 
+def cpu_median(fn: Callable[[], Any], repeat: int) -> float:
+    """CPU seconds (this process's time: Python's share, not the database server's) of the median
+    of `repeat` calls of `fn`: what a page costs a two-core machine, whatever else runs on it."""
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        fn()
+        times.append(time.process_time() - started)
+    return statistics.median(times)
+
+
 def best_and_median(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     """Seconds of the fastest and of the median of `repeat` calls of `fn`."""
     times = []
