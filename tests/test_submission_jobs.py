@@ -277,6 +277,8 @@ def test_the_status_page_of_a_frozen_submission_does_not_export_it(deferred, cli
     assert 'id="package-pdf"' in page.content.decode()  # the documents are offered
     read = " ".join(q["sql"] for q in captured.captured_queries)
     assert "applications_delivery" not in read and "applications_invoice" not in read
+    # nor the payee and the payment line, which only an approved application's page shows
+    assert "payeeaccount" not in read and "paymentline" not in read
 
 
 @pytest.mark.django_db

@@ -1225,6 +1225,10 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
     return response
 
 
+# the states whose status page shows the payment (_payment.html): the payee, the payment line
+PAYMENT_SHOWN = frozenset({"approved", "publicized", "paid"})
+
+
 @portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
@@ -1244,9 +1248,17 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             else selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
-            "payee_in_force": payee_in_force(application.enterprise_id),
             "decision": confirmed_decision_of(application),
             "consent": getattr(application, "d3_consent", None),
-            "payment_line": application.payment_lines.select_related("batch").last(),
+            "payment_shown": application.state in PAYMENT_SHOWN,
+            # the payment part of the page (_payment.html) is shown in these states only
+            **(
+                {
+                    "payee_in_force": payee_in_force(application.enterprise_id),
+                    "payment_line": application.payment_lines.select_related("batch").last(),
+                }
+                if application.state in PAYMENT_SHOWN
+                else {}
+            ),
         },
     )
