@@ -22,8 +22,10 @@ issue 18 item 9).
    p95 against the baseline's.
 5. The deadline rush (`--rush N`, default 100; 0 leaves it out): N applicants, each with a
    complete draft, logged in beforehand, submit within one second. p50/p95 of the submissions,
-   then the database: every application submitted exactly once (one frozen submission, one
-   `application_submit` audit entry, one new evaluation), none lost, none twice.
+   then, once `voucher jobs worker` (started beside gunicorn) has evaluated them after the
+   requests, the database: every application submitted exactly once (one frozen submission, one
+   `application_submit` audit entry, one new evaluation), none lost, none twice; and how long
+   after the last answer the last evaluation was stored.
 
 The machine's load average is printed before and after: the figures mean little without it.
 """
@@ -45,13 +47,14 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 import gevent  # noqa: E402
 import requests  # noqa: E402
+
+from benchmarks.support import form_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VOUCHER = str(ROOT / ".venv" / "bin" / "voucher")
@@ -148,6 +151,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def jobs_worker(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`voucher jobs worker` (deploy/voucher-jobs.service): a submission's evaluation, its
+    counts and its receipt e-mail are done there, after the request."""
+    log = open(data_dir / "jobs.log", "ab")  # noqa: SIM115 (the worker's lifetime)
+    return subprocess.Popen(
+        [VOUCHER, "jobs", "worker"],
+        env=_env(url, data_dir, dev=False),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+
+
 def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     env = _env(url, data_dir, dev=False)
     for command in (
@@ -191,69 +207,6 @@ def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[byte
 
 
 # --- logins -----------------------------------------------------------------------------------
-
-
-class _Form(HTMLParser):
-    """The fields of each <form method=post> of a page, with their values as shown."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[list[tuple[str, str]]] = []
-        self.fields: list[tuple[str, str]] = []
-        self._in_form = False
-        self._textarea: str | None = None
-        self._select: str | None = None
-        self._selected: str | None = None
-        self._first_option: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "").lower() == "post" and not self._in_form:
-            self._in_form, self.fields = True, []
-            self.forms.append(self.fields)
-        if not self._in_form or "disabled" in a:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.fields.append((name, a.get("value", "on")))
-            elif kind not in ("submit", "button", "file", "image", "reset"):
-                self.fields.append((name, a.get("value", "")))
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, []
-        elif tag == "select" and name:
-            self._select, self._selected, self._first_option = name, None, None
-        elif tag == "option" and self._select is not None:
-            value = a.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-            if "selected" in a:
-                self._selected = value
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._in_form:
-            self._in_form = False
-        elif tag == "textarea" and self._textarea is not None:
-            self.fields.append((self._textarea, "".join(self._text).lstrip("\n")))
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            chosen = self._selected if self._selected is not None else self._first_option
-            self.fields.append((self._select, chosen or ""))
-            self._select = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._text.append(data)
-
-
-def form_of(html: str) -> list[tuple[str, str]]:
-    """The page's main form (the one with the most fields: not the header's small ones)."""
-    parser = _Form()
-    parser.feed(html)
-    return max(parser.forms, key=len, default=[])
 
 
 def _csrf(session: requests.Session, html: str) -> str:
@@ -530,6 +483,16 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
 
+    # the evaluations are the jobs' worker's, after the requests: wait for them (up to 10 min)
+    answered = time.perf_counter()
+    submitted = [d.pk for d in drafts if codes.get(d.pk) == 302]
+    deadline = time.monotonic() + 600
+    pending = m.Application.objects.filter(pk__in=submitted, evaluation_pending=True)
+    while pending.exists() and time.monotonic() < deadline:
+        gevent.sleep(0.5)
+    evaluated_in = time.perf_counter() - answered
+    still_pending = pending.count()
+
     # lost: answered "submitted" (302) without its records; a refusal must leave it a draft
     lost = duplicated = refused_but_stored = 0
     for draft in drafts:
@@ -562,6 +525,10 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
         f"  in the database: {len(drafts) - refused - lost} submitted once each (one "
         f"submission, one audit entry, one evaluation), {lost} lost, {duplicated} duplicated, "
         f"{refused_but_stored} refused yet stored"
+    )
+    print(
+        f"  evaluated by the jobs' worker {evaluated_in:.1f} s after the last answer"
+        f"{f'; {still_pending} STILL PENDING' if still_pending else ''}"
     )
     print(f"  load average at the start {load_before}, at the end {load_after}")
 
@@ -606,6 +573,7 @@ def main() -> None:
     from voucher.applications import models as m
 
     server, base = serve(url, data_dir, args.workers)
+    worker = jobs_worker(url, data_dir)
     try:
         if not args.no_steady:
             user_model = get_user_model()
@@ -670,11 +638,12 @@ def main() -> None:
         if args.rush:
             rush(args, base, url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, worker):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
     print(f"load average after: {os.getloadavg()}")
     sys.stdout.flush()
 

@@ -87,7 +87,13 @@ def latest_evaluation(
 
     `with_correction_in_progress`: the latest of any, including those of the version being
     corrected during 补正: the application as it is now, for the applicant.
+
+    None while the submitted version's evaluation is pending (`evaluation_pending`: the jobs'
+    worker evaluates it after the request): an evaluation of an earlier draft is not the
+    submission's, so every step that needs an evaluation refuses until it is stored.
     """
+    if application.evaluation_pending:
+        return None
     evaluations = application.evaluations.all()
     if not with_correction_in_progress:
         evaluations = evaluations.seen_by_bureau()
@@ -107,7 +113,7 @@ def latest_evaluations(application_ids: Iterable[int]) -> dict[int, StoredEvalua
     """The bureau's latest evaluation of each application that has one, by application id: two
     queries, reading only those evaluations (not every one each application has)."""
     ids = list(
-        Application.objects.filter(pk__in=list(application_ids))
+        Application.objects.filter(pk__in=list(application_ids), evaluation_pending=False)
         .annotate(latest=Subquery(latest_seen_by_bureau().values("id")[:1]))
         .exclude(latest=None)
         .values_list("latest", flat=True)
@@ -228,7 +234,9 @@ def application_detail(
         application=application,
         direction_label=_(DIRECTION_LABELS[application.direction]),
         evaluation=evaluation,
-        outcome_label=outcome_label(evaluation.outcome if evaluation else None),
+        outcome_label=_("评估中")
+        if application.evaluation_pending
+        else outcome_label(evaluation.outcome if evaluation else None),
         round_title=policy_round.title if policy_round else application.round.title,
     )
     if evaluation is None:

@@ -32,16 +32,17 @@ from voucher.applications.models import MaterialFile, SupplementRequest
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
-from voucher.core import clock
+from voucher.core import clock, jobs
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
+from voucher.policy import ENGINE_VERSION
 from voucher.policy.dates import chinese_date
-from voucher.policy.format import FormatError, dumps_application
+from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import submission_blockers
+from voucher.portal.selectors import blockers_and_document
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -782,34 +783,52 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
-def _require_complete(locked: m.Application, refusal: str) -> None:
-    """Required fields and materials: what blocks a submission is listed in the refusal."""
+def _require_complete(locked: m.Application, refusal: str) -> Any:
+    """Required fields and materials: what blocks a submission is listed in the refusal.
+    Returns the interchange document of the application as it is (what a submission freezes)."""
 
-    blockers = submission_blockers(locked)
+    blockers, document = blockers_and_document(locked)
     if blockers:
         raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
+    return document
 
 
-def _freeze(locked: m.Application, receipt: str, stored: Any, acting_user: Any) -> Submission:
-    """The submitted version as it is now, frozen with its evaluation: later edits cannot
-    change it (a submission and every resubmission after a supplement)."""
-    document = dumps_application(application_export(locked))
+def _freeze(
+    locked: m.Application, receipt: str, stored: Any, acting_user: Any, exported: Any = None
+) -> Submission:
+    """The submitted version as it is now, frozen with its evaluation (None: evaluated after the
+    request, SUBMISSION_EVALUATE): later edits cannot change it (a submission and every
+    resubmission after a supplement). `exported`: the application's document as it is now,
+    when the caller has it."""
+    document = dumps_application(exported or application_export(locked))
     return Submission.objects.create(
         application=locked,
         receipt_number=receipt,
         document_json=document,
         document_sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(),
         evaluation=stored,
-        round_code=stored.round_code,
-        engine_version=stored.engine_version,
+        round_code=stored.round_code if stored else locked.round.code,
+        engine_version=stored.engine_version if stored else ENGINE_VERSION,
         submitted_by=acting_user,
     )
+
+
+# The job after a submission's request (voucher/core/jobs.py): its evaluation, the counts that
+# follow it (ports.evaluations_stored) and the receipt e-mail.
+SUBMISSION_EVALUATE = "submission_evaluate"
 
 
 def application_submit(
     *, application: m.Application, expected_version: int, acting_user: Any
 ) -> Submission:
-    """Freeze, evaluate and store the submitted version; the receipt e-mail goes after commit."""
+    """Freeze the submitted version, give its receipt and audit it; in one transaction, once.
+
+    What can wait is queued in the same transaction (SUBMISSION_EVALUATE, done by the jobs'
+    worker, or at once with VOUCHER_JOBS_INLINE): the evaluation of the frozen document, the
+    cross-application counts and the receipt e-mail. Until its evaluation is stored the
+    application is `evaluation_pending`: it shows 评估中 and no step that needs an evaluation is
+    taken (selectors.latest_evaluation answers None). A second request (a double click, a retry)
+    waits on the row lock and is then refused: the application is no longer a draft."""
 
     today = clock.today()
     with transaction.atomic():
@@ -819,15 +838,19 @@ def application_submit(
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
-        _require_complete(locked, _("还不能提交：%(what)s"))
-        locked.submitted_on = today
-        _saved(locked, step="submit", fields=["submitted_on"])
-        # the receipt, its audit entry and its e-mail below are the submission's record
+        locked.submitted_on = today  # before the export: the document carries the day
+        document = _require_complete(locked, _("还不能提交：%(what)s"))
+        locked.evaluation_pending = True
+        _saved(locked, step="submit", fields=["submitted_on", "evaluation_pending"])
+        # the receipt and its audit entry below are the submission's record
         lifecycle.application_transition(
             application=locked, transition="submit", acting_user=acting_user, record=False
         )
-        stored = application_evaluate(application=locked, acting_user=acting_user)
-        submission = _freeze(locked, _receipt_number(locked, today), stored, acting_user)
+        # the draft's self-checks are not the submission's evaluation: the lists show 评估中
+        m.StoredEvaluation.objects.filter(application=locked, bureau_latest=True).update(
+            bureau_latest=False
+        )
+        submission = _freeze(locked, _receipt_number(locked, today), None, acting_user, document)
         audit(
             actor=acting_user,
             action="application_submit",
@@ -835,32 +858,56 @@ def application_submit(
             data={
                 "receipt": submission.receipt_number,
                 "sha256": submission.document_sha256,
-                "evaluation": stored.pk,
-                "outcome": stored.outcome,
-                "round": stored.round_code,
-                "engine_version": stored.engine_version,
+                "round": submission.round_code,
+                "engine_version": submission.engine_version,
             },
         )
-        recipients = sorted({e for e in (acting_user.email, locked.contact_email) if e})
-        subject = _("算力券申报已提交，回执编号 %(receipt)s") % {
-            "receipt": submission.receipt_number
-        }
-        body = _(
-            "“%(applicant)s”的算力券申报（%(reference)s，%(direction)s）已于 %(day)s 提交。\n"
-            "回执编号：%(receipt)s\n提交文档摘要（SHA-256）：%(sha)s\n\n"
-            "提交后内容不可修改。审核进度请登录系统查看申报状态页。\n"
-        ) % {
-            "applicant": locked.applicant_name,
-            "reference": locked.reference,
-            "direction": locked.get_direction_display(),
-            "day": _chinese_date(today),
-            "receipt": submission.receipt_number,
-            "sha": submission.document_sha256,
-        }
+        jobs.enqueue(
+            SUBMISSION_EVALUATE,
+            key=f"{SUBMISSION_EVALUATE}:{submission.pk}",
+            submission=submission.pk,
+        )
+    return submission
+
+
+def submission_evaluate(*, submission: int) -> None:
+    """The job after a submission: evaluate its frozen document with the round as it is now
+    (application_evaluate, audited), keep the evaluation with the submission, end the
+    application's `evaluation_pending`, and send the receipt e-mail after commit. Done once: a
+    submission evaluated already is left as it is."""
+    frozen = Submission.objects.select_related("application", "submitted_by").get(pk=submission)
+    if frozen.evaluation_id is not None:
+        return
+    locked = lifecycle.lock(frozen.application)
+    stored = application_evaluate(
+        application=locked,
+        acting_user=frozen.submitted_by,
+        document=parse_application_json(frozen.document_json),
+    )
+    frozen.evaluation = stored
+    frozen.round_code = stored.round_code
+    frozen.engine_version = stored.engine_version
+    frozen.save(update_fields=["evaluation", "round_code", "engine_version"])
+    m.Application.objects.filter(pk=locked.pk).update(evaluation_pending=False)
+    user = frozen.submitted_by
+    recipients = sorted({e for e in (user.email if user else "", locked.contact_email) if e})
+    subject = _("算力券申报已提交，回执编号 %(receipt)s") % {"receipt": frozen.receipt_number}
+    body = _(
+        "“%(applicant)s”的算力券申报（%(reference)s，%(direction)s）已于 %(day)s 提交。\n"
+        "回执编号：%(receipt)s\n提交文档摘要（SHA-256）：%(sha)s\n\n"
+        "提交后内容不可修改。审核进度请登录系统查看申报状态页。\n"
+    ) % {
+        "applicant": locked.applicant_name,
+        "reference": locked.reference,
+        "direction": locked.get_direction_display(),
+        "day": _chinese_date(locked.submitted_on or clock.today()),
+        "receipt": frozen.receipt_number,
+        "sha": frozen.document_sha256,
+    }
+    if recipients:
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
         )
-    return submission
 
 
 # --- supplement (补正) ----------------------------------------------------------------------------

@@ -47,8 +47,15 @@ class Submission(models.Model):
     receipt_number = models.CharField("回执编号", max_length=40, unique=True)
     document_json = models.TextField("提交的申报文档")
     document_sha256 = models.CharField("文档 SHA-256", max_length=64)
+    # NULL until the jobs' worker has evaluated the frozen document (after the request,
+    # docs/decisions/00xx-deferred-evaluation.md); the application is `evaluation_pending` meanwhile
     evaluation = models.ForeignKey(
-        StoredEvaluation, verbose_name="提交时的评估", on_delete=models.PROTECT, related_name="+"
+        StoredEvaluation,
+        verbose_name="提交时的评估",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     round_code = models.CharField("轮次代码", max_length=50)
     engine_version = models.CharField("规则引擎版本", max_length=20)

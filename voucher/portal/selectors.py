@@ -29,6 +29,7 @@ from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy import ENGINE_VERSION
+from voucher.policy import format as fmt
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
@@ -340,7 +341,16 @@ def material_slots(application: m.Application) -> list[dict[str, Any]]:
 
 def submission_blockers(application: m.Application) -> list[Problem]:
     """What must still be done before the application may be submitted (empty: ready)."""
+    return blockers_and_document(application)[0]
+
+
+def blockers_and_document(
+    application: m.Application,
+) -> tuple[list[Problem], fmt.Application | None]:
+    """submission_blockers, and the interchange document they read (None if it cannot be
+    read): the submission freezes that very document rather than exporting it again."""
     out: list[Problem] = []
+    document = None
     progress = progress_of(application)
     titles = {
         "applicant": _("申报单位"),
@@ -368,10 +378,10 @@ def submission_blockers(application: m.Application) -> list[Problem]:
                 Problem("materials", slot["name"], _("尚未上传“%(m)s”") % {"m": slot["name"]})
             )
     try:
-        application_export(application)
+        document = application_export(application)
     except FormatError as exc:
         out += format_problems(exc)
-    return out
+    return out, document
 
 
 @dataclass(frozen=True)
@@ -479,7 +489,11 @@ def open_supplement_view(application: m.Application) -> SupplementView | None:
 
 
 def latest_submission(application: m.Application) -> Submission | None:
-    return application.submissions.order_by("-submitted_at", "-id").first()
+    return (
+        application.submissions.select_related("evaluation")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
 
 
 def packaged_material_files(application: m.Application) -> list[PackagedFile]:

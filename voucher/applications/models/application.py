@@ -174,6 +174,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
     # workflow: see states.py; the portal bumps `version` on every save (optimistic locking)
     state = FSMField("状态", default=DRAFT, choices=STATE_CHOICES, protected=True)
     version = models.PositiveIntegerField("版本", default=0)
+    # Submitted, its evaluation not stored yet (the jobs' worker evaluates it after the request,
+    # docs/decisions/00xx-deferred-evaluation.md): until then it has no evaluation the bureau
+    # judges by (selectors.latest_evaluation answers None), so no step that needs one is taken.
+    evaluation_pending = models.BooleanField("评估中", default=False)
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
