@@ -1,6 +1,6 @@
 """A submission's request freezes, receipts and audits; its evaluation, counts and e-mail are a
 job after it (voucher/core/jobs.py): pending until done, fail closed meanwhile, done exactly once
-(docs/decisions/00xx-deferred-evaluation.md)."""
+(docs/decisions/0027-deferred-evaluation.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A small queue of jobs done after the request: what a request must not wait for.
 
 A request writes only what must be in its transaction and `enqueue`s the rest (a submission's
-evaluation, its cross-check counts and its receipt e-mail: docs/decisions/00xx-deferred-evaluation.md).
+evaluation, its cross-check counts and its receipt e-mail: docs/decisions/0027-deferred-evaluation.md).
 Each job has a kind, a payload (JSON) and a unique key, so that queuing the same work twice (a
 retried request) queues it once. The apps name what each kind does with `register(kind, handler)`
 in their AppConfig.ready(): the core imports no app above it.

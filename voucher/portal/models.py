@@ -48,7 +48,7 @@ class Submission(models.Model):
     document_json = models.TextField("提交的申报文档")
     document_sha256 = models.CharField("文档 SHA-256", max_length=64)
     # NULL until the jobs' worker has evaluated the frozen document (after the request,
-    # docs/decisions/00xx-deferred-evaluation.md); the application is `evaluation_pending` meanwhile
+    # docs/decisions/0027-deferred-evaluation.md); the application is `evaluation_pending` meanwhile
     evaluation = models.ForeignKey(
         StoredEvaluation,
         verbose_name="提交时的评估",

@@ -175,7 +175,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     state = FSMField("状态", default=DRAFT, choices=STATE_CHOICES, protected=True)
     version = models.PositiveIntegerField("版本", default=0)
     # Submitted, its evaluation not stored yet (the jobs' worker evaluates it after the request,
-    # docs/decisions/00xx-deferred-evaluation.md): until then it has no evaluation the bureau
+    # docs/decisions/0027-deferred-evaluation.md): until then it has no evaluation the bureau
     # judges by (selectors.latest_evaluation answers None), so no step that needs one is taken.
     evaluation_pending = models.BooleanField("评估中", default=False)
 
