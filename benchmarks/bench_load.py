@@ -3,6 +3,7 @@ issue 18 item 9).
 
     python -m benchmarks.bench_load [--applications 5000] [--users 50] [--seconds 60]
                                     [--workers 4] [--reuse-db] [--rush 100] [--no-steady]
+                                    [--think 2,6]
 
 1. A PostgreSQL database of its own (`bench_load`; `--database-url` names the server) is
    dropped, created, migrated and filled by `voucher demo --season N` (`--reuse-db` keeps one
@@ -18,7 +19,10 @@ issue 18 item 9).
    (their portal page, their application's status, a wizard step opened and saved back),
    reviewers (the queue, 我的待办, the review screen of an application in review, the dashboard),
    approvers (我的待办), and in the same run the baseline: an anonymous request for a page that
-   does not exist, a 404 through the same middleware. Per page: requests, p50, p95, errors, and
+   does not exist, a 404 through the same middleware. Each user waits `--think` seconds between
+   two pages (default 2–6 s: a person reads a page before the next; sessions before 11 used
+   0.5–1.5 s, which makes 50 users ask as much as some 350 people who read 5–10 s a page; `--think 0.5,1.5` gives
+   that pace back). Per page: requests, p50, p95, errors, and
    p95 against the baseline's.
 5. The deadline rush (`--rush N`, default 100; 0 leaves it out): N applicants, each with a
    complete draft, logged in beforehand, submit within one second. p50/p95 of the submissions,
@@ -280,6 +284,9 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
     reviewers = list(people["reviewers"])  # cookies
     approvers = list(people["approvers"])
     in_review = people["in_review"]
+    # How long a person waits between two pages (reading, typing). With 0.5–1.5 s, 50 users ask
+    # for ~50 pages a second, the pace of some 350 people at a realistic 5–10 s a page.
+    think = args.think
 
     def _cookies(user: HttpUser, jar: Any) -> None:
         user.client.cookies.update(jar)
@@ -297,7 +304,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Applicant(HttpUser):
         weight = 30
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             self.jar, self.application, self.draft = applicants[random.randrange(len(applicants))]
@@ -331,7 +338,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Reviewer(HttpUser):
         weight = 16
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             _cookies(self, reviewers[random.randrange(len(reviewers))])
@@ -356,7 +363,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Approver(HttpUser):
         fixed_count = few
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             _cookies(self, approvers[random.randrange(len(approvers))])
@@ -399,7 +406,19 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
             "p95": entry.get_response_time_percentile(0.95),
             "errors": entry.num_failures,
         }
-    return {"rows": rows, "load": (load_before, load_after)}
+    served = sum(row["requests"] for row in rows.values()) / args.seconds
+    return {"rows": rows, "load": (load_before, load_after), "rate": served}
+
+
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        pair = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError("--think: two numbers of seconds, e.g. 2,6") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError("--think: 0 ≤ MIN ≤ MAX")
+    return pair
 
 
 def print_steady(result: dict[str, Any], args: argparse.Namespace) -> None:
@@ -408,7 +427,8 @@ def print_steady(result: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     print(
         f"steady run: {args.users} users, {args.seconds} s, {args.workers} gunicorn workers, "
-        f"{args.applications} applications"
+        f"{args.applications} applications, each user waiting {args.think[0]:g}–{args.think[1]:g} s "
+        f"between pages; {result['rate']:.1f} requests/s served"
     )
     print(f"{'page':<36}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'p95 × base':>12}")
     for name, row in sorted(rows.items(), key=lambda kv: kv[0] != BASELINE):
@@ -545,6 +565,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument(
+        "--think",
+        type=_think,
+        default=(2.0, 6.0),
+        metavar="MIN,MAX",
+        help="seconds a user waits between two pages (default 2,6; the anonymous baseline "
+        "always waits 0.2–0.6 s)",
+    )
     parser.add_argument("--rush", type=int, default=100, help="submissions in the rush; 0: none")
     parser.add_argument("--no-steady", action="store_true", help="only the rush")
     parser.add_argument(
