@@ -329,8 +329,8 @@ def test_the_imported_declaration_columns_fill_the_declarations(client_a):
     headers = [cell.value for cell in book["合同"][1]]
     row = {
         "合同编号": "C9",
-        "供应方名称": "北京示例算力有限公司",
-        "供应方统一社会信用代码": "91110105MA02D4RY0J",
+        "供给方名称": "北京示例算力有限公司",
+        "供给方统一社会信用代码": "91110105MA02D4RY0J",
         "签订日期": "2025-09-01",
         "有效期开始": "2025-09-01",
         "有效期结束": "2026-08-31",
