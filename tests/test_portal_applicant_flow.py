@@ -308,6 +308,48 @@ def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
     assert contract.deliveries.count() == 0
 
 
+def test_deleting_a_whole_contract_asks_for_confirmation_and_is_audited(client_a):
+    from voucher.core.models import AuditEntry
+
+    app = new_application(client_a)
+    contract, page = contract_with_delivery(client_a, app)
+    url = reverse("portal:contract_delete", args=[app.pk, contract.pk])
+    assert f'href="{url}"' in page  # the contract page links to the confirmation, posts nothing
+    assert f'action="{url}"' not in page
+    shown = client_a.get(url)
+    assert shown.status_code == 200
+    text = shown.content.decode()
+    assert 'id="contract-to-delete"' in text and 'name="confirm"' in text
+    assert "5,000,000.00 元" in text  # the contract's total, as applicants read money
+    app.refresh_from_db()
+    response = client_a.post(url, {"version": app.version})  # the box not ticked
+    assert response.status_code == 400
+    assert "请勾选确认" in response.content.decode()
+    assert app.contracts.filter(pk=contract.pk).exists()
+    assert contract.deliveries.count() == 1
+    assert "contract_delete" not in audit_actions(app)
+    response = client_a.post(url, {"version": app.version, "confirm": "on"})
+    assert response.status_code == 302
+    assert not app.contracts.exists()
+    entry = AuditEntry.objects.get(action="contract_delete")
+    assert entry.data["contract"] == "C1" and entry.data["total_amount"] == "5000000.00"
+    assert entry.data["rows"]["deliveries"] == 1
+
+
+def test_a_contract_cannot_be_deleted_after_submission(client_a):
+    from voucher.applications.models import Contract
+
+    app = submitted(client_a, new_application(client_a))
+    contract = Contract.objects.filter(application=app).first()
+    url = reverse("portal:contract_delete", args=[app.pk, contract.pk])
+    response = client_a.get(url)
+    assert response.status_code == 302 and reverse("portal:status", args=[app.pk]) in response.url
+    response = client_a.post(url, {"version": app.version, "confirm": "on"})
+    assert response.status_code == 302
+    assert Contract.objects.filter(pk=contract.pk).exists()
+    assert "contract_delete" not in audit_actions(app)
+
+
 # --- 6. the template's declaration columns ---------------------------------------------------
 
 

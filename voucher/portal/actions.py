@@ -475,14 +475,23 @@ def contract_delete(
         confirmed = supplier.confirmed_keys(contract)
         if confirmed:
             supplier.refuse_confirmed(min(confirmed), _("该合同的部分内容"))
-        label = contract.contract_id
+        # what went, for the audit log: the contract is gone with its rows (CASCADE)
+        gone = {
+            "contract": contract.contract_id,
+            "supplier_uscc": contract.supplier_uscc,
+            "total_amount": str(contract.total_amount),
+            "rows": {
+                kind: model._default_manager.filter(contract=contract).count()
+                for kind, model in ROW_MODELS.items()
+            },
+        }
         contract.delete()
         _saved(locked, step=None)
         audit(
             actor=acting_user,
             action="contract_delete",
             obj=locked,
-            data={"contract": label, "version": locked.version},
+            data={**gone, "version": locked.version},
         )
 
 

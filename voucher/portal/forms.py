@@ -143,6 +143,13 @@ class RowDeleteForm(VersionedForm):
     )
 
 
+class ContractDeleteForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认删除这份合同及其全部交付记录、发票、付款和其他补贴，删除后不能恢复"),
+        error_messages={"required": _("请勾选确认后再删除。")},
+    )
+
+
 class ApplicantForm(VersionedForm):
     applicant_name = LineField(label=_("企业名称"), max_length=200)
     registered_address = LineField(

@@ -834,23 +834,39 @@ def _line_amount_warning(values: dict[str, Any]) -> str:
 
 @portal_view
 @editable
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contract_delete(
     request: HttpRequest, application: m.Application, contract_pk: int
 ) -> HttpResponse:
+    """Delete a whole contract with its rows: a page shows what goes and asks first (no script
+    needed, as for one line); the delete is the POST with the box ticked."""
     c = _contract_of(application, contract_pk)
-    try:
-        actions.contract_delete(
-            application=application,
-            expected_version=int_param(request.POST, "version", -1),
-            contract_pk=c.pk,
-            acting_user=request.user,
-        )
-    except actions.PortalError as exc:
-        messages.error(request, str(exc))
-    else:
+    form = pf.ContractDeleteForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.contract_delete(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                contract_pk=c.pk,
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            messages.error(request, str(exc))
+            return redirect("portal:contract", application_id=application.pk, contract_pk=c.pk)
         messages.success(request, _("合同 %(id)s 已删除。") % {"id": c.contract_id})
-    return redirect("portal:contracts", application_id=application.pk)
+        return redirect("portal:contracts", application_id=application.pk)
+    counts = [
+        (ROW_LABELS[kind], actions.ROW_MODELS[kind]._default_manager.filter(contract=c).count())
+        for kind in pf.ROW_FORMS
+    ]
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/contract_delete.html",
+        {"c": c, "form": form, "counts": counts},
+        status=400 if form.errors else 200,
+    )
 
 
 ROW_LABELS = {
