@@ -485,9 +485,16 @@ class DeclarationsForm(VersionedForm):
                 _("与“%(s)s”存在行政或业务上的上下级关系") % {"s": c.supplier_name}
             )
 
-    def relationships(self) -> dict[int, tuple[bool, bool]]:
+    def relationships(self) -> dict[int, tuple[bool | None, bool | None]]:
+        """Per contract (sharing, hierarchy); None where not answered (after is_valid() failed,
+        for a field-level save)."""
         d = self.cleaned_data
-        return {c.pk: (d[f"sharing_{c.pk}"], d[f"hierarchy_{c.pk}"]) for c in self.contracts}
+        return {
+            c.pk: (d.get(f"sharing_{c.pk}"), d.get(f"hierarchy_{c.pk}")) for c in self.contracts
+        }
+
+    def answered(self) -> int:
+        return sum(1 for k, v in self.cleaned_data.items() if k != "version" and v is not None)
 
 
 class CommitmentForm(VersionedForm):
