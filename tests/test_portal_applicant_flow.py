@@ -394,7 +394,7 @@ def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
     url = reverse("portal:contract_row_delete", args=[app.pk, contract.pk, "deliveries", row.pk])
     assert f'href="{url}"' in page  # the table links to the confirmation, posts nothing
     shown = client_a.get(url).content.decode()
-    assert "¥2,592,000.00" in shown and 'name="confirm"' in shown
+    assert "2,592,000.00 元" in shown and 'name="confirm"' in shown
     app.refresh_from_db()
     response = client_a.post(url, {"version": app.version})
     assert response.status_code == 400
