@@ -267,7 +267,6 @@ def test_the_declarations_step_saves_the_answers_given(client_a):
 
 
 def test_the_contract_page_saves_the_valid_fields_of_a_contract(client_a):
-    from voucher.portal.selectors import progress_of
 
     app = new_application(client_a)
     contract, _page = contract_with_delivery(client_a, app)
