@@ -22,6 +22,7 @@ from voucher.applications.models import (
     StoredEvaluation,
     SupplementRequest,
 )
+from voucher.applications.wording import finding_text
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.lists import ListedEntry, OfficialLists, filing_key
 from voucher.policy.round import get_rounds
@@ -161,6 +162,7 @@ class FindingView:
     clause: str
     clause_texts: list[tuple[str, str]]  # (where, verbatim text)
     values: dict[str, str]
+    message_lang: str = "zh-Hans"  # "en" when an English page renders the finding in English
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,13 @@ class ApplicationDetail:
     missing_materials: list[str] = field(default_factory=list)
     round_title: str = ""
     stale: bool = False  # the application changed after it was evaluated
+
+
+def _finding_text(f: dict[str, Any]) -> tuple[str, str]:
+    """The finding's message in the page's language: the engine's Chinese as it is on a
+    Chinese page (the bureau reads it whole), English from the catalogue on an English one."""
+    text, lang = finding_text(f["rule"], f["status"], f["message"], f.get("values") or {})
+    return (text, lang) if lang == "en" else (f["message"], "zh-Hans")
 
 
 def _clause_texts(reference: str) -> list[tuple[str, str]]:
@@ -261,13 +270,15 @@ def application_detail(
                 rule=f["rule"],
                 status=f["status"],
                 contract=f.get("contract"),
-                message=f["message"],
+                message=text,
                 clause=f["clause"],
                 clause_texts=_clause_texts(f["clause"]),
                 values=f.get("values") or {},
+                message_lang=lang,
             )
             for f in evaluation.findings
             if f["status"] == status
+            for text, lang in [_finding_text(f)]
         ]
         if findings:
             detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))

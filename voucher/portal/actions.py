@@ -419,8 +419,14 @@ def contract_save(
     contract_pk: int | None,
     values: Mapping[str, Any],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> m.Contract:
-    """Add a contract (contract_pk None) or change one of this application's contracts."""
+    """Add a contract (contract_pk None) or change one of this application's contracts.
+
+    `refused` names the form's fields that were not valid (a field-level save of a contract:
+    `values` holds the valid ones, the others keep their stored value)."""
+    if refused and contract_pk is None:
+        raise ValueError("a new contract is saved whole")
     with transaction.atomic():
         locked = _locked(application, expected_version)
         others = m.Contract.objects.filter(application=locked)
@@ -435,7 +441,7 @@ def contract_save(
         else:
             contract = others.get(pk=contract_pk)
             others = others.exclude(pk=contract_pk)
-        if others.filter(contract_id=values["contract_id"]).exists():
+        if "contract_id" in values and others.filter(contract_id=values["contract_id"]).exists():
             raise PortalError(_("合同编号已被另一份合同使用。"), field="contract_id")
         confirmed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.confirmed_keys(
             contract
@@ -450,20 +456,19 @@ def contract_save(
                 supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
             )
         contract.save()
-        _saved(locked, step="contracts")
+        _saved(locked, step=None if refused else "contracts")
         if contract_pk is None:
             _needs_declarations_again(locked)
-        audit(
-            actor=acting_user,
-            action="contract_save",
-            obj=locked,
-            data={
-                "contract": contract.contract_id,
-                "created": contract_pk is None,
-                "total_amount": str(contract.total_amount),
-                "version": locked.version,
-            },
-        )
+        data: dict[str, Any] = {
+            "contract": contract.contract_id,
+            "created": contract_pk is None,
+            "total_amount": str(contract.total_amount),
+            "version": locked.version,
+        }
+        if refused:
+            data["changed"] = sorted(values)
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="contract_save", obj=locked, data=data)
     return contract
 
 
@@ -476,14 +481,23 @@ def contract_delete(
         confirmed = supplier.confirmed_keys(contract)
         if confirmed:
             supplier.refuse_confirmed(min(confirmed), _("该合同的部分内容"))
-        label = contract.contract_id
+        # what went, for the audit log: the contract is gone with its rows (CASCADE)
+        gone = {
+            "contract": contract.contract_id,
+            "supplier_uscc": contract.supplier_uscc,
+            "total_amount": str(contract.total_amount),
+            "rows": {
+                kind: model._default_manager.filter(contract=contract).count()
+                for kind, model in ROW_MODELS.items()
+            },
+        }
         contract.delete()
         _saved(locked, step=None)
         audit(
             actor=acting_user,
             action="contract_delete",
             obj=locked,
-            data={"contract": label, "version": locked.version},
+            data={**gone, "version": locked.version},
         )
 
 
@@ -610,42 +624,56 @@ def declarations_save(
     *,
     application: m.Application,
     expected_version: int,
-    other_municipal_compute_support: bool,
-    dishonest_entity: bool,
-    relationships: Mapping[int, tuple[bool, bool]],
+    other_municipal_compute_support: bool | None,
+    dishonest_entity: bool | None,
+    relationships: Mapping[int, tuple[bool | None, bool | None]],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> m.Application:
-    """The declarations of 一（三）, 14-4 第2条 and 一（五）注1 (one pair per contract)."""
+    """The declarations of 一（三）, 14-4 第2条 and 一（五）注1 (one pair per contract).
+
+    `refused` names the form's fields not answered or not valid (a field-level save): the
+    answers given (not None) are saved and remembered, the step is not marked as done."""
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contracts = {c.pk: c for c in m.Contract.objects.filter(application=locked)}
-        if set(relationships) != set(contracts):
+        if set(relationships) - set(contracts) or (
+            not refused and set(relationships) != set(contracts)
+        ):
             raise StaleVersion(_("合同列表已变化，请核对后再保存。"))
+        answered: list[str] = []
         for pk, (sharing, hierarchy) in relationships.items():
             contract = contracts[pk]
-            contract.revenue_or_risk_sharing = sharing
-            contract.hierarchy = hierarchy
+            if sharing is not None:
+                contract.revenue_or_risk_sharing = sharing
+                answered.append(f"sharing_{pk}")
+            if hierarchy is not None:
+                contract.hierarchy = hierarchy
+                answered.append(f"hierarchy_{pk}")
             contract.save(update_fields=["revenue_or_risk_sharing", "hierarchy"])
-        locked.other_municipal_compute_support = other_municipal_compute_support
-        locked.dishonest_entity = dishonest_entity
-        _saved(
-            locked,
-            step="declarations",
-            fields=["other_municipal_compute_support", "dishonest_entity"],
-        )
-        audit(
-            actor=acting_user,
-            action="declarations_save",
-            obj=locked,
-            data={
-                "other_municipal_compute_support": other_municipal_compute_support,
-                "dishonest_entity": dishonest_entity,
-                "relationships": {
-                    contracts[pk].contract_id: list(pair) for pk, pair in relationships.items()
-                },
-                "version": locked.version,
+        fields = []
+        if other_municipal_compute_support is not None:
+            locked.other_municipal_compute_support = other_municipal_compute_support
+            fields.append("other_municipal_compute_support")
+        if dishonest_entity is not None:
+            locked.dishonest_entity = dishonest_entity
+            fields.append("dishonest_entity")
+        answered.extend(fields)
+        _saved(locked, step=None if refused else "declarations", fields=fields)
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        progress.declarations_answered = [] if not refused else answered
+        progress.save(update_fields=["declarations_answered"])
+        data: dict[str, Any] = {
+            "other_municipal_compute_support": other_municipal_compute_support,
+            "dishonest_entity": dishonest_entity,
+            "relationships": {
+                contracts[pk].contract_id: list(pair) for pk, pair in relationships.items()
             },
-        )
+            "version": locked.version,
+        }
+        if refused:
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="declarations_save", obj=locked, data=data)
     return locked
 
 
@@ -658,7 +686,10 @@ def implementation_report_save(
     expected_version: int,
     sections: Mapping[str, str],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> ImplementationReport:
+    """The sections of 14-3. `refused` names the sections that were not valid (a field-level
+    save: the others are saved, and the step is not marked as done)."""
     for key, text in sections.items():
         _refuse_too_long(ImplementationReport, key, text)
     with transaction.atomic():
@@ -667,13 +698,14 @@ def implementation_report_save(
         for key, text in sections.items():
             setattr(report, key, text)
         report.save()
-        _saved(locked, step="report")
-        audit(
-            actor=acting_user,
-            action="implementation_report_save",
-            obj=locked,
-            data={"lengths": {k: len(v) for k, v in sections.items()}, "version": locked.version},
-        )
+        _saved(locked, step=None if refused else "report")
+        data: dict[str, Any] = {
+            "lengths": {k: len(v) for k, v in sections.items()},
+            "version": locked.version,
+        }
+        if refused:
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="implementation_report_save", obj=locked, data=data)
     return report
 
 

@@ -20,6 +20,9 @@ class DraftProgress(models.Model):
     relationships_declared = models.JSONField(
         "已在导入表格中声明关系的合同", default=list, blank=True
     )
+    # the declarations answered while others were not (a field-level save: the step is not
+    # done yet): the step shows these answers again
+    declarations_answered = models.JSONField("已作答的声明事项", default=list, blank=True)
     commitment_acknowledged_at = models.DateTimeField("确认承诺书时间", null=True, blank=True)
     commitment_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

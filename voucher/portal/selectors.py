@@ -23,7 +23,7 @@ from voucher.applications.selectors import (
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
-from voucher.applications.wording import finding_message, plain_message, rule_title
+from voucher.applications.wording import finding_text, plain_message, rule_title
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -70,6 +70,7 @@ class FindingItem:
     message: str
     clauses: list[tuple[str, str]]
     advice: str
+    message_lang: str = "zh-Hans"  # "en" when an English page renders the finding in English
     # related-party paths (SUPPLIER_EQUITY / SUPPLIER_PERSONNEL): (caption, steps) for the
     # registry's path_diagram tag, and the effective indirect ratio when there is one
     diagrams: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
@@ -185,7 +186,9 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
     effective = ""
     if application is not None and f["rule"] in ("SUPPLIER_EQUITY", "SUPPLIER_PERSONNEL"):
         diagrams, effective = related_party_diagrams(f, application)
+    message, lang = finding_text(f["rule"], f["status"], f["message"], f.get("values") or {})
     return FindingItem(
+        message_lang=lang,
         diagrams=diagrams,
         effective_ratio=effective,
         rule=f["rule"],
@@ -193,7 +196,7 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
         contract=f.get("contract"),
-        message=finding_message(f["message"]),
+        message=message,
         clauses=[
             (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(f["clause"]) if c in CLAUSES
         ],
