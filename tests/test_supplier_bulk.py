@@ -373,3 +373,40 @@ def test_the_declaration_pdf_is_signed_and_verifies_and_a_changed_byte_does_not(
     assert _client(world["other_supplier"]).get(url).status_code == 404
     wrong = reverse("review:supplier_attestation_pdf", args=[d4.pk, world["other_contract"].pk])
     assert reviewer.get(wrong).status_code == 404  # a contract of another application
+
+
+def test_the_page_refuses_a_word_on_content_changed_since_it_was_shown(world):
+    user, contract = world["supplier"], world["contract"]
+    client = _client(user)
+    url = reverse("portal:supplier_contract", args=[contract.pk])
+    shown = supplier.content_hash(contract)
+    assert f'name="content_hash" value="{shown}"' in client.get(url).content.decode()
+    Contract.objects.filter(pk=contract.pk).update(total_amount=contract.total_amount + 1)
+    response = client.post(
+        url, {"line": "contract", "state": LINE_CONFIRMED, "content_hash": shown}
+    )
+    assert response.status_code == 422
+    assert "与您核对的内容不同，未保存" in response.content.decode()
+    assert not contract.supplier_confirmations.exists()
+
+
+def test_the_migration_fills_the_state_from_the_words_already_given(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "voucher.applications.migrations.0020_contract_supplier_state"
+    )
+    user, contract = world["supplier"], world["contract"]
+    for line in supplier.lines_of(contract):
+        _word(contract, line.key, LINE_CONFIRMED, user)
+    other = supplier.supplier_contracts_query(user).exclude(pk=contract.pk).first()
+    _word(other, "contract", LINE_DISPUTED, user, reason="总额不符")
+    Contract.objects.update(supplier_state="unconfirmed")  # as before the field existed
+    migration.states_from_words(apps, None)
+    assert Contract.objects.get(pk=contract.pk).supplier_state == LINE_CONFIRMED
+    assert Contract.objects.get(pk=other.pk).supplier_state == LINE_DISPUTED
+    assert {c.supplier_state for c in Contract.objects.exclude(pk__in=[contract.pk, other.pk])} == {
+        "unconfirmed"
+    }

@@ -215,7 +215,7 @@ def line_word(
             row = found
         if expected_hash is not None and expected_hash != content_hash(row):
             raise SupplierRefused(
-                _("该行内容在导出后已被申报单位修改，未保存；请重新导出，核对后再确认。"),
+                _("该行内容已被申报单位修改，与您核对的内容不同，未保存；请核对修改后的内容。"),
                 field="content_hash",
             )
         word, _created = LineConfirmation.objects.update_or_create(

@@ -381,11 +381,14 @@ def words_apply(
                     expected_hash=word.content_hash,
                 )
             except supplier.SupplierRefused as refused:
-                message = (
-                    _("该行已被申报单位删除，未保存")
-                    if refused.field == "line"
-                    else str(refused.message)
-                )
+                if refused.field == "line":
+                    message = _("该行已被申报单位删除，未保存")
+                elif refused.field == "content_hash":
+                    message = _(
+                        "该行内容在导出后已被申报单位修改，未保存；请重新导出，核对后再确认。"
+                    )
+                else:
+                    message = str(refused.message)
                 result.refused.append(RowError(word.sheet, word.row, KEY, message))
                 continue
             if word.state == LINE_CONFIRMED:

@@ -210,6 +210,8 @@ def supplier_contract(request: HttpRequest, contract_pk: int) -> HttpResponse:
                 state=state,
                 reason=request.POST.get("reason", ""),
                 acting_user=request.user,
+                # the content the page showed: a line changed since is not confirmed unseen
+                expected_hash=request.POST.get("content_hash") or None,
             )
         except Refused as refused:
             errors[line] = str(refused.message)
@@ -220,7 +222,12 @@ def supplier_contract(request: HttpRequest, contract_pk: int) -> HttpResponse:
             )
             return redirect("portal:supplier_contract", contract_pk=contract.pk)
     lines: list[dict[str, Any]] = [
-        {"line": line, "error": errors.get(line.key, "")} for line in supplier.lines_of(contract)
+        {
+            "line": line,
+            "error": errors.get(line.key, ""),
+            "content_hash": supplier.content_hash(line.row),
+        }
+        for line in supplier.lines_of(contract)
     ]
     return render(
         request,
