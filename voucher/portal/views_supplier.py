@@ -13,11 +13,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from voucher.applications import supplier
 from voucher.applications.access import access_supplier_contract, access_supplier_contracts
@@ -141,11 +141,12 @@ def supplier_export(request: HttpRequest, extension: str) -> HttpResponse:
 
 @upload_limit(supplier_files.UPLOAD_KIND)
 @login_required
-@require_POST
 def supplier_upload(request: HttpRequest) -> HttpResponse:
     """The exported file back with the words filled in: checked row by row, then each word
     through the page's action (voucher/portal/supplier_files.py says what is all-or-nothing)."""
-    access_supplier_contracts(request.user)
+    access_supplier_contracts(request.user)  # 404 for anyone else, before the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = SupplierFileForm(request.POST, request.FILES)
     if not form.is_valid():
         return _contracts_page(request, form=form, status=422)
