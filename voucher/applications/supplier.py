@@ -187,17 +187,24 @@ def line_word(
     reason: str,
     acting_user: Any,
     expected_hash: str | None = None,
+    refresh_state: bool = True,
 ) -> LineConfirmation:
     """The supplier confirms (`state` confirmed) or disputes (with a reason) one line;
     `expected_hash` the content the supplier saw (an exported file's 内容校验码): refused when the
-    line has changed since, so a word is never given on content the supplier did not see."""
+    line has changed since, so a word is never given on content the supplier did not see;
+    `refresh_state` False when the caller refreshes `Contract.supplier_state` once for many words
+    (the upload of a file: `supplier_state_refresh` per contract at its end)."""
     if state not in (LINE_CONFIRMED, LINE_DISPUTED):
         raise SupplierRefused(_("只能确认或提出异议。"), field="state")
     reason = reason.strip()
     if state == LINE_DISPUTED and not reason:
         raise SupplierRefused(_("提出异议须写明理由。"), field="reason")
     with transaction.atomic():
-        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        contract = (
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=contract.pk)
+        )
         if supplier_uscc_of(acting_user) != contract.supplier_uscc:
             raise SupplierRefused(_("该合同未列明贵单位为算力供给方。"))
         row: Contract | Delivery
@@ -241,7 +248,8 @@ def line_word(
                 "reason": word.reason,
             },
         )
-        supplier_state_refresh(contract.pk)
+        if refresh_state:
+            supplier_state_refresh(contract.pk)
     return word
 
 

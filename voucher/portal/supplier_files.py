@@ -350,6 +350,7 @@ def words_apply(
     words = list(words)
     contracts = Contract.objects.in_bulk({w.contract_pk for w in words})
     given, _declared = supplier.words_and_attestations(list(contracts.values()))
+    spoken: set[int] = set()
     with transaction.atomic():
         for word in words:
             before = given[word.contract_pk].get(word.line)
@@ -379,6 +380,7 @@ def words_apply(
                     reason=word.reason,
                     acting_user=acting_user,
                     expected_hash=word.content_hash,
+                    refresh_state=False,  # once per contract, below
                 )
             except supplier.SupplierRefused as refused:
                 if refused.field == "line":
@@ -391,10 +393,13 @@ def words_apply(
                     message = str(refused.message)
                 result.refused.append(RowError(word.sheet, word.row, KEY, message))
                 continue
+            spoken.add(word.contract_pk)
             if word.state == LINE_CONFIRMED:
                 result.confirmed += 1
             else:
                 result.disputed += 1
+        for contract_pk in sorted(spoken):
+            supplier.supplier_state_refresh(contract_pk)
         audit(
             actor=acting_user,
             action="supplier_file_words",
