@@ -390,6 +390,7 @@ VOUCHER_MAX_UPLOAD_MB = {
         "materials": 50,  # one material file of an application (the portal)
         "licence": 20,  # the business licence of an enterprise claim
         "application_import": 5,  # the Excel/CSV import of an application's contracts
+        "supplier_confirmations": 10,  # a supplier's file of confirmed lines (issue 22)
         "registry_import": 200,  # one request of the company registry import (review site)
         "list": 50,  # an official or outside list (review site)
         "invoice": 10,  # an e-invoice read to prefill the invoice form

@@ -456,6 +456,7 @@ def contract_save(
                 supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
             )
         contract.save()
+        supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step=None if refused else "contracts")
         if contract_pk is None:
             _needs_declarations_again(locked)
@@ -518,6 +519,7 @@ def contract_row_add(
         position = model._default_manager.filter(contract=contract).count()
         row = model(contract=contract, position=position, **values)
         row.save()
+        supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step="contracts")
         audit(
             actor=acting_user,
@@ -544,6 +546,7 @@ def contract_row_delete(
         if model is m.Delivery:
             supplier.refuse_if_confirmed(contract, supplier.delivery_line(row_pk), _("该交付记录"))
         model._default_manager.filter(contract=contract, pk=row_pk).delete()
+        supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step=None)
         audit(
             actor=acting_user,
@@ -604,6 +607,8 @@ def contract_rows_import(
                 positions[owner.pk] += 1
             model._default_manager.bulk_create(created)
             counts[kind] = len(created)  # each kind comes once, with at least one row
+            for contract_pk in positions:  # a new line is unconfirmed (issue 22)
+                supplier.supplier_state_refresh(contract_pk)
         _saved(locked, step="contracts")
         if counts["contracts"]:
             # the template's columns 收益分成 and 上下级 declared each new contract's

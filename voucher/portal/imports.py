@@ -260,7 +260,7 @@ def _places(value: Decimal) -> int:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
+def _rows_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> Iterator[tuple[str, list[list[Any]]]]:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -268,9 +268,9 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
         for sheet in book.worksheets:
             rows = []
             for i, row in enumerate(sheet.iter_rows(values_only=True)):
-                if i > MAX_ROWS + 1:
+                if i > max_rows + 1:
                     raise ImportFailed(
-                        [RowError(sheet.title, 0, "", _("行数超过 %(n)d") % {"n": MAX_ROWS})]
+                        [RowError(sheet.title, 0, "", _("行数超过 %(n)d") % {"n": max_rows})]
                     )
                 rows.append(list(row))
             yield sheet.title, rows
@@ -278,7 +278,7 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
         book.close()
 
 
-def _rows_csv(data: bytes) -> list[list[Any]]:
+def _rows_csv(data: bytes, max_rows: int = MAX_ROWS) -> list[list[Any]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -288,8 +288,8 @@ def _rows_csv(data: bytes) -> list[list[Any]]:
     else:
         raise ImportFailed([RowError("CSV", 0, "", _("无法识别文件编码（请用 UTF-8 或 GBK）"))])
     rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS + 1:
-        raise ImportFailed([RowError("CSV", 0, "", _("行数超过 %(n)d") % {"n": MAX_ROWS})])
+    if len(rows) > max_rows + 1:
+        raise ImportFailed([RowError("CSV", 0, "", _("行数超过 %(n)d") % {"n": max_rows})])
     return rows
 
 

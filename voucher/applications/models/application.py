@@ -357,6 +357,13 @@ class Contract(models.Model):
     total_amount = MoneyField("合同总额（元）")
     revenue_or_risk_sharing = models.BooleanField("存在收益或风险分担协议")
     hierarchy = models.BooleanField("存在上下级关系")
+    # The supplier's word on the contract as a whole (confirmed, disputed, unconfirmed), kept so
+    # the supplier's list filters and pages in SQL; recomputed by applications.supplier
+    # `supplier_state_refresh` whenever a line or a word on it changes. `supplier.lines_of` stays
+    # the truth (the approval's gate, the pages).
+    supplier_state = models.CharField(
+        "供给方确认状态", max_length=12, default="unconfirmed", db_index=True
+    )
 
     class Meta:
         verbose_name = "算力合同"
