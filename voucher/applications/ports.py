@@ -76,7 +76,7 @@ _together = threading.local()  # .held: the applications evaluated inside it (th
 def _held() -> list[list[Any]]:
     if not hasattr(_together, "held"):
         _together.held = []
-    return _together.held  # type: ignore[no-any-return]
+    return _together.held
 
 
 def evaluations_stored(applications: Sequence[Any]) -> None:

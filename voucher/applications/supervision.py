@@ -80,7 +80,7 @@ def _reports_owed(applications: QuerySet[Application]) -> list[ReportDue]:
     filed = {
         (f.application_id, f.year): f for f in FollowUpReport.objects.filter(application__in=paid)
     }
-    for application in paid.select_related("enterprise").order_by("pk"):
+    for application in paid.select_related("enterprise", "round").order_by("pk"):
         first = firsts[application.pk]
         for year in range(1, SUPERVISION_YEARS + 1):
             out.append(

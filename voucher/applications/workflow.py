@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from operator import contains
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -90,7 +92,7 @@ def pay_guards(applications: Iterable[Application]) -> dict[int, str | None]:
             "application_id", flat=True
         )
     )
-    return {pk: _publicity_why(last_end.get(pk), lambda pk=pk: pk in objected) for pk in ids}
+    return {pk: _publicity_why(last_end.get(pk), partial(contains, objected, pk)) for pk in ids}
 
 
 def _refund_overdue(application: Application, user: Any) -> str | None:

@@ -102,7 +102,7 @@ def payables(round: PolicyRoundRecord) -> list[Payable]:
     applications = list(
         Application.objects.filter(round=round, state="publicized")
         .exclude(pk__in=open_or_paid.values("application_id"))
-        .select_related("enterprise")
+        .select_related("enterprise", "round")  # the page shows each one's reference
         .order_by("pk")
     )
     decisions = confirmed_decisions(applications)
