@@ -443,3 +443,63 @@ def test_production_refuses_to_start_without_an_audit_key(tmp_path):
     assert started.returncode == 0, started.stderr
     short = _run({**env, "VOUCHER_AUDIT_KEY": "short"}, "check")
     assert short.returncode != 0 and "32" in short.stderr
+
+
+def _columns(entry: AuditEntry) -> tuple:
+    return (
+        entry.partition,
+        entry.sequence,
+        entry.version,
+        entry.key_id,
+        entry.actor_id,
+        entry.actor_label,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.object_repr,
+        entry.data,
+    )
+
+
+def test_audit_many_writes_the_entries_audit_writes_in_a_few_queries(
+    settings, django_user_model, django_capture_on_commit_callbacks
+):
+    """The entries of audit_many are audit's, one after the other (every column but the time
+    and the hashes, which follow from it), chained after what was there and before what comes;
+    the log verifies, with its checkpoints; their number costs no query."""
+    from django.test.utils import CaptureQueriesContext
+
+    from voucher.core.audit import Record, audit_many
+
+    settings.VOUCHER_AUDIT_CHECKPOINT_EVERY = 4
+    user = django_user_model.objects.create_user("t-auditor", password="x")
+    records = [
+        Record(user if i % 2 else None, f"step_{i}", user if i % 3 == 0 else None, {"i": i})
+        for i in range(7)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        before = audit(actor=None, action="before")
+        one_by_one = [
+            audit(actor=r.actor, action=r.action, obj=r.obj, data=r.data) for r in records
+        ]
+    costs, checkpoints = [], []
+    for n in (3, 7):
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            CaptureQueriesContext(connection) as captured,
+        ):
+            together = audit_many(records[:n])
+        costs.append(len(captured))
+        checkpoints.append(len(callbacks))
+    after = audit(actor=None, action="after")
+    assert costs[0] == costs[1], costs
+    assert checkpoints == [0, 1]  # 9–11: no multiple of 4; 12–18: 12 and 16, one checkpoint
+    assert [_columns(e)[2:] for e in together] == [_columns(e)[2:] for e in one_by_one]
+    assert [e.sequence for e in together] == list(range(12, 19))
+    assert together[0].previous_hash == AuditEntry.objects.get(sequence=11).entry_hash
+    assert [e.previous_hash for e in together[1:]] == [e.entry_hash for e in together[:-1]]
+    assert after.previous_hash == together[-1].entry_hash and before.sequence == 1
+    assert AuditChainHead.objects.get().last_entry_id == after.pk
+    assert list(verify_chain()) == []
+    code, output = _verify()
+    assert code == 0, output

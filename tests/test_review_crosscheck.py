@@ -149,3 +149,116 @@ def test_a_draft_or_withdrawn_application_has_no_cross_findings(demo_data):
     assert {f.check for f in application_checks(a)} >= {"ONE_DIRECTION"}
     for state in ("draft", "withdrawn"):
         assert application_checks(put_in_state(a, state)) == []
+
+
+# --- a supplier with a large business: the neighbourhood reads the rows that match ---------------
+
+
+class _RowsRead:
+    """The rows the database gives back while it is on (every fetch of Django's cursors)."""
+
+    def __init__(self, monkeypatch):
+        from django.db.backends.utils import CursorWrapper
+
+        self.rows = 0
+
+        def counted(name):
+            def fetch(cursor, *args):
+                got = getattr(cursor.cursor, name)(*args)
+                if name == "fetchone":
+                    self.rows += got is not None
+                else:
+                    self.rows += len(got)
+                return got
+
+            return fetch
+
+        for name in ("fetchone", "fetchmany", "fetchall"):
+            monkeypatch.setattr(CursorWrapper, name, counted(name), raising=False)
+
+
+def _uscc(kind: str, n: int) -> str:
+    from voucher.policy.uscc import expected_check_character
+
+    body = f"9111010{kind}MA{n:07d}"[:17]
+    return body + expected_check_character(body + "0")
+
+
+def _filed(n: int, *, number: str, contract_id: str = "") -> Application:
+    """An applicant of its own whose one contract is with the big supplier (its own contract
+    number), one invoice `number`, and a device of its own (the unit-price band of a device
+    reads the round's rows of that device: another matter)."""
+    from tests.builders import base_document
+    from voucher.applications.interchange import application_import
+    from voucher.policy.format import parse_application
+
+    doc = base_document(2)
+    doc["applicant"]["uscc"] = _uscc("8", n)
+    doc["applicant"]["name"] = f"北京第{n}号智能科技有限公司"
+    contract = doc["contracts"][0]
+    contract["id"] = contract_id or f"HT-{n}"
+    contract["supplier"] = {"name": "大供应商", "uscc": _uscc("5", 1)}
+    contract["invoices"][0]["number"] = number
+    for d in contract["deliveries"]:
+        d["device"] = f"DEV-{n}"
+    doc["lists"] = {"miit_2025_list": [doc["applicant"]["uscc"]]}
+    application = application_import(document=parse_application(doc))
+    return put_in_state(application, "submitted")
+
+
+def test_a_supplier_s_business_does_not_cost_the_review_screen_rows_or_queries(
+    demo_data, monkeypatch
+):
+    """The application shares an invoice number with one other customer and a contract (the big
+    supplier's `HT-0`, written otherwise) with another; the supplier's other customers, in
+    this round and another, share nothing. Twenty more of them read no more rows and ask no
+    more queries, and the findings are the whole round's."""
+    record = PolicyRoundRecord.objects.get(code="bj-2026")
+    mine = _filed(0, number="2511 0000 0001A")
+    _filed(1, number="2511 0000 0002A")  # another number: no finding
+    _filed(2, number=" 2511 0000 0001a ")  # the same invoice, compared as the check compares
+    _filed(3, number="2511-3", contract_id=" ht-0")  # the same contract
+    filed = 4
+    rows = _RowsRead(monkeypatch)
+    measured = []
+    for size in (4, 24):
+        for k in range(filed, size):
+            _filed(k, number=f"2511-{k}")
+        filed = size
+        application = Application.objects.select_related("enterprise", "round").get(pk=mine.pk)
+        rows.rows = 0
+        with CaptureQueriesContext(connection) as captured:
+            found = application_checks(application)
+        measured.append((len(captured), rows.rows))
+        assert found == round_checks(record).for_application(mine.pk)
+        assert {f.check for f in found} == {"DUPLICATE_INVOICE", "DUPLICATE_CONTRACT"}
+    assert measured[0] == measured[1], measured
+
+
+def test_the_keys_follow_the_numbers_however_the_rows_are_written(demo_data):
+    """create, save(update_fields=[the number]) and bulk_create write the key; the migration
+    fills it for the rows stored before it."""
+    import importlib
+
+    from django.apps import apps
+
+    invoice = Invoice.objects.select_related("contract").first()
+    contract = invoice.contract
+    contract.contract_id = " ht-9 "
+    contract.save(update_fields=["contract_id"])
+    invoice.number = " no-1 "
+    invoice.save(update_fields=["number"])
+    copy = Invoice.objects.bulk_create(
+        [Invoice(contract=contract, position=9, number="x 2 ", date=invoice.date, amount=1)]
+    )[0]
+    assert Contract.objects.get(pk=contract.pk).contract_key == "HT-9"
+    assert Invoice.objects.get(pk=invoice.pk).number_key == "NO-1"
+    assert Invoice.objects.get(pk=copy.pk).number_key == "X 2"
+
+    Invoice.objects.update(number_key="")
+    Contract.objects.update(contract_key="")
+    importlib.import_module("voucher.applications.migrations.0021_match_keys").fill(apps, None)
+    assert not Invoice.objects.filter(number_key="").exists()
+    assert not Contract.objects.filter(contract_key="").exists()
+    assert Invoice.objects.get(pk=invoice.pk).number_key == "NO-1"
+    assert Contract.objects.get(pk=contract.pk).contract_key == "HT-9"

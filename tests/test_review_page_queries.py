@@ -147,3 +147,73 @@ def test_the_queue_reads_a_page_and_no_findings(client, world):
     assert 'rel="next"' in page and "第 1 / 2 页" in page
     second = client.get("/review/?page=2").content.decode()
     assert 'rel="prev"' in second and second.count('<tr data-state="') > 0
+
+
+def _publicized_and_paid(made, approver) -> None:
+    """Of copies made: a third publicized (the payment batch's list), a third paid (the follow-up
+    reports they owe), with their records."""
+    from datetime import timedelta
+
+    from voucher.applications.models import Application, PaymentRecord, PublicityList
+    from voucher.core import clock
+
+    publicized, paid = made[::3], made[1::3]
+    Application.objects.filter(pk__in=[a.pk for a in publicized]).update(state="publicized")
+    Application.objects.filter(pk__in=[a.pk for a in paid]).update(state="paid")
+    today = clock.today()
+    listed = PublicityList.objects.create(
+        round=made[0].round,
+        starts_on=today - timedelta(days=10),
+        ends_on=today - timedelta(days=3),
+        published_by=approver,
+    )
+    listed.applications.add(*publicized[::2])
+    PaymentRecord.objects.bulk_create(
+        PaymentRecord(
+            application=a,
+            paid_on=today - timedelta(days=30 * (k % 14)),
+            amount="1000.00",
+            reference=f"P{a.pk}",
+            recorded_by=approver,
+        )
+        for k, a in enumerate(paid)
+    )
+
+
+def test_the_statistics_supervision_and_payment_pages(client, world):
+    """The round's statistics, the follow-up reports owed and the payment batch's list of
+    payables (a decision, an account and the publicity's end per application: read together)."""
+    code = world["template"].round.code
+    grow = world["grow"]
+    world["grow"] = lambda n: _publicized_and_paid(grow(n), world["approver"])
+    _same_at_two_sizes(
+        client,
+        world,
+        [
+            f"/review/statistics/?round={code}",
+            f"/review/supervision/?round={code}",
+            f"/review/payments/?round={code}",
+        ],
+        ceiling=40,
+        user="approver",
+    )
+
+
+def test_the_payables_are_each_application_s_own(world, django_user_model):
+    """The payment batch's list read together says for each application what the functions of
+    one application say (its decision in force, its account, the publicity's guard)."""
+    from voucher.applications.payees import payee_in_force
+    from voucher.applications.selectors import confirmed_decision
+    from voucher.applications.workflow import pay_guard
+    from voucher.review.actions import payables
+
+    _publicized_and_paid(world["grow"](12), world["approver"])
+    rows = payables(world["template"].round)
+    assert len(rows) >= 4 and {bool(r.waiting_for) for r in rows} == {True}
+    assert len({r.waiting_for for r in rows}) >= 2  # listed or not: two reasons to wait
+    for row in rows:
+        decision = confirmed_decision(row.application)
+        assert row.amount == (decision.amount if decision else None)
+        assert row.payee == payee_in_force(row.application.enterprise_id)
+        guard = pay_guard(row.application, None)
+        assert row.waiting_for == guard if guard else row.waiting_for not in ("", None)

@@ -141,3 +141,36 @@ def test_a_spot_check_is_recorded_and_a_problem_leads_to_the_clawback(paid):
     page = staff.get(reverse("review:supervision")).content.decode()
     assert "现场核查：算力实际用于挖矿" in page
     assert reverse("review:screen", args=[application.pk]) + "#clawback" in page
+
+
+def test_the_reminder_run_costs_the_same_queries_however_many_were_paid(
+    paid, django_capture_on_commit_callbacks
+):
+    """The reports owed are read together: paid applications whose report is not due soon add
+    no query to the daily run (it asked two per paid application)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from voucher.applications.models import Application
+
+    application, _member, approver, _paid_on = paid
+    others = Application.objects.exclude(pk=application.pk).order_by("pk")
+    today = timezone.localdate()
+    counts = []
+    for size in (1, 5):
+        for other in others[:size]:
+            PaymentRecord.objects.get_or_create(
+                application=other,
+                defaults={
+                    "paid_on": today,  # due in a year
+                    "amount": "1000.00",
+                    "reference": f"P{other.pk}",
+                    "recorded_by": approver,
+                },
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert supervision.follow_up_remind(today, days=10) == 0
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+    with django_capture_on_commit_callbacks(execute=True):
+        assert supervision.follow_up_remind(today, days=40) == 1  # d4-small's, as before

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-def _store(
+def _stored_row(
     application: Application,
     evaluation: Evaluation,
     sha256: str,
@@ -42,11 +42,7 @@ def _store(
 ) -> StoredEvaluation:
     data = evaluation.to_json()
     subsidy = evaluation.subsidy
-    if not correction_in_progress:  # the bureau's latest from now on (one per application)
-        StoredEvaluation.objects.filter(application=application, bureau_latest=True).update(
-            bureau_latest=False
-        )
-    return StoredEvaluation.objects.create(
+    return StoredEvaluation(
         application=application,
         round_code=evaluation.round,
         engine_version=evaluation.engine_version,
@@ -61,9 +57,26 @@ def _store(
         document_sha256=sha256,
         parameters_sha256=parameters_sha256,
         correction_in_progress=correction_in_progress,
-        bureau_latest=not correction_in_progress,
+        bureau_latest=not correction_in_progress,  # the bureau's latest from now on
         review_open=sum(1 for f in data["findings"] if f["status"] == "review"),
     )
+
+
+def _store_all(rows: list[StoredEvaluation]) -> list[StoredEvaluation]:
+    """Store the evaluations of a batch (one per application) in two queries: the bureau's
+    latest mark taken off the earlier evaluations of those that take it (one per
+    application), then the rows inserted together."""
+    taking = [row.application_id for row in rows if row.bureau_latest]
+    if len(set(taking)) != len(taking):
+        raise ValueError("an application is evaluated once in a batch")
+    if taking:
+        StoredEvaluation.objects.filter(application_id__in=taking, bureau_latest=True).update(
+            bureau_latest=False
+        )
+    if len(rows) == 1:
+        rows[0].save()
+        return rows
+    return StoredEvaluation.objects.bulk_create(rows, batch_size=500)
 
 
 def _evaluate(
@@ -123,19 +136,21 @@ def _evaluate(
     )
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)
-    stored = [
-        _store(
-            application,
-            evaluation,
-            document_sha256(document),
-            current.fingerprint,
-            correction_in_progress=states.get(application.pk, application.state)
-            in SUPPLEMENT_STATES,
-        )
-        for application, evaluation, document in zip(
-            applications, evaluations, documents, strict=True
-        )
-    ]
+    stored = _store_all(
+        [
+            _stored_row(
+                application,
+                evaluation,
+                document_sha256(document),
+                current.fingerprint,
+                correction_in_progress=states.get(application.pk, application.state)
+                in SUPPLEMENT_STATES,
+            )
+            for application, evaluation, document in zip(
+                applications, evaluations, documents, strict=True
+            )
+        ]
+    )
     ports.evaluations_stored(applications)
     return stored
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -87,6 +88,16 @@ def payee_problems(
 def payee_in_force(enterprise_id: int) -> PayeeAccount | None:
     """The account payments go to now: the confirmed one (at most one, a constraint says)."""
     return PayeeAccount.objects.filter(enterprise_id=enterprise_id, state=PAYEE_CONFIRMED).first()
+
+
+def payees_in_force(enterprise_ids: Iterable[int]) -> dict[int, PayeeAccount]:
+    """`payee_in_force` of each enterprise that has one, in one query."""
+    found: dict[int, PayeeAccount] = {}
+    for account in PayeeAccount.objects.filter(
+        enterprise_id__in=set(enterprise_ids), state=PAYEE_CONFIRMED
+    ).order_by("enterprise_id", *(PayeeAccount._meta.ordering or ["pk"])):
+        found.setdefault(account.enterprise_id, account)
+    return found
 
 
 def payee_waiting(enterprise_id: int) -> PayeeAccount | None:

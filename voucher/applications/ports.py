@@ -17,7 +17,9 @@ check counts as changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,11 +70,37 @@ def plug_evaluations_stored(hook: EvaluationsStored) -> None:
     _evaluations_stored[:] = [hook]
 
 
+_together = threading.local()  # .held: the applications evaluated inside it (this thread's)
+
+
+def _held() -> list[list[Any]]:
+    if not hasattr(_together, "held"):
+        _together.held = []
+    return _together.held
+
+
 def evaluations_stored(applications: Sequence[Any]) -> None:
     """Tell the apps above that `applications` were evaluated (in the same transaction). Nothing
     plugged in does nothing: what it keeps (counts for the lists) is no evidence of anything."""
+    if _held():
+        _held()[-1].extend(applications)
+        return
     for hook in _evaluations_stored:
         hook(applications)
+
+
+@contextmanager
+def evaluations_stored_together() -> Iterator[None]:
+    """Batches evaluated one after the other inside are told once, all together, at the end
+    (a round evaluated in batches: one count of the round's cross findings, not one a batch;
+    `voucher demo --season`). Within the thread that opened it."""
+    _held().append([])
+    try:
+        yield
+    finally:
+        held = _held().pop()
+    if held:
+        evaluations_stored(held)
 
 
 NO_CLASSIFIED_SCAN = "上传文件的密级标识检查不可用，暂不能接收文件"

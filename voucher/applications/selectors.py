@@ -8,13 +8,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import (
+    CONFIRMED,
     Application,
+    Decision,
     ListedEnterprise,
     OfficialList,
     OfficialListEntry,
@@ -26,6 +28,38 @@ from voucher.applications.wording import finding_text
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.lists import ListedEntry, OfficialLists, filing_key
 from voucher.policy.round import get_rounds
+
+# the decision in force: the one the approver confirmed last
+_CONFIRMED_LAST = ("-confirmed_at", "-id")
+
+
+def confirmed_decision(application: Application) -> Decision | None:
+    """The decision the approver confirmed last (none while it is only proposed): the one the
+    notice states, the payment pays and the payment batch lists."""
+    return (
+        Decision.objects.filter(application=application, status=CONFIRMED)
+        .order_by(*_CONFIRMED_LAST)
+        .first()
+    )
+
+
+def confirmed_decisions(
+    applications: Iterable[Application] | QuerySet[Application],
+) -> dict[int, Decision]:
+    """`confirmed_decision` of each of `applications` (those that have one), in one query (a
+    queryset of them: one query even when it is empty)."""
+    chosen = (
+        applications.values("pk")
+        if isinstance(applications, QuerySet)
+        else [a.pk for a in applications]
+    )
+    found: dict[int, Decision] = {}
+    for decision in Decision.objects.filter(application__in=chosen, status=CONFIRMED).order_by(
+        "application_id", *_CONFIRMED_LAST
+    ):
+        found.setdefault(decision.application_id, decision)
+    return found
+
 
 # The engine's labels (voucher.policy.results) are Chinese; these literals let makemessages
 # find them so the English catalogue can translate them. A test checks they match the engine.

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,8 +64,14 @@ def reports_due(application: Application) -> list[ReportDue]:
 
 def reports_of_round(round_id: int) -> list[ReportDue]:
     """Every report owed in the round (paid applications), for the bureau's list."""
+    return _reports_owed(Application.objects.filter(round_id=round_id))
+
+
+def _reports_owed(applications: QuerySet[Application]) -> list[ReportDue]:
+    """`reports_due` of every paid one of `applications`, in three queries whatever their
+    number."""
     out: list[ReportDue] = []
-    paid = Application.objects.filter(round_id=round_id, payment_records__isnull=False).distinct()
+    paid = applications.filter(payment_records__isnull=False).distinct()
     firsts: dict[int, date] = {}
     for application_id, paid_on in PaymentRecord.objects.filter(application__in=paid).values_list(
         "application_id", "paid_on"
@@ -73,7 +80,7 @@ def reports_of_round(round_id: int) -> list[ReportDue]:
     filed = {
         (f.application_id, f.year): f for f in FollowUpReport.objects.filter(application__in=paid)
     }
-    for application in paid.select_related("enterprise").order_by("pk"):
+    for application in paid.select_related("enterprise", "round").order_by("pk"):
         first = firsts[application.pk]
         for year in range(1, SUPERVISION_YEARS + 1):
             out.append(
@@ -145,36 +152,39 @@ def follow_up_remind(today: date, *, days: int = REMIND_DAYS) -> int:
     """E-mail each enterprise whose report falls due within `days` (once per report); returns how
     many reminders went out. Run daily (`voucher supervision remind`)."""
     sent = 0
-    for application in Application.objects.filter(payment_records__isnull=False).distinct():
-        for due in reports_due(application):
-            if due.submitted or not (today <= due.due_on <= today + timedelta(days=days)):
+    # the reports owed read together: the paid applications that owe none soon cost nothing
+    for due in _reports_owed(Application.objects.all()):
+        if due.submitted or not (today <= due.due_on <= today + timedelta(days=days)):
+            continue
+        if due.report is not None and due.report.reminded_at is not None:
+            continue  # reminded on an earlier day (checked again below, under the lock)
+        application = due.application
+        with transaction.atomic():
+            report, _created = FollowUpReport.objects.select_for_update().get_or_create(
+                application=application, year=due.year, defaults={"due_on": due.due_on}
+            )
+            if report.reminded_at is not None:
                 continue
-            with transaction.atomic():
-                report, _created = FollowUpReport.objects.select_for_update().get_or_create(
-                    application=application, year=due.year, defaults={"due_on": due.due_on}
-                )
-                if report.reminded_at is not None:
-                    continue
-                report.reminded_at = timezone.now()
-                report.save(update_fields=["reminded_at"])
-                notify_after_commit(
-                    event="follow_up_remind",
-                    recipients=applicant_addresses(application),
-                    subject=f"算力券跟踪报告提醒：{application.reference}",
-                    body=(
-                        f"贵单位的算力券项目（{application.reference}）第{due.year}年跟踪报告"
-                        f"应于 {due.due_on.isoformat()} 前报送（承诺书第6条：接受监督）。"
-                        "请登录申报系统，在申报状态页填写算力使用情况、项目成效和存在问题。"
-                    ),
-                    application=application,
-                )
-                audit(
-                    actor=None,
-                    action="follow_up_remind",
-                    obj=application,
-                    data={"year": due.year, "due_on": due.due_on},
-                )
-                sent += 1
+            report.reminded_at = timezone.now()
+            report.save(update_fields=["reminded_at"])
+            notify_after_commit(
+                event="follow_up_remind",
+                recipients=applicant_addresses(application),
+                subject=f"算力券跟踪报告提醒：{application.reference}",
+                body=(
+                    f"贵单位的算力券项目（{application.reference}）第{due.year}年跟踪报告"
+                    f"应于 {due.due_on.isoformat()} 前报送（承诺书第6条：接受监督）。"
+                    "请登录申报系统，在申报状态页填写算力使用情况、项目成效和存在问题。"
+                ),
+                application=application,
+            )
+            audit(
+                actor=None,
+                action="follow_up_remind",
+                obj=application,
+                data={"year": due.year, "due_on": due.due_on},
+            )
+            sent += 1
     return sent
 
 

@@ -7,14 +7,23 @@ after the transaction commits. `voucher workflow doc` draws docs/workflow.md fro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from operator import contains
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from voucher.applications import roles as r
-from voucher.applications.models import PROPOSED, Application, Decision, Objection
+from voucher.applications.models import (
+    PROPOSED,
+    Application,
+    Decision,
+    Objection,
+    PublicityList,
+)
 from voucher.applications.states import TRANSITIONS
 from voucher.core import clock
 
@@ -49,15 +58,41 @@ def _open_proposal(kind: str) -> Guard:
 
 
 def _publicity_over(application: Application, user: Any) -> str | None:
-
     last = application.publicity_lists.order_by("-ends_on").first()
-    if last is None:
+    return _publicity_why(
+        last.ends_on if last else None,
+        lambda: Objection.objects.filter(
+            application=application, resolved_at__isnull=True
+        ).exists(),
+    )
+
+
+def _publicity_why(ends_on: date | None, objected: Callable[[], bool]) -> str | None:
+    """Why a payment must wait for the publicity: its last list's end, an open objection."""
+    if ends_on is None:
         return _("尚未公示")
-    if clock.today() <= last.ends_on:
-        return _("公示期至 %(end)s，公示期满后方可拨付") % {"end": f"{last.ends_on:%Y-%m-%d}"}
-    if Objection.objects.filter(application=application, resolved_at__isnull=True).exists():
+    if clock.today() <= ends_on:
+        return _("公示期至 %(end)s，公示期满后方可拨付") % {"end": f"{ends_on:%Y-%m-%d}"}
+    if objected():
         return _("有未处理的公示异议")
     return None
+
+
+def pay_guards(applications: Iterable[Application]) -> dict[int, str | None]:
+    """`pay_guard` of each of `applications`, in two queries whatever their number (the
+    payment batch's list of the round's publicized applications)."""
+    ids = [a.pk for a in applications]
+    last_end: dict[int, date] = {}
+    for application_id, ends_on in PublicityList.objects.filter(applications__in=ids).values_list(
+        "applications", "ends_on"
+    ):
+        last_end[application_id] = max(ends_on, last_end.get(application_id, ends_on))
+    objected = set(
+        Objection.objects.filter(application__in=ids, resolved_at__isnull=True).values_list(
+            "application_id", flat=True
+        )
+    )
+    return {pk: _publicity_why(last_end.get(pk), partial(contains, objected, pk)) for pk in ids}
 
 
 def _refund_overdue(application: Application, user: Any) -> str | None:

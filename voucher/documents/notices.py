@@ -8,19 +8,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from voucher.applications.models import CONFIRMED, Application, Decision
+from voucher.applications.models import Application, Decision
+from voucher.applications.selectors import confirmed_decision
 from voucher.core import clock
 from voucher.documents.pdf import NoticeReason, decision_notice_pdf, receipt_pdf
 from voucher.documents.signing import sign_pdf
-
-
-def confirmed_decision_of(application: Application) -> Decision | None:
-    """The decision the approver confirmed last (none while it is only proposed)."""
-    return (
-        Decision.objects.filter(application=application, status=CONFIRMED)
-        .order_by("-confirmed_at", "-id")
-        .first()
-    )
 
 
 def notice_reasons(decision: Decision) -> list[NoticeReason]:
@@ -33,7 +25,7 @@ def notice_reasons(decision: Decision) -> list[NoticeReason]:
 def decision_notice(application: Application) -> bytes | None:
     """The notice as a PDF signed by the bureau's key (voucher/documents/signing.py), or None
     while no decision is confirmed."""
-    decision = confirmed_decision_of(application)
+    decision = confirmed_decision(application)
     if decision is None:
         return None
     issued = (

@@ -30,7 +30,7 @@ from voucher.applications.models import MaterialFile
 from voucher.applications.payees import payee_in_force, payee_waiting
 from voucher.applications.roles import supplier_uscc_of
 from voucher.applications.rounds import current_round
-from voucher.applications.selectors import supplement_requests_for
+from voucher.applications.selectors import confirmed_decision, supplement_requests_for
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES, WIZARD_STATES
 from voucher.applications.supervision import follow_up_submit, reports_due
 from voucher.applications.uploads import (
@@ -43,7 +43,6 @@ from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.core.refusals import Refused
 from voucher.documents.models import ImplementationReport
 from voucher.documents.notices import (
-    confirmed_decision_of,
     decision_notice,
     submission_receipt,
 )
@@ -1344,7 +1343,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             else selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
-            "decision": confirmed_decision_of(application),
+            "decision": confirmed_decision(application),
             "consent": getattr(application, "d3_consent", None),
             "payment_shown": application.state in PAYMENT_SHOWN,
             # the payment part of the page (_payment.html) is shown in these states only

@@ -30,7 +30,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -246,7 +246,7 @@ def round_checks(record: PolicyRoundRecord) -> RoundChecks:
     """The round's cross findings and its unit-price statistics (the round's checks page). An
     invoice or contract also claimed in another round names that round's applications too."""
     applications = _active(record)
-    checks = _cross_findings(applications, _elsewhere_sharing(applications, record))
+    checks = _cross_findings(applications, _elsewhere_sharing(record))
     checks.prices = unit_price_statistics(applications)
     return checks
 
@@ -278,44 +278,36 @@ def _loaded(ids: Iterable[int]) -> list[Application]:
     )
 
 
-def _elsewhere_sharing(
-    applications: list[Application], record: PolicyRoundRecord
-) -> list[Application]:
+def _elsewhere_sharing(record: PolicyRoundRecord) -> list[Application]:
     """The active applications of other rounds that claim an invoice number or a contract of
-    one of `applications` (compared as the checks compare them)."""
-    # by joins on the other rounds' active applications (a subquery of them took longer)
-    theirs = [
-        (app_id, fmt.invoice_key(number))
-        for app_id, number in Invoice.objects.exclude(contract__application__round=record)
-        .exclude(contract__application__state__in=INACTIVE_STATES)
-        .order_by()
-        .values_list("contract__application_id", "number")
-    ]
-    ids: set[int] = set()
-    if theirs:  # the round's own numbers only when another round has any
-        numbers = {
-            fmt.invoice_key(n)
-            for n in Invoice.objects.filter(
-                contract__application_id__in=[a.pk for a in applications]
-            ).values_list("number", flat=True)
-        }
-        ids = {app_id for app_id, key in theirs if key in numbers}
-    contract_keys = {
-        _contract_key(c.supplier_uscc, c.contract_id)
-        for a in applications
-        for c in a.contracts.all()
-    }
-    ids |= {
-        app_id
-        for app_id, supplier, contract_id in Contract.objects.filter(
-            supplier_uscc__in={s for s, _ in contract_keys}
+    an active application of `record`, compared as the checks compare them: by the keys kept
+    for it, in the database (only the other rounds' rows that match are read)."""
+    ours = Application.objects.filter(round=record).exclude(state__in=INACTIVE_STATES)
+    theirs = Application.objects.exclude(round=record).exclude(state__in=INACTIVE_STATES)
+    ids = set(
+        Invoice.objects.filter(
+            number_key__in=Invoice.objects.filter(contract__application__in=ours).values(
+                "number_key"
+            ),
+            contract__application__in=theirs,
         )
-        .exclude(application__round=record)
-        .exclude(application__state__in=INACTIVE_STATES)
         .order_by()
-        .values_list("application_id", "supplier_uscc", "contract_id")
-        if _contract_key(supplier, contract_id) in contract_keys
-    }
+        .values_list("contract__application_id", flat=True)
+    )
+    ids |= set(
+        Contract.objects.filter(
+            Exists(
+                Contract.objects.filter(
+                    application__in=ours,
+                    supplier_uscc=OuterRef("supplier_uscc"),
+                    contract_key=OuterRef("contract_key"),
+                )
+            ),
+            application__in=theirs,
+        )
+        .order_by()
+        .values_list("application_id", flat=True)
+    )
     return _loaded(ids)
 
 
@@ -360,35 +352,36 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     if not active.filter(pk=application.pk).exists():
         return [], []
     uscc = application.enterprise.uscc
-    contract_keys = {
-        _contract_key(supplier, contract_id)
-        for supplier, contract_id in Contract.objects.filter(application=application).values_list(
-            "supplier_uscc", "contract_id"
+    # the records claiming one of its contracts or invoice numbers, found by their keys (indexed
+    # columns kept as the checks compare them): a supplier serving much of the round, or every
+    # round's invoices, cost the rows that match, not all of them
+    contract_keys = set(
+        Contract.objects.filter(application=application).values_list(
+            "supplier_uscc", "contract_key"
         )
-    }
+    )
     suppliers = {supplier for supplier, _ in contract_keys}
-    # a large supplier serves much of the round: only its contracts with the same number count
-    sharing = {
-        (app_id, round_id)
-        for app_id, round_id, supplier, contract_id in Contract.objects.filter(
-            application__in=anywhere, supplier_uscc__in=suppliers
-        ).values_list("application_id", "application__round_id", "supplier_uscc", "contract_id")
-        if _contract_key(supplier, contract_id) in contract_keys
-    }
-    numbers = {
-        fmt.invoice_key(n)
-        for n in Invoice.objects.filter(contract__application=application).values_list(
-            "number", flat=True
+    sharing: set[tuple[int, int]] = set()
+    if contract_keys:
+        sharing |= set(
+            Contract.objects.filter(
+                reduce(or_, (Q(supplier_uscc=s, contract_key=k) for s, k in sorted(contract_keys))),
+                application__in=anywhere,
+            )
+            .order_by()
+            .values_list("application_id", "application__round_id")
         )
-    }
+    numbers = set(
+        Invoice.objects.filter(contract__application=application).values_list(
+            "number_key", flat=True
+        )
+    )
     if numbers:
-        sharing |= {
-            (app_id, round_id)
-            for app_id, round_id, number in Invoice.objects.filter(
-                contract__application__in=anywhere
-            ).values_list("contract__application_id", "contract__application__round_id", "number")
-            if fmt.invoice_key(number) in numbers
-        }
+        sharing |= set(
+            Invoice.objects.filter(number_key__in=numbers, contract__application__in=anywhere)
+            .order_by()
+            .values_list("contract__application_id", "contract__application__round_id")
+        )
     touching = Q(holder__in=suppliers) | Q(held=uscc)
     holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
     # an application's registry extract counts for the whole round: the one that declares a
@@ -413,7 +406,7 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
 
 
 def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
-    return supplier_uscc, contract_id.strip().upper()
+    return supplier_uscc, fmt.invoice_key(contract_id)  # as the stored `contract_key`
 
 
 def _cross_findings(

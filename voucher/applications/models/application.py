@@ -11,6 +11,8 @@ are the same number but not the same document.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -19,13 +21,58 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from voucher.applications.states import DRAFT, STATE_CHOICES, TRANSITIONS
 from voucher.core.columns import MoneyField, QuantityField
-from voucher.policy.format import OVERVIEW_MAX_CHARS
+from voucher.policy.format import OVERVIEW_MAX_CHARS, invoice_key
 from voucher.policy.money import format_yuan
 from voucher.policy.results import OUTCOME_LABELS
 
 
 def PlacesField(verbose_name: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(verbose_name, default=0)
+
+
+class MatchKeyField(models.CharField):
+    """A number as the cross checks compare two records of it (`invoice_key`: spaces at its ends
+    and case aside), kept beside the number `source` and indexed, so that the records claiming
+    an invoice or a contract are found by the database, not by reading them all
+    (voucher.review.crosscheck). Written from `source` whenever the row is written: `save()`,
+    `create()` and `bulk_create()` (Django asks each field's `pre_save`); a `save()` naming
+    `source` in `update_fields` writes it too (`KeyedModel`). Never edited by hand."""
+
+    # upper() can lengthen a character ("ß" is "SS"): room for three times the number's 100
+
+    def __init__(self, *args: object, source: str, **kwargs: object) -> None:
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = invoice_key(getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class KeyedModel(models.Model):
+    """A model with `MatchKeyField`s: `save(update_fields=[source])` writes the key too."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            names = set(update_fields)  # type: ignore[call-overload]
+            kwargs["update_fields"] = names | {
+                f.name
+                for f in self._meta.concrete_fields
+                if isinstance(f, MatchKeyField) and f.source in names
+            }
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 QUANTITY_DIGITS, QUANTITY_PLACES = 20, 6
@@ -343,12 +390,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
         """Before a decision -> withdrawn, by the applicant."""
 
 
-class Contract(models.Model):
+class Contract(KeyedModel):
     application = models.ForeignKey(
         Application, verbose_name="申报", on_delete=models.CASCADE, related_name="contracts"
     )
     position = models.PositiveIntegerField("顺序", default=0)
     contract_id = models.CharField("合同编号", max_length=100)
+    contract_key = MatchKeyField("合同编号（比对用）", max_length=300, source="contract_id")
     supplier_name = models.CharField("算力供应方", max_length=200)
     supplier_uscc = models.CharField("供应方统一社会信用代码", max_length=18)
     signed_on = models.DateField("签订日期", null=True, blank=True)
@@ -373,6 +421,10 @@ class Contract(models.Model):
             models.UniqueConstraint(
                 fields=["application", "contract_id"], name="contract_id_unique_per_application"
             ),
+        )
+        # the same contract claimed twice (DUPLICATE_CONTRACT); the supplier alone too
+        indexes = (
+            models.Index(fields=["supplier_uscc", "contract_key"], name="contract_supplier_key"),
         )
 
     def __str__(self) -> str:
@@ -405,12 +457,14 @@ class Delivery(models.Model):
         return f"{self.start}–{self.end} {self.get_service_display()} {self.amount}"
 
 
-class Invoice(models.Model):
+class Invoice(KeyedModel):
     contract = models.ForeignKey(
         Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="invoices"
     )
     position = models.PositiveIntegerField("顺序", default=0)
     number = models.CharField("发票号码", max_length=100)
+    # the same invoice claimed twice (DUPLICATE_INVOICE)
+    number_key = MatchKeyField("发票号码（比对用）", max_length=300, source="number", db_index=True)
     date = models.DateField("开票日期")
     amount = MoneyField("金额（元）")
 

@@ -20,7 +20,6 @@ from voucher.applications.lifecycle import ConflictError, ReviewError, applicati
 from voucher.review.actions.assignment import application_assign, finding_resolve
 from voucher.review.actions.crossfindings import cross_finding_resolve
 from voucher.review.actions.decisions import (
-    confirmed_decision,
     decision_confirm,
     decision_propose,
     decision_return,
@@ -79,7 +78,6 @@ __all__ = [
     "clawback_refund",
     "clawback_request",
     "clawbacks_mark_overdue",
-    "confirmed_decision",
     "contact_view",
     "cross_finding_resolve",
     "decision_confirm",

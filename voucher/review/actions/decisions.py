@@ -311,11 +311,3 @@ def decision_return(*, decision: Decision, reason: str, acting_user: Any) -> Dec
             data={"decision": current.pk, "reason": reason.strip()},
         )
     return current
-
-
-def confirmed_decision(application: Application) -> Decision | None:
-    return (
-        Decision.objects.filter(application=application, status=CONFIRMED)
-        .order_by("-confirmed_at", "-id")
-        .first()
-    )

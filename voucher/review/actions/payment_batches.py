@@ -39,13 +39,13 @@ from voucher.applications.models import (
     PaymentInstruction,
     PolicyRoundRecord,
 )
-from voucher.applications.payees import account_number_plain, payee_in_force
-from voucher.applications.workflow import pay_guard
+from voucher.applications.payees import account_number_plain, payees_in_force
+from voucher.applications.selectors import confirmed_decisions
+from voucher.applications.workflow import pay_guards
 from voucher.core.audit import audit
 from voucher.core.spreadsheets import row as safe_row
 from voucher.policy.dates import DateError, parse_date
 from voucher.policy.money import MoneyError, format_yuan, parse_yuan
-from voucher.review.actions.decisions import confirmed_decision
 from voucher.review.actions.official_lists import read_table
 from voucher.review.actions.payments import payment_record
 from voucher.review.exports import workbook_bytes
@@ -95,19 +95,24 @@ class Payable:
 
 
 def payables(round: PolicyRoundRecord) -> list[Payable]:
-    """Every publicized application of the round with what it still waits for (if anything)."""
+    """Every publicized application of the round with what it still waits for (if anything).
+    A fixed number of queries however many there are (their decisions, accounts and
+    publicity guards read together)."""
     open_or_paid = PaymentInstruction.objects.filter(state__in=(LINE_EXPORTED, LINE_PAID))
-    applications = (
+    applications = list(
         Application.objects.filter(round=round, state="publicized")
         .exclude(pk__in=open_or_paid.values("application_id"))
-        .select_related("enterprise")
+        .select_related("enterprise", "round")  # the page shows each one's reference
         .order_by("pk")
     )
+    decisions = confirmed_decisions(applications)
+    payees = payees_in_force({a.enterprise_id for a in applications})
+    guards = pay_guards(applications)
     rows = []
     for application in applications:
-        decision = confirmed_decision(application)
-        payee = payee_in_force(application.enterprise_id)
-        waiting = pay_guard(application, None) or ""
+        decision = decisions.get(application.pk)
+        payee = payees.get(application.enterprise_id)
+        waiting = guards[application.pk] or ""
         if not waiting and (decision is None or decision.kind != "approval"):
             waiting = _("没有已确认的予以支持决定")
         if not waiting and payee is None:

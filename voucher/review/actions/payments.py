@@ -19,12 +19,12 @@ from voucher.applications.lifecycle import (
     require,
 )
 from voucher.applications.models import Application, Clawback, PaymentRecord
+from voucher.applications.selectors import confirmed_decision
 from voucher.core import clock
 from voucher.core.audit import audit
 from voucher.policy.dates import iso_date
 from voucher.policy.money import format_yuan_grouped
 from voucher.review.actions.common import _money
-from voucher.review.actions.decisions import confirmed_decision
 from voucher.review.months import REFUND_MONTHS, add_months
 
 

@@ -9,39 +9,31 @@ from datetime import date
 from typing import Any
 
 from voucher.applications.models import (
-    CONFIRMED,
     Application,
     Clawback,
     Decision,
     Notification,
     PolicyRoundRecord,
 )
+from voucher.applications.selectors import confirmed_decisions
 from voucher.core import clock
 from voucher.policy.money import yuan_to_wan
 
 
 def publicity_candidates(record: PolicyRoundRecord) -> list[tuple[Application, Decision]]:
-    decisions = {
-        d.application_id: d
-        for d in Decision.objects.filter(
-            application__round=record, status=CONFIRMED, kind="approval"
-        )
-    }
+    """The round's approved applications whose decision in force is an approval."""
+    approved = Application.objects.filter(round=record, state="approved")
+    decisions = confirmed_decisions(approved)
     return [
         (a, decisions[a.pk])
-        for a in Application.objects.filter(round=record, state="approved").select_related(
-            "enterprise", "round"
-        )
-        if a.pk in decisions
+        for a in approved.select_related("enterprise", "round")
+        if a.pk in decisions and decisions[a.pk].kind == "approval"
     ]
 
 
 def publicity_rows(applications: list[Application]) -> list[dict[str, Any]]:
     """The fields the bureau publishes (公示): no personal contact data."""
-    decisions = {
-        d.application_id: d
-        for d in Decision.objects.filter(application__in=applications, status=CONFIRMED)
-    }
+    decisions = confirmed_decisions(applications)
     rows = []
     for n, a in enumerate(sorted(applications, key=lambda x: x.pk), start=1):
         decision = decisions.get(a.pk)
