@@ -561,7 +561,7 @@ GROUP BY ALL
 
 def _final(groups: str, with_contracts: bool) -> str:
     """The groups as Python takes them, each clean one already the row the store writes
-    (`stored_table`): the group key `gk` taken apart (the row set aside, or the contract and
+    (`_STORED`): the group key `gk` taken apart (the row set aside, or the contract and
     month), the enterprise and contract id of the contract number (a join of the few contracts,
     not a look-up per group in Python), the month and the quantity as text, and whether the key
     cells passed."""
@@ -1293,9 +1293,9 @@ def _discard(path: str, held: int | None) -> None:
 class ColumnarResult(core.IngestResult):
     """The DuckDB path's result. Its clean groups stay Arrow record batches until something asks
     for `aggregates` (the dict is then built, once); storing and the summary read the columns
-    (`stored_rows`, `flat_aggregates`, `totals`): at 270,000 groups, making the Aggregate
-    objects cost more than the rest of storing them. Rows of the reference path are added
-    through the dict."""
+    (`stored_rows`, `stored_csv`, `flat_aggregates`, `totals`): at 270,000 groups, making the
+    Aggregate objects cost more than the rest of storing them. Rows of the reference path are
+    added through the dict."""
 
     def __init__(self) -> None:
         self._groups = _GroupBatches()
