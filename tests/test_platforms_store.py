@@ -1,4 +1,5 @@
-"""Storing aggregates: SQLite's page cache is widened for the insert and put back after."""
+"""Storing aggregates: in bulk (COPY on PostgreSQL, 50-row INSERTs on SQLite, whose page cache
+is widened for the insert and put back after), each row as the reference says."""
 
 from __future__ import annotations
 
