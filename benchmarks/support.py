@@ -38,6 +38,25 @@ def cpu_median(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
+def fresh_database(prefix: str, url: str | None) -> str:
+    """`fresh_sqlite`, or with `url` (PostgreSQL) Django set up on that database, migrated and
+    emptied (`flush`); the data directory, new either way."""
+    if not url:
+        return fresh_sqlite(prefix)
+    directory = tempfile.mkdtemp(prefix=prefix)
+    os.environ["VOUCHER_DATA_DIR"] = directory
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    return directory
+
+
 def best_and_median(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     """Seconds of the fastest and of the median of `repeat` calls of `fn`."""
     times = []

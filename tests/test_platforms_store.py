@@ -1,4 +1,5 @@
-"""Storing aggregates: SQLite's page cache is widened for the insert and put back after."""
+"""Storing aggregates: in bulk (COPY on PostgreSQL, 50-row INSERTs on SQLite, whose page cache
+is widened for the insert and put back after), each row as the reference says."""
 
 from __future__ import annotations
 
@@ -78,3 +79,98 @@ def test_every_aggregate_is_stored_once_whatever_the_count(count):
         for values in stored.values_list(*[c if c != "batch" else "batch_id" for c in columns])
     ]
     assert got == list(result.stored_rows(batch.pk))
+
+
+# Keys that the CSV text of a COPY must carry exactly: a quote, a comma and a tab inside a
+# contract id, an empty device (stored '', never NULL), Chinese text. (A line feed in a cell
+# sends the whole file to the reference path: `duck_ingest.csv_shape`.)
+_AWKWARD_CONTRACTS = ("C-1", 'C-"2",x', "合同\t3")
+
+
+def _awkward_file(path):
+    from datetime import date
+
+    from voucher.platforms import consumption, generate
+
+    uscc = generate.make_uscc(1)
+    contracts = {
+        (uscc, contract_id): (date(2025, 9, 1), date(2026, 8, 31))
+        for contract_id in _AWKWARD_CONTRACTS
+    }
+    rows = [
+        {
+            "enterprise_uscc": uscc,
+            "contract_id": _AWKWARD_CONTRACTS[i % 3],
+            "order_id": f"O-{i}",
+            "resource_type": consumption.RESOURCE_TYPES[i % len(consumption.RESOURCE_TYPES)],
+            "device_model": "H800" if i % len(consumption.RESOURCE_TYPES) == 0 else "",
+            # some cross the window's start: pro-rated, with an amount outside it
+            "start": f"2025-{9 + i % 3:02d}-{1 + i % 27:02d} 23:30:00",
+            "end": f"2025-{9 + i % 3:02d}-{2 + i % 27:02d} 00:30:00",
+            "quantity": f"{i}.{i % 7}",
+            "unit": "卡时",
+            "unit_price": "1.5",
+            "amount": f"{i}.{i % 100:02d}",
+        }
+        for i in range(120)
+    ]
+    generate.write_small_csv(path, rows)
+    return contracts
+
+
+def _stored(batch):
+    from voucher.platforms.models import ConsumptionAggregate
+
+    columns = batches._AGGREGATE_COLUMNS
+
+    def as_stored(column, value):  # amounts in fen, the quantity as its text (core.columns)
+        if column in ("amount", "outside_amount"):
+            return int(value.scaleb(2))
+        return str(value) if column == "quantity" else value
+
+    return sorted(
+        tuple(as_stored(c, v) for c, v in zip(columns, values, strict=True))
+        for values in ConsumptionAggregate.objects.filter(batch=batch).values_list(*columns)
+    )
+
+
+@pytest.mark.django_db
+def test_the_duckdb_result_is_stored_as_the_reference_rows_say(tmp_path):
+    """The DuckDB path's rows are made in its last statement and stored in bulk (COPY of
+    Arrow's CSV text on PostgreSQL, INSERTs on SQLite): what lands in the table is the
+    reference reader's `stored_rows`, awkward keys included; and the CSV text of both results
+    (the columns' and the rows') reads back as the same rows."""
+    import csv
+    import io
+    from datetime import date
+
+    from voucher.platforms import consumption, duck_ingest
+    from voucher.platforms.models import ConsumptionBatch, Platform
+
+    path = tmp_path / "awkward.csv"
+    contracts = _awkward_file(path)
+    window = (date(2025, 9, 8), date(2026, 3, 31))
+    fast = consumption.ingest_file(path, window=window, contracts=contracts)
+    reference = consumption.ingest_reference(path, window=window, contracts=contracts)
+    assert isinstance(fast, duck_ingest.ColumnarResult) and fast._columnar()
+    assert fast.rows_prorated > 0 and not fast.errors
+
+    def read_back(result, batch_id):
+        text = b"".join(bytes(chunk) for chunk in result.stored_csv(batch_id)).decode()
+        return sorted(csv.reader(io.StringIO(text, newline="")))
+
+    assert read_back(fast, 7) == read_back(reference, 7)
+    platform = Platform.objects.create(code="store", name="store")
+    stored = []
+    for n, result in enumerate((fast, reference)):
+        batch = ConsumptionBatch.objects.create(
+            platform=platform, enterprise_uscc="-", idempotency_key=f"k{n}", file_sha256="-",
+            file_size=0,
+        )  # fmt: skip
+        assert actions.aggregates_store(batch=batch, result=result) == len(reference.aggregates)
+        stored.append([(0, *values[1:]) for values in _stored(batch)])
+        assert _stored(batch) == sorted(reference.stored_rows(batch.pk))
+    assert stored[0] == stored[1]
+    assert {values[2] for values in stored[0]} == set(_AWKWARD_CONTRACTS)
+    assert "" in {values[5] for values in stored[0]}  # an empty device, not NULL
+    assert fast._columnar()  # stored from the columns: no dict was built

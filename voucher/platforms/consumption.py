@@ -348,6 +348,21 @@ class IngestResult:
         for key, amount, quantity, outside, *counts in self.flat_aggregates():
             yield (batch_id, *key, amount, str(micro_to_decimal(quantity)), outside, *counts)
 
+    def stored_csv(self, batch_id: int) -> Iterator[bytes | memoryview]:
+        """`stored_rows` as CSV text in chunks, the form PostgreSQL's `COPY … (FORMAT csv)`
+        reads: every text quoted (so that an empty device stays '' and not NULL), a missing
+        second an empty field (NULL), integers as digits. The DuckDB path's result writes its
+        columns with Arrow's CSV writer (`duck_ingest.ColumnarResult`); this is the same text
+        from the rows, for a result with aggregates in its dict."""
+        lines: list[str] = []
+        for row in self.stored_rows(batch_id):
+            lines.append(",".join(map(_csv_field, row)) + "\n")
+            if len(lines) == 10_000:
+                yield "".join(lines).encode()
+                lines = []
+        if lines:
+            yield "".join(lines).encode()
+
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""
         compute = sum(a.amount_fen for k, a in self.aggregates.items() if k[3] == "compute")
@@ -365,6 +380,14 @@ class IngestResult:
             "amount": str(fen_to_yuan(compute)),
             "other_amount": str(fen_to_yuan(other)),
         }
+
+
+def _csv_field(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)
 
 
 def fen_to_yuan(fen: int) -> Decimal:

@@ -560,19 +560,24 @@ GROUP BY ALL
 
 
 def _final(groups: str, with_contracts: bool) -> str:
-    """The groups as Python takes them: the group key `gk` taken apart (the row set aside, or
-    the contract and month), the month as text, and whether the key cells passed."""
-    ids = "NULL::VARCHAR AS enterprise_uscc, NULL::VARCHAR AS contract_id"
+    """The groups as Python takes them, each clean one already the row the store writes
+    (`_STORED`): the group key `gk` taken apart (the row set aside, or the contract and
+    month), the enterprise and contract id of the contract number (a join of the few contracts,
+    not a look-up per group in Python), the month and the quantity as text, and whether the key
+    cells passed."""
+    ids = "c.uscc AS enterprise_uscc, c.contract_id AS contract_id"
+    # the contracts table holds only contracts whose keys passed; a clean group's contract
+    # number is always one of them (a row set aside has none: gk < 0)
+    join = f"LEFT JOIN contracts c ON g.gk >= 0 AND c.cid = g.gk // {_MONTHS}"
     return f"""
 SELECT CASE WHEN gk < 0 THEN -gk END AS slow_row,
-    {f"CASE WHEN gk >= 0 THEN gk // {_MONTHS} END" if with_contracts else "NULL::BIGINT"} AS cid,
     {ids if with_contracts else "enterprise_uscc, contract_id"},
     CASE WHEN gk >= 0 THEN printf('%04d-%02d', gk % {_MONTHS} // 100, gk % 100) END AS month,
     resource_type, device_model, unit, amount_fen, quantity_micro, outside_fen, row_count,
     prorated_rows, first_row, last_row, row_sum, first_second, last_second,
     gk < 0 OR ({_keys_ok(with_contracts)}) AS keys_ok,
     {_decimal_text("quantity_micro", 6)} AS quantity_text
-FROM {groups} g
+FROM {groups} g {join if with_contracts else ""}
 ORDER BY gk  -- the contracts are numbered in key order (`_Session.pairs`)
 """
 
@@ -1159,7 +1164,7 @@ def _ingest(
     session = _Session(path, kind, window, contracts)
     try:
         periods = core.Periods(window, contracts)
-        result = ColumnarResult(session.pairs)
+        result = ColumnarResult()
         try:
             groups = session.groups(splits)
             if splits and shape is not None and not shape().splits_hold:
@@ -1288,13 +1293,12 @@ def _discard(path: str, held: int | None) -> None:
 class ColumnarResult(core.IngestResult):
     """The DuckDB path's result. Its clean groups stay Arrow record batches until something asks
     for `aggregates` (the dict is then built, once); storing and the summary read the columns
-    (`stored_rows`, `flat_aggregates`, `totals`): at 270,000 groups, making the Aggregate
-    objects cost more than the rest of storing them. Rows of the reference path are added
-    through the dict."""
+    (`stored_rows`, `stored_csv`, `flat_aggregates`, `totals`): at 270,000 groups, making the
+    Aggregate objects cost more than the rest of storing them. Rows of the reference path are
+    added through the dict."""
 
-    def __init__(self, pairs: list[tuple[str, str]] | None) -> None:
+    def __init__(self) -> None:
         self._groups = _GroupBatches()
-        self._pairs = pairs  # contract number -> (uscc, contract id); None without contracts
         self._built: dict[core.Key, core.Aggregate] = {}
         super().__init__()
 
@@ -1302,7 +1306,7 @@ class ColumnarResult(core.IngestResult):
     def aggregates(self) -> dict[core.Key, core.Aggregate]:
         if self._groups:
             groups, self._groups = self._groups, _GroupBatches()
-            for row in _group_rows(groups, self._pairs):
+            for row in _group_rows(groups):
                 aggregate = core.Aggregate(*row[1:])  # the row is in Aggregate's field order
                 found = self._built.get(row[0])
                 if found is None:
@@ -1330,12 +1334,17 @@ class ColumnarResult(core.IngestResult):
     def flat_aggregates(self) -> Iterator[core.FlatAggregate]:
         if not self._columnar():
             return super().flat_aggregates()  # builds the dict first, if need be
-        return _group_rows(self._groups, self._pairs)
+        return _group_rows(self._groups)
 
     def stored_rows(self, batch_id: int) -> Iterator[tuple[Any, ...]]:
         if not self._columnar():
             return super().stored_rows(batch_id)
-        return _stored_rows(self._groups, self._pairs, batch_id)
+        return _stored_rows(self._groups, batch_id)
+
+    def stored_csv(self, batch_id: int) -> Iterator[bytes | memoryview]:
+        if not self._columnar():
+            return super().stored_csv(batch_id)
+        return _stored_csv(self._groups, batch_id)
 
     def totals(self) -> tuple[int, int, int]:
         if not self._columnar():
@@ -1351,54 +1360,71 @@ class ColumnarResult(core.IngestResult):
         return count, compute, other
 
 
-def _key_columns(
-    columns: dict[str, pa.Array], pairs: list[tuple[str, str]] | None
-) -> tuple[list[str], ...]:
-    """The six key columns of a batch of groups as lists (USCC and contract id from the
-    contract number when the contracts were given)."""
-    if pairs is not None:
-        cids = columns["cid"].to_pylist()
-        usccs = [pairs[cid][0] for cid in cids]
-        contract_ids = [pairs[cid][1] for cid in cids]
-    else:
-        usccs = columns["enterprise_uscc"].to_pylist()
-        contract_ids = columns["contract_id"].to_pylist()
-    return (
-        usccs,
-        contract_ids,
-        *(columns[name].to_pylist() for name in ("month", "resource_type", "device_model", "unit")),
-    )
-
-
+_KEYS = ("enterprise_uscc", "contract_id", "month", "resource_type", "device_model", "unit")
 _COUNTS = ("row_count", "prorated_rows", "first_row", "last_row", "row_sum")
+# A batch of groups' columns in the order of the stored rows (`IngestResult.stored_rows`, after
+# the batch: `actions.batches._AGGREGATE_COLUMNS`)
+_STORED = (
+    *_KEYS,
+    "amount_fen",
+    "quantity_text",
+    "outside_fen",
+    *_COUNTS,
+    "first_second",
+    "last_second",
+)
 
 
-def _stored_rows(
-    groups: Iterable[pa.RecordBatch], pairs: list[tuple[str, str]] | None, batch_id: int
-) -> Iterator[tuple[Any, ...]]:
-    """`IngestResult.stored_rows` from the columns: one C-level zip per batch of groups."""
+def _stored_rows(groups: Iterable[pa.RecordBatch], batch_id: int) -> Iterator[tuple[Any, ...]]:
+    """`IngestResult.stored_rows` from the columns the statement made them in (`_final`): a
+    list per column and one C-level zip per batch of groups."""
     for batch in groups:
-        columns = {name: batch.column(name) for name in batch.schema.names}
         yield from zip(
             itertools.repeat(batch_id, batch.num_rows),
-            *_key_columns(columns, pairs),
-            _integers(columns["amount_fen"]),
-            columns["quantity_text"].to_pylist(),
-            _integers(columns["outside_fen"]),
-            *(_integers(columns[name]) for name in _COUNTS),
-            columns["first_second"].to_pylist(),
-            columns["last_second"].to_pylist(),
+            *(_values(batch.column(name)) for name in _STORED),
             strict=True,
         )
 
 
-def _group_rows(
-    groups: Iterable[pa.RecordBatch], pairs: list[tuple[str, str]] | None
-) -> Iterator[core.FlatAggregate]:
+def _stored_csv(groups: Iterable[pa.RecordBatch], batch_id: int) -> Iterator[bytes | memoryview]:
+    """`IngestResult.stored_csv` from the columns: Arrow's CSV writer (C++) writes each batch of
+    groups, in the stored rows' order, as the text PostgreSQL's COPY reads, with no Python per
+    row (the batch id a column of its own)."""
+    import pyarrow.csv as pa_csv
+
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    for batch in groups:
+        columns = [batch.column(name) for name in _STORED]
+        table = pa.table(
+            [pa.repeat(pa.scalar(batch_id, pa.int64()), batch.num_rows), *map(_exact, columns)],
+            names=["batch_id", *_STORED],
+        )
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(table, sink, options)
+        yield memoryview(sink.getvalue())
+
+
+def _exact(column: pa.Array) -> pa.Array:
+    """An integer sum as int64 where it fits (it always does for real files); beyond that as
+    its exact decimal text, which the database refuses for its 64-bit column, as it refuses
+    the Python int `_integers` gives."""
+    if not pa.types.is_decimal(column.type):
+        return column
+    try:
+        return pc.cast(column, pa.int64())
+    except pa.ArrowInvalid:
+        return pc.cast(column, pa.string())
+
+
+def _values(column: pa.Array) -> list[Any]:
+    return _integers(column) if pa.types.is_decimal(column.type) else column.to_pylist()
+
+
+def _group_rows(groups: Iterable[pa.RecordBatch]) -> Iterator[core.FlatAggregate]:
     """The statement's clean groups as flat rows, in Aggregate's field order."""
     for batch in groups:
         columns = {name: batch.column(name) for name in batch.schema.names}
-        keys = zip(*_key_columns(columns, pairs), strict=True)
+        keys = zip(*(columns[name].to_pylist() for name in _KEYS), strict=True)
         yield from zip(
             keys,
             *(_integers(columns[name]) for name in ("amount_fen", "quantity_micro", "outside_fen")),
