@@ -12,7 +12,9 @@ class LegalPersonValidator(OAuth2Validator):
 
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
-        claims = {"name": user.first_name}
+        # the legal person's name (VOUCHER_OIDC_NAME_CLAIM's default); `name`, the person's own
+        # name in OpenID Connect, this provider does not know: the pages then say 经办人
+        claims = {"enterprise_name": user.first_name}
         if user.last_name:  # the USCC; a tester may log in without one
             claims["uscc"] = user.last_name
         return claims

@@ -34,6 +34,7 @@ from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATE
 from voucher.applications.uploads import upload_delete, upload_store
 from voucher.core import clock
 from voucher.core.audit import audit
+from voucher.applications.people import label_of
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
@@ -127,7 +128,7 @@ def _locked(application: m.Application, expected_version: int) -> m.Application:
         raise PortalError(problem)
     if locked.version != expected_version:
         last = _last_change(locked)
-        who = last.actor_label if last else _("另一位用户")
+        who = label_of(last.actor, last.actor_label) if last else _("另一位用户")
         when = timezone.localtime(last.created_at).strftime("%H:%M") if last else ""
         raise StaleVersion(
             _(

@@ -24,6 +24,7 @@ from voucher.applications.selectors import (
 )
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.applications.wording import finding_message, plain_message, rule_title
+from voucher.applications.people import label_of
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -431,12 +432,16 @@ def _grouped_yuan(value: Any) -> str:
 def timeline(application: m.Application) -> list[TimelineEntry]:
     """What happened to the application, oldest first; self-check evaluations and the bureau's
     internal steps are left out, and the bureau's people are shown as the bureau."""
-    rows = AuditEntry.objects.filter(
-        object_type="applications.application", object_id=str(application.pk)
-    ).order_by("created_at", "id")
+    rows = (
+        AuditEntry.objects.filter(
+            object_type="applications.application", object_id=str(application.pk)
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
     out = []
     for row in rows:
-        who = row.actor_label
+        who = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
         if row.action in TIMELINE_LABELS:
             label = TIMELINE_LABELS[row.action]
         elif row.action in APPLICANT_REVIEW_LABELS:
