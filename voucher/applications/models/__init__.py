@@ -39,6 +39,13 @@ from voucher.applications.models.application import (
     StoredEvaluation,
     StoredEvaluationQuerySet,
 )
+from voucher.applications.models.corrections import (
+    CORRECTION_APPROVED,
+    CORRECTION_PENDING,
+    CORRECTION_REJECTED,
+    CORRECTION_STATUS_CHOICES,
+    EnterpriseCorrection,
+)
 from voucher.applications.models.lifecycle import (
     CONFIRMED,
     DECISION_KIND_CHOICES,
@@ -113,6 +120,11 @@ from voucher.applications.models.supplier import (
 )
 
 __all__ = [
+    "CORRECTION_APPROVED",
+    "CORRECTION_PENDING",
+    "CORRECTION_REJECTED",
+    "CORRECTION_STATUS_CHOICES",
+    "EnterpriseCorrection",
     "ADMIN",
     "BATCH_EXPORTED",
     "BATCH_SETTLED",
