@@ -130,7 +130,10 @@ def test_a_rejection_needs_a_note_and_changes_nothing(world):
         )
     assert bare.value.field == "note"
     actions.enterprise_correction_decide(
-        correction=correction, approve=False, note="执照名称未变", acting_user=world["administrator"]
+        correction=correction,
+        approve=False,
+        note="执照名称未变",
+        acting_user=world["administrator"],
     )
     e.refresh_from_db()
     assert e.name != "北京另一个名字有限公司"

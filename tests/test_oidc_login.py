@@ -66,7 +66,9 @@ def _users() -> int:
 def test_login_creates_the_enterprise_from_the_claims_with_pkce(client, provider):
     sent = _start(client)
     assert sent["code_challenge_method"] == "S256" and sent["code_challenge"]
-    provider["id_token"] = idp.id_token(nonce=sent["nonce"], uscc=GOOD, enterprise_name="北京测试科技有限公司")
+    provider["id_token"] = idp.id_token(
+        nonce=sent["nonce"], uscc=GOOD, enterprise_name="北京测试科技有限公司"
+    )
     response = client.get("/accounts/oidc/callback/", {"code": "c", "state": sent["state"]})
     assert response.status_code == 302 and "/accounts/login/" not in response["Location"]
     assert provider["sent"]["code_verifier"]  # PKCE: the verifier goes to the token endpoint
@@ -83,7 +85,9 @@ def test_a_second_person_of_the_same_enterprise_joins_as_member(client, provider
     for subject in ("one", "two"):
         browser = Client()
         sent = _start(browser)
-        provider["id_token"] = idp.id_token(nonce=sent["nonce"], sub=subject, uscc=GOOD, enterprise_name="甲")
+        provider["id_token"] = idp.id_token(
+            nonce=sent["nonce"], sub=subject, uscc=GOOD, enterprise_name="甲"
+        )
         browser.get("/accounts/oidc/callback/", {"code": "c", "state": sent["state"]})
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {"oidc:one": ADMIN, "oidc:two": MEMBER}
@@ -118,7 +122,9 @@ def test_wrong_nonce_is_refused(client, provider):
 )
 def test_an_expired_or_foreign_id_token_is_refused(client, provider, claims):
     sent = _start(client)
-    provider["id_token"] = idp.id_token(nonce=sent["nonce"], uscc=GOOD, enterprise_name="甲", **claims)
+    provider["id_token"] = idp.id_token(
+        nonce=sent["nonce"], uscc=GOOD, enterprise_name="甲", **claims
+    )
     response = client.get("/accounts/oidc/callback/", {"code": "c", "state": sent["state"]})
     assert response.status_code == 400
     assert _users() == 0 and "_auth_user_id" not in client.session

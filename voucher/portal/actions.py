@@ -29,12 +29,12 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export
 from voucher.applications.models import MaterialFile, SupplementRequest
+from voucher.applications.people import label_of
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
 from voucher.core import clock
 from voucher.core.audit import audit
-from voucher.applications.people import label_of
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport

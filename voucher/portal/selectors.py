@@ -15,6 +15,7 @@ from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import MaterialFile
 from voucher.applications.parameters import effective_round
+from voucher.applications.people import label_of
 from voucher.applications.selectors import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -24,7 +25,6 @@ from voucher.applications.selectors import (
 )
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.applications.wording import finding_message, plain_message, rule_title
-from voucher.applications.people import label_of
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile

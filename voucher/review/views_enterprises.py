@@ -77,9 +77,7 @@ def enterprise(request: HttpRequest, enterprise_id: int) -> HttpResponse:
             errors = _errors(refused, "form")
             status = HTTP_STATUS.get(refused.code, 422)
         else:
-            messages.success(
-                request, _("更正已提出，须由另一名工作人员复核批准后生效。")
-            )
+            messages.success(request, _("更正已提出，须由另一名工作人员复核批准后生效。"))
             return redirect("review:enterprise_correction", correction_id=correction.pk)
     return _enterprise_page(request, found, errors, status)
 

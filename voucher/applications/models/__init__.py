@@ -120,11 +120,6 @@ from voucher.applications.models.supplier import (
 )
 
 __all__ = [
-    "CORRECTION_APPROVED",
-    "CORRECTION_PENDING",
-    "CORRECTION_REJECTED",
-    "CORRECTION_STATUS_CHOICES",
-    "EnterpriseCorrection",
     "ADMIN",
     "BATCH_EXPORTED",
     "BATCH_SETTLED",
@@ -133,6 +128,10 @@ __all__ = [
     "CHECK_WRONG",
     "CLASSIFIED_SCAN_CHOICES",
     "CONFIRMED",
+    "CORRECTION_APPROVED",
+    "CORRECTION_PENDING",
+    "CORRECTION_REJECTED",
+    "CORRECTION_STATUS_CHOICES",
     "DECISION_KIND_CHOICES",
     "DECISION_STATUS_CHOICES",
     "DIRECTION_CHOICES",
@@ -178,6 +177,7 @@ __all__ = [
     "Delivery",
     "Direction3Consent",
     "Enterprise",
+    "EnterpriseCorrection",
     "FindingResolution",
     "FlaggedDevice",
     "FollowUpReport",

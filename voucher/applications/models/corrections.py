@@ -63,9 +63,7 @@ class EnterpriseCorrection(models.Model):
                 condition=Q(status="pending"),
                 name="one_pending_correction_per_enterprise",
             ),
-            models.CheckConstraint(
-                name="correction_has_reason", condition=~Q(reason="")
-            ),
+            models.CheckConstraint(name="correction_has_reason", condition=~Q(reason="")),
             models.CheckConstraint(
                 name="correction_changes_something",
                 condition=~Q(new_uscc=F("old_uscc"), new_name=F("old_name")),

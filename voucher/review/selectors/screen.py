@@ -25,10 +25,10 @@ from voucher.applications.models import (
     Snapshot,
     SupplementRequest,
 )
+from voucher.applications.people import label_of
 from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.applications.wording import field_label
 from voucher.applications.workflow import transitions_from
-from voucher.applications.people import label_of
 from voucher.core.models import AuditEntry
 from voucher.review.crosscheck import CrossItem, cross_count_store, cross_items
 from voucher.review.history import history_label, history_query
