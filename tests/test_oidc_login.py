@@ -257,3 +257,20 @@ def test_the_same_person_logging_in_twice_through_the_callback_is_one_user(provi
     assert response.status_code == 302 and "/accounts/login/" not in response["Location"]
     assert browser.session["_auth_user_id"] == str(get_user_model().objects.get().pk)
     assert Enterprise.objects.count() == 1
+
+
+def test_histories_name_the_person_and_hide_a_synthetic_label(django_user_model):
+    """The review screen's history and the portal's timeline call label_of for each entry."""
+    from voucher.applications.people import display_name, label_of
+
+    enterprise = Enterprise.objects.create(uscc=GOOD, name="北京测试科技有限公司")
+    nameless = django_user_model.objects.create_user("oidc:nameless")
+    Membership.objects.create(user=nameless, enterprise=enterprise)
+    named = django_user_model.objects.create_user("oidc:named", first_name="王五")
+    staff = django_user_model.objects.create_user("shenhe")
+    assert label_of(named, "oidc:named") == "王五"
+    assert label_of(nameless, "oidc:nameless") == "北京测试科技有限公司 经办人"
+    assert label_of(staff, "shenhe") == "shenhe"
+    assert label_of(None, "oidc:gone") == "统一身份认证用户"  # the user was deleted since
+    assert label_of(None, "system") == "system"
+    assert display_name(django_user_model.objects.create_user("oidc:alone")) == "统一身份认证用户"
