@@ -149,3 +149,38 @@ def test_the_submission_receipt_is_a_signed_pdf(client, settings, tmp_path):
     with pdfplumber.open(BytesIO(response.content)) as doc:
         text = "".join(page.extract_text() or "" for page in doc.pages)
     assert submission.receipt_number in text
+
+
+@pytest.mark.django_db
+def test_the_receipt_keeps_the_submitted_applicant_after_an_enterprise_correction(
+    client, settings, tmp_path
+):
+    """An enterprise corrected after the submission (issue 21 item 3): the receipt still says
+    what was submitted — its applicant name and USCC are the submitted document's."""
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("a@example.cn", USCC_A, "北京示例智能科技有限公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    from io import BytesIO
+
+    import pdfplumber
+
+    from voucher.applications.models import Application, Enterprise
+
+    app = Application.objects.latest("id")
+    fill_d2(client, app)
+    assert post_step(client, app, "submit", {"confirm": "on"}).status_code == 302
+    submitted_name = Application.objects.get(pk=app.pk).applicant_name
+    corrected = "91110108MA01RGHT7" + signing_check("91110108MA01RGHT7")
+    Enterprise.objects.filter(pk=app.enterprise_id).update(uscc=corrected, name="更正后的名称")
+    response = client.get(reverse("portal:receipt", args=[app.pk]))
+    with pdfplumber.open(BytesIO(response.content)) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+    assert USCC_A in text and corrected not in text
+    assert submitted_name in text
+
+
+def signing_check(body17: str) -> str:
+    from voucher.policy.uscc import expected_check_character
+
+    return expected_check_character(body17)

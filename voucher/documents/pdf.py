@@ -188,10 +188,16 @@ def receipt_pdf(
     sha256: str,
     round_code: str,
     engine_version: str,
+    applicant: dict[str, str] | None = None,
 ) -> bytes:
-    """The receipt of one submission (提交回执), unsigned; the portal signs it (signing.py)."""
+    """The receipt of one submission (提交回执), unsigned; the portal signs it (signing.py).
+    `applicant` (name, uscc) is the submitted document's: an enterprise corrected since does
+    not change what was submitted (review/actions/enterprises.py)."""
+    submitted = applicant or {}
     ctx = {
         "a": application,
+        "applicant_name": submitted.get("name") or application.applicant_name,
+        "applicant_uscc": submitted.get("uscc") or application.enterprise.uscc,
         "title": RECEIPT_TITLE,
         "identity": document_identity(application),
         "receipt_number": receipt_number,

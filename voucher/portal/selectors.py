@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -485,6 +486,15 @@ def open_supplement_view(application: m.Application) -> SupplementView | None:
 
 def latest_submission(application: m.Application) -> Submission | None:
     return application.submissions.order_by("-submitted_at", "-id").first()
+
+
+def submitted_applicant(submission: Submission) -> dict[str, str]:
+    """The applicant's name and USCC as submitted (the frozen document), for the receipt."""
+    try:
+        applicant = json.loads(submission.document_json).get("applicant") or {}
+    except (ValueError, AttributeError):
+        return {}
+    return {k: str(applicant[k]) for k in ("name", "uscc") if applicant.get(k)}
 
 
 def packaged_material_files(application: m.Application) -> list[PackagedFile]:
