@@ -33,6 +33,7 @@ from voucher.documents.package import (
     package_materials,
     self_check,
 )
+from voucher.documents.seal import seal_svg
 from voucher.policy.clauses import CLAUSES, clause_ids
 
 
@@ -157,6 +158,7 @@ def decision_notice_html(
         "reasons": shaped,
         "closing": closing,
         "issued": chinese_date(issued_on or clock.today()),
+        "seal": seal_svg(),
     }
     return render_to_string("documents/notice.html", ctx)
 
@@ -206,5 +208,6 @@ def receipt_pdf(
         "round_code": round_code,
         "engine_version": engine_version,
         "issued": chinese_date(timezone.localtime(submitted_at).date()),
+        "seal": seal_svg(),
     }
     return html_to_pdf(render_to_string("documents/receipt.html", ctx))
