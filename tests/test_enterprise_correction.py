@@ -242,3 +242,14 @@ def test_the_pages_in_english(world):
     page = client.get(f"/review/enterprises/{e.pk}/").content.decode()
     assert "Correct the USCC or the name" in page
     assert "Submitted applications keep what was submitted" in page
+
+
+def test_the_admin_does_not_change_an_enterprises_identity(admin_client, world):
+    """One door: the admin's change form shows the USCC and name read-only."""
+    from django.urls import reverse
+
+    e = world["enterprise"]
+    url = reverse("admin:applications_enterprise_change", args=[e.pk])
+    admin_client.post(url, {"uscc": RIGHT, "name": "管理后台改的名字"})
+    e.refresh_from_db()
+    assert e.uscc != RIGHT and e.name != "管理后台改的名字"
