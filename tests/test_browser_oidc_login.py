@@ -78,6 +78,9 @@ def test_an_enterprise_logs_in_through_the_provider_and_sees_only_its_own(browse
     page.goto(f"{site}/accounts/enterprise/")
     body = page.inner_text("body")
     assert FIRST[0] in body and FIRST[1] in body and "管理员" in body
+    # the provider asserts no person's name: the header names the enterprise's person, never
+    # the synthetic username oidc:<sub>
+    assert "oidc:" not in body and f"{FIRST[1]} 经办人" in page.inner_text("header")
     shot(page, "a-2-enterprise")
     page.goto(f"{site}/portal/")
     page.get_by_role("link", name="新建申报").click()
