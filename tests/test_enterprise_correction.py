@@ -212,6 +212,8 @@ def test_the_pages_propose_and_approve(world):
     page = proposer.get(f"/review/enterprises/{e.pk}/").content.decode()
     assert "已提交的申报保留提交时的内容" in page and "草稿申报的申报单位信息随之更新" in page
     assert e.name in proposer.get("/review/enterprises/", {"q": e.uscc[:10]}).content.decode()
+    screen = proposer.get(f"/review/{world['submitted'].pk}/").content.decode()
+    assert f'href="/review/enterprises/{e.pk}/" id="enterprise-link"' in screen
     wrong = RIGHT[:17] + ("1" if RIGHT[17] != "1" else "2")
     refused = proposer.post(
         f"/review/enterprises/{e.pk}/",
