@@ -64,8 +64,9 @@ def run_process(argv: list[str], cwd: Path, stdout_path: Path) -> tuple[float, f
 def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list[float]]:
     """CPU seconds of read + json.load, and of read + parse + evaluate, alternately (the
     cyclic garbage collector off in both, as in `voucher evaluate`)."""
+    from voucher.policy.canonical import read_application
     from voucher.policy.engine import evaluate
-    from voucher.policy.format import parse_application_json
+    from voucher.policy.format import load_application_file
     from voucher.policy.round import get_round
 
     paths = [directory / n for n in names]
@@ -77,7 +78,9 @@ def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list
                 json.load(fh)
 
     def parse_and_evaluate() -> None:
-        evaluate([parse_application_json(p.read_bytes()) for p in paths], policy_round)
+        # as `voucher evaluate` reads (voucher/policy/cli.py): canonical documents by msgspec,
+        # any other by the format's models
+        evaluate([load_application_file(p, read_application) for p in paths], policy_round)
 
     times: dict[str, list[float]] = {"json.load": [], "parse + evaluate": []}
     for _ in range(repeat):
@@ -145,8 +148,10 @@ def main() -> None:
     for kind, figures in (("wall", wall), ("CPU", cpu)):
         ratio = statistics.median(figures[ours]) / statistics.median(figures[base])
         verdict = "meets" if ratio <= PROCESS_GOAL else "MISSES"
+        budget = PROCESS_GOAL * statistics.median(figures[base])
         print(
-            f"  {kind}: evaluate / json.load = {ratio:.2f}×  (goal ≤ {PROCESS_GOAL:.0f}×: {verdict})"
+            f"  {kind}: evaluate / json.load = {ratio:.2f}×  (goal ≤ {PROCESS_GOAL:.0f}×,"
+            f" i.e. ≤ {budget:.2f} s: {verdict})"
         )
 
     times = in_process(directory, names, args.repeat)
@@ -155,8 +160,10 @@ def main() -> None:
         print(f"{label:<26}{statistics.median(runs):>10.2f}   {' '.join(f'{t:.2f}' for t in runs)}")
     ratio = statistics.median(times["parse + evaluate"]) / statistics.median(times["json.load"])
     verdict = "meets" if ratio <= IN_PROCESS_GOAL else "MISSES"
+    budget = IN_PROCESS_GOAL * statistics.median(times["json.load"])
     print(
-        f"  parse + evaluate / json.load = {ratio:.2f}×  (goal ≤ {IN_PROCESS_GOAL:.0f}×: {verdict})"
+        f"  parse + evaluate / json.load = {ratio:.2f}×  (goal ≤ {IN_PROCESS_GOAL:.0f}×,"
+        f" i.e. ≤ {budget:.2f} s: {verdict})"
     )
 
 

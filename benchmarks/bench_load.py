@@ -3,6 +3,7 @@ issue 18 item 9).
 
     python -m benchmarks.bench_load [--applications 5000] [--users 50] [--seconds 60]
                                     [--workers 4] [--reuse-db] [--rush 100] [--no-steady]
+                                    [--think 2,6]
 
 1. A PostgreSQL database of its own (`bench_load`; `--database-url` names the server) is
    dropped, created, migrated and filled by `voucher demo --season N` (`--reuse-db` keeps one
@@ -18,12 +19,17 @@ issue 18 item 9).
    (their portal page, their application's status, a wizard step opened and saved back),
    reviewers (the queue, 我的待办, the review screen of an application in review, the dashboard),
    approvers (我的待办), and in the same run the baseline: an anonymous request for a page that
-   does not exist, a 404 through the same middleware. Per page: requests, p50, p95, errors, and
+   does not exist, a 404 through the same middleware. Each user waits `--think` seconds between
+   two pages (default 2–6 s: a person reads a page before the next; sessions before 11 used
+   0.5–1.5 s, which makes 50 users ask as much as some 350 people who read 5–10 s a page; `--think 0.5,1.5` gives
+   that pace back). Per page: requests, p50, p95, errors, and
    p95 against the baseline's.
 5. The deadline rush (`--rush N`, default 100; 0 leaves it out): N applicants, each with a
    complete draft, logged in beforehand, submit within one second. p50/p95 of the submissions,
-   then the database: every application submitted exactly once (one frozen submission, one
-   `application_submit` audit entry, one new evaluation), none lost, none twice.
+   then, once `voucher jobs worker` (started beside gunicorn) has evaluated them after the
+   requests, the database: every application submitted exactly once (one frozen submission, one
+   `application_submit` audit entry, one new evaluation), none lost, none twice; and how long
+   after the last answer the last evaluation was stored.
 
 The machine's load average is printed before and after: the figures mean little without it.
 """
@@ -45,13 +51,14 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 import gevent  # noqa: E402
 import requests  # noqa: E402
+
+from benchmarks.support import form_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VOUCHER = str(ROOT / ".venv" / "bin" / "voucher")
@@ -148,6 +155,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def jobs_worker(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`voucher jobs worker` (deploy/voucher-jobs.service): a submission's evaluation, its
+    counts and its receipt e-mail are done there, after the request."""
+    log = open(data_dir / "jobs.log", "ab")  # noqa: SIM115 (the worker's lifetime)
+    return subprocess.Popen(
+        [VOUCHER, "jobs", "worker"],
+        env=_env(url, data_dir, dev=False),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+
+
 def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     env = _env(url, data_dir, dev=False)
     for command in (
@@ -191,69 +211,6 @@ def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[byte
 
 
 # --- logins -----------------------------------------------------------------------------------
-
-
-class _Form(HTMLParser):
-    """The fields of each <form method=post> of a page, with their values as shown."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[list[tuple[str, str]]] = []
-        self.fields: list[tuple[str, str]] = []
-        self._in_form = False
-        self._textarea: str | None = None
-        self._select: str | None = None
-        self._selected: str | None = None
-        self._first_option: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "").lower() == "post" and not self._in_form:
-            self._in_form, self.fields = True, []
-            self.forms.append(self.fields)
-        if not self._in_form or "disabled" in a:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.fields.append((name, a.get("value", "on")))
-            elif kind not in ("submit", "button", "file", "image", "reset"):
-                self.fields.append((name, a.get("value", "")))
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, []
-        elif tag == "select" and name:
-            self._select, self._selected, self._first_option = name, None, None
-        elif tag == "option" and self._select is not None:
-            value = a.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-            if "selected" in a:
-                self._selected = value
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._in_form:
-            self._in_form = False
-        elif tag == "textarea" and self._textarea is not None:
-            self.fields.append((self._textarea, "".join(self._text).lstrip("\n")))
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            chosen = self._selected if self._selected is not None else self._first_option
-            self.fields.append((self._select, chosen or ""))
-            self._select = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._text.append(data)
-
-
-def form_of(html: str) -> list[tuple[str, str]]:
-    """The page's main form (the one with the most fields: not the header's small ones)."""
-    parser = _Form()
-    parser.feed(html)
-    return max(parser.forms, key=len, default=[])
 
 
 def _csrf(session: requests.Session, html: str) -> str:
@@ -327,6 +284,9 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
     reviewers = list(people["reviewers"])  # cookies
     approvers = list(people["approvers"])
     in_review = people["in_review"]
+    # How long a person waits between two pages (reading, typing). With 0.5–1.5 s, 50 users ask
+    # for ~50 pages a second, the pace of some 350 people at a realistic 5–10 s a page.
+    think = args.think
 
     def _cookies(user: HttpUser, jar: Any) -> None:
         user.client.cookies.update(jar)
@@ -344,7 +304,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Applicant(HttpUser):
         weight = 30
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             self.jar, self.application, self.draft = applicants[random.randrange(len(applicants))]
@@ -378,7 +338,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Reviewer(HttpUser):
         weight = 16
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             _cookies(self, reviewers[random.randrange(len(reviewers))])
@@ -403,7 +363,7 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
 
     class Approver(HttpUser):
         fixed_count = few
-        wait_time = between(0.5, 1.5)
+        wait_time = between(*think)
 
         def on_start(self) -> None:
             _cookies(self, approvers[random.randrange(len(approvers))])
@@ -446,7 +406,19 @@ def steady(args: argparse.Namespace, base: str, people: dict[str, Any]) -> dict[
             "p95": entry.get_response_time_percentile(0.95),
             "errors": entry.num_failures,
         }
-    return {"rows": rows, "load": (load_before, load_after)}
+    served = sum(row["requests"] for row in rows.values()) / args.seconds
+    return {"rows": rows, "load": (load_before, load_after), "rate": served}
+
+
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        pair = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError("--think: two numbers of seconds, e.g. 2,6") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError("--think: 0 ≤ MIN ≤ MAX")
+    return pair
 
 
 def print_steady(result: dict[str, Any], args: argparse.Namespace) -> None:
@@ -455,7 +427,8 @@ def print_steady(result: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     print(
         f"steady run: {args.users} users, {args.seconds} s, {args.workers} gunicorn workers, "
-        f"{args.applications} applications"
+        f"{args.applications} applications, each user waiting {args.think[0]:g}–{args.think[1]:g} s "
+        f"between pages; {result['rate']:.1f} requests/s served"
     )
     print(f"{'page':<36}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'p95 × base':>12}")
     for name, row in sorted(rows.items(), key=lambda kv: kv[0] != BASELINE):
@@ -530,6 +503,16 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
 
+    # the evaluations are the jobs' worker's, after the requests: wait for them (up to 10 min)
+    answered = time.perf_counter()
+    submitted = [d.pk for d in drafts if codes.get(d.pk) == 302]
+    deadline = time.monotonic() + 600
+    pending = m.Application.objects.filter(pk__in=submitted, evaluation_pending=True)
+    while pending.exists() and time.monotonic() < deadline:
+        gevent.sleep(0.5)
+    evaluated_in = time.perf_counter() - answered
+    still_pending = pending.count()
+
     # lost: answered "submitted" (302) without its records; a refusal must leave it a draft
     lost = duplicated = refused_but_stored = 0
     for draft in drafts:
@@ -563,6 +546,10 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
         f"submission, one audit entry, one evaluation), {lost} lost, {duplicated} duplicated, "
         f"{refused_but_stored} refused yet stored"
     )
+    print(
+        f"  evaluated by the jobs' worker {evaluated_in:.1f} s after the last answer"
+        f"{f'; {still_pending} STILL PENDING' if still_pending else ''}"
+    )
     print(f"  load average at the start {load_before}, at the end {load_after}")
 
 
@@ -578,6 +565,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument(
+        "--think",
+        type=_think,
+        default=(2.0, 6.0),
+        metavar="MIN,MAX",
+        help="seconds a user waits between two pages (default 2,6; the anonymous baseline "
+        "always waits 0.2–0.6 s)",
+    )
     parser.add_argument("--rush", type=int, default=100, help="submissions in the rush; 0: none")
     parser.add_argument("--no-steady", action="store_true", help="only the rush")
     parser.add_argument(
@@ -606,6 +601,7 @@ def main() -> None:
     from voucher.applications import models as m
 
     server, base = serve(url, data_dir, args.workers)
+    worker = jobs_worker(url, data_dir)
     try:
         if not args.no_steady:
             user_model = get_user_model()
@@ -670,11 +666,12 @@ def main() -> None:
         if args.rush:
             rush(args, base, url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, worker):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
     print(f"load average after: {os.getloadavg()}")
     sys.stdout.flush()
 

@@ -7,7 +7,8 @@ direction-2 example (tests/season_support.py: each its own enterprise, its contr
 and latest evaluation, spread over the bureau's states, half of them assigned, some findings
 answered, some decisions proposed or confirmed). Each page is requested through Django's test
 client as a reviewer (an approver for 我的待办's proposals and the dashboard) with a verified
-TOTP session; printed: the median and best of --repeat requests in ms, beside the baseline
+TOTP session; printed: the median and best of --repeat requests in ms and the median CPU (this
+process's time, which the machine's other load does not inflate as much), beside the baseline
 measured in the same run, an anonymous request for a missing page through the same middleware.
 The machine's load average is printed with the figures. Not a load test (that is locust's): it
 shows how a page's cost grows with the round.
@@ -20,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.support import best_and_median, fresh_sqlite
+from benchmarks.support import best_and_median, cpu_median, fresh_sqlite
 
 
 def _login(client, user) -> None:  # type: ignore[no-untyped-def]
@@ -79,13 +80,13 @@ def main() -> None:
         _login(clients[name], user)
     anonymous = Client()
 
-    def timed(client: Client, url: str, status: int = 200) -> tuple[float, float]:
+    def timed(client: Client, url: str, status: int = 200) -> tuple[float, float, float]:
         def get() -> None:
             response = client.get(url)
             assert response.status_code == status, (url, response.status_code)
 
         get()  # warm
-        return best_and_median(get, args.repeat)
+        return (*best_and_median(get, args.repeat), cpu_median(get, args.repeat))
 
     pages = [
         ("baseline: 404", anonymous, "/no-such-page/", 404),
@@ -108,11 +109,14 @@ def main() -> None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
         return
     results = [(label, *timed(client, url, status)) for label, client, url, status in pages]
-    base = results[0][2]
+    base, base_cpu = results[0][2], results[0][3]
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'page':28} {'median ms':>10} {'best ms':>9} {'× 404':>7}")
-    for label, best, median in results:
-        print(f"{label:28} {median * 1000:10.1f} {best * 1000:9.1f} {median / base:7.1f}")
+    print(f"{'page':28} {'median ms':>10} {'best ms':>9} {'× 404':>7} {'CPU ms':>8} {'× 404':>7}")
+    for label, best, median, cpu in results:
+        print(
+            f"{label:28} {median * 1000:10.1f} {best * 1000:9.1f} {median / base:7.1f} "
+            f"{cpu * 1000:8.1f} {cpu / base_cpu:7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -278,6 +278,9 @@ RULES: dict[str, Rule] = {
     # a compute supplier's member: its own contracts only (issue 22)
     "portal:supplier_contracts": supplier_member,
     "portal:supplier_contract": supplier_of_d4_contract,
+    "portal:supplier_export": supplier_member,  # its own contracts only, as a file
+    "portal:supplier_upload": supplier_member,  # its words by file (POST; a GET is 405 to it)
+    "portal:supplier_attestation_pdf": supplier_of_d4_contract,  # 404 until it has declared
     "accounts:supplier_invitation": anyone,  # the token in the URL is the key
     "review:supplier_invite": staff_with(p.can_invite_supplier),
     "review:otp_setup": logged_in,  # a staff member without a device: use the link
@@ -324,7 +327,10 @@ RULES: dict[str, Rule] = {
     "applications:list": staff_site,
     "applications:detail": staff_on_d4,
     # the bureau's site (TOTP); pages of one application ask can_view_application
-    **{f"review:{name}": staff_on_d4 for name in ["screen", "contact", "notice"]},
+    **{
+        f"review:{name}": staff_on_d4
+        for name in ["screen", "contact", "notice", "supplier_attestation_pdf"]
+    },
     **{
         f"review:{name}": staff_site
         for name in [

@@ -129,7 +129,7 @@ def test_a_new_applicant_changes_direction_saves_part_and_is_warned(browser, sit
     # deleting the line asks first
     section.get_by_role("link", name="删除这一行（需确认）").click()
     page.wait_for_url("**/deliveries/*/delete/")
-    assert "¥900,000.00" in page.locator("#row-to-delete").inner_text()
+    assert "900,000.00 元" in page.locator("#row-to-delete").inner_text()
     shot(page, "5-delete-confirm")
     page.get_by_role("button", name="确认删除").click()
     assert page.locator("#row-to-delete").is_visible()  # not ticked: still asking
@@ -138,3 +138,51 @@ def test_a_new_applicant_changes_direction_saves_part_and_is_warned(browser, sit
     page.wait_for_url(re.compile(r"/contracts/\d+/(#deliveries)?$"))
     page.locator("section#deliveries p.empty").wait_for()
     shot(page, "6-deleted")
+
+    # a bad delivery line: kept as typed beside its error; the contract and its lines stay
+    section = page.locator("section#deliveries")
+    section.locator("details.panel > summary").click()
+    for field, value in {**values, "device": "", "start": "2025-10-01"}.items():
+        box = section.locator(f"#id_deliveries-{field}")
+        if field == "service":
+            box.select_option(value)
+        else:
+            box.fill(value)
+    section.get_by_role("button", name="添加").click()
+    page.locator(
+        "#id_deliveries-device + .errorlist, .has-error", has_text="设备型号"
+    ).first.wait_for()
+    assert section.locator("#id_deliveries-start").input_value() == "2025-10-01"
+    assert section.locator("#id_deliveries-quantity").input_value() == "100000"
+    assert page.get_by_label("合同总额（元）").input_value().replace(",", "") == "5000000.00"
+    shot(page, "7-bad-line-kept")
+
+    # a field-level save of the contract: the valid total is saved, the wrong end date is not
+    page.get_by_label("合同总额（元）").fill("6,000,000.00")
+    page.get_by_label("合同有效期结束").fill("2024-01-01")
+    page.get_by_role("button", name="保存合同").click()
+    page.locator(".msg", has_text="已保存填写正确的").wait_for()
+    assert "有效期结束早于开始" in page.locator(".has-error").first.inner_text()
+    assert page.get_by_label("合同有效期结束").input_value() == "2024-01-01"  # as typed
+    shot(page, "8-contract-partial-save")
+    page.reload()
+    assert page.get_by_label("合同总额（元）").input_value().replace(",", "") == "6000000.00"
+    assert page.get_by_label("合同有效期结束").input_value() == "2026-08-31"  # kept
+
+    # deleting the whole contract asks first (a page, no script), at 1280 and 390 px
+    page.get_by_role("link", name="删除此合同（需确认）").click()
+    page.wait_for_url("**/contracts/*/delete/")
+    summary = page.locator("#contract-to-delete").inner_text()
+    assert "C1" in summary and "6,000,000.00 元" in summary
+    shot(page, "9-contract-delete-confirm")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "9-contract-delete-confirm-390")
+    page.get_by_role("button", name="确认删除").click()
+    assert page.locator("#contract-to-delete").is_visible()  # not ticked: still asking
+    assert "请勾选确认" in page.locator(".has-error").inner_text()
+    page.get_by_label(re.compile("我确认删除这份合同")).check()
+    page.get_by_role("button", name="确认删除").click()
+    page.wait_for_url("**/contracts/")
+    page.locator(".msg", has_text="合同 C1 已删除").wait_for()
+    shot(page, "10-contract-deleted-390")
+    page.set_viewport_size({"width": 1280, "height": 900})

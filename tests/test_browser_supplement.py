@@ -133,15 +133,15 @@ def test_the_applicant_corrects_answers_and_resubmits_through_the_wizard(browser
     def amounts():
         from voucher.applications.models import Application
         from voucher.applications.selectors import latest_evaluation
-        from voucher.applications.templatetags.voucher_format import yuan
+        from voucher.applications.templatetags.voucher_format import yuan_text
 
         application = Application.objects.get(pk=app_id)
         submitted = latest_evaluation(application)
         draft = latest_evaluation(application, with_correction_in_progress=True)
-        return yuan(submitted.approved_max), yuan(draft.approved_max)
+        return yuan_text(submitted.approved_max), yuan_text(draft.approved_max)
 
     submitted_max, draft_max = in_thread(amounts)
-    assert (submitted_max, draft_max) == ("¥397,440.00", "¥300,000.00")
+    assert (submitted_max, draft_max) == ("397,440.00 元", "300,000.00 元")
     staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     screen = staff.new_page()
     screen.goto(f"{url}/review/{app_id}/")

@@ -116,3 +116,64 @@ def test_the_supplier_disputes_one_line_and_confirms_the_rest(browser, site):
         lambda: sorted(contract.supplier_confirmations.values_list("state", flat=True))
     )
     assert stored == ["confirmed"] * (count - 1) + ["disputed"]
+
+
+def test_the_supplier_confirms_by_file_with_one_dispute(browser, site, tmp_path):
+    """Issue 22 item 5: the supplier exports its contracts, fills the column 确认/有异议 (one
+    dispute with its reason), uploads the file and sees what was saved."""
+    import csv
+    import io
+
+    from django.contrib.auth import get_user_model
+
+    from voucher.applications.models import SupplierMember
+
+    url, contract = site["url"], site["contract"]
+    in_thread(
+        lambda: SupplierMember.objects.create(
+            user=get_user_model().objects.get(username=SUPPLIER_EMAIL),
+            uscc=contract.supplier_uscc,
+        )
+    )
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    page = context.new_page()
+    _log_in(page, url, SUPPLIER_EMAIL)
+    page.wait_for_load_state("load")
+    page.goto(f"{url}/portal/supplier/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    ours = [r for r in rows if r["行标识"].startswith(f"{contract.pk}/")]
+    assert len(ours) >= 2 and ours[0]["行标识"].endswith("/contract")
+    disputed = ours[1]["行标识"]
+    for r in ours:
+        if r["行标识"] == disputed:
+            r["确认/有异议"], r["异议理由"] = "有异议", REASON
+        else:
+            r["确认/有异议"] = "确认"
+    filled = tmp_path / "supplier-words.csv"
+    with filled.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)  # every contract of the export, only this one's lines filled
+    page.get_by_label("填写后的导出文件（.xlsx 或 .csv）").set_input_files(str(filled))
+    page.get_by_role("button", name="上传并确认").click()
+    result = page.locator("#supplier-file-result")
+    result.wait_for()
+    assert f"确认 {len(ours) - 1} 行，提出异议 1 行" in result.inner_text()
+    row = page.locator("#supplier-contracts tr", has=page.locator(f'a[href$="/{contract.pk}/"]'))
+    assert "有异议" in row.inner_text()
+    shot(page, "4-file")
+    # the filter: only the disputed contract
+    page.get_by_label("确认状态").select_option("disputed")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**/portal/supplier/?*word=disputed*")
+    assert page.locator("#supplier-contracts tbody tr").count() == 1
+    context.close()
+    stored = in_thread(
+        lambda: sorted(contract.supplier_confirmations.values_list("line", "state", "reason"))
+    )
+    assert (disputed.split("/", 1)[1], "disputed", REASON) in stored
+    assert len(stored) == len(ours)

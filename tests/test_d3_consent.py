@@ -76,6 +76,21 @@ def test_a_plain_member_cannot_consent(d3):
     assert not Direction3Consent.objects.exists()
 
 
+def test_a_plain_member_is_told_about_the_consent_in_english_too(d3):
+    """The consent's own refusal is chosen by the check's code, not by a word of its text
+    (review of issue 19: it looked for "管理员" in the reason, which English has not)."""
+    from django.utils import translation
+
+    application, admin, member = d3
+    _payee(application, admin)
+    with translation.override("en"), pytest.raises(Refused) as refused:
+        consent.d3_consent_give(
+            application=application, accept_commitments=True, acting_user=member
+        )
+    assert str(refused.value.message) == "Only the enterprise's administrator may give the consent"
+    assert refused.value.code == "forbidden"
+
+
 def test_other_directions_need_no_consent(demo_data, django_user_model):
     application = put_in_state(application_from("d4-small"), "in_review")
     admin = make_applicant(django_user_model, application, "boss")

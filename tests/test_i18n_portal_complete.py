@@ -92,3 +92,14 @@ def test_the_status_page_has_no_full_width_colon_after_english(client, english_d
     page = page_text(client, reverse("portal:status", args=[english_draft.pk]))
     assert "Compute usage" in page
     assert not re.search(r"[A-Za-z0-9)]\s*：", page), re.findall(r".{30}：", page)
+
+
+def test_the_findings_read_in_english(client, english_draft):
+    """The engine's findings from the catalogue (wording.FINDINGS_EN), not its Chinese: the
+    contracts total 1,000,000.00, below direction 2's minimum."""
+    url = reverse("portal:selfcheck", args=[english_draft.pk])
+    page = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert '<p lang="en">The eligible intelligent-compute contracts total CNY' in page
+    assert "符合条件的智能算力合同总额" not in page
+    assert re.findall(r'<p lang="zh-Hans">(.*?)</p>', page) == []  # every finding rendered
+    assert re.findall(r'<span lang="zh-Hans">(.*?)</span>', page) == []  # and every cap

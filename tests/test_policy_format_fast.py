@@ -113,6 +113,10 @@ VARIANTS = [
     "\u00a0",
     "\u2028",
     "\u0085",
+    "李\u202egnp.exe",  # the models remove format characters (bidi controls) from a text
+    "\u200b北京",
+    "北京\ufeff",
+    "a\u200db",
 ]
 
 

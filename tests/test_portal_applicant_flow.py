@@ -214,6 +214,101 @@ def test_the_project_step_saves_its_valid_fields_too(client_a):
     assert "project" not in progress_of(app).steps_done
 
 
+def test_the_report_step_saves_the_sections_that_fit(client_a):
+    from voucher.documents.models import ImplementationReport
+    from voucher.documents.report_sections import REPORT_MAX_CHARS
+    from voucher.portal.selectors import progress_of
+
+    from .portal_helpers import REPORT
+
+    app = new_application(client_a)
+    too_long = "长" * (REPORT_MAX_CHARS + 1)
+    response = post_step(client_a, app, "report", {**REPORT, "progress": too_long})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"最多 {REPORT_MAX_CHARS} 个字符" in page and too_long in page  # kept, beside its error
+    report = ImplementationReport.objects.get(application=app)
+    assert report.enterprise_overview == REPORT["enterprise_overview"]
+    assert report.content == REPORT["content"]
+    assert report.progress == ""
+    assert "report" not in progress_of(app).steps_done
+    app.refresh_from_db()
+    assert f'name="version" value="{app.version}"' in page
+    assert post_step(client_a, app, "report", REPORT).status_code == 302
+    assert "report" in progress_of(app).steps_done
+
+
+def test_the_declarations_step_saves_the_answers_given(client_a):
+    from voucher.core.models import AuditEntry
+    from voucher.portal.selectors import progress_of
+
+    app = new_application(client_a)
+    assert post_step(client_a, app, "contracts", contract_values("C1", "100.00")).status_code == 302
+    contract = app.contracts.get()
+    answers = {"other_municipal_compute_support": "1", f"sharing_{contract.pk}": "1"}
+    response = post_step(client_a, app, "declarations", answers)
+    assert response.status_code == 200
+    app.refresh_from_db()
+    contract.refresh_from_db()
+    assert app.other_municipal_compute_support is True
+    assert contract.revenue_or_risk_sharing is True
+    assert "declarations" not in progress_of(app).steps_done
+    entry = AuditEntry.objects.filter(action="declarations_save").latest("id")
+    assert entry.data["not_saved"] == sorted(["dishonest_entity", f"hierarchy_{contract.pk}"])
+    # opened again, the page shows the answers saved and still asks the others
+    page = client_a.get(reverse("portal:declarations", args=[app.pk])).content.decode()
+    assert 'value="1" required id="id_other_municipal_compute_support_0" checked' in page
+    assert f'value="1" required id="id_sharing_{contract.pk}_0" checked' in page
+    assert f'id="id_hierarchy_{contract.pk}_0" checked' not in page
+    assert f'id="id_hierarchy_{contract.pk}_1" checked' not in page
+    complete = {**answers, "dishonest_entity": "0", f"hierarchy_{contract.pk}": "0"}
+    assert post_step(client_a, app, "declarations", complete).status_code == 302
+    assert "declarations" in progress_of(app).steps_done
+
+
+def test_the_contract_page_saves_the_valid_fields_of_a_contract(client_a):
+
+    app = new_application(client_a)
+    contract, _page = contract_with_delivery(client_a, app)
+    url = reverse("portal:contract", args=[app.pk, contract.pk])
+    app.refresh_from_db()
+    values = {**contract_values("C1", "6,000,000.00"), "supplier_name": "北京另一算力有限公司"}
+    values["valid_to"] = "2024-01-01"  # before its start: refused
+    response = client_a.post(url, {"form": "contract", "version": app.version, **values})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "有效期结束早于开始" in page and 'value="2024-01-01"' in page
+    contract.refresh_from_db()
+    assert contract.total_amount == Decimal("6000000.00")
+    assert contract.supplier_name == "北京另一算力有限公司"
+    assert contract.valid_to == date_(2026, 8, 31)  # kept
+    assert contract.deliveries.count() == 1
+    app.refresh_from_db()
+    assert page.count(f'name="version" value="{app.version}"') >= 1
+    assert f'name="deliveries-version" value="{app.version}"' in page  # the lines' forms too
+
+
+def test_a_bad_delivery_line_keeps_what_was_typed_and_loses_nothing_else(client_a):
+    app = new_application(client_a)
+    contract, _page = contract_with_delivery(client_a, app)
+    app.refresh_from_db()
+    url = reverse("portal:contract", args=[app.pk, contract.pk])
+    line = {"start": "2025-10-01", "end": "2025-10-31", "service": "compute", "device": "",
+            "quantity": "1000", "unit": "card-hour", "unit_price": "12", "amount": "12000.00"}  # fmt: skip
+    data = {"form": "deliveries", "deliveries-version": app.version}
+    data.update({f"deliveries-{k}": v for k, v in line.items()})
+    response = client_a.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "算力交付须填写设备型号" in page
+    assert 'name="deliveries-quantity" value="1000"' in page  # what was typed stays
+    assert 'name="deliveries-start" value="2025-10-01"' in page
+    assert contract.deliveries.count() == 1  # the line already there
+    contract.refresh_from_db()
+    assert contract.total_amount == Decimal("5000000.00")  # and the contract
+    assert 'value="5000000.00"' in page or 'value="5,000,000.00"' in page
+
+
 # --- 4 and 7. what counts of the deliveries; warnings and confirmations -------------------------
 
 
@@ -298,7 +393,7 @@ def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
     url = reverse("portal:contract_row_delete", args=[app.pk, contract.pk, "deliveries", row.pk])
     assert f'href="{url}"' in page  # the table links to the confirmation, posts nothing
     shown = client_a.get(url).content.decode()
-    assert "¥2,592,000.00" in shown and 'name="confirm"' in shown
+    assert "2,592,000.00 元" in shown and 'name="confirm"' in shown
     app.refresh_from_db()
     response = client_a.post(url, {"version": app.version})
     assert response.status_code == 400
@@ -306,6 +401,48 @@ def test_deleting_a_delivery_line_asks_for_confirmation(client_a):
     response = client_a.post(url, {"version": app.version, "confirm": "on"})
     assert response.status_code == 302
     assert contract.deliveries.count() == 0
+
+
+def test_deleting_a_whole_contract_asks_for_confirmation_and_is_audited(client_a):
+    from voucher.core.models import AuditEntry
+
+    app = new_application(client_a)
+    contract, page = contract_with_delivery(client_a, app)
+    url = reverse("portal:contract_delete", args=[app.pk, contract.pk])
+    assert f'href="{url}"' in page  # the contract page links to the confirmation, posts nothing
+    assert f'action="{url}"' not in page
+    shown = client_a.get(url)
+    assert shown.status_code == 200
+    text = shown.content.decode()
+    assert 'id="contract-to-delete"' in text and 'name="confirm"' in text
+    assert "5,000,000.00 元" in text  # the contract's total, as applicants read money
+    app.refresh_from_db()
+    response = client_a.post(url, {"version": app.version})  # the box not ticked
+    assert response.status_code == 400
+    assert "请勾选确认" in response.content.decode()
+    assert app.contracts.filter(pk=contract.pk).exists()
+    assert contract.deliveries.count() == 1
+    assert "contract_delete" not in audit_actions(app)
+    response = client_a.post(url, {"version": app.version, "confirm": "on"})
+    assert response.status_code == 302
+    assert not app.contracts.exists()
+    entry = AuditEntry.objects.get(action="contract_delete")
+    assert entry.data["contract"] == "C1" and entry.data["total_amount"] == "5000000.00"
+    assert entry.data["rows"]["deliveries"] == 1
+
+
+def test_a_contract_cannot_be_deleted_after_submission(client_a):
+    from voucher.applications.models import Contract
+
+    app = submitted(client_a, new_application(client_a))
+    contract = Contract.objects.filter(application=app).first()
+    url = reverse("portal:contract_delete", args=[app.pk, contract.pk])
+    response = client_a.get(url)
+    assert response.status_code == 302 and reverse("portal:status", args=[app.pk]) in response.url
+    response = client_a.post(url, {"version": app.version, "confirm": "on"})
+    assert response.status_code == 302
+    assert Contract.objects.filter(pk=contract.pk).exists()
+    assert "contract_delete" not in audit_actions(app)
 
 
 # --- 6. the template's declaration columns ---------------------------------------------------
@@ -329,8 +466,8 @@ def test_the_imported_declaration_columns_fill_the_declarations(client_a):
     headers = [cell.value for cell in book["合同"][1]]
     row = {
         "合同编号": "C9",
-        "供应方名称": "北京示例算力有限公司",
-        "供应方统一社会信用代码": "91110105MA02D4RY0J",
+        "供给方名称": "北京示例算力有限公司",
+        "供给方统一社会信用代码": "91110105MA02D4RY0J",
         "签订日期": "2025-09-01",
         "有效期开始": "2025-09-01",
         "有效期结束": "2026-08-31",

@@ -145,7 +145,7 @@ def test_bad_rows_are_reported_with_row_and_column_and_nothing_is_imported(draft
     assert response.status_code == 200
     page = response.content.decode()
     for expected in (
-        "“合同”第3行「供应方统一社会信用代码」",
+        "“合同”第3行「供给方统一社会信用代码」",
         "“合同”第3行「合同总额（元）」",
         "“合同”第3行「存在收益分成或风险共担协议（是/否）」",
         "“交付记录”第3行「合同编号」：找不到合同 C9",
@@ -230,3 +230,56 @@ def test_an_unknown_file_kind_is_refused(draft, client):
     response = send(client, draft, "contracts.txt", b"hello")
     assert response.status_code == 200
     assert "只能导入 .xlsx 或 .csv 文件" in response.content.decode()
+
+
+def test_the_template_says_gongjifang_the_policy_s_word(draft, client):
+    """附件14 says 算力供给方: the template's headers say so (issue 19, point 8)."""
+    from openpyxl import load_workbook
+
+    response = client.get(reverse("portal:import_template", args=["all", "xlsx"]))
+    headers = [c.value for c in load_workbook(io.BytesIO(response.content))["合同"][1]]
+    assert "供给方名称" in headers and "供给方统一社会信用代码" in headers
+    assert not any("供应方" in str(h) for h in headers)
+    csv_response = client.get(reverse("portal:import_template", args=["contracts", "csv"]))
+    assert "供给方名称,供给方统一社会信用代码" in csv_response.content.decode("utf-8-sig")
+
+
+def _old_header(header: str) -> str:
+    return header.replace("供给方", "供应方")
+
+
+def test_a_file_filled_in_from_the_old_template_still_imports(draft, client):
+    """Files filled in before the headers said 供给方 (供应方名称, 供应方统一社会信用代码) import,
+    as Excel and as CSV, and an error names the column as the file names it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(
+        io.BytesIO(workbook({"合同": [GOOD_CONTRACT], "交付记录": [GOOD_DELIVERY]}))
+    )
+    for cell in book["合同"][1]:
+        cell.value = _old_header(str(cell.value))
+    out = io.BytesIO()
+    book.save(out)
+    response = send(client, draft, "old.xlsx", out.getvalue())
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    contract = draft.contracts.get()
+    assert (contract.supplier_name, contract.supplier_uscc) == (
+        "北京示例算力有限公司",
+        "91110105MA02D4RY0J",
+    )
+    assert contract.deliveries.count() == 1
+    from voucher.portal.imports import TABLES_BY_KIND
+
+    old = [_old_header(c.header) for c in TABLES_BY_KIND["contracts"].columns]
+    assert "供应方名称" in old
+    text = io.StringIO()
+    csv.writer(text).writerows(
+        [old, ["C3", "北京示例算力有限公司", "91110105MA02D4RY0", *GOOD_CONTRACT[3:]]]
+    )
+    response = send(client, draft, "old.csv", text.getvalue().encode("utf-8"))
+    assert response.status_code == 200
+    assert "“合同”第2行「供应方统一社会信用代码」" in response.content.decode()
+    text = io.StringIO()
+    csv.writer(text).writerows([old, ["C3", *GOOD_CONTRACT[1:]]])
+    assert send(client, draft, "old.csv", text.getvalue().encode("utf-8")).status_code == 302
+    assert draft.contracts.filter(contract_id="C3", supplier_name="北京示例算力有限公司").exists()

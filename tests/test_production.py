@@ -246,6 +246,8 @@ def test_healthz_without_a_worker(client):
         "worker_seen_at": None,
         "documents_worker": "none",
         "documents_worker_seen_at": None,
+        "jobs_worker": "none",
+        "jobs_worker_seen_at": None,
     }
     assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
 

@@ -237,3 +237,27 @@ def test_a_payment_day_that_is_no_day_is_refused(client, team, publicized, typed
     )
     assert says in page.content.decode()
     assert not PaymentRecord.objects.exists()
+
+
+def test_the_review_pages_print_money_as_yuan_text(client, team, in_review):
+    """Staff read money as applicants do (issue 19 point 8): `2,300,000.00 元`, never `¥` nor
+    `万元` on the review pages (the Excel exports keep numbers)."""
+    from django.urls import reverse
+
+    from voucher.policy.money import format_yuan_grouped
+
+    from .review_support import latest, verified_client
+
+    maximum = latest(in_review).approved_max
+    verified_client(client, team["reviewer"])
+    for url in (
+        reverse("review:queue"),
+        reverse("review:mine"),
+        reverse("review:screen", args=[in_review.pk]),
+        reverse("review:dashboard"),
+    ):
+        page = client.get(url).content.decode()
+        assert "¥" not in page, url
+        assert not any(f"{n} 万元" in page for n in "0123456789"), url
+    page = client.get(reverse("review:screen", args=[in_review.pk])).content.decode()
+    assert f"{format_yuan_grouped(maximum)} 元" in page

@@ -330,7 +330,8 @@ def test_a_reviewer_proposes_and_a_different_approver_confirms(team, in_review):
 
     body = _is_problem(_post(reviewer, f"/decisions/{proposal['id']}/confirm", {}), 403)
     assert "只能由" in body["detail"]
-    response = _post(approver, f"/decisions/{proposal['id']}/confirm", {})
+    checked = {"amount_confirmed": proposal["amount"]}
+    response = _post(approver, f"/decisions/{proposal['id']}/confirm", checked)
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "confirmed"
     assert response.json()["confirmed_by"] == team["approver"].username
@@ -340,7 +341,7 @@ def test_a_reviewer_proposes_and_a_different_approver_confirms(team, in_review):
     assert AuditEntry.objects.get(action="decision_confirm").actor == team["approver"]
     # confirming again: someone already did
     body = _is_problem(
-        _post(_api(team["approver2"]), f"/decisions/{proposal['id']}/confirm", {}), 409
+        _post(_api(team["approver2"]), f"/decisions/{proposal['id']}/confirm", checked), 409
     )
     assert "已被他人处理" in body["detail"]
     assert not list(verify_chain())
@@ -358,8 +359,63 @@ def test_four_eyes_through_the_api(team, in_review):
     in_review.refresh_from_db()
     assert in_review.state == "in_review"
     assert Decision.objects.get().status == "proposed"
-    response = _post(_api(team["approver2"]), f"/decisions/{decision_id}/confirm", {})
+    checked = {"amount_confirmed": proposal.json()["amount"]}
+    response = _post(_api(team["approver2"]), f"/decisions/{decision_id}/confirm", checked)
     assert response.status_code == 200
+
+
+def test_an_approval_is_confirmed_with_the_amount_checked(team, in_review):
+    """As the review screen's 我已核对金额 box (issue 19 point 7): the approver's confirmation
+    carries the amount; none, or another one, is refused naming the field, and nothing changes."""
+    proposal = _post(
+        _api(team["reviewer"]), f"/applications/{in_review.pk}/decisions", {"kind": "approval"}
+    ).json()
+    approver = _api(team["approver"])
+    path = f"/decisions/{proposal['id']}/confirm"
+    amount = Decimal(proposal["amount"])
+    for body in ({}, {"amount_confirmed": None}, {"amount_confirmed": str(amount * 10)}):
+        problem = _is_problem(_post(approver, path, body), 422)
+        assert problem["errors"][0]["location"] == "body.payload.amount_confirmed", problem
+        assert "amount_confirmed" in problem["detail"] or "核对的金额" in problem["detail"]
+    assert "不一致" in problem["detail"] and f"{amount:,.2f}" in problem["detail"]
+    in_review.refresh_from_db()
+    assert in_review.state == "in_review"
+    assert Decision.objects.get().status == "proposed"
+    assert not AuditEntry.objects.filter(action="decision_confirm").exists()
+    # a reviewer is still told it is not theirs (403), whatever the amount
+    _is_problem(_post(_api(team["reviewer"]), path, {}), 403)
+    # the same amount as a number, one fen off, then exactly
+    problem = _is_problem(
+        _post(approver, path, {"amount_confirmed": str(amount - Decimal("0.01"))}), 422
+    )
+    response = _post(approver, path, {"amount_confirmed": f"{amount:.2f}"})
+    assert response.status_code == 200, response.content
+    in_review.refresh_from_db()
+    assert in_review.state == "approved"
+
+
+def test_a_rejection_is_confirmed_without_an_amount(team, in_review):
+    proposal = _post(
+        _api(team["reviewer"]),
+        f"/applications/{in_review.pk}/decisions",
+        {"kind": "rejection", "reason": "项目与申报方向不符"},
+    )
+    assert proposal.status_code == 201, proposal.content
+    response = _post(_api(team["approver"]), f"/decisions/{proposal.json()['id']}/confirm", {})
+    assert response.status_code == 200, response.content
+    in_review.refresh_from_db()
+    assert in_review.state == "rejected"
+
+
+def test_the_document_asks_the_confirmation_for_the_amount_checked():
+    from voucher.staffapi.openapi import schema
+
+    document = schema()
+    body = document["paths"]["/api/v1/bureau/decisions/{decision_id}/confirm"]["post"]
+    assert body["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ConfirmIn"
+    }
+    assert "amount_confirmed" in document["components"]["schemas"]["ConfirmIn"]["properties"]
 
 
 @pytest.mark.parametrize("who", ["approver", "auditor"])

@@ -19,6 +19,7 @@ GIGABYTES_197 = str(1_970_000_000)  # what a consumption upload was once accepte
 UPLOAD_URLS = {
     "portal materials": (lambda: reverse("portal:materials", args=[1]), "200"),
     "portal Excel import": (lambda: reverse("portal:contracts_import", args=[1]), "5"),
+    "supplier confirmations file": (lambda: reverse("portal:supplier_upload"), "10"),
     "enterprise claim licence": (lambda: reverse("accounts:enterprise_claim"), "20"),
     "registry import": (lambda: reverse("registry:import"), "200"),
     "official list import": (lambda: reverse("review:official_lists"), "50"),

@@ -394,6 +394,7 @@ VOUCHER_MAX_UPLOAD_MB = {
         "materials": 50,  # one material file of an application (the portal)
         "licence": 20,  # the business licence of an enterprise claim
         "application_import": 5,  # the Excel/CSV import of an application's contracts
+        "supplier_confirmations": 10,  # a supplier's file of confirmed lines (issue 22)
         "registry_import": 200,  # one request of the company registry import (review site)
         "list": 50,  # an official or outside list (review site)
         "invoice": 10,  # an e-invoice read to prefill the invoice form
@@ -443,6 +444,13 @@ VOUCHER_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("VOUCHER_WORKER_HEARTBEA
 # the request instead (development, the tests and the demo, where no worker runs).
 VOUCHER_DOCUMENT_TIMEOUT_SECONDS = float(os.environ.get("VOUCHER_DOCUMENT_TIMEOUT_SECONDS", "60"))
 VOUCHER_DOCUMENTS_INLINE = _env_bool("VOUCHER_DOCUMENTS_INLINE", VOUCHER_DEV)
+
+# Work done after the request (voucher/core/jobs.py: a submission's evaluation, its counts and its
+# receipt e-mail) is done by `voucher jobs worker`, which takes a job under a lease of
+# VOUCHER_JOB_LEASE_SECONDS (a killed worker's job is taken again after it); VOUCHER_JOBS_INLINE
+# does it in the request instead (development, the tests and the demo, where no worker runs).
+VOUCHER_JOB_LEASE_SECONDS = float(os.environ.get("VOUCHER_JOB_LEASE_SECONDS", "60"))
+VOUCHER_JOBS_INLINE = _env_bool("VOUCHER_JOBS_INLINE", VOUCHER_DEV)
 
 # The audit log (docs/audit.md). Its HMAC keys live outside the database: VOUCHER_AUDIT_KEY, or
 # VOUCHER_AUDIT_KEY_FILE (one key a line); the first signs, the others are retired keys still

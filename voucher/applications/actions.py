@@ -149,10 +149,22 @@ def _summary(stored: StoredEvaluation) -> dict[str, Any]:
     }
 
 
-def application_evaluate(*, application: Application, acting_user: Any = None) -> StoredEvaluation:
-    """Evaluate one application; the round's other applications count for ONE_DIRECTION."""
+def application_evaluate(
+    *,
+    application: Application,
+    acting_user: Any = None,
+    document: fmt.Application | None = None,
+) -> StoredEvaluation:
+    """Evaluate one application; the round's other applications count for ONE_DIRECTION.
+
+    `document`: the version to evaluate when it is not the application as stored now (a
+    submission's frozen document, evaluated after the request)."""
     with transaction.atomic():
-        (stored,) = _evaluate([application], judge_against_rest_of_round=True)
+        (stored,) = _evaluate(
+            [application],
+            judge_against_rest_of_round=True,
+            documents=None if document is None else [document],
+        )
         audit(
             actor=acting_user,
             action="application_evaluate",

@@ -22,16 +22,19 @@ from voucher.applications.workflow import RULES, pay_guard
 class Check(NamedTuple):
     allowed: bool
     reason: str = ""
+    code: str = ""  # a refusal a caller branches on has a stable code; never the words
 
     def __bool__(self) -> bool:
         return self.allowed
 
 
 OK = Check(True)
+# The stable codes of refusals a caller tells apart (the words change with the language).
+NOT_ADMINISTRATOR = "not_administrator"  # a member, but not the enterprise's administrator
 
 
-def _no(reason: str) -> Check:
-    return Check(False, reason)
+def _no(reason: str, code: str = "") -> Check:
+    return Check(False, reason, code)
 
 
 def staff_roles(user: Any) -> frozenset[str]:
@@ -236,7 +239,7 @@ def can_enter_payee(user: Any, enterprise: Any) -> Check:
     if membership is None or membership.enterprise_id != getattr(enterprise, "pk", None):
         return _no(_("只有本企业的成员可以填报收款账户"))
     if not membership.is_admin:
-        return _no(_("收款账户只能由企业管理员填报"))
+        return _no(_("收款账户只能由企业管理员填报"), code=NOT_ADMINISTRATOR)
     return OK
 
 

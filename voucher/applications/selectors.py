@@ -22,6 +22,7 @@ from voucher.applications.models import (
     StoredEvaluation,
     SupplementRequest,
 )
+from voucher.applications.wording import finding_text
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.lists import ListedEntry, OfficialLists, filing_key
 from voucher.policy.round import get_rounds
@@ -87,7 +88,13 @@ def latest_evaluation(
 
     `with_correction_in_progress`: the latest of any, including those of the version being
     corrected during 补正: the application as it is now, for the applicant.
+
+    None while the submitted version's evaluation is pending (`evaluation_pending`: the jobs'
+    worker evaluates it after the request): an evaluation of an earlier draft is not the
+    submission's, so every step that needs an evaluation refuses until it is stored.
     """
+    if application.evaluation_pending:
+        return None
     evaluations = application.evaluations.all()
     if not with_correction_in_progress:
         evaluations = evaluations.seen_by_bureau()
@@ -107,7 +114,7 @@ def latest_evaluations(application_ids: Iterable[int]) -> dict[int, StoredEvalua
     """The bureau's latest evaluation of each application that has one, by application id: two
     queries, reading only those evaluations (not every one each application has)."""
     ids = list(
-        Application.objects.filter(pk__in=list(application_ids))
+        Application.objects.filter(pk__in=list(application_ids), evaluation_pending=False)
         .annotate(latest=Subquery(latest_seen_by_bureau().values("id")[:1]))
         .exclude(latest=None)
         .values_list("latest", flat=True)
@@ -155,6 +162,7 @@ class FindingView:
     clause: str
     clause_texts: list[tuple[str, str]]  # (where, verbatim text)
     values: dict[str, str]
+    message_lang: str = "zh-Hans"  # "en" when an English page renders the finding in English
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,13 @@ class ApplicationDetail:
     missing_materials: list[str] = field(default_factory=list)
     round_title: str = ""
     stale: bool = False  # the application changed after it was evaluated
+
+
+def _finding_text(f: dict[str, Any]) -> tuple[str, str]:
+    """The finding's message in the page's language: the engine's Chinese as it is on a
+    Chinese page (the bureau reads it whole), English from the catalogue on an English one."""
+    text, lang = finding_text(f["rule"], f["status"], f["message"], f.get("values") or {})
+    return (text, lang) if lang == "en" else (f["message"], "zh-Hans")
 
 
 def _clause_texts(reference: str) -> list[tuple[str, str]]:
@@ -228,7 +243,9 @@ def application_detail(
         application=application,
         direction_label=_(DIRECTION_LABELS[application.direction]),
         evaluation=evaluation,
-        outcome_label=outcome_label(evaluation.outcome if evaluation else None),
+        outcome_label=_("评估中")
+        if application.evaluation_pending
+        else outcome_label(evaluation.outcome if evaluation else None),
         round_title=policy_round.title if policy_round else application.round.title,
     )
     if evaluation is None:
@@ -253,13 +270,15 @@ def application_detail(
                 rule=f["rule"],
                 status=f["status"],
                 contract=f.get("contract"),
-                message=f["message"],
+                message=text,
                 clause=f["clause"],
                 clause_texts=_clause_texts(f["clause"]),
                 values=f.get("values") or {},
+                message_lang=lang,
             )
             for f in evaluation.findings
             if f["status"] == status
+            for text, lang in [_finding_text(f)]
         ]
         if findings:
             detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,15 +134,42 @@ def open_lines(application: Any) -> list[str]:
 
 def contracts_of_supplier(user: Any) -> list[Contract]:
     """Only the contracts that name the user's supplier's USCC, across applicants."""
+    return list(supplier_contracts_query(user).prefetch_related("deliveries"))
+
+
+# what the supplier's list filters on: its word on the contract as a whole (Contract.supplier_state)
+SUPPLIER_STATES = (UNCONFIRMED, LINE_CONFIRMED, LINE_DISPUTED)
+
+
+def supplier_contracts_query(
+    user: Any, *, application_state: str = "", supplier_state: str = ""
+) -> QuerySet[Contract]:
+    """The contracts that name the user's supplier's USCC, across applicants, newest application
+    first; filtered in SQL by the application's state and the supplier's word on the contract
+    (issue 22 item 5: a supplier with hundreds of contracts pages through them)."""
     uscc = supplier_uscc_of(user)
     if uscc is None:
-        return []
-    return list(
+        return Contract.objects.none()
+    contracts = (
         Contract.objects.filter(supplier_uscc=uscc)
         .select_related("application", "application__enterprise")
-        .prefetch_related("deliveries")
-        .order_by("-application__created_at", "position", "id")
+        .order_by("-application__created_at", "-application_id", "position", "id")
     )
+    if application_state:
+        contracts = contracts.filter(application__state=application_state)
+    if supplier_state:
+        contracts = contracts.filter(supplier_state=supplier_state)
+    return contracts
+
+
+def supplier_state_refresh(contract_pk: int) -> str:
+    """Recompute the contract's `supplier_state` from its lines (the truth: `lines_of`); called by
+    every action that changes a line or a word on it."""
+    contract = Contract.objects.prefetch_related("deliveries").get(pk=contract_pk)
+    state = contract_state(lines_of(contract))
+    if contract.supplier_state != state:
+        Contract.objects.filter(pk=contract_pk).update(supplier_state=state)
+    return state
 
 
 # --- the supplier's word ----------------------------------------------------------------------
@@ -152,16 +180,31 @@ class SupplierRefused(Refused):
 
 
 def line_word(
-    *, contract: Contract, line: str, state: str, reason: str, acting_user: Any
+    *,
+    contract: Contract,
+    line: str,
+    state: str,
+    reason: str,
+    acting_user: Any,
+    expected_hash: str | None = None,
+    refresh_state: bool = True,
 ) -> LineConfirmation:
-    """The supplier confirms (`state` confirmed) or disputes (with a reason) one line."""
+    """The supplier confirms (`state` confirmed) or disputes (with a reason) one line;
+    `expected_hash` the content the supplier saw (an exported file's 内容校验码): refused when the
+    line has changed since, so a word is never given on content the supplier did not see;
+    `refresh_state` False when the caller refreshes `Contract.supplier_state` once for many words
+    (the upload of a file: `supplier_state_refresh` per contract at its end)."""
     if state not in (LINE_CONFIRMED, LINE_DISPUTED):
         raise SupplierRefused(_("只能确认或提出异议。"), field="state")
     reason = reason.strip()
     if state == LINE_DISPUTED and not reason:
         raise SupplierRefused(_("提出异议须写明理由。"), field="reason")
     with transaction.atomic():
-        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        contract = (
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=contract.pk)
+        )
         if supplier_uscc_of(acting_user) != contract.supplier_uscc:
             raise SupplierRefused(_("该合同未列明贵单位为算力供给方。"))
         row: Contract | Delivery
@@ -177,6 +220,11 @@ def line_word(
             if found is None:
                 raise SupplierRefused(_("该行已不存在，请刷新页面。"), field="line")
             row = found
+        if expected_hash is not None and expected_hash != content_hash(row):
+            raise SupplierRefused(
+                _("该行内容已被申报单位修改，与您核对的内容不同，未保存；请核对修改后的内容。"),
+                field="content_hash",
+            )
         word, _created = LineConfirmation.objects.update_or_create(
             contract=contract,
             line=line,
@@ -200,6 +248,8 @@ def line_word(
                 "reason": word.reason,
             },
         )
+        if refresh_state:
+            supplier_state_refresh(contract.pk)
     return word
 
 

@@ -16,11 +16,16 @@ Rule ids (`D2_CONTRACT_TOTAL`, `RATE_CAP`) are the bureau's words; the applicant
 from __future__ import annotations
 
 import re
-from typing import Final
+import string
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+
+from voucher.policy.money import format_yuan_grouped
 
 # A field of the format, its indices dropped (contracts[].deliveries[].amount), as the form
 # labels it. Choice fields say 选择, the others 填写.
@@ -315,3 +320,395 @@ def finding_message(message: str) -> str:
     if (translation.get_language() or "zh-hans").startswith("en"):
         return message
     return _ENGLISH_TAIL.sub("", message)
+
+
+# --- the engine's findings in English -------------------------------------------------------
+#
+# The engine (voucher.policy, pure and Django-free) writes each finding's message in Chinese,
+# and the command line prints exactly that (../shared/spec/examples). An English page reads
+# the finding from its rule id, status and values instead: (rule, status) -> templates, the
+# first whose condition the values meet. A condition is None (always), "key" (the value is
+# there) or "key=None" / "key=False" (the value is that). Fields: {name} as it is,
+# {name:yuan} money as `CNY 1,234.00`, {name:percent}, {name:list} a list joined,
+# {name:count} its length, {name:list_name} an official list's name, {name:topic} a
+# direction-1 research direction. A message with no template or without the values it needs
+# stays in Chinese (marked lang="zh-Hans"); a test checks every rule and status the engine
+# writes has one.
+
+_LIST_NAMES_EN: Final = {
+    "ai_new_rd_institutions": "the list of Beijing's new AI R&D institutions",
+    "miit_2025_list": "the MIIT 2025 list of AI innovation tasks",
+    "model_filings": "the register of generative AI services (models, Agents)",
+}
+_TOPICS_EN: Final = {
+    "world_model": "world models",
+    "embodied_ai": "embodied AI",
+    "ai_for_science": "AI for Science",
+    "agent": "Agents",
+}
+_REVIEWER = " A reviewer checks it."
+
+FINDINGS_EN: Final[dict[tuple[str, str], tuple[tuple[str | None, str], ...]]] = {
+    ("APPLICANT_BEIJING", "pass"): (
+        (None, "Registered in Beijing; registration authority code {division_code}."),
+    ),
+    ("APPLICANT_BEIJING", "fail"): (
+        (
+            None,
+            "The registered address “{address}” is not in Beijing. Give the full registered "
+            "address as on the business licence.",
+        ),
+    ),
+    ("APPLICANT_BEIJING", "review"): (
+        (
+            None,
+            "The registered address is in Beijing, but the registration authority code "
+            "{division_code} of the unified social credit code is not a Beijing one." + _REVIEWER,
+        ),
+    ),
+    ("APPLICANT_USCC", "pass"): ((None, "The check character of {uscc} is correct."),),
+    ("APPLICANT_USCC", "review"): (
+        (
+            None,
+            "The check character of {uscc} should be {expected_check_character}. Some codes "
+            "issued before 2016 have a wrong one; a reviewer compares it with the business "
+            "licence.",
+        ),
+    ),
+    ("APPLICANT_ENTITY", "pass"): (
+        ("entity_type", "The applicant is a new R&D institution."),
+        ("industry", "An enterprise with independent legal personality in section {industry}."),
+    ),
+    ("APPLICANT_ENTITY", "fail"): (
+        ("industry", "Industry section {industry} is not one the programme supports."),
+        (None, "The applicant is an enterprise without independent legal personality."),
+    ),
+    ("AI_DIRECTION", "pass"): ((None, "The project is in the AI industry's direction."),),
+    ("AI_DIRECTION", "fail"): ((None, "The project is not in the AI industry's direction."),),
+    ("NO_OTHER_MUNICIPAL_SUPPORT", "pass"): (
+        (None, "No other municipal funds for intelligent compute received."),
+    ),
+    ("NO_OTHER_MUNICIPAL_SUPPORT", "fail"): (
+        (
+            "declared",
+            "The applicant declared other municipal funds for intelligent compute in the period.",
+        ),
+        ("listed", "The applicant is on the list of other municipal compute support."),
+    ),
+    ("NO_OTHER_MUNICIPAL_SUPPORT", "info"): (
+        (
+            None,
+            "The contracts list municipal compute subsidies received ({municipal_subsidies:list})"
+            "; check whether they fall in the application period.",
+        ),
+    ),
+    ("CREDIT_RECORD", "pass"): ((None, "No joint sanctions for dishonesty found."),),
+    ("CREDIT_RECORD", "fail"): (
+        ("declared", "The applicant declared joint sanctions for dishonesty."),
+        ("listed", "The applicant is on the list of joint sanctions for dishonesty."),
+    ),
+    ("ONE_DIRECTION", "pass"): (
+        (
+            "others",
+            "The enterprise has other applications in the round ({others:list}); this one was "
+            "submitted first and is kept.",
+        ),
+        (None, "The enterprise's only application in the round."),
+    ),
+    ("ONE_DIRECTION", "fail"): (
+        (
+            None,
+            "One enterprise applies in one direction only: it has other applications in the "
+            "round ({others:list}).",
+        ),
+    ),
+    ("D1_INSTITUTION", "pass"): (
+        (None, "Declared a new AI R&D institution of Beijing; found on {list:list_name}."),
+    ),
+    ("D1_INSTITUTION", "fail"): (
+        (
+            None,
+            "Direction 1 supports Beijing's new AI R&D institutions only; the applicant has "
+            "not declared it is one.",
+        ),
+    ),
+    ("D1_INSTITUTION", "review"): (
+        (
+            "on_list=None",
+            "Declared a new AI R&D institution, but {list:list_name} is not loaded, so it "
+            "cannot be checked." + _REVIEWER,
+        ),
+        (None, "Declared a new AI R&D institution, but not found on {list:list_name}." + _REVIEWER),
+    ),
+    ("D1_TOPIC", "pass"): ((None, "Research direction: {topic:topic}."),),
+    ("D1_TOPIC", "review"): (
+        (
+            None,
+            "Research direction “other”: {topic_note}. The clause lists its directions with "
+            "“etc.”: a reviewer judges whether it is of the same kind.",
+        ),
+    ),
+    ("D1_TOPIC", "fail"): (
+        (
+            None,
+            "A direction-1 project must research world models, embodied AI, AI for Science, "
+            "Agents or a direction of that kind.",
+        ),
+    ),
+    ("D2_QUALIFICATION", "pass"): (
+        (None, "Declared on the MIIT 2025 list; found on {list:list_name}."),
+    ),
+    ("D2_QUALIFICATION", "fail"): (
+        (
+            None,
+            "Direction 2 needs a place on the MIIT 2025 list of AI innovation tasks, or R&D "
+            "along the directions of Beijing's two 2025 AI action plans.",
+        ),
+    ),
+    ("D2_QUALIFICATION", "review"): (
+        (
+            "on_list=None",
+            "Declared on the MIIT 2025 list, but {list:list_name} is not loaded, so it cannot be "
+            "checked." + _REVIEWER,
+        ),
+        ("on_list=False", "Declared on the MIIT 2025 list, but not found on it." + _REVIEWER),
+        (
+            None,
+            "Declared R&D along the directions of the two action plans: whether it is so is a "
+            "reviewer's judgment.",
+        ),
+    ),
+    ("D2_CONTRACT_TOTAL", "pass"): (
+        (
+            None,
+            "The eligible intelligent-compute contracts total {total:yuan}, not below "
+            "{minimum:yuan}.",
+        ),
+    ),
+    ("D2_CONTRACT_TOTAL", "fail"): (
+        (
+            None,
+            "The eligible intelligent-compute contracts total {total:yuan}, below {minimum:yuan}.",
+        ),
+    ),
+    ("D3_QUALIFICATION", "pass"): ((None, "An open-source project, in a supported scenario."),),
+    ("D3_QUALIFICATION", "fail"): (
+        (
+            None,
+            "Direction 3 supports open-source projects in the scenarios of Beijing's open-source "
+            "plan (2026–2028) or the two action plans; fill in the open-source release.",
+        ),
+    ),
+    ("D3_PLATFORM", "pass"): ((None, "Released on the platform {platform}."),),
+    ("D3_PLATFORM", "fail"): ((None, "The project must be released on a listed platform."),),
+    ("D4_MODEL_FILING", "pass"): (
+        (None, "Model filing {filing_number} of {filing_date}, found on {list:list_name}."),
+    ),
+    ("D4_MODEL_FILING", "fail"): (
+        (
+            "filing_date",
+            "The filing date {filing_date} is before {on_or_after}: not a newly filed model "
+            "product.",
+        ),
+        (None, "Direction 4 needs the filing of the model product (or Agent); fill it in."),
+    ),
+    ("D4_MODEL_FILING", "review"): (
+        (
+            "listed_date",
+            "Filing {filing_number} of {filing_date}, but the register gives {listed_date}."
+            + _REVIEWER,
+        ),
+        (
+            "on_list=None",
+            "Filing {filing_number} of {filing_date}, but the register of filings is not "
+            "loaded, so it cannot be checked." + _REVIEWER,
+        ),
+        (
+            None,
+            "Filing {filing_number} of {filing_date}, but it is not on the register of filings."
+            + _REVIEWER,
+        ),
+    ),
+    ("NO_ELIGIBLE_CONTRACT", "pass"): ((None, "Eligible contracts: {contracts:list}."),),
+    ("NO_ELIGIBLE_CONTRACT", "fail"): (
+        (
+            None,
+            "No contract meets every contract condition with a verified compute cost above 0.",
+        ),
+    ),
+    ("CONTRACT_SIGNED", "pass"): ((None, "Signed on {signed_on}."),),
+    ("CONTRACT_SIGNED", "fail"): (
+        ("submitted_on", "Signed on {signed_on}, after the submission on {submitted_on}."),
+        (None, "The signing date is not filled in."),
+    ),
+    ("CONTRACT_PERIOD", "pass"): (
+        (None, "The subsidy period claimed: {claim_start} to {claim_end}."),
+    ),
+    ("CONTRACT_PERIOD", "fail"): (
+        (
+            None,
+            "The contract's term {valid_from} to {valid_to} does not overlap the subsidy period.",
+        ),
+    ),
+    ("CONTRACT_PERIOD", "info"): (
+        (
+            None,
+            "{excluded:yuan} delivered outside the subsidy period does not count (a line across "
+            "its edge is prorated by day).",
+        ),
+    ),
+    ("EVIDENCE", "pass"): ((None, "Invoices or payment records are given."),),
+    ("EVIDENCE", "fail"): ((None, "Neither invoices nor payment records are given."),),
+    ("UNIT_PRICE", "pass"): ((None, "The unit prices are within the reference band."),),
+    ("UNIT_PRICE", "review"): (
+        (
+            None,
+            "Unit prices outside the reference band: {lines:list}. A reviewer checks them "
+            "against the market.",
+        ),
+    ),
+    ("COMPUTE_ONLY", "info"): (
+        (
+            None,
+            "Services that are not intelligent compute, {excluded:yuan}, do not count towards "
+            "the subsidy base.",
+        ),
+    ),
+    ("FLAGGED_DEVICE", "info"): (
+        (
+            None,
+            "Devices the authorities flagged as unsafe or not recommended ({devices:list}): "
+            "{excluded:yuan} is not supported.",
+        ),
+    ),
+    ("SUPPLIER_EQUITY", "pass"): (
+        (None, "The registry shows no shareholding link with the supplier."),
+    ),
+    ("SUPPLIER_EQUITY", "fail"): (
+        ("supplier", "The supplier and the applicant are the same entity."),
+        (
+            "path",
+            "One holds shares of the other, directly or indirectly (effective ratio "
+            "{effective_ratio:percent}).",
+        ),
+    ),
+    ("SUPPLIER_EQUITY", "review"): (
+        (
+            "common_holder",
+            "The applicant and the supplier have a common shareholder, {common_holder}: a "
+            "reviewer judges whether they are related parties.",
+        ),
+        (None, "The registry lacks data to check the shareholding link." + _REVIEWER),
+    ),
+    ("SUPPLIER_PERSONNEL", "pass"): (
+        (None, "The registry shows no key person in both the applicant and the supplier."),
+    ),
+    ("SUPPLIER_PERSONNEL", "fail"): ((None, "Key persons hold posts in both: {persons:list}."),),
+    ("SUPPLIER_PERSONNEL", "review"): (
+        (None, "The registry lacks data to check the key persons." + _REVIEWER),
+    ),
+    ("SUPPLIER_AGREEMENTS", "pass"): (
+        (None, "Declared no revenue-sharing or risk-sharing agreement with the supplier."),
+    ),
+    ("SUPPLIER_AGREEMENTS", "fail"): (
+        (None, "Declared a revenue-sharing or risk-sharing agreement with the supplier."),
+    ),
+    ("SUPPLIER_HIERARCHY", "pass"): (
+        (None, "Declared no administrative or business hierarchy with the supplier."),
+    ),
+    ("SUPPLIER_HIERARCHY", "fail"): (
+        (None, "Declared an administrative or business hierarchy with the supplier."),
+    ),
+    ("RATE_CAP", "info"): (
+        (
+            None,
+            "Verified compute cost {verified_cost:yuan} × {rate:percent} = {rate_limit:yuan} "
+            "(the lower of the invoices or payments and the deliveries in the subsidy period).",
+        ),
+    ),
+    ("STACKING_CAP", "info"): (
+        (
+            None,
+            "The verified compute cost {verified_cost:yuan}, times the stacking share, less "
+            "other subsidies of {other_subsidies:yuan}, leaves {stacking_limit:yuan}: below "
+            "the rate cap, this counts.",
+        ),
+    ),
+    ("AMOUNT_CAP", "info"): (
+        (
+            None,
+            "The contracts' subsidies total {computed:yuan}, above this direction's cap "
+            "{cap:yuan}: the cap counts.",
+        ),
+    ),
+    ("REQUESTED", "info"): (
+        (
+            None,
+            "The amount requested, {requested:yuan}, is below the approvable {computable:yuan}: "
+            "the amount requested counts.",
+        ),
+    ),
+    ("MATERIALS", "pass"): ((None, "Every material of Annex 14-1 is given."),),
+    ("MATERIALS", "info"): ((None, "Materials missing: {missing:count}."),),
+}
+
+
+class _FindingFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "yuan":
+            return f"CNY\u00a0{format_yuan_grouped(Decimal(str(value)))}"
+        if format_spec == "percent":
+            return (
+                f"{Decimal(str(value)):.0%}"
+                if Decimal(str(value)) >= Decimal("0.01")
+                else (f"{Decimal(str(value)):.4%}")
+            )
+        if format_spec == "list":
+            items = value if isinstance(value, list | tuple) else [value]
+            return ", ".join(str(v) for v in items)
+        if format_spec == "count":
+            return str(len(value)) if isinstance(value, list | tuple) else str(value)
+        if format_spec == "topic":
+            return _TOPICS_EN.get(str(value), str(value))
+        if format_spec == "list_name":
+            return _LIST_NAMES_EN.get(str(value), "the official list")
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER: Final = _FindingFormatter()
+_ABSENT: Final = object()
+
+
+def _meets(condition: str | None, values: Mapping[str, Any]) -> bool:
+    if condition is None:
+        return True
+    key, _eq, wanted = condition.partition("=")
+    value = values.get(key, _ABSENT)
+    if not _eq:
+        return value is not _ABSENT
+    return repr(None if value is _ABSENT else value) == wanted
+
+
+def finding_in_english(rule: str, status: str, values: Mapping[str, Any]) -> str:
+    """The finding as an English page says it, from its rule, status and values; "" when the
+    catalogue has no rendering with the values given (the Chinese message is shown then)."""
+    for condition, template in FINDINGS_EN.get((rule, status), ()):
+        if _meets(condition, values):
+            try:
+                return _FORMATTER.format(template, **values)
+            except (KeyError, IndexError, ValueError, ArithmeticError, TypeError):
+                return ""
+    return ""
+
+
+def finding_text(
+    rule: str, status: str, message: str, values: Mapping[str, Any]
+) -> tuple[str, str]:
+    """(text, lang) of a finding for the page's language: in English the catalogue's rendering
+    ("en"), else the engine's Chinese message without its English gloss ("zh-Hans")."""
+    if (translation.get_language() or "zh-hans").startswith("en"):
+        english = finding_in_english(rule, status, values)
+        if english:
+            return english, "en"
+        return message, "zh-Hans"
+    return finding_message(message), "zh-Hans"

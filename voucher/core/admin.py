@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from voucher.core.audit import audit
-from voucher.core.models import AuditEntry
+from voucher.core.models import AuditEntry, Job
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -82,3 +82,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     def data_pretty(self, obj: AuditEntry) -> str:
         text = json.dumps(obj.data, ensure_ascii=False, indent=2)
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    """Read-only: the work done after the request by `voucher jobs worker` (docs/operations.md)."""
+
+    list_display = ("pk", "kind", "key", "state", "attempts", "created_at", "finished_at")
+    list_filter = ("state", "kind")
+    search_fields = ("key",)

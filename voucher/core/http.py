@@ -52,6 +52,7 @@ UPLOAD_KINDS = {
     "materials": _lazy("申报材料（每个文件）"),
     "licence": _lazy("营业执照"),
     "application_import": _lazy("合同等数据的 Excel/CSV 导入"),
+    "supplier_confirmations": _lazy("算力供给方的逐行确认文件"),
     "registry_import": _lazy("企业名录导入"),
     "list": _lazy("名单导入"),
     "invoice": _lazy("发票文件"),

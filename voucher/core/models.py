@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from voucher.core.heartbeat import WorkerHeartbeat as WorkerHeartbeat  # the workers' heartbeats
+from voucher.core.jobs import Job as Job  # the queue of work done after the request
 
 GENESIS = "0" * 64
 LEGACY = 1  # before issue 18: unkeyed SHA-256 of some columns (checked up to the first keyed)

@@ -17,9 +17,9 @@ import argparse
 import gc
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from voucher.policy.canonical import read_application
 from voucher.policy.engine import evaluate_each
 from voucher.policy.format import Application, FormatError, load_application_file
 from voucher.policy.report import batch_payload, dump_entry, dumps_batch, text_report
@@ -79,7 +79,7 @@ def run(
         documents: list[Application] = []
         for name in names:
             try:
-                doc = load_application_file(Path(name))
+                doc = load_application_file(name, read_application)
             except FormatError as exc:
                 problems += [f"{name}: {path}: {what}" for path, what in exc.problems]
                 continue

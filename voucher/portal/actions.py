@@ -33,16 +33,17 @@ from voucher.applications.people import label_of
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
-from voucher.core import clock
+from voucher.core import clock, jobs
 from voucher.core.audit import audit
 from voucher.core.models import AuditEntry
 from voucher.core.refusals import INVALID, Conflict, Refused
 from voucher.documents.models import ImplementationReport
+from voucher.policy import ENGINE_VERSION
 from voucher.policy.dates import chinese_date
-from voucher.policy.format import FormatError, dumps_application
+from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import submission_blockers
+from voucher.portal.selectors import blockers_and_document
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -419,8 +420,14 @@ def contract_save(
     contract_pk: int | None,
     values: Mapping[str, Any],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> m.Contract:
-    """Add a contract (contract_pk None) or change one of this application's contracts."""
+    """Add a contract (contract_pk None) or change one of this application's contracts.
+
+    `refused` names the form's fields that were not valid (a field-level save of a contract:
+    `values` holds the valid ones, the others keep their stored value)."""
+    if refused and contract_pk is None:
+        raise ValueError("a new contract is saved whole")
     with transaction.atomic():
         locked = _locked(application, expected_version)
         others = m.Contract.objects.filter(application=locked)
@@ -435,7 +442,7 @@ def contract_save(
         else:
             contract = others.get(pk=contract_pk)
             others = others.exclude(pk=contract_pk)
-        if others.filter(contract_id=values["contract_id"]).exists():
+        if "contract_id" in values and others.filter(contract_id=values["contract_id"]).exists():
             raise PortalError(_("合同编号已被另一份合同使用。"), field="contract_id")
         confirmed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.confirmed_keys(
             contract
@@ -450,20 +457,20 @@ def contract_save(
                 supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
             )
         contract.save()
-        _saved(locked, step="contracts")
+        supplier.supplier_state_refresh(contract.pk)
+        _saved(locked, step=None if refused else "contracts")
         if contract_pk is None:
             _needs_declarations_again(locked)
-        audit(
-            actor=acting_user,
-            action="contract_save",
-            obj=locked,
-            data={
-                "contract": contract.contract_id,
-                "created": contract_pk is None,
-                "total_amount": str(contract.total_amount),
-                "version": locked.version,
-            },
-        )
+        data: dict[str, Any] = {
+            "contract": contract.contract_id,
+            "created": contract_pk is None,
+            "total_amount": str(contract.total_amount),
+            "version": locked.version,
+        }
+        if refused:
+            data["changed"] = sorted(values)
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="contract_save", obj=locked, data=data)
     return contract
 
 
@@ -476,14 +483,23 @@ def contract_delete(
         confirmed = supplier.confirmed_keys(contract)
         if confirmed:
             supplier.refuse_confirmed(min(confirmed), _("该合同的部分内容"))
-        label = contract.contract_id
+        # what went, for the audit log: the contract is gone with its rows (CASCADE)
+        gone = {
+            "contract": contract.contract_id,
+            "supplier_uscc": contract.supplier_uscc,
+            "total_amount": str(contract.total_amount),
+            "rows": {
+                kind: model._default_manager.filter(contract=contract).count()
+                for kind, model in ROW_MODELS.items()
+            },
+        }
         contract.delete()
         _saved(locked, step=None)
         audit(
             actor=acting_user,
             action="contract_delete",
             obj=locked,
-            data={"contract": label, "version": locked.version},
+            data={**gone, "version": locked.version},
         )
 
 
@@ -504,6 +520,7 @@ def contract_row_add(
         position = model._default_manager.filter(contract=contract).count()
         row = model(contract=contract, position=position, **values)
         row.save()
+        supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step="contracts")
         audit(
             actor=acting_user,
@@ -530,6 +547,7 @@ def contract_row_delete(
         if model is m.Delivery:
             supplier.refuse_if_confirmed(contract, supplier.delivery_line(row_pk), _("该交付记录"))
         model._default_manager.filter(contract=contract, pk=row_pk).delete()
+        supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step=None)
         audit(
             actor=acting_user,
@@ -590,6 +608,8 @@ def contract_rows_import(
                 positions[owner.pk] += 1
             model._default_manager.bulk_create(created)
             counts[kind] = len(created)  # each kind comes once, with at least one row
+            for contract_pk in positions:  # a new line is unconfirmed (issue 22)
+                supplier.supplier_state_refresh(contract_pk)
         _saved(locked, step="contracts")
         if counts["contracts"]:
             # the template's columns 收益分成 and 上下级 declared each new contract's
@@ -610,42 +630,56 @@ def declarations_save(
     *,
     application: m.Application,
     expected_version: int,
-    other_municipal_compute_support: bool,
-    dishonest_entity: bool,
-    relationships: Mapping[int, tuple[bool, bool]],
+    other_municipal_compute_support: bool | None,
+    dishonest_entity: bool | None,
+    relationships: Mapping[int, tuple[bool | None, bool | None]],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> m.Application:
-    """The declarations of 一（三）, 14-4 第2条 and 一（五）注1 (one pair per contract)."""
+    """The declarations of 一（三）, 14-4 第2条 and 一（五）注1 (one pair per contract).
+
+    `refused` names the form's fields not answered or not valid (a field-level save): the
+    answers given (not None) are saved and remembered, the step is not marked as done."""
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contracts = {c.pk: c for c in m.Contract.objects.filter(application=locked)}
-        if set(relationships) != set(contracts):
+        if set(relationships) - set(contracts) or (
+            not refused and set(relationships) != set(contracts)
+        ):
             raise StaleVersion(_("合同列表已变化，请核对后再保存。"))
+        answered: list[str] = []
         for pk, (sharing, hierarchy) in relationships.items():
             contract = contracts[pk]
-            contract.revenue_or_risk_sharing = sharing
-            contract.hierarchy = hierarchy
+            if sharing is not None:
+                contract.revenue_or_risk_sharing = sharing
+                answered.append(f"sharing_{pk}")
+            if hierarchy is not None:
+                contract.hierarchy = hierarchy
+                answered.append(f"hierarchy_{pk}")
             contract.save(update_fields=["revenue_or_risk_sharing", "hierarchy"])
-        locked.other_municipal_compute_support = other_municipal_compute_support
-        locked.dishonest_entity = dishonest_entity
-        _saved(
-            locked,
-            step="declarations",
-            fields=["other_municipal_compute_support", "dishonest_entity"],
-        )
-        audit(
-            actor=acting_user,
-            action="declarations_save",
-            obj=locked,
-            data={
-                "other_municipal_compute_support": other_municipal_compute_support,
-                "dishonest_entity": dishonest_entity,
-                "relationships": {
-                    contracts[pk].contract_id: list(pair) for pk, pair in relationships.items()
-                },
-                "version": locked.version,
+        fields = []
+        if other_municipal_compute_support is not None:
+            locked.other_municipal_compute_support = other_municipal_compute_support
+            fields.append("other_municipal_compute_support")
+        if dishonest_entity is not None:
+            locked.dishonest_entity = dishonest_entity
+            fields.append("dishonest_entity")
+        answered.extend(fields)
+        _saved(locked, step=None if refused else "declarations", fields=fields)
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        progress.declarations_answered = [] if not refused else answered
+        progress.save(update_fields=["declarations_answered"])
+        data: dict[str, Any] = {
+            "other_municipal_compute_support": other_municipal_compute_support,
+            "dishonest_entity": dishonest_entity,
+            "relationships": {
+                contracts[pk].contract_id: list(pair) for pk, pair in relationships.items()
             },
-        )
+            "version": locked.version,
+        }
+        if refused:
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="declarations_save", obj=locked, data=data)
     return locked
 
 
@@ -658,7 +692,10 @@ def implementation_report_save(
     expected_version: int,
     sections: Mapping[str, str],
     acting_user: Any,
+    refused: Sequence[str] = (),
 ) -> ImplementationReport:
+    """The sections of 14-3. `refused` names the sections that were not valid (a field-level
+    save: the others are saved, and the step is not marked as done)."""
     for key, text in sections.items():
         _refuse_too_long(ImplementationReport, key, text)
     with transaction.atomic():
@@ -667,13 +704,14 @@ def implementation_report_save(
         for key, text in sections.items():
             setattr(report, key, text)
         report.save()
-        _saved(locked, step="report")
-        audit(
-            actor=acting_user,
-            action="implementation_report_save",
-            obj=locked,
-            data={"lengths": {k: len(v) for k, v in sections.items()}, "version": locked.version},
-        )
+        _saved(locked, step=None if refused else "report")
+        data: dict[str, Any] = {
+            "lengths": {k: len(v) for k, v in sections.items()},
+            "version": locked.version,
+        }
+        if refused:
+            data["not_saved"] = sorted(refused)
+        audit(actor=acting_user, action="implementation_report_save", obj=locked, data=data)
     return report
 
 
@@ -783,34 +821,52 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
-def _require_complete(locked: m.Application, refusal: str) -> None:
-    """Required fields and materials: what blocks a submission is listed in the refusal."""
+def _require_complete(locked: m.Application, refusal: str) -> Any:
+    """Required fields and materials: what blocks a submission is listed in the refusal.
+    Returns the interchange document of the application as it is (what a submission freezes)."""
 
-    blockers = submission_blockers(locked)
+    blockers, document = blockers_and_document(locked)
     if blockers:
         raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
+    return document
 
 
-def _freeze(locked: m.Application, receipt: str, stored: Any, acting_user: Any) -> Submission:
-    """The submitted version as it is now, frozen with its evaluation: later edits cannot
-    change it (a submission and every resubmission after a supplement)."""
-    document = dumps_application(application_export(locked))
+def _freeze(
+    locked: m.Application, receipt: str, stored: Any, acting_user: Any, exported: Any = None
+) -> Submission:
+    """The submitted version as it is now, frozen with its evaluation (None: evaluated after the
+    request, SUBMISSION_EVALUATE): later edits cannot change it (a submission and every
+    resubmission after a supplement). `exported`: the application's document as it is now,
+    when the caller has it."""
+    document = dumps_application(exported or application_export(locked))
     return Submission.objects.create(
         application=locked,
         receipt_number=receipt,
         document_json=document,
         document_sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(),
         evaluation=stored,
-        round_code=stored.round_code,
-        engine_version=stored.engine_version,
+        round_code=stored.round_code if stored else locked.round.code,
+        engine_version=stored.engine_version if stored else ENGINE_VERSION,
         submitted_by=acting_user,
     )
+
+
+# The job after a submission's request (voucher/core/jobs.py): its evaluation, the counts that
+# follow it (ports.evaluations_stored) and the receipt e-mail.
+SUBMISSION_EVALUATE = "submission_evaluate"
 
 
 def application_submit(
     *, application: m.Application, expected_version: int, acting_user: Any
 ) -> Submission:
-    """Freeze, evaluate and store the submitted version; the receipt e-mail goes after commit."""
+    """Freeze the submitted version, give its receipt and audit it; in one transaction, once.
+
+    What can wait is queued in the same transaction (SUBMISSION_EVALUATE, done by the jobs'
+    worker, or at once with VOUCHER_JOBS_INLINE): the evaluation of the frozen document, the
+    cross-application counts and the receipt e-mail. Until its evaluation is stored the
+    application is `evaluation_pending`: it shows 评估中 and no step that needs an evaluation is
+    taken (selectors.latest_evaluation answers None). A second request (a double click, a retry)
+    waits on the row lock and is then refused: the application is no longer a draft."""
 
     today = clock.today()
     with transaction.atomic():
@@ -820,15 +876,19 @@ def application_submit(
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
-        _require_complete(locked, _("还不能提交：%(what)s"))
-        locked.submitted_on = today
-        _saved(locked, step="submit", fields=["submitted_on"])
-        # the receipt, its audit entry and its e-mail below are the submission's record
+        locked.submitted_on = today  # before the export: the document carries the day
+        document = _require_complete(locked, _("还不能提交：%(what)s"))
+        locked.evaluation_pending = True
+        _saved(locked, step="submit", fields=["submitted_on", "evaluation_pending"])
+        # the receipt and its audit entry below are the submission's record
         lifecycle.application_transition(
             application=locked, transition="submit", acting_user=acting_user, record=False
         )
-        stored = application_evaluate(application=locked, acting_user=acting_user)
-        submission = _freeze(locked, _receipt_number(locked, today), stored, acting_user)
+        # the draft's self-checks are not the submission's evaluation: the lists show 评估中
+        m.StoredEvaluation.objects.filter(application=locked, bureau_latest=True).update(
+            bureau_latest=False
+        )
+        submission = _freeze(locked, _receipt_number(locked, today), None, acting_user, document)
         audit(
             actor=acting_user,
             action="application_submit",
@@ -836,32 +896,56 @@ def application_submit(
             data={
                 "receipt": submission.receipt_number,
                 "sha256": submission.document_sha256,
-                "evaluation": stored.pk,
-                "outcome": stored.outcome,
-                "round": stored.round_code,
-                "engine_version": stored.engine_version,
+                "round": submission.round_code,
+                "engine_version": submission.engine_version,
             },
         )
-        recipients = sorted({e for e in (acting_user.email, locked.contact_email) if e})
-        subject = _("算力券申报已提交，回执编号 %(receipt)s") % {
-            "receipt": submission.receipt_number
-        }
-        body = _(
-            "“%(applicant)s”的算力券申报（%(reference)s，%(direction)s）已于 %(day)s 提交。\n"
-            "回执编号：%(receipt)s\n提交文档摘要（SHA-256）：%(sha)s\n\n"
-            "提交后内容不可修改。审核进度请登录系统查看申报状态页。\n"
-        ) % {
-            "applicant": locked.applicant_name,
-            "reference": locked.reference,
-            "direction": locked.get_direction_display(),
-            "day": _chinese_date(today),
-            "receipt": submission.receipt_number,
-            "sha": submission.document_sha256,
-        }
+        jobs.enqueue(
+            SUBMISSION_EVALUATE,
+            key=f"{SUBMISSION_EVALUATE}:{submission.pk}",
+            submission=submission.pk,
+        )
+    return submission
+
+
+def submission_evaluate(*, submission: int) -> None:
+    """The job after a submission: evaluate its frozen document with the round as it is now
+    (application_evaluate, audited), keep the evaluation with the submission, end the
+    application's `evaluation_pending`, and send the receipt e-mail after commit. Done once: a
+    submission evaluated already is left as it is."""
+    frozen = Submission.objects.select_related("application", "submitted_by").get(pk=submission)
+    if frozen.evaluation_id is not None:
+        return
+    locked = lifecycle.lock(frozen.application)
+    stored = application_evaluate(
+        application=locked,
+        acting_user=frozen.submitted_by,
+        document=parse_application_json(frozen.document_json),
+    )
+    frozen.evaluation = stored
+    frozen.round_code = stored.round_code
+    frozen.engine_version = stored.engine_version
+    frozen.save(update_fields=["evaluation", "round_code", "engine_version"])
+    m.Application.objects.filter(pk=locked.pk).update(evaluation_pending=False)
+    user = frozen.submitted_by
+    recipients = sorted({e for e in (user.email if user else "", locked.contact_email) if e})
+    subject = _("算力券申报已提交，回执编号 %(receipt)s") % {"receipt": frozen.receipt_number}
+    body = _(
+        "“%(applicant)s”的算力券申报（%(reference)s，%(direction)s）已于 %(day)s 提交。\n"
+        "回执编号：%(receipt)s\n提交文档摘要（SHA-256）：%(sha)s\n\n"
+        "提交后内容不可修改。审核进度请登录系统查看申报状态页。\n"
+    ) % {
+        "applicant": locked.applicant_name,
+        "reference": locked.reference,
+        "direction": locked.get_direction_display(),
+        "day": _chinese_date(locked.submitted_on or clock.today()),
+        "receipt": frozen.receipt_number,
+        "sha": frozen.document_sha256,
+    }
+    if recipients:
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
         )
-    return submission
 
 
 # --- supplement (补正) ----------------------------------------------------------------------------

@@ -12,3 +12,9 @@ class PortalConfig(AppConfig):
         from voucher.portal.selectors import packaged_material_files
 
         register_material_source(packaged_material_files)
+
+        # A submission's evaluation, counts and receipt e-mail, after the request.
+        from voucher.core import jobs
+        from voucher.portal.actions import SUBMISSION_EVALUATE, submission_evaluate
+
+        jobs.register(SUBMISSION_EVALUATE, submission_evaluate)

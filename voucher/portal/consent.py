@@ -51,7 +51,9 @@ def d3_consent_give(
     check = p.can_enter_payee(acting_user, application.enterprise)  # the administrator's word
     if not check:
         raise Refused(
-            _("意愿确认只能由企业管理员作出") if "管理员" in check.reason else check.reason,
+            _("意愿确认只能由企业管理员作出")
+            if check.code == p.NOT_ADMINISTRATOR
+            else check.reason,
             code=FORBIDDEN,
         )
     problem = consent_problem(application)

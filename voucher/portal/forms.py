@@ -143,6 +143,13 @@ class RowDeleteForm(VersionedForm):
     )
 
 
+class ContractDeleteForm(VersionedForm):
+    confirm = forms.BooleanField(
+        label=_("我确认删除这份合同及其全部交付记录、发票、付款和其他补贴，删除后不能恢复"),
+        error_messages={"required": _("请勾选确认后再删除。")},
+    )
+
+
 class ApplicantForm(VersionedForm):
     applicant_name = LineField(label=_("企业名称"), max_length=200)
     registered_address = LineField(
@@ -478,9 +485,16 @@ class DeclarationsForm(VersionedForm):
                 _("与“%(s)s”存在行政或业务上的上下级关系") % {"s": c.supplier_name}
             )
 
-    def relationships(self) -> dict[int, tuple[bool, bool]]:
+    def relationships(self) -> dict[int, tuple[bool | None, bool | None]]:
+        """Per contract (sharing, hierarchy); None where not answered (after is_valid() failed,
+        for a field-level save)."""
         d = self.cleaned_data
-        return {c.pk: (d[f"sharing_{c.pk}"], d[f"hierarchy_{c.pk}"]) for c in self.contracts}
+        return {
+            c.pk: (d.get(f"sharing_{c.pk}"), d.get(f"hierarchy_{c.pk}")) for c in self.contracts
+        }
+
+    def answered(self) -> int:
+        return sum(1 for k, v in self.cleaned_data.items() if k != "version" and v is not None)
 
 
 class CommitmentForm(VersionedForm):

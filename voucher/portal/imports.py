@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -46,6 +46,12 @@ class Column:
     required: bool = True
     kind: str = "text"  # text | money | decimal | date | bool | choice
     example: str = ""
+    # earlier headers of the column, still read: files filled in from an older template import
+    aliases: tuple[str, ...] = ()
+
+    def header_keys(self) -> tuple[str, ...]:
+        """The header as the template writes it, then its earlier forms."""
+        return tuple(_header_key(h) for h in (self.header, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,19 @@ TABLES = (
         "合同",
         (
             Column("id", "合同编号", example="C2"),
-            Column("supplier.name", "供应方名称", example="北京示例算力有限公司"),
-            Column("supplier.uscc", "供应方统一社会信用代码", example="91110105MA02D4RY0J"),
+            # 供给方, the policy's word; templates before issue 19 said 供应方
+            Column(
+                "supplier.name",
+                "供给方名称",
+                example="北京示例算力有限公司",
+                aliases=("供应方名称",),
+            ),
+            Column(
+                "supplier.uscc",
+                "供给方统一社会信用代码",
+                example="91110105MA02D4RY0J",
+                aliases=("供应方统一社会信用代码",),
+            ),
             Column("signed_on", "签订日期", required=False, kind="date", example="2025-09-01"),
             Column("valid_from", "有效期开始", kind="date", example="2025-09-01"),
             Column("valid_to", "有效期结束", kind="date", example="2026-08-31"),
@@ -243,7 +260,7 @@ def _places(value: Decimal) -> int:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
+def _rows_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> Iterator[tuple[str, list[list[Any]]]]:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -251,9 +268,9 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
         for sheet in book.worksheets:
             rows = []
             for i, row in enumerate(sheet.iter_rows(values_only=True)):
-                if i > MAX_ROWS + 1:
+                if i > max_rows + 1:
                     raise ImportFailed(
-                        [RowError(sheet.title, 0, "", _("行数超过 %(n)d") % {"n": MAX_ROWS})]
+                        [RowError(sheet.title, 0, "", _("行数超过 %(n)d") % {"n": max_rows})]
                     )
                 rows.append(list(row))
             yield sheet.title, rows
@@ -261,7 +278,7 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
         book.close()
 
 
-def _rows_csv(data: bytes) -> list[list[Any]]:
+def _rows_csv(data: bytes, max_rows: int = MAX_ROWS) -> list[list[Any]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -271,8 +288,8 @@ def _rows_csv(data: bytes) -> list[list[Any]]:
     else:
         raise ImportFailed([RowError("CSV", 0, "", _("无法识别文件编码（请用 UTF-8 或 GBK）"))])
     rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS + 1:
-        raise ImportFailed([RowError("CSV", 0, "", _("行数超过 %(n)d") % {"n": MAX_ROWS})])
+    if len(rows) > max_rows + 1:
+        raise ImportFailed([RowError("CSV", 0, "", _("行数超过 %(n)d") % {"n": max_rows})])
     return rows
 
 
@@ -284,11 +301,27 @@ def _table_for_header(header: Sequence[Any]) -> Table | None:
     """The table whose required columns the header has, the one matching most columns first."""
     found = {_header_key(h) for h in header if h}
     candidates = [
-        t for t in TABLES if {_header_key(c.header) for c in t.columns if c.required} <= found
+        t
+        for t in TABLES
+        if all(found.intersection(c.header_keys()) for c in t.columns if c.required)
     ]
     if not candidates:
         return None
-    return max(candidates, key=lambda t: sum(_header_key(c.header) in found for c in t.columns))
+    return max(
+        candidates, key=lambda t: sum(bool(found.intersection(c.header_keys())) for c in t.columns)
+    )
+
+
+def _as_in_file(table: Table, header: Sequence[Any]) -> Table:
+    """The table with each column named as the file names it (an older template's header), so
+    that an error names the column the applicant sees."""
+    found = {_header_key(h): str(h).strip() for h in header if h}
+    columns = []
+    for column in table.columns:
+        keys = column.header_keys()
+        key = next((k for k in keys[1:] if k in found and keys[0] not in found), None)
+        columns.append(replace(column, header=found[key]) if key else column)
+    return replace(table, columns=tuple(columns))
 
 
 def _read_table(
@@ -299,8 +332,8 @@ def _read_table(
     positions: dict[str, int] = {}
     missing = []
     for column in table.columns:
-        key = _header_key(column.header)
-        if key in header:
+        key = next((k for k in column.header_keys() if k in header), None)
+        if key is not None:
             positions[column.key] = header.index(key)
         elif column.required:
             missing.append(RowError(sheet, 1, column.header, _("缺少此列")))
@@ -404,7 +437,8 @@ def read_spreadsheet(
     rows_out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     # contracts first, so the other sheets may name the contracts of the same file
     sheets.sort(key=lambda s: s[1].kind != "contracts")
-    for title, table, rows in sheets:
+    for title, table_, rows in sheets:
+        table = _as_in_file(table_, rows[0])
         for number, flat, bad in _read_table(table, title, rows, errors):
             if table.kind == "contracts":
                 data_ = _nest(flat)

@@ -20,6 +20,9 @@ class DraftProgress(models.Model):
     relationships_declared = models.JSONField(
         "已在导入表格中声明关系的合同", default=list, blank=True
     )
+    # the declarations answered while others were not (a field-level save: the step is not
+    # done yet): the step shows these answers again
+    declarations_answered = models.JSONField("已作答的声明事项", default=list, blank=True)
     commitment_acknowledged_at = models.DateTimeField("确认承诺书时间", null=True, blank=True)
     commitment_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,8 +50,15 @@ class Submission(models.Model):
     receipt_number = models.CharField("回执编号", max_length=40, unique=True)
     document_json = models.TextField("提交的申报文档")
     document_sha256 = models.CharField("文档 SHA-256", max_length=64)
+    # NULL until the jobs' worker has evaluated the frozen document (after the request,
+    # docs/decisions/0027-deferred-evaluation.md); the application is `evaluation_pending` meanwhile
     evaluation = models.ForeignKey(
-        StoredEvaluation, verbose_name="提交时的评估", on_delete=models.PROTECT, related_name="+"
+        StoredEvaluation,
+        verbose_name="提交时的评估",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     round_code = models.CharField("轮次代码", max_length=50)
     engine_version = models.CharField("规则引擎版本", max_length=20)

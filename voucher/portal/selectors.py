@@ -25,12 +25,13 @@ from voucher.applications.selectors import (
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
-from voucher.applications.wording import finding_message, plain_message, rule_title
+from voucher.applications.wording import finding_text, plain_message, rule_title
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
 from voucher.documents.report_sections import SECTIONS
 from voucher.policy import ENGINE_VERSION
+from voucher.policy import format as fmt
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.engine import MATERIAL_NAMES
 from voucher.policy.format import FormatError
@@ -71,6 +72,7 @@ class FindingItem:
     message: str
     clauses: list[tuple[str, str]]
     advice: str
+    message_lang: str = "zh-Hans"  # "en" when an English page renders the finding in English
     # related-party paths (SUPPLIER_EQUITY / SUPPLIER_PERSONNEL): (caption, steps) for the
     # registry's path_diagram tag, and the effective indirect ratio when there is one
     diagrams: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
@@ -186,7 +188,9 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
     effective = ""
     if application is not None and f["rule"] in ("SUPPLIER_EQUITY", "SUPPLIER_PERSONNEL"):
         diagrams, effective = related_party_diagrams(f, application)
+    message, lang = finding_text(f["rule"], f["status"], f["message"], f.get("values") or {})
     return FindingItem(
+        message_lang=lang,
         diagrams=diagrams,
         effective_ratio=effective,
         rule=f["rule"],
@@ -194,7 +198,7 @@ def _item(f: dict[str, Any], application: m.Application | None = None) -> Findin
         status=f["status"],
         status_label=_(STATUS_LABELS.get(f["status"], f["status"])),
         contract=f.get("contract"),
-        message=finding_message(f["message"]),
+        message=message,
         clauses=[
             (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(f["clause"]) if c in CLAUSES
         ],
@@ -342,7 +346,16 @@ def material_slots(application: m.Application) -> list[dict[str, Any]]:
 
 def submission_blockers(application: m.Application) -> list[Problem]:
     """What must still be done before the application may be submitted (empty: ready)."""
+    return blockers_and_document(application)[0]
+
+
+def blockers_and_document(
+    application: m.Application,
+) -> tuple[list[Problem], fmt.Application | None]:
+    """submission_blockers, and the interchange document they read (None if it cannot be
+    read): the submission freezes that very document rather than exporting it again."""
     out: list[Problem] = []
+    document = None
     progress = progress_of(application)
     titles = {
         "applicant": _("申报单位"),
@@ -370,10 +383,10 @@ def submission_blockers(application: m.Application) -> list[Problem]:
                 Problem("materials", slot["name"], _("尚未上传“%(m)s”") % {"m": slot["name"]})
             )
     try:
-        application_export(application)
+        document = application_export(application)
     except FormatError as exc:
         out += format_problems(exc)
-    return out
+    return out, document
 
 
 @dataclass(frozen=True)
@@ -485,7 +498,11 @@ def open_supplement_view(application: m.Application) -> SupplementView | None:
 
 
 def latest_submission(application: m.Application) -> Submission | None:
-    return application.submissions.order_by("-submitted_at", "-id").first()
+    return (
+        application.submissions.select_related("evaluation")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
 
 
 def submitted_applicant(submission: Submission) -> dict[str, str]:

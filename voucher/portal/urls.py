@@ -38,6 +38,17 @@ urlpatterns = [
     # the compute supplier's pages (issue 22)
     path("supplier/", views_supplier.supplier_contracts, name="supplier_contracts"),
     path(
+        "supplier/contracts.<str:extension>",
+        views_supplier.supplier_export,
+        name="supplier_export",
+    ),
+    path("supplier/upload/", views_supplier.supplier_upload, name="supplier_upload"),
+    path(
+        "supplier/contracts/<int:contract_pk>/attestation.pdf",
+        views_supplier.supplier_attestation_pdf,
+        name="supplier_attestation_pdf",
+    ),
+    path(
         "supplier/contracts/<int:contract_pk>/",
         views_supplier.supplier_contract,
         name="supplier_contract",

@@ -122,45 +122,61 @@ def _save_valid_fields(
     changes: dict[str, Any],
     step: str,
 ) -> None:
-    """A field-level save after is_valid() failed: the fields that are valid are saved, the
-    invalid ones keep their error and what was typed; the step is not marked as done. The form
-    is shown again with the new version, so the next save is not refused as stale."""
-    if "version" not in form.cleaned_data or form.non_field_errors():
-        return
+    """A field-level save of Application columns after is_valid() failed (see _save_part)."""
     changed = {k: v for k, v in changes.items() if getattr(application, k) != v}
-    if not changed:
-        return
-    try:
-        saved = actions.application_update(
+    _save_part(
+        request,
+        application,
+        form,
+        len(changed),
+        lambda version, refused: actions.application_update(
             application=application,
-            expected_version=form.cleaned_data["version"],
+            expected_version=version,
             changes=changed,
             step=step,
             acting_user=request.user,
-            refused=[name for name in form.errors if name in form.fields],
-        )
+            refused=refused,
+        ),
+    )
+
+
+def _save_part(
+    request: HttpRequest,
+    application: m.Application,
+    form: forms.Form,
+    count: int,
+    save: Callable[[int, list[str]], Any],
+) -> None:
+    """A field-level save after is_valid() failed: the fields that are valid are saved (by
+    `save(version, refused)`, an action that audits what was not saved and leaves the step not
+    done), the invalid ones keep their error and what was typed. The form is shown again with
+    the new version, so the next save is not refused as stale."""
+    if "version" not in form.cleaned_data or form.non_field_errors() or not count:
+        return
+    refused = [name for name in form.errors if name in form.fields]
+    try:
+        save(form.cleaned_data["version"], refused)
     except actions.PortalError as exc:
         _fail(form, exc, application)
         return
+    application.refresh_from_db(fields=["version"])
     data = form.data.copy()  # type: ignore[attr-defined]
-    data["version"] = str(saved.version)
+    data["version"] = str(application.version)
     form.data = data
-    labels = [str(form.fields[name].label) for name in form.errors if name in form.fields]
+    labels = [str(form.fields[name].label) for name in refused]
     messages.warning(
         request,
         _("已保存填写正确的 %(saved)d 项；%(fields)s 未保存，请按提示修改后再保存。")
-        % {"saved": len(changed), "fields": "、".join(f"“{x}”" for x in labels)},
+        % {"saved": count, "fields": "、".join(f"“{x}”" for x in labels)},
     )
 
 
 def _total_consumed(application: m.Application) -> Decimal:
-    """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints)."""
+    """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints),
+    read in one query however many contracts."""
     return sum(
-        (
-            d.amount
-            for c in application.contracts.all()
-            for d in c.deliveries.all()
-            if d.service == "compute"
+        m.Delivery.objects.filter(contract__application=application, service="compute").values_list(
+            "amount", flat=True
         ),
         Decimal("0.00"),
     )
@@ -491,6 +507,26 @@ def report(request: HttpRequest, application: m.Application) -> HttpResponse:
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "report")
+    elif request.method == "POST":
+        valid = {
+            s.field: form.cleaned_data[s.field]
+            for s in SECTIONS
+            if s.field in form.cleaned_data
+            and form.cleaned_data[s.field] != getattr(saved, s.field)
+        }
+        _save_part(
+            request,
+            application,
+            form,
+            len(valid),
+            lambda version, refused: actions.implementation_report_save(
+                application=application,
+                expected_version=version,
+                sections=valid,
+                acting_user=request.user,
+                refused=refused,
+            ),
+        )
     sections = [
         {
             "section": s,
@@ -517,17 +553,17 @@ def declarations(request: HttpRequest, application: m.Application) -> HttpRespon
     progress = selectors.progress_of(application)
     done = "declarations" in progress.steps_done
     initial: dict[str, Any] = {"version": application.version}
-    if done:
-        initial["other_municipal_compute_support"] = (
-            "1" if application.other_municipal_compute_support else "0"
-        )
-        initial["dishonest_entity"] = "1" if application.dishonest_entity else "0"
+    answered = set(progress.declarations_answered)  # a field-level save's answers
+    for name in ("other_municipal_compute_support", "dishonest_entity"):
+        if done or name in answered:
+            initial[name] = "1" if getattr(application, name) else "0"
     # a contract typed by hand is asked; one imported with the template's columns is answered
     imported = [c for c in contracts if c.pk in progress.relationships_declared]
     for c in contracts:
-        if done or c in imported:
-            initial[f"sharing_{c.pk}"] = "1" if c.revenue_or_risk_sharing else "0"
-            initial[f"hierarchy_{c.pk}"] = "1" if c.hierarchy else "0"
+        for name, value in ((f"sharing_{c.pk}", c.revenue_or_risk_sharing),
+                            (f"hierarchy_{c.pk}", c.hierarchy)):  # fmt: skip
+            if done or c in imported or name in answered:
+                initial[name] = "1" if value else "0"
     form = pf.DeclarationsForm(request.POST or None, initial=initial, contracts=contracts)
     if request.method == "POST" and form.is_valid():
         try:
@@ -545,6 +581,24 @@ def declarations(request: HttpRequest, application: m.Application) -> HttpRespon
             _fail(form, exc, application)
         else:
             return _after_save(request, application, "declarations")
+    elif request.method == "POST":
+        _save_part(
+            request,
+            application,
+            form,
+            form.answered(),
+            lambda version, refused: actions.declarations_save(
+                application=application,
+                expected_version=version,
+                other_municipal_compute_support=form.cleaned_data.get(
+                    "other_municipal_compute_support"
+                ),
+                dishonest_entity=form.cleaned_data.get("dishonest_entity"),
+                relationships=form.relationships(),
+                acting_user=request.user,
+                refused=refused,
+            ),
+        )
     return _page(
         request,
         application,
@@ -765,6 +819,30 @@ def contract(request: HttpRequest, application: m.Application, contract_pk: int)
                     return redirect(
                         "portal:contract", application_id=application.pk, contract_pk=c.pk
                     )
+            else:
+                current = pf.ContractForm.initial_from(c, application.version)
+                valid = {
+                    k: v for k, v in form.cleaned_data.items() if k != "version" and v != current[k]
+                }
+                _save_part(
+                    request,
+                    application,
+                    form,
+                    len(valid),
+                    lambda version, refused: actions.contract_save(
+                        application=application,
+                        expected_version=version,
+                        contract_pk=c.pk,
+                        values=valid,
+                        acting_user=request.user,
+                        refused=refused,
+                    ),
+                )
+                c.refresh_from_db()
+                row_forms = {  # the new version, so that adding a line next is not stale
+                    k: cls(initial={"version": application.version}, prefix=k)
+                    for k, cls in pf.ROW_FORMS.items()
+                }
         elif which in pf.ROW_FORMS:
             row_form = pf.ROW_FORMS[which](request.POST, prefix=which)
             row_forms[which] = row_form
@@ -834,23 +912,39 @@ def _line_amount_warning(values: dict[str, Any]) -> str:
 
 @portal_view
 @editable
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contract_delete(
     request: HttpRequest, application: m.Application, contract_pk: int
 ) -> HttpResponse:
+    """Delete a whole contract with its rows: a page shows what goes and asks first (no script
+    needed, as for one line); the delete is the POST with the box ticked."""
     c = _contract_of(application, contract_pk)
-    try:
-        actions.contract_delete(
-            application=application,
-            expected_version=int_param(request.POST, "version", -1),
-            contract_pk=c.pk,
-            acting_user=request.user,
-        )
-    except actions.PortalError as exc:
-        messages.error(request, str(exc))
-    else:
+    form = pf.ContractDeleteForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.contract_delete(
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                contract_pk=c.pk,
+                acting_user=request.user,
+            )
+        except actions.PortalError as exc:
+            messages.error(request, str(exc))
+            return redirect("portal:contract", application_id=application.pk, contract_pk=c.pk)
         messages.success(request, _("合同 %(id)s 已删除。") % {"id": c.contract_id})
-    return redirect("portal:contracts", application_id=application.pk)
+        return redirect("portal:contracts", application_id=application.pk)
+    counts = [
+        (ROW_LABELS[kind], actions.ROW_MODELS[kind]._default_manager.filter(contract=c).count())
+        for kind in pf.ROW_FORMS
+    ]
+    return _page(
+        request,
+        application,
+        "contracts",
+        "portal/contract_delete.html",
+        {"c": c, "form": form, "counts": counts},
+        status=400 if form.errors else 200,
+    )
 
 
 ROW_LABELS = {
@@ -1228,6 +1322,10 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
     return response
 
 
+# the states whose status page shows the payment (_payment.html): the payee, the payment line
+PAYMENT_SHOWN = frozenset({"approved", "publicized", "paid"})
+
+
 @portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
@@ -1241,12 +1339,23 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
-            "document_problems": selectors.document_problems(application),
+            # a submitted version, frozen, was complete when submitted: no export to find out
+            "document_problems": []
+            if submission is not None and application.state not in WIZARD_STATES
+            else selectors.document_problems(application),
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
-            "payee_in_force": payee_in_force(application.enterprise_id),
             "decision": confirmed_decision_of(application),
             "consent": getattr(application, "d3_consent", None),
-            "payment_line": application.payment_lines.select_related("batch").last(),
+            "payment_shown": application.state in PAYMENT_SHOWN,
+            # the payment part of the page (_payment.html) is shown in these states only
+            **(
+                {
+                    "payee_in_force": payee_in_force(application.enterprise_id),
+                    "payment_line": application.payment_lines.select_related("batch").last(),
+                }
+                if application.state in PAYMENT_SHOWN
+                else {}
+            ),
         },
     )

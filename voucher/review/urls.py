@@ -48,6 +48,11 @@ urlpatterns = [
     path("<int:application_id>/supplement/", views.supplement, name="supplement"),
     path("<int:application_id>/propose/", views.propose, name="propose"),
     path("<int:application_id>/notice.pdf", views.notice_pdf, name="notice"),
+    path(
+        "<int:application_id>/contracts/<int:contract_pk>/attestation.pdf",
+        views.supplier_attestation_pdf,
+        name="supplier_attestation_pdf",
+    ),
     path("<int:application_id>/payment/", views.payment, name="payment"),
     path("<int:application_id>/clawback/", views.clawback, name="clawback"),
     path("<int:application_id>/objection/", views.objection, name="objection"),

@@ -56,6 +56,7 @@ from voucher.core.http import (
     upload_limit_bytes,
 )
 from voucher.core.refusals import BAD_REQUEST, Refused
+from voucher.documents.attestations import attestation_pdf
 from voucher.documents.notices import decision_notice
 from voucher.documents.preview import preview
 from voucher.policy.dates import DateError, parse_date
@@ -534,6 +535,23 @@ def notice_pdf(request: HttpRequest, application_id: int) -> HttpResponse:
         raise Http404("no decision")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=notice-{application.pk}.pdf"
+    return response
+
+
+@staff_verified
+def supplier_attestation_pdf(
+    request: HttpRequest, application_id: int, contract_pk: int
+) -> HttpResponse:
+    """The supplier's declaration on one contract of the application (附件14-1 三), signed."""
+    application = _application(request, application_id)
+    contract = get_object_or_404(application.contracts, pk=contract_pk)
+    pdf = attestation_pdf(contract)
+    if pdf is None:
+        raise Http404("not declared")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f"inline; filename=attestation-{application.pk}-{contract.pk}.pdf"
+    )
     return response
 
 

@@ -36,7 +36,7 @@ from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
 from voucher.core import bearer
 from voucher.core.refusals import NOT_FOUND, Conflict, Refused
-from voucher.policy.money import MAX_YUAN, parse_yuan
+from voucher.policy.money import MAX_YUAN, format_yuan_grouped, parse_yuan
 from voucher.review import actions as review
 from voucher.review import selectors as review_selectors
 from voucher.staffapi import actions, selectors
@@ -345,6 +345,16 @@ class ReturnIn(Schema):
     reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
 
 
+class ConfirmIn(Schema):
+    amount_confirmed: Yuan | None = Field(
+        None,
+        description=(
+            "approval: required, the amount the approver checked, which must be the proposal's "
+            "`amount` (the review screen's 我已核对金额); rejection: omit"
+        ),
+    )
+
+
 # --- endpoints ----------------------------------------------------------------------------------
 
 router = Router()
@@ -464,12 +474,31 @@ def cross_finding_resolve(
     response={200: DecisionOut, **ERRORS},
     tags=["decisions"],
 )
-def decision_confirm(request: HttpRequest, decision_id: int) -> Any:
-    """Confirm a proposed decision (approvers; never the person who proposed it)."""
+def decision_confirm(request: HttpRequest, decision_id: int, payload: ConfirmIn) -> Any:
+    """Confirm a proposed decision (approvers; never the person who proposed it). An
+    approval's confirmation carries `amount_confirmed`, the amount checked: as on the review
+    screen, it must be the proposal's amount."""
     user = _user(request, DECIDE)
     decision = _decision(user, decision_id)
+    seen = payload.amount_confirmed
+    if decision.kind == "approval" and seen != decision.amount:
+        _forbid(p.can_confirm(user, decision.application, decision.kind))
+        figures = format_yuan_grouped(decision.amount)
+        message = (
+            f"复核确认须写明所核对的金额 amount_confirmed，即拟定的核定金额 {figures} 元 "
+            f"(an approval's confirmation carries amount_confirmed, the proposed amount {decision.amount})"
+            if seen is None
+            else f"所核对的金额 {format_yuan_grouped(seen)} 元与拟定的核定金额 {figures} 元不一致"
+            f" (amount_confirmed {seen} is not the proposed amount {decision.amount})"
+        )
+        where = [{"location": "body.payload.amount_confirmed", "message": message}]
+        raise ApiProblem(422, "不能办理 (refused)", message, where)
     try:
-        confirmed = review.decision_confirm(decision=decision, acting_user=user)
+        confirmed = review.decision_confirm(
+            decision=decision,
+            acting_user=user,
+            amount_seen=seen if decision.kind == "approval" else None,
+        )
     except review.ConflictError:
         raise
     except review.ReviewError as refused:

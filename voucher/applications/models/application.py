@@ -174,6 +174,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
     # workflow: see states.py; the portal bumps `version` on every save (optimistic locking)
     state = FSMField("状态", default=DRAFT, choices=STATE_CHOICES, protected=True)
     version = models.PositiveIntegerField("版本", default=0)
+    # Submitted, its evaluation not stored yet (the jobs' worker evaluates it after the request,
+    # docs/decisions/0027-deferred-evaluation.md): until then it has no evaluation the bureau
+    # judges by (selectors.latest_evaluation answers None), so no step that needs one is taken.
+    evaluation_pending = models.BooleanField("评估中", default=False)
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -353,6 +357,13 @@ class Contract(models.Model):
     total_amount = MoneyField("合同总额（元）")
     revenue_or_risk_sharing = models.BooleanField("存在收益或风险分担协议")
     hierarchy = models.BooleanField("存在上下级关系")
+    # The supplier's word on the contract as a whole (confirmed, disputed, unconfirmed), kept so
+    # the supplier's list filters and pages in SQL; recomputed by applications.supplier
+    # `supplier_state_refresh` whenever a line or a word on it changes. `supplier.lines_of` stays
+    # the truth (the approval's gate, the pages).
+    supplier_state = models.CharField(
+        "供给方确认状态", max_length=12, default="unconfirmed", db_index=True
+    )
 
     class Meta:
         verbose_name = "算力合同"

@@ -34,13 +34,14 @@ def contract_amounts(
     terms: DirectionTerms,
     rnd: PolicyRound,
 ) -> tuple[ContractAmounts, Finding]:
-    invoiced = sum((i.amount for i in contract.invoices), ZERO)
-    paid = sum((p.amount for p in contract.payments), ZERO)
+    # lists rather than generators: a contract has a few of each, and a generator costs more
+    invoiced = sum([i.amount for i in contract.invoices], ZERO)
+    paid = sum([p.amount for p in contract.payments], ZERO)
     # 14-1 四 accepts invoices *or* payment proof, so the larger of the two evidences the cost.
     evidenced = max(invoiced, paid)
     verified_cost = min(delivered, evidenced)
     rate_limit = terms.rate * verified_cost
-    other = sum((s.amount for s in contract.other_subsidies), ZERO)
+    other = sum([s.amount for s in contract.other_subsidies], ZERO)
     stacking_limit = max(ZERO, rnd.stacking_share * verified_cost - other)
     bound = min(rate_limit, stacking_limit)
     subsidy = round_down_to_fen(bound) if eligible else ZERO

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from voucher.policy.format import Application, Contract
 from voucher.policy.money import ZERO, format_yuan_grouped, overlap_days, pro_rate
@@ -134,13 +134,18 @@ class DeliveryLine(Protocol):
 NOT_COMPUTE, FLAGGED, OUTSIDE_PERIOD = "not_compute", "flagged", "outside_period"
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryPart:
-    """Step 2 for one line: the part counted, the part left out and why ("" when none is)."""
+class DeliveryPart(NamedTuple):
+    """Step 2 for one line: the part counted, the part left out and why ("" when none is).
+
+    A NamedTuple made with tuple.__new__ (as findings are, rules/base.py): one per delivery
+    line, and a frozen dataclass's __init__ costs several times as much."""
 
     counted: Decimal
     excluded: Decimal
     reason: str
+
+
+_new = tuple.__new__
 
 
 def delivery_part(
@@ -149,42 +154,40 @@ def delivery_part(
     """Only compute counts; a flagged device's line does not; of a compute line, the days in
     the claim period P, pro-rated by day and rounded half-up to the fen (RULES.md step 2)."""
     if d.service != "compute":
-        return DeliveryPart(ZERO, d.amount, NOT_COMPUTE)
+        return _new(DeliveryPart, (ZERO, d.amount, NOT_COMPUTE))
     if rnd.flagged_devices and d.device is not None and device_key(d.device) in rnd.flagged_devices:
-        return DeliveryPart(ZERO, d.amount, FLAGGED)
+        return _new(DeliveryPart, (ZERO, d.amount, FLAGGED))
     if period is None:
-        return DeliveryPart(ZERO, d.amount, OUTSIDE_PERIOD)
+        return _new(DeliveryPart, (ZERO, d.amount, OUTSIDE_PERIOD))
     p_start, p_end = period
     if p_start <= d.start and d.end <= p_end:
-        return DeliveryPart(d.amount, ZERO, "")
+        return _new(DeliveryPart, (d.amount, ZERO, ""))
     record_days = (d.end - d.start).days + 1
     overlap = overlap_days(d.start, d.end, p_start, p_end)
     part = pro_rate(d.amount, overlap, record_days) if overlap else ZERO
-    return DeliveryPart(part, d.amount - part, OUTSIDE_PERIOD)
+    return _new(DeliveryPart, (part, d.amount - part, OUTSIDE_PERIOD))
 
 
 def delivered_compute(
     contract: Contract, period: tuple[date, date] | None, rnd: PolicyRound
 ) -> Delivered:
-    result = Delivered()
+    amount = not_compute = flagged = outside_period = ZERO
     services: list[str] = []
     devices: list[str] = []
     for d in contract.deliveries:
-        part = delivery_part(d, period, rnd)
-        result.amount += part.counted
-        if part.reason == NOT_COMPUTE:
-            result.not_compute += part.excluded
+        counted, excluded, reason = delivery_part(d, period, rnd)
+        amount += counted
+        if reason == NOT_COMPUTE:
+            not_compute += excluded
             if d.service not in services:
                 services.append(d.service)
-        elif part.reason == FLAGGED:
-            result.flagged += part.excluded
+        elif reason == FLAGGED:
+            flagged += excluded
             if d.device is not None and d.device not in devices:
                 devices.append(d.device)
-        elif part.reason == OUTSIDE_PERIOD:
-            result.outside_period += part.excluded
-    result.not_compute_services = tuple(services)
-    result.flagged_devices = tuple(devices)
-    return result
+        elif reason == OUTSIDE_PERIOD:
+            outside_period += excluded
+    return Delivered(amount, not_compute, tuple(services), flagged, tuple(devices), outside_period)
 
 
 def exclusion_findings(contract: Contract, delivered: Delivered, rnd: PolicyRound) -> list[Finding]:

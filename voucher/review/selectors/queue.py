@@ -144,6 +144,7 @@ def queue_rows(applications: list[Application]) -> list[QueueRow]:
         (proposed if status == PROPOSED else decided)[app_id] = amount
     labels: dict[str, str] = {}
     outcomes: dict[str | None, str] = {}
+    pending = _("评估中")  # submitted, evaluated after the request (the jobs' worker)
     rows = []
     for a in applications:
         outcome = getattr(a, "q_outcome", None)
@@ -161,7 +162,7 @@ def queue_rows(applications: list[Application]) -> list[QueueRow]:
                 state_label=labels[a.state],
                 submitted_on=a.submitted_on,
                 outcome=outcome,
-                outcome_label=outcomes[outcome],
+                outcome_label=pending if a.evaluation_pending else outcomes[outcome],
                 approved_max=getattr(a, "q_approved_max", None),
                 requested=a.requested_amount,
                 proposed=proposed.get(a.pk),

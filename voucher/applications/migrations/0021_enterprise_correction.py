@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0018_supplier_confirmations'),
+        ('applications', '0020_contract_supplier_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,160 @@
+"""Benchmark: the CPU of each page benchmarks/bench_load.py requests, beside a bare 404's.
+
+    VOUCHER_DEV=1 VOUCHER_DATA_DIR=DIR DATABASE_URL=postgres://…/DB \\
+        .venv/bin/python -m benchmarks.bench_pages_cpu [--repeat 15] [--profile LABEL]
+
+On a database that holds a season (`voucher demo --season N`): the pages of bench_load's steady
+run (the applicant's portal home, status page, a wizard step opened and saved back; the
+reviewer's queue, 我的待办, the review screen, the dashboard; the approver's 我的待办) through
+Django's test client with production's DEBUG off, each person in a session of their own (staff
+TOTP-verified). Printed per page: the median CPU (process time of this process: Python's share,
+not PostgreSQL's) and wall time in ms, the number of queries, and the CPU against the baseline
+measured in the same run, an anonymous request for a missing page through the same middleware;
+with the load average. Reads only (the step saved back is saved unchanged, bumping its version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--profile", metavar="LABEL", help="print the profile of that page")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from benchmarks.support import form_of
+    from voucher.applications import models as m
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver"]
+    users = get_user_model().objects
+
+    def staff(username: str) -> Client:
+        user = users.get(username=username)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    member = (
+        m.Membership.objects.filter(
+            role="admin", enterprise__applications__state="draft", user__email__isnull=False
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    draft = m.Application.objects.filter(enterprise=member.enterprise, state="draft").first()
+    applicant = Client()
+    applicant.force_login(member.user)
+    frozen = (
+        m.Membership.objects.filter(role="admin", enterprise__applications__state="in_review")
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    submitted = m.Application.objects.filter(
+        enterprise=frozen.enterprise, state="in_review"
+    ).first()
+    applicant_submitted = Client()
+    applicant_submitted.force_login(frozen.user)
+    in_review = (
+        m.Application.objects.filter(state__in=("in_review", "formal_check", "resubmitted"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    review_id = in_review[len(in_review) // 2]
+    reviewer, approver, anonymous = staff("shenhe01"), staff("fuhe01"), Client()
+
+    def save_step() -> Any:
+        url = f"/portal/applications/{draft.pk}/project/"
+        page = applicant.get(url).content.decode()
+        form = dict(form_of(page))
+        form.pop("csrfmiddlewaretoken", None)
+        return lambda: applicant.post(url, form)
+
+    pages: list[tuple[str, Client, str, Any]] = [
+        ("baseline: 404", anonymous, "/no-such-page/", None),
+        ("portal: my applications", applicant, "/portal/", None),
+        ("portal: status", applicant, f"/portal/applications/{draft.pk}/status/", None),
+        (
+            "portal: status (in review)",
+            applicant_submitted,
+            f"/portal/applications/{submitted.pk}/status/",
+            None,
+        ),
+        ("portal: step", applicant, f"/portal/applications/{draft.pk}/project/", None),
+        ("portal: save step", applicant, "", save_step),
+        ("review: queue", reviewer, "/review/", None),
+        ("review: 我的待办", reviewer, "/review/mine/", None),
+        ("review: review screen", reviewer, f"/review/{review_id}/", None),
+        ("review: dashboard", reviewer, "/review/dashboard/", None),
+        ("approver: 我的待办", approver, "/review/mine/", None),
+    ]
+
+    def request(client: Client, url: str, post: Any) -> int:
+        if post is not None:
+            return int(post().status_code)
+        return int(client.get(url).status_code)
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == args.profile)
+        request(client, url, post() if post else None)
+        step = post() if post else None
+        profile = cProfile.Profile()
+        profile.enable()
+        request(client, url, step)
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(35)
+        return
+
+    results = []
+    for label, client, url, post in pages:
+        make = post
+        status = request(client, url, make() if make else None)  # warm
+        cpu, wall = [], []
+        for _ in range(args.repeat):
+            step = make() if make else None
+            with CaptureQueriesContext(connection) as captured:
+                started, started_cpu = time.perf_counter(), time.process_time()
+                status = int(step().status_code) if step else int(client.get(url).status_code)
+                cpu.append(time.process_time() - started_cpu)
+                wall.append(time.perf_counter() - started)
+        results.append(
+            (label, statistics.median(cpu), statistics.median(wall), len(captured), status)
+        )
+    base = results[0][1]
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'page':26} {'CPU ms':>7} {'wall ms':>8} {'queries':>8} {'× 404':>6} status")
+    for label, cpu_s, wall_s, queries, status in results:
+        print(
+            f"{label:26} {cpu_s * 1000:7.1f} {wall_s * 1000:8.1f} {queries:8d} "
+            f"{cpu_s / base:6.1f} {status}"
+        )
+
+
+if __name__ == "__main__":
+    main()
