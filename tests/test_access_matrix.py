@@ -29,6 +29,7 @@ from voucher.applications.access import may
 from voucher.applications.models import (
     ADMIN,
     Enterprise,
+    EnterpriseCorrection,
     MaterialFile,
     Membership,
     SupplierMember,
@@ -142,7 +143,23 @@ def world(demo_data, django_user_model, settings, tmp_path):
             token=token,
         )
     )
-    return {"d4": d4, "d3": d3, "material": material, "actors": actors}
+    # a pending correction of enterprise A's name (issue 21 item 3), proposed by a reviewer
+    correction = EnterpriseCorrection.objects.create(
+        enterprise=d4.enterprise,
+        old_uscc=d4.enterprise.uscc,
+        old_name=d4.enterprise.name,
+        new_uscc=d4.enterprise.uscc,
+        new_name=d4.enterprise.name + "（更正）",
+        reason="营业执照",
+        proposed_by=api_user,
+    )
+    return {
+        "d4": d4,
+        "d3": d3,
+        "material": material,
+        "actors": actors,
+        "correction": correction,
+    }
 
 
 def _logged_in(user: Any) -> Client:
@@ -363,6 +380,11 @@ RULES: dict[str, Rule] = {
     "registry:sweeps": staff_with(p.can_view_registry),
     "registry:sweep": staff_with(p.can_view_registry),
     "platforms:screening": staff_with(p.can_screen),
+    # 企业 (issue 21 item 3): every staff role reads; proposing and approving a correction are
+    # the actions' (may(…, "propose_enterprise_correction"/"decide_enterprise_correction"))
+    "review:enterprises": staff_with(p.can_view_enterprises),
+    "review:enterprise": staff_with(p.can_view_enterprises),
+    "review:enterprise_correction": staff_with(p.can_view_enterprises),
     "accounts:claims": staff_with(p.can_decide_enterprise_claim),
     "accounts:claim": staff_with(p.can_decide_enterprise_claim),
     "accounts:claim_licence": staff_with(p.can_decide_enterprise_claim),
@@ -449,6 +471,8 @@ def _path(route: str, w: dict[str, Any]) -> str:
     contract = d4.contracts.order_by("pk").first()
     values = {
         "application_id": str(d4.pk),
+        "enterprise_id": str(d4.enterprise_id),
+        "correction_id": str(w["correction"].pk),
         "file_pk": str(w["material"].pk),
         "contract_pk": str(contract.pk if contract else 999999),
         "document": "usage-table",
@@ -606,6 +630,17 @@ def test_may_answers_for_every_kind_of_actor(world):
     assert not may(actors["bureau_token"].token, "platform:consumption")
     assert may(actors["bureau_token"].token, "bureau:decide")
     assert not may(actors["reviewer"].user, "launch_rockets")
+    # the correction of an enterprise: four eyes (issue 21 item 3)
+    correction = world["correction"]  # proposed by the bureau token's reviewer
+    assert may(actors["reviewer"].user, "propose_enterprise_correction")
+    assert not may(actors["auditor"].user, "propose_enterprise_correction")
+    assert not may(actors["reviewer"].user, "decide_enterprise_correction", correction)
+    assert may(actors["approver"].user, "decide_enterprise_correction", correction)
+    assert may(actors["administrator"].user, "decide_enterprise_correction", correction)
+    own = may(actors["bureau_token"].user, "decide_enterprise_correction", correction)
+    assert not own  # a reviewer, and the proposer
+    assert may(actors["auditor"].user, "view_enterprises")
+    assert not may(actors["member"].user, "view_enterprises")
     assert may(actors["reviewer"].user, "transition:pass_formal_check", d4).reason
 
 

@@ -58,13 +58,15 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"oidc-{name}.png"), full_page=True)
 
 
-def log_in(browser, site: str, uscc: str, name: str, label: str):
+def log_in(browser, site: str, uscc: str, name: str, label: str, person: str = ""):
     page = browser.new_context(locale="zh-CN").new_page()
     page.goto(f"{site}/accounts/login/")
     page.get_by_role("link", name="企业法人：统一身份认证登录").click()
     page.wait_for_url("**/idp/identity/**")
     page.get_by_label("统一社会信用代码").fill(uscc)
     page.get_by_label("单位名称").fill(name)
+    if person:
+        page.get_by_label("经办人姓名").fill(person)
     shot(page, f"{label}-1-provider")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{site}/portal/")
@@ -74,10 +76,13 @@ def log_in(browser, site: str, uscc: str, name: str, label: str):
 def test_an_enterprise_logs_in_through_the_provider_and_sees_only_its_own(browser, site):
     from voucher.applications.models import Application, Membership
 
-    page = log_in(browser, site, *FIRST, label="a")
+    page = log_in(browser, site, *FIRST, label="a", person="张三")
     page.goto(f"{site}/accounts/enterprise/")
     body = page.inner_text("body")
     assert FIRST[0] in body and FIRST[1] in body and "管理员" in body
+    # the provider's `name` claim is the person's name: the header shows it, never the synthetic
+    # username oidc:<sub>
+    assert "oidc:" not in body and "张三" in page.inner_text("header")
     shot(page, "a-2-enterprise")
     page.goto(f"{site}/portal/")
     page.get_by_role("link", name="新建申报").click()
@@ -105,6 +110,9 @@ def test_an_enterprise_logs_in_through_the_provider_and_sees_only_its_own(browse
     assert response is not None and response.status in (403, 404)
     other.goto(f"{site}/accounts/enterprise/")
     assert SECOND[0] in other.inner_text("body")
+    # no name asserted: the enterprise's person (经办人), still never oidc:<sub>
+    assert "oidc:" not in other.inner_text("body")
+    assert f"{SECOND[1]} 经办人" in other.inner_text("header")
     shot(other, "b-2-enterprise")
     second = in_thread(lambda: Membership.objects.get(enterprise__uscc=SECOND[0]).user.username)
     assert re.match(r"oidc:", second) and second != username

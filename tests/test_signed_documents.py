@@ -149,3 +149,73 @@ def test_the_submission_receipt_is_a_signed_pdf(client, settings, tmp_path):
     with pdfplumber.open(BytesIO(response.content)) as doc:
         text = "".join(page.extract_text() or "" for page in doc.pages)
     assert submission.receipt_number in text
+
+
+@pytest.mark.django_db
+def test_the_receipt_keeps_the_submitted_applicant_after_an_enterprise_correction(
+    client, settings, tmp_path
+):
+    """An enterprise corrected after the submission (issue 21 item 3): the receipt still says
+    what was submitted — its applicant name and USCC are the submitted document's."""
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("a@example.cn", USCC_A, "北京示例智能科技有限公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    from io import BytesIO
+
+    import pdfplumber
+
+    from voucher.applications.models import Application, Enterprise
+
+    app = Application.objects.latest("id")
+    fill_d2(client, app)
+    assert post_step(client, app, "submit", {"confirm": "on"}).status_code == 302
+    submitted_name = Application.objects.get(pk=app.pk).applicant_name
+    corrected = "91110108MA01RGHT7" + signing_check("91110108MA01RGHT7")
+    Enterprise.objects.filter(pk=app.enterprise_id).update(uscc=corrected, name="更正后的名称")
+    response = client.get(reverse("portal:receipt", args=[app.pk]))
+    with pdfplumber.open(BytesIO(response.content)) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+    assert USCC_A in text and corrected not in text
+    assert submitted_name in text
+
+
+def signing_check(body17: str) -> str:
+    from voucher.policy.uscc import expected_check_character
+
+    return expected_check_character(body17)
+
+
+RED_RGB = (0.784314, 0.062745, 0.180392)  # documents/seal.py's #c8102e as the PDF holds it
+
+
+@pytest.mark.parametrize("template", ["documents/receipt.html", "documents/notice.html"])
+def test_the_signed_documents_carry_the_systems_drawn_seal(tmp_path, settings, template):
+    """A visible seal (documents/seal.py) in the issuer's place at the foot of the receipt and the
+    notice: the system's, marked 系统电子签章 / 非实物印章, drawn in the page's layout; the
+    signature over the file still verifies."""
+    from io import BytesIO
+
+    import pdfplumber
+    from django.template.loader import render_to_string
+
+    from voucher.documents.seal import SEAL_NOTE, seal_svg
+
+    settings.DATA_DIR = tmp_path
+    html = render_to_string(
+        template,
+        {"title": "回执", "a": None, "issued": "二〇二六年十二月七日", "seal": seal_svg()},
+    )
+    pdf = signing.sign_pdf(html_to_pdf(html), reason="test")
+    with pdfplumber.open(BytesIO(pdf)) as doc:
+        page = doc.pages[0]
+        red = [c for c in page.chars if c["non_stroking_color"] == RED_RGB]  # the seal's words
+        issued = [c for c in page.chars if c["text"] == "〇"]  # the issuer's date
+        assert SEAL_NOTE in "".join(c["text"] for c in red)
+        assert "系统电子签章" in "".join(c["text"] for c in red)
+        assert all(c["x0"] > page.width / 2 for c in red)  # on the right, where the issuer signs
+        top, bottom = min(c["top"] for c in red), max(c["bottom"] for c in red)
+        assert issued and all(top < c["top"] < bottom for c in issued)  # over the date, a stamp
+        assert page.curves  # the ring is drawn
+    (report,) = signing.verify_pdf(pdf)
+    assert report.ok and report.covers_whole_file

@@ -201,7 +201,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Enterprises log in through the government's unified identity service (OpenID Connect,
 # mozilla-django-oidc; docs/decisions/0024-oidc-login.md, docs/operations.md "Enterprise login"):
-# on when OIDC_RP_CLIENT_ID is set. The ID token's claims name the legal person's USCC and name.
+# on when OIDC_RP_CLIENT_ID is set. The ID token's claims name the legal person's USCC and name,
+# and the person's own name.
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
 _oidc_secret_file = os.environ.get("OIDC_RP_CLIENT_SECRET_FILE", "")
 try:
@@ -226,7 +227,10 @@ OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
 VOUCHER_OIDC_USCC_CLAIM = os.environ.get("VOUCHER_OIDC_USCC_CLAIM", "uscc")
-VOUCHER_OIDC_NAME_CLAIM = os.environ.get("VOUCHER_OIDC_NAME_CLAIM", "name")
+# the enterprise's (legal person's) name; `name` is, as in OpenID Connect, the person's own name,
+# which the pages show instead of the synthetic username oidc:<sub>
+VOUCHER_OIDC_NAME_CLAIM = os.environ.get("VOUCHER_OIDC_NAME_CLAIM", "enterprise_name")
+VOUCHER_OIDC_PERSON_NAME_CLAIM = os.environ.get("VOUCHER_OIDC_PERSON_NAME_CLAIM", "name")
 VOUCHER_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
 if VOUCHER_OIDC_ENABLED:
     _missing = [

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,11 +27,13 @@ from voucher.applications.models import (
     SupplierInvitation,
     SupplierMember,
 )
+from voucher.applications.people import display_name
 from voucher.applications.roles import ADMINISTRATOR
 from voucher.applications.uploads import upload_store
 from voucher.core.audit import audit
 from voucher.core.refusals import Refused
 from voucher.policy import uscc as uscc_codes
+from voucher.policy.text import strip_format
 
 INVITATION_DAYS = 14
 
@@ -58,15 +60,23 @@ def _token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_sign_up(*, email: str, password: str) -> Any:
-    """A new user whose username is the e-mail address (lower-cased)."""
+def user_sign_up(*, email: str, password: str, person_name: str = "") -> Any:
+    """A new user whose username is the e-mail address (lower-cased), with the name they gave."""
     email = email.strip().lower()
     user_model = get_user_model()
+    name = person_name_clean(person_name)
     with transaction.atomic():
         if user_model.objects.filter(username=email).exists():
             raise AccountError(_("该邮箱已注册，请直接登录或找回密码。"))
-        user = user_model.objects.create_user(username=email, email=email, password=password)
-        audit(actor=user, action="user_sign_up", obj=user, data={"email": email})
+        user = user_model.objects.create_user(
+            username=email, email=email, password=password, first_name=name
+        )
+        audit(
+            actor=user,
+            action="user_sign_up",
+            obj=user,
+            data={"email": email, "person_name": name},
+        )
     return user
 
 
@@ -141,26 +151,57 @@ def _identity_uscc(uscc: str) -> str:
 
 
 def enterprise_from_identity(
-    *, username: str, uscc: str, name: str, issuer: str
+    *, username: str, uscc: str, name: str, issuer: str, person_name: str = ""
 ) -> tuple[Any, Membership]:
     """The first login of a person the identity provider vouches for: a user, and the enterprise
     of the asserted USCC and name. A new enterprise: the person is its administrator; one that
     exists without members (a registry import), too (the provider's assertion is the proof a
     claim asks for); one that has members: the person joins as a member, and an administrator
-    may promote them (docs/decisions/0024-oidc-login.md). Nothing is created when refused."""
+    may promote them (docs/decisions/0024-oidc-login.md). Nothing is created when refused.
+
+    Idempotent: two first logins of the same person at once (two tabs, a browser's retry) give
+    one user. Both may find no user and try to create it; the username (``oidc:<sub>``) is unique,
+    so the second insert fails (on PostgreSQL it waits for the first to commit), its transaction
+    rolls back, and it returns the user the first one made — never a 500, never two users or
+    enterprises (the USCC is unique too, and ``get_or_create`` reads the other's enterprise)."""
     code = _identity_uscc(uscc)
     name = name.strip()
     if not name:
         raise AccountError(
             _("统一身份认证没有提供单位名称，无法登记。请联系身份认证服务。"), field="name"
         )
+    found = _identity_user(username, code)
+    if found is not None:
+        return found
+    try:
+        return _identity_create(
+            username=username, code=code, name=name, issuer=issuer, person_name=person_name
+        )
+    except IntegrityError:
+        found = _identity_user(username, code)  # the simultaneous login's, now committed
+        if found is None:
+            raise
+        return found
+
+
+def _identity_user(username: str, code: str) -> tuple[Any, Membership] | None:
+    """The user a login of this subject created already, still of the asserted enterprise."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return None
+    identity_matches(user=user, uscc=code)
+    return user, Membership.objects.select_related("enterprise").get(user=user)
+
+
+def _identity_create(
+    *, username: str, code: str, name: str, issuer: str, person_name: str
+) -> tuple[Any, Membership]:
     user_model = get_user_model()
     with transaction.atomic():
-        if user_model.objects.filter(username=username).exists():
-            raise AccountError(_("该身份已登记，请重新登录。"))
         user = user_model.objects.create_user(username=username)
         user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user.first_name = person_name_clean(person_name)
+        user.save(update_fields=["password", "first_name"])
         enterprise, created = Enterprise.objects.select_for_update().get_or_create(
             uscc=code, defaults={"name": name}
         )
@@ -175,11 +216,33 @@ def enterprise_from_identity(
                 "name": name,
                 "issuer": issuer,
                 "subject": username,
+                "person_name": user.first_name,
                 "enterprise_created": created,
                 "role": role,
             },
         )
     return user, membership
+
+
+def person_name_clean(value: str) -> str:
+    """A person's name as a provider or a form gives it: one line, at most 150 characters (the
+    user's `first_name` holds the whole name; Chinese names are not split)."""
+    return " ".join(strip_format(str(value or "")).split())[:150]
+
+
+def identity_name_update(*, user: Any, person_name: str) -> None:
+    """A later login: the provider's current name of the person replaces the stored one."""
+    cleaned = person_name_clean(person_name)
+    if cleaned and cleaned != user.first_name:
+        previous = user.first_name
+        user.first_name = cleaned
+        user.save(update_fields=["first_name"])
+        audit(
+            actor=user,
+            action="identity_name_update",
+            obj=user,
+            data={"old": previous, "new": cleaned},
+        )
 
 
 def identity_matches(*, user: Any, uscc: str) -> None:
@@ -223,7 +286,7 @@ def invitation_create(*, email: str, acting_user: Any, accept_url_for: Any) -> I
             "%(inviter)s 邀请您作为“%(name)s”的成员使用北京市算力券申报系统。\n\n"
             "请在 %(days)d 天内打开以下链接，注册或登录后即加入：\n%(link)s\n"
         ) % {
-            "inviter": acting_user.get_username(),
+            "inviter": display_name(acting_user),
             "name": membership.enterprise.name,
             "days": INVITATION_DAYS,
             "link": link,
@@ -482,6 +545,9 @@ def enterprise_claim_decide(
             if Membership.objects.filter(user=locked.claimant).exists():
                 raise AccountError(_("申请人已属于另一家企业。"))
             Membership.objects.create(user=locked.claimant, enterprise=enterprise, role=ADMIN)
+            if not locked.claimant.first_name:  # the name the claimant gave is what pages show
+                locked.claimant.first_name = person_name_clean(locked.claimant_name)
+                locked.claimant.save(update_fields=["first_name"])
         locked.status = APPROVED if approve else REFUSED
         locked.reason = reason
         locked.decided_by = acting_user

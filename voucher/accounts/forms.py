@@ -14,6 +14,8 @@ from voucher.policy.uscc import expected_check_character, has_valid_check_charac
 
 class SignUpForm(forms.Form):
     email = forms.EmailField(label=_("电子邮箱"), max_length=150)
+    # what the pages call the person (applications/people.py); the e-mail address when left out
+    person_name = LineField(label=_("您的姓名"), max_length=150, required=False)
     password = forms.CharField(
         label=_("密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

@@ -9,7 +9,9 @@ needs (docs/decisions/0024-oidc-login.md):
 - the claims are those of the signed ID token, not of the userinfo endpoint;
 - the user is found by the token's subject (username ``oidc:<sub>``), never by an e-mail address;
 - the enterprise and the membership come from the claims (VOUCHER_OIDC_USCC_CLAIM,
-  VOUCHER_OIDC_NAME_CLAIM), through ``actions.enterprise_from_identity``, never from a form.
+  VOUCHER_OIDC_NAME_CLAIM), through ``actions.enterprise_from_identity``, never from a form;
+- the person's own name (VOUCHER_OIDC_PERSON_NAME_CLAIM, OpenID Connect's ``name``) is what the
+  pages show of them, never the synthetic username.
 
 A refusal (no USCC, a malformed one, a wrong check character, another enterprise than last time)
 creates nothing; its message is put on the login page the callback returns to.
@@ -30,9 +32,10 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend  # type: ignore[i
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView  # type: ignore[import-untyped]
 
 from voucher.accounts import actions
+from voucher.applications.people import SYNTHETIC_PREFIX
 from voucher.core.refusals import Refused
 
-USERNAME_PREFIX = "oidc:"
+USERNAME_PREFIX = SYNTHETIC_PREFIX  # "oidc:": never shown (applications/people.py)
 LEEWAY_SECONDS = 60  # clocks of the provider and of this server may differ a little
 
 
@@ -89,7 +92,12 @@ class EnterpriseOIDCBackend(OIDCAuthenticationBackend):
         messages.error(self.request, message)
         raise IdentityRefused(message)
 
+    def _person_name(self, claims: dict[str, Any]) -> str:
+        return str(claims.get(settings.VOUCHER_OIDC_PERSON_NAME_CLAIM) or "")
+
     def create_user(self, claims: dict[str, Any]) -> Any:
+        """The first login; also when a simultaneous first login of the same person made the
+        user a moment ago (the action returns that user: no 500, no second user)."""
         uscc, name = self._identity(claims)
         try:
             user, _membership = actions.enterprise_from_identity(
@@ -97,6 +105,7 @@ class EnterpriseOIDCBackend(OIDCAuthenticationBackend):
                 uscc=uscc,
                 name=name,
                 issuer=settings.OIDC_OP_ISSUER,
+                person_name=self._person_name(claims),
             )
         except Refused as exc:
             self._refuse(str(exc))
@@ -108,6 +117,7 @@ class EnterpriseOIDCBackend(OIDCAuthenticationBackend):
             actions.identity_matches(user=user, uscc=uscc)
         except Refused as exc:
             self._refuse(str(exc))
+        actions.identity_name_update(user=user, person_name=self._person_name(claims))
         return user
 
 

@@ -67,7 +67,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = actions.user_sign_up(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                person_name=form.cleaned_data.get("person_name") or "",
             )
         except actions.AccountError as exc:
             form.add_error("email", str(exc))

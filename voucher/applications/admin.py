@@ -57,6 +57,20 @@ class EnterpriseAdmin(AuditedAdmin):
     list_display = ("name", "uscc", "created_at")
     search_fields = ("name", "uscc")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """An existing enterprise's USCC and name change only through the four-eyes correction
+        (审核系统 › 企业信息; review/actions/enterprises.py), never by one person here."""
+        if obj is not None:
+            return ("uscc", "name", "created_at")
+        return ()
+
+
+@admin.register(models.EnterpriseCorrection)
+class EnterpriseCorrectionAdmin(ReadOnlyAdmin):
+    list_display = ("enterprise", "old_uscc", "new_uscc", "new_name", "status", "proposed_at")
+    list_filter = ("status",)
+    search_fields = ("old_uscc", "new_uscc", "old_name", "new_name")
+
 
 class ContractInline(admin.StackedInline):
     model = models.Contract

@@ -390,6 +390,32 @@ def can_decide_enterprise_claim(user: Any) -> Check:
     return OK
 
 
+def can_view_enterprises(user: Any) -> Check:
+    """The enterprises, their members and the corrections of their identity: staff of every
+    role (the auditor reads them too)."""
+    if not staff_roles(user):
+        return _no(_("只有工作人员可以查看企业信息"))
+    return OK
+
+
+def can_propose_enterprise_correction(user: Any) -> Check:
+    """Proposing to correct an enterprise's USCC or name: the bureau's reviewers, approvers and
+    the administrator (the first pair of eyes)."""
+    if not staff_roles(user) & {r.REVIEWER, r.APPROVER, r.ADMINISTRATOR}:
+        return _no(_("只有市经信局审核、复核人员或系统管理员可以提出企业信息更正"))
+    return OK
+
+
+def can_decide_enterprise_correction(user: Any, correction: Any = None) -> Check:
+    """Approving or rejecting a proposed correction: an approver or the administrator, and
+    never the person who proposed it (the second pair of eyes)."""
+    if not staff_roles(user) & {r.APPROVER, r.ADMINISTRATOR}:
+        return _no(_("只有市经信局复核人员或系统管理员可以批准企业信息更正"))
+    if correction is not None and correction.proposed_by_id == getattr(user, "pk", None):
+        return _no(_("企业信息更正须由提出人以外的另一名工作人员复核"))
+    return OK
+
+
 def can_view_registry(user: Any) -> Check:
     """The company registry (persons, officers: personal data): staff of every role."""
     if not staff_roles(user):

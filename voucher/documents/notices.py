@@ -49,8 +49,10 @@ def submission_receipt(
     sha256: str,
     round_code: str,
     engine_version: str,
+    applicant: dict[str, str] | None = None,
 ) -> bytes:
-    """The submission receipt as a PDF signed by the bureau's key."""
+    """The submission receipt as a PDF signed by the bureau's key; `applicant` is the submitted
+    document's name and USCC."""
     pdf = receipt_pdf(
         application,
         receipt_number=receipt_number,
@@ -58,5 +60,6 @@ def submission_receipt(
         sha256=sha256,
         round_code=round_code,
         engine_version=engine_version,
+        applicant=applicant,
     )
     return sign_pdf(pdf, reason=f"提交回执 {receipt_number}")

@@ -33,6 +33,7 @@ from voucher.documents.package import (
     package_materials,
     self_check,
 )
+from voucher.documents.seal import seal_svg
 from voucher.policy.clauses import CLAUSES, clause_ids
 
 
@@ -157,6 +158,7 @@ def decision_notice_html(
         "reasons": shaped,
         "closing": closing,
         "issued": chinese_date(issued_on or clock.today()),
+        "seal": seal_svg(),
     }
     return render_to_string("documents/notice.html", ctx)
 
@@ -188,10 +190,16 @@ def receipt_pdf(
     sha256: str,
     round_code: str,
     engine_version: str,
+    applicant: dict[str, str] | None = None,
 ) -> bytes:
-    """The receipt of one submission (提交回执), unsigned; the portal signs it (signing.py)."""
+    """The receipt of one submission (提交回执), unsigned; the portal signs it (signing.py).
+    `applicant` (name, uscc) is the submitted document's: an enterprise corrected since does
+    not change what was submitted (review/actions/enterprises.py)."""
+    submitted = applicant or {}
     ctx = {
         "a": application,
+        "applicant_name": submitted.get("name") or application.applicant_name,
+        "applicant_uscc": submitted.get("uscc") or application.enterprise.uscc,
         "title": RECEIPT_TITLE,
         "identity": document_identity(application),
         "receipt_number": receipt_number,
@@ -200,5 +208,6 @@ def receipt_pdf(
         "round_code": round_code,
         "engine_version": engine_version,
         "issued": chinese_date(timezone.localtime(submitted_at).date()),
+        "seal": seal_svg(),
     }
     return html_to_pdf(render_to_string("documents/receipt.html", ctx))

@@ -13,12 +13,15 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from oauth2_provider.views import AuthorizationView  # type: ignore[import-untyped]
 
+from voucher.idp.validator import identity_fields
+
 SESSION_KEY = "idp_identity"
 
 
 class IdentityForm(forms.Form):
     uscc = forms.CharField(label="统一社会信用代码", max_length=30, required=False)
     name = forms.CharField(label="单位名称", max_length=100)
+    person = forms.CharField(label="经办人姓名", max_length=40, required=False)
 
 
 # The form's redirects end at the client's callback on another origin (CSP form-action governs
@@ -30,10 +33,17 @@ def identity(request: HttpRequest) -> HttpResponse:
     following = request.GET.get("next", "")
     if request.method == "POST" and form.is_valid():
         uscc, name = form.cleaned_data["uscc"].strip(), form.cleaned_data["name"].strip()
-        digest = hashlib.sha256(f"{uscc}|{name}".encode()).hexdigest()[:24]
+        person = " ".join(form.cleaned_data["person"].replace("|", " ").split())
+        # the same identity as before a person's name could be given, when none is
+        who = f"{uscc}|{name}|{person}" if person else f"{uscc}|{name}"
+        digest = hashlib.sha256(who.encode()).hexdigest()[:24]
         user, _created = get_user_model().objects.get_or_create(
             username=f"idp-identity:{digest}",
-            defaults={"first_name": name, "last_name": uscc, "is_active": True},
+            defaults={
+                "first_name": name,
+                "last_name": identity_fields(uscc, person),
+                "is_active": True,
+            },
         )
         if user.has_usable_password():
             user.set_unusable_password()

@@ -29,6 +29,7 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export
 from voucher.applications.models import MaterialFile, SupplementRequest
+from voucher.applications.people import label_of
 from voucher.applications.rounds import current_round
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
@@ -128,7 +129,7 @@ def _locked(application: m.Application, expected_version: int) -> m.Application:
         raise PortalError(problem)
     if locked.version != expected_version:
         last = _last_change(locked)
-        who = last.actor_label if last else _("另一位用户")
+        who = label_of(last.actor, last.actor_label) if last else _("另一位用户")
         when = timezone.localtime(last.created_at).strftime("%H:%M") if last else ""
         raise StaleVersion(
             _(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -15,6 +16,7 @@ from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import MaterialFile
 from voucher.applications.parameters import effective_round
+from voucher.applications.people import label_of
 from voucher.applications.selectors import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -444,12 +446,16 @@ def _grouped_yuan(value: Any) -> str:
 def timeline(application: m.Application) -> list[TimelineEntry]:
     """What happened to the application, oldest first; self-check evaluations and the bureau's
     internal steps are left out, and the bureau's people are shown as the bureau."""
-    rows = AuditEntry.objects.filter(
-        object_type="applications.application", object_id=str(application.pk)
-    ).order_by("created_at", "id")
+    rows = (
+        AuditEntry.objects.filter(
+            object_type="applications.application", object_id=str(application.pk)
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
     out = []
     for row in rows:
-        who = row.actor_label
+        who = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
         if row.action in TIMELINE_LABELS:
             label = TIMELINE_LABELS[row.action]
         elif row.action in APPLICANT_REVIEW_LABELS:
@@ -497,6 +503,15 @@ def latest_submission(application: m.Application) -> Submission | None:
         .order_by("-submitted_at", "-id")
         .first()
     )
+
+
+def submitted_applicant(submission: Submission) -> dict[str, str]:
+    """The applicant's name and USCC as submitted (the frozen document), for the receipt."""
+    try:
+        applicant = json.loads(submission.document_json).get("applicant") or {}
+    except (ValueError, AttributeError):
+        return {}
+    return {k: str(applicant[k]) for k in ("name", "uscc") if applicant.get(k)}
 
 
 def packaged_material_files(application: m.Application) -> list[PackagedFile]:

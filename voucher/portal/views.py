@@ -1314,6 +1314,7 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
         sha256=submission.document_sha256,
         round_code=submission.round_code,
         engine_version=submission.engine_version,
+        applicant=selectors.submitted_applicant(submission),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=receipt-{submission.receipt_number}.pdf"

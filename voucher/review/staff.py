@@ -26,6 +26,7 @@ from voucher.accounts import enrolment
 from voucher.applications import permissions as p
 from voucher.applications import roles as r
 from voucher.applications.models import Membership, PolicyRoundRecord
+from voucher.applications.people import display_name
 from voucher.applications.refusals import FieldRefusal
 from voucher.core.audit import audit
 from voucher.policy.dates import DateError, parse_date
@@ -176,7 +177,7 @@ def _refuse_enterprise_members(user: Any) -> None:
     if Membership.objects.filter(user=user).exists():
         raise StaffError(
             "role",
-            _("%(name)s 是申报单位的成员，不能担任工作人员角色") % {"name": user.get_username()},
+            _("%(name)s 是申报单位的成员，不能担任工作人员角色") % {"name": display_name(user)},
         )
 
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from voucher.review import (
     views,
+    views_enterprises,
     views_lists,
     views_payments,
     views_staff,
@@ -21,6 +22,13 @@ urlpatterns = [
     path("staff/", views_staff.desk, name="staff"),
     path("staff/<int:user_id>/", views_staff.staff_member, name="staff_member"),
     path("suppliers/invite/", views_staff.supplier_invite, name="supplier_invite"),
+    path("enterprises/", views_enterprises.enterprises, name="enterprises"),
+    path("enterprises/<int:enterprise_id>/", views_enterprises.enterprise, name="enterprise"),
+    path(
+        "enterprises/corrections/<int:correction_id>/",
+        views_enterprises.enterprise_correction,
+        name="enterprise_correction",
+    ),
     path("<int:application_id>/assign/", views.assign, name="assign"),
     path("export.xlsx", views.queue_export, name="queue_export"),
     path("<int:application_id>/", views.screen, name="screen"),

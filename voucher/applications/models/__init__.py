@@ -39,6 +39,13 @@ from voucher.applications.models.application import (
     StoredEvaluation,
     StoredEvaluationQuerySet,
 )
+from voucher.applications.models.corrections import (
+    CORRECTION_APPROVED,
+    CORRECTION_PENDING,
+    CORRECTION_REJECTED,
+    CORRECTION_STATUS_CHOICES,
+    EnterpriseCorrection,
+)
 from voucher.applications.models.lifecycle import (
     CONFIRMED,
     DECISION_KIND_CHOICES,
@@ -121,6 +128,10 @@ __all__ = [
     "CHECK_WRONG",
     "CLASSIFIED_SCAN_CHOICES",
     "CONFIRMED",
+    "CORRECTION_APPROVED",
+    "CORRECTION_PENDING",
+    "CORRECTION_REJECTED",
+    "CORRECTION_STATUS_CHOICES",
     "DECISION_KIND_CHOICES",
     "DECISION_STATUS_CHOICES",
     "DIRECTION_CHOICES",
@@ -166,6 +177,7 @@ __all__ = [
     "Delivery",
     "Direction3Consent",
     "Enterprise",
+    "EnterpriseCorrection",
     "FindingResolution",
     "FlaggedDevice",
     "FollowUpReport",

@@ -10,6 +10,7 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from voucher.applications.people import display_name
 from voucher.applications.wording import direction_name
 from voucher.policy.money import (
     format_wan,
@@ -76,3 +77,9 @@ def yuan_figures(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return format_yuan_grouped(Decimal(value))
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A user as a page names them (applications/people.py): never ``oidc:<sub>``."""
+    return display_name(user)

@@ -24,6 +24,10 @@ from voucher.review.actions.decisions import (
     decision_propose,
     decision_return,
 )
+from voucher.review.actions.enterprises import (
+    enterprise_correction_decide,
+    enterprise_correction_propose,
+)
 from voucher.review.actions.materials import (
     Mark,
     material_check_set,
@@ -83,6 +87,8 @@ __all__ = [
     "decision_confirm",
     "decision_propose",
     "decision_return",
+    "enterprise_correction_decide",
+    "enterprise_correction_propose",
     "export_record",
     "finding_resolve",
     "material_check_set",

@@ -25,6 +25,7 @@ from voucher.applications.models import (
     Snapshot,
     SupplementRequest,
 )
+from voucher.applications.people import label_of
 from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.applications.wording import field_label
 from voucher.applications.workflow import transitions_from
@@ -239,10 +240,13 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         if name in SITE_TRANSITIONS
     ]
     history = list(
-        AuditEntry.objects.filter(history_query(application)).order_by("created_at", "id")
+        AuditEntry.objects.filter(history_query(application))
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
     for entry in history:
         entry.label = history_label(entry)  # type: ignore[attr-defined]
+        entry.who = label_of(entry.actor, entry.actor_label)  # type: ignore[attr-defined]
     groups = [
         (g, [(f, resolutions.get((f.rule, f.contract or ""))) for f in g.findings])
         for g in detail.groups
