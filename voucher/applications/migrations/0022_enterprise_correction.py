@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0020_contract_supplier_state'),
+        ('applications', '0021_match_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
