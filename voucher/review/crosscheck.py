@@ -355,10 +355,10 @@ def _prices_of(application: Application) -> list[DevicePrice]:
         .annotate(rows=Count("id"))
         .values_list("device", "unit", "text", "rows")
     )
-    column = Delivery._meta.get_field("unit_price")
+    column: Any = Delivery._meta.get_field("unit_price")  # a QuantityField (not null)
     by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
-    for device, unit, text, rows in counted:
-        by_device[(device, unit)][column.from_db_value(text, None, None)] += rows
+    for device, unit, text, rows in counted:  # device: one of `pairs`, never empty
+        by_device[(str(device), unit)][column.from_db_value(text, None, None)] += rows
     result = []
     for (device, unit), counts in sorted(by_device.items()):
         prices: list[Decimal] = []
