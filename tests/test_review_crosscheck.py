@@ -262,3 +262,38 @@ def test_the_keys_follow_the_numbers_however_the_rows_are_written(demo_data):
     assert not Contract.objects.filter(contract_key="").exists()
     assert Invoice.objects.get(pk=invoice.pk).number_key == "NO-1"
     assert Contract.objects.get(pk=contract.pk).contract_key == "HT-9"
+
+
+def test_a_device_s_round_prices_cost_the_screen_its_distinct_prices_not_its_rows(
+    demo_data, monkeypatch
+):
+    """Every applicant of the round buys the same device at one of two prices (written two
+    ways), the application at a price far above them: its outlier finding is the whole round's,
+    counted with every row (a price read once for all its rows would leave four samples where
+    there are many), and twenty more applicants at those prices read no more rows."""
+    record = PolicyRoundRecord.objects.get(code="bj-2026")
+
+    def priced(n: int, price: str) -> Application:
+        application = _filed(n, number=f"2512-{n}")
+        Delivery.objects.filter(contract__application=application).update(
+            device="DEV-SHARED", unit_price=Decimal(price)
+        )
+        return application
+
+    mine = priced(0, "60")
+    filed = 1
+    rows = _RowsRead(monkeypatch)
+    measured = []
+    for size in (4, 24):
+        for k in range(filed, size):
+            priced(k, ("10", "10.5", "10.500000")[k % 3])
+        filed = size
+        application = Application.objects.select_related("enterprise", "round").get(pk=mine.pk)
+        rows.rows = 0
+        with CaptureQueriesContext(connection) as captured:
+            found = application_checks(application)
+        measured.append((len(captured), rows.rows))
+        assert found == round_checks(record).for_application(mine.pk)
+        outliers = [f for f in found if f.check == "UNIT_PRICE_OUTLIER"]
+        assert [f.subject.split("|")[::2] for f in outliers] == [["DEV-SHARED", "60"]]
+    assert measured[0] == measured[1], measured

@@ -30,7 +30,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -186,19 +186,30 @@ def _device_prices(
     for app_id, device, unit, price in rows:
         if device:
             by_device[(device, unit)].append((app_id, refs.get(app_id, ""), Decimal(price)))
-    result = []
-    for (device, unit), samples in sorted(by_device.items()):
-        prices = sorted(p for _, _, p in samples)
-        q1 = _quantile(prices, Decimal("0.25"))
-        q3 = _quantile(prices, Decimal("0.75"))
-        median = _quantile(prices, Decimal("0.5"))
-        iqr = q3 - q1
-        low, high = q1 - iqr * Decimal("1.5"), q3 + iqr * Decimal("1.5")
-        outliers: tuple[tuple[int, str, Decimal], ...] = ()
-        if len(prices) >= minimum_count:
-            outliers = tuple(s for s in samples if s[2] < low or s[2] > high)
-        result.append(DevicePrice(device, unit, len(prices), median, q1, q3, low, high, outliers))
-    return result
+    return [
+        _device_price(device, unit, sorted(p for _, _, p in samples), samples, minimum_count)
+        for (device, unit), samples in sorted(by_device.items())
+    ]
+
+
+def _device_price(
+    device: str,
+    unit: str,
+    prices: list[Decimal],
+    samples: Iterable[tuple[int, str, Decimal]],
+    minimum_count: int = 4,
+) -> DevicePrice:
+    """The statistics of one device and unit from all its round's `prices` (sorted), and those
+    of `samples` (application id, reference, price) that lie outside the band."""
+    q1 = _quantile(prices, Decimal("0.25"))
+    q3 = _quantile(prices, Decimal("0.75"))
+    median = _quantile(prices, Decimal("0.5"))
+    iqr = q3 - q1
+    low, high = q1 - iqr * Decimal("1.5"), q3 + iqr * Decimal("1.5")
+    outliers: tuple[tuple[int, str, Decimal], ...] = ()
+    if len(prices) >= minimum_count:
+        outliers = tuple(s for s in samples if s[2] < low or s[2] > high)
+    return DevicePrice(device, unit, len(prices), median, q1, q3, low, high, outliers)
 
 
 def _plain(value: Decimal) -> str:
@@ -312,26 +323,54 @@ def _elsewhere_sharing(record: PolicyRoundRecord) -> list[Application]:
 
 
 def _prices_of(application: Application) -> list[DevicePrice]:
-    """The round's unit-price statistics of the devices (and units) `application` uses."""
-    pairs = set(
-        Delivery.objects.filter(contract__application=application, device__isnull=False)
+    """The round's unit-price statistics of the devices (and units) `application` (an active
+    one: application_checks asks for no other) uses, with its own outliers (all that
+    price_findings reads for it).
+
+    The same figures as `_device_prices` over the round's rows of those devices: the database
+    counts each device's rows by price text (GROUP BY), and each distinct price is read once,
+    not once per row (a device the whole round uses is thousands of rows and a few prices)."""
+    own = [
+        (device, unit, price)
+        for device, unit, price in Delivery.objects.filter(
+            contract__application=application, device__isnull=False
+        )
         .exclude(device="")
-        .values_list("device", "unit")
-    )
-    if not pairs:
+        .order_by()
+        .values_list("device", "unit", "unit_price")
+    ]
+    if not own:
         return []
+    pairs = {(device, unit) for device, unit, _price in own}
     # the round's active applications' rows of those devices and units, by a join: a subquery
     # of the active applications took half as long again at 2,000 applications
-    rows = (
+    counted = (
         Delivery.objects.filter(
             reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
             contract__application__round_id=application.round_id,
         )
         .exclude(contract__application__state__in=INACTIVE_STATES)
         .order_by()
-        .values_list("contract__application_id", "device", "unit", "unit_price")
+        .values("device", "unit", text=ExpressionWrapper(F("unit_price"), CharField()))
+        .annotate(rows=Count("id"))
+        .values_list("device", "unit", "text", "rows")
     )
-    return _device_prices(rows, {application.pk: application.reference})
+    column: Any = Delivery._meta.get_field("unit_price")  # a QuantityField (not null)
+    by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
+    for device, unit, text, rows in counted:  # device: one of `pairs`, never empty
+        by_device[(str(device), unit)][column.from_db_value(text, None, None)] += rows
+    result = []
+    for (device, unit), counts in sorted(by_device.items()):
+        prices: list[Decimal] = []
+        for price in sorted(counts):
+            prices += [price] * counts[price]
+        samples = [
+            (application.pk, application.reference, price)
+            for d, u, price in own
+            if (d, u) == (device, unit)
+        ]
+        result.append(_device_price(device, unit, prices, samples))
+    return result
 
 
 def _neighbourhood(application: Application) -> tuple[list[Application], list[Application]]:
