@@ -178,9 +178,11 @@ def tick_materials(application, reviewer, *, attach: bool = True):
     return application
 
 
-def supplier_confirms_all(application):
+def supplier_confirms_all(application, *, declare: bool = True):
     """Every line of every contract confirmed by its supplier (a member made for each USCC):
-    what an approval of directions 1, 2 and 4 needs besides the checklist (issue 22)."""
+    what an approval of directions 1, 2 and 4 needs besides the checklist (issue 22); with
+    `declare`, the supplier's declaration of 附件14-1 三 too (no relation), which
+    SUPPLIER_AGREEMENTS and SUPPLIER_HIERARCHY read. The application is evaluated again."""
     from django.contrib.auth import get_user_model
 
     from voucher.applications import supplier
@@ -200,7 +202,18 @@ def supplier_confirms_all(application):
                 state=LINE_CONFIRMED,
                 reason="",
                 acting_user=member.user,
+                evaluate=False,
             )
+        if declare:
+            supplier.attestation_make(
+                contract=contract,
+                compliant=True,
+                no_sharing=True,
+                no_hierarchy=True,
+                acting_user=member.user,
+                evaluate=False,
+            )
+    supplier.evaluate_after_supplier_word([application.pk])
     return application
 
 
