@@ -57,4 +57,6 @@ def test_the_submitted_snapshot_evaluates_like_the_stored_evaluation(
     # SUPPLIER_CONFIRMATION is made only where the suppliers' word is at hand (the store)
     confirmed = [f for f in stored["findings"] if f["rule"] == "SUPPLIER_CONFIRMATION"]
     assert [f["status"] for f in confirmed] == ["pass"]
-    assert strip(from_file["findings"]) == strip(f for f in stored["findings"] if f not in confirmed)
+    assert strip(from_file["findings"]) == strip(
+        f for f in stored["findings"] if f not in confirmed
+    )

@@ -32,7 +32,9 @@ from voucher.applications.models import (
     LineConfirmation,
     Payment,
     SupplierAttestation,
+    SupplierMember,
 )
+from voucher.applications.notify import notify_after_commit
 from voucher.applications.roles import supplier_uscc_of
 from voucher.core.audit import audit
 from voucher.core.refusals import Refused
@@ -190,6 +192,11 @@ def open_lines(application: Any) -> list[str]:
 # --- who speaks for a supplier ------------------------------------------------------------------
 
 
+def usccs_with_members(usccs: Iterable[str]) -> set[str]:
+    """Which of these suppliers have an account (a member) on the system."""
+    return set(SupplierMember.objects.filter(uscc__in=set(usccs)).values_list("uscc", flat=True))
+
+
 def contracts_of_supplier(user: Any) -> list[Contract]:
     """Only the contracts that name the user's supplier's USCC, across applicants."""
     uscc = supplier_uscc_of(user)
@@ -274,6 +281,81 @@ def line_word(
 
 def confirmed_keys(contract: Contract) -> set[str]:
     return {line.key for line in lines_of(contract) if line.state == LINE_CONFIRMED}
+
+
+def disputed_keys(contract: Contract) -> set[str]:
+    return {line.key for line in lines_of(contract) if line.state == LINE_DISPUTED}
+
+
+# --- the supplier is told (issue 22 item 2: "the supplier is notified") -------------------------
+
+
+def _tell_supplier(
+    *, uscc: str, application: Any, event: str, subject: str, body: str, acting_user: Any
+) -> bool:
+    """E-mail the members of the supplier `uscc`, audited; False (nothing sent) without any."""
+    members = SupplierMember.objects.filter(uscc=uscc).select_related("user")
+    addresses = sorted({m.user.email for m in members if m.user.email})
+    if not addresses:
+        return False
+    notify_after_commit(
+        event=event, recipients=addresses, subject=subject, body=body, application=application
+    )
+    audit(
+        actor=acting_user,
+        action="supplier_notified",
+        obj=application,
+        data={"event": event, "supplier_uscc": uscc, "recipients": len(addresses)},
+    )
+    return True
+
+
+def notify_submission(*, application: Any, acting_user: Any) -> list[str]:
+    """On submission: the suppliers its contracts name, those with members, are asked to
+    confirm each line and declare (directions 1, 2 and 4). The USCCs told."""
+    if application.direction not in CONFIRMED_DIRECTIONS:
+        return []
+    by_supplier: dict[str, list[str]] = {}
+    for contract in application.contracts.order_by("position", "id"):
+        by_supplier.setdefault(contract.supplier_uscc, []).append(contract.contract_id)
+    told = []
+    for uscc, numbers in by_supplier.items():
+        if _tell_supplier(
+            uscc=uscc,
+            application=application,
+            event="supplier:submitted",
+            subject=f"算力券申报 {application.reference}：请确认合同 {'、'.join(numbers)}",
+            body=(
+                f"{application.applicant_name} 已提交算力券申报 {application.reference}，"
+                f"其中列明贵单位（{uscc}）为算力供给方的合同：{'、'.join(numbers)}。\n"
+                "请登录申报系统，在“算力供给方”页面逐行确认或提出异议（合同条款、交付记录、"
+                "发票和付款），并作出附件14-1 三的声明。\n"
+            ),
+            acting_user=acting_user,
+        ):
+            told.append(uscc)
+    return told
+
+
+def notify_correction(*, contract: Contract, line: str, acting_user: Any) -> bool:
+    """The applicant changed (or removed to add again) a line its supplier disputed: the
+    supplier's members are asked to look again."""
+    application = contract.application
+    if application.direction not in CONFIRMED_DIRECTIONS:
+        return False
+    named = next((x for x in lines_of(contract) if x.key == line), None)
+    what = line_engine_label(contract, named) if named is not None else line
+    return _tell_supplier(
+        uscc=contract.supplier_uscc,
+        application=application,
+        event="supplier:corrected",
+        subject=f"算力券申报 {application.reference}：合同 {contract.contract_id} 已更正",
+        body=(
+            f"{application.applicant_name} 已更正合同 {contract.contract_id} 中贵单位提出异议的内容"
+            f"：{what}。\n请登录申报系统，在“算力供给方”页面重新确认。\n"
+        ),
+        acting_user=acting_user,
+    )
 
 
 def refuse_if_confirmed(contract: Contract, line: str, what: str) -> None:
@@ -392,9 +474,7 @@ def supplier_words_for(applications: Iterable[Any]) -> SupplierWords:
             declared_on=timezone.localdate(attestation.at).isoformat() if counts else "",  # type: ignore[union-attr]
             lines=len(lines),
             open_lines=tuple(
-                line_engine_label(contract, line)
-                for line in lines
-                if line.state != LINE_CONFIRMED
+                line_engine_label(contract, line) for line in lines if line.state != LINE_CONFIRMED
             ),
         )
         key = (
@@ -423,4 +503,3 @@ def evaluate_after_supplier_word(application_ids: Iterable[int]) -> None:
             application_evaluate(application=application, acting_user=None)
         except FormatError:
             continue
-

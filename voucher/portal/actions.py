@@ -22,6 +22,7 @@ from django.db import models as dj_models
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from voucher.accounts.models import EnterpriseClaim
 from voucher.applications import lifecycle, supplier
@@ -439,16 +440,24 @@ def contract_save(
         confirmed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.confirmed_keys(
             contract
         )
+        disputed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.disputed_keys(
+            contract
+        )
         before = supplier.content_hash(contract)
         for key in CONTRACT_FIELDS:
             if key in values:
                 setattr(contract, key, values[key])
-        if confirmed and supplier.content_hash(contract) != before:
+        changed = supplier.content_hash(contract) != before
+        if confirmed and changed:
             # issue 22: a line the supplier confirmed is locked for the applicant
             supplier.refuse_confirmed(
                 supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
             )
         contract.save()
+        if disputed and changed:  # the line the supplier disputed, changed: it is asked again
+            supplier.notify_correction(
+                contract=contract, line=supplier.CONTRACT_LINE, acting_user=acting_user
+            )
         _saved(locked, step="contracts")
         if contract_pk is None:
             _needs_declarations_again(locked)
@@ -513,6 +522,15 @@ def contract_row_add(
     return row
 
 
+# the rows of a contract the supplier confirms, by the kind the portal names them with
+ROW_LINE_KINDS = {"deliveries": "delivery", "invoices": "invoice", "payments": "payment"}
+ROW_LINE_WHAT = {
+    "delivery": gettext_noop("该交付记录"),
+    "invoice": gettext_noop("该发票"),
+    "payment": gettext_noop("该付款记录"),
+}
+
+
 def contract_row_delete(
     *,
     application: m.Application,
@@ -526,8 +544,14 @@ def contract_row_delete(
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contract = m.Contract.objects.get(application=locked, pk=contract_pk)
-        if model is m.Delivery:
-            supplier.refuse_if_confirmed(contract, supplier.delivery_line(row_pk), _("该交付记录"))
+        # issue 22: a line the supplier confirmed is locked; one it disputed, removed to be
+        # added again corrected, is news for the supplier
+        kind_line = ROW_LINE_KINDS.get(kind)
+        if kind_line is not None:
+            line = supplier.row_line(kind_line, row_pk)
+            supplier.refuse_if_confirmed(contract, line, _(ROW_LINE_WHAT[kind_line]))
+            if line in supplier.disputed_keys(contract):
+                supplier.notify_correction(contract=contract, line=line, acting_user=acting_user)
         model._default_manager.filter(contract=contract, pk=row_pk).delete()
         _saved(locked, step=None)
         audit(
@@ -828,6 +852,8 @@ def application_submit(
         )
         stored = application_evaluate(application=locked, acting_user=acting_user)
         submission = _freeze(locked, _receipt_number(locked, today), stored, acting_user)
+        # issue 22: the suppliers its contracts name are asked to confirm (those with members)
+        supplier.notify_submission(application=locked, acting_user=acting_user)
         audit(
             actor=acting_user,
             action="application_submit",

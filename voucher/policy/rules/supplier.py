@@ -248,8 +248,7 @@ def supplier_confirmation(
         )
     if word.open_lines:
         return SUPPLIER_CONFIRMATION.review(
-            f"算力供给方尚未确认：{'；'.join(word.open_lines)}"
-            "（not confirmed by the supplier）。",
+            f"算力供给方尚未确认：{'；'.join(word.open_lines)}（not confirmed by the supplier）。",
             contract.id,
             open_lines=list(word.open_lines),
         )
