@@ -188,6 +188,9 @@ def supplier_confirms_all(application, *, declare: bool = True):
     from voucher.applications import supplier
     from voucher.applications.models import LINE_CONFIRMED, SupplierMember
 
+    spoke = False  # evaluated again only if the supplier said something new (the demo's
+    # examples carry their suppliers' word already; evaluated again against the rest of the
+    # round, the examples sharing one enterprise would fail ONE_DIRECTION)
     for contract in application.contracts.all():
         member = SupplierMember.objects.filter(uscc=contract.supplier_uscc).first()
         if member is None:
@@ -196,6 +199,9 @@ def supplier_confirms_all(application, *, declare: bool = True):
             )
             member = SupplierMember.objects.create(user=user, uscc=contract.supplier_uscc)
         for line in supplier.lines_of(contract):
+            if line.state == LINE_CONFIRMED:
+                continue
+            spoke = True
             supplier.line_word(
                 contract=contract,
                 line=line.key,
@@ -204,7 +210,8 @@ def supplier_confirms_all(application, *, declare: bool = True):
                 acting_user=member.user,
                 evaluate=False,
             )
-        if declare:
+        if declare and supplier.attestation_of(contract) is None:
+            spoke = True
             supplier.attestation_make(
                 contract=contract,
                 compliant=True,
@@ -213,7 +220,8 @@ def supplier_confirms_all(application, *, declare: bool = True):
                 acting_user=member.user,
                 evaluate=False,
             )
-    supplier.evaluate_after_supplier_word([application.pk])
+    if spoke:
+        supplier.evaluate_after_supplier_word([application.pk])
     return application
 
 
