@@ -69,6 +69,7 @@ def _text(value: Any) -> Any:
 
 
 def content_hash(obj: Row) -> str:
+    fields: tuple[str, ...]
     if isinstance(obj, Contract):
         fields = CONTRACT_LINE_FIELDS
     else:
