@@ -412,3 +412,32 @@ def test_the_screen_marks_the_delivered_amount_the_supplier_confirmed(silent_d4,
                 contract=contract, line=line.key, state=LINE_CONFIRMED, reason="", acting_user=user
             )
     assert "供给方已确认" in delivered_cell()
+
+
+@pytest.mark.django_db
+def test_submitting_in_the_portal_tells_the_supplier(
+    client, settings, tmp_path, django_user_model, mailoutbox, django_capture_on_commit_callbacks
+):
+    from voucher.applications.models import Application, SupplierMember
+    from voucher.core.models import AuditEntry
+
+    from .portal_helpers import USCC_A, USCC_B, fill_d2, member, open_round, post_step
+
+    settings.DATA_DIR = tmp_path
+    open_round()
+    user = django_user_model.objects.create_user("t-sup-b", email="confirm@b.example.cn")
+    SupplierMember.objects.create(user=user, uscc=USCC_B)
+    client.force_login(member("a@example.cn", USCC_A, "甲公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    app = Application.objects.get()
+    fill_d2(client, app)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_step(client, app, "submit", {"confirm": "on"}).status_code == 302
+    to_supplier = [m for m in mailoutbox if m.to == ["confirm@b.example.cn"]]
+    assert len(to_supplier) == 1 and "请确认合同" in to_supplier[0].subject
+    entry = AuditEntry.objects.get(action="supplier_notified")
+    assert entry.data == {"event": "supplier:submitted", "supplier_uscc": USCC_B, "recipients": 1}
+    # the bureau's evaluation at submission: the supplier has not spoken yet
+    stored = _latest(app)
+    assert "SUPPLIER_CONFIRMATION" in _rules(stored, "review")

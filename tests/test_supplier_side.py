@@ -113,8 +113,13 @@ def test_a_supplier_sees_only_the_contracts_that_name_it(world):
     text = page.content.decode()
     assert world["d4"].enterprise.name in text
     assert world["d4"].project_name not in text
+    # the invoices it issued and the payments it received are lines it confirms (issue 22);
+    # another contract's are not shown
     for invoice in world["contract"].invoices.all():
-        assert invoice.number not in text
+        assert invoice.number in text
+    mine = {i.number for i in world["contract"].invoices.all()}
+    for invoice in world["other_contract"].invoices.all():
+        assert invoice.number in mine or invoice.number not in text
 
 
 def test_a_supplier_cannot_speak_on_another_suppliers_contract(world):

@@ -160,11 +160,11 @@ def line_engine_label(contract: Contract, line: Line) -> str:
     if line.is_contract:
         label = "合同条款（签订日期、有效期、总额）"
     elif line.kind == "invoice":
-        label = f"发票 {row.number}（{row.date}，{_text(row.amount)} 元）"
+        label = f"发票 {row.number}（{row.date}，{row.amount} 元）"
     elif line.kind == "payment":
-        label = f"付款 {row.date}（{_text(row.amount)} 元）"
+        label = f"付款 {row.date}（{row.amount} 元）"
     else:
-        label = f"交付记录 {row.start} 至 {row.end}（{_text(row.amount)} 元）"
+        label = f"交付记录 {row.start} 至 {row.end}（{row.amount} 元）"
     if line.state == LINE_DISPUTED:
         return f"{label}，有异议：{line.reason}"
     return label
