@@ -441,3 +441,11 @@ def test_submitting_in_the_portal_tells_the_supplier(
     # the bureau's evaluation at submission: the supplier has not spoken yet
     stored = _latest(app)
     assert "SUPPLIER_CONFIRMATION" in _rules(stored, "review")
+
+
+def test_the_advice_for_the_suppliers_silence_is_about_the_supplier():
+    from voucher.portal.advice import advice_for
+
+    for rule in ("SUPPLIER_AGREEMENTS", "SUPPLIER_HIERARCHY"):
+        assert "供给方尚未作出声明" in advice_for(rule, "review")
+        assert "声明事项" in advice_for(rule, "fail")  # the applicant's own declaration
