@@ -178,14 +178,19 @@ def tick_materials(application, reviewer, *, attach: bool = True):
     return application
 
 
-def supplier_confirms_all(application):
+def supplier_confirms_all(application, *, declare: bool = True):
     """Every line of every contract confirmed by its supplier (a member made for each USCC):
-    what an approval of directions 1, 2 and 4 needs besides the checklist (issue 22)."""
+    what an approval of directions 1, 2 and 4 needs besides the checklist (issue 22); with
+    `declare`, the supplier's declaration of 附件14-1 三 too (no relation), which
+    SUPPLIER_AGREEMENTS and SUPPLIER_HIERARCHY read. The application is evaluated again."""
     from django.contrib.auth import get_user_model
 
     from voucher.applications import supplier
     from voucher.applications.models import LINE_CONFIRMED, SupplierMember
 
+    spoke = False  # evaluated again only if the supplier said something new (the demo's
+    # examples carry their suppliers' word already; evaluated again against the rest of the
+    # round, the examples sharing one enterprise would fail ONE_DIRECTION)
     for contract in application.contracts.all():
         member = SupplierMember.objects.filter(uscc=contract.supplier_uscc).first()
         if member is None:
@@ -194,13 +199,29 @@ def supplier_confirms_all(application):
             )
             member = SupplierMember.objects.create(user=user, uscc=contract.supplier_uscc)
         for line in supplier.lines_of(contract):
+            if line.state == LINE_CONFIRMED:
+                continue
+            spoke = True
             supplier.line_word(
                 contract=contract,
                 line=line.key,
                 state=LINE_CONFIRMED,
                 reason="",
                 acting_user=member.user,
+                evaluate=False,
             )
+        if declare and supplier.attestation_of(contract) is None:
+            spoke = True
+            supplier.attestation_make(
+                contract=contract,
+                compliant=True,
+                no_sharing=True,
+                no_hierarchy=True,
+                acting_user=member.user,
+                evaluate=False,
+            )
+    if spoke:
+        supplier.evaluate_after_supplier_word([application.pk])
     return application
 
 

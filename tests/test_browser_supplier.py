@@ -1,13 +1,14 @@
 """The supplier's side in a real Chromium (issue 22): the bureau's invitation link; the supplier's
 contact logs in, joins, disputes one delivery line and confirms the rest; the applicant sees the
-dispute on its contract page. axe-core checks every page (tests/browser_support.py). Screenshots
+dispute on its contract page; the supplier confirms it too and the reviewer sees 供给方已确认
+beside each line (the terms, each delivery line, invoice and payment, the delivered amount). axe-core checks every page (tests/browser_support.py). Screenshots
 land in test-artifacts/supplier-*.png."""
 
 from __future__ import annotations
 
 import pytest
 
-from .browser_support import ARTIFACTS, chromium, in_thread
+from .browser_support import ARTIFACTS, chromium, in_thread, totp_code
 from .conftest import EXAMPLES_DIR
 from .review_support import FAST_HASHERS
 
@@ -177,3 +178,59 @@ def test_the_supplier_confirms_by_file_with_one_dispute(browser, site, tmp_path)
     )
     assert (disputed.split("/", 1)[1], "disputed", REASON) in stored
     assert len(stored) == len(ours)
+
+
+def _log_in_review(page, url: str, username: str) -> None:
+    page.goto(f"{url}/review/")
+    page.wait_for_url("**/review/login/**")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("动态验证码").fill(totp_code(username))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{url}/review/")
+
+
+def test_the_reviewer_sees_the_suppliers_word_beside_each_line(browser, site):
+    from voucher.applications.models import Application, SupplierAttestation
+
+    url, contract = site["url"], site["contract"]
+
+    def silent_and_in_review() -> None:  # the demo's supplier has spoken on d4-small: not yet
+        contract.supplier_confirmations.all().delete()
+        SupplierAttestation.objects.filter(contract=contract).delete()
+        Application.objects.filter(pk=site["d4"].pk).update(state="in_review")
+
+    in_thread(silent_and_in_review)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, url, SUPPLIER_EMAIL)
+    page.wait_for_load_state("load")
+    page.goto(site["link"])
+    page.get_by_role("button", name="加入").click()
+    page.wait_for_url("**/portal/supplier/")
+    page.goto(f"{url}/portal/supplier/contracts/{contract.pk}/")
+    lines = page.locator(".supplier-line")
+    count = lines.count()
+    headings = lines.locator("h2").all_inner_texts()
+    assert any(h.startswith("发票") for h in headings)  # invoices and payments are lines too
+    assert any(h.startswith("付款") for h in headings)
+    for i in range(count):
+        page.locator(".supplier-line").nth(i).get_by_role("button", name="确认").click()
+        page.wait_for_load_state("load")
+    assert page.locator(".supplier-line-state").all_inner_texts() == ["已确认"] * count
+    context.close()
+
+    reviewer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = reviewer.new_page()
+    _log_in_review(page, url, "shenhe")
+    page.goto(f"{url}/review/{site['d4'].pk}/")
+    page.locator("summary", has_text="合同明细").click()
+    confirmed = page.locator(".supplier-confirmed")
+    # the terms, each delivery line, each invoice and payment, and the delivered amount
+    assert confirmed.count() == count + 1
+    assert all(t == "供给方已确认" for t in confirmed.all_inner_texts())
+    assert page.locator(".supplier-unconfirmed, .supplier-disputed").count() == 0
+    delivered = page.locator('td[data-label="交付"]').first
+    assert "供给方已确认" in delivered.inner_text()
+    shot(page, "4-review")
+    reviewer.close()

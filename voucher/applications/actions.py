@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from voucher.applications import parameters, ports
+from voucher.applications import parameters, ports, supplier
 from voucher.applications import permissions as p
 from voucher.applications.interchange import (
     application_export,
@@ -125,7 +125,8 @@ def _evaluate(
         ]
     # The bureau's data: imported outside lists (CREDIT_RECORD, NO_OTHER_MUNICIPAL_SUPPORT), the
     # round's official lists (D1_INSTITUTION, D2_QUALIFICATION, D4_MODEL_FILING) and
-    # the administrator's unit-price bands and flagged devices over the round file.
+    # the administrator's unit-price bands and flagged devices over the round file; the
+    # suppliers' declarations and confirmations of directions 1, 2 and 4 (issue 22).
     municipal, dishonest = outside_lists()
     context = EvaluationContext(
         registry=ports.stored_registry(),
@@ -133,6 +134,7 @@ def _evaluate(
         municipal_support_usccs=municipal,
         dishonest_usccs=dishonest,
         official_lists=official_lists_for(record, documents),
+        supplier_words=supplier.supplier_words_for(applications),
     )
     current = effective_round(record)
     evaluations = evaluate(documents, current.policy_round, context)

@@ -1,10 +1,13 @@
 """The supplier's word on a contract, line by line (issue 22; docs/policy/supplier-confirmation.md).
 
-A contract has one line for its terms (contract number, supplier, signing date, validity, total)
-and one per delivery line (period, service, device, quantity, unit, unit price, amount). The
+A contract has one line for its terms (contract number, supplier, signing date, validity, total),
+one per delivery line (period, service, device, quantity, unit, unit price, amount), one per
+invoice issued (number, date, amount) and one per payment received (date, amount). The
 supplier confirms or disputes each line; its word is kept with the line's content hash, so a line
 the applicant changed is unconfirmed again. A confirmed line is locked for the applicant
-(`refuse_if_confirmed`); the review's approval gate asks `open_lines`.
+(`refuse_if_confirmed`); the review's approval gate asks `open_lines`, and the engine reads the
+supplier's word through the evaluation's context (`supplier_words_for`): its declaration for
+SUPPLIER_AGREEMENTS and SUPPLIER_HIERARCHY, its open lines for SUPPLIER_CONFIRMATION.
 """
 
 from __future__ import annotations
@@ -26,12 +29,17 @@ from voucher.applications.models import (
     LINE_DISPUTED,
     Contract,
     Delivery,
+    Invoice,
     LineConfirmation,
+    Payment,
     SupplierAttestation,
+    SupplierMember,
 )
+from voucher.applications.notify import notify_after_commit
 from voucher.applications.roles import supplier_uscc_of
 from voucher.core.audit import audit
 from voucher.core.refusals import Refused
+from voucher.policy.context import SupplierWord, SupplierWords
 
 UNCONFIRMED = "unconfirmed"
 CONTRACT_LINE = "contract"
@@ -43,6 +51,16 @@ CONTRACT_LINE_FIELDS = (
 DELIVERY_LINE_FIELDS = (
     "start", "end", "service", "device", "quantity", "unit", "unit_price", "amount",
 )  # fmt: skip
+INVOICE_LINE_FIELDS = ("number", "date", "amount")
+PAYMENT_LINE_FIELDS = ("date", "amount")
+Row = Contract | Delivery | Invoice | Payment
+# line kind -> (the rows of a contract, the fields its content hash covers)
+ROW_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "delivery": ("deliveries", DELIVERY_LINE_FIELDS),
+    "invoice": ("invoices", INVOICE_LINE_FIELDS),
+    "payment": ("payments", PAYMENT_LINE_FIELDS),
+}
+_KIND_OF: dict[type, str] = {Delivery: "delivery", Invoice: "invoice", Payment: "payment"}
 
 
 def _text(value: Any) -> Any:
@@ -51,8 +69,12 @@ def _text(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def content_hash(obj: Contract | Delivery) -> str:
-    fields = CONTRACT_LINE_FIELDS if isinstance(obj, Contract) else DELIVERY_LINE_FIELDS
+def content_hash(obj: Row) -> str:
+    fields: tuple[str, ...]
+    if isinstance(obj, Contract):
+        fields = CONTRACT_LINE_FIELDS
+    else:
+        fields = ROW_KINDS[_KIND_OF[type(obj)]][1]
     content = {name: _text(getattr(obj, name)) for name in fields}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -61,10 +83,15 @@ def delivery_line(delivery: Delivery | int) -> str:
     return f"delivery:{delivery if isinstance(delivery, int) else delivery.pk}"
 
 
+def row_line(kind: str, row: Delivery | Invoice | Payment | int) -> str:
+    """The line of a delivery, an invoice or a payment: "<kind>:<pk>"."""
+    return f"{kind}:{row if isinstance(row, int) else row.pk}"
+
+
 @dataclass(frozen=True)
 class Line:
-    key: str  # "contract" or "delivery:<pk>"
-    row: Contract | Delivery
+    key: str  # "contract", "delivery:<pk>", "invoice:<pk>" or "payment:<pk>"
+    row: Row
     state: str  # confirmed, disputed, unconfirmed
     reason: str = ""
 
@@ -72,14 +99,32 @@ class Line:
     def is_contract(self) -> bool:
         return self.key == CONTRACT_LINE
 
+    @property
+    def kind(self) -> str:
+        return self.key.partition(":")[0]
+
+
+def row_of_line(contract: Contract, line: str) -> Row | None:
+    """The row a line key names (`contract`, `delivery:<pk>`, `invoice:<pk>`, `payment:<pk>`) in
+    this contract, or None when there is no such row (deleted, or another contract's)."""
+    if line == CONTRACT_LINE:
+        return contract
+    kind, _, pk = line.partition(":")
+    if kind not in ROW_KINDS or not pk.isdigit():
+        return None
+    related = ROW_KINDS[kind][0]
+    row: Row | None = getattr(contract, related).filter(pk=int(pk)).first()
+    return row
+
 
 def lines_of(contract: Contract, words: dict[str, Any] | None = None) -> list[Line]:
     """The contract's lines with the supplier's word on each, where it still matches the line;
     `words` (line → LineConfirmation) when the caller read them for several contracts at once."""
     if words is None:
         words = {c.line: c for c in LineConfirmation.objects.filter(contract=contract)}
-    rows: list[tuple[str, Contract | Delivery]] = [(CONTRACT_LINE, contract)]
-    rows += [(delivery_line(d), d) for d in contract.deliveries.all()]
+    rows: list[tuple[str, Row]] = [(CONTRACT_LINE, contract)]
+    for kind, (related, _fields) in ROW_KINDS.items():
+        rows += [(row_line(kind, r), r) for r in getattr(contract, related).all()]
     lines = []
     for key, row in rows:
         word = words.get(key)
@@ -99,14 +144,44 @@ def contract_state(lines: Iterable[Line]) -> str:
 
 
 def line_label(contract: Contract, line: Line) -> str:
+    row: Any = line.row
     if line.is_contract:
         return _("合同 %(id)s 的签订日期、有效期和总额") % {"id": contract.contract_id}
-    row: Any = line.row
+    if line.kind == "invoice":
+        return _("合同 %(id)s 的发票 %(number)s（%(date)s，%(amount)s 元）") % {
+            "id": contract.contract_id,
+            "number": row.number,
+            "date": row.date,
+            "amount": row.amount,
+        }
+    if line.kind == "payment":
+        return _("合同 %(id)s 的付款 %(date)s（%(amount)s 元）") % {
+            "id": contract.contract_id,
+            "date": row.date,
+            "amount": row.amount,
+        }
     return _("合同 %(id)s 的交付记录 %(start)s 至 %(end)s") % {
         "id": contract.contract_id,
         "start": row.start,
         "end": row.end,
     }
+
+
+def line_engine_label(contract: Contract, line: Line) -> str:
+    """A line as the engine's finding names it: in Chinese, whatever the reader's language (the
+    engine's messages are stored once, in Chinese, with the evaluation)."""
+    row: Any = line.row
+    if line.is_contract:
+        label = "合同条款（签订日期、有效期、总额）"
+    elif line.kind == "invoice":
+        label = f"发票 {row.number}（{row.date}，{row.amount} 元）"
+    elif line.kind == "payment":
+        label = f"付款 {row.date}（{row.amount} 元）"
+    else:
+        label = f"交付记录 {row.start} 至 {row.end}（{row.amount} 元）"
+    if line.state == LINE_DISPUTED:
+        return f"{label}，有异议：{line.reason}"
+    return label
 
 
 def open_lines(application: Any) -> list[str]:
@@ -115,7 +190,7 @@ def open_lines(application: Any) -> list[str]:
     if application.direction not in CONFIRMED_DIRECTIONS:
         return []
     named = []
-    for contract in application.contracts.prefetch_related("deliveries"):
+    for contract in application.contracts.prefetch_related("deliveries", "invoices", "payments"):
         for line in lines_of(contract):
             if line.state == LINE_CONFIRMED:
                 continue
@@ -132,9 +207,16 @@ def open_lines(application: Any) -> list[str]:
 # --- who speaks for a supplier ------------------------------------------------------------------
 
 
+def usccs_with_members(usccs: Iterable[str]) -> set[str]:
+    """Which of these suppliers have an account (a member) on the system."""
+    return set(SupplierMember.objects.filter(uscc__in=set(usccs)).values_list("uscc", flat=True))
+
+
 def contracts_of_supplier(user: Any) -> list[Contract]:
     """Only the contracts that name the user's supplier's USCC, across applicants."""
-    return list(supplier_contracts_query(user).prefetch_related("deliveries"))
+    return list(
+        supplier_contracts_query(user).prefetch_related("deliveries", "invoices", "payments")
+    )
 
 
 # what the supplier's list filters on: its word on the contract as a whole (Contract.supplier_state)
@@ -165,7 +247,9 @@ def supplier_contracts_query(
 def supplier_state_refresh(contract_pk: int) -> str:
     """Recompute the contract's `supplier_state` from its lines (the truth: `lines_of`); called by
     every action that changes a line or a word on it."""
-    contract = Contract.objects.prefetch_related("deliveries").get(pk=contract_pk)
+    contract = Contract.objects.prefetch_related("deliveries", "invoices", "payments").get(
+        pk=contract_pk
+    )
     state = contract_state(lines_of(contract))
     if contract.supplier_state != state:
         Contract.objects.filter(pk=contract_pk).update(supplier_state=state)
@@ -188,12 +272,15 @@ def line_word(
     acting_user: Any,
     expected_hash: str | None = None,
     refresh_state: bool = True,
+    evaluate: bool = True,
 ) -> LineConfirmation:
     """The supplier confirms (`state` confirmed) or disputes (with a reason) one line;
     `expected_hash` the content the supplier saw (an exported file's 内容校验码): refused when the
     line has changed since, so a word is never given on content the supplier did not see;
     `refresh_state` False when the caller refreshes `Contract.supplier_state` once for many words
-    (the upload of a file: `supplier_state_refresh` per contract at its end)."""
+    (the upload of a file: `supplier_state_refresh` per contract at its end). The application is
+    evaluated again (SUPPLIER_CONFIRMATION) unless `evaluate` is False (a caller giving many words
+    at once calls `evaluate_after_supplier_word` once at the end)."""
     if state not in (LINE_CONFIRMED, LINE_DISPUTED):
         raise SupplierRefused(_("只能确认或提出异议。"), field="state")
     reason = reason.strip()
@@ -207,14 +294,14 @@ def line_word(
         )
         if supplier_uscc_of(acting_user) != contract.supplier_uscc:
             raise SupplierRefused(_("该合同未列明贵单位为算力供给方。"))
-        row: Contract | Delivery
+        row: Row
         if line == CONTRACT_LINE:
             row = contract
         else:
             kind, _sep, pk = line.partition(":")
             found = (
-                Delivery.objects.filter(contract=contract, pk=int(pk)).first()
-                if kind == "delivery" and pk.isdigit()
+                getattr(contract, ROW_KINDS[kind][0]).filter(pk=int(pk)).first()
+                if kind in ROW_KINDS and pk.isdigit()
                 else None
             )
             if found is None:
@@ -250,11 +337,88 @@ def line_word(
         )
         if refresh_state:
             supplier_state_refresh(contract.pk)
+        if evaluate:
+            evaluate_after_supplier_word([contract.application_id])
     return word
 
 
 def confirmed_keys(contract: Contract) -> set[str]:
     return {line.key for line in lines_of(contract) if line.state == LINE_CONFIRMED}
+
+
+def disputed_keys(contract: Contract) -> set[str]:
+    return {line.key for line in lines_of(contract) if line.state == LINE_DISPUTED}
+
+
+# --- the supplier is told (issue 22 item 2: "the supplier is notified") -------------------------
+
+
+def _tell_supplier(
+    *, uscc: str, application: Any, event: str, subject: str, body: str, acting_user: Any
+) -> bool:
+    """E-mail the members of the supplier `uscc`, audited; False (nothing sent) without any."""
+    members = SupplierMember.objects.filter(uscc=uscc).select_related("user")
+    addresses = sorted({m.user.email for m in members if m.user.email})
+    if not addresses:
+        return False
+    notify_after_commit(
+        event=event, recipients=addresses, subject=subject, body=body, application=application
+    )
+    audit(
+        actor=acting_user,
+        action="supplier_notified",
+        obj=application,
+        data={"event": event, "supplier_uscc": uscc, "recipients": len(addresses)},
+    )
+    return True
+
+
+def notify_submission(*, application: Any, acting_user: Any) -> list[str]:
+    """On submission: the suppliers its contracts name, those with members, are asked to
+    confirm each line and declare (directions 1, 2 and 4). The USCCs told."""
+    if application.direction not in CONFIRMED_DIRECTIONS:
+        return []
+    by_supplier: dict[str, list[str]] = {}
+    for contract in application.contracts.order_by("position", "id"):
+        by_supplier.setdefault(contract.supplier_uscc, []).append(contract.contract_id)
+    told = []
+    for uscc, numbers in by_supplier.items():
+        if _tell_supplier(
+            uscc=uscc,
+            application=application,
+            event="supplier:submitted",
+            subject=f"算力券申报 {application.reference}：请确认合同 {'、'.join(numbers)}",
+            body=(
+                f"{application.applicant_name} 已提交算力券申报 {application.reference}，"
+                f"其中列明贵单位（{uscc}）为算力供给方的合同：{'、'.join(numbers)}。\n"
+                "请登录申报系统，在“算力供给方”页面逐行确认或提出异议（合同条款、交付记录、"
+                "发票和付款），并作出附件14-1 三的声明。\n"
+            ),
+            acting_user=acting_user,
+        ):
+            told.append(uscc)
+    return told
+
+
+def notify_correction(*, contract: Contract, line: str, acting_user: Any) -> bool:
+    """The applicant changed (or removed to add again) a line its supplier disputed: the
+    supplier's members are asked to look again."""
+    application = contract.application
+    if application.direction not in CONFIRMED_DIRECTIONS:
+        return False
+    named = next((x for x in lines_of(contract) if x.key == line), None)
+    what = line_engine_label(contract, named) if named is not None else line
+    return _tell_supplier(
+        uscc=contract.supplier_uscc,
+        application=application,
+        event="supplier:corrected",
+        subject=f"算力券申报 {application.reference}：合同 {contract.contract_id} 已更正",
+        body=(
+            f"{application.applicant_name} 已更正合同 {contract.contract_id} 中贵单位提出异议的内容"
+            f"：{what}。\n请登录申报系统，在“算力供给方”页面重新确认。\n"
+        ),
+        acting_user=acting_user,
+    )
 
 
 def refuse_if_confirmed(contract: Contract, line: str, what: str) -> None:
@@ -271,10 +435,18 @@ def refuse_confirmed(line: str, what: str) -> None:
 
 
 def attestation_make(
-    *, contract: Contract, compliant: bool, no_sharing: bool, no_hierarchy: bool, acting_user: Any
+    *,
+    contract: Contract,
+    compliant: bool,
+    no_sharing: bool,
+    no_hierarchy: bool,
+    acting_user: Any,
+    evaluate: bool = True,
 ) -> SupplierAttestation:
     """附件14-1 三 online: the supplier's declaration on one contract, with who and when (a new
-    declaration replaces the last; the audit chain keeps every one)."""
+    declaration replaces the last; the audit chain keeps every one). The application is
+    evaluated again (`evaluate`): the declaration is evidence of SUPPLIER_AGREEMENTS and
+    SUPPLIER_HIERARCHY."""
     if not compliant:
         raise SupplierRefused(
             _("须声明申报单位所租智能算力属于合规的智算资源；如不属于，请就该合同提出异议。"),
@@ -287,6 +459,7 @@ def attestation_make(
         attestation, _created = SupplierAttestation.objects.update_or_create(
             contract=contract,
             defaults={
+                "supplier_uscc": contract.supplier_uscc,
                 "compliant": compliant,
                 "no_sharing": no_sharing,
                 "no_hierarchy": no_hierarchy,
@@ -306,7 +479,14 @@ def attestation_make(
                 "no_hierarchy": no_hierarchy,
             },
         )
+        if evaluate:
+            evaluate_after_supplier_word([contract.application_id])
     return attestation
+
+
+def attestation_counts(attestation: SupplierAttestation | None, contract: Contract) -> bool:
+    """A declaration counts while the contract still names the supplier that made it."""
+    return attestation is not None and attestation.supplier_uscc == contract.supplier_uscc
 
 
 def words_and_attestations(
@@ -326,4 +506,63 @@ def words_and_attestations(
 
 
 def attestation_of(contract: Contract) -> SupplierAttestation | None:
-    return SupplierAttestation.objects.filter(contract=contract).select_related("by").first()
+    """The supplier's declaration on the contract, while it counts (`attestation_counts`)."""
+    found = SupplierAttestation.objects.filter(contract=contract).select_related("by").first()
+    return found if attestation_counts(found, contract) else None
+
+
+# --- the supplier's word as evidence of the engine (docs/policy/supplier-confirmation.md) ---------
+
+
+def supplier_words_for(applications: Iterable[Any]) -> SupplierWords:
+    """What the suppliers said on the contracts of `applications` (directions 1, 2 and 4), for
+    the evaluation's context: a few queries for the whole batch."""
+    ids = [a.pk for a in applications if a.direction in CONFIRMED_DIRECTIONS]
+    contracts = list(
+        Contract.objects.filter(application_id__in=ids)
+        .select_related("application__enterprise")
+        .prefetch_related("deliveries", "invoices", "payments")
+    )
+    words, declared = words_and_attestations(contracts)
+    found: dict[tuple[str, int, str, str], SupplierWord] = {}
+    for contract in contracts:
+        application = contract.application
+        lines = lines_of(contract, words=words[contract.pk])
+        attestation = declared.get(contract.pk)
+        counts = attestation_counts(attestation, contract)
+        word = SupplierWord(
+            declared=counts,
+            revenue_or_risk_sharing=counts and not attestation.no_sharing,  # type: ignore[union-attr]
+            hierarchy=counts and not attestation.no_hierarchy,  # type: ignore[union-attr]
+            declared_on=timezone.localdate(attestation.at).isoformat() if counts else "",  # type: ignore[union-attr]
+            lines=len(lines),
+            open_lines=tuple(
+                line_engine_label(contract, line) for line in lines if line.state != LINE_CONFIRMED
+            ),
+        )
+        key = (
+            application.enterprise.uscc,
+            application.direction,
+            contract.contract_id,
+            contract.supplier_uscc,
+        )
+        found[key] = found[key].merged(word) if key in found else word
+    return SupplierWords(directions=frozenset(CONFIRMED_DIRECTIONS), words=found)
+
+
+def evaluate_after_supplier_word(application_ids: Iterable[int]) -> None:
+    """The supplier's word is evidence of the evaluation: an undecided application is evaluated
+    again (a decided one keeps the evaluation its decision was made on; a draft the format
+    cannot read yet has nothing to evaluate)."""
+    from voucher.applications.actions import application_evaluate
+    from voucher.applications.models import Application
+    from voucher.applications.parameters import UNDECIDED_STATES
+    from voucher.policy.format import FormatError
+
+    for application in Application.objects.filter(
+        pk__in=set(application_ids), state__in=UNDECIDED_STATES
+    ).select_related("round", "enterprise"):
+        try:
+            application_evaluate(application=application, acting_user=None)
+        except FormatError:
+            continue

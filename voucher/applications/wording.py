@@ -245,6 +245,7 @@ RULE_TITLES: Final = {
     "SUPPLIER_PERSONNEL": gettext_noop("与供给方的人员关联"),
     "SUPPLIER_AGREEMENTS": gettext_noop("与供给方的收益分成或风险共担"),
     "SUPPLIER_HIERARCHY": gettext_noop("与供给方的上下级关系"),
+    "SUPPLIER_CONFIRMATION": gettext_noop("算力供给方逐行确认"),
     "EVIDENCE": gettext_noop("发票或付款凭证"),
     "UNIT_PRICE": gettext_noop("单价"),
     "COMPUTE_ONLY": gettext_noop("只补贴算力服务"),

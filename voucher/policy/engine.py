@@ -108,10 +108,13 @@ def evaluate_one(
             contract.contract_period(c, period, rnd),
             supplier.supplier_equity(app, c, index, rnd),
             supplier.supplier_personnel(app, c, index),
-            supplier.supplier_agreements(c),
-            supplier.supplier_hierarchy(c),
+            supplier.supplier_agreements(app, c, ctx.supplier_words),
+            supplier.supplier_hierarchy(app, c, ctx.supplier_words),
             contract.evidence_present(c),
         ]
+        confirmation = supplier.supplier_confirmation(app, c, ctx.supplier_words)
+        if confirmation is not None:
+            checks.append(confirmation)
         price = contract.unit_prices_in_band(c, rnd)
         if price is not None:
             checks.append(price)

@@ -22,6 +22,7 @@ from django.db import models as dj_models
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from voucher.accounts.models import EnterpriseClaim
 from voucher.applications import lifecycle, supplier
@@ -447,11 +448,15 @@ def contract_save(
         confirmed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.confirmed_keys(
             contract
         )
+        disputed = contract_pk is not None and supplier.CONTRACT_LINE in supplier.disputed_keys(
+            contract
+        )
         before = supplier.content_hash(contract)
         for key in CONTRACT_FIELDS:
             if key in values:
                 setattr(contract, key, values[key])
-        if confirmed and supplier.content_hash(contract) != before:
+        changed = supplier.content_hash(contract) != before
+        if confirmed and changed:
             # issue 22: a line the supplier confirmed is locked for the applicant
             supplier.refuse_confirmed(
                 supplier.CONTRACT_LINE, _("合同的编号、签订日期、有效期和总额")
@@ -459,6 +464,10 @@ def contract_save(
         contract.save()
         supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step=None if refused else "contracts")
+        if disputed and changed:  # the line the supplier disputed, changed: it is asked again
+            supplier.notify_correction(
+                contract=contract, line=supplier.CONTRACT_LINE, acting_user=acting_user
+            )
         if contract_pk is None:
             _needs_declarations_again(locked)
         data: dict[str, Any] = {
@@ -531,6 +540,15 @@ def contract_row_add(
     return row
 
 
+# the rows of a contract the supplier confirms, by the kind the portal names them with
+ROW_LINE_KINDS = {"deliveries": "delivery", "invoices": "invoice", "payments": "payment"}
+ROW_LINE_WHAT = {
+    "delivery": gettext_noop("该交付记录"),
+    "invoice": gettext_noop("该发票"),
+    "payment": gettext_noop("该付款记录"),
+}
+
+
 def contract_row_delete(
     *,
     application: m.Application,
@@ -544,8 +562,14 @@ def contract_row_delete(
     with transaction.atomic():
         locked = _locked(application, expected_version)
         contract = m.Contract.objects.get(application=locked, pk=contract_pk)
-        if model is m.Delivery:
-            supplier.refuse_if_confirmed(contract, supplier.delivery_line(row_pk), _("该交付记录"))
+        # issue 22: a line the supplier confirmed is locked; one it disputed, removed to be
+        # added again corrected, is news for the supplier
+        kind_line = ROW_LINE_KINDS.get(kind)
+        if kind_line is not None:
+            line = supplier.row_line(kind_line, row_pk)
+            supplier.refuse_if_confirmed(contract, line, _(ROW_LINE_WHAT[kind_line]))
+            if line in supplier.disputed_keys(contract):
+                supplier.notify_correction(contract=contract, line=line, acting_user=acting_user)
         model._default_manager.filter(contract=contract, pk=row_pk).delete()
         supplier.supplier_state_refresh(contract.pk)
         _saved(locked, step=None)
@@ -863,7 +887,8 @@ def application_submit(
 
     What can wait is queued in the same transaction (SUBMISSION_EVALUATE, done by the jobs'
     worker, or at once with VOUCHER_JOBS_INLINE): the evaluation of the frozen document, the
-    cross-application counts and the receipt e-mail. Until its evaluation is stored the
+    cross-application counts, the receipt e-mail and the e-mail to the suppliers its contracts
+    name. Until its evaluation is stored the
     application is `evaluation_pending`: it shows 评估中 and no step that needs an evaluation is
     taken (selectors.latest_evaluation answers None). A second request (a double click, a retry)
     waits on the row lock and is then refused: the application is no longer a draft."""
@@ -911,7 +936,8 @@ def application_submit(
 def submission_evaluate(*, submission: int) -> None:
     """The job after a submission: evaluate its frozen document with the round as it is now
     (application_evaluate, audited), keep the evaluation with the submission, end the
-    application's `evaluation_pending`, and send the receipt e-mail after commit. Done once: a
+    application's `evaluation_pending`, ask the suppliers its contracts name to confirm, and send
+    the receipt e-mail after commit. Done once: a
     submission evaluated already is left as it is."""
     frozen = Submission.objects.select_related("application", "submitted_by").get(pk=submission)
     if frozen.evaluation_id is not None:
@@ -927,6 +953,8 @@ def submission_evaluate(*, submission: int) -> None:
     frozen.engine_version = stored.engine_version
     frozen.save(update_fields=["evaluation", "round_code", "engine_version"])
     m.Application.objects.filter(pk=locked.pk).update(evaluation_pending=False)
+    # issue 22: the suppliers its contracts name are asked to confirm (those with members)
+    supplier.notify_submission(application=locked, acting_user=frozen.submitted_by)
     user = frozen.submitted_by
     recipients = sorted({e for e in (user.email if user else "", locked.contact_email) if e})
     subject = _("算力券申报已提交，回执编号 %(receipt)s") % {"receipt": frozen.receipt_number}

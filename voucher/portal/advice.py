@@ -63,11 +63,21 @@ ADVICE = {
     "SUPPLIER_HIERARCHY": gettext_noop(
         "与供给方存在行政或业务上下级关系的，该合同不予补贴。请在“声明事项”中核对。"
     ),
+    "SUPPLIER_CONFIRMATION": gettext_noop(
+        "合同列明的算力供给方须逐行确认合同条款、交付记录、发票和付款；有异议的行请按理由更正，供给方再行确认。"
+    ),
+    # the supplier's silence (issue 22): the applicant's own declaration is not the problem
+    "SUPPLIER_AGREEMENTS:review": gettext_noop(
+        "合同列明的算力供给方尚未作出声明（附件14-1 三）：请联系供给方登录系统声明；供给方尚无账号的，可请审核部门邀请。"
+    ),
+    "SUPPLIER_HIERARCHY:review": gettext_noop(
+        "合同列明的算力供给方尚未作出声明（附件14-1 三）：请联系供给方登录系统声明；供给方尚无账号的，可请审核部门邀请。"
+    ),
     "EVIDENCE": gettext_noop("为该合同录入发票或付款记录（也可从表格导入），并上传凭证。"),
     "UNIT_PRICE": gettext_noop("单价超出参考区间，审核人员将核实。请确认单价和单位填写无误。"),
 }
 
 
 def advice_for(rule: str, status: str) -> str:
-    text = ADVICE.get(rule)
+    text = ADVICE.get(f"{rule}:{status}") or ADVICE.get(rule)
     return _(text) if text else ""

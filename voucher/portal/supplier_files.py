@@ -362,13 +362,7 @@ def words_apply(
             ):
                 # the same word on the same content, if the line is still that content
                 contract = contracts[word.contract_pk]
-                row = (
-                    contract
-                    if word.line == supplier.CONTRACT_LINE
-                    else Delivery.objects.filter(
-                        contract=contract, pk=int(word.line.partition(":")[2])
-                    ).first()
-                )
+                row = supplier.row_of_line(contract, word.line)
                 if row is not None and supplier.content_hash(row) == word.content_hash:
                     result.unchanged += 1
                     continue
@@ -381,6 +375,7 @@ def words_apply(
                     acting_user=acting_user,
                     expected_hash=word.content_hash,
                     refresh_state=False,  # once per contract, below
+                    evaluate=False,  # once per application, below
                 )
             except supplier.SupplierRefused as refused:
                 if refused.field == "line":
@@ -400,6 +395,9 @@ def words_apply(
                 result.disputed += 1
         for contract_pk in sorted(spoken):
             supplier.supplier_state_refresh(contract_pk)
+        supplier.evaluate_after_supplier_word(
+            sorted({contracts[pk].application_id for pk in spoken})
+        )
         audit(
             actor=acting_user,
             action="supplier_file_words",

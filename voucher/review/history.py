@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "material_check_set": "核对申报材料",
     "supplier_line_confirmed": "算力供给方确认合同内容",
     "supplier_line_disputed": "算力供给方对合同内容提出异议",
+    "supplier_attestation": "算力供给方作出声明（附件14-1 三）",
+    "supplier_notified": "通知算力供给方",
     "supplement_resubmit": "提交补正材料",
     "decision_propose": "拟定审核意见",
     "decision_confirm": "复核确认",

@@ -91,6 +91,8 @@ class SupplierAttestation(models.Model):
     contract = models.OneToOneField(
         Contract, on_delete=models.CASCADE, related_name="supplier_attestation"
     )
+    # the supplier that declared: the declaration counts only while the contract names it
+    supplier_uscc = models.CharField("供给方统一社会信用代码", max_length=18, default="")
     compliant = models.BooleanField("属于合规的智算资源")
     no_sharing = models.BooleanField("不存在收益分成、风险共担等协议")
     no_hierarchy = models.BooleanField("不存在行政/业务上下级关系")

@@ -1,7 +1,14 @@
-"""The supplier must be a non-related party (一（五）and its footnote 1). A fail excludes the contract."""
+"""The supplier must be a non-related party (一（五）and its footnote 1). A fail excludes the contract.
+
+The agreements and the hierarchy are declarations: the applicant's (in the application) and,
+where the suppliers' word is at hand, the supplier's (附件14-1 三, issue 22)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voucher.policy.context import SupplierWord, SupplierWords
 from voucher.policy.format import Application, Contract
 from voucher.policy.relations import (
     ROLE_NAMES,
@@ -13,7 +20,7 @@ from voucher.policy.relations import (
 )
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
-from voucher.policy.rules.base import define
+from voucher.policy.rules.base import Rule, define
 
 SUPPLIER_EQUITY = define(
     "SUPPLIER_EQUITY", "一（五）注1", "contract", "与供应商无直接/间接持股关系"
@@ -26,6 +33,11 @@ SUPPLIER_AGREEMENTS = define(
 )
 SUPPLIER_HIERARCHY = define(
     "SUPPLIER_HIERARCHY", "一（五）注1", "contract", "与供应商无行政/业务上下级关系"
+)
+# the project's reading, not a rule of RULES.md (docs/policy/supplier-confirmation.md): made only
+# where the suppliers' word is at hand (the bureau's store), for directions 1, 2 and 4
+SUPPLIER_CONFIRMATION = define(
+    "SUPPLIER_CONFIRMATION", "14-1 三, 14-1 五", "contract", "算力供给方逐行确认合同"
 )
 
 
@@ -117,17 +129,129 @@ def supplier_personnel(
     return SUPPLIER_PERSONNEL.passed("登记信息中未发现关键人员交叉任职。", contract.id)
 
 
-def supplier_agreements(contract: Contract) -> Finding:
-    if contract.relationship.revenue_or_risk_sharing:
-        return SUPPLIER_AGREEMENTS.failed(
-            "申报单位声明与供应商存在收益分成或风险共担协议。", contract.id
-        )
-    return SUPPLIER_AGREEMENTS.passed("声明与供应商无收益分成、风险共担协议。", contract.id)
+# --- what both parties declare (一（五）注1; 附件14-1 三: the supplier's word, issue 22) ---------
 
 
-def supplier_hierarchy(contract: Contract) -> Finding:
-    if contract.relationship.hierarchy:
-        return SUPPLIER_HIERARCHY.failed(
-            "申报单位声明与供应商存在行政或业务上下级关系。", contract.id
+@dataclass(frozen=True, slots=True)
+class _Relation:
+    rule: Rule
+    what: str  # the relation, as both parties' declarations name it
+    applicant_says: Callable[[Contract], bool]
+    supplier_says: Callable[[SupplierWord], bool]
+
+
+_AGREEMENTS = _Relation(
+    SUPPLIER_AGREEMENTS,
+    "收益分成、风险共担协议",
+    lambda c: c.relationship.revenue_or_risk_sharing,
+    lambda w: w.revenue_or_risk_sharing,
+)
+_HIERARCHY = _Relation(
+    SUPPLIER_HIERARCHY,
+    "行政/业务上下级关系",
+    lambda c: c.relationship.hierarchy,
+    lambda w: w.hierarchy,
+)
+
+
+def supplier_agreements(
+    app: Application, contract: Contract, words: SupplierWords | None = None
+) -> Finding:
+    return _both_declare(_AGREEMENTS, app, contract, words)
+
+
+def supplier_hierarchy(
+    app: Application, contract: Contract, words: SupplierWords | None = None
+) -> Finding:
+    return _both_declare(_HIERARCHY, app, contract, words)
+
+
+def _both_declare(
+    relation: _Relation, app: Application, contract: Contract, words: SupplierWords | None
+) -> Finding:
+    """Either party declaring the relation fails the contract (naming who); the supplier's
+    silence, where its word is asked, is review; both declaring none passes, naming both.
+    Without any source of supplier declarations (a file evaluated alone) the applicant's word
+    is judged and the finding says the supplier's was not at hand."""
+    rule, what, cid = relation.rule, relation.what, contract.id
+    by_applicant = relation.applicant_says(contract)
+    asked = words is not None and words.asks(app)
+    word = words.of(app, contract) if words is not None and asked else None
+    by_supplier = word is not None and word.declared and relation.supplier_says(word)
+    if by_applicant or by_supplier:
+        who = [w for w, said in (("申报单位", by_applicant), ("供给方", by_supplier)) if said]
+        declared_by = [
+            d for d, said in (("applicant", by_applicant), ("supplier", by_supplier)) if said
+        ]
+        return rule.failed(
+            f"{'和'.join(who)}{'均' if len(who) > 1 else ''}声明与对方存在{what}"
+            f"{_by(word) if by_supplier else ''}。",
+            cid,
+            declared_by=declared_by,
         )
-    return SUPPLIER_HIERARCHY.passed("声明与供应商无行政/业务上下级关系。", contract.id)
+    if words is None:
+        return rule.passed(
+            f"申报单位声明与供应商无{what}；本次评估没有供给方声明的来源，未核对供给方的声明"
+            "（no source of supplier declarations in this evaluation）。",
+            cid,
+            supplier_declaration="no_source",
+        )
+    if not asked:
+        return rule.passed(
+            f"申报单位声明与供应商无{what}；方向{_DIRECTION_NAMES[app.direction]}的算力供给方"
+            "不逐合同声明（数据来自登记平台）。",
+            cid,
+            supplier_declaration="not_asked",
+        )
+    if word is None or not word.declared:
+        return rule.review(
+            f"申报单位声明与供应商无{what}，供给方尚未声明（附件14-1 三）：无法证明双方均无此类关系，"
+            "请待供给方声明或由审核人员核实（the supplier has not declared yet）。",
+            cid,
+            supplier_declaration="silent",
+        )
+    return rule.passed(
+        f"申报单位和供给方{_by(word)}均声明双方无{what}。",
+        cid,
+        supplier_declaration="none",
+        supplier_declared_by=word.declared_by,
+        supplier_declared_on=word.declared_on,
+    )
+
+
+_DIRECTION_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
+
+
+def _by(word: SupplierWord | None) -> str:
+    if word is None or not (word.declared_by or word.declared_on):
+        return ""
+    return f"（{'，'.join(x for x in (word.declared_by, word.declared_on) if x)}）"
+
+
+# --- the supplier's confirmation of each line (附件14-1 三、五; issue 22) -----------------------
+
+
+def supplier_confirmation(
+    app: Application, contract: Contract, words: SupplierWords | None
+) -> Finding | None:
+    """Every line of the contract confirmed by its supplier, or `review` naming the lines still
+    unconfirmed or disputed. None where the supplier's word is not asked (direction 3) or there
+    is no source of it (a file evaluated alone)."""
+    if words is None or not words.asks(app):
+        return None
+    word = words.of(app, contract)
+    if word is None:
+        return SUPPLIER_CONFIRMATION.review(
+            "算力供给方尚未确认该合同的任何一行（the supplier has not confirmed the contract）。",
+            contract.id,
+            open_lines=[],
+        )
+    if word.open_lines:
+        return SUPPLIER_CONFIRMATION.review(
+            f"算力供给方尚未确认：{'；'.join(word.open_lines)}（not confirmed by the supplier）。",
+            contract.id,
+            open_lines=list(word.open_lines),
+        )
+    return SUPPLIER_CONFIRMATION.passed(
+        f"算力供给方已逐行确认该合同（共 {word.lines} 行）。", contract.id, lines=word.lines
+    )

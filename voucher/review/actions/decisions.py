@@ -38,6 +38,7 @@ from voucher.applications.notify import notify_after_commit
 from voucher.applications.selectors import latest_evaluation
 from voucher.core.audit import audit
 from voucher.policy.money import format_yuan_grouped
+from voucher.policy.rules.supplier import SUPPLIER_CONFIRMATION
 from voucher.review.actions.common import _money
 from voucher.review.actions.crossfindings import cross_findings_gate
 from voucher.review.actions.materials import require_materials_checked
@@ -145,7 +146,11 @@ def decision_propose(
         open_reviews = [
             f["rule"]
             for f in evaluation.findings
-            if f["status"] == "review" and (f["rule"], f.get("contract") or "") not in resolved
+            if f["status"] == "review"
+            and (f["rule"], f.get("contract") or "") not in resolved
+            # the supplier's confirmation has a gate of its own (_gates_passed), which names
+            # each line still open as the supplier's word stands now
+            and not (kind == "approval" and f["rule"] == SUPPLIER_CONFIRMATION.id)
         ]
         maximum = evaluation.approved_max
         reasons = _reasons_for_rejection(evaluation, resolutions) + cross_reasons

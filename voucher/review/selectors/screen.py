@@ -181,6 +181,7 @@ class ReviewScreen:
         default_factory=list
     )
     contract_lines: list[Any] = field(default_factory=list)
+    supplier_asked: bool = False  # directions 1, 2 and 4: the supplier confirms each line
     assignable: list[str] = field(default_factory=list)  # reviewers and screeners, by username
     # Returned for 补正 and not yet resubmitted: the findings and figures are of the version last
     # submitted (the applicant's self-checks of the version being corrected are left out).
@@ -253,16 +254,32 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     ]
     contract_lines = list(application.contracts.all())  # prefetched with their lines
     words, declared = supplier.words_and_attestations(contract_lines)
+    with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
+    delivered_words = {}
     for contract in contract_lines:  # the supplier's word on each line (issue 22)
-        contract.supplier_lines = supplier.lines_of(  # type: ignore[attr-defined]
-            contract, words=words[contract.pk]
+        lines = supplier.lines_of(contract, words=words[contract.pk])
+        contract.supplier_lines = lines  # type: ignore[attr-defined]
+        contract.delivery_lines = [x for x in lines if x.kind == "delivery"]  # type: ignore[attr-defined]
+        contract.invoice_lines = [x for x in lines if x.kind == "invoice"]  # type: ignore[attr-defined]
+        contract.payment_lines = [x for x in lines if x.kind == "payment"]  # type: ignore[attr-defined]
+        attestation = declared.get(contract.pk)
+        contract.attestation = (  # type: ignore[attr-defined]
+            attestation if supplier.attestation_counts(attestation, contract) else None
         )
-        contract.attestation = declared.get(contract.pk)  # type: ignore[attr-defined]
+        contract.supplier_has_account = contract.supplier_uscc in with_members  # type: ignore[attr-defined]
+        delivered_words[contract.contract_id] = supplier.contract_state(
+            contract.delivery_lines  # type: ignore[attr-defined]
+        )
+    supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
+    if supplier_asked:  # the delivered amount of each contract: confirmed by its supplier?
+        for amounts in detail.contracts:
+            amounts["supplier_delivered"] = delivered_words.get(amounts["id"], "")
     cross = cross_items(application)
     cross_count_store(application, cross)  # the lists' count, as it is now
     return ReviewScreen(
         groups=groups,
         contract_lines=contract_lines,
+        supplier_asked=supplier_asked,
         detail=detail,
         resolutions=resolutions,
         open_reviews=open_reviews,
