@@ -1,0 +1,170 @@
+"""What schemathesis found with random seeds (issue 18, item 5) where an OpenAPI document and the
+server disagreed, each kept as an explicit example so that CI never depends on chance; and each
+document's paths are exactly its API's routes."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .test_api_platforms import (  # noqa: F401  (fixtures)
+    PROJECT,
+    USCC,
+    a,
+    listed,
+    platforms,
+    screener,
+)
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PLATFORM = json.loads((DOCS / "openapi.json").read_text(encoding="utf-8"))
+BUREAU = json.loads((DOCS / "openapi-bureau.json").read_text(encoding="utf-8"))
+
+
+def _patterns(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+@pytest.mark.parametrize("document", [PLATFORM, BUREAU], ids=["platform", "bureau"])
+def test_no_pattern_uses_a_class_the_three_regex_engines_read_differently(document):
+    """Found: a project URL with U+0085 (NEL) was allowed by the document (`\\s` in ECMA-262 has
+    no U+0085) and refused by the server (pydantic's regex has it); U+FEFF the other way round;
+    `\\d` is any Unicode digit to pydantic, ASCII to a client. Written out, they agree."""
+    shorthand = re.compile(r"(?<!\\)(?:\\\\)*\\[sSdDwWbB]")
+    found = sorted({p for p in _patterns(document) if shorthand.search(p)})
+    assert not found, found
+
+
+def _url_pattern() -> str:
+    return PLATFORM["components"]["schemas"]["ProjectIn"]["properties"]["url"]["pattern"]
+
+
+@pytest.mark.parametrize(
+    "space", ["\x85", "\ufeff", "\x1c", "\u2028", "\u3000", "\xa0"], ids=lambda c: f"U+{ord(c):04X}"
+)
+def test_a_project_url_with_an_exotic_space_is_refused_as_the_document_says(a, space):  # noqa: F811
+    url = f"https://example.org/a{space}b"
+    assert re.search(_url_pattern(), url) is None  # the document refuses it
+    response = a.post(
+        "/api/v1/projects",
+        json.dumps({**PROJECT, "url": url}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422, response.content  # and so does the server
+    assert any(e["location"] == "body.payload.url" for e in response.json()["errors"])
+
+
+def test_a_plain_project_url_is_still_accepted(a):  # noqa: F811
+    assert re.search(_url_pattern(), PROJECT["url"])
+    response = a.post("/api/v1/projects", json.dumps(PROJECT), content_type="application/json")
+    assert response.status_code == 201, response.content
+
+
+def test_an_empty_consumption_file_is_refused_naming_the_field(a, listed):  # noqa: F811
+    upload = io.BytesIO(b"")
+    upload.name = "batch.csv"
+    response = a.post(
+        f"/api/v1/enterprises/{USCC}/consumption-batches",
+        {"file": upload},
+        headers={"Idempotency-Key": "empty-1"},
+    )
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"location": "body.file", "message": "文件为空 (empty file)"}
+    ]
+    from voucher.platforms.models import ConsumptionBatch
+
+    assert not ConsumptionBatch.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/enterprises/{uscc}/consumption-batches",
+        "/api/v1/enterprises/{uscc}/contracts/{contract_id}/settlement-batches",
+    ],
+)
+def test_the_document_says_an_upload_is_not_empty(path):
+    body = PLATFORM["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert body["schema"]["properties"]["file"]["minLength"] == 1
+
+
+def _yuan_pattern() -> str:
+    schema = BUREAU["components"]["schemas"]["ProposalIn"]["properties"]["amount"]
+    texts = [s for s in schema["anyOf"] if s.get("type") == "string"]
+    if not texts:  # nullable: anyOf [Yuan, null]
+        texts = [
+            t for s in schema["anyOf"] for t in s.get("anyOf", []) if t.get("type") == "string"
+        ]
+    return texts[0]["pattern"]
+
+
+@pytest.mark.parametrize("amount", ["03012686486518819352", "10000000000000", "0", "0.00", "1.234"])
+def test_the_bureau_document_refuses_an_amount_the_server_refuses(amount):
+    """Found: a proposal's amount of 20 digits matched `^\\d+(\\.\\d{1,2})?$` and the server
+    answered 422 (at most 13 digits before the point, more than zero)."""
+    from voucher.staffapi.api import _amount
+
+    assert re.search(_yuan_pattern(), amount) is None
+    with pytest.raises(ValueError):
+        _amount(amount)
+
+
+@settings(
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+@given(amount=st.from_regex(_yuan_pattern(), fullmatch=True))
+def test_every_amount_the_bureau_document_allows_the_server_accepts(amount):
+    from voucher.staffapi.api import _amount
+
+    assert _amount(amount) > 0
+
+
+def _routes(prefix: str) -> set[str]:
+    """The API's routes under `prefix`, as OpenAPI writes them ({name}, not <int:name>)."""
+
+    def walk(patterns, base):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, base + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and not pattern.pattern.regex.pattern.endswith(
+                "(?P<rest>.*)$"
+            ):
+                yield "/" + base + str(pattern.pattern)
+
+    routes = {r for r in walk(get_resolver().url_patterns, "") if r.startswith(prefix)}
+    # the document itself, its viewer, and django-ninja's root (a 404 problem, no operation)
+    return {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r) for r in routes} - {
+        prefix + "openapi.json",
+        prefix + "docs",
+        prefix,
+    }
+
+
+@pytest.mark.parametrize(
+    ("prefix", "document"),
+    [("/api/v1/bureau/", BUREAU), ("/api/v1/", PLATFORM)],
+    ids=["bureau", "platform"],
+)
+def test_every_route_is_documented_and_every_documented_path_is_a_route(prefix, document):
+    routes = _routes(prefix)
+    if prefix == "/api/v1/":  # the platform API's own, not the bureau's mounted beside it
+        routes = {r for r in routes if not r.startswith("/api/v1/bureau/")}
+    documented = {path for path in document["paths"]}
+    assert routes == documented, (routes - documented, documented - routes)
