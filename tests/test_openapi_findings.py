@@ -168,3 +168,63 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route(prefix, 
         routes = {r for r in routes if not r.startswith("/api/v1/bureau/")}
     documented = {path for path in document["paths"]}
     assert routes == documented, (routes - documented, documented - routes)
+
+
+SPACES = ["\x85", "\u2028", "\u3000", "\x1c", "\x0b", "\ufeff", "\xa0", " ", "\t", "\n"]
+
+
+def _calls(document):
+    """(method, url, the statuses the document gives) with each path parameter set to a space,
+    alone and after a plausible value."""
+    from urllib.parse import quote
+
+    for path, operations in sorted(document["paths"].items()):
+        names = re.findall(r"\{(\w+)\}", path)
+        if not names:
+            continue
+        for method, operation in sorted(operations.items()):
+            statuses = {int(code) for code in operation["responses"]}
+            for space in SPACES:
+                for value in (space, "1" + space):
+                    url = path
+                    for name in names:
+                        url = url.replace("{" + name + "}", quote(value, safe=""))
+                    yield method, url, statuses
+
+
+def _answers(client, calls):
+    wrong = []
+    for method, url, statuses in calls:
+        if method in ("get", "delete"):
+            response = getattr(client, method)(url)
+        else:
+            response = getattr(client, method)(url, "{}", content_type="application/json")
+        if response.status_code >= 500 or response.status_code not in statuses:
+            wrong.append((method, url, response.status_code))
+        elif response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json", (method, url)
+    return wrong
+
+
+def test_a_path_parameter_of_exotic_spaces_gets_a_documented_answer_on_the_platform_api(a):  # noqa: F811
+    assert _answers(a, _calls(PLATFORM)) == []
+
+
+def test_a_path_parameter_of_exotic_spaces_gets_a_documented_answer_on_the_bureau_api(
+    db, django_user_model, settings
+):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from voucher.staffapi import actions
+
+    from .review_support import FAST_HASHERS, make_staff
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    user = make_staff(django_user_model, "spaces", "bureau_reviewer")
+    user.groups.add(Group.objects.get_or_create(name="bureau_approver")[0])
+    _, text = actions.token_issue(
+        user=user, label="spaces", scopes=["read", "decide"], acting_user=user
+    )
+    client = Client(headers={"Authorization": f"Bearer {text}"})
+    assert _answers(client, _calls(BUREAU)) == []
