@@ -228,3 +228,25 @@ def test_a_path_parameter_of_exotic_spaces_gets_a_documented_answer_on_the_burea
     )
     client = Client(headers={"Authorization": f"Bearer {text}"})
     assert _answers(client, _calls(BUREAU)) == []
+
+
+def test_the_bureau_document_gives_a_rejection_no_amount():
+    """Found (seed 23): {"kind": "rejection", "amount": 0.01} was allowed by the document and
+    refused by the server (422, a rejection has no amount). Drawn as schemathesis draws."""
+    from .test_api_schemathesis import BUREAU as LOADED
+
+    operation = next(
+        result.ok()
+        for result in LOADED.get_all_operations()
+        if result.ok().label == "POST /api/v1/bureau/applications/{application_id}/decisions"
+    )
+
+    @settings(
+        max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
+    @given(case=operation.as_strategy())
+    def run(case):
+        if case.body.get("kind") == "rejection":
+            assert case.body.get("amount") is None, case.body
+
+    run()

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Path, Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI, refusal_status
 from voucher.api.schema_constraints import NOT_BLANK
@@ -333,6 +333,15 @@ class ContactOut(Schema):
 
 
 class ProposalIn(Schema):
+    # what decision_propose refuses (422, body.payload.amount), the document says: a rejection
+    # carries no amount
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "rejection"}}, "required": ["kind"]},
+            "then": {"properties": {"amount": {"type": "null"}}},
+        }
+    )
+
     kind: Literal["approval", "rejection"]
     amount: Yuan | None = Field(
         None, description="approval only; omitted or null: the evaluation's approved_max"
