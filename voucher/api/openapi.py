@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 
-from voucher.api.v1 import api
-
 
 def document() -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings_dev")  # a docs generator
     import django
 
     django.setup()
+    from voucher.api.v1 import api  # after setup: the API's modules import models
 
     schema = api.get_openapi_schema(path_prefix="/api/v1/")
     plain = json.loads(json.dumps(schema))  # int status keys -> strings, as JSON has them

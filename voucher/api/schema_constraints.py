@@ -50,6 +50,28 @@ def _visible_class() -> str:
 
 
 VISIBLE = _visible_class()
+
+
+def _space_class() -> str:
+    """The characters of a regular expression's `\\s` in any of the three engines that read our
+    patterns: Python's `re` (adds U+001C-U+001F and U+0085), ECMA-262, which a client or
+    schemathesis reads the document with (adds U+FEFF), and pydantic's Rust `regex`, which
+    checks a `Field(pattern=...)` on the server. `\\s` alone means three different things, so a
+    URL or a reason with such a character was allowed by the document and refused by the
+    server; written out, the three agree."""
+    codes = [c for c in range(0x10000) if chr(c).isspace() or c == 0xFEFF]
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+SPACE = _space_class()  # the inside of a class: [{SPACE}] a space, [^{SPACE}] anything else
+NOT_BLANK = f"[^{SPACE}]"  # a text with this somewhere is not only spaces
+LINE_BREAK = "\\u000a-\\u000d\\u001c-\\u001e\\u0085\\u2028-\\u2029"  # str.splitlines's, and ECMA's
 USCC = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 
 TEXT: dict[str, Any] = {

@@ -26,6 +26,7 @@ from voucher.api.problems import (
     location,
     refusal_status,
 )
+from voucher.api.schema_constraints import LINE_BREAK, SPACE
 from voucher.api.throttle import TokenThrottle
 from voucher.applications.access import may
 from voucher.core import bearer, refusals
@@ -119,10 +120,16 @@ ERRORS: dict[int, Any] = {
 
 
 class ProjectIn(Schema):
-    external_id: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
+    # not blank, no space at either end, no line break: the classes written out (see SPACE)
+    external_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=rf"^[^{SPACE}]([^{LINE_BREAK}]*[^{SPACE}])?$",
+    )
     enterprise: fmt.Applicant
     name: str = Field(min_length=1, max_length=200)
-    url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
+    # the spaces written out: \s is not the same class in Python, ECMA-262 and pydantic's regex
+    url: str = Field(max_length=500, pattern=rf"^https?://[^{SPACE}/$.?#][^{SPACE}]*$")
     # the 14-2 overview of a direction-3 application, bounded as the format bounds it
     scenario: str = Field(min_length=1, max_length=fmt.OVERVIEW_MAX_CHARS)
     start_date: fmt.Day  # YYYY-MM-DD, as the interchange format reads a day (not a Unix time)
@@ -178,7 +185,7 @@ class ShortlistOut(Schema):
     listed_at: datetime
 
 
-QUANTITY_PATTERN = r"^\d{1,14}(\.\d{1,6})?$"
+QUANTITY_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,6})?$"  # ASCII digits: \d is Unicode's in pydantic
 
 
 class TermLine(Schema):
@@ -306,6 +313,24 @@ _ERROR_REPORT = {
         "200": {
             "description": "CSV: row, line, column, message",
             "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+_UPLOAD = {  # a file of no bytes is refused (422 naming body.file): the document says so
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "properties": {
+                        "file": {
+                            "minLength": 1,
+                            "description": "CSV or Parquet, not empty (docs/platform-api.md)",
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -485,6 +510,7 @@ def contract_reconciliation(request: HttpRequest, uscc: str, contract_id: str) -
     "/enterprises/{uscc}/consumption-batches",
     response={200: BatchOut, 202: BatchOut, **ERRORS},
     tags=["consumption"],
+    openapi_extra=_UPLOAD,
 )
 def batch_submit(
     request: HttpRequest,
@@ -540,6 +566,7 @@ def batch_withdraw(request: HttpRequest, batch_id: int) -> Any:
     "/enterprises/{uscc}/contracts/{contract_id}/settlement-batches",
     response={200: BatchOut, 202: BatchOut, **ERRORS},
     tags=["settlement"],
+    openapi_extra=_UPLOAD,
 )
 def settlement_submit(
     request: HttpRequest,

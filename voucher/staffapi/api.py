@@ -26,9 +26,10 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Path, Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from voucher.api.problems import PROBLEM, Problem, ProblemNinjaAPI, refusal_status
+from voucher.api.schema_constraints import NOT_BLANK
 from voucher.api.throttle import TokenThrottle
 from voucher.applications import permissions as p
 from voucher.applications.access import may
@@ -36,7 +37,7 @@ from voucher.applications.models import OUTCOME_CHOICES, Application, Decision
 from voucher.applications.states import STATE_CHOICES
 from voucher.core import bearer
 from voucher.core.refusals import NOT_FOUND, Conflict, Refused
-from voucher.policy.money import MAX_YUAN, format_yuan_grouped, parse_yuan
+from voucher.policy.money import INTEGER_DIGITS, MAX_YUAN, format_yuan_grouped, parse_yuan
 from voucher.review import actions as review
 from voucher.review import selectors as review_selectors
 from voucher.staffapi import actions, selectors
@@ -180,13 +181,19 @@ def _amount(value: Any) -> Any:
     return amount
 
 
+POSITIVE_YUAN = (
+    rf"^(0*[1-9][0-9]{{0,{INTEGER_DIGITS - 1}}}(\.[0-9]{{1,2}})?|0+\.(0[1-9]|[1-9][0-9]?))$"
+)
+
 Yuan = Annotated[
     Decimal,
     BeforeValidator(_amount),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+                # more than zero, at most INTEGER_DIGITS digits before the point (leading zeros
+                # aside), at most two after: what _amount accepts, no more
+                {"type": "string", "pattern": POSITIVE_YUAN},
                 {
                     "type": "number",
                     "exclusiveMinimum": 0,
@@ -326,6 +333,15 @@ class ContactOut(Schema):
 
 
 class ProposalIn(Schema):
+    # what decision_propose refuses (422, body.payload.amount), the document says: a rejection
+    # carries no amount
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "rejection"}}, "required": ["kind"]},
+            "then": {"properties": {"amount": {"type": "null"}}},
+        }
+    )
+
     kind: Literal["approval", "rejection"]
     amount: Yuan | None = Field(
         None, description="approval only; omitted or null: the evaluation's approved_max"
@@ -338,11 +354,11 @@ class CrossResolutionIn(Schema):
     resolution: Literal["accept", "reject"] = Field(
         description="accept: treated as passed; reject: treated as failed (a reason to reject)"
     )
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
 
 
 class ReturnIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
 
 
 class ConfirmIn(Schema):

@@ -6,10 +6,9 @@ import json
 import os
 from typing import Any
 
-from voucher.staffapi.api import api
-
 
 def schema() -> Any:
+    from voucher.staffapi.api import api  # after django.setup(): the API's modules import models
 
     plain = api.get_openapi_schema(path_prefix="/api/v1/bureau/")
     return json.loads(json.dumps(plain))  # int status keys -> strings, as JSON has them

@@ -70,6 +70,12 @@ def _store_upload(upload: IO[bytes], kind: str) -> tuple[str, int]:
             if size > limit:
                 raise too_large(kind, size, limit)
             spool.write(chunk)
+        if size == 0:  # no rows, no header: nothing a worker could read, refused at once
+            raise Refused(
+                "上传的文件为空 (the uploaded file is empty)",
+                code=refusals.INVALID,
+                errors=[{"location": "body.file", "message": "文件为空 (empty file)"}],
+            )
         sha = digest.hexdigest()
         spool.seek(0)
         store_once(batch_storage(), batch_name(sha), spool)
