@@ -175,6 +175,23 @@ def test_each_line_confirmed_or_disputed_and_audited(world):
     assert "供给方有异议：数量应为 8 台" in portal_page.content.decode()
 
 
+def test_the_applicant_sees_the_suppliers_dispute_once_submitted(world):
+    """Submitted, the wizard is frozen (the contract page sends the applicant to the status
+    page): the status page shows the supplier's word on each line, a dispute with its reason,
+    and says it is corrected through 补正."""
+    d4, contract = put_in_state(world["d4"], "submitted"), world["contract"]
+    _word(contract, "contract", LINE_CONFIRMED, world["supplier"])
+    _word(contract, _delivery_key(contract), LINE_DISPUTED, world["supplier"], "数量应为 8 台")
+    applicant = _client(world["applicant"])
+    frozen = applicant.get(reverse("portal:contract", args=[d4.pk, contract.pk]))
+    assert frozen.status_code == 302 and frozen.url.endswith(f"/{d4.pk}/status/")
+    page = applicant.get(frozen.url).content.decode()
+    words = page[page.index('id="supplier-status"') :]
+    assert f"合同 {contract.contract_id}" in words
+    assert "供给方已确认" in words and "供给方有异议：数量应为 8 台" in words
+    assert "补正" in words
+
+
 def _draft(application):
     type(application).objects.filter(pk=application.pk).update(state="draft")
     application.refresh_from_db()

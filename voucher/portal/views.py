@@ -1325,6 +1325,22 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
 PAYMENT_SHOWN = frozenset({"approved", "publicized", "paid"})
 
 
+def _supplier_words_of(application: m.Application) -> list[dict[str, Any]]:
+    """Each contract with the supplier's word on its lines (directions 1, 2 and 4): the status
+    page shows them once the wizard is frozen, where the contract pages are no longer open to
+    the applicant (issue 22: a line the supplier disputed after submission is corrected through
+    补正, and the applicant must see what to correct)."""
+    if application.direction not in supplier.CONFIRMED_DIRECTIONS:
+        return []
+    contracts = list(
+        application.contracts.order_by("position", "id").prefetch_related(
+            "deliveries", "invoices", "payments"
+        )
+    )
+    words, _declared = supplier.words_and_attestations(contracts)
+    return [{"c": c, "lines": supplier.lines_of(c, words[c.pk])} for c in contracts]
+
+
 @portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
@@ -1345,6 +1361,8 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
             "decision": confirmed_decision(application),
+            # the supplier's word on each contract, also once the wizard is frozen (issue 22)
+            "supplier_contracts": _supplier_words_of(application),
             "consent": getattr(application, "d3_consent", None),
             "payment_shown": application.state in PAYMENT_SHOWN,
             # the payment part of the page (_payment.html) is shown in these states only
