@@ -14,7 +14,7 @@ from voucher.documents import docx_forms, pdf
 from voucher.documents import source_text as src
 from voucher.documents.data import wan
 from voucher.documents.report_sections import SECTIONS
-from voucher.policy.clauses import CLAUSES
+from voucher.policy.clauses import CLAUSES, clause_ids
 
 from .documents_support import (
     REPORT_TEXT,
@@ -185,7 +185,8 @@ def test_package_pdf_has_cover_forms_checklist_and_self_check(application):
         + list(src.MATERIAL_HEADINGS.values())
         + ["算力券申报材料", "自查结果", f"评估#{evaluation.pk}", "需人工审核"]
         + [f["rule"] for f in review]
-        + [CLAUSES[f["clause"]].text for f in review],
+        # a finding may rest on several clauses ("14-1 三, 14-1 五"): the package quotes each
+        + [CLAUSES[c].text for f in review for c in clause_ids(f["clause"])],
         "package",
     )
     assert f"{evaluation.approved_max:,.2f}" in text

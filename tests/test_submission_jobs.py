@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .portal_helpers import USCC_A, fill_d2, member, open_round, post_step
+from .review_support import supplier_confirms_all
 
 
 @pytest.fixture
@@ -35,6 +36,9 @@ def _ready_draft(client):
     assert response.status_code == 302
     app = Application.objects.latest("id")
     fill_d2(client, app)
+    # the supplier has confirmed each line and declared no relation (issue 22): without its
+    # word a stored application of direction 2 is rightly needs_review (fail closed)
+    supplier_confirms_all(app)
     # the self-check stores an evaluation of the draft (the bureau's latest until submitted)
     assert "符合条件" in client.get(reverse("portal:selfcheck", args=[app.pk])).content.decode()
     app.refresh_from_db()

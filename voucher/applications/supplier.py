@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from voucher.applications.models import (
     LINE_CONFIRMED,
     LINE_DISPUTED,
+    Application,
     Contract,
     Delivery,
     Invoice,
@@ -36,10 +37,12 @@ from voucher.applications.models import (
     SupplierMember,
 )
 from voucher.applications.notify import notify_after_commit
+from voucher.applications.parameters import UNDECIDED_STATES
 from voucher.applications.roles import supplier_uscc_of
 from voucher.core.audit import audit
 from voucher.core.refusals import Refused
 from voucher.policy.context import SupplierWord, SupplierWords
+from voucher.policy.format import FormatError
 
 UNCONFIRMED = "unconfirmed"
 CONTRACT_LINE = "contract"
@@ -554,10 +557,8 @@ def evaluate_after_supplier_word(application_ids: Iterable[int]) -> None:
     """The supplier's word is evidence of the evaluation: an undecided application is evaluated
     again (a decided one keeps the evaluation its decision was made on; a draft the format
     cannot read yet has nothing to evaluate)."""
+    # actions imports this module (the store's supplier words): imported here, not above
     from voucher.applications.actions import application_evaluate
-    from voucher.applications.models import Application
-    from voucher.applications.parameters import UNDECIDED_STATES
-    from voucher.policy.format import FormatError
 
     for application in Application.objects.filter(
         pk__in=set(application_ids), state__in=UNDECIDED_STATES

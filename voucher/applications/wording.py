@@ -609,16 +609,87 @@ FINDINGS_EN: Final[dict[tuple[str, str], tuple[tuple[str | None, str], ...]]] = 
         (None, "The registry lacks data to check the key persons." + _REVIEWER),
     ),
     ("SUPPLIER_AGREEMENTS", "pass"): (
-        (None, "Declared no revenue-sharing or risk-sharing agreement with the supplier."),
+        (
+            "supplier_declaration='none'",
+            "The applicant and the supplier both declared no revenue-sharing or risk-sharing agreement with the other party.",
+        ),
+        (
+            "supplier_declaration='not_asked'",
+            "The applicant declared no revenue-sharing or risk-sharing agreement with the other party; in this direction the supplier does not declare "
+            "per contract (its data come from the registry platform).",
+        ),
+        (
+            "supplier_declaration='no_source'",
+            "The applicant declared no revenue-sharing or risk-sharing agreement with the other party; this evaluation has no source of the supplier's "
+            "declarations, so the supplier's was not checked.",
+        ),
+        (None, "Declared no revenue-sharing or risk-sharing agreement with the other party."),
     ),
     ("SUPPLIER_AGREEMENTS", "fail"): (
-        (None, "Declared a revenue-sharing or risk-sharing agreement with the supplier."),
+        (
+            "declared_by=['applicant', 'supplier']",
+            "The applicant and the supplier both declared a revenue-sharing or risk-sharing agreement with the other party.",
+        ),
+        (
+            "declared_by=['supplier']",
+            "The supplier declared a revenue-sharing or risk-sharing agreement with the other party.",
+        ),
+        (
+            None,
+            "The applicant declared a revenue-sharing or risk-sharing agreement with the other party.",
+        ),
+    ),
+    ("SUPPLIER_AGREEMENTS", "review"): (
+        (
+            None,
+            "The applicant declared no revenue-sharing or risk-sharing agreement with the other party, but the supplier has not declared yet (Annex 14-1 "
+            "III): wait for the supplier's declaration, or a reviewer checks it.",
+        ),
     ),
     ("SUPPLIER_HIERARCHY", "pass"): (
-        (None, "Declared no administrative or business hierarchy with the supplier."),
+        (
+            "supplier_declaration='none'",
+            "The applicant and the supplier both declared no administrative or business hierarchy with the other party.",
+        ),
+        (
+            "supplier_declaration='not_asked'",
+            "The applicant declared no administrative or business hierarchy with the other party; in this direction the supplier does not declare "
+            "per contract (its data come from the registry platform).",
+        ),
+        (
+            "supplier_declaration='no_source'",
+            "The applicant declared no administrative or business hierarchy with the other party; this evaluation has no source of the supplier's "
+            "declarations, so the supplier's was not checked.",
+        ),
+        (None, "Declared no administrative or business hierarchy with the other party."),
     ),
     ("SUPPLIER_HIERARCHY", "fail"): (
-        (None, "Declared an administrative or business hierarchy with the supplier."),
+        (
+            "declared_by=['applicant', 'supplier']",
+            "The applicant and the supplier both declared an administrative or business hierarchy with the other party.",
+        ),
+        (
+            "declared_by=['supplier']",
+            "The supplier declared an administrative or business hierarchy with the other party.",
+        ),
+        (
+            None,
+            "The applicant declared an administrative or business hierarchy with the other party.",
+        ),
+    ),
+    ("SUPPLIER_HIERARCHY", "review"): (
+        (
+            None,
+            "The applicant declared no administrative or business hierarchy with the other party, but the supplier has not declared yet (Annex 14-1 "
+            "III): wait for the supplier's declaration, or a reviewer checks it.",
+        ),
+    ),
+    ("SUPPLIER_CONFIRMATION", "pass"): (
+        (None, "The supplier confirmed every line of the contract ({lines} lines)."),
+    ),
+    ("SUPPLIER_CONFIRMATION", "review"): (
+        ("open_lines=[]", "The supplier has not confirmed any line of the contract yet."),
+        (None, "Not yet confirmed by the supplier: {open_lines:list}."),
     ),
     ("RATE_CAP", "info"): (
         (

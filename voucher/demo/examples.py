@@ -17,7 +17,7 @@ from django.db.models import Count
 
 import voucher
 from voucher.accounts.actions import enterprise_register
-from voucher.applications import actions, rounds
+from voucher.applications import actions, rounds, supplier
 from voucher.applications.interchange import document_sha256
 from voucher.applications.models import (
     Application,
@@ -161,8 +161,6 @@ def _demo_supplier_member(uscc: str) -> SupplierMember:
 def demo_supplier_words(applications: list[Application]) -> None:
     """The suppliers of newly imported examples confirm every line and declare, through the
     actions (audited), except those of SILENT_SUPPLIER_EXAMPLES; the caller evaluates after."""
-    from voucher.applications import supplier
-
     for application in applications:
         folder = Path(application.source_name).parent.name
         if application.direction not in supplier.CONFIRMED_DIRECTIONS:
