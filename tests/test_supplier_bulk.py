@@ -445,3 +445,37 @@ def test_the_migration_fills_the_state_from_the_words_already_given(world):
     assert dict(Contract.objects.filter(pk__in=expected).values_list("pk", "supplier_state")) == (
         expected
     )
+
+
+def test_invoices_and_payments_are_exported_with_their_columns_and_confirmed_by_file(world):
+    user, contract = world["supplier"], world["contract"]
+    invoice, payment = contract.invoices.first(), contract.payments.first()
+    assert invoice is not None and payment is not None
+    rows = {r["行标识"]: r for r in _rows_of(_csv_rows(_export(_client(user))), contract)}
+    by_invoice = rows[f"{contract.pk}/invoice:{invoice.pk}"]
+    assert (by_invoice["行"], by_invoice["发票号码"], by_invoice["开票日期"]) == (
+        "发票",
+        invoice.number,
+        str(invoice.date),
+    )
+    assert Decimal(by_invoice["金额（元）"]) == invoice.amount
+    by_payment = rows[f"{contract.pk}/payment:{payment.pk}"]
+    assert (by_payment["行"], by_payment["支付日期"], by_payment["发票号码"]) == (
+        "付款",
+        str(payment.date),
+        "",
+    )
+    assert Decimal(by_payment["金额（元）"]) == payment.amount
+    filled = [
+        dict(by_invoice, **{"确认/有异议": "确认"}),
+        dict(by_payment, **{"确认/有异议": "确认"}),
+    ]
+    words = supplier_files.read_words("w.csv", _csv_bytes(filled), acting_user=user)
+    assert [w.line for w in words] == [f"invoice:{invoice.pk}", f"payment:{payment.pk}"]
+    result = supplier_files.words_apply(words, source_name="w.csv", data=b"", acting_user=user)
+    assert result.confirmed == 2 and not result.refused
+    assert {f"invoice:{invoice.pk}", f"payment:{payment.pk}"} <= supplier.confirmed_keys(contract)
+    # a kind the contract does not have is still a mistake in the file
+    broken = dict(by_payment, **{"确认/有异议": "确认", "行标识": f"{contract.pk}/refund:1"})
+    with pytest.raises(ImportFailed, match="请勿修改此列"):
+        supplier_files.read_words("w.csv", _csv_bytes([broken]), acting_user=user)
