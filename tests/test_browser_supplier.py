@@ -136,6 +136,15 @@ def test_the_supplier_confirms_by_file_with_one_dispute(browser, site, tmp_path)
             uscc=contract.supplier_uscc,
         )
     )
+
+    def not_yet_spoken() -> None:
+        # the demo's supplier has spoken on d4-small (voucher/demo/examples.py): not yet, here
+        from voucher.applications import supplier
+
+        contract.supplier_confirmations.all().delete()
+        supplier.supplier_state_refresh(contract.pk)
+
+    in_thread(not_yet_spoken)
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
     )

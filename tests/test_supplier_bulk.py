@@ -67,6 +67,25 @@ def _rows_of(rows, contract):
     return [r for r in rows if r["行标识"].startswith(f"{contract.pk}/")]
 
 
+def _since(world):
+    """The audit entries written by the test (the demo's suppliers have spoken already)."""
+    return AuditEntry.objects.filter(id__gt=world["audit_before"] or 0)
+
+
+def _words(contract) -> set[tuple[str, str, str]]:
+    return set(contract.supplier_confirmations.values_list("line", "state", "content_hash"))
+
+
+def _with_word(user, state: str) -> set[Contract]:
+    """The truth the SQL filter keeps: the supplier's contracts whose lines add up to `state`
+    (the demo's suppliers have confirmed other examples' contracts already)."""
+    return {
+        c
+        for c in supplier.supplier_contracts_query(user)
+        if supplier.contract_state(supplier.lines_of(c)) == state
+    }
+
+
 # --- the list and the export -------------------------------------------------------------------
 
 
@@ -80,11 +99,14 @@ def test_the_list_filters_by_state_and_word_and_pages_in_sql(world, django_asser
         _word(contract, line.key, LINE_CONFIRMED, user)
     contract.refresh_from_db()
     assert contract.supplier_state == LINE_CONFIRMED
-    confirmed = supplier.supplier_contracts_query(user, supplier_state=LINE_CONFIRMED)
-    assert list(confirmed) == [contract]
-    assert contract not in supplier.supplier_contracts_query(user, supplier_state="unconfirmed")
+    confirmed = list(supplier.supplier_contracts_query(user, supplier_state=LINE_CONFIRMED))
+    assert contract in confirmed and len(confirmed) < total
+    assert set(confirmed) == _with_word(user, LINE_CONFIRMED)
+    unconfirmed = set(supplier.supplier_contracts_query(user, supplier_state="unconfirmed"))
+    assert contract not in unconfirmed and unconfirmed == _with_word(user, "unconfirmed")
     _word(contract, _delivery_key(contract), LINE_DISPUTED, user, reason="数量不符")
     assert list(supplier.supplier_contracts_query(user, supplier_state=LINE_DISPUTED)) == [contract]
+    assert contract not in supplier.supplier_contracts_query(user, supplier_state=LINE_CONFIRMED)
     # by the application's state
     put_in_state(world["d4"], "in_review")
     in_review = supplier.supplier_contracts_query(user, application_state="in_review")
@@ -187,7 +209,7 @@ def test_a_file_with_one_dispute_confirms_the_rest_each_word_audited(world):
     assert states.pop(dispute) == (LINE_DISPUTED, "单价应为 10 元")
     assert set(states.values()) == {(LINE_CONFIRMED, "")}
     # audited exactly like the page's words: one entry per line, with its hash
-    entries = AuditEntry.objects.filter(action__startswith="supplier_line_")
+    entries = _since(world).filter(action__startswith="supplier_line_")
     assert entries.count() == len(rows)
     assert {e.data["line"] for e in entries} == {r["行标识"].split("/", 1)[1] for r in rows}
     assert AuditEntry.objects.get(action="supplier_file_words").data["confirmed"] == len(rows) - 1
@@ -196,7 +218,7 @@ def test_a_file_with_one_dispute_confirms_the_rest_each_word_audited(world):
     # the same file again: nothing new is written
     again = _upload(client, "words.csv", _csv_bytes(rows))
     assert f"{len(rows)} 行与已有的确认相同" in again.content.decode()
-    assert AuditEntry.objects.filter(action__startswith="supplier_line_").count() == len(rows)
+    assert _since(world).filter(action__startswith="supplier_line_").count() == len(rows)
 
 
 def test_every_mistake_is_named_by_row_and_column_and_nothing_is_saved(world):
@@ -258,7 +280,7 @@ def test_a_line_changed_since_the_export_is_refused_for_its_row_only(world):
     states = {line.key: line.state for line in supplier.lines_of(contract)}
     assert states.pop("contract") == "unconfirmed"  # never confirmed on content it did not see
     assert set(states.values()) == {LINE_CONFIRMED}
-    assert not AuditEntry.objects.filter(action="supplier_line_confirmed", data__line="contract")
+    assert not _since(world).filter(action="supplier_line_confirmed", data__line="contract")
 
 
 def test_a_supplier_cannot_speak_on_another_suppliers_lines_through_the_file(world):
@@ -268,16 +290,16 @@ def test_a_supplier_cannot_speak_on_another_suppliers_lines_through_the_file(wor
     # the other supplier's exported rows, put into this supplier's file
     rows = [dict(r, **{"确认/有异议": "确认"}) for r in theirs]
     rows.append(dict(mine[0], **{"确认/有异议": "确认"}))
+    first = Contract.objects.get(pk=int(mine[0]["行标识"].split("/")[0]))
+    # the demo's suppliers have spoken on the examples already: nothing is added or changed
+    other_before, first_before = _words(other), _words(first)
     with pytest.raises(ImportFailed) as failed:
         supplier_files.read_words("w.csv", _csv_bytes(rows), acting_user=world["supplier"])
     assert {e.message for e in failed.value.errors} == {
         "找不到此行：它不属于列明贵单位为算力供给方的合同"
     }
     assert [e.row for e in failed.value.errors] == list(range(2, 2 + len(theirs)))
-    assert not other.supplier_confirmations.exists()
-    assert not Contract.objects.get(
-        pk=int(mine[0]["行标识"].split("/")[0])
-    ).supplier_confirmations.exists()
+    assert _words(other) == other_before and _words(first) == first_before
     # even past the file's check, the action refuses a contract that does not name it
     word = supplier_files.FileWord(
         "CSV", 2, other.pk, "contract", theirs[0]["内容校验码"], LINE_CONFIRMED, ""
@@ -286,7 +308,8 @@ def test_a_supplier_cannot_speak_on_another_suppliers_lines_through_the_file(wor
         [word], source_name="w.csv", data=b"", acting_user=world["supplier"]
     )
     assert result.confirmed == 0 and len(result.refused) == 1
-    assert not other.supplier_confirmations.exists()
+    assert _words(other) == other_before
+    assert not _since(world).filter(action__startswith="supplier_line_")
 
 
 def test_the_excel_file_round_trips_and_an_unsafe_workbook_is_refused(world):
@@ -403,10 +426,56 @@ def test_the_migration_fills_the_state_from_the_words_already_given(world):
         _word(contract, line.key, LINE_CONFIRMED, user)
     other = supplier.supplier_contracts_query(user).exclude(pk=contract.pk).first()
     _word(other, "contract", LINE_DISPUTED, user, reason="总额不符")
+    # the rest keep the demo's suppliers' words; 0020 knew a contract's terms and deliveries
+    # only (invoices and payments became lines later): its fill is frozen at that point in history
+    rest = Contract.objects.exclude(pk__in=[contract.pk, other.pk]).prefetch_related(
+        "deliveries", "invoices", "payments"
+    )
+    expected = {
+        c.pk: supplier.contract_state(
+            [x for x in supplier.lines_of(c) if x.kind in (supplier.CONTRACT_LINE, "delivery")]
+        )
+        for c in rest
+    }
+    assert "unconfirmed" in expected.values()  # a contract without a word stays unconfirmed
     Contract.objects.update(supplier_state="unconfirmed")  # as before the field existed
     migration.states_from_words(apps, None)
     assert Contract.objects.get(pk=contract.pk).supplier_state == LINE_CONFIRMED
     assert Contract.objects.get(pk=other.pk).supplier_state == LINE_DISPUTED
-    assert {c.supplier_state for c in Contract.objects.exclude(pk__in=[contract.pk, other.pk])} == {
-        "unconfirmed"
-    }
+    assert dict(Contract.objects.filter(pk__in=expected).values_list("pk", "supplier_state")) == (
+        expected
+    )
+
+
+def test_invoices_and_payments_are_exported_with_their_columns_and_confirmed_by_file(world):
+    user, contract = world["supplier"], world["contract"]
+    invoice, payment = contract.invoices.first(), contract.payments.first()
+    assert invoice is not None and payment is not None
+    rows = {r["行标识"]: r for r in _rows_of(_csv_rows(_export(_client(user))), contract)}
+    by_invoice = rows[f"{contract.pk}/invoice:{invoice.pk}"]
+    assert (by_invoice["行"], by_invoice["发票号码"], by_invoice["开票日期"]) == (
+        "发票",
+        invoice.number,
+        str(invoice.date),
+    )
+    assert Decimal(by_invoice["金额（元）"]) == invoice.amount
+    by_payment = rows[f"{contract.pk}/payment:{payment.pk}"]
+    assert (by_payment["行"], by_payment["支付日期"], by_payment["发票号码"]) == (
+        "付款",
+        str(payment.date),
+        "",
+    )
+    assert Decimal(by_payment["金额（元）"]) == payment.amount
+    filled = [
+        dict(by_invoice, **{"确认/有异议": "确认"}),
+        dict(by_payment, **{"确认/有异议": "确认"}),
+    ]
+    words = supplier_files.read_words("w.csv", _csv_bytes(filled), acting_user=user)
+    assert [w.line for w in words] == [f"invoice:{invoice.pk}", f"payment:{payment.pk}"]
+    result = supplier_files.words_apply(words, source_name="w.csv", data=b"", acting_user=user)
+    assert result.confirmed == 2 and not result.refused
+    assert {f"invoice:{invoice.pk}", f"payment:{payment.pk}"} <= supplier.confirmed_keys(contract)
+    # a kind the contract does not have is still a mistake in the file
+    broken = dict(by_payment, **{"确认/有异议": "确认", "行标识": f"{contract.pk}/refund:1"})
+    with pytest.raises(ImportFailed, match="请勿修改此列"):
+        supplier_files.read_words("w.csv", _csv_bytes([broken]), acting_user=user)

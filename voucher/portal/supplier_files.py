@@ -1,7 +1,7 @@
 """A compute supplier's contracts as a file, and its words back from the same file (issue 22 item 5).
 
 The export (CSV or XLSX) has one row per line of each contract naming the supplier: the contract's
-terms, then each delivery line, with the line's key (行标识) and the hash of the content the
+terms, then each delivery line, invoice and payment (`supplier.ROW_KINDS`), with the line's key (行标识) and the hash of the content the
 supplier sees (内容校验码). The supplier fills the column 确认/有异议 (and 异议理由 for a dispute)
 and uploads the file again; `read_words` checks it row by row like the contracts import
 (voucher/portal/imports.py: the row and the column named, in plain Chinese) and
@@ -31,7 +31,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from voucher.applications import supplier
-from voucher.applications.models import LINE_CONFIRMED, LINE_DISPUTED, Contract, Delivery
+from voucher.applications.models import (
+    LINE_CONFIRMED,
+    LINE_DISPUTED,
+    Contract,
+    Delivery,
+    Invoice,
+    Payment,
+)
 from voucher.applications.roles import supplier_uscc_of
 from voucher.applications.uploads import UploadRefused, check_upload
 from voucher.core.audit import audit
@@ -70,6 +77,9 @@ HEADERS = (
     "单位",
     "单价（元）",
     "金额（元）",
+    "发票号码",
+    "开票日期",
+    "支付日期",
     "当前状态",
     "当前异议理由",
     WORD,
@@ -77,7 +87,7 @@ HEADERS = (
 )
 INSTRUCTIONS = (
     "算力供给方逐行确认（北京市算力券，附件14-1 三、五）",
-    "每行是一份合同的一项内容：合同条款（签订日期、有效期、总额）或一条交付记录。",
+    "每行是一份合同的一项内容：合同条款（签订日期、有效期、总额）、一条交付记录、一张发票或一笔付款。",
     "核对后在“确认/有异议”列填写“确认”或“有异议”；有异议的须在“异议理由”列写明理由；留空的行不处理。",
     "请勿修改“行标识”和“内容校验码”：它们对应导出时该行的内容。导出后申报单位修改或删除了的行不会保存，请重新导出核对。",
     "上传时逐行检查：文件中有任何填写错误（如无法识别的填写、有异议未写理由、找不到的行标识）都不会保存，并列出每个错误所在的行号和列。",
@@ -105,7 +115,9 @@ def _cells(contract: Contract, line: supplier.Line) -> list[Any]:
         application.get_state_display(),
         contract.contract_id,
     ]
-    blank_contract = ["", "", "", "", ""]
+    blank_contract = ["", "", "", ""]  # 签订日期, 有效期开始/结束, 合同总额
+    blank_delivery = ["", "", "", "", "", "", ""]  # 开始日期 … 单价
+    blank_money = ["", "", ""]  # 发票号码, 开票日期, 支付日期
     row: Any = line.row
     if line.is_contract:
         body = [
@@ -114,12 +126,14 @@ def _cells(contract: Contract, line: supplier.Line) -> list[Any]:
             row.valid_from,
             row.valid_to,
             row.total_amount,
-            *["", "", "", "", "", "", "", ""],
+            *blank_delivery,
+            "",
+            *blank_money,
         ]
     elif isinstance(row, Delivery):
         body = [
             "交付记录",
-            *blank_contract[:4],
+            *blank_contract,
             row.start,
             row.end,
             row.get_service_display(),
@@ -128,9 +142,14 @@ def _cells(contract: Contract, line: supplier.Line) -> list[Any]:
             row.unit,
             row.unit_price,
             row.amount,
+            *blank_money,
         ]
+    elif isinstance(row, Invoice):
+        body = ["发票", *blank_contract, *blank_delivery, row.amount, row.number, row.date, ""]
+    elif isinstance(row, Payment):
+        body = ["付款", *blank_contract, *blank_delivery, row.amount, "", "", row.date]
     else:  # a line of a kind this file does not lay out: named in words
-        body = [str(row), *blank_contract[:4], *[""] * 8]
+        body = [str(row), *blank_contract, *blank_delivery, "", *blank_money]
     tail = [STATE_WORDS.get(line.state, line.state), line.reason, "", ""]
     return head + body + tail
 
@@ -209,7 +228,9 @@ class WordsApplied:
     refused: list[RowError] = field(default_factory=list)  # lines changed since the export
 
 
-_KEY = re.compile(r"^(\d{1,18})/(contract|delivery:\d{1,18})$")
+# "<contract pk>/contract" or "<contract pk>/<kind>:<pk>", a kind of `supplier.ROW_KINDS`
+_KINDS = "|".join(map(re.escape, supplier.ROW_KINDS))
+_KEY = re.compile(rf"^(\d{{1,18}})/(contract|(?:{_KINDS}):\d{{1,18}})$")
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
