@@ -225,6 +225,7 @@ def test_a_changed_application_is_rendered_again_not_served_the_old_file(client,
 
 
 def test_a_job_of_a_killed_worker_is_taken_again_once_its_lease_ran_out(client, world):
+    from voucher.core import leases
     from voucher.documents import jobs
     from voucher.documents.models import DocumentJob
 
@@ -238,7 +239,7 @@ def test_a_job_of_a_killed_worker_is_taken_again_once_its_lease_ran_out(client, 
     again = jobs.claim()
     assert again is not None and again.pk == held.pk and again.attempts == 2
     # the first attempt's result is no longer taken: the fencing attempt number
-    assert not jobs._finish(held, state=DocumentJob.DONE)
+    assert not leases.finish(held, state=DocumentJob.DONE)
     jobs.run(again)
     again.refresh_from_db()
     assert again.state == DocumentJob.DONE

@@ -24,13 +24,14 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import models, transaction
 from django.utils import timezone
+
+from voucher.core import leases
 
 logger = logging.getLogger(__name__)
 
@@ -103,60 +104,30 @@ def enqueue(kind: str, key: str, **payload: Any) -> Job:
     return job
 
 
-def _takeable(now: datetime) -> Q:
-    """Queued, or running under a lease that ran out (its worker was killed)."""
-    return Q(state=Job.QUEUED) | Q(state=Job.RUNNING, leased_until__lt=now)
-
-
 def claim() -> Job | None:
-    """Take one job under a lease: the oldest queued, else the oldest whose lease ran out; its
-    attempt number goes up by one. SKIP LOCKED where the database has it, else a conditional
-    UPDATE (SQLite)."""
+    """Take one job under a lease (voucher/core/leases.py): the oldest queued, else the oldest
+    whose lease ran out; its attempt number goes up by one."""
     now = timezone.now()
-    candidates = Job.objects.filter(_takeable(now))
-    order = (Case(When(state=Job.QUEUED, then=Value(0)), default=Value(1)), "pk")
-    claimed = {
-        "state": Job.RUNNING,
-        "leased_until": now + timedelta(seconds=lease_seconds()),
-        "leased_by": worker_name(),
-    }
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            job = candidates.select_for_update(skip_locked=True).order_by(*order).first()
-            if job is None:
-                return None
-            for field, value in claimed.items():
-                setattr(job, field, value)
-            job.attempts += 1
-            job.save(update_fields=[*claimed, "attempts"])
-        return job
-    for found in candidates.order_by(*order)[:20]:
-        taken = Job.objects.filter(_takeable(now), pk=found.pk, attempts=found.attempts).update(
-            attempts=F("attempts") + 1, **claimed
-        )
-        if taken:
-            return Job.objects.get(pk=found.pk)
-    return None
+    return leases.claim(
+        Job.objects.all(),
+        now,
+        {
+            "state": Job.RUNNING,
+            "leased_until": now + timedelta(seconds=lease_seconds()),
+            "leased_by": worker_name(),
+        },
+    )
 
 
 class LeaseLost(Exception):
     """Another worker took the job meanwhile: this attempt is rolled back."""
 
 
-def _finish(job: Job, **fields: Any) -> bool:
-    """Store the outcome of attempt `job.attempts`, if the job is still ours."""
-    fields |= {"finished_at": timezone.now(), "leased_until": None}
-    done = Job.objects.filter(pk=job.pk, state=Job.RUNNING, attempts=job.attempts).update(**fields)
-    for name, value in fields.items():
-        setattr(job, name, value)
-    return done == 1
-
-
 def run(job: Job) -> Job:
     """Do a claimed job: its handler and its "done" in one transaction, or failed with the reason
     (after MAX_ATTEMPTS; before that, an error leaves it to be taken again)."""
     if job.attempts > MAX_ATTEMPTS:
-        _finish(job, state=Job.FAILED, error=f"abandoned after {MAX_ATTEMPTS} attempts")
+        leases.finish(job, state=Job.FAILED, error=f"abandoned after {MAX_ATTEMPTS} attempts")
         return job
     handler = _handlers.get(job.kind)
     try:
@@ -164,7 +135,7 @@ def run(job: Job) -> Job:
             raise LookupError(f"no handler registered for jobs of kind {job.kind!r}")
         with transaction.atomic():
             handler(**job.payload)
-            if not _finish(job, state=Job.DONE, error=""):
+            if not leases.finish(job, state=Job.DONE, error=""):
                 raise LeaseLost
     except LeaseLost:
         logger.warning("job %s: lease lost; another attempt does it", job.pk)
@@ -173,7 +144,7 @@ def run(job: Job) -> Job:
         logger.exception("job %s (%s) failed, attempt %d", job.pk, job.kind, job.attempts)
         message = f"{type(error).__name__}: {error}"[:2000]
         if job.attempts >= MAX_ATTEMPTS:
-            _finish(job, state=Job.FAILED, error=message)
+            leases.finish(job, state=Job.FAILED, error=message)
         else:  # taken again at once by the next free worker
             Job.objects.filter(pk=job.pk, state=Job.RUNNING, attempts=job.attempts).update(
                 state=Job.QUEUED, leased_until=None, error=message

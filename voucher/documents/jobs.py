@@ -19,17 +19,17 @@ import logging
 import multiprocessing
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, connections, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voucher.core import leases
 from voucher.core.files import store_once
 from voucher.documents import render
 from voucher.documents.models import DocumentJob
@@ -68,60 +68,29 @@ def storage_name(job: DocumentJob) -> str:
 # --- the queue --------------------------------------------------------------------------------
 
 
-def _takeable(now: datetime) -> Q:
-    """Queued, or running under a lease that ran out (its worker was killed)."""
-    return Q(state=DocumentJob.QUEUED) | Q(state=DocumentJob.RUNNING, leased_until__lt=now)
-
-
 def claim(job_id: int | None = None) -> DocumentJob | None:
-    """Take one job under a lease: the given one, or the oldest queued, else the oldest whose lease
-    ran out; its attempt number goes up by one. SKIP LOCKED where the database has it, else a
-    conditional UPDATE (SQLite), as the platforms' worker claims a batch."""
+    """Take one job under a lease (voucher/core/leases.py): the given one, or the oldest queued,
+    else the oldest whose lease ran out; its attempt number goes up by one."""
     now = timezone.now()
-    candidates = DocumentJob.objects.filter(_takeable(now))
+    jobs = DocumentJob.objects.all()
     if job_id is not None:
-        candidates = candidates.filter(pk=job_id)
-    order = (Case(When(state=DocumentJob.QUEUED, then=Value(0)), default=Value(1)), "pk")
-    claimed = {
-        "state": DocumentJob.RUNNING,
-        "started_at": now,
-        "leased_until": now + timedelta(seconds=timeout_seconds() + LEASE_MARGIN_SECONDS),
-        "leased_by": worker_name(),
-    }
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            job = candidates.select_for_update(skip_locked=True).order_by(*order).first()
-            if job is None:
-                return None
-            for field, value in claimed.items():
-                setattr(job, field, value)
-            job.attempts += 1
-            job.save(update_fields=[*claimed, "attempts"])
-        return job
-    for found in candidates.order_by(*order)[:20]:
-        taken = DocumentJob.objects.filter(
-            _takeable(now), pk=found.pk, attempts=found.attempts
-        ).update(attempts=F("attempts") + 1, **claimed)
-        if taken:
-            return DocumentJob.objects.get(pk=found.pk)
-    return None
-
-
-def _finish(job: DocumentJob, **fields: Any) -> bool:
-    """Store the outcome of attempt `job.attempts`, if the job is still ours."""
-    fields |= {"finished_at": timezone.now(), "leased_until": None}
-    done = DocumentJob.objects.filter(
-        pk=job.pk, state=DocumentJob.RUNNING, attempts=job.attempts
-    ).update(**fields)
-    for name, value in fields.items():
-        setattr(job, name, value)
-    return done == 1
+        jobs = jobs.filter(pk=job_id)
+    return leases.claim(
+        jobs,
+        now,
+        {
+            "state": DocumentJob.RUNNING,
+            "started_at": now,
+            "leased_until": now + timedelta(seconds=timeout_seconds() + LEASE_MARGIN_SECONDS),
+            "leased_by": worker_name(),
+        },
+    )
 
 
 def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
     """Render a claimed job, store the file and mark it done; or failed with the reason."""
     if job.attempts > MAX_ATTEMPTS:
-        _finish(
+        leases.finish(
             job,
             state=DocumentJob.FAILED,
             error=_(
@@ -138,7 +107,7 @@ def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
     except RenderTimeout:
         seconds = timeout_seconds()
         logger.warning("document job %s: over the time limit of %g s", job.pk, seconds)
-        _finish(
+        leases.finish(
             job,
             state=DocumentJob.FAILED,
             failure=DocumentJob.TIMEOUT,
@@ -147,7 +116,7 @@ def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
         return job
     except Exception as error:
         logger.exception("document job %s failed", job.pk)
-        _finish(
+        leases.finish(
             job,
             state=DocumentJob.FAILED,
             error=_("生成文书失败：%(error)s")
@@ -156,7 +125,7 @@ def run(job: DocumentJob, *, limited: bool = True) -> DocumentJob:
         return job
     name = storage_name(job)
     store_once(default_storage, name, BytesIO(body))
-    if not _finish(job, state=DocumentJob.DONE, file=name, size=len(body), error=""):
+    if not leases.finish(job, state=DocumentJob.DONE, file=name, size=len(body), error=""):
         logger.warning("document job %s: lease lost; another attempt stores it", job.pk)
     return job
 
