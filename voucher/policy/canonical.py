@@ -82,18 +82,10 @@ Text = Annotated[
     str, Meta(pattern=rf"\A[^\S{_NOT_IN_TEXT}]*+[^\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*+\Z")
 ]
 
-Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent", "other"]
-Service = Literal["compute", "storage", "network", "security"]
-MaterialId = Literal[
-    "contract",
-    "demand_qualification",
-    "supply_qualification",
-    "invoice_or_payment",
-    "settlement",
-    "usage_table",
-    "implementation_report",
-    "commitment_letter",
-]
+# the format's own closed sets (msgspec reads typing.Literal as the models do)
+Topic = models.Topic
+Service = models.Service
+MaterialId = models.MaterialId
 
 
 class _Struct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
