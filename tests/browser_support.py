@@ -123,6 +123,12 @@ class AuditedPage:
             self._navigated = False
             self._audit.check(self._page)
 
+    def check_accessibility_now(self) -> None:
+        """Check the page as it is now: for a page that draws itself after loading (Swagger UI),
+        where the check on the next use would see it half drawn."""
+        self._navigated = False
+        self._audit.check(self._page)
+
     def __getattr__(self, name: str) -> Any:
         if name not in ("on", "is_closed", "close", "url", "context", "main_frame"):
             self.check_if_navigated()
