@@ -26,6 +26,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--profile", metavar="LABEL", help="print the profile of that page")
+    parser.add_argument(
+        "--queries", metavar="LABEL", help="print that page's slowest queries and their times"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
     import django
@@ -116,6 +119,19 @@ def main() -> None:
         if post is not None:
             return int(post().status_code)
         return int(client.get(url).status_code)
+
+    if args.queries:
+        (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == args.queries)
+        request(client, url, post() if post else None)
+        step = post() if post else None
+        with CaptureQueriesContext(connection) as captured:
+            request(client, url, step)
+        timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+        total = sum(float(q["time"]) for q in timed)
+        print(f"{len(timed)} queries, {total * 1000:.1f} ms in the database; the slowest:")
+        for q in timed[:12]:
+            print(f"{float(q['time']) * 1000:8.1f} ms  {q['sql'][:600]}")
+        return
 
     if args.profile:
         import cProfile

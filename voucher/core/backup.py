@@ -44,6 +44,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from voucher.core.statistics import refresh_planner_statistics
+
 FORMAT = "compute-voucher-backup/1"
 MANIFEST = "manifest.json"
 FILES = "files"
@@ -476,6 +478,7 @@ def restore(
         restored += 1
     dump = directory / manifest["database"]["file"]
     (_restore_postgresql if vendor == "postgresql" else _restore_sqlite)(dump)
+    refresh_planner_statistics()  # pg_restore leaves the planner without any
     head_table = apps.get_model("core", "AuditChainHead")._meta.db_table
     wanted = manifest["audit_head"]
     with connection.cursor() as cursor:

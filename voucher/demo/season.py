@@ -63,6 +63,7 @@ from voucher.applications.roles import SYSTEM_ACTOR
 from voucher.applications.uploads import upload_store
 from voucher.core import clock
 from voucher.core.audit import Record, audit, audit_many
+from voucher.core.statistics import refresh_planner_statistics
 from voucher.demo.examples import DEMO_PASSWORD
 from voucher.demo.staff import demo_key, demo_secret
 from voucher.documents.models import ImplementationReport
@@ -608,6 +609,7 @@ def season_build(
         record=record,
         result=result,
     )
+    refresh_planner_statistics()  # a season loaded at once: the planner must not guess
     result.applications = len(applications)
     result.states = Counter(a.state for a in applications)
     result.directions = Counter(a.direction for a in applications)
