@@ -451,6 +451,38 @@ def print_steady(result: dict[str, Any], args: argparse.Namespace) -> None:
 # --- the deadline rush ----------------------------------------------------------------------
 
 
+def cpu_by_process_kind() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the machine's processes, by kind: gunicorn,
+    the jobs' worker, PostgreSQL, this benchmark (the clients), the rest. Where a rush's time
+    went. From /proc (Linux); processes that ended meanwhile are not counted."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                command = cmd.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        if int(entry) == me:
+            kind = "clients (this benchmark)"
+        elif "gunicorn" in command:
+            kind = "gunicorn"
+        elif "jobs worker" in command:
+            kind = "jobs worker"
+        elif command.startswith("postgres") or "/bin/postgres" in command:
+            kind = "PostgreSQL"
+        else:
+            kind = "other"
+        totals[kind] = totals.get(kind, 0.0) + seconds
+    return totals
+
+
 def rush(args: argparse.Namespace, base: str, url: str) -> None:
     from django.contrib.auth import get_user_model
 
@@ -504,9 +536,11 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
         codes[draft.pk] = response.status_code
 
     load_before = os.getloadavg()
+    cpu_before = cpu_by_process_kind()
     started = time.perf_counter()
     _parallel([lambda d=d, p=p: submit(d, *p) for d, p in zip(drafts, prepared, strict=True)])
     wall = time.perf_counter() - started
+    cpu_during = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_by_process_kind().items()}
     load_after = os.getloadavg()
 
     # the evaluations are the jobs' worker's, after the requests: wait for them (up to 10 min)
@@ -557,6 +591,11 @@ def rush(args: argparse.Namespace, base: str, url: str) -> None:
         f"{f'; {still_pending} STILL PENDING' if still_pending else ''}"
     )
     print(f"  load average at the start {load_before}, at the end {load_after}")
+    print(
+        "  CPU during the rush, s: "
+        + ", ".join(f"{kind} {seconds:.2f}" for kind, seconds in sorted(cpu_during.items()))
+        + f" (of {wall * (os.cpu_count() or 1):.1f} core-seconds)"
+    )
 
 
 # --- main -------------------------------------------------------------------------------------

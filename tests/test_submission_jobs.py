@@ -315,3 +315,35 @@ def test_a_step_reads_the_delivery_lines_in_one_query_however_many_contracts(def
         q for q in captured.captured_queries if 'FROM "applications_delivery"' in q["sql"]
     ]
     assert len(deliveries) == 1, [q["sql"][:120] for q in deliveries]
+
+
+@pytest.mark.django_db
+def test_the_worker_lets_a_rush_of_requests_pass_then_does_every_job(deferred, monkeypatch):
+    """While jobs are still arriving (a deadline rush) the worker's loop takes only a job that
+    has waited VOUCHER_JOBS_MAX_DEFER_SECONDS; once none has come for
+    VOUCHER_JOBS_SETTLE_SECONDS it takes them all. `--once` (work_all) drains at once."""
+    from voucher.core import jobs
+
+    deferred.VOUCHER_JOBS_SETTLE_SECONDS = 1
+    deferred.VOUCHER_JOBS_MAX_DEFER_SECONDS = 30
+    done = []
+    monkeypatch.setitem(jobs._handlers, "note", lambda n: done.append(n))
+    first, second = jobs.enqueue("note", key="note:1", n=1), jobs.enqueue("note", key="note:2", n=2)
+    now = timezone.now()
+
+    def queued_ago(job, seconds):
+        jobs.Job.objects.filter(pk=job.pk).update(created_at=now - timedelta(seconds=seconds))
+
+    assert jobs.work_once(yielding=True) is None  # both just queued: the rush goes first
+    queued_ago(first, 29.5)
+    assert jobs.work_once(yielding=True) is None  # the newest (second) still arriving
+    queued_ago(first, 30.5)
+    assert jobs.work_once(yielding=True).pk == first.pk  # waited its longest: taken anyway
+    assert jobs.work_once(yielding=True) is None
+    queued_ago(second, 1.5)  # nothing new for longer than the settle time
+    assert jobs.work_once(yielding=True).pk == second.pk
+    assert done == [1, 2]
+
+    third = jobs.enqueue("note", key="note:3", n=3)
+    assert jobs.work_all() == 1 and done == [1, 2, 3]  # --once: now, rush or not
+    assert jobs.Job.objects.get(pk=third.pk).state == jobs.Job.DONE

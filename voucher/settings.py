@@ -450,6 +450,10 @@ VOUCHER_DOCUMENTS_INLINE = _env_bool("VOUCHER_DOCUMENTS_INLINE", VOUCHER_DEV)
 # VOUCHER_JOB_LEASE_SECONDS (a killed worker's job is taken again after it); VOUCHER_JOBS_INLINE
 # does it in the request instead (development, the tests and the demo, where no worker runs).
 VOUCHER_JOB_LEASE_SECONDS = float(os.environ.get("VOUCHER_JOB_LEASE_SECONDS", "60"))
+# The worker lets a rush of requests pass: while a job was queued within the last
+# VOUCHER_JOBS_SETTLE_SECONDS it takes only jobs that waited VOUCHER_JOBS_MAX_DEFER_SECONDS.
+VOUCHER_JOBS_SETTLE_SECONDS = float(os.environ.get("VOUCHER_JOBS_SETTLE_SECONDS", "1"))
+VOUCHER_JOBS_MAX_DEFER_SECONDS = float(os.environ.get("VOUCHER_JOBS_MAX_DEFER_SECONDS", "30"))
 VOUCHER_JOBS_INLINE = _env_bool("VOUCHER_JOBS_INLINE", VOUCHER_DEV)
 
 # The audit log (docs/audit.md). Its HMAC keys live outside the database: VOUCHER_AUDIT_KEY, or

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         with Beating(jobs.JOBS_WORKER, every=options["beat"]):
             while True:
                 try:
-                    job = jobs.work_once()
+                    # --once drains the queue now; the loop lets a rush of requests pass first
+                    job = jobs.work_once(yielding=not options["once"])
                 except Exception as error:  # the job is taken again once its lease runs out
                     self.stderr.write(f"job failed, will be retried: {error}")
                     time.sleep(options["sleep"])
