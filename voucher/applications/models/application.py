@@ -471,7 +471,9 @@ class RoundUnitPrice(models.Model):
     device = models.CharField("设备型号", max_length=100)
     unit = models.CharField("单位", max_length=50)
     unit_price = QuantityField("单价（元）")
-    deliveries = models.IntegerField("交付记录数")  # a decrement is written as -1 then added
+    deliveries = models.IntegerField(
+        "交付记录数"
+    )  # no CHECK ≥ 0: SQLite checks a removal's -1 first
 
     class Meta:
         verbose_name = "本轮单价样本数"
