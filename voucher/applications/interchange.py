@@ -383,13 +383,33 @@ class StoredDataRefused(fmt.FormatError, Refused):
         )
 
 
+CONTRACT_ROWS = ("deliveries", "invoices", "payments", "other_subsidies")
+
+
+def _contracts_with_rows(application: models.Application) -> Any:
+    """The application's contracts with their rows: those already fetched onto it, all of them
+    (selectors.DOCUMENT_PREFETCH), or else fetched here (and not kept on it: an export after a
+    change must read the change)."""
+    cache = getattr(application, "_prefetched_objects_cache", {})
+    if "contracts" in cache:
+        contracts = list(cache["contracts"])
+        if all(
+            kind in getattr(c, "_prefetched_objects_cache", {})
+            for c in contracts
+            for kind in CONTRACT_ROWS
+        ):
+            return contracts
+    return application.contracts.prefetch_related(*CONTRACT_ROWS)
+
+
 def application_export(application: models.Application) -> fmt.Application:
     """The application as the interchange document (validated again on the way out)."""
     a = application
     contracts = []
     # each contract's rows in one query per kind, not four per contract (a season's
-    # applications carry ten contracts; a submission exports the application three times)
-    for c in a.contracts.prefetch_related("deliveries", "invoices", "payments", "other_subsidies"):
+    # applications carry ten contracts; a submission exports the application three times); a
+    # caller that fetched them onto the application (the review screen) has them read again
+    for c in _contracts_with_rows(a):
         contracts.append(
             {
                 "id": c.contract_id,

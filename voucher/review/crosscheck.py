@@ -30,7 +30,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -43,6 +43,7 @@ from voucher.applications.models import (
     Invoice,
     PolicyRoundRecord,
     RegistryShareholding,
+    RoundUnitPrice,
 )
 from voucher.applications.wording import direction_name
 from voucher.policy import format as fmt
@@ -327,9 +328,9 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     one: application_checks asks for no other) uses, with its own outliers (all that
     price_findings reads for it).
 
-    The same figures as `_device_prices` over the round's rows of those devices: the database
-    counts each device's rows by price text (GROUP BY), and each distinct price is read once,
-    not once per row (a device the whole round uses is thousands of rows and a few prices)."""
+    The same figures as `_device_prices` over the round's rows of those devices, from the
+    counts the database keeps of them (RoundUnitPrice, voucher.applications.unit_prices): a
+    device the whole round uses is thousands of rows and a few prices, read as its prices."""
     own = [
         (device, unit, price)
         for device, unit, price in Delivery.objects.filter(
@@ -342,23 +343,20 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     if not own:
         return []
     pairs = {(device, unit) for device, unit, _price in own}
-    # the round's active applications' rows of those devices and units, by a join: a subquery
-    # of the active applications took half as long again at 2,000 applications
+    # the round's samples of those devices and units as the triggers keep them counted
+    # (RoundUnitPrice): a device's few prices, however many rows of it the round holds
     counted = (
-        Delivery.objects.filter(
+        RoundUnitPrice.objects.filter(
             reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
-            contract__application__round_id=application.round_id,
+            round_id=application.round_id,
+            deliveries__gt=0,
         )
-        .exclude(contract__application__state__in=INACTIVE_STATES)
         .order_by()
-        .values("device", "unit", text=ExpressionWrapper(F("unit_price"), CharField()))
-        .annotate(rows=Count("id"))
-        .values_list("device", "unit", "text", "rows")
+        .values_list("device", "unit", "unit_price", "deliveries")
     )
-    column: Any = Delivery._meta.get_field("unit_price")  # a QuantityField (not null)
     by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
-    for device, unit, text, rows in counted:  # device: one of `pairs`, never empty
-        by_device[(str(device), unit)][column.from_db_value(text, None, None)] += rows
+    for device, unit, price, rows in counted:  # a price written two ways: one price
+        by_device[(device, unit)][price] += rows
     result = []
     for (device, unit), counts in sorted(by_device.items()):
         prices: list[Decimal] = []

@@ -36,6 +36,7 @@ from voucher.applications.models.application import (
     QuantityField,
     RegistryOfficer,
     RegistryShareholding,
+    RoundUnitPrice,
     StoredEvaluation,
     StoredEvaluationQuerySet,
 )
@@ -206,6 +207,7 @@ __all__ = [
     "RegistryOfficer",
     "RegistryShareholding",
     "ReviewCase",
+    "RoundUnitPrice",
     "Snapshot",
     "SpotCheck",
     "StoredEvaluation",

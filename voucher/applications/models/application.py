@@ -457,6 +457,37 @@ class Delivery(models.Model):
         return f"{self.start}–{self.end} {self.get_service_display()} {self.amount}"
 
 
+class RoundUnitPrice(models.Model):
+    """How many delivery rows of a round's active applications (neither draft nor withdrawn)
+    name a device (not empty), a unit and a unit price (the price's stored text): the samples of
+    the round's unit-price statistics (voucher.review.crosscheck), so that the review screen
+    reads a device's few prices and not its thousands of rows.
+
+    Written by the database alone: triggers on the deliveries, the contracts and the
+    applications (voucher.applications.unit_prices) count every write, whatever path of the
+    code made it (a save, a queryset's update, a bulk create, a delete); no code writes it."""
+
+    round_id = models.BigIntegerField("轮次")  # no foreign key: only the triggers write it
+    device = models.CharField("设备型号", max_length=100)
+    unit = models.CharField("单位", max_length=50)
+    unit_price = QuantityField("单价（元）")
+    deliveries = models.IntegerField(
+        "交付记录数"
+    )  # no CHECK ≥ 0: SQLite checks a removal's -1 first
+
+    class Meta:
+        verbose_name = "本轮单价样本数"
+        verbose_name_plural = "本轮单价样本数"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["round_id", "device", "unit", "unit_price"], name="one_count_per_price"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.unit_price}/{self.unit} ×{self.deliveries}"
+
+
 class Invoice(KeyedModel):
     contract = models.ForeignKey(
         Contract, verbose_name="合同", on_delete=models.CASCADE, related_name="invoices"

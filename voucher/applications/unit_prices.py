@@ -1,0 +1,212 @@
+"""The round's unit-price samples (RoundUnitPrice), counted by the database's triggers.
+
+A delivery row is a sample of its round's unit-price statistics while the row, its contract and
+its application all exist, the application is active (neither draft nor withdrawn) and the row
+names a device. Every write that can change that moves the count, whatever order the writes come
+in (docs/decisions/00xx-unit-price-statistics.md):
+
+- a delivery inserted, deleted, or given another device, unit, price or contract: its row;
+- a contract inserted, deleted, or moved to another application: the rows under it;
+- an application inserted, deleted, or changing round or becoming active or inactive (submitted,
+  withdrawn, sent back to draft): the rows under it.
+
+A row is counted when the last of the three comes to exist and uncounted when the first of them
+goes (a trigger finds only the rows still joined), so a delete of an application before its
+contracts, or of its deliveries before it, ends with the same counts. Triggers and not the
+code's signals: a queryset's update, a bulk create or a delete in bulk send none, and a missed
+path is a wrong finding.
+
+`install` (the migration, then `post_migrate`) creates the triggers where one is missing and then
+counts the whole table again: SQLite drops a table's triggers when a migration remakes the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "applications_roundunitprice"
+DELIVERY, CONTRACT, APPLICATION = (
+    "applications_delivery",
+    "applications_contract",
+    "applications_application",
+)
+INACTIVE = "('draft', 'withdrawn')"
+COLUMNS = "(round_id, device, unit, unit_price, deliveries)"
+# every statement's SELECT has a WHERE: SQLite's upsert needs it after INSERT ... SELECT
+UPSERT = (
+    " ON CONFLICT (round_id, device, unit, unit_price)"
+    f" DO UPDATE SET deliveries = {TABLE}.deliveries + excluded.deliveries"
+)
+# the counters are taken in one order (a statement's rows sorted): two transactions moving the
+# same devices' counts wait for each other rather than deadlock
+ORDER = " ORDER BY 1, 2, 3, 4"
+
+
+def _delivery(row: str, sign: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} {COLUMNS}"
+        f" SELECT a.round_id, {row}.device, {row}.unit, {row}.unit_price, {sign}1"
+        f" FROM {CONTRACT} c JOIN {APPLICATION} a ON a.id = c.application_id"
+        f" WHERE c.id = {row}.contract_id AND a.state NOT IN {INACTIVE} AND {row}.device <> ''"
+        + UPSERT
+    )
+
+
+def _contract(row: str, sign: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} {COLUMNS}"
+        f" SELECT a.round_id, d.device, d.unit, d.unit_price, {sign}COUNT(*)"
+        f" FROM {DELIVERY} d JOIN {APPLICATION} a ON a.id = {row}.application_id"
+        f" WHERE d.contract_id = {row}.id AND a.state NOT IN {INACTIVE} AND d.device <> ''"
+        " GROUP BY a.round_id, d.device, d.unit, d.unit_price" + ORDER + UPSERT
+    )
+
+
+def _application(row: str, sign: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} {COLUMNS}"
+        f" SELECT {row}.round_id, d.device, d.unit, d.unit_price, {sign}COUNT(*)"
+        f" FROM {DELIVERY} d JOIN {CONTRACT} c ON c.id = d.contract_id"
+        f" WHERE c.application_id = {row}.id AND {row}.state NOT IN {INACTIVE}"
+        " AND d.device <> ''"
+        " GROUP BY d.device, d.unit, d.unit_price" + ORDER + UPSERT
+    )
+
+
+# (table, its statement, the columns whose update moves the counts, the update's condition in
+# SQLite's words and in PostgreSQL's)
+TRIGGERS: tuple[tuple[str, Any, str, str, str], ...] = (
+    (
+        DELIVERY,
+        _delivery,
+        "device, unit, unit_price, contract_id",
+        "OLD.device IS NOT NEW.device OR OLD.unit IS NOT NEW.unit"
+        " OR OLD.unit_price IS NOT NEW.unit_price OR OLD.contract_id IS NOT NEW.contract_id",
+        "OLD.device IS DISTINCT FROM NEW.device OR OLD.unit IS DISTINCT FROM NEW.unit"
+        " OR OLD.unit_price IS DISTINCT FROM NEW.unit_price"
+        " OR OLD.contract_id IS DISTINCT FROM NEW.contract_id",
+    ),
+    (
+        CONTRACT,
+        _contract,
+        "application_id",
+        "OLD.application_id IS NOT NEW.application_id",
+        "OLD.application_id IS DISTINCT FROM NEW.application_id",
+    ),
+    (
+        APPLICATION,
+        _application,
+        "state, round_id",
+        f"OLD.round_id IS NOT NEW.round_id"
+        f" OR (OLD.state IN {INACTIVE}) IS NOT (NEW.state IN {INACTIVE})",
+        f"OLD.round_id IS DISTINCT FROM NEW.round_id"
+        f" OR (OLD.state IN {INACTIVE}) IS DISTINCT FROM (NEW.state IN {INACTIVE})",
+    ),
+)
+
+
+def _name(table: str) -> str:
+    return f"{table}_unit_prices"
+
+
+def _sqlite(table: str, statement: Any, columns: str, changed: str) -> list[str]:
+    name = _name(table)
+    return [
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN {statement('NEW', '')}; END",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN {statement('OLD', '-')}; END",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {columns} ON {table} WHEN {changed}"
+        f" BEGIN {statement('OLD', '-')}; {statement('NEW', '')}; END",
+    ]
+
+
+def _postgresql(table: str, statement: Any, columns: str, changed: str) -> list[str]:
+    name = _name(table)
+    return [
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN"
+        f" IF TG_OP = 'UPDATE' AND NOT ({changed}) THEN RETURN NULL; END IF;"
+        f" IF TG_OP IN ('UPDATE', 'DELETE') THEN {statement('OLD', '-')}; END IF;"
+        f" IF TG_OP IN ('UPDATE', 'INSERT') THEN {statement('NEW', '')}; END IF;"
+        " RETURN NULL;"
+        " END $$",
+        f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {columns} ON {table}"
+        f" FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ]
+
+
+def _expected(vendor: str) -> set[str]:
+    if vendor == "postgresql":
+        return {_name(table) for table, *_ in TRIGGERS}
+    return {f"{_name(table)}_{event}" for table, *_ in TRIGGERS for event in EVENTS}
+
+
+EVENTS = ("insert", "delete", "update")
+
+
+def _present(cursor: Any, vendor: str) -> set[str]:
+    if vendor == "postgresql":
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    else:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    return {name for (name,) in cursor.fetchall()}
+
+
+def recount(cursor: Any) -> None:
+    """Count the table again from the deliveries (what the triggers keep, from nothing)."""
+    cursor.execute(f"DELETE FROM {TABLE}")
+    cursor.execute(
+        f"INSERT INTO {TABLE} {COLUMNS}"
+        " SELECT a.round_id, d.device, d.unit, d.unit_price, COUNT(*)"
+        f" FROM {DELIVERY} d JOIN {CONTRACT} c ON c.id = d.contract_id"
+        f" JOIN {APPLICATION} a ON a.id = c.application_id"
+        f" WHERE a.state NOT IN {INACTIVE} AND d.device <> ''"
+        " GROUP BY a.round_id, d.device, d.unit, d.unit_price"
+    )
+
+
+def install(connection: Any) -> bool:
+    """Create the triggers that are missing and, if any was, count the table again; True if it
+    did. In one transaction; on PostgreSQL the three tables are kept from writes meanwhile (a
+    write between the count and the trigger would be lost)."""
+    from django.db import transaction
+
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"the unit-price triggers are written for {vendor}")
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if _expected(vendor) <= _present(cursor, vendor):
+            return False
+        if vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {DELIVERY}, {CONTRACT}, {APPLICATION} IN SHARE MODE")
+        for table, statement, columns, sqlite_changed, postgresql_changed in TRIGGERS:
+            if vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}")
+                created = _postgresql(table, statement, columns, postgresql_changed)
+            else:
+                for event in EVENTS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)}_{event}")
+                created = _sqlite(table, statement, columns, sqlite_changed)
+            for sql in created:
+                cursor.execute(sql)
+        recount(cursor)
+    return True
+
+
+def installed_after_migrate(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
+    """After `migrate` (and a test database's flush): the triggers are there (see `install`)."""
+    from django.db import connections
+
+    if TABLE in connections[using].introspection.table_names():
+        install(connections[using])
+
+
+def drop(connection: Any) -> None:
+    """Remove the triggers (the migration taken back)."""
+    with connection.cursor() as cursor:
+        for table, *_ in TRIGGERS:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}")
+                cursor.execute(f"DROP FUNCTION IF EXISTS {_name(table)}()")
+            else:
+                for event in EVENTS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)}_{event}")
