@@ -186,3 +186,19 @@ def test_missing_triggers_come_back_with_the_counts_after_migrate(round_of_price
     put_in_state(others[2], "withdrawn")
     assert _kept() == _counted()
     _same_findings(mine)
+
+
+def test_after_a_flush_the_counts_are_counted_again_whatever_order_it_deleted_in(
+    round_of_prices,
+):
+    """`flush` (between the tests of a database, or by an operator) deletes table by table and
+    sends post_migrate: counts left below zero by deliveries deleted after the count table
+    would be added to the next season's, unless the counts are made again from the rows."""
+    from voucher.applications.models import RoundUnitPrice
+
+    RoundUnitPrice.objects.all().delete()  # the count table first, as a flush may
+    Delivery.objects.all().delete()  # each delivery moves its count below zero
+    assert RoundUnitPrice.objects.filter(deliveries__lt=0).exists()
+    unit_prices.installed_after_migrate(using=connection.alias)
+    assert not RoundUnitPrice.objects.filter(deliveries__lt=0).exists()
+    assert _kept() == _counted()

@@ -164,20 +164,24 @@ def recount(cursor: Any) -> None:
     )
 
 
-def install(connection: Any) -> bool:
-    """Create the triggers that are missing and, if any was, count the table again; True if it
-    did. In one transaction; on PostgreSQL the three tables are kept from writes meanwhile (a
-    write between the count and the trigger would be lost)."""
+def install(connection: Any, *, recount_anyway: bool = False) -> bool:
+    """Create the triggers that are missing and, if any was (or `recount_anyway`), count the
+    table again; True if it did. In one transaction; on PostgreSQL the three tables are kept
+    from writes meanwhile (a write between the count and the trigger would be lost)."""
     from django.db import transaction
 
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"the unit-price triggers are written for {vendor}")
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if _expected(vendor) <= _present(cursor, vendor):
+        missing = not _expected(vendor) <= _present(cursor, vendor)
+        if not (missing or recount_anyway):
             return False
         if vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {DELIVERY}, {CONTRACT}, {APPLICATION} IN SHARE MODE")
+        if not missing:
+            recount(cursor)
+            return True
         for table, statement, columns, sqlite_changed, postgresql_changed in TRIGGERS:
             if vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}")
@@ -193,11 +197,14 @@ def install(connection: Any) -> bool:
 
 
 def installed_after_migrate(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
-    """After `migrate` (and a test database's flush): the triggers are there (see `install`)."""
+    """After `migrate` and after `flush` (which sends the same signal): the triggers are there
+    and the counts are counted again from the rows. Again even with every trigger in place: on
+    SQLite `flush` empties the tables by DELETE, in its own order, and each delivery deleted
+    after the count table was emptied would leave a count below zero behind."""
     from django.db import connections
 
     if TABLE in connections[using].introspection.table_names():
-        install(connections[using])
+        install(connections[using], recount_anyway=True)
 
 
 def drop(connection: Any) -> None:
