@@ -31,21 +31,28 @@ DELIVERY, CONTRACT, APPLICATION = (
     "applications_application",
 )
 INACTIVE = "('draft', 'withdrawn')"
-COLUMNS = "(round_id, device, unit, unit_price, deliveries)"
+# Each price's count is kept in SHARDS rows, by application (its id modulo SHARDS), and read as
+# their sum: a counter is a row lock held until commit, and at a deadline rush every submission
+# moves the counts of the same popular devices and prices. With one row per price the
+# submissions queued on them (a rush of 100: p50 0.96 s → 1.57 s); with 16 two of them meet
+# on a row one time in 16.
+SHARDS = 16
+COLUMNS = "(round_id, device, unit, unit_price, shard, deliveries)"
 # every statement's SELECT has a WHERE: SQLite's upsert needs it after INSERT ... SELECT
 UPSERT = (
-    " ON CONFLICT (round_id, device, unit, unit_price)"
+    " ON CONFLICT (round_id, device, unit, unit_price, shard)"
     f" DO UPDATE SET deliveries = {TABLE}.deliveries + excluded.deliveries"
 )
 # the counters are taken in one order (a statement's rows sorted): two transactions moving the
 # same devices' counts wait for each other rather than deadlock
-ORDER = " ORDER BY 1, 2, 3, 4"
+ORDER = " ORDER BY 1, 2, 3, 4, 5"
 
 
 def _delivery(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} {COLUMNS}"
-        f" SELECT a.round_id, {row}.device, {row}.unit, {row}.unit_price, {sign}1"
+        f" SELECT a.round_id, {row}.device, {row}.unit, {row}.unit_price, a.id % {SHARDS},"
+        f" {sign}1"
         f" FROM {CONTRACT} c JOIN {APPLICATION} a ON a.id = c.application_id"
         f" WHERE c.id = {row}.contract_id AND a.state NOT IN {INACTIVE} AND {row}.device <> ''"
         + UPSERT
@@ -55,17 +62,18 @@ def _delivery(row: str, sign: str) -> str:
 def _contract(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} {COLUMNS}"
-        f" SELECT a.round_id, d.device, d.unit, d.unit_price, {sign}COUNT(*)"
+        f" SELECT a.round_id, d.device, d.unit, d.unit_price, a.id % {SHARDS}, {sign}COUNT(*)"
         f" FROM {DELIVERY} d JOIN {APPLICATION} a ON a.id = {row}.application_id"
         f" WHERE d.contract_id = {row}.id AND a.state NOT IN {INACTIVE} AND d.device <> ''"
-        " GROUP BY a.round_id, d.device, d.unit, d.unit_price" + ORDER + UPSERT
+        " GROUP BY a.round_id, d.device, d.unit, d.unit_price, a.id" + ORDER + UPSERT
     )
 
 
 def _application(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} {COLUMNS}"
-        f" SELECT {row}.round_id, d.device, d.unit, d.unit_price, {sign}COUNT(*)"
+        f" SELECT {row}.round_id, d.device, d.unit, d.unit_price, {row}.id % {SHARDS},"
+        f" {sign}COUNT(*)"
         f" FROM {DELIVERY} d JOIN {CONTRACT} c ON c.id = d.contract_id"
         f" WHERE c.application_id = {row}.id AND {row}.state NOT IN {INACTIVE}"
         " AND d.device <> ''"
@@ -156,11 +164,11 @@ def recount(cursor: Any) -> None:
     cursor.execute(f"DELETE FROM {TABLE}")
     cursor.execute(
         f"INSERT INTO {TABLE} {COLUMNS}"
-        " SELECT a.round_id, d.device, d.unit, d.unit_price, COUNT(*)"
+        f" SELECT a.round_id, d.device, d.unit, d.unit_price, a.id % {SHARDS}, COUNT(*)"
         f" FROM {DELIVERY} d JOIN {CONTRACT} c ON c.id = d.contract_id"
         f" JOIN {APPLICATION} a ON a.id = c.application_id"
         f" WHERE a.state NOT IN {INACTIVE} AND d.device <> ''"
-        " GROUP BY a.round_id, d.device, d.unit, d.unit_price"
+        f" GROUP BY a.round_id, d.device, d.unit, d.unit_price, a.id % {SHARDS}"
     )
 
 

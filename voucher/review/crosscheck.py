@@ -30,7 +30,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -345,14 +345,17 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     pairs = {(device, unit) for device, unit, _price in own}
     # the round's samples of those devices and units as the triggers keep them counted
     # (RoundUnitPrice): a device's few prices, however many rows of it the round holds
+    # (a price's count is kept in several rows, summed here: unit_prices.SHARDS)
     counted = (
         RoundUnitPrice.objects.filter(
             reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
             round_id=application.round_id,
-            deliveries__gt=0,
         )
         .order_by()
-        .values_list("device", "unit", "unit_price", "deliveries")
+        .values("device", "unit", "unit_price")
+        .annotate(rows=Sum("deliveries"))
+        .filter(rows__gt=0)
+        .values_list("device", "unit", "unit_price", "rows")
     )
     by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
     for device, unit, price, rows in counted:  # a price written two ways: one price

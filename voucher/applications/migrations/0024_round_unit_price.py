@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ("device", models.CharField(max_length=100, verbose_name="设备型号")),
                 ("unit", models.CharField(max_length=50, verbose_name="单位")),
                 ("unit_price", voucher.core.columns.QuantityField(verbose_name="单价（元）")),
+                ("shard", models.SmallIntegerField(verbose_name="分片")),
                 ("deliveries", models.IntegerField(verbose_name="交付记录数")),
             ],
             options={
@@ -42,7 +43,7 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "本轮单价样本数",
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("round_id", "device", "unit", "unit_price"),
+                        fields=("round_id", "device", "unit", "unit_price", "shard"),
                         name="one_count_per_price",
                     )
                 ],

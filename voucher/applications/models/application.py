@@ -471,6 +471,8 @@ class RoundUnitPrice(models.Model):
     device = models.CharField("设备型号", max_length=100)
     unit = models.CharField("单位", max_length=50)
     unit_price = QuantityField("单价（元）")
+    # a price's count is kept in several rows, by application: unit_prices.SHARDS says why
+    shard = models.SmallIntegerField("分片")
     deliveries = models.IntegerField(
         "交付记录数"
     )  # no CHECK ≥ 0: SQLite checks a removal's -1 first
@@ -480,7 +482,8 @@ class RoundUnitPrice(models.Model):
         verbose_name_plural = "本轮单价样本数"
         constraints = (
             models.UniqueConstraint(
-                fields=["round_id", "device", "unit", "unit_price"], name="one_count_per_price"
+                fields=["round_id", "device", "unit", "unit_price", "shard"],
+                name="one_count_per_price",
             ),
         )
 
