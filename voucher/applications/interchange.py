@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -383,14 +384,23 @@ class StoredDataRefused(fmt.FormatError, Refused):
         )
 
 
-def application_export(application: models.Application) -> fmt.Application:
-    """The application as the interchange document (validated again on the way out)."""
+EXPORTED_CONTRACT_ROWS = ("deliveries", "invoices", "payments", "other_subsidies")
+
+
+def application_export(
+    application: models.Application, contracts: Sequence[models.Contract] | None = None
+) -> fmt.Application:
+    """The application as the interchange document (validated again on the way out).
+    `contracts`: its contracts in their order with EXPORTED_CONTRACT_ROWS prefetched, when the
+    caller read them already (the status page shows them too)."""
     a = application
-    contracts = []
-    # each contract's rows in one query per kind, not four per contract (a season's
-    # applications carry ten contracts; a submission exports the application three times)
-    for c in a.contracts.prefetch_related("deliveries", "invoices", "payments", "other_subsidies"):
-        contracts.append(
+    if contracts is None:
+        # each contract's rows in one query per kind, not four per contract (a season's
+        # applications carry ten contracts; a submission exports the application three times)
+        contracts = list(a.contracts.prefetch_related(*EXPORTED_CONTRACT_ROWS))
+    exported = []
+    for c in contracts:
+        exported.append(
             {
                 "id": c.contract_id,
                 "supplier": {"name": c.supplier_name, "uscc": c.supplier_uscc},
@@ -496,7 +506,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "other_municipal_compute_support": a.other_municipal_compute_support,
             "dishonest_entity": a.dishonest_entity,
         },
-        "contracts": contracts,
+        "contracts": exported,
         "registry": registry,
         **({} if a.inline_lists is None else {"lists": a.inline_lists}),
         "materials": a.materials,

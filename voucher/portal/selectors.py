@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -13,7 +14,11 @@ from django.utils.translation import gettext_noop
 
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
-from voucher.applications.interchange import application_export, document_sha256
+from voucher.applications.interchange import (
+    EXPORTED_CONTRACT_ROWS,
+    application_export,
+    document_sha256,
+)
 from voucher.applications.models import MaterialFile
 from voucher.applications.parameters import effective_round
 from voucher.applications.people import label_of
@@ -104,11 +109,22 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
-def document_problems(application: m.Application) -> list[Problem]:
+def contracts_with_rows(application: m.Application, *, exported: bool) -> list[m.Contract]:
+    """The application's contracts in their order, each kind of their rows read in one query:
+    their lines (the supplier's word is on them), and with `exported` the rest that
+    application_export reads (the status page reads them once for both)."""
+    rows = EXPORTED_CONTRACT_ROWS if exported else ("deliveries", "invoices", "payments")
+    return list(application.contracts.order_by("position", "id").prefetch_related(*rows))
+
+
+def document_problems(
+    application: m.Application, contracts: Sequence[m.Contract] | None = None
+) -> list[Problem]:
     """What the application must have before its documents (14-2, 14-3, 14-4, the package) can
-    be made: the fields the format still misses, by step; [] when they can be made."""
+    be made: the fields the format still misses, by step; [] when they can be made.
+    `contracts`: as application_export takes them, when the caller read them already."""
     try:
-        application_export(application)
+        application_export(application, contracts)
     except FormatError as exc:
         return format_problems(exc)
     return []
