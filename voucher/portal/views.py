@@ -1343,9 +1343,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     words = application.direction in supplier.CONFIRMED_DIRECTIONS
     # the contracts and their rows read once, for the export and the supplier's words
     contracts = (
-        selectors.contracts_with_rows(application, exported=exported)
-        if exported or words
-        else []
+        selectors.contracts_with_rows(application, exported=exported) if exported or words else []
     )
     return render(
         request,

@@ -352,9 +352,7 @@ def my_work(
     mine = Q(review_case__assignee=user) if user.pk else Q(pk__in=[])
     # nobody's: no review case, or one without an assignee (NOT EXISTS: the planner then walks
     # the ids in order and stops at a page, where a left join's IS NULL sorted all of them)
-    nobodys = ~Exists(
-        ReviewCase.objects.filter(application=OuterRef("pk"), assignee__isnull=False)
-    )
+    nobodys = ~Exists(ReviewCase.objects.filter(application=OuterRef("pk"), assignee__isnull=False))
     # both lists counted in one pass over the applications (their review cases left-joined:
     # nobody's, an assignee null)
     counts = (
