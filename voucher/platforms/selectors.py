@@ -236,7 +236,8 @@ def platform_data_changed_of(applications: Iterable[Any]) -> set[int]:
         .select_related("project")
         .order_by("pk")
     ):
-        entries.setdefault(entry.application_id, entry)  # the first, as .first() takes it
+        if entry.application_id is not None:  # the first, as .first() takes it
+            entries.setdefault(entry.application_id, entry)
     if not entries:
         return set()
     pairs = {(e.project.platform_id, e.project.enterprise_uscc) for e in entries.values()}

@@ -249,7 +249,7 @@ def queue_page(
     `count`, when known, the number of its rows (counted more cheaply by the caller)."""
     paginator = Paginator(queryset, size)
     if count is not None:
-        paginator.count = count  # type: ignore[misc]  # the cached_property, known already
+        paginator.count = count  # the cached_property, known already
     page = paginator.get_page(number)
     return QueuePage(queue_rows(list(page.object_list)), page)
 
