@@ -1362,7 +1362,10 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "decision": confirmed_decision(application),
             # the supplier's word on each contract, also once the wizard is frozen (issue 22)
             "supplier_contracts": _supplier_words_of(contracts) if words else [],
-            "consent": getattr(application, "d3_consent", None),
+            # the page shows it for direction 3 only (a query the others need not make)
+            "consent": getattr(application, "d3_consent", None)
+            if application.direction == 3
+            else None,
             "payment_shown": application.state in PAYMENT_SHOWN,
             # the payment part of the page (_payment.html) is shown in these states only
             **(
