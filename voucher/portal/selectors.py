@@ -470,8 +470,17 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         .order_by("created_at", "id")
     )
     out = []
+    # what repeats row after row (a draft is saved step by step: hundreds of entries by the same
+    # person) is translated and named once per page
+    titles = {st.slug: st.title for st in STEPS}
+    said: dict[str, str] = {}
+    saved: dict[str, str] = {}
+    names: dict[tuple[Any, str], str] = {}
     for row in rows:
-        who = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
+        person = (row.actor_id, row.actor_label)
+        if person not in names:
+            names[person] = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
+        who = names[person]
         if row.action in TIMELINE_LABELS:
             label = TIMELINE_LABELS[row.action]
         elif row.action in APPLICANT_REVIEW_LABELS:
@@ -484,9 +493,10 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         detail = ""
         data = row.data or {}
         if row.action == "application_update":
-            titles = {st.slug: st.title for st in STEPS}
             step = str(data.get("step", ""))
-            label = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
+            if step not in saved:
+                saved[step] = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
+            label = saved[step]
         elif row.action == "material_file_add":
             detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
         elif row.action in ("contract_save", "contract_delete", "contract_row_add"):
@@ -502,7 +512,9 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             )
         elif row.action == "payment_record":
             detail = _("拨付 %(amount)s 元") % {"amount": _grouped_yuan(data.get("amount"))}
-        out.append(TimelineEntry(row.created_at, who, _(label), detail))
+        if label not in said:
+            said[label] = _(label)
+        out.append(TimelineEntry(row.created_at, who, said[label], detail))
     return out
 
 
