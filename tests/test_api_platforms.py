@@ -919,6 +919,7 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     from voucher.applications.states import IN_REVIEW
     from voucher.platforms import selectors
     from voucher.review import actions as review
+    from voucher.review.selectors import my_work
 
     from .review_support import FAST_HASHERS, consent_given, make_staff, verified_client
 
@@ -940,8 +941,13 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     approver = make_staff(django_user_model, "approver", "bureau_approver")
     consent_given(django_user_model, built)
     proposed = review.decision_propose(application=built, kind="approval", acting_user=reviewer)
+    # 我的待办 asks the same of a page of proposals at once
+    assert selectors.platform_data_changed_of([built]) == set()
+    assert [d.id for d in my_work(approver).to_confirm] == [proposed.pk]
     assert a.delete(f"/api/v1/consumption-batches/{second}").status_code == 200
     assert selectors.platform_data_changed(built)
+    assert selectors.platform_data_changed_of([built]) == {built.pk}
+    assert my_work(approver).to_confirm == []  # not confirmable: not listed to confirm
     with pytest.raises(review.ReviewError, match="重新生成"):  # proposed on the data as they were
         review.decision_confirm(decision=proposed, acting_user=approver)
     review.decision_return(decision=proposed, reason="平台数据已变", acting_user=approver)
@@ -958,6 +964,10 @@ def test_a_batch_withdrawn_after_the_build_holds_the_decision_until_the_centre_r
     rebuilt = actions.d3_application_build(entry=listed.screening, acting_user=screener)
     assert rebuilt.contracts[0]["delivered"] == "3000.00"  # once, not twice
     assert not selectors.platform_data_changed(rebuilt.application)
+    both = [built, rebuilt.application]
+    assert selectors.platform_data_changed_of(both) == {
+        x.pk for x in both if selectors.platform_data_changed(x)
+    }
 
 
 def test_a_build_refuses_a_screening_changed_while_it_read_the_data(

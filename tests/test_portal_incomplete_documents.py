@@ -65,3 +65,21 @@ def test_the_self_check_of_an_incomplete_draft_lists_what_to_fill_not_a_refusal(
     page = response.content.decode()
     assert "尚不能测算" in page
     assert reverse("portal:applicant", args=[draft.pk]) in page
+
+
+def test_the_status_page_reads_a_draft_s_contracts_once(client, draft):
+    """What the draft still misses (its export) and the supplier's word on each contract are
+    read from the same contracts and lines: once, not twice; and not what the page does not
+    show (the supplier's declarations, a direction-3 build's reconciliations)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fill_d2(client, draft)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("portal:status", args=[draft.pk]))
+    assert response.status_code == 200
+    read = [q["sql"] for q in captured.captured_queries]
+    for table in ("applications_contract", "applications_delivery", "applications_invoice"):
+        assert sum(f'FROM "{table}"' in sql for sql in read) == 1, table
+    assert not any('FROM "applications_supplierattestation"' in sql for sql in read)
+    assert not any('FROM "platforms_contractreconciliation"' in sql for sql in read)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -383,7 +384,7 @@ class StoredDataRefused(fmt.FormatError, Refused):
         )
 
 
-CONTRACT_ROWS = ("deliveries", "invoices", "payments", "other_subsidies")
+EXPORTED_CONTRACT_ROWS = ("deliveries", "invoices", "payments", "other_subsidies")
 
 
 def _contracts_with_rows(application: models.Application) -> Any:
@@ -396,21 +397,27 @@ def _contracts_with_rows(application: models.Application) -> Any:
         if all(
             kind in getattr(c, "_prefetched_objects_cache", {})
             for c in contracts
-            for kind in CONTRACT_ROWS
+            for kind in EXPORTED_CONTRACT_ROWS
         ):
             return contracts
-    return application.contracts.prefetch_related(*CONTRACT_ROWS)
+    return list(application.contracts.prefetch_related(*EXPORTED_CONTRACT_ROWS))
 
 
-def application_export(application: models.Application) -> fmt.Application:
-    """The application as the interchange document (validated again on the way out)."""
+def application_export(
+    application: models.Application, contracts: Sequence[models.Contract] | None = None
+) -> fmt.Application:
+    """The application as the interchange document (validated again on the way out).
+    `contracts`: its contracts in their order with EXPORTED_CONTRACT_ROWS prefetched, when the
+    caller read them already (the status page shows them too); else those fetched onto the
+    application (the review screen), else each kind of row in one query, not four per contract
+    (a season's applications carry ten contracts; a submission exports the application three
+    times)."""
     a = application
-    contracts = []
-    # each contract's rows in one query per kind, not four per contract (a season's
-    # applications carry ten contracts; a submission exports the application three times); a
-    # caller that fetched them onto the application (the review screen) has them read again
-    for c in _contracts_with_rows(a):
-        contracts.append(
+    if contracts is None:
+        contracts = _contracts_with_rows(a)
+    exported = []
+    for c in contracts:
+        exported.append(
             {
                 "id": c.contract_id,
                 "supplier": {"name": c.supplier_name, "uscc": c.supplier_uscc},
@@ -516,7 +523,7 @@ def application_export(application: models.Application) -> fmt.Application:
             "other_municipal_compute_support": a.other_municipal_compute_support,
             "dishonest_entity": a.dishonest_entity,
         },
-        "contracts": contracts,
+        "contracts": exported,
         "registry": registry,
         **({} if a.inline_lists is None else {"lists": a.inline_lists}),
         "materials": a.materials,

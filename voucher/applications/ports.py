@@ -27,6 +27,7 @@ from voucher.policy.context import RegistrySource
 
 RegistryFactory = Callable[[], RegistrySource]
 PlatformDataCheck = Callable[[Any], bool]
+PlatformDataChecks = Callable[[Sequence[Any]], set[int]]  # the ids of those changed
 
 # What the scan of an upload for classification marks found, kept with the file it passed
 # (MaterialFile.classified_scan): its text read and no mark in it; a kind of file whose text the
@@ -51,6 +52,7 @@ EvaluationsStored = Callable[[Sequence[Any]], None]
 _registry: list[RegistryFactory] = []
 _evaluations_stored: list[EvaluationsStored] = []
 _platform_data_checks: list[PlatformDataCheck] = []
+_platform_data_checks_of: list[PlatformDataChecks] = []
 _classified_scans: list[ClassifiedScan] = []
 
 
@@ -58,8 +60,12 @@ def plug_registry(factory: RegistryFactory) -> None:
     _registry[:] = [factory]
 
 
-def plug_platform_data_check(check: PlatformDataCheck) -> None:
+def plug_platform_data_check(
+    check: PlatformDataCheck, check_of: PlatformDataChecks | None = None
+) -> None:
+    """`check` answers for one application; `check_of`, for many at once, the same."""
     _platform_data_checks[:] = [check]
+    _platform_data_checks_of[:] = [check_of] if check_of is not None else []
 
 
 def plug_classified_scan(scan: ClassifiedScan) -> None:
@@ -131,3 +137,11 @@ def platform_data_changed(application: Any) -> bool:
     if not _platform_data_checks:
         return True
     return _platform_data_checks[0](application)
+
+
+def platform_data_changed_of(applications: Sequence[Any]) -> set[int]:
+    """The ids of those of `applications` whose platform data changed (platform_data_changed
+    of each), in a fixed number of queries when the platforms app plugged a check for many."""
+    if _platform_data_checks_of:
+        return _platform_data_checks_of[0](applications)
+    return {a.pk for a in applications if platform_data_changed(a)}

@@ -492,15 +492,24 @@ def attestation_counts(attestation: SupplierAttestation | None, contract: Contra
     return attestation is not None and attestation.supplier_uscc == contract.supplier_uscc
 
 
+def words_of(contracts: Iterable[Contract]) -> dict[int, dict[str, Any]]:
+    """The supplier's words on several contracts' lines (contract → line → LineConfirmation),
+    in one query."""
+    ids = [c.pk for c in contracts]
+    words: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
+    for word in LineConfirmation.objects.filter(contract_id__in=ids):
+        words[word.contract_id][word.line] = word
+    return words
+
+
 def words_and_attestations(
     contracts: Iterable[Contract],
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SupplierAttestation]]:
     """The supplier's words and declarations on several contracts, in two queries (the review
     screen: its cost does not grow with the contracts)."""
+    contracts = list(contracts)
     ids = [c.pk for c in contracts]
-    words: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
-    for word in LineConfirmation.objects.filter(contract_id__in=ids):
-        words[word.contract_id][word.line] = word
+    words = words_of(contracts)
     declared = {
         a.contract_id: a
         for a in SupplierAttestation.objects.filter(contract_id__in=ids).select_related("by")

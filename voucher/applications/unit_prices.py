@@ -3,7 +3,7 @@
 A delivery row is a sample of its round's unit-price statistics while the row, its contract and
 its application all exist, the application is active (neither draft nor withdrawn) and the row
 names a device. Every write that can change that moves the count, whatever order the writes come
-in (docs/decisions/00xx-unit-price-statistics.md):
+in (docs/decisions/0035-unit-price-statistics.md):
 
 - a delivery inserted, deleted, or given another device, unit, price or contract: its row;
 - a contract inserted, deleted, or moved to another application: the rows under it;

@@ -26,7 +26,7 @@ from voucher.core.jobs import Job as Job  # the queue of work done after the req
 GENESIS = "0" * 64
 LEGACY = 1  # before issue 18: unkeyed SHA-256 of some columns (checked up to the first keyed)
 KEYED = 2  # HMAC-SHA256 of every column under a key outside the database (one chain)
-PARTITIONED = 3  # the same, the partition covered too: one chain per partition (decision 00xx)
+PARTITIONED = 3  # the same, the partition covered too: one chain per partition (decision 0017)
 
 
 class AppendOnlyError(Exception):

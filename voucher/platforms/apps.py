@@ -11,6 +11,6 @@ class PlatformsConfig(AppConfig):
     def ready(self) -> None:
         # a decision on a direction-3 application waits for the platform's data as they are
         from voucher.applications.ports import plug_platform_data_check
-        from voucher.platforms.selectors import platform_data_changed
+        from voucher.platforms.selectors import platform_data_changed, platform_data_changed_of
 
-        plug_platform_data_check(platform_data_changed)
+        plug_platform_data_check(platform_data_changed, platform_data_changed_of)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -13,7 +14,11 @@ from django.utils.translation import gettext_noop
 
 from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
-from voucher.applications.interchange import application_export, document_sha256
+from voucher.applications.interchange import (
+    EXPORTED_CONTRACT_ROWS,
+    application_export,
+    document_sha256,
+)
 from voucher.applications.models import MaterialFile
 from voucher.applications.parameters import effective_round
 from voucher.applications.people import label_of
@@ -104,11 +109,22 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
-def document_problems(application: m.Application) -> list[Problem]:
+def contracts_with_rows(application: m.Application, *, exported: bool) -> list[m.Contract]:
+    """The application's contracts in their order, each kind of their rows read in one query:
+    their lines (the supplier's word is on them), and with `exported` the rest that
+    application_export reads (the status page reads them once for both)."""
+    rows = EXPORTED_CONTRACT_ROWS if exported else ("deliveries", "invoices", "payments")
+    return list(application.contracts.order_by("position", "id").prefetch_related(*rows))
+
+
+def document_problems(
+    application: m.Application, contracts: Sequence[m.Contract] | None = None
+) -> list[Problem]:
     """What the application must have before its documents (14-2, 14-3, 14-4, the package) can
-    be made: the fields the format still misses, by step; [] when they can be made."""
+    be made: the fields the format still misses, by step; [] when they can be made.
+    `contracts`: as application_export takes them, when the caller read them already."""
     try:
-        application_export(application)
+        application_export(application, contracts)
     except FormatError as exc:
         return format_problems(exc)
     return []
@@ -454,8 +470,17 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         .order_by("created_at", "id")
     )
     out = []
+    # what repeats row after row (a draft is saved step by step: hundreds of entries by the same
+    # person) is translated and named once per page
+    titles = {st.slug: st.title for st in STEPS}
+    said: dict[str, str] = {}
+    saved: dict[str, str] = {}
+    names: dict[tuple[Any, str], str] = {}
     for row in rows:
-        who = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
+        person = (row.actor_id, row.actor_label)
+        if person not in names:
+            names[person] = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
+        who = names[person]
         if row.action in TIMELINE_LABELS:
             label = TIMELINE_LABELS[row.action]
         elif row.action in APPLICANT_REVIEW_LABELS:
@@ -468,9 +493,10 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         detail = ""
         data = row.data or {}
         if row.action == "application_update":
-            titles = {st.slug: st.title for st in STEPS}
             step = str(data.get("step", ""))
-            label = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
+            if step not in saved:
+                saved[step] = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
+            label = saved[step]
         elif row.action == "material_file_add":
             detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
         elif row.action in ("contract_save", "contract_delete", "contract_row_add"):
@@ -486,7 +512,9 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             )
         elif row.action == "payment_record":
             detail = _("拨付 %(amount)s 元") % {"amount": _grouped_yuan(data.get("amount"))}
-        out.append(TimelineEntry(row.created_at, who, _(label), detail))
+        if label not in said:
+            said[label] = _(label)
+        out.append(TimelineEntry(row.created_at, who, said[label], detail))
     return out
 
 

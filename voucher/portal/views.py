@@ -1325,19 +1325,12 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
 PAYMENT_SHOWN = frozenset({"approved", "publicized", "paid"})
 
 
-def _supplier_words_of(application: m.Application) -> list[dict[str, Any]]:
+def _supplier_words_of(contracts: list[m.Contract]) -> list[dict[str, Any]]:
     """Each contract with the supplier's word on its lines (directions 1, 2 and 4): the status
     page shows them once the wizard is frozen, where the contract pages are no longer open to
     the applicant (issue 22: a line the supplier disputed after submission is corrected through
     补正, and the applicant must see what to correct)."""
-    if application.direction not in supplier.CONFIRMED_DIRECTIONS:
-        return []
-    contracts = list(
-        application.contracts.order_by("position", "id").prefetch_related(
-            "deliveries", "invoices", "payments"
-        )
-    )
-    words, _declared = supplier.words_and_attestations(contracts)
+    words = supplier.words_of(contracts)
     return [{"c": c, "lines": supplier.lines_of(c, words[c.pk])} for c in contracts]
 
 
@@ -1345,6 +1338,13 @@ def _supplier_words_of(application: m.Application) -> list[dict[str, Any]]:
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     submission = selectors.latest_submission(application)
+    # a submitted version, frozen, was complete when submitted: no export to find out
+    exported = submission is None or application.state in WIZARD_STATES
+    words = application.direction in supplier.CONFIRMED_DIRECTIONS
+    # the contracts and their rows read once, for the export and the supplier's words
+    contracts = (
+        selectors.contracts_with_rows(application, exported=exported) if exported or words else []
+    )
     return render(
         request,
         "portal/status.html",
@@ -1354,16 +1354,18 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
             "supplements": supplement_requests_for(application),
-            # a submitted version, frozen, was complete when submitted: no export to find out
-            "document_problems": []
-            if submission is not None and application.state not in WIZARD_STATES
-            else selectors.document_problems(application),
+            "document_problems": selectors.document_problems(application, contracts)
+            if exported
+            else [],
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
             "decision": confirmed_decision(application),
             # the supplier's word on each contract, also once the wizard is frozen (issue 22)
-            "supplier_contracts": _supplier_words_of(application),
-            "consent": getattr(application, "d3_consent", None),
+            "supplier_contracts": _supplier_words_of(contracts) if words else [],
+            # the page shows it for direction 3 only (a query the others need not make)
+            "consent": getattr(application, "d3_consent", None)
+            if application.direction == 3
+            else None,
             "payment_shown": application.state in PAYMENT_SHOWN,
             # the payment part of the page (_payment.html) is shown in these states only
             **(

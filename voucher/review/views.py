@@ -728,14 +728,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     simulation, rows, sim_page = selectors.budget_simulation_page(
         record, direction, request.GET.get("sim_page") or 1
     )
-    series = selectors.monthly_series(record)
+    sums = selectors.round_sums(record)  # the figures and the series read them both
+    series = selectors.monthly_series(record, sums)
     top = max([max(a, b) for _month, a, b in series], default=0) or 1
     return render(
         request,
         "review/dashboard.html",
         {
             "round": record,
-            "figures": selectors.dashboard(record),
+            "figures": selectors.dashboard(record, sums),
             "direction": direction,
             "simulation": simulation,
             "sim_rows": rows,

@@ -11,11 +11,13 @@ from __future__ import annotations
 from voucher.review.selectors.common import STATE_LABELS
 from voucher.review.selectors.dashboard import (
     DirectionFigures,
+    RoundSums,
     SimulationRow,
     budget_simulation,
     budget_simulation_page,
     dashboard,
     monthly_series,
+    round_sums,
 )
 from voucher.review.selectors.materials import (
     MaterialsReview,
@@ -77,6 +79,7 @@ __all__ = [
     "QueuePage",
     "QueueRow",
     "ReviewScreen",
+    "RoundSums",
     "SimulationRow",
     "VersionDiff",
     "assignable_staff",
@@ -99,5 +102,6 @@ __all__ = [
     "review_page",
     "review_rows",
     "review_screen",
+    "round_sums",
     "with_file_facts",
 ]

@@ -8,7 +8,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +37,9 @@ from voucher.applications.states import WITH_BUREAU_STATES
 from voucher.review.budget import Simulation, prorata
 
 PAGE_SIZE = 50
+
+# the states whose applications the dashboard's figures leave out
+UNCOUNTED = ("draft", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -66,10 +81,54 @@ def _by_direction(rows: Any, value: str) -> dict[int, Any]:
     return {row["direction"]: row[value] for row in rows}
 
 
-def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
+@dataclass(frozen=True)
+class RoundSums:
+    """The round's confirmed approvals and payments summed by direction, by month and by
+    whether the dashboard counts their application (not a draft, not withdrawn): what the
+    figures and the monthly series both read, in two queries for both instead of four."""
+
+    approvals: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+
+
+def round_sums(record: PolicyRoundRecord) -> RoundSums:
+    counted = Case(
+        When(application__state__in=UNCOUNTED, then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
+    approvals = list(
+        Decision.objects.filter(application__round=record, status=CONFIRMED, kind="approval")
+        .annotate(
+            month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()),
+            counted=counted,
+        )
+        .order_by()
+        .values("month", "counted", direction=F("application__direction"))
+        .annotate(total=Sum("amount"))
+    )
+    payments = list(
+        PaymentRecord.objects.filter(application__round=record)
+        .annotate(month=TruncMonth("paid_on"), counted=counted)
+        .order_by()
+        .values("month", "counted", direction=F("application__direction"))
+        .annotate(total=Sum("amount"))
+    )
+    return RoundSums(approvals, payments)
+
+
+def _counted_by_direction(rows: list[dict[str, Any]]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row["counted"]:
+            totals[row["direction"]] += row["total"]
+    return totals
+
+
+def dashboard(record: PolicyRoundRecord, sums: RoundSums | None = None) -> list[DirectionFigures]:
     """The figures per direction, summed by the database (a few queries, whatever the size of
-    the round)."""
-    apps = Application.objects.filter(round=record).exclude(state__in=("draft", "withdrawn"))
+    the round); `sums`: round_sums(record), when the caller read them already."""
+    apps = Application.objects.filter(round=record).exclude(state__in=UNCOUNTED)
     approvals = Decision.objects.filter(status=CONFIRMED, kind="approval")
     totals = {
         row["direction"]: row
@@ -87,20 +146,9 @@ def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
         .annotate(total=Sum("latest__approved_max")),
         "total",
     )
-    approved = _by_direction(
-        approvals.filter(application__in=apps)
-        .order_by()
-        .values(direction=F("application__direction"))
-        .annotate(total=Sum("amount")),
-        "total",
-    )
-    paid = _by_direction(
-        PaymentRecord.objects.filter(application__in=apps)
-        .order_by()
-        .values(direction=F("application__direction"))
-        .annotate(total=Sum("amount")),
-        "total",
-    )
+    sums = sums or round_sums(record)
+    approved = _counted_by_direction(sums.approvals)
+    paid = _counted_by_direction(sums.payments)
     budgets = {b.direction: b.amount for b in Budget.objects.filter(round=record)}
     zero = Decimal("0.00")
     return [
@@ -117,30 +165,18 @@ def dashboard(record: PolicyRoundRecord) -> list[DirectionFigures]:
     ]
 
 
-def monthly_series(record: PolicyRoundRecord) -> list[tuple[str, Decimal, Decimal]]:
-    """Approved and paid per month (the dashboard's over-time chart), summed by the database."""
+def monthly_series(
+    record: PolicyRoundRecord, sums: RoundSums | None = None
+) -> list[tuple[str, Decimal, Decimal]]:
+    """Approved and paid per month (the dashboard's over-time chart), summed by the database;
+    `sums`: round_sums(record), when the caller read them already."""
+    sums = sums or round_sums(record)
     approved: dict[str, Decimal] = defaultdict(Decimal)
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for row in (
-        Decision.objects.filter(
-            application__round=record,
-            status=CONFIRMED,
-            kind="approval",
-            confirmed_at__isnull=False,
-        )
-        .annotate(month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("month")
-        .annotate(total=Sum("amount"))
-    ):
-        approved[row["month"].strftime("%Y-%m")] += row["total"]
-    for row in (
-        PaymentRecord.objects.filter(application__round=record)
-        .annotate(month=TruncMonth("paid_on"))
-        .order_by()
-        .values("month")
-        .annotate(total=Sum("amount"))
-    ):
+    for row in sums.approvals:
+        if row["month"] is not None:  # confirmed without a time: in no month
+            approved[row["month"].strftime("%Y-%m")] += row["total"]
+    for row in sums.payments:
         paid[row["month"].strftime("%Y-%m")] += row["total"]
     months = sorted(set(approved) | set(paid))
     return [(m, approved[m], paid[m]) for m in months]
@@ -193,6 +229,11 @@ def budget_simulation_page(
     if page is not None:
         shown = Paginator(simulation.rows, PAGE_SIZE).get_page(page)
         scaled = list(shown.object_list)
-    apps = Application.objects.select_related("round").in_bulk([s.key for s in scaled])
+    # what a row shows (its reference and applicant), not the application's texts and JSON
+    apps = (
+        Application.objects.select_related("round")
+        .only("round__code", "applicant_name", "state")
+        .in_bulk([s.key for s in scaled])
+    )
     rows = [SimulationRow(apps[s.key], s.approved, s.scaled) for s in scaled]
     return simulation, rows, shown

@@ -15,22 +15,36 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, FilteredRelation, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from voucher.applications import permissions as p
+from voucher.applications import ports
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import (
     CONFIRMED,
     PROPOSED,
     Application,
     Decision,
+    ReviewCase,
 )
 from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
 from voucher.review.selectors.common import STATE_LABELS
 
 PAGE_SIZE = 50
+
+# the columns a row shows (QueueRow): not the application's texts and JSON (its materials, its
+# inline lists, the project's overview), which cost the database and Python a row's worth each
+ROW_FIELDS = (
+    "round__code",
+    "applicant_name",
+    "direction",
+    "state",
+    "submitted_on",
+    "requested_amount",
+    "evaluation_pending",
+)
 
 
 @dataclass(frozen=True)
@@ -70,20 +84,45 @@ SORTS = {
 }
 
 
-def queue_queryset(
-    user: Any, filters: Mapping[str, Any] | None = None, sort: str = ""
-) -> QuerySet[Application]:
-    """The applications `user` may see in the lists (not drafts), with `filters` (already read:
-    direction an int, the amounts Decimals), in the order `sort` asks (by id otherwise)."""
-    filters = filters or {}
+# the filters that need a row's figures (its latest evaluation, its open findings, its
+# assignee): without them a list is counted on the applications alone
+ANNOTATED_FILTERS = ("outcome", "assignee", "open", "amount_min", "amount_max")
+
+
+def _given(filters: Mapping[str, Any], name: str) -> bool:
+    value = filters.get(name)
+    return value is not None and value != ""
+
+
+def _visible(user: Any, filters: Mapping[str, Any]) -> QuerySet[Application]:
+    """The applications `user` may see in the lists (not drafts), with the filters that are the
+    application's own columns."""
     qs: QuerySet[Application] = Application.objects.exclude(state="draft")
     if not p.staff_roles(user):
         return qs.none()
     directions = p.viewable_directions(user)
     if directions is not None:
         qs = qs.filter(direction__in=sorted(directions))
+    if filters.get("state"):
+        qs = qs.filter(state=filters["state"])
+    if filters.get("direction"):
+        qs = qs.filter(direction=int(filters["direction"]))
+    if filters.get("q"):
+        q = str(filters["q"]).strip()
+        qs = qs.filter(Q(applicant_name__icontains=q) | Q(enterprise__uscc__icontains=q))
+    return qs
+
+
+def queue_queryset(
+    user: Any, filters: Mapping[str, Any] | None = None, sort: str = ""
+) -> QuerySet[Application]:
+    """The applications `user` may see in the lists (not drafts), with `filters` (already read:
+    direction an int, the amounts Decimals), in the order `sort` asks (by id otherwise)."""
+    filters = filters or {}
     qs = (
-        qs.select_related("round")
+        _visible(user, filters)
+        .select_related("round")
+        .only(*ROW_FIELDS)
         .annotate(
             latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
         )
@@ -95,10 +134,6 @@ def queue_queryset(
             q_assignee=F("review_case__assignee__username"),
         )
     )
-    if filters.get("state"):
-        qs = qs.filter(state=filters["state"])
-    if filters.get("direction"):
-        qs = qs.filter(direction=int(filters["direction"]))
     if filters.get("outcome"):
         qs = qs.filter(q_outcome=filters["outcome"])
     if filters.get("assignee"):
@@ -107,14 +142,20 @@ def queue_queryset(
         qs = qs.filter(q_open__gt=0)
     elif filters.get("open") == "no":
         qs = qs.filter(q_open=0)
-    if filters.get("amount_min") is not None and filters.get("amount_min") != "":
+    if _given(filters, "amount_min"):
         qs = qs.filter(q_approved_max__gte=filters["amount_min"])
-    if filters.get("amount_max") is not None and filters.get("amount_max") != "":
+    if _given(filters, "amount_max"):
         qs = qs.filter(q_approved_max__lte=filters["amount_max"])
-    if filters.get("q"):
-        q = str(filters["q"]).strip()
-        qs = qs.filter(Q(applicant_name__icontains=q) | Q(enterprise__uscc__icontains=q))
     return qs.order_by(*order_of(sort))
+
+
+def counted_queryset(user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Application]:
+    """The applications of queue_queryset, to count: without the joins of the rows' figures
+    unless a filter asks for them (a count over the round costs a join per row less each)."""
+    filters = filters or {}
+    if any(_given(filters, name) for name in ANNOTATED_FILTERS):
+        return queue_queryset(user, filters).order_by()
+    return _visible(user, filters).order_by()
 
 
 def order_of(sort: str) -> list[Any]:
@@ -201,16 +242,23 @@ class QueuePage:
     __hash__ = None  # type: ignore[assignment]
 
 
-def queue_page(queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE) -> QueuePage:
-    """One page of `queryset` (a bad or too large page number: the first or the last page)."""
-    page = Paginator(queryset, size).get_page(number)
+def queue_page(
+    queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE, count: int | None = None
+) -> QueuePage:
+    """One page of `queryset` (a bad or too large page number: the first or the last page);
+    `count`, when known, the number of its rows (counted more cheaply by the caller)."""
+    paginator = Paginator(queryset, size)
+    if count is not None:
+        paginator.count = count  # the cached_property, known already
+    page = paginator.get_page(number)
     return QueuePage(queue_rows(list(page.object_list)), page)
 
 
 def review_page(
     user: Any, filters: Mapping[str, Any] | None = None, sort: str = "", number: Any = 1
 ) -> QueuePage:
-    return queue_page(queue_queryset(user, filters, sort), number)
+    count = counted_queryset(user, filters).count()
+    return queue_page(queue_queryset(user, filters, sort), number, count=count)
 
 
 @dataclass(frozen=True)
@@ -248,28 +296,47 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
         Decision.objects.filter(status=PROPOSED, application__state__in=sorted(sources))
         .exclude(proposed_by=user)
         .select_related("application__round", "proposed_by")
+        # what a row shows and the platform check reads, not the application's texts and JSON
+        .only(
+            "application_id",
+            "kind",
+            "amount",
+            "proposed_at",
+            "application__round__code",
+            "application__applicant_name",
+            "application__direction",
+            "application__state",  # the state machine's field reads it as the row is made
+            "application__created_at",
+            "proposed_by__username",
+        )
         .order_by("proposed_at", "id")
     )
     if not p.can_confirm_some(user) or not user.pk:
         decisions = decisions.none()
     page = Paginator(decisions, PAGE_SIZE).get_page(number)
-    rows = [
-        PendingDecision(
-            id=d.pk,
-            application_id=d.application_id,
-            reference=d.application.reference,
-            applicant_name=d.application.applicant_name,
-            kind=d.kind,
-            kind_label=_(d.get_kind_display()),
-            amount=d.amount,
-            proposed_by=d.proposed_by.get_username(),
-            proposed_at=d.proposed_at,
+    shown = list(page.object_list)
+    # a direction-3 approval: the platform's data of all of them asked at once
+    changed = ports.platform_data_changed_of([d.application for d in shown if d.kind == "approval"])
+    kinds: dict[str, str] = {}
+    rows = []
+    for d in shown:
+        if d.application_id in changed:
+            continue
+        if d.kind not in kinds:
+            kinds[d.kind] = _(d.get_kind_display())
+        rows.append(
+            PendingDecision(
+                id=d.pk,
+                application_id=d.application_id,
+                reference=d.application.reference,
+                applicant_name=d.application.applicant_name,
+                kind=d.kind,
+                kind_label=kinds[d.kind],
+                amount=d.amount,
+                proposed_by=d.proposed_by.get_username(),
+                proposed_at=d.proposed_at,
+            )
         )
-        for d in page.object_list
-        if d.kind != "approval"
-        or d.application.direction != 3
-        or p.platform_data_current(d.application)
-    ]
     return rows, page
 
 
@@ -282,15 +349,26 @@ def my_work(
     confirm_page: Any = 1,
 ) -> MyWork:
     with_bureau = queue_queryset(user, filters, sort).filter(state__in=WITH_BUREAU_STATES)
+    mine = Q(review_case__assignee=user) if user.pk else Q(pk__in=[])
+    # nobody's: no review case, or one without an assignee (NOT EXISTS: the planner then walks
+    # the ids in order and stops at a page, where a left join's IS NULL sorted all of them)
+    nobodys = ~Exists(ReviewCase.objects.filter(application=OuterRef("pk"), assignee__isnull=False))
+    # both lists counted in one pass over the applications (their review cases left-joined:
+    # nobody's, an assignee null)
+    counts = (
+        counted_queryset(user, filters)
+        .filter(state__in=WITH_BUREAU_STATES)
+        .aggregate(
+            assigned=Count("pk", filter=mine),
+            unassigned=Count("pk", filter=Q(review_case__assignee__isnull=True)),
+        )
+    )
     pending, page = _pending(user, confirm_page)
     return MyWork(
-        assigned=queue_page(
-            with_bureau.filter(review_case__assignee=user) if user.pk else with_bureau.none(),
-            assigned_page,
-        ),
+        assigned=queue_page(with_bureau.filter(mine), assigned_page, count=counts["assigned"]),
         to_confirm=pending,
         unassigned=queue_page(
-            with_bureau.filter(review_case__assignee__isnull=True), unassigned_page
+            with_bureau.filter(nobodys), unassigned_page, count=counts["unassigned"]
         ),
         may_take=bool(p.can_take(user)),
         to_confirm_page=page,
