@@ -361,11 +361,11 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     device the whole round uses is thousands of rows and a few prices, read as its prices."""
     contracts = _contracts_if_loaded(application)
     if contracts is not None and all(_prefetched(c, "deliveries") for c in contracts):
-        own = [  # the screen fetched them onto the application
+        own: list[tuple[Any, str, Any]] = [  # the screen fetched them onto the application
             (line.device, line.unit, line.unit_price)
             for c in contracts
             for line in c.deliveries.all()
-            if line.device
+            if line.device is not None and line.device != ""
         ]
     else:
         own = [

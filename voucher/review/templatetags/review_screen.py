@@ -24,7 +24,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def finding_opening(context: Any, f: Any) -> SafeString:
-    def out(value: Any) -> SafeString:
+    def out(value: Any) -> str:
         if type(value) is str:  # what localising leaves as it is: escaped only
             return escape(value)
         return render_value_in_context(value, context)  # as {{ value }}: localised, escaped
