@@ -6,6 +6,7 @@ cost does not grow with the round."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -112,6 +113,12 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
             ):
                 found = application_checks(application)
                 assert found == whole.for_application(application.pk), (seed, application.pk)
+                # as the review screen loads it (its document's relations fetched onto it): the
+                # checks read its own rows from there, and find the same
+                assert application_checks(_as_the_screen_loads(application.pk)) == found, (
+                    seed,
+                    application.pk,
+                )
                 kinds |= {f.check for f in found}
                 elsewhere += any(
                     not r.startswith(f"{record.code}-") for f in found for r in f.references
@@ -128,6 +135,37 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
         "SUPPLIER_IS_SHAREHOLDER",
         "UNIT_PRICE_OUTLIER",
     }
+
+
+def _as_the_screen_loads(pk: int) -> Application:
+    from voucher.applications.selectors import DOCUMENT_PREFETCH
+
+    return (
+        Application.objects.select_related("enterprise", "round")
+        .prefetch_related(*DOCUMENT_PREFETCH)
+        .get(pk=pk)
+    )
+
+
+def test_the_checks_do_not_read_again_what_the_screen_loaded(demo_data):
+    """The screen's application (its state, contracts, invoices and deliveries fetched onto
+    it): the checks read none of them again, and the application itself is not loaded again."""
+    a = put_in_state(application_from("batch-two-directions", "application-1.json"), "submitted")
+    put_in_state(application_from("batch-two-directions", "application-2.json"), "submitted")
+    plain = Application.objects.select_related("enterprise", "round").get(pk=a.pk)
+    with CaptureQueriesContext(connection) as reading_them:
+        expected = application_checks(plain)
+    loaded = _as_the_screen_loads(a.pk)
+    with CaptureQueriesContext(connection) as captured:
+        assert application_checks(loaded) == expected
+    # its contracts' keys, its invoice numbers, its devices' prices: from what it carries
+    assert len(captured) == len(reading_them) - 3, (len(captured), len(reading_them))
+    loads = [
+        re.findall(r"\d+", m)
+        for q in captured
+        for m in re.findall(r'"applications_application"\."id" IN \(([^)]*)\)', q["sql"])
+    ]
+    assert all(str(a.pk) not in ids for ids in loads), ("the application read again", loads)
 
 
 def test_the_review_screen_s_checks_cost_the_same_queries_however_large_the_round(demo_data):

@@ -159,7 +159,11 @@ def can_check_materials(user: Any, application: Application) -> Check:
     return _reviewing(user, application, _("只有审核人员可以核对申报材料"))
 
 
-def can_propose(user: Any, application: Application) -> Check:
+def can_propose(
+    user: Any, application: Application, *, platform_changed: bool | None = None
+) -> Check:
+    """`platform_changed`: ports.platform_data_changed(application), when the caller has
+    asked it already (the review screen shows it too)."""
     if r.REVIEWER not in staff_roles(user):
         return _no(_("只有市经信局审核人员可以拟定审核意见"))
     if application.state != "in_review":
@@ -167,13 +171,16 @@ def can_propose(user: Any, application: Application) -> Check:
             _("申报当前为“%(state)s”，不能拟定审核意见")
             % {"state": _state_label(application.state)}
         )
-    return platform_data_current(application)
+    return platform_data_current(application, changed=platform_changed)
 
 
-def platform_data_current(application: Application) -> Check:
+def platform_data_current(application: Application, *, changed: bool | None = None) -> Check:
     """Direction 3: a decision is taken on the platform's data as they are, not as they were
-    when the application was built (a batch processed or withdrawn since, a contract saved)."""
-    if ports.platform_data_changed(application):
+    when the application was built (a batch processed or withdrawn since, a contract saved).
+    `changed`: what ports.platform_data_changed answered, if the caller asked it already."""
+    if changed is None:
+        changed = ports.platform_data_changed(application)
+    if changed:
         return _no(str(PLATFORM_DATA_CHANGED))
     return OK
 
@@ -183,10 +190,12 @@ PLATFORM_DATA_CHANGED = gettext_lazy(
 )
 
 
-def can_confirm(user: Any, application: Application, kind: str) -> Check:
+def can_confirm(
+    user: Any, application: Application, kind: str, *, platform_changed: bool | None = None
+) -> Check:
     check = can_transition(user, application, "approve" if kind == "approval" else "reject")
-    if check and kind == "approval":
-        return platform_data_current(application)  # proposed on the data as they were
+    if check and kind == "approval":  # proposed on the data as they were
+        return platform_data_current(application, changed=platform_changed)
     return check
 
 

@@ -281,12 +281,40 @@ def _active_anywhere() -> Any:
     return Application.objects.exclude(state__in=INACTIVE_STATES)
 
 
-def _loaded(ids: Iterable[int]) -> list[Application]:
+def _loaded(ids: Iterable[int], *, have: Application | None = None) -> list[Application]:
+    """The applications `ids`, with their enterprise, round and contracts, in id order; `have`
+    (one of them, loaded so: the review screen's) is used as it is, not read again."""
+    wanted = set(ids)
+    if have is not None and have.pk in wanted:
+        wanted.discard(have.pk)
+        others = _loaded(wanted)
+        return sorted([*others, have], key=lambda a: a.pk)
     return list(
-        Application.objects.filter(pk__in=set(ids))
+        Application.objects.filter(pk__in=wanted)
         .select_related("enterprise", "round")
         .prefetch_related("contracts")
         .order_by("id")
+    )
+
+
+def _prefetched(instance: Any, relation: str) -> bool:
+    return relation in getattr(instance, "_prefetched_objects_cache", {})
+
+
+def _contracts_if_loaded(application: Application) -> list[Contract] | None:
+    """The application's contracts if its caller fetched them onto it (the review screen
+    fetches its document's relations), else None: read them in one query then."""
+    return list(application.contracts.all()) if _prefetched(application, "contracts") else None
+
+
+def _usable_as_loaded(application: Application) -> bool:
+    """Whether `application` carries what _loaded gives (its enterprise, round and contracts),
+    so the cross checks read it as it is rather than again."""
+    state = application._state
+    return (
+        _prefetched(application, "contracts")
+        and "enterprise" in state.fields_cache
+        and "round" in state.fields_cache
     )
 
 
@@ -331,15 +359,24 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     The same figures as `_device_prices` over the round's rows of those devices, from the
     counts the database keeps of them (RoundUnitPrice, voucher.applications.unit_prices): a
     device the whole round uses is thousands of rows and a few prices, read as its prices."""
-    own = [
-        (device, unit, price)
-        for device, unit, price in Delivery.objects.filter(
-            contract__application=application, device__isnull=False
-        )
-        .exclude(device="")
-        .order_by()
-        .values_list("device", "unit", "unit_price")
-    ]
+    contracts = _contracts_if_loaded(application)
+    if contracts is not None and all(_prefetched(c, "deliveries") for c in contracts):
+        own: list[tuple[Any, str, Any]] = [  # the screen fetched them onto the application
+            (line.device, line.unit, line.unit_price)
+            for c in contracts
+            for line in c.deliveries.all()
+            if line.device is not None and line.device != ""
+        ]
+    else:
+        own = [
+            (device, unit, price)
+            for device, unit, price in Delivery.objects.filter(
+                contract__application=application, device__isnull=False
+            )
+            .exclude(device="")
+            .order_by()
+            .values_list("device", "unit", "unit_price")
+        ]
     if not own:
         return []
     pairs = {(device, unit) for device, unit, _price in own}
@@ -389,15 +426,21 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     """
     anywhere = _active_anywhere()
     active = anywhere.filter(round_id=application.round_id)
-    if not active.filter(pk=application.pk).exists():
+    if application.state in INACTIVE_STATES:  # as loaded, with the request (or locked)
         return [], []
     uscc = application.enterprise.uscc
     # the records claiming one of its contracts or invoice numbers, found by their keys (indexed
     # columns kept as the checks compare them): a supplier serving much of the round, or every
-    # round's invoices, cost the rows that match, not all of them
-    contract_keys = set(
-        Contract.objects.filter(application=application).values_list(
-            "supplier_uscc", "contract_key"
+    # round's invoices, cost the rows that match, not all of them. Its own keys: from the
+    # contracts (and invoices) its caller fetched onto it, when it did
+    contracts = _contracts_if_loaded(application)
+    contract_keys = (
+        {(c.supplier_uscc, c.contract_key) for c in contracts}
+        if contracts is not None
+        else set(
+            Contract.objects.filter(application=application).values_list(
+                "supplier_uscc", "contract_key"
+            )
         )
     )
     suppliers = {supplier for supplier, _ in contract_keys}
@@ -411,9 +454,13 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
             .order_by()
             .values_list("application_id", "application__round_id")
         )
-    numbers = set(
-        Invoice.objects.filter(contract__application=application).values_list(
-            "number_key", flat=True
+    numbers = (
+        {i.number_key for c in contracts for i in c.invoices.all()}
+        if contracts is not None and all(_prefetched(c, "invoices") for c in contracts)
+        else set(
+            Invoice.objects.filter(contract__application=application).values_list(
+                "number_key", flat=True
+            )
         )
     )
     if numbers:
@@ -442,7 +489,9 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     ids |= {app_id for app_id, round_id in sharing if round_id == application.round_id}
     ids |= declaring | {application.pk}
     elsewhere = {app_id for app_id, round_id in sharing if round_id != application.round_id}
-    return _loaded(ids), _loaded(elsewhere)
+    return _loaded(ids, have=application if _usable_as_loaded(application) else None), _loaded(
+        elsewhere
+    )
 
 
 def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:

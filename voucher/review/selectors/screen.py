@@ -276,6 +276,8 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
             amounts["supplier_delivered"] = delivered_words.get(amounts["id"], "")
     cross = cross_items(application)
     cross_count_store(application, cross)  # the lists' count, as it is now
+    # asked once: the screen shows it, and the proposal's and confirmation's checks ask it
+    platform_changed = ports.platform_data_changed(application)
     return ReviewScreen(
         groups=groups,
         contract_lines=contract_lines,
@@ -299,9 +301,11 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         if application.state in WITH_BUREAU_STATES and p.can_hand_out(user)
         else [],
         can_resolve=p.can_resolve_finding(user, application),
-        can_propose=p.can_propose(user, application),
+        can_propose=p.can_propose(user, application, platform_changed=platform_changed),
         can_supplement=p.can_request_supplement(user, application),
-        can_confirm=p.can_confirm(user, application, open_proposal.kind)
+        can_confirm=p.can_confirm(
+            user, application, open_proposal.kind, platform_changed=platform_changed
+        )
         if open_proposal
         else p.Check(False, _("没有待复核的意见")),
         can_pay=p.can_record_payment(user, application),
@@ -310,5 +314,5 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         state_label=_(STATE_LABELS.get(application.state, application.state)),
         history=history,
         being_corrected=application.state in SUPPLEMENT_STATES,
-        platform_data_changed=ports.platform_data_changed(application),
+        platform_data_changed=platform_changed,
     )
