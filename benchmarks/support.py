@@ -18,6 +18,7 @@ def fresh_sqlite(prefix: str) -> str:
     os.environ["VOUCHER_DATA_DIR"] = directory
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    os.environ.setdefault("VOUCHER_DEV", "1")  # a throwaway database: development settings
     import django
 
     django.setup()
@@ -47,6 +48,7 @@ def fresh_database(prefix: str, url: str | None) -> str:
     os.environ["VOUCHER_DATA_DIR"] = directory
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
+    os.environ.setdefault("VOUCHER_DEV", "1")  # a throwaway database: development settings
     import django
 
     django.setup()
