@@ -82,6 +82,9 @@ EXCEPTIONS = {
     ],
     # `voucher evaluate` starts without Django: the engine's CLI is imported only for it
     "__main__.py": ["_evaluate: from voucher.policy"],
+    # ... and imports pydantic only for a file that needs the models (decision 0037)
+    "policy/canonical.py": ["read_application: from voucher.policy.format"],
+    "policy/round.py": ["parse_round: from voucher.policy.round_models"],
     # actions reads the store's supplier words from supplier.py (decision 0033): the supplier's
     # word evaluating again imports actions in its function, or the two would import each other
     "applications/supplier.py": ["evaluate_after_supplier_word: from voucher.applications.actions"],

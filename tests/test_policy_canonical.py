@@ -8,6 +8,7 @@ import copy
 import json
 import random
 import sys
+import tempfile
 import unicodedata
 from typing import Any
 
@@ -289,3 +290,36 @@ def test_the_engine_gives_the_same_evaluations_from_either_reader():
     assert [dump_entry(n, e) for n, e in zip(names, by_reader, strict=True)] == [
         dump_entry(n, e) for n, e in zip(names, by_models, strict=True)
     ]
+
+
+def test_voucher_evaluate_imports_no_pydantic_until_a_document_needs_the_models():
+    """The models (pydantic, a tenth of a second to import) are the fallback of this reader:
+    a batch of canonical documents, and the round files, are read without them."""
+    import subprocess
+
+    canonical_files = sorted(str(p) for p in EXAMPLES.glob("*/application*.json"))
+    lower = json.loads((EXAMPLES / "d4-small" / "application.json").read_text(encoding="utf-8"))
+    lower["applicant"]["uscc"] = lower["applicant"]["uscc"].lower()  # the models' to read
+    code = (
+        "import io, json, sys\n"
+        "from voucher.policy import cli\n"
+        "def pydantic(): return sorted(m for m in sys.modules if m.startswith('pydantic'))\n"
+        "out, err = io.BytesIO(), io.StringIO()\n"
+        "code = cli.run(sys.argv[2:], as_json=True, round_id=None, pretty=False, out=out, err=err)\n"
+        "assert code == 0 and not pydantic(), (code, err.getvalue(), pydantic())\n"
+        "code = cli.run([sys.argv[1]], as_json=True, round_id=None, pretty=False, out=out, err=err)\n"
+        "assert code == 0 and pydantic(), (code, err.getvalue())\n"
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        lowercase_uscc = f"{directory}/lowercase-uscc.json"
+        with open(lowercase_uscc, "w", encoding="utf-8") as fh:
+            json.dump(lower, fh, ensure_ascii=False)
+        result = subprocess.run(
+            [sys.executable, "-c", code, lowercase_uscc, *canonical_files],
+            capture_output=True,
+            text=True,
+            cwd=EXAMPLES.parent,
+            check=False,
+        )
+    assert len(canonical_files) > 5
+    assert result.returncode == 0, result.stdout + result.stderr

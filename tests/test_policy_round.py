@@ -3,9 +3,12 @@ verbatim; RULES.md's rules are all implemented; the engine imports no Django."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
+import tomllib
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -231,3 +234,57 @@ def test_the_engine_files_never_import_django_or_use_float():
         text = path.read_text(encoding="utf-8")
         assert "import django" not in text and "from django" not in text, path
         assert "float(" not in text, path
+
+
+def _round_read_both_ways(raw: dict) -> tuple[object, object]:
+    """(the plain reader's round or None, the models' round or their RoundError text)."""
+    from voucher.policy.round import _build, _read_plain
+    from voucher.policy.round_models import validate_round
+
+    plain = _read_plain(raw)
+    try:
+        models: object = validate_round(raw, name="bj-2026.toml")
+    except RoundError as exc:
+        models = str(exc)
+    return (None if plain is None else _build(plain)), models
+
+
+def _in_order(policy_round: object) -> list[object]:
+    """Every field, a mapping as its items in order (dict equality ignores the order)."""
+    values = [getattr(policy_round, f.name) for f in dataclasses.fields(policy_round)]  # type: ignore[arg-type]
+    return [list(v.items()) if isinstance(v, dict) else v for v in values]
+
+
+def _mutations(value: object, path: tuple = ()):
+    """(path, mutated copy) of a parsed round file: each key dropped, an unknown key added,
+    each value replaced by one of another kind, each list emptied and each string blanked."""
+    others = [1, "", "0.50", "1000.00", date(2026, 1, 1), datetime(2026, 1, 1), [], ["x"], {}, True]
+    if isinstance(value, dict):
+        yield (*path, "+extra"), {**value, "extra": "x"}
+        for key, item in value.items():
+            yield (*path, key, "-"), {k: v for k, v in value.items() if k != key}
+            for path_in, changed in _mutations(item, (*path, key)):
+                yield path_in, {**value, key: changed}
+    elif isinstance(value, list):
+        yield (*path, "[]"), []
+        for i, item in enumerate(value):
+            for path_in, changed in _mutations(item, (*path, i)):
+                yield path_in, [*value[:i], changed, *value[i + 1 :]]
+    for other in others:
+        if type(other) is not type(value) or other != value:
+            yield (*path, repr(other)), other
+
+
+def test_the_plain_reader_reads_a_round_file_as_the_models_do_or_leaves_it_to_them():
+    raw = tomllib.loads(BJ)
+    plain, models = _round_read_both_ways(raw)
+    assert plain is not None, "the shipped round is read without pydantic"
+    assert _in_order(plain) == _in_order(models)
+    shipped, taken = plain, 0
+    for path, mutated in _mutations(raw):
+        plain, models = _round_read_both_ways(mutated)
+        if plain is not None:  # what it takes, the models take too, with the same values
+            assert not isinstance(models, str), (path, models)
+            assert _in_order(plain) == _in_order(models), path
+            taken += plain != shipped
+    assert taken > 50  # not only refusals: many mutations are rounds the plain reader reads

@@ -35,8 +35,11 @@ import msgspec
 from msgspec import Meta, Struct
 from msgspec.structs import force_setattr as _set
 
-from voucher.policy import format as models
-from voucher.policy.format import _EMAIL_RE, parse_application_json
+from voucher.policy import format_base as base
+from voucher.policy.format_base import EMAIL_RE
+
+if TYPE_CHECKING:
+    from voucher.policy import format as models
 
 # Every format character (Unicode category Cf, Unicode 14: Python 3.11's unicodedata), as
 # ranges of code points (a long class is slow to search; tests/test_policy_canonical.py checks
@@ -73,7 +76,7 @@ Uscc = Annotated[str, Meta(pattern=rf"\A{_USCC}\Z")]
 Party = Annotated[str, Meta(pattern=rf"\A(?:{_PERSON}|{_USCC})\Z")]
 Person = Annotated[str, Meta(pattern=rf"\A{_PERSON}\Z")]
 Mobile = Annotated[str, Meta(pattern=r"\A1[3-9][0-9]{9}\Z")]
-Email = Annotated[str, Meta(pattern=rf"\A(?:{_EMAIL_RE.pattern})\Z")]
+Email = Annotated[str, Meta(pattern=rf"\A(?:{EMAIL_RE.pattern})\Z")]
 # printable ASCII (NFKC leaves it as it is), nothing to strip at either end, not empty
 Code = Annotated[str, Meta(pattern=r"\A[!-~](?:[ -~]*[!-~])?\Z")]
 # no format character, and one character at least that str.strip() keeps (\s is str.isspace):
@@ -83,9 +86,9 @@ Text = Annotated[
 ]
 
 # the format's own closed sets (msgspec reads typing.Literal as the models do)
-Topic = models.Topic
-Service = models.Service
-MaterialId = models.MaterialId
+Topic = base.Topic
+Service = base.Service
+MaterialId = base.MaterialId
 
 
 class _Struct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
@@ -127,7 +130,7 @@ class ModelFiling(_Struct, frozen=True):
 class Project(_Struct, frozen=True):
     name: Text
     start_date: dt.date
-    overview: Annotated[str, Meta(max_length=models.OVERVIEW_MAX_CHARS)]
+    overview: Annotated[str, Meta(max_length=base.OVERVIEW_MAX_CHARS)]
     ai_field: bool
     topic: Topic | None = None
     topic_note: Text | None = None
@@ -291,8 +294,12 @@ def read_canonical(raw: bytes) -> Application | None:
 def read_application(raw: bytes) -> models.Application:
     """A document's bytes as the engine reads them: canonical ones straight from this reader,
     any other through the models (`parse_application_json`), which raise FormatError naming
-    every bad field. The struct stands for the model it mirrors (the same fields and values)."""
+    every bad field. The struct stands for the model it mirrors (the same fields and values).
+    The models (pydantic) are imported here, by the first document this reader does not take:
+    a batch of canonical documents never needs them."""
     document = read_canonical(raw)
     if document is not None:
-        return cast(models.Application, document)
+        return cast("models.Application", document)
+    from voucher.policy.format import parse_application_json
+
     return parse_application_json(raw)

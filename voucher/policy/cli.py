@@ -17,14 +17,18 @@ import argparse
 import gc
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from voucher.policy.canonical import read_application
 from voucher.policy.engine import evaluate_each
-from voucher.policy.format import Application, FormatError, load_application_file
+from voucher.policy.format_base import FormatError, read_application_file
 from voucher.policy.report import batch_payload, dump_entry, dumps_batch, text_report
 from voucher.policy.results import Evaluation
 from voucher.policy.round import PolicyRound, RoundError, get_round, get_rounds
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are imported by the first document
+    # the canonical reader does not take (canonical.read_application)
+    from voucher.policy.format import Application
 
 HELP = (
     "按 RULES.md 审查算力券申报文件（多个文件为一批，同一企业多方向申报跨文件判断）。"
@@ -79,7 +83,7 @@ def run(
         documents: list[Application] = []
         for name in names:
             try:
-                doc = load_application_file(name, read_application)
+                doc = read_application_file(name, read_application)
             except FormatError as exc:
                 problems += [f"{name}: {path}: {what}" for path, what in exc.problems]
                 continue

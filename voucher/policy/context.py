@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from voucher.policy.format import Application, Contract, Officer, Shareholding
 from voucher.policy.lists import NO_LISTS, OfficialLists
 from voucher.policy.relations import RelatedParties
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application, Contract, Officer, Shareholding
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.context import EMPTY_CONTEXT, EvaluationContext
-from voucher.policy.format import Application
 from voucher.policy.relations import RelatedParties, RelatedPartyIndex
 from voucher.policy.results import ContractAmounts, Evaluation, Finding, Outcome
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules import applicant, contract, directions, supplier
 from voucher.policy.rules.amounts import application_subsidy, contract_amounts
 from voucher.policy.rules.base import define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application
 
 NO_ELIGIBLE_CONTRACT = define(
     "NO_ELIGIBLE_CONTRACT", "一（六）", "application", "至少一份合同符合全部合同条件"

@@ -7,6 +7,10 @@ outside (0, 1] are errors naming the JSON path. Identifier-like values (money,
 dates, codes, phone numbers) are NFKC-normalised first, so the full-width digits
 a Chinese input method produces (`９１１１…`) are accepted; free text (names,
 addresses, the overview) is kept exactly as typed.
+
+What needs no pydantic (the closed sets of values, FormatError, reading a file) lives in
+voucher/policy/format_base.py and is imported from here as well: `voucher evaluate` reads
+canonical documents without these models (voucher/policy/canonical.py).
 """
 
 from __future__ import annotations
@@ -34,11 +38,22 @@ from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
 from voucher.policy import uscc as uscc_codes
 from voucher.policy.dates import parse_date
+from voucher.policy.format_base import EMAIL_RE as _EMAIL_RE
+from voucher.policy.format_base import (  # the format's names that need no pydantic, kept here too
+    FORMAT_ID,
+    OVERVIEW_MAX_CHARS,
+    Direction,
+    FormatError,
+    Level,
+    MaterialId,
+    Role,
+    Service,
+    Topic,
+    invoice_key,  # noqa: F401 - re-exported
+    read_application_file,
+)
 from voucher.policy.money import parse_yuan
-from voucher.policy.round import MATERIAL_IDS
 from voucher.policy.text import clean_line
-
-FORMAT_ID = "compute-voucher/application@1"
 
 
 def _nfkc(value: Any) -> Any:
@@ -47,9 +62,6 @@ def _nfkc(value: Any) -> Any:
 
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")  # after NFKC: no other script's digits
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-_EMAIL_RE = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
 _PERSON_RE = re.compile(r"P-[A-Za-z0-9_-]+")
 
 
@@ -183,23 +195,6 @@ Email = Annotated[str, BeforeValidator(_email)]
 Text = Annotated[str, AfterValidator(_text)]
 Code = Annotated[str, BeforeValidator(_code)]
 
-Direction = Literal[1, 2, 3, 4]
-Topic = Literal["world_model", "embodied_ai", "ai_for_science", "agent", "other"]
-Service = Literal["compute", "storage", "network", "security"]
-Level = Literal["national", "municipal", "district"]
-Role = Literal["director", "supervisor", "executive", "legal_representative"]
-MaterialId = Literal[
-    "contract",
-    "demand_qualification",
-    "supply_qualification",
-    "invoice_or_payment",
-    "settlement",
-    "usage_table",
-    "implementation_report",
-    "commitment_letter",
-]
-assert set(MaterialId.__args__) == set(MATERIAL_IDS)  # type: ignore[attr-defined]
-
 
 def _omit_none(value: Any) -> bool:
     return value is None
@@ -238,11 +233,6 @@ class ModelFiling(_Model):
     number: Code
     date: Day
     kind: Literal["model", "agent"]
-
-
-# 项目概述 (14-2): the form leaves a box; 2,000 characters is a page, and what the PDF renders
-# in well under a second (an overview of 1,500,000 once kept a worker busy for 15 minutes)
-OVERVIEW_MAX_CHARS = 2000
 
 
 class Project(_Model):
@@ -319,11 +309,6 @@ class Invoice(_Model):
     number: Code
     date: Day
     amount: Money
-
-
-def invoice_key(number: object) -> str:
-    """An invoice number as two records of the same invoice compare: spaces and case aside."""
-    return str(number).strip().upper()
 
 
 class Payment(_Model):
@@ -417,14 +402,6 @@ class Application(_Model):
 
 
 # --- reading documents ---------------------------------------------------------------------
-
-
-class FormatError(Exception):
-    """A document that is not the format; `problems` are (JSON path, what is wrong) pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{path}: {what}" for path, what in problems))
 
 
 _PYDANTIC_MESSAGES = {
@@ -657,15 +634,8 @@ def parse_application_json(text: str | bytes) -> Application:
 def load_application_file(
     path: Path | str, parse: Callable[[bytes], Application] = parse_application_json
 ) -> Application:
-    """The document of a file, read by `parse` (voucher evaluate's: canonical.read_application)."""
-    try:
-        # unbuffered: one read of the whole file, no buffer object (pathlib's read_bytes adds a
-        # tenth to the call, a Path made of each name as much again)
-        with open(path, "rb", buffering=0) as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise FormatError([("(file)", f"无法读取文件: {exc.strerror}")]) from None
-    return parse(raw)
+    """The document of a file, read by `parse` (by default the models)."""
+    return read_application_file(path, parse)
 
 
 def dump_application(application: Application) -> dict[str, Any]:

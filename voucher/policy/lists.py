@@ -15,9 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from voucher.policy.format import Application
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application
+
 
 ListKind = Literal["ai_new_rd_institutions", "miit_2025_list", "model_filings"]
 LIST_KINDS: tuple[ListKind, ...] = ("ai_new_rd_institutions", "miit_2025_list", "model_filings")

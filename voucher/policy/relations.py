@@ -11,9 +11,11 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from voucher.policy.format import Officer, Shareholding
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Officer, Shareholding
+
 
 ROLE_NAMES = {
     "director": "董事",

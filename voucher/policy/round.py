@@ -3,6 +3,11 @@
 A round file is data, not code: a second round is a second file. Every
 parameter table names the clause it comes from, and the loader refuses unknown
 keys, missing values, bad money and rounds whose subsidy windows overlap.
+
+The rounds are read at every start of `voucher evaluate`, which otherwise needs no pydantic
+(a tenth of a second to import): a well-formed file is read here by plain checks of the same
+fields as the models of voucher/policy/round_models.py, which read whatever these do not
+take (every error among them), so that a refused file is described as the models describe it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from voucher.policy.clauses import CLAUSES, clause_ids
 from voucher.policy.money import parse_yuan
+
+if TYPE_CHECKING:
+    from voucher.policy.round_models import _RoundFile
 
 ROUNDS_DIR = Path(__file__).with_name("rounds")
 MATERIAL_IDS = (
@@ -61,147 +68,6 @@ def _clause(value: Any) -> str:
     if not isinstance(value, str) or not all(cid in CLAUSES for cid in clause_ids(value)):
         raise ValueError(f"unknown clause {value!r}: add it to voucher/policy/clauses.py first")
     return value
-
-
-Money = Annotated[Decimal, BeforeValidator(_money)]
-Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
-ClauseRef = Annotated[str, BeforeValidator(_clause)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class _Region(_Strict):
-    clause: ClauseRef
-    name: str
-    address_prefixes: list[str]
-    uscc_division_prefix: str
-
-
-class _Window(_Strict):
-    clause: ClauseRef
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> _Window:
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        return self
-
-
-class _Direction(_Strict):
-    clause: ClauseRef
-    rate: Ratio
-    amount_cap: Money
-
-
-class _MinimumTotal(_Strict):
-    clause: ClauseRef
-    amount: Money
-
-
-class _FilingDate(_Strict):
-    clause: ClauseRef
-    on_or_after: date
-
-
-class _Stacking(_Strict):
-    clause: ClauseRef
-    max_share_of_verified_cost: Ratio
-
-
-class _Named(BaseModel):
-    """A table of `id = "中文名"` entries plus the clause they come from."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-    clause: ClauseRef
-
-    @property
-    def names(self) -> dict[str, str]:
-        extra = self.__pydantic_extra__ or {}
-        for key, value in extra.items():
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{key}: must be a non-empty name")
-        return dict(extra)
-
-
-class _FlaggedDevice(_Strict):
-    model: str
-    notice: str
-
-
-class _FlaggedDevices(_Strict):
-    clause: ClauseRef
-    devices: list[_FlaggedDevice]
-
-
-class _Band(_Strict):
-    device: str
-    unit: str
-    min: Money
-    max: Money
-
-    @model_validator(mode="after")
-    def _ordered(self) -> _Band:
-        if self.max < self.min:
-            raise ValueError("max is below min")
-        return self
-
-
-class _Bands(_Strict):
-    clause: ClauseRef
-    bands: list[_Band]
-
-
-class _Holders(_Strict):
-    clause: ClauseRef
-    holders: list[str]
-
-
-class _Materials(_Strict):
-    clause: ClauseRef
-    all_directions: list[str]
-
-    @model_validator(mode="after")
-    def _known(self) -> _Materials:
-        unknown = sorted(set(self.all_directions) - set(MATERIAL_IDS))
-        if unknown:
-            raise ValueError(f"unknown material ids {unknown}; known: {list(MATERIAL_IDS)}")
-        return self
-
-
-class _RoundFile(_Strict):
-    id: str
-    title: str
-    jurisdiction: str
-    source: str
-    region: _Region
-    subsidy_window: _Window
-    directions: dict[str, _Direction]
-    direction_2_minimum_contract_total: _MinimumTotal
-    direction_4_model_filing: _FilingDate
-    stacking: _Stacking
-    direction_1_topics: _Named
-    direction_3_platforms: _Named
-    eligible_industries: _Named
-    flagged_devices: _FlaggedDevices
-    unit_price_bands: _Bands
-    state_asset_holders: _Holders
-    materials: _Materials
-
-    @model_validator(mode="after")
-    def _all_directions(self) -> _RoundFile:
-        if sorted(self.directions) != [str(d) for d in DIRECTIONS]:
-            raise ValueError("directions must define exactly 1, 2, 3 and 4")
-        for table in (
-            self.direction_1_topics,
-            self.direction_3_platforms,
-            self.eligible_industries,
-        ):
-            table.names  # noqa: B018 - validates the entries
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +124,9 @@ class PolicyRound:
         return replace(self, **changes)
 
 
-def _build(parsed: _RoundFile) -> PolicyRound:
+def _build(parsed: _RoundFile | SimpleNamespace) -> PolicyRound:
+    """The round of a validated file: the models' `_RoundFile`, or `_read_plain`'s namespace of
+    the same attributes."""
     directions = {
         int(k): DirectionTerms(int(k), v.rate, v.amount_cap, v.clause)
         for k, v in parsed.directions.items()
@@ -303,17 +171,119 @@ def _build(parsed: _RoundFile) -> PolicyRound:
     )
 
 
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for e in error.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(top)"
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif e["type"] == "missing":
-            message = "missing value"
-        lines.append(f"{path}: {message}")
-    return "; ".join(lines)
+# --- reading a well-formed round file without pydantic -------------------------------------
+#
+# Each table's keys and the check of each value, as the models of round_models.py declare them
+# (strict: a string is a str, a day a TOML date, a list a TOML array; no key missing, none
+# unknown). A check fails by raising; the file then goes to the models, which say why.
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError("not a string")
+    return value
+
+
+def _strs(value: Any) -> list[str]:
+    if type(value) is not list or any(type(item) is not str for item in value):
+        raise ValueError("not a list of strings")
+    return list(value)
+
+
+def _day(value: Any) -> date:
+    if type(value) is not date:  # a TOML date; a date-time is no day for the models either
+        raise ValueError("not a date")
+    return value
+
+
+def _table(value: Any, fields: Mapping[str, Any]) -> SimpleNamespace:
+    if type(value) is not dict or value.keys() != fields.keys():
+        raise ValueError("not this table")
+    return SimpleNamespace(**{key: check(value[key]) for key, check in fields.items()})
+
+
+def _tables(fields: Mapping[str, Any]) -> Any:
+    def check(value: Any) -> list[SimpleNamespace]:
+        if type(value) is not list:
+            raise ValueError("not a list")
+        return [_table(item, fields) for item in value]
+
+    return check
+
+
+def _named(value: Any) -> SimpleNamespace:
+    """A table of `id = "中文名"` entries plus its clause (the models' _Named)."""
+    if type(value) is not dict or "clause" not in value:
+        raise ValueError("not a table of names")
+    names = {key: name for key, name in value.items() if key != "clause"}
+    if any(type(name) is not str or not name for name in names.values()):
+        raise ValueError("not a name")
+    return SimpleNamespace(clause=_clause(value["clause"]), names=names)
+
+
+_DIRECTION = {"clause": _clause, "rate": _ratio, "amount_cap": _money}
+
+
+def _directions(value: Any) -> dict[str, SimpleNamespace]:
+    if type(value) is not dict or sorted(value) != [str(d) for d in DIRECTIONS]:
+        raise ValueError("not directions 1 to 4")
+    return {key: _table(terms, _DIRECTION) for key, terms in value.items()}
+
+
+_ROUND_FILE = {
+    "id": _str,
+    "title": _str,
+    "jurisdiction": _str,
+    "source": _str,
+    "region": lambda v: _table(
+        v,
+        {
+            "clause": _clause,
+            "name": _str,
+            "address_prefixes": _strs,
+            "uscc_division_prefix": _str,
+        },
+    ),
+    "subsidy_window": lambda v: _table(v, {"clause": _clause, "start": _day, "end": _day}),
+    "directions": _directions,
+    "direction_2_minimum_contract_total": lambda v: _table(
+        v, {"clause": _clause, "amount": _money}
+    ),
+    "direction_4_model_filing": lambda v: _table(v, {"clause": _clause, "on_or_after": _day}),
+    "stacking": lambda v: _table(v, {"clause": _clause, "max_share_of_verified_cost": _ratio}),
+    "direction_1_topics": _named,
+    "direction_3_platforms": _named,
+    "eligible_industries": _named,
+    "flagged_devices": lambda v: _table(
+        v, {"clause": _clause, "devices": _tables({"model": _str, "notice": _str})}
+    ),
+    "unit_price_bands": lambda v: _table(
+        v,
+        {
+            "clause": _clause,
+            "bands": _tables({"device": _str, "unit": _str, "min": _money, "max": _money}),
+        },
+    ),
+    "state_asset_holders": lambda v: _table(v, {"clause": _clause, "holders": _strs}),
+    "materials": lambda v: _table(v, {"clause": _clause, "all_directions": _strs}),
+}
+
+
+def _read_plain(raw: dict[str, Any]) -> SimpleNamespace | None:
+    """The file's tables as the models would give them, or None for a file these checks do
+    not take (the models then describe what is wrong, or read what these are stricter about)."""
+    try:
+        parsed = _table(raw, _ROUND_FILE)
+    except Exception:  # any doubt: the models decide, with their messages
+        return None
+    window = parsed.subsidy_window
+    if window.end < window.start:
+        return None
+    if any(band.max < band.min for band in parsed.unit_price_bands.bands):
+        return None
+    if not set(parsed.materials.all_directions) <= set(MATERIAL_IDS):
+        return None
+    return parsed
 
 
 def parse_round(text: str, *, name: str = "<round>") -> PolicyRound:
@@ -321,11 +291,12 @@ def parse_round(text: str, *, name: str = "<round>") -> PolicyRound:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RoundError(f"{name}: not valid TOML: {exc}") from None
-    try:
-        parsed = _RoundFile.model_validate(raw)
-    except ValidationError as exc:
-        raise RoundError(f"{name}: {_describe(exc)}") from None
-    return _build(parsed)
+    parsed = _read_plain(raw)
+    if parsed is not None:
+        return _build(parsed)
+    from voucher.policy.round_models import validate_round
+
+    return validate_round(raw, name=name)
 
 
 def load_round_file(path: Path) -> PolicyRound:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from voucher.policy.format import Application, Contract
 from voucher.policy.money import ZERO, format_yuan_grouped, round_down_to_fen
 from voucher.policy.results import ContractAmounts, Finding, SubsidyAmounts
 from voucher.policy.round import DirectionTerms, PolicyRound
 from voucher.policy.rules.base import define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application, Contract
 
 RATE_CAP = define("RATE_CAP", "二（一）", "info", "补贴比例不超过方向上限")
 STACKING_CAP = define("STACKING_CAP", "二（四）", "info", "各级财政资金支持不超过核定算力成本的50%")

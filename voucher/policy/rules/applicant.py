@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from voucher.policy import uscc as codes
 from voucher.policy.context import EvaluationContext
-from voucher.policy.format import Application
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules.base import define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application
 
 APPLICANT_BEIJING = define("APPLICANT_BEIJING", "一（一）", "application", "在北京市注册")
 APPLICANT_USCC = define("APPLICANT_USCC", "14-2", "application", "统一社会信用代码校验位正确")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from voucher.policy.format import Application, Contract
 from voucher.policy.money import ZERO, format_yuan_grouped, overlap_days, pro_rate
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound, device_key
 from voucher.policy.rules.base import define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application, Contract
 
 CONTRACT_SIGNED = define("CONTRACT_SIGNED", "一（六）", "contract", "已签订智算服务合同")
 CONTRACT_PERIOD = define(

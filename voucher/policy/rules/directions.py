@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voucher.policy.context import EvaluationContext
-from voucher.policy.format import Application
 from voucher.policy.lists import (
     LIST_NAMES,
     OfficialLists,
@@ -20,6 +19,9 @@ from voucher.policy.money import format_yuan_grouped
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules.base import Rule, define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application
 
 DIRECTION_NAMES = {1: "方向一", 2: "方向二", 3: "方向三", 4: "方向四"}
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from voucher.policy.context import SupplierWord, SupplierWords
-from voucher.policy.format import Application, Contract
 from voucher.policy.relations import (
     ROLE_NAMES,
     RelatedParties,
@@ -21,6 +21,9 @@ from voucher.policy.relations import (
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules.base import Rule, define
+
+if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
+    from voucher.policy.format import Application, Contract
 
 SUPPLIER_EQUITY = define(
     "SUPPLIER_EQUITY", "一（五）注1", "contract", "与供应商无直接/间接持股关系"
