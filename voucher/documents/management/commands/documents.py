@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from voucher.core.heartbeat import DOCUMENTS_WORKER, Beating
+from voucher.core.heartbeat import DOCUMENTS_WORKER
+from voucher.core.worker_loop import add_worker_arguments, run_worker
 from voucher.documents import jobs, signing
 
 
@@ -23,14 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
         worker = sub.add_parser("worker", help="render queued documents, each under a time limit")
-        worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
-        worker.add_argument("--sleep", type=float, default=0.5)
-        worker.add_argument(
-            "--beat",
-            type=float,
-            default=30.0,
-            help="seconds between heartbeats (/healthz reports the last one)",
-        )
+        add_worker_arguments(worker, sleep=0.5)
 
         verify = sub.add_parser(
             "verify",
@@ -48,25 +41,19 @@ class Command(BaseCommand):
             f"documents worker {jobs.worker_name()}: "
             f"time limit {jobs.timeout_seconds():g} s a document"
         )
-        with Beating(DOCUMENTS_WORKER, every=options["beat"]):
-            while True:
-                try:
-                    job = jobs.work_once()
-                except Exception as error:  # the job is taken again once its lease runs out
-                    self.stderr.write(f"document job failed, will be retried: {error}")
-                    time.sleep(options["sleep"])
-                    continue
-                if job is not None:
-                    took = f"{job.seconds:.1f} s" if job.seconds is not None else ""
-                    self.stdout.write(
-                        f"document job {job.pk}: {job.document}.{job.extension} "
-                        f"of application {job.application_id} {job.state} {took}"
-                        + (f" {job.error}" if job.error else "")
-                    )
-                    continue
-                if options["once"]:
-                    return
-                time.sleep(options["sleep"])
+        run_worker(
+            self,
+            options,
+            heartbeat=DOCUMENTS_WORKER,
+            take=jobs.work_once,
+            describe=lambda job: (
+                f"document job {job.pk}: {job.document}.{job.extension} "
+                f"of application {job.application_id} {job.state} "
+                + (f"{job.seconds:.1f} s" if job.seconds is not None else "")
+                + (f" {job.error}" if job.error else "")
+            ),
+            failed="document job failed, will be retried",
+        )
 
     def verify(self, files: list[str]) -> None:
         failed = []
