@@ -187,21 +187,23 @@ def install(connection: Any, *, recount_anyway: bool = False) -> bool:
             return False
         if vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {DELIVERY}, {CONTRACT}, {APPLICATION} IN SHARE MODE")
-        if not missing:
-            recount(cursor)
-            return True
-        for table, statement, columns, sqlite_changed, postgresql_changed in TRIGGERS:
-            if vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}")
-                created = _postgresql(table, statement, columns, postgresql_changed)
-            else:
-                for event in EVENTS:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)}_{event}")
-                created = _sqlite(table, statement, columns, sqlite_changed)
-            for sql in created:
-                cursor.execute(sql)
+        if missing:
+            _create_triggers(cursor, vendor)
         recount(cursor)
     return True
+
+
+def _create_triggers(cursor: Any, vendor: str) -> None:
+    for table, statement, columns, sqlite_changed, postgresql_changed in TRIGGERS:
+        if vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}")
+            created = _postgresql(table, statement, columns, postgresql_changed)
+        else:
+            for event in EVENTS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table)}_{event}")
+            created = _sqlite(table, statement, columns, sqlite_changed)
+        for sql in created:
+            cursor.execute(sql)
 
 
 def installed_after_migrate(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
