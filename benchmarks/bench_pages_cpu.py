@@ -120,12 +120,17 @@ def main() -> None:
             return int(post().status_code)
         return int(client.get(url).status_code)
 
-    if args.queries:
-        (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == args.queries)
+    def warmed(wanted: str) -> Any:
+        """The page labelled `wanted`, requested once: a call that requests it again."""
+        (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == wanted)
         request(client, url, post() if post else None)
         step = post() if post else None
+        return lambda: request(client, url, step)
+
+    if args.queries:
+        again = warmed(args.queries)
         with CaptureQueriesContext(connection) as captured:
-            request(client, url, step)
+            again()
         timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
         total = sum(float(q["time"]) for q in timed)
         print(f"{len(timed)} queries, {total * 1000:.1f} ms in the database; the slowest:")
@@ -137,12 +142,10 @@ def main() -> None:
         import cProfile
         import pstats
 
-        (client, url, post) = next((c, u, p) for label, c, u, p in pages if label == args.profile)
-        request(client, url, post() if post else None)
-        step = post() if post else None
+        again = warmed(args.profile)
         profile = cProfile.Profile()
         profile.enable()
-        request(client, url, step)
+        again()
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(35)
         return
