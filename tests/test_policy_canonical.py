@@ -29,8 +29,6 @@ from .builders import EXAMPLES, base_document
 from .strategies import applications
 from .test_policy_format_fast import VARIANTS
 
-SHARED_EXAMPLES = EXAMPLES.parent.parent / "shared" / "spec" / "examples"
-
 
 def _plain(value: Any) -> Any:
     """A model or a struct as its class name and fields; a leaf as its type and text (so that
@@ -70,8 +68,10 @@ def _encoded(doc: Any, ensure_ascii: bool = False) -> bytes:
 
 
 def _documents() -> list[dict]:
+    # examples/ holds the shared spec's examples (the same files), so a clone without the
+    # shared folder beside it reads them too
     paths = sorted(EXAMPLES.glob("*/application*.json"))
-    paths += sorted(SHARED_EXAMPLES.glob("*/application*.json"))
+    assert len(paths) >= 10
     documents = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
     rng = random.Random(7)
     return documents + [make_application(rng, i) for i in range(200)]
@@ -79,7 +79,7 @@ def _documents() -> list[dict]:
 
 def test_the_reader_takes_every_example_and_generated_document_as_the_models_read_it():
     documents = _documents()
-    assert len(documents) > 210
+    assert len(documents) >= 210
     assert all(_agree(_encoded(d)) for d in documents)
     assert all(_agree(_encoded(d, ensure_ascii=True)) for d in documents)
 
