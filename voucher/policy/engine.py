@@ -169,6 +169,8 @@ def evaluate_one(
 
 def _related_party_index(app: Application, ctx: EvaluationContext) -> RelatedParties | None:
     inline = app.registry
+    if inline is None and ctx.registry is None and not ctx.shareholdings and not ctx.officers:
+        return None  # nothing known (a file evaluated alone): as below, without the lists
     extra_shareholdings = [*ctx.shareholdings, *(inline.shareholdings if inline else ())]
     extra_officers = [*ctx.officers, *(inline.officers if inline else ())]
     # the companies the file's extract says it covers (RULES.md v2: outside them, no evidence)

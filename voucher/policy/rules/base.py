@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +33,31 @@ class Rule:
 
     def info(self, message: str, contract: str | None = None, **values: Any) -> Finding:
         return _new(Finding, (self.id, "info", self.clause, contract, message, values))
+
+
+class Texts(dict[Hashable, str]):
+    """A message that depends on a few values only (a claim period, a signing date), made once
+    per value and then looked up: formatting a date or an amount into a message costs about a
+    microsecond, and most contracts of a round share the same few dates.
+
+    A key must be equal to another only where both print the same: dates (not datetimes, whose
+    time zones can differ between equal instants), ints, strings, tuples of these; never a
+    Decimal (1.0 == 1.00). Bounded: past `limit` entries it starts again (a long-running process evaluating many
+    rounds must not grow it for ever). A lookup that hits is a plain dict lookup."""
+
+    __slots__ = ("make", "limit")
+
+    def __init__(self, make: Callable[..., str], limit: int = 4096) -> None:
+        super().__init__()
+        self.make = make  # called with the key (a tuple key: with its items)
+        self.limit = limit
+
+    def __missing__(self, key: Hashable) -> str:
+        text = self.make(*key) if type(key) is tuple else self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = text
+        return text
 
 
 RULES: dict[str, Rule] = {}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from voucher.policy.money import ZERO, format_yuan_grouped, overlap_days, pro_rate
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound, device_key
-from voucher.policy.rules.base import define
+from voucher.policy.rules.base import Texts, define
 
 if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
     from voucher.policy.format import Application, Contract
@@ -38,13 +38,23 @@ def contract_signed(app: Application, contract: Contract) -> Finding:
             signed_on=signed,
             submitted_on=app.submitted_on,
         )
-    return CONTRACT_SIGNED.passed(f"合同于 {signed} 签订。", contract.id, signed_on=signed)
+    return CONTRACT_SIGNED.passed(_SIGNED_ON[signed], contract.id, signed_on=signed)
+
+
+# a round's contracts share a few signing dates and claim periods: their messages made once
+_SIGNED_ON = Texts(lambda signed: f"合同于 {signed} 签订。")
+_CLAIM_PERIOD = Texts(lambda start, end: f"申报补贴期为 {start} 至 {end}。")
+_EVIDENCE = Texts(lambda invoices, payments: f"发票 {invoices} 张，付款记录 {payments} 笔。")
 
 
 def claim_period(contract: Contract, rnd: PolicyRound) -> tuple[date, date] | None:
     """P = window ∩ [valid_from, valid_to]; None when empty."""
-    start = max(rnd.window_start, contract.valid_from)
-    end = min(rnd.window_end, contract.valid_to)
+    # max(window_start, valid_from) and min(window_end, valid_to), without the calls
+    start, end = contract.valid_from, contract.valid_to
+    if not start > rnd.window_start:
+        start = rnd.window_start
+    if not end < rnd.window_end:
+        end = rnd.window_end
     return (start, end) if start <= end else None
 
 
@@ -60,7 +70,7 @@ def contract_period(
             valid_to=contract.valid_to,
         )
     return CONTRACT_PERIOD.passed(
-        f"申报补贴期为 {period[0]} 至 {period[1]}。",
+        _CLAIM_PERIOD[period],
         contract.id,
         claim_start=period[0],
         claim_end=period[1],
@@ -68,11 +78,10 @@ def contract_period(
 
 
 def evidence_present(contract: Contract) -> Finding:
-    if not contract.invoices and not contract.payments:
+    invoices, payments = len(contract.invoices), len(contract.payments)
+    if not invoices and not payments:
         return EVIDENCE.failed("既无发票也无付款证明。", contract.id)
-    return EVIDENCE.passed(
-        f"发票 {len(contract.invoices)} 张，付款记录 {len(contract.payments)} 笔。", contract.id
-    )
+    return EVIDENCE.passed(_EVIDENCE[invoices, payments], contract.id)
 
 
 def unit_prices_in_band(contract: Contract, rnd: PolicyRound) -> Finding | None:
@@ -176,7 +185,24 @@ def delivered_compute(
     amount = not_compute = flagged = outside_period = ZERO
     services: list[str] = []
     devices: list[str] = []
+    flagged_devices = rnd.flagged_devices
+    p_start, p_end = period if period is not None else (None, None)
     for d in contract.deliveries:
+        # the usual line (compute, on a device not flagged, wholly inside the claim period) is
+        # counted whole here, as delivery_part counts it, without its call and its tuple
+        if (
+            p_start is not None
+            and d.service == "compute"
+            and p_start <= d.start
+            and d.end <= p_end
+            and not (
+                flagged_devices
+                and d.device is not None
+                and device_key(d.device) in flagged_devices
+            )
+        ):
+            amount += d.amount
+            continue
         counted, excluded, reason = delivery_part(d, period, rnd)
         amount += counted
         if reason == NOT_COMPUTE:

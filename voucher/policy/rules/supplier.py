@@ -20,7 +20,7 @@ from voucher.policy.relations import (
 )
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
-from voucher.policy.rules.base import Rule, define
+from voucher.policy.rules.base import Rule, Texts, define
 
 if TYPE_CHECKING:  # for hints only: the models (pydantic) are not needed to read a document
     from voucher.policy.format import Application, Contract
@@ -193,12 +193,7 @@ def _both_declare(
             declared_by=declared_by,
         )
     if words is None:
-        return rule.passed(
-            f"申报单位声明与供应商无{what}；本次评估没有供给方声明的来源，未核对供给方的声明"
-            "（no source of supplier declarations in this evaluation）。",
-            cid,
-            supplier_declaration="no_source",
-        )
+        return rule.passed(_NO_SOURCE[what], cid, supplier_declaration="no_source")
     if not asked:
         return rule.passed(
             f"申报单位声明与供应商无{what}；方向{_DIRECTION_NAMES[app.direction]}的算力供给方"
@@ -223,6 +218,11 @@ def _both_declare(
 
 
 _DIRECTION_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
+# every contract of a file evaluated alone says this: made once per relation
+_NO_SOURCE = Texts(
+    lambda what: f"申报单位声明与供应商无{what}；本次评估没有供给方声明的来源，未核对供给方的声明"
+    "（no source of supplier declarations in this evaluation）。"
+)
 
 
 def _by(word: SupplierWord | None) -> str:
