@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from voucher.policy import ENGINE_VERSION
 from voucher.policy.context import EMPTY_CONTEXT, EvaluationContext
+from voucher.policy.money import ZERO
 from voucher.policy.relations import RelatedParties, RelatedPartyIndex
 from voucher.policy.results import ContractAmounts, Evaluation, Finding, Outcome
 from voucher.policy.round import PolicyRound
@@ -205,7 +206,7 @@ def _direction_findings(
 
 
 def _some_contract_eligible(amounts: list[ContractAmounts]) -> Finding:
-    usable = [c.id for c in amounts if c.eligible and c.verified_cost > 0]
+    usable = [c.id for c in amounts if c.eligible and c.verified_cost > ZERO]
     if not usable:
         return NO_ELIGIBLE_CONTRACT.failed(
             "没有一份合同同时符合全部合同条件且核定算力成本大于0。",

@@ -340,6 +340,12 @@ def format_yuan(amount: Decimal) -> str:
     decimal; they are shown rounded down, so that the printed subsidy is always
     the smaller of the two printed limits (floor(min(a, b)) = min(floor a, floor b)).
     """
+    text = str(amount)
+    if text[-3:-2] == "." and "E" not in text and len(text) < 30:
+        # already to the fen (exponent −2), as nearly every amount is: quantize would give the
+        # same number, and this costs half (some ten amounts per application are printed).
+        # Beyond 28 digits quantize refuses (the context's precision): left to it.
+        return text
     return str(amount.quantize(FEN, ROUND_DOWN))
 
 

@@ -97,11 +97,13 @@ def contract_amounts(
 def application_subsidy(
     app: Application, contracts: list[ContractAmounts], terms: DirectionTerms, ineligible: bool
 ) -> tuple[SubsidyAmounts, list[Finding]]:
-    computed = sum((c.subsidy for c in contracts), ZERO)
+    computed = ZERO  # sum() of a generator, written out: the same additions in the same order
+    for c in contracts:
+        computed += c.subsidy
     cap = terms.amount_cap
     requested = app.requested_amount
     findings = []
-    approved = min(computed, cap)
+    approved = cap if cap < computed else computed  # min(computed, cap)
     if computed > cap:
         findings.append(
             AMOUNT_CAP.info(

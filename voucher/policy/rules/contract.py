@@ -188,11 +188,18 @@ def delivered_compute(
     flagged_devices = rnd.flagged_devices
     p_start, p_end = period if period is not None else (None, None)
     for d in contract.deliveries:
-        # the usual line (compute, on a device not flagged, wholly inside the claim period) is
-        # counted whole here, as delivery_part counts it, without its call and its tuple
+        # the two usual lines are told here as delivery_part tells them, without its call and
+        # its tuple: a service that is not compute (left out whole; adding its counted 0.00 to
+        # `amount`, which is never less exact than the fen, changes nothing), and compute on a
+        # device not flagged wholly inside the claim period (counted whole)
+        service = d.service
+        if service != "compute":
+            not_compute += d.amount
+            if service not in services:
+                services.append(service)
+            continue
         if (
             p_start is not None
-            and d.service == "compute"
             and p_start <= d.start
             and d.end <= p_end
             and not (
