@@ -177,11 +177,14 @@ def pro_rate(amount: Decimal, overlap_days: int, record_days: int) -> Decimal:
     """
     if overlap_days >= record_days:
         return amount
-    numerator = int(amount * 100) * overlap_days
+    numerator = int(amount * _HUNDRED) * overlap_days
     quotient, remainder = divmod(numerator, record_days)
     if 2 * remainder >= record_days:
         quotient += 1
-    return Decimal(quotient).scaleb(-2)
+    return Decimal(quotient) * FEN  # whole fen as yuan: the same number as .scaleb(-2), cheaper
+
+
+_HUNDRED = Decimal(100)
 
 
 # A delivery line whose amount differs from quantity × unit price by more than this is shown
@@ -330,7 +333,12 @@ def days_inclusive(start: date, end: date) -> int:
 
 
 def overlap_days(start: date, end: date, period_start: date, period_end: date) -> int:
-    return days_inclusive(max(start, period_start), min(end, period_end))
+    # days_inclusive(max(start, period_start), min(end, period_end)), without the three calls
+    # (a delivery line that straddles the claim period takes this)
+    first = period_start if period_start > start else start
+    last = period_end if period_end < end else end
+    days = (last - first).days + 1
+    return days if days > 0 else 0
 
 
 def format_yuan(amount: Decimal) -> str:

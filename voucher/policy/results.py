@@ -26,11 +26,15 @@ _AS_IS = frozenset({str, int, bool, type(None)})  # JSON as they are (exact type
 
 def decimal_text(value: Decimal) -> str:
     """A finding's Decimal as JSON writes it: fixed-point, its decimals trimmed to two (money as
-    it is), e.g. 370.3680 → "370.368", 0.30 → "0.30", 5 → "5".
+    it is), e.g. 370.3680 → "370.368", 0.30 → "0.30", 5 → "5". Anything else raises TypeError,
+    so that this is orjson's `default=` for findings' values as they are (report.py): orjson
+    serialises everything else they hold itself.
 
     `str` is fixed-point, the same text as `format(value, "f")`, unless it writes an exponent
     (a positive exponent, or a value below 10⁻⁶), and costs a quarter of it: some thirteen
     per application are printed."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{type(value).__name__} is not JSON")
     text = str(value)
     if "E" in text:
         text = format(value, "f")

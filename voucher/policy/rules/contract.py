@@ -25,6 +25,8 @@ COMPUTE_ONLY = define("COMPUTE_ONLY", "一（五）", "info", "只计智能算�
 FLAGGED_DEVICE = define("FLAGGED_DEVICE", "二（五）", "info", "不支持存在安全隐患的算力设备")
 
 SERVICE_NAMES = {"storage": "存储", "network": "网络", "security": "安全"}
+# the services a contract's lines leave out, named (a handful of combinations)
+_SERVICE_LIST = Texts(lambda *services: "、".join([SERVICE_NAMES[s] for s in services]))
 
 
 def contract_signed(app: Application, contract: Contract) -> Finding:
@@ -229,7 +231,7 @@ def exclusion_findings(contract: Contract, delivered: Delivered, rnd: PolicyRoun
     findings = []
     cid = contract.id
     if delivered.not_compute:
-        names = "、".join(SERVICE_NAMES[s] for s in delivered.not_compute_services)
+        names = _SERVICE_LIST[delivered.not_compute_services]
         findings.append(
             COMPUTE_ONLY.info(
                 f"{names}等非智能算力服务 {format_yuan_grouped(delivered.not_compute)} 元不计入补贴基数。",
