@@ -178,6 +178,8 @@ def _both_declare(
     is judged and the finding says the supplier's was not at hand."""
     rule, what, cid = relation.rule, relation.what, contract.id
     by_applicant = relation.applicant_says(contract)
+    if words is None and not by_applicant:  # the usual case of a file evaluated alone, first
+        return rule.passed(_NO_SOURCE[what], cid, supplier_declaration="no_source")
     asked = words is not None and words.asks(app)
     word = words.of(app, contract) if words is not None and asked else None
     by_supplier = word is not None and word.declared and relation.supplier_says(word)
@@ -192,8 +194,6 @@ def _both_declare(
             cid,
             declared_by=declared_by,
         )
-    if words is None:
-        return rule.passed(_NO_SOURCE[what], cid, supplier_declaration="no_source")
     if not asked:
         return rule.passed(
             f"申报单位声明与供应商无{what}；方向{_DIRECTION_NAMES[app.direction]}的算力供给方"
