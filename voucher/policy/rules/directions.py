@@ -15,7 +15,7 @@ from voucher.policy.lists import (
     find_filing,
     is_loaded,
 )
-from voucher.policy.money import format_yuan_grouped
+from voucher.policy.money import ZERO, format_yuan_grouped
 from voucher.policy.results import Finding
 from voucher.policy.round import PolicyRound
 from voucher.policy.rules.base import Rule, define
@@ -174,7 +174,7 @@ def d2_qualification(app: Application, lists: OfficialLists) -> Finding:
 
 def d2_contract_total(eligible_totals: Sequence[Decimal], rnd: PolicyRound) -> Finding:
     """Only contracts that pass every contract rule count toward the 2000万 minimum."""
-    total = sum(eligible_totals, Decimal("0.00"))
+    total = sum(eligible_totals, ZERO)
     minimum = rnd.d2_minimum_contract_total
     if total < minimum:
         return D2_CONTRACT_TOTAL.failed(
