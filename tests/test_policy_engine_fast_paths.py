@@ -23,7 +23,9 @@ decimals = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True),
     st.decimals(allow_nan=False, allow_infinity=False, places=2),
     st.builds(
-        lambda sign, digits, exponent: Decimal((sign, tuple(int(c) for c in str(digits)), exponent)),
+        lambda sign, digits, exponent: Decimal(
+            (sign, tuple(int(c) for c in str(digits)), exponent)
+        ),
         st.integers(0, 1),
         st.integers(0, 10**32),
         st.integers(-12, 8),
@@ -73,7 +75,7 @@ def test_decimals_that_str_writes_otherwise(value, text):
 def test_decimal_text_refuses_what_is_not_a_decimal():
     # it is orjson's default=: what it does not know must still be refused
     with pytest.raises(TypeError):
-        decimal_text({1, 2})  # type: ignore[arg-type]
+        decimal_text({1, 2})
 
 
 @settings(max_examples=2000, deadline=None)
@@ -203,9 +205,9 @@ def test_the_results_are_still_frozen_dataclasses_made_as_before():
     )
     assert dataclasses.replace(amounts, id="C2").id == "C2"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        amounts.id = "C3"  # type: ignore[misc]
+        amounts.id = "C3"
     with pytest.raises(TypeError):
-        ContractAmounts("C1", one)  # type: ignore[call-arg]
+        ContractAmounts("C1", one)
     subsidy = SubsidyAmounts(one, one, None, one)
     evaluation = Evaluation("bj-2026", "1", 2, "eligible", [], [amounts], subsidy, [])
     assert evaluation.contracts == [amounts] and evaluation.subsidy.requested is None

@@ -45,7 +45,7 @@ class Texts(dict[Hashable, str]):
     Decimal (1.0 == 1.00). Bounded: past `limit` entries it starts again (a long-running process evaluating many
     rounds must not grow it for ever). A lookup that hits is a plain dict lookup."""
 
-    __slots__ = ("make", "limit")
+    __slots__ = ("limit", "make")
 
     def __init__(self, make: Callable[..., str], limit: int = 4096) -> None:
         super().__init__()

@@ -188,7 +188,9 @@ def delivered_compute(
     services: list[str] = []
     devices: list[str] = []
     flagged_devices = rnd.flagged_devices
-    p_start, p_end = period if period is not None else (None, None)
+    # no claim period: bounds no line lies within (it would have to end before it starts,
+    # which the format refuses)
+    p_start, p_end = period if period is not None else (date.max, date.min)
     for d in contract.deliveries:
         # the two usual lines are told here as delivery_part tells them, without its call and
         # its tuple: a service that is not compute (left out whole; adding its counted 0.00 to
@@ -201,13 +203,10 @@ def delivered_compute(
                 services.append(service)
             continue
         if (
-            p_start is not None
-            and p_start <= d.start
+            p_start <= d.start
             and d.end <= p_end
             and not (
-                flagged_devices
-                and d.device is not None
-                and device_key(d.device) in flagged_devices
+                flagged_devices and d.device is not None and device_key(d.device) in flagged_devices
             )
         ):
             amount += d.amount

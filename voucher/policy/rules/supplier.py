@@ -220,8 +220,10 @@ def _both_declare(
 _DIRECTION_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
 # every contract of a file evaluated alone says this: made once per relation
 _NO_SOURCE = Texts(
-    lambda what: f"申报单位声明与供应商无{what}；本次评估没有供给方声明的来源，未核对供给方的声明"
-    "（no source of supplier declarations in this evaluation）。"
+    lambda what: (
+        f"申报单位声明与供应商无{what}；本次评估没有供给方声明的来源，未核对供给方的声明"
+        "（no source of supplier declarations in this evaluation）。"
+    )
 )
 
 
