@@ -123,9 +123,26 @@ class VersionDiff:
     files: list[MaterialFile] = field(default_factory=list)
 
 
+# What latest_diff leaves unread of the versions it looks through (VersionDiff shows the
+# evaluations' outcomes and maxima, and the two documents compared).
+SNAPSHOT_HEAVY = (
+    "document",
+    "evaluation__findings",
+    "evaluation__contracts",
+    "evaluation__missing_materials",
+)
+
+
 def latest_diff(application: Application) -> VersionDiff | None:
     """What changed between the version the reviewer saw and the one resubmitted after 补正."""
-    snaps = list(Snapshot.objects.filter(application=application).select_related("evaluation"))
+    # the versions without their documents, and their evaluations without the findings: most
+    # applications were never resubmitted, and those are the largest values the screen would
+    # decode (issue 23); the two documents compared are read when there is a diff
+    snaps = list(
+        Snapshot.objects.filter(application=application)
+        .select_related("evaluation")
+        .defer(*SNAPSHOT_HEAVY)
+    )
     resubmits = [i for i, s in enumerate(snaps) if s.transition == "resubmit"]
     if not resubmits:
         return None
@@ -136,6 +153,10 @@ def latest_diff(application: Application) -> VersionDiff | None:
     if before is None:
         return None
     after = snaps[after_i]
+    documents = dict(
+        Snapshot.objects.filter(pk__in=(before.pk, after.pk)).values_list("pk", "document")
+    )
+    before.document, after.document = documents[before.pk], documents[after.pk]
     return VersionDiff(
         before,
         after,
@@ -205,6 +226,15 @@ def assignable_staff(application: Application) -> list[str]:
     return [u.get_username() for u in users if p.can_view_application(u, application)]
 
 
+def _review_case(application: Application) -> ReviewCase | None:
+    """The application's assignment: read with it when its caller selected
+    `review_case__assignee` (the screen's view does), else read now."""
+    try:
+        return application.review_case
+    except ReviewCase.DoesNotExist:
+        return None
+
+
 def review_screen(application: Application, user: Any) -> ReviewScreen:
 
     # the application as the view loaded it, its document's relations fetched once onto it: the
@@ -234,7 +264,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         )
     )
     open_proposal = next((d for d in decisions if d.status == PROPOSED), None)
-    case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
+    case = _review_case(application)
     transitions = [
         (name, p.transition_label(name), p.can_transition(user, application, name))
         for name in transitions_from(application.state)
