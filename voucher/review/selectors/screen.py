@@ -283,8 +283,12 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         for g in detail.groups
     ]
     contract_lines = list(application.contracts.all())  # prefetched with their lines
-    words, declared = supplier.words_and_attestations(contract_lines)
-    with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
+    supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
+    if supplier_asked:
+        words, declared = supplier.words_and_attestations(contract_lines)
+        with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
+    else:  # no supplier is asked (direction 3): the screen shows no word, declaration or account
+        words, declared, with_members = {c.pk: {} for c in contract_lines}, {}, set()
     delivered_words = {}
     for contract in contract_lines:  # the supplier's word on each line (issue 22)
         lines = supplier.lines_of(contract, words=words[contract.pk])
@@ -300,7 +304,6 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         delivered_words[contract.contract_id] = supplier.contract_state(
             contract.delivery_lines  # type: ignore[attr-defined]
         )
-    supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
     if supplier_asked:  # the delivered amount of each contract: confirmed by its supplier?
         for amounts in detail.contracts:
             amounts["supplier_delivered"] = delivered_words.get(amounts["id"], "")
