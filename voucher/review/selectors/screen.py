@@ -214,15 +214,7 @@ class ReviewScreen:
 
 def assignable_staff(application: Application) -> list[str]:
     """Reviewers and screeners who may handle this application (screeners: direction 3 only)."""
-    from django.contrib.auth import get_user_model
-
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
-        .distinct()
-        .order_by("username")
-        .prefetch_related("groups")  # the roles of all of them in one query
-    )
+    users = p.r.staff_holding(p.r.REVIEWER, p.r.SCREENER)  # with their roles, in one query
     return [u.get_username() for u in users if p.can_view_application(u, application)]
 
 
