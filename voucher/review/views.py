@@ -74,9 +74,10 @@ def _next(request: HttpRequest) -> str:
     return target if safe and target.startswith("/") else reverse("review:queue")
 
 
-def _application(request: HttpRequest, application_id: int) -> Application:
+def _application(request: HttpRequest, application_id: int, *related: str) -> Application:
+    """The application, if the user may view it; `related`: more relations read with it."""
     application = get_object_or_404(
-        Application.objects.select_related("round", "enterprise"), pk=application_id
+        Application.objects.select_related("round", "enterprise", *related), pk=application_id
     )
     check = p.can_view_application(request.user, application)
     if not check:
@@ -265,7 +266,8 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 
 @staff_verified
 def screen(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _application(request, application_id)
+    # its assignment read with it: the screen shows the assignee
+    application = _application(request, application_id, "review_case__assignee")
     data = selectors.review_screen(application, request.user)
     return render(
         request,

@@ -123,9 +123,26 @@ class VersionDiff:
     files: list[MaterialFile] = field(default_factory=list)
 
 
+# What latest_diff leaves unread of the versions it looks through (VersionDiff shows the
+# evaluations' outcomes and maxima, and the two documents compared).
+SNAPSHOT_HEAVY = (
+    "document",
+    "evaluation__findings",
+    "evaluation__contracts",
+    "evaluation__missing_materials",
+)
+
+
 def latest_diff(application: Application) -> VersionDiff | None:
     """What changed between the version the reviewer saw and the one resubmitted after 补正."""
-    snaps = list(Snapshot.objects.filter(application=application).select_related("evaluation"))
+    # the versions without their documents, and their evaluations without the findings: most
+    # applications were never resubmitted, and those are the largest values the screen would
+    # decode (issue 23); the two documents compared are read when there is a diff
+    snaps = list(
+        Snapshot.objects.filter(application=application)
+        .select_related("evaluation")
+        .defer(*SNAPSHOT_HEAVY)
+    )
     resubmits = [i for i, s in enumerate(snaps) if s.transition == "resubmit"]
     if not resubmits:
         return None
@@ -136,6 +153,10 @@ def latest_diff(application: Application) -> VersionDiff | None:
     if before is None:
         return None
     after = snaps[after_i]
+    documents = dict(
+        Snapshot.objects.filter(pk__in=(before.pk, after.pk)).values_list("pk", "document")
+    )
+    before.document, after.document = documents[before.pk], documents[after.pk]
     return VersionDiff(
         before,
         after,
@@ -193,16 +214,17 @@ class ReviewScreen:
 
 def assignable_staff(application: Application) -> list[str]:
     """Reviewers and screeners who may handle this application (screeners: direction 3 only)."""
-    from django.contrib.auth import get_user_model
-
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[p.r.REVIEWER, p.r.SCREENER])
-        .distinct()
-        .order_by("username")
-        .prefetch_related("groups")  # the roles of all of them in one query
-    )
+    users = p.r.staff_holding(p.r.REVIEWER, p.r.SCREENER)  # with their roles, in one query
     return [u.get_username() for u in users if p.can_view_application(u, application)]
+
+
+def _review_case(application: Application) -> ReviewCase | None:
+    """The application's assignment: read with it when its caller selected
+    `review_case__assignee` (the screen's view does), else read now."""
+    try:
+        return application.review_case
+    except ReviewCase.DoesNotExist:
+        return None
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
@@ -234,7 +256,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         )
     )
     open_proposal = next((d for d in decisions if d.status == PROPOSED), None)
-    case = ReviewCase.objects.filter(application=application).select_related("assignee").first()
+    case = _review_case(application)
     transitions = [
         (name, p.transition_label(name), p.can_transition(user, application, name))
         for name in transitions_from(application.state)
@@ -253,8 +275,12 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         for g in detail.groups
     ]
     contract_lines = list(application.contracts.all())  # prefetched with their lines
-    words, declared = supplier.words_and_attestations(contract_lines)
-    with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
+    supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
+    if supplier_asked:
+        words, declared = supplier.words_and_attestations(contract_lines)
+        with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
+    else:  # no supplier is asked (direction 3): the screen shows no word, declaration or account
+        words, declared, with_members = {c.pk: {} for c in contract_lines}, {}, set()
     delivered_words = {}
     for contract in contract_lines:  # the supplier's word on each line (issue 22)
         lines = supplier.lines_of(contract, words=words[contract.pk])
@@ -270,7 +296,6 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         delivered_words[contract.contract_id] = supplier.contract_state(
             contract.delivery_lines  # type: ignore[attr-defined]
         )
-    supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
     if supplier_asked:  # the delivered amount of each contract: confirmed by its supplier?
         for amounts in detail.contracts:
             amounts["supplier_delivered"] = delivered_words.get(amounts["id"], "")
