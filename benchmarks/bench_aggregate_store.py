@@ -51,9 +51,23 @@ def _drop_index(columns: str):
 VARIANTS = {
     "foreign key (before)": [_no_triggers, lambda c: c.execute(FOREIGN_KEY)],
     "triggers (after)": [],
+    "triggers, work_mem 128MB": [lambda c: c.execute("SET LOCAL work_mem = '128MB'")],
     "neither": [_no_triggers],
     "triggers, no batch_id index": [_drop_index("batch_id")],
     "triggers, no (uscc, contract) index": [_drop_index("enterprise_uscc, contract_id")],
+    "triggers, one (batch_id, contract_id) index": [
+        _drop_index("batch_id"),
+        _drop_index("enterprise_uscc, contract_id"),
+        lambda c: c.execute(
+            f"CREATE INDEX probe_batch_contract ON {AGGREGATE} (batch_id, contract_id)"
+        ),
+    ],
+    "triggers, (uscc, contract) index COLLATE C": [
+        _drop_index("enterprise_uscc, contract_id"),
+        lambda c: c.execute(
+            f'CREATE INDEX probe_c ON {AGGREGATE} (enterprise_uscc COLLATE "C", contract_id COLLATE "C")'
+        ),
+    ],
     "neither, no secondary index": [
         _no_triggers,
         _drop_index("batch_id"),
