@@ -127,3 +127,72 @@ def test_install_refuses_a_table_with_aggregates_of_no_batch(db):
             cursor.execute(f"UPDATE {AGGREGATE} SET batch_id = batch_id - 1000")
     finally:
         assert aggregate_batch.install(connection) is True
+
+
+_INSERT = (
+    f"INSERT INTO {AGGREGATE} (batch_id, enterprise_uscc, contract_id, month, resource_type,"
+    " device, unit, amount, quantity, outside_amount, row_count, prorated_rows, first_row,"
+    " last_row, row_sum) VALUES (%s, 'u', 'c', '2025-01', 'compute', '', 'h', 0, '0', 0, 1, 0,"
+    " 1, 1, 1)"
+)
+
+
+def _raw_connection():
+    import psycopg
+
+    settings = connection.settings_dict
+    return psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+        options="-c lock_timeout=10000",
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_deleted_meanwhile_waits_for_or_refuses_its_aggregates():
+    """As the constraint's check did: the statement's batches are locked FOR KEY SHARE, so an
+    insert waits for a delete of its batch in progress and then fails, and a delete waits
+    for an insert in progress and then takes the aggregates with it."""
+    import threading
+
+    import psycopg
+
+    first, second = _batch("first"), _batch("second")
+    with _raw_connection() as deleting, _raw_connection() as inserting:
+        # a delete in progress: the insert waits for it, then finds no batch
+        deleting.execute(f"DELETE FROM {BATCH} WHERE id = %s", [first.pk])
+        outcome: list[BaseException | None] = []
+
+        def insert() -> None:
+            try:
+                inserting.execute(_INSERT, [first.pk])
+                outcome.append(None)
+            except BaseException as error:  # reported below
+                outcome.append(error)
+            finally:
+                inserting.rollback()
+
+        thread = threading.Thread(target=insert)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting on the batch's row
+        deleting.commit()
+        thread.join(10)
+        assert isinstance(outcome[0], psycopg.errors.ForeignKeyViolation)
+        # an insert in progress: the delete waits for it, then takes the aggregate too
+        inserting.execute(_INSERT, [second.pk])
+        thread = threading.Thread(
+            target=lambda: deleting.execute(f"DELETE FROM {BATCH} WHERE id = %s", [second.pk])
+        )
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()
+        inserting.commit()
+        thread.join(10)
+        deleting.commit()
+    assert _count(second.pk) == 0
+    assert not ConsumptionBatch.objects.filter(pk__in=[first.pk, second.pk]).exists()
