@@ -220,7 +220,14 @@ class ConsumptionAggregate(models.Model):
     lists the rows; their count, first, last and Σ row numbers are stored to check it.
     """
 
-    batch = models.ForeignKey(ConsumptionBatch, on_delete=models.CASCADE, related_name="aggregates")
+    # No database constraint: triggers keep the reference (voucher/platforms/aggregate_batch.py,
+    # decision 0039); the constraint checked a batch's aggregates one by one.
+    batch = models.ForeignKey(
+        ConsumptionBatch,
+        on_delete=models.CASCADE,
+        related_name="aggregates",
+        db_constraint=False,
+    )
     enterprise_uscc = models.CharField(max_length=18)
     contract_id = models.CharField(max_length=64)
     month = models.CharField(max_length=7)  # YYYY-MM, Beijing

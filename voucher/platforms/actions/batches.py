@@ -396,7 +396,9 @@ def _copy_aggregates(batch: ConsumptionBatch, result: consumption.IngestResult) 
     table = connection.ops.quote_name(ConsumptionAggregate._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
     statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    with connection.cursor() as cursor:
+    # the database's errors as Django's (an IntegrityError for an aggregate of no batch, from
+    # the triggers of voucher/platforms/aggregate_batch.py), as through Django's own cursor
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         with raw.copy(statement) as copy:
             for chunk in result.stored_csv(batch.pk):
