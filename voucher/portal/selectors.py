@@ -533,6 +533,27 @@ def latest_submission(application: m.Application) -> Submission | None:
     )
 
 
+def latest_submission_shown(application: m.Application) -> Submission | None:
+    """latest_submission with what the status page shows of it: not the frozen document, nor
+    the evaluation's findings and contracts (JSON decoded for nothing on every visit)."""
+    return (
+        application.submissions.select_related("evaluation")
+        .only(
+            "application_id",
+            "receipt_number",
+            "submitted_at",
+            "document_sha256",
+            "round_code",
+            "engine_version",
+            "evaluation",
+            "evaluation__outcome",
+            "evaluation__approved_max",
+        )
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
 def submitted_applicant(submission: Submission) -> dict[str, str]:
     """The applicant's name and USCC as submitted (the frozen document), for the receipt."""
     try:
