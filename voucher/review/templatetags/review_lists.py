@@ -10,6 +10,7 @@ addresses, a fifth of its time).
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
@@ -92,8 +93,10 @@ def for_row(address: str, row_id: Any) -> str:
 
 def _h(value: Any, context: Any) -> str:
     """`{{ value }}` as the engine writes it."""
+    if type(value) is str and context.autoescape:
+        return html.escape(value)  # what django.utils.html.escape does, without its wrappers
     if context.autoescape and isinstance(value, str):
-        return str(conditional_escape(value))
+        return str(conditional_escape(value))  # a SafeString as it is
     return str(render_value_in_context(value, context))
 
 
@@ -102,32 +105,54 @@ def _amount(value: Any, context: Any) -> str:
     return "—" if value is None else _h(yuan_text(value), context)
 
 
+class _Once(dict[Any, str]):
+    """A column's few values (directions, states, labels) written once per list, not per row."""
+
+    def __init__(self, write: Any) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, value: Any) -> str:
+        self[value] = written = self.write(value)
+        return written
+
+
+def _writers(context: Any) -> tuple[Any, _Once, _Once]:
+    """`{{ v }}`; the same for a column's few values, once each; `{{ d|direction_name }}`."""
+
+    def h(value: Any) -> str:
+        return _h(value, context)
+
+    return h, _Once(h), _Once(lambda d: h(direction_name(d)))
+
+
 @register.simple_tag(takes_context=True)
 def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
     """The queue's rows (review/queue.html), each cell labelled with the column's name."""
+    h, few, direction = _writers(context)
     l_ref, l_app, l_dir, l_state, l_outcome, l_max, l_open, l_assignee = (
-        _h(context.get(name), context)
+        h(context.get(name))
         for name in (
             "l_ref", "l_app", "l_dir", "l_state", "l_outcome", "l_max", "l_open", "l_assignee"
         )
     )  # fmt: skip
     out = []
     for r in rows:
-        url = _h(for_row(screen_url, r.id), context)
-        state = _h(r.state, context)
+        url = h(for_row(screen_url, r.id))
+        state = few[r.state]
         out.append(
             f'\n  <tr data-state="{state}">\n'
-            f'    <td data-label="{l_ref}"><a href="{url}">{_h(r.reference, context)}</a></td>\n'
+            f'    <td data-label="{l_ref}"><a href="{url}">{h(r.reference)}</a></td>\n'
             f'    <td class="applicant" data-label="{l_app}"><a href="{url}">'
-            f"{_h(r.applicant_name, context)}</a></td>\n"
-            f'    <td data-label="{l_dir}">{_h(direction_name(r.direction), context)}</td>\n'
+            f"{h(r.applicant_name)}</a></td>\n"
+            f'    <td data-label="{l_dir}">{direction[r.direction]}</td>\n'
             f'    <td data-label="{l_state}"><span class="state state-{state}">'
-            f"{_h(r.state_label, context)}</span></td>\n"
+            f"{few[r.state_label]}</span></td>\n"
             f'    <td data-label="{l_outcome}"><span class="outcome outcome-'
-            f'{_h(r.outcome, context)}">{_h(r.outcome_label, context)}</span></td>\n'
+            f'{few[r.outcome]}">{few[r.outcome_label]}</span></td>\n'
             f'    <td class="num" data-label="{l_max}">{_amount(r.approved_max, context)}</td>\n'
-            f'    <td class="num" data-label="{l_open}">{_h(r.review_open, context)}</td>\n'
-            f'    <td data-label="{l_assignee}">{_h(r.assignee or "—", context)}</td>\n'
+            f'    <td class="num" data-label="{l_open}">{few[r.review_open]}</td>\n'
+            f'    <td data-label="{l_assignee}">{few[r.assignee or "—"]}</td>\n'
             "  </tr>\n  "
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped by _h
@@ -136,20 +161,20 @@ def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
 @register.simple_tag(takes_context=True)
 def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
     """我的待办's "由我承办" rows (review/mine.html)."""
+    h, few, direction = _writers(context)
     out = []
     for r in rows:
-        state = _h(r.state, context)
+        state = few[r.state]
         out.append(
             f'\n    <tr data-state="{state}">\n'
-            f'      <td><a href="{_h(for_row(screen_url, r.id), context)}">'
-            f"{_h(r.reference, context)}</a></td>\n"
-            f'      <td class="applicant">{_h(r.applicant_name, context)}</td>\n'
-            f"      <td>{_h(direction_name(r.direction), context)}</td>\n"
-            f'      <td><span class="state state-{state}">{_h(r.state_label, context)}</span></td>\n'
-            f'      <td><span class="outcome outcome-{_h(r.outcome, context)}">'
-            f"{_h(r.outcome_label, context)}</span></td>\n"
+            f'      <td><a href="{h(for_row(screen_url, r.id))}">{h(r.reference)}</a></td>\n'
+            f'      <td class="applicant">{h(r.applicant_name)}</td>\n'
+            f"      <td>{direction[r.direction]}</td>\n"
+            f'      <td><span class="state state-{state}">{few[r.state_label]}</span></td>\n'
+            f'      <td><span class="outcome outcome-{few[r.outcome]}">'
+            f"{few[r.outcome_label]}</span></td>\n"
             f'      <td class="num">{_amount(r.approved_max, context)}</td>\n'
-            f'      <td class="num">{_h(r.review_open, context)}</td>\n'
+            f'      <td class="num">{few[r.review_open]}</td>\n'
             "    </tr>\n    "
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped by _h
@@ -158,16 +183,17 @@ def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
 @register.simple_tag(takes_context=True)
 def to_confirm_rows(context: Any, rows: Any, screen_url: str) -> str:
     """我的待办's "待我复核" rows: the open proposals the user confirms (review/mine.html)."""
+    h, few, _direction = _writers(context)
     out = []
     for d in rows:
         out.append(
-            f'\n    <tr>\n'
-            f'      <td><a href="{_h(for_row(screen_url, d.application_id), context)}#decision">'
-            f"{_h(d.reference, context)}</a></td>\n"
-            f'      <td class="applicant">{_h(d.applicant_name, context)}</td>\n'
-            f"      <td>{_h(d.kind_label, context)}</td>\n"
-            f'      <td class="num">{_h(yuan_text(d.amount), context)}</td>\n'
-            f"      <td>{_h(d.proposed_by, context)}</td>\n"
+            "\n    <tr>\n"
+            f'      <td><a href="{h(for_row(screen_url, d.application_id))}#decision">'
+            f"{h(d.reference)}</a></td>\n"
+            f'      <td class="applicant">{h(d.applicant_name)}</td>\n'
+            f"      <td>{few[d.kind_label]}</td>\n"
+            f'      <td class="num">{h(yuan_text(d.amount))}</td>\n'
+            f"      <td>{few[d.proposed_by]}</td>\n"
             "    </tr>\n    "
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped by _h
@@ -185,30 +211,30 @@ def unassigned_rows(
 ) -> str:
     """我的待办's "尚无承办人" rows, each with its 领取 button when the user may take
     (review/mine.html; `mine_url` where the button comes back to, `take` its label)."""
+    h, few, direction = _writers(context)
     form_tail = ""
     if may_take:
         form_tail = (
             f'" class="inline">{CsrfTokenNode().render(context)}'
             '<input type="hidden" name="assignee" value="me">'
-            f'<input type="hidden" name="next" value="{_h(mine_url, context)}">'
-            f'<button type="submit" class="secondary">{_h(take, context)}</button></form>'
+            f'<input type="hidden" name="next" value="{h(mine_url)}">'
+            f'<button type="submit" class="secondary">{h(take)}</button></form>'
         )
     out = []
     for r in rows:
-        state = _h(r.state, context)
+        state = few[r.state]
         button = (
-            f'<form method="post" action="{_h(for_row(assign_url, r.id), context)}{form_tail}'
+            f'<form method="post" action="{h(for_row(assign_url, r.id))}{form_tail}'
             if may_take
             else ""
         )
         out.append(
             f'\n    <tr data-state="{state}">\n'
-            f'      <td><a href="{_h(for_row(screen_url, r.id), context)}">'
-            f"{_h(r.reference, context)}</a></td>\n"
-            f'      <td class="applicant">{_h(r.applicant_name, context)}</td>\n'
-            f"      <td>{_h(direction_name(r.direction), context)}</td>\n"
-            f'      <td><span class="state state-{state}">{_h(r.state_label, context)}</span></td>\n'
-            f'      <td class="num">{_h(r.review_open, context)}</td>\n'
+            f'      <td><a href="{h(for_row(screen_url, r.id))}">{h(r.reference)}</a></td>\n'
+            f'      <td class="applicant">{h(r.applicant_name)}</td>\n'
+            f"      <td>{direction[r.direction]}</td>\n"
+            f'      <td><span class="state state-{state}">{few[r.state_label]}</span></td>\n'
+            f'      <td class="num">{few[r.review_open]}</td>\n'
             f"      <td>{button}</td>\n"
             "    </tr>\n    "
         )
