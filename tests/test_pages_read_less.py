@@ -148,6 +148,39 @@ def test_the_row_tags_write_what_the_loops_wrote(language, may_take, rows):
         assert "&lt;b&gt;&amp;&quot;&#x27;" in written  # escaped, as the engine escapes
 
 
+# portal/_supplier_word_list.html as it was, before the lines were written by a tag
+SUPPLIER_WORDS_LOOP = """{% load i18n voucher_format portal_format %}<ul class="supplier-words">{% for line in lines %}{% with r=line.row %}<li class="supplier-word state-{{ line.state }}">{% if line.is_contract %}{% translate "合同条款（签订日期、有效期、总额）" %}{% elif line.kind == "invoice" %}{% blocktranslate with n=r.number d=r.date|cn_date x=r.amount|yuan_text %}发票 {{ n }}（{{ d }}），{{ x }}{% endblocktranslate %}{% elif line.kind == "payment" %}{% blocktranslate with d=r.date|cn_date x=r.amount|yuan_text %}付款 {{ d }}，{{ x }}{% endblocktranslate %}{% else %}{% blocktranslate with s=r.start|cn_date e=r.end|cn_date x=r.amount|yuan_text %}交付记录 {{ s }} – {{ e }}，{{ x }}{% endblocktranslate %}{% endif %}{% translate "：" context "label separator" %}<strong>{% if line.state == "confirmed" %}{% translate "供给方已确认" %}{% elif line.state == "disputed" %}{% translate "供给方有异议：" %}{{ line.reason }}{% else %}{% translate "供给方未确认" %}{% endif %}</strong></li>{% endwith %}{% endfor %}</ul>"""  # noqa: E501
+
+
+def _lines():
+    from types import SimpleNamespace
+
+    from voucher.applications.supplier import Line
+
+    invoice = SimpleNamespace(number="F<1>&2", date=date(2026, 1, 2), amount=Decimal("10.5"))
+    payment = SimpleNamespace(date=datetime(2026, 1, 3, 9, 0), amount=Decimal("1234567.00"))
+    delivery = SimpleNamespace(start=date(2025, 12, 1), end=None, amount=Decimal("0.00"))
+    return [
+        Line("contract", SimpleNamespace(), "unconfirmed"),
+        Line("invoice:1", invoice, "confirmed"),
+        Line("payment:2", payment, "disputed", 'the "amount" <differs> & more'),
+        Line("delivery:3", delivery, "unconfirmed"),
+        Line("delivery:4", delivery, "disputed", ""),
+        Line("invoice:5", SimpleNamespace(number=None, date=None, amount=None), "confirmed"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_supplier_word_list_writes_what_its_loop_wrote(language):
+    engine = engines["django"]
+    context = {"lines": _lines()}
+    with translation.override(language):
+        expected = engine.from_string(SUPPLIER_WORDS_LOOP).render(context)
+        written = engine.get_template("portal/_supplier_word_list.html").render(context)
+    assert written == expected + "\n"
+    assert "&lt;differs&gt;" in written and "F&lt;1&gt;&amp;2" in written
+
+
 @pytest.fixture
 def applicant(settings, tmp_path, client):
     from voucher.applications.models import Application
