@@ -10,7 +10,7 @@ lists' rows without the template engine, showing the same HTML.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -179,6 +179,28 @@ def test_the_supplier_word_list_writes_what_its_loop_wrote(language):
         written = engine.get_template("portal/_supplier_word_list.html").render(context)
     assert written == expected + "\n"
     assert "&lt;differs&gt;" in written and "F&lt;1&gt;&amp;2" in written
+
+
+TIMELINE_LOOP = """{% load portal_format %}<ol class="timeline">{% for e in timeline %}<li><time>{{ e.when|cn_datetime }}</time> <strong>{{ e.what }}</strong>{% if e.detail %} · {{ e.detail }}{% endif %} <span class="muted small">{{ e.who }}</span></li>{% endfor %}</ol>"""  # noqa: E501
+TIMELINE_TAG = """{% load portal_format %}<ol class="timeline">{% timeline_items timeline %}</ol>"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_timeline_writes_what_its_loop_wrote(language):
+    from voucher.portal.selectors import TimelineEntry
+
+    when = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 3月2日 in Beijing
+    timeline = [
+        TimelineEntry(when, "owner@a.example.cn", "保存“项目情况”", ""),
+        TimelineEntry(when, "管理部门", "提交申报", "回执编号 <R&1>"),
+        TimelineEntry(datetime(2026, 3, 2, 8, 5), 'a "b"', "x", None),
+    ]
+    engine = engines["django"]
+    with translation.override(language):
+        expected = engine.from_string(TIMELINE_LOOP).render({"timeline": timeline})
+        written = engine.from_string(TIMELINE_TAG).render({"timeline": timeline})
+    assert written == expected
+    assert "&lt;R&amp;1&gt;" in written
 
 
 @pytest.fixture
