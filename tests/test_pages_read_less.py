@@ -148,6 +148,32 @@ def test_the_row_tags_write_what_the_loops_wrote(language, may_take, rows):
         assert "&lt;b&gt;&amp;&quot;&#x27;" in written  # escaped, as the engine escapes
 
 
+SIMULATION_LOOP = """{% load voucher_format %}{% for row in sim_rows %}<tr><td>{{ row.application.reference }} {{ row.application.applicant_name }}</td><td class="num">{{ row.approved_max|yuan_text }}</td><td class="num">{{ row.scaled|yuan_text }}</td></tr>{% endfor %}"""  # noqa: E501
+SIMULATION_TAG = """{% load review_lists %}{% simulation_rows sim_rows %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_simulation_rows_write_what_their_loop_wrote(language):
+    from types import SimpleNamespace
+
+    from voucher.review.selectors.dashboard import SimulationRow
+
+    rows = [
+        SimulationRow(
+            SimpleNamespace(reference=f"R-{n}", applicant_name="甲 <&> \"乙\""),
+            Decimal("1234567.8"),
+            Decimal("1000.00") * n,
+        )
+        for n in range(3)
+    ]
+    engine = engines["django"]
+    with translation.override(language):
+        expected = engine.from_string(SIMULATION_LOOP).render({"sim_rows": rows})
+        written = engine.from_string(SIMULATION_TAG).render({"sim_rows": rows})
+    assert written == expected
+    assert "甲 &lt;&amp;&gt; &quot;乙&quot;" in written
+
+
 # portal/_supplier_word_list.html as it was, before the lines were written by a tag
 SUPPLIER_WORDS_LOOP = """{% load i18n voucher_format portal_format %}<ul class="supplier-words">{% for line in lines %}{% with r=line.row %}<li class="supplier-word state-{{ line.state }}">{% if line.is_contract %}{% translate "合同条款（签订日期、有效期、总额）" %}{% elif line.kind == "invoice" %}{% blocktranslate with n=r.number d=r.date|cn_date x=r.amount|yuan_text %}发票 {{ n }}（{{ d }}），{{ x }}{% endblocktranslate %}{% elif line.kind == "payment" %}{% blocktranslate with d=r.date|cn_date x=r.amount|yuan_text %}付款 {{ d }}，{{ x }}{% endblocktranslate %}{% else %}{% blocktranslate with s=r.start|cn_date e=r.end|cn_date x=r.amount|yuan_text %}交付记录 {{ s }} – {{ e }}，{{ x }}{% endblocktranslate %}{% endif %}{% translate "：" context "label separator" %}<strong>{% if line.state == "confirmed" %}{% translate "供给方已确认" %}{% elif line.state == "disputed" %}{% translate "供给方有异议：" %}{{ line.reason }}{% else %}{% translate "供给方未确认" %}{% endif %}</strong></li>{% endwith %}{% endfor %}</ul>"""  # noqa: E501
 

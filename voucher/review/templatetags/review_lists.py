@@ -239,3 +239,18 @@ def unassigned_rows(
             "    </tr>\n    "
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped by _h
+
+
+@register.simple_tag(takes_context=True)
+def simulation_rows(context: Any, rows: Any) -> str:
+    """The dashboard's pro-rata simulation, a page of its rows (review/dashboard.html)."""
+    h = _writers(context)[0]
+    out = []
+    for row in rows:
+        a = row.application
+        out.append(
+            f"<tr><td>{h(a.reference)} {h(a.applicant_name)}</td>"
+            f'<td class="num">{h(yuan_text(row.approved_max))}</td>'
+            f'<td class="num">{h(yuan_text(row.scaled))}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped by _h
