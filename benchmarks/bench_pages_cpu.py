@@ -200,7 +200,9 @@ def main() -> None:
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     # the least CPU of the repeats beside the median: on a shared machine the least is the
     # page's own cost, the median what other work added to it as well
-    print(f"{'page':26} {'CPU ms':>7} {'least':>6} {'wall ms':>8} {'queries':>8} {'× 404':>6} status")
+    print(
+        f"{'page':26} {'CPU ms':>7} {'least':>6} {'wall ms':>8} {'queries':>8} {'× 404':>6} status"
+    )
     for label, cpu_s, least, wall_s, queries, status in results:
         print(
             f"{label:26} {cpu_s * 1000:7.1f} {least * 1000:6.1f} {wall_s * 1000:8.1f} "

@@ -39,9 +39,9 @@ QUEUE_LOOP = """{% load i18n voucher_format review_lists %}{% trans "编号" as 
     <td class="num" data-label="{{ l_open }}">{{ r.review_open }}</td>
     <td data-label="{{ l_assignee }}">{{ r.assignee|default:"—" }}</td>
   </tr>
-  {% endfor %}|"""  # noqa: E501
+  {% endfor %}|"""
 QUEUE_TAG = """{% load i18n voucher_format review_lists %}{% trans "编号" as l_ref %}{% trans "申报单位" as l_app %}{% trans "方向" as l_dir %}{% trans "状态" as l_state %}{% trans "评估" as l_outcome %}{% trans "最高可核定" as l_max %}{% trans "待审核" context "open review items" as l_open %}{% trans "承办人" as l_assignee %}{% row_url "review:screen" as screen_url %}
-  {% queue_table_rows rows screen_url %}|"""  # noqa: E501
+  {% queue_table_rows rows screen_url %}|"""
 
 MINE_LOOPS = """{% load i18n voucher_format review_lists %}{% row_url "review:screen" as screen_url %}{% row_url "review:assign" as assign_url %}
     {% for r in rows %}
@@ -74,7 +74,7 @@ MINE_LOOPS = """{% load i18n voucher_format review_lists %}{% row_url "review:sc
       <td class="num">{{ r.review_open }}</td>
       <td>{% if may_take %}<form method="post" action="{{ assign_url|for_row:r.id }}" class="inline">{% csrf_token %}<input type="hidden" name="assignee" value="me"><input type="hidden" name="next" value="{{ mine_url }}"><button type="submit" class="secondary">{{ l_take }}</button></form>{% endif %}</td>
     </tr>
-    {% endfor %}|"""  # noqa: E501
+    {% endfor %}|"""
 MINE_TAGS = """{% load i18n voucher_format review_lists %}{% row_url "review:screen" as screen_url %}{% row_url "review:assign" as assign_url %}
     {% assigned_rows rows screen_url %}|
     {% to_confirm_rows pending screen_url %}|
@@ -86,7 +86,7 @@ def _row(pk: int, **changes) -> QueueRow:
     values = dict(
         id=pk,
         reference=f"R-2026-{pk:05d}",
-        applicant_name='甲公司 <b>&"\'',
+        applicant_name="甲公司 <b>&\"'",
         direction=pk % 4 + 1,
         state="in_review",
         state_label="审核中",
@@ -148,7 +148,7 @@ def test_the_row_tags_write_what_the_loops_wrote(language, may_take, rows):
         assert "&lt;b&gt;&amp;&quot;&#x27;" in written  # escaped, as the engine escapes
 
 
-SIMULATION_LOOP = """{% load voucher_format %}{% for row in sim_rows %}<tr><td>{{ row.application.reference }} {{ row.application.applicant_name }}</td><td class="num">{{ row.approved_max|yuan_text }}</td><td class="num">{{ row.scaled|yuan_text }}</td></tr>{% endfor %}"""  # noqa: E501
+SIMULATION_LOOP = """{% load voucher_format %}{% for row in sim_rows %}<tr><td>{{ row.application.reference }} {{ row.application.applicant_name }}</td><td class="num">{{ row.approved_max|yuan_text }}</td><td class="num">{{ row.scaled|yuan_text }}</td></tr>{% endfor %}"""
 SIMULATION_TAG = """{% load review_lists %}{% simulation_rows sim_rows %}"""
 
 
@@ -160,7 +160,7 @@ def test_the_simulation_rows_write_what_their_loop_wrote(language):
 
     rows = [
         SimulationRow(
-            SimpleNamespace(reference=f"R-{n}", applicant_name="甲 <&> \"乙\""),
+            SimpleNamespace(reference=f"R-{n}", applicant_name='甲 <&> "乙"'),
             Decimal("1234567.8"),
             Decimal("1000.00") * n,
         )
@@ -175,7 +175,7 @@ def test_the_simulation_rows_write_what_their_loop_wrote(language):
 
 
 # portal/_supplier_word_list.html as it was, before the lines were written by a tag
-SUPPLIER_WORDS_LOOP = """{% load i18n voucher_format portal_format %}<ul class="supplier-words">{% for line in lines %}{% with r=line.row %}<li class="supplier-word state-{{ line.state }}">{% if line.is_contract %}{% translate "合同条款（签订日期、有效期、总额）" %}{% elif line.kind == "invoice" %}{% blocktranslate with n=r.number d=r.date|cn_date x=r.amount|yuan_text %}发票 {{ n }}（{{ d }}），{{ x }}{% endblocktranslate %}{% elif line.kind == "payment" %}{% blocktranslate with d=r.date|cn_date x=r.amount|yuan_text %}付款 {{ d }}，{{ x }}{% endblocktranslate %}{% else %}{% blocktranslate with s=r.start|cn_date e=r.end|cn_date x=r.amount|yuan_text %}交付记录 {{ s }} – {{ e }}，{{ x }}{% endblocktranslate %}{% endif %}{% translate "：" context "label separator" %}<strong>{% if line.state == "confirmed" %}{% translate "供给方已确认" %}{% elif line.state == "disputed" %}{% translate "供给方有异议：" %}{{ line.reason }}{% else %}{% translate "供给方未确认" %}{% endif %}</strong></li>{% endwith %}{% endfor %}</ul>"""  # noqa: E501
+SUPPLIER_WORDS_LOOP = """{% load i18n voucher_format portal_format %}<ul class="supplier-words">{% for line in lines %}{% with r=line.row %}<li class="supplier-word state-{{ line.state }}">{% if line.is_contract %}{% translate "合同条款（签订日期、有效期、总额）" %}{% elif line.kind == "invoice" %}{% blocktranslate with n=r.number d=r.date|cn_date x=r.amount|yuan_text %}发票 {{ n }}（{{ d }}），{{ x }}{% endblocktranslate %}{% elif line.kind == "payment" %}{% blocktranslate with d=r.date|cn_date x=r.amount|yuan_text %}付款 {{ d }}，{{ x }}{% endblocktranslate %}{% else %}{% blocktranslate with s=r.start|cn_date e=r.end|cn_date x=r.amount|yuan_text %}交付记录 {{ s }} – {{ e }}，{{ x }}{% endblocktranslate %}{% endif %}{% translate "：" context "label separator" %}<strong>{% if line.state == "confirmed" %}{% translate "供给方已确认" %}{% elif line.state == "disputed" %}{% translate "供给方有异议：" %}{{ line.reason }}{% else %}{% translate "供给方未确认" %}{% endif %}</strong></li>{% endwith %}{% endfor %}</ul>"""
 
 
 def _lines():
@@ -207,7 +207,7 @@ def test_the_supplier_word_list_writes_what_its_loop_wrote(language):
     assert "&lt;differs&gt;" in written and "F&lt;1&gt;&amp;2" in written
 
 
-TIMELINE_LOOP = """{% load portal_format %}<ol class="timeline">{% for e in timeline %}<li><time>{{ e.when|cn_datetime }}</time> <strong>{{ e.what }}</strong>{% if e.detail %} · {{ e.detail }}{% endif %} <span class="muted small">{{ e.who }}</span></li>{% endfor %}</ol>"""  # noqa: E501
+TIMELINE_LOOP = """{% load portal_format %}<ol class="timeline">{% for e in timeline %}<li><time>{{ e.when|cn_datetime }}</time> <strong>{{ e.what }}</strong>{% if e.detail %} · {{ e.detail }}{% endif %} <span class="muted small">{{ e.who }}</span></li>{% endfor %}</ol>"""
 TIMELINE_TAG = """{% load portal_format %}<ol class="timeline">{% timeline_items timeline %}</ol>"""
 
 

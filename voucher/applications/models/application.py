@@ -147,9 +147,7 @@ class Enterprise(models.Model):
 def _state_fields() -> tuple[Any, ...]:
     global _STATE_FIELDS
     if _STATE_FIELDS is None:
-        _STATE_FIELDS = tuple(
-            f for f in Application._meta.fields if isinstance(f, FSMFieldMixin)
-        )
+        _STATE_FIELDS = tuple(f for f in Application._meta.fields if isinstance(f, FSMFieldMixin))
     return _STATE_FIELDS
 
 
