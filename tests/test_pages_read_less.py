@@ -266,6 +266,7 @@ def test_the_status_page_does_not_read_the_frozen_document(client, applicant):
     read = " ".join(_read(client, reverse("portal:status", args=[applicant.pk])))
     assert '"portal_submission"."document_json"' not in read
     assert '"applications_storedevaluation"."findings"' not in read
+    assert '"core_auditentry"."entry_hash"' not in read  # the timeline: what an entry shows
     page = client.get(reverse("portal:status", args=[applicant.pk])).content.decode()
     submission = applicant.submissions.get()
     assert submission.receipt_number in page and submission.document_sha256 in page

@@ -467,6 +467,17 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             object_type="applications.application", object_id=str(application.pk)
         )
         .select_related("actor")
+        # what an entry shows: not its chain's hashes and keys, nor the actor's password; a
+        # draft saved step by step has hundreds of entries
+        .only(
+            "created_at",
+            "action",
+            "data",
+            "actor_label",
+            "actor__first_name",
+            "actor__last_name",
+            "actor__username",
+        )
         .order_by("created_at", "id")
     )
     out = []
