@@ -103,7 +103,7 @@ def test_the_dashboard_and_the_round_pages(client, world, django_user_model):
             f"/review/checks/?round={code}",
         ],
         ceiling={
-            f"/review/dashboard/?round={code}&direction=2": 14,
+            f"/review/dashboard/?round={code}&direction=2": 12,
             f"/review/publicity/?round={code}": 40,
             f"/review/checks/?round={code}": 40,
         },

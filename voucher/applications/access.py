@@ -213,8 +213,11 @@ def access_application(user: Any, application_id: int) -> Application:
     return application
 
 
-def accessible_applications(user: Any) -> list[Application]:
-    membership = membership_of(user)
+def accessible_applications(user: Any, membership: Membership | None = None) -> list[Application]:
+    """The applications of the user's enterprise; `membership`: membership_of(user), when the
+    caller read it already (the portal's home: one query less), and it must be the user's."""
+    if membership is None or membership.user_id != getattr(user, "pk", None):
+        membership = membership_of(user)
     if membership is None:
         return []
     return list(

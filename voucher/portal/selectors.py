@@ -467,6 +467,17 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
             object_type="applications.application", object_id=str(application.pk)
         )
         .select_related("actor")
+        # what an entry shows: not its chain's hashes and keys, nor the actor's password; a
+        # draft saved step by step has hundreds of entries
+        .only(
+            "created_at",
+            "action",
+            "data",
+            "actor_label",
+            "actor__first_name",
+            "actor__last_name",
+            "actor__username",
+        )
         .order_by("created_at", "id")
     )
     out = []
@@ -528,6 +539,27 @@ def open_supplement_view(application: m.Application) -> SupplementView | None:
 def latest_submission(application: m.Application) -> Submission | None:
     return (
         application.submissions.select_related("evaluation")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def latest_submission_shown(application: m.Application) -> Submission | None:
+    """latest_submission with what the status page shows of it: not the frozen document, nor
+    the evaluation's findings and contracts (JSON decoded for nothing on every visit)."""
+    return (
+        application.submissions.select_related("evaluation")
+        .only(
+            "application_id",
+            "receipt_number",
+            "submitted_at",
+            "document_sha256",
+            "round_code",
+            "engine_version",
+            "evaluation",
+            "evaluation__outcome",
+            "evaluation__approved_max",
+        )
         .order_by("-submitted_at", "-id")
         .first()
     )

@@ -249,7 +249,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "portal/home.html",
         {
             "membership": membership,
-            "applications": accessible_applications(request.user),
+            "applications": accessible_applications(request.user, membership),
             "round": record,
             "round_problem": actions.round_open_problem(record, _today()),
         },
@@ -1337,7 +1337,7 @@ def _supplier_words_of(contracts: list[m.Contract]) -> list[dict[str, Any]]:
 @portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
-    submission = selectors.latest_submission(application)
+    submission = selectors.latest_submission_shown(application)
     # a submitted version, frozen, was complete when submitted: no export to find out
     exported = submission is None or application.state in WIZARD_STATES
     words = application.direction in supplier.CONFIRMED_DIRECTIONS

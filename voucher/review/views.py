@@ -727,8 +727,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         return redirect(f"{reverse('review:dashboard')}?round={record.code}")
     direction = int_param(request.GET, "direction", 1)
+    budgets = selectors.round_budgets(record)  # the figures and the simulation read them both
     simulation, rows, sim_page = selectors.budget_simulation_page(
-        record, direction, request.GET.get("sim_page") or 1
+        record, direction, request.GET.get("sim_page") or 1, budgets
     )
     sums = selectors.round_sums(record)  # the figures and the series read them both
     series = selectors.monthly_series(record, sums)
@@ -738,7 +739,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "review/dashboard.html",
         {
             "round": record,
-            "figures": selectors.dashboard(record, sums),
+            "figures": selectors.dashboard(record, sums, budgets),
             "direction": direction,
             "simulation": simulation,
             "sim_rows": rows,

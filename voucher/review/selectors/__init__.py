@@ -17,6 +17,7 @@ from voucher.review.selectors.dashboard import (
     budget_simulation_page,
     dashboard,
     monthly_series,
+    round_budgets,
     round_sums,
 )
 from voucher.review.selectors.materials import (
@@ -102,6 +103,7 @@ __all__ = [
     "review_page",
     "review_rows",
     "review_screen",
+    "round_budgets",
     "round_sums",
     "with_file_facts",
 ]

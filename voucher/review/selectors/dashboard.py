@@ -125,36 +125,42 @@ def _counted_by_direction(rows: list[dict[str, Any]]) -> dict[int, Decimal]:
     return totals
 
 
-def dashboard(record: PolicyRoundRecord, sums: RoundSums | None = None) -> list[DirectionFigures]:
+def dashboard(
+    record: PolicyRoundRecord,
+    sums: RoundSums | None = None,
+    budgets: dict[int, Budget] | None = None,
+) -> list[DirectionFigures]:
     """The figures per direction, summed by the database (a few queries, whatever the size of
-    the round); `sums`: round_sums(record), when the caller read them already."""
+    the round); `sums`: round_sums(record), `budgets`: round_budgets(record), when the caller
+    read them already."""
     apps = Application.objects.filter(round=record).exclude(state__in=UNCOUNTED)
     approvals = Decision.objects.filter(status=CONFIRMED, kind="approval")
+    # what the engine allows of those still undecided (no confirmed approval, not rejected),
+    # summed in the same pass over the round as the count and the requested amounts: the
+    # latest evaluation is one row at most (a unique constraint), so the join adds no row
+    undecided = ~Q(state="rejected") & ~Exists(approvals.filter(application=OuterRef("pk")))
     totals = {
         row["direction"]: row
-        for row in apps.order_by()
-        .values("direction")
-        .annotate(count=Count("id"), requested=Sum("requested_amount"))
-    }
-    # what the engine allows of those still undecided (no confirmed approval, not rejected)
-    proposed = _by_direction(
-        apps.exclude(state="rejected")
-        .exclude(Exists(approvals.filter(application=OuterRef("pk"))))
-        .annotate(latest=_latest())
+        for row in apps.annotate(latest=_latest())
         .order_by()
         .values("direction")
-        .annotate(total=Sum("latest__approved_max")),
-        "total",
-    )
+        .annotate(
+            count=Count("id"),
+            requested=Sum("requested_amount"),
+            proposed=Sum("latest__approved_max", filter=undecided),
+        )
+    }
+    proposed = _by_direction(totals.values(), "proposed")
     sums = sums or round_sums(record)
     approved = _counted_by_direction(sums.approvals)
     paid = _counted_by_direction(sums.payments)
-    budgets = {b.direction: b.amount for b in Budget.objects.filter(round=record)}
+    if budgets is None:
+        budgets = round_budgets(record)
     zero = Decimal("0.00")
     return [
         DirectionFigures(
             direction=direction,
-            budget=budgets.get(direction),
+            budget=budgets[direction].amount if direction in budgets else None,
             requested=(totals.get(direction) or {}).get("requested") or zero,
             proposed=proposed.get(direction) or zero,
             approved=approved.get(direction) or zero,
@@ -163,6 +169,11 @@ def dashboard(record: PolicyRoundRecord, sums: RoundSums | None = None) -> list[
         )
         for direction in (1, 2, 3, 4)
     ]
+
+
+def round_budgets(record: PolicyRoundRecord) -> dict[int, Budget]:
+    """The round's budgets by direction: the figures and the simulation read them both."""
+    return {b.direction: b for b in Budget.objects.filter(round=record)}
 
 
 def monthly_series(
@@ -200,9 +211,16 @@ def budget_simulation(
 
 
 def budget_simulation_page(
-    record: PolicyRoundRecord, direction: int, page: Any = None
+    record: PolicyRoundRecord,
+    direction: int,
+    page: Any = None,
+    budgets: dict[int, Budget] | None = None,
 ) -> tuple[Simulation | None, list[SimulationRow], Page[Any] | None]:
-    budget = Budget.objects.filter(round=record, direction=direction).first()
+    """`budgets`: round_budgets(record), when the caller read them already."""
+    if budgets is None:
+        budget = Budget.objects.filter(round=record, direction=direction).first()
+    else:
+        budget = budgets.get(direction)
     if budget is None:
         return None, [], None
     candidates = Application.objects.filter(

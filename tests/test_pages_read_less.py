@@ -1,0 +1,281 @@
+"""Issue 23, session 13: the pages at a season's scale read only what they show and write their
+lists' rows without the template engine, showing the same HTML.
+
+- the queue's and 我的待办's rows (review_lists' row tags) are what the templates' loops wrote,
+  escaping, empty values, English and the 领取 button included;
+- the portal's home reads the user's membership once; the status page does not read the frozen
+  document nor the evaluation's JSON;
+- django-fsm's state fields of an application are those django-fsm finds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.template import engines
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from voucher.review.selectors.queue import PendingDecision, QueueRow
+
+from .portal_helpers import USCC_A, fill_d2, member, open_round
+
+# the templates' loops as they were (review/queue.html, review/mine.html) before the rows were
+# written by a tag: what the tags must write, to the byte
+QUEUE_LOOP = """{% load i18n voucher_format review_lists %}{% trans "编号" as l_ref %}{% trans "申报单位" as l_app %}{% trans "方向" as l_dir %}{% trans "状态" as l_state %}{% trans "评估" as l_outcome %}{% trans "最高可核定" as l_max %}{% trans "待审核" context "open review items" as l_open %}{% trans "承办人" as l_assignee %}{% row_url "review:screen" as screen_url %}
+  {% for r in rows %}
+  <tr data-state="{{ r.state }}">
+    <td data-label="{{ l_ref }}"><a href="{{ screen_url|for_row:r.id }}">{{ r.reference }}</a></td>
+    <td class="applicant" data-label="{{ l_app }}"><a href="{{ screen_url|for_row:r.id }}">{{ r.applicant_name }}</a></td>
+    <td data-label="{{ l_dir }}">{{ r.direction|direction_name }}</td>
+    <td data-label="{{ l_state }}"><span class="state state-{{ r.state }}">{{ r.state_label }}</span></td>
+    <td data-label="{{ l_outcome }}"><span class="outcome outcome-{{ r.outcome }}">{{ r.outcome_label }}</span></td>
+    <td class="num" data-label="{{ l_max }}">{% if r.approved_max is not None %}{{ r.approved_max|yuan_text }}{% else %}—{% endif %}</td>
+    <td class="num" data-label="{{ l_open }}">{{ r.review_open }}</td>
+    <td data-label="{{ l_assignee }}">{{ r.assignee|default:"—" }}</td>
+  </tr>
+  {% endfor %}|"""
+QUEUE_TAG = """{% load i18n voucher_format review_lists %}{% trans "编号" as l_ref %}{% trans "申报单位" as l_app %}{% trans "方向" as l_dir %}{% trans "状态" as l_state %}{% trans "评估" as l_outcome %}{% trans "最高可核定" as l_max %}{% trans "待审核" context "open review items" as l_open %}{% trans "承办人" as l_assignee %}{% row_url "review:screen" as screen_url %}
+  {% queue_table_rows rows screen_url %}|"""
+
+MINE_LOOPS = """{% load i18n voucher_format review_lists %}{% row_url "review:screen" as screen_url %}{% row_url "review:assign" as assign_url %}
+    {% for r in rows %}
+    <tr data-state="{{ r.state }}">
+      <td><a href="{{ screen_url|for_row:r.id }}">{{ r.reference }}</a></td>
+      <td class="applicant">{{ r.applicant_name }}</td>
+      <td>{{ r.direction|direction_name }}</td>
+      <td><span class="state state-{{ r.state }}">{{ r.state_label }}</span></td>
+      <td><span class="outcome outcome-{{ r.outcome }}">{{ r.outcome_label }}</span></td>
+      <td class="num">{% if r.approved_max is not None %}{{ r.approved_max|yuan_text }}{% else %}—{% endif %}</td>
+      <td class="num">{{ r.review_open }}</td>
+    </tr>
+    {% endfor %}|
+    {% for d in pending %}
+    <tr>
+      <td><a href="{{ screen_url|for_row:d.application_id }}#decision">{{ d.reference }}</a></td>
+      <td class="applicant">{{ d.applicant_name }}</td>
+      <td>{{ d.kind_label }}</td>
+      <td class="num">{{ d.amount|yuan_text }}</td>
+      <td>{{ d.proposed_by }}</td>
+    </tr>
+    {% endfor %}|
+    {% url 'review:mine' as mine_url %}{% trans "领取" as l_take %}
+    {% for r in rows %}
+    <tr data-state="{{ r.state }}">
+      <td><a href="{{ screen_url|for_row:r.id }}">{{ r.reference }}</a></td>
+      <td class="applicant">{{ r.applicant_name }}</td>
+      <td>{{ r.direction|direction_name }}</td>
+      <td><span class="state state-{{ r.state }}">{{ r.state_label }}</span></td>
+      <td class="num">{{ r.review_open }}</td>
+      <td>{% if may_take %}<form method="post" action="{{ assign_url|for_row:r.id }}" class="inline">{% csrf_token %}<input type="hidden" name="assignee" value="me"><input type="hidden" name="next" value="{{ mine_url }}"><button type="submit" class="secondary">{{ l_take }}</button></form>{% endif %}</td>
+    </tr>
+    {% endfor %}|"""
+MINE_TAGS = """{% load i18n voucher_format review_lists %}{% row_url "review:screen" as screen_url %}{% row_url "review:assign" as assign_url %}
+    {% assigned_rows rows screen_url %}|
+    {% to_confirm_rows pending screen_url %}|
+    {% url 'review:mine' as mine_url %}{% trans "领取" as l_take %}
+    {% unassigned_rows rows screen_url assign_url may_take mine_url l_take %}|"""
+
+
+def _row(pk: int, **changes) -> QueueRow:
+    values = dict(
+        id=pk,
+        reference=f"R-2026-{pk:05d}",
+        applicant_name="甲公司 <b>&\"'",
+        direction=pk % 4 + 1,
+        state="in_review",
+        state_label="审核中",
+        submitted_on=date(2026, 3, 1),
+        outcome="approvable",
+        outcome_label="可核定",
+        approved_max=Decimal("1234567.89"),
+        requested=None,
+        proposed=None,
+        decided=None,
+        review_open=pk * 7,
+        assignee="reviewer<1>",
+    )
+    values.update(changes)
+    return QueueRow(**values)
+
+
+ROWS = [
+    _row(1),
+    _row(22, outcome=None, outcome_label="评估中", approved_max=None, assignee="", direction=9),
+    _row(1234, review_open=1234567, approved_max=Decimal("0.00"), state="formal_check"),
+]
+PENDING = [
+    PendingDecision(
+        id=5,
+        application_id=22,
+        reference="R-2026-00022",
+        applicant_name="乙 & <丙>",
+        kind="approval",
+        kind_label="予以支持",
+        amount=Decimal("1000.5"),
+        proposed_by="reviewer2",
+        proposed_at=datetime(2026, 3, 2, 10, 0),
+    )
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("may_take", [True, False])
+@pytest.mark.parametrize("rows", [ROWS, []])
+def test_the_row_tags_write_what_the_loops_wrote(language, may_take, rows):
+    request = RequestFactory().get("/review/mine/")
+    request.META["CSRF_COOKIE"] = "a" * 32
+    context = {"rows": rows, "pending": PENDING if rows else [], "may_take": may_take}
+    engine = engines["django"]
+    with translation.override(language):
+        for loop, tag in ((QUEUE_LOOP, QUEUE_TAG), (MINE_LOOPS, MINE_TAGS)):
+            expected = engine.from_string(loop).render(context, request)
+            written = engine.from_string(tag).render(context, request)
+            # the CSRF token is masked anew for each rendering: compare all but its value
+            cut = 'name="csrfmiddlewaretoken" value="'
+
+            def unmasked(html: str, cut: str = cut) -> str:
+                return "".join(part[64:] if i else part for i, part in enumerate(html.split(cut)))
+
+            assert unmasked(written) == unmasked(expected)
+            assert written.count(cut) == expected.count(cut)
+    if rows:
+        assert "&lt;b&gt;&amp;&quot;&#x27;" in written  # escaped, as the engine escapes
+
+
+SIMULATION_LOOP = """{% load voucher_format %}{% for row in sim_rows %}<tr><td>{{ row.application.reference }} {{ row.application.applicant_name }}</td><td class="num">{{ row.approved_max|yuan_text }}</td><td class="num">{{ row.scaled|yuan_text }}</td></tr>{% endfor %}"""
+SIMULATION_TAG = """{% load review_lists %}{% simulation_rows sim_rows %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_simulation_rows_write_what_their_loop_wrote(language):
+    from types import SimpleNamespace
+
+    from voucher.review.selectors.dashboard import SimulationRow
+
+    rows = [
+        SimulationRow(
+            SimpleNamespace(reference=f"R-{n}", applicant_name='甲 <&> "乙"'),
+            Decimal("1234567.8"),
+            Decimal("1000.00") * n,
+        )
+        for n in range(3)
+    ]
+    engine = engines["django"]
+    with translation.override(language):
+        expected = engine.from_string(SIMULATION_LOOP).render({"sim_rows": rows})
+        written = engine.from_string(SIMULATION_TAG).render({"sim_rows": rows})
+    assert written == expected
+    assert "甲 &lt;&amp;&gt; &quot;乙&quot;" in written
+
+
+# portal/_supplier_word_list.html as it was, before the lines were written by a tag
+SUPPLIER_WORDS_LOOP = """{% load i18n voucher_format portal_format %}<ul class="supplier-words">{% for line in lines %}{% with r=line.row %}<li class="supplier-word state-{{ line.state }}">{% if line.is_contract %}{% translate "合同条款（签订日期、有效期、总额）" %}{% elif line.kind == "invoice" %}{% blocktranslate with n=r.number d=r.date|cn_date x=r.amount|yuan_text %}发票 {{ n }}（{{ d }}），{{ x }}{% endblocktranslate %}{% elif line.kind == "payment" %}{% blocktranslate with d=r.date|cn_date x=r.amount|yuan_text %}付款 {{ d }}，{{ x }}{% endblocktranslate %}{% else %}{% blocktranslate with s=r.start|cn_date e=r.end|cn_date x=r.amount|yuan_text %}交付记录 {{ s }} – {{ e }}，{{ x }}{% endblocktranslate %}{% endif %}{% translate "：" context "label separator" %}<strong>{% if line.state == "confirmed" %}{% translate "供给方已确认" %}{% elif line.state == "disputed" %}{% translate "供给方有异议：" %}{{ line.reason }}{% else %}{% translate "供给方未确认" %}{% endif %}</strong></li>{% endwith %}{% endfor %}</ul>"""
+
+
+def _lines():
+    from types import SimpleNamespace
+
+    from voucher.applications.supplier import Line
+
+    invoice = SimpleNamespace(number="F<1>&2", date=date(2026, 1, 2), amount=Decimal("10.5"))
+    payment = SimpleNamespace(date=datetime(2026, 1, 3, 9, 0), amount=Decimal("1234567.00"))
+    delivery = SimpleNamespace(start=date(2025, 12, 1), end=None, amount=Decimal("0.00"))
+    return [
+        Line("contract", SimpleNamespace(), "unconfirmed"),
+        Line("invoice:1", invoice, "confirmed"),
+        Line("payment:2", payment, "disputed", 'the "amount" <differs> & more'),
+        Line("delivery:3", delivery, "unconfirmed"),
+        Line("delivery:4", delivery, "disputed", ""),
+        Line("invoice:5", SimpleNamespace(number=None, date=None, amount=None), "confirmed"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_supplier_word_list_writes_what_its_loop_wrote(language):
+    engine = engines["django"]
+    context = {"lines": _lines()}
+    with translation.override(language):
+        expected = engine.from_string(SUPPLIER_WORDS_LOOP).render(context)
+        written = engine.get_template("portal/_supplier_word_list.html").render(context)
+    assert written == expected + "\n"
+    assert "&lt;differs&gt;" in written and "F&lt;1&gt;&amp;2" in written
+
+
+TIMELINE_LOOP = """{% load portal_format %}<ol class="timeline">{% for e in timeline %}<li><time>{{ e.when|cn_datetime }}</time> <strong>{{ e.what }}</strong>{% if e.detail %} · {{ e.detail }}{% endif %} <span class="muted small">{{ e.who }}</span></li>{% endfor %}</ol>"""
+TIMELINE_TAG = """{% load portal_format %}<ol class="timeline">{% timeline_items timeline %}</ol>"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_timeline_writes_what_its_loop_wrote(language):
+    from voucher.portal.selectors import TimelineEntry
+
+    when = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 3月2日 in Beijing
+    timeline = [
+        TimelineEntry(when, "owner@a.example.cn", "保存“项目情况”", ""),
+        TimelineEntry(when, "管理部门", "提交申报", "回执编号 <R&1>"),
+        TimelineEntry(datetime(2026, 3, 2, 8, 5), 'a "b"', "x", None),
+    ]
+    engine = engines["django"]
+    with translation.override(language):
+        expected = engine.from_string(TIMELINE_LOOP).render({"timeline": timeline})
+        written = engine.from_string(TIMELINE_TAG).render({"timeline": timeline})
+    assert written == expected
+    assert "&lt;R&amp;1&gt;" in written
+
+
+@pytest.fixture
+def applicant(settings, tmp_path, client):
+    from voucher.applications.models import Application
+
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("owner@a.example.cn", USCC_A, "甲公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    return Application.objects.get()
+
+
+def _read(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.django_db
+def test_the_portal_home_reads_the_membership_once(client, applicant):
+    read = _read(client, reverse("portal:home"))
+    assert sum('FROM "accounts_membership"' in sql for sql in read) == 1
+    assert len(read) <= 5  # the session, the user, the membership, the round, the applications
+
+
+@pytest.mark.django_db
+def test_the_status_page_does_not_read_the_frozen_document(client, applicant):
+    fill_d2(client, applicant)
+    applicant.refresh_from_db()
+    response = client.post(
+        reverse("portal:submit", args=[applicant.pk]),
+        {"version": applicant.version, "confirm": "on"},
+    )
+    assert response.status_code == 302
+    read = " ".join(_read(client, reverse("portal:status", args=[applicant.pk])))
+    assert '"portal_submission"."document_json"' not in read
+    assert '"applications_storedevaluation"."findings"' not in read
+    assert '"core_auditentry"."entry_hash"' not in read  # the timeline: what an entry shows
+    page = client.get(reverse("portal:status", args=[applicant.pk])).content.decode()
+    submission = applicant.submissions.get()
+    assert submission.receipt_number in page and submission.document_sha256 in page
+
+
+def test_an_application_s_state_fields_are_django_fsm_s():
+    from django_fsm import FSMFieldMixin
+
+    from voucher.applications.models import Application
+
+    found = [f for f in Application._meta.fields if isinstance(f, FSMFieldMixin)]
+    assert list(Application().state_fields) == found == [Application._meta.get_field("state")]
