@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext
 
+from voucher.applications.templatetags.voucher_format import yuan_text
 from voucher.policy.dates import chinese_date, english_date
 
 register = template.Library()
@@ -73,8 +74,6 @@ def _value(value: Any, context: Any) -> str:
 
 @register.simple_tag(takes_context=True)
 def supplier_word_list(context: Any, lines: Any) -> str:
-    from voucher.applications.templatetags.voucher_format import yuan_text
-
     def v(value: Any) -> str:
         return _value(value, context)
 
