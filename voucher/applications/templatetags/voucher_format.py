@@ -3,10 +3,12 @@ Decimal only."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.template.base import render_value_in_context
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,16 @@ from voucher.policy.money import (
 )
 
 register = template.Library()
+
+
+def variable_html(value: Any, context: Any) -> str:
+    """`{{ value }}` as the template engine writes it (render_value_in_context), for the tags
+    that write a long list's rows themselves (decision 0041): a plain string is escaped by the
+    standard library's html.escape, which is django.utils.html.escape without its lazy-argument
+    wrapper (a tenth of a long list's CPU when called through it ten thousand times)."""
+    if type(value) is str and context.autoescape:
+        return html.escape(value)
+    return str(render_value_in_context(value, context))
 
 
 @register.filter

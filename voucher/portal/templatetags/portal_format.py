@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date, datetime
 from typing import Any
 
 from django import template
-from django.template.base import render_value_in_context
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext
 
-from voucher.applications.templatetags.voucher_format import yuan_text
+from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
 from voucher.policy.dates import chinese_date, english_date
 
 register = template.Library()
@@ -65,17 +63,10 @@ def percent(value: Any) -> str:
 # template's to the byte (tests/test_pages_read_less.py compares them).
 
 
-def _value(value: Any, context: Any) -> str:
-    """A value inside `{% blocktranslate %}` or `{{ }}`: escaped as the engine escapes."""
-    if type(value) is str and context.autoescape:
-        return html.escape(value)
-    return str(render_value_in_context(value, context))
-
-
 @register.simple_tag(takes_context=True)
 def supplier_word_list(context: Any, lines: Any) -> str:
     def v(value: Any) -> str:
-        return _value(value, context)
+        return variable_html(value, context)
 
     separator = pgettext("label separator", "：")
     out = ['<ul class="supplier-words">']
@@ -117,7 +108,7 @@ def timeline_items(context: Any, timeline: Any) -> str:
     step by step has hundreds; the same HTML as the template's loop, written here."""
 
     def v(value: Any) -> str:
-        return _value(value, context)
+        return variable_html(value, context)
 
     out = []
     for e in timeline:

@@ -10,18 +10,16 @@ addresses, a fifth of its time).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from django import template
-from django.template.base import render_value_in_context
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import yuan_text
+from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
 from voucher.applications.wording import direction_name
 
 register = template.Library()
@@ -91,18 +89,9 @@ def for_row(address: str, row_id: Any) -> str:
 # the tables, their headers and the empty rows.
 
 
-def _h(value: Any, context: Any) -> str:
-    """`{{ value }}` as the engine writes it."""
-    if type(value) is str and context.autoescape:
-        return html.escape(value)  # what django.utils.html.escape does, without its wrappers
-    if context.autoescape and isinstance(value, str):
-        return str(conditional_escape(value))  # a SafeString as it is
-    return str(render_value_in_context(value, context))
-
-
 def _amount(value: Any, context: Any) -> str:
     """`{% if v is not None %}{{ v|yuan_text }}{% else %}—{% endif %}`."""
-    return "—" if value is None else _h(yuan_text(value), context)
+    return "—" if value is None else variable_html(yuan_text(value), context)
 
 
 class _Once(dict[Any, str]):
@@ -121,7 +110,7 @@ def _writers(context: Any) -> tuple[Any, _Once, _Once]:
     """`{{ v }}`; the same for a column's few values, once each; `{{ d|direction_name }}`."""
 
     def h(value: Any) -> str:
-        return _h(value, context)
+        return variable_html(value, context)
 
     return h, _Once(h), _Once(lambda d: h(direction_name(d)))
 
@@ -155,7 +144,7 @@ def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
             f'    <td data-label="{l_assignee}">{few[r.assignee or "—"]}</td>\n'
             "  </tr>\n  "
         )
-    return mark_safe("".join(out))  # every value above is escaped by _h
+    return mark_safe("".join(out))  # every value above is escaped by variable_html
 
 
 @register.simple_tag(takes_context=True)
@@ -177,7 +166,7 @@ def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
             f'      <td class="num">{few[r.review_open]}</td>\n'
             "    </tr>\n    "
         )
-    return mark_safe("".join(out))  # every value above is escaped by _h
+    return mark_safe("".join(out))  # every value above is escaped by variable_html
 
 
 @register.simple_tag(takes_context=True)
@@ -196,7 +185,7 @@ def to_confirm_rows(context: Any, rows: Any, screen_url: str) -> str:
             f"      <td>{few[d.proposed_by]}</td>\n"
             "    </tr>\n    "
         )
-    return mark_safe("".join(out))  # every value above is escaped by _h
+    return mark_safe("".join(out))  # every value above is escaped by variable_html
 
 
 @register.simple_tag(takes_context=True)
@@ -238,7 +227,7 @@ def unassigned_rows(
             f"      <td>{button}</td>\n"
             "    </tr>\n    "
         )
-    return mark_safe("".join(out))  # every value above is escaped by _h
+    return mark_safe("".join(out))  # every value above is escaped by variable_html
 
 
 @register.simple_tag(takes_context=True)
@@ -253,4 +242,4 @@ def simulation_rows(context: Any, rows: Any) -> str:
             f'<td class="num">{h(yuan_text(row.approved_max))}</td>'
             f'<td class="num">{h(yuan_text(row.scaled))}</td></tr>'
         )
-    return mark_safe("".join(out))  # every value above is escaped by _h
+    return mark_safe("".join(out))  # every value above is escaped by variable_html

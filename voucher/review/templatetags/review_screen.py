@@ -24,19 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import yuan_text
+from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
 
 register = template.Library()
-
-
-def _out(value: Any, context: Any) -> str:
-    """`{{ value }}`: a string escaped (what localising leaves as it is); anything else
-    localised and escaped as the template engine renders a variable. The standard library's
-    escape is django.utils.html.escape's without its lazy-argument wrapper (a tenth of the
-    screen's template CPU when called through it ten thousand times)."""
-    if type(value) is str:
-        return html_escape(value)
-    return render_value_in_context(value, context)
 
 
 @register.simple_tag(takes_context=True)
@@ -44,7 +34,7 @@ def finding_opening(context: Any, f: Any) -> SafeString:
     values = (
         '<dl class="values">'
         + "".join(
-            f"<div><dt>{_out(k, context)}</dt><dd>{_out(v, context)}</dd></div>"
+            f"<div><dt>{variable_html(k, context)}</dt><dd>{variable_html(v, context)}</dd></div>"
             for k, v in f.values.items()
             if v and v != "[]"
         )
@@ -52,18 +42,18 @@ def finding_opening(context: Any, f: Any) -> SafeString:
         if f.values
         else ""
     )
-    rule = _out(f.rule, context)
+    rule = variable_html(f.rule, context)
     if f.contract:
-        contract = _out(f.contract, context)
+        contract = variable_html(f.contract, context)
         suffix = f"-{contract}"
-        tag = f'<span class="tag">{_out(_("合同"), context)} {contract}</span>'
+        tag = f'<span class="tag">{variable_html(_("合同"), context)} {contract}</span>'
     else:
         suffix = tag = ""
     return mark_safe(
-        f'<li class="finding finding-{_out(f.status, context)}" id="finding-{rule}{suffix}">\n      '
+        f'<li class="finding finding-{variable_html(f.status, context)}" id="finding-{rule}{suffix}">\n      '
         f'<div class="finding-head"><code class="rule">{rule}</code>{tag}'
-        f'<span class="tag tag-clause">{_out(f.clause, context)}</span></div>\n      '
-        f'<p class="message" lang="{_out(f.message_lang, context)}">{_out(f.message, context)}</p>\n      '
+        f'<span class="tag tag-clause">{variable_html(f.clause, context)}</span></div>\n      '
+        f'<p class="message" lang="{variable_html(f.message_lang, context)}">{variable_html(f.message, context)}</p>\n      '
         f"{values}"
     )
 
@@ -100,7 +90,7 @@ def supplier_word(line: Any, context: Any) -> str:
     elif line.state == "disputed":
         tag = (
             f'<span class="tag supplier-disputed">{_("供给方有异议：")}'
-            f"{_out(line.reason, context)}</span>"
+            f"{variable_html(line.reason, context)}</span>"
         )
     else:
         tag = f'<span class="tag supplier-unconfirmed">{_("供给方未确认")}</span>'
@@ -119,14 +109,14 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
         d = line.row
         word = supplier_word(line, context) if supplier_asked else "—"
         rows.append(
-            f'<tr><td data-label="{period}">{_out(date_filter(d.start, "Y-m-d"), context)}–'
-            f"{_out(date_filter(d.end, 'Y-m-d'), context)}</td>"
+            f'<tr><td data-label="{period}">{variable_html(date_filter(d.start, "Y-m-d"), context)}–'
+            f"{variable_html(date_filter(d.end, 'Y-m-d'), context)}</td>"
             f'<td data-label="{service}">{_translated_variable(d.get_service_display())}</td>'
-            f'<td data-label="{device}">{_out(d.device or "—", context)}</td>'
+            f'<td data-label="{device}">{variable_html(d.device or "—", context)}</td>'
             f'<td class="num" data-label="{quantity}">{floatformat(d.quantity, "-6")}</td>'
-            f'<td data-label="{unit}">{_out(d.unit, context)}</td>'
+            f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
             f'<td class="num" data-label="{price}">{floatformat(d.unit_price, "-6")}</td>'
-            f'<td class="num" data-label="{amount}">{_out(yuan_text(d.amount), context)}</td>'
+            f'<td class="num" data-label="{amount}">{variable_html(yuan_text(d.amount), context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
     return mark_safe("".join(rows))
@@ -140,8 +130,8 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
-            f"{_out(i.number, context)} ({_out(date_filter(i.date, 'Y-m-d'), context)}, "
-            f"{_out(yuan_text(i.amount), context)})"
+            f"{variable_html(i.number, context)} ({variable_html(date_filter(i.date, 'Y-m-d'), context)}, "
+            f"{variable_html(yuan_text(i.amount), context)})"
         ),
     )
 
@@ -154,7 +144,7 @@ def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         contract.payment_lines,
         supplier_asked,
         lambda p: (
-            f"{_out(date_filter(p.date, 'Y-m-d'), context)} {_out(yuan_text(p.amount), context)}"
+            f"{variable_html(date_filter(p.date, 'Y-m-d'), context)} {variable_html(yuan_text(p.amount), context)}"
         ),
     )
 
