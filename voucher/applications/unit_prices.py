@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from voucher.core.triggers import require_vendor, trigger_names
+
 TABLE = "applications_roundunitprice"
 DELIVERY, CONTRACT, APPLICATION = (
     "applications_delivery",
@@ -151,14 +153,6 @@ def _expected(vendor: str) -> set[str]:
 EVENTS = ("insert", "delete", "update")
 
 
-def _present(cursor: Any, vendor: str) -> set[str]:
-    if vendor == "postgresql":
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-    else:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    return {name for (name,) in cursor.fetchall()}
-
-
 def recount(cursor: Any) -> None:
     """Count the table again from the deliveries (what the triggers keep, from nothing)."""
     cursor.execute(f"DELETE FROM {TABLE}")
@@ -179,10 +173,9 @@ def install(connection: Any, *, recount_anyway: bool = False) -> bool:
     from django.db import transaction
 
     vendor = connection.vendor
-    if vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"the unit-price triggers are written for {vendor}")
+    require_vendor(vendor, "the unit-price triggers")
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        missing = not _expected(vendor) <= _present(cursor, vendor)
+        missing = not _expected(vendor) <= trigger_names(cursor, vendor)
         if not (missing or recount_anyway):
             return False
         if vendor == "postgresql":

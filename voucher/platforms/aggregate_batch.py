@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from voucher.core.triggers import require_vendor, trigger_names
+
 AGGREGATE = "platforms_consumptionaggregate"
 BATCH = "platforms_consumptionbatch"
 PREFIX = "platforms_aggregate_batch"
@@ -121,20 +123,6 @@ def _expected(vendor: str) -> set[str]:
     return {name for name, _ in _SQLITE}
 
 
-def _present(cursor: Any, vendor: str) -> set[str]:
-    if vendor == "postgresql":
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
-            [PREFIX + "%"],
-        )
-    else:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-            [PREFIX + "%"],
-        )
-    return {name for (name,) in cursor.fetchall()}
-
-
 def _orphans(cursor: Any) -> int:
     cursor.execute(
         f"SELECT count(*) FROM {AGGREGATE} a"
@@ -151,10 +139,9 @@ def install(connection: Any) -> bool:
     from django.db import IntegrityError, transaction
 
     vendor = connection.vendor
-    if vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"the aggregates' batch triggers are written for {vendor}")
+    require_vendor(vendor, "the aggregates' batch triggers")
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if _expected(vendor) <= _present(cursor, vendor):
+        if _expected(vendor) <= trigger_names(cursor, vendor, PREFIX):
             return False
         if vendor == "postgresql":  # no write between the check and the triggers
             cursor.execute(f"LOCK TABLE {BATCH}, {AGGREGATE} IN SHARE MODE")
