@@ -75,10 +75,11 @@ def staff_holding(*roles: str) -> list[Any]:
     for membership in memberships:
         users.setdefault(membership.user_id, membership.user)
         groups.setdefault(membership.user_id, []).append(membership.group.name)
+    wanted = frozenset(roles)
     held = []
     for pk, user in users.items():
         user._voucher_roles = _roles_of_groups(groups[pk], user.is_superuser)
-        if user._voucher_roles & set(roles):
+        if user._voucher_roles & wanted:
             held.append(user)
     return held
 
