@@ -6,6 +6,7 @@ Personas (healthchecks style): `admin_user` (superuser), `reviewer` (staff who m
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,39 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*/application*.json"))
 EXAMPLE_FOLDERS = sorted({p.parent for p in EXAMPLE_FILES})  # batches; examples/registry is data
+
+
+# What opens the test database: pytest-django refuses a database query to any test without one of
+# these, so a test without them runs the same on every database.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+def uses_the_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """VOUCHER_TESTS_DATABASE_ONLY=1 keeps only the tests that open the database. CI runs every
+    test on SQLite and then these on PostgreSQL: the others (the engine, the format, the ingest's
+    DuckDB side) cannot see which database is configured, and running them twice only cost time."""
+    if os.environ.get("VOUCHER_TESTS_DATABASE_ONLY") != "1":
+        return
+    kept = [item for item in items if uses_the_database(item)]
+    if len(kept) == len(items):
+        return
+    kept_ids = {id(item) for item in kept}
+    config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept_ids])
+    items[:] = kept
 
 
 def example_id(path: Path) -> str:
