@@ -147,9 +147,13 @@ def _saved(locked: m.Application, *, step: str | None, fields: Sequence[str] = (
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if step:
         progress, _created = DraftProgress.objects.get_or_create(application=locked)
-        if step not in progress.steps_done:
-            progress.steps_done = [*progress.steps_done, step]
-            progress.save(update_fields=["steps_done"])
+        _step_done(progress, step)
+
+
+def _step_done(progress: DraftProgress, step: str) -> None:
+    if step not in progress.steps_done:
+        progress.steps_done = [*progress.steps_done, step]
+        progress.save(update_fields=["steps_done"])
 
 
 def _needs_declarations_again(locked: m.Application) -> None:
@@ -845,11 +849,14 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
-def _require_complete(locked: m.Application, refusal: str) -> Any:
+def _require_complete(
+    locked: m.Application, refusal: str, progress: DraftProgress | None = None
+) -> Any:
     """Required fields and materials: what blocks a submission is listed in the refusal.
-    Returns the interchange document of the application as it is (what a submission freezes)."""
+    Returns the interchange document of the application as it is (what a submission freezes).
+    `progress`: the application's DraftProgress, when the caller read it already."""
 
-    blockers, document = blockers_and_document(locked)
+    blockers, document = blockers_and_document(locked, progress)
     if blockers:
         raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
     return document
@@ -902,9 +909,13 @@ def application_submit(
         if problem:
             raise PortalError(problem)
         locked.submitted_on = today  # before the export: the document carries the day
-        document = _require_complete(locked, _("还不能提交：%(what)s"))
+        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        document = _require_complete(locked, _("还不能提交：%(what)s"), progress)
         locked.evaluation_pending = True
-        _saved(locked, step="submit", fields=["submitted_on", "evaluation_pending"])
+        # what _saved does, but the row is written once: the transition below saves it whole
+        # (the state with the day, the pending evaluation and the next version)
+        locked.version += 1
+        _step_done(progress, "submit")
         # the receipt and its audit entry below are the submission's record
         lifecycle.application_transition(
             application=locked, transition="submit", acting_user=acting_user, record=False
@@ -925,7 +936,8 @@ def application_submit(
                 "engine_version": submission.engine_version,
             },
         )
-        jobs.enqueue(
+        # a new submission's job cannot have been queued before: one INSERT, no look-up first
+        jobs.enqueue_new(
             SUBMISSION_EVALUATE,
             key=f"{SUBMISSION_EVALUATE}:{submission.pk}",
             submission=submission.pk,

@@ -17,6 +17,7 @@ from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import (
     EXPORTED_CONTRACT_ROWS,
     application_export,
+    contract_rows,
     document_sha256,
 )
 from voucher.applications.models import MaterialFile
@@ -366,13 +367,18 @@ def submission_blockers(application: m.Application) -> list[Problem]:
 
 
 def blockers_and_document(
-    application: m.Application,
+    application: m.Application, progress: DraftProgress | None = None
 ) -> tuple[list[Problem], fmt.Application | None]:
     """submission_blockers, and the interchange document they read (None if it cannot be
-    read): the submission freezes that very document rather than exporting it again."""
+    read): the submission freezes that very document rather than exporting it again.
+    `progress`: progress_of(application), when the caller read it already (the submission
+    marks its step done)."""
     out: list[Problem] = []
     document = None
-    progress = progress_of(application)
+    if progress is None:
+        progress = progress_of(application)
+    # the contracts and their rows read once: whether there is one, and the export
+    contracts = contract_rows(application)
     titles = {
         "applicant": _("申报单位"),
         "project": _("项目情况"),
@@ -383,7 +389,7 @@ def blockers_and_document(
     for step in REQUIRED_STEPS:
         if step not in progress.steps_done:
             out.append(Problem(step, titles[step], _("“%(s)s”一步尚未保存") % {"s": titles[step]}))
-    if not application.contracts.exists():
+    if not contracts.contracts:
         out.append(Problem("contracts", _("算力合同"), _("至少填写一份算力合同")))
     report = ImplementationReport.objects.filter(application=application).first()
     for section in SECTIONS:
@@ -399,7 +405,7 @@ def blockers_and_document(
                 Problem("materials", slot["name"], _("尚未上传“%(m)s”") % {"m": slot["name"]})
             )
     try:
-        document = application_export(application)
+        document = application_export(application, contracts)
     except FormatError as exc:
         out += format_problems(exc)
     return out, document
