@@ -55,8 +55,11 @@ def lock(application: Application) -> Application:
     # NO KEY UPDATE: serialises the bureau's actions on one application, yet lets rows that
     # merely reference it (evaluations, audit entries of other transactions) be inserted
     # meanwhile, so a lock held here and the audit chain head cannot deadlock on PostgreSQL.
+    # OF self: the application's row only. Without it PostgreSQL locks every row the query
+    # joins, the round's and the enterprise's too, and every submission of a round (a deadline
+    # rush) waited for the one before it to commit (issue 18 item 9).
     locked = (
-        Application.objects.select_for_update(no_key=True)
+        Application.objects.select_for_update(no_key=True, of=("self",))
         .select_related("round", "enterprise")
         .get(pk=application.pk)
     )
