@@ -386,7 +386,7 @@ class StoredDataRefused(fmt.FormatError, Refused):
 
 
 EXPORTED_CONTRACT_ROWS = ("deliveries", "invoices", "payments", "other_subsidies")
-_ROW_MODELS = {
+_ROW_MODELS: dict[str, Any] = {
     "deliveries": models.Delivery,
     "invoices": models.Invoice,
     "payments": models.Payment,

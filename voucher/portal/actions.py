@@ -44,7 +44,7 @@ from voucher.policy.dates import chinese_date
 from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import blockers_and_document
+from voucher.portal.selectors import blockers_and_document, selected
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -120,11 +120,14 @@ def edit_problem(application: m.Application, today: date) -> str | None:
     return _("这份申报已提交，不能再修改。")
 
 
-def _locked(application: m.Application, expected_version: int) -> m.Application:
-    """The application row, locked for this transaction, if it may be changed at this version."""
+def _locked(
+    application: m.Application, expected_version: int, also: tuple[str, ...] = ()
+) -> m.Application:
+    """The application row, locked for this transaction, if it may be changed at this version
+    (`also`: rows pointing at it read with it, lifecycle.lock)."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
-    locked = lifecycle.lock(application)
+    locked = lifecycle.lock(application, also=also)
     problem = edit_problem(locked, clock.today())
     if problem:
         raise PortalError(problem)
@@ -882,6 +885,10 @@ def _freeze(
     )
 
 
+# The one-to-one rows a submission reads, read with its locked row (portal.selectors.selected)
+SUBMISSION_READS = ("portal_progress", "implementation_report")
+
+
 # The job after a submission's request (voucher/core/jobs.py): its evaluation, the counts that
 # follow it (ports.evaluations_stored) and the receipt e-mail.
 SUBMISSION_EVALUATE = "submission_evaluate"
@@ -902,14 +909,17 @@ def application_submit(
 
     today = clock.today()
     with transaction.atomic():
-        locked = _locked(application, expected_version)
+        # its steps and its report read with the row: what blocks a submission reads them
+        locked = _locked(application, expected_version, also=SUBMISSION_READS)
         if locked.state != DRAFT:
             raise PortalError(_("这份申报已提交；补正请在“补正提交”一步答复并重新提交。"))
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
         locked.submitted_on = today  # before the export: the document carries the day
-        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        progress = selected(locked, "portal_progress")
+        if progress is None:
+            progress, _created = DraftProgress.objects.get_or_create(application=locked)
         document = _require_complete(locked, _("还不能提交：%(what)s"), progress)
         locked.evaluation_pending = True
         # what _saved does, but the row is written once: the transition below saves it whole

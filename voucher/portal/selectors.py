@@ -342,6 +342,20 @@ def claim_terms(application: m.Application, contract: m.Contract) -> ClaimTerms:
     )
 
 
+MISSING: Any = object()
+
+
+def selected(application: m.Application, name: str, missing: Any = None) -> Any:
+    """The one-to-one row `name` (a reverse relation: portal_progress, implementation_report)
+    as select_related read it with the application: the row, or None where there is none; else
+    `missing`. Never a query: a row not read with the application is the caller's to read (an
+    object kept across a change must not answer from what it read before)."""
+    relation = m.Application._meta.get_field(name)
+    if relation.is_cached(application):
+        return relation.get_cached_value(application)
+    return missing
+
+
 def progress_of(application: m.Application) -> DraftProgress:
     progress, _created = DraftProgress.objects.get_or_create(application=application)
     return progress
@@ -391,7 +405,9 @@ def blockers_and_document(
             out.append(Problem(step, titles[step], _("“%(s)s”一步尚未保存") % {"s": titles[step]}))
     if not contracts.contracts:
         out.append(Problem("contracts", _("算力合同"), _("至少填写一份算力合同")))
-    report = ImplementationReport.objects.filter(application=application).first()
+    report = selected(application, "implementation_report", missing=MISSING)
+    if report is MISSING:
+        report = ImplementationReport.objects.filter(application=application).first()
     for section in SECTIONS:
         if report is None or not getattr(report, section.field).strip():
             out.append(
