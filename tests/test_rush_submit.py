@@ -219,3 +219,25 @@ def test_locking_an_application_does_not_lock_its_round_nor_its_enterprise():
         done.set()
         thread.join(timeout=30)
     assert not errors
+
+
+@pytest.mark.django_db
+def test_the_status_page_reads_the_lines_as_each_contract_would(deferred, client):  # noqa: F811
+    """The page after a submission reads the contracts' rows once a kind (contract_rows): each
+    contract's lines, with the supplier's word on each, are those it reads of itself."""
+    from django.urls import reverse
+
+    from voucher.applications import supplier
+    from voucher.applications.models import Contract
+    from voucher.portal import selectors
+
+    app, _user = _ready_draft(client)
+    post_step(client, app, "submit", {"confirm": "on"})
+    read = selectors.contracts_with_rows(app, exported=False)
+    words = supplier.words_of(read.contracts)
+    for contract in read.contracts:
+        fresh = Contract.objects.get(pk=contract.pk)
+        assert supplier.lines_of(contract, words[contract.pk], read) == supplier.lines_of(fresh)
+    assert read.contracts and any(read.of(c, "deliveries") for c in read.contracts)
+    page = client.get(reverse("portal:status", args=[app.pk])).content.decode()
+    assert "评估中" in page

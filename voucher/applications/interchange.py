@@ -408,13 +408,17 @@ class ContractRows:
         return self.rows[kind].get(contract.pk, [])
 
 
-def contract_rows(application: models.Application) -> ContractRows:
-    """The application's contracts and their rows as they are now (not kept on it: an export
-    after a change must read the change)."""
+def contract_rows(
+    application: models.Application, kinds: Sequence[str] = EXPORTED_CONTRACT_ROWS
+) -> ContractRows:
+    """The application's contracts and their rows (`kinds` of them: all that the export reads
+    unless told) as they are now (not kept on it: an export after a change must read the
+    change)."""
     contracts = list(application.contracts.all())
-    rows: dict[str, dict[int, list[Any]]] = {kind: {} for kind in EXPORTED_CONTRACT_ROWS}
+    rows: dict[str, dict[int, list[Any]]] = {kind: {} for kind in kinds}
     if contracts:  # the rows of no contract need no query
-        for kind, model in _ROW_MODELS.items():
+        for kind in kinds:
+            model = _ROW_MODELS[kind]
             # in the model's order (position, id), as each contract's own would be
             by_contract = rows[kind]
             for row in model.objects.filter(contract__application=application):

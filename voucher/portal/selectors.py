@@ -16,6 +16,7 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import (
     EXPORTED_CONTRACT_ROWS,
+    ContractRows,
     application_export,
     contract_rows,
     document_sha256,
@@ -110,16 +111,16 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
-def contracts_with_rows(application: m.Application, *, exported: bool) -> list[m.Contract]:
+def contracts_with_rows(application: m.Application, *, exported: bool) -> ContractRows:
     """The application's contracts in their order, each kind of their rows read in one query:
     their lines (the supplier's word is on them), and with `exported` the rest that
     application_export reads (the status page reads them once for both)."""
     rows = EXPORTED_CONTRACT_ROWS if exported else ("deliveries", "invoices", "payments")
-    return list(application.contracts.order_by("position", "id").prefetch_related(*rows))
+    return contract_rows(application, rows)
 
 
 def document_problems(
-    application: m.Application, contracts: Sequence[m.Contract] | None = None
+    application: m.Application, contracts: Sequence[m.Contract] | ContractRows | None = None
 ) -> list[Problem]:
     """What the application must have before its documents (14-2, 14-3, 14-4, the package) can
     be made: the fields the format still misses, by step; [] when they can be made.
