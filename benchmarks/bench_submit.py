@@ -1,7 +1,8 @@
 """Benchmark: the CPU of one submission, in the request and after it (the jobs' worker).
 
     VOUCHER_DEV=1 VOUCHER_DATA_DIR=DIR DATABASE_URL=postgres://…/DB \\
-        .venv/bin/python -m benchmarks.bench_submit [--submissions 20] [--profile]
+        .venv/bin/python -m benchmarks.bench_submit [--submissions 20] [--profile] [--queries]
+                                                    [--rollback] [--follow]
 
 On a database that holds a season (`voucher demo --season N`, which leaves complete drafts of
 enterprises with member accounts): each of --submissions drafts is submitted through Django's
@@ -10,7 +11,10 @@ submits them (the submit page read first, not measured; then the POST, measured)
 CPU (process time) and wall time of the POST, its number of queries, then the same for the jobs
 the submission queued (its evaluation, done by `voucher jobs worker` in production), beside a
 bare view (an anonymous 404 through the same middleware) in the same run, and the load average.
-It CONSUMES the drafts it submits: build the season again to repeat it on the same drafts.
+It CONSUMES the drafts it submits: build the season again to repeat it on the same drafts, or
+pass --rollback (each submission, its page and its jobs in a transaction rolled back after it: the
+same drafts every run; the e-mails after commit are not sent). --follow also measures the page
+the POST redirects to (the status page with the receipt), which the applicant waits for too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import os
 import statistics
 import time
+from typing import Any
 
 
 def main() -> None:
@@ -26,6 +31,8 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="profile the last submission")
     parser.add_argument("--queries", action="store_true", help="print the last one's queries")
+    parser.add_argument("--rollback", action="store_true", help="roll each submission back")
+    parser.add_argument("--follow", action="store_true", help="also the page after the POST")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
     # the request as production does it: the jobs after the request are the worker's
@@ -35,7 +42,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -72,8 +79,13 @@ def main() -> None:
         anonymous.get("/no-such-page/")
         bare.append(time.process_time() - started)
 
-    cpu, wall, queries, job_cpu, job_queries, refused = [], [], [], [], [], 0
-    for n, draft in enumerate(drafts):
+    cpu, wall, queries, job_cpu, job_queries = [], [], [], [], []
+    page_cpu: list[float] = []
+    page_queries: list[int] = []
+    refused = 0
+
+    def once(n: int, draft: Any) -> None:
+        nonlocal refused
         client = Client()
         client.force_login(admins[draft.enterprise_id])
         url = f"/portal/applications/{draft.pk}/submit/"
@@ -100,12 +112,30 @@ def main() -> None:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
         if response.status_code != 302:
             refused += 1
+        elif args.follow:  # the page the applicant waits for next: the receipt, on the status
+            with CaptureQueriesContext(connection) as captured:
+                started_cpu = time.process_time()
+                client.get(response["Location"])
+                page_cpu.append(time.process_time() - started_cpu)
+            page_queries.append(len(captured))
+            if args.queries and n == len(drafts) - 1:
+                print("-- the page after it:")
+                for query in captured.captured_queries:
+                    print(query["sql"][:150])
         with CaptureQueriesContext(connection) as captured:
             started_cpu = time.process_time()
             if jobs is not None:
                 jobs.work_all()
             job_cpu.append(time.process_time() - started_cpu)
         job_queries.append(len(captured))
+
+    for n, draft in enumerate(drafts):
+        if args.rollback:  # the same drafts next time
+            with transaction.atomic():
+                once(n, draft)
+                transaction.set_rollback(True)
+        else:
+            once(n, draft)
 
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:8.1f}"
@@ -115,6 +145,10 @@ def main() -> None:
     print(f"{'':34} {'CPU ms':>8} {'queries':>8}")
     print(f"{'baseline: an anonymous 404':34} {ms(bare)} {'':>8}")
     print(f"{'the submission (the request)':34} {ms(cpu)} {statistics.median(queries):8.0f}")
+    if page_cpu:
+        print(
+            f"{'the page after it (GET)':34} {ms(page_cpu)} {statistics.median(page_queries):8.0f}"
+        )
     print(f"{'its jobs (the worker)':34} {ms(job_cpu)} {statistics.median(job_queries):8.0f}")
     print(f"wall time of the request: median {ms(wall)} ms")
 

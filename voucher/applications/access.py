@@ -200,12 +200,14 @@ def access_application(user: Any, application_id: int) -> Application:
     Reads, writes, uploads, downloads and submission all come through here; whether the
     application may still be changed is the actions' business (they refuse a frozen one).
     """
-    membership = membership_of(user)
-    if membership is None:
+    if user is None or not getattr(user, "is_authenticated", False):
         raise Http404("no enterprise")
+    # one query: the application, if its enterprise is the one the user is a member of (a user
+    # has one membership at most: Membership.user is one-to-one), as membership_of then a
+    # filter on its enterprise would find it in two
     application = (
         Application.objects.select_related("round", "enterprise")
-        .filter(pk=application_id, enterprise_id=membership.enterprise_id)
+        .filter(pk=application_id, enterprise__memberships__user=user)
         .first()
     )
     if application is None:

@@ -51,13 +51,19 @@ ReviewError = Refused
 ConflictError = Conflict
 
 
-def lock(application: Application) -> Application:
+def lock(application: Application, *, also: tuple[str, ...] = ()) -> Application:
+    """The application's row, locked for the caller's transaction, with its round and its
+    enterprise; `also`: one-to-one rows that point at it, read in the same query (the
+    submission's steps and report), not locked."""
     # NO KEY UPDATE: serialises the bureau's actions on one application, yet lets rows that
     # merely reference it (evaluations, audit entries of other transactions) be inserted
     # meanwhile, so a lock held here and the audit chain head cannot deadlock on PostgreSQL.
+    # OF self: the application's row only. Without it PostgreSQL locks every row the query
+    # joins, the round's and the enterprise's too, and every submission of a round (a deadline
+    # rush) waited for the one before it to commit (issue 18 item 9).
     locked = (
-        Application.objects.select_for_update(no_key=True)
-        .select_related("round", "enterprise")
+        Application.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("round", "enterprise", *also)
         .get(pk=application.pk)
     )
     locked._voucher_locked = True  # application_transition's cue

@@ -87,8 +87,17 @@ def staff_holding(*roles: str) -> list[Any]:
 def is_applicant_of(user: Any, application: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    membership = membership_of(user)
-    return membership is not None and membership.enterprise_id == application.enterprise_id
+    # A row lifecycle.lock returned lives for the transaction that locked it: the answer is
+    # kept on it, so a transition's check and its guard (workflow._centre_on_direction_3) ask
+    # once. Any other application object asks each time (a membership may change meanwhile).
+    locked = getattr(application, "_voucher_locked", False)
+    known = application.__dict__.setdefault("_voucher_applicants", {}) if locked else {}
+    if user.pk not in known:
+        membership = membership_of(user)
+        known[user.pk] = (
+            membership is not None and membership.enterprise_id == application.enterprise_id
+        )
+    return bool(known[user.pk])
 
 
 def membership_of(user: Any) -> Membership | None:

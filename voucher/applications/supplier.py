@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -43,6 +43,9 @@ from voucher.core.audit import audit
 from voucher.core.refusals import Refused
 from voucher.policy.context import SupplierWord, SupplierWords
 from voucher.policy.format import FormatError
+
+if TYPE_CHECKING:
+    from voucher.applications.interchange import ContractRows
 
 UNCONFIRMED = "unconfirmed"
 CONTRACT_LINE = "contract"
@@ -120,14 +123,20 @@ def row_of_line(contract: Contract, line: str) -> Row | None:
     return row
 
 
-def lines_of(contract: Contract, words: dict[str, Any] | None = None) -> list[Line]:
+def lines_of(
+    contract: Contract, words: dict[str, Any] | None = None, read: ContractRows | None = None
+) -> list[Line]:
     """The contract's lines with the supplier's word on each, where it still matches the line;
-    `words` (line → LineConfirmation) when the caller read them for several contracts at once."""
+    `words` (line → LineConfirmation) when the caller read them for several contracts at once,
+    `read` the contracts' rows when it read those (interchange.contract_rows)."""
     if words is None:
         words = {c.line: c for c in LineConfirmation.objects.filter(contract=contract)}
     rows: list[tuple[str, Row]] = [(CONTRACT_LINE, contract)]
     for kind, (related, _fields) in ROW_KINDS.items():
-        rows += [(row_line(kind, r), r) for r in getattr(contract, related).all()]
+        of_kind = (
+            read.of(contract, related) if read is not None else getattr(contract, related).all()
+        )
+        rows += [(row_line(kind, r), r) for r in of_kind]
     lines = []
     for key, row in rows:
         word = words.get(key)

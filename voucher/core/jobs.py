@@ -95,13 +95,30 @@ def enqueue(kind: str, key: str, **payload: Any) -> Job:
         raise LookupError(f"no handler registered for jobs of kind {kind!r}")
     job, created = Job.objects.get_or_create(key=key, defaults={"kind": kind, "payload": payload})
     if created and inline():
-        with transaction.atomic():
-            _handlers[kind](**payload)
-            Job.objects.filter(pk=job.pk).update(
-                state=Job.DONE, attempts=1, finished_at=timezone.now(), leased_by="inline"
-            )
-        job.refresh_from_db()
+        _do_inline(job)
     return job
+
+
+def enqueue_new(kind: str, key: str, **payload: Any) -> Job:
+    """`enqueue` of a job whose key cannot have been queued before, because it names a row the
+    caller's transaction has just created (a submission's evaluation): one INSERT, without the
+    look-up (and the savepoint) that queuing once takes. Were the key queued all the same, the
+    insert fails on the unique key and the caller's transaction with it: never twice."""
+    if kind not in _handlers:
+        raise LookupError(f"no handler registered for jobs of kind {kind!r}")
+    job = Job.objects.create(key=key, kind=kind, payload=payload)
+    if inline():
+        _do_inline(job)
+    return job
+
+
+def _do_inline(job: Job) -> None:
+    with transaction.atomic():
+        _handlers[job.kind](**job.payload)
+        Job.objects.filter(pk=job.pk).update(
+            state=Job.DONE, attempts=1, finished_at=timezone.now(), leased_by="inline"
+        )
+    job.refresh_from_db()
 
 
 def settle_seconds() -> float:

@@ -44,7 +44,7 @@ from voucher.policy.dates import chinese_date
 from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import blockers_and_document
+from voucher.portal.selectors import blockers_and_document, selected
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -120,11 +120,14 @@ def edit_problem(application: m.Application, today: date) -> str | None:
     return _("这份申报已提交，不能再修改。")
 
 
-def _locked(application: m.Application, expected_version: int) -> m.Application:
-    """The application row, locked for this transaction, if it may be changed at this version."""
+def _locked(
+    application: m.Application, expected_version: int, also: tuple[str, ...] = ()
+) -> m.Application:
+    """The application row, locked for this transaction, if it may be changed at this version
+    (`also`: rows pointing at it read with it, lifecycle.lock)."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
-    locked = lifecycle.lock(application)
+    locked = lifecycle.lock(application, also=also)
     problem = edit_problem(locked, clock.today())
     if problem:
         raise PortalError(problem)
@@ -147,9 +150,13 @@ def _saved(locked: m.Application, *, step: str | None, fields: Sequence[str] = (
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if step:
         progress, _created = DraftProgress.objects.get_or_create(application=locked)
-        if step not in progress.steps_done:
-            progress.steps_done = [*progress.steps_done, step]
-            progress.save(update_fields=["steps_done"])
+        _step_done(progress, step)
+
+
+def _step_done(progress: DraftProgress, step: str) -> None:
+    if step not in progress.steps_done:
+        progress.steps_done = [*progress.steps_done, step]
+        progress.save(update_fields=["steps_done"])
 
 
 def _needs_declarations_again(locked: m.Application) -> None:
@@ -845,11 +852,14 @@ def _receipt_number(application: m.Application, today: date) -> str:
     return f"{application.round.code.upper()}-{today:%Y%m%d}-{application.pk:06d}"
 
 
-def _require_complete(locked: m.Application, refusal: str) -> Any:
+def _require_complete(
+    locked: m.Application, refusal: str, progress: DraftProgress | None = None
+) -> Any:
     """Required fields and materials: what blocks a submission is listed in the refusal.
-    Returns the interchange document of the application as it is (what a submission freezes)."""
+    Returns the interchange document of the application as it is (what a submission freezes).
+    `progress`: the application's DraftProgress, when the caller read it already."""
 
-    blockers, document = blockers_and_document(locked)
+    blockers, document = blockers_and_document(locked, progress)
     if blockers:
         raise PortalError(refusal % {"what": "；".join(b.message for b in blockers)})
     return document
@@ -875,6 +885,10 @@ def _freeze(
     )
 
 
+# The one-to-one rows a submission reads, read with its locked row (portal.selectors.selected)
+SUBMISSION_READS = ("portal_progress", "implementation_report")
+
+
 # The job after a submission's request (voucher/core/jobs.py): its evaluation, the counts that
 # follow it (ports.evaluations_stored) and the receipt e-mail.
 SUBMISSION_EVALUATE = "submission_evaluate"
@@ -895,16 +909,23 @@ def application_submit(
 
     today = clock.today()
     with transaction.atomic():
-        locked = _locked(application, expected_version)
+        # its steps and its report read with the row: what blocks a submission reads them
+        locked = _locked(application, expected_version, also=SUBMISSION_READS)
         if locked.state != DRAFT:
             raise PortalError(_("这份申报已提交；补正请在“补正提交”一步答复并重新提交。"))
         problem = round_open_problem(locked.round, today)
         if problem:
             raise PortalError(problem)
         locked.submitted_on = today  # before the export: the document carries the day
-        document = _require_complete(locked, _("还不能提交：%(what)s"))
+        progress = selected(locked, "portal_progress")
+        if progress is None:
+            progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        document = _require_complete(locked, _("还不能提交：%(what)s"), progress)
         locked.evaluation_pending = True
-        _saved(locked, step="submit", fields=["submitted_on", "evaluation_pending"])
+        # what _saved does, but the row is written once: the transition below saves it whole
+        # (the state with the day, the pending evaluation and the next version)
+        locked.version += 1
+        _step_done(progress, "submit")
         # the receipt and its audit entry below are the submission's record
         lifecycle.application_transition(
             application=locked, transition="submit", acting_user=acting_user, record=False
@@ -925,7 +946,8 @@ def application_submit(
                 "engine_version": submission.engine_version,
             },
         )
-        jobs.enqueue(
+        # a new submission's job cannot have been queued before: one INSERT, no look-up first
+        jobs.enqueue_new(
             SUBMISSION_EVALUATE,
             key=f"{SUBMISSION_EVALUATE}:{submission.pk}",
             submission=submission.pk,

@@ -16,7 +16,9 @@ from voucher.applications import models as m
 from voucher.applications.actions import application_evaluate
 from voucher.applications.interchange import (
     EXPORTED_CONTRACT_ROWS,
+    ContractRows,
     application_export,
+    contract_rows,
     document_sha256,
 )
 from voucher.applications.models import MaterialFile
@@ -109,16 +111,16 @@ def format_problems(error: FormatError) -> list[Problem]:
     return out
 
 
-def contracts_with_rows(application: m.Application, *, exported: bool) -> list[m.Contract]:
+def contracts_with_rows(application: m.Application, *, exported: bool) -> ContractRows:
     """The application's contracts in their order, each kind of their rows read in one query:
     their lines (the supplier's word is on them), and with `exported` the rest that
     application_export reads (the status page reads them once for both)."""
     rows = EXPORTED_CONTRACT_ROWS if exported else ("deliveries", "invoices", "payments")
-    return list(application.contracts.order_by("position", "id").prefetch_related(*rows))
+    return contract_rows(application, rows)
 
 
 def document_problems(
-    application: m.Application, contracts: Sequence[m.Contract] | None = None
+    application: m.Application, contracts: Sequence[m.Contract] | ContractRows | None = None
 ) -> list[Problem]:
     """What the application must have before its documents (14-2, 14-3, 14-4, the package) can
     be made: the fields the format still misses, by step; [] when they can be made.
@@ -341,6 +343,20 @@ def claim_terms(application: m.Application, contract: m.Contract) -> ClaimTerms:
     )
 
 
+MISSING: Any = object()
+
+
+def selected(application: m.Application, name: str, missing: Any = None) -> Any:
+    """The one-to-one row `name` (a reverse relation: portal_progress, implementation_report)
+    as select_related read it with the application: the row, or None where there is none; else
+    `missing`. Never a query: a row not read with the application is the caller's to read (an
+    object kept across a change must not answer from what it read before)."""
+    relation = m.Application._meta.get_field(name)
+    if relation.is_cached(application):
+        return relation.get_cached_value(application)
+    return missing
+
+
 def progress_of(application: m.Application) -> DraftProgress:
     progress, _created = DraftProgress.objects.get_or_create(application=application)
     return progress
@@ -366,13 +382,18 @@ def submission_blockers(application: m.Application) -> list[Problem]:
 
 
 def blockers_and_document(
-    application: m.Application,
+    application: m.Application, progress: DraftProgress | None = None
 ) -> tuple[list[Problem], fmt.Application | None]:
     """submission_blockers, and the interchange document they read (None if it cannot be
-    read): the submission freezes that very document rather than exporting it again."""
+    read): the submission freezes that very document rather than exporting it again.
+    `progress`: progress_of(application), when the caller read it already (the submission
+    marks its step done)."""
     out: list[Problem] = []
     document = None
-    progress = progress_of(application)
+    if progress is None:
+        progress = progress_of(application)
+    # the contracts and their rows read once: whether there is one, and the export
+    contracts = contract_rows(application)
     titles = {
         "applicant": _("申报单位"),
         "project": _("项目情况"),
@@ -383,9 +404,11 @@ def blockers_and_document(
     for step in REQUIRED_STEPS:
         if step not in progress.steps_done:
             out.append(Problem(step, titles[step], _("“%(s)s”一步尚未保存") % {"s": titles[step]}))
-    if not application.contracts.exists():
+    if not contracts.contracts:
         out.append(Problem("contracts", _("算力合同"), _("至少填写一份算力合同")))
-    report = ImplementationReport.objects.filter(application=application).first()
+    report = selected(application, "implementation_report", missing=MISSING)
+    if report is MISSING:
+        report = ImplementationReport.objects.filter(application=application).first()
     for section in SECTIONS:
         if report is None or not getattr(report, section.field).strip():
             out.append(
@@ -399,7 +422,7 @@ def blockers_and_document(
                 Problem("materials", slot["name"], _("尚未上传“%(m)s”") % {"m": slot["name"]})
             )
     try:
-        document = application_export(application)
+        document = application_export(application, contracts)
     except FormatError as exc:
         out += format_problems(exc)
     return out, document

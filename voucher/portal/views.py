@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voucher.applications import models as m
 from voucher.applications import supplier
 from voucher.applications.access import access_application, accessible_applications, membership_of
+from voucher.applications.interchange import ContractRows
 from voucher.applications.models import MaterialFile
 from voucher.applications.payees import payee_in_force, payee_waiting
 from voucher.applications.roles import supplier_uscc_of
@@ -1325,13 +1326,13 @@ def receipt(request: HttpRequest, application: m.Application) -> HttpResponse:
 PAYMENT_SHOWN = frozenset({"approved", "publicized", "paid"})
 
 
-def _supplier_words_of(contracts: list[m.Contract]) -> list[dict[str, Any]]:
+def _supplier_words_of(rows: ContractRows) -> list[dict[str, Any]]:
     """Each contract with the supplier's word on its lines (directions 1, 2 and 4): the status
     page shows them once the wizard is frozen, where the contract pages are no longer open to
     the applicant (issue 22: a line the supplier disputed after submission is corrected through
     补正, and the applicant must see what to correct)."""
-    words = supplier.words_of(contracts)
-    return [{"c": c, "lines": supplier.lines_of(c, words[c.pk])} for c in contracts]
+    words = supplier.words_of(rows.contracts)
+    return [{"c": c, "lines": supplier.lines_of(c, words[c.pk], rows)} for c in rows.contracts]
 
 
 @portal_view
@@ -1343,7 +1344,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     words = application.direction in supplier.CONFIRMED_DIRECTIONS
     # the contracts and their rows read once, for the export and the supplier's words
     contracts = (
-        selectors.contracts_with_rows(application, exported=exported) if exported or words else []
+        selectors.contracts_with_rows(application, exported=exported) if exported or words else None
     )
     return render(
         request,
@@ -1361,7 +1362,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             and not actions.edit_problem(application, _today()),
             "decision": confirmed_decision(application),
             # the supplier's word on each contract, also once the wizard is frozen (issue 22)
-            "supplier_contracts": _supplier_words_of(contracts) if words else [],
+            "supplier_contracts": _supplier_words_of(contracts) if contracts and words else [],
             # the page shows it for direction 3 only (a query the others need not make)
             "consent": getattr(application, "d3_consent", None)
             if application.direction == 3
