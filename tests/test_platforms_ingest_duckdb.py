@@ -743,3 +743,70 @@ def test_groups_come_out_in_the_order_of_enterprise_and_contract(tmp_path):
     fast = core.ingest_file(path, window=WINDOW, contracts=CONTRACTS)
     keys = [stored[1:3] for stored in fast.stored_rows(7)]
     assert len(set(keys)) > 1 and keys == sorted(keys)
+
+
+_NUMBER_CELLS = st.one_of(
+    # DuckDB's own spelling of a decimal, and others of the same value (leading zeros, more or
+    # fewer decimals, a sign), around zero and around the fast path's limit
+    st.builds(
+        lambda units, places: format(Decimal(units).scaleb(-places), "f"),
+        st.integers(-(10**15), 10**15) | st.integers(-(10**3), 10**3),
+        st.integers(0, 7),
+    ),
+    st.text(alphabet="0123456789.-+eE_ \t\u0663\uff11", max_size=16),
+    st.sampled_from(
+        [
+            "0.50",
+            "-0.00",
+            "-1.00",
+            "+1.00",
+            "1e3",
+            "1E3",
+            "012.00",
+            "00",
+            "0",
+            "-0",
+            "1.",
+            ".5",
+            "12.5",
+            "12",
+            "12.000",
+            " 12.00",
+            "12.00 ",
+            "1_000",
+            "1_000.00",
+            "999999999999.99",
+            "1000000000000.00",
+            "999999999999",
+            "1000000000000",
+            "99999999999999",
+            "0999999999999",
+            "\u0663.00",
+            "\uff11",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(_NUMBER_CELLS, min_size=1, max_size=30))
+def test_a_number_cell_is_clean_exactly_when_the_pattern_says_so(cells):
+    """The statement's check of an amount or quantity cell (`_number_sql`: DuckDB's own
+    spelling of the value first, the pattern for the rest) passes a cell exactly when the
+    reference's pattern matches it and its value is under the fast path's limit, and then
+    reads the reference's value."""
+    import duckdb
+
+    connection = duckdb.connect()
+    for column, places, pattern in (
+        ("amount", 2, core._MONEY_RE),
+        ("quantity", 6, core._QUANTITY_RE),
+    ):
+        value_sql, clean_sql = duck_ingest._number_sql(column, "text", places, 0)
+        connection.register("cells", pa.table({f"t_{column}": pa.array(cells, pa.string())}))
+        got = connection.execute(f"SELECT coalesce({clean_sql}, false), {value_sql} FROM cells")
+        for cell, (clean, value) in zip(cells, got.fetchall(), strict=True):
+            expected = bool(pattern.fullmatch(cell)) and Decimal(cell) < duck_ingest._FAST_LIMIT
+            assert clean is expected, (column, cell)
+            assert value == (Decimal(cell) if expected else None), (column, cell)
+        connection.unregister("cells")

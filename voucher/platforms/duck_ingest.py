@@ -337,12 +337,40 @@ def _number_sql(column: str, kind: str, places: int, scale: int) -> tuple[str, s
         pattern = _MONEY if places == 2 else _QUANTITY
         text = f"t_{column}"
         value = f"TRY_CAST({text} AS {exact})"
-        clean = f"(regexp_full_match({text}, '{pattern}') AND {value} < {_FAST_LIMIT})"
-        return f"CASE WHEN {clean} THEN {value} END", clean
+        matched = f"(regexp_full_match({text}, '{pattern}') AND {value} < {_FAST_LIMIT})"
+        # The common spelling first, without the pattern: a cell that is DuckDB's own text of
+        # its value (an amount with two decimals, a quantity without any), at or above zero and
+        # below the limit, matches the pattern and reads as that value (a test fuzzes both
+        # ways). Any other cell takes the pattern (CASE evaluates it only for those rows). Per
+        # million cells on one thread, pattern and cast cost 0.07-0.09 s of CPU, this
+        # 0.045-0.06 (a regular expression costs DuckDB ~45 ns a cell whatever the pattern).
+        usual_places = _USUAL_PLACES[places]
+        usual = _usual_number(text, usual_places)
+        clean = f"(CASE WHEN {usual} THEN true ELSE {matched} END)"
+        if usual_places == places:
+            return f"CASE WHEN {clean} THEN {value} END", clean
+        # the value from the usual spelling's cast, not a second cast of the text
+        as_usual = f"CAST(TRY_CAST({text} AS DECIMAL(18, {usual_places})) AS {exact})"
+        both = f"CASE WHEN {usual} THEN {as_usual} ELSE {value} END"
+        return f"CASE WHEN {clean} THEN {both} END", clean
     if kind == "decimal" and scale > places:
         return "NULL", "false"  # every cell prints with too many decimals: the reference says so
     clean = f'("{column}" IS NOT NULL AND "{column}" >= 0 AND "{column}" < {_FAST_LIMIT})'
     return f'CASE WHEN {clean} THEN CAST("{column}" AS {exact}) END', clean
+
+
+# The decimals of a number cell's usual spelling: amounts come with two, quantities with none.
+_USUAL_PLACES = {2: 2, 6: 0}
+
+
+def _usual_number(text: str, places: int) -> str:
+    """Whether `text` is DuckDB's own text of a DECIMAL(18, places) value in [0, _FAST_LIMIT):
+    ASCII digits with no leading zero (but `0` itself, and `0.50`), then with places > 0 a
+    point and exactly `places` digits: no sign, space, exponent or separator. Such a text
+    matches _MONEY and _QUANTITY, and its value is the one the reference reads. NULL where
+    DuckDB does not read the text as a number."""
+    parsed = f"TRY_CAST({text} AS DECIMAL(18, {places}))"
+    return f"(CAST({parsed} AS VARCHAR) = {text} AND {parsed} >= 0 AND {parsed} < {_FAST_LIMIT})"
 
 
 def _unit_price_ok(kind: str, scale: int) -> str:
