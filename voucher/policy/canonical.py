@@ -5,7 +5,9 @@ field in Python, or natively through pydantic-core (their "fast path"), building
 frozen models per application: validating cost about twice parsing the JSON. `voucher evaluate`
 only reads a document to evaluate it, so it first reads the bytes with msgspec into plain
 structs of the same fields, each field checked by a pattern that accepts only the canonical
-form of what the models accept (a subset, giving the same value):
+form of what the models accept (a subset, giving the same value); a struct of several such
+fields matches them all at once, joined by a separator no value may hold (`_fields`, decision
+0043), a rare one leaves each to msgspec:
 
 - money: ASCII digits, a point and exactly two decimals, at most 13 digits before it
   (`parse_yuan(strict=True)` gives that very value); quantities and ratios ASCII decimals;
@@ -28,6 +30,8 @@ types of values (Decimal, date, str, bool, lists).
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
@@ -60,30 +64,78 @@ _NOT_IN_TEXT = (
     "".join(f"\\u{first:04x}-\\u{last:04x}" for first, last in FORMAT_RANGES if last <= 0xFFFF)
     + "\\U00010000-\\U0010ffff"
 )
-# Patterns are searched (re.search) with \A and \Z: `$` would also match before a final "\n"
-_MONEY = r"\A[0-9]{1,13}\.[0-9]{2}\Z"
-_DECIMAL = r"\A[0-9]+(?:\.[0-9]+)?\Z"
+# The kinds of value, as patterns of one whole value (no anchors): a field checked alone is
+# searched with \A and \Z (`$` would also match before a final "\n"), several fields of a
+# struct are matched at once (`_fields`)
+_MONEY = r"[0-9]{1,13}\.[0-9]{2}"
+_DECIMAL = r"[0-9]+(?:\.[0-9]+)?"
 _USCC = r"[0-9A-HJ-NPQRTUWXY]{18}"
 _PERSON = r"P-[A-Za-z0-9_-]+"
+_PARTY = rf"{_PERSON}|{_USCC}"
+_MOBILE = r"1[3-9][0-9]{9}"
+_EMAIL = EMAIL_RE.pattern
+_INDUSTRY = r"[A-T]"
+# printable ASCII (NFKC leaves it as it is), nothing to strip at either end, not empty
+_CODE = r"[!-~](?:[ -~]*[!-~])?"
+# no format character, and one character at least that str.strip() keeps (\s is str.isspace):
+# spaces, then that character, then any
+_TEXT = rf"[^\S{_NOT_IN_TEXT}]*+[^\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*+"
+
+
+def _alone(kind: str) -> Meta:
+    return Meta(pattern=rf"\A(?:{kind})\Z")
+
 
 if TYPE_CHECKING:  # what the engine reads once a struct is made (__post_init__)
     Money = Decimal
     Quantity = Decimal
-else:
-    Money = Annotated[str, Meta(pattern=_MONEY)]
-    Quantity = Annotated[str, Meta(pattern=_DECIMAL)]
-Uscc = Annotated[str, Meta(pattern=rf"\A{_USCC}\Z")]
-Party = Annotated[str, Meta(pattern=rf"\A(?:{_PERSON}|{_USCC})\Z")]
-Person = Annotated[str, Meta(pattern=rf"\A{_PERSON}\Z")]
-Mobile = Annotated[str, Meta(pattern=r"\A1[3-9][0-9]{9}\Z")]
-Email = Annotated[str, Meta(pattern=rf"\A(?:{EMAIL_RE.pattern})\Z")]
-# printable ASCII (NFKC leaves it as it is), nothing to strip at either end, not empty
-Code = Annotated[str, Meta(pattern=r"\A[!-~](?:[ -~]*[!-~])?\Z")]
-# no format character, and one character at least that str.strip() keeps (\s is str.isspace):
-# spaces, then that character, then any
-Text = Annotated[
-    str, Meta(pattern=rf"\A[^\S{_NOT_IN_TEXT}]*+[^\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*+\Z")
-]
+else:  # read as text, checked and made Decimal by the struct (__post_init__)
+    Money = str
+    Quantity = str
+Uscc = Annotated[str, _alone(_USCC)]
+Party = Annotated[str, _alone(_PARTY)]
+Person = Annotated[str, _alone(_PERSON)]
+Mobile = Annotated[str, _alone(_MOBILE)]
+Email = Annotated[str, _alone(_EMAIL)]
+Code = Annotated[str, _alone(_CODE)]
+Text = Annotated[str, _alone(_TEXT)]
+
+# A struct of several checked fields checks them in one match (a pattern per field costs msgspec
+# a call of `re` each, ~0.3 µs: most of reading a document): its fields, declared `str` and
+# commented with their kind, are written one after the other, each after SEP, or NONE alone for
+# an optional field that is None. Both are format characters that no kind takes (Text refuses
+# every format character of the Basic Multilingual Plane, the other kinds are ASCII), so a
+# match has exactly one separator between two fields, each field is matched whole by its kind,
+# and NONE stands only for None.
+SEP = "\u2063"  # INVISIBLE SEPARATOR (Cf)
+NONE = "\u2064"  # INVISIBLE PLUS (Cf)
+
+
+def _fields(first: str, *kinds: str) -> Callable[[str], re.Match[str] | None]:
+    """The full match of fields of `kinds`; a kind "?X" is an optional field of kind X."""
+    rest = [f"(?:{SEP}(?:{k[1:]})|{NONE})" if k[0] == "?" else f"{SEP}(?:{k})" for k in kinds]
+    return re.compile("".join([f"(?:{first})", *rest])).fullmatch
+
+
+_money = _fields(_MONEY)
+# name, uscc, registered_address, business_address, industry; the contact's name, mobile,
+# address, email
+_applicant = _fields(_TEXT, _USCC, _TEXT, _TEXT, _INDUSTRY, _TEXT, _MOBILE, _TEXT, _EMAIL)
+# name, topic_note?, the open source's platform and url?, the model filing's number?
+_project = _fields(_TEXT, f"?{_TEXT}", f"?{_CODE}{SEP}{_TEXT}", f"?{_CODE}")
+# id, total_amount, the supplier's name and uscc
+_contract = _fields(_CODE, _MONEY, _TEXT, _USCC)
+# quantity, unit_price, amount, unit, device?
+_delivery = _fields(_DECIMAL, _DECIMAL, _MONEY, _CODE, f"?{_CODE}")
+_invoice = _fields(_CODE, _MONEY)  # number, amount
+_other_subsidy = _fields(_TEXT, _MONEY)  # policy, amount
+_shareholding = _fields(_PARTY, _USCC, _DECIMAL)  # holder, held, ratio
+_application = _fields(_CODE, f"?{_MONEY}")  # round, requested_amount?
+
+
+class NotCanonical(ValueError):
+    """A field that is not in the canonical form of its kind (the models read the document)."""
+
 
 # the format's own closed sets (msgspec reads typing.Literal as the models do)
 Topic = base.Topic
@@ -97,50 +149,70 @@ class _Struct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
 
 
 class Contact(_Struct, frozen=True):
-    name: Text
-    mobile: Mobile
-    address: Text
-    email: Email
+    # checked by Applicant
+    name: str  # Text
+    mobile: str  # Mobile
+    address: str  # Text
+    email: str  # Email
 
 
 class Applicant(_Struct, frozen=True):
-    name: Text
-    uscc: Uscc
-    registered_address: Text
-    business_address: Text
+    name: str  # Text
+    uscc: str  # Uscc
+    registered_address: str  # Text
+    business_address: str  # Text
     entity_type: Literal["enterprise", "new_rd_institution"]
     independent_legal_person: bool
-    industry: Annotated[str, Meta(pattern=r"\A[A-T]\Z")]
+    industry: str  # [A-T]
     ai_new_rd_institution: bool
     contact: Contact
 
+    def __post_init__(self) -> None:
+        c = self.contact
+        if not _applicant(
+            f"{self.name}\u2063{self.uscc}\u2063{self.registered_address}\u2063"
+            f"{self.business_address}\u2063{self.industry}\u2063{c.name}\u2063{c.mobile}\u2063"
+            f"{c.address}\u2063{c.email}"
+        ):
+            raise NotCanonical
+
 
 class OpenSource(_Struct, frozen=True):
-    platform: Code
-    url: Text
+    # checked by Project
+    platform: str  # Code
+    url: str  # Text
     scenario_aligned: bool
 
 
 class ModelFiling(_Struct, frozen=True):
-    number: Code
+    # checked by Project
+    number: str  # Code
     date: dt.date
     kind: Literal["model", "agent"]
 
 
 class Project(_Struct, frozen=True):
-    name: Text
+    name: str  # Text
     start_date: dt.date
     overview: Annotated[str, Meta(max_length=base.OVERVIEW_MAX_CHARS)]
     ai_field: bool
     topic: Topic | None = None
-    topic_note: Text | None = None
+    topic_note: str | None = None  # Text
     miit_2025_list: bool = False
     action_plan_aligned: bool = False
     open_source: OpenSource | None = None
     model_filing: ModelFiling | None = None
 
     def __post_init__(self) -> None:
-        if self.topic == "other" and self.topic_note is None:
+        note, source, filing = self.topic_note, self.open_source, self.model_filing
+        if not _project(
+            self.name
+            + ("\u2064" if note is None else f"\u2063{note}")
+            + ("\u2064" if source is None else f"\u2063{source.platform}\u2063{source.url}")
+            + ("\u2064" if filing is None else f"\u2063{filing.number}")
+        ):
+            raise NotCanonical
+        if self.topic == "other" and note is None:
             raise ValueError("topic `other` needs topic_note")
 
 
@@ -150,8 +222,9 @@ class Declarations(_Struct, frozen=True):
 
 
 class Supplier(_Struct, frozen=True):
-    name: Text
-    uscc: Uscc
+    # checked by Contract
+    name: str  # Text
+    uscc: str  # Uscc
 
 
 class Relationship(_Struct, frozen=True):
@@ -164,28 +237,38 @@ class Delivery(_Struct, frozen=True):
     end: dt.date
     service: Service
     quantity: Quantity
-    unit: Code
+    unit: str  # Code
     unit_price: Quantity
     amount: Money
-    device: Code | None = None
+    device: str | None = None  # Code
 
     def __post_init__(self) -> None:
+        device = self.device
+        quantity, unit_price, amount = self.quantity, self.unit_price, self.amount
+        if not _delivery(
+            f"{quantity}\u2063{unit_price}\u2063{amount}\u2063{self.unit}"
+            + ("\u2064" if device is None else f"\u2063{device}")
+        ):
+            raise NotCanonical
         if self.end < self.start:
             raise ValueError("end is before start")
-        if self.service == "compute" and self.device is None:
+        if device is None and self.service == "compute":
             raise ValueError("device is required for a compute row")
-        _set(self, "quantity", Decimal(self.quantity))
-        _set(self, "unit_price", Decimal(self.unit_price))
-        _set(self, "amount", Decimal(self.amount))
+        _set(self, "quantity", Decimal(quantity))
+        _set(self, "unit_price", Decimal(unit_price))
+        _set(self, "amount", Decimal(amount))
 
 
 class Invoice(_Struct, frozen=True):
-    number: Code
+    number: str  # Code
     date: dt.date
     amount: Money
 
     def __post_init__(self) -> None:
-        _set(self, "amount", Decimal(self.amount))
+        amount = self.amount
+        if not _invoice(f"{self.number}\u2063{amount}"):
+            raise NotCanonical
+        _set(self, "amount", Decimal(amount))
 
 
 class Payment(_Struct, frozen=True):
@@ -193,21 +276,27 @@ class Payment(_Struct, frozen=True):
     amount: Money
 
     def __post_init__(self) -> None:
-        _set(self, "amount", Decimal(self.amount))
+        amount = self.amount
+        if not _money(f"{amount}"):
+            raise NotCanonical
+        _set(self, "amount", Decimal(amount))
 
 
 class OtherSubsidy(_Struct, frozen=True):
     level: Literal["national", "municipal", "district"]
-    policy: Text
+    policy: str  # Text
     amount: Money
     status: Literal["granted", "applied"]
 
     def __post_init__(self) -> None:
-        _set(self, "amount", Decimal(self.amount))
+        amount = self.amount
+        if not _other_subsidy(f"{self.policy}\u2063{amount}"):
+            raise NotCanonical
+        _set(self, "amount", Decimal(amount))
 
 
 class Contract(_Struct, frozen=True):
-    id: Code
+    id: str  # Code
     supplier: Supplier
     valid_from: dt.date
     valid_to: dt.date
@@ -220,17 +309,22 @@ class Contract(_Struct, frozen=True):
     other_subsidies: list[OtherSubsidy] = []
 
     def __post_init__(self) -> None:
+        total, supplier = self.total_amount, self.supplier
+        if not _contract(f"{self.id}\u2063{total}\u2063{supplier.name}\u2063{supplier.uscc}"):
+            raise NotCanonical
         if self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
-        _set(self, "total_amount", Decimal(self.total_amount))
+        _set(self, "total_amount", Decimal(total))
 
 
 class Shareholding(_Struct, frozen=True):
-    holder: Party
-    held: Uscc
+    holder: str  # Party
+    held: str  # Uscc
     ratio: Quantity
 
     def __post_init__(self) -> None:
+        if not _shareholding(f"{self.holder}\u2063{self.held}\u2063{self.ratio}"):
+            raise NotCanonical
         _set(self, "ratio", Decimal(self.ratio))
         if not 0 < self.ratio <= 1:
             raise ValueError("ratio must be in (0, 1]")
@@ -261,7 +355,7 @@ class OfficialLists(_Struct, frozen=True):
 
 class Application(_Struct, frozen=True):
     format: Literal["compute-voucher/application@1"]
-    round: Code
+    round: str  # Code
     direction: Literal[1, 2, 3, 4]
     applicant: Applicant
     project: Project
@@ -274,10 +368,13 @@ class Application(_Struct, frozen=True):
     materials: list[MaterialId] | None = None
 
     def __post_init__(self) -> None:
+        requested = self.requested_amount
+        if not _application(self.round + ("\u2064" if requested is None else f"\u2063{requested}")):
+            raise NotCanonical
         if len({c.id for c in self.contracts}) != len(self.contracts):
             raise ValueError("duplicate contract id")
-        if self.requested_amount is not None:
-            _set(self, "requested_amount", Decimal(self.requested_amount))
+        if requested is not None:
+            _set(self, "requested_amount", Decimal(requested))
 
 
 _DECODER = msgspec.json.Decoder(Application)
