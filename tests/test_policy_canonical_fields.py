@@ -10,6 +10,7 @@ import copy
 import itertools
 import json
 import random
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from benchmarks.bench_evaluate import make_application
 from voucher.policy import canonical
+from voucher.policy.format_base import EMAIL_RE
 
 from . import canonical_reference as reference
 from .builders import APPLICANT_USCC, base_document
@@ -205,3 +207,48 @@ def test_the_separators_are_format_characters_the_text_kind_refuses():
             )
             is None
         )
+
+
+# each kind as the reference wrote it (searched with \A and \Z), and as the reader matches it
+# now (possessive repeats); the e-mail as the models' own EMAIL_RE
+KINDS = {
+    "money": (r"[0-9]{1,13}\.[0-9]{2}", canonical._MONEY),
+    "decimal": (r"[0-9]+(?:\.[0-9]+)?", canonical._DECIMAL),
+    "uscc": (r"[0-9A-HJ-NPQRTUWXY]{18}", canonical._USCC),
+    "person": (r"P-[A-Za-z0-9_-]+", canonical._PERSON),
+    "party": (r"P-[A-Za-z0-9_-]+|[0-9A-HJ-NPQRTUWXY]{18}", canonical._PARTY),
+    "email": (EMAIL_RE.pattern, canonical._EMAIL),
+    "code": (r"[!-~](?:[ -~]*[!-~])?", canonical._CODE),
+}
+# the characters that matter to the kinds, and some that none takes
+ALPHABET = st.sampled_from([*'0123456789.-_@%+ PpAZaIiOoxy-~!"\\\t\n', SEP, NONE, "北", "١"])
+
+
+@st.composite
+def _near(draw, pattern: str) -> str:
+    """A string of `pattern`'s language, then perhaps changed a little: a character put in,
+    left out or doubled."""
+    text = draw(st.from_regex(rf"\A(?:{pattern})\Z"))
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["put", "drop", "double"]))
+        if edit == "put":
+            text = text[:at] + draw(ALPHABET) + text[at:]
+        elif edit == "drop":
+            text = text[:at] + text[at + 1 :]
+        else:
+            text = text[:at] + text[at : at + 1] * 2 + text[at + 1 :]
+    return text
+
+
+@settings(max_examples=4000, deadline=None)
+@given(st.sampled_from(sorted(KINDS)), st.data())
+def test_each_kind_takes_the_strings_its_plain_pattern_takes(kind, data):
+    """Strings of either pattern's language, changed a little, or of any of their characters."""
+    plain, possessive = KINDS[kind]
+    text = data.draw(
+        st.one_of(_near(plain), _near(possessive), st.text(ALPHABET, max_size=24)),
+        label="text",
+    )
+    expected = re.search(rf"\A(?:{plain})\Z", text) is not None
+    assert (re.fullmatch(f"(?:{possessive})", text) is not None) is expected, (kind, text)
