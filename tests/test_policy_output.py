@@ -173,3 +173,25 @@ def test_batches_of_several_rounds_come_back_in_file_order(monkeypatch):
     streamed = list(cli._evaluate(apps, names, None))
     assert streamed == [expected[i] for i in range(len(apps))]
     assert [ev.round for ev in streamed] == [a.round for a in apps]
+
+
+@pytest.mark.parametrize("size", [1, 17, 18, 4000, 10_000, 25_000, 1 << 20])
+def test_the_compact_stream_is_the_reference_whatever_the_buffer_holds(monkeypatch, size):
+    """Entries are copied into one buffer, written when the next would not fit; one larger
+    than the buffer is written as it is (the opening is 17 bytes, an entry some 7,000)."""
+    rng = random.Random(size)
+    results = _evaluated([make_application(rng, i) for i in range(7)])
+    monkeypatch.setattr(cli, "_OUTPUT_BUFFER", size)
+    writes: list[int] = []
+
+    class Out(io.BytesIO):
+        def write(self, data) -> int:
+            writes.append(len(data))
+            return super().write(data)
+
+    out = Out()
+    cli._write_compact(out, [n for n, _ in results], iter(ev for _, ev in results))
+    assert out.getvalue() == _reference(results) + b"\n"
+    largest = max(len(dump_entry(n, ev)) for n, ev in results)
+    assert max(writes) <= max(size, largest)
+    assert len(writes) == 1 if size == 1 << 20 else len(writes) > 1

@@ -116,20 +116,39 @@ def run(
             gc.enable()
 
 
+# Bytes of compact output written at once. One buffer for the whole output: joining each 64
+# entries into a bytes object of half a megabyte (and a copy with its comma), then freeing them,
+# had the C allocator give that memory back to the system and fault it in again at every chunk:
+# some 30,000 page faults (a fifth of a second of system time) for 10,000 files.
+_OUTPUT_BUFFER = 1 << 20
+
+
 def _write_compact(out: IO[bytes], names: Sequence[str], results: Iterator[Evaluation]) -> None:
     """`{"applications":[…]}` as dumps_batch writes it compact, one entry at a time: a batch's
-    output need not all be in memory at once (67 MB of JSON for 10,000 files)."""
-    out.write(b'{"applications":[')
-    comma = b""  # before every chunk but the first
-    chunk: list[bytes] = []
+    output need not all be in memory at once (75 MB of JSON for 10,000 files)."""
+    buffer = memoryview(bytearray(_OUTPUT_BUFFER))
+    used = 0
+
+    def put(data: bytes) -> None:
+        nonlocal used
+        end = used + len(data)
+        if end > _OUTPUT_BUFFER:
+            out.write(buffer[:used])
+            used, end = 0, len(data)
+            if end > _OUTPUT_BUFFER:  # larger than the buffer: written as it is
+                out.write(data)
+                return
+        buffer[used:end] = data
+        used = end
+
+    put(b'{"applications":[')
+    comma = b""  # before every entry but the first
     for name, ev in zip(names, results, strict=True):
-        chunk.append(dump_entry(name, ev))
-        if len(chunk) == 64:
-            out.write(comma + b",".join(chunk))
-            comma, chunk = b",", []
-    if chunk:
-        out.write(comma + b",".join(chunk))
-    out.write(b"]}\n")
+        put(comma)
+        put(dump_entry(name, ev))
+        comma = b","
+    put(b"]}\n")
+    out.write(buffer[:used])
 
 
 def _evaluate(
