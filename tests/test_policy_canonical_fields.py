@@ -209,6 +209,7 @@ def test_the_separators_are_format_characters_the_text_kind_refuses():
         )
 
 
+NOT = canonical._NOT_IN_TEXT
 # each kind as the reference wrote it (searched with \A and \Z), and as the reader matches it
 # now (possessive repeats); the e-mail as the models' own EMAIL_RE
 KINDS = {
@@ -219,16 +220,26 @@ KINDS = {
     "party": (r"P-[A-Za-z0-9_-]+|[0-9A-HJ-NPQRTUWXY]{18}", canonical._PARTY),
     "email": (EMAIL_RE.pattern, canonical._EMAIL),
     "code": (r"[!-~](?:[ -~]*[!-~])?", canonical._CODE),
+    "text": (rf"[^\S{NOT}]*+[^\s{NOT}][^{NOT}]*+", canonical._TEXT),
 }
 # the characters that matter to the kinds, and some that none takes
-ALPHABET = st.sampled_from([*'0123456789.-_@%+ PpAZaIiOoxy-~!"\\\t\n', SEP, NONE, "北", "١"])
+ODD = [SEP, NONE, "北", "١", "\u3000", "\x1c", "\u200b", "\u202e", "\U0001f600", "\u00a0", "\u2028"]
+ALPHABET = st.sampled_from([*'0123456789.-_@%+ PpAZaIiOoxy-~!"\\\t\n', *ODD, "\U000e0001"])
+
+
+# a text's language is too large for from_regex to draw from quickly: texts are drawn from
+# these characters (any text of them, then changed a little, as the other kinds' values are)
+TEXT_CHARACTERS = st.sampled_from([*"北京市 a1-", *ODD, "\t", "\U000e0001"])
 
 
 @st.composite
-def _near(draw, pattern: str) -> str:
+def _near(draw, kind: str, pattern: str) -> str:
     """A string of `pattern`'s language, then perhaps changed a little: a character put in,
     left out or doubled."""
-    text = draw(st.from_regex(rf"\A(?:{pattern})\Z"))
+    if kind == "text":
+        text = draw(st.text(TEXT_CHARACTERS, min_size=1, max_size=8))
+    else:
+        text = draw(st.from_regex(rf"\A(?:{pattern})\Z"))
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(0, len(text)))
         edit = draw(st.sampled_from(["put", "drop", "double"]))
@@ -241,14 +252,18 @@ def _near(draw, pattern: str) -> str:
     return text
 
 
-@settings(max_examples=4000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.sampled_from(sorted(KINDS)), st.data())
 def test_each_kind_takes_the_strings_its_plain_pattern_takes(kind, data):
-    """Strings of either pattern's language, changed a little, or of any of their characters."""
+    """Strings of either pattern's language, changed a little, or of any of their characters;
+    alone, and as a field between others (`_fields`)."""
     plain, possessive = KINDS[kind]
     text = data.draw(
-        st.one_of(_near(plain), _near(possessive), st.text(ALPHABET, max_size=24)),
+        st.one_of(_near(kind, plain), _near(kind, possessive), st.text(ALPHABET, max_size=24)),
         label="text",
     )
     expected = re.search(rf"\A(?:{plain})\Z", text) is not None
     assert (re.fullmatch(f"(?:{possessive})", text) is not None) is expected, (kind, text)
+    between = re.compile(f"C1{SEP}(?:{possessive})(?:{SEP}C1|{NONE})")
+    assert (between.fullmatch(f"C1{SEP}{text}{NONE}") is not None) is expected, (kind, text)
+    assert (between.fullmatch(f"C1{SEP}{text}{SEP}C1") is not None) is expected, (kind, text)
