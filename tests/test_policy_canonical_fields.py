@@ -27,6 +27,7 @@ from .test_policy_canonical import MORE_VARIANTS, _documents, _plain, _replaced,
 from .test_policy_format_fast import VARIANTS
 
 SEP, NONE = canonical.SEP, canonical.NONE
+ASCII_SEP, ASCII_NONE = canonical.ASCII_SEP, canonical.ASCII_NONE
 ABSENT = object()  # a key left out of its object
 
 # values that a joined check could be fooled by: the separators inside, around or instead of a
@@ -58,6 +59,15 @@ JOINED_VARIANTS = [
     "\u2062",  # the format characters beside the two
     "\u2065",
     "None",
+    ASCII_SEP,
+    ASCII_NONE,
+    f"C1{ASCII_SEP}",
+    f"{ASCII_SEP}C1",
+    f"C1{ASCII_NONE}",
+    f"C1{ASCII_SEP}C2",
+    f"1.00{ASCII_SEP}1.00",
+    f"12{ASCII_SEP}1.00{ASCII_SEP}1.00",
+    f"北京{ASCII_SEP}北京",
 ]
 VALUES: list[Any] = [*VARIANTS, *MORE_VARIANTS, *JOINED_VARIANTS, None, 1, 1.5, True, [], {}]
 
@@ -172,7 +182,9 @@ def test_a_mutated_document_is_read_as_the_reference_reads_it(doc, data):
         if state != "keep" and there:
             doc = _set(doc, path, state)
     paths = list(_string_paths(doc))
-    separators = st.text(alphabet=st.sampled_from([SEP, NONE, "a", "1", ".", " ", "北"]))
+    separators = st.text(
+        alphabet=st.sampled_from([SEP, NONE, ASCII_SEP, ASCII_NONE, "a", "1", ".", " ", "北"])
+    )
     for _ in range(data.draw(st.integers(0, 4))):
         path = data.draw(st.sampled_from(paths))
         value = data.draw(
@@ -196,9 +208,11 @@ def test_a_mutated_document_is_read_as_the_reference_reads_it(doc, data):
     _same(_encoded(doc) if data.draw(st.booleans()) else json.dumps(doc).encode())
 
 
-def test_the_separators_are_format_characters_the_text_kind_refuses():
+def test_the_separators_are_characters_their_kinds_refuse():
     import unicodedata
 
+    for ch in (ASCII_SEP, ASCII_NONE):
+        assert not ("\x20" <= ch <= "\x7e")  # the ASCII kinds are printable ASCII
     for ch in (SEP, NONE):
         assert unicodedata.category(ch) == "Cf"
         assert (
@@ -223,7 +237,21 @@ KINDS = {
     "text": (rf"[^\S{NOT}]*+[^\s{NOT}][^{NOT}]*+", canonical._TEXT),
 }
 # the characters that matter to the kinds, and some that none takes
-ODD = [SEP, NONE, "北", "١", "\u3000", "\x1c", "\u200b", "\u202e", "\U0001f600", "\u00a0", "\u2028"]
+ODD = [
+    SEP,
+    NONE,
+    ASCII_SEP,
+    ASCII_NONE,
+    "北",
+    "١",
+    "\u3000",
+    "\x1c",
+    "\u200b",
+    "\u202e",
+    "\U0001f600",
+    "\u00a0",
+    "\u2028",
+]
 ALPHABET = st.sampled_from([*'0123456789.-_@%+ PpAZaIiOoxy-~!"\\\t\n', *ODD, "\U000e0001"])
 
 
@@ -264,6 +292,8 @@ def test_each_kind_takes_the_strings_its_plain_pattern_takes(kind, data):
     )
     expected = re.search(rf"\A(?:{plain})\Z", text) is not None
     assert (re.fullmatch(f"(?:{possessive})", text) is not None) is expected, (kind, text)
-    between = re.compile(f"C1{SEP}(?:{possessive})(?:{SEP}C1|{NONE})")
-    assert (between.fullmatch(f"C1{SEP}{text}{NONE}") is not None) is expected, (kind, text)
-    assert (between.fullmatch(f"C1{SEP}{text}{SEP}C1") is not None) is expected, (kind, text)
+    separators = [(SEP, NONE)] if kind == "text" else [(SEP, NONE), (ASCII_SEP, ASCII_NONE)]
+    for sep, none in separators:
+        between = re.compile(f"C1{sep}(?:{possessive})(?:{sep}C1|{none})")
+        assert (between.fullmatch(f"C1{sep}{text}{none}") is not None) is expected, (kind, text)
+        assert (between.fullmatch(f"C1{sep}{text}{sep}C1") is not None) is expected, (kind, text)
