@@ -289,6 +289,8 @@ def _loaded(ids: Iterable[int], *, have: Application | None = None) -> list[Appl
         wanted.discard(have.pk)
         others = _loaded(wanted)
         return sorted([*others, have], key=lambda a: a.pk)
+    if not wanted:  # most applications share nothing: no query to compile for none
+        return []
     return list(
         Application.objects.filter(pk__in=wanted)
         .select_related("enterprise", "round")
@@ -446,14 +448,21 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     suppliers = {supplier for supplier, _ in contract_keys}
     sharing: set[tuple[int, int]] = set()
     if contract_keys:
-        sharing |= set(
-            Contract.objects.filter(
-                reduce(or_, (Q(supplier_uscc=s, contract_key=k) for s, k in sorted(contract_keys))),
+        # the pairs asked as two IN lists (the index's two columns), the pairs themselves kept
+        # here: an OR of a condition per contract costs the ORM milliseconds to compile
+        # (issue 23), and a supplier's other numbers that match a key of another supplier are
+        # a few rows more
+        sharing |= {
+            (app_id, round_id)
+            for app_id, round_id, supplier, key in Contract.objects.filter(
+                supplier_uscc__in=sorted(suppliers),
+                contract_key__in=sorted({key for _supplier, key in contract_keys}),
                 application__in=anywhere,
             )
             .order_by()
-            .values_list("application_id", "application__round_id")
-        )
+            .values_list("application_id", "application__round_id", "supplier_uscc", "contract_key")
+            if (supplier, key) in contract_keys
+        }
     numbers = (
         {i.number_key for c in contracts for i in c.invoices.all()}
         if contracts is not None and all(_prefetched(c, "invoices") for c in contracts)
@@ -496,6 +505,24 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
 
 def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
     return supplier_uscc, fmt.invoice_key(contract_id)  # as the stored `contract_key`
+
+
+def _invoice_numbers(applications: Iterable[Application]) -> list[tuple[int, str]]:
+    """(application id, number) of every invoice of `applications`: those fetched onto an
+    application (the review screen's) as they are, the others read in one query."""
+    numbers: list[tuple[int, str]] = []
+    unread = []
+    for a in applications:
+        contracts = _contracts_if_loaded(a)
+        if contracts is not None and all(_prefetched(c, "invoices") for c in contracts):
+            numbers += [(a.pk, i.number) for c in contracts for i in c.invoices.all()]
+        else:
+            unread.append(a.pk)
+    if unread:
+        numbers += Invoice.objects.filter(contract__application_id__in=unread).values_list(
+            "contract__application_id", "number"
+        )
+    return numbers
 
 
 def _cross_findings(
@@ -549,9 +576,7 @@ def _cross_findings(
 
     invoices: dict[str, set[int]] = defaultdict(set)
     invoice_count: dict[str, int] = defaultdict(int)
-    for app_id, number in Invoice.objects.filter(
-        contract__application_id__in=list(everyone)
-    ).values_list("contract__application_id", "number"):
+    for app_id, number in _invoice_numbers(everyone.values()):
         key = fmt.invoice_key(number)
         invoices[key].add(app_id)
         invoice_count[key] += 1
@@ -644,11 +669,15 @@ def cross_count_store(application: Application, items: list[CrossItem]) -> int:
     written only when it differs from the count kept (a page that shows them reads, and writes
     only what changed)."""
     count = sum(1 for item in items if item.unresolved)
-    kept = (
-        CrossFindingCount.objects.filter(application_id=application.pk)
-        .values_list("open", flat=True)
-        .first()
-    )
+    if "cross_count" in application._state.fields_cache:  # read with it (the review screen)
+        stored = application._state.fields_cache["cross_count"]
+        kept = stored.open if stored is not None else None
+    else:
+        kept = (
+            CrossFindingCount.objects.filter(application_id=application.pk)
+            .values_list("open", flat=True)
+            .first()
+        )
     if kept != count:
         _counts_store({application.pk: count})
     return count
