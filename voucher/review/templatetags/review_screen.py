@@ -7,6 +7,9 @@ as a template variable renders it (localised, escaped).
 
 `{% finding_opening f %}`: the finding's `<li>`, its heading, message and values.
 `{% finding_clauses f %}`: the verbatim clauses it cites.
+`{% finding_items items may_resolve resolve_url %}`: a group's findings, each from its
+`<li>` to its `</li>`: the two above, the registry's paths of a SUPPLIER_EQUITY finding, and a
+`review` finding's resolution and the form that resolves it.
 `{% delivery_rows c asked %}`, `{% invoice_list c asked %}`, `{% payment_list c asked %}`: a
 contract's lines (合同明细), below.
 """
@@ -18,13 +21,15 @@ from typing import Any
 
 from django import template
 from django.template.base import render_value_in_context
+from django.template.defaulttags import CsrfTokenNode
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
+from voucher.applications.templatetags.voucher_format import person, variable_html, yuan_text
 
 register = template.Library()
 
@@ -68,6 +73,78 @@ def finding_clauses(context: Any, f: Any) -> SafeString:
             for where, text in f.clause_texts
         )
     )
+
+
+def _local(value: Any, context: Any) -> Any:
+    """A datetime as the engine hands it to the `date` filter (which expects local time)."""
+    return template_localtime(value, context.use_tz)
+
+
+def _resolution_html(res: Any, context: Any, resolved: str) -> str:
+    """A finding's resolution as the template wrote it (`resolved`: 已处理：, translated)."""
+    return (
+        f'<p class="resolution resolution-{variable_html(res.resolution, context)}">{resolved}'
+        f"{_translated_variable(res.get_resolution_display())} — "
+        f'{variable_html(res.reason, context)} <span class="muted">('
+        f"{variable_html(person(res.resolved_by), context)}, "
+        f"{variable_html(date_filter(_local(res.resolved_at, context), 'Y-m-d H:i'), context)})"
+        "</span></p>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) -> SafeString:
+    """Each (finding, resolution) of `items` as the screen's loop wrote it, `<li>` to `</li>`
+    with the whitespace between: a hundred and more findings were a hundred and more turns of
+    the template's loop, a dozen nodes each (issue 23). `may_resolve`: the reader may resolve
+    a `review` finding (its form is shown); `resolve_url`: where that form posts."""
+    resolved = variable_html(_("已处理："), context)
+    form_head = form_tail = ""
+    if may_resolve:
+        form_head = (
+            f'\n        <form method="post" action="{variable_html(resolve_url, context)}" '
+            f'class="resolve">{CsrfTokenNode().render(context)}\n          '
+        )
+        form_tail = (
+            '">\n          <label><input type="radio" name="resolution" value="accept" required> '
+            f"{variable_html(_('认可'), context)}</label>\n          "
+            '<label><input type="radio" name="resolution" value="reject"> '
+            f"{variable_html(_('不认可'), context)}</label>\n          "
+            f'<label class="grow">{variable_html(_("理由"), context)} '
+            '<input name="reason" required></label>\n          '
+            f'<button type="submit">{variable_html(_("记录处理意见"), context)}</button>\n'
+            "        </form>\n        "
+        )
+    paths = None
+    out = []
+    for f, res in items:
+        out.append("\n    ")
+        out.append(finding_opening(context, f))
+        out.append("\n      ")
+        if f.rule == "SUPPLIER_EQUITY" and f.values:  # the registry's paths, its own template
+            if paths is None:
+                paths = context.template.engine.get_template("registry/finding_paths.html")
+            with context.push(f=f, res=res):
+                out.append(paths.render(context))
+        out.append("\n      ")
+        out.append(finding_clauses(context, f))
+        out.append("\n      ")
+        if f.status == "review":
+            out.append("\n        ")
+            if res:
+                out.append(_resolution_html(res, context, resolved))
+            out.append("\n        ")
+            if may_resolve:
+                out.append(form_head)
+                out.append(
+                    f'<input type="hidden" name="rule" value="{variable_html(f.rule, context)}">'
+                    '<input type="hidden" name="contract" value="'
+                    f'{variable_html(f.contract or "", context)}'
+                )
+                out.append(form_tail)
+            out.append("\n      ")
+        out.append("\n    </li>\n  ")
+    return mark_safe("".join(out))
 
 
 # --- the contracts' lines (合同明细): a season's application lists a hundred and more delivery,
