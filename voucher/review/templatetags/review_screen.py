@@ -174,25 +174,92 @@ def supplier_word(line: Any, context: Any) -> str:
     return tag + "\n"
 
 
+_LABELS = object()  # the key of a render's translated labels in its render_context
+LINE_LABELS = ("期间", "服务", "设备", "数量", "单位", "单价", "金额", "算力供给方")
+NUMBER_LABELS, NUMBER_HEAD = ("数量", "单价", "金额"), ' class="num"'
+
+
+def _labels(context: Any) -> dict[str, str]:
+    """The contracts' labels, translated once per render (a dozen contracts asked them a
+    dozen times each): the message as `_()` gives it, and `_html`, as `{% trans %}` writes it."""
+    labels: dict[str, str] | None = context.render_context.get(_LABELS)
+    if labels is None:
+        labels = {}
+        for message in (*LINE_LABELS, "发票：", "付款："):
+            labels[message] = _(message)
+            labels[message + "_html"] = variable_html(labels[message], context)
+        context.render_context[_LABELS] = labels
+    return labels
+
+
+_FORMATTED = object()  # the key of a render's formatted dates and quantities
+
+
+def _memo(context: Any, kind: str, value: Any, format_value: Any) -> str:
+    """`format_value(value)`, once per render for each value (a contract's lines repeat their
+    months and prices): keyed by the value's type and text, so 1.50 and 1.5 are two."""
+    memo: dict[Any, str] | None = context.render_context.get(_FORMATTED)
+    if memo is None:
+        memo = context.render_context[_FORMATTED] = {}
+    key = (kind, type(value), str(value))
+    if key not in memo:
+        memo[key] = format_value(value)
+    return memo[key]
+
+
+def _day(context: Any, value: Any) -> str:
+    """`{{ value|date:"Y-m-d" }}` of a date (a datetime is made local first, as the engine
+    does for the `date` filter)."""
+    return _memo(
+        context,
+        "day",
+        value,
+        lambda v: variable_html(date_filter(_local(v, context), "Y-m-d"), context),
+    )
+
+
+def _figure(context: Any, value: Any) -> str:
+    """`{{ value|floatformat:"-6" }}`."""
+    return _memo(context, "figure", value, lambda v: str(floatformat(v, "-6")))
+
+
+@register.simple_tag(takes_context=True)
+def contract_table(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
+    """A contract's lines (合同明细) as the screen's template wrote them: the table of its
+    delivery lines, its head included, then its invoices and payments."""
+    labels = _labels(context)
+    head = "".join(
+        f"<th{NUMBER_HEAD if message in NUMBER_LABELS else ''}>{labels[message + '_html']}</th>"
+        for message in LINE_LABELS
+    )
+    return mark_safe(
+        f'<div class="table-scroll"><table class="apps lines"><thead><tr>{head}</tr></thead>'
+        f"<tbody>\n{delivery_rows(context, contract, supplier_asked)}\n</tbody></table></div>\n"
+        f'<p class="small supplier-invoices">{labels["发票：_html"]}'
+        f"{invoice_list(context, contract, supplier_asked)}\n · {labels['付款：_html']}"
+        f"{payment_list(context, contract, supplier_asked)}</p>"
+    )
+
+
 @register.simple_tag(takes_context=True)
 def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The `<tr>` of each of the contract's delivery lines (period, service, device, quantity,
     unit, unit price, amount, the supplier's word)."""
-    period, service, device = _("期间"), _("服务"), _("设备")
-    quantity, unit, price = _("数量"), _("单位"), _("单价")
-    amount, supplier_label = _("金额"), _("算力供给方")
+    labels = _labels(context)
+    period, service, device, quantity, unit, price, amount, supplier_label = (
+        labels[message] for message in LINE_LABELS
+    )
     rows = []
     for line in contract.delivery_lines:
         d = line.row
         word = supplier_word(line, context) if supplier_asked else "—"
         rows.append(
-            f'<tr><td data-label="{period}">{variable_html(date_filter(d.start, "Y-m-d"), context)}–'
-            f"{variable_html(date_filter(d.end, 'Y-m-d'), context)}</td>"
+            f'<tr><td data-label="{period}">{_day(context, d.start)}–{_day(context, d.end)}</td>'
             f'<td data-label="{service}">{_translated_variable(d.get_service_display())}</td>'
             f'<td data-label="{device}">{variable_html(d.device or "—", context)}</td>'
-            f'<td class="num" data-label="{quantity}">{floatformat(d.quantity, "-6")}</td>'
+            f'<td class="num" data-label="{quantity}">{_figure(context, d.quantity)}</td>'
             f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
-            f'<td class="num" data-label="{price}">{floatformat(d.unit_price, "-6")}</td>'
+            f'<td class="num" data-label="{price}">{_figure(context, d.unit_price)}</td>'
             f'<td class="num" data-label="{amount}">{variable_html(yuan_text(d.amount), context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
@@ -207,7 +274,7 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
-            f"{variable_html(i.number, context)} ({variable_html(date_filter(i.date, 'Y-m-d'), context)}, "
+            f"{variable_html(i.number, context)} ({_day(context, i.date)}, "
             f"{variable_html(yuan_text(i.amount), context)})"
         ),
     )
@@ -221,7 +288,7 @@ def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         contract.payment_lines,
         supplier_asked,
         lambda p: (
-            f"{variable_html(date_filter(p.date, 'Y-m-d'), context)} {variable_html(yuan_text(p.amount), context)}"
+            f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}"
         ),
     )
 
