@@ -270,10 +270,10 @@ def application_checks(application: Application) -> list[CrossFinding]:
     whole round. The review screen shows them and a proposal waits for them; the round's size
     then costs one list of the invoice numbers and of its devices' prices, not every
     application and contract read into objects."""
-    mine, elsewhere = _neighbourhood(application)
+    mine, elsewhere, known = _neighbourhood_read(application)
     if not mine:
         return []  # a draft or a withdrawn application is not in the cross checks
-    named = _cross_findings(mine, elsewhere).for_application(application.pk)
+    named = _cross_findings(mine, elsewhere, known=known).for_application(application.pk)
     return named + price_findings(_prices_of(application), application.pk)
 
 
@@ -413,7 +413,27 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     return result
 
 
+@dataclass(frozen=True)
+class KnownHoldings:
+    """The shareholdings _neighbourhood read that hold the enterprise `uscc`: the registry's
+    (holder, held), and the extracts' (declaring application, holder, held), those of every
+    active application of its round. _cross_findings reads no more when the applications it is
+    given are all of that enterprise (most neighbourhoods are the application alone)."""
+
+    uscc: str
+    registry: frozenset[tuple[str, str]]
+    extracts: frozenset[tuple[int, str, str]]
+
+
 def _neighbourhood(application: Application) -> tuple[list[Application], list[Application]]:
+    """_neighbourhood_read without the shareholdings it read."""
+    mine, elsewhere, _known = _neighbourhood_read(application)
+    return mine, elsewhere
+
+
+def _neighbourhood_read(
+    application: Application,
+) -> tuple[list[Application], list[Application], KnownHoldings | None]:
     """Every active application that a cross finding naming `application` could involve, or
     count: with all of them, those findings come out as for the whole round. Those of its round,
     then those of other rounds (([], []) for a draft or a withdrawn application).
@@ -429,7 +449,7 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     anywhere = _active_anywhere()
     active = anywhere.filter(round_id=application.round_id)
     if application.state in INACTIVE_STATES:  # as loaded, with the request (or locked)
-        return [], []
+        return [], [], None
     uscc = application.enterprise.uscc
     # the records claiming one of its contracts or invoice numbers, found by their keys (indexed
     # columns kept as the checks compare them): a supplier serving much of the round, or every
@@ -480,14 +500,17 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
         )
     touching = Q(holder__in=suppliers) | Q(held=uscc)
     holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
+    registry = holdings.copy()
     # an application's registry extract counts for the whole round: the one that declares a
     # holding must be read with the others
     declaring = set()
+    extracts = set()
     for declared_in, holder, held_uscc in RegistryShareholding.objects.filter(
         touching, application__in=active
     ).values_list("application_id", "holder", "held"):
         holdings.add((holder, held_uscc))
         declaring.add(declared_in)
+        extracts.add((declared_in, holder, held_uscc))
     holders = {holder for holder, held in holdings if held == uscc}
     held = {held for holder, held in holdings if holder in suppliers}
     ids = set(
@@ -498,8 +521,15 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     ids |= {app_id for app_id, round_id in sharing if round_id == application.round_id}
     ids |= declaring | {application.pk}
     elsewhere = {app_id for app_id, round_id in sharing if round_id != application.round_id}
-    return _loaded(ids, have=application if _usable_as_loaded(application) else None), _loaded(
-        elsewhere
+    known = KnownHoldings(
+        uscc,
+        frozenset(x for x in registry if x[1] == uscc),
+        frozenset(x for x in extracts if x[2] == uscc),
+    )
+    return (
+        _loaded(ids, have=application if _usable_as_loaded(application) else None),
+        _loaded(elsewhere),
+        known,
     )
 
 
@@ -526,10 +556,15 @@ def _invoice_numbers(applications: Iterable[Application]) -> list[tuple[int, str
 
 
 def _cross_findings(
-    applications: list[Application], elsewhere: Iterable[Application] = ()
+    applications: list[Application],
+    elsewhere: Iterable[Application] = (),
+    *,
+    known: KnownHoldings | None = None,
 ) -> RoundChecks:
     """The cross findings among `applications` (active ones of one round, in id order), and
-    between them and `elsewhere` (active ones of other rounds: invoices and contracts only)."""
+    between them and `elsewhere` (active ones of other rounds: invoices and contracts only).
+    `known`: the shareholdings _neighbourhood_read found holding one enterprise, used when the
+    applications are all of that enterprise (then they are all those the queries would find)."""
     by_id = {a.pk: a for a in applications}
     everyone = {**by_id, **{a.pk: a for a in elsewhere}}
     checks = RoundChecks()
@@ -611,14 +646,21 @@ def _cross_findings(
             )
 
     applicant_usccs = {a.enterprise.uscc: a for a in applications}
-    holdings: set[tuple[str, str]] = set(
-        Shareholding.objects.filter(held__in=list(applicant_usccs)).values_list("holder", "held")
-    )
-    holdings |= set(
-        RegistryShareholding.objects.filter(
-            application_id__in=list(by_id), held__in=list(applicant_usccs)
-        ).values_list("holder", "held")
-    )
+    holdings: set[tuple[str, str]]
+    if known is not None and set(applicant_usccs) == {known.uscc}:
+        holdings = set(known.registry)
+        holdings |= {(holder, held) for app_id, holder, held in known.extracts if app_id in by_id}
+    else:
+        holdings = set(
+            Shareholding.objects.filter(held__in=list(applicant_usccs)).values_list(
+                "holder", "held"
+            )
+        )
+        holdings |= set(
+            RegistryShareholding.objects.filter(
+                application_id__in=list(by_id), held__in=list(applicant_usccs)
+            ).values_list("holder", "held")
+        )
     holders_of: dict[str, set[str]] = defaultdict(set)
     for holder, held in holdings:
         holders_of[holder].add(held)
