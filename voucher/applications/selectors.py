@@ -243,9 +243,7 @@ def _finding_text_as(f: dict[str, Any], english: bool) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def _clause_texts_of(reference: str) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(reference) if c in CLAUSES
-    )
+    return tuple((CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(reference) if c in CLAUSES)
 
 
 def _clause_texts(reference: str) -> list[tuple[str, str]]:

@@ -21,9 +21,9 @@ from typing import Any
 
 from django import template
 from django.template.base import render_value_in_context
-from django.template.defaulttags import CsrfTokenNode
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
+from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, pgettext
@@ -139,7 +139,7 @@ def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) 
                 out.append(
                     f'<input type="hidden" name="rule" value="{variable_html(f.rule, context)}">'
                     '<input type="hidden" name="contract" value="'
-                    f'{variable_html(f.contract or "", context)}'
+                    f"{variable_html(f.contract or '', context)}"
                 )
                 out.append(form_tail)
             out.append("\n      ")
@@ -287,9 +287,7 @@ def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         context,
         contract.payment_lines,
         supplier_asked,
-        lambda p: (
-            f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}"
-        ),
+        lambda p: f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}",
     )
 
 
