@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -227,8 +229,27 @@ def _finding_text(f: dict[str, Any]) -> tuple[str, str]:
     return (text, lang) if lang == "en" else (f["message"], "zh-Hans")
 
 
+def _in_english() -> bool:
+    """Whether the page is English: finding_text's question, asked once for all findings."""
+    return (translation.get_language() or "zh-hans").startswith("en")
+
+
+def _finding_text_as(f: dict[str, Any], english: bool) -> tuple[str, str]:
+    """_finding_text(f) on a page that is `english` or not: a Chinese page shows the engine's
+    message as it is, which is what _finding_text answers there (a season's application has a
+    hundred and more findings: their translation and gloss were worked out to be dropped)."""
+    return _finding_text(f) if english else (f["message"], "zh-Hans")
+
+
+@functools.lru_cache(maxsize=1024)
+def _clause_texts_of(reference: str) -> tuple[tuple[str, str], ...]:
+    return tuple((CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(reference) if c in CLAUSES)
+
+
 def _clause_texts(reference: str) -> list[tuple[str, str]]:
-    return [(CLAUSES[c].where, CLAUSES[c].text) for c in clause_ids(reference) if c in CLAUSES]
+    """The verbatim clauses `reference` cites (the policy's texts: fixed, so each reference is
+    looked up once per process)."""
+    return list(_clause_texts_of(reference))
 
 
 def _binding(evaluation: StoredEvaluation) -> list[str]:
@@ -298,6 +319,7 @@ def application_detail(
         for amounts in evaluation.contracts
     ]
     detail.binding = _binding(evaluation)
+    english = _in_english()
     for status in STATUS_ORDER:
         findings = [
             FindingView(
@@ -312,7 +334,7 @@ def application_detail(
             )
             for f in evaluation.findings
             if f["status"] == status
-            for text, lang in [_finding_text(f)]
+            for text, lang in [_finding_text_as(f, english)]
         ]
         if findings:
             detail.groups.append(FindingGroup(status, _(STATUS_LABELS[status]), findings))

@@ -270,10 +270,10 @@ def application_checks(application: Application) -> list[CrossFinding]:
     whole round. The review screen shows them and a proposal waits for them; the round's size
     then costs one list of the invoice numbers and of its devices' prices, not every
     application and contract read into objects."""
-    mine, elsewhere = _neighbourhood(application)
+    mine, elsewhere, known = _neighbourhood_read(application)
     if not mine:
         return []  # a draft or a withdrawn application is not in the cross checks
-    named = _cross_findings(mine, elsewhere).for_application(application.pk)
+    named = _cross_findings(mine, elsewhere, known=known).for_application(application.pk)
     return named + price_findings(_prices_of(application), application.pk)
 
 
@@ -289,6 +289,8 @@ def _loaded(ids: Iterable[int], *, have: Application | None = None) -> list[Appl
         wanted.discard(have.pk)
         others = _loaded(wanted)
         return sorted([*others, have], key=lambda a: a.pk)
+    if not wanted:  # most applications share nothing: no query to compile for none
+        return []
     return list(
         Application.objects.filter(pk__in=wanted)
         .select_related("enterprise", "round")
@@ -411,7 +413,27 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     return result
 
 
+@dataclass(frozen=True)
+class KnownHoldings:
+    """The shareholdings _neighbourhood read that hold the enterprise `uscc`: the registry's
+    (holder, held), and the extracts' (declaring application, holder, held), those of every
+    active application of its round. _cross_findings reads no more when the applications it is
+    given are all of that enterprise (most neighbourhoods are the application alone)."""
+
+    uscc: str
+    registry: frozenset[tuple[str, str]]
+    extracts: frozenset[tuple[int, str, str]]
+
+
 def _neighbourhood(application: Application) -> tuple[list[Application], list[Application]]:
+    """_neighbourhood_read without the shareholdings it read."""
+    mine, elsewhere, _known = _neighbourhood_read(application)
+    return mine, elsewhere
+
+
+def _neighbourhood_read(
+    application: Application,
+) -> tuple[list[Application], list[Application], KnownHoldings | None]:
     """Every active application that a cross finding naming `application` could involve, or
     count: with all of them, those findings come out as for the whole round. Those of its round,
     then those of other rounds (([], []) for a draft or a withdrawn application).
@@ -427,7 +449,7 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     anywhere = _active_anywhere()
     active = anywhere.filter(round_id=application.round_id)
     if application.state in INACTIVE_STATES:  # as loaded, with the request (or locked)
-        return [], []
+        return [], [], None
     uscc = application.enterprise.uscc
     # the records claiming one of its contracts or invoice numbers, found by their keys (indexed
     # columns kept as the checks compare them): a supplier serving much of the round, or every
@@ -446,14 +468,21 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     suppliers = {supplier for supplier, _ in contract_keys}
     sharing: set[tuple[int, int]] = set()
     if contract_keys:
-        sharing |= set(
-            Contract.objects.filter(
-                reduce(or_, (Q(supplier_uscc=s, contract_key=k) for s, k in sorted(contract_keys))),
+        # the pairs asked as two IN lists (the index's two columns), the pairs themselves kept
+        # here: an OR of a condition per contract costs the ORM milliseconds to compile
+        # (issue 23), and a supplier's other numbers that match a key of another supplier are
+        # a few rows more
+        sharing |= {
+            (app_id, round_id)
+            for app_id, round_id, supplier, key in Contract.objects.filter(
+                supplier_uscc__in=sorted(suppliers),
+                contract_key__in=sorted({key for _supplier, key in contract_keys}),
                 application__in=anywhere,
             )
             .order_by()
-            .values_list("application_id", "application__round_id")
-        )
+            .values_list("application_id", "application__round_id", "supplier_uscc", "contract_key")
+            if (supplier, key) in contract_keys
+        }
     numbers = (
         {i.number_key for c in contracts for i in c.invoices.all()}
         if contracts is not None and all(_prefetched(c, "invoices") for c in contracts)
@@ -471,14 +500,17 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
         )
     touching = Q(holder__in=suppliers) | Q(held=uscc)
     holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
+    registry = holdings.copy()
     # an application's registry extract counts for the whole round: the one that declares a
     # holding must be read with the others
     declaring = set()
+    extracts = set()
     for declared_in, holder, held_uscc in RegistryShareholding.objects.filter(
         touching, application__in=active
     ).values_list("application_id", "holder", "held"):
         holdings.add((holder, held_uscc))
         declaring.add(declared_in)
+        extracts.add((declared_in, holder, held_uscc))
     holders = {holder for holder, held in holdings if held == uscc}
     held = {held for holder, held in holdings if holder in suppliers}
     ids = set(
@@ -489,8 +521,15 @@ def _neighbourhood(application: Application) -> tuple[list[Application], list[Ap
     ids |= {app_id for app_id, round_id in sharing if round_id == application.round_id}
     ids |= declaring | {application.pk}
     elsewhere = {app_id for app_id, round_id in sharing if round_id != application.round_id}
-    return _loaded(ids, have=application if _usable_as_loaded(application) else None), _loaded(
-        elsewhere
+    known = KnownHoldings(
+        uscc,
+        frozenset(x for x in registry if x[1] == uscc),
+        frozenset(x for x in extracts if x[2] == uscc),
+    )
+    return (
+        _loaded(ids, have=application if _usable_as_loaded(application) else None),
+        _loaded(elsewhere),
+        known,
     )
 
 
@@ -498,11 +537,34 @@ def _contract_key(supplier_uscc: str, contract_id: str) -> tuple[str, str]:
     return supplier_uscc, fmt.invoice_key(contract_id)  # as the stored `contract_key`
 
 
+def _invoice_numbers(applications: Iterable[Application]) -> list[tuple[int, str]]:
+    """(application id, number) of every invoice of `applications`: those fetched onto an
+    application (the review screen's) as they are, the others read in one query."""
+    numbers: list[tuple[int, str]] = []
+    unread = []
+    for a in applications:
+        contracts = _contracts_if_loaded(a)
+        if contracts is not None and all(_prefetched(c, "invoices") for c in contracts):
+            numbers += [(a.pk, i.number) for c in contracts for i in c.invoices.all()]
+        else:
+            unread.append(a.pk)
+    if unread:
+        numbers += Invoice.objects.filter(contract__application_id__in=unread).values_list(
+            "contract__application_id", "number"
+        )
+    return numbers
+
+
 def _cross_findings(
-    applications: list[Application], elsewhere: Iterable[Application] = ()
+    applications: list[Application],
+    elsewhere: Iterable[Application] = (),
+    *,
+    known: KnownHoldings | None = None,
 ) -> RoundChecks:
     """The cross findings among `applications` (active ones of one round, in id order), and
-    between them and `elsewhere` (active ones of other rounds: invoices and contracts only)."""
+    between them and `elsewhere` (active ones of other rounds: invoices and contracts only).
+    `known`: the shareholdings _neighbourhood_read found holding one enterprise, used when the
+    applications are all of that enterprise (then they are all those the queries would find)."""
     by_id = {a.pk: a for a in applications}
     everyone = {**by_id, **{a.pk: a for a in elsewhere}}
     checks = RoundChecks()
@@ -549,9 +611,7 @@ def _cross_findings(
 
     invoices: dict[str, set[int]] = defaultdict(set)
     invoice_count: dict[str, int] = defaultdict(int)
-    for app_id, number in Invoice.objects.filter(
-        contract__application_id__in=list(everyone)
-    ).values_list("contract__application_id", "number"):
+    for app_id, number in _invoice_numbers(everyone.values()):
         key = fmt.invoice_key(number)
         invoices[key].add(app_id)
         invoice_count[key] += 1
@@ -586,14 +646,21 @@ def _cross_findings(
             )
 
     applicant_usccs = {a.enterprise.uscc: a for a in applications}
-    holdings: set[tuple[str, str]] = set(
-        Shareholding.objects.filter(held__in=list(applicant_usccs)).values_list("holder", "held")
-    )
-    holdings |= set(
-        RegistryShareholding.objects.filter(
-            application_id__in=list(by_id), held__in=list(applicant_usccs)
-        ).values_list("holder", "held")
-    )
+    holdings: set[tuple[str, str]]
+    if known is not None and set(applicant_usccs) == {known.uscc}:
+        holdings = set(known.registry)
+        holdings |= {(holder, held) for app_id, holder, held in known.extracts if app_id in by_id}
+    else:
+        holdings = set(
+            Shareholding.objects.filter(held__in=list(applicant_usccs)).values_list(
+                "holder", "held"
+            )
+        )
+        holdings |= set(
+            RegistryShareholding.objects.filter(
+                application_id__in=list(by_id), held__in=list(applicant_usccs)
+            ).values_list("holder", "held")
+        )
     holders_of: dict[str, set[str]] = defaultdict(set)
     for holder, held in holdings:
         holders_of[holder].add(held)
@@ -644,11 +711,15 @@ def cross_count_store(application: Application, items: list[CrossItem]) -> int:
     written only when it differs from the count kept (a page that shows them reads, and writes
     only what changed)."""
     count = sum(1 for item in items if item.unresolved)
-    kept = (
-        CrossFindingCount.objects.filter(application_id=application.pk)
-        .values_list("open", flat=True)
-        .first()
-    )
+    if "cross_count" in application._state.fields_cache:  # read with it (the review screen)
+        stored = application._state.fields_cache["cross_count"]
+        kept = stored.open if stored is not None else None
+    else:
+        kept = (
+            CrossFindingCount.objects.filter(application_id=application.pk)
+            .values_list("open", flat=True)
+            .first()
+        )
     if kept != count:
         _counts_store({application.pk: count})
     return count

@@ -266,8 +266,9 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 
 @staff_verified
 def screen(request: HttpRequest, application_id: int) -> HttpResponse:
-    # its assignment read with it: the screen shows the assignee
-    application = _application(request, application_id, "review_case__assignee")
+    # its assignment read with it: the screen shows the assignee; and the count of its cross
+    # findings kept for the lists, which the screen writes again when it differs
+    application = _application(request, application_id, "review_case__assignee", "cross_count")
     data = selectors.review_screen(application, request.user)
     return render(
         request,

@@ -7,6 +7,9 @@ as a template variable renders it (localised, escaped).
 
 `{% finding_opening f %}`: the finding's `<li>`, its heading, message and values.
 `{% finding_clauses f %}`: the verbatim clauses it cites.
+`{% finding_items items may_resolve resolve_url %}`: a group's findings, each from its
+`<li>` to its `</li>`: the two above, the registry's paths of a SUPPLIER_EQUITY finding, and a
+`review` finding's resolution and the form that resolves it.
 `{% delivery_rows c asked %}`, `{% invoice_list c asked %}`, `{% payment_list c asked %}`: a
 contract's lines (合同明细), below.
 """
@@ -20,11 +23,13 @@ from django import template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
+from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
+from voucher.applications.templatetags.voucher_format import person, variable_html, yuan_text
 
 register = template.Library()
 
@@ -70,6 +75,78 @@ def finding_clauses(context: Any, f: Any) -> SafeString:
     )
 
 
+def _local(value: Any, context: Any) -> Any:
+    """A datetime as the engine hands it to the `date` filter (which expects local time)."""
+    return template_localtime(value, context.use_tz)
+
+
+def _resolution_html(res: Any, context: Any, resolved: str) -> str:
+    """A finding's resolution as the template wrote it (`resolved`: 已处理：, translated)."""
+    return (
+        f'<p class="resolution resolution-{variable_html(res.resolution, context)}">{resolved}'
+        f"{_translated_variable(res.get_resolution_display())} — "
+        f'{variable_html(res.reason, context)} <span class="muted">('
+        f"{variable_html(person(res.resolved_by), context)}, "
+        f"{variable_html(date_filter(_local(res.resolved_at, context), 'Y-m-d H:i'), context)})"
+        "</span></p>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) -> SafeString:
+    """Each (finding, resolution) of `items` as the screen's loop wrote it, `<li>` to `</li>`
+    with the whitespace between: a hundred and more findings were a hundred and more turns of
+    the template's loop, a dozen nodes each (issue 23). `may_resolve`: the reader may resolve
+    a `review` finding (its form is shown); `resolve_url`: where that form posts."""
+    resolved = variable_html(_("已处理："), context)
+    form_head = form_tail = ""
+    if may_resolve:
+        form_head = (
+            f'\n        <form method="post" action="{variable_html(resolve_url, context)}" '
+            f'class="resolve">{CsrfTokenNode().render(context)}\n          '
+        )
+        form_tail = (
+            '">\n          <label><input type="radio" name="resolution" value="accept" required> '
+            f"{variable_html(_('认可'), context)}</label>\n          "
+            '<label><input type="radio" name="resolution" value="reject"> '
+            f"{variable_html(_('不认可'), context)}</label>\n          "
+            f'<label class="grow">{variable_html(_("理由"), context)} '
+            '<input name="reason" required></label>\n          '
+            f'<button type="submit">{variable_html(_("记录处理意见"), context)}</button>\n'
+            "        </form>\n        "
+        )
+    paths = None
+    out = []
+    for f, res in items:
+        out.append("\n    ")
+        out.append(finding_opening(context, f))
+        out.append("\n      ")
+        if f.rule == "SUPPLIER_EQUITY" and f.values:  # the registry's paths, its own template
+            if paths is None:
+                paths = context.template.engine.get_template("registry/finding_paths.html")
+            with context.push(f=f, res=res):
+                out.append(paths.render(context))
+        out.append("\n      ")
+        out.append(finding_clauses(context, f))
+        out.append("\n      ")
+        if f.status == "review":
+            out.append("\n        ")
+            if res:
+                out.append(_resolution_html(res, context, resolved))
+            out.append("\n        ")
+            if may_resolve:
+                out.append(form_head)
+                out.append(
+                    f'<input type="hidden" name="rule" value="{variable_html(f.rule, context)}">'
+                    '<input type="hidden" name="contract" value="'
+                    f"{variable_html(f.contract or '', context)}"
+                )
+                out.append(form_tail)
+            out.append("\n      ")
+        out.append("\n    </li>\n  ")
+    return mark_safe("".join(out))
+
+
 # --- the contracts' lines (合同明细): a season's application lists a hundred and more delivery,
 # invoice and payment rows, each a dozen lookups, filters and an include through the template
 # engine (about a third of the template's CPU, issue 23). Written here as the template wrote
@@ -97,25 +174,92 @@ def supplier_word(line: Any, context: Any) -> str:
     return tag + "\n"
 
 
+_LABELS = object()  # the key of a render's translated labels in its render_context
+LINE_LABELS = ("期间", "服务", "设备", "数量", "单位", "单价", "金额", "算力供给方")
+NUMBER_LABELS, NUMBER_HEAD = ("数量", "单价", "金额"), ' class="num"'
+
+
+def _labels(context: Any) -> dict[str, str]:
+    """The contracts' labels, translated once per render (a dozen contracts asked them a
+    dozen times each): the message as `_()` gives it, and `_html`, as `{% trans %}` writes it."""
+    labels: dict[str, str] | None = context.render_context.get(_LABELS)
+    if labels is None:
+        labels = {}
+        for message in (*LINE_LABELS, "发票：", "付款："):
+            labels[message] = _(message)
+            labels[message + "_html"] = variable_html(labels[message], context)
+        context.render_context[_LABELS] = labels
+    return labels
+
+
+_FORMATTED = object()  # the key of a render's formatted dates and quantities
+
+
+def _memo(context: Any, kind: str, value: Any, format_value: Any) -> str:
+    """`format_value(value)`, once per render for each value (a contract's lines repeat their
+    months and prices): keyed by the value's type and text, so 1.50 and 1.5 are two."""
+    memo: dict[Any, str] | None = context.render_context.get(_FORMATTED)
+    if memo is None:
+        memo = context.render_context[_FORMATTED] = {}
+    key = (kind, type(value), str(value))
+    if key not in memo:
+        memo[key] = format_value(value)
+    return memo[key]
+
+
+def _day(context: Any, value: Any) -> str:
+    """`{{ value|date:"Y-m-d" }}` of a date (a datetime is made local first, as the engine
+    does for the `date` filter)."""
+    return _memo(
+        context,
+        "day",
+        value,
+        lambda v: variable_html(date_filter(_local(v, context), "Y-m-d"), context),
+    )
+
+
+def _figure(context: Any, value: Any) -> str:
+    """`{{ value|floatformat:"-6" }}`."""
+    return _memo(context, "figure", value, lambda v: str(floatformat(v, "-6")))
+
+
+@register.simple_tag(takes_context=True)
+def contract_table(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
+    """A contract's lines (合同明细) as the screen's template wrote them: the table of its
+    delivery lines, its head included, then its invoices and payments."""
+    labels = _labels(context)
+    head = "".join(
+        f"<th{NUMBER_HEAD if message in NUMBER_LABELS else ''}>{labels[message + '_html']}</th>"
+        for message in LINE_LABELS
+    )
+    return mark_safe(
+        f'<div class="table-scroll"><table class="apps lines"><thead><tr>{head}</tr></thead>'
+        f"<tbody>\n{delivery_rows(context, contract, supplier_asked)}\n</tbody></table></div>\n"
+        f'<p class="small supplier-invoices">{labels["发票：_html"]}'
+        f"{invoice_list(context, contract, supplier_asked)}\n · {labels['付款：_html']}"
+        f"{payment_list(context, contract, supplier_asked)}</p>"
+    )
+
+
 @register.simple_tag(takes_context=True)
 def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The `<tr>` of each of the contract's delivery lines (period, service, device, quantity,
     unit, unit price, amount, the supplier's word)."""
-    period, service, device = _("期间"), _("服务"), _("设备")
-    quantity, unit, price = _("数量"), _("单位"), _("单价")
-    amount, supplier_label = _("金额"), _("算力供给方")
+    labels = _labels(context)
+    period, service, device, quantity, unit, price, amount, supplier_label = (
+        labels[message] for message in LINE_LABELS
+    )
     rows = []
     for line in contract.delivery_lines:
         d = line.row
         word = supplier_word(line, context) if supplier_asked else "—"
         rows.append(
-            f'<tr><td data-label="{period}">{variable_html(date_filter(d.start, "Y-m-d"), context)}–'
-            f"{variable_html(date_filter(d.end, 'Y-m-d'), context)}</td>"
+            f'<tr><td data-label="{period}">{_day(context, d.start)}–{_day(context, d.end)}</td>'
             f'<td data-label="{service}">{_translated_variable(d.get_service_display())}</td>'
             f'<td data-label="{device}">{variable_html(d.device or "—", context)}</td>'
-            f'<td class="num" data-label="{quantity}">{floatformat(d.quantity, "-6")}</td>'
+            f'<td class="num" data-label="{quantity}">{_figure(context, d.quantity)}</td>'
             f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
-            f'<td class="num" data-label="{price}">{floatformat(d.unit_price, "-6")}</td>'
+            f'<td class="num" data-label="{price}">{_figure(context, d.unit_price)}</td>'
             f'<td class="num" data-label="{amount}">{variable_html(yuan_text(d.amount), context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
@@ -130,7 +274,7 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
-            f"{variable_html(i.number, context)} ({variable_html(date_filter(i.date, 'Y-m-d'), context)}, "
+            f"{variable_html(i.number, context)} ({_day(context, i.date)}, "
             f"{variable_html(yuan_text(i.amount), context)})"
         ),
     )
@@ -143,9 +287,7 @@ def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
         context,
         contract.payment_lines,
         supplier_asked,
-        lambda p: (
-            f"{variable_html(date_filter(p.date, 'Y-m-d'), context)} {variable_html(yuan_text(p.amount), context)}"
-        ),
+        lambda p: f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}",
     )
 
 
