@@ -95,7 +95,7 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
     """Over 30 shuffled rounds, for every application; and what that covers: every kind of
     finding, and neighbourhoods smaller than the round (a neighbourhood of the whole round
     would pass whatever it left out)."""
-    from voucher.review.crosscheck import INACTIVE_STATES, _neighbourhood
+    from voucher.review.crosscheck import INACTIVE_STATES, _neighbourhood_read
 
     kinds: set[str] = set()
     smaller = 0
@@ -124,7 +124,7 @@ def test_the_neighbourhood_gives_the_round_s_findings_of_each_application(demo_d
                     not r.startswith(f"{record.code}-") for f in found for r in f.references
                 )
                 if application.state not in INACTIVE_STATES:
-                    mine, _ = _neighbourhood(application)
+                    mine, _, _ = _neighbourhood_read(application)
                     smaller += len(mine) < active.count()
     assert smaller >= 30, smaller
     assert elsewhere >= 30, elsewhere  # findings that name another round's application

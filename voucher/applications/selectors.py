@@ -417,3 +417,17 @@ def supplement_requests_for(application: Application) -> list[SupplementView]:
         )
         for r in SupplementRequest.objects.filter(application=application).prefetch_related("items")
     ]
+
+
+MISSING: Any = object()
+
+
+def selected(application: Application, name: str, missing: Any = None) -> Any:
+    """The one-to-one row `name` (a reverse relation: portal_progress, implementation_report,
+    cross_count) as select_related read it with the application: the row, or None where there
+    is none; else `missing`. Never a query: a row not read with the application is the caller's to read (an
+    object kept across a change must not answer from what it read before)."""
+    relation = Application._meta.get_field(name)
+    if relation.is_cached(application):
+        return relation.get_cached_value(application)
+    return missing

@@ -32,6 +32,7 @@ from voucher.applications.interchange import application_export
 from voucher.applications.models import MaterialFile, SupplementRequest
 from voucher.applications.people import label_of
 from voucher.applications.rounds import current_round
+from voucher.applications.selectors import selected
 from voucher.applications.states import DRAFT, EDITABLE_STATES, SUPPLEMENT_STATES
 from voucher.applications.uploads import upload_delete, upload_store
 from voucher.core import clock, jobs
@@ -44,7 +45,7 @@ from voucher.policy.dates import chinese_date
 from voucher.policy.format import FormatError, dumps_application, parse_application_json
 from voucher.policy.round import MATERIAL_IDS
 from voucher.portal.models import DraftProgress, Submission
-from voucher.portal.selectors import blockers_and_document, selected
+from voucher.portal.selectors import blockers_and_document
 from voucher.portal.steps import CLEARED_PROJECT_VALUES, DIRECTION_PROJECT_FIELDS, PORTAL_DIRECTIONS
 
 # The portal's steps refuse with the one refusal (core/refusals.py); a version someone else
@@ -885,7 +886,7 @@ def _freeze(
     )
 
 
-# The one-to-one rows a submission reads, read with its locked row (portal.selectors.selected)
+# The one-to-one rows a submission reads, read with its locked row (applications.selectors.selected)
 SUBMISSION_READS = ("portal_progress", "implementation_report")
 
 

@@ -25,10 +25,12 @@ from voucher.applications.models import MaterialFile
 from voucher.applications.parameters import effective_round
 from voucher.applications.people import label_of
 from voucher.applications.selectors import (
+    MISSING,
     OUTCOME_LABELS,
     STATUS_LABELS,
     SupplementView,
     latest_evaluation,
+    selected,
     supplement_requests_for,
 )
 from voucher.applications.states import SUPPLEMENT_STATES
@@ -341,20 +343,6 @@ def claim_terms(application: m.Application, contract: m.Contract) -> ClaimTerms:
         counted=sum((x.counted for x in lines), Decimal("0.00")),
         excluded=[(_(REASON_LABELS[k]), v) for k, v in by_reason.items()],
     )
-
-
-MISSING: Any = object()
-
-
-def selected(application: m.Application, name: str, missing: Any = None) -> Any:
-    """The one-to-one row `name` (a reverse relation: portal_progress, implementation_report)
-    as select_related read it with the application: the row, or None where there is none; else
-    `missing`. Never a query: a row not read with the application is the caller's to read (an
-    object kept across a change must not answer from what it read before)."""
-    relation = m.Application._meta.get_field(name)
-    if relation.is_cached(application):
-        return relation.get_cached_value(application)
-    return missing
 
 
 def progress_of(application: m.Application) -> DraftProgress:

@@ -45,6 +45,7 @@ from voucher.applications.models import (
     RegistryShareholding,
     RoundUnitPrice,
 )
+from voucher.applications.selectors import MISSING, selected
 from voucher.applications.wording import direction_name
 from voucher.policy import format as fmt
 from voucher.registry.models import Shareholding
@@ -415,7 +416,7 @@ def _prices_of(application: Application) -> list[DevicePrice]:
 
 @dataclass(frozen=True)
 class KnownHoldings:
-    """The shareholdings _neighbourhood read that hold the enterprise `uscc`: the registry's
+    """The shareholdings _neighbourhood_read read that hold the enterprise `uscc`: the registry's
     (holder, held), and the extracts' (declaring application, holder, held), those of every
     active application of its round. _cross_findings reads no more when the applications it is
     given are all of that enterprise (most neighbourhoods are the application alone)."""
@@ -423,12 +424,6 @@ class KnownHoldings:
     uscc: str
     registry: frozenset[tuple[str, str]]
     extracts: frozenset[tuple[int, str, str]]
-
-
-def _neighbourhood(application: Application) -> tuple[list[Application], list[Application]]:
-    """_neighbourhood_read without the shareholdings it read."""
-    mine, elsewhere, _known = _neighbourhood_read(application)
-    return mine, elsewhere
 
 
 def _neighbourhood_read(
@@ -711,8 +706,8 @@ def cross_count_store(application: Application, items: list[CrossItem]) -> int:
     written only when it differs from the count kept (a page that shows them reads, and writes
     only what changed)."""
     count = sum(1 for item in items if item.unresolved)
-    if "cross_count" in application._state.fields_cache:  # read with it (the review screen)
-        stored = application._state.fields_cache["cross_count"]
+    stored = selected(application, "cross_count", missing=MISSING)  # the review screen's
+    if stored is not MISSING:
         kept = stored.open if stored is not None else None
     else:
         kept = (
