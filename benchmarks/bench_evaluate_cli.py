@@ -16,6 +16,8 @@ go, as json.load lets each document go. The batch API (`engine.evaluate`, every 
 the 10,000 kept until the end, as `--pretty` and the Django side keep them) is timed too and
 printed for reference: holding 10,000 evaluations costs ~10 µs a file in cache misses and
 freeing, which no compact run of the command pays (docs/performance.md, "Branch evalfast").
+So is json.loads of the same files read as the command reads them (os.read, no file object):
+the goal's baseline reads through a text file object, some 5 µs a file slower.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list
     from voucher.policy.canonical import read_application
     from voucher.policy.engine import evaluate, evaluate_each
     from voucher.policy.format import load_application_file
+    from voucher.policy.format_base import read_bytes
     from voucher.policy.round import get_round
 
     paths = [directory / n for n in names]
@@ -84,6 +87,12 @@ def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list
         for p in paths:
             with p.open(encoding="utf-8") as fh:
                 json.load(fh)
+
+    def load_all_raw() -> None:
+        # the same files read as the command reads them (format_base.read_bytes: os.open and
+        # os.read, no file object), then json.loads: a stricter baseline, for reference
+        for p in paths:
+            json.loads(read_bytes(p))
 
     def parse_and_evaluate() -> None:
         # as `voucher evaluate --json` does (voucher/policy/cli.py): every document read first
@@ -101,6 +110,7 @@ def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list
         ("json.load", load_all),
         ("parse + evaluate", parse_and_evaluate),
         ("  (batch API, all kept)", parse_and_evaluate_kept),
+        ("  (read_bytes + json.loads)", load_all_raw),
     )
     times: dict[str, list[float]] = {label: [] for label, _fn in contenders}
     for _ in range(repeat):
@@ -189,6 +199,10 @@ def main() -> None:
         times["json.load"]
     )
     print(f"  batch API, all kept / json.load = {kept:.2f}×  (for reference)")
+    raw = statistics.median(times["parse + evaluate"]) / statistics.median(
+        times["  (read_bytes + json.loads)"]
+    )
+    print(f"  parse + evaluate / (read_bytes + json.loads) = {raw:.2f}×  (for reference)")
 
 
 if __name__ == "__main__":
