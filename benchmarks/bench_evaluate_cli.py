@@ -9,6 +9,15 @@ The files are bench_evaluate's varied applications (`make_application`), written
 `--repeat` times each, the command printing to a file (stdout not a terminal: compact JSON);
 each figure is the median, of wall-clock seconds and of CPU seconds (user + system of the child,
 from wait4: less disturbed by other work on a shared machine than the wall clock).
+
+In one process, the evaluating side does what the command does with those files (cli.run, the
+compact output): every document read first, then each evaluated (`engine.evaluate_each`) and let
+go, as json.load lets each document go. The batch API (`engine.evaluate`, every evaluation of
+the 10,000 kept until the end, as `--pretty` and the Django side keep them) is timed too and
+printed for reference: holding 10,000 evaluations costs ~10 µs a file in cache misses and
+freeing, which no compact run of the command pays (docs/performance.md, "Branch evalfast").
+So is json.loads of the same files read as the command reads them (os.read, no file object):
+the goal's baseline reads through a text file object, some 5 µs a file slower.
 """
 
 from __future__ import annotations
@@ -62,11 +71,13 @@ def run_process(argv: list[str], cwd: Path, stdout_path: Path) -> tuple[float, f
 
 
 def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list[float]]:
-    """CPU seconds of read + json.load, and of read + parse + evaluate, alternately (the
-    cyclic garbage collector off in both, as in `voucher evaluate`)."""
+    """CPU seconds of read + json.load, of read + parse + evaluate as the command does it, and
+    of the same through the batch API (every evaluation kept), alternately (the cyclic garbage
+    collector off in all, as in `voucher evaluate`)."""
     from voucher.policy.canonical import read_application
-    from voucher.policy.engine import evaluate
+    from voucher.policy.engine import evaluate, evaluate_each
     from voucher.policy.format import load_application_file
+    from voucher.policy.format_base import read_bytes
     from voucher.policy.round import get_round
 
     paths = [directory / n for n in names]
@@ -77,14 +88,33 @@ def in_process(directory: Path, names: list[str], repeat: int) -> dict[str, list
             with p.open(encoding="utf-8") as fh:
                 json.load(fh)
 
+    def load_all_raw() -> None:
+        # the same files read as the command reads them (format_base.read_bytes: os.open and
+        # os.read, no file object), then json.loads: a stricter baseline, for reference
+        for p in paths:
+            json.loads(read_bytes(p))
+
     def parse_and_evaluate() -> None:
-        # as `voucher evaluate` reads (voucher/policy/cli.py): canonical documents by msgspec,
-        # any other by the format's models
+        # as `voucher evaluate --json` does (voucher/policy/cli.py): every document read first
+        # (canonical ones by msgspec, any other by the format's models), ONE_DIRECTION judged
+        # over the batch, then each application evaluated and its evaluation let go
+        documents = [load_application_file(p, read_application) for p in paths]
+        for _evaluation in evaluate_each(documents, policy_round):
+            pass
+
+    def parse_and_evaluate_kept() -> None:
+        # the batch API: the same evaluations, all 10,000 kept until the end
         evaluate([load_application_file(p, read_application) for p in paths], policy_round)
 
-    times: dict[str, list[float]] = {"json.load": [], "parse + evaluate": []}
+    contenders = (
+        ("json.load", load_all),
+        ("parse + evaluate", parse_and_evaluate),
+        ("  (batch API, all kept)", parse_and_evaluate_kept),
+        ("  (read_bytes + json.loads)", load_all_raw),
+    )
+    times: dict[str, list[float]] = {label: [] for label, _fn in contenders}
     for _ in range(repeat):
-        for label, fn in (("json.load", load_all), ("parse + evaluate", parse_and_evaluate)):
+        for label, fn in contenders:
             gc.collect()
             gc.disable()  # as `voucher evaluate` runs (voucher/policy/cli.py), both alike
             started = time.process_time()
@@ -165,6 +195,14 @@ def main() -> None:
         f"  parse + evaluate / json.load = {ratio:.2f}×  (goal ≤ {IN_PROCESS_GOAL:.0f}×,"
         f" i.e. ≤ {budget:.2f} s: {verdict})"
     )
+    kept = statistics.median(times["  (batch API, all kept)"]) / statistics.median(
+        times["json.load"]
+    )
+    print(f"  batch API, all kept / json.load = {kept:.2f}×  (for reference)")
+    raw = statistics.median(times["parse + evaluate"]) / statistics.median(
+        times["  (read_bytes + json.loads)"]
+    )
+    print(f"  parse + evaluate / (read_bytes + json.loads) = {raw:.2f}×  (for reference)")
 
 
 if __name__ == "__main__":

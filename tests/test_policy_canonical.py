@@ -37,7 +37,9 @@ def _plain(value: Any) -> Any:
         fields = type(value).model_fields
         return type(value).__name__, {k: _plain(getattr(value, k)) for k in fields}
     if isinstance(value, msgspec.Struct):
-        fields = value.__struct_fields__
+        # by the names of the format (a delivery's quantity and unit price are properties that
+        # make its checked text Decimal)
+        fields = value.__struct_encode_fields__
         return type(value).__name__, {k: _plain(getattr(value, k)) for k in fields}
     if isinstance(value, list):
         return [_plain(v) for v in value]
@@ -259,8 +261,8 @@ def test_the_structs_mirror_the_models():
     models = {m.__name__: m for m in fmt._models(fmt.Application.__pydantic_core_schema__)}
     for name, model in models.items():
         struct = getattr(canonical, name)
-        assert set(struct.__struct_fields__) == set(model.model_fields), name
-        fields = {f.name: f for f in msgspec.structs.fields(struct)}
+        assert set(struct.__struct_encode_fields__) == set(model.model_fields), name
+        fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
         for field, info in model.model_fields.items():
             mirror = fields[field]
             assert mirror.required is info.is_required(), (name, field)
@@ -289,6 +291,53 @@ def test_the_engine_gives_the_same_evaluations_from_either_reader():
     assert by_reader == by_models
     assert [dump_entry(n, e) for n, e in zip(names, by_reader, strict=True)] == [
         dump_entry(n, e) for n, e in zip(names, by_models, strict=True)
+    ]
+
+
+def test_a_delivery_lines_quantity_and_unit_price_read_as_the_models_read_them():
+    """The reader keeps a line's quantity and unit price as their checked text and makes them
+    Decimal when read (properties): the engine reads the unit price only under a round with
+    price bands, whose UNIT_PRICE findings (and messages, which print the price) must be the
+    same from either reader."""
+    from decimal import Decimal
+
+    from voucher.policy.round import PriceBand, device_key
+
+    rng = random.Random(23)
+    raws = [_encoded(make_application(rng, i)) for i in range(120)]
+    by_models = [fmt.parse_application_json(r) for r in raws]
+    by_reader = [canonical.read_application(r) for r in raws]
+    lines = 0
+    for exact, fast in zip(by_models, by_reader, strict=True):
+        for c_exact, c_fast in zip(exact.contracts, fast.contracts, strict=True):
+            for d_exact, d_fast in zip(c_exact.deliveries, c_fast.deliveries, strict=True):
+                for name in ("quantity", "unit_price", "amount"):
+                    value = getattr(d_fast, name)
+                    assert type(value) is Decimal, name
+                    assert str(value) == str(getattr(d_exact, name)), name
+                lines += 1
+    assert lines > 500
+    # a band for every device and unit the documents price, narrow enough that some lines
+    # fall outside it
+    prices: dict[tuple[str, str], list[Decimal]] = {}
+    for app in by_models:
+        for c in app.contracts:
+            for d in c.deliveries:
+                if d.service == "compute" and d.device is not None:
+                    prices.setdefault((device_key(d.device), d.unit), []).append(d.unit_price)
+    bands = {
+        key: PriceBand(key[0], key[1], sorted(seen)[len(seen) // 4], sorted(seen)[-len(seen) // 4])
+        for key, seen in prices.items()
+    }
+    rnd = get_round("bj-2026").with_overrides(unit_price_bands=bands)
+    names = [f"f{i}.json" for i in range(len(raws))]
+    models_evaluated = evaluate(by_models, rnd, references=names)
+    reader_evaluated = evaluate(by_reader, rnd, references=names)
+    assert reader_evaluated == models_evaluated
+    statuses = {f.status for e in reader_evaluated for f in e.findings if f.rule == "UNIT_PRICE"}
+    assert statuses == {"pass", "review"}
+    assert [dump_entry(n, e) for n, e in zip(names, reader_evaluated, strict=True)] == [
+        dump_entry(n, e) for n, e in zip(names, models_evaluated, strict=True)
     ]
 
 
