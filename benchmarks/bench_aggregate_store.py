@@ -68,6 +68,17 @@ VARIANTS = {
             f'CREATE INDEX probe_c ON {AGGREGATE} (enterprise_uscc COLLATE "C", contract_id COLLATE "C")'
         ),
     ],
+    "triggers, COPY of CSV text (before 0046)": [],
+    "triggers, id sequence CACHE 1000": [
+        lambda c: c.execute(f"ALTER SEQUENCE {AGGREGATE}_id_seq CACHE 1000")
+    ],
+    "triggers, no deduplication in either index": [
+        lambda c: [
+            c.execute(f"ALTER INDEX {name} SET (deduplicate_items = off)")
+            for name in _index_names(c, "batch_id")
+            + _index_names(c, "enterprise_uscc, contract_id")
+        ]
+    ],
     "neither, no secondary index": [
         _no_triggers,
         _drop_index("batch_id"),
@@ -83,6 +94,9 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="batches stored before, as a worker's table holds"
+    )
     arguments = parser.parse_args()
     fresh_database("bench-aggregate-store-", arguments.database)
     from django.db import connection, transaction
@@ -95,17 +109,36 @@ def main() -> None:
         window=(date(2020, 1, 1), date(2030, 1, 1)),
         contracts=generate.Plan(arguments.enterprises).contracts(),
     )
+    binary = result.stored_binary
     platform = Platform.objects.create(code="probe", name="probe")
+    others = [
+        ConsumptionBatch.objects.create(
+            platform=platform,
+            enterprise_uscc="-",
+            idempotency_key=f"p{number}",
+            file_sha256="-",
+            file_size=0,
+        )
+        for number in range(arguments.prefill)
+    ]
     batch = ConsumptionBatch.objects.create(
         platform=platform, enterprise_uscc="-", idempotency_key="p", file_sha256="-", file_size=0
     )
-    chosen = [v for v in VARIANTS if not arguments.only or arguments.only in v]
+    chosen = [
+        v for v in VARIANTS if not arguments.only or any(o in v for o in arguments.only.split("|"))
+    ]
     best: dict[str, tuple[float, float, float, float]] = {}
     for _ in range(arguments.repeat):
         for name in chosen:
             with transaction.atomic(), connection.cursor() as cursor:
                 for change in VARIANTS[name]:
                     change(cursor)
+                for other in others:
+                    actions.aggregates_store(batch=other, result=result)
+                # the CSV text, as before the binary COPY (decision 0046)
+                result.stored_binary = (  # type: ignore[method-assign]
+                    (lambda batch_id: None) if "CSV text" in name else binary
+                )
                 began, cpu, server = time.perf_counter(), _cpu(), _backend_cpu(connection)
                 count = actions.aggregates_store(batch=batch, result=result)
                 stored = time.perf_counter() - began

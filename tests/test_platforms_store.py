@@ -174,3 +174,68 @@ def test_the_duckdb_result_is_stored_as_the_reference_rows_say(tmp_path):
     assert {values[2] for values in stored[0]} == set(_AWKWARD_CONTRACTS)
     assert "" in {values[5] for values in stored[0]}  # an empty device, not NULL
     assert fast._columnar()  # stored from the columns: no dict was built
+
+
+def _binary_rows(chunks):
+    """The rows of a binary COPY stream (PostgreSQL's format), as `stored_rows` gives them:
+    integers (None for a NULL) then texts, in `STORED_BINARY_COLUMNS`' order."""
+    import struct
+
+    from voucher.platforms import consumption
+
+    data = b"".join(bytes(chunk) for chunk in chunks)
+    assert data[:19] == b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    rows, at = [], 19
+    while True:
+        (fields,) = struct.unpack_from(">h", data, at)
+        at += 2
+        if fields == -1:
+            break
+        assert fields == len(consumption.STORED_BINARY_COLUMNS)
+        row = []
+        for index in range(fields):
+            (length,) = struct.unpack_from(">i", data, at)
+            at += 4
+            if length == -1:
+                row.append(None)
+                continue
+            value = data[at : at + length]
+            at += length
+            integer = index < 10  # the batch id, the sums, the counts, the seconds
+            assert not integer or length == 8
+            row.append(struct.unpack(">q", value)[0] if integer else value.decode())
+        rows.append(row)
+    assert at == len(data)
+    return rows
+
+
+def test_the_binary_copy_holds_the_rows_the_csv_text_holds(tmp_path):
+    """The DuckDB path's binary COPY stream (decision 0046) decodes to `stored_rows`, column
+    for column (NULL seconds, an empty device, awkward and Chinese ids included); a sum beyond
+    64 bits gives no binary stream, so that the CSV text goes and the column refuses it, as
+    before."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from voucher.platforms import consumption, duck_ingest
+
+    path = tmp_path / "awkward.csv"
+    contracts = _awkward_file(path)
+    window = (date(2025, 9, 8), date(2025, 10, 31))  # November's rows: outside, no seconds
+    fast = consumption.ingest_file(path, window=window, contracts=contracts)
+    reference = consumption.ingest_reference(path, window=window, contracts=contracts)
+    assert isinstance(fast, duck_ingest.ColumnarResult)
+    order = [consumption.STORED_BINARY_COLUMNS.index(c) for c in batches._AGGREGATE_COLUMNS]
+    decoded = sorted(tuple(row[i] for i in order) for row in _binary_rows(fast.stored_binary(7)))
+    assert decoded == sorted(reference.stored_rows(7))
+    assert any(row[-1] is None for row in decoded)  # a group with no second inside
+    assert "" in {row[5] for row in decoded}
+    assert reference.stored_binary(7) is None  # rows of the dict: the CSV text
+
+    (groups,) = list(fast._groups)
+    huge = pa.array([2**63] * groups.num_rows, pa.decimal128(38, 0))
+    beyond = duck_ingest.ColumnarResult()
+    beyond.add_groups(groups.set_column(groups.schema.get_field_index("row_sum"), "row_sum", huge))
+    assert beyond.stored_binary(7) is None
+    assert b"9223372036854775808" in b"".join(bytes(c) for c in beyond.stored_csv(7))

@@ -297,6 +297,29 @@ class Aggregate:
             )
 
 
+# The aggregate table's columns in the order a binary COPY sends them (`IngestResult.
+# stored_binary`): the 64-bit integers that are never null first, then the seconds, the texts.
+STORED_BINARY_COLUMNS = (
+    "batch_id",
+    "amount",
+    "outside_amount",
+    "row_count",
+    "prorated_rows",
+    "first_row",
+    "last_row",
+    "row_sum",
+    "first_second",
+    "last_second",
+    "enterprise_uscc",
+    "contract_id",
+    "month",
+    "resource_type",
+    "device",
+    "unit",
+    "quantity",
+)
+
+
 @dataclass
 class IngestResult:
     aggregates: dict[Key, Aggregate] = field(default_factory=dict)
@@ -362,6 +385,12 @@ class IngestResult:
                 lines = []
         if lines:
             yield "".join(lines).encode()
+
+    def stored_binary(self, batch_id: int) -> Iterator[bytes | memoryview] | None:
+        """The rows in PostgreSQL's binary COPY format, columns in STORED_BINARY_COLUMNS'
+        order, where a result makes them without Python per row (the DuckDB path's:
+        `duck_ingest.ColumnarResult`); None: store `stored_csv` instead."""
+        return None
 
     def totals(self) -> tuple[int, int, int]:
         """(aggregates, amount of compute in fen, amount of everything else in fen)."""

@@ -1374,6 +1374,15 @@ class ColumnarResult(core.IngestResult):
             return super().stored_csv(batch_id)
         return _stored_csv(self._groups, batch_id)
 
+    def stored_binary(self, batch_id: int) -> Iterator[bytes | memoryview] | None:
+        """`stored_csv`'s rows in PostgreSQL's binary COPY format, columns in the order of
+        `core.STORED_BINARY_COLUMNS`; None when the text is needed instead: a result with
+        aggregates in its dict, or an integer sum beyond 64 bits (as text the database
+        refuses it, as before)."""
+        if not self._columnar() or not all(map(_fits_int64, self._groups)):
+            return None
+        return _stored_binary(self._groups, batch_id)
+
     def totals(self) -> tuple[int, int, int]:
         if not self._columnar():
             return super().totals()
@@ -1430,6 +1439,83 @@ def _stored_csv(groups: Iterable[pa.RecordBatch], batch_id: int) -> Iterator[byt
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(table, sink, options)
         yield memoryview(sink.getvalue())
+
+
+# The groups' columns of the binary COPY's fields (`core.STORED_BINARY_COLUMNS`): the eight
+# 64-bit integers that are never null first, so that each row's field count and those fields
+# are one fixed-width record made at once by numpy, then the seconds, then the texts.
+_BINARY_INTEGERS = ("amount_fen", "outside_fen", *_COUNTS)  # after the batch id
+_BINARY_NULLABLE = ("first_second", "last_second")
+_BINARY_TEXTS = (*_KEYS, "quantity_text")
+COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+COPY_BINARY_TRAILER = b"\xff\xff"
+_NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.binary())  # a field of length -1
+_FIXED = np.dtype(
+    [("fields", ">i2")]
+    + [
+        (f"{part}{index}", kind)
+        for index in range(8)
+        for part, kind in (("l", ">i4"), ("v", ">i8"))
+    ]
+)
+
+
+def _fits_int64(batch: pa.RecordBatch) -> bool:
+    """Whether every integer sum of a batch of groups fits the table's 64-bit columns."""
+    for name in ("amount_fen", "outside_fen", "row_sum"):
+        column = batch.column(name)
+        if pa.types.is_decimal(column.type) and column.null_count < len(column):
+            low, high = (value.as_py() for value in pc.min_max(column).values())
+            if not -(2**63) <= int(low) <= int(high) < 2**63:
+                return False
+    return True
+
+
+def _fixed_width(records: np.ndarray, width: int) -> pa.Array:
+    """numpy records of `width` bytes each as an Arrow binary array, one value per record."""
+    offsets = np.arange(0, (len(records) + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), len(records), [None, pa.py_buffer(offsets), pa.py_buffer(records)]
+    )
+
+
+def _stored_binary(groups: Iterable[pa.RecordBatch], batch_id: int) -> Iterator[bytes | memoryview]:
+    """`stored_csv`'s rows as PostgreSQL's binary COPY (header, rows, trailer), made by numpy
+    and Arrow a column at a time: the server then takes each integer as its 8 bytes and each
+    text as its bytes instead of parsing the CSV text of every field (decision 0046). The
+    values are the same; a text still goes through its column's checks (length, encoding)."""
+    yield COPY_BINARY_HEADER
+    for batch in groups:
+        count = batch.num_rows
+        if not count:
+            continue
+        fixed = np.empty(count, dtype=_FIXED)
+        fixed["fields"] = len(core.STORED_BINARY_COLUMNS)
+        values = [np.full(count, batch_id, dtype=np.int64)]
+        values += [_exact(batch.column(name)).to_numpy() for name in _BINARY_INTEGERS]
+        for index, value in enumerate(values):
+            fixed[f"l{index}"] = 8
+            fixed[f"v{index}"] = value
+        fields = [_fixed_width(fixed, _FIXED.itemsize)]
+        for name in _BINARY_NULLABLE:
+            column = batch.column(name)
+            record = np.empty(count, dtype=[("l", ">i4"), ("v", ">i8")])
+            record["l"] = 8
+            record["v"] = column.fill_null(0).to_numpy()
+            fields.append(pc.if_else(column.is_valid(), _fixed_width(record, 12), _NULL_FIELD))
+        for name in _BINARY_TEXTS:
+            column = batch.column(name)
+            if not pa.types.is_string(column.type):
+                column = pc.cast(column, pa.string())
+            lengths = pc.binary_length(column).fill_null(0).to_numpy().astype(">i4")
+            text = pc.binary_join_element_wise(
+                _fixed_width(lengths, 4), column.cast(pa.binary()), b""
+            )
+            fields.append(text.fill_null(_NULL_FIELD))  # a null text: a NULL field
+        rows = pc.binary_join_element_wise(*fields, b"")
+        offsets = np.frombuffer(rows.buffers()[1], np.int32, count + 1, rows.offset * 4)
+        yield memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    yield COPY_BINARY_TRAILER
 
 
 def _exact(column: pa.Array) -> pa.Array:

@@ -394,14 +394,20 @@ def _copy_aggregates(batch: ConsumptionBatch, result: consumption.IngestResult) 
     """PostgreSQL: the rows as CSV through psycopg's COPY API (`Cursor.copy`), in chunks as
     `stored_csv` makes them; the count is PostgreSQL's own (the COPY's row count)."""
     table = connection.ops.quote_name(ConsumptionAggregate._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _AGGREGATE_COLUMNS)
-    statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    # binary where the result makes it (the DuckDB path's): the server takes each integer as
+    # its 8 bytes instead of parsing the text of every field (decision 0046)
+    chunks = result.stored_binary(batch.pk)
+    names, form = consumption.STORED_BINARY_COLUMNS, "binary"
+    if chunks is None:
+        chunks, names, form = result.stored_csv(batch.pk), _AGGREGATE_COLUMNS, "csv"
+    columns = ", ".join(connection.ops.quote_name(c) for c in names)
+    statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT {form})"
     # the database's errors as Django's (an IntegrityError for an aggregate of no batch, from
     # the triggers of voucher/platforms/aggregate_batch.py), as through Django's own cursor
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         with raw.copy(statement) as copy:
-            for chunk in result.stored_csv(batch.pk):
+            for chunk in chunks:
                 copy.write(chunk)
         return int(raw.rowcount)
 
