@@ -391,8 +391,9 @@ def aggregates_store(*, batch: ConsumptionBatch, result: consumption.IngestResul
 
 
 def _copy_aggregates(batch: ConsumptionBatch, result: consumption.IngestResult) -> int:
-    """PostgreSQL: the rows as CSV through psycopg's COPY API (`Cursor.copy`), in chunks as
-    `stored_csv` makes them; the count is PostgreSQL's own (the COPY's row count)."""
+    """PostgreSQL: the rows through psycopg's COPY API (`Cursor.copy`), in chunks as
+    `stored_binary` (binary COPY) or else `stored_csv` (CSV text) makes them; the count is
+    PostgreSQL's own (the COPY's row count)."""
     table = connection.ops.quote_name(ConsumptionAggregate._meta.db_table)
     # binary where the result makes it (the DuckDB path's): the server takes each integer as
     # its 8 bytes instead of parsing the text of every field (decision 0046)
