@@ -9,11 +9,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from voucher.applications.absent_rows import prefetch_known
 from voucher.applications.interchange import application_export, document_sha256
 from voucher.applications.models import (
     CONFIRMED,
@@ -290,8 +291,8 @@ def application_detail(
             .prefetch_related(*DOCUMENT_PREFETCH)
             .get(pk=application_id)
         )
-    else:
-        prefetch_related_objects([application], *DOCUMENT_PREFETCH)
+    else:  # those its caller found absent (note_absent_rows: the review screen) set empty
+        prefetch_known([application], DOCUMENT_PREFETCH)
     evaluation = latest_evaluation(application)
     policy_round = get_rounds().get(application.round.code)
     detail = ApplicationDetail(

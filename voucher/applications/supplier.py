@@ -512,18 +512,23 @@ def words_of(contracts: Iterable[Contract]) -> dict[int, dict[str, Any]]:
 
 
 def words_and_attestations(
-    contracts: Iterable[Contract],
+    contracts: Iterable[Contract], *, words: bool = True, attestations: bool = True
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SupplierAttestation]]:
     """The supplier's words and declarations on several contracts, in two queries (the review
-    screen: its cost does not grow with the contracts)."""
+    screen: its cost does not grow with the contracts). `words`, `attestations`: False when the
+    caller knows there are none (no query then)."""
     contracts = list(contracts)
     ids = [c.pk for c in contracts]
-    words = words_of(contracts)
-    declared = {
-        a.contract_id: a
-        for a in SupplierAttestation.objects.filter(contract_id__in=ids).select_related("by")
-    }
-    return words, declared
+    said = words_of(contracts) if words else {pk: {} for pk in ids}
+    declared = (
+        {
+            a.contract_id: a
+            for a in SupplierAttestation.objects.filter(contract_id__in=ids).select_related("by")
+        }
+        if attestations
+        else {}
+    )
+    return said, declared
 
 
 def attestation_of(contract: Contract) -> SupplierAttestation | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Max, Q, QuerySet
 
+from voucher.applications.absent_rows import has_none
 from voucher.platforms import consumption, reconcile
 from voucher.platforms.models import (
     ConsumptionAggregate,
@@ -175,6 +176,8 @@ class SettlementView:
 def settlement_of(application: Any) -> list[SettlementView]:
     """Per contract of `application`: its settlement batches and, from the processed ones, the
     comparison with the declared delivery lines (voucher.platforms.reconcile)."""
+    if has_none(application, "settlement_batches"):  # the review screen asked: none
+        return []
     batches = list(
         ConsumptionBatch.objects.filter(settles_application=application)
         .select_related("platform")
@@ -219,6 +222,8 @@ def settlement_of(application: Any) -> list[SettlementView]:
 
 def reconciliations_of(application: Any) -> list[ContractReconciliation]:
     """The reconciliations a direction-3 application was built with."""
+    if has_none(application, "reconciliations"):  # the review screen asked: none
+        return []
     return list(
         ContractReconciliation.objects.filter(application=application).order_by("contract_id")
     )
@@ -280,6 +285,8 @@ def platform_data_changed(application: Any) -> bool:
     since. The application keeps the figures it was built with; the centre must build it again
     for the bureau to decide on the data as they are."""
     if getattr(application, "direction", None) != 3:
+        return False
+    if has_none(application, "shortlist_entries"):  # the review screen asked: none
         return False
     entry = ShortlistEntry.objects.filter(application=application).select_related("project").first()
     if entry is None:

@@ -26,14 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from voucher.applications.absent_rows import has_none
 from voucher.applications.models import (
     Application,
     Contract,
@@ -131,12 +130,16 @@ class CrossItem:
 def cross_items(application: Application) -> list[CrossItem]:
     """The application's cross findings as review items (one per identity), each with the
     resolution recorded for that identity; a finding whose identity changed is unresolved."""
-    resolved = {
-        x.key: x
-        for x in CrossFindingResolution.objects.filter(application=application).select_related(
-            "resolved_by"
-        )
-    }
+    resolved = (
+        {}
+        if has_none(application, "cross_resolutions")  # the review screen asked: none
+        else {
+            x.key: x
+            for x in CrossFindingResolution.objects.filter(application=application).select_related(
+                "resolved_by"
+            )
+        }
+    )
     items: dict[str, CrossItem] = {}
     for finding in application_checks(application):
         identity = finding.identity(application.pk)
@@ -386,10 +389,14 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     # the round's samples of those devices and units as the triggers keep them counted
     # (RoundUnitPrice): a device's few prices, however many rows of it the round holds
     # (a price's count is kept in several rows, summed here: unit_prices.SHARDS)
+    # the pairs asked as two IN lists (the index's columns), the pairs themselves kept here: an
+    # OR of a condition per pair costs the ORM a millisecond to compile (issue 23), and a
+    # device's prices in another of the units asked are a few rows more
     counted = (
         RoundUnitPrice.objects.filter(
-            reduce(or_, (Q(device=device, unit=unit) for device, unit in sorted(pairs))),
             round_id=application.round_id,
+            device__in=sorted({device for device, _unit in pairs}),
+            unit__in=sorted({unit for _device, unit in pairs}),
         )
         .order_by()
         .values("device", "unit", "unit_price")
@@ -399,7 +406,8 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     )
     by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
     for device, unit, price, rows in counted:  # a price written two ways: one price
-        by_device[(device, unit)][price] += rows
+        if (device, unit) in pairs:
+            by_device[(device, unit)][price] += rows
     result = []
     for (device, unit), counts in sorted(by_device.items()):
         prices: list[Decimal] = []

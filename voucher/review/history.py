@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import pgettext
 
+from voucher.applications.absent_rows import has_none
 from voucher.applications.states import TRANSITIONS
 
 # Audit actions that name an application, its 公示 list or its screening, and are not a
@@ -65,7 +66,12 @@ def history_query(application: Any) -> Q:
     """The audit entries of `application`, of the 公示 lists it is on, and of the screening its
     direction-3 application was built from."""
     query = Q(object_type="applications.application", object_id=str(application.pk))
-    publicity = [str(pk) for pk in application.publicity_lists.values_list("pk", flat=True)]
+    # (none read when note_absent_rows found none: the review screen asks it first)
+    publicity = (
+        []
+        if has_none(application, "publicity_lists")
+        else [str(pk) for pk in application.publicity_lists.values_list("pk", flat=True)]
+    )
     if publicity:
         # entries written before the lists moved into the domain core (applications 0006) kept
         # their old type
@@ -73,11 +79,15 @@ def history_query(application: Any) -> Q:
             object_type__in=("applications.publicitylist", "review.publicitylist"),
             object_id__in=publicity,
         )
-    screenings = [
-        str(pk)
-        # the platforms app's screening, by its reverse relation: review does not import it
-        for pk in application.shortlist_entries.values_list("pk", flat=True)
-    ]
+    screenings = (
+        []
+        if has_none(application, "shortlist_entries")
+        else [
+            str(pk)
+            # the platforms app's screening, by its reverse relation: review does not import it
+            for pk in application.shortlist_entries.values_list("pk", flat=True)
+        ]
+    )
     if screenings:
         query |= Q(object_type="platforms.shortlistentry", object_id__in=screenings)
     return query

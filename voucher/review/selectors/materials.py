@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from voucher.applications import permissions as p
+from voucher.applications.absent_rows import has_none
 from voucher.applications.models import (
     CHECK_OK,
     CHECK_WRONG,
@@ -113,11 +114,24 @@ class MaterialsReview:
 
 
 def materials_review(application: Application) -> MaterialsReview:
-    files = list(MaterialFile.objects.filter(application=application).order_by("uploaded_at", "pk"))
-    checks = {
-        (c.material, c.item): c
-        for c in MaterialCheck.objects.filter(application=application).select_related("checked_by")
-    }
+    # none read when note_absent_rows found none (the review screen asks it first)
+    files = (
+        []
+        if has_none(application, "material_files")
+        else list(
+            MaterialFile.objects.filter(application=application).order_by("uploaded_at", "pk")
+        )
+    )
+    checks = (
+        {}
+        if has_none(application, "material_checks")
+        else {
+            (c.material, c.item): c
+            for c in MaterialCheck.objects.filter(application=application).select_related(
+                "checked_by"
+            )
+        }
+    )
     states = []
     listed = set()
     for material, items in checklist(application):

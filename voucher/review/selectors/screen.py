@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from voucher.applications import permissions as p
 from voucher.applications import ports, supplier
 from voucher.applications import selectors as app_selectors
+from voucher.applications.absent_rows import has_none, note_absent_rows
 from voucher.applications.models import (
     PROPOSED,
     Application,
@@ -138,6 +139,8 @@ def latest_diff(application: Application) -> VersionDiff | None:
     # the versions without their documents, and their evaluations without the findings: most
     # applications were never resubmitted, and those are the largest values the screen would
     # decode (issue 23); the two documents compared are read when there is a diff
+    if has_none(application, "resubmissions"):
+        return None  # no version was resubmitted (note_absent_rows asked)
     snaps = list(
         Snapshot.objects.filter(application=application)
         .select_related("evaluation")
@@ -228,7 +231,9 @@ def _review_case(application: Application) -> ReviewCase | None:
 
 
 def review_screen(application: Application, user: Any) -> ReviewScreen:
-
+    # which of the lists below (and the materials' and the platforms' the page reads next) it
+    # has nothing in, asked at once: those are not read one by one (most are empty)
+    note_absent_rows(application)
     # the application as the view loaded it, its document's relations fetched once onto it: the
     # detail (the stale check), the contracts' lines and the cross checks read them from there
     detail = app_selectors.application_detail(application.pk, application=application)
@@ -240,7 +245,7 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
                 "resolved_by"
             )
         }
-        if evaluation
+        if evaluation and not has_none(application, "resolutions")
         else {}
     )
     open_reviews = 0
@@ -250,9 +255,13 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
             for f in evaluation.findings
             if f["status"] == "review" and (f["rule"], f.get("contract") or "") not in resolutions
         )
-    decisions = list(
-        Decision.objects.filter(application=application).select_related(
-            "proposed_by", "confirmed_by"
+    decisions = (
+        []
+        if has_none(application, "decisions")
+        else list(
+            Decision.objects.filter(application=application).select_related(
+                "proposed_by", "confirmed_by"
+            )
         )
     )
     open_proposal = next((d for d in decisions if d.status == PROPOSED), None)
@@ -277,7 +286,11 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     contract_lines = list(application.contracts.all())  # prefetched with their lines
     supplier_asked = application.direction in supplier.CONFIRMED_DIRECTIONS
     if supplier_asked:
-        words, declared = supplier.words_and_attestations(contract_lines)
+        words, declared = supplier.words_and_attestations(
+            contract_lines,
+            words=not has_none(application, "supplier_words"),
+            attestations=not has_none(application, "supplier_attestations"),
+        )
         with_members = supplier.usccs_with_members(c.supplier_uscc for c in contract_lines)
     else:  # no supplier is asked (direction 3): the screen shows no word, declaration or account
         words, declared, with_members = {c.pk: {} for c in contract_lines}, {}, set()
@@ -311,7 +324,9 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         resolutions=resolutions,
         open_reviews=open_reviews,
         transitions=transitions,
-        supplements=list(
+        supplements=[]
+        if has_none(application, "supplement_requests")
+        else list(
             SupplementRequest.objects.filter(application=application).prefetch_related("items")
         ),
         decisions=decisions,
@@ -319,8 +334,12 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
         diff=latest_diff(application),
         cross=cross,
         open_cross=sum(1 for item in cross if item.unresolved),
-        payments=list(PaymentRecord.objects.filter(application=application)),
-        clawbacks=list(Clawback.objects.filter(application=application)),
+        payments=[]
+        if has_none(application, "payment_records")
+        else list(PaymentRecord.objects.filter(application=application)),
+        clawbacks=[]
+        if has_none(application, "clawbacks")
+        else list(Clawback.objects.filter(application=application)),
         assignee=case.assignee.get_username() if case and case.assignee else "",
         assignable=assignable_staff(application)
         if application.state in WITH_BUREAU_STATES and p.can_hand_out(user)
