@@ -52,7 +52,26 @@ def _signatures_html(f: Any, context: Any, signatures: Any) -> str:
             return f'\n<span class="tag tag-missing sig-unsigned">{_("未签名")}</span>\n\n'
         return f'\n<span class="muted sig-none">{_("无电子签名")}</span>\n\n'
     with context.push(s=s, f=f):
-        return str(signatures.render(context))
+        return str(signatures().render(context))
+
+
+_URLS = object()  # the key of a page's file addresses in its render context's first level
+
+
+def _file_urls(context: Any) -> tuple[str, str]:
+    """Where a file of the application `a` is viewed and downloaded (with _FILE_ID for the
+    file's id), reversed once per page rather than per material: kept in the render context's
+    first level, the page's, since each include (a material's files) has a level of its own."""
+    pk = context["a"].pk
+    page = context.render_context.dicts[0]
+    urls: tuple[str, str] | None = page.get((_URLS, pk))
+    if urls is None:
+        urls = (
+            html_escape(reverse("review:material_view", args=[pk, _FILE_ID])),
+            html_escape(reverse("review:material_file", args=[pk, _FILE_ID])),
+        )
+        page[(_URLS, pk)] = urls
+    return urls
 
 
 @register.simple_tag(takes_context=True)
@@ -62,10 +81,11 @@ def material_file_rows(context: Any, files: Any) -> SafeString:
     files = list(files)
     if not files:
         return mark_safe("")
-    a = context["a"]
-    view_url = html_escape(reverse("review:material_view", args=[a.pk, _FILE_ID]))
-    file_url = html_escape(reverse("review:material_file", args=[a.pk, _FILE_ID]))
-    signatures = context.template.engine.get_template("review/_signatures.html")
+    view_url, file_url = _file_urls(context)
+
+    def signatures() -> Any:
+        return context.template.engine.get_template("review/_signatures.html")
+
     file_l, kind_l, size_l, scan_l, sig_l, at_l, act_l = (
         _("文件"),
         _("类型"),
@@ -115,7 +135,7 @@ def checklist_rows(context: Any, m: Any, may_check: Any, typed_here: Any) -> Saf
     ok_l, wrong_l, open_l = _("符合"), _("不符合"), _("未核对")
     reopened_l = _("材料已更新，须重新核对")
     note_l, supplement_l = _("说明（不符合时必填）"), _("就此项要求补正")
-    screen_url = html_escape(reverse("review:screen", args=[context["a"].pk])) if may_check else ""
+    screen_url = ""  # reversed for the first item judged 不符合 (most materials have none)
     out = []
     for i in m.items:
         item_id = variable_html(i.id, context)
@@ -177,6 +197,8 @@ def checklist_rows(context: Any, m: Any, may_check: Any, typed_here: Any) -> Saf
             word = ok_l if status == "ok" else wrong_l if status == "wrong" else open_l
             result_html = f'\n        <span class="status-word">{word}</span>\n        '
             note_html = variable_html(check.note, context) if check else ""
+        if i.wrong and may_check and not screen_url:
+            screen_url = html_escape(reverse("review:screen", args=[context["a"].pk]))
         link = (
             f'<a class="supplement-link" href="{screen_url}?supplement='
             f'{variable_html(urlencode_filter(str(i.id)), context)}#supplement-form">{supplement_l}</a>'
