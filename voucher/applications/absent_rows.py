@@ -114,9 +114,10 @@ def note_absent_rows(application: Application) -> frozenset[str]:
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, [application.pk if p == _SENTINEL else p for p in params])
         row = cursor.fetchone()
-    absent = frozenset(name for name, has in zip(names, row or (), strict=False) if not has)
-    if row is None:  # the application is gone: nothing is known to be absent
-        absent = frozenset()
+    # the application gone (no row): nothing is known to be absent
+    absent = frozenset(
+        () if row is None else (name for name, has in zip(names, row, strict=True) if not has)
+    )
     application.absent_rows = absent  # type: ignore[attr-defined]
     return absent
 

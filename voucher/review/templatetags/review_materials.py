@@ -139,6 +139,7 @@ def checklist_rows(context: Any, m: Any, may_check: Any, typed_here: Any) -> Saf
     out = []
     for i in m.items:
         item_id = variable_html(i.id, context)
+        text = variable_html(i.item.text, context)
         status = i.status
         check = i.check
         reopened = ""
@@ -178,7 +179,6 @@ def checklist_rows(context: Any, m: Any, may_check: Any, typed_here: Any) -> Saf
                 f'        <label><input type="radio" name="status-{item_id}" value="wrong"{wrong_on}> '
                 f"{wrong_l}</label>\n        "
             )
-            text = variable_html(i.item.text, context)
             typed_note = kept.value(
                 typed_form,
                 "material_check",
@@ -208,7 +208,7 @@ def checklist_rows(context: Any, m: Any, may_check: Any, typed_here: Any) -> Saf
         out.append(
             f'\n    <tr class="check check-{variable_html(status, context)}" id="check-{item_id}" '
             f'data-item="{item_id}">\n'
-            f'      <th scope="row">{variable_html(i.item.text, context)} '
+            f'      <th scope="row">{text} '
             f'<span class="tag tag-clause">{variable_html(i.item.clause, context)}</span>\n'
             f"        {reopened}\n"
             f"        {by}\n"
