@@ -218,3 +218,42 @@ def test_the_waiting_proposals_cost_my_queue_the_same_queries_however_many(team)
         propose(application, team["reviewer"])
     waiting += len(more)
     assert queries() == one  # two more direction-3 approvals and three others
+
+
+def test_my_queue_reads_only_what_its_rows_show(team):
+    """Branch mine: nobody's list reads no assignee (none to show: two joins fewer, unless a
+    filter or the order names one), the lists are counted on the states of the bureau's work
+    alone (the state index's condition, without "not a draft" beside it), the proposals are
+    counted without the joins of their rows, and no row's decisions are read (the page shows
+    no decided amount)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .review_support import propose
+
+    taken = put_in_state(application_from("d4-small"), "in_review")
+    nobodys = put_in_state(application_from("d1-cap-binds"), "submitted")
+    actions.application_assign(
+        application=taken, assignee=team["reviewer"], acting_user=team["reviewer"]
+    )
+    tick_materials(taken, team["reviewer"])
+    propose(taken, team["reviewer"])
+    with CaptureQueriesContext(connection) as captured:
+        work = selectors.my_work(team["approver"])
+    assert [d.application_id for d in work.to_confirm] == [taken.pk]
+    assert [r.id for r in work.unassigned] == [nobodys.pk]
+    assert [r.reference for r in work.unassigned] == [nobodys.reference]
+    read = [q["sql"] for q in captured.captured_queries]
+    (unassigned,) = [sql for sql in read if "NOT EXISTS" in sql]
+    assert "auth_user" not in unassigned
+    (counted,) = [sql for sql in read if 'AS "unassigned"' in sql]
+    assert "draft" not in counted
+    (proposals,) = [sql for sql in read if "COUNT(*)" in sql and "review_decision" in sql]
+    assert "auth_user" not in proposals and "policyroundrecord" not in proposals
+    assert not [sql for sql in read if "'proposed', 'confirmed'" in sql]
+    # an assignee asked for: nobody's list is empty, as it was with the join
+    reviewer = team["reviewer"]
+    theirs = {"assignee": reviewer.username}
+    assert selectors.my_work(reviewer, theirs).unassigned == []
+    assert [r.id for r in selectors.my_work(reviewer, theirs).assigned] == [taken.pk]
+    assert [r.id for r in selectors.my_work(reviewer, {}, "-assignee").unassigned] == [nobodys.pk]

@@ -144,6 +144,12 @@ class Enterprise(models.Model):
         return f"{self.name}（{self.uscc}）"
 
 
+def reference_of(round_code: str, pk: int | None) -> str:
+    """Application.reference from its round's code and its id, for the lists that read values
+    rather than instances."""
+    return f"{round_code}-{pk:05d}" if pk else f"{round_code}-?"
+
+
 def _state_fields() -> tuple[Any, ...]:
     global _STATE_FIELDS
     if _STATE_FIELDS is None:
@@ -296,7 +302,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     @property
     def reference(self) -> str:
         """The number people quote: round code and id."""
-        return f"{self.round.code}-{self.pk:05d}" if self.pk else f"{self.round.code}-?"
+        return reference_of(self.round.code, self.pk)
 
     @transition(
         field=state,

@@ -15,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -24,19 +34,24 @@ from voucher.applications import ports
 from voucher.applications import selectors as app_selectors
 from voucher.applications.models import (
     CONFIRMED,
+    DECISION_KIND_CHOICES,
     PROPOSED,
     Application,
     Decision,
     ReviewCase,
 )
+from voucher.applications.models.application import reference_of
 from voucher.applications.states import TRANSITIONS, WITH_BUREAU_STATES
 from voucher.review.selectors.common import STATE_LABELS
 
 PAGE_SIZE = 50
 
-# the columns a row shows (QueueRow): not the application's texts and JSON (its materials, its
-# inline lists, the project's overview), which cost the database and Python a row's worth each
-ROW_FIELDS = (
+# what a row (QueueRow) is made of, read as tuples: not the application's texts and JSON (its
+# materials, its inline lists, the project's overview), which cost the database and Python a
+# row's worth each, and not model instances (an Application and its round made for each row,
+# django-fsm's state field read, were a third of a list's CPU)
+ROW_VALUES = (
+    "id",
     "round__code",
     "applicant_name",
     "direction",
@@ -44,6 +59,10 @@ ROW_FIELDS = (
     "submitted_on",
     "requested_amount",
     "evaluation_pending",
+    "q_outcome",
+    "q_approved_max",
+    "q_open",
+    "q_assignee",
 )
 
 
@@ -60,6 +79,8 @@ class QueueRow:
     outcome_label: str
     approved_max: Decimal | None
     requested: Decimal | None
+    # the amounts of its open proposal and its confirmed decision: read for the export and the
+    # staff API (review_rows), not for the pages, which do not show them (None there)
     proposed: Decimal | None
     decided: Decimal | None
     review_open: int  # open review findings of the evaluation and open cross findings
@@ -94,10 +115,19 @@ def _given(filters: Mapping[str, Any], name: str) -> bool:
     return value is not None and value != ""
 
 
-def _visible(user: Any, filters: Mapping[str, Any]) -> QuerySet[Application]:
-    """The applications `user` may see in the lists (not drafts), with the filters that are the
-    application's own columns."""
-    qs: QuerySet[Application] = Application.objects.exclude(state="draft")
+def _visible(
+    user: Any, filters: Mapping[str, Any], states: tuple[str, ...] | None = None
+) -> QuerySet[Application]:
+    """The applications `user` may see in the lists (not drafts; those in `states` when given),
+    with the filters that are the application's own columns."""
+    # in `states` alone, without "not a draft" beside it: the state index then serves the
+    # condition whole, where a second one on the state has each row's state read past its
+    # texts and JSON
+    qs: QuerySet[Application] = (
+        Application.objects.exclude(state="draft")
+        if states is None
+        else Application.objects.filter(state__in=states)
+    )
     if not p.staff_roles(user):
         return qs.none()
     directions = p.viewable_directions(user)
@@ -114,25 +144,35 @@ def _visible(user: Any, filters: Mapping[str, Any]) -> QuerySet[Application]:
 
 
 def queue_queryset(
-    user: Any, filters: Mapping[str, Any] | None = None, sort: str = ""
+    user: Any,
+    filters: Mapping[str, Any] | None = None,
+    sort: str = "",
+    states: tuple[str, ...] | None = None,
+    nobodys: bool = False,
 ) -> QuerySet[Application]:
-    """The applications `user` may see in the lists (not drafts), with `filters` (already read:
-    direction an int, the amounts Decimals), in the order `sort` asks (by id otherwise)."""
+    """The applications `user` may see in the lists (not drafts; those in `states` when given),
+    with `filters` (already read: direction an int, the amounts Decimals), in the order `sort`
+    asks (by id otherwise); `nobodys`: only those without an assignee."""
     filters = filters or {}
-    qs = (
-        _visible(user, filters)
-        .select_related("round")
-        .only(*ROW_FIELDS)
-        .annotate(
-            latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+    qs = _visible(user, filters, states).annotate(
+        latest=FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+    )
+    if nobodys:
+        # no review case, or one without an assignee (NOT EXISTS: the planner then walks the
+        # ids in order and stops at a page, where a left join's IS NULL sorted all of them)
+        qs = qs.filter(
+            ~Exists(ReviewCase.objects.filter(application=OuterRef("pk"), assignee__isnull=False))
         )
-        .annotate(
-            q_outcome=F("latest__outcome"),
-            q_approved_max=F("latest__approved_max"),
-            q_open=Coalesce(F("latest__review_open"), Value(0))
-            + Coalesce(F("cross_count__open"), Value(0)),
-            q_assignee=F("review_case__assignee__username"),
-        )
+    assignee: Any = F("review_case__assignee__username")
+    if nobodys and not filters.get("assignee") and sort.removeprefix("-") != "assignee":
+        # nobody's rows have no assignee to show: not two joins more to read that it is empty
+        assignee = Value(None, output_field=CharField())
+    qs = qs.annotate(
+        q_outcome=F("latest__outcome"),
+        q_approved_max=F("latest__approved_max"),
+        q_open=Coalesce(F("latest__review_open"), Value(0))
+        + Coalesce(F("cross_count__open"), Value(0)),
+        q_assignee=assignee,
     )
     if filters.get("outcome"):
         qs = qs.filter(q_outcome=filters["outcome"])
@@ -149,13 +189,15 @@ def queue_queryset(
     return qs.order_by(*order_of(sort))
 
 
-def counted_queryset(user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Application]:
+def counted_queryset(
+    user: Any, filters: Mapping[str, Any] | None = None, states: tuple[str, ...] | None = None
+) -> QuerySet[Application]:
     """The applications of queue_queryset, to count: without the joins of the rows' figures
     unless a filter asks for them (a count over the round costs a join per row less each)."""
     filters = filters or {}
     if any(_given(filters, name) for name in ANNOTATED_FILTERS):
-        return queue_queryset(user, filters).order_by()
-    return _visible(user, filters).order_by()
+        return queue_queryset(user, filters, states=states).order_by()
+    return _visible(user, filters, states).order_by()
 
 
 def order_of(sort: str) -> list[Any]:
@@ -173,43 +215,55 @@ def order_of(sort: str) -> list[Any]:
     return [ordered, "id"]
 
 
-def queue_rows(applications: list[Application]) -> list[QueueRow]:
-    """The rows of annotated applications (queue_queryset): two queries more for the amounts of
-    their decisions, however many rows."""
-    ids = [a.pk for a in applications]
+def queue_rows(values: list[tuple[Any, ...]], decisions: bool = True) -> list[QueueRow]:
+    """The rows of queue_queryset's ROW_VALUES; `decisions`: with the amounts of their
+    decisions, a query more however many rows."""
     proposed: dict[int, Decimal] = {}
     decided: dict[int, Decimal] = {}
-    for app_id, status, amount in Decision.objects.filter(
-        application_id__in=ids, status__in=(PROPOSED, CONFIRMED)
-    ).values_list("application_id", "status", "amount"):
-        (proposed if status == PROPOSED else decided)[app_id] = amount
+    if decisions:
+        for app_id, status, amount in Decision.objects.filter(
+            application_id__in=[v[0] for v in values], status__in=(PROPOSED, CONFIRMED)
+        ).values_list("application_id", "status", "amount"):
+            (proposed if status == PROPOSED else decided)[app_id] = amount
     labels: dict[str, str] = {}
     outcomes: dict[str | None, str] = {}
     pending = _("评估中")  # submitted, evaluated after the request (the jobs' worker)
     rows = []
-    for a in applications:
-        outcome = getattr(a, "q_outcome", None)
-        if a.state not in labels:
-            labels[a.state] = _(STATE_LABELS.get(a.state, a.state))
+    for (
+        pk,
+        round_code,
+        applicant_name,
+        direction,
+        state,
+        submitted_on,
+        requested,
+        evaluation_pending,
+        outcome,
+        approved_max,
+        review_open,
+        assignee,
+    ) in values:
+        if state not in labels:
+            labels[state] = _(STATE_LABELS.get(state, state))
         if outcome not in outcomes:
             outcomes[outcome] = app_selectors.outcome_label(outcome)
         rows.append(
             QueueRow(
-                id=a.pk,
-                reference=a.reference,
-                applicant_name=a.applicant_name,
-                direction=a.direction,
-                state=a.state,
-                state_label=labels[a.state],
-                submitted_on=a.submitted_on,
+                id=pk,
+                reference=reference_of(round_code, pk),
+                applicant_name=applicant_name,
+                direction=direction,
+                state=state,
+                state_label=labels[state],
+                submitted_on=submitted_on,
                 outcome=outcome,
-                outcome_label=pending if a.evaluation_pending else outcomes[outcome],
-                approved_max=getattr(a, "q_approved_max", None),
-                requested=a.requested_amount,
-                proposed=proposed.get(a.pk),
-                decided=decided.get(a.pk),
-                review_open=getattr(a, "q_open", 0) or 0,
-                assignee=getattr(a, "q_assignee", None) or "",
+                outcome_label=pending if evaluation_pending else outcomes[outcome],
+                approved_max=approved_max,
+                requested=requested,
+                proposed=proposed.get(pk),
+                decided=decided.get(pk),
+                review_open=review_open or 0,
+                assignee=assignee or "",
             )
         )
     return rows
@@ -218,7 +272,7 @@ def queue_rows(applications: list[Application]) -> list[QueueRow]:
 def review_rows(user: Any, filters: Mapping[str, Any] | None = None) -> list[QueueRow]:
     """Every application the user may see (not drafts), with the filters of the list page, by id
     (the export and the staff API: all of them, in a fixed number of queries)."""
-    return queue_rows(list(queue_queryset(user, filters)))
+    return queue_rows(list(queue_queryset(user, filters).values_list(*ROW_VALUES)))
 
 
 @dataclass(eq=False)
@@ -246,12 +300,13 @@ def queue_page(
     queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE, count: int | None = None
 ) -> QueuePage:
     """One page of `queryset` (a bad or too large page number: the first or the last page);
-    `count`, when known, the number of its rows (counted more cheaply by the caller)."""
-    paginator = Paginator(queryset, size)
+    `count`, when known, the number of its rows (counted more cheaply by the caller). Its rows
+    without their decisions' amounts, which the pages do not show."""
+    paginator = Paginator(queryset.values_list(*ROW_VALUES), size)
     if count is not None:
         paginator.count = count  # the cached_property, known already
     page = paginator.get_page(number)
-    return QueuePage(queue_rows(list(page.object_list)), page)
+    return QueuePage(queue_rows(list(page.object_list), decisions=False), page)
 
 
 def review_page(
@@ -286,6 +341,23 @@ class MyWork:
     to_confirm_page: Page[Any] | None = None
 
 
+# what a proposal's row is made of, read as tuples (not a decision, its application, round and
+# proposer made as instances for each row)
+_PENDING_VALUES = (
+    "id",
+    "application_id",
+    "kind",
+    "amount",
+    "proposed_at",
+    "proposed_by__username",
+    "application__round__code",
+    "application__applicant_name",
+    "application__direction",
+    "application__created_at",
+)
+_KIND_LABELS = dict(DECISION_KIND_CHOICES)
+
+
 def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
     """The open proposals of others that `user` confirms, a page of them: the guards of
     approve and reject (an open proposal, not the user's own, the application in the state
@@ -295,46 +367,53 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
     decisions = (
         Decision.objects.filter(status=PROPOSED, application__state__in=sorted(sources))
         .exclude(proposed_by=user)
-        .select_related("application__round", "proposed_by")
-        # what a row shows and the platform check reads, not the application's texts and JSON
-        .only(
-            "application_id",
-            "kind",
-            "amount",
-            "proposed_at",
-            "application__round__code",
-            "application__applicant_name",
-            "application__direction",
-            "application__state",  # the state machine's field reads it as the row is made
-            "application__created_at",
-            "proposed_by__username",
-        )
         .order_by("proposed_at", "id")
     )
     if not p.can_confirm_some(user) or not user.pk:
         decisions = decisions.none()
-    page = Paginator(decisions, PAGE_SIZE).get_page(number)
+    paginator = Paginator(decisions.values_list(*_PENDING_VALUES), PAGE_SIZE)
+    paginator.count = decisions.count()  # counted without the joins of the rows' values
+    page = paginator.get_page(number)
     shown = list(page.object_list)
-    # a direction-3 approval: the platform's data of all of them asked at once
-    changed = ports.platform_data_changed_of([d.application for d in shown if d.kind == "approval"])
+    # a direction-3 approval: the platform's data of all of them asked at once, of their
+    # applications as far as the check reads them (id, direction, when built; an instance made
+    # for a direction-3 approval only, the check's answer for any other being no)
+    changed = ports.platform_data_changed_of(
+        [
+            Application(id=application_id, direction=direction, created_at=created_at)
+            for (_pk, application_id, kind, *_rest, direction, created_at) in shown
+            if kind == "approval" and direction == 3
+        ]
+    )
     kinds: dict[str, str] = {}
     rows = []
-    for d in shown:
-        if d.application_id in changed:
+    for (
+        pk,
+        application_id,
+        kind,
+        amount,
+        proposed_at,
+        proposed_by,
+        round_code,
+        applicant_name,
+        _direction,
+        _created_at,
+    ) in shown:
+        if application_id in changed:
             continue
-        if d.kind not in kinds:
-            kinds[d.kind] = _(d.get_kind_display())
+        if kind not in kinds:
+            kinds[kind] = _(_KIND_LABELS.get(kind, kind))
         rows.append(
             PendingDecision(
-                id=d.pk,
-                application_id=d.application_id,
-                reference=d.application.reference,
-                applicant_name=d.application.applicant_name,
-                kind=d.kind,
-                kind_label=kinds[d.kind],
-                amount=d.amount,
-                proposed_by=d.proposed_by.get_username(),
-                proposed_at=d.proposed_at,
+                id=pk,
+                application_id=application_id,
+                reference=reference_of(round_code, application_id),
+                applicant_name=applicant_name,
+                kind=kind,
+                kind_label=kinds[kind],
+                amount=amount,
+                proposed_by=proposed_by,
+                proposed_at=proposed_at,
             )
         )
     return rows, page
@@ -348,27 +427,26 @@ def my_work(
     unassigned_page: Any = 1,
     confirm_page: Any = 1,
 ) -> MyWork:
-    with_bureau = queue_queryset(user, filters, sort).filter(state__in=WITH_BUREAU_STATES)
+    states = WITH_BUREAU_STATES
     mine = Q(review_case__assignee=user) if user.pk else Q(pk__in=[])
-    # nobody's: no review case, or one without an assignee (NOT EXISTS: the planner then walks
-    # the ids in order and stops at a page, where a left join's IS NULL sorted all of them)
-    nobodys = ~Exists(ReviewCase.objects.filter(application=OuterRef("pk"), assignee__isnull=False))
     # both lists counted in one pass over the applications (their review cases left-joined:
     # nobody's, an assignee null)
-    counts = (
-        counted_queryset(user, filters)
-        .filter(state__in=WITH_BUREAU_STATES)
-        .aggregate(
-            assigned=Count("pk", filter=mine),
-            unassigned=Count("pk", filter=Q(review_case__assignee__isnull=True)),
-        )
+    counts = counted_queryset(user, filters, states).aggregate(
+        assigned=Count("pk", filter=mine),
+        unassigned=Count("pk", filter=Q(review_case__assignee__isnull=True)),
     )
     pending, page = _pending(user, confirm_page)
     return MyWork(
-        assigned=queue_page(with_bureau.filter(mine), assigned_page, count=counts["assigned"]),
+        assigned=queue_page(
+            queue_queryset(user, filters, sort, states).filter(mine),
+            assigned_page,
+            count=counts["assigned"],
+        ),
         to_confirm=pending,
         unassigned=queue_page(
-            with_bureau.filter(nobodys), unassigned_page, count=counts["unassigned"]
+            queue_queryset(user, filters, sort, states, nobodys=True),
+            unassigned_page,
+            count=counts["unassigned"],
         ),
         may_take=bool(p.can_take(user)),
         to_confirm_page=page,
