@@ -279,3 +279,74 @@ def test_an_application_s_state_fields_are_django_fsm_s():
 
     found = [f for f in Application._meta.fields if isinstance(f, FSMFieldMixin)]
     assert list(Application().state_fields) == found == [Application._meta.get_field("state")]
+
+
+# the filter form's loops as they were (review/_queue_filters.html), before a tag wrote them
+FILTER_LOOPS = """{% load i18n voucher_format %}{% for v, l in states %}<option value="{{ v }}"{% if filters.state == v %} selected{% endif %}>{% trans l %}</option>{% endfor %}|{% for n in "1234" %}<option value="{{ n }}"{% if filters.direction == n %} selected{% endif %}>{{ n|direction_name }}</option>{% endfor %}"""
+FILTER_TAGS = """{% load review_lists %}{% state_options states filters.state %}|{% direction_options filters.direction %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "filters", [{}, {"state": "in_review", "direction": "2"}, {"state": "a&<b>", "direction": "4"}]
+)
+def test_the_filter_options_write_what_their_loops_wrote(language, filters):
+    from voucher.applications.states import STATE_CHOICES
+
+    # the states the form offers, and labels the engine escapes or whose % it doubles
+    states = [*STATE_CHOICES[1:], ("a&<b>", '甲 <&> "乙"'), ("pct", "50% 以上 %(x)s")]
+    context = {"states": states, "filters": filters}
+    engine = engines["django"]
+    with translation.override(language):
+        expected = engine.from_string(FILTER_LOOPS).render(context)
+        written = engine.from_string(FILTER_TAGS).render(context)
+    assert written == expected
+    assert written.count(" selected") == len(filters)
+    assert "甲 &lt;&amp;&gt; &quot;乙&quot;" in written and "50% 以上 %(x)s" in written
+
+
+def _sort_header_as_it_was(context, key, label, pages="page"):
+    """review_lists.sort_header before branch mine: a deep copy of the query, format_html."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    descending = current == key
+    params = request.GET.copy()
+    params["sort"] = f"-{key}" if descending else key
+    for name in pages.split(","):
+        params.pop(name, None)
+    arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
+    title = _("按“%(column)s”降序排列") if descending else _("按“%(column)s”升序排列")
+    return format_html(
+        '<a class="sort{}" href="?{}" title="{}" data-sort="{}">{}{}</a>',
+        " sorted" if arrow else "",
+        params.urlencode(),
+        title % {"column": label},
+        key,
+        label,
+        arrow,
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "?sort=open", "?sort=-open&q=a%26b%3Cc%3E&page=3", "?state=x&state=y&assigned_page=2"],
+)
+def test_the_sort_header_writes_what_format_html_wrote(language, query):
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    from voucher.review.templatetags.review_lists import sort_header
+
+    request = RequestFactory().get("/review/mine/" + query)
+    before = request.GET.urlencode()
+    context = {"request": request}
+    with translation.override(language):
+        for label in (escape('R&D <"甲">'), 'R&D <"甲">', mark_safe("<b>编号</b>"), "待审核"):
+            for pages in ("page", "assigned_page,unassigned_page"):
+                written = sort_header(context, "open", label, pages)
+                assert written == _sort_header_as_it_was(context, "open", label, pages)
+    assert request.GET.urlencode() == before  # the request's query is left as it was

@@ -300,9 +300,11 @@ def queue_page(
     queryset: QuerySet[Application], number: Any, size: int = PAGE_SIZE, count: int | None = None
 ) -> QueuePage:
     """One page of `queryset` (a bad or too large page number: the first or the last page);
-    `count`, when known, the number of its rows (counted more cheaply by the caller). Its rows
-    without their decisions' amounts, which the pages do not show."""
-    paginator = Paginator(queryset.values_list(*ROW_VALUES), size)
+    `count`, when known, the number of its rows (counted more cheaply by the caller; 0: the
+    queryset is not read). Its rows without their decisions' amounts, which the pages do not
+    show."""
+    rows: Any = [] if count == 0 else queryset.values_list(*ROW_VALUES)
+    paginator = Paginator(rows, size)
     if count is not None:
         paginator.count = count  # the cached_property, known already
     page = paginator.get_page(number)
@@ -436,15 +438,21 @@ def my_work(
         unassigned=Count("pk", filter=Q(review_case__assignee__isnull=True)),
     )
     pending, page = _pending(user, confirm_page)
+    # a list counted empty is not read, nor is its query built
+    none = Application.objects.none()
     return MyWork(
         assigned=queue_page(
-            queue_queryset(user, filters, sort, states).filter(mine),
+            queue_queryset(user, filters, sort, states).filter(mine)
+            if counts["assigned"]
+            else none,
             assigned_page,
             count=counts["assigned"],
         ),
         to_confirm=pending,
         unassigned=queue_page(
-            queue_queryset(user, filters, sort, states, nobodys=True),
+            queue_queryset(user, filters, sort, states, nobodys=True)
+            if counts["unassigned"]
+            else none,
             unassigned_page,
             count=counts["unassigned"],
         ),
