@@ -223,9 +223,8 @@ def test_the_waiting_proposals_cost_my_queue_the_same_queries_however_many(team)
 def test_my_queue_reads_only_what_its_rows_show(team):
     """Branch mine: nobody's list reads no assignee (none to show: two joins fewer, unless a
     filter or the order names one), the lists are counted on the states of the bureau's work
-    alone (the state index's condition, without "not a draft" beside it), the proposals are
-    counted without the joins of their rows, and no row's decisions are read (the page shows
-    no decided amount)."""
+    alone (not "not a draft" again beside them), the proposals are counted without the joins
+    of their rows, and no row's decisions are read (the page shows no decided amount)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
