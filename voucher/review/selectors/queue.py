@@ -397,14 +397,15 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
     approve and reject (an open proposal, not the user's own, the application in the state
     they are confirmed from) asked in the query; a direction-3 approval also asks whether the
     platform's data are still those it was built from (permissions.platform_data_current)."""
+    if not p.can_confirm_some(user) or not user.pk:
+        # none to confirm: an empty page, without the queries built for it
+        return [], Paginator([], PAGE_SIZE).get_page(number)
     sources = set(TRANSITIONS["approve"].source) | set(TRANSITIONS["reject"].source)
     decisions = (
         Decision.objects.filter(status=PROPOSED, application__state__in=sorted(sources))
         .exclude(proposed_by=user)
         .order_by("proposed_at", "id")
     )
-    if not p.can_confirm_some(user) or not user.pk:
-        decisions = decisions.none()
     paginator = Paginator(decisions.values_list(*_PENDING_VALUES), PAGE_SIZE)
     paginator.count = decisions.count()  # counted without the joins of the rows' values
     page = paginator.get_page(number)
