@@ -296,7 +296,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     @property
     def reference(self) -> str:
         """The number people quote: round code and id."""
-        return f"{self.round.code}-{self.pk:05d}" if self.pk else f"{self.round.code}-?"
+        return self.reference_of(self.round.code, self.pk)
+
+    @staticmethod
+    def reference_of(round_code: str, pk: int | None) -> str:
+        """`reference` of the application `pk` of round `round_code`, without the instance."""
+        return f"{round_code}-{pk:05d}" if pk else f"{round_code}-?"
 
     @transition(
         field=state,

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Count,
-    Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
-    OuterRef,
     Q,
     Sum,
     Value,
@@ -34,7 +34,7 @@ from voucher.applications.models import (
     PolicyRoundRecord,
 )
 from voucher.applications.states import WITH_BUREAU_STATES
-from voucher.review.budget import Simulation, prorata
+from voucher.review.budget import Simulation, prorata_fen
 
 PAGE_SIZE = 50
 
@@ -75,6 +75,12 @@ class DirectionFigures:
 def _latest() -> FilteredRelation:
     """The bureau's latest evaluation of each application (StoredEvaluation.bureau_latest)."""
     return FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
+
+
+def _fen(field: str) -> ExpressionWrapper:
+    """A money column as the whole fen it holds (an int, or None), without MoneyField's
+    converter to a Decimal: for sums worked out in integers."""
+    return ExpressionWrapper(F(field), output_field=BigIntegerField())
 
 
 def _by_direction(rows: Any, value: str) -> dict[int, Any]:
@@ -137,8 +143,11 @@ def dashboard(
     approvals = Decision.objects.filter(status=CONFIRMED, kind="approval")
     # what the engine allows of those still undecided (no confirmed approval, not rejected),
     # summed in the same pass over the round as the count and the requested amounts: the
-    # latest evaluation is one row at most (a unique constraint), so the join adds no row
-    undecided = ~Q(state="rejected") & ~Exists(approvals.filter(application=OuterRef("pk")))
+    # latest evaluation is one row at most (a unique constraint), so the join adds no row.
+    # NOT IN, not NOT EXISTS: PostgreSQL reads the confirmed approvals once into a hash,
+    # where a correlated NOT EXISTS inside the FILTER probed their index once per application
+    # (4,000 probes, half the query's time, on a season); application_id is never NULL.
+    undecided = ~Q(state="rejected") & ~Q(pk__in=approvals.values("application_id"))
     totals = {
         row["direction"]: row
         for row in apps.annotate(latest=_latest())
@@ -193,9 +202,18 @@ def monthly_series(
     return [(m, approved[m], paid[m]) for m in months]
 
 
+@dataclass(frozen=True)
+class SimulatedApplication:
+    """What a simulation row shows of its application (read with its amounts, in the same
+    query, not as a model instance of its own)."""
+
+    reference: str
+    applicant_name: str
+
+
 @dataclass
 class SimulationRow:
-    application: Application
+    application: SimulatedApplication
     approved_max: Decimal
     scaled: Decimal
 
@@ -228,30 +246,51 @@ def budget_simulation_page(
         direction=direction,
         state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
     )
-    amounts: dict[int, Decimal] = {
-        pk: amount
-        for pk, amount in candidates.annotate(latest=_latest())
-        .order_by("id")
-        .values_list("pk", "latest__approved_max")
-        if amount is not None
-    }
-    amounts.update(
-        Decision.objects.filter(application__in=candidates, status=CONFIRMED, kind="approval")
-        .order_by("id")
-        .values_list("application_id", "amount")
-    )
-    amounts = {k: v for k, v in amounts.items() if v > 0}
-    simulation = prorata(amounts, budget.amount)
+    # each candidate with its latest evaluation and its confirmed approvals, in one query, the
+    # amounts as the columns' whole fen (the scaling is worked out in integers, and only the
+    # page's rows become Decimals): what the engine allows, unless an approval was confirmed
+    latest: dict[int, int] = {}
+    approvals: list[tuple[int, int, int]] = []
+    names: dict[int, str] = {}
+    for pk, name, allowed, decision, approved in (
+        candidates.annotate(
+            latest=_latest(),
+            approval=FilteredRelation(
+                "decisions",
+                condition=Q(decisions__status=CONFIRMED, decisions__kind="approval"),
+            ),
+        )
+        .order_by("id", "approval__id")
+        .values_list(
+            "pk",
+            "applicant_name",
+            _fen("latest__approved_max"),
+            "approval__id",
+            _fen("approval__amount"),
+        )
+    ):
+        names[pk] = name
+        if allowed is not None:
+            latest[pk] = allowed
+        if decision is not None:
+            approvals.append((decision, pk, approved))
+    # the latest confirmed approval of an application wins; one without an evaluation comes
+    # after those with one, in the order of its first approval (as two queries read them)
+    approvals.sort()
+    for _decision, pk, approved in approvals:
+        latest[pk] = approved
+    simulation = prorata_fen({k: v for k, v in latest.items() if v > 0}, budget.amount)
     shown: Page[Any] | None = None
     scaled = simulation.rows
     if page is not None:
         shown = Paginator(simulation.rows, PAGE_SIZE).get_page(page)
-        scaled = list(shown.object_list)
-    # what a row shows (its reference and applicant), not the application's texts and JSON
-    apps = (
-        Application.objects.select_related("round")
-        .only("round__code", "applicant_name", "state")
-        .in_bulk([s.key for s in scaled])
-    )
-    rows = [SimulationRow(apps[s.key], s.approved, s.scaled) for s in scaled]
+        scaled = shown.object_list
+    rows = [
+        SimulationRow(
+            SimulatedApplication(Application.reference_of(record.code, s.key), names[s.key]),
+            s.approved,
+            s.scaled,
+        )
+        for s in scaled
+    ]
     return simulation, rows, shown
