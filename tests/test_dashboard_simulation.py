@@ -152,3 +152,90 @@ def test_the_simulation_shows_what_it_showed(candidates):
         for page in [*range(1, pages + 1), pages + 1, "x", 0]:
             assert _now(record, 2, page) == _reference(record, 2, page), (budget, page)
     assert _now(record, 2, 1)[4] is True  # the last budget, nothing: all scaled to 0
+
+
+@pytest.mark.django_db
+def test_the_figures_and_the_series_sum_what_they_say(candidates, django_user_model):
+    """The figures and the monthly series against their definitions, summed here in Python:
+    an approval confirmed without a time is in no month, and the approvals and payments of a
+    withdrawn application are in the series, not in the figures."""
+    from collections import defaultdict
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from voucher.applications.models import PaymentRecord
+
+    record = candidates
+    clerk = django_user_model.objects.create_user("clerk")
+    apps = list(Application.objects.filter(round=record).order_by("pk"))
+    withdrawn, plain = apps[-1], apps[-2]
+    Application.objects.filter(pk=withdrawn.pk).update(state="withdrawn")
+    evaluation = StoredEvaluation.objects.filter(application=withdrawn).first()
+    approver = django_user_model.objects.get(username="t-approver")
+    reviewer = django_user_model.objects.get(username="t-reviewer")
+    Decision.objects.create(
+        application=withdrawn,
+        evaluation=evaluation,
+        kind="approval",
+        amount=Decimal("10.01"),
+        approved_max_at_decision=evaluation.approved_max,
+        lowered_reason="lowered",
+        proposed_by=reviewer,
+        status=CONFIRMED,
+        confirmed_by=approver,
+        confirmed_at=None,
+    )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # the last instant of January in Beijing: January there, February nowhere
+    first = Decision.objects.filter(status=CONFIRMED, confirmed_at__isnull=False).order_by("pk")
+    Decision.objects.filter(pk__in=list(first.values_list("pk", flat=True)[:2])).update(
+        confirmed_at=datetime(2026, 1, 31, 23, 59, tzinfo=shanghai)
+    )
+    for application, day, amount in (
+        (withdrawn, date(2026, 3, 2), "7.77"),
+        (plain, date(2026, 3, 31), "1234.56"),
+        (plain, date(2026, 4, 1), "0.01"),
+    ):
+        PaymentRecord.objects.create(
+            application=application,
+            paid_on=day,
+            amount=Decimal(amount),
+            reference=f"P-{application.pk}-{day}",
+            recorded_by=clerk,
+        )
+
+    states = {a.pk: a.state for a in Application.objects.filter(round=record)}
+    counted = {pk for pk, state in states.items() if state not in dashboard_module.UNCOUNTED}
+    approvals = list(
+        Decision.objects.filter(application__round=record, status=CONFIRMED, kind="approval")
+    )
+    payments = list(PaymentRecord.objects.filter(application__round=record))
+    figures = {f.direction: f for f in dashboard_module.dashboard(record)}
+    for direction in (1, 2, 3, 4):
+        mine = {a.pk for a in Application.objects.filter(round=record, direction=direction)}
+        ours = mine & counted
+        decided = {d.application_id for d in approvals}
+        latest = {
+            e.application_id: e.approved_max
+            for e in StoredEvaluation.objects.filter(application__in=ours, bureau_latest=True)
+        }
+        f = figures[direction]
+        assert f.count == len(ours)
+        assert f.approved == sum(
+            (d.amount for d in approvals if d.application_id in ours), Decimal("0.00")
+        )
+        assert f.paid == sum((p.amount for p in payments if p.application_id in ours), Decimal(0))
+        assert f.proposed == sum(
+            (v for pk, v in latest.items() if pk not in decided and states[pk] != "rejected"),
+            Decimal(0),
+        )
+    months: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for d in approvals:
+        if d.confirmed_at is not None:
+            months[d.confirmed_at.astimezone(shanghai).strftime("%Y-%m")][0] += d.amount
+    for p in payments:
+        months[p.paid_on.strftime("%Y-%m")][1] += p.amount
+    series = dashboard_module.monthly_series(record)
+    assert series == [(m, a, b) for m, (a, b) in sorted(months.items())]
+    assert series[0][0] == "2026-01" and "2026-03" in {m for m, _a, _b in series}
+    assert Decision.objects.filter(confirmed_at__isnull=True, status=CONFIRMED).exists()

@@ -5,21 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
-    Case,
     Count,
     ExpressionWrapper,
     F,
     FilteredRelation,
     Q,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -87,47 +83,56 @@ def _by_direction(rows: Any, value: str) -> dict[int, Any]:
     return {row["direction"]: row[value] for row in rows}
 
 
+class MonthSum(NamedTuple):
+    month: Any  # a datetime, a date (payments), None (an approval confirmed without a time)
+    counted: bool  # whether the dashboard's figures count the application (UNCOUNTED)
+    direction: int
+    total: Decimal
+
+
 @dataclass(frozen=True)
 class RoundSums:
     """The round's confirmed approvals and payments summed by direction, by month and by
     whether the dashboard counts their application (not a draft, not withdrawn): what the
     figures and the monthly series both read, in two queries for both instead of four."""
 
-    approvals: list[dict[str, Any]]
-    payments: list[dict[str, Any]]
+    approvals: list[MonthSum]
+    payments: list[MonthSum]
+
+
+def _month_sums(rows: Any) -> list[MonthSum]:
+    """Rows summed by (month, state, direction) as MonthSums: grouped by the state itself,
+    whether it is counted told here, which costs the ORM less than a CASE in the query."""
+    return [
+        MonthSum(month, state not in UNCOUNTED, direction, total)
+        for month, state, direction, total in rows
+    ]
 
 
 def round_sums(record: PolicyRoundRecord) -> RoundSums:
-    counted = Case(
-        When(application__state__in=UNCOUNTED, then=Value(False)),
-        default=Value(True),
-        output_field=BooleanField(),
-    )
-    approvals = list(
+    of_application = ("application__state", "application__direction")
+    approvals = (
         Decision.objects.filter(application__round=record, status=CONFIRMED, kind="approval")
-        .annotate(
-            month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()),
-            counted=counted,
-        )
+        .annotate(month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()))
         .order_by()
-        .values("month", "counted", direction=F("application__direction"))
+        .values_list("month", *of_application)
         .annotate(total=Sum("amount"))
     )
-    payments = list(
+    payments = (
         PaymentRecord.objects.filter(application__round=record)
-        .annotate(month=TruncMonth("paid_on"), counted=counted)
+        .annotate(month=TruncMonth("paid_on"))
         .order_by()
-        .values("month", "counted", direction=F("application__direction"))
+        .values_list("month", *of_application)
         .annotate(total=Sum("amount"))
     )
-    return RoundSums(approvals, payments)
+    return RoundSums(_month_sums(approvals), _month_sums(payments))
 
 
-def _counted_by_direction(rows: list[dict[str, Any]]) -> dict[int, Decimal]:
+def _counted_by_direction(rows: list[MonthSum]) -> dict[int, Decimal]:
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for row in rows:
-        if row["counted"]:
-            totals[row["direction"]] += row["total"]
+        if row.counted:
+            totals[row.direction] += row.total
     return totals
 
 
@@ -194,10 +199,10 @@ def monthly_series(
     approved: dict[str, Decimal] = defaultdict(Decimal)
     paid: dict[str, Decimal] = defaultdict(Decimal)
     for row in sums.approvals:
-        if row["month"] is not None:  # confirmed without a time: in no month
-            approved[row["month"].strftime("%Y-%m")] += row["total"]
+        if row.month is not None:  # confirmed without a time: in no month
+            approved[row.month.strftime("%Y-%m")] += row.total
     for row in sums.payments:
-        paid[row["month"].strftime("%Y-%m")] += row["total"]
+        paid[row.month.strftime("%Y-%m")] += row.total
     months = sorted(set(approved) | set(paid))
     return [(m, approved[m], paid[m]) for m in months]
 
