@@ -239,3 +239,38 @@ def test_the_figures_and_the_series_sum_what_they_say(candidates, django_user_mo
     assert series == [(m, a, b) for m, (a, b) in sorted(months.items())]
     assert series[0][0] == "2026-01" and "2026-03" in {m for m, _a, _b in series}
     assert Decision.objects.filter(confirmed_at__isnull=True, status=CONFIRMED).exists()
+
+
+@pytest.mark.django_db
+def test_the_compiled_queries_return_what_their_querysets_return(candidates, django_user_model):
+    """Each of the dashboard's queries compiled once (CompiledQuery) and asked for this round
+    and each direction returns the rows its queryset returns, converted alike (or, for the
+    simulation's, as the driver returns them: whole fen)."""
+
+    from datetime import date
+
+    from voucher.applications.models import PaymentRecord
+
+    record = candidates
+    paid = Application.objects.filter(round=record, state="approved").first()
+    PaymentRecord.objects.create(
+        application=paid,
+        paid_on=date(2026, 5, 31),
+        amount=Decimal("99.99"),
+        reference="P-1",
+        recorded_by=django_user_model.objects.get(username="t-approver"),
+    )
+    for name in ("_FIGURES", "_APPROVALS_BY_MONTH", "_PAYMENTS_BY_MONTH"):
+        compiled = getattr(dashboard_module, name)
+        assert compiled.rows("default", record.pk) == list(compiled.build(record.pk)), name
+        assert compiled.rows("default", record.pk)  # something to compare
+        assert compiled.rows("default", record.pk + 1000) == []  # another round's
+    compiled = dashboard_module._CANDIDATES
+    for direction in (1, 2, 3, 4):
+        fen = [
+            tuple(x if type(x) is not Decimal else int(x * 100) for x in row)
+            for row in compiled.build(record.pk, direction)
+        ]
+        assert compiled.rows("default", record.pk, direction) == fen
+        assert all(type(x) is int for row in fen for x in row[2:] if x is not None)
+    assert compiled.rows("default", record.pk, 2)

@@ -8,11 +8,9 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.paginator import Page, Paginator
+from django.db import router
 from django.db.models import (
-    BigIntegerField,
     Count,
-    ExpressionWrapper,
-    F,
     FilteredRelation,
     Q,
     Sum,
@@ -30,6 +28,7 @@ from voucher.applications.models import (
     PolicyRoundRecord,
 )
 from voucher.applications.states import WITH_BUREAU_STATES
+from voucher.core.compiled import CompiledQuery
 from voucher.review.budget import Simulation, prorata_fen
 
 PAGE_SIZE = 50
@@ -73,14 +72,15 @@ def _latest() -> FilteredRelation:
     return FilteredRelation("evaluations", condition=Q(evaluations__bureau_latest=True))
 
 
-def _fen(field: str) -> ExpressionWrapper:
-    """A money column as the whole fen it holds (an int, or None), without MoneyField's
-    converter to a Decimal: for sums worked out in integers."""
-    return ExpressionWrapper(F(field), output_field=BigIntegerField())
+# The dashboard's queries are written by the ORM once per process and database (CompiledQuery,
+# decision 0049) with these in place of the round's id and the direction: an id no round has, a
+# direction no application has (within a small integer's range: for a value beyond its column's
+# the ORM finds no row and writes no query).
+_ROUND, _DIRECTION = -7_230_049, 32_049
 
 
-def _by_direction(rows: Any, value: str) -> dict[int, Any]:
-    return {row["direction"]: row[value] for row in rows}
+def _alias() -> str:
+    return router.db_for_read(Application)
 
 
 class MonthSum(NamedTuple):
@@ -109,23 +109,35 @@ def _month_sums(rows: Any) -> list[MonthSum]:
     ]
 
 
-def round_sums(record: PolicyRoundRecord) -> RoundSums:
-    of_application = ("application__state", "application__direction")
-    approvals = (
-        Decision.objects.filter(application__round=record, status=CONFIRMED, kind="approval")
+def _approvals_by_month(round_id: int) -> Any:
+    return (
+        Decision.objects.filter(application__round=round_id, status=CONFIRMED, kind="approval")
         .annotate(month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()))
         .order_by()
-        .values_list("month", *of_application)
+        .values_list("month", "application__state", "application__direction")
         .annotate(total=Sum("amount"))
     )
-    payments = (
-        PaymentRecord.objects.filter(application__round=record)
+
+
+def _payments_by_month(round_id: int) -> Any:
+    return (
+        PaymentRecord.objects.filter(application__round=round_id)
         .annotate(month=TruncMonth("paid_on"))
         .order_by()
-        .values_list("month", *of_application)
+        .values_list("month", "application__state", "application__direction")
         .annotate(total=Sum("amount"))
     )
-    return RoundSums(_month_sums(approvals), _month_sums(payments))
+
+
+def round_sums(record: PolicyRoundRecord) -> RoundSums:
+    return RoundSums(
+        _month_sums(_APPROVALS_BY_MONTH.rows(_alias(), record.pk)),
+        _month_sums(_PAYMENTS_BY_MONTH.rows(_alias(), record.pk)),
+    )
+
+
+_APPROVALS_BY_MONTH = CompiledQuery(_approvals_by_month, _ROUND)
+_PAYMENTS_BY_MONTH = CompiledQuery(_payments_by_month, _ROUND)
 
 
 def _counted_by_direction(rows: list[MonthSum]) -> dict[int, Decimal]:
@@ -136,15 +148,9 @@ def _counted_by_direction(rows: list[MonthSum]) -> dict[int, Decimal]:
     return totals
 
 
-def dashboard(
-    record: PolicyRoundRecord,
-    sums: RoundSums | None = None,
-    budgets: dict[int, Budget] | None = None,
-) -> list[DirectionFigures]:
-    """The figures per direction, summed by the database (a few queries, whatever the size of
-    the round); `sums`: round_sums(record), `budgets`: round_budgets(record), when the caller
-    read them already."""
-    apps = Application.objects.filter(round=record).exclude(state__in=UNCOUNTED)
+def _figures(round_id: int) -> Any:
+    """(direction, count, requested, proposed) of the round's applications the dashboard
+    counts."""
     approvals = Decision.objects.filter(status=CONFIRMED, kind="approval")
     # what the engine allows of those still undecided (no confirmed approval, not rejected),
     # summed in the same pass over the round as the count and the requested amounts: the
@@ -153,9 +159,10 @@ def dashboard(
     # where a correlated NOT EXISTS inside the FILTER probed their index once per application
     # (4,000 probes, half the query's time, on a season); application_id is never NULL.
     undecided = ~Q(state="rejected") & ~Q(pk__in=approvals.values("application_id"))
-    totals = {
-        row["direction"]: row
-        for row in apps.annotate(latest=_latest())
+    return (
+        Application.objects.filter(round_id=round_id)
+        .exclude(state__in=UNCOUNTED)
+        .annotate(latest=_latest())
         .order_by()
         .values("direction")
         .annotate(
@@ -163,23 +170,41 @@ def dashboard(
             requested=Sum("requested_amount"),
             proposed=Sum("latest__approved_max", filter=undecided),
         )
+        .values_list("direction", "count", "requested", "proposed")
+    )
+
+
+_FIGURES = CompiledQuery(_figures, _ROUND)
+
+
+def dashboard(
+    record: PolicyRoundRecord,
+    sums: RoundSums | None = None,
+    budgets: dict[int, Budget] | None = None,
+) -> list[DirectionFigures]:
+    """The figures per direction, summed by the database (a few queries, whatever the size of
+    the round); `sums`: round_sums(record), `budgets`: round_budgets(record), when the caller
+    read them already."""
+    totals = {
+        direction: (count, requested, proposed)
+        for direction, count, requested, proposed in _FIGURES.rows(_alias(), record.pk)
     }
-    proposed = _by_direction(totals.values(), "proposed")
     sums = sums or round_sums(record)
     approved = _counted_by_direction(sums.approvals)
     paid = _counted_by_direction(sums.payments)
     if budgets is None:
         budgets = round_budgets(record)
     zero = Decimal("0.00")
+    none = (0, None, None)
     return [
         DirectionFigures(
             direction=direction,
             budget=budgets[direction].amount if direction in budgets else None,
-            requested=(totals.get(direction) or {}).get("requested") or zero,
-            proposed=proposed.get(direction) or zero,
+            requested=totals.get(direction, none)[1] or zero,
+            proposed=totals.get(direction, none)[2] or zero,
             approved=approved.get(direction) or zero,
             paid=paid.get(direction) or zero,
-            count=(totals.get(direction) or {}).get("count") or 0,
+            count=totals.get(direction, none)[0] or 0,
         )
         for direction in (1, 2, 3, 4)
     ]
@@ -223,6 +248,33 @@ class SimulationRow:
     scaled: Decimal
 
 
+def _candidates(round_id: int, direction: int) -> Any:
+    """(id, applicant, latest evaluation's approved_max, confirmed approval's id, its amount)
+    of the applications of the round and direction that may be approved, the money in whole
+    fen; a row per confirmed approval (one without any: None, None)."""
+    return (
+        Application.objects.filter(
+            round_id=round_id,
+            direction=direction,
+            state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
+        )
+        .annotate(
+            latest=_latest(),
+            approval=FilteredRelation(
+                "decisions",
+                condition=Q(decisions__status=CONFIRMED, decisions__kind="approval"),
+            ),
+        )
+        .order_by("id", "approval__id")
+        .values_list(
+            "pk", "applicant_name", "latest__approved_max", "approval__id", "approval__amount"
+        )
+    )
+
+
+_CANDIDATES = CompiledQuery(_candidates, _ROUND, _DIRECTION, convert=False)
+
+
 def budget_simulation(
     record: PolicyRoundRecord, direction: int, page: Any = None
 ) -> tuple[Simulation | None, list[SimulationRow]]:
@@ -246,34 +298,13 @@ def budget_simulation_page(
         budget = budgets.get(direction)
     if budget is None:
         return None, [], None
-    candidates = Application.objects.filter(
-        round=record,
-        direction=direction,
-        state__in=(*WITH_BUREAU_STATES, "approved", "publicized", "paid"),
-    )
     # each candidate with its latest evaluation and its confirmed approvals, in one query, the
     # amounts as the columns' whole fen (the scaling is worked out in integers, and only the
     # page's rows become Decimals): what the engine allows, unless an approval was confirmed
     latest: dict[int, int] = {}
     approvals: list[tuple[int, int, int]] = []
     names: dict[int, str] = {}
-    for pk, name, allowed, decision, approved in (
-        candidates.annotate(
-            latest=_latest(),
-            approval=FilteredRelation(
-                "decisions",
-                condition=Q(decisions__status=CONFIRMED, decisions__kind="approval"),
-            ),
-        )
-        .order_by("id", "approval__id")
-        .values_list(
-            "pk",
-            "applicant_name",
-            _fen("latest__approved_max"),
-            "approval__id",
-            _fen("approval__amount"),
-        )
-    ):
+    for pk, name, allowed, decision, approved in _CANDIDATES.rows(_alias(), record.pk, direction):
         names[pk] = name
         if allowed is not None:
             latest[pk] = allowed
