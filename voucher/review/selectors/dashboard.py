@@ -320,7 +320,7 @@ def budget_simulation_page(
     scaled = simulation.rows
     if page is not None:
         shown = Paginator(simulation.rows, PAGE_SIZE).get_page(page)
-        scaled = shown.object_list
+        scaled = list(shown.object_list)
     rows = [
         SimulationRow(
             SimulatedApplication(Application.reference_of(record.code, s.key), names[s.key]),
