@@ -260,7 +260,8 @@ def test_the_compiled_queries_return_what_their_querysets_return(candidates, dja
         reference="P-1",
         recorded_by=django_user_model.objects.get(username="t-approver"),
     )
-    for name in ("_FIGURES", "_APPROVALS_BY_MONTH", "_PAYMENTS_BY_MONTH"):
+    Budget.objects.create(round=record, direction=2, amount="1234.56")
+    for name in ("_FIGURES", "_APPROVALS_BY_MONTH", "_PAYMENTS_BY_MONTH", "_BUDGETS"):
         compiled = getattr(dashboard_module, name)
         assert compiled.rows("default", record.pk) == list(compiled.build(record.pk)), name
         assert compiled.rows("default", record.pk)  # something to compare

@@ -180,7 +180,7 @@ _FIGURES = CompiledQuery(_figures, _ROUND)
 def dashboard(
     record: PolicyRoundRecord,
     sums: RoundSums | None = None,
-    budgets: dict[int, Budget] | None = None,
+    budgets: dict[int, Decimal] | None = None,
 ) -> list[DirectionFigures]:
     """The figures per direction, summed by the database (a few queries, whatever the size of
     the round); `sums`: round_sums(record), `budgets`: round_budgets(record), when the caller
@@ -199,7 +199,7 @@ def dashboard(
     return [
         DirectionFigures(
             direction=direction,
-            budget=budgets[direction].amount if direction in budgets else None,
+            budget=budgets.get(direction),
             requested=totals.get(direction, none)[1] or zero,
             proposed=totals.get(direction, none)[2] or zero,
             approved=approved.get(direction) or zero,
@@ -210,9 +210,17 @@ def dashboard(
     ]
 
 
-def round_budgets(record: PolicyRoundRecord) -> dict[int, Budget]:
-    """The round's budgets by direction: the figures and the simulation read them both."""
-    return {b.direction: b for b in Budget.objects.filter(round=record)}
+def _budgets(round_id: int) -> Any:
+    return Budget.objects.filter(round=round_id).order_by().values_list("direction", "amount")
+
+
+_BUDGETS = CompiledQuery(_budgets, _ROUND)
+
+
+def round_budgets(record: PolicyRoundRecord) -> dict[int, Decimal]:
+    """The round's budgets (their amounts) by direction: the figures and the simulation read
+    them both."""
+    return dict(_BUDGETS.rows(_alias(), record.pk))
 
 
 def monthly_series(
@@ -289,13 +297,10 @@ def budget_simulation_page(
     record: PolicyRoundRecord,
     direction: int,
     page: Any = None,
-    budgets: dict[int, Budget] | None = None,
+    budgets: dict[int, Decimal] | None = None,
 ) -> tuple[Simulation | None, list[SimulationRow], Page[Any] | None]:
     """`budgets`: round_budgets(record), when the caller read them already."""
-    if budgets is None:
-        budget = Budget.objects.filter(round=record, direction=direction).first()
-    else:
-        budget = budgets.get(direction)
+    budget = (round_budgets(record) if budgets is None else budgets).get(direction)
     if budget is None:
         return None, [], None
     # each candidate with its latest evaluation and its confirmed approvals, in one query, the
@@ -315,7 +320,7 @@ def budget_simulation_page(
     approvals.sort()
     for _decision, pk, approved in approvals:
         latest[pk] = approved
-    simulation = prorata_fen({k: v for k, v in latest.items() if v > 0}, budget.amount)
+    simulation = prorata_fen({k: v for k, v in latest.items() if v > 0}, budget)
     shown: Page[Any] | None = None
     scaled = simulation.rows
     if page is not None:
