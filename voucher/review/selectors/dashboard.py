@@ -10,10 +10,14 @@ from typing import Any, NamedTuple
 from django.core.paginator import Page, Paginator
 from django.db import router
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     FilteredRelation,
     Q,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -100,21 +104,24 @@ class RoundSums:
     payments: list[MonthSum]
 
 
-def _month_sums(rows: Any) -> list[MonthSum]:
-    """Rows summed by (month, state, direction) as MonthSums: grouped by the state itself,
-    whether it is counted told here, which costs the ORM less than a CASE in the query."""
-    return [
-        MonthSum(month, state not in UNCOUNTED, direction, total)
-        for month, state, direction, total in rows
-    ]
+def _counted() -> Case:
+    """Whether the dashboard's figures count the application of the row (UNCOUNTED)."""
+    return Case(
+        When(application__state__in=UNCOUNTED, then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
 
 
 def _approvals_by_month(round_id: int) -> Any:
     return (
         Decision.objects.filter(application__round=round_id, status=CONFIRMED, kind="approval")
-        .annotate(month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(
+            month=TruncMonth("confirmed_at", tzinfo=timezone.get_current_timezone()),
+            counted=_counted(),
+        )
         .order_by()
-        .values_list("month", "application__state", "application__direction")
+        .values_list("month", "counted", "application__direction")
         .annotate(total=Sum("amount"))
     )
 
@@ -122,17 +129,17 @@ def _approvals_by_month(round_id: int) -> Any:
 def _payments_by_month(round_id: int) -> Any:
     return (
         PaymentRecord.objects.filter(application__round=round_id)
-        .annotate(month=TruncMonth("paid_on"))
+        .annotate(month=TruncMonth("paid_on"), counted=_counted())
         .order_by()
-        .values_list("month", "application__state", "application__direction")
+        .values_list("month", "counted", "application__direction")
         .annotate(total=Sum("amount"))
     )
 
 
 def round_sums(record: PolicyRoundRecord) -> RoundSums:
     return RoundSums(
-        _month_sums(_APPROVALS_BY_MONTH.rows(_alias(), record.pk)),
-        _month_sums(_PAYMENTS_BY_MONTH.rows(_alias(), record.pk)),
+        [MonthSum(*row) for row in _APPROVALS_BY_MONTH.rows(_alias(), record.pk)],
+        [MonthSum(*row) for row in _PAYMENTS_BY_MONTH.rows(_alias(), record.pk)],
     )
 
 
