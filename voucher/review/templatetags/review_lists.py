@@ -20,7 +20,11 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import variable_html, yuan_text
+from voucher.applications.templatetags.voucher_format import (
+    variable_html,
+    yuan_text,
+    yuan_text_writer,
+)
 from voucher.applications.wording import direction_name
 
 register = template.Library()
@@ -273,12 +277,13 @@ def direction_options(context: Any, chosen: Any) -> str:
 def simulation_rows(context: Any, rows: Any) -> str:
     """The dashboard's pro-rata simulation, a page of its rows (review/dashboard.html)."""
     h = _writers(context)[0]
+    yuan = yuan_text_writer()
     out = []
     for row in rows:
         a = row.application
         out.append(
             f"<tr><td>{h(a.reference)} {h(a.applicant_name)}</td>"
-            f'<td class="num">{h(yuan_text(row.approved_max))}</td>'
-            f'<td class="num">{h(yuan_text(row.scaled))}</td></tr>'
+            f'<td class="num">{h(yuan(row.approved_max))}</td>'
+            f'<td class="num">{h(yuan(row.scaled))}</td></tr>'
         )
     return mark_safe("".join(out))  # every value above is escaped by variable_html
