@@ -12,6 +12,9 @@ as a template variable renders it (localised, escaped).
 `review` finding's resolution and the form that resolves it.
 `{% delivery_rows c asked %}`, `{% invoice_list c asked %}`, `{% payment_list c asked %}`: a
 contract's lines (合同明细), below.
+`{% contract_amount_rows d.contracts %}`: the rows of the contracts' figures (合同测算).
+`{% contract_sections s.contract_lines s.supplier_asked a.pk %}`: each contract's heading, its
+supplier's account and declaration, and its lines (合同明细).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext, pgettext
@@ -301,3 +305,125 @@ def _paper_list(context: Any, lines: Any, supplier_asked: bool, text: Any) -> Sa
             for line in lines
         )
     )
+
+
+# --- the contracts' figures (合同测算) and each contract's heading (合同明细): a dozen contracts,
+# each a row of four amounts and a heading of a blocktrans, an include and a declaration, were
+# a few hundred template nodes and a millisecond or more of the screen (issue 23, branch
+# screen3). Written as the template wrote them (decision 0050).
+
+
+def supplier_delivered(state: Any) -> str:
+    """review/_supplier_delivered.html rendered for `state` (its trailing newline included)."""
+    if state == "confirmed":
+        return (
+            f'<span class="tag supplier-confirmed" title="{_("每条交付记录均经算力供给方确认")}">'
+            f"{_('供给方已确认')}</span>\n"
+        )
+    if state == "disputed":
+        return f'<span class="tag supplier-disputed">{_("供给方有异议")}</span>\n'
+    return f'<span class="tag supplier-unconfirmed">{_("供给方未确认")}</span>\n'
+
+
+@register.simple_tag(takes_context=True)
+def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
+    """The `<tr>` of each contract's figures (the evaluation's amounts, a dict each): its id
+    and supplier, delivered (and whether its supplier confirmed it), evidenced, verified cost
+    and subsidy."""
+    delivered, evidenced, verified, subsidy = (_(m) for m in ("交付", "凭证", "核定成本", "补贴"))
+    rows = []
+    for c in contracts:
+        word = c.get("supplier_delivered", "")
+        excluded = ' class="excluded"' if c.get("excluded", "") else ""
+        rows.append(
+            f'<tr{excluded}><th scope="row">'
+            f'{variable_html(c.get("id", ""), context)} <small class="muted">'
+            f"{variable_html(c.get('supplier', ''), context)}</small></th>"
+            f'<td class="num" data-label="{delivered}">'
+            f"{variable_html(yuan_text(c.get('delivered', '')), context)}"
+            f"{' ' + supplier_delivered(word) if word else ''}</td>"
+            f'<td class="num" data-label="{evidenced}">'
+            f"{variable_html(yuan_text(c.get('evidenced', '')), context)}</td>"
+            f'<td class="num" data-label="{verified}">'
+            f"{variable_html(yuan_text(c.get('verified_cost', '')), context)}</td>"
+            f'<td class="num strong" data-label="{subsidy}">'
+            f"{variable_html(yuan_text(c.get('subsidy', '')), context)}</td></tr>"
+        )
+    return mark_safe("".join(rows))
+
+
+def _attestation_html(context: Any, attestation: Any, application_pk: Any, contract: Any) -> str:
+    """The supplier's declaration (附件14-1 三) as the heading's paragraph wrote it."""
+    if not attestation:
+        return _("供给方尚未声明（附件14-1 三）")
+    separator = pgettext("list separator", "；")
+    by = variable_html(person(attestation.by), context)
+    at = variable_html(date_filter(_local(attestation.at, context), "Y-m-d H:i"), context)
+    sharing = (
+        _("不存在收益分成、风险共担等协议")
+        if attestation.no_sharing
+        else f"<strong>{_('存在收益分成、风险共担等协议')}</strong>"
+    )
+    hierarchy = (
+        _("不存在行政/业务上下级关系")
+        if attestation.no_hierarchy
+        else f"<strong>{_('存在行政/业务上下级关系')}</strong>"
+    )
+    url = html_escape(
+        reverse("review:supplier_attestation_pdf", args=(application_pk, contract.pk))
+    )
+    return (
+        _("供给方声明（附件14-1 三，%(who)s，%(when)s）：")
+        % {"who": by, "when": at}
+        + f"{_('属于合规的智算资源')}{separator}{sharing}{separator}{hierarchy}"
+        f' <a href="{url}" class="attestation-pdf">{_("声明 PDF（电子签名）")}</a>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def contract_sections(
+    context: Any, contracts: Any, supplier_asked: bool, application_pk: Any
+) -> SafeString:
+    """Each contract of the 合同明细, as the screen's loop wrote it: its heading (id, supplier,
+    term and total, and the supplier's word on the contract when it is asked), whether the
+    supplier has an account, its declaration, then its lines (contract_table)."""
+    no_account = (
+        '<p class="small supplier-no-account">'
+        f"{_('该算力供给方尚未在系统中开设账号，未能通知其确认；可由系统管理员发出邀请。')}</p>"
+    )
+    out = []
+    for c in contracts:
+        term = _("%(start)s–%(end)s，总额 %(total)s") % {
+            "start": _day(context, c.valid_from),
+            "end": _day(context, c.valid_to),
+            "total": variable_html(yuan_text(c.total_amount), context),
+        }
+        word = ""
+        if supplier_asked:
+            first = c.supplier_lines[0] if c.supplier_lines else None
+            word = " " + (
+                supplier_word(first, context) if first is not None else supplier_word_none()
+            )
+        out.append(
+            f"\n<h3>{variable_html(c.contract_id, context)} · "
+            f"{variable_html(c.supplier_name, context)} "
+            f"<code>{variable_html(c.supplier_uscc, context)}</code> "
+            f'<span class="muted">{term}</span>{word}</h3>\n'
+        )
+        if supplier_asked and not c.supplier_has_account:
+            out.append(no_account)
+        out.append("\n")
+        if supplier_asked:
+            out.append(
+                '<p class="small supplier-attestation">'
+                f"{_attestation_html(context, c.attestation, application_pk, c)}</p>"
+            )
+        out.append("\n")
+        out.append(contract_table(context, c, supplier_asked))
+        out.append("\n")
+    return mark_safe("".join(out))
+
+
+def supplier_word_none() -> str:
+    """review/_supplier_word.html rendered for no line (`c.supplier_lines.0` of no lines)."""
+    return f'<span class="tag supplier-unconfirmed">{_("供给方未确认")}</span>\n'
