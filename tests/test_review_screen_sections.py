@@ -78,7 +78,7 @@ def _amounts() -> list[dict]:
     return [
         {
             "id": "HT<1> & 'x'",
-            "supplier": "供给 <方> & \"甲\"",
+            "supplier": '供给 <方> & "甲"',
             "delivered": "1234567.8",
             "evidenced": "1000",
             "verified_cost": "999.99",
