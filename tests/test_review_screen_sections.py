@@ -184,3 +184,75 @@ def test_contract_sections_write_what_the_loop_wrote(language, asked):
         assert "attestation" not in after and "supplier-no-account" not in after
     none = Context({"s": SimpleNamespace(contract_lines=[], supplier_asked=asked), "a": None})
     assert Template(SECTIONS_AFTER).render(none) == ""
+
+
+# review/_materials.html's loop of the materials as it was (2026-12-07), with its two includes
+# (which the materials page and the list of other files still use)
+MATERIALS_BEFORE = "{% load i18n %}" + (
+    "{% for m in ms.review.materials %}\n"
+    '<details class="material{% if m.missing %} material-missing{% elif m.complete %} '
+    'material-complete{% endif %}" id="m-{{ m.material }}"{% if not m.complete %} open{% endif %}>\n'
+    "  <summary><h3>{{ forloop.counter }}. {{ m.heading }}\n"
+    '    {% if m.missing %}<span class="tag tag-missing">{% trans "未上传" %}</span>\n'
+    '    {% elif m.complete %}<span class="tag tag-ok">{% trans "核对完毕" %}</span>\n'
+    '    {% else %}<span class="tag tag-open">{% blocktrans with ok=m.counts.ok all=m.counts.all %}'
+    "已核对符合 {{ ok }}/{{ all }}{% endblocktrans %}{% if m.counts.wrong %} · "
+    "{% blocktrans with n=m.counts.wrong %}不符合 {{ n }}{% endblocktrans %}{% endif %}</span>"
+    "{% endif %}\n"
+    "  </h3></summary>\n"
+    '  {% if m.missing %}<p class="missing">{% trans "申报单位未上传此材料。" %}</p>\n'
+    '  {% else %}{% include "review/_material_files.html" with files=m.files %}{% endif %}\n'
+    '  {% include "review/_material_checklist.html" with next="" %}\n'
+    "</details>\n"
+    "{% endfor %}"
+)
+MATERIALS_AFTER = "{% load review_materials %}{% material_sections ms %}"
+
+
+def _materials() -> list:
+    from tests.test_review_materials_rows import _files, _items
+    from voucher.review.selectors.materials import MaterialState
+
+    items = _items()
+    files = _files()
+    ok = [i for i in items if i.status == "ok"]
+    still_open = [i for i in items if not i.done and not i.wrong]
+    return [
+        MaterialState("business_license", "营业执照 <副本> & 'x'", files[:2], items),
+        MaterialState("commitment_letter", "承诺书", [], items[:2], hint="须 <盖章> & 签字"),
+        MaterialState("contracts", "合同", files[2:3], ok),  # every item 符合: complete
+        MaterialState("invoices", "发票", files[3:], still_open, hint="发票 50%"),
+        MaterialState("others", "其他", files[4:], []),  # no item: complete
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("may_check", [True, False])
+@pytest.mark.parametrize(
+    "typed_form",
+    [
+        None,
+        {"_form": "material_check", "material": ["business_license"], "status-m<1>.open": ["ok"]},
+        {"_form": "material_check", "material": ["invoices"], "note-m<1>.open": ["<说明>"]},
+        {"_form": "propose", "kind": ["approval"]},
+    ],
+)
+def test_material_sections_write_what_the_loop_wrote(language, may_check, typed_form):
+    ms = SimpleNamespace(
+        review=SimpleNamespace(materials=_materials()),
+        can_check=SimpleNamespace(allowed=may_check),
+    )
+    context = {"ms": ms, "a": SimpleNamespace(pk=7), "csrf_token": "tok<en>"}
+    if typed_form is not None:
+        context["typed_form"] = typed_form
+    with translation.override(language):
+        before = Template(MATERIALS_BEFORE).render(Context(context))
+        after = Template(MATERIALS_AFTER).render(Context(context))
+    assert after == before
+    assert "material-missing" in after and "material-complete" in after and "tag-open" in after
+    assert "营业执照 &lt;副本&gt; &amp; &#x27;x&#x27;" in after and "tok&lt;en&gt;" in after
+    assert "/review/7/materials/invoices/check/" in after
+    assert ('type="submit"' in after) == may_check
+    none = {**context, "ms": SimpleNamespace(review=SimpleNamespace(materials=[]), can_check=None)}
+    assert Template(MATERIALS_AFTER).render(Context(none)) == ""
