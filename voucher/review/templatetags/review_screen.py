@@ -19,6 +19,7 @@ supplier's account and declaration, and its lines (合同明细).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape as html_escape
 from typing import Any
 
@@ -33,13 +34,16 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import person, variable_html, yuan_text
+from voucher.applications.templatetags.voucher_format import person, variable_html
+from voucher.policy.money import format_yuan_grouped
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def finding_opening(context: Any, f: Any) -> SafeString:
+def finding_opening(context: Any, f: Any, contract_html: str | None = None) -> SafeString:
+    """`contract_html`: 合同 as the tag writes it, when its caller translated it already (a
+    hundred findings asked it a hundred times)."""
     values = (
         '<dl class="values">'
         + "".join(
@@ -55,7 +59,9 @@ def finding_opening(context: Any, f: Any) -> SafeString:
     if f.contract:
         contract = variable_html(f.contract, context)
         suffix = f"-{contract}"
-        tag = f'<span class="tag">{variable_html(_("合同"), context)} {contract}</span>'
+        if contract_html is None:
+            contract_html = variable_html(_("合同"), context)
+        tag = f'<span class="tag">{contract_html} {contract}</span>'
     else:
         suffix = tag = ""
     return mark_safe(
@@ -77,6 +83,9 @@ def finding_clauses(context: Any, f: Any) -> SafeString:
             for where, text in f.clause_texts
         )
     )
+
+
+_CLAUSES = object()  # the key of a render's clauses' texts, as written, in its render_context
 
 
 def _local(value: Any, context: Any) -> Any:
@@ -120,10 +129,14 @@ def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) 
             "        </form>\n        "
         )
     paths = None
+    contract_html = variable_html(_("合同"), context)
+    # the clauses' texts as written, once per render for each set of clauses cited (a hundred
+    # findings cite a dozen)
+    clauses: dict[Any, str] = context.render_context.setdefault(_CLAUSES, {})
     out = []
     for f, res in items:
         out.append("\n    ")
-        out.append(finding_opening(context, f))
+        out.append(finding_opening(context, f, contract_html))
         out.append("\n      ")
         if f.rule == "SUPPLIER_EQUITY" and f.values:  # the registry's paths, its own template
             if paths is None:
@@ -131,7 +144,11 @@ def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) 
             with context.push(f=f, res=res):
                 out.append(paths.render(context))
         out.append("\n      ")
-        out.append(finding_clauses(context, f))
+        key = tuple(f.clause_texts)
+        cited = clauses.get(key)
+        if cited is None:
+            cited = clauses[key] = finding_clauses(context, f)
+        out.append(cited)
         out.append("\n      ")
         if f.status == "review":
             out.append("\n        ")
@@ -192,8 +209,20 @@ def _labels(context: Any) -> dict[str, str]:
         for message in (*LINE_LABELS, "发票：", "付款："):
             labels[message] = _(message)
             labels[message + "_html"] = variable_html(labels[message], context)
+        labels[YUAN] = _(YUAN)
         context.render_context[_LABELS] = labels
     return labels
+
+
+YUAN = "%(amount)s 元"  # yuan_text's format
+
+
+def _yuan(labels: dict[str, str], value: Any, context: Any) -> str:
+    """`{{ value|yuan_text }}`: yuan_text's, its format translated once per render (`labels`:
+    the render's, from _labels)."""
+    if value is None or value == "":
+        return variable_html("—", context)
+    return variable_html(labels[YUAN] % {"amount": format_yuan_grouped(Decimal(value))}, context)
 
 
 _FORMATTED = object()  # the key of a render's formatted dates and quantities
@@ -264,7 +293,7 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
             f'<td class="num" data-label="{quantity}">{_figure(context, d.quantity)}</td>'
             f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
             f'<td class="num" data-label="{price}">{_figure(context, d.unit_price)}</td>'
-            f'<td class="num" data-label="{amount}">{variable_html(yuan_text(d.amount), context)}</td>'
+            f'<td class="num" data-label="{amount}">{_yuan(labels, d.amount, context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
     return mark_safe("".join(rows))
@@ -273,13 +302,14 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
 @register.simple_tag(takes_context=True)
 def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's invoices: `number (date, amount)` and the supplier's word, or 无."""
+    labels = _labels(context)
     return _paper_list(
         context,
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
             f"{variable_html(i.number, context)} ({_day(context, i.date)}, "
-            f"{variable_html(yuan_text(i.amount), context)})"
+            f"{_yuan(labels, i.amount, context)})"
         ),
     )
 
@@ -287,11 +317,12 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
 @register.simple_tag(takes_context=True)
 def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's payments: `date amount` and the supplier's word, or 无."""
+    labels = _labels(context)
     return _paper_list(
         context,
         contract.payment_lines,
         supplier_asked,
-        lambda p: f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}",
+        lambda p: f"{_day(context, p.date)} {_yuan(labels, p.amount, context)}",
     )
 
 
@@ -331,6 +362,7 @@ def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
     and supplier, delivered (and whether its supplier confirmed it), evidenced, verified cost
     and subsidy."""
     delivered, evidenced, verified, subsidy = (_(m) for m in ("交付", "凭证", "核定成本", "补贴"))
+    labels = _labels(context)
     rows = []
     for c in contracts:
         word = c.get("supplier_delivered", "")
@@ -340,14 +372,14 @@ def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
             f'{variable_html(c.get("id", ""), context)} <small class="muted">'
             f"{variable_html(c.get('supplier', ''), context)}</small></th>"
             f'<td class="num" data-label="{delivered}">'
-            f"{variable_html(yuan_text(c.get('delivered', '')), context)}"
+            f"{_yuan(labels, c.get('delivered', ''), context)}"
             f"{' ' + supplier_delivered(word) if word else ''}</td>"
             f'<td class="num" data-label="{evidenced}">'
-            f"{variable_html(yuan_text(c.get('evidenced', '')), context)}</td>"
+            f"{_yuan(labels, c.get('evidenced', ''), context)}</td>"
             f'<td class="num" data-label="{verified}">'
-            f"{variable_html(yuan_text(c.get('verified_cost', '')), context)}</td>"
+            f"{_yuan(labels, c.get('verified_cost', ''), context)}</td>"
             f'<td class="num strong" data-label="{subsidy}">'
-            f"{variable_html(yuan_text(c.get('subsidy', '')), context)}</td></tr>"
+            f"{_yuan(labels, c.get('subsidy', ''), context)}</td></tr>"
         )
     return mark_safe("".join(rows))
 
@@ -391,12 +423,13 @@ def contract_sections(
         '<p class="small supplier-no-account">'
         f"{_('该算力供给方尚未在系统中开设账号，未能通知其确认；可由系统管理员发出邀请。')}</p>"
     )
+    labels = _labels(context)
     out = []
     for c in contracts:
         term = _("%(start)s–%(end)s，总额 %(total)s") % {
             "start": _day(context, c.valid_from),
             "end": _day(context, c.valid_to),
-            "total": variable_html(yuan_text(c.total_amount), context),
+            "total": _yuan(labels, c.total_amount, context),
         }
         word = ""
         if supplier_asked:
