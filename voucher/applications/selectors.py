@@ -242,7 +242,9 @@ class ApplicationDetail:
     groups: list[FindingGroup] = field(default_factory=list)
     missing_materials: list[str] = field(default_factory=list)
     round_title: str = ""
-    stale: bool = False  # the application changed after it was evaluated
+    # the application changed after it was evaluated; None: not checked (the review screen,
+    # which does not show it, does not ask: exporting and hashing the document was ~2 ms)
+    stale: bool | None = False
 
 
 def _finding_text(f: dict[str, Any]) -> tuple[str, str]:
@@ -373,11 +375,12 @@ def _set_fetched(instance: Any, relation: str, rows: list[Any]) -> None:
 
 
 def application_detail(
-    application_id: int, *, application: Application | None = None
+    application_id: int, *, application: Application | None = None, stale_check: bool = True
 ) -> ApplicationDetail:
     """Raises Application.DoesNotExist for an unknown id. `application`: the application already
     loaded (with its round and enterprise); its document's relations are fetched onto it
-    (DOCUMENT_PREFETCH), once, for this and for whatever its caller reads of them next."""
+    (DOCUMENT_PREFETCH), once, for this and for whatever its caller reads of them next.
+    `stale_check`: whether to compare the document with the evaluated one (`stale`; else None)."""
     if application is None:
         application = (
             Application.objects.select_related("enterprise", "round")
@@ -399,7 +402,11 @@ def application_detail(
     )
     if evaluation is None:
         return detail
-    detail.stale = evaluation.document_sha256 != document_sha256(application_export(application))
+    detail.stale = (
+        evaluation.document_sha256 != document_sha256(application_export(application))
+        if stale_check
+        else None
+    )
     suppliers = {c.contract_id: c for c in application.contracts.all()}
     failed = {f["contract"] for f in evaluation.findings if f["status"] == "fail" and f["contract"]}
     detail.contracts = [

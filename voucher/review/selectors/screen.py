@@ -236,8 +236,11 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     # has nothing in, asked at once: those are not read one by one (most are empty)
     note_absent_rows(application)
     # the application as the view loaded it, its document's relations fetched once onto it: the
-    # detail (the stale check), the contracts' lines and the cross checks read them from there
-    detail = app_selectors.application_detail(application.pk, application=application)
+    # detail, the contracts' lines and the cross checks read them from there; the detail
+    # without its stale check, which the screen does not show (decision 0050)
+    detail = app_selectors.application_detail(
+        application.pk, application=application, stale_check=False
+    )
     evaluation = detail.evaluation
     resolutions = (
         {
