@@ -3,9 +3,9 @@
 
 Compiling a query (resolving its joins, its columns, quoting their names, writing the SQL) is
 about a fifth of the review screen's CPU: 0.2–0.7 ms for each of its twenty queries, every
-request, though their shape never changes and only the ids in them do. `rows(key, build,
-**values)` builds the queryset once with a sentinel in place of each value (`build(**sentinels)`)
-and compiles it; each call then asks that SQL with the sentinels replaced by `values` and makes
+request, though their shape never changes and only the ids in them do. `rows(key, model,
+build, **values)` builds the queryset once with a sentinel in place of each value
+(`build(**sentinels)`) and compiles it; each call then asks that SQL with the sentinels replaced by `values` and makes
 the rows as the ORM makes them (the same compiler's columns, converters, related objects),
 so the result is the queryset's own `list(...)`.
 
