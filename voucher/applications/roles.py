@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from voucher.applications.models import Membership, SupplierMember
+from voucher.core import precompiled
 
 REVIEWER: Final = "bureau_reviewer"
 APPROVER: Final = "bureau_approver"
@@ -64,11 +65,16 @@ def staff_holding(*roles: str) -> list[Any]:
     """The active users holding one of the staff `roles` (groups), by username, each with all
     its staff roles known (staff_roles_of asks no query of them): in one query, the users read
     with their staff groups (the review screen's assignable staff, issue 23)."""
-    memberships = (
-        get_user_model()
-        .groups.through.objects.filter(user__is_active=True, group__name__in=STAFF_ROLES)
-        .select_related("user", "group")
-        .order_by("user__username", "user_id")
+    through = get_user_model().groups.through
+    # its SQL written once per process: nothing in it varies (decision 0050)
+    memberships = precompiled.rows(
+        "roles.staff_holding",
+        through,
+        lambda: (
+            through.objects.filter(user__is_active=True, group__name__in=STAFF_ROLES)
+            .select_related("user", "group")
+            .order_by("user__username", "user_id")
+        ),
     )
     users: dict[int, Any] = {}
     groups: dict[int, list[str]] = {}

@@ -25,6 +25,7 @@ from voucher.applications.models import (
     MaterialFile,
 )
 from voucher.applications.uploads import upload_content
+from voucher.core import precompiled
 from voucher.documents.preview import previewable
 from voucher.documents.signing import MaterialSignatures, material_signatures
 from voucher.review.checklist import (
@@ -118,8 +119,13 @@ def materials_review(application: Application) -> MaterialsReview:
     files = (
         []
         if has_none(application, "material_files")
-        else list(
-            MaterialFile.objects.filter(application=application).order_by("uploaded_at", "pk")
+        else precompiled.rows(  # its SQL written once per process (decision 0050)
+            "materials.files",
+            MaterialFile,
+            lambda application_id: MaterialFile.objects.filter(
+                application_id=application_id
+            ).order_by("uploaded_at", "pk"),
+            application_id=application.pk,
         )
     )
     checks = (
@@ -127,8 +133,13 @@ def materials_review(application: Application) -> MaterialsReview:
         if has_none(application, "material_checks")
         else {
             (c.material, c.item): c
-            for c in MaterialCheck.objects.filter(application=application).select_related(
-                "checked_by"
+            for c in precompiled.rows(
+                "materials.checks",
+                MaterialCheck,
+                lambda application_id: MaterialCheck.objects.filter(
+                    application_id=application_id
+                ).select_related("checked_by"),
+                application_id=application.pk,
             )
         }
     )

@@ -30,6 +30,7 @@ from voucher.applications.people import label_of
 from voucher.applications.states import SUPPLEMENT_STATES, WITH_BUREAU_STATES
 from voucher.applications.wording import field_label
 from voucher.applications.workflow import transitions_from
+from voucher.core import precompiled
 from voucher.core.models import AuditEntry
 from voucher.review.crosscheck import CrossItem, cross_count_store, cross_items
 from voucher.review.history import history_label, history_query
@@ -235,14 +236,22 @@ def review_screen(application: Application, user: Any) -> ReviewScreen:
     # has nothing in, asked at once: those are not read one by one (most are empty)
     note_absent_rows(application)
     # the application as the view loaded it, its document's relations fetched once onto it: the
-    # detail (the stale check), the contracts' lines and the cross checks read them from there
-    detail = app_selectors.application_detail(application.pk, application=application)
+    # detail, the contracts' lines and the cross checks read them from there; the detail
+    # without its stale check, which the screen does not show (decision 0050)
+    detail = app_selectors.application_detail(
+        application.pk, application=application, stale_check=False
+    )
     evaluation = detail.evaluation
     resolutions = (
         {
             (x.rule, x.contract): x
-            for x in FindingResolution.objects.filter(evaluation=evaluation).select_related(
-                "resolved_by"
+            for x in precompiled.rows(  # its SQL written once per process (decision 0050)
+                "review.screen.resolutions",
+                FindingResolution,
+                lambda evaluation_id: FindingResolution.objects.filter(
+                    evaluation_id=evaluation_id
+                ).select_related("resolved_by"),
+                evaluation_id=evaluation.pk,
             )
         }
         if evaluation and not has_none(application, "resolutions")

@@ -12,10 +12,14 @@ as a template variable renders it (localised, escaped).
 `review` finding's resolution and the form that resolves it.
 `{% delivery_rows c asked %}`, `{% invoice_list c asked %}`, `{% payment_list c asked %}`: a
 contract's lines (合同明细), below.
+`{% contract_amount_rows d.contracts %}`: the rows of the contracts' figures (合同测算).
+`{% contract_sections s.contract_lines s.supplier_asked a.pk %}`: each contract's heading, its
+supplier's account and declaration, and its lines (合同明细).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape as html_escape
 from typing import Any
 
@@ -24,18 +28,22 @@ from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import person, variable_html, yuan_text
+from voucher.applications.templatetags.voucher_format import person, variable_html
+from voucher.policy.money import format_yuan_grouped
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def finding_opening(context: Any, f: Any) -> SafeString:
+def finding_opening(context: Any, f: Any, contract_html: str | None = None) -> SafeString:
+    """`contract_html`: 合同 as the tag writes it, when its caller translated it already (a
+    hundred findings asked it a hundred times)."""
     values = (
         '<dl class="values">'
         + "".join(
@@ -51,7 +59,9 @@ def finding_opening(context: Any, f: Any) -> SafeString:
     if f.contract:
         contract = variable_html(f.contract, context)
         suffix = f"-{contract}"
-        tag = f'<span class="tag">{variable_html(_("合同"), context)} {contract}</span>'
+        if contract_html is None:
+            contract_html = variable_html(_("合同"), context)
+        tag = f'<span class="tag">{contract_html} {contract}</span>'
     else:
         suffix = tag = ""
     return mark_safe(
@@ -73,6 +83,9 @@ def finding_clauses(context: Any, f: Any) -> SafeString:
             for where, text in f.clause_texts
         )
     )
+
+
+_CLAUSES = object()  # the key of a render's clauses' texts, as written, in its render_context
 
 
 def _local(value: Any, context: Any) -> Any:
@@ -116,10 +129,14 @@ def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) 
             "        </form>\n        "
         )
     paths = None
+    contract_html = variable_html(_("合同"), context)
+    # the clauses' texts as written, once per render for each set of clauses cited (a hundred
+    # findings cite a dozen)
+    clauses: dict[Any, str] = context.render_context.setdefault(_CLAUSES, {})
     out = []
     for f, res in items:
         out.append("\n    ")
-        out.append(finding_opening(context, f))
+        out.append(finding_opening(context, f, contract_html))
         out.append("\n      ")
         if f.rule == "SUPPLIER_EQUITY" and f.values:  # the registry's paths, its own template
             if paths is None:
@@ -127,7 +144,11 @@ def finding_items(context: Any, items: Any, may_resolve: Any, resolve_url: Any) 
             with context.push(f=f, res=res):
                 out.append(paths.render(context))
         out.append("\n      ")
-        out.append(finding_clauses(context, f))
+        key = tuple(f.clause_texts)
+        cited = clauses.get(key)
+        if cited is None:
+            cited = clauses[key] = finding_clauses(context, f)
+        out.append(cited)
         out.append("\n      ")
         if f.status == "review":
             out.append("\n        ")
@@ -188,8 +209,20 @@ def _labels(context: Any) -> dict[str, str]:
         for message in (*LINE_LABELS, "发票：", "付款："):
             labels[message] = _(message)
             labels[message + "_html"] = variable_html(labels[message], context)
+        labels[YUAN] = _(YUAN)
         context.render_context[_LABELS] = labels
     return labels
+
+
+YUAN = "%(amount)s 元"  # yuan_text's format
+
+
+def _yuan(labels: dict[str, str], value: Any, context: Any) -> str:
+    """`{{ value|yuan_text }}`: yuan_text's, its format translated once per render (`labels`:
+    the render's, from _labels)."""
+    if value is None or value == "":
+        return variable_html("—", context)
+    return variable_html(labels[YUAN] % {"amount": format_yuan_grouped(Decimal(value))}, context)
 
 
 _FORMATTED = object()  # the key of a render's formatted dates and quantities
@@ -260,7 +293,7 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
             f'<td class="num" data-label="{quantity}">{_figure(context, d.quantity)}</td>'
             f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
             f'<td class="num" data-label="{price}">{_figure(context, d.unit_price)}</td>'
-            f'<td class="num" data-label="{amount}">{variable_html(yuan_text(d.amount), context)}</td>'
+            f'<td class="num" data-label="{amount}">{_yuan(labels, d.amount, context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
     return mark_safe("".join(rows))
@@ -269,13 +302,14 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
 @register.simple_tag(takes_context=True)
 def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's invoices: `number (date, amount)` and the supplier's word, or 无."""
+    labels = _labels(context)
     return _paper_list(
         context,
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
             f"{variable_html(i.number, context)} ({_day(context, i.date)}, "
-            f"{variable_html(yuan_text(i.amount), context)})"
+            f"{_yuan(labels, i.amount, context)})"
         ),
     )
 
@@ -283,11 +317,12 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
 @register.simple_tag(takes_context=True)
 def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's payments: `date amount` and the supplier's word, or 无."""
+    labels = _labels(context)
     return _paper_list(
         context,
         contract.payment_lines,
         supplier_asked,
-        lambda p: f"{_day(context, p.date)} {variable_html(yuan_text(p.amount), context)}",
+        lambda p: f"{_day(context, p.date)} {_yuan(labels, p.amount, context)}",
     )
 
 
@@ -301,3 +336,127 @@ def _paper_list(context: Any, lines: Any, supplier_asked: bool, text: Any) -> Sa
             for line in lines
         )
     )
+
+
+# --- the contracts' figures (合同测算) and each contract's heading (合同明细): a dozen contracts,
+# each a row of four amounts and a heading of a blocktrans, an include and a declaration, were
+# a few hundred template nodes and a millisecond or more of the screen (issue 23, branch
+# screen3). Written as the template wrote them (decision 0050).
+
+
+def supplier_delivered(state: Any) -> str:
+    """review/_supplier_delivered.html rendered for `state` (its trailing newline included)."""
+    if state == "confirmed":
+        return (
+            f'<span class="tag supplier-confirmed" title="{_("每条交付记录均经算力供给方确认")}">'
+            f"{_('供给方已确认')}</span>\n"
+        )
+    if state == "disputed":
+        return f'<span class="tag supplier-disputed">{_("供给方有异议")}</span>\n'
+    return f'<span class="tag supplier-unconfirmed">{_("供给方未确认")}</span>\n'
+
+
+@register.simple_tag(takes_context=True)
+def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
+    """The `<tr>` of each contract's figures (the evaluation's amounts, a dict each): its id
+    and supplier, delivered (and whether its supplier confirmed it), evidenced, verified cost
+    and subsidy."""
+    delivered, evidenced, verified, subsidy = (_(m) for m in ("交付", "凭证", "核定成本", "补贴"))
+    labels = _labels(context)
+    rows = []
+    for c in contracts:
+        word = c.get("supplier_delivered", "")
+        excluded = ' class="excluded"' if c.get("excluded", "") else ""
+        rows.append(
+            f'<tr{excluded}><th scope="row">'
+            f'{variable_html(c.get("id", ""), context)} <small class="muted">'
+            f"{variable_html(c.get('supplier', ''), context)}</small></th>"
+            f'<td class="num" data-label="{delivered}">'
+            f"{_yuan(labels, c.get('delivered', ''), context)}"
+            f"{' ' + supplier_delivered(word) if word else ''}</td>"
+            f'<td class="num" data-label="{evidenced}">'
+            f"{_yuan(labels, c.get('evidenced', ''), context)}</td>"
+            f'<td class="num" data-label="{verified}">'
+            f"{_yuan(labels, c.get('verified_cost', ''), context)}</td>"
+            f'<td class="num strong" data-label="{subsidy}">'
+            f"{_yuan(labels, c.get('subsidy', ''), context)}</td></tr>"
+        )
+    return mark_safe("".join(rows))
+
+
+def _attestation_html(context: Any, attestation: Any, application_pk: Any, contract: Any) -> str:
+    """The supplier's declaration (附件14-1 三) as the heading's paragraph wrote it."""
+    if not attestation:
+        return _("供给方尚未声明（附件14-1 三）")
+    separator = pgettext("list separator", "；")
+    by = variable_html(person(attestation.by), context)
+    at = variable_html(date_filter(_local(attestation.at, context), "Y-m-d H:i"), context)
+    sharing = (
+        _("不存在收益分成、风险共担等协议")
+        if attestation.no_sharing
+        else f"<strong>{_('存在收益分成、风险共担等协议')}</strong>"
+    )
+    hierarchy = (
+        _("不存在行政/业务上下级关系")
+        if attestation.no_hierarchy
+        else f"<strong>{_('存在行政/业务上下级关系')}</strong>"
+    )
+    url = html_escape(
+        reverse("review:supplier_attestation_pdf", args=(application_pk, contract.pk))
+    )
+    return (
+        _("供给方声明（附件14-1 三，%(who)s，%(when)s）：")
+        % {"who": by, "when": at}
+        + f"{_('属于合规的智算资源')}{separator}{sharing}{separator}{hierarchy}"
+        f' <a href="{url}" class="attestation-pdf">{_("声明 PDF（电子签名）")}</a>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def contract_sections(
+    context: Any, contracts: Any, supplier_asked: bool, application_pk: Any
+) -> SafeString:
+    """Each contract of the 合同明细, as the screen's loop wrote it: its heading (id, supplier,
+    term and total, and the supplier's word on the contract when it is asked), whether the
+    supplier has an account, its declaration, then its lines (contract_table)."""
+    no_account = (
+        '<p class="small supplier-no-account">'
+        f"{_('该算力供给方尚未在系统中开设账号，未能通知其确认；可由系统管理员发出邀请。')}</p>"
+    )
+    labels = _labels(context)
+    out = []
+    for c in contracts:
+        term = _("%(start)s–%(end)s，总额 %(total)s") % {
+            "start": _day(context, c.valid_from),
+            "end": _day(context, c.valid_to),
+            "total": _yuan(labels, c.total_amount, context),
+        }
+        word = ""
+        if supplier_asked:
+            first = c.supplier_lines[0] if c.supplier_lines else None
+            word = " " + (
+                supplier_word(first, context) if first is not None else supplier_word_none()
+            )
+        out.append(
+            f"\n<h3>{variable_html(c.contract_id, context)} · "
+            f"{variable_html(c.supplier_name, context)} "
+            f"<code>{variable_html(c.supplier_uscc, context)}</code> "
+            f'<span class="muted">{term}</span>{word}</h3>\n'
+        )
+        if supplier_asked and not c.supplier_has_account:
+            out.append(no_account)
+        out.append("\n")
+        if supplier_asked:
+            out.append(
+                '<p class="small supplier-attestation">'
+                f"{_attestation_html(context, c.attestation, application_pk, c)}</p>"
+            )
+        out.append("\n")
+        out.append(contract_table(context, c, supplier_asked))
+        out.append("\n")
+    return mark_safe("".join(out))
+
+
+def supplier_word_none() -> str:
+    """review/_supplier_word.html rendered for no line (`c.supplier_lines.0` of no lines)."""
+    return f'<span class="tag supplier-unconfirmed">{_("供给方未确认")}</span>\n'

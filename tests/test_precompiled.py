@@ -1,0 +1,107 @@
+"""core.precompiled (branch screen3, issue 23, decision 0050): a queryset's SQL written once per
+process, asked with each call's values, gives what the queryset gives; and the review screen's
+document, read so (selectors.fetch_document), is left as Django's prefetch leaves it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, models
+from django.db.models import prefetch_related_objects
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from voucher.applications.models import Application, Contract
+from voucher.applications.selectors import DOCUMENT_PREFETCH, fetch_document
+from voucher.core import precompiled
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """How many queries the ORM compiles meanwhile."""
+    count = [0]
+    as_sql = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        count[0] += 1
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return count
+
+
+def _by_pk(pk: int) -> models.QuerySet:
+    return Application.objects.select_related("round", "enterprise").filter(pk=pk).order_by()
+
+
+def test_rows_are_the_querysets_and_compiled_once(demo_data, compiles):
+    ids = list(Application.objects.order_by("pk").values_list("pk", flat=True)[:4])
+    key = "tests.precompiled.by_pk"
+    precompiled._compiled.pop((connection.alias, key), None)
+    for pk in [*ids, -1]:
+        found = precompiled.rows(key, Application, lambda pk: _by_pk(pk), pk=pk)
+        expected = list(_by_pk(pk))
+        assert [a.pk for a in found] == [a.pk for a in expected]
+        for got, want in zip(found, expected, strict=True):
+            assert got.__dict__.keys() == want.__dict__.keys()
+            assert {k: v for k, v in got.__dict__.items() if k != "_state"} == {
+                k: v for k, v in want.__dict__.items() if k != "_state"
+            }
+            with CaptureQueriesContext(connection) as queries:
+                assert got.round.code == want.round.code  # read with it (select_related)
+                assert got.enterprise.uscc == want.enterprise.uscc
+            assert queries.captured_queries == []
+    compiles[0] = 0
+    with CaptureQueriesContext(connection) as queries:
+        precompiled.rows(key, Application, lambda pk: _by_pk(pk), pk=ids[0])
+    assert compiles[0] == 0 and len(queries.captured_queries) == 1
+
+
+def test_a_value_not_among_the_parameters_is_refused(db):
+    with pytest.raises(ValueError, match="pk"):
+        precompiled.rows(
+            "tests.precompiled.refused", Application, lambda pk: Application.objects.all(), pk=1
+        )
+
+
+def _document(application: Application) -> dict:
+    """What the document's relations hold: each relation's rows, their fields, in order."""
+
+    def fields(rows):
+        return [{k: v for k, v in r.__dict__.items() if not k.startswith("_")} for r in rows]
+
+    return {
+        "contracts": fields(application.contracts.all()),
+        "rows": [
+            {
+                name: fields(getattr(c, name).all())
+                for name in ("deliveries", "invoices", "payments", "other_subsidies")
+            }
+            for c in application.contracts.all()
+        ],
+        "shareholdings": fields(application.shareholdings.all()),
+        "officers": fields(application.officers.all()),
+    }
+
+
+def test_fetch_document_leaves_what_the_prefetch_leaves(demo_data, compiles):
+    applications = list(Application.objects.order_by("pk"))
+    assert any(a.contracts.exists() for a in applications)
+    for application in applications:
+        prefetched = Application.objects.get(pk=application.pk)
+        prefetch_related_objects([prefetched], *DOCUMENT_PREFETCH)
+        fetched = Application.objects.get(pk=application.pk)
+        fetch_document(fetched)
+        with CaptureQueriesContext(connection) as queries:
+            assert _document(fetched) == _document(prefetched)
+            for contract in fetched.contracts.all():  # each row's holder, as the prefetch sets it
+                assert contract.application is fetched
+                for name in ("deliveries", "invoices", "payments", "other_subsidies"):
+                    assert all(row.contract is contract for row in getattr(contract, name).all())
+            assert all(s.application is fetched for s in fetched.shareholdings.all())
+        assert queries.captured_queries == []
+        # a filter on a relation still asks the database
+        assert fetched.contracts.filter(pk__in=[]).count() == 0
+    compiles[0] = 0
+    fetch_document(Application.objects.get(pk=applications[0].pk))
+    assert compiles[0] == 1  # the get() above; the document's seven queries compiled before
+    assert Contract.objects.exists()
