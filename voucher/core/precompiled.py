@@ -13,6 +13,17 @@ Only for querysets whose SQL depends on nothing but the values passed (no IN lis
 varies, no value that the ORM writes into the SQL rather than as a parameter): a value found
 other than as its sentinel among the parameters is refused when compiled. Like
 applications/absent_rows.py's one query (decision 0048), which was the first compiled so.
+
+Two forms, one technique (decisions 0049 and 0050 found it apart; it is kept here once):
+
+- `rows(key, model, build, **values)`: model instances, made by the queryset's own machinery
+  (the review screen's application, evaluation, document, materials).
+- `CompiledQuery(build, *sentinels)`: plain tuples, each column converted as the ORM converts it
+  or left as the driver returns it (`convert=False`: a money column's whole fen), for the
+  dashboard's sums and its simulation.
+
+In both, a sentinel is replaced by the call's value of the same type as the parameter the ORM
+made of it (psycopg's Int2 for a small integer column stays an Int2).
 """
 
 from __future__ import annotations
@@ -64,7 +75,10 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     if entry is None:
         entry = _compile(alias, key, build, sorted(values))
     queryset, compiler, sql, params, places = entry
-    asked = [p if name is None else values[name] for p, name in zip(params, places, strict=True)]
+    asked = [
+        p if name is None else _as_param(p, values[name])
+        for p, name in zip(params, places, strict=True)
+    ]
 
     def get_compiler(using: Any = None, connection: Any = None, elide_empty: bool = True) -> Any:
         # the compiled columns and SQL, this thread's connection, the call's parameters
@@ -76,3 +90,66 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     again = queryset.all()  # a clone, nothing fetched yet
     again.query.get_compiler = get_compiler  # type: ignore[method-assign]
     return list(again)
+
+
+class CompiledQuery:
+    """`build(*sentinels)`'s SQL, compiled once per database alias; `rows(alias, *values)` runs
+    it with each sentinel among its parameters replaced by the value in its place."""
+
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], *sentinels: int, convert: bool = True
+    ) -> None:
+        self.build = build
+        self.sentinels = sentinels
+        self.convert = convert
+        self._compiled: dict[str, tuple[str, list[Any], list[tuple[int, Any]]]] = {}
+
+    def _compile(self, alias: str) -> tuple[str, list[Any], list[tuple[int, Any]]]:
+        if alias not in self._compiled:
+            compiler = self.build(*self.sentinels).using(alias).query.get_compiler(alias)
+            sql, params = compiler.as_sql()
+            # each sentinel a parameter (not written into the SQL, where it would stay)
+            assert all(s in params for s in self.sentinels), (self.sentinels, params)
+            assert not any(str(s) in sql for s in self.sentinels), sql
+            # what QuerySet iteration applies (SQLCompiler.results_iter)
+            columns = [column for column, *_ in compiler.select[: compiler.col_count]]
+            converters = list(compiler.get_converters(columns).items()) if self.convert else []
+            self._compiled[alias] = (sql, list(params), converters)
+        return self._compiled[alias]
+
+    def sql(self, alias: str) -> tuple[str, list[Any]]:
+        sql, params, _converters = self._compile(alias)
+        return sql, params
+
+    def rows(self, alias: str, *values: Any) -> list[tuple[Any, ...]]:
+        sql, params, converters = self._compile(alias)
+        given = dict(zip(self.sentinels, values, strict=True))
+        asked = [_as_param(p, given[p]) if _sentinel(p, given) else p for p in params]
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, asked)
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        converted = []
+        for row in rows:
+            values_ = list(row)
+            for position, (functions, expression) in converters:
+                value = values_[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                values_[position] = value
+            converted.append(tuple(values_))
+        return converted
+
+
+def _sentinel(param: Any, given: dict[int, Any]) -> bool:
+    """Whether a parameter is one of the sentinels: an int, or the driver's wrapper of one
+    (psycopg's Int2 for a small integer column), never True (which equals 1)."""
+    return isinstance(param, int) and not isinstance(param, bool) and param in given
+
+
+def _as_param(sentinel: Any, value: Any) -> Any:
+    """`value` in the sentinel's place, of the type the ORM gave the sentinel (psycopg's Int2 for
+    a small integer column; a plain int, or None, passed as it is)."""
+    return value if type(sentinel) is int or value is None else type(sentinel)(value)

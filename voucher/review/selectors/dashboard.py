@@ -33,7 +33,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.models.application import reference_of
 from voucher.applications.states import WITH_BUREAU_STATES
-from voucher.core.compiled import CompiledQuery
+from voucher.core.precompiled import CompiledQuery
 from voucher.review.budget import Simulation, prorata_fen
 
 PAGE_SIZE = 50
