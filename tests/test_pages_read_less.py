@@ -350,3 +350,50 @@ def test_the_sort_header_writes_what_format_html_wrote(language, query):
                 written = sort_header(context, "open", label, pages)
                 assert written == _sort_header_as_it_was(context, "open", label, pages)
     assert request.GET.urlencode() == before  # the request's query is left as it was
+# --- branch portal (issue 23): the applicant's pages ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_draft_s_status_page_does_not_ask_for_what_follows_a_submission(client, applicant):
+    """A draft was never submitted: no receipt, supplement request or decision to look for."""
+    fill_d2(client, applicant)
+    read = _read(client, reverse("portal:status", args=[applicant.pk]))
+    for table in ("portal_submission", "review_supplementrequest", "review_decision"):
+        assert not any(f'FROM "{table}"' in sql for sql in read), table
+    assert len(read) <= 12, len(read)  # 15 on main (this draft: direction 2, one contract)
+
+
+@pytest.mark.django_db
+def test_a_submitted_status_page_still_shows_its_receipt(client, applicant):
+    fill_d2(client, applicant)
+    applicant.refresh_from_db()
+    client.post(
+        reverse("portal:submit", args=[applicant.pk]),
+        {"version": applicant.version, "confirm": "on"},
+    )
+    read = _read(client, reverse("portal:status", args=[applicant.pk]))
+    for table in ("portal_submission", "review_supplementrequest", "review_decision"):
+        assert any(f'FROM "{table}"' in sql for sql in read), table
+    page = client.get(reverse("portal:status", args=[applicant.pk])).content.decode()
+    assert applicant.submissions.get().receipt_number in page
+
+
+@pytest.mark.django_db
+def test_the_timeline_reads_the_entries_it_shows_as_values(client, applicant):
+    """The timeline asks for the actions it shows, and their actor's name, not a user object."""
+    from voucher.core.models import AuditEntry
+    from voucher.portal.selectors import TIMELINE_ACTIONS, timeline
+
+    fill_d2(client, applicant)
+    with CaptureQueriesContext(connection) as captured:
+        entries = timeline(applicant)
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    assert '"core_auditentry"."action" IN' in sql
+    assert '"auth_user"."password"' not in sql and '"auth_user"."email"' not in sql
+    shown = AuditEntry.objects.filter(
+        object_type="applications.application",
+        object_id=str(applicant.pk),
+        action__in=TIMELINE_ACTIONS,
+    )
+    assert len(entries) == shown.count() > 3
+    assert {e.who for e in entries} == {"owner@a.example.cn"}

@@ -1338,7 +1338,11 @@ def _supplier_words_of(rows: ContractRows) -> list[dict[str, Any]]:
 @portal_view
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
-    submission = selectors.latest_submission_shown(application)
+    # A draft was never submitted (no transition leads back to it: states.TRANSITIONS), so
+    # what follows a submission does not exist for it: a submission's receipt, the bureau's
+    # supplement requests, a decision. Three queries a draft's page need not make.
+    submitted = application.state != DRAFT
+    submission = selectors.latest_submission_shown(application) if submitted else None
     # a submitted version, frozen, was complete when submitted: no export to find out
     exported = submission is None or application.state in WIZARD_STATES
     words = application.direction in supplier.CONFIRMED_DIRECTIONS
@@ -1354,13 +1358,13 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "submission": submission,
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
-            "supplements": supplement_requests_for(application),
+            "supplements": supplement_requests_for(application) if submitted else [],
             "document_problems": selectors.document_problems(application, contracts)
             if exported
             else [],
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
-            "decision": confirmed_decision(application),
+            "decision": confirmed_decision(application) if submitted else None,
             # the supplier's word on each contract, also once the wizard is frozen (issue 22)
             "supplier_contracts": _supplier_words_of(contracts) if contracts and words else [],
             # the page shows it for direction 3 only (a query the others need not make)
