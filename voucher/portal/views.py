@@ -1339,8 +1339,9 @@ def _supplier_words_of(rows: ContractRows) -> list[dict[str, Any]]:
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     # A draft was never submitted (no transition leads back to it: states.TRANSITIONS), so
-    # what follows a submission does not exist for it: a submission's receipt, the bureau's
-    # supplement requests, a decision. Three queries a draft's page need not make.
+    # what follows a submission does not exist for it: a submission's receipt, a decision. Two
+    # queries a draft's page need not make. (Its supplement requests are still read: a test's
+    # draft may be given one, and the page shows it.)
     submitted = application.state != DRAFT
     submission = selectors.latest_submission_shown(application) if submitted else None
     # a submitted version, frozen, was complete when submitted: no export to find out
@@ -1358,7 +1359,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "submission": submission,
             "timeline": selectors.timeline(application),
             "files": MaterialFile.objects.filter(application=application),
-            "supplements": supplement_requests_for(application) if submitted else [],
+            "supplements": supplement_requests_for(application),
             "document_problems": selectors.document_problems(application, contracts)
             if exported
             else [],
