@@ -20,7 +20,7 @@ from voucher.policy.round import get_rounds
 from voucher.portal import forms as pf
 
 TEMPLATES = DjangoTemplates()
-NASTY = '<b>"甲" & \'乙\'</b>'
+NASTY = "<b>\"甲\" & '乙'</b>"
 
 
 class Everything(forms.Form):
@@ -146,9 +146,7 @@ def test_an_option_of_its_own_template_is_left_to_the_templates():
     class Form(forms.Form):
         choice = forms.ChoiceField(choices=[("a", "A")], widget=Own)
 
-    assert str(Form(renderer=WRITTEN_RENDERER)["choice"]) == str(
-        Form(renderer=TEMPLATES)["choice"]
-    )
+    assert str(Form(renderer=WRITTEN_RENDERER)["choice"]) == str(Form(renderer=TEMPLATES)["choice"])
     Own.option_template_name = "portal/_no_such_option.html"  # not written: the engine's
     with pytest.raises(Exception, match="_no_such_option"):
         str(Form(renderer=WRITTEN_RENDERER)["choice"])
