@@ -21,18 +21,12 @@ from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.template.base import render_value_in_context
+from django.template.context import Context
 from django.utils.safestring import SafeData
 
-
-class _Context:
-    """What render_value_in_context reads of a template Context: the forms engine's defaults."""
-
-    autoescape = True
-    use_l10n = None
-    use_tz = None
-
-
-_CONTEXT = _Context()
+# what render_value_in_context reads of a template's Context (autoescape, use_l10n, use_tz): the
+# forms engine's defaults. Only read, never pushed to: one for every render.
+_CONTEXT = Context()
 
 
 def _v(value: Any) -> str:

@@ -500,7 +500,7 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
         )
         .order_by("created_at", "id")
     )
-    user_model = AuditEntry._meta.get_field("actor").related_model
+    user_model: Any = AuditEntry._meta.get_field("actor").related_model
     out = []
     # what repeats row after row (a draft is saved step by step: hundreds of entries by the same
     # person) is translated and named once per page
