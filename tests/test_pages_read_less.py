@@ -220,6 +220,11 @@ def test_the_timeline_writes_what_its_loop_wrote(language):
         TimelineEntry(when, "owner@a.example.cn", "保存“项目情况”", ""),
         TimelineEntry(when, "管理部门", "提交申报", "回执编号 <R&1>"),
         TimelineEntry(datetime(2026, 3, 2, 8, 5), 'a "b"', "x", None),
+        # a day written once (branch portal): the same local day, the day before, a date
+        TimelineEntry(datetime(2026, 3, 1, 16, 0, tzinfo=UTC), "x", "y", ""),
+        TimelineEntry(datetime(2026, 3, 1, 15, 59, tzinfo=UTC), "x", "y", ""),
+        TimelineEntry(date(2026, 3, 3), "x", "y", ""),
+        TimelineEntry(None, "x", "y", ""),
     ]
     engine = engines["django"]
     with translation.override(language):
