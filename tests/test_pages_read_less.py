@@ -402,3 +402,56 @@ def test_the_timeline_reads_the_entries_it_shows_as_values(client, applicant):
     )
     assert len(entries) == shown.count() > 3
     assert {e.who for e in entries} == {"owner@a.example.cn"}
+
+
+@pytest.mark.django_db
+def test_a_saved_step_and_its_audit_entry_are_what_they_were(client, applicant):
+    """The wizard's save (the project step) after branch portal: the same columns saved, the
+    version bumped once, the step marked done, one audit entry with the same data; its lock
+    reads the application's row only, the round and the enterprise kept from the page's read."""
+    from voucher.core.models import AuditEntry
+    from voucher.portal.models import DraftProgress
+
+    from .portal_helpers import PROJECT_D2
+
+    applicant.refresh_from_db()
+    before = applicant.version
+    url = reverse("portal:project", args=[applicant.pk])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, {"version": before, **PROJECT_D2})
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.version == before + 1
+    assert applicant.project_name == "工业质检大模型训练"
+    assert applicant.project_start_date == date(2025, 9, 15)
+    assert applicant.requested_amount == Decimal("4000000.00")
+    assert applicant.ai_field is True and applicant.miit_2025_list is True
+    assert applicant.action_plan_aligned is False and applicant.topic is None
+    assert "project" in DraftProgress.objects.get(application=applicant).steps_done
+    entry = AuditEntry.objects.filter(action="application_update").latest("id")
+    assert entry.object_id == str(applicant.pk)
+    assert entry.object_repr == str(applicant)  # the reference: the round's code
+    assert entry.actor_label == "owner@a.example.cn"
+    assert entry.data == {
+        "step": "project",
+        "version": before + 1,
+        "changed": [
+            "ai_field",
+            "miit_2025_list",
+            "project_name",
+            "project_overview",
+            "project_start_date",
+            "requested_amount",
+        ],
+    }
+    # the page's read (joined to the membership), then the lock's (FOR NO KEY UPDATE on
+    # PostgreSQL; SQLite has no row locks)
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "applications_application"' in q["sql"]
+    ]
+    assert len(reads) == 2 and "membership" in reads[0]
+    assert "applications_policyroundrecord" in reads[0] and "applications_enterprise" in reads[0]
+    assert "applications_policyroundrecord" not in reads[1]
+    assert "applications_enterprise" not in reads[1]

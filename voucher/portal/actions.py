@@ -128,7 +128,8 @@ def _locked(
     (`also`: rows pointing at it read with it, lifecycle.lock)."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
-    locked = lifecycle.lock(application, also=also)
+    # the round and the enterprise as access_application read them with the application
+    locked = lifecycle.lock(application, also=also, reuse=True)
     problem = edit_problem(locked, clock.today())
     if problem:
         raise PortalError(problem)
