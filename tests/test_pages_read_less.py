@@ -468,3 +468,9 @@ def test_a_saved_step_and_its_audit_entry_are_what_they_were(client, applicant):
     assert "applications_policyroundrecord" in reads[0] and "applications_enterprise" in reads[0]
     assert "applications_policyroundrecord" not in reads[1]
     assert "applications_enterprise" not in reads[1]
+    # the steps done read with the locked row, not asked for again
+    assert 'LEFT OUTER JOIN "portal_draftprogress"' in reads[1]
+    assert not any(
+        q["sql"].startswith("SELECT") and 'FROM "portal_draftprogress"' in q["sql"]
+        for q in captured.captured_queries
+    )
