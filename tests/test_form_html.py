@@ -88,7 +88,7 @@ def _forms(data):
 
 def _pages(form):
     """Everything a template may ask of the form, as text."""
-    out = [str(form.non_field_errors()), *[str(h) for h in form.hidden_fields()]]
+    out = [str(form), str(form.non_field_errors()), *[str(h) for h in form.hidden_fields()]]
     for field in form:
         out += [
             field.as_field_group(),
