@@ -355,6 +355,8 @@ def test_the_sort_header_writes_what_format_html_wrote(language, query):
                 written = sort_header(context, "open", label, pages)
                 assert written == _sort_header_as_it_was(context, "open", label, pages)
     assert request.GET.urlencode() == before  # the request's query is left as it was
+
+
 # --- branch portal (issue 23): the applicant's pages ------------------------------------------
 
 
