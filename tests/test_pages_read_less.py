@@ -220,6 +220,11 @@ def test_the_timeline_writes_what_its_loop_wrote(language):
         TimelineEntry(when, "owner@a.example.cn", "保存“项目情况”", ""),
         TimelineEntry(when, "管理部门", "提交申报", "回执编号 <R&1>"),
         TimelineEntry(datetime(2026, 3, 2, 8, 5), 'a "b"', "x", None),
+        # a day written once (branch portal): the same local day, the day before, a date
+        TimelineEntry(datetime(2026, 3, 1, 16, 0, tzinfo=UTC), "x", "y", ""),
+        TimelineEntry(datetime(2026, 3, 1, 15, 59, tzinfo=UTC), "x", "y", ""),
+        TimelineEntry(date(2026, 3, 3), "x", "y", ""),
+        TimelineEntry(None, "x", "y", ""),
     ]
     engine = engines["django"]
     with translation.override(language):
@@ -350,3 +355,124 @@ def test_the_sort_header_writes_what_format_html_wrote(language, query):
                 written = sort_header(context, "open", label, pages)
                 assert written == _sort_header_as_it_was(context, "open", label, pages)
     assert request.GET.urlencode() == before  # the request's query is left as it was
+
+
+# --- branch portal (issue 23): the applicant's pages ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_draft_s_status_page_does_not_ask_for_what_follows_a_submission(client, applicant):
+    """A draft was never submitted: no receipt or decision to look for. And what the page's
+    application has no row of (asked in one query, decision 0048) is not read: this draft has no
+    supplement request, other subsidy, registry extract, supplier's word or settlement."""
+    fill_d2(client, applicant)
+    read = _read(client, reverse("portal:status", args=[applicant.pk]))
+    (absent,) = [sql for sql in read if sql.startswith("SELECT EXISTS")]
+    read.remove(absent)
+    for table in (
+        "portal_submission",
+        "review_decision",
+        "review_supplementrequest",
+        "applications_othersubsidy",
+        "applications_registryshareholding",
+        "applications_registryofficer",
+        "applications_lineconfirmation",
+        "platforms_consumptionbatch",
+    ):
+        assert not any(f'FROM "{table}"' in sql for sql in read), table
+    assert len(read) + 1 <= 10, len(read) + 1  # 15 on main (this draft: direction 2, a contract)
+
+
+@pytest.mark.django_db
+def test_a_submitted_status_page_still_shows_its_receipt(client, applicant):
+    fill_d2(client, applicant)
+    applicant.refresh_from_db()
+    client.post(
+        reverse("portal:submit", args=[applicant.pk]),
+        {"version": applicant.version, "confirm": "on"},
+    )
+    read = _read(client, reverse("portal:status", args=[applicant.pk]))
+    for table in ("portal_submission", "review_supplementrequest", "review_decision"):
+        assert any(f'FROM "{table}"' in sql for sql in read), table
+    page = client.get(reverse("portal:status", args=[applicant.pk])).content.decode()
+    assert applicant.submissions.get().receipt_number in page
+
+
+@pytest.mark.django_db
+def test_the_timeline_reads_the_entries_it_shows_as_values(client, applicant):
+    """The timeline asks for the actions it shows, and their actor's name, not a user object."""
+    from voucher.core.models import AuditEntry
+    from voucher.portal.selectors import TIMELINE_ACTIONS, timeline
+
+    fill_d2(client, applicant)
+    with CaptureQueriesContext(connection) as captured:
+        entries = timeline(applicant)
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    assert '"core_auditentry"."action" IN' in sql
+    assert '"auth_user"."password"' not in sql and '"auth_user"."email"' not in sql
+    shown = AuditEntry.objects.filter(
+        object_type="applications.application",
+        object_id=str(applicant.pk),
+        action__in=TIMELINE_ACTIONS,
+    )
+    assert len(entries) == shown.count() > 3
+    assert {e.who for e in entries} == {"owner@a.example.cn"}
+
+
+@pytest.mark.django_db
+def test_a_saved_step_and_its_audit_entry_are_what_they_were(client, applicant):
+    """The wizard's save (the project step) after branch portal: the same columns saved, the
+    version bumped once, the step marked done, one audit entry with the same data; its lock
+    reads the application's row only, the round and the enterprise kept from the page's read."""
+    from voucher.core.models import AuditEntry
+    from voucher.portal.models import DraftProgress
+
+    from .portal_helpers import PROJECT_D2
+
+    applicant.refresh_from_db()
+    before = applicant.version
+    url = reverse("portal:project", args=[applicant.pk])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, {"version": before, **PROJECT_D2})
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.version == before + 1
+    assert applicant.project_name == "工业质检大模型训练"
+    assert applicant.project_start_date == date(2025, 9, 15)
+    assert applicant.requested_amount == Decimal("4000000.00")
+    assert applicant.ai_field is True and applicant.miit_2025_list is True
+    assert applicant.action_plan_aligned is False and applicant.topic is None
+    assert "project" in DraftProgress.objects.get(application=applicant).steps_done
+    entry = AuditEntry.objects.filter(action="application_update").latest("id")
+    assert entry.object_id == str(applicant.pk)
+    assert entry.object_repr == str(applicant)  # the reference: the round's code
+    assert entry.actor_label == "owner@a.example.cn"
+    assert entry.data == {
+        "step": "project",
+        "version": before + 1,
+        "changed": [
+            "ai_field",
+            "miit_2025_list",
+            "project_name",
+            "project_overview",
+            "project_start_date",
+            "requested_amount",
+        ],
+    }
+    # the page's read (joined to the membership), then the lock's (FOR NO KEY UPDATE on
+    # PostgreSQL; SQLite has no row locks)
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "applications_application"' in q["sql"]
+    ]
+    assert len(reads) == 2 and "membership" in reads[0]
+    assert "applications_policyroundrecord" in reads[0] and "applications_enterprise" in reads[0]
+    assert "applications_policyroundrecord" not in reads[1]
+    assert "applications_enterprise" not in reads[1]
+    # the steps done read with the locked row, not asked for again
+    assert 'LEFT OUTER JOIN "portal_draftprogress"' in reads[1]
+    assert not any(
+        q["sql"].startswith("SELECT") and 'FROM "portal_draftprogress"' in q["sql"]
+        for q in captured.captured_queries
+    )

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from voucher.applications import models
+from voucher.applications.absent_rows import has_none
 from voucher.applications.rounds import rounds_sync
 from voucher.core.audit import audit
 from voucher.core.refusals import CONFLICT, Refused
@@ -418,6 +419,8 @@ def contract_rows(
     rows: dict[str, dict[int, list[Any]]] = {kind: {} for kind in kinds}
     if contracts:  # the rows of no contract need no query
         for kind in kinds:
+            if has_none(application, f"contracts__{kind}"):  # noted absent: none to read
+                continue
             model = _ROW_MODELS[kind]
             # in the model's order (position, id), as each contract's own would be
             by_contract = rows[kind]

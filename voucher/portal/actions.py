@@ -128,7 +128,8 @@ def _locked(
     (`also`: rows pointing at it read with it, lifecycle.lock)."""
     # NO KEY UPDATE: rows that merely point at the application (a self-check's stored
     # evaluation, written meanwhile) are not blocked, so the two cannot deadlock on PostgreSQL.
-    locked = lifecycle.lock(application, also=also)
+    # the round and the enterprise as access_application read them with the application
+    locked = lifecycle.lock(application, also=also, reuse=True)
     problem = edit_problem(locked, clock.today())
     if problem:
         raise PortalError(problem)
@@ -150,8 +151,18 @@ def _saved(locked: m.Application, *, step: str | None, fields: Sequence[str] = (
     locked.version += 1
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if step:
-        progress, _created = DraftProgress.objects.get_or_create(application=locked)
+        # the steps done as read with the locked row (_locked(…, also=STEP_READS)), else here;
+        # read with it, they are those of its version: every change of them bumps the version
+        # under this lock, so a change committed while this one waited for the lock has this
+        # save refused as stale (the submission reads them so too, SUBMISSION_READS)
+        progress = selected(locked, "portal_progress")
+        if progress is None:
+            progress, _created = DraftProgress.objects.get_or_create(application=locked)
         _step_done(progress, step)
+
+
+# the one-to-one row a wizard's save marks its step done on, read with its locked row
+STEP_READS = ("portal_progress",)
 
 
 def _step_done(progress: DraftProgress, step: str) -> None:
@@ -396,7 +407,7 @@ def application_update(
     for key, value in changes.items():
         _refuse_too_long(m.Application, key, value)
     with transaction.atomic():
-        locked = _locked(application, expected_version)
+        locked = _locked(application, expected_version, also=STEP_READS)
         changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
         for key, value in changes.items():
             setattr(locked, key, value)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from voucher.accounts.uscc import clean_uscc
 from voucher.applications import models as m
 from voucher.core.fields import DayField, LineField, WanField, YuanField, number_text
+from voucher.core.form_html import WRITTEN_RENDERER
 from voucher.documents.report_sections import REPORT_MAX_CHARS, SECTIONS
 from voucher.policy.format import OVERVIEW_MAX_CHARS
 from voucher.policy.round import PolicyRound
@@ -103,10 +104,13 @@ def _initial_bool(value: bool | None) -> str | None:
 
 
 class VersionedForm(forms.Form):
+    # the fields' HTML written in Python, the same as Django's templates write it (decision 0052)
+    default_renderer = WRITTEN_RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
 class DirectionForm(forms.Form):
+    default_renderer = WRITTEN_RENDERER
     """The directions an enterprise may choose itself: not 3 (免申即享, filed by the centre)."""
 
     direction = forms.TypedChoiceField(

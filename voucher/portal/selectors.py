@@ -462,6 +462,10 @@ APPLICANT_REVIEW_LABELS = {
 }
 
 
+# the actions the timeline shows (any other entry is left out)
+TIMELINE_ACTIONS = (*TIMELINE_LABELS, *APPLICANT_REVIEW_LABELS, *BUREAU_TIMELINE_LABELS)
+
+
 def _grouped_yuan(value: Any) -> str:
     """An amount the audit log kept (a string of yuan) as people read money: 2,300,000.00."""
     try:
@@ -475,22 +479,28 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
     internal steps are left out, and the bureau's people are shown as the bureau."""
     rows = (
         AuditEntry.objects.filter(
-            object_type="applications.application", object_id=str(application.pk)
+            object_type="applications.application",
+            object_id=str(application.pk),
+            # the entries the timeline shows, no others: a draft's self-check evaluations are
+            # a third of its entries, each with its findings in `data`
+            action__in=TIMELINE_ACTIONS,
         )
-        .select_related("actor")
-        # what an entry shows: not its chain's hashes and keys, nor the actor's password; a
-        # draft saved step by step has hundreds of entries
-        .only(
+        # what an entry shows, as values: not its chain's hashes and keys, nor the actor's
+        # password; and not a user object per entry (a draft saved step by step has hundreds
+        # of entries by the same person), only one per person (below)
+        .values_list(
             "created_at",
             "action",
             "data",
             "actor_label",
+            "actor_id",
             "actor__first_name",
             "actor__last_name",
             "actor__username",
         )
         .order_by("created_at", "id")
     )
+    user_model: Any = AuditEntry._meta.get_field("actor").related_model
     out = []
     # what repeats row after row (a draft is saved step by step: hundreds of entries by the same
     # person) is translated and named once per page
@@ -498,45 +508,51 @@ def timeline(application: m.Application) -> list[TimelineEntry]:
     said: dict[str, str] = {}
     saved: dict[str, str] = {}
     names: dict[tuple[Any, str], str] = {}
-    for row in rows:
-        person = (row.actor_id, row.actor_label)
+    for created_at, action, data, actor_label, actor_id, first, last, username in rows:
+        person = (actor_id, actor_label)
         if person not in names:
-            names[person] = label_of(row.actor, row.actor_label)  # a name, never oidc:<sub>
+            # the user as select_related("actor") read it: what label_of reads of it
+            actor = (
+                None
+                if actor_id is None
+                else user_model(id=actor_id, first_name=first, last_name=last, username=username)
+            )
+            names[person] = label_of(actor, actor_label)  # a name, never oidc:<sub>
         who = names[person]
-        if row.action in TIMELINE_LABELS:
-            label = TIMELINE_LABELS[row.action]
-        elif row.action in APPLICANT_REVIEW_LABELS:
-            label = APPLICANT_REVIEW_LABELS[row.action]
-        elif row.action in BUREAU_TIMELINE_LABELS:
-            label = BUREAU_TIMELINE_LABELS[row.action]
+        if action in TIMELINE_LABELS:
+            label = TIMELINE_LABELS[action]
+        elif action in APPLICANT_REVIEW_LABELS:
+            label = APPLICANT_REVIEW_LABELS[action]
+        elif action in BUREAU_TIMELINE_LABELS:
+            label = BUREAU_TIMELINE_LABELS[action]
             who = _("管理部门")
         else:
             continue
         detail = ""
-        data = row.data or {}
-        if row.action == "application_update":
+        data = data or {}
+        if action == "application_update":
             step = str(data.get("step", ""))
             if step not in saved:
                 saved[step] = _("保存“%(s)s”") % {"s": _(titles.get(step, step))}
             label = saved[step]
-        elif row.action == "material_file_add":
+        elif action == "material_file_add":
             detail = f"{MATERIAL_NAMES.get(data.get('material', ''), '')}：{data.get('name', '')}"
-        elif row.action in ("contract_save", "contract_delete", "contract_row_add"):
+        elif action in ("contract_save", "contract_delete", "contract_row_add"):
             detail = str(data.get("contract", ""))
-        elif row.action in ("application_submit", "supplement_resubmit"):
+        elif action in ("application_submit", "supplement_resubmit"):
             detail = _("回执编号 %(r)s") % {"r": data.get("receipt", "")}
-        elif row.action == "decision_confirm":
+        elif action == "decision_confirm":
             detail = (
                 _("予以支持，核定补贴金额 %(amount)s 元")
                 % {"amount": _grouped_yuan(data.get("amount"))}
                 if data.get("kind") == "approval"
                 else _("不予支持（理由见审核结果通知书）")
             )
-        elif row.action == "payment_record":
+        elif action == "payment_record":
             detail = _("拨付 %(amount)s 元") % {"amount": _grouped_yuan(data.get("amount"))}
         if label not in said:
             said[label] = _(label)
-        out.append(TimelineEntry(row.created_at, who, said[label], detail))
+        out.append(TimelineEntry(created_at, who, said[label], detail))
     return out
 
 

@@ -105,16 +105,30 @@ def supplier_word_list(context: Any, lines: Any) -> str:
 @register.simple_tag(takes_context=True)
 def timeline_items(context: Any, timeline: Any) -> str:
     """The status page's timeline (portal/status.html): one item per entry, and a draft saved
-    step by step has hundreds; the same HTML as the template's loop, written here."""
+    step by step has hundreds; the same HTML as the template's loop, written here. Each entry's
+    time as cn_datetime writes it, with the language and the time zone asked once, not per
+    entry (they are the page's), and a day written once however many entries it has."""
 
     def v(value: Any) -> str:
         return variable_html(value, context)
 
+    day_text = english_date if translation.get_language() == "en" else chinese_date
+    zone = timezone.get_current_timezone()
+    days: dict[date, str] = {}
     out = []
     for e in timeline:
+        when = e.when
+        if isinstance(when, datetime):
+            local = when.astimezone(zone) if timezone.is_aware(when) else when  # localtime
+            day = local.date()
+            if day not in days:
+                days[day] = day_text(local)
+            shown = f"{days[day]} {local:%H:%M}"
+        else:
+            shown = cn_datetime(when)
         detail = f" · {v(e.detail)}" if e.detail else ""
         out.append(
-            f"<li><time>{v(cn_datetime(e.when))}</time> <strong>{v(e.what)}</strong>{detail} "
+            f"<li><time>{v(shown)}</time> <strong>{v(e.what)}</strong>{detail} "
             f'<span class="muted small">{v(e.who)}</span></li>'
         )
     return mark_safe("".join(out))  # every value is escaped
