@@ -382,3 +382,17 @@ def test_the_parameters_page_leaves_out_what_resubmission_evaluates(world):
     type(latest_evaluation(app)).objects.filter(application=app).update(parameters_sha256="old")
     assert parameters_page(app.round).stale == 0
     assert parameters_page(put_in_state(app, "in_review").round).stale == 1
+
+
+def test_a_supplement_items_text_reaches_the_applicant_escaped(client, world):
+    """A reviewer's words are text on the applicant's page, never markup: Django's form
+    templates print a field's help text as it is, so the form escapes the item's text itself."""
+    from voucher.applications.models import SupplementItem
+
+    app = world["app"]
+    item = SupplementItem.objects.filter(request__application=app).order_by("pk").first()
+    item.text = '请补充<script>alert("x")</script>说明 & 附件'
+    item.save(update_fields=["text"])
+    page = client.get(reverse("portal:supplement", args=[app.pk])).content.decode()
+    assert "<script>alert" not in page
+    assert "请补充&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;说明 &amp; 附件" in page

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -529,7 +530,8 @@ class SupplementForm(VersionedForm):
         for item_id, position, text, answer in items:
             self.fields[f"answer_{item_id}"] = forms.CharField(
                 label=_("第 %(n)d 项答复") % {"n": position},
-                help_text=text,
+                # the reviewer's words as text: a form prints its help text unescaped
+                help_text=escape(text),
                 initial=answer,
                 max_length=4000,
                 widget=forms.Textarea(attrs={"rows": 3}),
