@@ -7,7 +7,8 @@ issue 18 item 9).
 
 1. A PostgreSQL database of its own (`bench_load`; `--database-url` names the server) is
    dropped, created, migrated and filled by `voucher demo --season N` (`--reuse-db` keeps one
-   that holds a season already; a rush submits drafts, so it needs drafts left).
+   that holds a season already; a rush submits drafts, so it needs drafts left), then
+   vacuumed and analyzed, as autovacuum keeps a production database.
 2. gunicorn, as `scripts/serve` runs it (production settings, WhiteNoise, `--workers N`), on a
    free port of 127.0.0.1. TLS is the proxy's (docs/operations.md) and is not measured: the
    cookies are sent over plain HTTP (`SESSION_COOKIE_SECURE=0`, `CSRF_COOKIE_SECURE=0`,
@@ -129,7 +130,7 @@ def prepare(args: argparse.Namespace, data_dir: Path) -> str:
             ).stdout.strip()
             if int(out or 0) > 0:
                 print(f"database {args.database}: {out} applications (reused)")
-                return url
+                return _vacuumed(url)
         except subprocess.CalledProcessError:
             pass
         print(f"database {args.database}: no season in it, building one")
@@ -146,6 +147,17 @@ def prepare(args: argparse.Namespace, data_dir: Path) -> str:
         f"database {args.database}: season of {args.applications} applications built in "
         f"{time.perf_counter() - started:.0f} s"
     )
+    return _vacuumed(url)
+
+
+def _vacuumed(url: str) -> str:
+    """The database as a production server keeps it: autovacuum (on by default) has vacuumed and
+    analyzed a table of thousands of new rows within a minute, so its visibility map lets an
+    index answer a count alone. A server with autovacuum off (this machine's) would otherwise
+    measure tables no production database has."""
+    started = time.perf_counter()
+    subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
+    print(f"VACUUM ANALYZE (as autovacuum would have): {time.perf_counter() - started:.1f} s")
     return url
 
 
