@@ -36,7 +36,7 @@ def _by_pk(pk: int) -> models.QuerySet:
 def test_rows_are_the_querysets_and_compiled_once(demo_data, compiles):
     ids = list(Application.objects.order_by("pk").values_list("pk", flat=True)[:4])
     key = "tests.precompiled.by_pk"
-    precompiled._compiled.pop((connection.alias, key), None)
+    precompiled._compiled.pop(precompiled._where(connection.alias, key), None)
     for pk in [*ids, -1]:
         found = precompiled.rows(key, Application, lambda pk: _by_pk(pk), pk=pk)
         expected = list(_by_pk(pk))
@@ -57,7 +57,7 @@ def test_rows_are_the_querysets_and_compiled_once(demo_data, compiles):
 
 
 def test_a_value_not_among_the_parameters_is_refused(db):
-    with pytest.raises(ValueError, match="pk"):
+    with pytest.raises(ValueError, match="pk is not a parameter"):
         precompiled.rows(
             "tests.precompiled.refused", Application, lambda pk: Application.objects.all(), pk=1
         )
@@ -105,3 +105,40 @@ def test_fetch_document_leaves_what_the_prefetch_leaves(demo_data, compiles):
     fetch_document(Application.objects.get(pk=applications[0].pk))
     assert compiles[0] == 1  # the get() above; the document's seven queries compiled before
     assert Contract.objects.exists()
+
+
+def test_a_value_written_into_the_sql_as_well_is_refused(db):
+    """A value among the parameters and also in the SQL's text (a RawSQL, an extra()) would
+    keep the sentinel's there for every later call: refused, for both forms."""
+    from django.db.models.expressions import RawSQL
+
+    def build(pk):
+        return Application.objects.filter(pk=pk).annotate(x=RawSQL(f"{pk} + 0", ()))
+
+    with pytest.raises(ValueError, match="not a parameter"):
+        precompiled.rows("tests.precompiled.literal", Application, build, pk=1)
+    with pytest.raises(ValueError, match="not a parameter"):
+        precompiled.CompiledQuery(lambda pk: build(pk).values_list("pk", "x"), -9_999_001).rows(
+            connection.alias, 1
+        )
+
+
+def test_each_time_zone_has_its_own_compiled_query(db):
+    """The ORM writes the current time zone into a query that truncates a time to its month:
+    a query compiled under one time zone is not asked under another."""
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    query = precompiled.CompiledQuery(
+        lambda pk: Application.objects.filter(pk=pk).values_list(
+            TruncMonth("created_at", tzinfo=timezone.get_current_timezone())
+        ),
+        -9_999_002,
+    )
+    query.rows(connection.alias, 1)
+    with timezone.override("UTC"):
+        query.rows(connection.alias, 1)
+        utc = query.sql(connection.alias)
+    shanghai = query.sql(connection.alias)
+    assert len(query._compiled) == 2
+    assert utc != shanghai

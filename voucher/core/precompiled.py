@@ -34,15 +34,18 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.utils import timezone
 
 # Sentinel values (ids no row has), one per name passed, in the order of the names: each is
 # replaced by the call's value wherever the compiled parameters hold it.
 _SENTINELS = (-7_230_051, -7_230_052, -7_230_053, -7_230_054)
 
-# per (database alias, key): the queryset built with the sentinels, its compiler (once through
+# per (database alias, current time zone, key): the queryset built with the sentinels, its compiler (once through
 # as_sql: its columns and how to make rows of them are known), its SQL and parameters, and the
 # names of the sentinels in the parameters' places (None where a parameter is fixed)
-_compiled: dict[tuple[str, str], tuple[QuerySet[Any], Any, str, list[Any], list[str | None]]] = {}
+_compiled: dict[
+    tuple[str, str, str], tuple[QuerySet[Any], Any, str, list[Any], list[str | None]]
+] = {}
 
 
 def _compile(
@@ -58,12 +61,24 @@ def _compile(
     places = [
         by_value.get(p) if isinstance(p, int) and not isinstance(p, bool) else None for p in params
     ]
-    missing = set(names) - set(places)
-    if missing:  # a value written into the SQL, or not used: not a shape to compile once
-        raise ValueError(f"{key}: {sorted(missing)} not among the query's parameters")
+    _check_shape(key, sql, params, sentinels)
     entry = (queryset, compiler, sql, list(params), places)
-    _compiled[(alias, key)] = entry
+    _compiled[_where(alias, key)] = entry
     return entry
+
+
+def _where(alias: str, key: str) -> tuple[str, str, str]:
+    """Where a compiled query is kept: its database, and the time zone current when it is
+    asked, which the ORM writes into a query that truncates a time to its month or day."""
+    return (alias, timezone.get_current_timezone_name(), key)
+
+
+def _check_shape(key: str, sql: str, params: Any, sentinels: dict[str, int]) -> None:
+    """Refuses a query whose values are not all parameters: a sentinel not among them (a value
+    written into the SQL, or not used) would leave every later call asking the sentinel's."""
+    for name, sentinel in sentinels.items():
+        if sentinel not in params or str(sentinel) in sql:
+            raise ValueError(f"{key}: {name} is not a parameter of the query alone")
 
 
 def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: Any) -> list[Any]:
@@ -71,7 +86,7 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     database) under `key`: `build` must make the same query, but for the values, whatever they
     are."""
     alias = router.db_for_read(model)
-    entry = _compiled.get((alias, key))
+    entry = _compiled.get(_where(alias, key))
     if entry is None:
         entry = _compile(alias, key, build, sorted(values))
     queryset, compiler, sql, params, places = entry
@@ -102,20 +117,22 @@ class CompiledQuery:
         self.build = build
         self.sentinels = sentinels
         self.convert = convert
-        self._compiled: dict[str, tuple[str, list[Any], list[tuple[int, Any]]]] = {}
+        self._compiled: dict[
+            tuple[str, str, str], tuple[str, list[Any], list[tuple[int, Any]]]
+        ] = {}
 
     def _compile(self, alias: str) -> tuple[str, list[Any], list[tuple[int, Any]]]:
-        if alias not in self._compiled:
+        where = _where(alias, "")
+        if where not in self._compiled:
             compiler = self.build(*self.sentinels).using(alias).query.get_compiler(alias)
             sql, params = compiler.as_sql()
-            # each sentinel a parameter (not written into the SQL, where it would stay)
-            assert all(s in params for s in self.sentinels), (self.sentinels, params)
-            assert not any(str(s) in sql for s in self.sentinels), sql
+            named = {f"value {n + 1}": s for n, s in enumerate(self.sentinels)}
+            _check_shape(getattr(self.build, "__qualname__", "query"), sql, params, named)
             # what QuerySet iteration applies (SQLCompiler.results_iter)
             columns = [column for column, *_ in compiler.select[: compiler.col_count]]
             converters = list(compiler.get_converters(columns).items()) if self.convert else []
-            self._compiled[alias] = (sql, list(params), converters)
-        return self._compiled[alias]
+            self._compiled[where] = (sql, list(params), converters)
+        return self._compiled[where]
 
     def sql(self, alias: str) -> tuple[str, list[Any]]:
         sql, params, _converters = self._compile(alias)

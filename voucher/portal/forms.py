@@ -111,8 +111,9 @@ class VersionedForm(forms.Form):
 
 
 class DirectionForm(forms.Form):
-    default_renderer = WRITTEN_RENDERER
     """The directions an enterprise may choose itself: not 3 (免申即享, filed by the centre)."""
+
+    default_renderer = WRITTEN_RENDERER
 
     direction = forms.TypedChoiceField(
         label=_("申报方向"),
