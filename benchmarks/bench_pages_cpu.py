@@ -21,6 +21,8 @@ import statistics
 import time
 from typing import Any
 
+from benchmarks.pages import save_page, setup_django, staff_client
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -34,34 +36,13 @@ def main() -> None:
         "--save", metavar="DIR", help="write each page's HTML there (to compare two versions)"
     )
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
+    setup_django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from benchmarks.support import form_of
     from voucher.applications import models as m
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    users = get_user_model().objects
-
-    def staff(username: str) -> Client:
-        user = users.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        client = Client()
-        client.force_login(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
 
     member = (
         m.Membership.objects.filter(
@@ -91,7 +72,7 @@ def main() -> None:
         .values_list("pk", flat=True)
     )
     review_id = in_review[len(in_review) // 2]
-    reviewer, approver, anonymous = staff("shenhe01"), staff("fuhe01"), Client()
+    reviewer, approver, anonymous = staff_client("shenhe01"), staff_client("fuhe01"), Client()
 
     def save_step() -> Any:
         url = f"/portal/applications/{draft.pk}/project/"
@@ -149,12 +130,10 @@ def main() -> None:
         return
 
     if args.save:
-        os.makedirs(args.save, exist_ok=True)
         for label, client, url, _post in pages:
             if _post is None:
                 name = "".join(c if c.isalnum() else "_" for c in label)
-                with open(os.path.join(args.save, f"{name}.html"), "wb") as out:
-                    out.write(client.get(url).content)
+                save_page(args.save, f"{name}.html", client.get(url))
         return
 
     if args.profile:

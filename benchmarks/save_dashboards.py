@@ -15,8 +15,8 @@ Reads only.
 from __future__ import annotations
 
 import argparse
-import os
-import re
+
+from benchmarks.pages import save_page, setup_django, staff_client
 
 
 def main() -> None:
@@ -24,47 +24,18 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--language", default="", help="the language cookie (en): else Chinese")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+    setup_django()
     from voucher.applications.models import PolicyRoundRecord
 
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    os.makedirs(args.out, exist_ok=True)
-
-    def staff(username: str) -> Client:
-        user = get_user_model().objects.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        client = Client()
-        client.force_login(user)
-        if args.language:
-            client.cookies[settings.LANGUAGE_COOKIE_NAME] = args.language
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    csrf = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
     saved = 0
     for username in ("shenhe01", "guanli01"):
-        client = staff(username)
+        client = staff_client(username, args.language)
         for code in PolicyRoundRecord.objects.order_by("code").values_list("code", flat=True):
             for direction in ("1", "2", "3", "4", "5", "x"):
                 for page in ("1", "2", "12", "13", "last", "999", "0", "x"):
                     url = f"/review/dashboard/?round={code}&direction={direction}&sim_page={page}"
-                    response = client.get(url)
-                    body = csrf.sub(b'name="csrfmiddlewaretoken" value=""', response.content)
                     name = f"{username}-{code}-{direction}-{page}.html"
-                    with open(os.path.join(args.out, name), "wb") as out:
-                        out.write(f"{response.status_code}\n".encode() + body)
+                    save_page(args.out, name, client.get(url))
                     saved += 1
     print(f"{saved} dashboards: {args.out}")
 

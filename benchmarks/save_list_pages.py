@@ -15,8 +15,8 @@ database, then `diff -r OLD NEW`.
 from __future__ import annotations
 
 import argparse
-import os
-import re
+
+from benchmarks.pages import save_page, setup_django, staff_client
 
 # the parameters the lists accept: filters (state, direction, outcome, open, assignee, amounts,
 # text), every order both ways, pages too large or not numbers, each list's own page; a
@@ -74,47 +74,23 @@ MINE = [
     "?direction=x",
 ]
 STAFF = ("shenhe01", "fuhe01", "chushen01", "shenji01", "guanli01")
-TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    os.makedirs(args.out, exist_ok=True)
+    setup_django()
     saved = 0
     for username in STAFF:
-        user = get_user_model().objects.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         for language in ("", "en"):
-            client = Client()
-            client.force_login(user)
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
-            if language:
-                client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            client = staff_client(username, language)
             for base, queries in (("/review/", QUEUE), ("/review/mine/", MINE)):
                 for query in queries:
-                    response = client.get(base + query)
                     page = base.strip("/").replace("/", "_")
                     name = f"{username}_{language or 'zh'}_{page}_{query}"
                     name = "".join(c if c.isalnum() or c in "_-=" else "_" for c in name)
-                    body = TOKEN.sub(b'name="csrfmiddlewaretoken" value=""', response.content)
-                    with open(os.path.join(args.out, f"{name}.html"), "wb") as out:
-                        out.write(f"{response.status_code}\n".encode() + body)
+                    save_page(args.out, f"{name}.html", client.get(base + query))
                     saved += 1
     print(f"{saved} pages saved in {args.out}")
 

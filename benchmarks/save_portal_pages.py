@@ -15,28 +15,21 @@ saves to between the runs), then `diff -r OLD NEW`.
 from __future__ import annotations
 
 import argparse
-import os
-import re
+
+from benchmarks.pages import save_page, setup_django
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.test import Client
 
     from voucher.applications import models as m
     from voucher.applications.states import STATE_CHOICES
 
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    os.makedirs(args.out, exist_ok=True)
-    token = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*')
     chosen: list[int] = []
     for state, _label in STATE_CHOICES:
         for direction in (1, 2, 3, 4):
@@ -63,11 +56,8 @@ def main() -> None:
         for language in ("zh-hans", "en"):
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
             for name, url in pages:
-                response = client.get(url)
-                path = os.path.join(args.out, f"{application.state}-{pk}-{name}-{language}.html")
-                with open(path, "wb") as out:
-                    out.write(f"{response.status_code}\n".encode())
-                    out.write(token.sub(rb"\1", response.content))
+                page = f"{application.state}-{pk}-{name}-{language}.html"
+                save_page(args.out, page, client.get(url))
     print(f"{len(chosen)} applications")
 
 

@@ -16,9 +16,9 @@ twice first (the second run must equal the first), then the new.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
+
+from benchmarks.pages import save_page, setup_django, staff_client
 
 
 def main() -> None:
@@ -26,33 +26,8 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--language", default="", help="the language cookie (en): else Chinese")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voucher.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+    setup_django()
     from voucher.applications.models import Application
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    os.makedirs(args.out, exist_ok=True)
-
-    def staff(username: str) -> Client:
-        user = get_user_model().objects.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        client = Client()
-        client.force_login(user)
-        if args.language:
-            client.cookies[settings.LANGUAGE_COOKIE_NAME] = args.language
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
 
     rng = random.Random(23)
     by: dict[tuple[str, int], list[int]] = {}
@@ -61,14 +36,10 @@ def main() -> None:
     ids = sorted(
         {pk for key in sorted(by) for pk in rng.sample(sorted(by[key]), min(3, len(by[key])))}
     )
-    csrf = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
     for username in ("shenhe01", "fuhe01", "chushen01", "shenji01", "guanli01"):
-        client = staff(username)
+        client = staff_client(username, args.language)
         for pk in ids:
-            response = client.get(f"/review/{pk}/")
-            body = csrf.sub(b'name="csrfmiddlewaretoken" value=""', response.content)
-            with open(os.path.join(args.out, f"{username}-{pk}.html"), "wb") as out:
-                out.write(f"{response.status_code}\n".encode() + body)
+            save_page(args.out, f"{username}-{pk}.html", client.get(f"/review/{pk}/"))
     print(f"{len(ids)} applications, 5 staff: {args.out}")
 
 
