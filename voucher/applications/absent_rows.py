@@ -14,9 +14,10 @@ not seen, as a list read a moment earlier would not see it either.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Exists, QuerySet, prefetch_related_objects
 
 from voucher.applications.models import (
@@ -37,6 +38,7 @@ from voucher.applications.models import (
     SupplementRequest,
     SupplierAttestation,
 )
+from voucher.core import precompiled
 
 # An id no application has: the query is written by the ORM once with it, then asked with the
 # application's id in its place.
@@ -87,36 +89,33 @@ def _asked(application_id: Any) -> dict[str, QuerySet[Any]]:
     }
 
 
-# per database alias: the query's SQL, its parameters and the names in its columns' order,
-# compiled once (compiling is most of a query's cost)
-_compiled: dict[str, tuple[str, list[Any], list[str]]] = {}
+def _probe(application_id: int) -> QuerySet[Any]:
+    """One row: for each kind of `_asked`, whether the application has a row of it."""
+    return (
+        Application.objects.filter(pk=application_id)
+        .order_by()
+        .values_list(*(Exists(rows) for rows in _asked(application_id).values()))
+    )
 
 
-def _query(alias: str) -> tuple[str, list[Any], list[str]]:
-    if alias not in _compiled:
-        asked = _asked(_SENTINEL)
-        probe = (
-            Application.objects.using(alias)
-            .filter(pk=_SENTINEL)
-            .order_by()
-            .values_list(*(Exists(rows) for rows in asked.values()))
-        )
-        sql, params = probe.query.sql_with_params()
-        _compiled[alias] = (sql, list(params), list(asked))
-    return _compiled[alias]
+# its SQL written once per process (compiling is most of a query's cost); its columns in the
+# order of _asked's names, read as the driver returns them (a boolean, SQLite's 0 or 1)
+_PROBE = precompiled.CompiledQuery(_probe, _SENTINEL, convert=False)
+
+
+@cache
+def _names() -> tuple[str, ...]:
+    return tuple(_asked(_SENTINEL))
 
 
 def note_absent_rows(application: Application) -> frozenset[str]:
     """Which kinds of row (`_asked`) `application` has none of, in one query; kept on it for
     `has_none`."""
     alias = router.db_for_read(Application, instance=application)
-    sql, params, names = _query(alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [application.pk if p == _SENTINEL else p for p in params])
-        row = cursor.fetchone()
+    rows = _PROBE.rows(alias, application.pk)
     # the application gone (no row): nothing is known to be absent
     absent = frozenset(
-        () if row is None else (name for name, has in zip(names, row, strict=True) if not has)
+        name for row in rows for name, has in zip(_names(), row, strict=True) if not has
     )
     application.absent_rows = absent  # type: ignore[attr-defined]
     return absent
