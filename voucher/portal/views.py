@@ -1341,9 +1341,8 @@ def _supplier_words_of(rows: ContractRows, *, none: bool = False) -> list[dict[s
 @require_GET
 def status(request: HttpRequest, application: m.Application) -> HttpResponse:
     # A draft was never submitted (no transition leads back to it: states.TRANSITIONS), so
-    # what follows a submission does not exist for it: a submission's receipt, a decision. Two
-    # queries a draft's page need not make. (Its supplement requests are still read: a test's
-    # draft may be given one, and the page shows it.)
+    # a submission's receipt does not exist for it: a query a draft's page need not make. (Its
+    # decision, none, is among the absent rows below.)
     submitted = application.state != DRAFT
     # which of the lists the page reads the application has no row of, in one query (decision
     # 0048): a draft has no decision, most applications no settlement batch, no other subsidy,
@@ -1377,9 +1376,9 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             else [],
             "may_correct": application.state in WIZARD_STATES
             and not actions.edit_problem(application, _today()),
-            "decision": confirmed_decision(application)
-            if submitted and not has_none(application, "decisions")
-            else None,
+            "decision": None
+            if has_none(application, "decisions")
+            else confirmed_decision(application),
             # the supplier's word on each contract, also once the wizard is frozen (issue 22)
             "supplier_contracts": _supplier_words_of(
                 contracts, none=has_none(application, "supplier_words")
