@@ -291,16 +291,6 @@ def _candidates(round_id: int, direction: int) -> Any:
 _CANDIDATES = CompiledQuery(_candidates, _ROUND, _DIRECTION, convert=False)
 
 
-def budget_simulation(
-    record: PolicyRoundRecord, direction: int, page: Any = None
-) -> tuple[Simulation | None, list[SimulationRow]]:
-    """What pro-rata scaling would give each applicant whose application may be approved: the
-    amounts of all of them are read in one query (the scaling needs their total); the rows are
-    those of page `page` of PAGE_SIZE (all of them when None)."""
-    simulation, rows, _page = budget_simulation_page(record, direction, page)
-    return simulation, rows
-
-
 def budget_simulation_page(
     record: PolicyRoundRecord,
     direction: int,
