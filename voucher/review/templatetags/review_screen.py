@@ -19,7 +19,6 @@ supplier's account and declaration, and its lines (合同明细).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from html import escape as html_escape
 from typing import Any
 
@@ -34,8 +33,11 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
-from voucher.applications.templatetags.voucher_format import person, variable_html
-from voucher.policy.money import format_yuan_grouped
+from voucher.applications.templatetags.voucher_format import (
+    person,
+    variable_html,
+    yuan_text_writer,
+)
 
 register = template.Library()
 
@@ -209,20 +211,19 @@ def _labels(context: Any) -> dict[str, str]:
         for message in (*LINE_LABELS, "发票：", "付款："):
             labels[message] = _(message)
             labels[message + "_html"] = variable_html(labels[message], context)
-        labels[YUAN] = _(YUAN)
         context.render_context[_LABELS] = labels
     return labels
 
 
-YUAN = "%(amount)s 元"  # yuan_text's format
+_YUAN = object()  # the key of a render's yuan_text_writer
 
 
-def _yuan(labels: dict[str, str], value: Any, context: Any) -> str:
-    """`{{ value|yuan_text }}`: yuan_text's, its format translated once per render (`labels`:
-    the render's, from _labels)."""
-    if value is None or value == "":
-        return variable_html("—", context)
-    return variable_html(labels[YUAN] % {"amount": format_yuan_grouped(Decimal(value))}, context)
+def _yuan(value: Any, context: Any) -> str:
+    """`{{ value|yuan_text }}`, its words translated once per render (yuan_text_writer)."""
+    write = context.render_context.get(_YUAN)
+    if write is None:
+        write = context.render_context[_YUAN] = yuan_text_writer()
+    return variable_html(write(value), context)
 
 
 _FORMATTED = object()  # the key of a render's formatted dates and quantities
@@ -293,7 +294,7 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
             f'<td class="num" data-label="{quantity}">{_figure(context, d.quantity)}</td>'
             f'<td data-label="{unit}">{variable_html(d.unit, context)}</td>'
             f'<td class="num" data-label="{price}">{_figure(context, d.unit_price)}</td>'
-            f'<td class="num" data-label="{amount}">{_yuan(labels, d.amount, context)}</td>'
+            f'<td class="num" data-label="{amount}">{_yuan(d.amount, context)}</td>'
             f'<td data-label="{supplier_label}">{word}</td></tr>'
         )
     return mark_safe("".join(rows))
@@ -302,14 +303,13 @@ def delivery_rows(context: Any, contract: Any, supplier_asked: bool) -> SafeStri
 @register.simple_tag(takes_context=True)
 def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's invoices: `number (date, amount)` and the supplier's word, or 无."""
-    labels = _labels(context)
     return _paper_list(
         context,
         contract.invoice_lines,
         supplier_asked,
         lambda i: (
             f"{variable_html(i.number, context)} ({_day(context, i.date)}, "
-            f"{_yuan(labels, i.amount, context)})"
+            f"{_yuan(i.amount, context)})"
         ),
     )
 
@@ -317,12 +317,11 @@ def invoice_list(context: Any, contract: Any, supplier_asked: bool) -> SafeStrin
 @register.simple_tag(takes_context=True)
 def payment_list(context: Any, contract: Any, supplier_asked: bool) -> SafeString:
     """The contract's payments: `date amount` and the supplier's word, or 无."""
-    labels = _labels(context)
     return _paper_list(
         context,
         contract.payment_lines,
         supplier_asked,
-        lambda p: f"{_day(context, p.date)} {_yuan(labels, p.amount, context)}",
+        lambda p: f"{_day(context, p.date)} {_yuan(p.amount, context)}",
     )
 
 
@@ -362,7 +361,6 @@ def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
     and supplier, delivered (and whether its supplier confirmed it), evidenced, verified cost
     and subsidy."""
     delivered, evidenced, verified, subsidy = (_(m) for m in ("交付", "凭证", "核定成本", "补贴"))
-    labels = _labels(context)
     rows = []
     for c in contracts:
         word = c.get("supplier_delivered", "")
@@ -372,14 +370,14 @@ def contract_amount_rows(context: Any, contracts: Any) -> SafeString:
             f'{variable_html(c.get("id", ""), context)} <small class="muted">'
             f"{variable_html(c.get('supplier', ''), context)}</small></th>"
             f'<td class="num" data-label="{delivered}">'
-            f"{_yuan(labels, c.get('delivered', ''), context)}"
+            f"{_yuan(c.get('delivered', ''), context)}"
             f"{' ' + supplier_delivered(word) if word else ''}</td>"
             f'<td class="num" data-label="{evidenced}">'
-            f"{_yuan(labels, c.get('evidenced', ''), context)}</td>"
+            f"{_yuan(c.get('evidenced', ''), context)}</td>"
             f'<td class="num" data-label="{verified}">'
-            f"{_yuan(labels, c.get('verified_cost', ''), context)}</td>"
+            f"{_yuan(c.get('verified_cost', ''), context)}</td>"
             f'<td class="num strong" data-label="{subsidy}">'
-            f"{_yuan(labels, c.get('subsidy', ''), context)}</td></tr>"
+            f"{_yuan(c.get('subsidy', ''), context)}</td></tr>"
         )
     return mark_safe("".join(rows))
 
@@ -423,13 +421,12 @@ def contract_sections(
         '<p class="small supplier-no-account">'
         f"{_('该算力供给方尚未在系统中开设账号，未能通知其确认；可由系统管理员发出邀请。')}</p>"
     )
-    labels = _labels(context)
     out = []
     for c in contracts:
         term = _("%(start)s–%(end)s，总额 %(total)s") % {
             "start": _day(context, c.valid_from),
             "end": _day(context, c.valid_to),
-            "total": _yuan(labels, c.total_amount, context),
+            "total": _yuan(c.total_amount, context),
         }
         word = ""
         if supplier_asked:
