@@ -142,3 +142,29 @@ def test_each_time_zone_has_its_own_compiled_query(db):
     shanghai = query.sql(connection.alias)
     assert len(query._compiled) == 2
     assert utc != shanghai
+
+
+def test_an_id_no_column_can_hold_finds_nothing_and_asks_nothing(db):
+    """As the ORM's exact lookup of an out-of-range id (no row, no query): SQLite cannot take
+    such an int at all, and the review screen's id comes from the address."""
+    too_large = 2**63
+    with CaptureQueriesContext(connection) as queries:
+        assert precompiled.rows("tests.precompiled.range", Application, _by_pk, pk=too_large) == []
+        assert (
+            precompiled.rows("tests.precompiled.range", Application, _by_pk, pk=-too_large - 1)
+            == []
+        )
+        by_pk = precompiled.CompiledQuery(lambda pk: _by_pk(pk).values_list("pk"), -9_999_003)
+        assert by_pk.rows(connection.alias, too_large) == []
+    assert queries.captured_queries == []
+    assert precompiled.rows("tests.precompiled.range", Application, _by_pk, pk=2**63 - 1) == []
+
+
+def test_the_review_screen_of_an_id_no_column_can_hold_is_not_found(client, django_user_model):
+    from voucher.applications import roles as r
+
+    from .review_support import make_staff, verified_client
+
+    verified_client(client, make_staff(django_user_model, "reviewer", r.REVIEWER))
+    for application_id in (2**63, 10**30):
+        assert client.get(f"/review/{application_id}/").status_code == 404

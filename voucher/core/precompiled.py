@@ -90,6 +90,8 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     if entry is None:
         entry = _compile(alias, key, build, sorted(values))
     queryset, compiler, sql, params, places = entry
+    if not all(_fits(p, values[name]) for p, name in zip(params, places, strict=True) if name):
+        return []  # as the ORM's lookup of an id no column can hold: no row, nothing asked
     asked = [
         p if name is None else _as_param(p, values[name])
         for p, name in zip(params, places, strict=True)
@@ -141,6 +143,8 @@ class CompiledQuery:
     def rows(self, alias: str, *values: Any) -> list[tuple[Any, ...]]:
         sql, params, converters = self._compile(alias)
         given = dict(zip(self.sentinels, values, strict=True))
+        if not all(_fits(p, given[p]) for p in params if _sentinel(p, given)):
+            return []  # as the ORM's lookup of a value no column can hold: no row, nothing asked
         asked = [_as_param(p, given[p]) if _sentinel(p, given) else p for p in params]
         connection = connections[alias]
         with connection.cursor() as cursor:
@@ -170,3 +174,18 @@ def _as_param(sentinel: Any, value: Any) -> Any:
     """`value` in the sentinel's place, of the type the ORM gave the sentinel (psycopg's Int2 for
     a small integer column; a plain int, or None, passed as it is)."""
     return value if type(sentinel) is int or value is None else type(sentinel)(value)
+
+
+# what a column of each integer type holds (a plain int: the ORM's bigint ids)
+_BITS = {"Int2": 16, "Int4": 32}
+
+
+def _fits(sentinel: Any, value: Any) -> bool:
+    """Whether `value` fits the integer column the sentinel stands in a comparison with. The
+    ORM asks nothing for an id out of its column's range (an exact lookup that can match no
+    row); a compiled query must not send it either (SQLite cannot take it, PostgreSQL a smallint
+    refuses it). Every value compiled so far is compared for equality."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    bits = _BITS.get(type(sentinel).__name__, 64)
+    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
