@@ -35,6 +35,7 @@ from voucher.applications.selectors import (
 )
 from voucher.applications.states import SUPPLEMENT_STATES
 from voucher.applications.wording import finding_text, plain_message, rule_title
+from voucher.core import precompiled
 from voucher.core.models import AuditEntry
 from voucher.documents.models import ImplementationReport
 from voucher.documents.package import PackagedFile
@@ -568,6 +569,17 @@ def latest_submission(application: m.Application) -> Submission | None:
         application.submissions.select_related("evaluation")
         .order_by("-submitted_at", "-id")
         .first()
+    )
+
+
+def material_files(application: m.Application) -> list[MaterialFile]:
+    """`MaterialFile.objects.filter(application=application)`, in their order (material, upload),
+    its SQL written once per process (decisions 0050 and 0055): the status page's files."""
+    return precompiled.rows(
+        "portal.material_files",
+        MaterialFile,
+        lambda application_id: MaterialFile.objects.filter(application_id=application_id),
+        application_id=application.pk,
     )
 
 

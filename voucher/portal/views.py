@@ -1367,7 +1367,7 @@ def status(request: HttpRequest, application: m.Application) -> HttpResponse:
             "timeline": selectors.timeline(application),
             "files": []
             if has_none(application, "material_files")
-            else MaterialFile.objects.filter(application=application),
+            else selectors.material_files(application),
             "supplements": []
             if has_none(application, "supplement_requests")
             else supplement_requests_for(application),
