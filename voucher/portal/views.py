@@ -40,7 +40,7 @@ from voucher.applications.uploads import (
     check_upload,
     material_file_response,
 )
-from voucher.core import clock
+from voucher.core import clock, precompiled
 from voucher.core.http import int_param, upload_limit, upload_limit_bytes
 from voucher.core.refusals import Refused
 from voucher.documents.models import ImplementationReport
@@ -176,8 +176,14 @@ def _total_consumed(application: m.Application) -> Decimal:
     """14-2 该项目消耗算力总额: the compute delivery lines declared (as the form 14-2 prints),
     read in one query however many contracts."""
     return sum(
-        m.Delivery.objects.filter(contract__application=application, service="compute").values_list(
-            "amount", flat=True
+        # its SQL written once per process (decisions 0050 and 0055): every wizard step asks it
+        precompiled.rows(
+            "portal.views._total_consumed",
+            m.Delivery,
+            lambda application_id: m.Delivery.objects.filter(
+                contract__application_id=application_id, service="compute"
+            ).values_list("amount", flat=True),
+            application_id=application.pk,
         ),
         Decimal("0.00"),
     )
