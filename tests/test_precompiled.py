@@ -168,3 +168,37 @@ def test_the_review_screen_of_an_id_no_column_can_hold_is_not_found(client, djan
     verified_client(client, make_staff(django_user_model, "reviewer", r.REVIEWER))
     for application_id in (2**63, 10**30):
         assert client.get(f"/review/{application_id}/").status_code == 404
+
+
+def test_a_value_compared_with_a_text_column_is_asked_as_its_digits(db, compiles):
+    """Decision 0055: the status page's timeline finds its audit entries by the application's id
+    as the text of their object_id; compiled once, each call asks its own id's digits (values
+    as the queryset gives them, a fixed text parameter left as it is)."""
+    from django.contrib.auth.models import Group
+
+    from voucher.core.audit import audit
+    from voucher.core.models import AuditEntry
+
+    def build(object_id):
+        return (
+            AuditEntry.objects.filter(
+                object_type="auth.group", object_id=str(object_id), action__in=("a", "b")
+            )
+            .values_list("object_id", "action")
+            .order_by("id")
+        )
+
+    groups = {pk: Group.objects.create(pk=pk, name=f"g{pk}") for pk in (5, 55, 6)}
+    for pk, action in ((5, "a"), (5, "b"), (55, "a"), (6, "c")):
+        audit(actor=None, action=action, obj=groups[pk], data={})
+    assert AuditEntry.objects.filter(object_type="auth.group").count() == 4
+    key = "tests.precompiled.text"
+    precompiled._compiled.pop(precompiled._where(connection.alias, key), None)
+    for object_id in (5, 55, 6, 7):
+        found = precompiled.rows(key, AuditEntry, build, object_id=object_id)
+        assert found == list(build(object_id))
+    assert precompiled.rows(key, AuditEntry, build, object_id=5) == [("5", "a"), ("5", "b")]
+    assert precompiled.rows(key, AuditEntry, build, object_id=55) == [("55", "a")]
+    compiles[0] = 0
+    precompiled.rows(key, AuditEntry, build, object_id=55)
+    assert compiles[0] == 0

@@ -9,6 +9,10 @@ build, **values)` builds the queryset once with a sentinel in place of each valu
 the rows as the ORM makes them (the same compiler's columns, converters, related objects),
 so the result is the queryset's own `list(...)`.
 
+A value may be compared with a text column as its digits (`object_id=str(pk)`, an audit
+entry's object): the sentinel's digits are found among the parameters and the call's value is
+asked as `str(value)` (decision 0055, the status page's timeline).
+
 Only for querysets whose SQL depends on nothing but the values passed (no IN list whose length
 varies, no value that the ORM writes into the SQL rather than as a parameter): a value found
 other than as its sentinel among the parameters is refused when compiled. Like
@@ -57,11 +61,17 @@ def _compile(
     queryset = build(**sentinels).using(alias)
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
-    by_value = {v: name for name, v in sentinels.items()}
+    by_value: dict[Any, str] = {v: name for name, v in sentinels.items()}
+    # a value the query compares with a text column (an audit entry's object_id) is passed as
+    # the sentinel's digits, and asked as the value's (str(value))
+    by_value.update({str(v): TEXT + name for name, v in sentinels.items()})
     places = [
-        by_value.get(p) if isinstance(p, int) and not isinstance(p, bool) else None for p in params
+        by_value.get(p)
+        if (isinstance(p, int) and not isinstance(p, bool)) or type(p) is str
+        else None
+        for p in params
     ]
-    _check_shape(key, sql, params, sentinels)
+    _check_shape(key, sql, params, sentinels, text=True)
     entry = (queryset, compiler, sql, list(params), places)
     _compiled[_where(alias, key)] = entry
     return entry
@@ -73,12 +83,25 @@ def _where(alias: str, key: str) -> tuple[str, str, str]:
     return (alias, timezone.get_current_timezone_name(), key)
 
 
-def _check_shape(key: str, sql: str, params: Any, sentinels: dict[str, int]) -> None:
+def _check_shape(
+    key: str, sql: str, params: Any, sentinels: dict[str, int], *, text: bool = False
+) -> None:
     """Refuses a query whose values are not all parameters: a sentinel not among them (a value
-    written into the SQL, or not used) would leave every later call asking the sentinel's."""
+    written into the SQL, or not used) would leave every later call asking the sentinel's.
+    `text`: a sentinel's digits as a parameter count as the sentinel (`rows`, decision 0055)."""
     for name, sentinel in sentinels.items():
-        if sentinel not in params or str(sentinel) in sql:
+        passed = sentinel in params or (text and str(sentinel) in params)
+        if not passed or str(sentinel) in sql:
             raise ValueError(f"{key}: {name} is not a parameter of the query alone")
+
+
+# the mark of a place whose value is passed as text (str(value)), before the value's name
+TEXT = "text:"
+
+
+def _is_int(name: str | None) -> bool:
+    """Whether a place holds a value as an integer (whose range is checked), not fixed or text."""
+    return name is not None and not name.startswith(TEXT)
 
 
 def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: Any) -> list[Any]:
@@ -90,10 +113,16 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     if entry is None:
         entry = _compile(alias, key, build, sorted(values))
     queryset, compiler, sql, params, places = entry
-    if not all(_fits(p, values[name]) for p, name in zip(params, places, strict=True) if name):
+    if not all(
+        _fits(p, values[name]) for p, name in zip(params, places, strict=True) if _is_int(name)
+    ):
         return []  # as the ORM's lookup of an id no column can hold: no row, nothing asked
     asked = [
-        p if name is None else _as_param(p, values[name])
+        p
+        if name is None
+        else str(values[name[len(TEXT) :]])
+        if name.startswith(TEXT)
+        else _as_param(p, values[name])
         for p, name in zip(params, places, strict=True)
     ]
 
