@@ -38,6 +38,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 # Sentinel values (ids no row has), one per name passed, in the order of the names: each is
@@ -113,6 +114,14 @@ def rows(key: str, model: Any, build: Callable[..., QuerySet[Any]], **values: An
     if entry is None:
         entry = _compile(alias, key, build, sorted(values))
     queryset, compiler, sql, params, places = entry
+    if queryset.query.select_for_update:
+        # what the compiler checks each time it writes a locking query (SQLCompiler.as_sql),
+        # which a compiled one no longer does
+        connection = connections[alias]
+        if connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
     if not all(
         _fits(p, values[name]) for p, name in zip(params, places, strict=True) if _is_int(name)
     ):
