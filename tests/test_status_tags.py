@@ -99,3 +99,36 @@ def test_the_word_list_include_writes_what_its_loop_wrote(language):
             expected = engine.from_string(WORD_LIST_LOOP).render(context)
             written = engine.get_template("portal/_supplier_word_list.html").render(context)
         assert written == expected
+
+
+DOCUMENT_LINKS_URL = """{% for pk in ids %}{% for d, x in names %}<a href="{% url 'documents:download' pk d x %}">|{% endfor %}{% endfor %}"""
+DOCUMENT_LINKS_TAG = """{% load portal_format %}{% for pk in ids %}{% for d, x in names %}<a href="{% document_url pk d x %}">|{% endfor %}{% endfor %}"""
+
+
+@pytest.mark.parametrize("prefix", ["/", "/sub/path/"])
+def test_the_document_links_are_what_the_url_tag_wrote(prefix):
+    """The status page's links to its documents: reversed once a render, each name put in place;
+    the same addresses as `{% url %}` wrote, under a script prefix too, and for names that are
+    not plain (reversed as before)."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    names = [
+        ("usage-table", "pdf"),
+        ("implementation-report", "docx"),
+        ("commitment-letter", "pdf"),
+        ("package", "pdf"),
+        ("Upper_Case", "pdf"),
+        ("a", "tar.gz"),
+        ("x", "&<>"),
+    ]
+    engine = engines["django"]
+    context = {"ids": [1, 41, 2**40], "names": names}
+    before = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        expected = engine.from_string(DOCUMENT_LINKS_URL).render(context)
+        written = engine.from_string(DOCUMENT_LINKS_TAG).render(context)
+    finally:
+        set_script_prefix(before)
+    assert written == expected
+    assert f'href="{prefix}applications/41/documents/usage-table.pdf"' in written
