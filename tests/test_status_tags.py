@@ -132,3 +132,71 @@ def test_the_document_links_are_what_the_url_tag_wrote(prefix):
         set_script_prefix(before)
     assert written == expected
     assert f'href="{prefix}applications/41/documents/usage-table.pdf"' in written
+
+
+# --- the applicant's pages' queries, compiled once (decision 0055) ---------------------------
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The SQL of each query the ORM compiles meanwhile (the compiled ones ask without it)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    written: list[str] = []
+    as_sql = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        sql, params = as_sql(self, *args, **kwargs)
+        written.append(sql)
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return written
+
+
+@pytest.fixture
+def draft(settings, tmp_path, client):
+    from django.urls import reverse
+
+    from voucher.applications.models import Application
+
+    from .portal_helpers import USCC_A, fill_d2, member, open_round
+
+    settings.DATA_DIR = tmp_path
+    open_round()
+    client.force_login(member("owner@a.example.cn", USCC_A, "甲公司"))
+    client.post(reverse("portal:new"), {"direction": 2})
+    application = Application.objects.get()
+    fill_d2(client, application)
+    return application
+
+
+def _table(sql: str) -> str:
+    return sql.split(" FROM ", 1)[1].split()[0] if " FROM " in sql else sql.split()[0]
+
+
+@pytest.mark.django_db
+def test_the_status_page_and_the_step_compile_none_of_their_own_queries(client, draft, compiled):
+    """Visited again, the status page, the wizard's step and its save compile only the session's
+    and the user's queries (the other helper's) and the save's writes: the application, its
+    contracts and their rows, the timeline, the files, the steps done, the compute total and the
+    lock are asked with the SQL written at the first visit."""
+    from django.urls import reverse
+
+    from .portal_helpers import PROJECT_D2
+
+    status = reverse("portal:status", args=[draft.pk])
+    step = reverse("portal:project", args=[draft.pk])
+    for url in (status, step):
+        client.get(url)
+        compiled.clear()
+        assert client.get(url).status_code == 200
+        assert sorted(map(_table, compiled)) == ['"auth_user"', '"django_session"'], url
+    draft.refresh_from_db()
+    client.post(step, {"version": draft.version, **PROJECT_D2})
+    draft.refresh_from_db()
+    compiled.clear()
+    assert client.post(step, {"version": draft.version, **PROJECT_D2}).status_code == 302
+    selects = sorted(_table(sql) for sql in compiled if sql.startswith("SELECT"))
+    # the session, the user and the audit chain's head (core.audit's, not compiled once)
+    assert selects == ['"auth_user"', '"core_auditchainhead"', '"django_session"'], selects
