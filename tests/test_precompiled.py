@@ -202,3 +202,24 @@ def test_a_value_compared_with_a_text_column_is_asked_as_its_digits(db, compiles
     compiles[0] = 0
     precompiled.rows(key, AuditEntry, build, object_id=55)
     assert compiles[0] == 0
+
+
+def test_a_compiled_locking_query_outside_a_transaction_is_refused(transactional_db):
+    """lifecycle.lock's read is compiled once (decision 0055); the compiler refused a locking
+    query outside a transaction each time it wrote it, so the compiled query refuses it too."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("row locking is tested on PostgreSQL (CI runs it)")
+
+    def build(pk):
+        return Application.objects.select_for_update().filter(pk=pk).order_by()
+
+    key = "tests.precompiled.locking"
+    precompiled._compiled.pop(precompiled._where(connection.alias, key), None)
+    with transaction.atomic():
+        assert precompiled.rows(key, Application, build, pk=1) == []
+    assert connection.get_autocommit()  # outside a transaction, as a request without one
+    with pytest.raises(TransactionManagementError, match="select_for_update"):
+        precompiled.rows(key, Application, build, pk=1)
