@@ -22,8 +22,8 @@ PASSWORD = "voucher-demo"
 @pytest.fixture
 def site(transactional_db, live_server, settings, django_user_model, tmp_path):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
+    from voucher.accounts.door import BACKEND, SessionStore
     from voucher.applications.models import Membership
     from voucher.demo.examples import demo_load
     from voucher.demo.staff import demo_examples_submit, demo_staff_ensure
@@ -45,7 +45,7 @@ def site(transactional_db, live_server, settings, django_user_model, tmp_path):
     Membership.objects.create(user=applicant, enterprise=application.enterprise)
     session = SessionStore()
     session[SESSION_KEY] = str(applicant.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = BACKEND
     session[HASH_SESSION_KEY] = applicant.get_session_auth_hash()
     session.create()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -137,8 +137,9 @@ MIDDLEWARE = [
     "voucher.api.middleware.ApiProblemMiddleware",  # 404 and 405 under /api/ as problems
     "voucher.core.middleware.UploadLimitMiddleware",  # 413 before CSRF reads a large body
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff TOTP
+    # Django's and django-otp's, the user and the device read with the session (decision 0053)
+    "voucher.accounts.door.AuthenticationMiddleware",
+    "voucher.accounts.door.OTPMiddleware",  # request.user.is_verified(): staff TOTP
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "voucher.core.middleware.RefusedPageMiddleware",  # an uncaught refusal: a page, not a 500
@@ -195,7 +196,8 @@ PASSWORD_HASHERS = [
 # is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its user read with the session (accounts/door.py, decision 0053)
+    "voucher.accounts.door.ModelBackend",
     # model permissions in the admin: the access layer's administrator (applications/admin_site.py)
     "voucher.applications.admin_site.AdministratorBackend",
 ]
@@ -353,7 +355,10 @@ STORAGES = {
 # Sessions in the database (Django's default): any app server reads any session. The cache (the
 # API's throttle counters) in the database too in production, shared by every worker and server
 # (`voucher createcachetable`, which scripts/serve runs); a development machine keeps it in memory.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database engine on a table of our own, accounts.Session: the session's row is read
+# with its user's, its TOTP device's and the user's groups in one query (voucher/accounts/door.py,
+# decision 0053).
+SESSION_ENGINE = "voucher.accounts.door"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if os.environ.get("VOUCHER_CACHE", "memory" if VOUCHER_DEV else "database") == "memory"

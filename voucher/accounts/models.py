@@ -7,7 +7,9 @@ one enterprise; the enterprise itself (USCC, name) is applications.Enterprise.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voucher.applications.models import Enterprise
 
@@ -137,3 +139,37 @@ class TotpEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Session(AbstractBaseSession):
+    """Django's database session, with the ids of its user and its TOTP device beside the data
+    (written from the data at each save, voucher/accounts/door.py): a request's session row comes
+    back with its user's row, the device's and the user's groups in one query (issue 23,
+    decision 0053). No constraint on either id: a user or a device deleted leaves the session
+    as Django's would be (the join finds nothing; Django then answers as if the id were
+    unknown), and deleting either writes nothing here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    totp_device = models.ForeignKey(
+        TOTPDevice,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from voucher.accounts.door import SessionStore
+
+        return SessionStore

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend  # type: ignore[import-untyped]
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView  # type: ignore[import-untyped]
 
-from voucher.accounts import actions
+from voucher.accounts import actions, door
 from voucher.applications.people import SYNTHETIC_PREFIX
 from voucher.core.refusals import Refused
 
@@ -52,6 +52,15 @@ class EnterpriseOIDCBackend(OIDCAuthenticationBackend):
         if not enabled() or request is None or "code" not in getattr(request, "GET", {}):
             return None
         return super().authenticate(request, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        """The user of the session, read with it (accounts/door.py, decision 0053), if active:
+        the library's get_user returned a deactivated user too, who then kept their session
+        (Django's ModelBackend refuses them, and so does this backend now)."""
+        user = door.user_from_door(user_id)
+        if user is door.NOT_READ:
+            user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         try:

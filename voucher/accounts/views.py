@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from voucher.accounts import actions
+from voucher.accounts import actions, door
 from voucher.accounts.forms import (
     APPROVE,
     CLAIM_DECLARATION,
@@ -41,7 +41,7 @@ from voucher.applications.uploads import (
 from voucher.core.http import upload_limit, upload_limit_bytes
 from voucher.core.refusals import Refused
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = door.BACKEND
 
 login_required = _login_required(login_url="accounts:login")
 

@@ -61,6 +61,12 @@ def staff_roles_of(user: Any) -> frozenset[str]:
     return frozenset(cached)
 
 
+def know_groups(user: Any, group_names: Any) -> None:
+    """The user's staff roles from the names of its groups read at this request with its
+    session (accounts/door.py, decision 0053): staff_roles_of then asks no query."""
+    user._voucher_roles = _roles_of_groups(group_names, user.is_superuser)
+
+
 def staff_holding(*roles: str) -> list[Any]:
     """The active users holding one of the staff `roles` (groups), by username, each with all
     its staff roles known (staff_roles_of asks no query of them): in one query, the users read

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from voucher.accounts import enrolment
+from voucher.accounts import door, enrolment
 from voucher.applications import actions as application_actions
 from voucher.applications import otp
 from voucher.applications import parameters as params
@@ -152,7 +152,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # no device yet: a password alone never shows a secret, only the link does
             user, error = None, _("请使用管理员发送的绑定链接完成验证器绑定")
         if user is not None:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=door.BACKEND)
             if device is None:
                 return redirect(_next(request))  # the enrolment link
             otp_login(request, device)
