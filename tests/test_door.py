@@ -248,3 +248,21 @@ def test_a_deactivated_oidc_users_session_is_refused(oidc_session):
     client, user = oidc_session
     type(user).objects.filter(pk=user.pk).update(is_active=False)
     assert not _user(client.get(MISSING)).is_authenticated
+
+
+@pytest.mark.parametrize(
+    ("persistent_id", "pk"),
+    [
+        ("otp_totp.totpdevice/5", 5),
+        ("django_otp.plugins.otp_totp.models.TOTPDevice/5", None),  # legacy: not ours to read
+        ("otp_static.staticdevice/5", None),  # another kind: django-otp asks for it
+        ("otp_totp.totpdevice/²", None),
+        ("otp_totp.totpdevice/", None),
+        ("otp_totp.totpdevice/4294967296", None),
+        (None, None),
+    ],
+)
+def test_the_device_column_holds_only_a_totp_devices_id(persistent_id, pk):
+    from voucher.accounts.door import _device_pk
+
+    assert _device_pk(persistent_id) == pk

@@ -111,10 +111,10 @@ def _device_pk(persistent_id: Any) -> int | None:
         return None
     persistent_id = DjangoOTPMiddleware._normalize_persistent_id(persistent_id)
     label, _slash, pk = persistent_id.rpartition("/")
-    if label != TOTPDevice.model_label() or not pk.isdigit():
+    if label != TOTPDevice.model_label() or not (pk.isascii() and pk.isdigit()):
         return None
     number = int(pk)
-    return number if number < 2**63 else None
+    return number if number < 2**31 else None  # the device's id column is an integer
 
 
 # The query, its SQL written once per process and database (the technique of decision 0050's
