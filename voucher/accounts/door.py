@@ -177,7 +177,7 @@ def session_rows(session_key: str) -> list[Any]:
         return mine
 
     again = queryset.all()
-    again.query.get_compiler = get_compiler  # type: ignore[method-assign]
+    again.query.get_compiler = get_compiler
     return list(again)
 
 
@@ -198,7 +198,7 @@ class SessionStore(db.SessionStore):
         try:
             found = session_rows(self.session_key) if self.session_key else []
         except SuspiciousOperation:  # as Django's store: logged, the session unknown
-            return super()._get_session_from_db()
+            return super()._get_session_from_db()  # type: ignore[misc]
         if not found:
             self._session_key = None
             return None
@@ -213,13 +213,13 @@ class SessionStore(db.SessionStore):
         return session
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
-        instance = super().create_model_instance(data)
+        instance: Any = super().create_model_instance(data)
         instance.user_id = _user_pk(data)
         instance.totp_device_id = _device_pk(data.get(DEVICE_ID_SESSION_KEY))
         return instance
 
     async def acreate_model_instance(self, data: dict[str, Any]) -> Any:
-        instance = await super().acreate_model_instance(data)
+        instance: Any = await super().acreate_model_instance(data)
         instance.user_id = _user_pk(data)
         instance.totp_device_id = _device_pk(data.get(DEVICE_ID_SESSION_KEY))
         return instance
@@ -231,7 +231,7 @@ class ModelBackend(DjangoModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         door = _door()
-        user = door.take_user(user_id) if door is not None else _NOT_READ
+        user: Any = door.take_user(user_id) if door is not None else _NOT_READ
         if user is _NOT_READ:
             return super().get_user(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -165,8 +165,10 @@ class Session(AbstractBaseSession):
         related_name="+",
     )
 
-    class Meta(AbstractBaseSession.Meta):
+    class Meta:
         db_table = "accounts_session"
+        verbose_name = "session"
+        verbose_name_plural = "sessions"
 
     @classmethod
     def get_session_store_class(cls) -> type:
