@@ -177,10 +177,10 @@ def _table(sql: str) -> str:
 
 @pytest.mark.django_db
 def test_the_status_page_and_the_step_compile_none_of_their_own_queries(client, draft, compiled):
-    """Visited again, the status page, the wizard's step and its save compile only the session's
-    and the user's queries (the other helper's) and the save's writes: the application, its
-    contracts and their rows, the timeline, the files, the steps done, the compute total and the
-    lock are asked with the SQL written at the first visit."""
+    """Visited again, the status page, the wizard's step and its save compile none but the save's
+    writes (the session with its user is compiled once too since branch door, decision 0053):
+    the application, its contracts and their rows, the timeline, the files, the steps done, the
+    compute total and the lock are asked with the SQL written at the first visit."""
     from django.urls import reverse
 
     from .portal_helpers import PROJECT_D2
@@ -191,12 +191,12 @@ def test_the_status_page_and_the_step_compile_none_of_their_own_queries(client, 
         client.get(url)
         compiled.clear()
         assert client.get(url).status_code == 200
-        assert sorted(map(_table, compiled)) == ['"auth_user"', '"django_session"'], url
+        assert sorted(map(_table, compiled)) == [], url
     draft.refresh_from_db()
     client.post(step, {"version": draft.version, **PROJECT_D2})
     draft.refresh_from_db()
     compiled.clear()
     assert client.post(step, {"version": draft.version, **PROJECT_D2}).status_code == 302
     selects = sorted(_table(sql) for sql in compiled if sql.startswith("SELECT"))
-    # the session, the user and the audit chain's head (core.audit's, not compiled once)
-    assert selects == ['"auth_user"', '"core_auditchainhead"', '"django_session"'], selects
+    # the audit chain's head (core.audit's, not compiled once)
+    assert selects == ['"core_auditchainhead"'], selects
