@@ -139,3 +139,59 @@ def test_the_lists_compiled_once_answer_what_the_orm_answers(world, monkeypatch)
     # the world had full pages, a second page, and the screener's empty lists
     assert any(count > queue.PAGE_SIZE for count, _ in seen)
     assert (0, 0) in seen or any(count == 0 for count, _ in seen)
+
+
+# review/_queue_filters.html as it was before decision 0054: what queue_filters must write
+FILTERS_TEMPLATE = """{% load i18n voucher_format review_lists %}{# the lists' filter form: `filters` as typed, `states`; keeps the order asked #}
+<form method="get" class="filters">
+  {% if sort %}<input type="hidden" name="sort" value="{{ sort }}">{% endif %}
+  <label>{% trans "状态" %} <select name="state"><option value="">{% trans "全部" %}</option>{% state_options states filters.state %}</select></label>
+  <label>{% trans "方向" %} <select name="direction"><option value="">{% trans "全部" %}</option>{% direction_options filters.direction %}</select></label>
+  <label>{% trans "结论" %} <select name="outcome"><option value="">{% trans "全部" %}</option>
+    <option value="eligible"{% if filters.outcome == "eligible" %} selected{% endif %}>{% trans "符合条件" %}</option>
+    <option value="needs_review"{% if filters.outcome == "needs_review" %} selected{% endif %}>{% trans "需人工审核" %}</option>
+    <option value="ineligible"{% if filters.outcome == "ineligible" %} selected{% endif %}>{% trans "不符合条件" %}</option>
+    <option value="incomplete"{% if filters.outcome == "incomplete" %} selected{% endif %}>{% trans "材料不全" %}</option></select></label>
+  <label>{% trans "待审核" context "open review items" %} <select name="open"><option value="">{% trans "全部" %}</option>
+    <option value="yes"{% if filters.open == "yes" %} selected{% endif %}>{% trans "有未处理项" %}</option>
+    <option value="no"{% if filters.open == "no" %} selected{% endif %}>{% trans "无未处理项" %}</option></select></label>
+  {% if with_assignee %}<label>{% trans "承办人" %} <input name="assignee" value="{{ filters.assignee|default:'' }}" size="10"></label>{% endif %}
+  <label>{% trans "最高可核定（元）" %} <input name="amount_min" value="{{ filters.amount_min|default:'' }}" size="10" inputmode="decimal" placeholder="{% trans "不低于" %}"> – <input name="amount_max" value="{{ filters.amount_max|default:'' }}" size="10" inputmode="decimal" placeholder="{% trans "不高于" %}"></label>
+  <label>{% trans "单位或代码" %} <input name="q" value="{{ filters.q|default:'' }}"></label>
+  <button type="submit">{% trans "筛选" %}</button>
+  {% if export %}<a class="button secondary" href="{% url 'review:queue_export' %}?{{ query }}">{% trans "导出 Excel" %}</a>{% endif %}
+</form>
+"""
+FILTERS_TAG = (
+    """{% load review_lists %}{% queue_filters with_assignee=with_assignee export=export %}"""
+)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"state": "in_review", "direction": "2", "outcome": "needs_review", "open": "yes"},
+        {"outcome": "incomplete", "open": "no", "assignee": "<b>&\"'", "q": "科技 & <i>"},
+        {"amount_min": "1,000", "amount_max": '9"9', "outcome": "nonsense", "open": "maybe"},
+    ],
+)
+@pytest.mark.parametrize("sort", ["", "-amount", 'x"<'])
+def test_the_filters_tag_writes_what_the_template_wrote(language, filters, sort):
+    from voucher.applications.states import STATE_CHOICES
+
+    engine = engines["django"]
+    for with_assignee, export in ((True, True), (False, False), (True, False)):
+        context = {
+            "filters": filters,
+            "sort": sort,
+            "states": STATE_CHOICES[1:],
+            "query": "state=in_review&q=%E7%A7%91&x=<'>",
+            "with_assignee": with_assignee,
+            "export": export,
+        }
+        with translation.override(language):
+            expected = engine.from_string(FILTERS_TEMPLATE).render(context)
+            written = engine.from_string(FILTERS_TAG).render(context)
+        assert written == expected
