@@ -168,3 +168,23 @@ def test_the_review_screen_of_an_id_no_column_can_hold_is_not_found(client, djan
     verified_client(client, make_staff(django_user_model, "reviewer", r.REVIEWER))
     for application_id in (2**63, 10**30):
         assert client.get(f"/review/{application_id}/").status_code == 404
+
+
+def test_a_compiled_query_sliced_is_the_queryset_sliced(demo_data):
+    """Decision 0054: `rows(…, low=, high=)` asks the LIMIT and OFFSET the queryset sliced asks
+    (the lists' pages); `sql(alias, value)` puts the value in the sentinel's place."""
+
+    def build(direction):
+        return Application.objects.exclude(direction=direction).order_by("-id").values_list("pk")
+
+    query = precompiled.CompiledQuery(build, -9_999_005)
+    every = list(build(9))
+    assert len(every) > 3
+    for low, high in ((0, 2), (1, 3), (2, None), (0, None), (len(every), None), (3, 3), (2, 50)):
+        assert query.rows("default", 9, low=low, high=high) == list(build(9)[low:high])
+    with CaptureQueriesContext(connection) as captured:
+        assert query.rows("default", 9, low=3, high=3) == []
+    assert not captured.captured_queries  # an empty slice: nothing asked, as a queryset's
+    _sql, params = query.sql("default", 9)
+    assert -9_999_005 not in params and 9 in params
+    assert query.sql("default")[1] != params  # without values: the sentinel's place kept

@@ -195,3 +195,26 @@ def test_the_filters_tag_writes_what_the_template_wrote(language, filters, sort)
             expected = engine.from_string(FILTERS_TEMPLATE).render(context)
             written = engine.from_string(FILTERS_TAG).render(context)
         assert written == expected
+
+
+PAGER_INCLUDE = """{% include "review/_pager.html" with p=p name=name %}"""
+PAGER_TAG = """{% load review_lists %}{% pager p name %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "size,number", [(0, 1), (1, 1), (50, 1), (51, 2), (120, 1), (120, 2), (2345, 3)]
+)
+def test_the_pager_tag_writes_what_the_include_wrote(language, size, number):
+    from django.core.paginator import Paginator
+
+    request = RequestFactory().get("/review/mine/", {"q": "<b>&\"'", "sort": "-open", "page": "7"})
+    page = Paginator(range(size), 50).get_page(number)
+    engine = engines["django"]
+    for name in ("page", "assigned_page", 'x"<'):
+        context = {"p": page, "name": name, "request": request}
+        with translation.override(language):
+            expected = engine.from_string(PAGER_INCLUDE).render(context, request)
+            written = engine.from_string(PAGER_TAG).render(context, request)
+        assert written == expected
+        assert ('rel="next"' in written) == page.has_next()

@@ -351,3 +351,52 @@ def queue_filters(context: Any, with_assignee: Any = False, export: Any = False)
         "\n</form>\n",
     ]
     return mark_safe("".join(out))  # every value above is escaped by variable_html
+
+
+@register.simple_tag(takes_context=True)
+def pager(context: Any, p: Any, name: str) -> str:
+    """`{% include "review/_pager.html" with p=page name="page" %}` written here (the queue
+    and 我的待办: three of them on 我的待办; the dashboard keeps the include): the same HTML,
+    the numbers written and escaped as `{% blocktrans %}` writes them."""
+    paginator = p.paginator
+    if not paginator.count:
+        return "\n\n"  # the include's lines around its condition
+    h = _writers(context)[0]
+
+    def url(number: Any) -> str:
+        return h(page_url(context, name, number))
+
+    def counted(text: str, **values: Any) -> str:  # {% blocktrans with … %}: values written
+        return _(text) % {k: h(v) for k, v in values.items()}
+
+    out = [
+        f'\n<nav class="pager" aria-label="{h(_("分页"))}" data-pager="{h(name)}">\n'
+        '  <span class="muted">'
+        + counted(
+            "第 %(start)s–%(end)s 件，共 %(total)s 件",
+            start=p.start_index(),
+            end=p.end_index(),
+            total=paginator.count,
+        )
+        + "</span>\n  "
+    ]
+    if p.has_other_pages():
+        out.append("\n  ")
+        if p.has_previous():
+            out.append(
+                f'<a href="{url(1)}" rel="first">{h(_("首页"))}</a> '
+                f'<a href="{url(p.previous_page_number())}" rel="prev">{h(_("上一页"))}</a>'
+            )
+        out.append(
+            '\n  <span class="page-number">'
+            + counted("第 %(n)s / %(pages)s 页", n=p.number, pages=paginator.num_pages)
+            + "</span>\n  "
+        )
+        if p.has_next():
+            out.append(
+                f'<a href="{url(p.next_page_number())}" rel="next">{h(_("下一页"))}</a> '
+                f'<a href="{url(paginator.num_pages)}" rel="last">{h(_("末页"))}</a>'
+            )
+        out.append("\n  ")
+    out.append("\n</nav>\n")
+    return mark_safe("".join(out))  # every value above is escaped by variable_html
