@@ -23,7 +23,6 @@ from django.utils.translation import gettext_noop, pgettext
 
 from voucher.applications.templatetags.voucher_format import (
     variable_html,
-    yuan_text,
     yuan_text_writer,
 )
 from voucher.applications.wording import direction_name
@@ -102,9 +101,16 @@ def for_row(address: str, row_id: Any) -> str:
 # the tables, their headers and the empty rows.
 
 
-def _amount(value: Any, context: Any) -> str:
-    """`{% if v is not None %}{{ v|yuan_text }}{% else %}—{% endif %}`."""
-    return "—" if value is None else variable_html(yuan_text(value), context)
+def _amounts(context: Any) -> Any:
+    """`{% if v is not None %}{{ v|yuan_text }}{% else %}—{% endif %}` for a list's amounts:
+    yuan_text's words translated once per list, not once an amount (a gettext look-up each,
+    50–100 a page)."""
+    yuan = yuan_text_writer()
+
+    def amount(value: Any) -> str:
+        return "—" if value is None else variable_html(yuan(value), context)
+
+    return amount
 
 
 class _Once(dict[Any, str]):
@@ -132,6 +138,7 @@ def _writers(context: Any) -> tuple[Any, _Once, _Once]:
 def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
     """The queue's rows (review/queue.html), each cell labelled with the column's name."""
     h, few, direction = _writers(context)
+    amount = _amounts(context)
     l_ref, l_app, l_dir, l_state, l_outcome, l_max, l_open, l_assignee = (
         h(context.get(name))
         for name in (
@@ -152,7 +159,7 @@ def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
             f"{few[r.state_label]}</span></td>\n"
             f'    <td data-label="{l_outcome}"><span class="outcome outcome-'
             f'{few[r.outcome]}">{few[r.outcome_label]}</span></td>\n'
-            f'    <td class="num" data-label="{l_max}">{_amount(r.approved_max, context)}</td>\n'
+            f'    <td class="num" data-label="{l_max}">{amount(r.approved_max)}</td>\n'
             f'    <td class="num" data-label="{l_open}">{few[r.review_open]}</td>\n'
             f'    <td data-label="{l_assignee}">{few[r.assignee or "—"]}</td>\n'
             "  </tr>\n  "
@@ -164,6 +171,7 @@ def queue_table_rows(context: Any, rows: Any, screen_url: str) -> str:
 def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
     """我的待办's "由我承办" rows (review/mine.html)."""
     h, few, direction = _writers(context)
+    amount = _amounts(context)
     out = []
     for r in rows:
         state = few[r.state]
@@ -175,7 +183,7 @@ def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
             f'      <td><span class="state state-{state}">{few[r.state_label]}</span></td>\n'
             f'      <td><span class="outcome outcome-{few[r.outcome]}">'
             f"{few[r.outcome_label]}</span></td>\n"
-            f'      <td class="num">{_amount(r.approved_max, context)}</td>\n'
+            f'      <td class="num">{amount(r.approved_max)}</td>\n'
             f'      <td class="num">{few[r.review_open]}</td>\n'
             "    </tr>\n    "
         )
@@ -186,6 +194,7 @@ def assigned_rows(context: Any, rows: Any, screen_url: str) -> str:
 def to_confirm_rows(context: Any, rows: Any, screen_url: str) -> str:
     """我的待办's "待我复核" rows: the open proposals the user confirms (review/mine.html)."""
     h, few, _direction = _writers(context)
+    yuan = yuan_text_writer()  # its words translated once, not once a row
     out = []
     for d in rows:
         out.append(
@@ -194,7 +203,7 @@ def to_confirm_rows(context: Any, rows: Any, screen_url: str) -> str:
             f"{h(d.reference)}</a></td>\n"
             f'      <td class="applicant">{h(d.applicant_name)}</td>\n'
             f"      <td>{few[d.kind_label]}</td>\n"
-            f'      <td class="num">{h(yuan_text(d.amount))}</td>\n'
+            f'      <td class="num">{h(yuan(d.amount))}</td>\n'
             f"      <td>{few[d.proposed_by]}</td>\n"
             "    </tr>\n    "
         )
