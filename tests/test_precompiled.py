@@ -223,3 +223,24 @@ def test_a_compiled_locking_query_outside_a_transaction_is_refused(transactional
     assert connection.get_autocommit()  # outside a transaction, as a request without one
     with pytest.raises(TransactionManagementError, match="select_for_update"):
         precompiled.rows(key, Application, build, pk=1)
+
+
+def test_a_compiled_query_sliced_is_the_queryset_sliced(demo_data):
+    """Decision 0054: `rows(…, low=, high=)` asks the LIMIT and OFFSET the queryset sliced asks
+    (the lists' pages); `sql(alias, value)` puts the value in the sentinel's place."""
+
+    def build(pk):
+        return Application.objects.exclude(pk=pk).order_by("-id").values_list("pk")
+
+    query = precompiled.CompiledQuery(build, -9_999_005)
+    first = Application.objects.order_by("pk").values_list("pk", flat=True)[0]
+    every = list(build(first))
+    assert len(every) > 3
+    for low, high in ((0, 2), (1, 3), (2, None), (0, None), (len(every), None), (3, 3), (2, 50)):
+        assert query.rows("default", first, low=low, high=high) == list(build(first)[low:high])
+    with CaptureQueriesContext(connection) as captured:
+        assert query.rows("default", first, low=3, high=3) == []
+    assert not captured.captured_queries  # an empty slice: nothing asked, as a queryset's
+    _sql, params = query.sql("default", first)
+    assert -9_999_005 not in params and first in params
+    assert query.sql("default")[1] != params  # without values: the sentinel's place kept

@@ -174,17 +174,31 @@ class CompiledQuery:
             self._compiled[where] = (sql, list(params), converters)
         return self._compiled[where]
 
-    def sql(self, alias: str) -> tuple[str, list[Any]]:
+    def sql(self, alias: str, *values: Any) -> tuple[str, list[Any]]:
+        """The SQL and its parameters, with `values` in the sentinels' places when given (to
+        be asked inside a statement of the caller's)."""
         sql, params, _converters = self._compile(alias)
-        return sql, params
+        if not values:
+            return sql, params
+        given = dict(zip(self.sentinels, values, strict=True))
+        return sql, [_as_param(p, given[p]) if _sentinel(p, given) else p for p in params]
 
-    def rows(self, alias: str, *values: Any) -> list[tuple[Any, ...]]:
+    def rows(
+        self, alias: str, *values: Any, low: int = 0, high: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows; `low`, `high`: those of the slice [low:high] only, as the queryset sliced
+        asks them (its LIMIT and OFFSET, which the ORM writes into the SQL, not as parameters)."""
         sql, params, converters = self._compile(alias)
         given = dict(zip(self.sentinels, values, strict=True))
         if not all(_fits(p, given[p]) for p in params if _sentinel(p, given)):
             return []  # as the ORM's lookup of a value no column can hold: no row, nothing asked
         asked = [_as_param(p, given[p]) if _sentinel(p, given) else p for p in params]
         connection = connections[alias]
+        if low or high is not None:
+            if high is not None and high <= low:
+                return []  # as an empty slice of a queryset: nothing asked
+            # where and as the compiler writes it (SQLCompiler.as_sql: after the ORDER BY)
+            sql = f"{sql} {connection.ops.limit_offset_sql(low, high)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, asked)
             rows = cursor.fetchall()

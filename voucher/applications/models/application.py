@@ -286,8 +286,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         )
         # the lists filter on the state (the proposals to confirm: those in review); without an
         # index each such filter reads the state past the row's texts and JSON, row by row,
-        # over the whole round (7 ms of 8 in a season of 5,000)
-        indexes = (models.Index(fields=("state",), name="application_state"),)
+        # over the whole round (7 ms of 8 in a season of 5,000). With the id beside it (decision
+        # 0054), 我的待办's count of the bureau's states and their review cases reads the index
+        # alone, not the table (4.5 → 1.0 ms in a season of 5,000, vacuumed)
+        indexes = (models.Index(fields=("state", "id"), name="application_state_id"),)
 
     def __str__(self) -> str:
         return f"{self.reference} {self.applicant_name}（{self.get_direction_display()}）"
