@@ -682,16 +682,24 @@ class StoredEvaluation(models.Model):
         ordering = ("-created_at", "-id")
         get_latest_by = ("created_at", "id")
         constraints = (
-            # its index carries approved_max too (INCLUDE, not part of what is unique): the
-            # dashboard's figures and simulation read the latest evaluation's amount of every
-            # application of a round from this index alone (PostgreSQL's index-only scan, 21
-            # pages) instead of the table (1,478 pages of findings and contracts, 2–6 ms, twice
-            # a page). SQLite keeps the key only (models.W039 silenced in the settings).
             models.UniqueConstraint(
                 fields=["application"],
                 condition=Q(bureau_latest=True),
-                include=["approved_max"],
                 name="one_bureau_latest_evaluation",
+            ),
+        )
+        # The dashboard's figures and simulation read the latest evaluation's approved_max of
+        # every application of a round: from this index alone (PostgreSQL's index-only scan,
+        # the amount INCLUDEd, 21 pages at a season of 5,000) instead of the table (1,478
+        # pages of findings and contracts, 2–6 ms, twice a page). Not the unique constraint's
+        # index given an INCLUDE: where INCLUDE is unknown (SQLite) Django then creates no
+        # constraint at all; an index it creates on the key alone (models.W040 silenced).
+        indexes = (
+            models.Index(
+                fields=["application"],
+                include=["approved_max"],
+                condition=Q(bureau_latest=True),
+                name="latest_evaluation_allowed",
             ),
         )
 
