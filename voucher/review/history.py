@@ -64,7 +64,7 @@ ACTION_LABELS = {
 }
 
 
-def history_entries(application: Any) -> list[Any]:
+def history_entries(application: Any) -> list[AuditEntry]:
     """The audit entries of history_query(application), with their actors, oldest first. Those
     of the application alone (most: on no 公示 list, built from no screening) by a query whose
     SQL is written once per process (decision 0057), the ORM's at each screen before."""
