@@ -244,3 +244,73 @@ def test_a_compiled_query_sliced_is_the_queryset_sliced(demo_data):
     _sql, params = query.sql("default", first)
     assert -9_999_005 not in params and first in params
     assert query.sql("default")[1] != params  # without values: the sentinel's place kept
+
+
+# in_list_rows (branch screen4, decision 0057): a values_list queryset of IN lists, compiled once
+# per combination of its lists' bucket lengths, gives what the ORM gives for every length.
+
+
+def test_the_buckets_of_a_list_s_length():
+    assert [precompiled.bucket(n) for n in range(10)] == [0, 1, 2, 4, 4, 8, 8, 8, 8, 16]
+
+
+def _contracts_of(suppliers, keys, application_ids):
+    return (
+        Contract.objects.filter(
+            models.Q(supplier_uscc__in=suppliers) | models.Q(contract_key__in=keys),
+            application_id__in=application_ids,
+        )
+        .order_by("pk")
+        .values_list("pk", "application_id", "supplier_uscc", "contract_key", "total_amount")
+    )
+
+
+def test_in_list_rows_are_the_orm_s_for_every_length(demo_data, compiles):
+    """Lists of text and of ids, of every length from none to past two buckets (an empty one
+    leaves its condition out, both empty leave no row), in varied orders and with values that
+    match nothing: the ORM's rows, converted as it converts them (the amount a Decimal)."""
+    import random
+
+    rows = list(Contract.objects.values_list("supplier_uscc", "contract_key", "application_id"))
+    suppliers = [*sorted({s for s, _k, _a in rows}), "NO-SUCH-SUPPLIER"]
+    keys = [*sorted({k for _s, k, _a in rows}), "NO-SUCH-KEY"]
+    applications = [*sorted({a for _s, _k, a in rows}), -5]
+    key = "tests.precompiled.in_lists"
+    precompiled._by_lengths.clear()
+    asked = 0
+    for seed in range(40):
+        chance = random.Random(seed)
+        lists = [
+            chance.sample(values, min(len(values), chance.randrange(0, 10)))
+            for values in (suppliers, keys, applications)
+        ]
+        if not lists[2]:
+            lists[2] = [chance.choice(applications)]
+        expected = list(_contracts_of(*lists))
+        found = precompiled.in_list_rows(key, Contract, _contracts_of, *lists)
+        assert found == [tuple(r) for r in expected], (seed, lists)
+        asked += bool(expected)
+    assert asked >= 10  # the data matched often enough for the comparison to mean something
+    # once compiled for each combination of lengths, no compiling more
+    compiles[0] = 0
+    precompiled.in_list_rows(
+        key, Contract, _contracts_of, suppliers[:3], keys[:1], applications[:4]
+    )
+    precompiled.in_list_rows(
+        key, Contract, _contracts_of, suppliers[:4], keys[:1], applications[:3]
+    )
+    assert compiles[0] == 1  # (3 and 4 values share a bucket of 4)
+
+
+def test_in_list_rows_of_lists_that_can_match_nothing_ask_nothing(db):
+    precompiled._by_lengths.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert (
+            precompiled.in_list_rows("tests.precompiled.none", Contract, _contracts_of, [], [], [1])
+            == []
+        )
+        assert (
+            precompiled.in_list_rows("tests.precompiled.none", Contract, _contracts_of, [], [], [1])
+            == []
+        )
+    assert queries.captured_queries == []

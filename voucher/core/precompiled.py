@@ -36,6 +36,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
@@ -216,10 +217,72 @@ class CompiledQuery:
         return converted
 
 
-def _sentinel(param: Any, given: dict[int, Any]) -> bool:
+def _sentinel(param: Any, given: dict[Any, Any]) -> bool:
     """Whether a parameter is one of the sentinels: an int, or the driver's wrapper of one
-    (psycopg's Int2 for a small integer column), never True (which equals 1)."""
+    (psycopg's Int2 for a small integer column), never True (which equals 1); or a text
+    sentinel (in_list_rows' lists of text)."""
+    if type(param) is str:
+        return param in given
     return isinstance(param, int) and not isinstance(param, bool) and param in given
+
+
+def bucket(n: int) -> int:
+    """The length an IN list of `n` values is asked as (in_list_rows): the next power of two,
+    so that a few compiled queries serve every length (0 for none)."""
+    return 0 if n <= 0 else 1 << (n - 1).bit_length()
+
+
+# per (key, the lists' bucket lengths): the query compiled with that many sentinels in each list
+# (None: the ORM found it could match no row, as with an empty IN list alone)
+_by_lengths: dict[tuple[str, tuple[int, ...]], CompiledQuery | None] = {}
+
+
+def _list_sentinel(kind: type, list_no: int, i: int) -> Any:
+    if kind is str:
+        return f"\u27e6sentinel {list_no}.{i}\u27e7"  # text no key or code holds
+    return -7_300_000 - 1_000 * list_no - i
+
+
+def in_list_rows(
+    key: str, model: Any, build: Callable[..., QuerySet[Any]], *lists: list[Any]
+) -> list[tuple[Any, ...]]:
+    """`list(build(*lists))`, a values_list queryset of `model` whose values are IN lists of
+    varying length (decision 0057): its SQL written once per process for each combination of
+    the lists' bucket lengths (1, 2, 4, 8...), each list asked padded to its bucket by its last
+    value repeated (a value repeated in an IN list matches no more rows). A value compared
+    with `=` is passed as a list of one (`build` uses `values[0]`). The values of a list are
+    all ints or all text; an empty list is passed to `build` empty (the ORM leaves out a
+    condition that can match nothing, or the whole query: then no row, nothing asked)."""
+    alias = router.db_for_read(model)
+    sizes = tuple(bucket(len(values)) for values in lists)
+    where = (key, sizes)
+    if where in _by_lengths:
+        query = _by_lengths[where]
+    else:
+        sentinel_lists = [
+            [_list_sentinel(type(values[0]), n, i) for i in range(size)]
+            for n, (values, size) in enumerate(zip(lists, sizes, strict=True))
+        ]
+        flat = [s for sentinels in sentinel_lists for s in sentinels]
+
+        def built(*_sentinels: Any) -> QuerySet[Any]:
+            return build(*sentinel_lists)
+
+        built.__qualname__ = key
+        query = CompiledQuery(built, *flat)
+        try:
+            query.sql(alias)
+        except EmptyResultSet:
+            query = None
+        _by_lengths[where] = query
+    if query is None:
+        return []
+    asked = [
+        x
+        for values, size in zip(lists, sizes, strict=True)
+        for x in [*values, *values[-1:] * (size - len(values))]
+    ]
+    return query.rows(alias, *asked)
 
 
 def _as_param(sentinel: Any, value: Any) -> Any:

@@ -22,10 +22,12 @@ decision is proposed while one is unresolved (voucher.review.actions.crossfindin
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, Sum
@@ -46,6 +48,7 @@ from voucher.applications.models import (
 )
 from voucher.applications.selectors import MISSING, selected
 from voucher.applications.wording import direction_name
+from voucher.core import precompiled
 from voucher.policy import format as fmt
 from voucher.registry.models import Shareholding
 
@@ -161,7 +164,7 @@ def _active(record: PolicyRoundRecord) -> list[Application]:
     )
 
 
-def _quantile(sorted_values: list[Decimal], q: Decimal) -> Decimal:
+def _quantile(sorted_values: Sequence[Decimal], q: Decimal) -> Decimal:
     """Linear interpolation between closest ranks (the spreadsheet's QUARTILE.INC)."""
     position = (len(sorted_values) - 1) * q
     low = int(position)
@@ -200,7 +203,7 @@ def _device_prices(
 def _device_price(
     device: str,
     unit: str,
-    prices: list[Decimal],
+    prices: Sequence[Decimal],
     samples: Iterable[tuple[int, str, Decimal]],
     minimum_count: int = 4,
 ) -> DevicePrice:
@@ -392,17 +395,14 @@ def _prices_of(application: Application) -> list[DevicePrice]:
     # the pairs asked as two IN lists (the index's columns), the pairs themselves kept here: an
     # OR of a condition per pair costs the ORM a millisecond to compile (issue 23), and a
     # device's prices in another of the units asked are a few rows more
-    counted = (
-        RoundUnitPrice.objects.filter(
-            round_id=application.round_id,
-            device__in=sorted({device for device, _unit in pairs}),
-            unit__in=sorted({unit for _device, unit in pairs}),
-        )
-        .order_by()
-        .values("device", "unit", "unit_price")
-        .annotate(rows=Sum("deliveries"))
-        .filter(rows__gt=0)
-        .values_list("device", "unit", "unit_price", "rows")
+    # (its SQL compiled once per length of the lists: decision 0057)
+    counted = precompiled.in_list_rows(
+        "crosscheck.round_prices",
+        RoundUnitPrice,
+        _round_prices,
+        [application.round_id],
+        sorted({device for device, _unit in pairs}),
+        sorted({unit for _device, unit in pairs}),
     )
     by_device: dict[tuple[str, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
     for device, unit, price, rows in counted:  # a price written two ways: one price
@@ -410,9 +410,7 @@ def _prices_of(application: Application) -> list[DevicePrice]:
             by_device[(device, unit)][price] += rows
     result = []
     for (device, unit), counts in sorted(by_device.items()):
-        prices: list[Decimal] = []
-        for price in sorted(counts):
-            prices += [price] * counts[price]
+        prices = _CountedPrices(counts)
         samples = [
             (application.pk, application.reference, price)
             for d, u, price in own
@@ -420,6 +418,38 @@ def _prices_of(application: Application) -> list[DevicePrice]:
         ]
         result.append(_device_price(device, unit, prices, samples))
     return result
+
+
+def _round_prices(round_id: list[int], devices: list[str], units: list[str]) -> Any:
+    """(device, unit, price, rows) of the round `round_id[0]`'s counted prices of `devices` in
+    `units`."""
+    return (
+        RoundUnitPrice.objects.filter(round_id=round_id[0], device__in=devices, unit__in=units)
+        .order_by()
+        .values("device", "unit", "unit_price")
+        .annotate(rows=Sum("deliveries"))
+        .filter(rows__gt=0)
+        .values_list("device", "unit", "unit_price", "rows")
+    )
+
+
+class _CountedPrices(Sequence[Decimal]):
+    """The sorted list of prices in which each of `counts` (price → how many rows) is
+    repeated its count, as _quantile reads it (its length, an item by its position), without
+    making it: a device the whole round uses is tens of thousands of rows and a few prices, and
+    the list of them cost the screen a millisecond (decision 0057)."""
+
+    def __init__(self, counts: dict[Decimal, int]) -> None:
+        self._prices = sorted(counts)
+        self._ends = list(accumulate(counts[price] for price in self._prices))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int) or not 0 <= i < len(self):
+            raise IndexError(i)  # _quantile asks only positions within the list
+        return self._prices[bisect_right(self._ends, i)]
 
 
 @dataclass(frozen=True)
@@ -449,8 +479,6 @@ def _neighbourhood_read(
     - the enterprises its suppliers hold, and the applications whose supplier holds it
       (SUPPLIER_IS_SHAREHOLDER).
     """
-    anywhere = _active_anywhere()
-    active = anywhere.filter(round_id=application.round_id)
     if application.state in INACTIVE_STATES:  # as loaded, with the request (or locked)
         return [], [], None
     uscc = application.enterprise.uscc
@@ -477,13 +505,13 @@ def _neighbourhood_read(
         # a few rows more
         sharing |= {
             (app_id, round_id)
-            for app_id, round_id, supplier, key in Contract.objects.filter(
-                supplier_uscc__in=sorted(suppliers),
-                contract_key__in=sorted({key for _supplier, key in contract_keys}),
-                application__in=anywhere,
+            for app_id, round_id, supplier, key in precompiled.in_list_rows(
+                "crosscheck.sharing_contracts",
+                Contract,
+                _sharing_contracts,
+                sorted(suppliers),
+                sorted({key for _supplier, key in contract_keys}),
             )
-            .order_by()
-            .values_list("application_id", "application__round_id", "supplier_uscc", "contract_key")
             if (supplier, key) in contract_keys
         }
     numbers = (
@@ -497,30 +525,46 @@ def _neighbourhood_read(
     )
     if numbers:
         sharing |= set(
-            Invoice.objects.filter(number_key__in=numbers, contract__application__in=anywhere)
-            .order_by()
-            .values_list("contract__application_id", "contract__application__round_id")
+            precompiled.in_list_rows(
+                "crosscheck.sharing_invoices", Invoice, _sharing_invoices, sorted(numbers)
+            )
         )
-    touching = Q(holder__in=suppliers) | Q(held=uscc)
-    holdings = set(Shareholding.objects.filter(touching).values_list("holder", "held"))
+    # the reads below each compiled once per length of their lists (decision 0057): the ORM
+    # wrote their SQL at every request, about a fifth of the screen's selector
+    holdings = set(
+        precompiled.in_list_rows(
+            "crosscheck.holdings", Shareholding, _holdings, sorted(suppliers), [uscc]
+        )
+    )
     registry = holdings.copy()
     # an application's registry extract counts for the whole round: the one that declares a
     # holding must be read with the others
     declaring = set()
     extracts = set()
-    for declared_in, holder, held_uscc in RegistryShareholding.objects.filter(
-        touching, application__in=active
-    ).values_list("application_id", "holder", "held"):
+    for declared_in, holder, held_uscc in precompiled.in_list_rows(
+        "crosscheck.extracts",
+        RegistryShareholding,
+        _extracts,
+        sorted(suppliers),
+        [uscc],
+        [application.round_id],
+    ):
         holdings.add((holder, held_uscc))
         declaring.add(declared_in)
         extracts.add((declared_in, holder, held_uscc))
     holders = {holder for holder, held in holdings if held == uscc}
     held = {held for holder, held in holdings if holder in suppliers}
-    ids = set(
-        active.filter(
-            Q(enterprise__uscc__in={uscc, *held}) | Q(contracts__supplier_uscc__in=holders)
-        ).values_list("pk", flat=True)
-    )
+    ids = {
+        pk
+        for (pk,) in precompiled.in_list_rows(
+            "crosscheck.neighbours",
+            Application,
+            _neighbours,
+            sorted({uscc, *held}),
+            sorted(holders),
+            [application.round_id],
+        )
+    }
     ids |= {app_id for app_id, round_id in sharing if round_id == application.round_id}
     ids |= declaring | {application.pk}
     elsewhere = {app_id for app_id, round_id in sharing if round_id != application.round_id}
@@ -533,6 +577,58 @@ def _neighbourhood_read(
         _loaded(ids, have=application if _usable_as_loaded(application) else None),
         _loaded(elsewhere),
         known,
+    )
+
+
+# _neighbourhood_read's reads, each built from lists of values (precompiled.in_list_rows: the
+# sentinels' lists when compiled); a value compared with `=` is a list of one
+
+
+def _sharing_contracts(suppliers: list[str], keys: list[str]) -> Any:
+    """The active applications (and their rounds) with a contract of one of `suppliers` and
+    one of `keys` (the caller keeps the pairs it asked)."""
+    return (
+        Contract.objects.filter(
+            supplier_uscc__in=suppliers, contract_key__in=keys, application__in=_active_anywhere()
+        )
+        .order_by()
+        .values_list("application_id", "application__round_id", "supplier_uscc", "contract_key")
+    )
+
+
+def _sharing_invoices(numbers: list[str]) -> Any:
+    """The active applications (and their rounds) claiming one of the invoice `numbers`."""
+    return (
+        Invoice.objects.filter(number_key__in=numbers, contract__application__in=_active_anywhere())
+        .order_by()
+        .values_list("contract__application_id", "contract__application__round_id")
+    )
+
+
+def _touching(suppliers: list[str], uscc: list[str]) -> Q:
+    """The holdings of one of `suppliers`, or of the enterprise `uscc[0]`."""
+    return Q(holder__in=suppliers) | Q(held=uscc[0])
+
+
+def _holdings(suppliers: list[str], uscc: list[str]) -> Any:
+    return Shareholding.objects.filter(_touching(suppliers, uscc)).values_list("holder", "held")
+
+
+def _extracts(suppliers: list[str], uscc: list[str], round_id: list[int]) -> Any:
+    return RegistryShareholding.objects.filter(
+        _touching(suppliers, uscc),
+        application__in=_active_anywhere().filter(round_id=round_id[0]),
+    ).values_list("application_id", "holder", "held")
+
+
+def _neighbours(usccs: list[str], holders: list[str], round_id: list[int]) -> Any:
+    """The active applications of the round of the enterprises `usccs`, or with a contract of a
+    supplier among `holders`."""
+    return (
+        _active_anywhere()
+        .filter(round_id=round_id[0])
+        .filter(Q(enterprise__uscc__in=usccs) | Q(contracts__supplier_uscc__in=holders))
+        .values_list("pk")
     )
 
 
