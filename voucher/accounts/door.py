@@ -51,6 +51,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voucher.accounts.models import Session
 from voucher.applications import roles
 
 # what a logged-in session's backend is (settings.AUTHENTICATION_BACKENDS): Django's
@@ -126,8 +127,6 @@ _compiled: dict[str, tuple[Any, Any, str, list[Any], int, int, Any]] = {}
 
 
 def _build(key: Any, now: Any) -> Any:
-    from voucher.accounts.models import Session
-
     # one row per group of the user (one, its group NULL, for none): the groups' names ride
     # on the session's row rather than costing a query of their own
     return (
@@ -159,8 +158,6 @@ def _compile(alias: str) -> tuple[Any, Any, str, list[Any], int, int, Any]:
 def session_rows(session_key: str) -> list[Any]:
     """The session `session_key` if it has not expired (Django's database engine's test), with
     its user and device (select_related) and, on each row, one of the user's groups."""
-    from voucher.accounts.models import Session
-
     alias = router.db_for_read(Session)
     entry = _compiled.get(alias) or _compile(alias)
     queryset, compiler, sql, params, key_at, time_at, converters = entry
@@ -189,8 +186,6 @@ class SessionStore(db.SessionStore):
 
     @classmethod
     def get_model_class(cls) -> Any:
-        from voucher.accounts.models import Session
-
         return Session
 
     def _get_session_from_db(self) -> Any:
