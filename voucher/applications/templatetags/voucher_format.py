@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.template.base import render_value_in_context
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -32,6 +33,11 @@ def variable_html(value: Any, context: Any) -> str:
     wrapper (a tenth of a long list's CPU when called through it ten thousand times)."""
     if type(value) is str and context.autoescape:
         return html.escape(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        # what localize writes of an int without grouping (numberformat.format's "common
+        # case"): its digits, which need no escaping; its three format look-ups per value were
+        # ~0.5 ms of 我的待办's rows (decision 0058)
+        return str(value)
     return str(render_value_in_context(value, context))
 
 
