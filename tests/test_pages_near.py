@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models.expressions import Col
 from django.db.models.sql.compiler import SQLCompiler
 from django.template import Context, engines
 from django.template.base import render_value_in_context
@@ -271,12 +272,11 @@ def test_a_compiled_query_asks_its_converters_once(monkeypatch):
     assert values(precompiled.rows(key, user_model, build, user_id=user.pk)) == values(
         build(user.pk)
     )
+    # what get_converters asks of each column, once compiled: nothing
     asked = []
-    real = SQLCompiler.get_converters
+    real = Col.get_db_converters
     monkeypatch.setattr(
-        SQLCompiler,
-        "get_converters",
-        lambda self, expressions: asked.append(1) or real(self, expressions),
+        Col, "get_db_converters", lambda self, connection: asked.append(1) or real(self, connection)
     )
     (again,) = precompiled.rows(key, user_model, build, user_id=user.pk)
     assert asked == []
