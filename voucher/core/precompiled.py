@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -115,7 +115,7 @@ def _check_shape(
 TEXT = "text:"
 
 
-def _is_int(name: str | None) -> bool:
+def _is_int(name: str | None) -> TypeGuard[str]:
     """Whether a place holds a value as an integer (whose range is checked), not fixed or text."""
     return name is not None and not name.startswith(TEXT)
 

@@ -8,7 +8,7 @@ bureau_latest, .review_open) and the kept count of its open cross-application fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -219,6 +219,8 @@ def list_count(user: Any, filters: Mapping[str, Any] | None = None) -> int:
         return counted_queryset(user, filters).count()
     everything = _visible(user, filters, drafts=True).order_by()
     shape = None if filters else _shape(user)
+    every_params: Sequence[Any]
+    drafts_params: Sequence[Any]
     try:
         if shape is not None:  # as opened, without a filter: the SQL written once
             alias = router.db_for_read(Application)
@@ -502,12 +504,13 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
         # counted without the joins of the rows' values
         cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) c", count_params)
         (count,) = cursor.fetchone()
-    rows = _compiled(
+    compiled = _compiled(
         ("pending: rows",),
         lambda uid: _proposals(uid).values_list(*_PENDING_VALUES),
         _USER,
     )
-    paginator = Paginator(_CompiledRows(rows, user.pk) if count else [], PAGE_SIZE)
+    listed: Any = _CompiledRows(compiled, user.pk) if count else []
+    paginator: Paginator[Any] = Paginator(listed, PAGE_SIZE)
     paginator.count = count
     page = paginator.get_page(number)
     shown = list(page.object_list)
@@ -522,7 +525,7 @@ def _pending(user: Any, number: Any) -> tuple[list[PendingDecision], Page[Any]]:
         ]
     )
     kinds: dict[str, str] = {}
-    rows = []
+    rows: list[PendingDecision] = []
     for (
         pk,
         application_id,
