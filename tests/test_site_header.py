@@ -19,7 +19,14 @@ def test_the_language_switch_is_written_once():
         for p in TEMPLATES.rglob("*.html")
         if 'class="lang-switch"' in p.read_text(encoding="utf-8")
     )
-    assert having == ["_language_switch.html"]
+    # written by the tag language_switch (decision 0058), which the headers use
+    assert having == []
+    switching = sorted(
+        str(p.relative_to(TEMPLATES))
+        for p in TEMPLATES.rglob("*.html")
+        if "{% language_switch %}" in p.read_text(encoding="utf-8")
+    )
+    assert switching == ["_site_header.html", "base.html"]
     headers = sorted(
         str(p.relative_to(TEMPLATES))
         for p in TEMPLATES.rglob("*.html")

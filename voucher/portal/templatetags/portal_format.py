@@ -209,8 +209,24 @@ def timeline_items(context: Any, timeline: Any) -> str:
     def v(value: Any) -> str:
         return variable_html(value, context)
 
+    # what an entry is and who made it repeat entry after entry (a draft's hundred saves by one
+    # person): each written once per render (decision 0058), by its type and value (a safe
+    # string is not escaped, a plain one equal to it is)
+    written: dict[tuple[type, Any], str] = {}
+
+    def once(value: Any) -> str:
+        try:
+            return written[type(value), value]
+        except KeyError:
+            written[type(value), value] = html = v(value)
+            return html
+        except TypeError:  # not hashable: written each time
+            return v(value)
+
     day_text = english_date if translation.get_language() == "en" else chinese_date
     zone = timezone.get_current_timezone()
+    # a day's text written (escaped) once, with the space before the time: `{{ shown }}` of a
+    # plain string escapes it character by character, and the time's digits need none
     days: dict[date, str] = {}
     out = []
     for e in timeline:
@@ -219,14 +235,14 @@ def timeline_items(context: Any, timeline: Any) -> str:
             local = when.astimezone(zone) if timezone.is_aware(when) else when  # localtime
             day = local.date()
             if day not in days:
-                days[day] = day_text(local)
-            shown = f"{days[day]} {local:%H:%M}"
+                days[day] = v(f"{day_text(local)} ")
+            shown = f"{days[day]}{local:%H:%M}"
         else:
-            shown = cn_datetime(when)
+            shown = v(cn_datetime(when))
         detail = f" · {v(e.detail)}" if e.detail else ""
         out.append(
-            f"<li><time>{v(shown)}</time> <strong>{v(e.what)}</strong>{detail} "
-            f'<span class="muted small">{v(e.who)}</span></li>'
+            f"<li><time>{shown}</time> <strong>{once(e.what)}</strong>{detail} "
+            f'<span class="muted small">{once(e.who)}</span></li>'
         )
     return mark_safe("".join(out))  # every value is escaped
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -65,6 +65,34 @@ NAV_LINKS = (
 )
 
 
+# the navigation's addresses, reversed once per URLconf (its resolver, which Django makes anew
+# when its URL caches are cleared) and script prefix: reverse depends on nothing else for a
+# name without arguments (no language prefix, no current app asked), and its 23 calls were
+# ~0.5 ms of every review page (decision 0058). Addresses, not data: nothing a request reads
+# or writes is kept.
+_ADDRESSES: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
+_KEPT = 8  # resolvers or prefixes kept at most (a test may make many): then all forgotten
+
+
+def _addresses() -> dict[str, str]:
+    """Each navigation name's (and the sign-out's) address, as reverse(name) gives it now."""
+    resolver = get_resolver(get_urlconf())
+    prefix = get_script_prefix()
+    kept = _ADDRESSES.get(id(resolver))
+    if kept is None or kept[0] is not resolver:  # an id reused by another resolver
+        if len(_ADDRESSES) >= _KEPT:
+            _ADDRESSES.clear()
+        kept = _ADDRESSES[id(resolver)] = (resolver, {})
+    by_prefix = kept[1]
+    addresses = by_prefix.get(prefix)
+    if addresses is None:
+        if len(by_prefix) >= _KEPT:
+            by_prefix.clear()
+        names = [name for _flag, name, _label in NAV_LINKS] + ["review:logout"]
+        addresses = by_prefix[prefix] = {name: reverse(name) for name in names}
+    return addresses
+
+
 @register.simple_tag(takes_context=True)
 def review_nav_links(context: Any) -> str:
     """The review site's navigation: the links the user may open, who they are, and the
@@ -75,15 +103,16 @@ def review_nav_links(context: Any) -> str:
     def text(value: str) -> str:
         return html.escape(value) if escape else value
 
+    address = _addresses()
     links = "".join(
         "\n  "
-        + (f'<a href="{text(reverse(name))}">{text(_(label))}</a>' if not flag or nav[flag] else "")
+        + (f'<a href="{text(address[name])}">{text(_(label))}</a>' if not flag or nav[flag] else "")
         for flag, name, label in NAV_LINKS
     )
     return mark_safe(  # every value above escaped
         f'<nav class="review-nav" aria-label="{text(_("审核"))}">{links}\n'
         f'  <span class="who">{variable_html(person(context.get("user")), context)}</span>\n'
-        f'  <form method="post" action="{text(reverse("review:logout"))}" class="inline">'
+        f'  <form method="post" action="{text(address["review:logout"])}" class="inline">'
         f"{CsrfTokenNode().render(context)}"
         f'<button type="submit" class="link">{text(_("退出"))}</button></form>\n'
         "</nav>"
