@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.pages import setup_django, staff_client
+from benchmarks.pages import applicant_with_draft, setup_django, staff_client
 
 
 def main() -> None:
@@ -24,16 +24,7 @@ def main() -> None:
     setup_django()
     from django.test import Client
 
-    from voucher.applications import models as m
-
-    member = (
-        m.Membership.objects.filter(
-            role="admin", enterprise__applications__state="draft", user__email__isnull=False
-        )
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
+    member = applicant_with_draft()
     applicant = Client()
     applicant.force_login(member.user)
     clients = {"baseline": Client(), "applicant": applicant, "reviewer": staff_client("shenhe01")}

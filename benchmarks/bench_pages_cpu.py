@@ -21,7 +21,7 @@ import statistics
 import time
 from typing import Any
 
-from benchmarks.pages import save_page, setup_django, staff_client
+from benchmarks.pages import applicant_with_draft, save_page, setup_django, staff_client
 
 
 def main() -> None:
@@ -44,14 +44,7 @@ def main() -> None:
     from benchmarks.support import form_of
     from voucher.applications import models as m
 
-    member = (
-        m.Membership.objects.filter(
-            role="admin", enterprise__applications__state="draft", user__email__isnull=False
-        )
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
+    member = applicant_with_draft()
     draft = m.Application.objects.filter(enterprise=member.enterprise, state="draft").first()
     applicant = Client()
     applicant.force_login(member.user)

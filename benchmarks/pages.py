@@ -47,6 +47,21 @@ def staff_client(username: str, language: str = "") -> Any:
     return client
 
 
+def applicant_with_draft() -> Any:
+    """The first enterprise administrator (by membership) with a draft and an e-mail: the
+    applicant whose pages the benchmarks request."""
+    from voucher.applications import models as m
+
+    return (
+        m.Membership.objects.filter(
+            role="admin", enterprise__applications__state="draft", user__email__isnull=False
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+
+
 def save_page(directory: str, name: str, response: Any) -> None:
     """`response` written to directory/name: its status on the first line, then its body with
     the CSRF tokens blanked."""
